@@ -1,0 +1,303 @@
+"""Districts, CSPs and the H3 study area, loaded once from ``geodata/``.
+
+Point-to-district assignment is exact point-in-polygon against the district polygons (dissolved from
+the generalised ONS LSOA boundaries), with a nearest-district fallback within a tolerance for the
+coastal points that generalised coastlines leave just outside every polygon.
+"""
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from .errors import InputError
+
+GEODATA_DIR = Path(os.environ.get("HOTSPOT_GEODATA", Path(__file__).resolve().parent.parent / "geodata"))
+COASTAL_TOLERANCE_M = 2000.0
+ATTRIBUTION = (
+    "Contains National Statistics data © Crown copyright and database right 2011; contains OS data "
+    "© Crown copyright and database right 2011. Open Government Licence v3.0."
+)
+
+
+def _geopandas():
+    import geopandas as gpd  # heavy: imported only by the functions that draw or test polygons
+
+    return gpd
+
+
+@lru_cache(maxsize=1)
+def districts():
+    """GeoDataFrame: district, lad_code, area_km2, csp, geometry (WGS84)."""
+    frame = _geopandas().read_file(GEODATA_DIR / "districts.geojson")
+    lookup = csp_lookup()
+    frame = frame.merge(lookup[["lad_code", "csp"]], on="lad_code", how="left")
+    return frame.sort_values("district").reset_index(drop=True)
+
+
+@lru_cache(maxsize=1)
+def lsoas():
+    """GeoDataFrame: lsoa_code, lsoa_name, district, lad_code, area_km2, geometry (WGS84)."""
+    return _geopandas().read_file(GEODATA_DIR / "lsoa.geojson")
+
+
+def csp_lookup(path: str | Path | None = None) -> pd.DataFrame:
+    """The editable district-to-CSP lookup (lad_code, district, csp)."""
+    path = Path(path) if path else GEODATA_DIR / "district_csp.csv"
+    try:
+        frame = pd.read_csv(path, dtype=str).apply(lambda c: c.str.strip())
+    except (OSError, ValueError) as exc:
+        raise InputError(f"{path.name}: cannot read the district-to-CSP lookup ({exc})") from None
+    missing = {"lad_code", "district", "csp"} - set(frame.columns)
+    if missing:
+        raise InputError(f"{path.name}: missing column(s) {', '.join(sorted(missing))}")
+    blank = frame["csp"].isna() | (frame["csp"] == "")
+    if blank.any():
+        raise InputError(f"{path.name}: row {int(np.flatnonzero(blank)[0]) + 2}, column csp: empty")
+    return frame[["lad_code", "district", "csp"]]
+
+
+def district_names() -> list[str]:
+    return sorted(csp_lookup()["district"])
+
+
+def csp_names() -> list[str]:
+    return sorted(csp_lookup()["csp"].unique())
+
+
+def districts_for(districts_: tuple[str, ...] = (), csps: tuple[str, ...] = ()) -> list[str]:
+    """Districts selected by district and CSP filters (both apply; empty means all)."""
+    lookup = csp_lookup()
+    unknown = [d for d in districts_ if d not in set(lookup["district"])]
+    if unknown:
+        raise InputError(f"unknown district '{unknown[0]}'; choose from: {', '.join(sorted(lookup['district']))}")
+    unknown = [c for c in csps if c not in set(lookup["csp"])]
+    if unknown:
+        raise InputError(f"unknown CSP '{unknown[0]}'; choose from: {', '.join(sorted(set(lookup['csp'])))}")
+    keep = pd.Series(True, index=lookup.index)
+    if districts_:
+        keep &= lookup["district"].isin(districts_)
+    if csps:
+        keep &= lookup["csp"].isin(csps)
+    return sorted(lookup.loc[keep, "district"])
+
+
+@lru_cache(maxsize=1)
+def _district_shapes():
+    import shapely
+    from pyproj import Transformer
+
+    frame = districts()
+    wgs = list(frame.geometry)
+    for geom in wgs:
+        shapely.prepare(geom)
+    to_bng = Transformer.from_crs(4326, 27700, always_xy=True)
+    bng = frame.to_crs(27700).geometry.to_list()
+    return frame["district"].to_numpy(), wgs, bng, to_bng
+
+
+LOOKUP_RES = 9
+
+
+def _exact_districts(lat: np.ndarray, lon: np.ndarray, tolerance_m: float) -> np.ndarray:
+    """Point-in-polygon per district, then nearest district within ``tolerance_m``."""
+    import shapely
+
+    names, wgs, bng, to_bng = _district_shapes()
+    out = np.full(lat.shape, None, dtype=object)
+    todo = np.isfinite(lat) & np.isfinite(lon)
+    for name, poly in zip(names, wgs):
+        if not todo.any():
+            break
+        minx, miny, maxx, maxy = poly.bounds
+        idx = np.flatnonzero(todo & (lon >= minx) & (lon <= maxx) & (lat >= miny) & (lat <= maxy))
+        if idx.size == 0:
+            continue
+        inside = shapely.contains_xy(poly, lon[idx], lat[idx])
+        out[idx[inside]] = name
+        todo[idx[inside]] = False
+    rest = np.flatnonzero(todo)
+    if rest.size:
+        x, y = to_bng.transform(lon[rest], lat[rest])
+        if np.isfinite(tolerance_m):
+            # Points far beyond the force area never need the (slow) distance computation.
+            minx, miny, maxx, maxy = shapely.total_bounds(bng)
+            near = (x >= minx - tolerance_m) & (x <= maxx + tolerance_m) & (y >= miny - tolerance_m) & (y <= maxy + tolerance_m)
+            rest, x, y = rest[near], x[near], y[near]
+        if rest.size:
+            points = shapely.points(x, y)
+            distances = np.vstack([shapely.distance(poly, points) for poly in bng])
+            nearest = distances.argmin(axis=0)
+            close = distances[nearest, np.arange(rest.size)] <= tolerance_m
+            out[rest[close]] = names[nearest[close]]
+    return out
+
+
+@lru_cache(maxsize=1)
+def _interior_lookup() -> pd.Series:
+    """District of every res-9 cell that lies wholly inside one district, indexed by cell. Points in
+    these cells need no polygon test, which makes assignment of a million points take about a second."""
+    import shapely
+
+    cells = _all_study_cells(LOOKUP_RES)
+    hexagons = cell_polygons(cells["h3"].to_numpy())
+    names, wgs, _, _ = _district_shapes()
+    district = np.full(len(cells), None, dtype=object)
+    for name, poly in zip(names, wgs):
+        candidates = np.flatnonzero(cells["district"].to_numpy() == name)
+        inside = shapely.contains(poly, hexagons.values[candidates])
+        district[candidates[inside]] = name
+    keep = district != None  # noqa: E711 - elementwise on an object array
+    return pd.Series(district[keep], index=pd.Index(cells["h3"].to_numpy()[keep]))
+
+
+def assign_districts(
+    lat: np.ndarray, lon: np.ndarray, tolerance_m: float = COASTAL_TOLERANCE_M, cells: np.ndarray | None = None
+) -> np.ndarray:
+    """District name per point; None where the point is outside every district by more than
+    ``tolerance_m``. ``cells`` (res-9 cells of the points) may be passed when already computed."""
+    lat = np.asarray(lat, dtype=float)
+    lon = np.asarray(lon, dtype=float)
+    if cells is None:
+        cells = cells_for_points(lat, lon, LOOKUP_RES)
+    lookup = _interior_lookup()
+    pos = lookup.index.get_indexer(np.asarray(cells, dtype=np.uint64))
+    out = np.full(lat.shape, None, dtype=object)
+    hit = pos >= 0
+    out[hit] = lookup.to_numpy()[pos[hit]]
+    rest = np.flatnonzero(~hit)
+    if rest.size:
+        out[rest] = _exact_districts(lat[rest], lon[rest], tolerance_m)
+    return out
+
+
+def cells_for_points(lat: np.ndarray, lon: np.ndarray, res: int) -> np.ndarray:
+    """H3 cell (uint64) per point, vectorised through h3ronpy; 0 where coordinates are missing."""
+    from h3ronpy import vector
+
+    lat = np.asarray(lat, dtype=float)
+    lon = np.asarray(lon, dtype=float)
+    ok = np.isfinite(lat) & np.isfinite(lon)
+    out = np.zeros(lat.shape, dtype=np.uint64)
+    if ok.any():
+        out[ok] = vector.coordinates_to_cells(lat[ok], lon[ok], res).to_numpy()
+    return out
+
+
+def cell_parents(cells: np.ndarray, res: int) -> np.ndarray:
+    """Parent cells at a coarser resolution, vectorised."""
+    import pyarrow as pa
+    from h3ronpy import change_resolution
+
+    return np.asarray(change_resolution(pa.array(cells, type=pa.uint64()), res).to_numpy(), dtype=np.uint64)
+
+
+def cell_to_str(cells: np.ndarray | pd.Series) -> np.ndarray:
+    """uint64 cells to the usual 15-character hex ids."""
+    values = np.asarray(cells, dtype=np.uint64)
+    return np.array([format(int(c), "x") for c in values], dtype=object)
+
+
+def str_to_cell(ids: pd.Series | list[str]) -> np.ndarray:
+    return np.array([int(s, 16) for s in ids], dtype=np.uint64)
+
+
+@dataclass(frozen=True)
+class StudyArea:
+    """Every H3 cell covering the selected districts, zeros included, with a district per cell."""
+
+    res: int
+    cells: pd.DataFrame  # h3 (uint64), district, csp; sorted by h3
+
+    def __len__(self) -> int:
+        return len(self.cells)
+
+
+def _cache_dir() -> Path:
+    return Path(os.environ.get("HOTSPOT_CACHE", Path.cwd() / "data" / "cache"))
+
+
+@lru_cache(maxsize=8)
+def _all_study_cells(res: int) -> pd.DataFrame:
+    """All cells for all 14 districts at ``res``, cached in memory and on disk (they never change
+    unless geodata/ does, and res 10-11 take seconds to build)."""
+    stamp = int((GEODATA_DIR / "districts.geojson").stat().st_mtime)
+    cache = _cache_dir() / f"study_cells_r{res}_{stamp}.parquet"
+    if cache.exists():
+        try:
+            return pd.read_parquet(cache)
+        except Exception:  # a half-written cache is rebuilt, never trusted
+            pass
+    from h3ronpy import ContainmentMode, vector
+
+    frame = districts()
+    parts = []
+    for name, geom in zip(frame["district"], frame.geometry):
+        cells = vector.geometry_to_cells(geom, res, containment_mode=ContainmentMode.IntersectsBoundary)
+        parts.append(np.asarray(cells.to_numpy(), dtype=np.uint64))
+    cells = np.unique(np.concatenate(parts))
+    coords = vector.cells_to_coordinates(cells)
+    lat = np.asarray(coords.column("lat").to_numpy(), dtype=float)
+    lon = np.asarray(coords.column("lng").to_numpy(), dtype=float)
+    # A cell belongs to the district holding its centre; edge cells whose centre is in the sea or
+    # over the force boundary go to the nearest district they touch.
+    district = _exact_districts(lat, lon, tolerance_m=np.inf)
+    lookup = csp_lookup().set_index("district")["csp"]
+    out = pd.DataFrame({"h3": cells, "district": district})
+    out["csp"] = out["district"].map(lookup)
+    out = out.sort_values("h3").reset_index(drop=True)
+    try:
+        cache.parent.mkdir(parents=True, exist_ok=True)
+        tmp = cache.with_suffix(".tmp")
+        out.to_parquet(tmp, index=False)
+        tmp.replace(cache)
+    except OSError:
+        pass
+    return out
+
+
+def study_area(res: int, districts_: tuple[str, ...] = (), csps: tuple[str, ...] = ()) -> StudyArea:
+    selected = districts_for(districts_, csps)
+    cells = _all_study_cells(res)
+    if len(selected) < len(district_names()):
+        cells = cells[cells["district"].isin(selected)].reset_index(drop=True)
+    return StudyArea(res, cells)
+
+
+def ring_neighbours(cells: np.ndarray, k: int = 1) -> tuple[np.ndarray, np.ndarray]:
+    """Pairs (i, j) of positions into ``cells`` with j in the k-ring disk of i, self included.
+    Neighbours outside ``cells`` are dropped. Vectorised through h3ronpy's grid_disk."""
+    import pyarrow as pa
+    from h3ronpy import grid_disk
+
+    cells = np.asarray(cells, dtype=np.uint64)
+    disks = pa.array(grid_disk(pa.array(cells, type=pa.uint64()), k))
+    offsets = np.asarray(disks.offsets.to_numpy())
+    flat = np.asarray(disks.flatten().to_numpy(), dtype=np.uint64)
+    source = np.repeat(np.arange(len(cells)), np.diff(offsets))
+    order = np.argsort(cells)
+    pos = np.searchsorted(cells, flat, sorter=order)
+    pos = np.clip(pos, 0, len(cells) - 1)
+    target = order[pos]
+    keep = cells[target] == flat
+    return source[keep], target[keep]
+
+
+def cell_polygons(cells: np.ndarray):
+    """GeoSeries of cell hexagons (WGS84) for export and folium maps."""
+    import shapely
+    from h3ronpy import vector
+
+    wkb = vector.cells_to_wkb_polygons(np.asarray(cells, dtype=np.uint64))
+    return _geopandas().GeoSeries(shapely.from_wkb(np.asarray(wkb.to_pylist(), dtype=object)), crs=4326)
+
+
+def cell_centres(cells: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    from h3ronpy import vector
+
+    coords = vector.cells_to_coordinates(np.asarray(cells, dtype=np.uint64))
+    return (np.asarray(coords.column("lat").to_numpy(), dtype=float), np.asarray(coords.column("lng").to_numpy(), dtype=float))

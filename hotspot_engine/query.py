@@ -1,0 +1,209 @@
+"""Filters -> SQL over the store -> aggregated frames. Pandas only ever holds aggregated rows here,
+except :func:`incident_rows`, which exists for exports.
+
+All functions take an open DuckDB connection and a :class:`~hotspot_engine.filters.Filters`.
+H3 cells come back as ``uint64`` in column ``h3`` (use ``geography.cell_to_str`` for hex ids).
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import pandas as pd
+
+from .filters import Filters, shift_month
+from .geography import csp_lookup, districts_for, district_names
+from .offences import SV_GROUPS, load_harm_weights, resolve_group
+
+
+def _register_lookups(con, harm_weights: str | Path | None = None) -> None:
+    """Editable lookups are joined at query time, so an edited CSV applies without a reload."""
+    con.register("csp_lookup", csp_lookup()[["district", "csp"]])
+    con.register("harm_weights", load_harm_weights(harm_weights))
+
+
+def month_date(month: str) -> str:
+    return f"{month}-01"
+
+
+def where_incidents(filters: Filters, alias: str = "i") -> tuple[str, list]:
+    """SQL WHERE clause (without the keyword) and its parameters for the incident filters."""
+    clauses: list[str] = ["TRUE"]
+    params: list = []
+    if filters.date_from:
+        clauses.append(f"{alias}.month >= CAST(? AS DATE)")
+        params.append(month_date(filters.date_from))
+    if filters.date_to:
+        clauses.append(f"{alias}.month <= CAST(? AS DATE)")
+        params.append(month_date(filters.date_to))
+    if filters.districts or filters.csps:
+        selected = districts_for(filters.districts, filters.csps)
+        clauses.append(f"{alias}.district IN (SELECT unnest(?))")
+        params.append(selected or ["<none>"])
+    if filters.offences:
+        clauses.append(f"{alias}.offence_group IN (SELECT unnest(?))")
+        params.append([resolve_group(o) for o in filters.offences])
+    if filters.sv_only:
+        clauses.append(f"{alias}.sv_category IS NOT NULL")
+    return " AND ".join(clauses), params
+
+
+def _fetch(con, sql: str, params: list) -> pd.DataFrame:
+    return con.execute(sql, params).df()
+
+
+def incident_rows(con, filters: Filters, harm_weights: str | Path | None = None) -> pd.DataFrame:
+    """Every stored incident row that passes the filters, with csp, harm and the cell at filters.res
+    (uint64 column ``h3``). For exports and the map's point layer; use aggregates elsewhere."""
+    _register_lookups(con, harm_weights)
+    where, params = where_incidents(filters)
+    sql = f"""
+        SELECT i.incident_id, strftime(i.month, '%Y-%m') AS month, i.occurred_at, i.lat, i.lon,
+               i.offence, i.ho_code, i.knife_flag, i.offence_group, i.sv_category, i.is_proxy,
+               i.district, c.csp, i.location, i.lsoa_code, i.lsoa_name, i.falls_within, i.source,
+               i.crime_id, COALESCE(w.weight_days, 0) AS harm, i.h3_r{filters.res} AS h3
+        FROM incidents i
+        LEFT JOIN csp_lookup c ON c.district = i.district
+        LEFT JOIN harm_weights w ON w."group" = i.offence_group
+        WHERE {where}
+        ORDER BY i.month, i.incident_id"""
+    return _fetch(con, sql, params)
+
+
+def cell_counts(con, filters: Filters, harm_weights: str | Path | None = None) -> pd.DataFrame:
+    """Columns h3, count, harm: one row per cell with at least one incident."""
+    _register_lookups(con, harm_weights)
+    where, params = where_incidents(filters)
+    sql = f"""
+        SELECT i.h3_r{filters.res} AS h3, count(*) AS count, sum(COALESCE(w.weight_days, 0)) AS harm
+        FROM incidents i LEFT JOIN harm_weights w ON w."group" = i.offence_group
+        WHERE {where} GROUP BY 1"""
+    return _fetch(con, sql, params)
+
+
+def cell_month_counts(con, filters: Filters, harm_weights: str | Path | None = None) -> pd.DataFrame:
+    """Columns h3, month ('YYYY-MM'), count, harm; only non-zero (cell, month) pairs."""
+    _register_lookups(con, harm_weights)
+    where, params = where_incidents(filters)
+    sql = f"""
+        SELECT i.h3_r{filters.res} AS h3, strftime(i.month, '%Y-%m') AS month, count(*) AS count,
+               sum(COALESCE(w.weight_days, 0)) AS harm
+        FROM incidents i LEFT JOIN harm_weights w ON w."group" = i.offence_group
+        WHERE {where} GROUP BY 1, 2"""
+    return _fetch(con, sql, params)
+
+
+def cell_top_locations(con, filters: Filters) -> pd.DataFrame:
+    """Columns h3, location, n: the most common location text per cell (for hotspot names)."""
+    where, params = where_incidents(filters)
+    sql = f"""
+        SELECT h3, location, n FROM (
+            SELECT i.h3_r{filters.res} AS h3, i.location, count(*) AS n,
+                   row_number() OVER (PARTITION BY i.h3_r{filters.res} ORDER BY count(*) DESC, i.location) AS rk
+            FROM incidents i WHERE {where} AND i.location IS NOT NULL AND i.location <> ''
+            GROUP BY 1, 2)
+        WHERE rk = 1"""
+    return _fetch(con, sql, params)
+
+
+def monthly_counts(con, filters: Filters, by: str | None = None, harm_weights: str | Path | None = None) -> pd.DataFrame:
+    """Columns month, [by], count, harm. ``by`` is one of offence_group, district, csp or None."""
+    if by not in (None, "offence_group", "district", "csp"):
+        raise ValueError(by)
+    _register_lookups(con, harm_weights)
+    where, params = where_incidents(filters)
+    key = {None: "", "offence_group": "i.offence_group", "district": "i.district", "csp": "c.csp"}[by]
+    select_key = f", {key} AS {by}" if by else ""
+    group = ", 2" if by else ""
+    sql = f"""
+        SELECT strftime(i.month, '%Y-%m') AS month{select_key}, count(*) AS count,
+               sum(COALESCE(w.weight_days, 0)) AS harm
+        FROM incidents i
+        LEFT JOIN csp_lookup c ON c.district = i.district
+        LEFT JOIN harm_weights w ON w."group" = i.offence_group
+        WHERE {where} GROUP BY 1{group} ORDER BY 1{group}"""
+    return _fetch(con, sql, params)
+
+
+def financial_year(start_year: int) -> tuple[str, str]:
+    """April to March: financial_year(2023) == ('2023-04', '2024-03')."""
+    return f"{start_year}-04", f"{start_year + 1}-03"
+
+
+def fy_label(start_year: int) -> str:
+    return f"{start_year}-{(start_year + 1) % 100:02d}"
+
+
+@dataclass(frozen=True)
+class Extent:
+    incidents: int
+    patrols: int
+    first_month: str | None
+    last_month: str | None
+    sources: tuple[str, ...]
+    proxy_share: float  # share of incidents classified from police.uk broad types
+    first_patrol: str | None  # 'YYYY-MM-DD'
+
+
+def extent(con) -> Extent:
+    row = con.execute(
+        "SELECT count(*), strftime(min(month), '%Y-%m'), strftime(max(month), '%Y-%m'), "
+        "COALESCE(avg(CASE WHEN is_proxy THEN 1 ELSE 0 END), 0) FROM incidents"
+    ).fetchone()
+    sources = tuple(r[0] for r in con.execute("SELECT DISTINCT source FROM incidents ORDER BY 1").fetchall())
+    prow = con.execute("SELECT count(*), strftime(min(start), '%Y-%m-%d') FROM patrols").fetchone()
+    return Extent(int(row[0]), int(prow[0]), row[1], row[2], sources, float(row[3]), prow[1])
+
+
+def where_patrols(filters: Filters, alias: str = "p") -> tuple[str, list]:
+    """Patrols filter by start time and district only: offence filters do not apply to them."""
+    clauses, params = ["TRUE"], []
+    if filters.date_from:
+        clauses.append(f"{alias}.start >= CAST(? AS TIMESTAMP)")
+        params.append(month_date(filters.date_from))
+    if filters.date_to:
+        clauses.append(f"{alias}.start < CAST(? AS TIMESTAMP)")
+        params.append(month_date(shift_month(filters.date_to, 1)))
+    if filters.districts or filters.csps:
+        clauses.append(f"{alias}.district IN (SELECT unnest(?))")
+        params.append(districts_for(filters.districts, filters.csps) or ["<none>"])
+    return " AND ".join(clauses), params
+
+
+def patrol_cell_counts(con, filters: Filters) -> pd.DataFrame:
+    """Columns h3, patrols, patrol_minutes over the filters' date window and districts."""
+    where, params = where_patrols(filters)
+    sql = f"""
+        SELECT p.h3_r{filters.res} AS h3, count(*) AS patrols, sum(p.minutes) AS patrol_minutes
+        FROM patrols p WHERE {where} AND p.h3_r{filters.res} IS NOT NULL GROUP BY 1"""
+    return _fetch(con, sql, params)
+
+
+def patrol_rows(con, filters: Filters) -> pd.DataFrame:
+    """Every patrol in the filters' window and districts, with the cell at filters.res as ``h3``."""
+    where, params = where_patrols(filters)
+    _register_lookups(con)
+    sql = f"""
+        SELECT p.patrol_id, p.source, p.start, p."end", p.minutes, p.hotspot_ref, p.lat, p.lon,
+               p.district, c.csp, p.unit, p.h3_r{filters.res} AS h3
+        FROM patrols p LEFT JOIN csp_lookup c ON c.district = p.district
+        WHERE {where} ORDER BY p.start, p.patrol_id"""
+    return _fetch(con, sql, params)
+
+
+__all__ = [
+    "SV_GROUPS",
+    "district_names",
+    "incident_rows",
+    "cell_counts",
+    "cell_month_counts",
+    "cell_top_locations",
+    "monthly_counts",
+    "financial_year",
+    "fy_label",
+    "extent",
+    "patrol_cell_counts",
+    "patrol_rows",
+    "where_incidents",
+    "where_patrols",
+]
