@@ -98,13 +98,20 @@ class OffenceMap:
             result = codes.map({k.upper(): v for k, v in self.ho_codes.items()}).astype(object)
             result = result.where(result.notna(), None).reset_index(drop=True)
         if offence is not None:
+            # Text decides where the code does not: no code, or a broad code such as 8N that holds
+            # both s20 GBH and ABH. Text can only *upgrade* a broad code to a serious group.
             text = offence.astype("string").fillna("").reset_index(drop=True)
             missing = result.isna()
+            broad = result.isin(["other_violence", "other"])
+            open_rows = missing | broad
             for pattern, group in self.text_rules:
-                if not missing.any():
+                if not open_rows.any():
                     break
-                hit = missing & text.str.contains(pattern, regex=True).fillna(False).astype(bool)
+                hit = open_rows & text.str.contains(pattern, regex=True).fillna(False).astype(bool)
+                if group not in SV_GROUPS:
+                    hit &= missing
                 result[hit] = group
+                open_rows &= ~hit
                 missing &= ~hit
         result = result.fillna("other")
         if knife is not None:

@@ -1,0 +1,460 @@
+"""The built-in synthetic HIPS sample: what the app shows on first start and what tests validate.
+
+SYNTHETIC DATA. Nothing here is a real incident. The generator is deterministic for a seed and is
+calibrated so the dashboard reproduces the headline of the HIPS VRP annual report for April 2023 to
+March 2024: serious violence (SV) -4.8% (-241 offences, 5,021 -> 4,780) force-wide, 19 hotspots
+with 2,934 patrols, and -17% SV inside the hotspots.
+
+Structure:
+- background SV and other violence placed in the 1,194 LSOAs of the 14 districts, more in dense
+  (small) LSOAs, with seasonality (summer peak) and weekend-night peaks;
+- 19 planted hotspots in real town-centre streets: a rate of SV concentrated in one H3 res-9 cell
+  and its ring-1 neighbours, constant before April 2023 and 17% lower from then on;
+- exact calibration of the financial-year totals: force-wide totals are fixed per year, and inside
+  every planted hotspot the 2023-24 count of its ring-1 and ring-2 cells is set to 83% of its
+  2022-23 count (largest-remainder rounding, so the pooled figure is exact), by moving incidents
+  between the hotspot zones and the rest of the area; totals never change.
+"""
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+INTERVENTION_DATE = "2023-04-01"
+PLANTED_EFFECT = -0.17
+FIRST_FY, LAST_FY = 2019, 2023  # financial years starting April 2019 .. April 2023
+SV_FY_TOTALS = {2019: 5180, 2020: 4608, 2021: 4897, 2022: 5021, 2023: 4780}
+OTHER_VIOLENCE_PER_YEAR = 8000
+PATROLS_2023_24 = 2934
+DEFAULT_SEED = 20230401
+HOTSPOT_SHARE_OF_SV = 0.22  # share of 2022-23 SV planted in the hotspot cells (background adds more)
+LSOA_AREA_POWER = 0.3  # share of 2022-23 SV planted in the hotspot cells
+DEFAULT_INCIDENTS = sum(SV_FY_TOTALS.values()) + OTHER_VIOLENCE_PER_YEAR * len(SV_FY_TOTALS)
+
+#: (hotspot id, district, town, street, lat, lon): real town-centre streets across ten CSPs.
+PLANTED_HOTSPOTS: tuple[tuple[str, str, str, str, float, float], ...] = (
+    ("HS01", "Southampton", "Southampton", "Above Bar Street", 50.9063, -1.4043),
+    ("HS02", "Southampton", "Southampton", "Portswood Road", 50.9235, -1.3960),
+    ("HS03", "Southampton", "Southampton", "Bitterne Precinct", 50.9163, -1.3640),
+    ("HS04", "Portsmouth", "Portsmouth", "Guildhall Walk", 50.7965, -1.0935),
+    ("HS05", "Portsmouth", "Southsea", "Albert Road", 50.7862, -1.0700),
+    ("HS06", "Portsmouth", "North End", "London Road", 50.8200, -1.0740),
+    ("HS07", "Basingstoke and Deane", "Basingstoke", "London Street", 51.2640, -1.0860),
+    ("HS08", "Rushmoor", "Aldershot", "Union Street", 51.2480, -0.7630),
+    ("HS09", "Rushmoor", "Farnborough", "Queensmead", 51.2940, -0.7560),
+    ("HS10", "Winchester", "Winchester", "High Street", 51.0620, -1.3150),
+    ("HS11", "Eastleigh", "Eastleigh", "Market Street", 50.9690, -1.3500),
+    ("HS12", "Fareham", "Fareham", "West Street", 50.8530, -1.1790),
+    ("HS13", "Gosport", "Gosport", "High Street", 50.7950, -1.1230),
+    ("HS14", "Havant", "Havant", "West Street", 50.8510, -0.9830),
+    ("HS15", "Isle of Wight", "Newport", "High Street", 50.7010, -1.2920),
+    ("HS16", "Isle of Wight", "Ryde", "Union Street", 50.7300, -1.1610),
+    ("HS17", "Test Valley", "Andover", "High Street", 51.2080, -1.4790),
+    ("HS18", "New Forest", "Totton", "Commercial Road", 50.9180, -1.4910),
+    ("HS19", "Havant", "Waterlooville", "London Road", 50.8800, -1.0300),
+)
+
+#: SV group -> (share of SV, [(ho_code, offence text, share within group)], knife probability)
+SV_MIX: dict[str, tuple[float, list[tuple[str, str, float]], float]] = {
+    "murder": (0.003, [("1", "Murder", 0.85), ("4.1", "Manslaughter", 0.15)], 0.45),
+    "attempted_murder": (0.009, [("2", "Attempted murder", 1.0)], 0.6),
+    "gbh": (0.32, [("5D", "Wounding with intent to do grievous bodily harm (s18)", 0.45),
+                   ("8N", "Inflicting grievous bodily harm without intent (s20)", 0.55)], 0.18),
+    "robbery": (0.20, [("34B", "Robbery of personal property", 0.9), ("34A", "Robbery of business property", 0.1)], 0.25),
+    "weapon_possession": (0.21, [("10D", "Possession of article with blade or point", 0.6),
+                                 ("10C", "Possession of offensive weapon", 0.3), ("81", "Possession of firearm", 0.1)], 0.0),
+    "violent_disorder": (0.0375, [("62A", "Violent disorder", 1.0)], 0.05),
+    "riot": (0.0005, [("", "Riot", 1.0)], 0.0),
+    "knife_injury": (0.22, [("8N", "Assault occasioning actual bodily harm", 1.0)], 1.0),
+}
+OTHER_MIX: list[tuple[str, str, float]] = [
+    ("8N", "Assault occasioning actual bodily harm", 0.45),
+    ("105A", "Assault without injury (common assault)", 0.55),
+]
+GENERIC_STREETS = (
+    "High Street", "Station Road", "Church Road", "Park Road", "London Road", "Victoria Road",
+    "Green Lane", "Manor Road", "Queens Road", "Kings Road", "Mill Lane", "School Lane",
+    "The Avenue", "New Road", "North Street", "South Street", "Winchester Road", "Portsmouth Road",
+    "Shopping Area", "Supermarket", "Parking Area", "Petrol Station", "Sports/Recreation Area",
+    "Further/Higher Educational Building", "Hospital", "Nightclub", "Pedestrian Subway",
+)
+HOUR_WEIGHTS = np.array([6, 5, 4, 2.5, 1.5, 1, 1, 1.2, 1.6, 2, 2.4, 2.8, 3.2, 3.4, 3.6, 4, 4.5, 5,
+                         5.5, 6, 6.5, 7, 7.5, 7])  # evening and night peak
+WEEKDAY_WEIGHTS = np.array([0.85, 0.8, 0.85, 0.95, 1.2, 1.45, 1.25])  # Mon..Sun
+MONTH_WEIGHTS = np.array([0.97, 1.05, 1.08, 1.12, 1.1, 1.0, 0.97, 0.93, 0.98, 0.9, 0.88, 0.97])  # Apr..Mar
+RES = 9
+
+
+@dataclass(frozen=True)
+class Sample:
+    incidents: pd.DataFrame  # incident_id, occurred_at, lat, lon, ho_code, offence, knife_flag, location, lsoa_code
+    patrols: pd.DataFrame  # patrol_id, start, end, duration_minutes, hotspot_id, h3, lat, lon, unit
+    truth: dict
+
+
+def fy_of(month_index: np.ndarray) -> np.ndarray:
+    """Month index 0 = April 2019; financial year start per month."""
+    return FIRST_FY + month_index // 12
+
+
+def _months() -> list[str]:
+    out = []
+    for fy in range(FIRST_FY, LAST_FY + 1):
+        for k in range(12):
+            m = 4 + k
+            y = fy + (m > 12)
+            out.append(f"{y:04d}-{(m - 1) % 12 + 1:02d}")
+    return out
+
+
+def _largest_remainder(values: np.ndarray, total: int) -> np.ndarray:
+    base = np.floor(values).astype(int)
+    short = int(total - base.sum())
+    if short > 0:
+        order = np.argsort(-(values - base), kind="stable")
+        base[order[:short]] += 1
+    return base
+
+
+class _Generator:
+    def __init__(self, seed: int, scale: float):
+        from . import geography
+
+        self.rng = np.random.default_rng(seed)
+        self.scale = scale
+        self.geo = geography
+        lsoa = geography.lsoas()
+        self.lsoa_codes = lsoa["lsoa_code"].to_numpy()
+        self.lsoa_geoms = lsoa.geometry.to_numpy()
+        # Incidents follow people: LSOAs hold about equal populations, so small (dense, urban) LSOAs
+        # get more incidents per km2. Weighting LSOAs by a power of their area between 0 (equal per
+        # LSOA) and 1 (uniform by area) keeps background density in the cities low enough that only
+        # the planted hotspots, not whole city centres, stand out in Gi*.
+        area = lsoa["area_km2"].to_numpy()
+        weight = np.maximum(area, 0.05) ** LSOA_AREA_POWER
+        self.lsoa_p = weight / weight.sum()
+        self.months = _months()
+
+    # -- placement -----------------------------------------------------------------------------
+    def points_in_lsoas(self, index: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Uniform random points inside the given LSOAs (vectorised rejection sampling per LSOA)."""
+        import shapely
+
+        lat = np.empty(index.size)
+        lon = np.empty(index.size)
+        order = np.argsort(index, kind="stable")
+        uniq, starts, counts = np.unique(index[order], return_index=True, return_counts=True)
+        for code, start, n in zip(uniq, starts, counts):
+            geom = self.lsoa_geoms[code]
+            minx, miny, maxx, maxy = geom.bounds
+            got_x, got_y = [], []
+            need = n
+            while need > 0:
+                k = max(16, int(need * 3))
+                x = self.rng.uniform(minx, maxx, k)
+                y = self.rng.uniform(miny, maxy, k)
+                ok = shapely.contains_xy(geom, x, y)
+                got_x.append(x[ok][:need])
+                got_y.append(y[ok][:need])
+                need -= int(min(ok.sum(), need))
+            slots = order[start:start + n]
+            lon[slots] = np.concatenate(got_x)
+            lat[slots] = np.concatenate(got_y)
+        return lat, lon
+
+    def points_near_cells(self, cells: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Random points inside the inscribed circle of each H3 cell (so they bin back to it)."""
+        clat, clon = self.geo.cell_centres(cells)
+        radius_m = 150.0 * np.sqrt(self.rng.uniform(0, 1, cells.size))  # res-9 inscribed radius ~151 m
+        angle = self.rng.uniform(0, 2 * np.pi, cells.size)
+        dlat = radius_m * np.cos(angle) / 111_320.0
+        dlon = radius_m * np.sin(angle) / (111_320.0 * np.cos(np.radians(clat)))
+        return clat + dlat * 0.95, clon + dlon * 0.95
+
+    # -- time ----------------------------------------------------------------------------------
+    def timestamps(self, month_index: np.ndarray) -> np.ndarray:
+        months = pd.to_datetime(pd.Series(self.months)[month_index].to_numpy() + "-01")
+        days_in = months.days_in_month.to_numpy()
+        # Draw a day with weekday weights by rejection: cheap and exact enough.
+        day = np.floor(self.rng.uniform(0, 1, month_index.size) * days_in).astype(int)
+        for _ in range(3):
+            wd = ((months + pd.to_timedelta(day, unit="D")).dayofweek).to_numpy()
+            redo = self.rng.uniform(0, WEEKDAY_WEIGHTS.max(), month_index.size) > WEEKDAY_WEIGHTS[wd]
+            day[redo] = np.floor(self.rng.uniform(0, 1, redo.sum()) * days_in[redo]).astype(int)
+        hour = self.rng.choice(24, size=month_index.size, p=HOUR_WEIGHTS / HOUR_WEIGHTS.sum())
+        minute = self.rng.integers(0, 60, month_index.size)
+        return (months + pd.to_timedelta(day, unit="D") + pd.to_timedelta(hour, unit="h")
+                + pd.to_timedelta(minute, unit="m")).to_numpy()
+
+    def months_for_year(self, fy: int, n: int) -> np.ndarray:
+        p = MONTH_WEIGHTS / MONTH_WEIGHTS.sum()
+        counts = self.rng.multinomial(n, p)
+        return np.repeat((fy - FIRST_FY) * 12 + np.arange(12), counts)
+
+    # -- offences ------------------------------------------------------------------------------
+    def sv_offences(self, n: int) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        groups = list(SV_MIX)
+        shares = np.array([SV_MIX[g][0] for g in groups])
+        gi = self.rng.choice(len(groups), size=n, p=shares / shares.sum())
+        ho = np.empty(n, dtype=object)
+        text = np.empty(n, dtype=object)
+        knife = np.zeros(n, dtype=bool)
+        for k, group in enumerate(groups):
+            idx = np.flatnonzero(gi == k)
+            if idx.size == 0:
+                continue
+            variants = SV_MIX[group][1]
+            vi = self.rng.choice(len(variants), size=idx.size, p=[v[2] for v in variants])
+            ho[idx] = np.array([v[0] for v in variants], dtype=object)[vi]
+            text[idx] = np.array([v[1] for v in variants], dtype=object)[vi]
+            knife[idx] = self.rng.uniform(0, 1, idx.size) < SV_MIX[group][2]
+        return np.array(groups, dtype=object)[gi], ho, text, knife
+
+    def other_offences(self, n: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        vi = self.rng.choice(len(OTHER_MIX), size=n, p=[v[2] for v in OTHER_MIX])
+        return (np.array([v[0] for v in OTHER_MIX], dtype=object)[vi],
+                np.array([v[1] for v in OTHER_MIX], dtype=object)[vi], np.zeros(n, dtype=bool))
+
+
+def _hotspot_table() -> pd.DataFrame:
+    from . import geography
+
+    frame = pd.DataFrame(PLANTED_HOTSPOTS, columns=["hotspot_id", "district", "town", "street", "lat", "lon"])
+    frame["h3"] = geography.cells_for_points(frame["lat"].to_numpy(), frame["lon"].to_numpy(), RES)
+    lookup = geography.csp_lookup().set_index("district")["csp"]
+    frame["csp"] = frame["district"].map(lookup)
+    frame["name"] = frame["town"] + " - " + frame["street"]
+    return frame
+
+
+def _zones(hotspots: pd.DataFrame) -> tuple[pd.Series, pd.Series]:
+    """Cell -> hotspot position for ring-1 disks ('core') and the ring-2 annulus ('edge')."""
+    import h3
+
+    core, edge = {}, {}
+    for pos, cell in enumerate(hotspots["h3"]):
+        ring1 = {h3.str_to_int(c) for c in h3.grid_disk(h3.int_to_str(int(cell)), 1)}
+        ring2 = {h3.str_to_int(c) for c in h3.grid_disk(h3.int_to_str(int(cell)), 2)} - ring1
+        for c in ring1:
+            core[c] = pos
+        for c in ring2:
+            edge[c] = pos
+    return pd.Series(core, dtype="int64"), pd.Series(edge, dtype="int64")
+
+
+def generate(seed: int = DEFAULT_SEED, incidents: int | None = None) -> Sample:
+    """Build the sample in memory. ``incidents`` scales every count (default about 65,000 rows)."""
+    scale = (incidents / DEFAULT_INCIDENTS) if incidents else 1.0
+    gen = _Generator(seed, scale)
+    rng = gen.rng
+    hotspots = _hotspot_table()
+    n_hot = len(hotspots)
+    core, edge = _zones(hotspots)
+
+    # Planted hotspot rates: uneven sizes, as in real town centres; constant before the intervention.
+    size = rng.gamma(4.0, 1.0, n_hot)
+    hot_rate = size / size.sum() * HOTSPOT_SHARE_OF_SV * SV_FY_TOTALS[2022] * scale
+    parts = []
+    for fy in range(FIRST_FY, LAST_FY + 1):
+        sv_total = int(round(SV_FY_TOTALS[fy] * scale))
+        effect = (1 + PLANTED_EFFECT) if fy >= 2023 else 1.0
+        n_per_hot = rng.poisson(hot_rate * effect)
+        n_hot_total = int(min(n_per_hot.sum(), sv_total))
+        hot_idx = np.repeat(np.arange(n_hot), n_per_hot)[:n_hot_total]
+        # Hotspot incidents: 80% in the peak cell, the rest spread over its ring-1 neighbours.
+        peak = hotspots["h3"].to_numpy()[hot_idx]
+        in_ring = rng.uniform(0, 1, hot_idx.size) > 0.8
+        cells = peak.copy()
+        if in_ring.any():
+            ring_cells = {pos: core.index[core.to_numpy() == pos].to_numpy(dtype=np.uint64) for pos in range(n_hot)}
+            cells[in_ring] = [rng.choice(ring_cells[p][ring_cells[p] != hotspots["h3"].iloc[p]]) for p in hot_idx[in_ring]]
+        hlat, hlon = gen.points_near_cells(cells.astype(np.uint64))
+        hot_part = pd.DataFrame({"lat": hlat, "lon": hlon, "fy": fy, "kind": "sv", "planted": hot_idx})
+        n_bg = sv_total - n_hot_total
+        bg_lsoa = rng.choice(len(gen.lsoa_p), size=n_bg, p=gen.lsoa_p)
+        blat, blon = gen.points_in_lsoas(bg_lsoa)
+        bg_part = pd.DataFrame({"lat": blat, "lon": blon, "fy": fy, "kind": "sv", "planted": -1})
+        n_other = int(round(OTHER_VIOLENCE_PER_YEAR * scale))
+        # Other violence shares the night-time economy: a slice of it sits in the hotspot cells too.
+        n_other_hot = int(n_other * 0.06)
+        ohot = rng.integers(0, n_hot, n_other_hot)
+        olat1, olon1 = gen.points_near_cells(hotspots["h3"].to_numpy()[ohot].astype(np.uint64))
+        o_lsoa = rng.choice(len(gen.lsoa_p), size=n_other - n_other_hot, p=gen.lsoa_p)
+        olat2, olon2 = gen.points_in_lsoas(o_lsoa)
+        other_part = pd.DataFrame({
+            "lat": np.concatenate([olat1, olat2]), "lon": np.concatenate([olon1, olon2]), "fy": fy,
+            "kind": "other", "planted": np.concatenate([ohot, np.full(n_other - n_other_hot, -1)]),
+        })
+        parts += [hot_part, bg_part, other_part]
+    frame = pd.concat(parts, ignore_index=True)
+    frame["h3"] = gen.geo.cells_for_points(frame["lat"].to_numpy(), frame["lon"].to_numpy(), RES)
+    frame = _calibrate(frame, hotspots, core, edge, gen)
+    return _finish(frame, hotspots, gen, seed)
+
+
+def _calibrate(frame: pd.DataFrame, hotspots: pd.DataFrame, core: pd.Series, edge: pd.Series, gen: _Generator) -> pd.DataFrame:
+    """Set 2023-24 SV in each hotspot's core (ring 1) and edge (ring 2) to 83% of 2022-23 exactly,
+    by moving incidents between the zones and the rest of the area. Yearly totals are unchanged."""
+    rng = gen.rng
+    sv = frame["kind"].to_numpy() == "sv"
+    fy = frame["fy"].to_numpy()
+    for zone in (core, edge):
+        zone_pos = pd.Series(zone.to_numpy(), index=pd.Index(zone.index.to_numpy(dtype=np.uint64)))
+        hot_of = zone_pos.reindex(frame["h3"].to_numpy()).to_numpy()
+        in_zone = ~np.isnan(hot_of)
+        pre = np.bincount(hot_of[in_zone & sv & (fy == 2022)].astype(int), minlength=len(hotspots)).astype(float)
+        target = _largest_remainder(pre * (1 + PLANTED_EFFECT), int(round(pre.sum() * (1 + PLANTED_EFFECT))))
+        post_mask = in_zone & sv & (fy == 2023)
+        post = np.bincount(hot_of[post_mask].astype(int), minlength=len(hotspots))
+        all_zones = frame["h3"].isin(core.index.to_numpy(dtype=np.uint64)) | frame["h3"].isin(edge.index.to_numpy(dtype=np.uint64))
+        outside_pool = np.flatnonzero(sv & (fy == 2023) & ~all_zones.to_numpy())
+        rng.shuffle(outside_pool)
+        take = 0
+        donors_lat, donors_lon = [], []
+        for pos in range(len(hotspots)):
+            diff = post[pos] - target[pos]
+            members = np.flatnonzero(post_mask & (hot_of == pos))
+            if diff > 0:  # too many: move the excess out to where other 2023-24 incidents are
+                movers = rng.choice(members, size=diff, replace=False)
+                src = outside_pool[take:take + diff]
+                take += diff
+                frame.loc[movers, ["lat", "lon"]] = frame.loc[src, ["lat", "lon"]].to_numpy() + rng.normal(0, 0.0004, (diff, 2))
+                frame.loc[movers, "planted"] = -1
+            elif diff < 0:  # too few: bring incidents in from outside every zone
+                need = -diff
+                movers = outside_pool[take:take + need]
+                take += need
+                zone_cells = zone.index[zone.to_numpy() == pos].to_numpy(dtype=np.uint64)
+                cells = rng.choice(zone_cells, size=need)
+                lat, lon = gen.points_near_cells(cells)
+                frame.loc[movers, "lat"] = lat
+                frame.loc[movers, "lon"] = lon
+                frame.loc[movers, "planted"] = pos
+        frame["h3"] = gen.geo.cells_for_points(frame["lat"].to_numpy(), frame["lon"].to_numpy(), RES)
+    return frame
+
+
+def _finish(frame: pd.DataFrame, hotspots: pd.DataFrame, gen: _Generator, seed: int) -> Sample:
+    rng = gen.rng
+    n = len(frame)
+    month_index = np.empty(n, dtype=int)
+    for fy, idx in frame.groupby("fy").indices.items():
+        month_index[idx] = rng.permutation(gen.months_for_year(int(fy), idx.size))
+    occurred = gen.timestamps(month_index)
+    sv = frame["kind"].to_numpy() == "sv"
+    group = np.empty(n, dtype=object)
+    ho = np.empty(n, dtype=object)
+    text = np.empty(n, dtype=object)
+    knife = np.zeros(n, dtype=bool)
+    g, h, t, k = gen.sv_offences(int(sv.sum()))
+    group[sv], ho[sv], text[sv], knife[sv] = g, h, t, k
+    h2, t2, k2 = gen.other_offences(int((~sv).sum()))
+    group[~sv], ho[~sv], text[~sv], knife[~sv] = "other_violence", h2, t2, k2
+    planted = frame["planted"].to_numpy()
+    streets = np.array(GENERIC_STREETS, dtype=object)[rng.integers(0, len(GENERIC_STREETS), n)]
+    on_street = (planted >= 0) & (rng.uniform(0, 1, n) < 0.75)
+    streets[on_street] = hotspots["street"].to_numpy()[planted[on_street]]
+    lsoa = _lsoa_of(frame["lat"].to_numpy(), frame["lon"].to_numpy())
+    incidents = pd.DataFrame({
+        "incident_id": [f"HIPS-SYN-{i:08d}" for i in rng.permutation(n) + 1],
+        "occurred_at": pd.to_datetime(occurred).strftime("%Y-%m-%dT%H:%M:00"),
+        "lat": frame["lat"].round(6), "lon": frame["lon"].round(6),
+        "ho_code": ho, "offence": text, "knife_flag": np.where(knife, "Y", "N"),
+        "location": "On or near " + pd.Series(streets), "lsoa_code": lsoa,
+    }).sort_values(["occurred_at", "incident_id"]).reset_index(drop=True)
+    patrols = _patrols(hotspots, gen)
+    truth = _truth(frame.assign(month_index=month_index), hotspots, patrols, seed)
+    return Sample(incidents, patrols, truth)
+
+
+def _lsoa_of(lat: np.ndarray, lon: np.ndarray) -> np.ndarray:
+    """LSOA code per point (STRtree query); None where a point sits in no LSOA (coastal slivers)."""
+    import shapely
+    from . import geography
+
+    lsoa = geography.lsoas()
+    tree = shapely.STRtree(lsoa.geometry.to_numpy())
+    points = shapely.points(lon, lat)
+    pt_idx, poly_idx = tree.query(points, predicate="within")
+    out = np.full(lat.size, None, dtype=object)
+    out[pt_idx] = lsoa["lsoa_code"].to_numpy()[poly_idx]
+    return out
+
+
+def _patrols(hotspots: pd.DataFrame, gen: _Generator) -> pd.DataFrame:
+    """2,934 patrol-log rows in 2023-24 in the 19 hotspots: mostly 10-20 minutes (Koper curve),
+    more in busy hotspots, in the evening and night, starting 1 April 2023."""
+    rng = gen.rng
+    n = PATROLS_2023_24
+    weight = 0.5 + rng.uniform(0, 1, len(hotspots))
+    which = rng.choice(len(hotspots), size=n, p=weight / weight.sum())
+    day = rng.integers(0, 366, n)  # 2023-04-01 .. 2024-03-31 (leap year)
+    hour = rng.choice(24, size=n, p=HOUR_WEIGHTS / HOUR_WEIGHTS.sum())
+    start = (pd.Timestamp("2023-04-01") + pd.to_timedelta(day, unit="D") + pd.to_timedelta(hour, unit="h")
+             + pd.to_timedelta(rng.integers(0, 60, n), unit="m"))
+    minutes = np.clip(np.round(rng.lognormal(np.log(15), 0.3, n)), 5, 60)
+    cells = hotspots["h3"].to_numpy()[which].astype(np.uint64)
+    lat, lon = gen.points_near_cells(cells)
+    frame = pd.DataFrame({
+        "start": start, "duration_minutes": minutes.astype(int), "hotspot_id": hotspots["hotspot_id"].to_numpy()[which],
+        "lat": lat.round(6), "lon": lon.round(6), "unit": [f"VCTF-{u}" for u in rng.integers(1, 7, n)],
+    }).sort_values(["start", "hotspot_id"]).reset_index(drop=True)
+    frame["end"] = frame["start"] + pd.to_timedelta(frame["duration_minutes"], unit="m")
+    frame["h3"] = [format(int(c), "x") for c in gen.geo.cells_for_points(frame["lat"].to_numpy(), frame["lon"].to_numpy(), 9)]
+    frame.insert(0, "patrol_id", [f"PAT-{i:05d}" for i in range(1, n + 1)])
+    for col in ("start", "end"):
+        frame[col] = frame[col].dt.strftime("%Y-%m-%dT%H:%M:00")
+    return frame[["patrol_id", "start", "end", "duration_minutes", "hotspot_id", "h3", "lat", "lon", "unit"]]
+
+
+def _truth(frame: pd.DataFrame, hotspots: pd.DataFrame, patrols: pd.DataFrame, seed: int) -> dict:
+    sv = frame[frame["kind"] == "sv"]
+    fy_totals = {f"{fy}-{(fy + 1) % 100:02d}": int((sv["fy"] == fy).sum()) for fy in range(FIRST_FY, LAST_FY + 1)}
+    core_cells = set()
+    import h3
+
+    for cell in hotspots["h3"]:
+        core_cells |= {h3.str_to_int(c) for c in h3.grid_disk(h3.int_to_str(int(cell)), 1)}
+    in_core = sv["h3"].isin(list(core_cells))
+    hot_fy = {f"{fy}-{(fy + 1) % 100:02d}": int((in_core & (sv["fy"] == fy)).sum()) for fy in range(FIRST_FY, LAST_FY + 1)}
+    return {
+        "synthetic": True,
+        "seed": seed,
+        "intervention_date": INTERVENTION_DATE,
+        "planted_effect": PLANTED_EFFECT,
+        "hotspots": [
+            {"hotspot_id": r.hotspot_id, "name": r.name, "lat": r.lat, "lon": r.lon, "district": r.district,
+             "csp": r.csp, "h3": format(int(r.h3), "x")}
+            for r in hotspots.itertuples(index=False)
+        ],
+        "fy_totals": fy_totals,
+        "hotspot_fy_totals_ring1": hot_fy,
+        "force_change_2023_24": {
+            "offences": fy_totals["2023-24"] - fy_totals["2022-23"],
+            "pct": round((fy_totals["2023-24"] / fy_totals["2022-23"] - 1) * 100, 2),
+        },
+        "patrols_2023_24": int(len(patrols)),
+        "incidents": int(len(frame)),
+    }
+
+
+def write_sample(out_dir: str | Path, seed: int = DEFAULT_SEED, incidents: int | None = None) -> dict[str, Path]:
+    """Write incidents.csv, patrols.csv and truth.json into ``out_dir``; returns the paths."""
+    import pyarrow as pa
+    import pyarrow.csv as pacsv
+
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    sample = generate(seed, incidents)
+    paths = {"incidents": out / "incidents.csv", "patrols": out / "patrols.csv", "truth": out / "truth.json"}
+    for key in ("incidents", "patrols"):
+        frame = getattr(sample, key)
+        tmp = paths[key].with_suffix(".csv.tmp")
+        pacsv.write_csv(pa.Table.from_pandas(frame, preserve_index=False), tmp)
+        tmp.replace(paths[key])
+    paths["truth"].write_text(json.dumps(sample.truth, indent=2), encoding="utf-8")
+    return paths
