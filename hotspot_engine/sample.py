@@ -7,7 +7,10 @@ with 2,934 patrols, and -17% SV inside the hotspots.
 
 Structure:
 - background SV and other violence placed in the 1,194 LSOAs of the 14 districts, more in dense
-  (small) LSOAs, with seasonality (summer peak) and weekend-night peaks;
+  (small) LSOAs, with seasonality (summer peak) and weekend-night peaks. The background is flatter
+  than real Hampshire data (the cities hold less of it): with a real city's density, Getis-Ord Gi*
+  against the force-wide mean flags whole city centres, and the sample is meant to show the
+  planted hotspots clearly;
 - 19 planted hotspots in real town-centre streets: a rate of SV concentrated in one H3 res-9 cell
   and its ring-1 neighbours, constant before April 2023 and 17% lower from then on;
 - exact calibration of the financial-year totals: force-wide totals are fixed per year, and inside
@@ -32,7 +35,7 @@ OTHER_VIOLENCE_PER_YEAR = 8000
 PATROLS_2023_24 = 2934
 DEFAULT_SEED = 20230401
 HOTSPOT_SHARE_OF_SV = 0.22  # share of 2022-23 SV planted in the hotspot cells (background adds more)
-LSOA_AREA_POWER = 0.3  # share of 2022-23 SV planted in the hotspot cells
+LSOA_AREA_POWER = 0.3
 DEFAULT_INCIDENTS = sum(SV_FY_TOTALS.values()) + OTHER_VIOLENCE_PER_YEAR * len(SV_FY_TOTALS)
 
 #: (hotspot id, district, town, street, lat, lon): real town-centre streets across ten CSPs.

@@ -1,0 +1,278 @@
+"""Command line: ``python -m hotspot_engine COMMAND ...`` (see CONTRACT.md and the README).
+
+Exit status: 0 success, 2 unusable input or arguments (one line on stderr naming the file, row or
+column), 1 an internal error. Each command imports only what it needs, so start-up stays fast.
+Set HOTSPOT_DEBUG=1 to see the traceback of an internal error.
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from pathlib import Path
+
+from .errors import InputError
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse exits 2 on bad arguments already; keep its message to one line."""
+
+    def error(self, message: str) -> None:  # type: ignore[override]
+        self.exit(2, f"{self.prog}: error: {message}\n")
+
+
+def _add_store(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--db", default=None, help="store file (default data/hotspot.duckdb or $HOTSPOT_DB)")
+
+
+def _add_filters(p: argparse.ArgumentParser, sv_default_note: str = "") -> None:
+    g = p.add_argument_group("filters")
+    g.add_argument("--from", dest="date_from", metavar="YYYY-MM", help="first month (inclusive)")
+    g.add_argument("--to", dest="date_to", metavar="YYYY-MM", help="last month (inclusive)")
+    g.add_argument("--district", action="append", default=[], metavar="NAME", help="repeatable")
+    g.add_argument("--csp", action="append", default=[], metavar="NAME", help="repeatable")
+    g.add_argument("--offence", action="append", default=[], metavar="CATEGORY",
+                   help="offence group code or label, repeatable (e.g. robbery, gbh, knife_injury)")
+    g.add_argument("--sv-only", action="store_true", help="only the 8 serious-violence categories" + sv_default_note)
+    g.add_argument("--res", type=int, default=9, help="H3 resolution 7-11 (default 9)")
+
+
+def _filters(args: argparse.Namespace, sv_default: bool = False):
+    from .filters import Filters
+
+    sv_only = args.sv_only or (sv_default and not args.offence and not getattr(args, "all_offences", False))
+    return Filters(
+        date_from=args.date_from, date_to=args.date_to, districts=tuple(args.district), csps=tuple(args.csp),
+        offences=tuple(args.offence), sv_only=sv_only, res=args.res,
+    )
+
+
+def _connect(args: argparse.Namespace, read_only: bool = False):
+    from .store import connect
+
+    return connect(args.db, read_only=read_only)
+
+
+# -- commands -------------------------------------------------------------------------------------
+
+def cmd_sample(args: argparse.Namespace) -> int:
+    from .sample import write_sample
+
+    if args.incidents is not None and args.incidents < 1000:
+        raise InputError("--incidents: must be at least 1000")
+    paths = write_sample(args.out, seed=args.seed, incidents=args.incidents)
+    for key, path in paths.items():
+        print(f"wrote {key}: {path}")
+    return 0
+
+
+def cmd_ingest(args: argparse.Namespace) -> int:
+    from .loading import ingest_paths
+
+    con = _connect(args)
+    try:
+        summaries = ingest_paths(con, [Path(p) for p in args.paths], fmt=args.format, offence_map=args.offence_map)
+    finally:
+        con.close()
+    for s in summaries:
+        print(s.line())
+        for note in s.notes:
+            print(f"  note: {note}")
+    return 0
+
+
+def cmd_export(args: argparse.Namespace) -> int:
+    from . import export, query
+    from .export import ExportMeta
+
+    filters = _filters(args)
+    con = _connect(args, read_only=True)
+    try:
+        if args.layer == "incidents":
+            layers = {"incidents": export.incidents_layer(query.incident_rows(con, filters, args.harm_weights))}
+        elif args.layer == "patrols":
+            layers = {"patrols": export.patrols_layer(query.patrol_rows(con, filters))}
+        else:
+            result = _hotspot_result(con, args, filters)
+            layers = {"hotspot_cells": export.cells_layer(result.cells),
+                      "hotspot_areas": export.areas_layer(result.areas, result.cells)}
+        meta = ExportMeta.build(con, what=args.layer, filters=filters, params=_params_dict(args))
+    finally:
+        con.close()
+    paths = export.write_layers(layers, args.out, meta, partner_safe=args.partner_safe, threshold=args.threshold)
+    for path in paths:
+        print(f"wrote {path}")
+    return 0
+
+
+def _params_dict(args: argparse.Namespace) -> dict:
+    keep = ("method", "measure", "top", "alpha", "k", "permutations", "harm_share", "intervention", "model")
+    return {k: getattr(args, k) for k in keep if getattr(args, k, None) is not None}
+
+
+def _hotspot_params(args: argparse.Namespace):
+    from .hotspots import HotspotParams
+
+    return HotspotParams(
+        method=getattr(args, "method", "gistar"), measure=getattr(args, "measure", "count"),
+        top=getattr(args, "top", 19), alpha=getattr(args, "alpha", 0.05), k=getattr(args, "k", 1),
+        permutations=getattr(args, "permutations", 0), harm_share=getattr(args, "harm_share", 0.5),
+    )
+
+
+def _default_window(con, filters):
+    """Hotspots default to the last 12 months of data when no window is given."""
+    from .filters import shift_month
+    from .query import extent
+
+    if filters.date_from or filters.date_to:
+        return filters
+    last = extent(con).last_month
+    if last is None:
+        raise InputError("the store holds no incidents; run 'ingest' or 'sample' first")
+    return filters.with_(date_from=shift_month(last, -11), date_to=last)
+
+
+def _hotspot_result(con, args: argparse.Namespace, filters):
+    from .hotspots import find_hotspots
+
+    filters = _default_window(con, filters)
+    return find_hotspots(con, filters, _hotspot_params(args), harm_weights=getattr(args, "harm_weights", None),
+                         exclusions_path=getattr(args, "exclusions", None))
+
+
+def cmd_hotspots(args: argparse.Namespace) -> int:
+    from . import export
+    from .export import ExportMeta
+
+    filters = _filters(args, sv_default=True)
+    con = _connect(args, read_only=True)
+    try:
+        result = _hotspot_result(con, args, filters)
+        meta = ExportMeta.build(con, what="hotspots", filters=_default_window(con, filters), params=_params_dict(args))
+    finally:
+        con.close()
+    layers = {"hotspot_cells": export.cells_layer(result.cells)}
+    if not args.out.lower().endswith((".csv", ".geojson")):
+        layers["hotspot_areas"] = export.areas_layer(result.areas, result.cells)
+    paths = export.write_layers(layers, args.out, meta)
+    for note in result.notes:
+        print(f"note: {note}", file=sys.stderr)
+    print(f"{int(result.cells['is_hotspot'].sum())} hotspot cells in {len(result.areas)} hotspot areas "
+          f"out of {len(result.cells)} cells; wrote {', '.join(str(p) for p in paths)}")
+    return 0
+
+
+def cmd_impact(args: argparse.Namespace) -> int:
+    from .impact_run import run_impact
+
+    filters = _filters(args, sv_default=True)
+    con = _connect(args, read_only=True)
+    try:
+        table, notes = run_impact(con, filters, intervention=args.intervention, hotspots_file=args.hotspots,
+                                  model=args.model, buffer_k=args.buffer_k, params=_hotspot_params(args))
+    finally:
+        con.close()
+    from .export import neutralise_formulas
+
+    out = Path(args.out)
+    if out.suffix.lower() != ".csv":
+        raise InputError(f"--out: impact writes CSV; got '{out.suffix or out.name}'")
+    out.parent.mkdir(parents=True, exist_ok=True)
+    neutralise_formulas(table).to_csv(out, index=False)
+    for note in notes:
+        print(f"note: {note}", file=sys.stderr)
+    pooled = table[table["hotspot_id"] == "pooled"]
+    if not pooled.empty:
+        r = pooled.iloc[0]
+        print(f"pooled: ITS change {r['its_change_pct']:.1f}% (95% CI {r['ci_low_pct']:.1f}% to {r['ci_high_pct']:.1f}%), "
+              f"simple change {r['simple_change_pct']:.1f}%; wrote {out}")
+    return 0
+
+
+# -- parser ---------------------------------------------------------------------------------------
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(prog="python -m hotspot_engine", description="Serious-violence hotspots, patrols and impact.")
+    sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
+
+    p = sub.add_parser("sample", help="write the built-in synthetic sample (incidents, patrols, truth.json)")
+    p.add_argument("--out", required=True, help="output folder")
+    p.add_argument("--seed", type=int, default=None, help="random seed (default: the app's sample)")
+    p.add_argument("--incidents", type=int, default=None, help="scale the number of incidents (benchmarks)")
+    p.set_defaults(func=cmd_sample)
+
+    p = sub.add_parser("ingest", help="load incident, patrol or GPS files into the store")
+    p.add_argument("paths", nargs="+", help="files, folders (recursed) or .zip files")
+    _add_store(p)
+    p.add_argument("--format", choices=["police-uk", "incidents", "patrols", "gps"], default=None,
+                   help="skip detection from the header")
+    p.add_argument("--offence-map", default=None, help="CSV mapping HO codes / offence text to groups")
+    p.set_defaults(func=cmd_ingest)
+
+    p = sub.add_parser("export", help="write a filtered layer as CSV, GeoJSON, GeoPackage or GeoParquet")
+    p.add_argument("layer", choices=["incidents", "hotspots", "patrols"])
+    _add_store(p)
+    _add_filters(p)
+    _add_hotspot_options(p)
+    p.add_argument("--partner-safe", action="store_true", help="drop incident rows and suppress small counts")
+    p.add_argument("--threshold", type=int, default=5, help="partner-safe suppression threshold (default 5)")
+    p.add_argument("--out", required=True, help="output file; the extension picks the format")
+    p.set_defaults(func=cmd_export)
+
+    p = sub.add_parser("hotspots", help="score every H3 cell of the study area and select hotspots")
+    _add_store(p)
+    _add_hotspot_options(p)
+    _add_filters(p, " (the default unless --offence or --all-offences is given)")
+    p.add_argument("--all-offences", action="store_true", help="count every offence, not just serious violence")
+    p.add_argument("--out", required=True, help="output file (.csv, .geojson, .gpkg, .parquet)")
+    p.set_defaults(func=cmd_hotspots)
+
+    p = sub.add_parser("impact", help="interrupted time-series impact per hotspot and pooled")
+    _add_store(p)
+    p.add_argument("--intervention", required=True, metavar="YYYY-MM-DD", help="date the patrols started")
+    p.add_argument("--hotspots", default=None, help="a file written by 'hotspots' (any of its formats)")
+    p.add_argument("--model", choices=["negbin", "poisson"], default="negbin")
+    p.add_argument("--buffer-k", type=int, default=1, help="displacement buffer: k-ring around each hotspot")
+    _add_hotspot_options(p)
+    _add_filters(p, " (the default unless --offence or --all-offences is given)")
+    p.add_argument("--all-offences", action="store_true", help="count every offence, not just serious violence")
+    p.add_argument("--out", required=True, help="output CSV")
+    p.set_defaults(func=cmd_impact)
+    return parser
+
+
+def _add_hotspot_options(p: argparse.ArgumentParser) -> None:
+    g = p.add_argument_group("hotspot method")
+    g.add_argument("--method", choices=["gistar", "top-n", "harm-share"], default="gistar")
+    g.add_argument("--measure", choices=["count", "harm"], default="count")
+    g.add_argument("--top", type=int, default=19, help="cells for top-n (default 19)")
+    g.add_argument("--harm-share", type=float, default=0.5, help="share of harm for harm-share (default 0.5)")
+    g.add_argument("--alpha", type=float, default=0.05, help="FDR-adjusted significance for gistar")
+    g.add_argument("--k", type=int, default=1, help="Gi* neighbourhood: k-ring (default 1)")
+    g.add_argument("--permutations", type=int, default=0, help="conditional permutations for pseudo p (e.g. 999)")
+    g.add_argument("--harm-weights", default=None, help="CSV of harm weights by offence group")
+    g.add_argument("--exclusions", default=None, help="CSV exclusion list of unreal places")
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        return int(args.func(args) or 0)
+    except InputError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return 130
+    except Exception as exc:  # an internal error: one line, never incident data
+        if os.environ.get("HOTSPOT_DEBUG"):
+            raise
+        print(f"internal error: {type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''} "
+              "(set HOTSPOT_DEBUG=1 for details)", file=sys.stderr)
+        return 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
