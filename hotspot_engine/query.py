@@ -149,9 +149,9 @@ def extent(con) -> Extent:
     row = con.execute(
         "SELECT count(*), strftime(min(month), '%Y-%m'), strftime(max(month), '%Y-%m'), "
         "COALESCE(avg(CASE WHEN is_proxy THEN 1 ELSE 0 END), 0) FROM incidents"
-    ).fetchone()
+    ).fetchall()[0]
     sources = tuple(r[0] for r in con.execute("SELECT DISTINCT source FROM incidents ORDER BY 1").fetchall())
-    prow = con.execute("SELECT count(*), strftime(min(start), '%Y-%m-%d') FROM patrols").fetchone()
+    prow = con.execute("SELECT count(*), strftime(min(start), '%Y-%m-%d') FROM patrols").fetchall()[0]
     return Extent(int(row[0]), int(prow[0]), row[1], row[2], sources, float(row[3]), prow[1])
 
 

@@ -234,19 +234,21 @@ def _hotspot_table() -> pd.DataFrame:
     return frame
 
 
+ZONE_RINGS = 3  # cells this close to a planted peak are calibrated one by one
+
+
 def _zones(hotspots: pd.DataFrame) -> tuple[pd.Series, pd.Series]:
-    """Cell -> hotspot position for ring-1 disks ('core') and the ring-2 annulus ('edge')."""
+    """Cell -> hotspot position for the ring-1 disks ('core', where planted incidents go) and for
+    every cell within ZONE_RINGS of a peak ('zone', calibrated cell by cell)."""
     import h3
 
-    core, edge = {}, {}
+    core, zone = {}, {}
     for pos, cell in enumerate(hotspots["h3"]):
-        ring1 = {h3.str_to_int(c) for c in h3.grid_disk(h3.int_to_str(int(cell)), 1)}
-        ring2 = {h3.str_to_int(c) for c in h3.grid_disk(h3.int_to_str(int(cell)), 2)} - ring1
-        for c in ring1:
-            core[c] = pos
-        for c in ring2:
-            edge[c] = pos
-    return pd.Series(core, dtype="int64"), pd.Series(edge, dtype="int64")
+        for c in h3.grid_disk(h3.int_to_str(int(cell)), 1):
+            core[h3.str_to_int(c)] = pos
+        for c in h3.grid_disk(h3.int_to_str(int(cell)), ZONE_RINGS):
+            zone.setdefault(h3.str_to_int(c), pos)
+    return pd.Series(core, dtype="int64"), pd.Series(zone, dtype="int64")
 
 
 def generate(seed: int = DEFAULT_SEED, incidents: int | None = None) -> Sample:
@@ -256,7 +258,7 @@ def generate(seed: int = DEFAULT_SEED, incidents: int | None = None) -> Sample:
     rng = gen.rng
     hotspots = _hotspot_table()
     n_hot = len(hotspots)
-    core, edge = _zones(hotspots)
+    core, zone = _zones(hotspots)
 
     # Planted hotspot rates: uneven sizes, as in real town centres; constant before the intervention.
     size = rng.gamma(4.0, 1.0, n_hot)
@@ -295,49 +297,55 @@ def generate(seed: int = DEFAULT_SEED, incidents: int | None = None) -> Sample:
         parts += [hot_part, bg_part, other_part]
     frame = pd.concat(parts, ignore_index=True)
     frame["h3"] = gen.geo.cells_for_points(frame["lat"].to_numpy(), frame["lon"].to_numpy(), RES)
-    frame = _calibrate(frame, hotspots, core, edge, gen)
+    frame = _calibrate(frame, zone, gen)
     return _finish(frame, hotspots, gen, seed)
 
 
-def _calibrate(frame: pd.DataFrame, hotspots: pd.DataFrame, core: pd.Series, edge: pd.Series, gen: _Generator) -> pd.DataFrame:
-    """Set 2023-24 SV in each hotspot's core (ring 1) and edge (ring 2) to 83% of 2022-23 exactly,
-    by moving incidents between the zones and the rest of the area. Yearly totals are unchanged."""
+def _calibrate(frame: pd.DataFrame, zone: pd.Series, gen: _Generator) -> pd.DataFrame:
+    """Make 2023-24 SV in every cell near a planted hotspot 83% of its 2022-23 count, cell by cell,
+    by moving 2023-24 incidents between those cells and the rest of the area (totals unchanged).
+
+    Cell by cell, because hotspots are selected on the year before: any set of cells a method picks
+    must show the planted -17%, not -17% plus regression to the mean of cells picked for a lucky year.
+    Targets are rounded cumulatively over cells in descending order of their 2022-23 count, so the
+    busiest cells (what every method picks first) add up to the planted effect exactly.
+    """
     rng = gen.rng
     sv = frame["kind"].to_numpy() == "sv"
     fy = frame["fy"].to_numpy()
-    for zone in (core, edge):
-        zone_pos = pd.Series(zone.to_numpy(), index=pd.Index(zone.index.to_numpy(dtype=np.uint64)))
-        hot_of = zone_pos.reindex(frame["h3"].to_numpy()).to_numpy()
-        in_zone = ~np.isnan(hot_of)
-        pre = np.bincount(hot_of[in_zone & sv & (fy == 2022)].astype(int), minlength=len(hotspots)).astype(float)
-        target = _largest_remainder(pre * (1 + PLANTED_EFFECT), int(round(pre.sum() * (1 + PLANTED_EFFECT))))
-        post_mask = in_zone & sv & (fy == 2023)
-        post = np.bincount(hot_of[post_mask].astype(int), minlength=len(hotspots))
-        all_zones = frame["h3"].isin(core.index.to_numpy(dtype=np.uint64)) | frame["h3"].isin(edge.index.to_numpy(dtype=np.uint64))
-        outside_pool = np.flatnonzero(sv & (fy == 2023) & ~all_zones.to_numpy())
-        rng.shuffle(outside_pool)
-        take = 0
-        donors_lat, donors_lon = [], []
-        for pos in range(len(hotspots)):
-            diff = post[pos] - target[pos]
-            members = np.flatnonzero(post_mask & (hot_of == pos))
-            if diff > 0:  # too many: move the excess out to where other 2023-24 incidents are
-                movers = rng.choice(members, size=diff, replace=False)
-                src = outside_pool[take:take + diff]
-                take += diff
-                frame.loc[movers, ["lat", "lon"]] = frame.loc[src, ["lat", "lon"]].to_numpy() + rng.normal(0, 0.0004, (diff, 2))
-                frame.loc[movers, "planted"] = -1
-            elif diff < 0:  # too few: bring incidents in from outside every zone
-                need = -diff
-                movers = outside_pool[take:take + need]
-                take += need
-                zone_cells = zone.index[zone.to_numpy() == pos].to_numpy(dtype=np.uint64)
-                cells = rng.choice(zone_cells, size=need)
-                lat, lon = gen.points_near_cells(cells)
-                frame.loc[movers, "lat"] = lat
-                frame.loc[movers, "lon"] = lon
-                frame.loc[movers, "planted"] = pos
-        frame["h3"] = gen.geo.cells_for_points(frame["lat"].to_numpy(), frame["lon"].to_numpy(), RES)
+    zone_cells = zone.index.to_numpy(dtype=np.uint64)
+    cell = frame["h3"].to_numpy(dtype=np.uint64)
+    in_zone = np.isin(cell, zone_cells)
+    pre = pd.Series(cell[sv & (fy == 2022) & in_zone]).value_counts().reindex(zone_cells, fill_value=0)
+    post = pd.Series(cell[sv & (fy == 2023) & in_zone]).value_counts().reindex(zone_cells, fill_value=0)
+    order = np.lexsort((zone_cells, -pre.to_numpy()))
+    cum = np.round(np.cumsum(pre.to_numpy()[order]) * (1 + PLANTED_EFFECT)).astype(int)
+    target = pd.Series(np.diff(np.concatenate([[0], cum])), index=zone_cells[order]).reindex(zone_cells)
+    diff = post - target
+    outside = np.flatnonzero(sv & (fy == 2023) & ~in_zone)
+    rng.shuffle(outside)
+    take = 0
+    post_rows = pd.Series(np.flatnonzero(sv & (fy == 2023) & in_zone)).groupby(cell[sv & (fy == 2023) & in_zone]).apply(list)
+    lat = frame["lat"].to_numpy().copy()
+    lon = frame["lon"].to_numpy().copy()
+    planted = frame["planted"].to_numpy().copy()
+    for c in diff.index[diff.to_numpy() > 0]:  # too many: move the excess to where other 2023-24 incidents are
+        n = int(diff[c])
+        movers = rng.choice(np.array(post_rows[c]), size=n, replace=False)
+        src = outside[take:take + n]
+        take += n
+        lat[movers] = lat[src] + rng.normal(0, 0.0004, n)
+        lon[movers] = lon[src] + rng.normal(0, 0.0004, n)
+        planted[movers] = -1
+    short = diff[diff.to_numpy() < 0]
+    if len(short):  # too few: bring 2023-24 incidents in from outside every zone
+        cells_needed = np.repeat(short.index.to_numpy(dtype=np.uint64), (-short).to_numpy())
+        movers = outside[take:take + cells_needed.size]
+        new_lat, new_lon = gen.points_near_cells(cells_needed)
+        lat[movers], lon[movers] = new_lat, new_lon
+        planted[movers] = zone.reindex(cells_needed).to_numpy()
+    frame = frame.assign(lat=lat, lon=lon, planted=planted)
+    frame["h3"] = gen.geo.cells_for_points(lat, lon, RES)
     return frame
 
 

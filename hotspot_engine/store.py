@@ -153,13 +153,13 @@ def _insert_new(con, table: str, key: str, frame: pd.DataFrame, columns: dict[st
     view = frame[cols]
     con.register("_incoming", view)
     try:
-        before = con.execute(f"SELECT count(*) FROM {table}").fetchone()[0]
+        before = con.execute(f"SELECT count(*) FROM {table}").fetchall()[0][0]
         col_list = ", ".join(f'"{c}"' for c in cols)
         con.execute(
             f"INSERT INTO {table} ({col_list}) SELECT {col_list} FROM _incoming "
             f"WHERE \"{key}\" NOT IN (SELECT \"{key}\" FROM {table}) QUALIFY row_number() OVER (PARTITION BY \"{key}\") = 1"
         )
-        after = con.execute(f"SELECT count(*) FROM {table}").fetchone()[0]
+        after = con.execute(f"SELECT count(*) FROM {table}").fetchall()[0][0]
     finally:
         con.unregister("_incoming")
     return int(after - before)
@@ -188,7 +188,7 @@ def store_rows(
         rows = with_h3(rows)
     con.execute("BEGIN TRANSACTION")
     try:
-        load_id = con.execute("SELECT nextval('load_ids')").fetchone()[0]
+        load_id = con.execute("SELECT nextval('load_ids')").fetchall()[0][0]
         rows = rows.assign(load_id=load_id)
         added = _insert_new(con, kind, key, rows, columns)
         if not rejects.empty:
@@ -220,7 +220,7 @@ def store_rows(
 
 
 def table_count(con, table: str) -> int:
-    return int(con.execute(f"SELECT count(*) FROM {table}").fetchone()[0])
+    return int(con.execute(f"SELECT count(*) FROM {table}").fetchall()[0][0])
 
 
 def iter_tables() -> Iterator[str]:
