@@ -1,0 +1,62 @@
+"""Product settings from ``settings.toml`` (or the file named by $HOTSPOT_SETTINGS)."""
+from __future__ import annotations
+
+import os
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from .errors import InputError
+
+APP_DIR = Path(__file__).resolve().parent.parent
+
+
+@dataclass(frozen=True)
+class Settings:
+    db_path: Path = APP_DIR / "data" / "hotspot.duckdb"
+    sample_on_empty: bool = True
+    basemap_url: str = ""
+    basemap_attribution: str = ""
+    harm_weights: Path | None = None
+    exclusions: Path | None = None
+    offence_map: Path | None = None
+    auth_required: bool = False
+    data_managers: tuple[str, ...] = field(default_factory=tuple)
+
+    @property
+    def sample_dir(self) -> Path:
+        return self.db_path.parent / "sample"
+
+
+def _path(value: str, base: Path) -> Path | None:
+    if not value:
+        return None
+    p = Path(value)
+    return p if p.is_absolute() else base / p
+
+
+def load_settings(path: str | Path | None = None) -> Settings:
+    path = Path(path or os.environ.get("HOTSPOT_SETTINGS", APP_DIR / "settings.toml"))
+    if not path.exists():
+        return Settings(db_path=Path(os.environ["HOTSPOT_DB"]) if os.environ.get("HOTSPOT_DB") else Settings.db_path)
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except (OSError, tomllib.TOMLDecodeError) as exc:
+        raise InputError(f"{path.name}: cannot read settings ({exc})") from None
+    base = path.parent
+    store = data.get("store", {})
+    maps = data.get("map", {})
+    hot = data.get("hotspots", {})
+    access = data.get("access", {})
+    db = os.environ.get("HOTSPOT_DB") or store.get("path", "data/hotspot.duckdb")
+    return Settings(
+        db_path=_path(db, base) or Settings.db_path,
+        sample_on_empty=bool(store.get("sample_on_empty", True)),
+        basemap_url=str(maps.get("basemap_url", "")),
+        basemap_attribution=str(maps.get("basemap_attribution", "")),
+        harm_weights=_path(hot.get("harm_weights", ""), base),
+        exclusions=_path(hot.get("exclusions", ""), base),
+        offence_map=_path(hot.get("offence_map", ""), base),
+        auth_required=bool(access.get("auth_required", False)),
+        data_managers=tuple(access.get("data_managers", [])),
+    )

@@ -1,0 +1,58 @@
+"""Shared fixtures: the built-in sample, generated and ingested once per test session."""
+from __future__ import annotations
+
+import json
+import os
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+
+
+@pytest.fixture(scope="session")
+def sample_dir(tmp_path_factory) -> Path:
+    """incidents.csv, patrols.csv and truth.json written by the `sample` code path."""
+    from hotspot_engine.sample import write_sample
+
+    out = tmp_path_factory.mktemp("sample")
+    write_sample(out)
+    return out
+
+
+@pytest.fixture(scope="session")
+def sample_truth(sample_dir) -> dict:
+    return json.loads((sample_dir / "truth.json").read_text(encoding="utf-8"))
+
+
+@pytest.fixture(scope="session")
+def sample_db(sample_dir, tmp_path_factory) -> Path:
+    """A store file holding the whole sample, ingested through the real loaders."""
+    from hotspot_engine.loading import ingest_paths
+    from hotspot_engine.store import connect
+
+    path = tmp_path_factory.mktemp("store") / "sample.duckdb"
+    con = connect(path)
+    summaries = ingest_paths(con, [sample_dir / "incidents.csv", sample_dir / "patrols.csv"])
+    con.close()
+    assert all(s.balanced and s.rejected == 0 for s in summaries), [s.line() for s in summaries]
+    return path
+
+
+@pytest.fixture(scope="session")
+def sample_store(sample_db):
+    """An open read-only connection to the sample store (shared: do not write to it)."""
+    from hotspot_engine.store import connect
+
+    con = connect(sample_db, read_only=True)
+    yield con
+    con.close()
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _isolated_cache(tmp_path_factory):
+    """Study-area caches go to a temp folder, never into the developer's data/."""
+    os.environ.setdefault("HOTSPOT_CACHE", str(tmp_path_factory.mktemp("cache")))
