@@ -44,6 +44,23 @@ BNG_NORTHING = (0.0, 1_300_000.0)
 EARLIEST = pd.Timestamp("1900-01-01")
 
 
+def _case_variants(words) -> frozenset[str]:
+    """Every upper/lower-case spelling of short words, so membership needs no lower() pass."""
+    out = set()
+    for word in words:
+        letters = [(c.lower(), c.upper()) if c.isalpha() else (c,) for c in word]
+        variants = [""]
+        for options in letters:
+            variants = [v + o for v in variants for o in options]
+        out.update(variants)
+    return frozenset(out)
+
+
+BLANK_SPELLINGS = _case_variants(BLANKS)
+TRUE_SPELLINGS = _case_variants(("y", "yes", "true", "t", "1", "1.0"))
+FALSE_SPELLINGS = _case_variants(("n", "no", "false", "f", "0", "0.0"))
+
+
 def _key(name: object) -> str:
     """Header spelling normalised: case, spaces, underscores and punctuation ignored."""
     return re.sub(r"[^a-z0-9]", "", str(name).lower())
@@ -219,7 +236,7 @@ def _check_header(header: list[str], name: str) -> None:
 
 
 def _read_text(data: bytes, name: str) -> RawTable:
-    if not data.strip():
+    if not data[: 1 << 16].strip() and (len(data) <= 1 << 16 or not data.strip()):
         raise InputError(f"{name}: the file is empty")
     encoding, head_text = _decode_head(data[: 1 << 16])
     first_line = head_text.lstrip("\ufeff").splitlines()[0] if head_text.strip() else ""
@@ -393,14 +410,12 @@ class _Rejects:
 
 
 def _text(series: pd.Series) -> pd.Series:
-    """Cells as stripped strings with the usual spellings of 'nothing' as NA."""
-    if not (pd.api.types.is_string_dtype(series) or series.dtype == object):
-        text = series.astype("string")
-    else:
-        text = series.astype("string")
+    """Cells as stripped strings (pandas' Arrow-backed ``str``) with the usual spellings of
+    'nothing' as missing. Staying in Arrow avoids per-row Python objects."""
+    text = series if series.dtype == "str" else series.astype("str")
     text = text.str.strip()
-    blank = text.str.lower().isin(BLANKS).fillna(True).astype(bool)
-    return text.mask(blank)
+    blank = text.isin(BLANK_SPELLINGS).to_numpy(dtype=bool, na_value=True) | text.isna().to_numpy()
+    return text.mask(blank).reset_index(drop=True)
 
 
 def _numbers(series: pd.Series) -> tuple[np.ndarray, np.ndarray]:
@@ -408,7 +423,15 @@ def _numbers(series: pd.Series) -> tuple[np.ndarray, np.ndarray]:
     if pd.api.types.is_numeric_dtype(series) and not pd.api.types.is_bool_dtype(series):
         values = pd.to_numeric(series, errors="coerce").to_numpy(dtype=float, na_value=np.nan).copy()
         return values, np.zeros(len(series), dtype=bool)
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
     text = _text(series)
+    try:  # the common, clean case: one Arrow cast
+        values = pc.cast(pa.array(text.array), pa.float64()).to_numpy(zero_copy_only=False).copy()
+        return values, np.zeros(len(values), dtype=bool)
+    except pa.ArrowInvalid:
+        pass
     values = pd.to_numeric(text, errors="coerce").to_numpy(dtype=float, na_value=np.nan).copy()
     failed = np.asarray(text.notna()) & np.isnan(values)
     if failed.any():
@@ -441,7 +464,7 @@ def _datetimes(series: pd.Series, label: str, notes: list[str]) -> tuple[pd.Seri
         is_dt = series.map(lambda v: hasattr(v, "year")).to_numpy(dtype=bool)
         if is_dt.any():
             series = series.where(~is_dt, series.map(lambda v: v.isoformat(sep=" ") if hasattr(v, "isoformat") else v))
-    text = _text(series).reset_index(drop=True)
+    text = _text(series)
     blank = text.isna().to_numpy()
     out = pd.Series(pd.NaT, index=range(n), dtype="datetime64[ns]")
     todo = ~blank
@@ -479,25 +502,29 @@ def _month_starts(series: pd.Series) -> tuple[pd.Series, np.ndarray, np.ndarray]
 
 def _booleans(series: pd.Series) -> tuple[pd.Series, int]:
     """Knife-style flags to a nullable boolean; returns how many non-blank values were not understood."""
-    text = _text(series).str.lower()
-    mapping = {"y": True, "yes": True, "true": True, "t": True, "1": True, "1.0": True,
-               "n": False, "no": False, "false": False, "f": False, "0": False, "0.0": False}
-    values = text.map(mapping)
-    unknown = int((text.notna() & values.isna()).sum())
-    return values.astype("boolean").reset_index(drop=True), unknown
+    text = _text(series)
+    true = text.isin(TRUE_SPELLINGS).to_numpy(dtype=bool, na_value=False)
+    false = text.isin(FALSE_SPELLINGS).to_numpy(dtype=bool, na_value=False)
+    values = pd.arrays.BooleanArray(true, ~(true | false))
+    unknown = int((text.notna().to_numpy() & ~(true | false)).sum())
+    return pd.Series(values), unknown
+
+
+def _nothing(n: int) -> pd.Series:
+    return pd.Series(np.full(n, None, dtype=object), dtype=object)
 
 
 def _clean_text(series: pd.Series | None, n: int, counter: list[int]) -> pd.Series:
     """Free text stored as given, except that values a spreadsheet would run as a formula get a
     leading apostrophe (CSV injection), counted in ``counter``."""
     if series is None:
-        return pd.Series([None] * n, dtype=object)
-    text = _text(series).reset_index(drop=True)
-    formula = text.str.startswith(FORMULA_START).fillna(False).astype(bool)
+        return _nothing(n)
+    text = _text(series)
+    formula = text.str.startswith(FORMULA_START).to_numpy(dtype=bool, na_value=False)
     if formula.any():
         counter[0] += int(formula.sum())
         text = text.mask(formula, "'" + text)
-    return text.astype(object).where(text.notna(), None)
+    return text
 
 
 def _to_wgs84(easting: np.ndarray, northing: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -719,6 +746,30 @@ def _split(rows: pd.DataFrame, raw: RawTable, rej: _Rejects, notes: list[str], f
     return rows.loc[ok].reset_index(drop=True), rejects, notes
 
 
+def _classify_unique(mapping, ho: pd.Series | None, offence: pd.Series | None, knife: pd.Series | None) -> np.ndarray:
+    """OffenceMap.classify on each distinct (code, text, knife) combination only: a million rows
+    hold a few hundred combinations, and the text rules are regular expressions."""
+    n = len(ho) if ho is not None else len(offence)  # type: ignore[arg-type]
+    parts = {
+        "ho": (ho if ho is not None else _nothing(n)).reset_index(drop=True),
+        "offence": (offence if offence is not None else _nothing(n)).reset_index(drop=True),
+        "knife": (knife.fillna(False).astype(bool) if knife is not None else pd.Series(np.zeros(n, bool))).reset_index(drop=True),
+    }
+    # One integer key per combination from per-column codes; factorising each column is fast.
+    key = np.zeros(n, dtype=np.int64)
+    for col in ("ho", "offence", "knife"):
+        col_codes, col_uniques = pd.factorize(parts[col], use_na_sentinel=False)
+        key = key * (len(col_uniques) + 1) + col_codes
+    _, first, codes = np.unique(key, return_index=True, return_inverse=True)
+    distinct = pd.DataFrame({c: parts[c].iloc[first].reset_index(drop=True) for c in parts})
+    groups = mapping.classify(
+        distinct["ho"].astype(object) if ho is not None else None,
+        distinct["offence"].astype(object) if offence is not None else None,
+        distinct["knife"].astype(bool) if knife is not None else None,
+    ).to_numpy(object)
+    return groups[codes.ravel()]
+
+
 def _parse_force(raw: RawTable, name: str, offence_map) -> tuple[pd.DataFrame, pd.DataFrame, list[str]]:
     from .offences import SV_GROUPS, load_offence_map
 
@@ -758,7 +809,7 @@ def _parse_force(raw: RawTable, name: str, offence_map) -> tuple[pd.DataFrame, p
         bad[idx[good]] = False
     _plausible_dates(when, blank, bad, rej, cols_used["date"])
     occurred = when.copy()
-    month = when.dt.to_period("M").dt.to_timestamp().astype("datetime64[ns]")
+    month = pd.Series(when.to_numpy(dtype="datetime64[ns]").astype("datetime64[M]").astype("datetime64[ns]"))
     if month_only.any():
         month = month.where(~pd.Series(month_only), pd.Series(month_values))
         _plausible_dates(month, np.zeros(n, bool), np.zeros(n, bool), rej, cols_used["date"], bad_reason="bad month")
@@ -773,12 +824,8 @@ def _parse_force(raw: RawTable, name: str, offence_map) -> tuple[pd.DataFrame, p
         knife, unknown = _booleans(frame[cols_used["knife"]])
         if unknown:
             notes.append(f"{cols_used['knife']}: {unknown:,} values not read as yes/no; left blank")
-    mapping = load_offence_map(offence_map)
-    groups = mapping.classify(
-        pd.Series(ho, dtype=object) if cols_used["ho_code"] else None,
-        pd.Series(offence, dtype=object) if cols_used["offence"] else None,
-        knife.fillna(False).astype(bool) if knife is not None else None,
-    ).to_numpy(object)
+    groups = _classify_unique(load_offence_map(offence_map), ho if cols_used["ho_code"] else None,
+                              offence if cols_used["offence"] else None, knife)
     if cols_used["district"]:
         given = _text(frame[cols_used["district"]]).reset_index(drop=True).astype(object).to_numpy()
         has = rej.ok & ~pd.isna(given)
@@ -788,24 +835,24 @@ def _parse_force(raw: RawTable, name: str, offence_map) -> tuple[pd.DataFrame, p
                          f"{int(has.sum()):,} rows")
     group_series = pd.Series(groups, dtype=object)
     rows = pd.DataFrame({
-        "incident_id": ids.astype(object).to_numpy(),
+        "incident_id": ids,
         "source": "force",
-        "crime_id": ids.astype(object).to_numpy(),
+        "crime_id": ids,
         "month": month.to_numpy(),
         "occurred_at": occurred.to_numpy(),
         "lat": lat,
         "lon": lon,
-        "offence": offence.to_numpy(),
-        "ho_code": ho.to_numpy(),
+        "offence": offence,
+        "ho_code": ho,
         "knife_flag": knife if knife is not None else pd.array([pd.NA] * n, dtype="boolean"),
-        "offence_group": groups,
-        "sv_category": group_series.where(group_series.isin(SV_GROUPS), None).to_numpy(),
+        "offence_group": group_series,
+        "sv_category": group_series.where(group_series.isin(SV_GROUPS), None),
         "is_proxy": False,
-        "district": district,
-        "location": _clean_text(frame[cols_used["location"]] if cols_used["location"] else None, n, formula).to_numpy(),
-        "lsoa_code": _clean_text(frame[cols_used["lsoa_code"]] if cols_used["lsoa_code"] else None, n, formula).to_numpy(),
-        "lsoa_name": _clean_text(frame[cols_used["lsoa_name"]] if cols_used["lsoa_name"] else None, n, formula).to_numpy(),
-        "falls_within": _clean_text(frame[cols_used["falls_within"]] if cols_used["falls_within"] else None, n, formula).to_numpy(),
+        "district": pd.Series(district, dtype=object),
+        "location": _clean_text(frame[cols_used["location"]] if cols_used["location"] else None, n, formula),
+        "lsoa_code": _clean_text(frame[cols_used["lsoa_code"]] if cols_used["lsoa_code"] else None, n, formula),
+        "lsoa_name": _clean_text(frame[cols_used["lsoa_name"]] if cols_used["lsoa_name"] else None, n, formula),
+        "falls_within": _clean_text(frame[cols_used["falls_within"]] if cols_used["falls_within"] else None, n, formula),
     })
     return _split(rows, raw, rej, notes, formula)
 
