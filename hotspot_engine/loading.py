@@ -249,11 +249,13 @@ def _read_text(data: bytes, name: str) -> RawTable:
         notes.append("encoding: UTF-8 with byte-order mark")
     if delimiter != ",":
         notes.append(f"delimiter: {'tab' if delimiter == chr(9) else repr(delimiter)}")
-    frame = _read_text_fast(data, header, delimiter, encoding)
+    # Blank lines would shift pyarrow's row numbering: such files take the exact reader.
+    blank_lines = b"\n\n" in data or b"\n\r\n" in data or b"\r\r" in data
+    frame = None if blank_lines else _read_text_fast(data, header, delimiter, encoding)
     if frame is not None:
         table = RawTable(frame, np.arange(2, len(frame) + 2), _empty_rejects(), delimiter, notes)
     else:
-        table = _read_text_exact(data, header, delimiter, encoding, notes)
+        table = _read_text_exact(data, name, header, delimiter, encoding, notes)
     if len(table.frame) == 0 and table.rejects.empty:
         raise InputError(f"{name}: header only, no data rows")
     return table
@@ -290,31 +292,33 @@ def _read_text_fast(data: bytes, header: list[str], delimiter: str, encoding: st
     return frame
 
 
-def _read_text_exact(data: bytes, header: list[str], delimiter: str, encoding: str, notes: list[str]) -> RawTable:
+def _read_text_exact(data: bytes, name: str, header: list[str], delimiter: str, encoding: str, notes: list[str]) -> RawTable:
     try:
         text = data.decode(encoding)
     except UnicodeDecodeError:
         text = data.decode("cp1252", errors="replace")
         if not any(n.startswith("encoding") for n in notes):
             notes.append("encoding: not valid UTF-8 throughout, read as Windows-1252")
+    csv.field_size_limit(1 << 30)
     reader = csv.reader(io.StringIO(text.lstrip("\ufeff"), newline=""), delimiter=delimiter)
-    next(reader, None)
+    try:
+        records = list(reader)[1:]
+    except csv.Error as exc:
+        raise InputError(f"{name}: row {reader.line_num}: cannot split into columns ({exc})") from None
+    # Row numbers count records as a spreadsheet shows them: header = 1, blank lines count, a
+    # quoted value spanning lines is one row.
     good, lines, bad = [], [], []
     width = len(header)
     blank_lines = 0
-    last_line = 1
-    for record in reader:
-        line = reader.line_num
+    for row_no, record in enumerate(records, start=2):
         if not record or (len(record) == 1 and record[0].strip() == ""):
             blank_lines += 1
-            last_line = line
             continue
         if len(record) != width:
-            bad.append((last_line + 1, None, f"{len(record)} fields, header has {width}", delimiter.join(record)))
+            bad.append((row_no, None, f"{len(record)} fields, header has {width}", delimiter.join(record)))
         else:
             good.append(record)
-            lines.append(last_line + 1)
-        last_line = line
+            lines.append(row_no)
     if blank_lines:
         notes.append(f"{blank_lines} blank line(s) skipped")
     frame = pd.DataFrame(good, columns=header, dtype=str) if good else pd.DataFrame({h: pd.Series(dtype=str) for h in header})
@@ -330,8 +334,8 @@ def _read_parquet(data: bytes, name: str) -> RawTable:
 
     try:
         table = pq.read_table(pa.BufferReader(data))
-    except (pa.ArrowException, OSError) as exc:
-        raise InputError(f"{name}: cannot read as Parquet ({str(exc).splitlines()[0][:120]})") from None
+    except (pa.ArrowException, OSError):
+        raise InputError(f"{name}: cannot read as Parquet (the file is damaged or was not written as Parquet)") from None
     names = [str(n) for n in table.column_names]
     _check_header(names, name)
     if table.num_rows == 0:
@@ -688,7 +692,7 @@ def _parse_police_uk(raw: RawTable, name: str) -> tuple[pd.DataFrame, pd.DataFra
     # file name), numbered within identical rows, so reloading them adds nothing while identical
     # ASB reports in one month stay distinct.
     no_id = crime_id.isna().to_numpy()
-    incident_id = crime_id.astype(object).to_numpy()
+    incident_id = np.array(crime_id.to_numpy(dtype=object, na_value=None), dtype=object, copy=True)
     if no_id.any():
         content_cols = [c for c in cols if _key(c) not in ("crimeid", "lastoutcomecategory")]
         content = frame.iloc[np.flatnonzero(no_id)][content_cols].astype("string").fillna("")
@@ -929,7 +933,7 @@ def _parse_patrols(raw: RawTable, name: str) -> tuple[pd.DataFrame, pd.DataFrame
             rej.add(np.isin(np.arange(n), idx[~got]) & pd.isna(hotspot).to_numpy(), cols_used["h3"], "bad h3 cell")
     no_place = np.isnan(lat) & pd.isna(hotspot).to_numpy()
     # Say why a row has no place: bad coordinates when they were the only place given.
-    reason_rows = no_place & ~coord_rej.ok
+    reason_rows = no_place & ~coord_rej.ok & (coord_rej.reason != "no coordinates")
     rej.reason[reason_rows & rej.ok] = coord_rej.reason[reason_rows & rej.ok]
     rej.column[reason_rows & rej.ok] = coord_rej.column[reason_rows & rej.ok]
     rej.add(no_place, cols_used["lat"] or cols_used["h3"] or cols_used["hotspot"], "no place")
