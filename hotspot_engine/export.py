@@ -280,7 +280,10 @@ def areas_layer(areas: pd.DataFrame | None, cells: pd.DataFrame) -> "gpd.GeoData
 # Partner-safe mode
 
 #: Columns that count events; each is suppressed on its own value.
-COUNT_COLUMNS = ("count", "patrols", "incidents", "n", "visits")
+COUNT_COLUMNS = ("count", "patrols", "incidents", "n", "visits", "top_location_n")
+#: Text taken from the incidents themselves (the most common location in a cell): blanked with the
+#: cell's count, since "a few incidents, on or near this street" is what suppression hides.
+INCIDENT_TEXT_COLUMNS = ("top_location", "location")
 #: Columns whose value reveals the count they were derived from, with that count's column.
 DEPENDENT_COLUMNS = {"harm": "count", "patrol_minutes": "patrols", "mean_harm": "count"}
 
@@ -322,7 +325,8 @@ def suppression_rule(threshold: int, round_to: int | None = None) -> str:
         f"table, counts below {threshold} (0 to {threshold - 1}, so a reader cannot tell a zero from a "
         f"small number) are blanked and the row's 'suppressed' flag is set; figures derived from a "
         f"blanked count (harm from that count, patrol minutes from that number of patrols, before/after "
-        f"means whose total is below {threshold}, and the simple change between them) are blanked with it."
+        f"means whose total is below {threshold}, and the simple change between them, and the most common "
+        f"incident location of the cell) are blanked with it."
     )
     if round_to:
         rule += (
@@ -369,6 +373,10 @@ def _safe_table(frame: pd.DataFrame, threshold: int, round_to: int | None) -> pd
             values = _round_sig(values)
         values[blanked[basis]] = np.nan
         out[name] = values
+    if "count" in blanked:
+        for name in INCIDENT_TEXT_COLUMNS:
+            if name in out.columns:
+                out[name] = out[name].astype(object).where(~blanked["count"], None)
     # Impact table: before/after means are counts per month; their totals reveal small numbers.
     for side in ("pre", "post"):
         mean, months = f"mean_{side}", f"months_{side}"
@@ -468,6 +476,8 @@ class ExportMeta:
         if self.method:
             lines.append(f"Method: {self.method}")
         for key, value in self.params.items():
+            if key == "method" and value == self.method:
+                continue
             lines.append(f"  {key}: {value}")
         lines.append("Data sources:")
         if not self.sources:
@@ -503,12 +513,19 @@ class ExportMeta:
         return "\n".join(lines) + "\n"
 
     @classmethod
-    def from_store(
+    def build(
         cls, con, what: str, filters: Filters, method: str | None = None, params: dict | None = None, notes: list[str] | None = None
     ) -> "ExportMeta":
-        """An ExportMeta with the store's sources, date ranges and load log filled in."""
+        """An ExportMeta with the store's sources, date ranges and load log filled in. ``method``
+        defaults to ``params['method']`` when the parameters carry it."""
         sources, loads = sources_from_store(con)
-        return cls(what=what, filters=filters, method=method, params=dict(params or {}), sources=sources, loads=loads, notes=list(notes or []))
+        params = dict(params or {})
+        return cls(
+            what=what, filters=filters, method=method or params.get("method"), params=params,
+            sources=sources, loads=loads, notes=list(notes or []),
+        )
+
+    from_store = build
 
 
 def sources_from_store(con) -> tuple[list[dict], list[dict]]:
@@ -589,8 +606,23 @@ def format_for(path: str | Path) -> str:
     return suffix
 
 
+def _flatten_lists(layer: pd.DataFrame) -> pd.DataFrame:
+    """List-valued columns (an area's member cells) as space-separated text: GeoPackage, GeoJSON
+    via OGR, CSV and XLSX have no list type. GeoParquet keeps real lists."""
+    out = layer
+    for name in layer.columns:
+        if layer[name].dtype != object or name == getattr(layer, "_geometry_column_name", None):
+            continue
+        values = layer[name].to_numpy()
+        if any(isinstance(v, (list, tuple, np.ndarray)) for v in values):
+            joined = [" ".join(str(x) for x in v) if isinstance(v, (list, tuple, np.ndarray)) else v for v in values]
+            out = out.assign(**{name: pd.Series(joined, index=layer.index, dtype=object)})
+    return out
+
+
 def _csv_frame(layer: pd.DataFrame) -> pd.DataFrame:
     """Geometry as WKT in a ``geometry`` column (lat/lon and h3 are already columns of every layer)."""
+    layer = _flatten_lists(layer)
     frame = pd.DataFrame(layer)
     if isinstance(layer, _geopandas().GeoDataFrame) and layer.geometry.name in layer.columns:
         import shapely
@@ -651,7 +683,7 @@ def _to_ogr(layer: pd.DataFrame, path: Path, driver: str, layer_name: str | None
     gpd = _geopandas()
     import pyogrio
 
-    layer = _ogr_ready(layer)
+    layer = _ogr_ready(_flatten_lists(layer))
     kwargs = {"layer": layer_name} if layer_name else {}
     if isinstance(layer, gpd.GeoDataFrame):
         geometry_type = None

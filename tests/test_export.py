@@ -58,6 +58,7 @@ def _cells(rows: pd.DataFrame) -> pd.DataFrame:
     cells["is_hotspot"] = cells["hotspot_id"].notna()
     cells["patrols"] = np.where(cells["is_hotspot"], 12, 2)
     cells["patrol_minutes"] = cells["patrols"] * 15.0
+    cells["top_location"] = "On or near High Street"
     return cells
 
 
@@ -257,6 +258,20 @@ def test_areas_take_the_columns_of_an_area_table():
     assert areas["rank"].tolist() == [1]
 
 
+def test_list_columns_become_text_except_in_geoparquet(tmp_path):
+    """hotspots.AREA_COLUMNS has 'cells', the list of an area's member cells."""
+    cells = _cells(_incident_rows())
+    member = sorted(geography.cell_to_str(cells.loc[cells["hotspot_id"] == "H01", "h3"].to_numpy()))
+    table = pd.DataFrame({"hotspot_id": ["H01"], "cells": [member]})
+    areas = export.areas_layer(table, cells)
+    export.write_layers({"areas": areas}, tmp_path / "a.gpkg", _meta())
+    export.write_layers({"areas": areas}, tmp_path / "a.parquet", _meta())
+    export.write_layers({"areas": areas}, tmp_path / "a.csv", _meta())
+    assert gpd.read_file(tmp_path / "a.gpkg", layer="areas")["cells"].iloc[0] == " ".join(member)
+    assert pd.read_csv(tmp_path / "a.csv")["cells"].iloc[0] == " ".join(member)
+    assert list(gpd.read_parquet(tmp_path / "a.parquet")["cells"].iloc[0]) == member
+
+
 def test_patrols_logged_against_a_cell_are_placed_at_its_centre():
     layer = export.patrols_layer(_patrol_rows())
     assert layer["placed_at"].tolist() == ["coordinates", "cell centre", "none"]
@@ -353,6 +368,7 @@ def test_partner_safe_drops_records_and_blanks_small_counts(layers):
     assert cells.loc[small, "count"].isna().all()
     assert cells.loc[small, "harm"].isna().all()  # harm would give the count back
     assert cells.loc[small, "suppressed"].all()
+    assert cells.loc[small, "top_location"].isna().all() and cells.loc[~small, "top_location"].notna().all()
     assert cells.loc[~small, "count"].tolist() == original.loc[~small, "count"].astype(float).tolist()
     # patrols: 2 per non-hotspot cell, 12 per hotspot cell
     assert cells.loc[~original["is_hotspot"], "patrols"].isna().all()

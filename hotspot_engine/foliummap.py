@@ -1,0 +1,504 @@
+"""A standalone interactive HTML map (folium / Leaflet) that works offline.
+
+The map is meant to be emailed to partners and opened from the attachment with no network, so the
+HTML must carry everything it needs: Leaflet's JavaScript and CSS are read from the pip package
+``django-js-lib-leaflet`` and inlined as ``<script>``/``<style>`` blocks (its icons as ``data:``
+URIs), every CDN asset folium would add (jQuery, Bootstrap, awesome-markers, ...) is removed, and no
+tile layer is drawn unless an internet basemap is explicitly configured. The colour scale is a
+ColorBrewer scheme chosen for colour-blind readers (YlOrRd for counts and harm, RdBu for Gi* z), and
+the legend is plain HTML/CSS, so branca's d3-based colour maps are not needed.
+
+The same HTML shows the map inside the Streamlit app with no outside request:
+``streamlit.components.v1.html(map_html(m), height=620)`` (``streamlit_folium.st_folium`` would load
+Leaflet, jQuery and Bootstrap from CDNs, which fails offline).
+"""
+from __future__ import annotations
+
+import base64
+import html
+import math
+import re
+from functools import lru_cache
+from importlib import resources
+
+import numpy as np
+import pandas as pd
+
+from .errors import InputError
+
+#: ColorBrewer YlOrRd, 6 classes: sequential and readable with the common colour-vision deficiencies
+#: (colorbrewer2.org marks it colour-blind safe).
+SEQUENTIAL = ("#ffffb2", "#fed976", "#feb24c", "#fd8d3c", "#f03b20", "#bd0026")
+#: ColorBrewer RdBu, 7 classes, reversed so hot is red: Gi* cold spots blue, hot spots red.
+DIVERGING = ("#2166ac", "#67a9cf", "#d1e5f0", "#f7f7f7", "#fddbc7", "#ef8a62", "#b2182b")
+#: Gi_Bin classes (ArcGIS): |z| above 1.645, 1.960 and 2.576 are 90%, 95% and 99% confidence.
+GI_Z_EDGES = (-2.576, -1.960, -1.645, 1.645, 1.960, 2.576)
+GI_BIN_LABELS = ("cold spot, 99%", "cold spot, 95%", "cold spot, 90%", "not significant", "hot spot, 90%", "hot spot, 95%", "hot spot, 99%")
+SUPPRESSED_COLOUR = "#bdbdbd"
+DISTRICT_COLOUR = "#4d4d4d"
+HOTSPOT_OUTLINE = "#08306b"
+#: Above this many cells Leaflet draws on a canvas instead of one SVG path per cell (faster).
+CANVAS_ABOVE = 4000
+COORD_DECIMALS = 6  # about 0.1 m: enough for 174 m hexagons, and it halves the file size
+
+TOOLTIP_FIELDS: dict[str, str] = {
+    "h3": "Cell",
+    "district": "District",
+    "count": "Incidents",
+    "harm": "Harm (days)",
+    "gi_z": "Gi* z",
+    "gi_p_fdr": "p (FDR)",
+    "gi_bin": "Gi* bin",
+    "hotspot_name": "Hotspot",
+    "patrols": "Patrols",
+    "patrol_minutes": "Patrol minutes",
+}
+AREA_TOOLTIP_FIELDS: dict[str, str] = {
+    "hotspot_name": "Hotspot",
+    "hotspot_id": "Id",
+    "n_cells": "Cells",
+    "count": "Incidents",
+    "harm": "Harm (days)",
+    "patrols": "Patrols",
+}
+VALUE_LABELS = {"count": "Incidents", "harm": "Harm (days of imprisonment)", "gi_z": "Gi* z-score", "patrols": "Patrols", "patrol_minutes": "Patrol minutes"}
+
+ASSET_DIR = ("static", "js_lib_leaflet")
+
+
+# ----------------------------------------------------------------------------------------------
+# Offline assets
+
+
+@lru_cache(maxsize=1)
+def leaflet_assets() -> tuple[str, str]:
+    """(leaflet.js, leaflet.css) from the installed ``django-js-lib-leaflet`` package, the CSS
+    with its images inlined as data: URIs so nothing is fetched relative to the HTML file."""
+    try:
+        base = resources.files("js_lib_leaflet").joinpath(*ASSET_DIR)
+        js = base.joinpath("leaflet.js").read_text(encoding="utf-8")
+        css = base.joinpath("leaflet.css").read_text(encoding="utf-8")
+    except (ModuleNotFoundError, FileNotFoundError) as exc:  # a broken install, not user input
+        raise RuntimeError("the offline map needs the pip package django-js-lib-leaflet") from exc
+
+    def inline(match: re.Match) -> str:
+        name = match.group(1)
+        data = base.joinpath("images", name).read_bytes()
+        return f"url(data:image/png;base64,{base64.b64encode(data).decode('ascii')})"
+
+    # A source map would be fetched relative to the HTML file by an open developer console.
+    js = re.sub(r"//# sourceMappingURL=\S+", "", js)
+    css = re.sub(r"url\(images/([A-Za-z0-9_.-]+\.png)\)", inline, css)
+    if "</script" in js.lower():
+        raise RuntimeError("leaflet.js cannot be inlined: it contains a closing script tag")
+    return js, css
+
+
+_REMOTE_ASSET = re.compile(
+    r"<(?:script|link|img|iframe|source|embed)\b[^>]*\b(?:src|href)\s*=\s*[\"']?\s*(?:https?:)?//", re.IGNORECASE
+)
+_REMOTE_CSS = re.compile(r"(?:@import|url\()\s*[\"']?\s*(?:https?:)?//", re.IGNORECASE)
+
+
+def remote_assets(page: str) -> list[str]:
+    """Every place in ``page`` that would load something from the network when opened: script,
+    link, img or iframe tags with an http(s) or protocol-relative source, and CSS @import/url().
+    Links a reader may click (``<a href>``) are not loads and are not listed."""
+    found = [m.group(0) for m in _REMOTE_ASSET.finditer(page)]
+    found += [m.group(0) for m in _REMOTE_CSS.finditer(page)]
+    return found
+
+
+# ----------------------------------------------------------------------------------------------
+# Colour classes
+
+
+def _is_integer_valued(values: np.ndarray) -> bool:
+    return bool(np.all(np.isclose(values, np.round(values))))
+
+
+def _fmt(value: float) -> str:
+    if value is None or not np.isfinite(value):
+        return ""
+    if float(value).is_integer() and abs(value) < 1e15:
+        return f"{int(value):,}"
+    if abs(value) >= 100:
+        return f"{value:,.0f}"
+    return f"{value:.3g}"
+
+
+def colour_classes(values: pd.Series | np.ndarray, diverging: bool = False, n_classes: int = len(SEQUENTIAL)) -> tuple[list[float], list[str], list[str]]:
+    """Class edges, colours and legend labels for positive ``values`` (sequential, quantile edges
+    so every colour is used; whole numbers get whole-number classes), or for Gi* z-scores
+    (``diverging``: the fixed 90/95/99% confidence edges). Values in no class are not drawn."""
+    if diverging:
+        edges = [-math.inf, *GI_Z_EDGES, math.inf]
+        return edges, list(DIVERGING), list(GI_BIN_LABELS)
+    data = np.asarray(pd.to_numeric(pd.Series(values), errors="coerce"), dtype=float)
+    data = data[np.isfinite(data) & (data > 0)]
+    if data.size == 0:
+        return [], [], []
+    whole = _is_integer_valued(data)
+    unique = np.unique(data)
+    if whole and unique.size <= n_classes:
+        # Few distinct whole numbers: one class each (a quantile split would merge or empty them).
+        uppers = list(unique)
+    else:
+        qs = np.quantile(data, np.linspace(0, 1, n_classes + 1)[1:])
+        uppers = list(np.unique(np.ceil(qs) if whole else qs))
+    colours = _spread(SEQUENTIAL, len(uppers))
+    edges = [0.0, *uppers]
+    labels = []
+    for i, (lower, upper) in enumerate(zip(edges[:-1], edges[1:])):
+        if whole:
+            # The first class starts at the smallest value shown (5 after partner-safe blanking, not 1).
+            first = int(data.min()) if i == 0 else int(lower) + 1
+            labels.append(f"{first:,}" if first == int(upper) else f"{first:,} to {int(upper):,}")
+        else:
+            labels.append(f"{_fmt(data.min() if i == 0 else lower)} to {_fmt(upper)}")
+    return edges, colours, labels
+
+
+def _spread(palette: tuple[str, ...], n: int) -> list[str]:
+    """n colours from the palette, spread across its range (keeps the darkest for the top class)."""
+    if n >= len(palette):
+        return list(palette[:n])
+    positions = np.round(np.linspace(0, len(palette) - 1, n)).astype(int)
+    return [palette[i] for i in positions]
+
+
+def _class_index(values: np.ndarray, edges: list[float], diverging: bool) -> np.ndarray:
+    """Class per value (-1: not drawn). Sequential classes are (lower, upper]; z classes are split
+    at the confidence edges with the edge itself counted as the more significant class."""
+    out = np.full(values.shape, -1, dtype=int)
+    if not edges:
+        return out
+    finite = np.isfinite(values)
+    if diverging:
+        # |z| at or above an edge belongs to the more significant class, as ArcGIS's Gi_Bin does.
+        out[finite] = 3
+        for step, edge in enumerate(GI_Z_EDGES[3:], start=1):
+            out[finite & (values >= edge)] = 3 + step
+            out[finite & (values <= -edge)] = 3 - step
+        return out
+    uppers = np.asarray(edges[1:])
+    positive = finite & (values > 0)
+    idx = np.searchsorted(uppers, values[positive], side="left")
+    out[positive] = np.clip(idx, 0, len(uppers) - 1)
+    return out
+
+
+# ----------------------------------------------------------------------------------------------
+# Building the map
+
+
+def _geojson(frame, properties: list[str]) -> dict:
+    """A FeatureCollection with rounded coordinates and only the listed properties."""
+    import shapely
+
+    geoms = shapely.transform(np.asarray(frame.geometry.values), lambda xy: np.round(xy, COORD_DECIMALS))
+    features = []
+    records = frame[properties].to_dict("records") if properties else [{}] * len(frame)
+    for geom, props in zip(geoms, records):
+        if geom is None or geom.is_empty:
+            continue
+        features.append({"type": "Feature", "geometry": shapely.geometry.mapping(geom), "properties": props})
+    return {"type": "FeatureCollection", "features": features}
+
+
+def _tooltip_text(value, column: str, suppressed: bool) -> str:
+    if suppressed and (value is None or (isinstance(value, float) and not np.isfinite(value))):
+        return "suppressed (small number)"
+    if value is None or (isinstance(value, float) and not np.isfinite(value)) or value is pd.NA:
+        return ""
+    if isinstance(value, (bool, np.bool_)):
+        return "yes" if value else "no"
+    if isinstance(value, (int, float, np.integer, np.floating)):
+        if column == "gi_p_fdr":
+            return f"{float(value):.3g}"
+        if column == "gi_z":
+            return f"{float(value):.2f}"
+        return _fmt(float(value))
+    return html.escape(str(value))
+
+
+def _check_frame(frame, name: str) -> None:
+    if frame is None:
+        return
+    if not hasattr(frame, "geometry"):
+        raise InputError(f"{name}: expected a GeoDataFrame with polygons")
+
+
+SLIVER_HOLE_KM2 = 0.5
+
+
+def outline_districts(districts):
+    """District polygons cleaned for drawing: made valid, with the sliver holes that dissolving
+    generalised LSOA boundaries leaves inside a district removed (holes under SLIVER_HOLE_KM2;
+    a real enclave is far larger). Drawing only: assignment uses the polygons as they are."""
+    import shapely
+    from shapely.geometry import MultiPolygon, Polygon
+
+    projected = districts.geometry.to_crs(27700)
+    cleaned = []
+    for geom in projected:
+        if geom is None or geom.is_empty:
+            cleaned.append(geom)
+            continue
+        geom = shapely.make_valid(geom)
+        parts = [p for p in shapely.get_parts(geom) if p.geom_type == "Polygon"]
+        kept = [
+            Polygon(p.exterior, [r for r in p.interiors if Polygon(r).area >= SLIVER_HOLE_KM2 * 1e6]) for p in parts
+        ]
+        cleaned.append(kept[0] if len(kept) == 1 else MultiPolygon(kept))
+    out = districts.copy()
+    out = out.set_geometry(type(districts.geometry)(cleaned, index=districts.index, crs=27700).to_crs(4326))
+    return out
+
+
+def _to_wgs84(frame):
+    if frame is None:
+        return None
+    if frame.crs is not None and frame.crs.to_epsg() != 4326:
+        return frame.to_crs(4326)
+    return frame
+
+
+def _legend_html(title: str, value_label: str, colours: list[str], labels: list[str], suppressed: bool, has_areas: bool) -> str:
+    rows = "".join(
+        f'<div class="hs-row"><span class="hs-swatch" style="background:{c}"></span>{html.escape(l)}</div>'
+        for c, l in zip(reversed(colours), reversed(labels))
+    )
+    if suppressed:
+        rows += f'<div class="hs-row"><span class="hs-swatch" style="background:{SUPPRESSED_COLOUR}"></span>suppressed (small number)</div>'
+    if has_areas:
+        rows += f'<div class="hs-row"><span class="hs-swatch hs-outline" style="border-color:{HOTSPOT_OUTLINE}"></span>hotspot area</div>'
+    rows += f'<div class="hs-row"><span class="hs-swatch hs-outline hs-dashed" style="border-color:{DISTRICT_COLOUR}"></span>district boundary</div>'
+    return (
+        f'<div class="hs-panel hs-title">{html.escape(title)}</div>'
+        f'<div class="hs-panel hs-legend"><div class="hs-legend-title">{html.escape(value_label)}</div>{rows}</div>'
+    )
+
+
+PAGE_CSS = """
+.hs-panel { position: absolute; z-index: 1000; background: rgba(255,255,255,0.92); padding: 6px 10px;
+  border-radius: 4px; box-shadow: 0 1px 4px rgba(0,0,0,0.3); font: 13px/1.35 Arial, Helvetica, sans-serif; color: #222; }
+.hs-title { top: 10px; left: 50px; right: 50px; margin: 0 auto; max-width: 640px; text-align: center; font-size: 15px; font-weight: bold; }
+.hs-legend { bottom: 40px; right: 10px; }
+.hs-legend-title { font-weight: bold; margin-bottom: 4px; }
+.hs-row { display: flex; align-items: center; margin: 2px 0; }
+.hs-swatch { display: inline-block; width: 18px; height: 12px; margin-right: 6px; border: 1px solid #999; box-sizing: border-box; }
+.hs-outline { background: transparent; border-width: 2px; border-style: solid; }
+.hs-dashed { border-style: dashed; }
+.leaflet-container { background: #f4f4f2; }
+.leaflet-control-attribution { font-size: 10px; max-width: 60%; }
+.hs-label { font: bold 12px Arial, Helvetica, sans-serif; color: #08306b; white-space: nowrap; text-shadow: 0 0 3px #fff, 0 0 3px #fff, 0 0 3px #fff; }
+"""
+
+
+def offline_map(
+    cells,
+    areas,
+    districts,
+    title: str,
+    value_column: str = "count",
+    basemap_url: str | None = None,
+    basemap_attribution: str | None = None,
+    show_zero_cells: bool = False,
+):
+    """A folium Map of ``cells`` (GeoDataFrame of H3 hexagons, e.g. from ``export.cells_layer``)
+    coloured by ``value_column``, with ``areas`` (hotspot polygons, optional) outlined and named,
+    and ``districts`` outlined. Tooltips give each cell's figures. ``count``/``harm``-like columns
+    use YlOrRd quantile classes; ``gi_z`` uses RdBu classes at the 90/95/99% edges. Cells with
+    nothing to show (zero, or not significant for gi_z) are left out unless ``show_zero_cells``;
+    blanked partner-safe values are drawn grey. No tiles unless ``basemap_url`` is given.
+
+    Render with :func:`map_html`, which inlines Leaflet and refuses any remote asset."""
+    import folium
+    from folium.features import DivIcon, GeoJsonTooltip
+
+    from .geography import ATTRIBUTION
+
+    _check_frame(cells, "cells")
+    _check_frame(areas, "areas")
+    _check_frame(districts, "districts")
+    cells, areas, districts = _to_wgs84(cells), _to_wgs84(areas), _to_wgs84(districts)
+    if value_column not in cells.columns:
+        raise InputError(f"cells: no column '{value_column}' to colour the map by")
+
+    diverging = value_column == "gi_z"
+    values = np.asarray(pd.to_numeric(cells[value_column], errors="coerce"), dtype=float)
+    suppressed = (
+        cells["suppressed"].fillna(False).astype(bool).to_numpy() if "suppressed" in cells.columns else np.zeros(len(cells), bool)
+    ) & ~np.isfinite(values)
+    edges, colours, labels = colour_classes(values, diverging=diverging)
+    klass = _class_index(values, edges, diverging)
+    neutral = klass == (3 if diverging else -1)
+    draw = suppressed | ~neutral | (show_zero_cells & np.isfinite(values))
+    if not diverging:
+        draw &= suppressed | (klass >= 0) | show_zero_cells
+
+    drawn = cells.loc[draw].copy()
+    drawn_class = klass[draw]
+    drawn_suppressed = suppressed[draw]
+    fill = np.where(drawn_suppressed, SUPPRESSED_COLOUR, np.array([colours[k] if k >= 0 else "#ffffff" for k in drawn_class], dtype=object))
+
+    tip_columns = [c for c in TOOLTIP_FIELDS if c in drawn.columns]
+    if value_column not in tip_columns:
+        tip_columns.append(value_column)
+    props = pd.DataFrame(index=drawn.index)
+    for column in tip_columns:
+        supp = drawn_suppressed if column in (value_column, "count", "harm", "patrols", "patrol_minutes") else np.zeros(len(drawn), bool)
+        props[column] = [_tooltip_text(v, column, s) for v, s in zip(drawn[column].tolist(), supp)]
+    props["style"] = [
+        {"fillColor": f, "fillOpacity": 0.75, "color": "#555555", "weight": 0.4, "opacity": 0.6} for f in fill
+    ]
+    props["geometry"] = drawn.geometry
+
+    bounds_frame = drawn if len(drawn) else (areas if areas is not None and len(areas) else districts)
+    minx, miny, maxx, maxy = bounds_frame.total_bounds if bounds_frame is not None and len(bounds_frame) else (-1.95, 50.57, -0.73, 51.39)
+
+    m = folium.Map(
+        location=[(miny + maxy) / 2, (minx + maxx) / 2],
+        zoom_start=12,
+        tiles=None,
+        prefer_canvas=len(drawn) > CANVAS_ABOVE,
+        control_scale=True,
+    )
+    if basemap_url:
+        folium.TileLayer(basemap_url, attr=basemap_attribution or "Basemap", name="Basemap").add_to(m)
+
+    if districts is not None and len(districts):
+        districts = outline_districts(districts)
+        name_column = "district" if "district" in districts.columns else None
+        data = _geojson(districts, [name_column] if name_column else [])
+        for feature in data["features"]:
+            feature["properties"]["style"] = {"color": DISTRICT_COLOUR, "weight": 1.5, "dashArray": "5 4", "fill": False}
+        folium.GeoJson(data, name="Districts", interactive=False).add_to(m)
+
+    import geopandas as gpd
+
+    cell_data = _geojson(gpd.GeoDataFrame(props, geometry="geometry", crs=4326), tip_columns + ["style"])
+    folium.GeoJson(
+        cell_data,
+        name=VALUE_LABELS.get(value_column, value_column),
+        tooltip=GeoJsonTooltip(fields=tip_columns, aliases=[TOOLTIP_FIELDS.get(c, c) for c in tip_columns], sticky=True),
+    ).add_to(m)
+
+    has_areas = areas is not None and len(areas) > 0
+    if has_areas:
+        area_columns = [c for c in AREA_TOOLTIP_FIELDS if c in areas.columns]
+        area_props = pd.DataFrame(index=areas.index)
+        area_supp = areas["suppressed"].fillna(False).astype(bool).to_numpy() if "suppressed" in areas.columns else np.zeros(len(areas), bool)
+        for column in area_columns:
+            area_props[column] = [_tooltip_text(v, column, s) for v, s in zip(areas[column].tolist(), area_supp)]
+        area_props["style"] = [{"color": HOTSPOT_OUTLINE, "weight": 3, "fill": False}] * len(areas)
+        area_props["geometry"] = areas.geometry
+        area_data = _geojson(gpd.GeoDataFrame(area_props, geometry="geometry", crs=4326), area_columns + ["style"])
+        group = folium.FeatureGroup(name="Hotspot areas")
+        folium.GeoJson(
+            area_data,
+            tooltip=GeoJsonTooltip(fields=area_columns, aliases=[AREA_TOOLTIP_FIELDS[c] for c in area_columns], sticky=True) if area_columns else None,
+        ).add_to(group)
+        if "hotspot_name" in areas.columns:
+            points = areas.geometry.to_crs(27700).representative_point().to_crs(4326)
+            for name, point in zip(areas["hotspot_name"].tolist(), points):
+                if name is None or (isinstance(name, float) and math.isnan(name)) or point is None:
+                    continue
+                folium.Marker(
+                    [point.y, point.x],
+                    icon=DivIcon(html=f'<div class="hs-label">{html.escape(str(name))}</div>', icon_size=(0, 0), icon_anchor=(0, 0)),
+                    interactive=False,
+                ).add_to(group)
+        group.add_to(m)
+
+    folium.LayerControl(collapsed=True).add_to(m)
+    m.fit_bounds([[miny, minx], [maxy, maxx]])
+
+    root = m.get_root()
+    root.header.add_child(folium.Element(f"<style>{PAGE_CSS}</style>"), name="hotspot_css")
+    root.html.add_child(
+        folium.Element(_legend_html(title, VALUE_LABELS.get(value_column, value_column), colours, labels, bool(drawn_suppressed.any()), has_areas)),
+        name="hotspot_legend",
+    )
+    # Leaflet's own attribution control carries the OGL notice the boundaries require.
+    m.add_child(_Attribution(html.escape(ATTRIBUTION)))
+    _make_offline(m)
+    return m
+
+
+def _js_string(text: str) -> str:
+    import json
+
+    return json.dumps(text).replace("</", "<\\/")
+
+
+def _Attribution(text: str):
+    """A map child that adds ``text`` to the attribution control once the map exists."""
+    from branca.element import MacroElement
+    from folium.template import Template
+
+    class Attribution(MacroElement):
+        _template = Template(
+            "{% macro script(this, kwargs) %}"
+            "{{ this._parent.get_name() }}.attributionControl.addAttribution({{ this.text }});"
+            "{% endmacro %}"
+        )
+
+        def __init__(self, value: str):
+            super().__init__()
+            self._name = "Attribution"
+            self.text = _js_string(value)
+
+    return Attribution(text)
+
+
+def _make_offline(m) -> None:
+    """Inline Leaflet into the page header and strip every CDN asset folium would add."""
+    import folium
+    from folium.elements import JSCSSMixin
+
+    js, css = leaflet_assets()
+
+    def walk(element):
+        yield element
+        for child in list(element._children.values()):
+            yield from walk(child)
+
+    for element in walk(m):
+        if isinstance(element, JSCSSMixin) or hasattr(element, "default_js"):
+            # Instance attributes: folium's class-level lists are shared by every map.
+            element.default_js = []
+            element.default_css = []
+    root = m.get_root()
+    # Added before any other header child so Leaflet is defined when folium's scripts run.
+    header = root.header
+    children = list(header._children.items())
+    header._children.clear()
+    header.add_child(folium.Element(f"<style>{css}</style>"), name="leaflet_css_inline")
+    header.add_child(folium.Element(f"<script>{js}</script>"), name="leaflet_js_inline")
+    for name, child in children:
+        header.add_child(child, name=name)
+
+
+def map_html(m) -> str:
+    """The map as one self-contained HTML page (Leaflet inlined, no remote asset), for a file
+    attachment or ``streamlit.components.v1.html(map_html(m), height=...)``. Raises RuntimeError
+    if anything in the page would be fetched from the network."""
+    _make_offline(m)  # idempotent; covers layers added after offline_map returned
+    page = m.get_root().render()
+    remote = remote_assets(page)
+    if remote:
+        raise RuntimeError(f"the map would load {len(remote)} remote asset(s), e.g. {remote[0][:120]}")
+    return page
+
+
+__all__ = [
+    "DIVERGING",
+    "SEQUENTIAL",
+    "colour_classes",
+    "leaflet_assets",
+    "map_html",
+    "offline_map",
+    "remote_assets",
+]

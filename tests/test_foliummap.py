@@ -1,0 +1,163 @@
+"""The offline HTML map: no remote asset in the page, and a real headless Chromium with no network
+draws its cells."""
+from __future__ import annotations
+
+import re
+import shutil
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from hotspot_engine import export, foliummap, geography
+from hotspot_engine.errors import InputError
+
+CHROMIUM_ARGS = [
+    "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+    "--disable-background-networking", "--disable-component-update", "--disable-sync",
+]
+
+
+def _cells(n: int = 300, seed: int = 5) -> pd.DataFrame:
+    rng = np.random.default_rng(seed)
+    lat = 50.905 + rng.normal(0, 0.005, n)
+    lon = -1.404 + rng.normal(0, 0.007, n)
+    cells = pd.DataFrame({"h3": geography.cells_for_points(lat, lon, 9)}).groupby("h3").size().rename("count").reset_index()
+    cells["harm"] = cells["count"] * 365.0
+    cells["district"] = "Southampton"
+    cells["gi_z"] = (cells["count"] - cells["count"].mean()) / cells["count"].std() * 2
+    hot = cells["count"] >= cells["count"].quantile(0.9)
+    cells["hotspot_id"] = np.where(hot, "H01", None)
+    cells["hotspot_name"] = np.where(hot, "Southampton - Above Bar <Street>", None)
+    return cells
+
+
+@pytest.fixture(scope="module")
+def layers():
+    cells = _cells()
+    districts = geography.districts()
+    return export.cells_layer(cells), export.areas_layer(None, cells), districts[districts["district"] == "Southampton"]
+
+
+@pytest.fixture(scope="module")
+def page(layers) -> str:
+    cells, areas, districts = layers
+    return foliummap.map_html(foliummap.offline_map(cells, areas, districts, "Serious violence, Southampton"))
+
+
+def test_page_loads_nothing_from_the_network(page):
+    tags = re.findall(r"<(?:script|link|img|iframe)\b[^>]*>", page, flags=re.IGNORECASE)
+    for tag in tags:
+        assert not re.search(r"\b(?:src|href)\s*=\s*[\"']?\s*(?:https?:)?//", tag, flags=re.IGNORECASE), tag
+    assert foliummap.remote_assets(page) == []
+    for cdn in ("cdn.jsdelivr", "code.jquery", "cdnjs.cloudflare", "bootstrapcdn"):
+        assert cdn not in page
+    assert "Leaflet 1.9.4" in page  # inlined from django-js-lib-leaflet
+    assert "L.tileLayer(" not in page  # no basemap unless configured
+    assert "sourceMappingURL" not in page
+
+
+def test_remote_asset_check_catches_a_cdn_script(page):
+    hostile = page.replace("</head>", '<script src="https://cdn.example.com/x.js"></script><link href="//cdn.example.com/x.css" rel="stylesheet"></head>', 1)
+    assert len(foliummap.remote_assets(hostile)) == 2
+    assert foliummap.remote_assets('<a href="https://leafletjs.com">Leaflet</a>') == []
+
+
+def test_page_has_title_legend_attribution_and_escaped_names(page):
+    assert "Serious violence, Southampton" in page
+    assert "hs-legend" in page and "Incidents" in page
+    assert "Open Government Licence v3.0" in page
+    assert "Above Bar <Street>" not in page  # names are escaped; the browser test reads them back
+
+
+def test_basemap_only_when_configured(layers):
+    cells, areas, districts = layers
+    m = foliummap.offline_map(cells, areas, districts, "t", basemap_url="https://tiles.example/{z}/{x}/{y}.png", basemap_attribution="Example")
+    assert "L.tileLayer(" in foliummap.map_html(m) and "tiles.example" in foliummap.map_html(m)
+
+
+def test_unknown_value_column_is_an_input_error(layers):
+    cells, areas, districts = layers
+    with pytest.raises(InputError, match="risk"):
+        foliummap.offline_map(cells, areas, districts, "t", value_column="risk")
+
+
+def test_colour_classes_cover_the_values_in_order():
+    edges, colours, labels = foliummap.colour_classes(pd.Series([0, 1, 1, 2, 3, 5, 8, 13, 21, 34, 55]))
+    assert edges[0] == 0 and edges[-1] == 55 and edges == sorted(edges)
+    assert len(colours) == len(labels) == len(edges) - 1
+    assert colours[-1] == foliummap.SEQUENTIAL[-1]  # the top class is always the darkest
+    assert labels[0].startswith("1")
+    # few distinct whole numbers: one class each
+    edges, colours, labels = foliummap.colour_classes(np.array([1, 2, 2, 3]))
+    assert labels == ["1", "2", "3"]
+    # blanked partner-safe values start the first class at the smallest value shown
+    _, _, labels = foliummap.colour_classes(np.array([np.nan, 5, 6, 9, 12, 20, 30, 45]))
+    assert labels[0].startswith("5")
+    assert foliummap.colour_classes(np.array([0.0, np.nan])) == ([], [], [])
+
+
+def test_gi_z_classes_follow_the_confidence_edges():
+    z = np.array([-3.0, -2.0, -1.7, 0.0, 1.645, 1.96, 2.6, np.nan])
+    edges, colours, _ = foliummap.colour_classes(z, diverging=True)
+    # ArcGIS Gi_Bin: |z| >= 1.645, 1.960, 2.576 are the 90, 95, 99% bins.
+    assert foliummap._class_index(z, edges, True).tolist() == [0, 1, 2, 3, 4, 5, 6, -1]
+
+
+def test_partner_safe_cells_are_grey_with_a_suppressed_tooltip(layers):
+    cells, areas, districts = layers
+    safe = export.partner_safe({"cells": cells, "areas": areas})
+    assert safe["cells"]["suppressed"].any()
+    page = foliummap.map_html(foliummap.offline_map(safe["cells"], safe["areas"], districts, "Partner-safe"))
+    assert foliummap.SUPPRESSED_COLOUR in page and "suppressed (small number)" in page
+    small = cells.loc[cells["count"] < 5, "count"]
+    assert len(small)
+    # No blanked count leaks into the tooltips: they are only ever written as text like '"count": "3"'.
+    for value in small.unique():
+        assert f'"count": "{int(value)}"' not in page
+
+
+@pytest.mark.skipif(shutil.which("chromium") is None, reason="no chromium on PATH: cannot run the real-browser offline test")
+def test_headless_chromium_draws_the_map_with_no_network(layers, page, tmp_path):
+    from playwright.sync_api import sync_playwright
+
+    cells, areas, _ = layers
+    html_path = tmp_path / "map.html"
+    html_path.write_text(page, encoding="utf-8")
+    requests: list[str] = []
+    errors: list[str] = []
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=shutil.which("chromium"), args=CHROMIUM_ARGS)
+        try:
+            view = browser.new_page(viewport={"width": 1000, "height": 700})
+            view.on("request", lambda r: requests.append(r.url))
+            view.on("pageerror", lambda e: errors.append(str(e)))
+            view.goto(html_path.as_uri())
+            view.wait_for_selector("path.leaflet-interactive", timeout=10_000)
+            drawn = view.locator("path.leaflet-interactive").count()
+            legend = view.locator(".hs-legend").inner_text()
+            label = view.locator(".hs-label").first.inner_text()
+            shot = tmp_path / "map.png"
+            view.screenshot(path=str(shot))
+        finally:
+            browser.close()
+    assert errors == []
+    assert requests and all(u.startswith(("file://", "data:")) for u in requests), [u for u in requests if not u.startswith(("file://", "data:"))]
+    # every cell with incidents is a path, plus the hotspot outline
+    assert drawn >= int((cells["count"] > 0).sum()) + len(areas)
+    assert "Incidents" in legend
+    assert label == "Southampton - Above Bar <Street>"  # shown as text, not parsed as a tag
+    _assert_not_blank(shot)
+
+
+def _assert_not_blank(png) -> None:
+    """The screenshot shows the colour scale: many pixels far from the plain background."""
+    from PIL import Image
+
+    image = np.asarray(Image.open(png).convert("RGB"), dtype=int)
+    background = np.array([0xF4, 0xF4, 0xF2])
+    coloured = np.abs(image - background).sum(axis=2) > 60
+    assert coloured.mean() > 0.05, f"only {coloured.mean():.1%} of the screenshot differs from the background"
+    # the darkest YlOrRd class (#bd0026 at 75% over the background) appears somewhere
+    reds = (image[..., 0] > 150) & (image[..., 1] < 90) & (image[..., 2] < 100)
+    assert reds.sum() > 100
