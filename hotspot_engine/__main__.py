@@ -164,13 +164,15 @@ def cmd_hotspots(args: argparse.Namespace) -> int:
 
 
 def cmd_impact(args: argparse.Namespace) -> int:
-    from .impact_run import run_impact
+    from .evaluation import impact_for_store
 
     filters = _filters(args, sv_default=True)
     con = _connect(args, read_only=True)
     try:
-        table, notes = run_impact(con, filters, intervention=args.intervention, hotspots_file=args.hotspots,
-                                  model=args.model, buffer_k=args.buffer_k, params=_hotspot_params(args))
+        result = impact_for_store(con, filters, intervention=args.intervention, hotspots_file=args.hotspots,
+                                  model=args.model, buffer_k=args.buffer_k, params=_hotspot_params(args),
+                                  harm_weights=args.harm_weights, exclusions_path=args.exclusions)
+        table, notes = result.table, result.notes
     finally:
         con.close()
     from .export import neutralise_formulas

@@ -1,0 +1,253 @@
+"""Shared Streamlit plumbing for the pages: the store, the sidebar filters (kept in the URL), cached
+engine calls and the banners every page shows. Pages stay thin: read filters, call the engine, draw.
+"""
+from __future__ import annotations
+
+import html
+from pathlib import Path
+
+import pandas as pd
+import streamlit as st
+
+from hotspot_engine import query
+from hotspot_engine.errors import InputError
+from hotspot_engine.filters import Filters, months_between, shift_month
+from hotspot_engine.geography import csp_lookup
+from hotspot_engine.offences import PROXY_NOTE, SV_GROUPS, group_label, offence_groups
+from hotspot_engine.settings import Settings, load_settings
+
+SYNTHETIC_NOTE = "SYNTHETIC SAMPLE DATA — generated for demonstration; no real incidents."
+
+
+@st.cache_resource(show_spinner=False)
+def settings() -> Settings:
+    return load_settings()
+
+
+@st.cache_resource(show_spinner="Opening the store (first start loads the built-in sample)…")
+def _store():
+    """One connection per server process; each script run takes its own cursor (thread-safe)."""
+    from hotspot_engine.store import connect, table_count
+
+    s = settings()
+    con = connect(s.db_path)
+    if s.sample_on_empty and table_count(con, "incidents") == 0:
+        from hotspot_engine.loading import ingest_paths
+        from hotspot_engine.sample import write_sample
+
+        paths = write_sample(s.sample_dir)
+        ingest_paths(con, [paths["incidents"], paths["patrols"]])
+    return con
+
+
+def cursor():
+    return _store().cursor()
+
+
+def data_version() -> int:
+    """Changes whenever a load lands, so cached results are never stale after an upload."""
+    con = cursor()
+    return int(con.execute("SELECT COALESCE(max(load_id), 0) FROM loads").fetchall()[0][0])
+
+
+@st.cache_data(show_spinner=False, max_entries=4)
+def extent(version: int) -> query.Extent:
+    return query.extent(cursor())
+
+
+# -- sidebar filters (shared by every page, mirrored in the URL) ---------------------------------
+
+_URL_KEYS = {"csp": "f_csp", "district": "f_district", "offence": "f_offence", "from": "f_from", "to": "f_to",
+             "res": "f_res", "present": "present"}
+
+
+def _from_url() -> None:
+    """Seed the widgets from the query string once per session, so a shared link opens the same view."""
+    if st.session_state.get("_url_loaded"):
+        return
+    st.session_state["_url_loaded"] = True
+    params = st.query_params
+    for url_key, state_key in _URL_KEYS.items():
+        if url_key not in params:
+            continue
+        values = params.get_all(url_key)
+        if state_key in ("f_csp", "f_district", "f_offence"):
+            st.session_state[state_key] = [v for v in values if v]
+        elif state_key == "f_res":
+            try:
+                st.session_state[state_key] = int(values[-1])
+            except ValueError:
+                pass
+        elif state_key == "present":
+            st.session_state[state_key] = values[-1] in ("1", "true", "on")
+        else:
+            st.session_state[state_key] = values[-1]
+
+
+def _to_url(filters: Filters) -> None:
+    wanted = {
+        "csp": list(filters.csps), "district": list(filters.districts), "offence": list(filters.offences),
+        "from": filters.date_from or "", "to": filters.date_to or "", "res": str(filters.res),
+        "present": "1" if st.session_state.get("present") else "",
+    }
+    for key, value in wanted.items():
+        if value in ("", []):
+            if key in st.query_params:
+                del st.query_params[key]
+        elif st.query_params.get_all(key) != (value if isinstance(value, list) else [value]):
+            st.query_params[key] = value
+
+
+def offence_choices(ext: query.Extent) -> list[str]:
+    groups = list(SV_GROUPS) + ["other_violence"]
+    if ext.proxy_share > 0:
+        groups += ["violence_and_sexual", "public_order"]
+    return groups
+
+
+def sidebar_filters() -> Filters:
+    """Draw the shared filters and return them as one Filters value (also kept in session state)."""
+    _from_url()
+    ext = extent(data_version())
+    lookup = csp_lookup()
+    months = months_between(ext.first_month, ext.last_month) if ext.first_month else []
+    with st.sidebar:
+        st.markdown("### Filters")
+        csps = st.multiselect("Community Safety Partnership", sorted(lookup["csp"].unique()), key="f_csp",
+                              help="Empty means the whole force area.")
+        district_options = sorted(lookup.loc[lookup["csp"].isin(csps), "district"]) if csps else sorted(lookup["district"])
+        st.session_state["f_district"] = [d for d in st.session_state.get("f_district", []) if d in district_options]
+        districts = st.multiselect("District", district_options, key="f_district")
+        choices = offence_choices(ext)
+        st.session_state["f_offence"] = [o for o in st.session_state.get("f_offence", []) if o in choices]
+        offences = st.multiselect(
+            "Offence category", choices, key="f_offence", format_func=group_label,
+            help="Empty means all serious violence (the partnership's 8 categories).")
+        if months:
+            first = st.session_state.get("f_from", months[0])
+            last = st.session_state.get("f_to", months[-1])
+            first = first if first in months else months[0]
+            last = last if last in months else months[-1]
+            chosen = st.select_slider("Months", options=months, value=(first, last), key="f_months")
+            st.session_state["f_from"], st.session_state["f_to"] = chosen
+        res = st.select_slider("H3 resolution", options=[7, 8, 9, 10, 11], key="f_res",
+                               value=st.session_state.get("f_res", 9),
+                               help="9 ≈ 200 m hexagons (0.105 km²); 10 ≈ 80 m; 8 ≈ 530 m.")
+        st.toggle("Presentation mode", key="present",
+                  help="Large type, high contrast, controls hidden: for the wall screen in partnership meetings.")
+    try:
+        filters = Filters(
+            date_from=st.session_state.get("f_from") if months else None,
+            date_to=st.session_state.get("f_to") if months else None,
+            districts=tuple(districts), csps=tuple(csps), offences=tuple(offences), sv_only=not offences, res=int(res),
+        )
+    except InputError as exc:
+        st.sidebar.error(str(exc))
+        filters = Filters()
+    st.session_state["filters"] = filters
+    _to_url(filters)
+    return filters
+
+
+def current_filters() -> Filters:
+    return st.session_state.get("filters") or Filters(sv_only=True)
+
+
+def presentation() -> bool:
+    return bool(st.session_state.get("present"))
+
+
+def apply_presentation_style() -> None:
+    """Presentation mode: bigger type, high contrast, sidebar hidden (readable from the back of a room)."""
+    if not presentation():
+        return
+    st.markdown(
+        """<style>
+        html, body, [class*="css"], .stMarkdown p, .stDataFrame { font-size: 22px !important; }
+        h1 { font-size: 3rem !important; } h2, h3 { font-size: 2.2rem !important; }
+        [data-testid="stMetricValue"] { font-size: 3.2rem !important; font-weight: 700; }
+        [data-testid="stMetricLabel"] p { font-size: 1.4rem !important; }
+        [data-testid="stSidebar"], [data-testid="stSidebarCollapsedControl"] { display: none; }
+        .block-container { padding-top: 1rem; max-width: 100% !important; }
+        </style>""",
+        unsafe_allow_html=True,
+    )
+
+
+def page_header(title: str, filters: Filters) -> None:
+    """Title, the one-line filter summary, and the labels the data needs (synthetic, proxy)."""
+    apply_presentation_style()
+    ext = extent(data_version())
+    st.title(title)
+    st.caption("Filters: " + describe(filters))
+    if "sample" in ext.sources or _is_sample(ext):
+        st.warning(SYNTHETIC_NOTE, icon="🧪")
+    if ext.proxy_share > 0:
+        st.info(f"{ext.proxy_share:.0%} of stored incidents come from data.police.uk. {PROXY_NOTE}", icon="ℹ️")
+
+
+def _is_sample(ext: query.Extent) -> bool:
+    con = cursor()
+    rows = con.execute("SELECT count(*) FROM loads WHERE file LIKE '%incidents.csv' AND notes LIKE '%HIPS-SYN%'").fetchall()
+    if rows[0][0]:
+        return True
+    return bool(con.execute("SELECT count(*) FROM (SELECT 1 FROM incidents WHERE incident_id LIKE 'HIPS-SYN-%' LIMIT 1)").fetchall()[0][0])
+
+
+def describe(filters: Filters) -> str:
+    offences = ", ".join(group_label(o) for o in filters.offences) if filters.offences else "serious violence (8 categories)"
+    places = ", ".join(filters.csps + filters.districts) or "whole force area"
+    return f"{filters.date_from} to {filters.date_to} · {places} · {offences} · H3 res {filters.res}"
+
+
+def legend_html(title: str, entries: list[tuple[str, tuple[int, int, int]]], large: bool = False) -> str:
+    size = "20px" if large else "13px"
+    rows = "".join(
+        f'<div style="display:flex;align-items:center;gap:8px;margin:2px 0">'
+        f'<span style="width:18px;height:14px;background:rgb{tuple(c)};border:1px solid #555;display:inline-block"></span>'
+        f"<span>{html.escape(label)}</span></div>"
+        for label, c in entries
+    )
+    return f'<div style="font-size:{size};line-height:1.3"><b>{html.escape(title)}</b>{rows}</div>'
+
+
+def show_error(exc: Exception) -> None:
+    """User-facing errors: the message only, never a stack trace or a server path."""
+    st.error(str(exc) if isinstance(exc, InputError) else "Something went wrong preparing this view. "
+             "The error has been noted; try other filters.")
+
+
+def look_back(filters: Filters, months: int = 12) -> Filters:
+    """The hotspot window: the last ``months`` of the selected range."""
+    if not filters.date_to:
+        return filters
+    start = shift_month(filters.date_to, -(months - 1))
+    if filters.date_from and start < filters.date_from:
+        start = filters.date_from
+    return filters.with_(date_from=start)
+
+
+# -- cached engine calls (keyed on the Filters value and the data version) -----------------------
+
+OKABE_ITO = ["#E69F00", "#56B4E9", "#009E73", "#F0E442", "#0072B2", "#D55E00", "#CC79A7", "#000000", "#999999"]
+
+
+@st.cache_data(show_spinner="Computing the headline figures…", max_entries=32)
+def cached_headline(filters: Filters, version: int):
+    from hotspot_engine.headline import headline
+
+    s = settings()
+    return headline(cursor(), filters, harm_weights=s.harm_weights, exclusions_path=s.exclusions)
+
+
+@st.cache_data(show_spinner=False, max_entries=64)
+def cached_monthly(filters: Filters, by: str | None, version: int) -> pd.DataFrame:
+    return query.monthly_counts(cursor(), filters, by=by, harm_weights=settings().harm_weights)
+
+
+@st.cache_data(show_spinner="Scoring cells…", max_entries=32)
+def cached_hotspots(filters: Filters, params, version: int):
+    from hotspot_engine.hotspots import find_hotspots
+
+    s = settings()
+    return find_hotspots(cursor(), filters, params, harm_weights=s.harm_weights, exclusions_path=s.exclusions)
