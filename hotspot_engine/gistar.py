@@ -22,11 +22,6 @@ from dataclasses import dataclass
 import numpy as np
 from scipy import sparse, stats
 
-#: Permutation batches hold about this many gathered values (cells x permutations x neighbours), so
-#: memory stays near 100 MB whatever the study area.
-_BATCH_ELEMENTS = 12_000_000
-
-
 @dataclass(frozen=True)
 class GiStar:
     """Gi* results aligned with the input values.
@@ -99,48 +94,79 @@ def gistar(values: np.ndarray, i: np.ndarray, j: np.ndarray, permutations: int =
 def _permutation_p(values: np.ndarray, lag: np.ndarray, cardinality: np.ndarray, permutations: int, seed: int) -> np.ndarray:
     """Two-sided conditional-permutation pseudo p for each cell's disk sum.
 
-    As in esda's crand, one matrix of draws (permutations x max neighbours, without replacement from
-    the n-1 *other* cells) is shared by all cells; for cell i a drawn position d stands for cell
-    d if d < i, else d + 1. Rather than gathering values per cell, both candidates are gathered once
-    (``below`` = values[d], ``above`` = values[d + 1]) and each batch only chooses between them.
-    Gi* of a draw and of the observation share the denominator sum(values), so disk sums are
-    compared directly.
+    As in esda's crand, one matrix of draws (permutations x max neighbours, distinct positions in
+    range(n - 1), :func:`_neighbour_draws`) is shared by all cells. For cell i a drawn position d
+    stands for cell d, except d == i, which stands for cell n - 1: a one-to-one map onto the n - 1
+    *other* cells, so each row is a uniform draw without replacement from them. (esda maps through
+    the array with i deleted; the distribution is the same.)
+
+    That map makes the work almost independent of the cell: the simulated disk sum of cell i with
+    c neighbours is ``values[i] + base[:, c]`` (``base`` = cumulative sums of values[draws]), plus
+    ``values[n-1] - values[i]`` in the few permutations whose first c draws contain i. So each cell
+    is counted against the sorted ``base[:, c]`` with a binary search, and only those few
+    (cell, permutation) pairs are corrected. Gi* of a draw and of the observation share the
+    denominator sum(values), so disk sums are compared directly.
     """
     n = values.size
     others = cardinality - 1  # neighbours besides the cell itself
-    max_others = int(others.max()) if n else 0
     p = np.ones(n)
-    if n < 2 or max_others == 0:
+    if n < 2 or others.max() <= 0:
         return p
-    max_others = min(max_others, n - 1)
-    rng = np.random.default_rng(seed)
-    draws = np.empty((permutations, max_others), dtype=np.int64)
-    for r in range(permutations):  # one call per permutation, not per cell
-        draws[r] = rng.choice(n - 1, size=max_others, replace=False)
-    below = values[draws]
-    above = values[draws + 1]
-    # Disk sums are compared with a tolerance: summation order differs between the observed and the
-    # simulated sums, and exact ties (common with counts) must count on both sides.
-    tolerance = 1e-9 * max(1.0, float(np.abs(values).max()) * max_others)
+    width = int(min(others.max(), n - 1))
+    others = np.minimum(others, width)
+    draws = _neighbour_draws(n - 1, width, permutations, seed)
+    base = np.zeros((permutations, width + 1))
+    np.cumsum(values[draws], axis=1, out=base[:, 1:])
+    # Sums are compared with a tolerance: summation order differs between observed and simulated
+    # sums, and exact ties (common with counts) must count on both sides.
+    tolerance = 1e-9 * max(1.0, float(np.abs(values).max()) * (width + 1))
+    need = lag - values  # what the neighbours' draw must reach to equal the observation
     ge = np.zeros(n, dtype=np.int64)
     le = np.zeros(n, dtype=np.int64)
+    ordered = np.sort(base, axis=0)
     for size in np.unique(others):
-        if size == 0:
-            continue
-        size = int(min(size, max_others))
         cells = np.flatnonzero(others == size)
-        d, lo, hi = draws[:, :size], below[:, :size], above[:, :size]
-        batch = max(1, _BATCH_ELEMENTS // (permutations * size))
-        for start in range(0, cells.size, batch):
-            chunk = cells[start : start + batch]
-            shifted = d[None, :, :] >= chunk[:, None, None]
-            sims = np.where(shifted, hi[None], lo[None]).sum(axis=2) + values[chunk, None]
-            observed = lag[chunk, None]
-            ge[chunk] = (sims >= observed - tolerance).sum(axis=1)
-            le[chunk] = (sims <= observed + tolerance).sum(axis=1)
+        column = ordered[:, size]
+        ge[cells] = permutations - np.searchsorted(column, need[cells] - tolerance, side="left")
+        le[cells] = np.searchsorted(column, need[cells] + tolerance, side="right")
+
+    # Permutations where cell i drew itself (position i among its first c draws): that draw is
+    # cell n-1 instead. Swap the uncorrected comparison for the corrected one.
+    rows = np.repeat(np.arange(permutations), width)
+    cols = np.tile(np.arange(width), permutations)
+    cell = draws.ravel()
+    inside = cols < others[cell]
+    rows, cell = rows[inside], cell[inside]
+    old = base[rows, others[cell]]
+    new = old + values[n - 1] - values[cell]
+    threshold = need[cell]
+    ge_delta = (new >= threshold - tolerance).astype(np.int64) - (old >= threshold - tolerance)
+    le_delta = (new <= threshold + tolerance).astype(np.int64) - (old <= threshold + tolerance)
+    ge += np.bincount(cell, weights=ge_delta, minlength=n).astype(np.int64)
+    le += np.bincount(cell, weights=le_delta, minlength=n).astype(np.int64)
+
     p = 2.0 * (np.minimum(ge, le) + 1) / (permutations + 1)
     p[others == 0] = 1.0
     return np.minimum(p, 1.0)
+
+
+def _neighbour_draws(population: int, width: int, permutations: int, seed: int) -> np.ndarray:
+    """``permutations`` rows of ``width`` distinct positions drawn uniformly from range(population).
+
+    Rows are drawn with replacement and any row holding a repeat is drawn again (rejection keeps
+    the rows uniform over distinct tuples); with a handful of neighbours among thousands of cells
+    repeats are rare. When the disk is a large part of the area, whole permutations are used.
+    """
+    rng = np.random.default_rng(seed)
+    if width * 4 > population:
+        return np.argsort(rng.random((permutations, population)), axis=1)[:, :width]
+    draws = rng.integers(0, population, size=(permutations, width))
+    while True:
+        ordered = np.sort(draws, axis=1)
+        repeated = (ordered[:, 1:] == ordered[:, :-1]).any(axis=1)
+        if not repeated.any():
+            return draws
+        draws[repeated] = rng.integers(0, population, size=(int(repeated.sum()), width))
 
 
 def fdr_bh(p: np.ndarray) -> np.ndarray:

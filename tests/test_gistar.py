@@ -91,30 +91,49 @@ def test_no_variation_gives_zero_not_nan():
         assert np.all(result.z == 0) and np.all(result.p_norm == 1)
 
 
-def test_permutation_p_matches_a_naive_loop_on_the_same_draws(monkeypatch):
-    """The batched conditional permutation equals a per-cell loop over the same random draws."""
+@pytest.mark.parametrize("kind", ["counts", "harm"])
+def test_permutation_p_matches_a_naive_loop_on_the_same_draws(kind):
+    """The binary-search-plus-correction shortcut equals a per-cell loop over the same draws, where
+    for cell i the drawn position i stands for the last cell (see gistar._permutation_p)."""
     from hotspot_engine import gistar as module
 
     cells = _patch(3)
     i, j = geography.ring_neighbours(cells, 1)
-    values = np.random.default_rng(5).poisson(1.5, cells.size).astype(float)
-    values[5] = 12
+    rng = np.random.default_rng(5)
+    values = rng.poisson(1.5, cells.size).astype(float) if kind == "counts" else rng.gamma(0.5, 300.0, cells.size)
+    values[5] += 12
+    values[-1] = 4.0  # the stand-in cell differs from most, so a wrong correction shows
     perms = 199
-    monkeypatch.setattr(module, "_BATCH_ELEMENTS", 500)  # force several batches
     fast = gistar(values, i, j, permutations=perms, seed=11).p_sim
 
     n = values.size
-    rng = np.random.default_rng(11)
     card = np.bincount(i, minlength=n) - 1
-    draws = np.array([rng.choice(n - 1, size=card.max(), replace=False) for _ in range(perms)])
+    draws = module._neighbour_draws(n - 1, int(card.max()), perms, 11)
     lag = np.bincount(i, weights=values[j], minlength=n)
     naive = np.empty(n)
     for cell in range(n):
-        others = np.delete(values, cell)
-        sims = values[cell] + others[draws[:, : card[cell]]].sum(axis=1)
-        ge, le = (sims >= lag[cell] - 1e-9).sum(), (sims <= lag[cell] + 1e-9).sum()
+        chosen = draws[:, : card[cell]].copy()
+        chosen[chosen == cell] = n - 1
+        sims = values[cell] + values[chosen].sum(axis=1)
+        tol = 1e-6
+        ge, le = (sims >= lag[cell] - tol).sum(), (sims <= lag[cell] + tol).sum()
         naive[cell] = min(1.0, 2 * (min(ge, le) + 1) / (perms + 1))
+    assert (card < draws.shape[1]).any()  # edge cells with fewer neighbours are exercised
     np.testing.assert_allclose(fast, naive)
+
+
+@pytest.mark.parametrize("population, width", [(500, 6), (10, 6)])
+def test_neighbour_draws_are_distinct_and_uniform(population, width):
+    from hotspot_engine.gistar import _neighbour_draws
+
+    draws = _neighbour_draws(population, width, 4000, seed=0)
+    assert draws.shape == (4000, width) and draws.min() >= 0 and draws.max() < population
+    assert all(len(set(row)) == width for row in draws.tolist())
+    # Each position is drawn width/population of the time; chi-square at the 0.1% level.
+    frequency = np.bincount(draws.ravel(), minlength=population)
+    from scipy import stats
+
+    assert stats.chisquare(frequency).pvalue > 0.001
 
 
 def test_permutation_p_agrees_with_esda_on_continuous_values():
