@@ -1,0 +1,539 @@
+"""Interrupted time-series (ITS) models for the impact of hotspot patrols.
+
+Segmented regression after Lopez Bernal, Cummins & Gasparrini (2017), "Interrupted time series
+regression for the evaluation of public health interventions: a tutorial", IJE 46(1):348-355::
+
+    log E[Y_t] = b0 + b1 t + b2 post_t + b3 (t - t0) post_t + Fourier seasonality [+ log exposure]
+
+``b2`` is the level change and ``b3`` the slope change; both are reported as percentages,
+``(exp(b) - 1) * 100``, never as the raw log coefficient. Counts are overdispersed, so the model is
+a negative binomial GLM (dispersion ``alpha`` estimated once, by the Pearson moment equation, then
+held fixed) or a quasi-Poisson GLM. Autocorrelation is handled by Newey-West (HAC) standard errors
+with a small-sample bias correction and Satterthwaite Student-t intervals (see
+:func:`hac_small_sample` for why: plain Newey-West under-covers badly on 12 post months).
+
+Design matrices are built once in numpy: the statsmodels formula API costs ~8 ms a fit, the GLM
+itself under 1 ms (MEASURED.md). Nothing here raises on bad data: every function that fits a model
+returns a result whose ``ok`` is False and whose ``message`` says why in plain English.
+"""
+from __future__ import annotations
+
+import math
+import warnings
+from dataclasses import dataclass, field
+
+import numpy as np
+from scipy import optimize, stats
+
+IMPACT_MODELS = ("level", "slope", "both")
+COUNT_MODELS = ("negbin", "poisson")
+MIN_PRE_DEFAULT = 12
+MIN_POST_DEFAULT = 6
+WEEKS_PER_YEAR = 52.18
+
+def newey_west_lags(n: int) -> int:
+    """Newey & West (1994) plug-in rule floor(4 (n/100)^(2/9)): 3 lags for 60 months, 4 for 120,
+    4 for 156 weeks. Never fewer than 1, so a lag-1 autocorrelation is always allowed for."""
+    return max(1, int(math.floor(4.0 * (n / 100.0) ** (2.0 / 9.0))))
+
+
+@dataclass(frozen=True, eq=False)
+class ItsResult:
+    """One fitted (or refused) ITS model. Percentages are ``(exp(coef) - 1) * 100``.
+
+    ``counterfactual``/``cf_low``/``cf_high``: the modelled series with the post-intervention terms
+    set to zero, with a 95% band for its mean (equal to the fit before the intervention).
+    ``log_effect``/``log_effect_se``: the headline coefficient on the log scale (``b2`` for the
+    'level' and 'both' impact models, ``b3`` for 'slope') and its robust standard error, for pooling.
+    """
+
+    ok: bool
+    message: str
+    model: str
+    impact: str
+    level_change_pct: float
+    ci_low_pct: float
+    ci_high_pct: float
+    p_value: float
+    slope_change_pct_per_period: float | None
+    slope_ci_low_pct: float | None
+    slope_ci_high_pct: float | None
+    slope_p_value: float | None
+    periods: list[str]
+    intervention_index: int
+    observed: np.ndarray
+    fitted: np.ndarray
+    counterfactual: np.ndarray
+    cf_low: np.ndarray
+    cf_high: np.ndarray
+    log_effect: float
+    log_effect_se: float
+    post_vs_counterfactual_pct: float = float("nan")
+    alpha: float = float("nan")
+    maxlags: int = 0
+    df_resid: int = 0
+    n_pre: int = 0
+    n_post: int = 0
+    description: str = ""
+    extra: dict = field(default_factory=dict)
+
+    @property
+    def effect_pct(self) -> float:
+        """The headline % change: the level change, or the slope change for impact='slope'."""
+        return self.slope_change_pct_per_period if self.impact == "slope" else self.level_change_pct
+
+
+def _pct(log_value: float) -> float:
+    return float(np.expm1(log_value) * 100.0)
+
+
+def _nan_array(n: int) -> np.ndarray:
+    return np.full(n, np.nan)
+
+
+def _failed(message: str, counts: np.ndarray, periods: list[str], intervention_index: int, model: str,
+            impact: str, n_pre: int = 0, n_post: int = 0) -> ItsResult:
+    n = len(counts)
+    nan = float("nan")
+    slope = None if impact == "level" else nan
+    return ItsResult(
+        ok=False, message=message, model=model, impact=impact,
+        level_change_pct=nan, ci_low_pct=nan, ci_high_pct=nan, p_value=nan,
+        slope_change_pct_per_period=slope, slope_ci_low_pct=slope, slope_ci_high_pct=slope, slope_p_value=slope,
+        periods=list(periods), intervention_index=int(intervention_index),
+        observed=np.asarray(counts, dtype=float), fitted=_nan_array(n), counterfactual=_nan_array(n),
+        cf_low=_nan_array(n), cf_high=_nan_array(n), log_effect=nan, log_effect_se=nan,
+        n_pre=n_pre, n_post=n_post,
+    )
+
+
+def fourier_terms(t: np.ndarray, pairs: int, period_length: float) -> np.ndarray:
+    """Columns sin(2 pi k t / P), cos(2 pi k t / P) for k = 1..pairs (no intercept)."""
+    cols = []
+    for k in range(1, pairs + 1):
+        angle = 2.0 * np.pi * k * t / period_length
+        cols.extend([np.sin(angle), np.cos(angle)])
+    return np.column_stack(cols) if cols else np.empty((len(t), 0))
+
+
+def its_design(n: int, intervention_index: int, impact: str = "level", seasonal_pairs: int = 2,
+               period_length: float = 12.0) -> tuple[np.ndarray, dict[str, int]]:
+    """Design matrix [1, t, post?, (t - t0) post?, Fourier...] and the column index of each named
+    term ('level', 'slope'). Time is in periods from the start, so ``b3`` is per period."""
+    t = np.arange(n, dtype=float)
+    post = (t >= intervention_index).astype(float)
+    cols = [np.ones(n), t]
+    names = ["const", "trend"]
+    if impact in ("level", "both"):
+        cols.append(post)
+        names.append("level")
+    if impact in ("slope", "both"):
+        cols.append((t - intervention_index) * post)
+        names.append("slope")
+    X = np.column_stack(cols)
+    # Fourier pairs beyond the Nyquist limit repeat earlier columns and make X singular.
+    pairs = min(seasonal_pairs, int(period_length // 2)) if period_length >= 2 else 0
+    X = np.column_stack([X, fourier_terms(t, pairs, period_length)])
+    return X, {name: i for i, name in enumerate(names)}
+
+
+def estimate_nb_alpha(y: np.ndarray, mu: np.ndarray, df_resid: int) -> float:
+    """Negative binomial dispersion by the Pearson moment equation (Breslow 1984):
+    sum (y - mu)^2 / (mu + alpha mu^2) = n - p. Zero when the Poisson fit is not overdispersed."""
+    resid2 = (y - mu) ** 2
+
+    def excess(alpha: float) -> float:
+        return float(np.sum(resid2 / (mu + alpha * mu * mu)) - df_resid)
+
+    if df_resid <= 0 or excess(0.0) <= 0:
+        return 0.0
+    upper = 1.0
+    while excess(upper) > 0 and upper < 1e6:
+        upper *= 10.0
+    if excess(upper) > 0:
+        return upper
+    return float(optimize.brentq(excess, 0.0, upper, xtol=1e-8))
+
+
+class _FitError(Exception):
+    """Internal: a fit that cannot be trusted; the message is shown to the user."""
+
+
+def _glm_fit(y: np.ndarray, X: np.ndarray, offset: np.ndarray | None, model: str):
+    """Fit the count GLM by IRLS; return (results, alpha). Covariance is computed separately."""
+    import statsmodels.api as sm
+    from statsmodels.tools.sm_exceptions import ConvergenceWarning, PerfectSeparationWarning
+
+    def fit(family):
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            try:
+                res = sm.GLM(y, X, family=family, offset=offset).fit(maxiter=100)
+            except (ValueError, np.linalg.LinAlgError, FloatingPointError) as exc:
+                raise _FitError(f"the model could not be fitted ({type(exc).__name__})") from exc
+        kinds = {w.category for w in caught}
+        if any(issubclass(k, PerfectSeparationWarning) for k in kinds):
+            raise _FitError("perfect separation: the counts are zero in a whole segment, so the change is unbounded")
+        if not res.converged or any(issubclass(k, ConvergenceWarning) for k in kinds):
+            raise _FitError("the model did not converge")
+        return res
+
+    poisson = fit(sm.families.Poisson())
+    if model == "poisson":
+        return poisson, 0.0
+    df_resid = len(y) - X.shape[1]
+    alpha = estimate_nb_alpha(y, poisson.mu, df_resid)
+    if alpha <= 1e-8:
+        # No overdispersion beyond Poisson: the NB GLM with alpha ~ 0 is the Poisson model.
+        return poisson, 0.0
+    result = fit(sm.families.NegativeBinomial(alpha=alpha))
+    # One refinement: alpha from the NB means rather than the Poisson means.
+    alpha2 = estimate_nb_alpha(y, result.mu, df_resid)
+    if alpha2 > 1e-8 and abs(alpha2 - alpha) > 0.05 * alpha:
+        alpha = alpha2
+        result = fit(sm.families.NegativeBinomial(alpha=alpha))
+    return result, alpha
+
+
+def time_kernel(time: np.ndarray, maxlags: int) -> np.ndarray:
+    """Bartlett (Newey-West) weights 1 - |t_i - t_j| / (maxlags + 1), zero beyond ``maxlags``.
+    Rows of a stacked panel that share a period get weight 1 (Driscoll-Kraay)."""
+    gap = np.abs(np.subtract.outer(time, time)).astype(float)
+    return np.clip(1.0 - gap / (maxlags + 1.0), 0.0, None)
+
+
+def _working(X: np.ndarray, mu: np.ndarray, alpha: float) -> tuple[np.ndarray, np.ndarray]:
+    """IRLS weights of a log-link count GLM (Poisson alpha = 0, NB2 alpha > 0) and the inverse
+    expected information."""
+    w = mu / (1.0 + alpha * mu)
+    return w, np.linalg.inv(X.T @ (X * w[:, None]))
+
+
+def hac_covariance(X: np.ndarray, y: np.ndarray, mu: np.ndarray, alpha: float, maxlags: int,
+                   time: np.ndarray | None = None) -> np.ndarray:
+    """Newey-West sandwich H^-1 (U' K U) H^-1 for a log-link count GLM, with scores
+    U_i = x_i (y_i - mu_i) / (1 + alpha mu_i) and K the Bartlett kernel over ``time``. For one
+    series (time = 0..n-1) this equals statsmodels' ``cov_type='HAC'`` for a Poisson GLM (tested);
+    for the NB GLM it uses the expected rather than the observed information."""
+    time = np.arange(len(y)) if time is None else np.asarray(time)
+    _, Hinv = _working(X, mu, alpha)
+    U = X * ((y - mu) / (1.0 + alpha * mu))[:, None]
+    return Hinv @ (U.T @ time_kernel(time, maxlags) @ U) @ Hinv
+
+
+def hac_small_sample(X: np.ndarray, mu: np.ndarray, alpha: float, maxlags: int, index: int,
+                     time: np.ndarray | None = None) -> tuple[float, float]:
+    """Bias factor and Satterthwaite degrees of freedom for the Newey-West variance of one coefficient.
+
+    The Newey-West variance of coefficient j is a quadratic form e' A e in the standardised working
+    residuals e, with A = K * (a a'), a = Z (Z'Z)^-1 column j, Z the weighted design and K the
+    Bartlett weights. Residuals are not errors: under independent errors E[e e'] = phi (I - P), and
+    for a step regressor the post-period residuals sum to exactly zero, so the kernel's
+    cross-products are negative on average and Newey-West understates the variance (coverage about
+    86% instead of 95% on 60 months with 12 after, even with no autocorrelation; see
+    benchmarks/bench_its_coverage.py). Following the bias-reduced approach of Bell & McCaffrey
+    (2002, Survey Methodology 28(2)) for cluster-robust variances, recommended by Imbens & Kolesar
+    (2016, REStat 98(4)), the factor c = a'a / tr(A (I - P)) makes the estimator unbiased under
+    independence, and nu = tr(A M)^2 / tr(A M A M), M = I - P, is the Satterthwaite degrees of
+    freedom of e' A e, used for Student-t intervals. Autocorrelation is still captured by the
+    kernel; only the small-sample bias is removed."""
+    time = np.arange(len(mu)) if time is None else np.asarray(time)
+    w, Hinv = _working(X, mu, alpha)
+    Z = X * np.sqrt(w)[:, None]
+    M = np.eye(len(mu)) - Z @ Hinv @ Z.T
+    a = Z @ Hinv[:, index]
+    AM = (time_kernel(time, maxlags) * np.outer(a, a)) @ M
+    expected = float(np.trace(AM))
+    if not expected > 0:
+        return float("nan"), float("nan")
+    return float(a @ a) / expected, expected**2 / float(np.sum(AM * AM.T))
+
+
+SMALL_SAMPLE = ("bm", "df", "none")
+
+
+@dataclass(frozen=True)
+class _Estimate:
+    est: float
+    se: float
+    low: float
+    high: float
+    p: float
+    df: float
+    factor: float
+
+
+def _infer(X, y, mu, alpha, params, cov, index, lags, small_sample, df_resid, time) -> _Estimate:
+    """Estimate, robust SE, 95% CI and two-sided p for one coefficient."""
+    factor, dof = 1.0, math.inf
+    if small_sample == "bm":
+        factor, dof = hac_small_sample(X, mu, alpha, lags, index, time)
+        if not (math.isfinite(factor) and math.isfinite(dof) and dof > 0):
+            factor, dof = len(y) / df_resid, float(df_resid)
+    elif small_sample == "df":
+        # statsmodels' use_correction=True, use_t=True: n / (n - p) and t with n - p df.
+        factor, dof = len(y) / df_resid, float(df_resid)
+    est = float(params[index])
+    se = float(math.sqrt(max(cov[index, index] * factor, 0.0)))
+    dist = stats.t(dof) if math.isfinite(dof) else stats.norm()
+    crit = float(dist.ppf(0.975))
+    p = float(2.0 * dist.sf(abs(est) / se)) if se > 0 else float("nan")
+    return _Estimate(est, se, est - crit * se, est + crit * se, p, dof, factor)
+
+
+def describe_model(model: str, impact: str, seasonal_pairs: int, period_length: float, maxlags: int,
+                   exposure: bool = False, controlled: bool = False) -> str:
+    """One plain-English line that says which model was fitted, shown under the charts."""
+    family = "negative binomial" if model == "negbin" else "quasi-Poisson"
+    what = {"level": "a step change in level", "slope": "a change in trend",
+            "both": "a step change in level and a change in trend"}[impact]
+    unit = "months" if abs(period_length - 12) < 1e-9 else ("weeks" if abs(period_length - WEEKS_PER_YEAR) < 0.5 else "periods")
+    season = f"{seasonal_pairs} sine/cosine pairs of seasonality" if seasonal_pairs else "no seasonal terms"
+    offset = ", with an exposure offset" if exposure else ""
+    versus = (" The hotspot series is modelled together with a comparison series; the effect is the "
+              "difference between their changes.") if controlled else ""
+    return (f"Segmented {family} regression with a linear trend and {season}{offset}; impact model "
+            f"(chosen before fitting): {what} at the intervention; Newey-West standard errors over "
+            f"{maxlags} lag{'s' if maxlags != 1 else ''} of {unit}, corrected for small samples.{versus}")
+
+
+def _check_series(y: np.ndarray, n_labels: int, t0: int, min_pre: int, min_post: int, what: str = "") -> str | None:
+    """Plain-English reason why a series cannot be modelled, or None."""
+    n = len(y)
+    if n_labels != n:
+        return f"{n_labels} period labels for {n} counts"
+    if min(t0, n) < min_pre:
+        return f"too few periods before the intervention: {max(0, min(t0, n))}, at least {min_pre} needed"
+    if n - t0 < min_post:
+        return f"too few periods after the intervention: {max(0, n - t0)}, at least {min_post} needed"
+    if not np.all(np.isfinite(y)) or np.any(y < 0):
+        return f"the {what}counts contain missing or negative values"
+    if y.sum() == 0:
+        return f"no incidents at all in the {what}series: there is nothing to model"
+    if y[:t0].sum() == 0:
+        return f"no incidents in the {what}series before the intervention: a change cannot be estimated"
+    if y[t0:].sum() == 0:
+        return (f"no incidents in the {what}series after the intervention: the change is unbounded "
+                "(perfect separation), so no percentage can be given")
+    return None
+
+
+def _validate_options(model: str, impact: str, small_sample: str) -> str | None:
+    if model not in COUNT_MODELS:
+        return f"unknown count model '{model}' (use negbin or poisson)"
+    if impact not in IMPACT_MODELS:
+        return f"unknown impact model '{impact}' (use level, slope or both)"
+    if small_sample not in SMALL_SAMPLE:
+        return f"unknown small-sample option '{small_sample}' (use bm, df or none)"
+    return None
+
+
+def _fit_design(y, X, offset, time, names: dict[str, int], effect_names: tuple[str, str], impact: str,
+                model: str, lags: int, small_sample: str):
+    """Fit, robust inference on the effect terms, fitted values and counterfactual (effect terms at 0).
+
+    ``effect_names`` are the design columns of the (level, slope) effects. Returns a dict or raises
+    _FitError with a plain-English message."""
+    n = len(y)
+    df_resid = n - X.shape[1]
+    if df_resid < 2:
+        raise _FitError(f"too few periods ({n}) for a model with {X.shape[1]} terms")
+    try:
+        result, alpha = _glm_fit(y, X, offset, model)
+        params = np.asarray(result.params, dtype=float)
+        mu = np.asarray(result.mu, dtype=float)
+        cov = hac_covariance(X, y, mu, alpha, lags, time)
+        if not np.all(np.isfinite(params)) or not np.all(np.isfinite(cov)):
+            raise _FitError("the model gave non-finite estimates")
+        estimates: dict[str, _Estimate] = {}
+        for kind, name in zip(("level", "slope"), effect_names):
+            if name in names:
+                estimates[kind] = _infer(X, y, mu, alpha, params, cov, names[name], lags, small_sample, df_resid, time)
+    except (np.linalg.LinAlgError, ValueError, FloatingPointError) as exc:
+        raise _FitError("the model's information matrix is singular (too little variation in the series)") from exc
+    headline = estimates["slope" if impact == "slope" else "level"]
+    if not (headline.se > 0 and math.isfinite(headline.se)) or abs(headline.est) > math.log(1e4):
+        raise _FitError("the model did not give a usable estimate of the change (separation or a degenerate series)")
+    off = np.zeros(n) if offset is None else offset
+    X_cf = X.copy()
+    for name in effect_names:
+        if name in names:
+            X_cf[:, names[name]] = 0.0
+    # The band uses the headline coefficient's small-sample factor and degrees of freedom.
+    band_cov = cov * headline.factor
+    crit = float((stats.t(headline.df) if math.isfinite(headline.df) else stats.norm()).ppf(0.975))
+    eta_cf = X_cf @ params + off
+    se_cf = np.sqrt(np.maximum(np.einsum("ij,jk,ik->i", X_cf, band_cov, X_cf), 0.0))
+    return {
+        "alpha": alpha, "df_resid": df_resid, "estimates": estimates, "headline": headline,
+        "fitted": np.exp(X @ params + off), "counterfactual": np.exp(eta_cf),
+        "cf_low": np.exp(eta_cf - crit * se_cf), "cf_high": np.exp(eta_cf + crit * se_cf),
+    }
+
+
+def _result(y, periods, t0, model, impact, lags, fit, description, n_pre, n_post, rows=slice(None), extra=None) -> ItsResult:
+    nan = float("nan")
+    level, slope = fit["estimates"].get("level"), fit["estimates"].get("slope")
+    fitted, cf = fit["fitted"][rows], fit["counterfactual"][rows]
+    post_cf = cf[t0:].sum()
+    headline = fit["headline"]
+    return ItsResult(
+        ok=True, message="", model=model, impact=impact,
+        level_change_pct=_pct(level.est) if level else nan,
+        ci_low_pct=_pct(level.low) if level else nan,
+        ci_high_pct=_pct(level.high) if level else nan,
+        p_value=level.p if level else nan,
+        slope_change_pct_per_period=_pct(slope.est) if slope else None,
+        slope_ci_low_pct=_pct(slope.low) if slope else None,
+        slope_ci_high_pct=_pct(slope.high) if slope else None,
+        slope_p_value=slope.p if slope else None,
+        periods=list(periods), intervention_index=t0, observed=np.asarray(y, dtype=float),
+        fitted=fitted, counterfactual=cf, cf_low=fit["cf_low"][rows], cf_high=fit["cf_high"][rows],
+        log_effect=headline.est, log_effect_se=headline.se,
+        post_vs_counterfactual_pct=float((fitted[t0:].sum() / post_cf - 1.0) * 100.0) if post_cf > 0 else nan,
+        alpha=float(fit["alpha"]), maxlags=lags, df_resid=int(fit["df_resid"]), n_pre=n_pre, n_post=n_post,
+        description=description, extra={"effect_df": headline.df, "se_factor": headline.factor, **(extra or {})},
+    )
+
+
+def fit_its(counts: np.ndarray, periods: list[str], intervention_index: int, model: str = "negbin",
+            impact: str = "level", seasonal_pairs: int = 2, period_length: float = 12,
+            exposure: np.ndarray | None = None, maxlags: int | None = None,
+            min_pre: int = MIN_PRE_DEFAULT, min_post: int = MIN_POST_DEFAULT,
+            small_sample: str = "bm") -> ItsResult:
+    """Fit the segmented regression to one count series.
+
+    ``intervention_index`` is the position of the first post-intervention period. ``impact`` is
+    'level', 'slope' or 'both' and must be chosen before looking at the result. ``exposure``
+    (e.g. population, or days in a partial period) enters as a log offset. ``maxlags`` defaults to
+    :func:`newey_west_lags`. ``small_sample``: 'bm' (default) bias-reduced Newey-West with
+    Satterthwaite t intervals (see :func:`hac_small_sample`); 'df' the n/(n-p) correction with
+    t(n-p); 'none' plain Newey-West with normal intervals (statsmodels ``cov_type='HAC'``).
+    Never raises for bad data: returns ``ok=False`` with a plain-English ``message``.
+    """
+    y = np.asarray(counts, dtype=float).ravel()
+    periods = list(periods)
+    n, t0 = len(y), int(intervention_index)
+    n_pre, n_post = max(0, min(t0, n)), max(0, n - t0)
+    impact_shown = impact if impact in IMPACT_MODELS else "level"
+    fail = lambda message: _failed(message, y, periods, t0, model, impact_shown, n_pre, n_post)  # noqa: E731
+    problem = _validate_options(model, impact, small_sample) or _check_series(y, len(periods), t0, min_pre, min_post)
+    if problem:
+        return fail(problem)
+    offset = None
+    if exposure is not None:
+        exposure = np.asarray(exposure, dtype=float).ravel()
+        if exposure.shape != y.shape or not np.all(np.isfinite(exposure)) or np.any(exposure <= 0):
+            return fail("the exposure must be positive for every period")
+        offset = np.log(exposure)
+    X, names = its_design(n, t0, impact, seasonal_pairs, period_length)
+    lags = newey_west_lags(n) if maxlags is None else max(0, int(maxlags))
+    try:
+        fit = _fit_design(y, X, offset, np.arange(n), names, ("level", "slope"), impact, model, lags, small_sample)
+    except _FitError as exc:
+        return fail(str(exc))
+    description = describe_model(model, impact, seasonal_pairs, period_length, lags, exposure is not None)
+    return _result(y, periods, t0, model, impact, lags, fit, description, n_pre, n_post)
+
+
+def controlled_its(treated: np.ndarray, comparison: np.ndarray, periods: list[str], intervention_index: int,
+                   model: str = "negbin", impact: str = "level", seasonal_pairs: int = 2,
+                   period_length: float = 12, maxlags: int | None = None,
+                   min_pre: int = MIN_PRE_DEFAULT, min_post: int = MIN_POST_DEFAULT,
+                   small_sample: str = "bm") -> ItsResult:
+    """Controlled ITS: the treated and comparison series stacked in one model with every term
+    interacted with a treated indicator (own level, trend, seasonality and change for each series).
+
+    The reported level change (and slope change) is the *difference in change*:
+    ``exp(b2_treated - b2_comparison) - 1``, in %: the change in the hotspot beyond the change seen
+    in the comparison series. The counterfactual is the treated series had it changed as the
+    comparison did. Newey-West weights run over periods, summing both series' scores within a
+    period (Driscoll-Kraay), so shocks common to both series are allowed for.
+    ``extra`` holds the comparison's observed and fitted series.
+    """
+    y1 = np.asarray(treated, dtype=float).ravel()
+    y0 = np.asarray(comparison, dtype=float).ravel()
+    periods = list(periods)
+    n, t0 = len(y1), int(intervention_index)
+    n_pre, n_post = max(0, min(t0, n)), max(0, n - t0)
+    impact_shown = impact if impact in IMPACT_MODELS else "level"
+    fail = lambda message: _failed(message, y1, periods, t0, model, impact_shown, n_pre, n_post)  # noqa: E731
+    problem = _validate_options(model, impact, small_sample)
+    if not problem and len(y0) != n:
+        problem = f"the comparison series has {len(y0)} periods, the hotspot series {n}"
+    problem = (problem or _check_series(y1, len(periods), t0, min_pre, min_post)
+               or _check_series(y0, len(periods), t0, min_pre, min_post, "comparison "))
+    if problem:
+        return fail(problem)
+    base, names = its_design(n, t0, impact, seasonal_pairs, period_length)
+    X = np.vstack([np.hstack([base, base]), np.hstack([base, np.zeros_like(base)])])
+    width = base.shape[1]
+    stacked_names = {**names, **{f"treated_{k}": v + width for k, v in names.items()}}
+    y = np.concatenate([y1, y0])
+    time = np.concatenate([np.arange(n), np.arange(n)])
+    lags = newey_west_lags(n) if maxlags is None else max(0, int(maxlags))
+    try:
+        fit = _fit_design(y, X, None, time, stacked_names, ("treated_level", "treated_slope"), impact, model,
+                          lags, small_sample)
+    except _FitError as exc:
+        return fail(str(exc))
+    extra = {"comparison_observed": y0, "comparison_fitted": fit["fitted"][n:]}
+    description = describe_model(model, impact, seasonal_pairs, period_length, lags, controlled=True)
+    return _result(y1, periods, t0, model, impact, lags, fit, description, n_pre, n_post, rows=slice(0, n), extra=extra)
+
+
+def simple_change(pre: np.ndarray, post: np.ndarray) -> float:
+    """Percentage change of the total over equal windows, ``(sum(post) / sum(pre) - 1) * 100``: the
+    annual report's kind of figure. NaN when the windows differ in length or ``pre`` sums to zero."""
+    pre = np.asarray(pre, dtype=float)
+    post = np.asarray(post, dtype=float)
+    if len(pre) != len(post) or len(pre) == 0 or pre.sum() <= 0:
+        return float("nan")
+    return float((post.sum() / pre.sum() - 1.0) * 100.0)
+
+
+@dataclass(frozen=True)
+class Pooled:
+    """Random-effects pooled effect, as % change (exp(mu) - 1) * 100 with its 95% CI.
+    ``i2`` is Higgins' I² in % (share of variation due to heterogeneity), ``tau2`` the
+    between-hotspot variance on the log scale, ``k`` the number of effects pooled; ``q`` Cochran's Q;
+    ``log_effect``/``log_effect_se`` the pooled log effect and its standard error."""
+
+    pct: float
+    ci_low_pct: float
+    ci_high_pct: float
+    p_value: float
+    i2: float
+    tau2: float
+    k: int
+    q: float = float("nan")
+    log_effect: float = float("nan")
+    log_effect_se: float = float("nan")
+
+
+def pool_random_effects(log_effects: np.ndarray, ses: np.ndarray) -> Pooled:
+    """DerSimonian-Laird random-effects meta-analysis in log space (DerSimonian & Laird 1986).
+
+    Non-finite effects or standard errors (failed fits) are left out; ``k`` counts those used. With
+    one effect it is returned unchanged (tau² = 0, I² = 0); with none, every figure is NaN."""
+    y = np.asarray(log_effects, dtype=float).ravel()
+    se = np.asarray(ses, dtype=float).ravel()
+    keep = np.isfinite(y) & np.isfinite(se) & (se > 0)
+    y, se = y[keep], se[keep]
+    k = len(y)
+    nan = float("nan")
+    if k == 0:
+        return Pooled(nan, nan, nan, nan, nan, nan, 0)
+    v = se**2
+    w = 1.0 / v
+    fixed = float(np.sum(w * y) / np.sum(w))
+    q = float(np.sum(w * (y - fixed) ** 2))
+    denominator = float(np.sum(w) - np.sum(w**2) / np.sum(w))
+    tau2 = max(0.0, (q - (k - 1)) / denominator) if k > 1 and denominator > 0 else 0.0
+    i2 = max(0.0, (q - (k - 1)) / q) * 100.0 if k > 1 and q > 0 else 0.0
+    w_re = 1.0 / (v + tau2)
+    mu = float(np.sum(w_re * y) / np.sum(w_re))
+    se_mu = float(math.sqrt(1.0 / np.sum(w_re)))
+    z = float(stats.norm.ppf(0.975))
+    p = float(2.0 * stats.norm.sf(abs(mu) / se_mu))
+    return Pooled(_pct(mu), _pct(mu - z * se_mu), _pct(mu + z * se_mu), p, i2, tau2, k, q, mu, se_mu)
