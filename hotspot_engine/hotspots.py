@@ -73,7 +73,8 @@ class HotspotParams:
     def describe(self) -> str:
         if self.method == "gistar":
             inference = f", {self.permutations} permutations" if self.permutations else ""
-            return f"Gi* of {self.measure} (ring {self.k}{inference}), FDR-adjusted p < {self.alpha}"
+            return (f"Gi* of {self.measure} (ring {self.k}{inference}): cells with z > 0, FDR-adjusted p < {self.alpha} "
+                    "and at least one incident")
         if self.method == "top-n":
             return f"top {self.top} cells by {self.measure}"
         return f"fewest cells holding {self.harm_share:.0%} of harm"
@@ -177,6 +178,7 @@ def _cell_frame(study_cells: pd.DataFrame, counts: pd.DataFrame, patrols: pd.Dat
             values = pd.to_numeric(patrols[column], errors="coerce").fillna(0).to_numpy(dtype=float)
             cells[column] = np.bincount(ppos[ok], weights=values[ok], minlength=len(cells))
     cells["patrols"] = cells["patrols"].round().astype(np.int64)
+    cells["count"] = cells["count"].round().astype(np.int64)
 
     cells["top_location"] = pd.Series([None] * len(cells), dtype=object)
     cells["top_location_n"] = 0
@@ -341,11 +343,11 @@ def score_cells(study_cells: pd.DataFrame, counts: pd.DataFrame, patrols: pd.Dat
         smallest = 2.0 / (params.permutations + 1)
         analytical_hits = int((fdr_bh(result.p_norm) < params.alpha).sum())
         if not (cells["gi_p_fdr"] < params.alpha).any() and analytical_hits:
-            # BH needs p_(k) <= alpha * k / n: a pseudo p cannot go below 2 / (permutations + 1).
-            needed = int(np.ceil(2 * n / (params.alpha * analytical_hits)))
-            notes.append(f"No cell is significant after the FDR correction: with {params.permutations} permutations "
-                         f"the smallest pseudo p is {smallest:.4f}, too coarse for {n:,} cells (the analytical p finds "
-                         f"{analytical_hits}). About {needed:,} permutations would be needed; or use the analytical p.")
+            # BH needs p_(k) <= alpha * k / n, and a pseudo p never goes below 2 / (permutations + 1).
+            notes.append(f"No cell is significant after the FDR correction of the permutation p (smallest possible "
+                         f"{smallest:.2g}; the analytical p finds {analytical_hits} cells). Conditional permutation "
+                         f"asks whether a cell's neighbours are unusual given its own count, and over {n:,} sparse "
+                         "cells few survive the correction: select with the analytical p (permutations 0).")
     mean_count = total / n
     if mean_count < SPARSE_MEAN_COUNT:
         notes.append(f"Gi* unreliable: mean count per cell below {SPARSE_MEAN_COUNT:g} ({mean_count:.2f}); "

@@ -209,3 +209,37 @@ def test_resolve_window_defaults_to_twelve_months():
     assert (filters.date_from, filters.date_to) == ("2022-04", "2023-03") and "2022-04 to 2023-03" in note
     same, none = resolve_window(None, Filters(date_from="2022-01", date_to="2022-06"))
     assert same.date_from == "2022-01" and none is None
+
+
+def test_find_hotspots_from_a_store(tmp_path):
+    """The thin wrapper: CSV -> store -> find_hotspots over Southampton, serious violence by default."""
+    from hotspot_engine.filters import Filters
+    from hotspot_engine.hotspots import find_hotspots
+    from hotspot_engine.loading import ingest_paths
+    from hotspot_engine.store import connect
+
+    lat, lon = h3.cell_to_latlng(A)
+    rng = np.random.default_rng(0)
+    rows = ["incident_id,occurred_at,lat,lon,ho_code,offence,knife_flag,location"]
+    for n in range(40):  # robberies in one cell
+        rows.append(f"R{n},2023-0{1 + n % 3}-10 22:00,{lat + rng.uniform(-3e-4, 3e-4):.6f},{lon + rng.uniform(-3e-4, 3e-4):.6f},"
+                    "34B,Robbery of personal property,N,On or near Above Bar Street")
+    for n in range(40):  # common assaults in the same cell: not serious violence
+        rows.append(f"C{n},2023-02-11 23:00,{lat:.6f},{lon:.6f},105A,Common assault,N,On or near Above Bar Street")
+    for n in range(30):  # scattered background robberies across the city
+        rows.append(f"B{n},2023-02-01 12:00,{50.90 + rng.uniform(0, 0.04):.6f},{-1.42 + rng.uniform(0, 0.06):.6f},"
+                    "34B,Robbery of personal property,N,On or near Some Road")
+    path = tmp_path / "incidents.csv"
+    path.write_text("\n".join(rows) + "\n", encoding="utf-8")
+    con = connect(":memory:")
+    ingest_paths(con, [path])
+    result = find_hotspots(con, Filters(date_to="2023-03", districts=("Southampton",)), HotspotParams(method="top-n", top=1))
+    assert result.notes[0].startswith("Window: 2022-04 to 2023-03")
+    assert any(n.startswith("Offences: serious violence") for n in result.notes)
+    area = result.areas.iloc[0]
+    assert area["hotspot_name"] == "Southampton - Above Bar Street" and area["peak_cell"] == A
+    assert area["count"] == 40  # the common assaults are not counted
+    assert set(result.cells["district"]) == {"Southampton"}
+    everything = find_hotspots(con, Filters(date_to="2023-03", districts=("Southampton",)), HotspotParams(method="top-n", top=1),
+                               serious_violence_by_default=False)
+    assert everything.areas.iloc[0]["count"] == 80
