@@ -32,28 +32,38 @@ class Legend:
     entries: list[tuple[str, tuple[int, int, int]]]
 
 
-def quantile_breaks(values: np.ndarray, n: int) -> np.ndarray:
-    """Class breaks over the non-zero values (zeros are not drawn), unique and increasing."""
+def nice_breaks(values: np.ndarray, n: int) -> np.ndarray:
+    """Upper bounds of up to ``n`` classes over the non-zero values: geometric steps rounded to
+    whole numbers, so a skewed count (most cells 1, a few 90) still gets readable classes."""
     positive = values[values > 0]
     if positive.size == 0:
         return np.array([1.0])
-    qs = np.unique(np.quantile(positive, np.linspace(0, 1, n + 1)[1:-1]))
-    return qs
+    top = float(positive.max())
+    low = float(positive.min())
+    if top <= low:
+        return np.array([top])
+    raw = low * (top / low) ** (np.arange(1, n + 1) / n)
+    # Two significant figures above 10 (12, 45, 230, 1,200), whole numbers below.
+    magnitude = 10.0 ** (np.floor(np.log10(np.maximum(raw, 1e-9))) - 1)
+    rounded = np.unique(np.where(raw < 10, np.ceil(raw), np.ceil(raw / magnitude) * magnitude))
+    rounded[-1] = max(rounded[-1], top)
+    return rounded
 
 
 def classify_colours(values: np.ndarray, palette: list[tuple[int, int, int]]) -> tuple[np.ndarray, Legend, np.ndarray]:
-    """Colour per value by quantile class; returns colours (n x 3), a legend and the class index."""
+    """Colour per value by class; returns colours (n x 3), a legend and the class index."""
     values = np.asarray(values, dtype=float)
-    breaks = quantile_breaks(values, len(palette))
-    idx = np.searchsorted(breaks, values, side="right")
-    idx = np.clip(idx, 0, len(palette) - 1)
-    colours = np.array(palette)[idx]
-    edges = [values[values > 0].min() if (values > 0).any() else 0, *breaks, values.max() if values.size else 0]
+    uppers = nice_breaks(values, len(palette))
+    # Spread the classes over the palette so the top class is always the darkest colour.
+    shades = np.round(np.linspace(0, len(palette) - 1, len(uppers))).astype(int)
+    idx = np.clip(np.searchsorted(uppers, values, side="left"), 0, len(uppers) - 1)
+    colours = np.array(palette)[shades[idx]] if values.size else np.zeros((0, 3), dtype=int)
+    lower = float(values[values > 0].min()) if (values > 0).any() else 0.0
     entries = []
-    for k in range(min(len(palette), len(edges) - 1)):
-        lo, hi = edges[k], edges[k + 1]
-        label = f"{lo:,.0f}" if round(lo) == round(hi) else f"{lo:,.0f} – {hi:,.0f}"
-        entries.append((label, palette[k]))
+    for k, upper in enumerate(uppers):
+        lo = lower if k == 0 else uppers[k - 1] + (1 if float(uppers[k - 1]).is_integer() else 0)
+        label = f"{lo:,.0f}" if round(lo) >= round(upper) else f"{lo:,.0f} – {upper:,.0f}"
+        entries.append((label, palette[shades[k]]))
     return colours, Legend("", entries), idx
 
 
@@ -153,18 +163,22 @@ def build_deck(
             get_line_color=[0, 0, 0, 230], line_width_min_pixels=3 if presentation else 2, pickable=False,
         ))
     if areas is not None and len(areas):
-        labels = areas[["hotspot_name", "lat", "lon"]].rename(columns={"hotspot_name": "label"})
+        # Numbers, not names, on the map: at force zoom nineteen names overlap; the ranked table
+        # beside the map carries the names under the same numbers.
+        labels = pd.DataFrame({"label": [str(k) for k in range(1, len(areas) + 1)], "name": areas["hotspot_name"].to_numpy(),
+                               "lat": areas["lat"].to_numpy(), "lon": areas["lon"].to_numpy()})
         layers.append(pdk.Layer(
             "TextLayer", labels, id="hotspot-labels", get_position="[lon, lat]", get_text="label",
-            get_size=20 if presentation else 13, get_color=[0, 0, 0, 255], get_pixel_offset=[0, -18],
-            background=True, get_background_color=[255, 255, 255, 210], font_weight=600, pickable=False,
+            get_size=24 if presentation else 15, get_color=[255, 255, 255, 255], get_pixel_offset=[0, -20],
+            background=True, get_background_color=[20, 20, 20, 230], background_padding=[4, 2],
+            font_family="'Source Sans Pro', Arial, sans-serif", font_weight=700, pickable=False,
         ))
     town = towns()
     layers.append(pdk.Layer(
         "TextLayer", town, id="towns", get_position="[lon, lat]", get_text="name",
         get_size=f"rank == 1 ? {22 if presentation else 16} : rank == 2 ? {17 if presentation else 13} : {14 if presentation else 11}",
         get_color=[255, 255, 255, 230] if map_style == OFFLINE_STYLE_DARK else [70, 70, 70, 220],
-        font_weight=500, pickable=False,
+        font_family="'Source Sans Pro', Arial, sans-serif", font_weight=600, pickable=False,
     ))
     tooltip_html = "<br/>".join(f"<b>{f.replace('_', ' ')}</b>: {{{f}}}" for f in keep if f not in ("r", "g", "b"))
     deck = pdk.Deck(

@@ -6,11 +6,10 @@ import streamlit as st
 from hotspot_engine import maps
 from hotspot_engine.geography import ATTRIBUTION, cell_centres, str_to_cell
 from hotspot_engine.hotspots import HotspotParams
-from pages.common import (cached_hotspots, current_filters, data_version, legend_html, look_back,
-                          page_header, presentation, settings, show_error)
+from ui.common import (page_setup, cached_hotspots, data_version, legend_html, look_back,
+                          presentation, settings, show_error)
 
-filters = current_filters()
-page_header("Hotspot map", filters)
+filters = page_setup("Hotspot map")
 version = data_version()
 
 METHOD_LABELS = {"gistar": "Gi* (significant clusters)", "top-n": "Top N cells", "harm-share": "Fewest cells holding x% of harm"}
@@ -71,9 +70,11 @@ if areas.empty:
     st.info("No cell qualifies as a hotspot with these filters and this method.")
 else:
     table = areas[[c for c in ("hotspot_name", "hotspot_id", "csp", "district", "n_cells", "count", "harm", "patrols",
-                               "patrol_minutes") if c in areas.columns]]
+                               "patrol_minutes") if c in areas.columns]].copy()
+    table.insert(0, "no", range(1, len(table) + 1))
     st.dataframe(table, hide_index=True, width="stretch",
-                 column_config={"hotspot_name": "Hotspot", "hotspot_id": "Id", "n_cells": "Cells",
+                 column_config={"no": st.column_config.NumberColumn("No.", help="The number on the map"),
+                                "hotspot_name": "Hotspot", "hotspot_id": "Id", "n_cells": "Cells",
                                 "count": st.column_config.NumberColumn("Incidents", format="%d"),
                                 "harm": st.column_config.NumberColumn("Harm (days)", format="%d"),
                                 "patrol_minutes": st.column_config.NumberColumn("Patrol minutes", format="%d")})

@@ -9,11 +9,10 @@ from hotspot_engine import query
 from hotspot_engine.filters import shift_month
 from hotspot_engine.geography import cell_to_str
 from hotspot_engine.hotspots import HotspotParams
-from pages.common import (cached_hotspots, current_filters, cursor, data_version, look_back, page_header,
+from ui.common import (page_setup, cached_hotspots, cursor, data_version, look_back,
                           presentation, show_error)
 
-filters = current_filters()
-page_header("Patrols", filters)
+filters = page_setup("Patrols")
 version = data_version()
 con = cursor()
 
@@ -58,7 +57,7 @@ weekly_patrols = patrols.set_index("start").resample("W-MON")["patrol_id"].count
 incidents = query.incident_rows(con, filters)
 incidents = incidents[incidents["occurred_at"].notna()]
 weekly_sv = incidents.set_index("occurred_at").resample("W-MON")["incident_id"].count().rename("serious violence")
-weekly = pd.concat([weekly_patrols, weekly_sv], axis=1).fillna(0).reset_index(names="week")
+weekly = pd.concat([weekly_patrols, weekly_sv], axis=1, sort=True).fillna(0).reset_index(names="week")
 long = weekly.melt("week", var_name="series", value_name="count")
 chart = alt.Chart(long).mark_line(strokeWidth=3 if presentation() else 2).encode(
     x=alt.X("week:T", title="Week"), y=alt.Y("count:Q", title="Per week"),

@@ -6,10 +6,9 @@ import pandas as pd
 import streamlit as st
 
 from hotspot_engine.hotspots import HotspotParams
-from pages.common import OKABE_ITO, current_filters, cursor, data_version, extent, page_header, show_error
+from ui.common import page_setup, OKABE_ITO, cursor, data_version, extent, show_error
 
-filters = current_filters()
-page_header("Impact of hotspot patrols", filters)
+filters = page_setup("Impact of hotspot patrols")
 version = data_version()
 ext = extent(version)
 

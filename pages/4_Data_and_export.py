@@ -12,11 +12,10 @@ import streamlit as st
 from hotspot_engine import export, query
 from hotspot_engine.export import ExportMeta
 from hotspot_engine.hotspots import HotspotParams
-from pages.common import (cached_hotspots, current_filters, cursor, data_version, extent, look_back, page_header,
+from ui.common import (page_setup, cached_hotspots, cursor, data_version, extent, look_back,
                           settings, show_error)
 
-filters = current_filters()
-page_header("Data & export", filters)
+filters = page_setup("Data & export")
 version = data_version()
 ext = extent(version)
 con = cursor()

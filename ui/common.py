@@ -1,5 +1,10 @@
-"""Shared Streamlit plumbing for the pages: the store, the sidebar filters (kept in the URL), cached
-engine calls and the banners every page shows. Pages stay thin: read filters, call the engine, draw.
+"""Shared Streamlit plumbing for the pages: the store, navigation, the sidebar filters (kept in the
+URL), cached engine calls and the banners every page shows. Pages stay thin: ``page_setup`` gives the
+filters, the page calls the engine and draws.
+
+The app uses Streamlit's ``pages/`` folder (each page its own script) with a navigation drawn here:
+with ``st.navigation`` instead, the first request after a server start that names a page in its URL
+runs that page without the main script, so a shared link would open without filters.
 """
 from __future__ import annotations
 
@@ -174,6 +179,34 @@ def apply_presentation_style() -> None:
     )
 
 
+NAVIGATION = (
+    ("app.py", "Overview", ":material/insights:"),
+    ("pages/1_Hotspot_map.py", "Hotspot map", ":material/map:"),
+    ("pages/2_Patrols.py", "Patrols", ":material/local_police:"),
+    ("pages/3_Impact.py", "Impact", ":material/trending_down:"),
+    ("pages/4_Data_and_export.py", "Data & export", ":material/database:"),
+)
+
+
+def page_setup(title: str) -> Filters:
+    """Every page starts here: page config, sign-in gate, navigation, filters, header. Returns the filters."""
+    st.set_page_config(page_title=f"{title} · Hotspot", page_icon=":material/local_fire_department:", layout="wide",
+                       initial_sidebar_state="collapsed" if st.session_state.get("present") else "expanded")
+    if settings().auth_required and not getattr(st.user, "is_logged_in", False):
+        st.title("Hotspot")
+        st.write("Sign in to see serious-violence data.")
+        st.button("Sign in", on_click=st.login, type="primary")
+        st.stop()
+    with st.sidebar:
+        st.markdown("## :material/local_fire_department: Hotspot")
+        for script, label, icon in NAVIGATION:
+            st.page_link(script, label=label, icon=icon)
+        st.divider()
+    filters = sidebar_filters()
+    page_header(title, filters)
+    return filters
+
+
 def page_header(title: str, filters: Filters) -> None:
     """Title, the one-line filter summary, and the labels the data needs (synthetic, proxy)."""
     apply_presentation_style()
@@ -181,9 +214,9 @@ def page_header(title: str, filters: Filters) -> None:
     st.title(title)
     st.caption("Filters: " + describe(filters))
     if "sample" in ext.sources or _is_sample(ext):
-        st.warning(SYNTHETIC_NOTE, icon="🧪")
+        st.warning(SYNTHETIC_NOTE, icon=":material/science:")
     if ext.proxy_share > 0:
-        st.info(f"{ext.proxy_share:.0%} of stored incidents come from data.police.uk. {PROXY_NOTE}", icon="ℹ️")
+        st.info(f"{ext.proxy_share:.0%} of stored incidents come from data.police.uk. {PROXY_NOTE}", icon=":material/info:")
 
 
 def _is_sample(ext: query.Extent) -> bool:

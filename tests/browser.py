@@ -1,0 +1,89 @@
+"""Real-browser helpers: start `streamlit run app.py` on 127.0.0.1 and drive Debian's Chromium with
+Playwright (never a downloaded browser). Used by the browser tests and by tools/screenshots.py."""
+from __future__ import annotations
+
+import contextlib
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                 "--disable-background-networking", "--disable-component-update", "--disable-sync",
+                 "--use-gl=swiftshader", "--enable-unsafe-swiftshader", "--ignore-gpu-blocklist"]
+
+
+def chromium_path() -> str | None:
+    return shutil.which("chromium") or shutil.which("chromium-browser")
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@contextlib.contextmanager
+def running_app(db_path: Path, port: int | None = None, extra_env: dict | None = None):
+    """Start the app against ``db_path``; yield its base URL; stop it afterwards."""
+    port = port or free_port()
+    env = {**os.environ, "HOTSPOT_DB": str(db_path), **(extra_env or {})}
+    cmd = [sys.executable, "-m", "streamlit", "run", str(ROOT / "app.py"), "--server.address", "127.0.0.1",
+           "--server.port", str(port), "--server.headless", "true", "--browser.gatherUsageStats", "false"]
+    log = open(Path(db_path).with_suffix(f".{port}.log"), "wb")
+    proc = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.time() + 90
+        while time.time() < deadline:
+            if proc.poll() is not None:
+                raise RuntimeError(f"streamlit exited with {proc.returncode}")
+            try:
+                with urllib.request.urlopen(url + "/_stcore/health", timeout=2) as r:
+                    if r.status == 200:
+                        break
+            except OSError:
+                time.sleep(0.5)
+        else:
+            raise RuntimeError("streamlit did not become healthy in 90 s")
+        yield url
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+        log.close()
+
+
+@contextlib.contextmanager
+def browser():
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=chromium_path(), args=CHROMIUM_ARGS)
+        try:
+            yield b
+        finally:
+            b.close()
+
+
+def wait_for_app(page, selector: str = "h1", timeout_ms: int = 120_000) -> None:
+    """Wait until ``selector`` shows and Streamlit has stopped running the script for a moment."""
+    page.wait_for_selector(selector, timeout=timeout_ms)
+    page.wait_for_function(
+        """() => {
+            const busy = document.querySelector('[data-testid="stStatusWidget"]')
+                || document.querySelector('[data-testid="stSpinner"]')
+                || document.querySelector('[data-stale="true"]');
+            const now = Date.now();
+            if (busy) { window.__idleSince = null; return false; }
+            window.__idleSince = window.__idleSince || now;
+            return now - window.__idleSince > 1500;
+        }""",
+        timeout=timeout_ms, polling=250)
