@@ -146,16 +146,18 @@ def test_wdq_uses_ring_buffer_and_csp_control():
     assert k2.loc["H2", "buffer_cells"] > row["buffer_cells"]
 
 
-def test_controlled_its_against_the_rest_of_the_csp(result):
+def test_controlled_its_against_the_rest_of_the_csp_by_default(result):
     res, (cell_month, hotspots, study) = result
     table = res.table.set_index("hotspot_id")
-    assert (table["comparison"] == "matched").all()
-    assert (table["comparison_cells"] > 0).all()
-    assert table["cits_change_pct"].notna().all()
-    csp = impact_table(cell_month, hotspots, study, MONTHS, "2023-04-01", comparison="csp").table.set_index("hotspot_id")
+    csp = table
+    assert (csp["comparison"] == "csp").all()
+    assert (csp["control_cells"] == csp["comparison_cells"]).all()
     # The background has no change, so the controlled pooled effect is close to the uncontrolled one.
     assert csp.loc[POOLED_ID, "cits_ci_low_pct"] < -17 < csp.loc[POOLED_ID, "cits_ci_high_pct"]
-    assert (csp["comparison_cells"][:-1] >= table["comparison_cells"][:-1]).all()
+    matched = impact_table(cell_month, hotspots, study, MONTHS, "2023-04-01", comparison="matched").table.set_index("hotspot_id")
+    assert (matched["comparison"] == "matched").all() and matched["cits_change_pct"].notna().all()
+    assert (matched["comparison_cells"][:-1] < csp["comparison_cells"][:-1]).all()
+    assert (matched["comparison_cells"][:-1] >= hotspots.groupby("hotspot_id").size()).all()
 
 
 def test_problem_hotspots_get_a_message_not_an_exception():
