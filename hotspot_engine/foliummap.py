@@ -34,11 +34,11 @@ DIVERGING = ("#2166ac", "#67a9cf", "#d1e5f0", "#f7f7f7", "#fddbc7", "#ef8a62", "
 #: Gi_Bin classes (ArcGIS): |z| above 1.645, 1.960 and 2.576 are 90%, 95% and 99% confidence.
 GI_Z_EDGES = (-2.576, -1.960, -1.645, 1.645, 1.960, 2.576)
 GI_BIN_LABELS = ("cold spot, 99%", "cold spot, 95%", "cold spot, 90%", "not significant", "hot spot, 90%", "hot spot, 95%", "hot spot, 99%")
-SUPPRESSED_COLOUR = "#bdbdbd"
 DISTRICT_COLOUR = "#4d4d4d"
 HOTSPOT_OUTLINE = "#08306b"
 #: Above this many cells Leaflet draws on a canvas instead of one SVG path per cell (faster).
 CANVAS_ABOVE = 4000
+LABELS_FROM_ZOOM = 12  # hotspot names show from this zoom (about 3 km across a screen) inwards
 COORD_DECIMALS = 6  # about 0.1 m: enough for 174 m hexagons, and it halves the file size
 
 TOOLTIP_FIELDS: dict[str, str] = {
@@ -144,8 +144,7 @@ def colour_classes(values: pd.Series | np.ndarray, diverging: bool = False, n_cl
         # Few distinct whole numbers: one class each (a quantile split would merge or empty them).
         uppers = list(unique)
     else:
-        qs = np.quantile(data, np.linspace(0, 1, n_classes + 1)[1:])
-        uppers = list(np.unique(np.ceil(qs) if whole else qs))
+        uppers = _sequential_quantiles(data, n_classes, whole)
     colours = _spread(SEQUENTIAL, len(uppers))
     edges = [0.0, *uppers]
     labels = []
@@ -157,6 +156,24 @@ def colour_classes(values: pd.Series | np.ndarray, diverging: bool = False, n_cl
         else:
             labels.append(f"{_fmt(data.min() if i == 0 else lower)} to {_fmt(upper)}")
     return edges, colours, labels
+
+
+def _sequential_quantiles(data: np.ndarray, n_classes: int, whole: bool) -> list[float]:
+    """Upper class edges, each the quantile that leaves an equal share of the values still above
+    it to every class yet to come. Crime counts are mostly 1s: plain quantiles would put most
+    edges at 1 and leave two or three classes; this keeps every class in use."""
+    uppers: list[float] = []
+    remaining = np.sort(data)
+    top = float(remaining[-1])
+    while remaining.size and len(uppers) < n_classes - 1:
+        edge = float(np.quantile(remaining, 1.0 / (n_classes - len(uppers))))
+        edge = math.ceil(edge) if whole else edge
+        if edge >= top:
+            break
+        uppers.append(edge)
+        remaining = remaining[remaining > edge]
+    uppers.append(top)
+    return uppers
 
 
 def _spread(palette: tuple[str, ...], n: int) -> list[str]:
@@ -232,6 +249,17 @@ def _check_frame(frame, name: str) -> None:
 SLIVER_HOLE_KM2 = 0.5
 
 
+def _polygons(geom) -> list:
+    """Every Polygon inside a geometry, however nested (make_valid returns collections)."""
+    import shapely
+
+    if geom.geom_type == "Polygon":
+        return [geom]
+    if geom.geom_type in ("MultiPolygon", "GeometryCollection"):
+        return [p for part in shapely.get_parts(geom) for p in _polygons(part)]
+    return []
+
+
 def outline_districts(districts):
     """District polygons cleaned for drawing: made valid, with the sliver holes that dissolving
     generalised LSOA boundaries leaves inside a district removed (holes under SLIVER_HOLE_KM2;
@@ -245,8 +273,7 @@ def outline_districts(districts):
         if geom is None or geom.is_empty:
             cleaned.append(geom)
             continue
-        geom = shapely.make_valid(geom)
-        parts = [p for p in shapely.get_parts(geom) if p.geom_type == "Polygon"]
+        parts = _polygons(shapely.make_valid(geom))
         kept = [
             Polygon(p.exterior, [r for r in p.interiors if Polygon(r).area >= SLIVER_HOLE_KM2 * 1e6]) for p in parts
         ]
@@ -270,7 +297,7 @@ def _legend_html(title: str, value_label: str, colours: list[str], labels: list[
         for c, l in zip(reversed(colours), reversed(labels))
     )
     if suppressed:
-        rows += f'<div class="hs-row"><span class="hs-swatch" style="background:{SUPPRESSED_COLOUR}"></span>suppressed (small number)</div>'
+        rows += '<div class="hs-row hs-note">small numbers suppressed: not shown</div>'
     if has_areas:
         rows += f'<div class="hs-row"><span class="hs-swatch hs-outline" style="border-color:{HOTSPOT_OUTLINE}"></span>hotspot area</div>'
     rows += f'<div class="hs-row"><span class="hs-swatch hs-outline hs-dashed" style="border-color:{DISTRICT_COLOUR}"></span>district boundary</div>'
@@ -288,10 +315,12 @@ PAGE_CSS = """
 .hs-legend-title { font-weight: bold; margin-bottom: 4px; }
 .hs-row { display: flex; align-items: center; margin: 2px 0; }
 .hs-swatch { display: inline-block; width: 18px; height: 12px; margin-right: 6px; border: 1px solid #999; box-sizing: border-box; }
+.hs-note { font-style: italic; color: #555; }
 .hs-outline { background: transparent; border-width: 2px; border-style: solid; }
 .hs-dashed { border-style: dashed; }
 .leaflet-container { background: #f4f4f2; }
 .leaflet-control-attribution { font-size: 10px; max-width: 60%; }
+.hs-hide-labels .hs-label { display: none; }
 .hs-label { font: bold 12px Arial, Helvetica, sans-serif; color: #08306b; white-space: nowrap; text-shadow: 0 0 3px #fff, 0 0 3px #fff, 0 0 3px #fff; }
 """
 
@@ -328,27 +357,29 @@ def offline_map(
 
     diverging = value_column == "gi_z"
     values = np.asarray(pd.to_numeric(cells[value_column], errors="coerce"), dtype=float)
-    suppressed = (
-        cells["suppressed"].fillna(False).astype(bool).to_numpy() if "suppressed" in cells.columns else np.zeros(len(cells), bool)
-    ) & ~np.isfinite(values)
+    row_flag = cells["suppressed"].fillna(False).astype(bool).to_numpy() if "suppressed" in cells.columns else np.zeros(len(cells), bool)
+    suppressed = row_flag & ~np.isfinite(values)
     edges, colours, labels = colour_classes(values, diverging=diverging)
     klass = _class_index(values, edges, diverging)
     neutral = klass == (3 if diverging else -1)
-    draw = suppressed | ~neutral | (show_zero_cells & np.isfinite(values))
+    # Blanked partner-safe cells are not drawn at all: drawing them would show which cells had 1 to
+    # 4 incidents and which had none, the very difference the suppression hides.
+    draw = ~suppressed & (~neutral | (show_zero_cells & np.isfinite(values)))
     if not diverging:
-        draw &= suppressed | (klass >= 0) | show_zero_cells
+        draw &= (klass >= 0) | show_zero_cells
 
     drawn = cells.loc[draw].copy()
     drawn_class = klass[draw]
-    drawn_suppressed = suppressed[draw]
-    fill = np.where(drawn_suppressed, SUPPRESSED_COLOUR, np.array([colours[k] if k >= 0 else "#ffffff" for k in drawn_class], dtype=object))
+    drawn_flag = row_flag[draw]
+    fill = np.array([colours[k] if k >= 0 else "#ffffff" for k in drawn_class], dtype=object)
 
     tip_columns = [c for c in TOOLTIP_FIELDS if c in drawn.columns]
     if value_column not in tip_columns:
         tip_columns.append(value_column)
     props = pd.DataFrame(index=drawn.index)
     for column in tip_columns:
-        supp = drawn_suppressed if column in (value_column, "count", "harm", "patrols", "patrol_minutes") else np.zeros(len(drawn), bool)
+        # A blank figure on a flagged row was blanked by partner-safe mode: say so, not just blank.
+        supp = drawn_flag if column != "h3" else np.zeros(len(drawn), bool)
         props[column] = [_tooltip_text(v, column, s) for v, s in zip(drawn[column].tolist(), supp)]
     props["style"] = [
         {"fillColor": f, "fillOpacity": 0.75, "color": "#555555", "weight": 0.4, "opacity": 0.6} for f in fill
@@ -418,11 +449,13 @@ def offline_map(
     root = m.get_root()
     root.header.add_child(folium.Element(f"<style>{PAGE_CSS}</style>"), name="hotspot_css")
     root.html.add_child(
-        folium.Element(_legend_html(title, VALUE_LABELS.get(value_column, value_column), colours, labels, bool(drawn_suppressed.any()), has_areas)),
+        folium.Element(_legend_html(title, VALUE_LABELS.get(value_column, value_column), colours, labels, bool(suppressed.any()), has_areas)),
         name="hotspot_legend",
     )
     # Leaflet's own attribution control carries the OGL notice the boundaries require.
     m.add_child(_Attribution(html.escape(ATTRIBUTION)))
+    if has_areas:
+        m.add_child(_LabelZoom(LABELS_FROM_ZOOM))
     _make_offline(m)
     return m
 
@@ -451,6 +484,27 @@ def _Attribution(text: str):
             self.text = _js_string(value)
 
     return Attribution(text)
+
+
+def _LabelZoom(min_zoom: int):
+    """Hide hotspot name labels below ``min_zoom``: at force scale they would pile on each other."""
+    from branca.element import MacroElement
+    from folium.template import Template
+
+    class LabelZoom(MacroElement):
+        _template = Template(
+            "{% macro script(this, kwargs) %}"
+            "(function(map){function f(){map.getContainer().classList.toggle('hs-hide-labels', map.getZoom() < "
+            "{{ this.min_zoom }});} map.on('zoomend', f); f();})({{ this._parent.get_name() }});"
+            "{% endmacro %}"
+        )
+
+        def __init__(self, value: int):
+            super().__init__()
+            self._name = "LabelZoom"
+            self.min_zoom = int(value)
+
+    return LabelZoom(min_zoom)
 
 
 def _make_offline(m) -> None:

@@ -104,12 +104,14 @@ def test_gi_z_classes_follow_the_confidence_edges():
     assert foliummap._class_index(z, edges, True).tolist() == [0, 1, 2, 3, 4, 5, 6, -1]
 
 
-def test_partner_safe_cells_are_grey_with_a_suppressed_tooltip(layers):
+def test_partner_safe_map_leaves_blanked_cells_out(layers):
     cells, areas, districts = layers
     safe = export.partner_safe({"cells": cells, "areas": areas})
-    assert safe["cells"]["suppressed"].any()
+    assert safe["cells"]["suppressed"].any() and (~safe["cells"]["suppressed"]).any()
     page = foliummap.map_html(foliummap.offline_map(safe["cells"], safe["areas"], districts, "Partner-safe"))
-    assert foliummap.SUPPRESSED_COLOUR in page and "suppressed (small number)" in page
+    assert "small numbers suppressed: not shown" in page
+    shown = set(re.findall(r'"h3": "([0-9a-f]{15})"', page))
+    assert shown == set(safe["cells"].loc[~safe["cells"]["suppressed"], "h3"])
     small = cells.loc[cells["count"] < 5, "count"]
     assert len(small)
     # No blanked count leaks into the tooltips: they are only ever written as text like '"count": "3"'.

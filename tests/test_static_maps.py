@@ -1,0 +1,160 @@
+"""Static outputs: the PNG map and the one-page A4 PDF summary."""
+from __future__ import annotations
+
+import io
+import re
+from datetime import datetime
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from hotspot_engine import export, foliummap, geography, static_maps
+from hotspot_engine.errors import InputError
+
+
+def _cells(n: int = 250, seed: int = 11) -> pd.DataFrame:
+    rng = np.random.default_rng(seed)
+    lat = 50.905 + rng.normal(0, 0.005, n)
+    lon = -1.404 + rng.normal(0, 0.007, n)
+    cells = pd.DataFrame({"h3": geography.cells_for_points(lat, lon, 9)}).groupby("h3").size().rename("count").reset_index()
+    cells["harm"] = cells["count"] * 365.0
+    hot = cells["count"] >= cells["count"].quantile(0.9)
+    cells["hotspot_id"] = np.where(hot, "H01", None)
+    cells["hotspot_name"] = np.where(hot, "Southampton - Above Bar Street", None)
+    return cells
+
+
+@pytest.fixture(scope="module")
+def layers():
+    cells = _cells()
+    districts = geography.districts()
+    return export.cells_layer(cells), export.areas_layer(None, cells), districts[districts["district"] == "Southampton"]
+
+
+def _image(png: bytes) -> np.ndarray:
+    from PIL import Image
+
+    return np.asarray(Image.open(io.BytesIO(png)).convert("RGB"), dtype=int)
+
+
+def _share_near(image: np.ndarray, hex_colour: str, tolerance: int = 40) -> float:
+    rgb = np.array([int(hex_colour[i : i + 2], 16) for i in (1, 3, 5)])
+    return float((np.abs(image - rgb).sum(axis=2) < tolerance).mean())
+
+
+def test_map_png_draws_the_cells_in_the_colour_scale(layers):
+    cells, areas, districts = layers
+    png = static_maps.map_png(cells, areas, districts, "Serious violence, Southampton", dpi=60)
+    assert png[:8] == b"\x89PNG\r\n\x1a\n"
+    image = _image(png)
+    assert image.shape[:2] == (8 * 60, 10 * 60)
+    # The darkest and the lightest YlOrRd classes both cover a visible part of the image (alpha
+    # 0.9 over the background shifts them a little, hence the tolerance).
+    assert _share_near(image, foliummap.SEQUENTIAL[-1], 60) > 0.002
+    assert _share_near(image, foliummap.SEQUENTIAL[0], 40) > 0.005
+
+
+def _drawn_cells(cells, areas, districts) -> int:
+    fig = static_maps._figure((6, 5))
+    ax = fig.add_axes((0, 0, 1, 1))
+    static_maps.draw_map(ax, cells, areas, districts, "count")
+    return len(ax.collections[0].get_paths())  # the cells are drawn first
+
+
+def test_partner_safe_map_leaves_blanked_cells_out(layers):
+    cells, areas, districts = layers
+    safe = export.partner_safe({"cells": cells, "areas": areas})
+    assert _drawn_cells(cells, areas, districts) == int((cells["count"] > 0).sum())
+    shown = int((~safe["cells"]["suppressed"]).sum())
+    assert 0 < shown < len(cells)
+    assert _drawn_cells(safe["cells"], safe["areas"], districts) == shown
+    png = static_maps.map_png(safe["cells"], safe["areas"], districts, "t", dpi=40)
+    assert png[:4] == b"\x89PNG"
+
+
+def test_drawn_map_has_legend_title_and_labels(layers):
+    cells, areas, districts = layers
+    fig = static_maps._figure((8, 6))
+    ax = fig.add_axes((0, 0, 1, 1))
+    static_maps.draw_map(ax, cells, areas, districts, "count")
+    legend = [t.get_text() for t in ax.get_legend().get_texts()]
+    _, _, labels = foliummap.colour_classes(cells["count"])
+    assert legend[: len(labels)] == labels[::-1]
+    assert "hotspot area" in legend and "district boundary" in legend
+    assert ax.get_legend().get_title().get_text() == "Incidents"
+    texts = [t.get_text() for t in ax.texts]
+    assert "1. Southampton - Above Bar Street" in texts
+    assert any(re.fullmatch(r"\d+ (m|km)", t) for t in texts)  # scale bar
+
+
+def test_gi_z_map_uses_the_diverging_classes(layers):
+    cells, areas, districts = layers
+    cells = cells.assign(gi_z=np.linspace(-3, 3, len(cells)))
+    fig = static_maps._figure((8, 6))
+    ax = fig.add_axes((0, 0, 1, 1))
+    static_maps.draw_map(ax, cells, areas, districts, "gi_z")
+    legend = [t.get_text() for t in ax.get_legend().get_texts()]
+    assert legend[0] == "hot spot, 99%" and "cold spot, 99%" in legend
+
+
+def test_unknown_value_column_is_an_input_error(layers):
+    cells, areas, districts = layers
+    with pytest.raises(InputError, match="risk"):
+        static_maps.map_png(cells, areas, districts, "t", value_column="risk")
+
+
+def _summary_args(layers, rows: int = 20):
+    cells, areas, districts = layers
+    table = pd.DataFrame(
+        {
+            "hotspot_rank": range(1, rows + 1),
+            "hotspot_name": [f"Southampton - Street number {i} with a long name" for i in range(rows)],
+            "count": np.arange(rows, 0, -1) * 7,
+        }
+    )
+    headline = {"Serious violence 2023-24": "4,780", "Change on 2022-23": "-4.8% (-241)", "Hotspots": "19"}
+    return "Serious-violence hotspots", headline, cells, areas, districts, table
+
+
+def test_summary_pdf_is_one_a4_landscape_page(layers):
+    pdf = static_maps.summary_pdf(*_summary_args(layers), filters_line="2023-04 to 2024-03", synthetic=True)
+    assert pdf.startswith(b"%PDF-")
+    assert re.findall(rb"/Type /Pages[^>]*?/Count (\d+)", pdf, flags=re.S) == [b"1"] or re.findall(rb"/Count (\d+)", pdf) == [b"1"]
+    box = re.search(rb"/MediaBox \[\s*0 0 ([\d.]+) ([\d.]+)\s*\]", pdf)
+    width_pt, height_pt = float(box.group(1)), float(box.group(2))
+    # A4 is 297 x 210 mm = 841.9 x 595.3 pt (ISO 216); matplotlib rounds to its inch figure size.
+    assert width_pt == pytest.approx(841.9, abs=1.5) and height_pt == pytest.approx(595.3, abs=1.5)
+    assert b"/Title (Serious-violence hotspots)" in pdf
+
+
+def test_summary_page_carries_figures_table_filters_banner_and_attribution(layers):
+    fig = static_maps.summary_figure(
+        *_summary_args(layers), filters_line="2023-04 to 2024-03 | CSP: all", synthetic=True, when=datetime(2026, 11, 27, 9, 30)
+    )
+    fig.canvas.draw()
+    texts = [t.get_text() for t in fig.texts]
+    for ax in fig.axes:
+        texts += [t.get_text() for t in ax.texts] + [ax.get_title(loc="left")]
+        for table in ax.tables:
+            texts += [cell.get_text().get_text() for cell in table.get_celld().values()]
+    joined = "\n".join(texts)
+    assert static_maps.SYNTHETIC_BANNER in joined
+    assert "4,780" in joined and "-4.8% (-241)" in joined
+    assert "Top hotspots" in joined and "hotspot name" in joined
+    assert "Southampton - Street number 0" in joined.replace("\n", " ")
+    assert f"... and {20 - static_maps.TABLE_ROWS} more" in joined
+    assert "Filters: 2023-04 to 2024-03 | CSP: all" in joined
+    assert "Open Government Licence v3.0" in joined.replace("\n", " ")
+    assert "2026-11-27 09:30" in joined
+    # Every table column fits inside the page.
+    renderer = fig.canvas.get_renderer()
+    page = fig.bbox
+    for ax in fig.axes:
+        for table in ax.tables:
+            assert table.get_window_extent(renderer).x1 <= page.x1 + 1
+
+
+def test_no_banner_unless_asked(layers):
+    fig = static_maps.summary_figure(*_summary_args(layers, rows=3))
+    assert all(static_maps.SYNTHETIC_BANNER not in t.get_text() for t in fig.texts)
