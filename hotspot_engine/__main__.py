@@ -106,7 +106,8 @@ def cmd_export(args: argparse.Namespace) -> int:
 
 
 def _params_dict(args: argparse.Namespace) -> dict:
-    keep = ("method", "measure", "top", "alpha", "k", "permutations", "harm_share", "intervention", "model")
+    keep = ("method", "measure", "top", "alpha", "k", "permutations", "harm_share", "min_area_count", "intervention",
+            "model")
     return {k: getattr(args, k) for k in keep if getattr(args, k, None) is not None}
 
 
@@ -117,6 +118,7 @@ def _hotspot_params(args: argparse.Namespace):
         method=getattr(args, "method", "gistar"), measure=getattr(args, "measure", "count"),
         top=getattr(args, "top", 19), alpha=getattr(args, "alpha", 0.05), k=getattr(args, "k", 1),
         permutations=getattr(args, "permutations", 0), harm_share=getattr(args, "harm_share", 0.5),
+        min_area_count=getattr(args, "min_area_count", 5),
     )
 
 
@@ -253,6 +255,8 @@ def _add_hotspot_options(p: argparse.ArgumentParser) -> None:
     g.add_argument("--alpha", type=float, default=0.05, help="FDR-adjusted significance for gistar")
     g.add_argument("--k", type=int, default=1, help="Gi* neighbourhood: k-ring (default 1)")
     g.add_argument("--permutations", type=int, default=0, help="conditional permutations for pseudo p (e.g. 999)")
+    g.add_argument("--min-area-count", type=int, default=5,
+                   help="gistar: leave out hotspot areas with fewer incidents in the window (default 5)")
     g.add_argument("--harm-weights", default=None, help="CSV of harm weights by offence group")
     g.add_argument("--exclusions", default=None, help="CSV exclusion list of unreal places")
 

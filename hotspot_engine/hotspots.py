@@ -53,6 +53,9 @@ class HotspotParams:
     k: int = 1
     permutations: int = 0
     seed: int = 0
+    #: Gi* areas holding fewer incidents than this in the window are not reported: Gi* flags a cell
+    #: with one or two incidents when its neighbours are busy, and such a place is no patrol target.
+    min_area_count: int = 5
 
     def __post_init__(self) -> None:
         if self.method not in METHODS:
@@ -69,12 +72,14 @@ class HotspotParams:
             raise InputError(f"k: ring size must be between 1 and 5, got {self.k}")
         if int(self.permutations) < 0:
             raise InputError(f"permutations: must be 0 or more, got {self.permutations}")
+        if int(self.min_area_count) < 0:
+            raise InputError(f"minimum area count: must be 0 or more, got {self.min_area_count}")
 
     def describe(self) -> str:
         if self.method == "gistar":
             inference = f", {self.permutations} permutations" if self.permutations else ""
             return (f"Gi* of {self.measure} (ring {self.k}{inference}): cells with z > 0, FDR-adjusted p < {self.alpha} "
-                    "and at least one incident")
+                    f"and at least one incident, in areas of at least {self.min_area_count} incidents")
         if self.method == "top-n":
             return f"top {self.top} cells by {self.measure}"
         return f"fewest cells holding {self.harm_share:.0%} of harm"
@@ -365,6 +370,13 @@ def score_cells(study_cells: pd.DataFrame, counts: pd.DataFrame, patrols: pd.Dat
                      + "; ".join(places) + ".")
 
     areas, rank_of_cell = _areas(cells, chosen, params)
+    if params.method == "gistar" and params.min_area_count > 0 and len(areas):
+        small = areas.loc[areas["count"] < params.min_area_count, "hotspot_rank"].to_numpy()
+        if small.size:
+            chosen = chosen & ~np.isin(rank_of_cell, small)
+            notes.append(f"{small.size} significant area(s) with fewer than {params.min_area_count} incidents "
+                         "were left out (busy neighbours, not a place to patrol).")
+            areas, rank_of_cell = _areas(cells, chosen, params)
     cells["is_hotspot"] = chosen
     cells["hotspot_rank"] = rank_of_cell
     by_rank = areas.set_index("hotspot_rank") if len(areas) else None

@@ -243,3 +243,20 @@ def test_find_hotspots_from_a_store(tmp_path):
     everything = find_hotspots(con, Filters(date_to="2023-03", districts=("Southampton",)), HotspotParams(method="top-n", top=1),
                                serious_violence_by_default=False)
     assert everything.areas.iloc[0]["count"] == 80
+
+
+def test_small_gistar_areas_are_left_out_and_said():
+    """An area whose cells are significant only because of busy neighbours, with fewer incidents
+    than min_area_count, is not reported; with the minimum at 0 it is."""
+    study = _study()
+    counts = _counts(study, _hot_two_centres())
+    everything = score_cells(study, counts, None, None, HotspotParams(min_area_count=0))
+    smallest = int(everything.areas["count"].min())
+    limit = smallest + 1
+    pruned = score_cells(study, counts, None, None, HotspotParams(min_area_count=limit))
+    assert (pruned.areas["count"] >= limit).all()
+    assert len(pruned.areas) < len(everything.areas)
+    assert int(pruned.cells["is_hotspot"].sum()) < int(everything.cells["is_hotspot"].sum())
+    assert any("fewer than" in note for note in pruned.notes)
+    with pytest.raises(InputError):
+        HotspotParams(min_area_count=-1)
