@@ -171,14 +171,14 @@ def build_deck(
             "TextLayer", labels, id="hotspot-labels", get_position="[lon, lat]", get_text="label",
             get_size=24 if presentation else 15, get_color=[255, 255, 255, 255], get_pixel_offset=[0, -20],
             background=True, get_background_color=[20, 20, 20, 230], background_padding=[4, 2],
-            font_family="'Source Sans Pro', Arial, sans-serif", font_weight=700, pickable=False,
+            font_weight=700, pickable=False,
         ))
     town = towns()
     layers.append(pdk.Layer(
         "TextLayer", town, id="towns", get_position="[lon, lat]", get_text="name",
         get_size=f"rank == 1 ? {22 if presentation else 16} : rank == 2 ? {17 if presentation else 13} : {14 if presentation else 11}",
         get_color=[255, 255, 255, 230] if map_style == OFFLINE_STYLE_DARK else [70, 70, 70, 220],
-        font_family="'Source Sans Pro', Arial, sans-serif", font_weight=600, pickable=False,
+        font_weight=600, pickable=False,
     ))
     tooltip_html = "<br/>".join(f"<b>{f.replace('_', ' ')}</b>: {{{f}}}" for f in keep if f not in ("r", "g", "b"))
     deck = pdk.Deck(
