@@ -413,7 +413,9 @@ def offline_map(
     folium.GeoJson(
         cell_data,
         name=VALUE_LABELS.get(value_column, value_column),
-        tooltip=GeoJsonTooltip(fields=tip_columns, aliases=[TOOLTIP_FIELDS.get(c, c) for c in tip_columns], sticky=True),
+        # folium's tooltip refuses a layer with no features (nothing to show for these filters).
+        tooltip=GeoJsonTooltip(fields=tip_columns, aliases=[TOOLTIP_FIELDS.get(c, c) for c in tip_columns], sticky=True)
+        if cell_data["features"] else None,
     ).add_to(m)
 
     has_areas = areas is not None and len(areas) > 0
@@ -429,7 +431,7 @@ def offline_map(
         group = folium.FeatureGroup(name="Hotspot areas")
         folium.GeoJson(
             area_data,
-            tooltip=GeoJsonTooltip(fields=area_columns, aliases=[AREA_TOOLTIP_FIELDS[c] for c in area_columns], sticky=True) if area_columns else None,
+            tooltip=GeoJsonTooltip(fields=area_columns, aliases=[AREA_TOOLTIP_FIELDS[c] for c in area_columns], sticky=True) if area_columns and area_data["features"] else None,
         ).add_to(group)
         if "hotspot_name" in areas.columns:
             points = areas.geometry.to_crs(27700).representative_point().to_crs(4326)

@@ -474,3 +474,12 @@ def test_export_filename_says_what_and_when_in_safe_characters():
     assert "basingstoke-and-deane" in hostile
     with pytest.raises(InputError, match="shp"):
         export.export_filename("cells", Filters(), "shp")
+
+
+def test_empty_layers_are_written_and_read_back(layers, tmp_path):
+    cells = _cells(_incident_rows()).assign(hotspot_id=None)
+    empty = {"cells": export.cells_layer(cells).iloc[:0], "areas": export.areas_layer(None, cells)}
+    assert len(empty["areas"]) == 0
+    export.write_layers(empty, tmp_path / "e.gpkg", _meta())
+    back = gpd.read_file(tmp_path / "e.gpkg", layer="areas")
+    assert len(back) == 0 and "hotspot_id" in back.columns

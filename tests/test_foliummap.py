@@ -163,3 +163,11 @@ def _assert_not_blank(png) -> None:
     # the darkest YlOrRd class (#bd0026 at 75% over the background) appears somewhere
     reds = (image[..., 0] > 150) & (image[..., 1] < 90) & (image[..., 2] < 100)
     assert reds.sum() > 100
+
+
+def test_a_view_with_nothing_to_show_still_renders(layers):
+    cells, _, districts = layers
+    empty = cells.iloc[:0]
+    page = foliummap.map_html(foliummap.offline_map(empty, None, districts, "No incidents for these filters"))
+    assert "No incidents for these filters" in page and foliummap.remote_assets(page) == []
+    assert '"h3":' not in page
