@@ -304,6 +304,14 @@ def test_neutralise_formulas_quotes_hostile_text_and_leaves_numbers():
     assert frame["location"].iloc[0] == HOSTILE[0]  # the input is not modified
 
 
+def test_control_characters_do_not_break_xlsx(tmp_path):
+    rows = _incident_rows(6)
+    rows["location"] = ["On or near \x01Park\x1f", "=1\x00"] * 3
+    export.write_layers({"incidents": export.incidents_layer(rows)}, tmp_path / "c.xlsx", _meta())
+    back = pd.read_excel(tmp_path / "c.xlsx", sheet_name="incidents")
+    assert back["location"].tolist() == ["On or near Park", "'=1"] * 3
+
+
 def _hostile_layers() -> dict[str, pd.DataFrame]:
     rows = _incident_rows(len(HOSTILE)).drop(columns="knife_flag")  # bare True/False trips the float reader below
     rows["location"] = HOSTILE
