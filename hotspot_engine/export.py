@@ -72,12 +72,6 @@ def _is_text_column(series: pd.Series) -> bool:
     ) and not pd.api.types.is_bool_dtype(series.dtype)
 
 
-def _neutralise_value(value):
-    if isinstance(value, str) and value.startswith(FORMULA_PREFIXES):
-        return "'" + value
-    return value
-
-
 def neutralise_formulas(frame: pd.DataFrame) -> pd.DataFrame:
     """A copy of ``frame`` in which every text cell that a spreadsheet would run as a formula (it
     starts with ``=``, ``+``, ``-``, ``@``, tab or carriage return) gets a leading single quote.
@@ -253,8 +247,6 @@ def areas_layer(areas: pd.DataFrame | None, cells: pd.DataFrame) -> "gpd.GeoData
     groups = layer.groupby("_key", sort=False)
     keys = list(groups.groups)
     shapes = [shapely.union_all(layer.geometry.values[idx]) for idx in groups.indices.values()]
-    # Neighbouring H3 cells share exact edges, but float noise can leave slivers: snap them away.
-    shapes = [shapely.set_precision(s, 1e-9) if s.geom_type != "Polygon" else s for s in shapes]
     out = pd.DataFrame({"_key": keys})
     out["n_cells"] = groups.size().reindex(keys).to_numpy()
     if areas is not None:

@@ -184,7 +184,7 @@ def _spread(palette: tuple[str, ...], n: int) -> list[str]:
     return [palette[i] for i in positions]
 
 
-def _class_index(values: np.ndarray, edges: list[float], diverging: bool) -> np.ndarray:
+def class_index(values: np.ndarray, edges: list[float], diverging: bool) -> np.ndarray:
     """Class per value (-1: not drawn). Sequential classes are (lower, upper]; z classes are split
     at the confidence edges with the edge itself counted as the more significant class."""
     out = np.full(values.shape, -1, dtype=int)
@@ -360,7 +360,7 @@ def offline_map(
     row_flag = cells["suppressed"].fillna(False).astype(bool).to_numpy() if "suppressed" in cells.columns else np.zeros(len(cells), bool)
     suppressed = row_flag & ~np.isfinite(values)
     edges, colours, labels = colour_classes(values, diverging=diverging)
-    klass = _class_index(values, edges, diverging)
+    klass = class_index(values, edges, diverging)
     neutral = klass == (3 if diverging else -1)
     # Blanked partner-safe cells are not drawn at all: drawing them would show which cells had 1 to
     # 4 incidents and which had none, the very difference the suppression hides.
@@ -552,7 +552,9 @@ def map_html(m) -> str:
 __all__ = [
     "DIVERGING",
     "SEQUENTIAL",
+    "class_index",
     "colour_classes",
+    "outline_districts",
     "leaflet_assets",
     "map_html",
     "offline_map",

@@ -23,7 +23,7 @@ from .foliummap import (
     DISTRICT_COLOUR,
     HOTSPOT_OUTLINE,
     VALUE_LABELS,
-    _class_index,
+    class_index,
     colour_classes,
     outline_districts,
 )
@@ -55,7 +55,7 @@ def _cells_to_draw(cells, value_column: str):
     if "suppressed" in cells.columns:
         suppressed = cells["suppressed"].fillna(False).astype(bool).to_numpy() & ~np.isfinite(values)
     edges, colours, labels = colour_classes(values, diverging=diverging)
-    klass = _class_index(values, edges, diverging)
+    klass = class_index(values, edges, diverging)
     # As on the interactive map, blanked partner-safe cells are not drawn (drawing them would
     # separate the cells with 1 to 4 incidents from those with none).
     draw = ~suppressed & (klass >= 0) & ~(diverging & (klass == 3))

@@ -101,7 +101,7 @@ def test_gi_z_classes_follow_the_confidence_edges():
     z = np.array([-3.0, -2.0, -1.7, 0.0, 1.645, 1.96, 2.6, np.nan])
     edges, colours, _ = foliummap.colour_classes(z, diverging=True)
     # ArcGIS Gi_Bin: |z| >= 1.645, 1.960, 2.576 are the 90, 95, 99% bins.
-    assert foliummap._class_index(z, edges, True).tolist() == [0, 1, 2, 3, 4, 5, 6, -1]
+    assert foliummap.class_index(z, edges, True).tolist() == [0, 1, 2, 3, 4, 5, 6, -1]
 
 
 def test_partner_safe_map_leaves_blanked_cells_out(layers):
