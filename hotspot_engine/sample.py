@@ -185,7 +185,7 @@ class _Generator:
         # Draw a day with weekday weights by rejection: cheap and exact enough.
         day = np.floor(self.rng.uniform(0, 1, month_index.size) * days_in).astype(int)
         for _ in range(3):
-            wd = ((months + pd.to_timedelta(day, unit="D")).dayofweek).to_numpy()
+            wd = ((months + pd.to_timedelta(day, unit="D")).day_of_week).to_numpy()
             redo = self.rng.uniform(0, WEEKDAY_WEIGHTS.max(), month_index.size) > WEEKDAY_WEIGHTS[wd]
             day[redo] = np.floor(self.rng.uniform(0, 1, redo.sum()) * days_in[redo]).astype(int)
         hour = self.rng.choice(24, size=month_index.size, p=HOUR_WEIGHTS / HOUR_WEIGHTS.sum())

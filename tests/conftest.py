@@ -56,3 +56,15 @@ def sample_store(sample_db):
 def _isolated_cache(tmp_path_factory):
     """Study-area caches go to a temp folder, never into the developer's data/."""
     os.environ.setdefault("HOTSPOT_CACHE", str(tmp_path_factory.mktemp("cache")))
+
+
+@pytest.fixture(scope="session")
+def app_db(sample_db, tmp_path_factory) -> Path:
+    """A private copy of the sample store for the app (which opens it read-write), shared by every
+    AppTest in the session: Streamlit caches the store connection per process."""
+    import shutil
+
+    path = tmp_path_factory.mktemp("app") / "app.duckdb"
+    shutil.copy(sample_db, path)
+    os.environ["HOTSPOT_DB"] = str(path)
+    return path

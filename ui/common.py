@@ -110,9 +110,29 @@ def offence_choices(ext: query.Extent) -> list[str]:
     return groups
 
 
+def _restore_widget_state() -> None:
+    """Streamlit drops a widget's state when another page runs; a plain copy survives, so the
+    filters follow the user from page to page."""
+    for key in (*_URL_KEYS.values(), "f_months"):
+        keep = "_keep_" + key
+        if key in st.session_state:
+            # Re-assigning marks the value as set by the app, so the next page's widget takes it
+            # instead of its default.
+            st.session_state[key] = st.session_state[key]
+        elif keep in st.session_state:
+            st.session_state[key] = st.session_state[keep]
+
+
+def _keep_widget_state() -> None:
+    for key in (*_URL_KEYS.values(), "f_months"):
+        if key in st.session_state:
+            st.session_state["_keep_" + key] = st.session_state[key]
+
+
 def sidebar_filters() -> Filters:
     """Draw the shared filters and return them as one Filters value (also kept in session state)."""
     _from_url()
+    _restore_widget_state()
     ext = extent(data_version())
     lookup = csp_lookup()
     months = months_between(ext.first_month, ext.last_month) if ext.first_month else []
@@ -133,10 +153,13 @@ def sidebar_filters() -> Filters:
             last = st.session_state.get("f_to", months[-1])
             first = first if first in months else months[0]
             last = last if last in months else months[-1]
-            chosen = st.select_slider("Months", options=months, value=(first, last), key="f_months")
+            if tuple(st.session_state.get("f_months", ())) != (first, last):
+                st.session_state["f_months"] = (first, last)
+            chosen = st.select_slider("Months", options=months, key="f_months")
             st.session_state["f_from"], st.session_state["f_to"] = chosen
+        if st.session_state.get("f_res") not in (7, 8, 9, 10, 11):
+            st.session_state["f_res"] = 9
         res = st.select_slider("H3 resolution", options=[7, 8, 9, 10, 11], key="f_res",
-                               value=st.session_state.get("f_res", 9),
                                help="9 ≈ 200 m hexagons (0.105 km²); 10 ≈ 80 m; 8 ≈ 530 m.")
         st.toggle("Presentation mode", key="present",
                   help="Large type, high contrast, controls hidden: for the wall screen in partnership meetings.")
@@ -150,6 +173,7 @@ def sidebar_filters() -> Filters:
         st.sidebar.error(str(exc))
         filters = Filters()
     st.session_state["filters"] = filters
+    _keep_widget_state()
     _to_url(filters)
     return filters
 
