@@ -868,6 +868,17 @@ def _parse_force(raw: RawTable, name: str, offence_map) -> tuple[pd.DataFrame, p
 MAX_PATROL_MINUTES = 24 * 60
 
 
+def _is_h3_cell(value: object) -> bool:
+    import h3
+
+    if not isinstance(value, str) or not re.fullmatch(r"[0-9a-f]{15,16}", value):
+        return False
+    try:
+        return bool(h3.is_valid_cell(value))
+    except (ValueError, OverflowError, TypeError):
+        return False
+
+
 def _parse_patrols(raw: RawTable, name: str) -> tuple[pd.DataFrame, pd.DataFrame, list[str]]:
     import h3
 
@@ -897,19 +908,26 @@ def _parse_patrols(raw: RawTable, name: str) -> tuple[pd.DataFrame, pd.DataFrame
     _plausible_dates(start, blank, bad, rej, cols_used["start"], "no start")
     minutes = np.full(n, np.nan)
     end = pd.Series(pd.NaT, index=range(n), dtype="datetime64[ns]")
+    duration_col = cols_used["end"] or cols_used["duration"]
     if cols_used["end"]:
         end, eblank, ebad = _datetimes(frame[cols_used["end"]], cols_used["end"], notes)
-        rej.add(ebad, cols_used["end"], "bad date")
-        minutes = ((end - start).dt.total_seconds() / 60.0).to_numpy(dtype=float, na_value=np.nan).copy()
+        _plausible_dates(end, np.zeros(n, bool), ebad, rej, cols_used["end"])
+        usable = rej.ok & end.notna().to_numpy() & start.notna().to_numpy()
+        # Only plausible dates are subtracted: far-apart timestamps overflow nanosecond arithmetic.
+        minutes[usable] = (end[usable] - start[usable]).dt.total_seconds().to_numpy(dtype=float) / 60.0
     if cols_used["duration"]:
         dur, dur_bad = _numbers(frame[cols_used["duration"]])
         rej.add(dur_bad & np.isnan(minutes), cols_used["duration"], "unparseable number")
         fill = np.isnan(minutes) & np.isfinite(dur)
         minutes[fill] = dur[fill]
-        end = end.where(~pd.Series(fill), start + pd.to_timedelta(np.where(fill, dur, 0), unit="min"))
-    rej.add(np.isnan(minutes), cols_used["end"] or cols_used["duration"], "no duration")
+    rej.add(np.isnan(minutes), duration_col, "no duration")
     with np.errstate(invalid="ignore"):
-        rej.add((minutes < 0) | (minutes > MAX_PATROL_MINUTES), cols_used["end"] or cols_used["duration"], "bad duration")
+        rej.add((minutes < 0) | (minutes > MAX_PATROL_MINUTES) | np.isinf(minutes), duration_col, "bad duration")
+    if cols_used["duration"]:
+        fill &= rej.ok  # durations now bounded, so start + duration cannot overflow
+        if fill.any():
+            end = end.copy()
+            end[fill] = start[fill] + pd.to_timedelta(minutes[fill], unit="min")
     lat = np.full(n, np.nan)
     lon = np.full(n, np.nan)
     has_coords = (cols_used["lat"] and cols_used["lon"]) or (cols_used["easting"] and cols_used["northing"])
@@ -924,7 +942,7 @@ def _parse_patrols(raw: RawTable, name: str) -> tuple[pd.DataFrame, pd.DataFrame
         need = np.isnan(lat) & cells.notna().to_numpy()
         if need.any():
             uniq = pd.unique(cells[need].astype(object))
-            valid = {c: h3.cell_to_latlng(c) for c in uniq if isinstance(c, str) and h3.is_valid_cell(c)}
+            valid = {c: h3.cell_to_latlng(c) for c in uniq if _is_h3_cell(c)}
             values = cells[need].astype(object).map(valid)
             got = values.notna().to_numpy()
             idx = np.flatnonzero(need)
