@@ -15,9 +15,22 @@ import json
 from pathlib import Path
 
 import geopandas as gpd
+import shapely
 
 HERE = Path(__file__).resolve().parent
-SIMPLIFY_METRES = 25.0  # keeps each file well under 2 MB; the source is already super-generalised
+SIMPLIFY_METRES = 25.0
+MIN_HOLE_M2 = 500_000.0  # holes under 0.5 km2 are slivers, not real enclaves
+
+
+def _fill_small_holes(geom):
+    polys = list(geom.geoms) if geom.geom_type in ("MultiPolygon", "GeometryCollection") else [geom]
+    kept = []
+    for poly in polys:
+        if poly.geom_type != "Polygon":
+            continue
+        holes = [ring for ring in poly.interiors if shapely.Polygon(ring).area >= MIN_HOLE_M2]
+        kept.append(shapely.Polygon(poly.exterior, holes))
+    return shapely.make_valid(shapely.MultiPolygon(kept) if len(kept) > 1 else kept[0])  # keeps each file well under 2 MB; the source is already super-generalised
 
 
 def district_codes() -> dict[str, str]:
@@ -38,6 +51,9 @@ def main() -> None:
     metric["area_km2"] = (metric.geometry.area / 1e6).round(4)
     metric["geometry"] = metric.geometry.simplify(SIMPLIFY_METRES, preserve_topology=True)
     districts = metric.dissolve(by=["district", "lad_code"], as_index=False)[["district", "lad_code", "geometry"]]
+    # Simplified LSOA edges leave slivers between neighbours: the dissolve keeps them as tiny holes
+    # (and invalid rings) that draw as stray lines and let points fall through.
+    districts["geometry"] = [_fill_small_holes(shapely.make_valid(g)) for g in districts.geometry]
     districts["area_km2"] = (districts.geometry.area / 1e6).round(2)
     lsoa_out = metric.to_crs(4326)
     lsoa_out = lsoa_out.rename(columns={"LSOA11CD": "lsoa_code", "LSOA11NM": "lsoa_name"})
