@@ -56,11 +56,11 @@ def _connect(args: argparse.Namespace, read_only: bool = False):
 # -- commands -------------------------------------------------------------------------------------
 
 def cmd_sample(args: argparse.Namespace) -> int:
-    from .sample import write_sample
+    from .sample import DEFAULT_SEED, write_sample
 
     if args.incidents is not None and args.incidents < 1000:
         raise InputError("--incidents: must be at least 1000")
-    paths = write_sample(args.out, seed=args.seed, incidents=args.incidents)
+    paths = write_sample(args.out, seed=DEFAULT_SEED if args.seed is None else args.seed, incidents=args.incidents)
     for key, path in paths.items():
         print(f"wrote {key}: {path}")
     return 0

@@ -35,7 +35,7 @@ OTHER_VIOLENCE_PER_YEAR = 8000
 PATROLS_2023_24 = 2934
 DEFAULT_SEED = 20230401
 HOTSPOT_SHARE_OF_SV = 0.22  # share of 2022-23 SV planted in the hotspot cells (background adds more)
-LSOA_AREA_POWER = 0.3
+LSOA_AREA_POWER = 0.4
 DEFAULT_INCIDENTS = sum(SV_FY_TOTALS.values()) + OTHER_VIOLENCE_PER_YEAR * len(SV_FY_TOTALS)
 
 #: (hotspot id, district, town, street, lat, lon): real town-centre streets across ten CSPs.
