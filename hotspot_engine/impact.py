@@ -11,7 +11,8 @@ the charts. Columns (``ImpactResult.table``):
   so it can be checked against a direct count);
 - ``its_change_pct``, ``ci_low_pct``, ``ci_high_pct``, ``p_value``: modelled level change,
   ``(exp(b2) - 1) * 100`` (see :mod:`hotspot_engine.its`). In the ``pooled`` row these are the
-  DerSimonian-Laird random-effects pool of the hotspot effects (``i2``, ``tau2``, ``k_pooled``),
+  DerSimonian-Laird random-effects pool of the hotspot effects (``i2``, ``tau2``, ``k_pooled``;
+  Hartung-Knapp interval by default),
   and ``aggregate_*`` is one ITS fitted to the summed series of all hotspots;
 - ``cits_*``: controlled ITS, the hotspot's change minus the comparison series' change (as a
   ratio, in %). Comparison (``comparison`` column): by default ('csp') every cell of the hotspot's
@@ -133,13 +134,16 @@ def _its_columns(result: ItsResult, prefix: str = "") -> dict:
 def impact_table(cell_month: pd.DataFrame, hotspot_cells: pd.DataFrame, study_cells: pd.DataFrame,
                  months: list[str], intervention: str, model: str = "negbin", buffer_k: int = 1,
                  simple_window: int = 12, impact: str = "level", comparison: str = "csp",
-                 seasonal_pairs: int = 2, min_pre: int = 12, min_post: int = 6) -> ImpactResult:
+                 seasonal_pairs: int = 2, min_pre: int = 12, min_post: int = 6, pool_ci: str = "hk") -> ImpactResult:
     """Per-hotspot and pooled impact figures (see the module docstring for the columns).
 
     ``cell_month``: h3 (uint64), month 'YYYY-MM', count; only non-zero pairs are needed.
     ``hotspot_cells``: h3, hotspot_id, hotspot_name. ``study_cells``: h3, district, csp for every
     cell of the study area. ``months``: the full month range, zeros included. ``intervention``:
-    'YYYY-MM-DD' (see :func:`first_post_month`). Fitting problems never raise: they become NaN
+    'YYYY-MM-DD' (see :func:`first_post_month`). ``pool_ci``: 'hk' (default: DerSimonian-Laird
+    tau² with the Hartung-Knapp interval, t(k - 1); in benchmarks/bench_its_coverage.py it covered
+    97% against 91% for the normal interval over 19 simulated hotspots) or 'z' (the plain
+    DerSimonian-Laird normal interval) for the pooled rows. Fitting problems never raise: they become NaN
     figures with a ``message``. Malformed arguments raise :class:`InputError`.
     """
     _require(cell_month, ("h3", "month", "count"), "cell-month counts")
@@ -150,6 +154,8 @@ def impact_table(cell_month: pd.DataFrame, hotspot_cells: pd.DataFrame, study_ce
         raise InputError("months: must be sorted, without repeats")
     if buffer_k < 1:
         raise InputError(f"buffer: k must be at least 1, got {buffer_k}")
+    if pool_ci not in ("z", "hk"):
+        raise InputError(f"pooled interval: expected z or hk, got '{pool_ci}'")
     if comparison not in ("matched", "csp"):
         raise InputError(f"comparison: expected matched or csp, got '{comparison}'")
     post_month = first_post_month(intervention)
@@ -271,9 +277,9 @@ def impact_table(cell_month: pd.DataFrame, hotspot_cells: pd.DataFrame, study_ce
     total = counts[all_rows].sum(axis=0) if len(all_rows) else np.zeros(n_months)
     series_columns[POOLED_ID] = total
     pooled = pool_random_effects(np.array([f.log_effect for f in fits.values()]),
-                                 np.array([f.log_effect_se for f in fits.values()]))
+                                 np.array([f.log_effect_se for f in fits.values()]), ci=pool_ci)
     pooled_cits = pool_random_effects(np.array([f.log_effect for f in controlled.values()]),
-                                      np.array([f.log_effect_se for f in controlled.values()]))
+                                      np.array([f.log_effect_se for f in controlled.values()]), ci=pool_ci)
     aggregate = fit_its(total, months, t0, **its_kwargs)
     union_comparison = np.unique(np.concatenate(comparison_rows_all)) if comparison_rows_all else np.array([], dtype=int)
     aggregate_cits = controlled_its(total, counts[union_comparison].sum(axis=0), months, t0, **its_kwargs)
@@ -330,7 +336,8 @@ def impact_table(cell_month: pd.DataFrame, hotspot_cells: pd.DataFrame, study_ce
         f"{t0} months before.",
         f"Simple change: total of the first {window} months after vs the last {window} months before, "
         "as in the annual report; it does not allow for trend, season or chance.",
-        "Pooled row: its_change_pct is a random-effects (DerSimonian-Laird) pool of the hotspot effects; "
+        "Pooled row: its_change_pct is a random-effects (DerSimonian-Laird) pool of the hotspot effects"
+        + (" with a Hartung-Knapp interval; " if pool_ci == "hk" else "; ") +
         "aggregate_its_change_pct is one model of the summed series of all hotspots.",
         ("Controlled ITS: comparison = the rest of each hotspot's CSP outside every hotspot and buffer."
          if comparison == "csp" else

@@ -263,6 +263,16 @@ class _Estimate:
     factor: float
 
 
+def _t_crit(dof: float) -> float:
+    """97.5% point of Student t (normal for infinite df). Unfrozen scipy calls: freezing a
+    distribution costs ~3 ms, more than the GLM fit."""
+    return float(stats.t.ppf(0.975, dof)) if math.isfinite(dof) else float(stats.norm.ppf(0.975))
+
+
+def _t_sf(z: float, dof: float) -> float:
+    return float(stats.t.sf(z, dof)) if math.isfinite(dof) else float(stats.norm.sf(z))
+
+
 def _infer(X, y, mu, alpha, params, cov, index, lags, small_sample, df_resid, time) -> _Estimate:
     """Estimate, robust SE, 95% CI and two-sided p for one coefficient."""
     factor, dof = 1.0, math.inf
@@ -275,9 +285,8 @@ def _infer(X, y, mu, alpha, params, cov, index, lags, small_sample, df_resid, ti
         factor, dof = len(y) / df_resid, float(df_resid)
     est = float(params[index])
     se = float(math.sqrt(max(cov[index, index] * factor, 0.0)))
-    dist = stats.t(dof) if math.isfinite(dof) else stats.norm()
-    crit = float(dist.ppf(0.975))
-    p = float(2.0 * dist.sf(abs(est) / se)) if se > 0 else float("nan")
+    crit = _t_crit(dof)
+    p = float(2.0 * _t_sf(abs(est) / se, dof)) if se > 0 else float("nan")
     return _Estimate(est, se, est - crit * se, est + crit * se, p, dof, factor)
 
 
@@ -361,7 +370,7 @@ def _fit_design(y, X, offset, time, names: dict[str, int], effect_names: tuple[s
             X_cf[:, names[name]] = 0.0
     # The band uses the headline coefficient's small-sample factor and degrees of freedom.
     band_cov = cov * headline.factor
-    crit = float((stats.t(headline.df) if math.isfinite(headline.df) else stats.norm()).ppf(0.975))
+    crit = _t_crit(headline.df)
     eta_cf = X_cf @ params + off
     se_cf = np.sqrt(np.maximum(np.einsum("ij,jk,ik->i", X_cf, band_cov, X_cf), 0.0))
     return {
@@ -511,11 +520,15 @@ class Pooled:
     log_effect_se: float = float("nan")
 
 
-def pool_random_effects(log_effects: np.ndarray, ses: np.ndarray) -> Pooled:
+def pool_random_effects(log_effects: np.ndarray, ses: np.ndarray, ci: str = "z") -> Pooled:
     """DerSimonian-Laird random-effects meta-analysis in log space (DerSimonian & Laird 1986).
 
-    Non-finite effects or standard errors (failed fits) are left out; ``k`` counts those used. With
-    one effect it is returned unchanged (tau² = 0, I² = 0); with none, every figure is NaN."""
+    ``ci='z'`` (default): the usual normal interval. ``ci='hk'``: the Hartung-Knapp(-Sidik-Jonkman)
+    interval, variance sum w*(y - mu)^2 / ((k - 1) sum w*) (never below the DL variance) with
+    t(k - 1): more honest when the per-hotspot standard errors are themselves estimated from few
+    months (see benchmarks/bench_its_coverage.py). Non-finite effects or standard errors (failed
+    fits) are left out; ``k`` counts those used. With one effect it is returned unchanged
+    (tau² = 0, I² = 0); with none, every figure is NaN."""
     y = np.asarray(log_effects, dtype=float).ravel()
     se = np.asarray(ses, dtype=float).ravel()
     keep = np.isfinite(y) & np.isfinite(se) & (se > 0)
@@ -534,6 +547,13 @@ def pool_random_effects(log_effects: np.ndarray, ses: np.ndarray) -> Pooled:
     w_re = 1.0 / (v + tau2)
     mu = float(np.sum(w_re * y) / np.sum(w_re))
     se_mu = float(math.sqrt(1.0 / np.sum(w_re)))
-    z = float(stats.norm.ppf(0.975))
-    p = float(2.0 * stats.norm.sf(abs(mu) / se_mu))
-    return Pooled(_pct(mu), _pct(mu - z * se_mu), _pct(mu + z * se_mu), p, i2, tau2, k, q, mu, se_mu)
+    dof = math.inf
+    if ci == "hk" and k > 1:
+        hk_var = float(np.sum(w_re * (y - mu) ** 2) / ((k - 1) * np.sum(w_re)))
+        se_mu = max(se_mu, math.sqrt(hk_var))
+        dof = float(k - 1)
+    elif ci not in ("z", "hk"):
+        raise ValueError(f"ci: expected 'z' or 'hk', got {ci!r}")
+    crit = _t_crit(dof)
+    p = 2.0 * _t_sf(abs(mu) / se_mu, dof)
+    return Pooled(_pct(mu), _pct(mu - crit * se_mu), _pct(mu + crit * se_mu), p, i2, tau2, k, q, mu, se_mu)

@@ -104,9 +104,10 @@ def test_its_figures_are_the_engine_figures(result):
         assert table.loc[h, "its_change_pct"] == pytest.approx((math.exp(fit.log_effect) - 1) * 100)
         assert table.loc[h, "mean_pre"] == pytest.approx(series[:T0].mean())
     pooled = pool_random_effects(np.array([f.log_effect for f in res.fits.values()]),
-                                 np.array([f.log_effect_se for f in res.fits.values()]))
+                                 np.array([f.log_effect_se for f in res.fits.values()]), ci="hk")
     assert table.loc[POOLED_ID, "its_change_pct"] == pytest.approx(pooled.pct)
     assert table.loc[POOLED_ID, "i2"] == pytest.approx(pooled.i2)
+    assert table.loc[POOLED_ID, "ci_low_pct"] == pytest.approx(pooled.ci_low_pct)
     assert table.loc[POOLED_ID, "k_pooled"] == 3
     summed = fit_its(res.series[POOLED_ID].to_numpy(), MONTHS, T0)
     assert table.loc[POOLED_ID, "aggregate_its_change_pct"] == pytest.approx(summed.level_change_pct)

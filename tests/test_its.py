@@ -249,3 +249,19 @@ def test_random_effects_pool_edge_cases():
     skipped = pool_random_effects(np.array([-0.2, np.nan, -0.1]), np.array([0.1, 0.1, np.nan]))
     assert skipped.k == 1
     assert pool_random_effects(np.array([]), np.array([])).k == 0
+
+
+def test_hartung_knapp_interval():
+    """HK variance sum w*(y - mu)^2 / ((k - 1) sum w*), t(k - 1), never narrower than DL's."""
+    yi, se = _bcg_log_rr()
+    dl = pool_random_effects(yi, se)
+    hk = pool_random_effects(yi, se, ci="hk")
+    w = 1 / (se**2 + dl.tau2)
+    expected_se = math.sqrt(np.sum(w * (yi - dl.log_effect) ** 2) / (12 * np.sum(w)))
+    assert hk.log_effect == pytest.approx(dl.log_effect)
+    assert hk.log_effect_se == pytest.approx(max(expected_se, dl.log_effect_se))
+    from scipy import stats
+
+    crit = stats.t.ppf(0.975, 12)
+    assert hk.ci_low_pct == pytest.approx((math.exp(dl.log_effect - crit * hk.log_effect_se) - 1) * 100)
+    assert hk.ci_high_pct - hk.ci_low_pct >= dl.ci_high_pct - dl.ci_low_pct
