@@ -7,8 +7,9 @@ regression for the evaluation of public health interventions: a tutorial", IJE 4
 
 ``b2`` is the level change and ``b3`` the slope change; both are reported as percentages,
 ``(exp(b) - 1) * 100``, never as the raw log coefficient. Counts are overdispersed, so the model is
-a negative binomial GLM (dispersion ``alpha`` estimated once, by the Pearson moment equation, then
-held fixed) or a quasi-Poisson GLM. Autocorrelation is handled by Newey-West (HAC) standard errors
+a negative binomial GLM (dispersion ``alpha`` from the Pearson moment equation on a Poisson fit,
+refined once from the NB means, then held fixed) or a quasi-Poisson GLM (Poisson point estimates;
+the robust sandwich below does not depend on the dispersion, so it is quasi-Poisson inference). Autocorrelation is handled by Newey-West (HAC) standard errors
 with a small-sample bias correction and Satterthwaite Student-t intervals (see
 :func:`hac_small_sample` for why: plain Newey-West under-covers badly on 12 post months).
 
