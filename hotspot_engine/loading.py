@@ -402,15 +402,25 @@ class _Rejects:
     def __init__(self, n: int):
         self.reason = np.full(n, None, dtype=object)
         self.column = np.full(n, None, dtype=object)
+        self._ok = np.ones(n, dtype=bool)
 
     @property
     def ok(self) -> np.ndarray:
-        return pd.isna(self.reason)
+        return self._ok.copy()
 
     def add(self, mask, column: str | None, reason: str) -> None:
-        mask = np.asarray(mask, dtype=bool) & self.ok
-        self.reason[mask] = reason
-        self.column[mask] = column
+        mask = np.asarray(mask, dtype=bool) & self._ok
+        if mask.any():
+            self.reason[mask] = reason
+            self.column[mask] = column
+            self._ok &= ~mask
+
+    def set(self, mask: np.ndarray, reasons: np.ndarray, columns: np.ndarray) -> None:
+        """Copy reasons found by another check onto rows still accepted."""
+        mask = np.asarray(mask, dtype=bool) & self._ok
+        self.reason[mask] = reasons[mask]
+        self.column[mask] = columns[mask]
+        self._ok &= ~mask
 
 
 def _text(series: pd.Series) -> pd.Series:
@@ -430,8 +440,16 @@ def _numbers(series: pd.Series) -> tuple[np.ndarray, np.ndarray]:
     import pyarrow as pa
     import pyarrow.compute as pc
 
+    if series.dtype == "str":
+        try:  # the common, clean case: every cell a plain number, one Arrow cast of the raw text
+            raw = pa.array(series.array)
+            if raw.null_count == 0:
+                values = pc.cast(raw, pa.float64()).to_numpy(zero_copy_only=False).copy()
+                return values, np.zeros(len(values), dtype=bool)
+        except (pa.ArrowInvalid, pa.ArrowNotImplementedError, TypeError):
+            pass
     text = _text(series)
-    try:  # the common, clean case: one Arrow cast
+    try:
         values = pc.cast(pa.array(text.array), pa.float64()).to_numpy(zero_copy_only=False).copy()
         return values, np.zeros(len(values), dtype=bool)
     except pa.ArrowInvalid:
@@ -480,10 +498,19 @@ def _datetimes(series: pd.Series, label: str, notes: list[str]) -> tuple[pd.Seri
         part = text.iloc[idx]
         if fmt == ISO_FORMAT:
             # Month-only values are not dates; they are handled by the month parser.
-            part = part.mask(part.str.match(MONTH_ONLY).fillna(False).astype(bool))
-        parsed = pd.to_datetime(part, format=fmt, errors="coerce", utc=fmt == ISO_FORMAT)
-        if fmt == ISO_FORMAT:
-            parsed = parsed.dt.tz_localize(None)
+            short = (part.str.len() <= 7).to_numpy(dtype=bool, na_value=False)
+            if short.any():
+                month_like = np.zeros(len(part), dtype=bool)
+                month_like[short] = part[short].str.match(MONTH_ONLY).to_numpy(dtype=bool, na_value=False)
+                part = part.mask(month_like)
+            try:
+                parsed = pd.to_datetime(part, format=fmt, errors="coerce")
+            except ValueError:  # mixed UTC offsets: bring all to UTC
+                parsed = pd.to_datetime(part, format=fmt, errors="coerce", utc=True)
+            if getattr(parsed.dt, "tz", None) is not None:
+                parsed = parsed.dt.tz_convert("UTC").dt.tz_localize(None)
+        else:
+            parsed = pd.to_datetime(part, format=fmt, errors="coerce")
         hit = parsed.notna().to_numpy()
         if hit.any():
             out.iloc[idx[hit]] = parsed.to_numpy()[hit].astype("datetime64[ns]")
@@ -747,6 +774,8 @@ def _split(rows: pd.DataFrame, raw: RawTable, rej: _Rejects, notes: list[str], f
         notes.append(f"{formula[0]:,} text values looked like spreadsheet formulas; stored with a leading apostrophe")
     ok = rej.ok
     rejects = _finish_rejects(raw, rej)
+    if ok.all():
+        return rows, rejects, notes
     return rows.loc[ok].reset_index(drop=True), rejects, notes
 
 
@@ -952,8 +981,7 @@ def _parse_patrols(raw: RawTable, name: str) -> tuple[pd.DataFrame, pd.DataFrame
     no_place = np.isnan(lat) & pd.isna(hotspot).to_numpy()
     # Say why a row has no place: bad coordinates when they were the only place given.
     reason_rows = no_place & ~coord_rej.ok & (coord_rej.reason != "no coordinates")
-    rej.reason[reason_rows & rej.ok] = coord_rej.reason[reason_rows & rej.ok]
-    rej.column[reason_rows & rej.ok] = coord_rej.column[reason_rows & rej.ok]
+    rej.set(reason_rows, coord_rej.reason, coord_rej.column)
     rej.add(no_place, cols_used["lat"] or cols_used["h3"] or cols_used["hotspot"], "no place")
     district = np.full(n, None, dtype=object)
     located = rej.ok & np.isfinite(lat)
