@@ -21,6 +21,8 @@ from hotspot_engine.geography import csp_lookup
 from hotspot_engine.offences import PROXY_NOTE, SV_GROUPS, group_label, offence_groups
 from hotspot_engine.settings import Settings, load_settings
 
+# A local file: a Material or emoji page icon makes the browser fetch it from the internet.
+FAVICON = Path(__file__).resolve().parent.parent / "static" / "favicon.png"
 SYNTHETIC_NOTE = "SYNTHETIC SAMPLE DATA — generated for demonstration; no real incidents."
 
 
@@ -214,7 +216,7 @@ NAVIGATION = (
 
 def page_setup(title: str) -> Filters:
     """Every page starts here: page config, sign-in gate, navigation, filters, header. Returns the filters."""
-    st.set_page_config(page_title=f"{title} · Hotspot", page_icon=":material/local_fire_department:", layout="wide",
+    st.set_page_config(page_title=f"{title} · Hotspot", page_icon=str(FAVICON), layout="wide",
                        initial_sidebar_state="collapsed" if st.session_state.get("present") else "expanded")
     if settings().auth_required and not getattr(st.user, "is_logged_in", False):
         st.title("Hotspot")
