@@ -12,6 +12,7 @@ import streamlit as st
 from hotspot_engine import export, query
 from hotspot_engine.export import ExportMeta
 from hotspot_engine.hotspots import HotspotParams
+from ui import access
 from ui.common import (page_setup, cached_hotspots, cursor, data_version, extent, look_back,
                           settings, show_error)
 
@@ -28,12 +29,7 @@ c4.metric("Sources", ", ".join(ext.sources) or "none")
 
 
 def can_manage_data() -> bool:
-    """Uploads and incident-level exports need a data-manager role when sign-in is on."""
-    s = settings()
-    if not s.auth_required:
-        return True
-    email = str(getattr(st.user, "email", "") or "").lower()
-    return any(email == r.lower() or (r.startswith("@") and email.endswith(r.lower())) for r in s.data_managers)
+    return access.can_manage_data(settings())
 
 
 st.subheader("Load data")

@@ -20,6 +20,7 @@ from hotspot_engine.filters import Filters, months_between, shift_month
 from hotspot_engine.geography import csp_lookup
 from hotspot_engine.offences import PROXY_NOTE, SV_GROUPS, group_label, offence_groups
 from hotspot_engine.settings import Settings, load_settings
+from ui.access import require_sign_in
 
 # A local file: a Material or emoji page icon makes the browser fetch it from the internet.
 FAVICON = Path(__file__).resolve().parent.parent / "static" / "favicon.png"
@@ -218,11 +219,7 @@ def page_setup(title: str) -> Filters:
     """Every page starts here: page config, sign-in gate, navigation, filters, header. Returns the filters."""
     st.set_page_config(page_title=f"{title} · Hotspot", page_icon=str(FAVICON), layout="wide",
                        initial_sidebar_state="collapsed" if st.session_state.get("present") else "expanded")
-    if settings().auth_required and not getattr(st.user, "is_logged_in", False):
-        st.title("Hotspot")
-        st.write("Sign in to see serious-violence data.")
-        st.button("Sign in", on_click=st.login, type="primary")
-        st.stop()
+    require_sign_in(settings())
     with st.sidebar:
         st.markdown("## :material/local_fire_department: Hotspot")
         for script, label, icon in NAVIGATION:
