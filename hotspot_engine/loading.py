@@ -722,11 +722,8 @@ def _parse_police_uk(raw: RawTable, name: str) -> tuple[pd.DataFrame, pd.DataFra
     incident_id = np.array(crime_id.to_numpy(dtype=object, na_value=None), dtype=object, copy=True)
     if no_id.any():
         content_cols = [c for c in cols if _key(c) not in ("crimeid", "lastoutcomecategory")]
-        content = frame.iloc[np.flatnonzero(no_id)][content_cols].astype("string").fillna("")
-        joined = content.agg("\x1f".join, axis=1) if len(content_cols) else pd.Series([""] * int(no_id.sum()))
-        digest = pd.util.hash_pandas_object(joined.astype(object), index=False).to_numpy()
-        occurrence = pd.Series(digest).groupby(digest).cumcount().to_numpy()
-        incident_id[no_id] = [f"asb-{d:016x}-{o}" for d, o in zip(digest, occurrence)]
+        content = frame.iloc[np.flatnonzero(no_id)][content_cols]
+        incident_id[no_id] = _content_ids("asb", [_text(content[c]).fillna("") for c in content_cols], int(no_id.sum()))
     groups = crime_type.map({**POLICE_UK_SV_PROXY, **POLICE_UK_WIDER}).fillna("other").astype(str)
     rej.add(crime_type.isna().to_numpy(), type_col, "no crime type")
     rows = pd.DataFrame({
@@ -755,6 +752,20 @@ def _parse_police_uk(raw: RawTable, name: str) -> tuple[pd.DataFrame, pd.DataFra
     if pick["lsoa_name"]:
         _lsoa_check(rows, rej.ok, notes)
     return _split(rows, raw, rej, notes, formula)
+
+
+def _content_ids(prefix: str, parts: list[pd.Series], n: int) -> np.ndarray:
+    """Ids for rows that have none: a SHA-1 of the row's own cells (never the file name, so the same
+    rows reloaded from any file get the same ids) plus the occurrence number among identical rows,
+    which keeps genuinely repeated reports distinct. hashlib, not pandas hashing, so ids stay the
+    same across library versions."""
+    if parts:
+        keys = ["\x1f".join(map(str, values)) for values in zip(*(p.astype(object).to_numpy() for p in parts))]
+    else:
+        keys = [""] * n
+    digests = [hashlib.sha1(k.encode("utf-8", "surrogatepass")).hexdigest()[:16] for k in keys]
+    occurrence = pd.Series(digests).groupby(digests).cumcount().to_numpy()
+    return np.array([f"{prefix}-{d}-{o}" for d, o in zip(digests, occurrence)], dtype=object)
 
 
 def _lsoa_check(rows: pd.DataFrame, ok: np.ndarray, notes: list[str]) -> None:
@@ -991,11 +1002,9 @@ def _parse_patrols(raw: RawTable, name: str) -> tuple[pd.DataFrame, pd.DataFrame
         rej.add(located & pd.isna(district), cols_used["lat"] or cols_used["h3"], "outside area")
     if ids is None:
         # No id column: a deterministic id from the content makes reloading idempotent.
-        key = start.astype(str) + "|" + pd.Series(minutes).astype(str) + "|" + pd.Series(lat).round(6).astype(str) + "|" + \
-            pd.Series(lon).round(6).astype(str) + "|" + pd.Series(hotspot, dtype=object).astype(str)
-        digest = pd.util.hash_pandas_object(key.astype(object), index=False).to_numpy()
-        occurrence = pd.Series(digest).groupby(digest).cumcount().to_numpy()
-        ids = pd.Series([f"log-{d:016x}-{o}" for d, o in zip(digest, occurrence)], dtype=object)
+        parts = [start.astype(str), pd.Series(minutes).astype(str), pd.Series(lat).round(6).astype(str),
+                 pd.Series(lon).round(6).astype(str), pd.Series(hotspot, dtype=object).astype(str)]
+        ids = pd.Series(_content_ids("log", parts, n), dtype=object)
         notes.append("no patrol_id column: ids derived from the row content")
     rows = pd.DataFrame({
         "patrol_id": ids.astype(object).to_numpy(),
