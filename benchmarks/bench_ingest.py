@@ -102,11 +102,13 @@ def main() -> None:
 
         store.store_rows = timed_store_rows
         t1 = time.perf_counter()
+        cpu0 = time.process_time()
         try:
             summaries = loading.ingest_paths(con, [csv_path])
         finally:
             store.store_rows = real_store_rows
         elapsed = time.perf_counter() - t1
+        cpu = time.process_time() - cpu0
         con.close()
     peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     for s in summaries:
@@ -114,6 +116,8 @@ def main() -> None:
     rows = sum(s.rows_read for s in summaries)
     print(f"ingest: {rows:,} rows in {elapsed:.2f} s = {rows / elapsed:,.0f} rows/s; peak memory {peak_mb:,.0f} MB")
     print(f"  of which read + parse {elapsed - in_store[0]:.2f} s, store.store_rows (H3 + DuckDB insert) {in_store[0]:.2f} s")
+    print(f"  CPU time of this process during ingest: {cpu:.2f} s (all threads; wall time above includes waiting for "
+          f"the CPU when other work shares the machine)")
     print(f"  load average now: {' '.join(f'{x:.1f}' for x in __import__('os').getloadavg())} (other work on the machine inflates timings)")
 
 
