@@ -350,3 +350,27 @@ def test_gps_file_ingests_as_patrols():
     assert counts(summary) == (1, 1, 0, 0)
     assert any("5 valid pings became 1 visits" in n for n in summary.notes)
     assert con.execute("SELECT minutes, district, source FROM patrols").fetchall() == [(4.0, "Southampton", "gps")]
+
+
+# ---------------------------------------------------------------------------------- encodings, transactions
+
+
+@pytest.mark.parametrize("name", ["windows1252.csv", "utf8_bom.csv"])
+def test_encodings_keep_accented_text(name):
+    rows, _, _ = loading.read_incidents(GOOD.parent / "bad" / name, name)
+    assert rows["incident_id"].tolist()[0] in ("W1", "B1")  # a BOM must not leak into the first header
+    assert "Caf\u00e9" in rows["location"].iloc[0]
+
+
+def test_interrupted_load_leaves_the_store_as_it_was(monkeypatch):
+    con = store.connect(":memory:")
+    loading.ingest_paths(con, [MONTH])
+    before = [store.table_count(con, t) for t in ("incidents", "rejects", "loads")]
+
+    def fail(*args, **kwargs):
+        raise KeyboardInterrupt  # as if the user stopped the load half-way
+
+    monkeypatch.setattr(store, "_insert_new", fail)
+    with pytest.raises(KeyboardInterrupt):
+        loading.ingest_upload(con, "2024-04.csv", _month_copy("2024-04"))
+    assert [store.table_count(con, t) for t in ("incidents", "rejects", "loads")] == before
