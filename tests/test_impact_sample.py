@@ -60,6 +60,6 @@ def test_simple_change_is_the_report_figure_and_a_direct_count(sample_impact):
         """SELECT count(*) FILTER (WHERE month BETWEEN DATE '2022-04-01' AND DATE '2023-03-01'),
                   count(*) FILTER (WHERE month BETWEEN DATE '2023-04-01' AND DATE '2024-03-01')
            FROM incidents WHERE sv_category IS NOT NULL AND h3_r9 IN (SELECT unnest(?))""",
-        [cells]).fetchone()
+        [cells]).fetchall()[0]
     assert (pooled["simple_pre"], pooled["simple_post"]) == (before, after)
     assert pooled["simple_change_pct"] == pytest.approx((after / before - 1) * 100)
