@@ -1,68 +1,263 @@
-"""Patrols: dosage in each hotspot and patrols against incidents week by week."""
+"""Patrols: dosage in each hotspot against the target, when incidents and patrols happen, patrols
+against incidents week by week (with weeks of action), and a suggested plan for the coming week."""
 from __future__ import annotations
+
+from datetime import date, timedelta
 
 import altair as alt
 import pandas as pd
 import streamlit as st
 
-from hotspot_engine import query
-from hotspot_engine.filters import shift_month
-from hotspot_engine.geography import cell_to_str
-from hotspot_engine.hotspots import HotspotParams
-from ui.common import (page_setup, cached_hotspots, cursor, data_version, look_back,
-                          presentation, show_error)
+from hotspot_engine.patrols import (ALL_HOTSPOTS, DAY_NAMES, DosageTarget, briefing_pdf, mark_actions, next_monday,
+                                    parse_actions, patrol_report_for_store, plan_csv, suggest_plan)
+from ui.common import cursor, data_version, page_setup, presentation, settings, show_error
 
 filters = page_setup("Patrols")
 version = data_version()
-con = cursor()
+big = presentation()
+FONT = 20 if big else 13
+STATUS_ICON = {"green": "🟢 green", "amber": "🟠 amber", "red": "🔴 red"}
+TREND_ICON = {"up": "▲ up", "down": "▼ down", "steady": "► steady", "new": "★ new", "none": "– none"}
 
-patrols = query.patrol_rows(con, filters)
-if patrols.empty:
-    st.info("No patrols recorded in the selected months and places. Load patrol logs or GPS pings on Data & export.")
+
+@st.cache_data(show_spinner="Measuring patrol dosage…", max_entries=16)
+def cached_report(filters, target: DosageTarget, version: int):
+    s = settings()
+    return patrol_report_for_store(cursor(), filters, target, harm_weights=s.harm_weights, exclusions_path=s.exclusions)
+
+
+@st.cache_data(show_spinner=False, max_entries=32)
+def cached_plan(filters, target: DosageTarget, version: int, week_start: date, seed: int, extra: int | None):
+    return suggest_plan(cached_report(filters, target, version), week_start=week_start, seed=seed, extra_visits=extra)
+
+
+@st.cache_data(show_spinner="Drawing the briefing…", max_entries=8)
+def cached_briefing(filters, target: DosageTarget, version: int, week_start: date, seed: int, extra: int | None,
+                    hotspot_ids: tuple[str, ...], synthetic: bool) -> bytes:
+    report = cached_report(filters, target, version)
+    plan = cached_plan(filters, target, version, week_start, seed, extra)
+    return briefing_pdf(report, plan, hotspot_ids, synthetic=synthetic)
+
+
+def styled(chart: alt.Chart) -> alt.Chart:
+    """Chart text large enough for the back of a meeting room in presentation mode."""
+    return chart.configure_axis(labelFontSize=FONT, titleFontSize=FONT + 1).configure_legend(
+        labelFontSize=FONT, titleFontSize=FONT).configure_title(fontSize=FONT + 3, anchor="start")
+
+
+if not filters.date_from or not filters.date_to:
+    st.info("The store holds no incidents yet: load incident and patrol files on Data & export.")
     st.stop()
 
-c1, c2, c3 = st.columns(3)
-c1.metric("Patrols", f"{len(patrols):,}")
-c2.metric("Patrol minutes", f"{patrols['minutes'].sum():,.0f}")
-c3.metric("Median length", f"{patrols['minutes'].median():.0f} min", help="Koper curve guidance: 10-15 minutes.")
+if big:
+    target = st.session_state.get("p_target", DosageTarget())
+else:
+    with st.expander("Dosage target", icon=":material/target:"):
+        c1, c2, c3 = st.columns(3)
+        visits = c1.number_input("Visits a day per hotspot", 1, 6, 1, key="p_visits")
+        band = c2.slider("Visit length (minutes)", 5, 60, (10, 20), key="p_band",
+                         help="Koper curve: deterrence grows with presence up to about 15 minutes, then tails off.")
+        green = c3.slider("Green from (share of days dosed)", 0.5, 1.0, 0.8, 0.05, key="p_green")
+    try:
+        target = DosageTarget(visits_per_day=int(visits), min_minutes=band[0], max_minutes=band[1], green_at=green,
+                              amber_at=min(0.5, green))
+    except Exception as exc:
+        show_error(exc)
+        target = DosageTarget()
+    st.session_state["p_target"] = target
 
-st.subheader("Dosage by hotspot")
-st.caption("Hotspots identified on the 12 months before the start of the selected range (Gi*, ring 1, FDR 5%).")
 try:
-    pre_window = filters
-    if filters.date_from:
-        pre_window = filters.with_(date_from=shift_month(filters.date_from, -12), date_to=shift_month(filters.date_from, -1))
-    result = cached_hotspots(pre_window, HotspotParams(), version)
+    report = cached_report(filters, target, version)
 except Exception as exc:
     show_error(exc)
     st.stop()
-cells = result.cells[result.cells["is_hotspot"].astype(bool)][["h3", "hotspot_id", "hotspot_name"]]
-patrols["h3_hex"] = cell_to_str(patrols["h3"].fillna(0).astype("uint64"))
-joined = patrols.merge(cells, left_on="h3_hex", right_on="h3", how="left", suffixes=("", "_cell"))
-inside = joined[joined["hotspot_id"].notna()]
-days = max(1, (pd.Timestamp(filters.date_to + "-01") + pd.offsets.MonthEnd(0) - pd.Timestamp(filters.date_from + "-01")).days + 1)
-table = inside.assign(day=inside["start"].dt.normalize()).groupby(["hotspot_id", "hotspot_name"]).agg(
-    patrols=("patrol_id", "count"), minutes=("minutes", "sum"), mean_minutes=("minutes", "mean"),
-    patrolled_days=("day", "nunique")).reset_index()
-table["share_of_days_patrolled"] = table["patrolled_days"] / days
-all_hot = result.areas[["hotspot_id", "hotspot_name"]].merge(table, how="left", on=["hotspot_id", "hotspot_name"]).fillna(0)
-st.dataframe(all_hot.sort_values("patrols", ascending=False), hide_index=True, width="stretch",
-             column_config={"share_of_days_patrolled": st.column_config.ProgressColumn("Days patrolled", format="percent",
-                                                                                      min_value=0, max_value=1),
-                            "mean_minutes": st.column_config.NumberColumn("Mean minutes", format="%.1f")})
-st.caption(f"{len(inside):,} of {len(patrols):,} patrols ({len(inside) / len(patrols):.0%}) fell inside these hotspots.")
 
-st.subheader("Patrols and serious violence, week by week")
-weekly_patrols = patrols.set_index("start").resample("W-MON")["patrol_id"].count().rename("patrols")
-incidents = query.incident_rows(con, filters)
-incidents = incidents[incidents["occurred_at"].notna()]
-weekly_sv = incidents.set_index("occurred_at").resample("W-MON")["incident_id"].count().rename("serious violence")
-weekly = pd.concat([weekly_patrols, weekly_sv], axis=1, sort=True).fillna(0).reset_index(names="week")
-long = weekly.melt("week", var_name="series", value_name="count")
-chart = alt.Chart(long).mark_line(strokeWidth=3 if presentation() else 2).encode(
-    x=alt.X("week:T", title="Week"), y=alt.Y("count:Q", title="Per week"),
-    color=alt.Color("series:N", scale=alt.Scale(range=["#0072B2", "#D55E00"]), title=None),
-    tooltip=["week:T", "series", "count"]).properties(height=320)
-st.altair_chart(chart, width="stretch")
+dosage = report.dosage
+summary = report.summary
+if dosage.empty:
+    st.info("No hotspots were found in the 12 months before the selected period, so there is nothing to measure "
+            "patrols against. Choose a later first month or a wider area.")
+    st.stop()
+if summary["patrols"] == 0:
+    st.info("No patrols are recorded in the selected months and places. Load patrol logs or GPS pings on Data & "
+            "export; the hotspots, their peak times and a plan are shown below.")
+
+c1, c2, c3, c4, c5 = st.columns(5)
+c1.metric("Patrols", f"{summary['patrols']:,}", help="Patrol-log entries and GPS visits starting in the period.")
+share = summary["share_in_hotspots"]
+c2.metric("In the hotspots", f"{summary['patrols_in_hotspots']:,}",
+          delta=None if summary["patrols"] == 0 else f"{share:.0%} of patrols", delta_color="off")
+c3.metric("Patrol minutes", f"{summary['minutes']:,.0f}")
+c4.metric("Hotspots", f"{summary['hotspots']}",
+          delta=f"{summary['hotspots_green']} green · {summary['hotspots_amber']} amber · {summary['hotspots_red']} red",
+          delta_color="off")
+c5.metric("Days dosed (mean)", "–" if pd.isna(summary["mean_compliance"]) else f"{summary['mean_compliance']:.0%}",
+          help=f"Target: {target.describe()}.")
+st.caption(" ".join(report.notes))
+
+# -- dosage table ---------------------------------------------------------------------------------
+st.subheader("Dosage by hotspot")
+table = pd.DataFrame({
+    "Status": dosage["status"].map(STATUS_ICON),
+    "No": dosage["hotspot_rank"].astype(int),
+    "Hotspot": dosage["hotspot_name"],
+    "Incidents": dosage["incidents"],
+    "Harm": dosage["harm"].round(0),
+    "Patrols": dosage["patrols"],
+    "Minutes": dosage["minutes"].round(0),
+    "Mean min": dosage["mean_minutes"].round(1),
+    "Days patrolled": dosage["patrolled_days"],
+    "Days dosed": dosage["compliance"],
+    "Trend": [f"{TREND_ICON[t]}" + ("" if pd.isna(p) else f" {p:+.0f}%") for t, p in zip(dosage["trend"], dosage["trend_pct"])],
+    "Last 4 wks": dosage["patrols_last_4w"],
+})
+st.dataframe(
+    table, hide_index=True, width="stretch", height=min(740, 38 * (len(table) + 1)) if not big else "auto",
+    column_config={
+        "Days dosed": st.column_config.ProgressColumn(
+            "Days dosed", format="percent", min_value=0.0, max_value=1.0,
+            help=f"Share of days with the target dose ({target.describe()})."),
+        "Harm": st.column_config.NumberColumn(format="%d", help="Crime-harm days (editable weights)."),
+        "Trend": st.column_config.TextColumn(help="Patrols in the last 4 weeks of the period against the 4 weeks before."),
+        "Status": st.column_config.TextColumn(help=f"Green from {target.green_at:.0%} of days dosed, amber from "
+                                                   f"{target.amber_at:.0%}, red below."),
+    })
+st.caption(f"{summary['patrols_in_hotspots']:,} of {summary['patrols']:,} patrols fell inside these {len(dosage)} hotspots "
+           f"({summary['hotspot_cells']} cells); {summary['patrols_outside']:,} outside. Sources: "
+           + ", ".join(f"{k} {v:,}" for k, v in summary["by_source"].items()) + ".")
+
+# -- when: the two time grids ---------------------------------------------------------------------
+st.subheader("When serious violence happens, and when patrols are there")
+names = dict(zip(dosage["hotspot_id"], dosage["hotspot_rank"].astype(int).astype(str) + ". " + dosage["hotspot_name"]))
+names = {ALL_HOTSPOTS: "All hotspots", **names}
+focus = st.selectbox("Hotspot", list(names), format_func=names.get, key="p_focus") if not big else \
+    st.session_state.get("p_focus", ALL_HOTSPOTS)
+grid = report.grid[report.grid["hotspot_id"] == focus]
+
+
+def heatmap(column: str, title: str, scheme: str, legend: str) -> alt.Chart:
+    return alt.Chart(grid, title=title).mark_rect(stroke="white", strokeWidth=0.5).encode(
+        x=alt.X("hour:O", title="Hour of day", axis=alt.Axis(labelAngle=0, values=list(range(0, 24, 3)))),
+        y=alt.Y("day:N", sort=list(DAY_NAMES), title=None),
+        color=alt.Color(f"{column}:Q", scale=alt.Scale(scheme=scheme), title=legend,
+                        legend=alt.Legend(orient="bottom", gradientLength=220 if big else 160)),
+        tooltip=[alt.Tooltip("day:N", title="Day"), alt.Tooltip("hour:O", title="Hour"),
+                 alt.Tooltip(f"{column}:Q", title=legend, format=",.0f")],
+    ).properties(height=340 if big else 260)
+
+
+left, right = st.columns(2)
+left.altair_chart(styled(heatmap("incidents", "Incidents", "blues", "incidents")), width="stretch")
+right.altair_chart(styled(heatmap("patrol_minutes", "Patrol minutes", "viridis", "minutes")), width="stretch")
+with st.expander("Tables of the two grids (text alternative)"):
+    t1, t2 = st.columns(2)
+    for column, where in (("incidents", t1), ("patrol_minutes", t2)):
+        pivot = grid.pivot(index="day", columns="hour", values=column).reindex(list(DAY_NAMES)).round(0).astype(int)
+        where.caption(column.replace("_", " ").capitalize() + " by day (rows) and hour (columns)")
+        where.dataframe(pivot, width="stretch")
+
+# -- weekly series with weeks of action -----------------------------------------------------------
+st.subheader("Patrols against incidents, week by week")
+actions = st.session_state.setdefault("p_actions", [])
+if not big:
+    with st.expander("Weeks of action (e.g. Op Sceptre)", icon=":material/flag:"):
+        with st.form("p_action_form", clear_on_submit=True, border=False):
+            a1, a2, a3, a4 = st.columns([1, 1, 2, 1], vertical_alignment="bottom")
+            start = a1.date_input("From", value=report.period[0], min_value=report.period[0], max_value=report.period[1])
+            end = a2.date_input("To", value=report.period[0] + timedelta(days=6), min_value=report.period[0],
+                                max_value=report.period[1])
+            label = a3.text_input("Label", value="Op Sceptre week of action", max_chars=60)
+            if a4.form_submit_button("Add period"):
+                try:
+                    parse_actions([(start, end, label)])
+                    actions.append((start, end, label))
+                except Exception as exc:
+                    show_error(exc)
+        if actions:
+            st.dataframe(parse_actions(actions), hide_index=True)
+            if st.button("Clear the periods"):
+                actions.clear()
+                st.rerun()
+action_frame = parse_actions(actions)
+weekly = report.weekly[report.weekly["hotspot_id"] == focus].copy()
+weekly["action"] = mark_actions(weekly["week"], action_frame)
+long = weekly.melt(id_vars=["week"], value_vars=["patrols", "incidents"], var_name="series", value_name="per week")
+lines = alt.Chart(long).mark_line(strokeWidth=3 if big else 2, point=alt.OverlayMarkDef(size=20)).encode(
+    x=alt.X("week:T", title="Week starting"),
+    y=alt.Y("per week:Q", title="Per week"),
+    color=alt.Color("series:N", scale=alt.Scale(domain=["patrols", "incidents"], range=["#0072B2", "#D55E00"]),
+                    title=None, legend=alt.Legend(orient="top")),
+    strokeDash=alt.StrokeDash("series:N", scale=alt.Scale(domain=["patrols", "incidents"], range=[[1, 0], [6, 3]]),
+                              legend=None),
+    tooltip=[alt.Tooltip("week:T", title="Week starting"), "series:N", "per week:Q"],
+)
+layers = [lines]
+if not action_frame.empty:
+    bands = action_frame.assign(start=pd.to_datetime(action_frame["start"]),
+                                end=pd.to_datetime(action_frame["end"]) + pd.Timedelta(days=1))
+    layers.insert(0, alt.Chart(bands).mark_rect(color="#F0E442", opacity=0.45).encode(
+        x="start:T", x2="end:T", tooltip=[alt.Tooltip("label:N", title="Week of action"), "start:T", "end:T"]))
+    layers.append(alt.Chart(bands).mark_text(align="left", baseline="top", dx=3, dy=3, fontSize=FONT - 2,
+                                             color="#333333").encode(x="start:T", y=alt.value(0), text="label:N"))
+st.altair_chart(styled(alt.layer(*layers).properties(height=360 if big else 300, title=names[focus])), width="stretch")
 with st.expander("Table of the chart (text alternative)"):
-    st.dataframe(weekly, hide_index=True, width="stretch")
+    st.dataframe(weekly[["week", "patrols", "minutes", "incidents", "harm", "action"]], hide_index=True, width="stretch")
+
+# -- the plan --------------------------------------------------------------------------------------
+st.subheader("Suggested patrol plan")
+default_week = next_monday(report.period[1])
+if big:
+    week_start, seed, extra = (st.session_state.get("p_week", default_week), int(st.session_state.get("p_seed", 1)),
+                               st.session_state.get("p_extra_value"))
+else:
+    p1, p2, p3 = st.columns(3)
+    week_start = p1.date_input("Week starting (Monday)", value=default_week, key="p_week",
+                               help="Any date: the plan covers the 7 days from it.")
+    seed = int(p2.number_input("Seed", 0, 999_999, 1, key="p_seed",
+                               help="The same seed gives the same plan; a new seed reshuffles the times within "
+                                    "the windows (unpredictability is part of the tactic)."))
+    base = len(dosage) * 7 * target.visits_per_day
+    extra = int(p3.number_input("Extra visits beyond the target", 0, 5 * base, (base + 1) // 2, key="p_extra",
+                                help="Shared by recent harm (last 13 weeks) and under-dosage (last 4 weeks)."))
+    st.session_state["p_extra_value"] = extra
+try:
+    plan = cached_plan(filters, target, version, week_start, seed, extra)
+except Exception as exc:
+    show_error(exc)
+    st.stop()
+st.caption(" ".join(plan.notes) + f" Every hotspot gets the target each day; windows follow each hotspot's incident "
+           "times, and the start is drawn at random inside the window.")
+visits = plan.visits
+per_day = visits.assign(day=pd.to_datetime(visits["date"]).dt.strftime("%a %d")).pivot_table(
+    index="hotspot_name", columns="day", values="minutes", aggfunc="size", fill_value=0, sort=False)
+show = visits.assign(
+    date=pd.to_datetime(visits["date"]).dt.strftime("%a %d %b"),
+    window=pd.to_datetime(visits["window_start"]).dt.strftime("%H:%M") + "–" + pd.to_datetime(visits["window_end"]).dt.strftime("%H:%M"),
+    start=pd.to_datetime(visits["suggested_start"]).dt.strftime("%H:%M"),
+)[["date", "window", "start", "hotspot_name", "minutes", "reason"]]
+tab1, tab2 = st.tabs(["Visits", "Visits per hotspot and day"])
+tab1.dataframe(show, hide_index=True, width="stretch", height=420,
+               column_config={"hotspot_name": "Hotspot", "start": "Suggested start", "minutes": "Minutes"})
+tab2.dataframe(per_day, width="stretch")
+d1, d2, d3 = st.columns([1, 1.4, 1], vertical_alignment="bottom")
+d1.download_button("Plan as CSV", plan_csv(plan), file_name=f"patrol-plan-{week_start}-seed{seed}.csv",
+                   mime="text/csv", icon=":material/download:")
+brief_for = d2.selectbox("Briefing for", [ALL_HOTSPOTS] + list(dosage["hotspot_id"]), key="p_brief_for",
+                         format_func=lambda h: f"every hotspot ({len(dosage)} pages)" if h == ALL_HOTSPOTS else names[h])
+briefing_key = (filters, target, version, week_start, seed, extra, brief_for)
+if d3.button("Prepare the briefing (PDF)", icon=":material/print:"):
+    ids = tuple(dosage["hotspot_id"]) if brief_for == ALL_HOTSPOTS else (brief_for,)
+    try:
+        from ui.common import _is_sample, extent
+
+        ext = extent(version)
+        synthetic = "sample" in ext.sources or _is_sample(ext)
+        pdf = cached_briefing(filters, target, version, week_start, seed, extra, ids, synthetic)
+        st.session_state["p_briefing"] = (briefing_key, ids, pdf)
+    except Exception as exc:
+        show_error(exc)
+stored = st.session_state.get("p_briefing")
+if stored and stored[0] == briefing_key:  # a briefing made for another plan is not offered
+    _, ids, pdf = stored
+    st.download_button(f"Download the briefing ({len(ids)} page{'s' if len(ids) > 1 else ''})", pdf,
+                       file_name=f"patrol-briefing-{week_start}.pdf", mime="application/pdf", icon=":material/download:")
