@@ -1,0 +1,120 @@
+"""The command line of CONTRACT.md: sample -> ingest -> export round-trips every row; hotspots and
+impact write the contract's columns; bad input exits 2 with one line and no traceback."""
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from hotspot_engine.__main__ import main
+
+ROOT = Path(__file__).resolve().parent.parent
+INCIDENT_COLUMNS = ["incident_id", "month", "occurred_at", "lat", "lon", "offence", "sv_category", "district", "csp", "h3"]
+HOTSPOT_COLUMNS = ["h3", "district", "csp", "count", "harm", "gi_z", "gi_p", "gi_p_fdr", "gi_bin", "is_hotspot",
+                   "hotspot_id", "hotspot_name", "patrols", "patrol_minutes"]
+IMPACT_COLUMNS = ["hotspot_id", "hotspot_name", "months_pre", "months_post", "mean_pre", "mean_post",
+                  "simple_change_pct", "its_change_pct", "ci_low_pct", "ci_high_pct", "p_value", "wdq"]
+
+
+def _cli(*args: str) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "hotspot_engine", *args], cwd=ROOT, capture_output=True, text=True,
+                          timeout=600)
+
+
+@pytest.fixture(scope="module")
+def cli_db(sample_db, tmp_path_factory) -> Path:
+    path = tmp_path_factory.mktemp("cli") / "cli.duckdb"
+    shutil.copy(sample_db, path)
+    return path
+
+
+def test_export_incidents_round_trips_every_row(sample_dir, cli_db, tmp_path):
+    out = tmp_path / "incidents.csv"
+    assert main(["export", "incidents", "--db", str(cli_db), "--out", str(out)]) == 0
+    exported = pd.read_csv(out, dtype={"incident_id": str, "h3": str})
+    source = pd.read_csv(sample_dir / "incidents.csv", dtype={"incident_id": str})
+    assert set(INCIDENT_COLUMNS) <= set(exported.columns)
+    assert len(exported) == len(source)
+    assert set(exported["incident_id"]) == set(source["incident_id"])
+    assert exported["district"].notna().all() and exported["csp"].notna().all()
+    assert exported["h3"].str.len().eq(15).all()
+    merged = source.merge(exported, on="incident_id", suffixes=("_in", "_out"))
+    assert (merged["lat_in"] - merged["lat_out"]).abs().max() < 1e-6
+    # sv_category is empty exactly for the rows outside the serious-violence definition
+    assert exported.loc[exported["offence"].str.contains("common assault", case=False), "sv_category"].isna().all()
+    assert (out.parent / "incidents.methods.json").exists()
+
+
+def test_export_filters_and_formats(cli_db, tmp_path):
+    out = tmp_path / "robbery.gpkg"
+    code = main(["export", "incidents", "--db", str(cli_db), "--offence", "robbery", "--csp", "Gosport CSP",
+                 "--from", "2023-04", "--to", "2024-03", "--out", str(out)])
+    assert code == 0
+    import geopandas as gpd
+
+    frame = gpd.read_file(out, layer="incidents")
+    assert len(frame) > 0
+    assert set(frame["sv_category"]) == {"robbery"} and set(frame["district"]) == {"Gosport"}
+    assert frame["month"].between("2023-04", "2024-03").all()
+
+
+def test_hotspots_command_writes_the_contract(cli_db, tmp_path, sample_truth):
+    out = tmp_path / "hotspots.csv"
+    result = _cli("hotspots", "--db", str(cli_db), "--from", "2022-04", "--to", "2023-03", "--out", str(out))
+    assert result.returncode == 0, result.stderr
+    cells = pd.read_csv(out, dtype={"h3": str, "hotspot_id": str, "hotspot_name": str, "top_location": str})
+    assert set(HOTSPOT_COLUMNS) <= set(cells.columns)
+    assert cells["hotspot_id"].dropna().nunique() == len(sample_truth["hotspots"])
+    assert (cells["count"] >= 0).all() and len(cells) > 40_000  # every cell of the study area, zeros included
+
+
+def test_impact_command_with_a_hotspots_file(cli_db, tmp_path, sample_truth):
+    hot = tmp_path / "hot.gpkg"
+    assert _cli("hotspots", "--db", str(cli_db), "--from", "2022-04", "--to", "2023-03", "--out", str(hot)).returncode == 0
+    out = tmp_path / "impact.csv"
+    result = _cli("impact", "--db", str(cli_db), "--intervention", "2023-04-01", "--hotspots", str(hot), "--out", str(out))
+    assert result.returncode == 0, result.stderr
+    table = pd.read_csv(out)
+    assert set(IMPACT_COLUMNS) <= set(table.columns)
+    pooled = table.set_index("hotspot_id").loc["pooled"]
+    assert pooled["ci_low_pct"] <= sample_truth["planted_effect"] * 100 <= pooled["ci_high_pct"]
+
+
+@pytest.mark.parametrize("args, needle", [
+    (["hotspots", "--res", "13", "--out", "x.csv"], "resolution"),
+    (["export", "incidents", "--from", "2023-13", "--out", "x.csv"], "YYYY-MM"),
+    (["export", "incidents", "--csp", "Atlantis", "--out", "x.csv"], "Atlantis"),
+    (["export", "incidents", "--out", "x.shp"], ".shp"),
+    (["impact", "--intervention", "last tuesday", "--out", "x.csv"], "intervention"),
+])
+def test_bad_arguments_exit_2_with_one_line(cli_db, tmp_path, args, needle):
+    result = _cli(*args[:1], "--db", str(cli_db), *args[1:])
+    assert result.returncode == 2, (result.returncode, result.stderr)
+    lines = [line for line in result.stderr.splitlines() if line.strip()]
+    assert len(lines) == 1 and "Traceback" not in result.stderr
+    assert needle.lower() in lines[0].lower()
+
+
+def test_ingest_of_a_missing_file_exits_2(tmp_path):
+    result = _cli("ingest", str(tmp_path / "nope.csv"), "--db", str(tmp_path / "s.duckdb"))
+    assert result.returncode == 2 and "nope.csv" in result.stderr and "Traceback" not in result.stderr
+
+
+def test_every_command_has_help():
+    for command in ("sample", "ingest", "export", "hotspots", "impact"):
+        result = _cli(command, "--help")
+        assert result.returncode == 0 and "usage" in result.stdout.lower()
+
+
+def test_sample_command_writes_truth(tmp_path):
+    assert main(["sample", "--out", str(tmp_path), "--incidents", "5000"]) == 0
+    truth = json.loads((tmp_path / "truth.json").read_text())
+    assert truth["intervention_date"] == "2023-04-01" and truth["planted_effect"] == -0.17
+    assert len(truth["hotspots"]) == 19 and truth["patrols_2023_24"] == 2934
+    rows = sum(1 for _ in open(tmp_path / "incidents.csv")) - 1
+    assert abs(rows - 5000) < 200
