@@ -82,6 +82,10 @@ def resolve_group(name: str) -> str:
     raise InputError(f"unknown offence category '{name}'; choose from: {choices}")
 
 
+NO_INJURY_CODES = ("105A", "105B")
+NO_INJURY_TEXT = re.compile(r"without injury|common assault|battery", re.IGNORECASE)
+
+
 @dataclass(frozen=True)
 class OffenceMap:
     """HO-code and offence-text rules that turn a force record into an offence group."""
@@ -115,8 +119,15 @@ class OffenceMap:
                 missing &= ~hit
         result = result.fillna("other")
         if knife is not None:
+            # "Violence with injury where a bladed item was used": a knife flag upgrades violence
+            # with injury, never an assault without injury (HO 105A/105B).
             flagged = knife.reset_index(drop=True).fillna(False).astype(bool)
-            result[flagged & (result == "other_violence")] = "knife_injury"
+            no_injury = pd.Series(False, index=result.index)
+            if ho_code is not None:
+                no_injury |= codes.reset_index(drop=True).isin(NO_INJURY_CODES).fillna(False).astype(bool)
+            if offence is not None:
+                no_injury |= text.str.contains(NO_INJURY_TEXT, regex=True).fillna(False).astype(bool)
+            result[flagged & (result == "other_violence") & ~no_injury] = "knife_injury"
         return result.astype(str)
 
 

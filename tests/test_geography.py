@@ -1,0 +1,77 @@
+"""Districts, CSPs, point-to-district assignment and the H3 study area."""
+from __future__ import annotations
+
+import h3
+import numpy as np
+import pytest
+
+from hotspot_engine import geography
+from hotspot_engine.errors import InputError
+
+
+def test_fourteen_districts_with_official_areas():
+    d = geography.districts()
+    assert len(d) == 14 and d.geometry.is_valid.all()
+    area = dict(zip(d["district"], d.to_crs(27700).area / 1e6))
+    # ONS standard area measurements: Southampton about 50 km2, New Forest about 753 km2 (DOMAIN.md)
+    assert area["Southampton"] == pytest.approx(50, abs=2)
+    assert area["New Forest"] == pytest.approx(753, abs=10)
+    assert len(geography.lsoas()) == 1194
+
+
+def test_csp_lookup_groups_north_hampshire():
+    lookup = geography.csp_lookup()
+    north = set(lookup.loc[lookup["csp"] == "Safer North Hampshire", "district"])
+    assert north == {"Basingstoke and Deane", "Hart", "Rushmoor"}
+    assert len(geography.csp_names()) == 12
+    assert geography.districts_for((), ("Safer North Hampshire",)) == sorted(north)
+    with pytest.raises(InputError, match="Atlantis"):
+        geography.districts_for(("Atlantis",))
+
+
+def test_points_get_their_district_and_coastal_points_the_nearest():
+    lat = np.array([50.9063, 50.7965, 51.2640, 50.7600, 48.8566, np.nan])
+    lon = np.array([-1.4043, -1.0935, -1.0860, -1.1200, 2.3522, -1.0])
+    got = geography.assign_districts(lat, lon)
+    assert list(got[:3]) == ["Southampton", "Portsmouth", "Basingstoke and Deane"]
+    # In the Solent, 1-2 km off Gosport/Portsmouth: within the 2 km coastal tolerance.
+    assert got[3] in {"Gosport", "Portsmouth", "Isle of Wight"}
+    assert got[4] is None and got[5] is None  # Paris; missing coordinates
+
+
+def test_fast_path_agrees_with_exact_point_in_polygon():
+    rng = np.random.default_rng(3)
+    points = geography.lsoas().sample_points(20, rng=rng).explode()
+    lat, lon = points.y.to_numpy(), points.x.to_numpy()
+    fast = geography.assign_districts(lat, lon)
+    exact = geography._exact_districts(lat, lon, geography.COASTAL_TOLERANCE_M)
+    assert (fast == exact).mean() == 1.0
+
+
+def test_cells_agree_with_h3_py():
+    lat = np.array([50.9063, 51.0620, 50.7010])
+    lon = np.array([-1.4043, -1.3150, -1.2920])
+    for res in (7, 9, 11):
+        cells = geography.cells_for_points(lat, lon, res)
+        assert [format(int(c), "x") for c in cells] == [h3.latlng_to_cell(a, b, res) for a, b in zip(lat, lon)]
+    parents = geography.cell_parents(geography.cells_for_points(lat, lon, 11), 9)
+    assert list(parents) == list(geography.cells_for_points(lat, lon, 9))
+
+
+def test_study_area_covers_districts_with_zeros_and_neighbours():
+    area = geography.study_area(9, csps=("Gosport CSP",))
+    cells = area.cells
+    assert set(cells["district"]) == {"Gosport"} and cells["h3"].is_unique
+    # Gosport is about 25 km2 and a res-9 cell 0.105 km2: every covering cell, edges included.
+    assert 240 <= len(cells) <= 420
+    i, j = geography.ring_neighbours(cells["h3"].to_numpy(), 1)
+    assert (i == j).sum() == len(cells)  # self included
+    degree = np.bincount(i, minlength=len(cells))
+    assert degree.max() == 7 and degree.min() >= 1
+    centre = h3.latlng_to_cell(50.7950, -1.1230, 9)
+    assert h3.str_to_int(centre) in set(cells["h3"])
+
+
+def test_string_and_int_cells_round_trip():
+    cells = geography.cells_for_points(np.array([50.9]), np.array([-1.4]), 9)
+    assert list(geography.str_to_cell(geography.cell_to_str(cells))) == list(cells)
