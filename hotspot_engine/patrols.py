@@ -173,21 +173,34 @@ def assign_patrols(patrols: pd.DataFrame, hotspot_cells: pd.DataFrame) -> pd.Dat
         out["source"] = "log"
     lookup_id = dict(zip(hotspot_cells["h3"].astype(np.uint64).tolist(), hotspot_cells["hotspot_id"]))
     names = dict(zip(hotspot_cells["hotspot_id"], hotspot_cells["hotspot_name"]))
-    h3 = pd.to_numeric(out["h3"], errors="coerce") if "h3" in out else pd.Series(np.nan, index=out.index)
-    located = h3.notna().to_numpy()
+    cells, located = _cells_of(out)
     ids = np.full(len(out), None, dtype=object)
     if located.any():
-        ids[located] = pd.Series(h3[located].astype("uint64").to_numpy()).map(lookup_id).to_numpy(object)
+        ids[located] = pd.Series(cells[located]).map(lookup_id).to_numpy(object)
     if "hotspot_ref" in out and (~located).any():
         refs = out["hotspot_ref"].astype(object).to_numpy()
         for i in np.flatnonzero(~located):
             if refs[i] in names:
                 ids[i] = refs[i]
     ids = np.array([None if (v is None or (isinstance(v, float) and math.isnan(v))) else v for v in ids], dtype=object)
-    out["hotspot_id"] = ids
-    out["hotspot_name"] = pd.Series(ids, index=out.index, dtype=object).map(names)
+    # Object dtype keeps None for "no hotspot" (pandas 3 would otherwise infer str with NaN).
+    out["hotspot_id"] = pd.Series(ids, index=out.index, dtype=object)
+    out["hotspot_name"] = pd.Series([names.get(v) if v is not None else None for v in ids], index=out.index, dtype=object)
     out["in_hotspot"] = out["hotspot_id"].notna()
     return out
+
+
+def _cells_of(patrols: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
+    """(cells as uint64 with 0 for none, located mask) from the ``h3`` column, whatever its dtype.
+    Never through float: H3 ids above 2**53 would lose their last bits."""
+    if "h3" not in patrols or patrols.empty:
+        return np.zeros(len(patrols), np.uint64), np.zeros(len(patrols), bool)
+    column = patrols["h3"]
+    located = column.notna().to_numpy()
+    cells = np.zeros(len(column), np.uint64)
+    if located.any():
+        cells[located] = np.array([int(v) for v in column[located]], dtype=np.uint64)
+    return cells, located & (cells != 0)
 
 
 def _minutes_by_hour(patrols: pd.DataFrame) -> pd.DataFrame:
@@ -198,13 +211,13 @@ def _minutes_by_hour(patrols: pd.DataFrame) -> pd.DataFrame:
     start = patrols["start"].to_numpy("datetime64[ns]")
     end = patrols["end"].to_numpy("datetime64[ns]")
     first_hour = start.astype("datetime64[h]")
-    spans = np.maximum(1, np.ceil((end - first_hour).astype("timedelta64[s]").astype(float) / 3600).astype(int))
+    spans = np.maximum(1, np.ceil((end - first_hour).astype("timedelta64[ns]").astype(np.int64) / 3.6e12).astype(int))
     row = np.repeat(np.arange(len(patrols)), spans)
     offset = np.arange(row.size) - np.repeat(np.cumsum(spans) - spans, spans)
     slot = first_hour[row] + offset.astype("timedelta64[h]")
     slot_end = slot + np.timedelta64(1, "h")
     overlap = (np.minimum(end[row], slot_end.astype("datetime64[ns]")) - np.maximum(start[row], slot.astype("datetime64[ns]")))
-    minutes = np.clip(overlap.astype("timedelta64[s]").astype(float) / 60.0, 0, None)
+    minutes = np.clip(overlap.astype("timedelta64[ns]").astype(np.int64) / 6e10, 0, None)
     slot_ts = pd.DatetimeIndex(slot.astype("datetime64[ns]"))
     return pd.DataFrame({
         "hotspot_id": patrols["hotspot_id"].to_numpy(object)[row],
@@ -229,7 +242,7 @@ def time_grid(incidents: pd.DataFrame, patrol_hours: pd.DataFrame, hotspot_ids: 
     inc = incidents.dropna(subset=["day", "hour"])
     inc = pd.DataFrame({
         "hotspot_id": inc["hotspot_id"].astype(object),
-        "dow": pd.to_datetime(inc["day"]).dt.dayofweek.astype(int),
+        "dow": pd.to_datetime(inc["day"]).dt.day_of_week.astype(int),
         "hour": inc["hour"].astype(int),
         "incidents": inc["count"].astype(int),
         "harm": inc["harm"].astype(float),
@@ -237,7 +250,7 @@ def time_grid(incidents: pd.DataFrame, patrol_hours: pd.DataFrame, hotspot_ids: 
     pat = patrol_hours[patrol_hours["hotspot_id"].notna()]
     pat = pd.DataFrame({
         "hotspot_id": pat["hotspot_id"].astype(object),
-        "dow": pd.to_datetime(pat["day"]).dt.dayofweek.astype(int),
+        "dow": pd.to_datetime(pat["day"]).dt.day_of_week.astype(int),
         "hour": pat["hour"].astype(int),
         "patrol_minutes": pat["patrol_minutes"].astype(float),
         "patrols": pat["patrols"].astype(int),
@@ -285,7 +298,7 @@ def weekly_series(incidents: pd.DataFrame, patrols: pd.DataFrame, period: tuple[
 
 def _week_of(days: pd.Series) -> pd.Series:
     days = pd.to_datetime(days).dt.normalize()
-    return days - pd.to_timedelta(days.dt.dayofweek, unit="D")
+    return days - pd.to_timedelta(days.dt.day_of_week, unit="D")
 
 
 def mark_actions(weeks: pd.Series, actions: pd.DataFrame | None) -> pd.Series:
@@ -399,8 +412,9 @@ def _trend_label(recent: int, before: int) -> str:
 def cell_dosage(patrols: pd.DataFrame, hotspot_cells: pd.DataFrame, cell_incidents: pd.DataFrame | None = None) -> pd.DataFrame:
     """One row per cell that had patrols or lies in a hotspot (:data:`CELL_DOSAGE_COLUMNS`; h3 uint64).
     ``cell_incidents``: h3, count, harm for the same period (optional)."""
-    located = patrols[pd.to_numeric(patrols["h3"], errors="coerce").notna()] if "h3" in patrols else patrols.iloc[:0]
-    per = located.assign(h3=located["h3"].astype("uint64")).groupby("h3").agg(
+    cells, has_cell = _cells_of(patrols)
+    located = patrols[has_cell]
+    per = located.assign(h3=cells[has_cell]).groupby("h3").agg(
         patrols=("patrol_id", "size"), minutes=("minutes", "sum"), mean_minutes=("minutes", "mean"),
         patrolled_days=("day", "nunique")).reset_index()
     hot = hotspot_cells[["h3", "hotspot_id", "hotspot_name"]].assign(h3=lambda f: f["h3"].astype("uint64"))
@@ -443,7 +457,7 @@ def patrol_report(patrols: pd.DataFrame, areas: pd.DataFrame, hotspot_cells: pd.
 
     n = len(assigned)
     inside = int(assigned["in_hotspot"].sum())
-    unlocated = int(pd.to_numeric(assigned["h3"], errors="coerce").isna().sum()) if "h3" in assigned else n
+    unlocated = int((~_cells_of(assigned)[1] & ~assigned["in_hotspot"].to_numpy()).sum())
     summary = {
         "patrols": n, "minutes": float(assigned["minutes"].sum()),
         "patrols_in_hotspots": inside, "patrols_outside": n - inside,
@@ -460,7 +474,8 @@ def patrol_report(patrols: pd.DataFrame, areas: pd.DataFrame, hotspot_cells: pd.
     }
     notes = [f"Dosage target: {target.describe()}."]
     if unlocated:
-        notes.append(f"{unlocated:,} patrol(s) have no position and name no hotspot: counted in the totals only.")
+        notes.append(f"{unlocated:,} patrol(s) have no position and name none of these hotspots: counted in the "
+                     "totals only.")
     if outside_period:
         notes.append(f"{outside_period:,} patrol(s) outside {first} to {last} were left out.")
     untimed = int(incidents.loc[incidents["day"].isna(), "count"].sum()) if len(incidents) else 0
@@ -601,10 +616,8 @@ def suggest_plan(report: PatrolReport, week_start: date | None = None, seed: int
                 chosen = rng.choice(free, size=take, replace=False, p=p)
                 per_day[chosen] += 1
                 left -= take
-        base_reason = (f"daily target dose ({target.visits_per_day} x {target.min_minutes:g}-{target.max_minutes:g} min); "
-                       f"compliance last 4 weeks {spot['recent_compliance']:.0%}")
-        extra_reason = (f"extra: recent harm rank {harm_rank[i]} of {n}, under-dosed "
-                        f"{under[i]:.0%} of days in the last 4 weeks")
+        base_reason = f"daily target; dosed {spot['recent_compliance']:.0%} of days in the last 4 weeks"
+        extra_reason = f"extra: harm rank {harm_rank[i]}/{n} (13 weeks), dosed {1 - under[i]:.0%} of days (4 weeks)"
         for day_index in range(7):
             day = week_start + timedelta(days=day_index)
             dow = day.weekday()
@@ -629,7 +642,7 @@ def suggest_plan(report: PatrolReport, week_start: date | None = None, seed: int
                 rows.append((spot["hotspot_id"], spot["hotspot_name"], day, window_start,
                              window_start + pd.Timedelta(hours=window_hours),
                              window_start + pd.Timedelta(minutes=offset), minutes,
-                             f"{reason}; window holds {peak_share[hour]:.0%} of the day's expected incidents"))
+                             f"{reason}; window: {peak_share[hour]:.0%} of the day's incidents"))
     visits = pd.DataFrame(rows, columns=PLAN_COLUMNS)
     visits = visits.sort_values(["date", "suggested_start", "hotspot_id"], kind="stable").reset_index(drop=True)
     notes.insert(0, f"{len(visits):,} visits for {week_start} to {week_start + timedelta(days=6)}: {base_total:,} for "

@@ -16,7 +16,11 @@ filters = page_setup("Patrols")
 version = data_version()
 big = presentation()
 FONT = 20 if big else 13
-STATUS_ICON = {"green": "🟢 green", "amber": "🟠 amber", "red": "🔴 red"}
+# Text as well as colour (colour-blind readers; emoji fonts are missing on many police desktops).
+STATUS_TEXT = {"green": "GREEN", "amber": "AMBER", "red": "RED"}
+STATUS_STYLE = {"GREEN": "background-color:#1a9850;color:white;font-weight:bold",
+                "AMBER": "background-color:#fdb863;color:black;font-weight:bold",
+                "RED": "background-color:#b2182b;color:white;font-weight:bold"}
 TREND_ICON = {"up": "▲ up", "down": "▼ down", "steady": "► steady", "new": "★ new", "none": "– none"}
 
 
@@ -98,7 +102,7 @@ st.caption(" ".join(report.notes))
 # -- dosage table ---------------------------------------------------------------------------------
 st.subheader("Dosage by hotspot")
 table = pd.DataFrame({
-    "Status": dosage["status"].map(STATUS_ICON),
+    "Status": dosage["status"].map(STATUS_TEXT),
     "No": dosage["hotspot_rank"].astype(int),
     "Hotspot": dosage["hotspot_name"],
     "Incidents": dosage["incidents"],
@@ -112,7 +116,8 @@ table = pd.DataFrame({
     "Last 4 wks": dosage["patrols_last_4w"],
 })
 st.dataframe(
-    table, hide_index=True, width="stretch", height=min(740, 38 * (len(table) + 1)) if not big else "auto",
+    table.style.map(lambda v: STATUS_STYLE.get(v, ""), subset=["Status"]), hide_index=True, width="stretch",
+    height=35 * (len(table) + 1) + 3,
     column_config={
         "Days dosed": st.column_config.ProgressColumn(
             "Days dosed", format="percent", min_value=0.0, max_value=1.0,
@@ -147,8 +152,10 @@ def heatmap(column: str, title: str, scheme: str, legend: str) -> alt.Chart:
 
 
 left, right = st.columns(2)
-left.altair_chart(styled(heatmap("incidents", "Incidents", "blues", "incidents")), width="stretch")
-right.altair_chart(styled(heatmap("patrol_minutes", "Patrol minutes", "viridis", "minutes")), width="stretch")
+grid_height = 420 if big else 340
+left.altair_chart(styled(heatmap("incidents", "Incidents", "blues", "incidents")), width="stretch", height=grid_height)
+right.altair_chart(styled(heatmap("patrol_minutes", "Patrol minutes", "viridis", "minutes")), width="stretch",
+                   height=grid_height)
 with st.expander("Tables of the two grids (text alternative)"):
     t1, t2 = st.columns(2)
     for column, where in (("incidents", t1), ("patrol_minutes", t2)):
@@ -237,7 +244,8 @@ show = visits.assign(
 )[["date", "window", "start", "hotspot_name", "minutes", "reason"]]
 tab1, tab2 = st.tabs(["Visits", "Visits per hotspot and day"])
 tab1.dataframe(show, hide_index=True, width="stretch", height=420,
-               column_config={"hotspot_name": "Hotspot", "start": "Suggested start", "minutes": "Minutes"})
+               column_config={"date": "Date", "window": "Window", "hotspot_name": "Hotspot", "start": "Suggested start",
+                              "minutes": "Minutes", "reason": st.column_config.TextColumn("Why", width="large")})
 tab2.dataframe(per_day, width="stretch")
 d1, d2, d3 = st.columns([1, 1.4, 1], vertical_alignment="bottom")
 d1.download_button("Plan as CSV", plan_csv(plan), file_name=f"patrol-plan-{week_start}-seed{seed}.csv",
