@@ -194,6 +194,47 @@ def cmd_impact(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_patrol_plan(args: argparse.Namespace) -> int:
+    """Dosage per hotspot for the months given and a seeded plan for the week after (CSV, PDF)."""
+    from datetime import date
+
+    from .export import neutralise_formulas
+    from .patrols import DosageTarget, briefing_pdf, plan_csv, suggest_plan, patrol_report_for_store
+
+    filters = _filters(args, sv_default=True)
+    try:
+        week = date.fromisoformat(args.week_start) if args.week_start else None
+    except ValueError:
+        raise InputError(f"--week-start: expected YYYY-MM-DD, got '{args.week_start}'") from None
+    target = DosageTarget(visits_per_day=args.visits_per_day, min_minutes=args.min_minutes, max_minutes=args.max_minutes)
+    con = _connect(args, read_only=True)
+    try:
+        report = patrol_report_for_store(con, filters, target, params=_hotspot_params(args),
+                                         harm_weights=args.harm_weights, exclusions_path=args.exclusions)
+    finally:
+        con.close()
+    plan = suggest_plan(report, week_start=week, seed=args.seed, extra_visits=args.extra_visits)
+    out = Path(args.out)
+    if out.suffix.lower() != ".csv":
+        raise InputError(f"--out: the plan is written as CSV; got '{out.suffix or out.name}'")
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_bytes(plan_csv(plan))
+    written = [out]
+    if args.dosage:
+        neutralise_formulas(report.dosage).to_csv(args.dosage, index=False)
+        written.append(Path(args.dosage))
+    if args.briefing:
+        Path(args.briefing).write_bytes(briefing_pdf(report, plan))
+        written.append(Path(args.briefing))
+    for note in report.notes + plan.notes:
+        print(f"note: {note}", file=sys.stderr)
+    s = report.summary
+    print(f"{s['patrols']:,} patrols, {s['patrols_in_hotspots']:,} in {s['hotspots']} hotspots; "
+          f"{s['hotspots_green']} green, {s['hotspots_amber']} amber, {s['hotspots_red']} red; plan of "
+          f"{len(plan.visits)} visits from {plan.week_start} (seed {plan.seed}); wrote {', '.join(map(str, written))}")
+    return 0
+
+
 # -- parser ---------------------------------------------------------------------------------------
 
 def build_parser() -> argparse.ArgumentParser:
@@ -243,6 +284,20 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--all-offences", action="store_true", help="count every offence, not just serious violence")
     p.add_argument("--out", required=True, help="output CSV")
     p.set_defaults(func=cmd_impact)
+    p = sub.add_parser("patrol-plan", help="patrol dosage per hotspot and a seeded plan for the following week")
+    _add_store(p)
+    _add_hotspot_options(p)
+    _add_filters(p, " (the default unless --offence is given)")
+    p.add_argument("--seed", type=int, default=0, help="same seed, same plan (default 0)")
+    p.add_argument("--week-start", default=None, metavar="YYYY-MM-DD", help="first day (default: Monday after --to)")
+    p.add_argument("--extra-visits", type=int, default=None, help="visits beyond the target (default: half as many)")
+    p.add_argument("--visits-per-day", type=int, default=1, help="target visits a day per hotspot (default 1)")
+    p.add_argument("--min-minutes", type=float, default=10, help="shortest visit that counts (default 10)")
+    p.add_argument("--max-minutes", type=float, default=20, help="longest useful visit (default 20, Koper curve)")
+    p.add_argument("--dosage", default=None, metavar="FILE.csv", help="also write the dosage table")
+    p.add_argument("--briefing", default=None, metavar="FILE.pdf", help="also write the briefing, a page per hotspot")
+    p.add_argument("--out", required=True, help="plan CSV")
+    p.set_defaults(func=cmd_patrol_plan)
     return parser
 
 
