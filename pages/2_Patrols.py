@@ -135,8 +135,11 @@ st.caption(f"{summary['patrols_in_hotspots']:,} of {summary['patrols']:,} patrol
 st.subheader("When serious violence happens, and when patrols are there")
 names = dict(zip(dosage["hotspot_id"], dosage["hotspot_rank"].astype(int).astype(str) + ". " + dosage["hotspot_name"]))
 names = {ALL_HOTSPOTS: "All hotspots", **names}
-focus = st.selectbox("Hotspot", list(names), format_func=names.get, key="p_focus") if not big else \
-    st.session_state.get("p_focus", ALL_HOTSPOTS)
+# Labels as options (not ids with a format_func): the choice survives in the session and in AppTest.
+id_of = {label: hotspot_id for hotspot_id, label in names.items()}
+focus_label = st.selectbox("Hotspot", list(id_of), key="p_focus") if not big else \
+    st.session_state.get("p_focus", names[ALL_HOTSPOTS])
+focus = id_of.get(focus_label, ALL_HOTSPOTS)
 grid = report.grid[report.grid["hotspot_id"] == focus]
 
 
@@ -250,8 +253,9 @@ tab2.dataframe(per_day, width="stretch")
 d1, d2, d3 = st.columns([1, 1.4, 1], vertical_alignment="bottom")
 d1.download_button("Plan as CSV", plan_csv(plan), file_name=f"patrol-plan-{week_start}-seed{seed}.csv",
                    mime="text/csv", icon=":material/download:")
-brief_for = d2.selectbox("Briefing for", [ALL_HOTSPOTS] + list(dosage["hotspot_id"]), key="p_brief_for",
-                         format_func=lambda h: f"every hotspot ({len(dosage)} pages)" if h == ALL_HOTSPOTS else names[h])
+every = f"every hotspot ({len(dosage)} pages)"
+brief_label = d2.selectbox("Briefing for", [every] + [names[h] for h in dosage["hotspot_id"]], key="p_brief_for")
+brief_for = ALL_HOTSPOTS if brief_label == every else id_of[brief_label]
 briefing_key = (filters, target, version, week_start, seed, extra, brief_for)
 if d3.button("Prepare the briefing (PDF)", icon=":material/print:"):
     ids = tuple(dosage["hotspot_id"]) if brief_for == ALL_HOTSPOTS else (brief_for,)
