@@ -11,8 +11,8 @@ import altair as alt
 import streamlit as st
 
 from hotspot_engine.offences import group_label
-from ui.common import (page_setup, OKABE_ITO, cached_headline, cached_monthly, data_version,
-                          presentation, show_error)
+from ui.common import (page_setup, OKABE_ITO, cached_headline, cached_monthly, data_version, headline_metrics,
+                       presentation, show_error)
 
 filters = page_setup("Serious violence overview")
 version = data_version()
@@ -27,19 +27,7 @@ if head is None:
     st.info("The headline needs two complete financial years (April to March) of data.")
 else:
     st.subheader(f"Financial year {head.fy_after} against {head.fy_before}")
-    c1, c2, c3, c4 = st.columns(4)
-    c1.metric(f"Serious violence {head.fy_after}", f"{head.sv_after:,}",
-              delta=f"{head.sv_change:+,} ({head.sv_change_pct:+.1f}%)", delta_color="inverse",
-              help=f"{head.fy_before}: {head.sv_before:,} offences. Places and offences follow the filters.")
-    c2.metric("Serious-violence hotspots", f"{head.hotspots}",
-              help=f"Gi* hotspot areas on {head.fy_before} (the year before patrols), {head.hotspot_cells} H3 cells.")
-    c3.metric(f"Patrols in hotspots {head.fy_after}", f"{head.patrols_after:,}",
-              help=f"{head.patrol_minutes_after:,.0f} patrol minutes recorded inside hotspot cells.")
-    c4.metric("Serious violence in hotspots", f"{head.hotspot_sv_after:,}",
-              delta=f"{head.hotspot_sv_after - head.hotspot_sv_before:+,} ({head.hotspot_change_pct:+.1f}%)",
-              delta_color="inverse",
-              help=f"{head.fy_before}: {head.hotspot_sv_before:,}. Simple before/after count, the report's kind "
-                   "of figure; the Impact page models it with interrupted time series.")
+    headline_metrics(head)
     st.caption(
         f"Force-wide change {head.sv_change:+,} offences ({head.sv_change_pct:+.1f}%); in the {head.hotspots} hotspots "
         f"{head.hotspot_change_pct:+.1f}% with {head.patrols_after:,} patrols. Hotspots were chosen on {head.fy_before}, "
@@ -51,18 +39,37 @@ if monthly.empty:
     st.info("No incidents match these filters. Widen the months, places or offence categories.")
 else:
     monthly = monthly.assign(category=monthly["offence_group"].map(group_label))
-    chart = (
-        alt.Chart(monthly)
-        .mark_line(point=not presentation(), strokeWidth=3 if presentation() else 2)
+    # Small multiples, one panel per category with its own y scale: on one shared axis the rare
+    # categories (murder, riot) lie flat along the bottom, and eight lines in eight colours are
+    # hard to tell apart; a panel per category needs no colour legend at all.
+    order = monthly.groupby("category")["count"].sum().sort_values(ascending=False).index.tolist()
+    big = presentation()
+    colours = dict(zip(order, OKABE_ITO[: len(order)] if len(order) <= len(OKABE_ITO) else OKABE_ITO * 2))
+    panel = (
+        alt.Chart()
+        .mark_line(strokeWidth=3 if big else 2, point=alt.OverlayMarkDef(size=12) if not big else False)
         .encode(
-            x=alt.X("yearmonth(month):T", title="Month"),
-            y=alt.Y("count:Q", title="Incidents per month"),
-            color=alt.Color("category:N", title="Category", scale=alt.Scale(range=OKABE_ITO)),
-            tooltip=["month", "category", "count"],
+            x=alt.X("yearmonth(month):T", title=None, axis=alt.Axis(format="%b %y", labelFontSize=16 if big else 11,
+                                                                    tickCount=6)),
+            y=alt.Y("count:Q", title=None, axis=alt.Axis(labelFontSize=16 if big else 11)),
+            color=alt.Color("category:N", legend=None,
+                            scale=alt.Scale(domain=list(colours), range=list(colours.values()))),
+            tooltip=[alt.Tooltip("month:N", title="Month"), alt.Tooltip("category:N", title="Category"),
+                     alt.Tooltip("count:Q", title="Incidents")],
         )
-        .properties(height=420 if presentation() else 340)
+        .properties(width=300 if not big else 400, height=150 if not big else 190)
     )
-    st.altair_chart(chart, width="stretch")
+    chart = (
+        alt.layer(panel, data=monthly)
+        .facet(facet=alt.Facet("category:N", sort=order, title=None,
+                               header=alt.Header(labelFontSize=20 if big else 14, labelFontWeight="bold",
+                                                 labelAnchor="start")),
+               columns=4)
+        .resolve_scale(y="independent")
+    )
+    st.altair_chart(chart)
+    st.caption("Incidents per month, one panel per category; each panel has its own vertical scale "
+               "(compare shapes across panels, numbers within a panel).")
     with st.expander("Table of the chart (text alternative)"):
         table = monthly.pivot_table(index="month", columns="category", values="count", fill_value=0, aggfunc="sum")
         st.dataframe(table, width="stretch")

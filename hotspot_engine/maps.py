@@ -1,6 +1,15 @@
-"""pydeck map specifications that draw with no internet: H3 cells, district outlines, town labels and
-hotspot outlines over a local MapLibre style. Pure: frames in, ``pydeck.Deck`` out (no Streamlit),
-so a notebook can show the same map.
+"""pydeck map specifications that draw with no internet: H3 cells, district and LSOA outlines, town
+labels and hotspot outlines over a local MapLibre style. Pure: frames in, ``pydeck.Deck`` out (no
+Streamlit), so a notebook can show the same map.
+
+Payload: everything inline in a Deck is sent to the browser again on every rerun, so only cells
+with something to show are drawn, floats are rounded, and the LSOA outlines (about 0.5 MB) are not
+inline: they are a static file (``static/lsoa_outlines.geojson``, served by Streamlit at
+``/app/static/``) that the browser fetches once from the app's own server and caches.
+
+Time playback: :func:`month_colours` classes every (cell, month) count on one scale over the whole
+range, so a colour means the same count in every month of the playback; :func:`build_deck` takes
+the month's slice as precoloured cells.
 """
 from __future__ import annotations
 
@@ -15,6 +24,10 @@ from .geography import GEODATA_DIR
 
 OFFLINE_STYLE = "/app/static/blank_style.json"
 OFFLINE_STYLE_DARK = "/app/static/dark_style.json"
+LSOA_OUTLINES_URL = "/app/static/lsoa_outlines.geojson"
+STATIC_DIR = GEODATA_DIR.parent / "static"
+FORCE_VIEW = {"latitude": 50.98, "longitude": -1.25, "zoom": 8.4}
+COORD_PRECISION = 1e-5  # about 1 m: far below a res-11 hexagon, and it shrinks the JSON by a third
 
 # Colour-blind-safe palettes (ColorBrewer YlOrRd for magnitude, RdBu for Gi* bins, viridis-like
 # for patrol dosage), so hot reads as hot to every viewer and nothing depends on red/green contrast.
@@ -24,6 +37,12 @@ GI_BIN_COLOURS = {
     1: (253, 219, 199), 2: (239, 138, 98), 3: (178, 24, 43),
 }
 VIRIDIS = [(68, 1, 84), (59, 82, 139), (33, 145, 140), (94, 201, 98), (253, 231, 37)]
+#: On the light base the palest YlOrRd shade almost vanishes: there the classes start one step darker.
+YLORRD_ON_LIGHT = YLORRD[1:]
+
+
+def magnitude_palette(dark: bool) -> list[tuple[int, int, int]]:
+    return YLORRD if dark else YLORRD_ON_LIGHT
 
 
 @dataclass(frozen=True)
@@ -67,15 +86,42 @@ def classify_colours(values: np.ndarray, palette: list[tuple[int, int, int]]) ->
     return colours, Legend("", entries), idx
 
 
+def _rounded_geojson(frame) -> dict:
+    import shapely
+
+    frame = frame.copy()
+    frame["geometry"] = shapely.set_precision(frame.geometry.values, COORD_PRECISION)
+    return json.loads(frame.to_json(drop_id=True))
+
+
 @lru_cache(maxsize=4)
 def district_outlines_geojson(simplify_m: float = 60.0) -> dict:
-    """District outlines as GeoJSON (simplified further for the browser)."""
+    """District outlines as GeoJSON (simplified further for the browser, coordinates to ~1 m)."""
     from .geography import districts
 
     frame = districts().to_crs(27700)
     frame["geometry"] = frame.geometry.simplify(simplify_m)
-    frame = frame.to_crs(4326)[["district", "csp", "geometry"]]
-    return json.loads(frame.to_json())
+    return _rounded_geojson(frame.to_crs(4326)[["district", "csp", "geometry"]])
+
+
+def lsoa_outlines_geojson(simplify_m: float = 15.0) -> dict:
+    """LSOA outlines (code, name, district) as GeoJSON for the map's optional LSOA layer."""
+    from .geography import lsoas
+
+    frame = lsoas().to_crs(27700)
+    frame["geometry"] = frame.geometry.simplify(simplify_m, preserve_topology=True)
+    return _rounded_geojson(frame.to_crs(4326)[["lsoa_code", "lsoa_name", "district", "geometry"]])
+
+
+def write_lsoa_outlines(path=None):
+    """(Re)write ``static/lsoa_outlines.geojson`` from ``geodata/lsoa.geojson``; returns the path.
+    Run after ``geodata/build_geodata.py``: ``python -c "from hotspot_engine.maps import
+    write_lsoa_outlines; write_lsoa_outlines()"``."""
+    from pathlib import Path
+
+    path = Path(path) if path else STATIC_DIR / "lsoa_outlines.geojson"
+    path.write_text(json.dumps(lsoa_outlines_geojson(), separators=(",", ":")), encoding="utf-8")
+    return path
 
 
 @lru_cache(maxsize=1)
@@ -97,24 +143,129 @@ def view_for(lat: np.ndarray, lon: np.ndarray, width_px: int = 1100, height_px: 
             "zoom": float(min(zoom_lon, zoom_lat, 15))}
 
 
-def cell_layer_frame(cells: pd.DataFrame, colour_by: str, palette: str = "magnitude") -> tuple[pd.DataFrame, Legend]:
-    """Cells to draw (non-zero or selected only, to keep the page small) with an RGBA column."""
-    frame = cells.copy()
+#: Tooltip fields: (short key sent to the browser, label shown). Every key is repeated in every
+#: cell's record, so one-letter keys keep the map's JSON small (a third of it at 20,000 cells).
+TOOLTIP_KEYS: dict[str, tuple[str, str]] = {
+    "h3": ("h", "Cell"), "count": ("n", "Incidents"), "harm": ("w", "Harm (days)"), "gi_z": ("z", "Gi* z"),
+    "gi_bin": ("b", "Gi* bin"), "patrols": ("p", "Patrols"), "district": ("d", "District"),
+    "hotspot_name": ("s", "Hotspot"), "month": ("m", "Month"),
+}
+DEFAULT_TOOLTIP = ("h3", "count", "harm", "gi_z", "patrols")
+#: Above this many cells the map draws the busiest ones and says how many it left out: beyond it
+#: the JSON passes 2 MB, and at that many cells most are below a pixel at force zoom anyway.
+MAX_DRAWN_CELLS = 25_000
+GI_BIN_ORDER = (-3, -2, -1, 0, 1, 2, 3)
+
+
+def cell_layer_frame(cells: pd.DataFrame, colour_by: str, palette: str = "magnitude",
+                     dark: bool = False) -> tuple[pd.DataFrame, Legend, list[tuple[int, int, int]]]:
+    """Cells to draw (non-zero or significant only, to keep the page small) with a class index
+    column ``k``; returns (frame, legend, colour of each class index)."""
+    frame = cells
     if colour_by == "gi_bin":
-        frame = frame[(frame["gi_bin"] != 0) | (frame.get("count", 0) > 0)]
-        rgb = np.array([GI_BIN_COLOURS[int(b)] for b in frame["gi_bin"]]) if len(frame) else np.zeros((0, 3))
+        keep = frame["gi_bin"] != 0
+        if "count" in frame:
+            keep |= frame["count"] > 0
+        frame = frame[keep]
+        k = frame["gi_bin"].astype(int).to_numpy() + 3
+        colours = [GI_BIN_COLOURS[b] for b in GI_BIN_ORDER]
         legend = Legend("Gi* (FDR-adjusted)", [
             ("Hot, 99%", GI_BIN_COLOURS[3]), ("Hot, 95%", GI_BIN_COLOURS[2]), ("Hot, 90%", GI_BIN_COLOURS[1]),
             ("Not significant", GI_BIN_COLOURS[0]), ("Cold, 90%", GI_BIN_COLOURS[-1]),
             ("Cold, 95%", GI_BIN_COLOURS[-2]), ("Cold, 99%", GI_BIN_COLOURS[-3])])
     else:
         frame = frame[frame[colour_by] > 0]
-        pal = VIRIDIS if palette == "dosage" else YLORRD
-        rgb, legend, _ = classify_colours(frame[colour_by].to_numpy(), pal)
+        pal = VIRIDIS if palette == "dosage" else magnitude_palette(dark)
+        k, legend, colours = _classes(frame[colour_by].to_numpy(), pal)
         legend = Legend(colour_by.replace("_", " "), legend.entries)
-    frame = frame.assign(r=rgb[:, 0] if len(frame) else [], g=rgb[:, 1] if len(frame) else [],
-                         b=rgb[:, 2] if len(frame) else [])
-    return frame, legend
+    return frame.assign(k=np.asarray(k, dtype=np.int8)), legend, colours
+
+
+def _classes(values: np.ndarray, palette: list[tuple[int, int, int]]) -> tuple[np.ndarray, Legend, list]:
+    """Class index per value and the colour of each class (see :func:`classify_colours`)."""
+    _, legend, idx = classify_colours(values, palette)
+    return idx, legend, [colour for _, colour in legend.entries]
+
+
+def month_colours(cell_months: pd.DataFrame, value: str = "count", dark: bool = False) -> tuple[pd.DataFrame, Legend, list]:
+    """Every (cell, month) row classed on one YlOrRd scale over all months, so a colour means the
+    same count in every frame of the playback. Input columns: h3 (hex string or uint64), month,
+    ``value``; returns (frame with h3 as hex strings and class index ``k``, zero rows dropped;
+    legend; colour of each class)."""
+    from .geography import cell_to_str
+
+    frame = cell_months[cell_months[value] > 0]
+    if len(frame) and frame["h3"].dtype.kind in "iu":
+        frame = frame.assign(h3=cell_to_str(frame["h3"].to_numpy()))
+    k, legend, colours = _classes(frame[value].to_numpy(), magnitude_palette(dark))
+    frame = frame[["h3", "month", value]].assign(k=np.asarray(k, dtype=np.int8))
+    return frame.reset_index(drop=True), Legend(value, legend.entries), colours
+
+
+def fill_expression(colours: list[tuple[int, int, int]]) -> str:
+    """deck.gl accessor picking the colour of class ``k``: one small integer per cell travels
+    instead of three colour channels."""
+    if not colours:
+        return "[0, 0, 0]"
+    rgb = [f"[{int(r)}, {int(g)}, {int(b)}]" for r, g, b in colours]
+    return " : ".join(f"k == {i} ? {c}" for i, c in enumerate(rgb[:-1])) + (" : " if len(rgb) > 1 else "") + rgb[-1]
+
+
+def cell_records(draw: pd.DataFrame, tooltip_fields: tuple[str, ...], limit: int = MAX_DRAWN_CELLS,
+                 rank_by: str | None = None) -> tuple[str, list[tuple[str, str]], int]:
+    """(JSON records for the H3 layer, with short keys; (key, label) of the tooltip fields; cells
+    left out). Above ``limit`` cells only the ``limit`` with the largest ``rank_by`` are kept.
+    pandas writes the JSON (in C): building 20,000 Python dicts for pydeck costs ten times more."""
+    left_out = 0
+    if len(draw) > limit:
+        left_out = len(draw) - limit
+        draw = draw.nlargest(limit, rank_by) if rank_by in draw.columns else draw.head(limit)
+    fields = [f for f in dict.fromkeys(("h3", *tooltip_fields)) if f in draw.columns and f in TOOLTIP_KEYS]
+    out = {"k": draw["k"].to_numpy().astype(np.int8)}
+    for f in fields:
+        column = draw[f]
+        if f == "gi_z":
+            values = column.astype(float).round(1).to_numpy()
+        elif column.dtype.kind == "f" and f in ("count", "harm", "patrols"):
+            values = column.fillna(0).round(0).astype(np.int64).to_numpy()
+        elif column.dtype.kind == "f":
+            values = column.round(2).to_numpy()
+        elif column.dtype.kind in "iub":
+            values = column.to_numpy()
+        else:
+            values = column.astype(object).where(column.notna(), None).to_numpy()
+        out[TOOLTIP_KEYS[f][0]] = values
+    frame = pd.DataFrame(out)
+    text = frame.to_json(orient="records", double_precision=2) if len(frame) else "[]"
+    return text, [TOOLTIP_KEYS[f] for f in fields], left_out
+
+
+_RAW = "__hotspot_raw_json_{}__"
+
+
+@lru_cache(maxsize=1)
+def _compact_deck_class():
+    import pydeck as pdk
+    from pydeck.bindings.json_tools import default_serialize
+
+    class CompactDeck(pdk.Deck):
+        """A Deck that (1) writes its JSON without whitespace (pydeck indents by two spaces, which
+        doubles what a large map sends on every rerun) and (2) splices in layer data that is
+        already JSON text (see :func:`cell_records`)."""
+
+        raw_json: dict[str, str] = {}
+
+        def to_json(self):
+            raw = self.__dict__.pop("raw_json", {})
+            try:
+                text = json.dumps(self, sort_keys=True, default=default_serialize, separators=(",", ":"))
+            finally:
+                self.__dict__["raw_json"] = raw
+            for token, data in raw.items():
+                text = text.replace(json.dumps(token), data, 1)
+            return text
+
+    return CompactDeck
 
 
 def build_deck(
@@ -126,83 +277,137 @@ def build_deck(
     view: dict | None = None,
     map_style: str | None = OFFLINE_STYLE,
     presentation: bool = False,
-    opacity: float = 0.75,
-    tooltip_fields: tuple[str, ...] = ("h3", "district", "count", "harm", "gi_z", "gi_bin", "hotspot_name", "patrols"),
+    opacity: float | None = None,
+    tooltip_fields: tuple[str, ...] = DEFAULT_TOOLTIP,
+    precoloured: tuple[Legend, list] | None = None,
+    lsoa_outlines: bool = False,
+    max_cells: int = MAX_DRAWN_CELLS,
 ):
     """The hotspot map: hex cells coloured by ``colour_by`` (count, harm, gi_bin, patrols...), district
-    outlines, town labels, optional hotspot outlines with names and a patrol-dosage column layer."""
+    outlines, town labels, optional LSOA outlines, hotspot outlines with numbers and a patrol-dosage
+    column layer. ``precoloured`` is (legend, class colours) for cells that already carry their class
+    ``k`` (a playback month, :func:`month_colours`). Presentation mode draws for a wall screen: dark
+    base, opaque cells, white outlines, large text. Returns (deck, legend, cells left out), see
+    :data:`MAX_DRAWN_CELLS`."""
     import pydeck as pdk
 
-    draw, legend = cell_layer_frame(cells, colour_by)
-    keep = ["h3", "r", "g", "b", *[c for c in tooltip_fields if c in draw.columns and c != "h3"]]
-    draw = draw[list(dict.fromkeys(keep))]
-    for col in draw.columns:
-        if draw[col].dtype.kind == "f":
-            draw[col] = draw[col].round(2)
-    line_colour = [255, 255, 255] if presentation and map_style == OFFLINE_STYLE_DARK else [40, 40, 40]
-    layers = [
+    dark = map_style == OFFLINE_STYLE_DARK
+    if precoloured is not None:
+        draw, (legend, colours) = cells, precoloured
+    else:
+        draw, legend, colours = cell_layer_frame(cells, colour_by, dark=dark,
+                                                 palette="dosage" if colour_by == "patrols" else "magnitude")
+    rank_by = colour_by if colour_by in draw.columns and colour_by != "gi_bin" else ("count" if "count" in draw else None)
+    if colour_by == "gi_bin" and "gi_z" in draw.columns:
+        draw = draw.assign(_abs_z=draw["gi_z"].abs())
+        rank_by = "_abs_z"
+    records, fields, left_out = cell_records(draw, tooltip_fields, max_cells, rank_by)
+    opacity = opacity if opacity is not None else (0.92 if presentation else 0.75)
+    line_colour = [255, 255, 255] if dark else [40, 40, 40]
+    layers = []
+    if lsoa_outlines:
+        # A URL, not inline data: the browser fetches the static file once from this app's server.
+        layers.append(pdk.Layer(
+            "GeoJsonLayer", LSOA_OUTLINES_URL, id="lsoas", stroked=True, filled=False,
+            get_line_color=line_colour + [70], line_width_min_pixels=0.6, pickable=False,
+        ))
+    layers += [
         pdk.Layer(
             "GeoJsonLayer", district_outlines_geojson(), id="districts", stroked=True, filled=False,
-            get_line_color=line_colour + [160], line_width_min_pixels=1.5 if presentation else 1, pickable=False,
+            get_line_color=line_colour + [200 if presentation else 160], line_width_min_pixels=2 if presentation else 1,
+            pickable=False,
         ),
+        # Each cell is also stroked in its own colour at least one pixel wide: at force zoom a res-9
+        # cell is about one pixel across and would otherwise all but vanish; close in, the stroke
+        # (1 m) is invisible.
         pdk.Layer(
-            "H3HexagonLayer", draw, id="cells", get_hexagon="h3", get_fill_color="[r, g, b]",
-            opacity=opacity, extruded=False, pickable=True, stroked=False, auto_highlight=True,
+            "H3HexagonLayer", _RAW.format("cells"), id="cells", get_hexagon="h", get_fill_color=fill_expression(colours),
+            get_line_color=fill_expression(colours), line_width_min_pixels=1.2, stroked=True,
+            opacity=opacity, extruded=False, pickable=True, auto_highlight=True,
         ),
     ]
     if patrols is not None and len(patrols):
-        pdraw = patrols[patrols["patrols"] > 0][["h3", "patrols", "patrol_minutes"]].copy()
+        pdraw = patrols[patrols["patrols"] > 0]
         top = max(float(pdraw["patrols"].max()), 1.0)
+        precords = [{"h": h, "p": int(p)} for h, p in zip(pdraw["h3"], pdraw["patrols"])]  # a few hundred
         layers.append(pdk.Layer(
-            "H3HexagonLayer", pdraw, id="patrols", get_hexagon="h3", extruded=True, get_elevation="patrols",
+            "H3HexagonLayer", precords, id="patrols", get_hexagon="h", extruded=True, get_elevation="p",
             elevation_scale=600.0 / top * 3, get_fill_color=[59, 82, 139, 170], pickable=True, coverage=0.55,
         ))
     if area_outlines is not None:
         layers.append(pdk.Layer(
             "GeoJsonLayer", area_outlines, id="hotspot-areas", stroked=True, filled=False,
-            get_line_color=[0, 0, 0, 230], line_width_min_pixels=3 if presentation else 2, pickable=False,
+            get_line_color=[255, 255, 255, 240] if dark else [0, 0, 0, 230],
+            line_width_min_pixels=3 if presentation else 2, pickable=False,
         ))
     if areas is not None and len(areas):
         # Numbers, not names, on the map: at force zoom nineteen names overlap; the ranked table
         # beside the map carries the names under the same numbers.
-        labels = pd.DataFrame({"label": [str(k) for k in range(1, len(areas) + 1)], "name": areas["hotspot_name"].to_numpy(),
-                               "lat": areas["lat"].to_numpy(), "lon": areas["lon"].to_numpy()})
+        labels = pd.DataFrame({"label": [str(k) for k in range(1, len(areas) + 1)],
+                               "lat": areas["lat"].round(5).to_numpy(), "lon": areas["lon"].round(5).to_numpy()})
         layers.append(pdk.Layer(
             "TextLayer", labels, id="hotspot-labels", get_position="[lon, lat]", get_text="label",
-            get_size=24 if presentation else 15, get_color=[255, 255, 255, 255], get_pixel_offset=[0, -20],
-            background=True, get_background_color=[20, 20, 20, 230], background_padding=[4, 2],
+            get_size=26 if presentation else 15, get_color=[20, 20, 20, 255] if dark else [255, 255, 255, 255],
+            get_pixel_offset=[0, -20], background=True,
+            get_background_color=[255, 255, 255, 235] if dark else [20, 20, 20, 230], background_padding=[4, 2],
             font_weight=700, pickable=False,
         ))
     town = towns()
     layers.append(pdk.Layer(
         "TextLayer", town, id="towns", get_position="[lon, lat]", get_text="name",
-        get_size=f"rank == 1 ? {22 if presentation else 16} : rank == 2 ? {17 if presentation else 13} : {14 if presentation else 11}",
-        get_color=[255, 255, 255, 230] if map_style == OFFLINE_STYLE_DARK else [70, 70, 70, 220],
+        get_size=f"rank == 1 ? {24 if presentation else 16} : rank == 2 ? {18 if presentation else 13} : {14 if presentation else 11}",
+        get_color=[255, 255, 255, 235] if dark else [70, 70, 70, 220],
         font_weight=600, pickable=False,
     ))
-    tooltip_html = "<br/>".join(f"<b>{f.replace('_', ' ')}</b>: {{{f}}}" for f in keep if f not in ("r", "g", "b"))
-    deck = pdk.Deck(
+    tooltip_html = "<br/>".join(f"<b>{label}</b>: {{{key}}}" for key, label in fields)
+    deck = _compact_deck_class()(
         layers=layers,
-        initial_view_state=pdk.ViewState(**(view or {"latitude": 50.98, "longitude": -1.25, "zoom": 8.6})),
+        initial_view_state=pdk.ViewState(**(view or FORCE_VIEW)),
         map_style=map_style,
-        map_provider=None if map_style and map_style.startswith("/app/static") else "carto",
-        tooltip={"html": tooltip_html, "style": {"fontSize": "16px" if presentation else "13px"}},
+        # No provider: deck.gl's default (CARTO) would fetch a style from the internet.
+        map_provider=None,
+        tooltip={"html": tooltip_html, "style": {"fontSize": "18px" if presentation else "13px"}},
     )
-    return deck, legend
+    deck.raw_json = {_RAW.format("cells"): records}
+    return deck, legend, left_out
+
+
+def basemap_style(basemap_url: str, attribution: str = "") -> str:
+    """The map style for a configured internet basemap. A MapLibre style URL (``.../style.json``)
+    is used as it is; an XYZ raster tile template (``https://.../{z}/{x}/{y}.png``, the form the
+    HTML map export takes too) becomes a one-layer raster style inlined as a ``data:`` URL, so both
+    forms of the one setting work in the dashboard."""
+    import base64
+
+    if "{z}" not in basemap_url:
+        return basemap_url
+    style = {"version": 8, "sources": {"basemap": {"type": "raster", "tiles": [basemap_url], "tileSize": 256,
+                                                  "attribution": attribution}},
+             "layers": [{"id": "basemap", "type": "raster", "source": "basemap"}]}
+    return "data:application/json;base64," + base64.b64encode(json.dumps(style).encode()).decode()
 
 
 def areas_outline_geojson(cells: pd.DataFrame) -> dict:
-    """Outlines of hotspot areas: each area's cells dissolved into one polygon."""
-    from .geography import cell_polygons, str_to_cell
+    """Outlines of hotspot areas: each area's cells merged into one (multi)polygon by h3's own
+    cell-set outline (exact hexagon edges, a few ms, no polygon dissolve)."""
+    import h3
 
-    hot = cells[cells["is_hotspot"]]
-    if hot.empty:
-        return {"type": "FeatureCollection", "features": []}
-    import geopandas as gpd
+    hot = cells[cells["is_hotspot"].astype(bool)]
+    features = []
+    for (area_id, name), group in hot.groupby(["hotspot_id", "hotspot_name"], sort=True):
+        shape = h3.cells_to_h3shape([str(c) for c in group["h3"]])
+        geometry = shape.__geo_interface__
+        features.append({"type": "Feature", "properties": {"hotspot_id": str(area_id), "hotspot_name": str(name)},
+                         "geometry": _round_coords(geometry)})
+    return {"type": "FeatureCollection", "features": features}
 
-    polys = cell_polygons(str_to_cell(hot["h3"]))
-    frame = gpd.GeoDataFrame({"hotspot_id": hot["hotspot_id"].to_numpy(), "hotspot_name": hot["hotspot_name"].to_numpy()},
-                             geometry=polys.values, crs=4326)
-    dissolved = frame.dissolve(by=["hotspot_id", "hotspot_name"], as_index=False)
-    dissolved["geometry"] = dissolved.geometry.buffer(0)
-    return json.loads(dissolved.to_json())
+
+def _round_coords(geometry: dict, digits: int = 5) -> dict:
+    def walk(value):
+        if isinstance(value, (list, tuple)):
+            if value and isinstance(value[0], (int, float)):
+                return [round(float(v), digits) for v in value]
+            return [walk(v) for v in value]
+        return value
+
+    return {"type": geometry["type"], "coordinates": walk(geometry["coordinates"])}

@@ -22,6 +22,9 @@ class Settings:
     offence_map: Path | None = None
     auth_required: bool = False
     data_managers: tuple[str, ...] = field(default_factory=tuple)
+    #: Partner-safe exports blank counts below this (issue 7; the ONS and Home Office convention
+    #: for small numbers is to suppress counts under 5).
+    partner_safe_threshold: int = 5
 
     @property
     def sample_dir(self) -> Path:
@@ -48,6 +51,13 @@ def load_settings(path: str | Path | None = None) -> Settings:
     maps = data.get("map", {})
     hot = data.get("hotspots", {})
     access = data.get("access", {})
+    exports = data.get("export", {})
+    try:
+        threshold = int(exports.get("partner_safe_threshold", 5))
+    except (TypeError, ValueError):
+        raise InputError(f"{path.name}: [export] partner_safe_threshold must be a whole number") from None
+    if threshold < 1:
+        raise InputError(f"{path.name}: [export] partner_safe_threshold must be at least 1")
     db = os.environ.get("HOTSPOT_DB") or store.get("path", "data/hotspot.duckdb")
     return Settings(
         db_path=_path(db, base) or Settings.db_path,
@@ -59,4 +69,5 @@ def load_settings(path: str | Path | None = None) -> Settings:
         offence_map=_path(hot.get("offence_map", ""), base),
         auth_required=bool(access.get("auth_required", False)),
         data_managers=tuple(access.get("data_managers", [])),
+        partner_safe_threshold=threshold,
     )

@@ -1,69 +1,207 @@
-"""Hotspot map: H3 cells over the offline base, hotspot outlines and names, a ranked hotspot table."""
+"""Hotspot map: H3 cells over the offline base, hotspot outlines and numbers, a ranked hotspot table,
+and a month-by-month playback of the counts over the selected range."""
 from __future__ import annotations
+
+import time
 
 import streamlit as st
 
 from hotspot_engine import maps
+from hotspot_engine.filters import months_between
 from hotspot_engine.geography import ATTRIBUTION, cell_centres, str_to_cell
 from hotspot_engine.hotspots import HotspotParams
-from ui.common import (page_setup, cached_hotspots, data_version, legend_html, look_back,
-                          presentation, settings, show_error)
+from ui.common import (page_setup, cached_area_outlines, cached_headline, cached_hotspots, cached_month_colours,
+                       data_version, headline_metrics, hotspot_window, legend_html, map_params, presentation,
+                       settings, show_error)
 
+PLAY_SECONDS = 1.5  # one month per tick: long enough to read the month and the picture
 filters = page_setup("Hotspot map")
 version = data_version()
+present = presentation()
+MAP_HEIGHT = 780 if present else 640
 
 METHOD_LABELS = {"gistar": "Gi* (significant clusters)", "top-n": "Top N cells", "harm-share": "Fewest cells holding x% of harm"}
-with st.container(border=not presentation()):
-    c1, c2, c3, c4 = st.columns([1.3, 1, 1, 1])
-    method = c1.selectbox("Method", list(METHOD_LABELS), format_func=METHOD_LABELS.get, key="m_method",
-                          help="Gi*: Getis-Ord Gi* with ring-1 binary weights, Benjamini-Hochberg FDR. "
-                               "Top N: the busiest cells. Harm share: the fewest cells holding the chosen share of harm.")
-    measure = c2.selectbox("Measure", ["count", "harm"], key="m_measure",
-                           help="Harm weights each offence by days of custody (Cambridge Crime Harm Index style).")
-    colour_by = c3.selectbox("Colour cells by", ["count", "harm", "gi_bin", "patrols"], key="m_colour",
-                             format_func={"count": "Count", "harm": "Harm", "gi_bin": "Gi* confidence bin",
-                                          "patrols": "Patrols"}.get)
-    window = c4.selectbox("Look-back window", [12, 6, 3, 0], key="m_window",
-                          format_func=lambda m: f"Last {m} months of the range" if m else "Whole selected range")
-    c5, c6, c7 = st.columns([1.3, 1, 2])
-    top = c5.number_input("Top N cells", 1, 500, 19, key="m_top", disabled=method != "top-n")
-    share = c6.slider("Harm share", 0.1, 0.9, 0.5, 0.05, key="m_share", disabled=method != "harm-share")
-    show_patrols = c7.toggle("Patrol dosage columns", key="m_patrols",
-                             help="Extruded columns: patrols per cell over the same window.")
+COLOUR_LABELS = {"count": "Count", "harm": "Harm", "gi_bin": "Gi* confidence bin", "patrols": "Patrols"}
+MODE_LABELS = {"window": "Whole window", "months": "Month by month (playback)"}
 
-params = HotspotParams(method=method, measure=measure, top=int(top), harm_share=float(share))
-window_filters = look_back(filters, window) if window else filters
+if present:
+    # Presentation mode hides the controls: the map keeps the settings made before it was switched on.
+    params, window = map_params()
+    colour_by = st.session_state.get("m_colour", "count")
+    show_patrols = bool(st.session_state.get("m_patrols", False))
+    show_lsoas = bool(st.session_state.get("m_lsoa", False))
+    mode = st.session_state.get("m_mode", "window")
+else:
+    with st.container(border=True):
+        st.session_state.setdefault("m_top", 19)
+        st.session_state.setdefault("m_share", 0.5)
+        method = st.session_state.get("m_method", "gistar")
+        widths = [1.4, 0.8, 1, 1, 1.2, 1.2] if method != "gistar" else [1.4, 1, 1, 1.2, 1.2]
+        cols = iter(st.columns(widths, vertical_alignment="bottom"))
+        method = next(cols).selectbox(
+            "Method", list(METHOD_LABELS), format_func=METHOD_LABELS.get, key="m_method",
+            help="Gi*: Getis-Ord Gi* with ring-1 binary weights, Benjamini-Hochberg FDR. "
+                 "Top N: the busiest cells. Harm share: the fewest cells holding the chosen share of harm.")
+        top = st.session_state.get("m_top", 19)
+        share = st.session_state.get("m_share", 0.5)
+        if method == "top-n":
+            top = next(cols).number_input("Top N cells", 1, 500, key="m_top")
+        elif method == "harm-share":
+            share = next(cols).slider("Harm share", 0.1, 0.9, step=0.05, key="m_share")
+        measure = next(cols).selectbox("Measure", ["count", "harm"], key="m_measure",
+                                       help="Harm weights each offence by days of custody (Cambridge Crime Harm Index style).")
+        colour_by = next(cols).selectbox("Colour cells by", list(COLOUR_LABELS), key="m_colour", format_func=COLOUR_LABELS.get)
+        window = next(cols).selectbox("Hotspot window", [12, 6, 3, 0], key="m_window",
+                                      format_func=lambda m: f"Last {m} months of the range" if m else "Whole selected range",
+                                      help="Hotspots are found on this window; the playback steps through the whole range.")
+        mode = next(cols).selectbox("Cells show", list(MODE_LABELS), format_func=MODE_LABELS.get, key="m_mode",
+                                    help="Month by month: a slider with a play button steps through the months of the range.")
+    show_patrols = bool(st.session_state.get("m_patrols", False))
+    show_lsoas = bool(st.session_state.get("m_lsoa", False))
+    params = HotspotParams(method=method, measure=measure, top=int(top), harm_share=float(share))
+
+window_filters = hotspot_window(filters, window)
 try:
     result = cached_hotspots(window_filters, params, version)
+    outlines = cached_area_outlines(window_filters, params, version)
 except Exception as exc:
     show_error(exc)
     st.stop()
 
 cells = result.cells
 areas = result.areas
-lat, lon = cell_centres(str_to_cell(cells["h3"]))
-view = maps.view_for(lat, lon) if (filters.csps or filters.districts) else {"latitude": 50.98, "longitude": -1.25, "zoom": 8.4}
+if filters.csps or filters.districts:
+    # Fit the map to the selected places (their whole study area, not only the busy cells).
+    lat, lon = cell_centres(str_to_cell(cells["h3"]))
+    view = maps.view_for(lat, lon, width_px=1200 if present else 1050, height_px=MAP_HEIGHT)
+else:
+    view = dict(maps.FORCE_VIEW, zoom=8.75 if present else 8.55)
 s = settings()
-map_style = s.basemap_url or (maps.OFFLINE_STYLE_DARK if presentation() else maps.OFFLINE_STYLE)
-deck, legend = maps.build_deck(
-    cells, colour_by=colour_by, areas=areas, area_outlines=maps.areas_outline_geojson(cells),
-    patrols=cells if show_patrols else None, view=view, map_style=map_style, presentation=presentation(),
-)
-map_col, side_col = st.columns([3, 1.15])
-with map_col:
-    st.pydeck_chart(deck, height=760 if presentation() else 620, width="stretch")
+map_style = (maps.basemap_style(s.basemap_url, s.basemap_attribution) if s.basemap_url
+             else maps.OFFLINE_STYLE_DARK if present else maps.OFFLINE_STYLE)
+LEGEND_TITLES = {"gi_bin": "Gi* confidence (FDR-adjusted)", "count": "Incidents per cell", "harm": "Harm (days) per cell",
+                 "patrols": "Patrols per cell"}
+
+
+def draw_map(deck) -> None:
+    st.pydeck_chart(deck, height=MAP_HEIGHT, width="stretch", key="hotspot_map")
     st.caption("Boundaries: " + ATTRIBUTION
                + (f" Basemap: {s.basemap_attribution}" if s.basemap_url else " Offline base: district outlines and town labels."))
-with side_col:
-    legend_title = {"gi_bin": "Gi* confidence (FDR-adjusted)", "count": "Incidents per cell", "harm": "Harm (days) per cell",
-                    "patrols": "Patrols per cell"}[colour_by]
-    st.markdown(legend_html(legend_title, legend.entries, large=presentation()), unsafe_allow_html=True)
+
+
+def note_left_out(left_out: int) -> None:
+    if left_out:
+        st.caption(f"{left_out:,} cells with the smallest values are not drawn at this scale (the map sends at most "
+                   f"{maps.MAX_DRAWN_CELLS:,} cells); choose a CSP or a coarser resolution to see every cell, or use the "
+                   "table below.")
+
+
+def draw_side(legend_title: str, entries, period: str) -> None:
+    if present:
+        head = None
+        try:
+            head = cached_headline(filters, version)
+        except Exception as exc:
+            show_error(exc)
+        if head is not None:
+            headline_metrics(head, columns=2)
+    st.markdown(legend_html(legend_title, entries, large=present), unsafe_allow_html=True)
     st.markdown(
-        f"<div style='margin-top:10px'><b>{len(areas)}</b> hotspot areas · <b>{int(cells['is_hotspot'].sum())}</b> cells"
-        f" · {window_filters.date_from} to {window_filters.date_to}</div>", unsafe_allow_html=True)
-    for note in result.notes:
-        if "unreliable" in note or "small" in note.lower():
-            st.warning(note)
+        f"<div style='margin:10px 0;font-size:{'20px' if present else '14px'}'><b>{len(areas)}</b> hotspot areas · "
+        f"<b>{int(cells['is_hotspot'].sum())}</b> cells · {period}</div>", unsafe_allow_html=True)
+    if not present:
+        st.toggle("LSOA outlines", key="m_lsoa", help="Lower-layer super output areas (2011), drawn faintly.")
+        if mode == "window":
+            st.toggle("Patrol dosage columns", key="m_patrols", help="Extruded columns: patrols per cell over the same window.")
+
+
+def whole_window() -> None:
+    deck, legend, left_out = maps.build_deck(
+        cells, colour_by=colour_by, areas=areas, area_outlines=outlines, patrols=cells if show_patrols else None,
+        view=view, map_style=map_style, presentation=present, lsoa_outlines=show_lsoas)
+    note_left_out(left_out)
+    map_col, side_col = st.columns([3, 1.15])
+    with map_col:
+        draw_map(deck)
+    with side_col:
+        draw_side(LEGEND_TITLES[colour_by], legend.entries, f"{window_filters.date_from} to {window_filters.date_to}")
+        for note in result.notes:
+            if "unreliable" in note or "small" in note.lower():
+                st.warning(note)
+
+
+def _toggle_play() -> None:
+    playing = not st.session_state.get("m_playing", False)
+    st.session_state["m_playing"] = playing
+    st.session_state["_m_tick"] = time.monotonic()
+    if playing and st.session_state.get("m_month") == st.session_state.get("_m_last_month"):
+        st.session_state["m_month"] = st.session_state.get("_m_first_month")  # replay from the start
+
+
+def month_by_month() -> None:
+    """The playback: one month's counts at a time on one colour scale, hotspot outlines kept. Only
+    this fragment reruns on each tick, so the rest of the page is not rebuilt."""
+    frames, legend, colours = cached_month_colours(filters, version, dark=present and not s.basemap_url)
+    months = months_between(filters.date_from, filters.date_to) if filters.date_from else sorted(frames["month"].unique())
+    if not months:
+        st.info("No months to play.")
+        return
+    st.session_state["_m_first_month"], st.session_state["_m_last_month"] = months[0], months[-1]
+    if st.session_state.get("m_month") not in months:
+        st.session_state["m_month"] = months[0]
+    playing = bool(st.session_state.get("m_playing"))
+
+    @st.fragment(run_every=PLAY_SECONDS if playing else None)
+    def playback() -> None:
+        if bool(st.session_state.get("m_playing")) != playing:
+            # Play or pause pressed: the timer is fixed when the fragment is defined, so the whole
+            # page runs once to define it again with (or without) the timer.
+            st.rerun(scope="app")
+        now = time.monotonic()
+        if playing and now - st.session_state.get("_m_tick", 0.0) >= PLAY_SECONDS * 0.8:
+            # A timer tick (not the page run that started the playback): next month, or stop at the end.
+            st.session_state["_m_tick"] = now
+            current = months.index(st.session_state["m_month"])
+            if current + 1 < len(months):
+                st.session_state["m_month"] = months[current + 1]
+            else:
+                st.session_state["m_playing"] = False
+                st.rerun(scope="app")
+        c1, c2 = st.columns([1, 6], vertical_alignment="bottom")
+        c1.button("Pause" if st.session_state.get("m_playing") else "Play", key="m_play", on_click=_toggle_play,
+                  icon=":material/pause:" if st.session_state.get("m_playing") else ":material/play_arrow:",
+                  type="primary", help="Step through the months of the selected range, one every "
+                                       f"{PLAY_SECONDS:g} seconds.", width="stretch")
+        month = c2.select_slider("Month", options=months, key="m_month", disabled=bool(st.session_state.get("m_playing")))
+        month_cells = frames[frames["month"] == month]
+        deck, _, left_out = maps.build_deck(
+            month_cells, areas=areas, area_outlines=outlines, view=view, map_style=map_style, presentation=present,
+            tooltip_fields=("h3", "count"), precoloured=(legend, colours), lsoa_outlines=bool(st.session_state.get("m_lsoa")))
+        note_left_out(left_out)
+        map_col, side_col = st.columns([3, 1.15])
+        with map_col:
+            draw_map(deck)
+        with side_col:
+            st.markdown(f"<div style='font-size:{'44px' if present else '30px'};font-weight:700' "
+                        f"data-testid='playback-month'>{month}</div>", unsafe_allow_html=True)
+            st.caption(f"{int(month_cells['count'].sum()):,} incidents in {len(month_cells):,} cells this month.")
+            draw_side("Incidents per cell in the month", legend.entries, f"outlines: {window_filters.date_from} to "
+                      f"{window_filters.date_to}")
+        if not present:
+            with st.expander(f"Cells in {month} (text alternative to the map)"):
+                st.dataframe(month_cells[["h3", "count"]].sort_values("count", ascending=False), hide_index=True,
+                             width="stretch")
+
+    playback()
+
+
+if mode == "months":
+    month_by_month()
+else:
+    whole_window()
+
+if present:
+    st.stop()  # the wall screen shows the map and the headline only
 
 st.subheader("Hotspots, ranked")
 if areas.empty:

@@ -5,26 +5,18 @@ import altair as alt
 import pandas as pd
 import streamlit as st
 
-from hotspot_engine.hotspots import HotspotParams
-from ui.common import page_setup, OKABE_ITO, cursor, data_version, extent, show_error
+from ui.common import page_setup, OKABE_ITO, cached_impact, data_version, extent, impact_inputs, show_error
 
 filters = page_setup("Impact of hotspot patrols")
 version = data_version()
 ext = extent(version)
 
 
-@st.cache_data(show_spinner="Fitting the interrupted time-series models…", max_entries=16)
-def cached_impact(filters, intervention: str, model: str, buffer_k: int, version: int):
-    from hotspot_engine.evaluation import impact_for_store
-
-    return impact_for_store(cursor(), filters, intervention=intervention, model=model, buffer_k=buffer_k,
-                            params=HotspotParams())
-
-
-default_day = pd.Timestamp(ext.first_patrol).replace(day=1).date() if ext.first_patrol else None
+default_day = impact_inputs(ext)[0]
+if "i_date" not in st.session_state:
+    st.session_state["i_date"] = default_day
 c1, c2, c3 = st.columns(3)
-intervention = c1.date_input("Intervention date", value=default_day, key="i_date",
-                             help="Default: the month of the first recorded patrol.")
+intervention = c1.date_input("Intervention date", key="i_date", help="Default: the month of the first recorded patrol.")
 model = c2.selectbox("Model (chosen before fitting)", ["negbin", "poisson"], key="i_model",
                      format_func={"negbin": "Negative binomial, level change", "poisson": "Quasi-Poisson, level change"}.get)
 buffer_k = c3.selectbox("Displacement buffer (rings)", [1, 2], key="i_buffer")

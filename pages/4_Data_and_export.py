@@ -9,12 +9,14 @@ from pathlib import Path
 import pandas as pd
 import streamlit as st
 
+import streamlit.components.v1 as components
+
 from hotspot_engine import export, query
+from hotspot_engine.errors import InputError
 from hotspot_engine.export import ExportMeta
-from hotspot_engine.hotspots import HotspotParams
 from ui import access
-from ui.common import (page_setup, cached_hotspots, cursor, data_version, extent, look_back,
-                          settings, show_error)
+from ui.common import (page_setup, cached_headline, cached_hotspots, cached_impact, cursor, data_version, describe,
+                       extent, hotspot_window, impact_inputs, is_synthetic, map_params, settings, show_error)
 
 filters = page_setup("Data & export")
 version = data_version()
@@ -70,44 +72,154 @@ if len(rejects):
             con.execute('SELECT * FROM rejects ORDER BY load_id, "row"').df()).to_csv(index=False).encode(),
             file_name="rejected_rows.csv", mime="text/csv")
 
+LAYER_LABELS = {"hotspot_cells": "Hotspot cells (H3, with every figure)", "hotspot_areas": "Hotspot areas (polygons)",
+                "impact": "Impact table (per hotspot and pooled)", "incidents": "Incidents (one row each)",
+                "patrols": "Patrols (one row each)"}
+RECORD_LEVEL = ("incidents", "patrols")
+FORMAT_LABELS = {"gpkg": "GeoPackage (all layers in one file)", "geojson": "GeoJSON", "csv": "CSV (WKT, lat/lon, H3)",
+                 "parquet": "GeoParquet", "xlsx": "Excel (one sheet per layer)"}
+
 st.subheader("Export the filtered layers")
-st.caption("Exactly what the filters select: " + filters.describe())
-e1, e2, e3 = st.columns(3)
-layer = e1.selectbox("Layer", ["hotspot cells and areas", "incidents", "patrols"], key="x_layer")
-fmt_out = e2.selectbox("Format", ["gpkg", "geojson", "csv", "parquet"], key="x_fmt",
-                       format_func={"gpkg": "GeoPackage", "geojson": "GeoJSON", "csv": "CSV (WKT, lat/lon, H3)",
-                                    "parquet": "GeoParquet"}.get)
-safe = e3.toggle("Partner-safe", key="x_safe", help="Drops incident and patrol rows; suppresses counts below 5.")
-if layer == "incidents" and not can_manage_data():
-    st.info("Incident-level export needs a data-manager role.")
-elif st.button("Prepare export"):
+params, window_months = map_params()
+hot_filters = hotspot_window(filters, window_months)
+st.caption(f"Exactly what the pages show: incidents and patrols for {describe(filters)}; hotspots as on the Hotspot map "
+           f"({params.describe()}, {hot_filters.date_from} to {hot_filters.date_to}); the impact table as on the Impact page.")
+manager = can_manage_data()
+choices = [k for k in LAYER_LABELS if manager or k not in RECORD_LEVEL]
+e1, e2 = st.columns([2, 1])
+chosen = e1.multiselect("Layers", choices, default=["hotspot_cells", "hotspot_areas"], format_func=LAYER_LABELS.get,
+                        key="x_layers")
+fmt_out = e2.selectbox("Format", list(FORMAT_LABELS), key="x_fmt", format_func=FORMAT_LABELS.get)
+e3, e4 = st.columns([1, 2])
+safe = e3.toggle("Partner-safe", key="x_safe",
+                 help="For sharing outside the police: drops incident and patrol rows, blanks counts below the threshold.")
+threshold = e4.number_input("Suppress counts below", 1, 100, settings().partner_safe_threshold, key="x_threshold",
+                            disabled=not safe, help="Default from settings.toml, [export] partner_safe_threshold.")
+if not manager:
+    st.caption("Incident- and patrol-level layers need a data-manager role (settings.toml, [access]).")
+if safe and any(k in RECORD_LEVEL for k in chosen):
+    st.info("Partner-safe mode leaves out the incident and patrol layers: they hold one row per event.")
+
+
+def hotspot_result():
+    return cached_hotspots(hot_filters, params, version)
+
+
+def build_layers(names: list[str]) -> tuple[dict, dict, list[str]]:
+    """(layers, method parameters, notes) for the chosen layer names, as filtered on screen."""
+    layers: dict = {}
+    meta_params: dict = {}
+    notes: list[str] = []
+    if "hotspot_cells" in names or "hotspot_areas" in names:
+        result = hotspot_result()
+        if "hotspot_cells" in names:
+            layers["hotspot_cells"] = export.cells_layer(result.cells)
+        if "hotspot_areas" in names:
+            layers["hotspot_areas"] = export.areas_layer(result.areas, result.cells)
+        meta_params |= {"method": params.method, "measure": params.measure, "k": params.k, "alpha": params.alpha,
+                        "top": params.top, "harm_share": params.harm_share, "min_area_count": params.min_area_count,
+                        "hotspot_window": f"{hot_filters.date_from} to {hot_filters.date_to}"}
+        notes += list(result.notes)
+    if "impact" in names:
+        day, model, buffer_k = impact_inputs(ext)
+        if day is None:
+            raise InputError("impact table: no patrols are stored, so there is no intervention date")
+        impact = cached_impact(filters.with_(date_from=None, date_to=None), day.isoformat(), model, buffer_k, version)
+        layers["impact"] = impact.table
+        meta_params |= {"intervention": day.isoformat(), "model": model, "displacement_rings": buffer_k}
+        notes.append(impact.description)
+    if "incidents" in names and manager:
+        layers["incidents"] = export.incidents_layer(query.incident_rows(con, filters, settings().harm_weights))
+    if "patrols" in names and manager:
+        layers["patrols"] = export.patrols_layer(query.patrol_rows(con, filters))
+    return layers, meta_params, notes
+
+
+if st.button("Prepare export", type="primary", disabled=not chosen, key="x_prepare"):
     try:
-        if layer == "incidents":
-            layers = {"incidents": export.incidents_layer(query.incident_rows(con, filters, settings().harm_weights))}
-            meta_filters = filters
-            params = {}
-        elif layer == "patrols":
-            layers = {"patrols": export.patrols_layer(query.patrol_rows(con, filters))}
-            meta_filters, params = filters, {}
-        else:
-            meta_filters = look_back(filters, 12)
-            result = cached_hotspots(meta_filters, HotspotParams(), version)
-            layers = {"hotspot_cells": export.cells_layer(result.cells),
-                      "hotspot_areas": export.areas_layer(result.areas, result.cells)}
-            params = {"method": "gistar", "measure": "count", "k": 1, "alpha": 0.05}
-        meta = ExportMeta.build(con, what=layer.replace(" ", "_"), filters=meta_filters, params=params)
-        name = export.export_filename(layer.split()[0] if layer != "hotspot cells and areas" else "hotspots",
-                                      meta_filters, fmt_out)
-        with tempfile.TemporaryDirectory() as tmp:
-            paths = export.write_layers(layers, Path(tmp) / name, meta, partner_safe=safe)
-            buffer = io.BytesIO()
-            with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as zf:
-                for p in paths:
-                    zf.write(p, p.name)
-        st.session_state["export_zip"] = (Path(name).stem + ".zip", buffer.getvalue())
+        with st.spinner("Writing the files…"):
+            layers, meta_params, notes = build_layers(chosen)
+            what = "_".join(chosen) if len(chosen) <= 2 else "layers"
+            meta = ExportMeta.build(con, what=what, filters=filters, params=meta_params, notes=notes)
+            name = export.export_filename(what, filters, fmt_out)
+            with tempfile.TemporaryDirectory() as tmp:
+                paths = export.write_layers(layers, Path(tmp) / name, meta, partner_safe=safe, threshold=int(threshold))
+                buffer = io.BytesIO()
+                with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as zf:
+                    for p in paths:
+                        zf.write(p, p.name)
+        st.session_state["export_zip"] = (Path(name).stem + (".partner-safe" if safe else "") + ".zip", buffer.getvalue(),
+                                          [p.name for p in paths])
     except Exception as exc:
         show_error(exc)
 if "export_zip" in st.session_state:
-    zip_name, payload = st.session_state["export_zip"]
-    st.download_button(f"Download {zip_name} ({len(payload) / 1e6:.1f} MB, with methods sidecar)", payload,
-                       file_name=zip_name, mime="application/zip", type="primary")
+    zip_name, payload, names = st.session_state["export_zip"]
+    st.download_button(f"Download {zip_name} ({len(payload) / 1e6:.1f} MB)", payload, file_name=zip_name,
+                       mime="application/zip", icon=":material/download:", key="x_download")
+    st.caption("In the zip: " + ", ".join(names) + ". The .methods.txt / .methods.json files say how the data "
+               "were made: sources and their dates, filters, method and parameters, software version, time of export.")
+
+st.subheader("Maps for meetings and partners")
+st.caption("The hotspot map as on screen: an interactive HTML file that opens offline from an email (no internet "
+           "needed, no tiles unless a basemap is configured), a PNG image and a one-page PDF summary. "
+           + ("Partner-safe: counts below the threshold are not drawn." if safe else "Switch on partner-safe above "
+              "before sending outside the police."))
+VALUE_COLUMNS = {"count": "Incidents", "harm": "Harm (days)", "gi_z": "Gi* z-score", "patrols": "Patrols"}
+m1, m2 = st.columns([1, 2])
+value_column = m1.selectbox("Colour cells by", list(VALUE_COLUMNS), format_func=VALUE_COLUMNS.get, key="x_value")
+
+
+@st.cache_data(show_spinner="Drawing the maps…", max_entries=8)
+def meeting_maps(filters, hot_filters, params, value_column: str, safe: bool, threshold: int, version: int):
+    """(html, png, pdf, base file name) for the current view."""
+    from hotspot_engine import foliummap, static_maps
+    from hotspot_engine.geography import districts, districts_for
+
+    result = cached_hotspots(hot_filters, params, version)
+    cells = export.cells_layer(result.cells)
+    areas = export.areas_layer(result.areas, result.cells)
+    if safe:
+        safe_layers = export.partner_safe({"hotspot_cells": cells, "hotspot_areas": areas}, threshold)
+        cells, areas = safe_layers["hotspot_cells"], safe_layers["hotspot_areas"]
+    shapes = districts()
+    if hot_filters.csps or hot_filters.districts:
+        shapes = shapes[shapes["district"].isin(districts_for(hot_filters.districts, hot_filters.csps))]
+    s = settings()
+    title = f"Serious violence hotspots, {hot_filters.date_from} to {hot_filters.date_to}"
+    synthetic = is_synthetic()
+    m = foliummap.offline_map(cells, areas, shapes, title, value_column=value_column,
+                              basemap_url=s.basemap_url if "{z}" in s.basemap_url else None,
+                              basemap_attribution=s.basemap_attribution or None)
+    html_page = foliummap.map_html(m)
+    png = static_maps.map_png(cells, areas, shapes, title, value_column=value_column, synthetic=synthetic)
+    head = cached_headline(filters, version)
+    figures = {}
+    if head is not None:
+        figures = {f"Serious violence {head.fy_after}": f"{head.sv_after:,} ({head.sv_change_pct:+.1f}%)",
+                   "Hotspots": str(head.hotspots), f"Patrols in hotspots {head.fy_after}": f"{head.patrols_after:,}",
+                   "In the hotspots": f"{head.hotspot_change_pct:+.1f}%"}
+    table_cols = [c for c in ("hotspot_name", "district", "count", "harm", "patrols") if c in areas.columns]
+    table = pd.DataFrame(areas[table_cols]) if len(table_cols) else pd.DataFrame()
+    pdf = static_maps.summary_pdf(title, figures, cells, areas, shapes, table, filters_line=describe(filters),
+                                  synthetic=synthetic, value_column=value_column)
+    base = export.export_filename("hotspot_map" + ("_partner_safe" if safe else ""), hot_filters, "csv")[:-4]
+    return html_page, png, pdf, base
+
+
+show_maps = m2.toggle("Make the maps", key="x_maps", help="Draws the HTML map here and offers the three files.")
+if show_maps:
+    try:
+        html_page, png, pdf, base = meeting_maps(filters, hot_filters, params, value_column, safe, int(threshold), version)
+    except Exception as exc:
+        show_error(exc)
+    else:
+        d1, d2, d3 = st.columns(3)
+        d1.download_button("Interactive map (HTML, works offline)", html_page.encode("utf-8"), file_name=base + ".html",
+                           mime="text/html", icon=":material/map:", key="x_html")
+        d2.download_button("Map image (PNG)", png, file_name=base + ".png", mime="image/png", icon=":material/image:",
+                           key="x_png")
+        d3.download_button("One-page summary (PDF)", pdf, file_name=base + ".pdf", mime="application/pdf",
+                           icon=":material/picture_as_pdf:", key="x_pdf")
+        components.html(html_page, height=560)
+        st.caption("The same HTML file as the download, shown here; the hotspot table on the Hotspot map page is its "
+                   "text alternative.")

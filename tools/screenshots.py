@@ -1,6 +1,9 @@
-"""Screenshot every page at 1920x1080 (and presentation mode) into docs/screenshots/.
+"""Screenshot every page at 1920x1080, the map's playback and presentation mode into docs/screenshots/.
 
-    python tools/screenshots.py [--db data/hotspot.duckdb]
+    python tools/screenshots.py [--db data/hotspot.duckdb] [--out docs/screenshots]
+
+Uses the same helpers as the browser tests (Debian's Chromium, the app on 127.0.0.1). PNGs are
+quantised to 256 colours when Pillow is present, to keep each file small for the README.
 """
 from __future__ import annotations
 
@@ -16,10 +19,23 @@ from browser import browser, running_app, wait_for_app  # noqa: E402
 
 PAGES = {"": "overview", "Hotspot_map": "hotspot_map", "Patrols": "patrols", "Impact": "impact",
          "Data_and_export": "data_export"}
+MAP_SETTLE_MS = 3500  # deck.gl draws after the script finishes; software WebGL is slow
+
+
+def _save(page, path: Path, full_page: bool = False) -> None:
+    page.screenshot(path=str(path), full_page=full_page)
+    try:
+        from PIL import Image
+
+        with Image.open(path) as image:
+            image.convert("RGB").quantize(colors=256, method=Image.Quantize.MEDIANCUT).save(path, optimize=True)
+    except ImportError:
+        pass
+    print(f"wrote {path} ({path.stat().st_size / 1e3:.0f} KB)")
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser()
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--db", default=str(ROOT / "data" / "hotspot.duckdb"))
     parser.add_argument("--out", default=str(ROOT / "docs" / "screenshots"))
     args = parser.parse_args()
@@ -29,20 +45,37 @@ def main() -> None:
         page = b.new_page(viewport={"width": 1920, "height": 1080})
         for path, name in PAGES.items():
             page.goto(f"{url}/{path}")
-            wait_for_app(page, "[data-testid='stMetric'], canvas, [data-testid='stDataFrame']")
+            wait_for_app(page, "canvas" if path == "Hotspot_map" else "[data-testid='stMetric']")
             if path == "Hotspot_map":
-                page.wait_for_selector("canvas", timeout=60_000)
-                page.wait_for_timeout(3000)
-            page.screenshot(path=str(out / f"{name}.png"))
-            print("wrote", out / f"{name}.png")
+                page.wait_for_timeout(MAP_SETTLE_MS)
+            elif page.locator("[data-testid='stVegaLiteChart']").count():
+                page.wait_for_selector("[data-testid='stVegaLiteChart'] canvas, [data-testid='stVegaLiteChart'] svg")
+                page.wait_for_timeout(800)
+            _save(page, out / f"{name}.png")
+
+        # Month-by-month playback, a few months in.
+        page.goto(f"{url}/Hotspot_map?from=2022-04&to=2024-03")
+        wait_for_app(page, "canvas")
+        page.get_by_role("combobox", name="Cells show").click()
+        page.get_by_role("option", name="Month by month (playback)").click()
+        wait_for_app(page, "canvas")
+        page.get_by_role("button", name="Play").click()
+        page.wait_for_timeout(5000)
+        _save(page, out / "hotspot_map_playback.png")
+
+        # Presentation mode: the wall screen, whole force and one CSP.
         page.goto(f"{url}/Hotspot_map?present=1")
-        wait_for_app(page)
-        page.wait_for_timeout(3000)
-        page.screenshot(path=str(out / "presentation_map.png"))
+        wait_for_app(page, "canvas")
+        page.wait_for_timeout(MAP_SETTLE_MS)
+        _save(page, out / "presentation_map.png")
+        page.goto(f"{url}/Hotspot_map?present=1&csp=Safe+City+Partnership+Southampton")
+        wait_for_app(page, "canvas")
+        page.wait_for_timeout(MAP_SETTLE_MS)
+        _save(page, out / "presentation_map_southampton.png")
         page.goto(f"{url}/?present=1")
-        wait_for_app(page)
-        page.screenshot(path=str(out / "presentation_overview.png"))
-        print("wrote presentation screenshots")
+        wait_for_app(page, "[data-testid='stVegaLiteChart'] canvas, [data-testid='stVegaLiteChart'] svg")
+        page.wait_for_timeout(800)
+        _save(page, out / "presentation_overview.png")
 
 
 if __name__ == "__main__":

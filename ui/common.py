@@ -113,10 +113,16 @@ def offence_choices(ext: query.Extent) -> list[str]:
     return groups
 
 
+#: Page widgets whose values outlive a page switch too: the map's method settings are what the
+#: Data & export page exports "as on screen", and presentation mode hides (does not draw) them.
+PAGE_KEYS = ("m_method", "m_measure", "m_colour", "m_window", "m_top", "m_share", "m_patrols", "m_lsoa", "m_mode",
+             "i_date", "i_model", "i_buffer")
+
+
 def _restore_widget_state() -> None:
     """Streamlit drops a widget's state when another page runs; a plain copy survives, so the
     filters follow the user from page to page."""
-    for key in (*_URL_KEYS.values(), "f_months"):
+    for key in (*_URL_KEYS.values(), "f_months", *PAGE_KEYS):
         keep = "_keep_" + key
         if key in st.session_state:
             # Re-assigning marks the value as set by the app, so the next page's widget takes it
@@ -127,7 +133,7 @@ def _restore_widget_state() -> None:
 
 
 def _keep_widget_state() -> None:
-    for key in (*_URL_KEYS.values(), "f_months"):
+    for key in (*_URL_KEYS.values(), "f_months", *PAGE_KEYS):
         if key in st.session_state:
             st.session_state["_keep_" + key] = st.session_state[key]
 
@@ -189,21 +195,31 @@ def presentation() -> bool:
     return bool(st.session_state.get("present"))
 
 
+def _leave_presentation() -> None:
+    st.session_state["present"] = False
+
+
 def apply_presentation_style() -> None:
-    """Presentation mode: bigger type, high contrast, sidebar hidden (readable from the back of a room)."""
+    """Presentation mode: bigger type, high contrast, sidebar hidden (readable from the back of a
+    room), and a visible button back out, since the sidebar toggle is hidden with the sidebar."""
     if not presentation():
         return
     st.markdown(
         """<style>
         html, body, [class*="css"], .stMarkdown p, .stDataFrame { font-size: 22px !important; }
-        h1 { font-size: 3rem !important; } h2, h3 { font-size: 2.2rem !important; }
-        [data-testid="stMetricValue"] { font-size: 3.2rem !important; font-weight: 700; }
-        [data-testid="stMetricLabel"] p { font-size: 1.4rem !important; }
-        [data-testid="stSidebar"], [data-testid="stSidebarCollapsedControl"] { display: none; }
-        .block-container { padding-top: 1rem; max-width: 100% !important; }
+        h1 { font-size: 2.6rem !important; padding-top: 0 !important; } h2, h3 { font-size: 2rem !important; }
+        [data-testid="stCaptionContainer"] p { font-size: 1.15rem !important; color: #222 !important; }
+        [data-testid="stMetricValue"] { font-size: 3rem !important; font-weight: 700; }
+        [data-testid="stMetricLabel"] p { font-size: 1.35rem !important; font-weight: 600; color: #111; }
+        [data-testid="stMetricDelta"] { font-size: 1.3rem !important; }
+        [data-testid="stSidebar"], [data-testid="stSidebarCollapsedControl"], [data-testid="stExpandSidebarButton"] { display: none; }
+        header[data-testid="stHeader"] { display: none; }
+        .block-container { padding-top: 0.8rem !important; padding-bottom: 0.5rem !important; max-width: 100% !important; }
         </style>""",
         unsafe_allow_html=True,
     )
+    st.button("Exit presentation mode", key="exit_present", on_click=_leave_presentation,
+              icon=":material/close_fullscreen:", help="Back to the normal view with the filters in the sidebar.")
 
 
 NAVIGATION = (
@@ -232,17 +248,35 @@ def page_setup(title: str) -> Filters:
 
 def page_header(title: str, filters: Filters) -> None:
     """Title, the one-line filter summary, and the labels the data needs (synthetic, proxy)."""
-    apply_presentation_style()
     ext = extent(data_version())
-    st.title(title)
+    st.markdown("<style>.block-container { padding-top: 2.2rem !important; }</style>", unsafe_allow_html=True)
+    if presentation():
+        left, right = st.columns([5, 1], vertical_alignment="center")
+        with left:
+            st.title(title)
+        with right:
+            apply_presentation_style()
+    else:
+        st.title(title)
     st.caption("Filters: " + describe(filters))
-    if "sample" in ext.sources or _is_sample(ext):
-        st.warning(SYNTHETIC_NOTE, icon=":material/science:")
+    if is_synthetic():
+        if presentation():
+            st.markdown(f"<span style='background:#b2182b;color:#fff;padding:2px 10px;font-weight:700'>"
+                        f"{SYNTHETIC_NOTE}</span>", unsafe_allow_html=True)
+        else:
+            st.warning(SYNTHETIC_NOTE, icon=":material/science:")
     if ext.proxy_share > 0:
         st.info(f"{ext.proxy_share:.0%} of stored incidents come from data.police.uk. {PROXY_NOTE}", icon=":material/info:")
 
 
-def _is_sample(ext: query.Extent) -> bool:
+def is_synthetic() -> bool:
+    """True when the store holds the built-in synthetic sample (every page and export says so)."""
+    ext = extent(data_version())
+    return "sample" in ext.sources or _is_sample(data_version())
+
+
+@st.cache_data(show_spinner=False, max_entries=4)
+def _is_sample(version: int) -> bool:
     con = cursor()
     rows = con.execute("SELECT count(*) FROM loads WHERE file LIKE '%incidents.csv' AND notes LIKE '%HIPS-SYN%'").fetchall()
     if rows[0][0]:
@@ -271,6 +305,25 @@ def show_error(exc: Exception) -> None:
     """User-facing errors: the message only, never a stack trace or a server path."""
     st.error(str(exc) if isinstance(exc, InputError) else "Something went wrong preparing this view. "
              "The error has been noted; try other filters.")
+
+
+def headline_metrics(head, columns: int = 4) -> None:
+    """The annual report's four headline figures as metrics, in ``columns`` columns (4 across the
+    Overview, 1 beside the map in presentation mode)."""
+    cols = st.columns(columns) if columns > 1 else [st.container()] * 4
+    cols[0].metric(f"Serious violence {head.fy_after}", f"{head.sv_after:,}",
+                   delta=f"{head.sv_change:+,} ({head.sv_change_pct:+.1f}%)", delta_color="inverse",
+                   help=f"{head.fy_before}: {head.sv_before:,} offences. Places and offences follow the filters.")
+    cols[1 % len(cols)].metric("Serious-violence hotspots", f"{head.hotspots}",
+                               help=f"Gi* hotspot areas on {head.fy_before} (the year before patrols), "
+                                    f"{head.hotspot_cells} H3 cells.")
+    cols[2 % len(cols)].metric(f"Patrols in hotspots {head.fy_after}", f"{head.patrols_after:,}",
+                               help=f"{head.patrol_minutes_after:,.0f} patrol minutes recorded inside hotspot cells.")
+    cols[3 % len(cols)].metric(
+        "Serious violence in hotspots", f"{head.hotspot_sv_after:,}",
+        delta=f"{head.hotspot_sv_after - head.hotspot_sv_before:+,} ({head.hotspot_change_pct:+.1f}%)", delta_color="inverse",
+        help=f"{head.fy_before}: {head.hotspot_sv_before:,}. Simple before/after count, the report's kind "
+             "of figure; the Impact page models it with interrupted time series.")
 
 
 def look_back(filters: Filters, months: int = 12) -> Filters:
@@ -307,3 +360,55 @@ def cached_hotspots(filters: Filters, params, version: int):
 
     s = settings()
     return find_hotspots(cursor(), filters, params, harm_weights=s.harm_weights, exclusions_path=s.exclusions)
+
+
+@st.cache_data(show_spinner=False, max_entries=32)
+def cached_area_outlines(filters: Filters, params, version: int) -> dict:
+    """Hotspot outlines for the map (dissolving cells costs tens of ms: once per result)."""
+    from hotspot_engine.maps import areas_outline_geojson
+
+    return areas_outline_geojson(cached_hotspots(filters, params, version).cells)
+
+
+@st.cache_data(show_spinner="Counting cells month by month…", max_entries=16)
+def cached_month_colours(filters: Filters, version: int, dark: bool = False):
+    """(cell-month frame with colours on one scale over the range, legend) for the map's playback."""
+    from hotspot_engine.maps import month_colours
+
+    s = settings()
+    sv = filters if (filters.offences or filters.sv_only) else filters.with_(sv_only=True)
+    return month_colours(query.cell_month_counts(cursor(), sv, harm_weights=s.harm_weights), dark=dark)
+
+
+@st.cache_data(show_spinner="Fitting the interrupted time-series models…", max_entries=16)
+def cached_impact(filters: Filters, intervention: str, model: str, buffer_k: int, version: int):
+    from hotspot_engine.evaluation import impact_for_store
+    from hotspot_engine.hotspots import HotspotParams
+
+    return impact_for_store(cursor(), filters, intervention=intervention, model=model, buffer_k=buffer_k,
+                            params=HotspotParams())
+
+
+def map_params():
+    """The Hotspot map page's method settings as (HotspotParams, look-back months), defaults when
+    the page has not been opened: what the Data & export page exports as 'on screen'."""
+    from hotspot_engine.hotspots import HotspotParams
+
+    state = st.session_state
+    params = HotspotParams(method=state.get("m_method", "gistar"), measure=state.get("m_measure", "count"),
+                           top=int(state.get("m_top", 19)), harm_share=float(state.get("m_share", 0.5)))
+    return params, int(state.get("m_window", 12))
+
+
+def impact_inputs(ext: query.Extent):
+    """(intervention date, model, displacement rings) as set on the Impact page, or its defaults:
+    the month of the first recorded patrol, negative binomial, one ring."""
+    import datetime as dt
+
+    state = st.session_state
+    default = dt.date.fromisoformat(ext.first_patrol[:8] + "01") if ext.first_patrol else None
+    return state.get("i_date", default), state.get("i_model", "negbin"), int(state.get("i_buffer", 1))
+
+
+def hotspot_window(filters: Filters, window_months: int) -> Filters:
+    return look_back(filters, window_months) if window_months else filters
