@@ -6,6 +6,11 @@ are *not* stored with the rows: they are editable data files, joined at query ti
 ``geodata/district_csp.csv`` or the weight table takes effect without reloading anything.
 
 Every load runs in one transaction: an interrupted load leaves the store as it was.
+
+Ids are unique by construction, not by a PRIMARY KEY: new rows are inserted with an anti-join on the
+id (rows already stored, and repeats within the file, count as already present). An ART index over
+millions of VARCHAR ids made every insert check each row against it and cost about half of ingest
+time; the anti-join is a single hash join. Stores created with the key keep it and work the same.
 """
 from __future__ import annotations
 
@@ -24,9 +29,41 @@ from .filters import MAX_RES, MIN_RES
 DEFAULT_DB = Path(os.environ.get("HOTSPOT_DB", "data/hotspot.duckdb"))
 RESOLUTIONS = tuple(range(MIN_RES, MAX_RES + 1))
 H3_COLUMNS = tuple(f"h3_r{r}" for r in RESOLUTIONS)
+FINEST_H3 = f"h3_r{MAX_RES}"
+
+
+def _parent_bits(res: int) -> tuple[int, int]:
+    """(keep mask, set bits) turning a finer H3 cell id into its parent at ``res``: the 4-bit
+    resolution field (bits 52-55) becomes ``res`` and the 3-bit digits below it become 7 (unused).
+    This is h3's own cellToParent, as bit arithmetic DuckDB can run on a whole column."""
+    unused = (1 << (3 * (15 - res))) - 1
+    keep = ~((0xF << 52) | unused) & 0xFFFF_FFFF_FFFF_FFFF
+    return keep, (res << 52) | unused
+
+
+def parent_sql(column: str, res: int) -> str:
+    """SQL for the parent at ``res`` of the cells in ``column`` (NULL stays NULL)."""
+    keep, bits = _parent_bits(res)
+    return f"(({column} & {keep}::UBIGINT) | {bits}::UBIGINT)"
+
+
+def parents_of(cells: np.ndarray, res: int) -> np.ndarray:
+    """The same bit arithmetic on a uint64 array (0, "no cell", stays 0)."""
+    cells = np.asarray(cells, dtype=np.uint64)
+    keep, bits = _parent_bits(res)
+    return np.where(cells != 0, (cells & np.uint64(keep)) | np.uint64(bits), np.uint64(0))
+
+
+#: Only the finest cell is stored; coarser ones are virtual columns derived from it when a query
+#: reads them (a few integer operations per row), which keeps four columns of near-random 64-bit
+#: ids out of the insert and the file.
+H3_SCHEMA = {
+    **{f"h3_r{r}": f"UBIGINT AS ({parent_sql(FINEST_H3, r)}) VIRTUAL" for r in RESOLUTIONS[:-1]},
+    FINEST_H3: "UBIGINT",  # NULL: no cell (no coordinates)
+}
 
 INCIDENT_COLUMNS: dict[str, str] = {
-    "incident_id": "VARCHAR PRIMARY KEY",
+    "incident_id": "VARCHAR NOT NULL",  # unique: see _insert_new
     "source": "VARCHAR NOT NULL",  # sample | force | police-uk
     "crime_id": "VARCHAR",
     "month": "DATE NOT NULL",  # first day of the month
@@ -45,10 +82,10 @@ INCIDENT_COLUMNS: dict[str, str] = {
     "lsoa_name": "VARCHAR",
     "falls_within": "VARCHAR",
     "load_id": "INTEGER",
-    **{c: "UBIGINT" for c in H3_COLUMNS},
+    **H3_SCHEMA,
 }
 PATROL_COLUMNS: dict[str, str] = {
-    "patrol_id": "VARCHAR PRIMARY KEY",
+    "patrol_id": "VARCHAR NOT NULL",  # unique: see _insert_new
     "source": "VARCHAR NOT NULL",  # log | gps
     "start": "TIMESTAMP NOT NULL",
     "end": "TIMESTAMP",
@@ -59,11 +96,20 @@ PATROL_COLUMNS: dict[str, str] = {
     "district": "VARCHAR",
     "unit": "VARCHAR",
     "load_id": "INTEGER",
-    **{c: "UBIGINT" for c in H3_COLUMNS},
+    **H3_SCHEMA,
 }
+
+
+def _table_sql(columns: dict[str, str]) -> str:
+    """Column definitions with the stored finest cell ahead of the virtual coarser ones."""
+    ordered = [k for k in columns if k != FINEST_H3]
+    ordered.insert(ordered.index(next(c for c in H3_COLUMNS if c != FINEST_H3)), FINEST_H3)
+    return ", ".join(f'"{k}" {columns[k]}' for k in ordered)
+
+
 SCHEMA = f"""
-CREATE TABLE IF NOT EXISTS incidents ({", ".join(f'"{k}" {v}' for k, v in INCIDENT_COLUMNS.items())});
-CREATE TABLE IF NOT EXISTS patrols ({", ".join(f'"{k}" {v}' for k, v in PATROL_COLUMNS.items())});
+CREATE TABLE IF NOT EXISTS incidents ({_table_sql(INCIDENT_COLUMNS)});
+CREATE TABLE IF NOT EXISTS patrols ({_table_sql(PATROL_COLUMNS)});
 CREATE SEQUENCE IF NOT EXISTS load_ids START 1;
 CREATE TABLE IF NOT EXISTS loads (
     load_id INTEGER PRIMARY KEY, file VARCHAR, sha256 VARCHAR, format VARCHAR, kind VARCHAR,
@@ -116,25 +162,38 @@ def connect(path: str | Path | None = None, read_only: bool = False):
         if "lock" in message.lower():
             raise InputError(f"{Path(path).name}: the store is in use by another process; try again when it finishes") from None
         raise InputError(f"{Path(path).name}: cannot open the store ({message})") from None
+    # DuckDB draws a progress bar on the terminal for long statements: noise in command-line output.
+    con.execute("SET enable_progress_bar = false")
     if not read_only:
         con.execute(SCHEMA)
     return con
 
 
-def with_h3(frame: pd.DataFrame) -> pd.DataFrame:
-    """Add h3_r7..h3_r11 from lat/lon: finest resolution once, parents derived (vectorised)."""
-    from .geography import cell_parents, cells_for_points
+def h3_columns(lat: np.ndarray, lon: np.ndarray, finest: np.ndarray | None = None) -> dict[str, np.ndarray]:
+    """h3_r7..h3_r11 as uint64 arrays (0 = no cell) from lat/lon: the finest resolution is computed
+    once (or passed in as ``finest`` when the caller already has it) and coarser ones derived."""
+    from .geography import cells_for_points
 
-    finest = cells_for_points(frame["lat"].to_numpy(), frame["lon"].to_numpy(), MAX_RES)
-    frame = frame.copy()
-    frame[f"h3_r{MAX_RES}"] = finest
-    valid = finest != 0
-    for res in RESOLUTIONS[:-1]:
-        col = np.zeros(len(frame), dtype=np.uint64)
-        if valid.any():
-            col[valid] = cell_parents(finest[valid], res)
-        frame[f"h3_r{res}"] = col
-    return frame
+    if finest is None:
+        finest = cells_for_points(np.asarray(lat, dtype=float), np.asarray(lon, dtype=float), MAX_RES)
+    finest = np.asarray(finest, dtype=np.uint64)
+    return {**{f"h3_r{res}": parents_of(finest, res) for res in RESOLUTIONS[:-1]}, FINEST_H3: finest}
+
+
+def with_h3(frame: pd.DataFrame, finest_only: bool = False) -> pd.DataFrame:
+    """Add h3_r7..h3_r11 from lat/lon (0 where there are no coordinates; stored as NULL), or only
+    ``h3_r11`` with ``finest_only``. A frame that already carries ``h3_r11`` (the loaders compute it
+    beside the district) is not recomputed."""
+    finest = frame[FINEST_H3].to_numpy(dtype=np.uint64, na_value=0) if FINEST_H3 in frame else None
+    if finest is None:
+        lat = frame["lat"].to_numpy(dtype=float, na_value=np.nan)
+        lon = frame["lon"].to_numpy(dtype=float, na_value=np.nan)
+        from .geography import cells_for_points
+
+        finest = cells_for_points(lat, lon, MAX_RES)
+    if finest_only:
+        return frame.assign(**{FINEST_H3: finest})
+    return frame.assign(**h3_columns(np.empty(0), np.empty(0), finest))
 
 
 def file_digest(path: Path) -> str:
@@ -145,24 +204,57 @@ def file_digest(path: Path) -> str:
     return h.hexdigest()
 
 
+def _to_arrow(frame: pd.DataFrame):
+    """The frame as an Arrow table for DuckDB, with H3 cells of 0 as NULL ("no cell"). DuckDB reads
+    Arrow without the per-value Python work that object columns of a pandas frame need."""
+    import pyarrow as pa
+
+    h3 = [c for c in frame.columns if c in H3_COLUMNS]
+    table = pa.Table.from_pandas(frame.drop(columns=h3), preserve_index=False)
+    for col in h3:
+        values = frame[col].to_numpy(dtype=np.uint64, na_value=0) if frame[col].dtype != np.uint64 else frame[col].to_numpy()
+        table = table.append_column(col, pa.array(values, type=pa.uint64(), mask=values == 0))
+    return table
+
+
+def _first_occurrences(keys) -> np.ndarray | None:
+    """Mask keeping the first row of each key, or None when every key is distinct (the usual case,
+    checked with one hash pass)."""
+    import pyarrow.compute as pc
+
+    if pc.count_distinct(keys, mode="all").as_py() == len(keys):
+        return None
+    return ~pd.Series(keys.to_pandas()).duplicated(keep="first").to_numpy()
+
+
 def _insert_new(con, table: str, key: str, frame: pd.DataFrame, columns: dict[str, str]) -> int:
-    """Insert rows whose key is not yet stored; returns how many were added."""
+    """Insert rows whose key is not yet stored (the first of repeats within ``frame``); returns how
+    many were added. Runs inside the caller's transaction."""
     if frame.empty:
         return 0
-    cols = [c for c in columns if c in frame.columns]
-    view = frame[cols]
-    con.register("_incoming", view)
+    # Stores created before the coarser cells became virtual hold them as real columns: fill them.
+    stored = {r[0] for r in con.execute(
+        "SELECT column_name FROM information_schema.columns WHERE table_name = ? AND is_generated = 'NEVER'",
+        [table]).fetchall()}
+    cols = [c for c in columns if c in frame.columns and c in stored]
+    incoming = _to_arrow(frame[cols])
+    keep = _first_occurrences(incoming.column(key))
+    if keep is not None:
+        incoming = incoming.filter(keep)
+    col_list = ", ".join(f'"{c}"' for c in cols)
+    before = table_count(con, table)
+    con.register("_incoming", incoming)
     try:
-        before = con.execute(f"SELECT count(*) FROM {table}").fetchall()[0][0]
-        col_list = ", ".join(f'"{c}"' for c in cols)
-        con.execute(
-            f"INSERT INTO {table} ({col_list}) SELECT {col_list} FROM _incoming "
-            f"WHERE \"{key}\" NOT IN (SELECT \"{key}\" FROM {table}) QUALIFY row_number() OVER (PARTITION BY \"{key}\") = 1"
-        )
-        after = con.execute(f"SELECT count(*) FROM {table}").fetchall()[0][0]
+        if before == 0:
+            con.execute(f"INSERT INTO {table} ({col_list}) SELECT {col_list} FROM _incoming")
+        else:
+            con.execute(
+                f"INSERT INTO {table} ({col_list}) SELECT {col_list} FROM _incoming n "
+                f'WHERE NOT EXISTS (SELECT 1 FROM {table} t WHERE t."{key}" = n."{key}")'
+            )
     finally:
         con.unregister("_incoming")
-    return int(after - before)
+    return table_count(con, table) - before
 
 
 def store_rows(
@@ -178,18 +270,19 @@ def store_rows(
     """Write one file's accepted rows and rejects in a single transaction and log the load.
 
     ``rows`` must already carry lat/lon, district and (for incidents) offence_group; H3 columns are
-    added here. ``rejects`` has columns row, column, reason, raw. Duplicates *within* the file and
-    rows already stored both count as already present.
+    added here unless ``rows`` has them (``h3_r11`` alone is enough: coarser cells are derived).
+    ``rejects`` has columns row, column, reason, raw. Duplicates *within* the file and rows already
+    stored both count as already present.
     """
     if kind not in ("incidents", "patrols"):
         raise ValueError(kind)
     key, columns = ("incident_id", INCIDENT_COLUMNS) if kind == "incidents" else ("patrol_id", PATROL_COLUMNS)
-    if not rows.empty and "lat" in rows and rows["lat"].notna().any():
+    if not rows.empty and "lat" in rows and (f"h3_r{MAX_RES}" in rows or rows["lat"].notna().any()):
         rows = with_h3(rows)
     con.execute("BEGIN TRANSACTION")
     try:
         load_id = con.execute("SELECT nextval('load_ids')").fetchall()[0][0]
-        rows = rows.assign(load_id=load_id)
+        rows = rows.assign(load_id=np.int32(load_id))
         added = _insert_new(con, kind, key, rows, columns)
         if not rejects.empty:
             rj = rejects.assign(load_id=load_id, file=file)[["load_id", "file", "row", "column", "reason", "raw"]]
