@@ -117,12 +117,15 @@ table = pd.DataFrame({
 })
 st.dataframe(
     table.style.map(lambda v: STATUS_STYLE.get(v, ""), subset=["Status"]), hide_index=True, width="stretch",
-    height=35 * (len(table) + 1) + 3,
+    height=(48 if big else 35) * (len(table) + 1) + 3,  # every hotspot in view: presentation rows are taller
     column_config={
         "Days dosed": st.column_config.ProgressColumn(
             "Days dosed", format="percent", min_value=0.0, max_value=1.0,
             help=f"Share of days with the target dose ({target.describe()})."),
         "Harm": st.column_config.NumberColumn(format="%d", help="Crime-harm days (editable weights)."),
+        "Hotspot": st.column_config.TextColumn(width="large"),
+        "Minutes": st.column_config.NumberColumn(format="%d"),
+        "Mean min": st.column_config.NumberColumn(format="%.1f", help="Mean minutes per visit."),
         "Trend": st.column_config.TextColumn(help="Patrols in the last 4 weeks of the period against the 4 weeks before."),
         "Status": st.column_config.TextColumn(help=f"Green from {target.green_at:.0%} of days dosed, amber from "
                                                    f"{target.amber_at:.0%}, red below."),
@@ -143,22 +146,24 @@ focus = id_of.get(focus_label, ALL_HOTSPOTS)
 grid = report.grid[report.grid["hotspot_id"] == focus]
 
 
+# Heights are the whole chart's (title, axes and legend included): the cells get what is left.
+grid_height = 540 if big else 400
+
+
 def heatmap(column: str, title: str, scheme: str, legend: str) -> alt.Chart:
     return alt.Chart(grid, title=title).mark_rect(stroke="white", strokeWidth=0.5).encode(
         x=alt.X("hour:O", title="Hour of day", axis=alt.Axis(labelAngle=0, values=list(range(0, 24, 3)))),
-        y=alt.Y("day:N", sort=list(DAY_NAMES), title=None),
+        y=alt.Y("day:N", sort=list(DAY_NAMES), title=None, axis=alt.Axis(labelOverlap=False)),
         color=alt.Color(f"{column}:Q", scale=alt.Scale(scheme=scheme), title=legend,
                         legend=alt.Legend(orient="bottom", gradientLength=220 if big else 160)),
         tooltip=[alt.Tooltip("day:N", title="Day"), alt.Tooltip("hour:O", title="Hour"),
                  alt.Tooltip(f"{column}:Q", title=legend, format=",.0f")],
-    ).properties(height=340 if big else 260)
+    ).properties(height=grid_height)
 
 
 left, right = st.columns(2)
-grid_height = 420 if big else 340
-left.altair_chart(styled(heatmap("incidents", "Incidents", "blues", "incidents")), width="stretch", height=grid_height)
-right.altair_chart(styled(heatmap("patrol_minutes", "Patrol minutes", "viridis", "minutes")), width="stretch",
-                   height=grid_height)
+left.altair_chart(styled(heatmap("incidents", "Incidents", "blues", "incidents")), width="stretch")
+right.altair_chart(styled(heatmap("patrol_minutes", "Patrol minutes", "viridis", "minutes")), width="stretch")
 with st.expander("Tables of the two grids (text alternative)"):
     t1, t2 = st.columns(2)
     for column, where in (("incidents", t1), ("patrol_minutes", t2)):
@@ -209,7 +214,7 @@ if not action_frame.empty:
         x="start:T", x2="end:T", tooltip=[alt.Tooltip("label:N", title="Week of action"), "start:T", "end:T"]))
     layers.append(alt.Chart(bands).mark_text(align="left", baseline="top", dx=3, dy=3, fontSize=FONT - 2,
                                              color="#333333").encode(x="start:T", y=alt.value(0), text="label:N"))
-st.altair_chart(styled(alt.layer(*layers).properties(height=360 if big else 300, title=names[focus])), width="stretch")
+st.altair_chart(styled(alt.layer(*layers).properties(height=480 if big else 400, title=names[focus])), width="stretch")
 with st.expander("Table of the chart (text alternative)"):
     st.dataframe(weekly[["week", "patrols", "minutes", "incidents", "harm", "action"]], hide_index=True, width="stretch")
 

@@ -57,6 +57,13 @@ def test_page_shows_dosage_grids_and_a_reproducible_plan(app_db, sample_dir):
     pd.testing.assert_frame_equal(_frame(at, "reason"), five)
     assert not five["start"].equals(six["start"])
 
+    # A one-page briefing for the first hotspot, offered as a PDF download.
+    at.selectbox(key="p_brief_for").select_index(1).run()
+    next(b for b in at.button if b.label.startswith("Prepare the briefing")).click().run()
+    assert not at.exception and not at.error
+    briefing = at.session_state["p_briefing"]
+    assert briefing[1] == (briefing[1][0],) and briefing[2].startswith(b"%PDF")
+
     at.selectbox(key="p_focus").select_index(1).run()  # the first hotspot alone
     assert not at.exception
     assert len(at.get("arrow_vega_lite_chart") + at.get("vega_lite_chart")) >= 3
