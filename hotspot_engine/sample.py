@@ -276,7 +276,16 @@ def generate(seed: int = DEFAULT_SEED, incidents: int | None = None) -> Sample:
         cells = peak.copy()
         if in_ring.any():
             ring_cells = {pos: core.index[core.to_numpy() == pos].to_numpy(dtype=np.uint64) for pos in range(n_hot)}
-            cells[in_ring] = [rng.choice(ring_cells[p][ring_cells[p] != hotspots["h3"].iloc[p]]) for p in hot_idx[in_ring]]
+            rings = [ring_cells[p][ring_cells[p] != hotspots["h3"].iloc[p]] for p in range(n_hot)]
+            # One draw per incident, vectorised: Generator.integers with per-row bounds consumes the
+            # stream exactly as one Generator.choice per row did, so the default sample is unchanged.
+            sizes = np.array([r.size for r in rings])
+            width = int(sizes.max())
+            table = np.zeros((n_hot, width), dtype=np.uint64)
+            for p, ring in enumerate(rings):
+                table[p, :ring.size] = ring
+            who = hot_idx[in_ring]
+            cells[in_ring] = table[who, rng.integers(0, sizes[who])]
         hlat, hlon = gen.points_near_cells(cells.astype(np.uint64))
         hot_part = pd.DataFrame({"lat": hlat, "lon": hlon, "fy": fy, "kind": "sv", "planted": hot_idx})
         n_bg = sv_total - n_hot_total
@@ -370,29 +379,53 @@ def _finish(frame: pd.DataFrame, hotspots: pd.DataFrame, gen: _Generator, seed: 
     on_street = (planted >= 0) & (rng.uniform(0, 1, n) < 0.75)
     streets[on_street] = hotspots["street"].to_numpy()[planted[on_street]]
     lsoa = _lsoa_of(frame["lat"].to_numpy(), frame["lon"].to_numpy())
+    number = rng.permutation(n) + 1
+    # Sorted on the numbers behind the text (minute timestamps; zero-padded ids), which order the
+    # same way as the strings and sort many times faster; the text is formatted after sorting.
+    minute = np.asarray(occurred, dtype="datetime64[m]")
+    order = np.lexsort((number, minute))
     incidents = pd.DataFrame({
-        "incident_id": [f"HIPS-SYN-{i:08d}" for i in rng.permutation(n) + 1],
-        "occurred_at": pd.to_datetime(occurred).strftime("%Y-%m-%dT%H:%M:00"),
-        "lat": frame["lat"].round(6), "lon": frame["lon"].round(6),
-        "ho_code": ho, "offence": text, "knife_flag": np.where(knife, "Y", "N"),
-        "location": "On or near " + pd.Series(streets), "lsoa_code": lsoa,
-    }).sort_values(["occurred_at", "incident_id"]).reset_index(drop=True)
+        "incident_id": "HIPS-SYN-" + pd.Series(number[order]).astype(str).str.zfill(8),
+        "occurred_at": pd.Series(np.datetime_as_string(minute[order], unit="m")) + ":00",
+        "lat": frame["lat"].round(6).to_numpy()[order], "lon": frame["lon"].round(6).to_numpy()[order],
+        "ho_code": ho[order], "offence": text[order], "knife_flag": np.where(knife, "Y", "N")[order],
+        "location": ("On or near " + pd.Series(streets)).to_numpy()[order], "lsoa_code": lsoa[order],
+    })
     patrols = _patrols(hotspots, gen)
     truth = _truth(frame.assign(month_index=month_index), hotspots, patrols, seed)
     return Sample(incidents, patrols, truth)
 
 
 def _lsoa_of(lat: np.ndarray, lon: np.ndarray) -> np.ndarray:
-    """LSOA code per point (STRtree query); None where a point sits in no LSOA (coastal slivers)."""
+    """LSOA code per point; None where a point sits in no LSOA (coastal slivers).
+
+    Points in an H3 res-9 cell that lies wholly inside one LSOA and touches no other take that LSOA
+    without a point test (most of them); the rest are tested exactly (STRtree). The cell outlines
+    are grown by about a metre first, to cover the difference between H3's true cell edges and
+    straight lines between its vertices. Same answer as testing every point, about 10 times faster
+    at millions of points."""
     import shapely
     from . import geography
 
     lsoa = geography.lsoas()
+    codes = lsoa["lsoa_code"].to_numpy()
     tree = shapely.STRtree(lsoa.geometry.to_numpy())
-    points = shapely.points(lon, lat)
-    pt_idx, poly_idx = tree.query(points, predicate="within")
     out = np.full(lat.size, None, dtype=object)
-    out[pt_idx] = lsoa["lsoa_code"].to_numpy()[poly_idx]
+    cells = geography.cells_for_points(lat, lon, RES)
+    unique, inverse = np.unique(cells, return_inverse=True)
+    outlines = shapely.buffer(geography.cell_polygons(unique).to_numpy(), 1e-5)
+    touching = np.bincount(tree.query(outlines, predicate="intersects")[0], minlength=unique.size)
+    cell_idx, poly_idx = tree.query(outlines, predicate="within")
+    single = touching[cell_idx] == 1
+    lsoa_of_cell = np.full(unique.size, -1)
+    lsoa_of_cell[cell_idx[single]] = poly_idx[single]
+    per_point = lsoa_of_cell[inverse.ravel()]
+    inside = per_point >= 0
+    out[inside] = codes[per_point[inside]]
+    rest = np.flatnonzero(~inside)
+    if rest.size:
+        pt_idx, poly_idx = tree.query(shapely.points(lon[rest], lat[rest]), predicate="within")
+        out[rest[pt_idx]] = codes[poly_idx]
     return out
 
 
