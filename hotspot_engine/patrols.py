@@ -174,18 +174,16 @@ def assign_patrols(patrols: pd.DataFrame, hotspot_cells: pd.DataFrame) -> pd.Dat
     lookup_id = dict(zip(hotspot_cells["h3"].astype(np.uint64).tolist(), hotspot_cells["hotspot_id"]))
     names = dict(zip(hotspot_cells["hotspot_id"], hotspot_cells["hotspot_name"]))
     cells, located = _cells_of(out)
-    ids = np.full(len(out), None, dtype=object)
-    if located.any():
-        ids[located] = pd.Series(cells[located]).map(lookup_id).to_numpy(object)
+    mapped = pd.Series(cells).map(lookup_id)
+    ids = mapped.astype(object).where(mapped.notna() & located, None).to_numpy(object, copy=True)
     if "hotspot_ref" in out and (~located).any():
         refs = out["hotspot_ref"].astype(object).to_numpy()
         for i in np.flatnonzero(~located):
             if refs[i] in names:
                 ids[i] = refs[i]
-    ids = np.array([None if (v is None or (isinstance(v, float) and math.isnan(v))) else v for v in ids], dtype=object)
     # Object dtype keeps None for "no hotspot" (pandas 3 would otherwise infer str with NaN).
     out["hotspot_id"] = pd.Series(ids, index=out.index, dtype=object)
-    out["hotspot_name"] = pd.Series([names.get(v) if v is not None else None for v in ids], index=out.index, dtype=object)
+    out["hotspot_name"] = out["hotspot_id"].map(names).astype(object).where(out["hotspot_id"].notna(), None)
     out["in_hotspot"] = out["hotspot_id"].notna()
     return out
 
@@ -197,9 +195,12 @@ def _cells_of(patrols: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
         return np.zeros(len(patrols), np.uint64), np.zeros(len(patrols), bool)
     column = patrols["h3"]
     located = column.notna().to_numpy()
-    cells = np.zeros(len(column), np.uint64)
-    if located.any():
-        cells[located] = np.array([int(v) for v in column[located]], dtype=np.uint64)
+    if pd.api.types.is_integer_dtype(column.dtype):
+        cells = column.to_numpy(dtype=np.uint64, na_value=0)
+    else:  # object (Python ints, None): element by element, exact
+        cells = np.zeros(len(column), np.uint64)
+        if located.any():
+            cells[located] = np.array([int(v) for v in column[located]], dtype=np.uint64)
     return cells, located & (cells != 0)
 
 
@@ -316,9 +317,9 @@ def mark_actions(weeks: pd.Series, actions: pd.DataFrame | None) -> pd.Series:
 
 def _daily_table(patrols: pd.DataFrame, target: DosageTarget) -> pd.DataFrame:
     """Per hotspot and day: patrols, qualifying visits (>= min_minutes)."""
-    inside = patrols[patrols["in_hotspot"]]
+    inside = patrols.loc[patrols["in_hotspot"], ["hotspot_id", "day", "minutes"]]
     return inside.assign(qualifying=inside["minutes"] >= target.min_minutes).groupby(
-        ["hotspot_id", "day"], as_index=False).agg(patrols=("patrol_id", "size"), qualifying=("qualifying", "sum"))
+        ["hotspot_id", "day"], as_index=False).agg(patrols=("minutes", "size"), qualifying=("qualifying", "sum"))
 
 
 def hotspot_dosage(patrols: pd.DataFrame, areas: pd.DataFrame, incidents: pd.DataFrame, period: tuple[date, date],
@@ -333,12 +334,13 @@ def hotspot_dosage(patrols: pd.DataFrame, areas: pd.DataFrame, incidents: pd.Dat
     first, last = period
     n_days = (last - first).days + 1
     ids = areas["hotspot_id"].astype(object).tolist()
-    inside = patrols[patrols["in_hotspot"]]
+    inside = patrols.loc[patrols["in_hotspot"], ["hotspot_id", "day", "minutes"]]
+    minutes = inside["minutes"]
+    inside = inside.assign(in_band=(minutes >= target.min_minutes) & (minutes <= target.max_minutes),
+                           over_long=(minutes - target.max_minutes).clip(lower=0))
     per = inside.groupby("hotspot_id").agg(
-        patrols=("patrol_id", "size"), minutes=("minutes", "sum"), mean_minutes=("minutes", "mean"),
-        in_band=("minutes", lambda m: ((m >= target.min_minutes) & (m <= target.max_minutes)).sum()),
-        over_long_minutes=("minutes", lambda m: (m - target.max_minutes).clip(lower=0).sum()),
-        patrolled_days=("day", "nunique"),
+        patrols=("minutes", "size"), minutes=("minutes", "sum"), mean_minutes=("minutes", "mean"),
+        in_band=("in_band", "sum"), over_long_minutes=("over_long", "sum"), patrolled_days=("day", "nunique"),
     ).reindex(ids)
     daily = _daily_table(patrols, target)
     dosed = daily[daily["qualifying"] >= target.visits_per_day].groupby("hotspot_id")["day"].nunique().reindex(ids)
@@ -446,7 +448,10 @@ def patrol_report(patrols: pd.DataFrame, areas: pd.DataFrame, hotspot_cells: pd.
     start, stop = pd.Timestamp(first), pd.Timestamp(last) + pd.Timedelta(days=1)
     assigned = assign_patrols(patrols, hotspot_cells)
     outside_period = int(((assigned["start"] < start) | (assigned["start"] >= stop)).sum())
-    assigned = assigned[(assigned["start"] >= start) & (assigned["start"] < stop)].reset_index(drop=True)
+    # Only what the measures use: carrying ids and text through every filter costs more than the sums.
+    keep = [c for c in ("patrol_id", "source", "start", "end", "minutes", "day", "h3", "hotspot_id", "hotspot_name",
+                        "in_hotspot") if c in assigned]
+    assigned = assigned.loc[(assigned["start"] >= start) & (assigned["start"] < stop), keep].reset_index(drop=True)
     action_frame = parse_actions(actions)
     ids = areas["hotspot_id"].astype(object).tolist()
     dosage = hotspot_dosage(assigned, areas, incidents, period, target)
