@@ -1,0 +1,254 @@
+"""National-size data on one machine (issue 8): generate, ingest and query 1,000,000 and 10,000,000
+incidents, printing for each size the ingest rate, peak memory, the time of `hotspots` (Gi*,
+analytical, 12-month window) and `impact`, and the engine time of a map re-render after a filter
+change; plus the machine and the load average beside every figure. Asserts nothing.
+
+    python benchmarks/bench_scale.py [--sizes 1000000 10000000] [--repeat 3] [--app] [--workdir DIR] [--keep]
+
+Each phase runs in its own process, so each peak memory (ru_maxrss of that process, from wait4)
+is the phase's own: generation (`python -m hotspot_engine sample --incidents N`, not a target),
+ingest (`loading.ingest_paths`, one transaction for the file), queries (a read-only store).
+`--app` also runs benchmarks/bench_app.py (Streamlit AppTest re-render of the map page) on the
+store. The machine is shared: compare wall time with the CPU time printed beside it.
+
+Targets: 10M: ingest >= 200,000 rows/s, hotspots < 5 s, map re-render < 2 s median, peak < 3 GB;
+1M: map re-render < 0.5 s median; ingest of 1M CSV rows < 10 s (issue 3).
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+CSV_BYTES_PER_ROW = 160  # the sample's incidents.csv: about 150 bytes a row
+STORE_BYTES_PER_ROW = 60  # DuckDB file, compressed
+#: Filter changes for the re-render timing, in the order a user might make them: each one new.
+CHANGES = [
+    {"csps": ("Safe City Partnership Southampton",)},
+    {"csps": ("Safer Portsmouth Partnership",)},
+    {"csps": ("Safer North Hampshire", "Winchester CSP")},
+    {},
+    {"date_from": "2022-04", "date_to": "2023-03"},
+    {"date_from": "2021-04", "date_to": "2022-03"},
+    {"offences": ("robbery",)},
+    {"offences": ("robbery", "gbh")},
+]
+
+
+def load() -> str:
+    return "load " + " ".join(f"{x:.1f}" for x in os.getloadavg())
+
+
+def machine() -> str:
+    memory = "unknown"
+    try:
+        for line in Path("/proc/meminfo").read_text().splitlines():
+            if line.startswith("MemTotal"):
+                memory = f"{int(line.split()[1]) / 1024**2:.1f} GiB"
+    except OSError:
+        pass
+    import duckdb
+
+    return (f"machine: {os.cpu_count()} cores, {memory} RAM, {platform.machine()}, Python {platform.python_version()}, "
+            f"DuckDB {duckdb.__version__}; {load()}")
+
+
+def reaped_child(args: list[str]) -> tuple[float, float, float, str]:
+    """(wall s, CPU s, peak RSS MB, stdout) of a child process, reaped with wait4 so the rusage is that
+    child's own (RUSAGE_CHILDREN would give the largest of all children so far)."""
+    start = time.perf_counter()
+    proc = subprocess.Popen([sys.executable, *args], stdout=subprocess.PIPE, stderr=subprocess.PIPE, cwd=ROOT)
+    out_chunks, err_chunks = [], []
+    # Read both pipes to the end before reaping (a full pipe would block the child).
+    import threading
+
+    def drain(pipe, into):
+        into.append(pipe.read())
+
+    threads = [threading.Thread(target=drain, args=(proc.stdout, out_chunks)),
+               threading.Thread(target=drain, args=(proc.stderr, err_chunks))]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    _, status, usage = os.wait4(proc.pid, 0)
+    proc.returncode = os.waitstatus_to_exitcode(status)
+    wall = time.perf_counter() - start
+    if proc.returncode != 0:
+        raise SystemExit(f"child failed ({proc.returncode}): {' '.join(map(str, args[:4]))}\n"
+                         f"{err_chunks[0].decode(errors='replace')[-2000:]}")
+    return wall, usage.ru_utime + usage.ru_stime, usage.ru_maxrss / 1024, out_chunks[0].decode()
+
+
+# ---------------------------------------------------------------------------------------------
+# Child phases
+# ---------------------------------------------------------------------------------------------
+def child_ingest(db: str, paths: list[str]) -> dict:
+    import numpy as np
+
+    from hotspot_engine import geography, loading, store
+
+    geography.assign_districts(np.array([50.9]), np.array([-1.4]))  # geodata caches, as in a running app
+    con = store.connect(db)
+    t, c = time.perf_counter(), time.process_time()
+    # The 10M file is bigger than the default upload limit (1 GiB): the limit is a setting.
+    summaries = loading.ingest_paths(con, paths, max_bytes=1 << 40)
+    wall, cpu = time.perf_counter() - t, time.process_time() - c
+    con.close()
+    return {"wall": wall, "cpu": cpu, "rows": sum(s.rows_read for s in summaries if s.format != "patrols"),
+            "lines": [s.line() for s in summaries], "load": load()}
+
+
+def _timed(fn, repeat: int) -> tuple[list[float], object]:
+    times, result = [], None
+    for _ in range(repeat):
+        t = time.perf_counter()
+        result = fn()
+        times.append(time.perf_counter() - t)
+    return times, result
+
+
+def child_query(db: str, repeat: int) -> dict:
+    from hotspot_engine import maps, store
+    from hotspot_engine.evaluation import impact_for_store
+    from hotspot_engine.filters import Filters
+    from hotspot_engine.hotspots import HotspotParams, find_hotspots
+
+    con = store.connect(db, read_only=True)
+    out: dict = {}
+    params = HotspotParams()  # Gi*, analytical p, count
+    t = time.perf_counter()
+    first = find_hotspots(con, Filters(), params)
+    out["hotspots_first"] = time.perf_counter() - t  # includes imports, geodata and study-area caches
+    out["hotspots"], result = _timed(lambda: find_hotspots(con, Filters(), params), repeat)
+    out["hotspot_areas"] = int(len(result.areas))
+    out["hotspot_window"] = next((n for n in first.notes if n.startswith("Window")), "")
+    out["impact"], impact = _timed(lambda: impact_for_store(con, Filters(), "2023-04-01"), max(1, repeat - 1))
+    pooled = impact.table[impact.table["hotspot_id"] == "pooled"] if hasattr(impact, "table") else None
+    out["impact_pooled"] = (f"{float(pooled['its_change_pct'].iloc[0]):+.1f}%" if pooled is not None and len(pooled)
+                            else "")
+    out["load_after_queries"] = load()
+
+    # The map page after a filter change: Gi* for the new filters (SQL + scoring), the hotspot
+    # outlines and the pydeck spec serialised as Streamlit sends it. Every change is new (no cache).
+    rerender = []
+    json_bytes = 0
+    for change in CHANGES:
+        t = time.perf_counter()
+        res = find_hotspots(con, Filters(**change), params)
+        outlines = maps.areas_outline_geojson(res.cells)
+        deck = maps.build_deck(res.cells, colour_by="count", areas=res.areas, area_outlines=outlines)[0]
+        spec = deck.to_json()
+        rerender.append(time.perf_counter() - t)
+        json_bytes = max(json_bytes, len(spec))
+    out["rerender"] = rerender
+    out["deck_json_mb"] = json_bytes / 1e6
+    out["load"] = load()
+    con.close()
+    return out
+
+
+# ---------------------------------------------------------------------------------------------
+# Driver
+# ---------------------------------------------------------------------------------------------
+def fmt_times(times: list[float]) -> str:
+    return f"median {statistics.median(times):.2f} s (runs: {', '.join(f'{t:.2f}' for t in times)})"
+
+
+def bench_size(n: int, workdir: Path, repeat: int, app: bool, keep: bool) -> None:
+    need = n * (CSV_BYTES_PER_ROW + STORE_BYTES_PER_ROW) * 1.2
+    free = shutil.disk_usage(workdir).free
+    print(f"\n=== {n:,} incidents ===")
+    if free < need:
+        print(f"skipped: {free / 1e9:.1f} GB free under {workdir}, about {need / 1e9:.1f} GB needed")
+        return
+    data = workdir / f"sample_{n}"
+    db = workdir / f"store_{n}.duckdb"
+    try:
+        wall, cpu, peak, _ = reaped_child(["-m", "hotspot_engine", "sample", "--out", str(data), "--incidents", str(n)])
+        size_mb = (data / "incidents.csv").stat().st_size / 1e6
+        print(f"generate (sample --incidents {n}): {wall:.1f} s wall, {cpu:.1f} s CPU, peak {peak:,.0f} MB, "
+              f"incidents.csv {size_mb:,.0f} MB [{load()}] (not a target)")
+
+        wall, cpu, peak, out = reaped_child([__file__, "--child", "ingest", "--db", str(db),
+                                             str(data / "incidents.csv"), str(data / "patrols.csv")])
+        result = json.loads(out.strip().splitlines()[-1])
+        rate = result["rows"] / result["wall"]
+        print(f"ingest: {result['rows']:,} incident rows (+ patrols) in {result['wall']:.1f} s = {rate:,.0f} rows/s; "
+              f"CPU {result['cpu']:.1f} s; peak memory {peak:,.0f} MB; store {db.stat().st_size / 1e6:,.0f} MB "
+              f"[{result['load']}]")
+        for line in result["lines"]:
+            print("  " + line)
+
+        wall, cpu, peak, out = reaped_child([__file__, "--child", "query", "--db", str(db), "--repeat", str(repeat)])
+        q = json.loads(out.strip().splitlines()[-1])
+        print(f"hotspots (Gi*, analytical, {q['hotspot_window'].rstrip('.')}): {fmt_times(q['hotspots'])}; "
+              f"first call {q['hotspots_first']:.2f} s; {q['hotspot_areas']} areas [{q['load_after_queries']}]")
+        print(f"impact (intervention 2023-04-01, hotspots found on the year before): {fmt_times(q['impact'])}; "
+              f"pooled {q['impact_pooled']}")
+        print(f"map re-render after a filter change (engine: Gi* + outlines + pydeck JSON, {len(q['rerender'])} new "
+              f"filter sets): {fmt_times(q['rerender'])}; largest deck JSON {q['deck_json_mb']:.2f} MB [{q['load']}]")
+        print(f"query process: {wall:.1f} s wall, {cpu:.1f} s CPU, peak memory {peak:,.0f} MB")
+
+        for command in (["hotspots", "--out", str(workdir / "h.csv")],
+                        ["impact", "--intervention", "2023-04-01", "--out", str(workdir / "i.csv")]):
+            wall, cpu, peak, _ = reaped_child(["-m", "hotspot_engine", command[0], "--db", str(db), *command[1:]])
+            print(f"command line `{command[0]}` end to end (start-up included): {wall:.2f} s wall, {cpu:.2f} s CPU, "
+                  f"peak {peak:,.0f} MB [{load()}]")
+
+        if app:
+            bench_app = ROOT / "benchmarks" / "bench_app.py"
+            if bench_app.exists():
+                proc = subprocess.run([sys.executable, str(bench_app), "--db", str(db), "--pages", "Hotspot map"],
+                                      capture_output=True, text=True, cwd=ROOT)
+                print("bench_app.py (AppTest, map page):")
+                for line in (proc.stdout + proc.stderr).strip().splitlines()[-12:]:
+                    print("  " + line)
+    finally:
+        if not keep:
+            shutil.rmtree(data, ignore_errors=True)
+            for path in (db, workdir / "h.csv", workdir / "i.csv"):
+                path.unlink(missing_ok=True)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--sizes", type=int, nargs="+", default=[1_000_000, 10_000_000])
+    parser.add_argument("--repeat", type=int, default=3, help="runs of each timed query (median printed)")
+    parser.add_argument("--app", action="store_true", help="also run bench_app.py on the map page")
+    parser.add_argument("--workdir", type=Path, default=None, help="where the CSVs and stores go (default: a temp dir)")
+    parser.add_argument("--keep", action="store_true", help="keep the generated files and stores")
+    parser.add_argument("--child", choices=["ingest", "query"], help=argparse.SUPPRESS)
+    parser.add_argument("--db", help=argparse.SUPPRESS)
+    parser.add_argument("paths", nargs="*", help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.child == "ingest":
+        print(json.dumps(child_ingest(args.db, args.paths)))
+        return
+    if args.child == "query":
+        print(json.dumps(child_query(args.db, args.repeat)))
+        return
+    print(machine())
+    if args.workdir:
+        args.workdir.mkdir(parents=True, exist_ok=True)
+        for n in args.sizes:
+            bench_size(n, args.workdir, args.repeat, args.app, args.keep)
+    else:
+        with tempfile.TemporaryDirectory(prefix="bench_scale_") as tmp:
+            for n in args.sizes:
+                bench_size(n, Path(tmp), args.repeat, args.app, args.keep)
+
+
+if __name__ == "__main__":
+    main()
