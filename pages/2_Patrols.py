@@ -93,7 +93,7 @@ c2.metric("In the hotspots", f"{summary['patrols_in_hotspots']:,}",
           delta=None if summary["patrols"] == 0 else f"{share:.0%} of patrols", delta_color="off")
 c3.metric("Patrol minutes", f"{summary['minutes']:,.0f}")
 c4.metric("Hotspots", f"{summary['hotspots']}",
-          delta=f"{summary['hotspots_green']} green · {summary['hotspots_amber']} amber · {summary['hotspots_red']} red",
+          delta=" · ".join(f"{summary['hotspots_' + c]} {c}" for c in ("green", "amber", "red") if summary["hotspots_" + c]),
           delta_color="off")
 c5.metric("Days dosed (mean)", "–" if pd.isna(summary["mean_compliance"]) else f"{summary['mean_compliance']:.0%}",
           help=f"Target: {target.describe()}.")

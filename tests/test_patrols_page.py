@@ -57,6 +57,14 @@ def test_page_shows_dosage_grids_and_a_reproducible_plan(app_db, sample_dir):
     pd.testing.assert_frame_equal(_frame(at, "reason"), five)
     assert not five["start"].equals(six["start"])
 
+    # A week of action marked on the weekly series (the form's default: the first week of the period).
+    at.text_input[0].set_value("Op Sceptre")
+    next(b for b in at.button if b.label == "Add period").click().run()
+    assert not at.exception
+    weekly = _frame(at, "action")
+    assert (weekly["action"] == "Op Sceptre").sum() == 2  # 1-7 April 2023 spans two Monday weeks
+    assert weekly["patrols"].sum() == 2934  # the all-hotspots series holds every patrol
+
     # A one-page briefing for the first hotspot, offered as a PDF download.
     at.selectbox(key="p_brief_for").select_index(1).run()
     next(b for b in at.button if b.label.startswith("Prepare the briefing")).click().run()
