@@ -52,7 +52,7 @@ DOSAGE_COLUMNS = [
 CELL_DOSAGE_COLUMNS = ["h3", "hotspot_id", "hotspot_name", "incidents", "harm", "patrols", "minutes", "mean_minutes",
                        "patrolled_days"]
 GRID_COLUMNS = ["hotspot_id", "dow", "day", "hour", "incidents", "harm", "patrol_minutes", "patrols"]
-WEEKLY_COLUMNS = ["hotspot_id", "week", "patrols", "minutes", "incidents", "harm", "action"]
+WEEKLY_COLUMNS = ["hotspot_id", "week", "days", "patrols", "minutes", "incidents", "harm", "action"]
 ALL_HOTSPOTS = "all"
 
 
@@ -274,8 +274,9 @@ def time_grid(incidents: pd.DataFrame, patrol_hours: pd.DataFrame, hotspot_ids: 
 def weekly_series(incidents: pd.DataFrame, patrols: pd.DataFrame, period: tuple[date, date],
                   actions: pd.DataFrame | None = None) -> pd.DataFrame:
     """Patrols, minutes, incidents and harm per Monday-starting week of the period, per hotspot and
-    for 'all' hotspots; weeks with nothing are zeros. ``action`` is the label of any week of action
-    overlapping the week ('' otherwise)."""
+    for 'all' hotspots; weeks with nothing are zeros. ``days`` is how many of the week's days fall in
+    the period (the first and last weeks may be partial: compare them with care). ``action`` is the
+    label of any week of action overlapping the week ('' otherwise)."""
     first, last = period
     weeks = pd.date_range(pd.Timestamp(first) - pd.Timedelta(days=first.weekday()), pd.Timestamp(last), freq="W-MON")
     inc = incidents.dropna(subset=["day"])
@@ -293,6 +294,8 @@ def weekly_series(incidents: pd.DataFrame, patrols: pd.DataFrame, period: tuple[
     out = full.merge(pat, on=keys, how="left").merge(inc, on=keys, how="left")
     out[["patrols", "incidents"]] = out[["patrols", "incidents"]].fillna(0).astype(int)
     out[["minutes", "harm"]] = out[["minutes", "harm"]].fillna(0.0)
+    week_end = out["week"] + pd.Timedelta(days=6)
+    out["days"] = ((week_end.clip(upper=pd.Timestamp(last)) - out["week"].clip(lower=pd.Timestamp(first))).dt.days + 1)
     out["action"] = mark_actions(out["week"], actions)
     return out[WEEKLY_COLUMNS]
 

@@ -196,7 +196,8 @@ if not big:
 action_frame = parse_actions(actions)
 weekly = report.weekly[report.weekly["hotspot_id"] == focus].copy()
 weekly["action"] = mark_actions(weekly["week"], action_frame)
-long = weekly.melt(id_vars=["week"], value_vars=["patrols", "incidents"], var_name="series", value_name="per week")
+full_weeks = weekly[weekly["days"] == 7]  # a partial first or last week would look like a drop
+long = full_weeks.melt(id_vars=["week"], value_vars=["patrols", "incidents"], var_name="series", value_name="per week")
 lines = alt.Chart(long).mark_line(strokeWidth=3 if big else 2, point=alt.OverlayMarkDef(size=20)).encode(
     x=alt.X("week:T", title="Week starting"),
     y=alt.Y("per week:Q", title="Per week"),
@@ -215,8 +216,12 @@ if not action_frame.empty:
     layers.append(alt.Chart(bands).mark_text(align="left", baseline="top", dx=3, dy=3, fontSize=FONT - 2,
                                              color="#333333").encode(x="start:T", y=alt.value(0), text="label:N"))
 st.altair_chart(styled(alt.layer(*layers).properties(height=480 if big else 400, title=names[focus])), width="stretch")
+partial = len(weekly) - len(full_weeks)
+if partial:
+    st.caption(f"Weeks start on Monday; {partial} partial week(s) at the ends of the period are in the table, not the chart.")
 with st.expander("Table of the chart (text alternative)"):
-    st.dataframe(weekly[["week", "patrols", "minutes", "incidents", "harm", "action"]], hide_index=True, width="stretch")
+    st.dataframe(weekly[["week", "days", "patrols", "minutes", "incidents", "harm", "action"]], hide_index=True,
+                 width="stretch")
 
 # -- the plan --------------------------------------------------------------------------------------
 st.subheader("Suggested patrol plan")

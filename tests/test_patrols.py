@@ -151,7 +151,12 @@ def test_weekly_series_and_weeks_of_action(small_report):
     weekly = small_report.weekly
     b = weekly[weekly["hotspot_id"] == "B"]
     assert list(b["week"]) == [pd.Timestamp("2024-01-01")]
-    assert b["patrols"].iloc[0] == 7 and b["incidents"].iloc[0] == 1
+    assert b["patrols"].iloc[0] == 7 and b["incidents"].iloc[0] == 1 and b["days"].iloc[0] == 7
+    # 2023-24 starts on a Saturday and ends on a Sunday: a 2-day first week, full weeks after.
+    weeks = P.weekly_series(_incidents().iloc[:0], P.assign_patrols(_patrols().iloc[:0], _cells()),
+                            (date(2023, 4, 1), date(2024, 3, 31)))
+    first = weeks[weeks["hotspot_id"] == "all"].sort_values("week")
+    assert first["days"].iloc[0] == 2 and (first["days"].iloc[1:] == 7).all() and first["days"].sum() == 366
     assert (weekly["action"] == "Op Sceptre").all()
     weeks = pd.Series(pd.to_datetime(["2023-12-25", "2024-01-01", "2024-01-08"]))
     actions = P.parse_actions([("2024-01-07", "2024-01-08", "Sceptre"), (date(2024, 1, 2), date(2024, 1, 3), "Night")])
@@ -321,3 +326,23 @@ def test_sample_plan_reproducible_and_meets_the_target(sample_report):
     _check_plan(one, ids)
     assert one.week_start == date(2024, 4, 1)
     assert len(one.visits) == 19 * 7 + int(np.ceil(19 * 7 / 2))
+
+
+def test_command_line_plan(sample_db, tmp_path, capsys):
+    from hotspot_engine.__main__ import main
+
+    out, dosage = tmp_path / "plan.csv", tmp_path / "dosage.csv"
+    code = main(["patrol-plan", "--db", str(sample_db), "--from", "2023-04", "--to", "2024-03", "--seed", "4",
+                 "--out", str(out), "--dosage", str(dosage)])
+    assert code == 0
+    plan = pd.read_csv(out)
+    assert list(plan.columns) == P.PLAN_COLUMNS and plan["hotspot_id"].nunique() == 19
+    assert plan.groupby(["hotspot_id", "date"]).size().min() >= 1 and plan["date"].nunique() == 7
+    assert pd.read_csv(dosage)["patrols"].sum() == 2934
+    assert "2,934 patrols" in capsys.readouterr().out
+    again = tmp_path / "again.csv"
+    assert main(["patrol-plan", "--db", str(sample_db), "--from", "2023-04", "--to", "2024-03", "--seed", "4",
+                 "--out", str(again)]) == 0
+    assert again.read_bytes() == out.read_bytes()
+    assert main(["patrol-plan", "--db", str(sample_db), "--from", "2023-04", "--to", "2024-03",
+                 "--week-start", "2024-13-01", "--out", str(again)]) == 2
