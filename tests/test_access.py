@@ -121,6 +121,7 @@ def test_sign_in_off_pages_show_data(settings_file):
     assert stored.value != "0"
     assert at.get("file_uploader"), "the upload panel is hidden with sign-in off"
     assert "needs a data-manager role" not in _texts(at)
+    assert set(RECORD_LAYERS) <= set(at.multiselect(key="x_layers").options)
 
 
 @pytest.mark.parametrize("page", PAGES)
@@ -133,16 +134,22 @@ def test_sign_in_on_signed_out_sees_only_the_button(settings_file, page):
     assert "Sign in to see" in _texts(at)
 
 
+RECORD_LAYERS = ("Incidents (one row each)", "Patrols (one row each)")
+
+
+def _captions(at) -> str:
+    return "\n".join(str(c.value) for c in at.caption)
+
+
 def test_sign_in_on_viewer_sees_data_but_cannot_load_or_export_incidents(settings_file):
     settings_file(auth=True, managers=(MANAGER,))
     at = _run("pages/4_Data_and_export.py", user={"is_logged_in": True, "email": "viewer@hants.police.uk"})
     assert next(m for m in at.metric if m.label == "Incidents stored").value != "0"
     assert not at.get("file_uploader")
     assert "Loading data needs a data-manager role" in _texts(at)
-    at.selectbox(key="x_layer").set_value("incidents").run()
-    assert not at.exception
-    assert "Incident-level export needs a data-manager role." in _texts(at)
-    assert not [b for b in at.button if b.label == "Prepare export"]
+    layers = at.multiselect(key="x_layers")
+    assert layers.options and not set(RECORD_LAYERS) & set(layers.options)
+    assert "need a data-manager role" in _captions(at)
 
 
 def test_sign_in_on_data_manager_can_load_and_export(settings_file):
@@ -150,9 +157,8 @@ def test_sign_in_on_data_manager_can_load_and_export(settings_file):
     at = _run("pages/4_Data_and_export.py", user={"is_logged_in": True, "email": MANAGER})
     assert at.get("file_uploader"), "a data manager sees no upload panel"
     assert "needs a data-manager role" not in _texts(at)
-    at.selectbox(key="x_layer").set_value("incidents").run()
-    assert [b for b in at.button if b.label == "Prepare export"]
-    assert "Incident-level export needs a data-manager role." not in _texts(at)
+    assert set(RECORD_LAYERS) <= set(at.multiselect(key="x_layers").options)
+    assert "need a data-manager role" not in _captions(at)
 
 
 # -- limits in .streamlit/config.toml ---------------------------------------------------------------
