@@ -725,7 +725,7 @@ def _briefing_page(report: PatrolReport, plan: PatrolPlan | None, hotspot_id: st
     if synthetic:
         fig.text(0.95, 0.965, "SYNTHETIC SAMPLE DATA", fontsize=9, fontweight="bold", color="white", ha="right", va="top",
                  bbox={"boxstyle": "square,pad=0.3", "fc": "#b2182b", "ec": "none"})
-    _briefing_map(fig.add_axes((0.05, 0.55, 0.5, 0.36)), report, hotspot_id)
+    _briefing_map(fig.add_axes((0.05, 0.55, 0.5, 0.34)), report, hotspot_id)
 
     peaks = peak_windows(report.grid, hotspot_id)
     status_colour = {"green": "#1a9850", "amber": "#e08214", "red": "#b2182b"}[row["status"]]
@@ -770,7 +770,9 @@ def _briefing_page(report: PatrolReport, plan: PatrolPlan | None, hotspot_id: st
             f"{pd.Timestamp(v.window_start):%a %d %b}  window {pd.Timestamp(v.window_start):%H:%M}-"
             f"{pd.Timestamp(v.window_end):%H:%M}  start {pd.Timestamp(v.suggested_start):%H:%M}  {int(v.minutes)} min"
             for v in mine.itertuples(index=False))
-        fig.text(0.4, 0.265, text or "none", fontsize=8, va="top", family="monospace")
+        # Up to 16 lines fit above the footer at 8 pt; a longer list (extra visits) gets smaller type.
+        size = 8.0 if len(mine) <= 16 else max(5.0, 8.0 * 16 / len(mine))
+        fig.text(0.4, 0.265, text or "none", fontsize=size, va="top", family="monospace")
     else:
         fig.text(0.4, 0.265, "no plan", fontsize=8, va="top")
     fig.text(0.05, 0.03, f"Target: {report.target.describe()}. Vary arrival times inside each window; "
@@ -805,6 +807,8 @@ def _briefing_map(ax, report: PatrolReport, hotspot_id: str) -> None:
     ax.set_xlim(xmin - pad, xmax + pad)
     ax.set_ylim(ymin - pad, ymax + pad)
     ax.set_aspect("equal")
+    ax.set_xlabel("")  # geopandas labels the projected axes; a briefing map needs none
+    ax.set_ylabel("")
     ax.set_title("Cells: incidents (shade) and patrols in the period", fontsize=9, loc="left")
     span = xmax - xmin + 2 * pad
     bar = 100 if span < 1500 else 500
