@@ -1,0 +1,96 @@
+"""What a user sees when something is wrong: one line on stderr, exit status 2, naming the file they
+gave (its name only) or the argument, never a stack trace or a directory of the server or the
+user's machine. Bad files are the corpus in tests/data/bad/ (tests/data/make_corpus.py)."""
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+from hotspot_engine.__main__ import main
+
+BAD = Path(__file__).resolve().parent / "data" / "bad"
+# A directory name that must never show up in any message.
+HIDDEN_DIR = "private-folder-9c2e"
+
+
+def _run(argv: list[str], capsys) -> tuple[int, str, str]:
+    try:
+        code = main(argv)
+    except SystemExit as exc:  # argparse exits itself on bad arguments
+        code = exc.code
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def _assert_clean(text: str, where: Path) -> None:
+    assert "Traceback" not in text and 'File "' not in text
+    assert HIDDEN_DIR not in text and str(where) not in text
+    assert str(Path(__file__).resolve().parent.parent) not in text, "the code's own folder leaked"
+
+
+@pytest.fixture
+def private_dir(tmp_path) -> Path:
+    folder = tmp_path / HIDDEN_DIR
+    folder.mkdir()
+    return folder
+
+
+@pytest.mark.parametrize("name", sorted(p.name for p in BAD.iterdir()) if BAD.exists() else [])
+def test_bad_file_gives_one_line_naming_only_the_file(name, private_dir, capsys):
+    path = shutil.copy(BAD / name, private_dir / name)
+    code, out, err = _run(["ingest", str(path), "--db", str(private_dir / "store.duckdb")], capsys)
+    _assert_clean(out + err, private_dir)
+    if code == 0:  # some corpus files are awkward but loadable (BOM, cp1252, nested zip): a summary
+        assert err == "" and name.split(".")[0] in out or Path(name).suffix == ".zip"
+        return
+    assert code == 2, (code, err)
+    lines = err.strip().splitlines()
+    assert len(lines) == 1, f"{len(lines)} lines on stderr"
+    assert lines[0].startswith("error: ")
+    assert name in lines[0] or Path(name).stem in lines[0], "the message does not name the file"
+    assert out == ""
+
+
+@pytest.mark.parametrize("argv, names", [
+    (["ingest", "{dir}/missing.csv", "--db", "{dir}/s.duckdb"], "missing.csv"),
+    (["ingest", "{dir}", "--db", "{dir}/s.duckdb", "--format", "nonsense"], "--format"),
+    (["hotspots", "--db", "{dir}/none.duckdb", "--out", "{dir}/h.gpkg"], "none.duckdb"),
+    (["hotspots", "--db", "{dir}/s.duckdb", "--from", "2023-13", "--out", "{dir}/h.gpkg"], "2023-13"),
+    (["hotspots", "--db", "{dir}/s.duckdb", "--res", "12", "--out", "{dir}/h.gpkg"], "res"),
+    (["export", "incidents", "--db", "{dir}/s.duckdb", "--out", "{dir}/x.docx"], "docx"),
+    (["impact", "--db", "{dir}/s.duckdb", "--intervention", "yesterday", "--out", "{dir}/i.csv"],
+     ("intervention", "no incidents")),  # the empty store may be noticed first
+    (["sample", "--out", "{dir}/s", "--incidents", "10"], "--incidents"),
+    (["frobnicate"], "frobnicate"),
+    ([], "command"),
+])
+def test_bad_arguments_give_one_line(argv, names, private_dir, capsys):
+    from hotspot_engine.store import connect
+
+    connect(private_dir / "s.duckdb").close()  # an empty store for the commands that read one
+    argv = [a.replace("{dir}", str(private_dir)) for a in argv]
+    code, out, err = _run(argv, capsys)
+    _assert_clean(out + err, private_dir)
+    assert code == 2, (code, err)
+    lines = err.strip().splitlines()
+    assert len(lines) == 1, f"{len(lines)} lines on stderr"
+    assert any(n in lines[0] for n in ((names,) if isinstance(names, str) else names)), lines[0]
+
+
+@pytest.mark.xfail(strict=True, reason="hotspot_engine/__main__.py main() prints the exception's first line, "
+                   "paths included; change requested (issue 9 report): drop the strict marker once applied")
+def test_internal_errors_are_one_line_without_a_trace(private_dir, capsys, monkeypatch):
+    """A bug (not bad input) still gives one line and exit 1; HOTSPOT_DEBUG is for developers."""
+    import hotspot_engine.__main__ as cli
+
+    def broken(args):
+        raise KeyError(str(private_dir / "secret.csv"))
+
+    monkeypatch.delenv("HOTSPOT_DEBUG", raising=False)
+    monkeypatch.setattr(cli, "cmd_sample", broken)
+    code, out, err = _run(["sample", "--out", str(private_dir)], capsys)
+    assert code == 1
+    assert len(err.strip().splitlines()) == 1 and "Traceback" not in err
+    assert HIDDEN_DIR not in err, "an internal error message repeats a path from the exception"
