@@ -133,3 +133,183 @@ def test_presentation_mode_hides_controls(app_db):
     assert at.toggle(key="present").value is True
     styles = "".join(m.value for m in at.markdown if "<style>" in m.value)
     assert "stSidebar" in styles and "font-size" in styles
+
+
+def _deck(at) -> dict:
+    charts = at.get("deck_gl_json_chart")
+    assert charts, "no pydeck chart on the page"
+    return json.loads(charts[0].proto.json)
+
+
+def _layer(spec: dict, layer_id: str) -> dict:
+    return next(layer for layer in spec["layers"] if layer["id"] == layer_id)
+
+
+def test_playback_steps_month_by_month_and_counts_match_the_store(app_db, sample_store):
+    """Each playback frame draws that month's serious violence, cell by cell: its cells add up to the
+    store's count for the month (an independent SQL count over the same filters)."""
+    from hotspot_engine import query
+    from hotspot_engine.filters import Filters
+
+    at = _app(app_db, PAGES[0], query={"from": "2023-01", "to": "2023-06"})
+    at.selectbox(key="m_mode").set_value("months").run()
+    assert not at.exception
+    assert at.select_slider(key="m_month").value == "2023-01"
+    monthly = query.monthly_counts(sample_store, Filters(date_from="2023-01", date_to="2023-06", sv_only=True))
+    expected = dict(zip(monthly["month"], monthly["count"]))
+
+    def drawn_total() -> int:
+        return sum(cell["n"] for cell in _layer(_deck(at), "cells")["data"])
+
+    assert drawn_total() == expected["2023-01"]
+    at.button(key="m_play").click().run()
+    assert at.session_state["m_playing"] is True
+    seen = [at.select_slider(key="m_month").value]
+    for _ in range(3):  # what the fragment's timer does: a tick once PLAY_SECONDS have passed
+        at.session_state["_m_tick"] = 0.0
+        at.run()
+        assert not at.exception
+        seen.append(at.select_slider(key="m_month").value)
+        assert drawn_total() == expected[seen[-1]]
+    assert seen == ["2023-01", "2023-02", "2023-03", "2023-04"]
+    at.button(key="m_play").click().run()  # pause
+    assert at.session_state["m_playing"] is False
+    at.selectbox(key="m_mode").set_value("window").run()
+
+
+def test_playback_stops_at_the_last_month(app_db):
+    at = _app(app_db, PAGES[0], query={"from": "2024-02", "to": "2024-03"})
+    at.selectbox(key="m_mode").set_value("months").run()
+    at.select_slider(key="m_month").set_value("2024-03").run()
+    at.button(key="m_play").click().run()
+    assert at.select_slider(key="m_month").value == "2024-02"  # play from the end replays from the start
+    at.session_state["_m_tick"] = 0.0
+    at.run()
+    assert at.select_slider(key="m_month").value == "2024-03"
+    at.session_state["_m_tick"] = 0.0
+    at.run()
+    assert at.session_state["m_playing"] is False and at.select_slider(key="m_month").value == "2024-03"
+    at.selectbox(key="m_mode").set_value("window").run()
+
+
+def test_lsoa_outlines_are_a_local_static_file(app_db):
+    at = _app(app_db, PAGES[0])
+    spec = _deck(at)
+    assert "lsoas" not in {layer["id"] for layer in spec["layers"]}  # off by default
+    at.toggle(key="m_lsoa").set_value(True).run()
+    layer = _layer(_deck(at), "lsoas")
+    assert layer["data"] == "/app/static/lsoa_outlines.geojson"
+    assert (ROOT / "static" / "lsoa_outlines.geojson").exists()
+    at.toggle(key="m_lsoa").set_value(False).run()
+
+
+def test_presentation_mode_shows_the_headline_beside_a_high_contrast_map_and_exits(app_db, sample_truth):
+    at = _app(app_db, PAGES[0], query={"present": "1", "csp": "Gosport CSP"})
+    spec = _deck(at)
+    assert spec["mapStyle"] == "/app/static/dark_style.json"
+    assert spec["initialViewState"]["zoom"] > 10  # fitted to Gosport, not the force
+    labels = [m.label for m in at.metric]
+    assert any(label.startswith("Serious violence 20") for label in labels)
+    assert any(label.startswith("Serious-violence hotspots") for label in labels)
+    assert not [s for s in at.selectbox if s.key == "m_method"], "map controls are hidden when presenting"
+    assert not at.dataframe  # no tables on the wall screen
+    at.button(key="exit_present").click().run()
+    assert not at.exception
+    assert at.toggle(key="present").value is False
+    assert at.selectbox(key="m_method").value == "gistar"
+    assert "present" not in at.query_params
+    assert _deck(at)["mapStyle"] == "/app/static/blank_style.json"
+    at.multiselect(key="f_csp").set_value([]).run()
+
+
+def test_overview_has_a_table_for_every_chart(app_db):
+    at = _app(app_db)
+    assert at.get("arrow_vega_lite_chart") or at.get("vega_lite_chart")
+    table = at.dataframe[0].value  # the expander's table of the monthly chart
+    assert len(table) == 60 and table.shape[1] >= 7  # 60 months x the serious-violence categories
+
+
+def _zip_names(payload: bytes) -> list[str]:
+    import io
+    import zipfile
+
+    return zipfile.ZipFile(io.BytesIO(payload)).namelist()
+
+
+def test_export_panel_writes_every_layer_with_its_sidecar(app_db, tmp_path):
+    import io
+    import zipfile
+
+    import geopandas as gpd
+    import pyogrio
+
+    at = _app(app_db, PAGES[3], query={"from": "2023-04", "to": "2024-03", "csp": "Gosport CSP"})
+    at.multiselect(key="x_layers").set_value(["hotspot_cells", "hotspot_areas", "impact", "incidents", "patrols"]).run()
+    at.selectbox(key="x_fmt").set_value("gpkg").run()
+    at.button(key="x_prepare").click().run()
+    assert not at.exception and not at.error, [e.value for e in at.error]
+    name, payload, names = at.session_state["export_zip"]
+    assert name.startswith("layers_2023-04_2024-03_gosport-csp_") and name.endswith(".zip")
+    zf = zipfile.ZipFile(io.BytesIO(payload))
+    gpkg = next(n for n in zf.namelist() if n.endswith(".gpkg"))
+    zf.extractall(tmp_path)
+    layers = {row[0] for row in pyogrio.list_layers(tmp_path / gpkg)}
+    assert layers == {"hotspot_cells", "hotspot_areas", "impact", "incidents", "patrols"}
+    incidents = gpd.read_file(tmp_path / gpkg, layer="incidents")
+    assert set(incidents["csp"]) == {"Gosport CSP"}
+    assert incidents["month"].min() >= "2023-04" and incidents["month"].max() <= "2024-03"
+    meta = json.loads(zf.read(next(n for n in zf.namelist() if n.endswith(".methods.json"))))
+    assert meta["filters"]["csps"] == ["Gosport CSP"] and meta["partner_safe"] is False
+    assert meta["row_counts"]["incidents"] == len(incidents)
+    assert any(n.endswith(".methods.txt") for n in zf.namelist())
+
+
+def test_partner_safe_export_has_no_rows_and_no_small_counts(app_db, tmp_path):
+    import io
+    import zipfile
+
+    import pandas as pd
+
+    at = _app(app_db, PAGES[3], query={"from": "2023-04", "to": "2024-03"})
+    at.multiselect(key="x_layers").set_value(["hotspot_cells", "hotspot_areas", "incidents"]).run()
+    at.selectbox(key="x_fmt").set_value("csv").run()
+    at.toggle(key="x_safe").set_value(True).run()
+    at.number_input(key="x_threshold").set_value(10).run()
+    assert any("leaves out the incident" in i.value for i in at.info)
+    at.button(key="x_prepare").click().run()
+    assert not at.exception and not at.error, [e.value for e in at.error]
+    _, payload, names = at.session_state["export_zip"]
+    assert not [n for n in names if "incident" in n and n.endswith(".csv")]
+    zf = zipfile.ZipFile(io.BytesIO(payload))
+    cells = pd.read_csv(zf.open(next(n for n in names if n.endswith("hotspot_cells.csv"))), low_memory=False)
+    shown = cells["count"].dropna()
+    assert len(shown) and (shown >= 10).all()
+    assert cells["count"].isna().any()  # small counts blanked, not dropped silently
+    meta = json.loads(zf.read(next(n for n in names if n.endswith(".methods.json"))))
+    assert meta["partner_safe"] is True and meta["threshold"] == 10
+
+
+def test_meeting_maps_are_offline_and_downloadable(app_db):
+    from hotspot_engine.foliummap import remote_assets
+
+    at = _app(app_db, PAGES[3], query={"from": "2023-04", "to": "2024-03", "csp": "Havant CSP"})
+    at.toggle(key="x_maps").set_value(True).run()
+    assert not at.exception and not at.error, [e.value for e in at.error]
+    downloads = {d.proto.label: d for d in at.get("download_button")}
+    assert {"Interactive map (HTML, works offline)", "Map image (PNG)", "One-page summary (PDF)"} <= set(downloads)
+    frames = at.get("iframe")
+    assert frames, "the HTML map is not shown in the page"
+    page = frames[0].proto.srcdoc
+    assert "L.map(" in page or "L.map" in page
+    assert remote_assets(page) == []
+    at.toggle(key="x_maps").set_value(False).run()
+
+
+def test_incident_export_needs_the_data_manager_role(app_db, monkeypatch):
+    import ui.access
+
+    monkeypatch.setattr(ui.access, "can_manage_data", lambda settings: False)
+    at = _app(app_db, PAGES[3])
+    options = at.multiselect(key="x_layers").options
+    assert "Incidents (one row each)" not in options and "Patrols (one row each)" not in options
+    assert "Hotspot cells (H3, with every figure)" in options

@@ -72,15 +72,76 @@ def test_every_page_loads_offline_and_the_map_draws(app_url, tmp_path):
         assert not [e for e in errors if "WebGL" not in e], errors[:3]
 
 
-def test_shared_link_and_presentation_mode(app_url):
+def _month_shown(page) -> str:
+    return page.locator("[data-testid='stSliderThumbValue']").last.inner_text().strip()
+
+
+def test_filter_playback_presentation_and_a_shared_url(app_url):
+    """One analyst's path: pick a CSP in the sidebar (the URL follows), copy the URL into a fresh
+    browser session (same page, same filters), play the months, switch on LSOA outlines, present
+    the map on the wall screen and come back out. Nothing is fetched from off the machine."""
     with browser() as b:
-        page = b.new_page(viewport={"width": 1920, "height": 1080})
+        context = b.new_context(viewport={"width": 1600, "height": 1000})
+        page = context.new_page()
         requests: list[str] = []
         page.on("request", lambda r: requests.append(r.url))
-        page.goto(f"{app_url}/Hotspot_map?csp=Gosport+CSP&present=1")
+        page.goto(f"{app_url}/Hotspot_map")
         wait_for_app(page, "canvas")
-        page.wait_for_timeout(2000)
+
+        # A filter switch: the CSP multiselect in the sidebar, by keyboard-free clicks on its options.
+        sidebar = page.locator("[data-testid='stSidebar']")
+        sidebar.get_by_role("combobox").first.click()
+        page.get_by_role("option", name="Gosport CSP").click()
+        page.keyboard.press("Escape")
+        wait_for_app(page, "canvas")
         assert "Gosport CSP" in page.get_by_text("Filters:").first.inner_text()
-        assert not page.locator("[data-testid='stSidebar']").is_visible()
+        assert "csp=Gosport+CSP" in page.url and "/Hotspot_map" in page.url
+        page.wait_for_timeout(1500)
         assert _canvas_has_pixels(page)
+
+        # The copied URL in a new session opens the same page with the same filters.
+        shared = page.url
+        other = b.new_context(viewport={"width": 1600, "height": 1000}).new_page()
+        other.on("request", lambda r: requests.append(r.url))
+        other.goto(shared)
+        wait_for_app(other, "canvas")
+        assert other.locator("h1").first.inner_text().strip() == "Hotspot map"
+        assert "Gosport CSP" in other.get_by_text("Filters:").first.inner_text()
+        assert "Gosport CSP" in other.locator("[data-testid='stSidebar']").inner_text()
+        # The same view as a wall-screen link: presentation mode from the URL.
+        other.goto(shared + "&present=1")
+        wait_for_app(other, "canvas")
+        assert not other.locator("[data-testid='stSidebar']").is_visible()
+        assert other.get_by_role("button", name="Exit presentation mode").is_visible()
+        other.close()
+
+        # Playback: the month advances on its own after Play.
+        page.get_by_role("combobox", name="Cells show").click()
+        page.get_by_role("option", name="Month by month (playback)").click()
+        wait_for_app(page, "canvas")
+        first = _month_shown(page)
+        page.get_by_role("button", name="Play").click()
+        page.wait_for_timeout(5000)
+        later = _month_shown(page)
+        assert later > first, (first, later)
+        page.get_by_role("button", name="Pause").click()
+        wait_for_app(page, "canvas")
+
+        # LSOA outlines come from the app's own static folder.
+        page.get_by_text("LSOA outlines").click()
+        page.wait_for_timeout(2500)
+        assert any(u.endswith("/app/static/lsoa_outlines.geojson") for u in requests)
+
+        # Presentation mode: sidebar gone, headline beside the map, a visible way back.
+        page.get_by_text("Presentation mode").click()
+        wait_for_app(page, "canvas")
+        assert not page.locator("[data-testid='stSidebar']").is_visible()
+        page.locator("[data-testid='stMetricLabel']", has_text="Serious-violence hotspots").first.wait_for(
+            state="visible", timeout=60_000)
+        exit_button = page.get_by_role("button", name="Exit presentation mode")
+        assert exit_button.is_visible()
+        exit_button.click()
+        wait_for_app(page, "canvas")
+        assert page.locator("[data-testid='stSidebar']").is_visible()
+        assert "present=" not in page.url
         assert not _outside(requests), _outside(requests)[:5]

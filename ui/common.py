@@ -212,6 +212,8 @@ def apply_presentation_style() -> None:
         [data-testid="stMetricValue"] { font-size: 3rem !important; font-weight: 700; }
         [data-testid="stMetricLabel"] p { font-size: 1.35rem !important; font-weight: 600; color: #111; }
         [data-testid="stMetricDelta"] { font-size: 1.3rem !important; }
+        [data-testid="stMetricLabel"] *, [data-testid="stMetricDelta"] * { white-space: normal !important;
+            overflow: visible !important; text-overflow: clip !important; }
         [data-testid="stSidebar"], [data-testid="stSidebarCollapsedControl"], [data-testid="stExpandSidebarButton"] { display: none; }
         header[data-testid="stHeader"] { display: none; }
         .block-container { padding-top: 0.8rem !important; padding-bottom: 0.5rem !important; max-width: 100% !important; }
@@ -251,7 +253,7 @@ def page_header(title: str, filters: Filters) -> None:
     ext = extent(data_version())
     st.markdown("<style>.block-container { padding-top: 2.2rem !important; }</style>", unsafe_allow_html=True)
     if presentation():
-        left, right = st.columns([5, 1], vertical_alignment="center")
+        left, right = st.columns([4, 1.2], vertical_alignment="center")
         with left:
             st.title(title)
         with right:
