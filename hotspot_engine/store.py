@@ -312,6 +312,110 @@ def store_rows(
     return summary
 
 
+def _merge_notes(parts: list[list[str]]) -> list[str]:
+    """Notes of the blocks of one file as one list: a note repeated by every block is kept once;
+    notes that differ only in their numbers are one note with the counts summed ("1,200 rows had ..."
+    + "800 rows had ..." -> "2,000 rows had ..."). A count is a number followed by a word ("rows",
+    "of", "text values"); other numbers ("ISO 8601", "EPSG:27700") stay as written, and an
+    "X of Y rows differ (p%)" note gets its percentage recomputed."""
+    import re
+
+    number = re.compile(r"\d[\d,]*(?:\.\d+)?")
+    merged: dict[str, list] = {}  # template -> [tokens of the first note, [values per note]]
+    for notes in parts:
+        for note in notes:
+            template = number.sub("#", note)
+            values = [float(v.replace(",", "")) for v in number.findall(note)]
+            merged.setdefault(template, [number.findall(note), []])[1].append(values)
+    out = []
+    for template, (tokens, seen) in merged.items():
+        pieces = template.split("#")
+        text = pieces[0]
+        varying = [bool(re.match(r" [a-z]", piece)) for piece in pieces[1:]]
+        totals = [sum(v[k] for v in seen) for k in range(len(tokens))]
+        if "%" in template and len(tokens) == 3 and totals[1]:
+            totals[2], varying[2] = 100.0 * totals[0] / totals[1], True
+        for k, piece in enumerate(pieces[1:]):
+            if not varying[k]:
+                text += tokens[k] + piece
+            else:
+                text += (f"{totals[k]:.2f}" if piece.startswith("%") else f"{totals[k]:,.0f}") + piece
+        out.append(text)
+    return out
+
+
+def store_stream(con, kind: str, blocks, file: str, fmt: str, sha256: str = "") -> LoadSummary:
+    """Like :func:`store_rows` for a file parsed block by block: ``blocks`` yields (rows, rejects,
+    notes) per block. Still one transaction for the whole file (a failure in any block, parsing
+    included, leaves the store as it was), while memory holds one block at a time.
+
+    Blocks are appended without a per-block anti-join (each would rescan the rows already stored);
+    once all are in, one join removes this load's rows whose id an earlier load holds and one pass
+    keeps the first of ids repeated within the file, so the counts match :func:`store_rows`."""
+    if kind not in ("incidents", "patrols"):
+        raise ValueError(kind)
+    key, columns = ("incident_id", INCIDENT_COLUMNS) if kind == "incidents" else ("patrol_id", PATROL_COLUMNS)
+    con.execute("BEGIN TRANSACTION")
+    try:
+        load_id = con.execute("SELECT nextval('load_ids')").fetchall()[0][0]
+        stored_before = table_count(con, kind)
+        read = rejected = accepted = 0
+        reasons: dict[str, int] = {}
+        notes: list[list[str]] = []
+        physical = {r[0] for r in con.execute(
+            "SELECT column_name FROM information_schema.columns WHERE table_name = ? AND is_generated = 'NEVER'",
+            [kind]).fetchall()}
+        for rows, rejects, block_notes in blocks:
+            notes.append(block_notes)
+            read += len(rows) + len(rejects)
+            if not rejects.empty:
+                rejected += len(rejects)
+                for reason, n in rejects["reason"].value_counts().items():
+                    reasons[reason] = reasons.get(reason, 0) + int(n)
+                rj = rejects.assign(load_id=load_id, file=file)[["load_id", "file", "row", "column", "reason", "raw"]]
+                con.register("_rejects", rj)
+                con.execute("INSERT INTO rejects SELECT * FROM _rejects")
+                con.unregister("_rejects")
+            if rows.empty:
+                continue
+            accepted += len(rows)
+            if "lat" in rows:
+                rows = with_h3(rows)
+            rows = rows.assign(load_id=np.int32(load_id))
+            cols = [c for c in columns if c in rows.columns and c in physical]
+            con.register("_incoming", _to_arrow(rows[cols]))
+            try:
+                col_list = ", ".join(f'"{c}"' for c in cols)
+                con.execute(f"INSERT INTO {kind} ({col_list}) SELECT {col_list} FROM _incoming")
+            finally:
+                con.unregister("_incoming")
+            del rows
+        if stored_before:
+            con.execute(
+                f'DELETE FROM {kind} n WHERE n.load_id = ? AND EXISTS '
+                f'(SELECT 1 FROM {kind} t WHERE t."{key}" = n."{key}" AND t.load_id IS DISTINCT FROM ?)',
+                [load_id, load_id])
+        repeated = con.execute(f'SELECT count(*) - count(DISTINCT "{key}") FROM {kind} WHERE load_id = ?',
+                               [load_id]).fetchall()[0][0]
+        if repeated:
+            con.execute(
+                f'DELETE FROM {kind} WHERE load_id = ? AND rowid NOT IN '
+                f'(SELECT min(rowid) FROM {kind} WHERE load_id = ? GROUP BY "{key}")', [load_id, load_id])
+        added = int(con.execute(f"SELECT count(*) FROM {kind} WHERE load_id = ?", [load_id]).fetchall()[0][0])
+        summary = LoadSummary(file=file, format=fmt, rows_read=read, added=added, already_present=accepted - added,
+                              rejected=rejected, reject_reasons=reasons, notes=_merge_notes(notes))
+        con.execute(
+            "INSERT INTO loads (load_id, file, sha256, format, kind, rows_read, added, already_present, rejected, notes) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            [load_id, file, sha256, fmt, kind, read, added, summary.already_present, rejected, "; ".join(summary.notes)],
+        )
+        con.execute("COMMIT")
+    except BaseException:
+        con.execute("ROLLBACK")
+        raise
+    return summary
+
+
 def table_count(con, table: str) -> int:
     return int(con.execute(f"SELECT count(*) FROM {table}").fetchall()[0][0])
 

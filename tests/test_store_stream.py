@@ -1,0 +1,149 @@
+"""Big force-extract CSVs are stored block by block (loading._load_streamed -> store.store_stream):
+the result must be the one the whole-file path gives, with the same accounting of every row."""
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from hotspot_engine import loading, store
+
+# Points well inside Southampton and Portsmouth (district interiors, see geodata/).
+PLACES = [(50.9097, -1.4044), (50.8198, -1.0880), (50.9250, -1.3900)]
+
+
+def _csv(path, n: int, extra: list[str] | None = None, start: int = 0) -> None:
+    lines = ["incident_id,occurred_at,lat,lon,ho_code,offence,knife_flag,location"]
+    for k in range(start, start + n):
+        lat, lon = PLACES[k % len(PLACES)]
+        day = 1 + k % 28
+        lines.append(f"INC-{k:06d},2023-05-{day:02d}T21:{k % 60:02d}:00,{lat + (k % 7) * 1e-4:.6f},{lon:.6f},"
+                     f"{'34B' if k % 3 else '8N'},{'Robbery of personal property' if k % 3 else 'Assault'},"
+                     f"{'Y' if k % 5 == 0 else 'N'},On or near High Street")
+    lines += extra or []
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+
+
+def _table(con) -> pd.DataFrame:
+    return con.execute(
+        "SELECT incident_id, month, occurred_at, lat, lon, offence_group, sv_category, district, knife_flag, "
+        "h3_r9, h3_r11 FROM incidents ORDER BY incident_id").df()
+
+
+@pytest.fixture
+def streamed(monkeypatch):
+    """Every file streams, in blocks of 7 rows, so a small file crosses many block boundaries."""
+    monkeypatch.setattr(loading, "STREAM_BYTES", 1)
+    monkeypatch.setattr(loading, "STREAM_BLOCK_ROWS", 7)
+    real = loading._load_streamed
+    calls = []
+
+    def spy(*args, **kwargs):
+        kwargs["block_rows"] = 7
+        result = real(*args, **kwargs)
+        calls.append(result is not None)
+        return result
+
+    monkeypatch.setattr(loading, "_load_streamed", spy)
+    return calls
+
+
+def test_streamed_load_equals_whole_file_load(tmp_path, streamed):
+    # A repeated id inside the file (rows 3 and 40: different blocks) and a row outside the area.
+    _csv(tmp_path / "inc.csv", 60, extra=["INC-000003,2023-06-01T10:00:00,50.9,-1.4,34B,Robbery,N,x",
+                                          "OUT-1,2023-06-01T10:00:00,52.5,-1.9,34B,Robbery,N,Birmingham"])
+    con_stream = store.connect(":memory:")
+    [got] = loading.ingest_paths(con_stream, [tmp_path / "inc.csv"])
+    assert streamed == [True]
+    streamed.clear()
+    loading.STREAM_BYTES = 1 << 40  # the whole-file path for the reference
+    con_whole = store.connect(":memory:")
+    [want] = loading.ingest_paths(con_whole, [tmp_path / "inc.csv"])
+    assert streamed == []
+    assert (got.rows_read, got.added, got.already_present, got.rejected) == (62, 60, 1, 1)
+    assert (got.rows_read, got.added, got.already_present, got.rejected, got.reject_reasons) == (
+        want.rows_read, want.added, want.already_present, want.rejected, want.reject_reasons)
+    assert got.notes == want.notes  # block notes merged into the whole file's (counts summed)
+    pd.testing.assert_frame_equal(_table(con_stream), _table(con_whole))
+    # The first of a repeated id wins, as in the whole-file path.
+    first = con_stream.execute("SELECT lat FROM incidents WHERE incident_id = 'INC-000003'").fetchall()
+    assert first == [(pytest.approx(PLACES[0][0] + 3 * 1e-4),)]
+    rejects = con_stream.execute('SELECT "row", reason FROM rejects').fetchall()
+    assert rejects == [(63, "outside area")]  # row numbers count from the header (= 1) across blocks
+
+
+def test_streamed_reload_adds_nothing_and_appends_new_rows(tmp_path, streamed):
+    con = store.connect(":memory:")
+    _csv(tmp_path / "a.csv", 30)
+    _csv(tmp_path / "b.csv", 30, start=20)  # 10 rows already stored, 20 new
+    first = loading.ingest_paths(con, [tmp_path / "a.csv"])[0]
+    again = loading.ingest_paths(con, [tmp_path / "a.csv"])[0]
+    more = loading.ingest_paths(con, [tmp_path / "b.csv"])[0]
+    assert (first.added, again.added, again.already_present) == (30, 0, 30)
+    assert (more.added, more.already_present) == (20, 10)
+    assert store.table_count(con, "incidents") == 50
+    loads = con.execute("SELECT rows_read, added, already_present FROM loads ORDER BY load_id").fetchall()
+    assert loads == [(30, 30, 0), (30, 0, 30), (30, 20, 10)]
+
+
+def test_malformed_big_file_falls_back_to_the_exact_reader(tmp_path, streamed):
+    _csv(tmp_path / "bad.csv", 20, extra=["INC-X,2023-06-01T10:00:00,50.9"])  # too few fields
+    con = store.connect(":memory:")
+    [summary] = loading.ingest_paths(con, [tmp_path / "bad.csv"])
+    assert streamed == [False]
+    assert (summary.added, summary.rejected) == (20, 1)
+    assert con.execute('SELECT "row", reason FROM rejects').fetchall() == [(22, "wrong number of fields")]
+    assert con.execute("SELECT count(*) FROM loads").fetchall() == [(1,)]  # the abandoned stream left nothing
+
+
+def test_failure_in_a_later_block_leaves_the_store_unchanged(tmp_path, streamed, monkeypatch):
+    _csv(tmp_path / "inc.csv", 40)
+    con = store.connect(":memory:")
+    real = loading._parse_force
+    seen = []
+
+    def fail_third(*args, **kwargs):
+        seen.append(1)
+        if len(seen) == 3:
+            raise RuntimeError("disk full")
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(loading, "_parse_force", fail_third)
+    with pytest.raises(RuntimeError, match="disk full"):
+        loading.ingest_paths(con, [tmp_path / "inc.csv"])
+    assert store.table_count(con, "incidents") == 0
+    assert store.table_count(con, "loads") == 0
+
+
+def test_merge_notes_sums_counts_and_keeps_labels():
+    merged = store._merge_notes([
+        ["columns used: id <- 'x'", "occurred_at: read as ISO 8601 (YYYY-MM-DD) for 1,000 rows",
+         "district check against LSOA name: 10 of 1,000 rows differ (1.00%)"],
+        ["columns used: id <- 'x'", "occurred_at: read as ISO 8601 (YYYY-MM-DD) for 500 rows",
+         "district check against LSOA name: 20 of 1,000 rows differ (2.00%)", "3 rows had latitude and longitude swapped"],
+    ])
+    assert merged == ["columns used: id <- 'x'", "occurred_at: read as ISO 8601 (YYYY-MM-DD) for 1,500 rows",
+                      "district check against LSOA name: 30 of 2,000 rows differ (1.50%)",
+                      "3 rows had latitude and longitude swapped"]
+
+
+def test_patrols_without_coordinates_have_no_cell(tmp_path):
+    """A patrol logged against a hotspot id only is stored with NULL cells, not cell 0."""
+    (tmp_path / "p.csv").write_text(
+        "patrol_id,start,end,hotspot_id,lat,lon\n"
+        "P1,2023-05-01T20:00:00,2023-05-01T20:15:00,HS01,,\n"
+        "P2,2023-05-01T21:00:00,2023-05-01T21:15:00,,50.9097,-1.4044\n", encoding="utf-8")
+    con = store.connect(":memory:")
+    loading.ingest_paths(con, [tmp_path / "p.csv"])
+    rows = con.execute("SELECT patrol_id, h3_r9, h3_r11 FROM patrols ORDER BY 1").fetchall()
+    assert rows[0] == ("P1", None, None)
+    assert rows[1][1] is not None and rows[1][1] == store.parents_of(np.array([rows[1][2]], np.uint64), 9)[0]
+
+
+def test_virtual_parent_cells_match_h3():
+    import h3
+
+    cells = np.array([h3.str_to_int(h3.latlng_to_cell(50.9 + k * 0.01, -1.4, 11)) for k in range(20)], np.uint64)
+    for res in range(7, 11):
+        want = [h3.str_to_int(h3.cell_to_parent(h3.int_to_str(int(c)), res)) for c in cells]
+        assert store.parents_of(cells, res).tolist() == want
