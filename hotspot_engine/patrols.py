@@ -641,7 +641,8 @@ def suggest_plan(report: PatrolReport, week_start: date | None = None, seed: int
                 if score.sum() <= 0:
                     break
             picked.sort()
-            peak_share = windows[dow] / windows[dow].sum()
+            # Share of the day's expected incidents inside each window (windows overlap, so not windows.sum()).
+            peak_share = windows[dow] / slots[dow].sum()
             for k, hour in enumerate(picked):
                 window_start = pd.Timestamp(day) + pd.Timedelta(hours=hour)
                 slack = max(0, window_hours * 60 - minutes)
@@ -650,7 +651,7 @@ def suggest_plan(report: PatrolReport, week_start: date | None = None, seed: int
                 rows.append((spot["hotspot_id"], spot["hotspot_name"], day, window_start,
                              window_start + pd.Timedelta(hours=window_hours),
                              window_start + pd.Timedelta(minutes=offset), minutes,
-                             f"{reason}; window: {peak_share[hour]:.0%} of the day's incidents"))
+                             f"{reason}; window: {peak_share[hour]:.0%} of the day's expected incidents"))
     visits = pd.DataFrame(rows, columns=PLAN_COLUMNS)
     visits = visits.sort_values(["date", "suggested_start", "hotspot_id"], kind="stable").reset_index(drop=True)
     notes.insert(0, f"{len(visits):,} visits for {week_start} to {week_start + timedelta(days=6)}: {base_total:,} for "

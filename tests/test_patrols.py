@@ -241,7 +241,11 @@ def test_plan_follows_the_incident_peaks():
     for seed in range(20):
         visits = P.suggest_plan(report, seed=seed, extra_visits=0).visits
         friday = visits[(visits["hotspot_id"] == "A") & (pd.to_datetime(visits["date"]).dt.day_of_week == 4)]
-        hits += int(pd.to_datetime(friday["window_start"]).dt.hour.isin([21, 22]).sum())
+        at_peak = friday[pd.to_datetime(friday["window_start"]).dt.hour.isin([21, 22])]
+        hits += len(at_peak)
+        # The reason quotes the window's share of the day's expected incidents: nearly all of Friday's.
+        shares = at_peak["reason"].str.extract(r"window: (\d+)%")[0].astype(int)
+        assert (shares >= 80).all() and (shares <= 100).all()
     assert hits >= 15  # of 20; uniform choice would hit about 20 * 2 / 24 < 2
 
 
