@@ -198,8 +198,15 @@ def cell_parents(cells: np.ndarray, res: int) -> np.ndarray:
 
 def cell_to_str(cells: np.ndarray | pd.Series) -> np.ndarray:
     """uint64 cells to the usual 15-character hex ids."""
-    values = np.asarray(cells, dtype=np.uint64)
-    return np.array([format(int(c), "x") for c in values], dtype=object)
+    values = np.asarray(cells, dtype=np.uint64).ravel()
+    if values.size == 0:
+        return np.array([], dtype=object)
+    # Hex of the big-endian bytes, 16 digits per id, leading zeros stripped: format(c, "x") for a
+    # whole array at once (a study area has tens of thousands of cells, rendered on every map).
+    digits = np.frombuffer(values.astype(">u8").tobytes().hex().encode("ascii"), dtype="S16")
+    text = np.char.lstrip(digits, b"0")
+    text[text == b""] = b"0"
+    return text.astype(str).astype(object)
 
 
 def str_to_cell(ids: pd.Series | list[str]) -> np.ndarray:
