@@ -393,12 +393,12 @@ def hotspot_dosage(patrols: pd.DataFrame, areas: pd.DataFrame, incidents: pd.Dat
     recent_dosed = daily[(daily["qualifying"] >= target.visits_per_day) & (daily["day"] >= max(recent_from, pd.Timestamp(first)))]
     out["recent_compliance"] = recent_dosed.groupby("hotspot_id")["day"].nunique().reindex(ids).fillna(0).to_numpy() / recent_days
     harm_from = max(end - pd.Timedelta(weeks=RECENT_WEEKS), pd.Timestamp(first))
-    recent_inc = by_day_harm(incidents, harm_from, end)
+    recent_inc = _harm_between(incidents, harm_from, end)
     out["recent_harm"] = recent_inc.reindex(ids).fillna(0.0).to_numpy()
     return out[DOSAGE_COLUMNS]
 
 
-def by_day_harm(incidents: pd.DataFrame, start: pd.Timestamp, end: pd.Timestamp) -> pd.Series:
+def _harm_between(incidents: pd.DataFrame, start: pd.Timestamp, end: pd.Timestamp) -> pd.Series:
     """Harm per hotspot for incidents on days in [start, end)."""
     timed = incidents.dropna(subset=["day"])
     days = pd.to_datetime(timed["day"])
