@@ -416,6 +416,23 @@ def store_stream(con, kind: str, blocks, file: str, fmt: str, sha256: str = "") 
     return summary
 
 
+def export_parquet(con, out_dir: str | Path, table: str = "incidents") -> Path:
+    """Write a table as Hive-partitioned Parquet (``year=YYYY/*.parquet``, every H3 column
+    materialised) for engines that read the same layout: Spark with Apache Sedona, Trino, another
+    DuckDB. The CSP lookup and harm weights stay out, as in the store: they are joined at query time.
+    Returns ``out_dir``. See docs/scaling.md."""
+    if table not in ("incidents", "patrols"):
+        raise ValueError(table)
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    when = "month" if table == "incidents" else "start"
+    columns = ", ".join(f'"{c}"' for c in (INCIDENT_COLUMNS if table == "incidents" else PATROL_COLUMNS))
+    target = str(out).replace("'", "''")
+    con.execute(f"COPY (SELECT {columns}, year({when}) AS year FROM {table}) TO '{target}' "
+                "(FORMAT parquet, PARTITION_BY (year), OVERWRITE_OR_IGNORE true, COMPRESSION zstd)")
+    return out
+
+
 def table_count(con, table: str) -> int:
     return int(con.execute(f"SELECT count(*) FROM {table}").fetchall()[0][0])
 

@@ -147,3 +147,18 @@ def test_virtual_parent_cells_match_h3():
     for res in range(7, 11):
         want = [h3.str_to_int(h3.cell_to_parent(h3.int_to_str(int(c)), res)) for c in cells]
         assert store.parents_of(cells, res).tolist() == want
+
+
+def test_export_parquet_partitions_by_year_with_every_cell(tmp_path):
+    import pyarrow.dataset as ds
+
+    _csv(tmp_path / "inc.csv", 12)
+    con = store.connect(":memory:")
+    loading.ingest_paths(con, [tmp_path / "inc.csv"])
+    out = store.export_parquet(con, tmp_path / "parquet")
+    table = ds.dataset(out, format="parquet", partitioning="hive").to_table()
+    assert table.num_rows == 12
+    assert [p.name for p in sorted(out.iterdir())] == ["year=2023"]
+    stored = con.execute("SELECT incident_id, h3_r7, h3_r9 FROM incidents ORDER BY 1").fetchall()
+    frame = table.to_pandas().sort_values("incident_id")
+    assert list(zip(frame["incident_id"], frame["h3_r7"].astype(int), frame["h3_r9"].astype(int))) == stored
