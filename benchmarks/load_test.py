@@ -1,0 +1,344 @@
+"""Load test: concurrent browser sessions against one `streamlit run app.py` on 127.0.0.1.
+
+Builds the sample store in a temp folder (`python -m hotspot_engine sample` then `ingest`), starts the
+app on loopback (tests/browser.py running_app), opens N sessions (one headless Debian Chromium, one
+context per session) and has each change the sidebar filters (CSP, district, months) and switch pages
+through the sidebar links until the time is up. Prints p50/p95 page-update times, errors and the
+machine. Loopback only, bounded in sessions and seconds. Target (issue 9): no errors, p95 < 3 s.
+
+A page update is timed from the browser's rerun request (BackMsg rerun_script on the websocket) to the
+server's ScriptFinished message for that run, then the page must settle (no running indicator).
+
+    python benchmarks/load_test.py [--sessions 10] [--seconds 120] [--seed 1]
+"""
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import platform
+import random
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT / "tests"))
+sys.path.insert(0, str(ROOT))
+
+from browser import CHROMIUM_ARGS, chromium_path, running_app  # noqa: E402
+
+# The sessions share the test machine's cores with the server. Map drawing happens on each user's own
+# machine in real use, so the sessions here do not draw WebGL (no software GL in 10 tabs): the
+# server still builds and sends every map, and the browser still receives and lays out the page.
+SESSION_ARGS = [a for a in CHROMIUM_ARGS if "swiftshader" not in a and "gpu-blocklist" not in a] + [
+    "--disable-webgl", "--disable-3d-apis"]
+PAGES = ["Overview", "Hotspot map", "Patrols", "Impact", "Data & export"]
+UPDATE_TIMEOUT_S = 60
+VERBOSE = False
+
+
+@dataclass
+class SessionLog:
+    name: str
+    updates: list[tuple[str, float]] = field(default_factory=list)  # (action kind, seconds)
+    first_load: float | None = None
+    errors: list[str] = field(default_factory=list)
+
+
+class RunWatcher:
+    """Follows one page's websocket: rerun requests sent and script runs finished."""
+
+    def __init__(self, page):
+        from streamlit.proto.BackMsg_pb2 import BackMsg
+        from streamlit.proto.ForwardMsg_pb2 import ForwardMsg
+
+        self._fwd, self._back = ForwardMsg, BackMsg
+        self.reruns: list[float] = []
+        self.finished: list[float] = []
+        self.exceptions = 0
+        page.on("websocket", self._attach)
+
+    def _attach(self, ws) -> None:
+        ws.on("framesent", self._sent)
+        ws.on("framereceived", self._received)
+
+    def _sent(self, payload) -> None:
+        if isinstance(payload, (bytes, bytearray)):
+            msg = self._back.FromString(bytes(payload))
+            if msg.WhichOneof("type") == "rerun_script":
+                self.reruns.append(time.monotonic())
+
+    def _received(self, payload) -> None:
+        if not isinstance(payload, (bytes, bytearray)):
+            return
+        msg = self._fwd.FromString(bytes(payload))
+        kind = msg.WhichOneof("type")
+        if kind == "script_finished" and msg.script_finished == self._fwd.FINISHED_SUCCESSFULLY:
+            self.finished.append(time.monotonic())
+        elif kind == "delta" and msg.delta.WhichOneof("type") == "new_element" \
+                and msg.delta.new_element.WhichOneof("type") == "exception":
+            self.exceptions += 1
+
+    async def update_time(self, since: float, timeout: float = UPDATE_TIMEOUT_S) -> float | None:
+        """Seconds from the first rerun request after ``since`` to the next finished run, or None
+        when the action sent no rerun (e.g. the value did not change)."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            sent = [t for t in self.reruns if t >= since]
+            if sent:
+                done = [t for t in self.finished if t >= sent[0]]
+                if done:
+                    return done[0] - sent[0]
+            elif time.monotonic() - since > 3:
+                return None
+            await asyncio.sleep(0.02)
+        raise TimeoutError(f"no finished run within {timeout:.0f} s")
+
+
+async def settle(page, timeout_ms: int = UPDATE_TIMEOUT_S * 1000) -> None:
+    await page.wait_for_function(
+        """() => !document.querySelector('[data-testid="stStatusWidget"]')
+                 && !document.querySelector('[data-stale="true"]')""", timeout=timeout_ms, polling=100)
+
+
+def sidebar_widget(page, testid: str, label: str):
+    return page.locator(f'[data-testid="stSidebar"] [data-testid="{testid}"]').filter(has_text=label).first
+
+
+async def choose(page, rng: random.Random, label: str) -> None:
+    """Add one option to a sidebar multiselect, or remove the last one (each change reruns the script)."""
+    box = sidebar_widget(page, "stMultiSelect", label)
+    chips = box.locator("[data-tag]")
+    await box.locator("input").click()
+    if await chips.count() and rng.random() < 0.5:
+        await page.keyboard.press("Backspace")
+    else:
+        options = page.locator('[role="listbox"] [role="option"]')
+        await options.first.wait_for(timeout=10_000)
+        n = await options.count()
+        await options.nth(rng.randrange(n)).click()
+    await page.keyboard.press("Escape")
+
+
+async def move_months(page, rng: random.Random) -> None:
+    """Click a point on the Months track: the nearer thumb jumps there (a mouse user's way)."""
+    slider = sidebar_widget(page, "stSlider", "Months")
+    track = slider.locator('[data-orientation="horizontal"][style*="touch-action"]').first
+    box = await track.bounding_box()
+    await page.mouse.click(box["x"] + box["width"] * rng.uniform(0.05, 0.95), box["y"] + box["height"] / 2)
+
+
+async def switch_page(page, rng: random.Random, current: str) -> str:
+    target = rng.choice([p for p in PAGES if p != current])
+    await page.locator('[data-testid="stSidebar"] a').filter(has_text=target).first.click()
+    return target
+
+
+async def open_overview(page, url: str) -> None:
+    await page.goto(url, timeout=UPDATE_TIMEOUT_S * 1000)
+    await page.wait_for_selector("h1", timeout=UPDATE_TIMEOUT_S * 1000)
+    await settle(page)
+
+
+async def run_session(browser, url: str, name: str, seconds: float, rng: random.Random) -> SessionLog:
+    log = SessionLog(name)
+    context = await browser.new_context(viewport={"width": 1280, "height": 800})
+    page = await context.new_page()
+    context.set_default_timeout(UPDATE_TIMEOUT_S * 1000)
+    page.on("pageerror", lambda e: None if "WebGL" in str(e) else log.errors.append(f"page error: {str(e)[:120]}"))
+    watcher = RunWatcher(page)
+    try:
+        start = time.monotonic()
+        try:
+            await open_overview(page, url)
+        except Exception as exc:
+            log.errors.append(f"first load: {type(exc).__name__}: {str(exc).splitlines()[0][:120]}")
+            return log
+        log.first_load = time.monotonic() - start
+        current = "Overview"
+        deadline = start + seconds
+        while time.monotonic() < deadline:
+            kind = rng.choices(["csp", "district", "months", "page"], weights=[3, 2, 2, 3])[0]
+            since = time.monotonic()
+            try:
+                if kind == "csp":
+                    await choose(page, rng, "Community Safety Partnership")
+                elif kind == "district":
+                    await choose(page, rng, "District")
+                elif kind == "months":
+                    await move_months(page, rng)
+                else:
+                    current = await switch_page(page, rng, current)
+                acted = time.monotonic()
+                took = await watcher.update_time(since)
+                updated = time.monotonic()
+                await settle(page)
+                if VERBOSE:
+                    print(f"{name} {kind}: action {acted - since:.2f} s, run seen {updated - acted:.2f} s, "
+                          f"settled {time.monotonic() - updated:.2f} s", flush=True)
+            except Exception as exc:  # a timeout or a vanished element is an error of the run
+                log.errors.append(f"{kind}: {type(exc).__name__}: {str(exc).splitlines()[0][:120]}")
+                current = "Overview"
+                try:
+                    await open_overview(page, url)  # start again from the Overview
+                except Exception as again:
+                    log.errors.append(f"reload: {type(again).__name__}: {str(again).splitlines()[0][:120]}")
+                    return log
+                continue
+            if took is not None:
+                log.updates.append((kind, took))
+            if VERBOSE:
+                print(f"{name} {kind:8s} {current:13s} {'no rerun' if took is None else f'{took:.2f} s'}", flush=True)
+            shown = await page.locator('[data-testid="stException"]').count()
+            broken = await page.get_by_text("Something went wrong preparing this view").count()
+            if shown or broken:
+                log.errors.append(f"{kind}: the page shows an error ({current})")
+            await asyncio.sleep(rng.uniform(0.3, 1.2))  # a person reads the page before the next click
+        if watcher.exceptions:
+            log.errors.append(f"{watcher.exceptions} exception element(s) sent by the server")
+    finally:
+        await context.close()
+    return log
+
+
+async def warm_up(browser, url: str) -> dict[str, float]:
+    """Visit every page once with the default filters, as the app would be after its first user of
+    the day; returns the cold times (server start -> each page drawn)."""
+    context = await browser.new_context(viewport={"width": 1280, "height": 800})
+    page = await context.new_page()
+    watcher = RunWatcher(page)
+    cold = {}
+    try:
+        start = time.monotonic()
+        await page.goto(url)
+        await page.wait_for_selector("h1", timeout=UPDATE_TIMEOUT_S * 1000)
+        await settle(page)
+        cold["Overview"] = time.monotonic() - start
+        for name in PAGES[1:]:
+            since = time.monotonic()
+            await page.locator('[data-testid="stSidebar"] a').filter(has_text=name).first.click()
+            cold[name] = await watcher.update_time(since, timeout=180) or 0.0
+            await settle(page)
+    finally:
+        await context.close()
+    return cold
+
+
+async def drive(url: str, sessions: int, seconds: float, seed: int, warm: bool) -> list[SessionLog]:
+    from playwright.async_api import async_playwright
+
+    async with async_playwright() as p:
+        browser = await p.chromium.launch(executable_path=chromium_path(), args=SESSION_ARGS)
+        try:
+            if warm:
+                cold = await warm_up(browser, url)
+                print("warm-up, first visit of each page (s): " + ", ".join(f"{k} {v:.1f}" for k, v in cold.items()),
+                      flush=True)
+            # Stagger the arrivals a little, as people joining a meeting do.
+            async def one(i: int) -> SessionLog:
+                await asyncio.sleep(i * 1.0)
+                return await run_session(browser, url, f"s{i}", seconds, random.Random(seed * 1000 + i))
+
+            return await asyncio.gather(*(one(i) for i in range(sessions)))
+        finally:
+            await browser.close()
+
+
+def build_store(work: Path) -> Path:
+    """The sample, written and ingested by the command line as a user would."""
+    env = {**os.environ, "HOTSPOT_CACHE": str(work / "cache")}
+    run = lambda *args: subprocess.run([sys.executable, "-m", "hotspot_engine", *args], cwd=ROOT, env=env,  # noqa: E731
+                                       check=True, capture_output=True, text=True)
+    run("sample", "--out", str(work / "sample"))
+    db = work / "store.duckdb"
+    run("ingest", str(work / "sample" / "incidents.csv"), str(work / "sample" / "patrols.csv"), "--db", str(db))
+    return db
+
+
+def machine() -> str:
+    try:
+        mem = next(line for line in Path("/proc/meminfo").read_text().splitlines() if line.startswith("MemTotal"))
+        mem_gib = int(mem.split()[1]) / 2**20
+    except (OSError, StopIteration):
+        mem_gib = float("nan")
+    from importlib.metadata import version
+
+    chromium = subprocess.run([chromium_path(), "--version"], capture_output=True, text=True).stdout.strip()
+    return (f"{platform.machine()} {platform.processor() or ''} {os.cpu_count()} cores, {mem_gib:.0f} GiB, "
+            f"{platform.system()} {platform.release()}; Python {platform.python_version()}, "
+            f"streamlit {version('streamlit')}, playwright {version('playwright')}, {chromium}")
+
+
+def load_average() -> str:
+    try:
+        return " ".join(Path("/proc/loadavg").read_text().split()[:3])
+    except OSError:
+        return "n/a"
+
+
+def percentile(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, max(0, round(q * (len(ordered) - 1))))]
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--sessions", type=int, default=10, help="concurrent browser sessions (1-20)")
+    ap.add_argument("--seconds", type=float, default=120, help="how long each session runs (10-600)")
+    ap.add_argument("--seed", type=int, default=1)
+    ap.add_argument("--no-warm-up", dest="warm", action="store_false",
+                    help="start timing on a cold server (default: visit each page once first)")
+    ap.add_argument("--verbose", action="store_true", help="print every action and its time")
+    args = ap.parse_args()
+    global VERBOSE
+    VERBOSE = args.verbose
+    if not 1 <= args.sessions <= 20 or not 10 <= args.seconds <= 600:
+        ap.error("--sessions 1-20 and --seconds 10-600: a bounded test on loopback")
+    if chromium_path() is None:
+        print("Debian's chromium is not installed (apt-get install chromium)", file=sys.stderr)
+        return 2
+
+    with tempfile.TemporaryDirectory(prefix="hotspot-load-") as tmp:
+        work = Path(tmp)
+        t = time.monotonic()
+        db = build_store(work)
+        print(f"sample store built in {time.monotonic() - t:.0f} s")
+        load_before = load_average()
+        with running_app(db, extra_env={"HOTSPOT_CACHE": str(work / "cache")}) as url:
+            assert url.startswith("http://127.0.0.1:")
+            t = time.monotonic()
+            logs = asyncio.run(drive(url, args.sessions, args.seconds, args.seed, args.warm))
+            wall = time.monotonic() - t
+        shutil.rmtree(work / "cache", ignore_errors=True)
+
+    times = [s for log in logs for _, s in log.updates]
+    errors = [f"{log.name} {e}" for log in logs for e in log.errors]
+    print(f"\nmachine: {machine()}")
+    print(f"load average before {load_before}, after {load_average()} (other work on the machine inflates the times)")
+    print(f"{args.sessions} sessions x {args.seconds:.0f} s ({wall:.0f} s wall), one streamlit server on 127.0.0.1")
+    firsts = [log.first_load for log in logs if log.first_load is not None]
+    if firsts:
+        print(f"first page load: median {statistics.median(firsts):.2f} s, max {max(firsts):.2f} s")
+    if times:
+        print(f"page updates: {len(times)}  p50 {percentile(times, 0.5):.2f} s  p95 {percentile(times, 0.95):.2f} s  "
+              f"max {max(times):.2f} s")
+        for kind in ("csp", "district", "months", "page"):
+            some = [s for log in logs for k, s in log.updates if k == kind]
+            if some:
+                print(f"  {kind:9s} n={len(some):4d}  p50 {percentile(some, 0.5):.2f} s  p95 {percentile(some, 0.95):.2f} s")
+    print(f"errors: {len(errors)}")
+    for e in errors[:20]:
+        print("  " + e)
+    ok = not errors and times and percentile(times, 0.95) < 3.0
+    print("target (no errors, p95 < 3 s): " + ("met" if ok else "NOT met"))
+    return 0 if ok else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
