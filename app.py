@@ -44,26 +44,25 @@ else:
     # hard to tell apart; a panel per category needs no colour legend at all.
     order = monthly.groupby("category")["count"].sum().sort_values(ascending=False).index.tolist()
     big = presentation()
-    colours = dict(zip(order, OKABE_ITO[: len(order)] if len(order) <= len(OKABE_ITO) else OKABE_ITO * 2))
+    # One dark colour for every panel: the panel title names the category, so colour carries no
+    # meaning here, and a light Okabe-Ito yellow line is hard to see on white from the back of a room.
     panel = (
         alt.Chart()
-        .mark_line(strokeWidth=3 if big else 2, point=alt.OverlayMarkDef(size=12) if not big else False)
+        .mark_line(strokeWidth=3 if big else 2, color=OKABE_ITO[4], point=alt.OverlayMarkDef(size=12) if not big else False)
         .encode(
             x=alt.X("yearmonth(month):T", title=None, axis=alt.Axis(format="%b %y", labelFontSize=16 if big else 11,
                                                                     tickCount=6)),
             y=alt.Y("count:Q", title=None, axis=alt.Axis(labelFontSize=16 if big else 11)),
-            color=alt.Color("category:N", legend=None,
-                            scale=alt.Scale(domain=list(colours), range=list(colours.values()))),
             tooltip=[alt.Tooltip("month:N", title="Month"), alt.Tooltip("category:N", title="Category"),
                      alt.Tooltip("count:Q", title="Incidents")],
         )
-        .properties(width=300 if not big else 400, height=150 if not big else 190)
+        .properties(width=350 if big else 300, height=170 if big else 150)
     )
     chart = (
         alt.layer(panel, data=monthly)
         .facet(facet=alt.Facet("category:N", sort=order, title=None,
                                header=alt.Header(labelFontSize=20 if big else 14, labelFontWeight="bold",
-                                                 labelAnchor="start")),
+                                                 labelColor="#111111", labelAnchor="start")),
                columns=4)
         .resolve_scale(y="independent")
     )

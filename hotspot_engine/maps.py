@@ -138,7 +138,8 @@ def view_for(lat: np.ndarray, lon: np.ndarray, width_px: int = 1100, height_px: 
     span_lon = max(lon_max - lon_min, 0.02) * 1.15
     span_lat = max(lat_max - lat_min, 0.02) * 1.15
     zoom_lon = np.log2(360 * width_px / 512 / span_lon)
-    zoom_lat = np.log2(180 * height_px / 512 / span_lat / np.cos(np.radians((lat_min + lat_max) / 2)))
+    # Web Mercator stretches latitude by 1/cos(lat): a degree of latitude takes more pixels.
+    zoom_lat = np.log2(360 * height_px * np.cos(np.radians((lat_min + lat_max) / 2)) / 512 / span_lat)
     return {"latitude": (lat_min + lat_max) / 2, "longitude": (lon_min + lon_max) / 2,
             "zoom": float(min(zoom_lon, zoom_lat, 15))}
 

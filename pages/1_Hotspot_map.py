@@ -73,7 +73,7 @@ areas = result.areas
 if filters.csps or filters.districts:
     # Fit the map to the selected places (their whole study area, not only the busy cells).
     lat, lon = cell_centres(str_to_cell(cells["h3"]))
-    view = maps.view_for(lat, lon, width_px=1200 if present else 1050, height_px=MAP_HEIGHT)
+    view = maps.view_for(lat, lon, width_px=1300 if present else 1050, height_px=MAP_HEIGHT)
 else:
     view = dict(maps.FORCE_VIEW, zoom=8.75 if present else 8.55)
 s = settings()
@@ -125,7 +125,7 @@ def whole_window() -> None:
         draw_map(deck)
     with side_col:
         draw_side(LEGEND_TITLES[colour_by], legend.entries, f"{window_filters.date_from} to {window_filters.date_to}")
-        for note in result.notes:
+        for note in result.notes if not present else []:
             if "unreliable" in note or "small" in note.lower():
                 st.warning(note)
 

@@ -23,6 +23,8 @@ MAP_SETTLE_MS = 3500  # deck.gl draws after the script finishes; software WebGL 
 
 
 def _save(page, path: Path, full_page: bool = False) -> None:
+    page.mouse.move(5, 1075)  # no hover tooltip in the picture
+    page.wait_for_timeout(300)
     page.screenshot(path=str(path), full_page=full_page)
     try:
         from PIL import Image
