@@ -61,7 +61,7 @@ class RunWatcher:
         self._fwd, self._back = ForwardMsg, BackMsg
         self.reruns: list[float] = []
         self.finished: list[float] = []
-        self.exceptions = 0
+        self.exceptions: list[str] = []
         page.on("websocket", self._attach)
 
     def _attach(self, ws) -> None:
@@ -83,7 +83,9 @@ class RunWatcher:
             self.finished.append(time.monotonic())
         elif kind == "delta" and msg.delta.WhichOneof("type") == "new_element" \
                 and msg.delta.new_element.WhichOneof("type") == "exception":
-            self.exceptions += 1
+            exc = msg.delta.new_element.exception
+            # The exception's type and first line (the app's messages hold no incident data).
+            self.exceptions.append(f"{exc.type}: {exc.message.splitlines()[0][:150] if exc.message else ''}")
 
     async def update_time(self, since: float, timeout: float = UPDATE_TIMEOUT_S) -> float | None:
         """Seconds from the first rerun request after ``since`` to the next finished run, or None
@@ -200,8 +202,8 @@ async def run_session(browser, url: str, name: str, seconds: float, rng: random.
             if shown or broken:
                 log.errors.append(f"{kind}: the page shows an error ({current})")
             await asyncio.sleep(rng.uniform(0.3, 1.2))  # a person reads the page before the next click
-        if watcher.exceptions:
-            log.errors.append(f"{watcher.exceptions} exception element(s) sent by the server")
+        for text in watcher.exceptions:
+            log.errors.append(f"server exception: {text}")
     finally:
         await context.close()
     return log
