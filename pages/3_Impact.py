@@ -77,6 +77,9 @@ else:
     st.caption(f"Dots: observed monthly counts. Solid line: the model. Dashed line and band: what the model expects "
                f"without the intervention (95% band). The vertical line marks {result.intervention_month}. "
                f"Modelled level change {fit.level_change_pct:+.1f}% (95% CI {fit.ci_low_pct:+.1f}% to {fit.ci_high_pct:+.1f}%, p = {fit.p_value:.3f}).")
+    with st.expander("Table of the chart (text alternative)"):
+        st.dataframe(frame.assign(month=frame["month"].dt.strftime("%Y-%m")).round(2), hide_index=True, width="stretch")
 
 st.subheader("All figures")
+st.caption("The table behind the forest plot above (its text alternative), with the displacement figures.")
 st.dataframe(table, hide_index=True, width="stretch")

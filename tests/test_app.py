@@ -117,6 +117,9 @@ def test_impact_page_shows_the_pooled_effect(app_db, sample_truth):
     assert low <= sample_truth["planted_effect"] * 100 <= high
     simple = float(_metric(at, "Simple before/after").value.rstrip("%"))
     assert abs(simple - sample_truth["planted_effect"] * 100) < 1.0
+    # Text alternative of the one-hotspot chart: the observed and counterfactual months as a table.
+    frame = at.dataframe[0].value
+    assert {"month", "observed", "fitted", "counterfactual"} <= set(frame.columns) and len(frame) >= 24
 
 
 def test_data_page_lists_loads_and_exports(app_db):
