@@ -316,3 +316,14 @@ def test_incident_export_needs_the_data_manager_role(app_db, monkeypatch):
     options = at.multiselect(key="x_layers").options
     assert "Incidents (one row each)" not in options and "Patrols (one row each)" not in options
     assert "Hotspot cells (H3, with every figure)" in options
+
+
+def test_months_slider_moves_and_stays_moved(app_db):
+    at = _app(app_db)
+    at.select_slider(key="f_months").set_range("2021-01", "2023-12").run()
+    assert not at.exception
+    assert "2021-01 to 2023-12" in at.caption[0].value
+    at.run()  # a rerun must not snap the range back
+    assert at.select_slider(key="f_months").value == ("2021-01", "2023-12")
+    at.switch_page(PAGES[0]).run()
+    assert "2021-01 to 2023-12" in at.caption[0].value

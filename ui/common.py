@@ -158,13 +158,15 @@ def sidebar_filters() -> Filters:
             "Offence category", choices, key="f_offence", format_func=group_label,
             help="Empty means all serious violence (the partnership's 8 categories).")
         if months:
-            first = st.session_state.get("f_from", months[0])
-            last = st.session_state.get("f_to", months[-1])
-            first = first if first in months else months[0]
-            last = last if last in months else months[-1]
-            if tuple(st.session_state.get("f_months", ())) != (first, last):
-                st.session_state["f_months"] = (first, last)
-            chosen = st.select_slider("Months", options=months, key="f_months")
+            current = tuple(st.session_state.get("f_months", ()))
+            if not (len(current) == 2 and current[0] in months and current[1] in months):
+                # First run, a link with from/to, or data whose months changed: seed from f_from/f_to.
+                first = st.session_state.get("f_from", months[0])
+                last = st.session_state.get("f_to", months[-1])
+                st.session_state["f_months"] = (first if first in months else months[0],
+                                                last if last in months else months[-1])
+            # value= makes Streamlit treat the slider as a range; the session-state value wins.
+            chosen = st.select_slider("Months", options=months, value=(months[0], months[-1]), key="f_months")
             st.session_state["f_from"], st.session_state["f_to"] = chosen
         if st.session_state.get("f_res") not in (7, 8, 9, 10, 11):
             st.session_state["f_res"] = 9
