@@ -330,8 +330,8 @@ def main(argv: list[str] | None = None) -> int:
     except Exception as exc:  # an internal error: one line, never incident data
         if os.environ.get("HOTSPOT_DEBUG"):
             raise
-        print(f"internal error: {type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''} "
-              "(set HOTSPOT_DEBUG=1 for details)", file=sys.stderr)
+        # Only the type: an exception's text can carry row values or server paths.
+        print(f"internal error: {type(exc).__name__} (set HOTSPOT_DEBUG=1 for details)", file=sys.stderr)
         return 1
 
 

@@ -79,8 +79,6 @@ def test_bad_arguments_give_one_line(argv, names, private_dir, capsys):
     assert any(n in lines[0] for n in ((names,) if isinstance(names, str) else names)), lines[0]
 
 
-@pytest.mark.xfail(strict=True, reason="hotspot_engine/__main__.py main() prints the exception's first line, "
-                   "paths included; change requested (issue 9 report): drop the strict marker once applied")
 def test_internal_errors_are_one_line_without_a_trace(private_dir, capsys, monkeypatch):
     """A bug (not bad input) still gives one line and exit 1; HOTSPOT_DEBUG is for developers."""
     import hotspot_engine.__main__ as cli
