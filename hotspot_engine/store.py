@@ -362,6 +362,7 @@ def store_stream(con, kind: str, blocks, file: str, fmt: str, sha256: str = "") 
         read = rejected = accepted = 0
         reasons: dict[str, int] = {}
         notes: list[list[str]] = []
+        key_hashes: list[np.ndarray] = []  # 8 bytes per row: enough to rule out repeats cheaply
         physical = {r[0] for r in con.execute(
             "SELECT column_name FROM information_schema.columns WHERE table_name = ? AND is_generated = 'NEVER'",
             [kind]).fetchall()}
@@ -383,21 +384,23 @@ def store_stream(con, kind: str, blocks, file: str, fmt: str, sha256: str = "") 
                 rows = with_h3(rows)
             rows = rows.assign(load_id=np.int32(load_id))
             cols = [c for c in columns if c in rows.columns and c in physical]
-            con.register("_incoming", _to_arrow(rows[cols]))
-            try:
-                col_list = ", ".join(f'"{c}"' for c in cols)
-                con.execute(f"INSERT INTO {kind} ({col_list}) SELECT {col_list} FROM _incoming")
-            finally:
-                con.unregister("_incoming")
-            del rows
+            # Read through DuckDB's replacement scan of this local variable, not con.register: a view
+            # registered and dropped inside a transaction stays in the catalog (with its Arrow data)
+            # until COMMIT, which kept every block in memory.
+            _incoming_block = _to_arrow(rows[cols])  # noqa: F841 - read by name in the SQL below
+            col_list = ", ".join(f'"{c}"' for c in cols)
+            con.execute(f"INSERT INTO {kind} ({col_list}) SELECT {col_list} FROM _incoming_block")
+            key_hashes.append(con.execute(f'SELECT hash("{key}") AS h FROM _incoming_block').fetchnumpy()["h"])
+            del rows, _incoming_block
         if stored_before:
             con.execute(
                 f'DELETE FROM {kind} n WHERE n.load_id = ? AND EXISTS '
                 f'(SELECT 1 FROM {kind} t WHERE t."{key}" = n."{key}" AND t.load_id IS DISTINCT FROM ?)',
                 [load_id, load_id])
-        repeated = con.execute(f'SELECT count(*) - count(DISTINCT "{key}") FROM {kind} WHERE load_id = ?',
-                               [load_id]).fetchall()[0][0]
-        if repeated:
+        # Distinct 64-bit hashes prove distinct ids (a count(DISTINCT id) over ten million strings
+        # takes a gigabyte and many seconds); equal hashes send the file to the exact check.
+        hashes = np.sort(np.concatenate(key_hashes)) if key_hashes else np.zeros(0, np.uint64)
+        if hashes.size > 1 and bool((hashes[1:] == hashes[:-1]).any()):
             con.execute(
                 f'DELETE FROM {kind} WHERE load_id = ? AND rowid NOT IN '
                 f'(SELECT min(rowid) FROM {kind} WHERE load_id = ? GROUP BY "{key}")', [load_id, load_id])
