@@ -44,7 +44,7 @@ st.subheader("Effect in each hotspot")
 forest = table[table["its_change_pct"].notna()].copy()
 forest["label"] = forest["hotspot_name"].fillna(forest["hotspot_id"])
 forest["kind"] = forest["hotspot_id"].eq("pooled").map({True: "Pooled", False: "Hotspot"})
-base = alt.Chart(forest).encode(y=alt.Y("label:N", sort=list(forest["label"]), title=None))
+base = alt.Chart(forest).encode(y=alt.Y("label:N", sort=list(forest["label"]), title=None, axis=alt.Axis(labelLimit=360)))
 bars = base.mark_rule(strokeWidth=2).encode(x=alt.X("ci_low_pct:Q", title="Level change % (95% CI)"), x2="ci_high_pct:Q")
 points = base.mark_point(filled=True, size=90).encode(
     x="its_change_pct:Q", shape=alt.Shape("kind:N", scale=alt.Scale(range=["circle", "diamond"]), title=None),
