@@ -890,6 +890,12 @@ def patrol_report_for_store(con, filters: Filters, target: DosageTarget = Dosage
     if not filters.sv_only and not filters.offences:
         filters = filters.with_(sv_only=True)
     notes = [window_note] if window_note else []
+    first_patrol = query.extent(con).first_patrol
+    if first_patrol and filters.date_to and filters.date_from < first_patrol[:7] <= filters.date_to:
+        # Before the first patrol there is nothing to dose: measuring from it also picks the
+        # hotspots on the 12 months before patrolling began, as the partnership did.
+        notes.append(f"Period starts at the first recorded patrol ({first_patrol[:7]}), not {filters.date_from}.")
+        filters = filters.with_(date_from=first_patrol[:7])
     if hotspots is None:
         hotspots, note = hotspots_before(con, filters, params, harm_weights, exclusions_path)
         notes.append(note)
