@@ -3,7 +3,7 @@ incidents, printing for each size the ingest rate, peak memory, the time of `hot
 analytical, 12-month window) and `impact`, and the engine time of a map re-render after a filter
 change; plus the machine and the load average beside every figure. Asserts nothing.
 
-    python benchmarks/bench_scale.py [--sizes 1000000 10000000] [--repeat 3] [--app] [--workdir DIR] [--keep]
+    python benchmarks/bench_scale.py [--sizes 1000000 10000000] [--repeat 3] [--app] [--workdir DIR [--keep] [--reuse]]
 
 Each phase runs in its own process, so each peak memory (ru_maxrss of that process, from wait4)
 is the phase's own: generation (`python -m hotspot_engine sample --incidents N`, not a target),
@@ -166,7 +166,7 @@ def fmt_times(times: list[float]) -> str:
     return f"median {statistics.median(times):.2f} s (runs: {', '.join(f'{t:.2f}' for t in times)})"
 
 
-def bench_size(n: int, workdir: Path, repeat: int, app: bool, keep: bool) -> None:
+def bench_size(n: int, workdir: Path, repeat: int, app: bool, keep: bool, reuse: bool = False) -> None:
     need = n * (CSV_BYTES_PER_ROW + STORE_BYTES_PER_ROW) * 1.2
     free = shutil.disk_usage(workdir).free
     print(f"\n=== {n:,} incidents ===")
@@ -176,10 +176,16 @@ def bench_size(n: int, workdir: Path, repeat: int, app: bool, keep: bool) -> Non
     data = workdir / f"sample_{n}"
     db = workdir / f"store_{n}.duckdb"
     try:
-        wall, cpu, peak, _ = reaped_child(["-m", "hotspot_engine", "sample", "--out", str(data), "--incidents", str(n)])
-        size_mb = (data / "incidents.csv").stat().st_size / 1e6
-        print(f"generate (sample --incidents {n}): {wall:.1f} s wall, {cpu:.1f} s CPU, peak {peak:,.0f} MB, "
-              f"incidents.csv {size_mb:,.0f} MB [{load()}] (not a target)")
+        size_mb = 0.0
+        if reuse and (data / "incidents.csv").exists() and (data / "patrols.csv").exists():
+            size_mb = (data / "incidents.csv").stat().st_size / 1e6
+            print(f"generate: reusing {data.name}/incidents.csv ({size_mb:,.0f} MB) from an earlier --keep run")
+        else:
+            wall, cpu, peak, _ = reaped_child(["-m", "hotspot_engine", "sample", "--out", str(data), "--incidents", str(n)])
+            size_mb = (data / "incidents.csv").stat().st_size / 1e6
+            print(f"generate (sample --incidents {n}): {wall:.1f} s wall, {cpu:.1f} s CPU, peak {peak:,.0f} MB, "
+                  f"incidents.csv {size_mb:,.0f} MB [{load()}] (not a target)")
+        db.unlink(missing_ok=True)
 
         wall, cpu, peak, out = reaped_child([__file__, "--child", "ingest", "--db", str(db),
                                              str(data / "incidents.csv"), str(data / "patrols.csv")])
@@ -229,6 +235,7 @@ def main() -> None:
     parser.add_argument("--app", action="store_true", help="also run bench_app.py on the map page")
     parser.add_argument("--workdir", type=Path, default=None, help="where the CSVs and stores go (default: a temp dir)")
     parser.add_argument("--keep", action="store_true", help="keep the generated files and stores")
+    parser.add_argument("--reuse", action="store_true", help="with --workdir: reuse samples a --keep run left there")
     parser.add_argument("--child", choices=["ingest", "query"], help=argparse.SUPPRESS)
     parser.add_argument("--db", help=argparse.SUPPRESS)
     parser.add_argument("paths", nargs="*", help=argparse.SUPPRESS)
@@ -243,7 +250,7 @@ def main() -> None:
     if args.workdir:
         args.workdir.mkdir(parents=True, exist_ok=True)
         for n in args.sizes:
-            bench_size(n, args.workdir, args.repeat, args.app, args.keep)
+            bench_size(n, args.workdir, args.repeat, args.app, args.keep, args.reuse)
     else:
         with tempfile.TemporaryDirectory(prefix="bench_scale_") as tmp:
             for n in args.sizes:
