@@ -29,38 +29,12 @@ from .filters import MAX_RES, MIN_RES
 DEFAULT_DB = Path(os.environ.get("HOTSPOT_DB", "data/hotspot.duckdb"))
 RESOLUTIONS = tuple(range(MIN_RES, MAX_RES + 1))
 H3_COLUMNS = tuple(f"h3_r{r}" for r in RESOLUTIONS)
-FINEST_H3 = f"h3_r{MAX_RES}"
 
 
-def _parent_bits(res: int) -> tuple[int, int]:
-    """(keep mask, set bits) turning a finer H3 cell id into its parent at ``res``: the 4-bit
-    resolution field (bits 52-55) becomes ``res`` and the 3-bit digits below it become 7 (unused).
-    This is h3's own cellToParent, as bit arithmetic DuckDB can run on a whole column."""
-    unused = (1 << (3 * (15 - res))) - 1
-    keep = ~((0xF << 52) | unused) & 0xFFFF_FFFF_FFFF_FFFF
-    return keep, (res << 52) | unused
-
-
-def parent_sql(column: str, res: int) -> str:
-    """SQL for the parent at ``res`` of the cells in ``column`` (NULL stays NULL)."""
-    keep, bits = _parent_bits(res)
-    return f"(({column} & {keep}::UBIGINT) | {bits}::UBIGINT)"
-
-
-def parents_of(cells: np.ndarray, res: int) -> np.ndarray:
-    """The same bit arithmetic on a uint64 array (0, "no cell", stays 0)."""
-    cells = np.asarray(cells, dtype=np.uint64)
-    keep, bits = _parent_bits(res)
-    return np.where(cells != 0, (cells & np.uint64(keep)) | np.uint64(bits), np.uint64(0))
-
-
-#: Only the finest cell is stored; coarser ones are virtual columns derived from it when a query
-#: reads them (a few integer operations per row), which keeps four columns of near-random 64-bit
-#: ids out of the insert and the file.
-H3_SCHEMA = {
-    **{f"h3_r{r}": f"UBIGINT AS ({parent_sql(FINEST_H3, r)}) VIRTUAL" for r in RESOLUTIONS[:-1]},
-    FINEST_H3: "UBIGINT",  # NULL: no cell (no coordinates)
-}
+#: Every resolution is computed from the point itself and stored. Deriving coarser cells as parents
+#: of the finest one is cheaper but wrong for 5-7% of points: H3 cells do not nest exactly, and the
+#: parent of a point's res-11 cell is often not the res-9 cell that holds the point.
+H3_SCHEMA = {f"h3_r{r}": "UBIGINT" for r in RESOLUTIONS}  # NULL: no cell (no coordinates)
 
 INCIDENT_COLUMNS: dict[str, str] = {
     "incident_id": "VARCHAR NOT NULL",  # unique: see _insert_new
@@ -101,10 +75,7 @@ PATROL_COLUMNS: dict[str, str] = {
 
 
 def _table_sql(columns: dict[str, str]) -> str:
-    """Column definitions with the stored finest cell ahead of the virtual coarser ones."""
-    ordered = [k for k in columns if k != FINEST_H3]
-    ordered.insert(ordered.index(next(c for c in H3_COLUMNS if c != FINEST_H3)), FINEST_H3)
-    return ", ".join(f'"{k}" {columns[k]}' for k in ordered)
+    return ", ".join(f'"{k}" {v}' for k, v in columns.items())
 
 
 SCHEMA = f"""
@@ -169,31 +140,20 @@ def connect(path: str | Path | None = None, read_only: bool = False):
     return con
 
 
-def h3_columns(lat: np.ndarray, lon: np.ndarray, finest: np.ndarray | None = None) -> dict[str, np.ndarray]:
-    """h3_r7..h3_r11 as uint64 arrays (0 = no cell) from lat/lon: the finest resolution is computed
-    once (or passed in as ``finest`` when the caller already has it) and coarser ones derived."""
+def h3_columns(lat: np.ndarray, lon: np.ndarray) -> dict[str, np.ndarray]:
+    """h3_r7..h3_r11 as uint64 arrays (0 = no cell), each the cell that holds the point."""
     from .geography import cells_for_points
 
-    if finest is None:
-        finest = cells_for_points(np.asarray(lat, dtype=float), np.asarray(lon, dtype=float), MAX_RES)
-    finest = np.asarray(finest, dtype=np.uint64)
-    return {**{f"h3_r{res}": parents_of(finest, res) for res in RESOLUTIONS[:-1]}, FINEST_H3: finest}
+    lat = np.asarray(lat, dtype=float)
+    lon = np.asarray(lon, dtype=float)
+    return {f"h3_r{res}": cells_for_points(lat, lon, res) for res in RESOLUTIONS}
 
 
-def with_h3(frame: pd.DataFrame, finest_only: bool = False) -> pd.DataFrame:
-    """Add h3_r7..h3_r11 from lat/lon (0 where there are no coordinates; stored as NULL), or only
-    ``h3_r11`` with ``finest_only``. A frame that already carries ``h3_r11`` (the loaders compute it
-    beside the district) is not recomputed."""
-    finest = frame[FINEST_H3].to_numpy(dtype=np.uint64, na_value=0) if FINEST_H3 in frame else None
-    if finest is None:
-        lat = frame["lat"].to_numpy(dtype=float, na_value=np.nan)
-        lon = frame["lon"].to_numpy(dtype=float, na_value=np.nan)
-        from .geography import cells_for_points
-
-        finest = cells_for_points(lat, lon, MAX_RES)
-    if finest_only:
-        return frame.assign(**{FINEST_H3: finest})
-    return frame.assign(**h3_columns(np.empty(0), np.empty(0), finest))
+def with_h3(frame: pd.DataFrame) -> pd.DataFrame:
+    """Add h3_r7..h3_r11 from lat/lon (0 where there are no coordinates; stored as NULL)."""
+    lat = frame["lat"].to_numpy(dtype=float, na_value=np.nan)
+    lon = frame["lon"].to_numpy(dtype=float, na_value=np.nan)
+    return frame.assign(**h3_columns(lat, lon))
 
 
 def file_digest(path: Path) -> str:
@@ -232,7 +192,7 @@ def _insert_new(con, table: str, key: str, frame: pd.DataFrame, columns: dict[st
     many were added. Runs inside the caller's transaction."""
     if frame.empty:
         return 0
-    # Stores created before the coarser cells became virtual hold them as real columns: fill them.
+    # A store made while coarser cells were virtual columns derives them: insert only stored columns.
     stored = {r[0] for r in con.execute(
         "SELECT column_name FROM information_schema.columns WHERE table_name = ? AND is_generated = 'NEVER'",
         [table]).fetchall()}
@@ -269,15 +229,15 @@ def store_rows(
 ) -> LoadSummary:
     """Write one file's accepted rows and rejects in a single transaction and log the load.
 
-    ``rows`` must already carry lat/lon, district and (for incidents) offence_group; H3 columns are
-    added here unless ``rows`` has them (``h3_r11`` alone is enough: coarser cells are derived).
+    ``rows`` must already carry lat/lon, district and (for incidents) offence_group; H3 columns at
+    every resolution are computed here from lat/lon.
     ``rejects`` has columns row, column, reason, raw. Duplicates *within* the file and rows already
     stored both count as already present.
     """
     if kind not in ("incidents", "patrols"):
         raise ValueError(kind)
     key, columns = ("incident_id", INCIDENT_COLUMNS) if kind == "incidents" else ("patrol_id", PATROL_COLUMNS)
-    if not rows.empty and "lat" in rows and (f"h3_r{MAX_RES}" in rows or rows["lat"].notna().any()):
+    if not rows.empty and "lat" in rows:
         rows = with_h3(rows)
     con.execute("BEGIN TRANSACTION")
     try:

@@ -43,6 +43,11 @@ def test_export_incidents_round_trips_every_row(sample_dir, cli_db, tmp_path):
     assert set(exported["incident_id"]) == set(source["incident_id"])
     assert exported["district"].notna().all() and exported["csp"].notna().all()
     assert exported["h3"].str.len().eq(15).all()
+    import h3
+
+    # The cell that holds each point at --res (default 9), as h3-py computes it.
+    expected = [h3.latlng_to_cell(a, b, 9) for a, b in zip(exported["lat"], exported["lon"])]
+    assert (exported["h3"] == pd.Series(expected, index=exported.index)).all()
     merged = source.merge(exported, on="incident_id", suffixes=("_in", "_out"))
     assert (merged["lat_in"] - merged["lat_out"]).abs().max() < 1e-6
     # sv_category is empty exactly for the rows outside the serious-violence definition

@@ -300,13 +300,8 @@ def test_sample_dosage_agrees_with_a_direct_count(sample_report, sample_dir, sam
         dosed = mine[mine["duration_minutes"] >= 10]["day"].nunique()
         assert dosage.loc[area, "compliance"] == pytest.approx(dosed / 366)  # 2023-24 is a leap year
 
-    # Per cell. The store's cell at res 9 is the parent of the point's res-11 cell (store.with_h3), which
-    # for a point close to a hexagon edge can differ from the res-9 cell holding the point (H3 children
-    # do not tile their parent exactly); count the CSV's rows the same way.
-    from hotspot_engine.geography import cell_parents, cells_for_points
-
-    csv["h3"] = [format(int(c), "x") for c in
-                 cell_parents(cells_for_points(csv["lat"].to_numpy(), csv["lon"].to_numpy(), 11), 9)]
+    # Per cell: the res-9 cell that holds each patrol's position, as patrols.csv gives it.
+    csv["h3"] = csv["h3"].astype(str)
     per_cell = csv.groupby("h3").agg(patrols=("patrol_id", "size"), minutes=("duration_minutes", "sum"))
     cells = report.cells.assign(hex=[format(int(c), "x") for c in report.cells["h3"]]).set_index("hex")
     patrolled = cells[cells["patrols"] > 0]
