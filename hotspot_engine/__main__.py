@@ -69,9 +69,12 @@ def cmd_sample(args: argparse.Namespace) -> int:
 def cmd_ingest(args: argparse.Namespace) -> int:
     from .loading import ingest_paths
 
+    if args.max_gb <= 0:
+        raise InputError("--max-gb: must be more than 0")
     con = _connect(args)
     try:
-        summaries = ingest_paths(con, [Path(p) for p in args.paths], fmt=args.format, offence_map=args.offence_map)
+        summaries = ingest_paths(con, [Path(p) for p in args.paths], fmt=args.format, offence_map=args.offence_map,
+                                 max_bytes=int(args.max_gb * (1 << 30)))
     finally:
         con.close()
     for s in summaries:
@@ -253,6 +256,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--format", choices=["police-uk", "incidents", "patrols", "gps"], default=None,
                    help="skip detection from the header")
     p.add_argument("--offence-map", default=None, help="CSV mapping HO codes / offence text to groups")
+    p.add_argument("--max-gb", type=float, default=1.0,
+                   help="refuse files larger than this many GiB before reading (default 1; large CSVs stream)")
     p.set_defaults(func=cmd_ingest)
 
     p = sub.add_parser("export", help="write a filtered layer as CSV, GeoJSON, GeoPackage or GeoParquet")

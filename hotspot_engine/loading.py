@@ -775,7 +775,8 @@ def _content_ids(prefix: str, parts: list[pd.Series], n: int) -> np.ndarray:
 def _lsoa_check(rows: pd.DataFrame, ok: np.ndarray, notes: list[str]) -> None:
     """Compare the computed district with the one the LSOA name gives ('Southampton 001A' ->
     Southampton). Accepted rows whose LSOA lies outside the force area count as disagreements."""
-    names = pd.Series(rows["lsoa_name"].to_numpy(object)).astype("str").str.rsplit(" ", n=1).str[0]
+    # A regex, not rsplit: with every name missing, rsplit's result loses the string type and .str fails.
+    names = pd.Series(rows["lsoa_name"].to_numpy(object)).astype("str").str.replace(r"\s+\S+$", "", regex=True)
     named = names.notna().to_numpy() & ok
     if named.any():
         differ = int((names.to_numpy(object)[named] != rows["district"].to_numpy(object)[named]).sum())

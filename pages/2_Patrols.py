@@ -10,7 +10,7 @@ import streamlit as st
 
 from hotspot_engine.patrols import (ALL_HOTSPOTS, DAY_NAMES, DosageTarget, briefing_pdf, mark_actions, next_monday,
                                     parse_actions, patrol_report_for_store, plan_csv, suggest_plan)
-from ui.common import cursor, data_version, page_setup, presentation, settings, show_error
+from ui.common import cursor, data_version, is_synthetic, page_setup, presentation, settings, show_error
 
 filters = page_setup("Patrols")
 version = data_version()
@@ -270,11 +270,7 @@ briefing_key = (filters, target, version, week_start, seed, extra, brief_for)
 if d3.button("Prepare the briefing (PDF)", icon=":material/print:"):
     ids = tuple(dosage["hotspot_id"]) if brief_for == ALL_HOTSPOTS else (brief_for,)
     try:
-        from ui.common import _is_sample, extent
-
-        ext = extent(version)
-        synthetic = "sample" in ext.sources or _is_sample(ext)
-        pdf = cached_briefing(filters, target, version, week_start, seed, extra, ids, synthetic)
+        pdf = cached_briefing(filters, target, version, week_start, seed, extra, ids, is_synthetic())
         st.session_state["p_briefing"] = (briefing_key, ids, pdf)
     except Exception as exc:
         show_error(exc)

@@ -146,3 +146,19 @@ def test_missing_path_and_unknown_format(tmp_path):
         loading.ingest_paths(con, [BAD / "swapped_latlon.csv"], fmt="xml")
     with pytest.raises(InputError, match="holds no CSV"):
         loading.ingest_paths(con, [tmp_path])
+
+
+def test_police_uk_file_whose_rows_have_no_lsoa_name(tmp_path):
+    """Found by benchmarks/fuzz_loaders.py: with no LSOA name in any accepted row, the district
+    check crashed instead of reporting."""
+    from hotspot_engine import loading, store
+
+    header = ("Crime ID,Month,Reported by,Falls within,Longitude,Latitude,Location,LSOA code,LSOA name,"
+              "Crime type,Last outcome category,Context")
+    rows = ["abc1,2024-03,Hampshire Constabulary,Hampshire Constabulary,-1.4043,50.9063,On or near Above Bar Street,,,Robbery,,",
+            ",2024-03,Hampshire Constabulary,Hampshire Constabulary,,,No location,,,Anti-social behaviour,,"]
+    path = tmp_path / "2024-03-hampshire-street.csv"
+    path.write_text("\n".join([header, *rows]) + "\n", encoding="utf-8")
+    con = store.connect(":memory:")
+    (summary,) = loading.ingest_paths(con, [path])
+    assert summary.balanced and summary.added == 1 and summary.rejected == 1
