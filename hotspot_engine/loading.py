@@ -205,6 +205,18 @@ def _looks_like_text(head: bytes) -> bool:
     return control / len(sample) < 0.01
 
 
+def _reading_notes(encoding: str, delimiter: str) -> list[str]:
+    """What the reader assumed about a text file, for the load's notes."""
+    notes = []
+    if encoding == "cp1252":
+        notes.append("encoding: not UTF-8, read as Windows-1252")
+    elif encoding == "utf-8-sig":
+        notes.append("encoding: UTF-8 with byte-order mark")
+    if delimiter != ",":
+        notes.append(f"delimiter: {'tab' if delimiter == chr(9) else repr(delimiter)}")
+    return notes
+
+
 def _decode_head(head: bytes) -> tuple[str, str]:
     """(encoding, decoded head text). UTF-8 (with or without BOM) else Windows-1252."""
     if head.startswith(b"\xef\xbb\xbf"):
@@ -246,13 +258,7 @@ def _read_text(data: bytes, name: str) -> RawTable:
     first_line = head_text.lstrip("\ufeff").splitlines()[0] if head_text.strip() else ""
     header, delimiter = _split_header(first_line)
     _check_header(header, name)
-    notes = []
-    if encoding == "cp1252":
-        notes.append("encoding: not UTF-8, read as Windows-1252")
-    elif encoding == "utf-8-sig":
-        notes.append("encoding: UTF-8 with byte-order mark")
-    if delimiter != ",":
-        notes.append(f"delimiter: {'tab' if delimiter == chr(9) else repr(delimiter)}")
+    notes = _reading_notes(encoding, delimiter)
     # Blank lines would shift pyarrow's row numbering: such files take the exact reader.
     blank_lines = b"\n\n" in data or b"\n\r\n" in data or b"\r\r" in data
     frame = None if blank_lines else _read_text_fast(data, header, delimiter, encoding)
@@ -1294,13 +1300,7 @@ def _load_streamed(con, path: Path, fmt: str | None, offence_map, block_rows: in
             return None
     except InputError:
         return None
-    notes = []
-    if encoding == "cp1252":
-        notes.append("encoding: not UTF-8, read as Windows-1252")
-    elif encoding == "utf-8-sig":
-        notes.append("encoding: UTF-8 with byte-order mark")
-    if delimiter != ",":
-        notes.append(f"delimiter: {'tab' if delimiter == chr(9) else repr(delimiter)}")
+    notes = _reading_notes(encoding, delimiter)
     blocks = _prefetched(_stream_blocks(path, header, delimiter, encoding, notes, offence_map, block_rows))
     try:
         return store.store_stream(con, "incidents", blocks, file=path.name, fmt="incidents",
