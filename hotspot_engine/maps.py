@@ -37,6 +37,22 @@ GI_BIN_COLOURS = {
     1: (253, 219, 199), 2: (239, 138, 98), 3: (178, 24, 43),
 }
 VIRIDIS = [(68, 1, 84), (59, 82, 139), (33, 145, 140), (94, 201, 98), (253, 231, 37)]
+#: Space-time (emerging hot spot) classes: reds/oranges for hot, blues for cold, with the
+#: "intensifying/persistent" classes darkest and the transient ones pale; the oscillating classes
+#: lean to magenta/purple and the historical ones to brown/teal so that no pair depends on red/green
+#: contrast (hues from ColorBrewer RdYlBu, PuOr, BrBG). "no pattern" is light grey and not drawn.
+PATTERN_COLOURS: dict[str, tuple[int, int, int]] = {
+    "intensifying hot spot": (165, 0, 38), "persistent hot spot": (215, 48, 39),
+    "diminishing hot spot": (244, 109, 67), "consecutive hot spot": (253, 174, 97),
+    "new hot spot": (254, 224, 144), "sporadic hot spot": (253, 212, 158),
+    "oscillating hot spot": (197, 27, 125), "historical hot spot": (140, 81, 10),
+    "intensifying cold spot": (8, 48, 107), "persistent cold spot": (33, 102, 172),
+    "diminishing cold spot": (67, 147, 195), "consecutive cold spot": (158, 202, 225),
+    "new cold spot": (198, 219, 239), "sporadic cold spot": (171, 217, 233),
+    "oscillating cold spot": (118, 42, 131), "historical cold spot": (53, 151, 143),
+    "no pattern": (220, 220, 220),
+}
+NO_PATTERN = "no pattern"
 #: On the light base the palest YlOrRd shade almost vanishes: there the classes start one step darker.
 YLORRD_ON_LIGHT = YLORRD[1:]
 
@@ -149,7 +165,7 @@ def view_for(lat: np.ndarray, lon: np.ndarray, width_px: int = 1100, height_px: 
 TOOLTIP_KEYS: dict[str, tuple[str, str]] = {
     "h3": ("h", "Cell"), "count": ("n", "Incidents"), "harm": ("w", "Harm (days)"), "gi_z": ("z", "Gi* z"),
     "gi_bin": ("b", "Gi* bin"), "patrols": ("p", "Patrols"), "district": ("d", "District"),
-    "hotspot_name": ("s", "Hotspot"), "month": ("m", "Month"),
+    "hotspot_name": ("s", "Hotspot"), "month": ("m", "Month"), "pattern": ("t", "Space-time pattern"),
 }
 DEFAULT_TOOLTIP = ("h3", "count", "harm", "gi_z", "patrols")
 #: Above this many cells the map draws the busiest ones and says how many it left out: beyond it
@@ -174,11 +190,26 @@ def cell_layer_frame(cells: pd.DataFrame, colour_by: str, palette: str = "magnit
             ("Hot, 99%", GI_BIN_COLOURS[3]), ("Hot, 95%", GI_BIN_COLOURS[2]), ("Hot, 90%", GI_BIN_COLOURS[1]),
             ("Not significant", GI_BIN_COLOURS[0]), ("Cold, 90%", GI_BIN_COLOURS[-1]),
             ("Cold, 95%", GI_BIN_COLOURS[-2]), ("Cold, 99%", GI_BIN_COLOURS[-3])])
+    elif colour_by == "pattern":
+        frame, legend, colours = pattern_layer_frame(frame)
+        return frame, legend, colours
     else:
         frame = frame[frame[colour_by] > 0]
         pal = VIRIDIS if palette == "dosage" else magnitude_palette(dark)
         k, legend, colours = _classes(frame[colour_by].to_numpy(), pal)
         legend = Legend(colour_by.replace("_", " "), legend.entries)
+    return frame.assign(k=np.asarray(k, dtype=np.int8)), legend, colours
+
+
+def pattern_layer_frame(cells: pd.DataFrame) -> tuple[pd.DataFrame, Legend, list[tuple[int, int, int]]]:
+    """Cells with a space-time ``pattern`` other than 'no pattern' (the rest are not drawn, which
+    keeps the map's JSON small), class index ``k`` over the classes present only, in the order of
+    :data:`PATTERN_COLOURS`; the legend lists those classes (labels are the pattern names)."""
+    frame = cells[cells["pattern"].astype(str) != NO_PATTERN]
+    present = [p for p in PATTERN_COLOURS if p != NO_PATTERN and p in set(frame["pattern"].astype(str))]
+    k = pd.Index(present).get_indexer(frame["pattern"].astype(str)) if present else np.zeros(0, dtype=int)
+    colours = [PATTERN_COLOURS[p] for p in present]
+    legend = Legend("Space-time pattern", [(p, PATTERN_COLOURS[p]) for p in present])
     return frame.assign(k=np.asarray(k, dtype=np.int8)), legend, colours
 
 
@@ -298,9 +329,13 @@ def build_deck(
     else:
         draw, legend, colours = cell_layer_frame(cells, colour_by, dark=dark,
                                                  palette="dosage" if colour_by == "patrols" else "magnitude")
-    rank_by = colour_by if colour_by in draw.columns and colour_by != "gi_bin" else ("count" if "count" in draw else None)
+    rank_by = (colour_by if colour_by in draw.columns and colour_by not in ("gi_bin", "pattern")
+               else ("count" if "count" in draw else None))
     if colour_by == "gi_bin" and "gi_z" in draw.columns:
         draw = draw.assign(_abs_z=draw["gi_z"].abs())
+        rank_by = "_abs_z"
+    elif colour_by == "pattern" and "last_z" in draw.columns:
+        draw = draw.assign(_abs_z=draw["last_z"].abs())
         rank_by = "_abs_z"
     records, fields, left_out = cell_records(draw, tooltip_fields, max_cells, rank_by)
     opacity = opacity if opacity is not None else (0.92 if presentation else 0.75)
