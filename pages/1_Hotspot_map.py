@@ -2,16 +2,22 @@
 and a month-by-month playback of the counts over the selected range."""
 from __future__ import annotations
 
+import html
 import time
 
+import altair as alt
+import numpy as np
+import pandas as pd
 import streamlit as st
 
 from hotspot_engine import maps
+from hotspot_engine.concentration import concentration
 from hotspot_engine.filters import months_between
 from hotspot_engine.geography import ATTRIBUTION, cell_centres, str_to_cell
 from hotspot_engine.hotspots import HotspotParams
+from hotspot_engine.patterns import PATTERN_LEGEND, period_of
 from ui.common import (page_setup, cached_area_outlines, cached_headline, cached_hotspots, cached_month_colours,
-                       data_version, headline_metrics, hotspot_window, legend_html, map_params, presentation,
+                       cursor, data_version, headline_metrics, hotspot_window, legend_html, map_params, presentation,
                        settings, show_error)
 
 PLAY_SECONDS = 1.5  # one month per tick: long enough to read the month and the picture
@@ -21,7 +27,17 @@ present = presentation()
 MAP_HEIGHT = 780 if present else 640
 
 METHOD_LABELS = {"gistar": "Gi* (significant clusters)", "top-n": "Top N cells", "harm-share": "Fewest cells holding x% of harm"}
-COLOUR_LABELS = {"count": "Count", "harm": "Harm", "gi_bin": "Gi* confidence bin", "patrols": "Patrols"}
+COLOUR_LABELS = {"count": "Count", "harm": "Harm", "gi_bin": "Gi* confidence bin", "pattern": "Space-time pattern",
+                 "patrols": "Patrols"}
+MIN_PATTERN_PERIODS = 3  # with two financial years every 'trend' is one step: too few to call a pattern
+
+
+@st.cache_data(show_spinner="Classifying space-time patterns over the financial years…", max_entries=16)
+def cached_patterns(filters, measure: str, version: int) -> pd.DataFrame:
+    """Emerging hot spot class per study cell over the financial years of the selected months."""
+    from hotspot_engine.patterns import find_patterns
+
+    return find_patterns(cursor(), filters, by="fy", measure=measure, harm_weights=settings().harm_weights)
 MODE_LABELS = {"window": "Whole window", "months": "Month by month (playback)"}
 
 if present:
@@ -70,6 +86,20 @@ except Exception as exc:
 
 cells = result.cells
 areas = result.areas
+patterns = None
+if colour_by == "pattern":
+    months_in_range = months_between(filters.date_from, filters.date_to) if filters.date_from else []
+    years = sorted(set(period_of(pd.Series(months_in_range, dtype=str), "fy"))) if months_in_range else []
+    if len(years) < MIN_PATTERN_PERIODS:
+        st.info(f"Space-time patterns need at least {MIN_PATTERN_PERIODS} financial years in the selected months "
+                f"(there {'is' if len(years) == 1 else 'are'} {len(years)}): the cells are coloured by count instead.")
+        colour_by = "count"
+    else:
+        try:
+            patterns = cached_patterns(filters, params.measure, version)
+        except Exception as exc:
+            show_error(exc)
+            colour_by = "count"
 if filters.csps or filters.districts:
     # Fit the map to the selected places (their whole study area, not only the busy cells).
     lat, lon = cell_centres(str_to_cell(cells["h3"]))
@@ -80,7 +110,24 @@ s = settings()
 map_style = (maps.basemap_style(s.basemap_url, s.basemap_attribution) if s.basemap_url
              else maps.OFFLINE_STYLE_DARK if present else maps.OFFLINE_STYLE)
 LEGEND_TITLES = {"gi_bin": "Gi* confidence (FDR-adjusted)", "count": "Incidents per cell", "harm": "Harm (days) per cell",
-                 "patrols": "Patrols per cell"}
+                 "patrols": "Patrols per cell", "pattern": "Space-time pattern"}
+
+
+def pattern_legend_html(entries, periods: list[str], large: bool = False) -> str:
+    """The classes on the map, each with its one-sentence meaning (small type beside the map)."""
+    size, sentence_size = ("18px", "16px") if large else ("13px", "12px")
+    rows = "".join(
+        f'<div style="display:flex;align-items:flex-start;gap:8px;margin:4px 0" data-testid="pattern-legend-row">'
+        f'<span style="flex:0 0 18px;height:14px;margin-top:2px;background:rgb{tuple(c)};border:1px solid #555"></span>'
+        f'<span><b>{html.escape(label.capitalize())}</b><br/><span style="font-size:{sentence_size};opacity:0.85">'
+        f"{html.escape(PATTERN_LEGEND[label])}</span></span></div>"
+        for label, c in entries)
+    if not entries:
+        rows = "<div>No cell shows a hot or cold spot pattern.</div>"
+    span = f"Financial years {periods[0]} to {periods[-1]}" if periods else ""
+    return (f'<div style="font-size:{size};line-height:1.3"><b>Space-time pattern</b>'
+            f'<div style="font-size:{sentence_size}">{html.escape(span)}; cells with no pattern are not drawn.</div>'
+            f"{rows}</div>")
 
 
 def draw_map(deck) -> None:
@@ -105,7 +152,10 @@ def draw_side(legend_title: str, entries, period: str) -> None:
             show_error(exc)
         if head is not None:
             headline_metrics(head, columns=2)
-    st.markdown(legend_html(legend_title, entries, large=present), unsafe_allow_html=True)
+    if legend_title == LEGEND_TITLES["pattern"] and patterns is not None:
+        st.markdown(pattern_legend_html(entries, patterns.attrs.get("periods", []), large=present), unsafe_allow_html=True)
+    else:
+        st.markdown(legend_html(legend_title, entries, large=present), unsafe_allow_html=True)
     st.markdown(
         f"<div style='margin:10px 0;font-size:{'20px' if present else '14px'}'><b>{len(areas)}</b> hotspot areas · "
         f"<b>{int(cells['is_hotspot'].sum())}</b> cells · {period}</div>", unsafe_allow_html=True)
@@ -116,8 +166,13 @@ def draw_side(legend_title: str, entries, period: str) -> None:
 
 
 def whole_window() -> None:
+    drawn, tooltip = cells, maps.DEFAULT_TOOLTIP
+    if colour_by == "pattern":
+        # The patterns cover the whole selected range; the outlines and numbers stay the window's hotspots.
+        drawn = patterns.merge(cells[["h3", "district"]], on="h3", how="left")
+        tooltip = ("h3", "pattern", "district")
     deck, legend, left_out = maps.build_deck(
-        cells, colour_by=colour_by, areas=areas, area_outlines=outlines, patrols=cells if show_patrols else None,
+        drawn, colour_by=colour_by, tooltip_fields=tooltip, areas=areas, area_outlines=outlines, patrols=cells if show_patrols else None,
         view=view, map_style=map_style, presentation=present, lsoa_outlines=show_lsoas)
     note_left_out(left_out)
     map_col, side_col = st.columns([3, 1.15])
@@ -128,6 +183,9 @@ def whole_window() -> None:
         for note in result.notes if not present else []:
             if "unreliable" in note or "small" in note.lower():
                 st.warning(note)
+        if patterns is not None and not present:
+            for note in patterns.attrs.get("notes", [])[-1:]:
+                st.caption(note)
 
 
 def _toggle_play() -> None:
@@ -216,6 +274,55 @@ else:
                                 "count": st.column_config.NumberColumn("Incidents", format="%d"),
                                 "harm": st.column_config.NumberColumn("Harm (days)", format="%d"),
                                 "patrol_minutes": st.column_config.NumberColumn("Patrol minutes", format="%d")})
+
+
+def concentration_section() -> None:
+    """Share of serious violence in the share of area over the study cells of the hotspot window
+    (zeros included): the Lorenz curve, the Gini and the hotspots' place on the curve."""
+    st.subheader("Concentration")
+    counts = cells["count"].to_numpy(dtype=float)
+    conc = concentration(counts)
+    if conc.total <= 0:
+        st.info("No serious violence in the hotspot window with these filters.")
+        return
+    hot = cells["is_hotspot"].astype(bool).to_numpy()
+    hot_value, hot_area = float(counts[hot].sum()) / conc.total, float(hot.mean())
+    top1 = conc.value_share_in_top(0.01)
+    sentence = (f"{top1:.0%} of serious violence happened in 1% of the area; the hotspots hold {hot_value:.0%} of it "
+                f"in {hot_area:.1%} of the area.")
+    # The curve rises steeply at the start: sample it densely there, and keep the JSON small (about 400
+    # points whatever the number of cells).
+    grid = np.unique(np.concatenate([np.linspace(0, 0.05, 201), np.linspace(0.05, 1, 200)]))
+    curve = pd.DataFrame({"area": grid, "value": np.interp(grid, conc.cell_share, conc.value_share)})
+    line = alt.Chart(curve).mark_line(color="#b2182b", strokeWidth=2.5).encode(
+        x=alt.X("area:Q", title="Share of area (cells, busiest first)", axis=alt.Axis(format="%")),
+        y=alt.Y("value:Q", title="Share of serious violence", axis=alt.Axis(format="%")),
+        tooltip=[alt.Tooltip("area:Q", title="Area", format=".1%"), alt.Tooltip("value:Q", title="Serious violence", format=".1%")])
+    diagonal = alt.Chart(pd.DataFrame({"area": [0.0, 1.0], "value": [0.0, 1.0]})).mark_line(
+        color="#777", strokeDash=[5, 4]).encode(x="area:Q", y="value:Q")
+    hotspot_point = alt.Chart(pd.DataFrame({"area": [hot_area], "value": [hot_value], "label": ["Hotspots"]})).mark_point(
+        color="#000", size=80, filled=True).encode(x="area:Q", y="value:Q", tooltip=["label:N"])
+    chart_col, text_col = st.columns([2, 1])
+    with chart_col:
+        st.altair_chart((line + diagonal + hotspot_point).properties(height=320), width="stretch")
+    with text_col:
+        st.metric("Gini coefficient", f"{conc.gini:.3f}",
+                  help="0 when every cell has the same count; near 1 when a few cells hold it all. "
+                       "Read off the curve as 2 × (area under it) − 1.")
+        st.markdown(sentence)
+        st.caption(f"{conc.n_cells:,} study cells at H3 res {window_filters.res}, empty cells included; "
+                   f"{window_filters.date_from} to {window_filters.date_to}. The dashed line is an even spread.")
+    with st.expander("Concentration as a table (text alternative to the chart)"):
+        shares = [0.001, 0.005, 0.01, 0.02, 0.05, 0.1, 0.2, 0.5]
+        rows = [{"Area": f"Busiest {a:.1%} of cells", "Cells": int(round(a * conc.n_cells)),
+                 "Share of serious violence": conc.value_share_in_top(a)} for a in shares]
+        rows.append({"Area": f"The hotspots ({hot_area:.1%} of cells)", "Cells": int(hot.sum()),
+                     "Share of serious violence": hot_value})
+        st.dataframe(pd.DataFrame(rows), hide_index=True, width="stretch",
+                     column_config={"Share of serious violence": st.column_config.NumberColumn(format="percent")})
+
+
+concentration_section()
 with st.expander("Method and notes"):
     for note in result.notes:
         st.write("• " + note)
