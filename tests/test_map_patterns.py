@@ -65,3 +65,13 @@ def test_concentration_gini_matches_the_engine(app_db, sample_store):
     table = next(d.value for d in at.dataframe if "Share of serious violence" in d.value.columns)
     shares = table["Share of serious violence"].to_numpy()
     assert np.all(np.diff(shares[:-1]) >= 0) and 0 < shares[-1] <= 1
+
+
+def test_pattern_colouring_falls_back_to_counts_under_three_financial_years(app_db):
+    at = _map_page(app_db)
+    at.selectbox(key="m_colour").set_value("pattern").run()
+    at.session_state["f_months"] = ("2023-04", "2024-03")  # one financial year
+    at.run()
+    assert not at.exception, [e.value for e in at.exception]
+    assert any("need at least 3 financial years" in i.value for i in at.info)
+    assert all("t" not in cell for cell in _cells_layer(at)["data"])  # coloured by count: no pattern field

@@ -140,3 +140,49 @@ def test_basemap_setting_tile_template_becomes_a_raster_style():
 def test_fill_expression_single_class():
     assert maps.fill_expression([(1, 2, 3)]) == "[1, 2, 3]"
     assert maps.fill_expression([(1, 2, 3), (4, 5, 6)]) == "k == 0 ? [1, 2, 3] : [4, 5, 6]"
+
+
+def _patterned(n: int = 300) -> pd.DataFrame:
+    frame = _cells(n)
+    rng = np.random.default_rng(3)
+    frame["pattern"] = rng.choice(["no pattern", "no pattern", "persistent hot spot", "new cold spot",
+                                   "oscillating hot spot"], len(frame))
+    frame["last_z"] = rng.normal(0, 2, len(frame))
+    return frame
+
+
+def test_pattern_colouring_draws_patterned_cells_only_with_their_classes():
+    frame = _patterned()
+    deck, legend, left_out = maps.build_deck(frame, colour_by="pattern", tooltip_fields=("h3", "pattern"))
+    layer = _layer(_spec(deck), "cells")
+    expected = frame[frame["pattern"] != "no pattern"]
+    assert len(layer["data"]) == len(expected) and left_out == 0
+    # Legend: the classes present only, in the palette's order, with the palette's colours.
+    assert [label for label, _ in legend.entries] == ["persistent hot spot", "oscillating hot spot", "new cold spot"]
+    assert all(colour == maps.PATTERN_COLOURS[label] for label, colour in legend.entries)
+    # Each drawn cell's class index points at the legend entry of its own pattern.
+    labels = [label for label, _ in legend.entries]
+    assert all(labels[cell["k"]] == cell["t"] for cell in layer["data"])
+    assert dict(zip(expected["h3"], expected["pattern"])) == {c["h"]: c["t"] for c in layer["data"]}
+
+
+def test_pattern_palette_is_distinct_and_no_pattern_is_grey():
+    from hotspot_engine.patterns import PATTERNS
+
+    assert set(maps.PATTERN_COLOURS) == set(PATTERNS)
+    assert len(set(maps.PATTERN_COLOURS.values())) == len(PATTERNS)
+    r, g, b = maps.PATTERN_COLOURS["no pattern"]
+    assert r == g == b
+    # Hot classes lean red (r > b), cold classes lean blue (b > r), except the purple oscillating cold spot,
+    # which still has more blue than red.
+    for name, (r, g, b) in maps.PATTERN_COLOURS.items():
+        if "hot spot" in name:
+            assert r > b, name
+        elif "cold spot" in name:
+            assert b > r, name
+
+
+def test_pattern_map_with_no_patterned_cell_draws_nothing():
+    frame = _patterned().assign(pattern="no pattern")
+    deck, legend, _ = maps.build_deck(frame, colour_by="pattern")
+    assert _layer(_spec(deck), "cells")["data"] == [] and legend.entries == []
