@@ -25,6 +25,14 @@ the charts. Columns (``ImpactResult.table``):
   windows as the simple change; buffer = k-ring around the hotspot minus hotspot cells; control =
   the rest of the hotspot's CSP(s) minus every hotspot and every buffer;
 - ``message``: why a figure is missing, in plain English (empty when all went well).
+
+Weekly analysis (``period='week'``): the same table from (cell, week) counts, weeks labelled by
+their Monday ('YYYY-MM-DD', ISO weeks). The column names keep "months" for a stable contract, but
+then ``months_pre``/``months_post``/``mean_*``/``simple_window`` count weeks; seasonality has a
+52.18-week period, at least 52 weeks before and 26 after are required by default, and the simple
+change compares 52 weeks after with 52 before. A partly treated week counts as before, as a partly
+treated month does: the first week after is the one starting on the intervention date when that is
+a Monday, otherwise the following Monday (see :func:`first_post_week`).
 """
 from __future__ import annotations
 
@@ -38,9 +46,12 @@ from .displacement import Wdq, wdq
 from .errors import InputError
 from .filters import parse_month, shift_month
 from .geography import ring_neighbours
-from .its import ItsResult, Pooled, controlled_its, fit_its, pool_random_effects, simple_change
+from .its import WEEKS_PER_YEAR, ItsResult, Pooled, controlled_its, fit_its, pool_random_effects, simple_change
 
 POOLED_ID = "pooled"
+PERIODS = ("month", "week")
+# Per period: (seasonal period length, min before, min after, simple-change window), all in periods.
+PERIOD_DEFAULTS = {"month": (12.0, 12, 6, 12), "week": (WEEKS_PER_YEAR, 52, 26, 52)}
 DATE_RE = re.compile(r"^(\d{4})-(\d{2})-(\d{2})$")
 
 
@@ -50,7 +61,8 @@ class ImpactResult:
     hotspot_id (as str); ``aggregate`` is the ITS of the summed hotspot series and
     ``aggregate_controlled`` its controlled version; ``pooled``/``pooled_controlled`` the
     random-effects pools; ``series`` the monthly counts (index month, one column per hotspot_id
-    plus ``pooled`` for the sum) used in the fits."""
+    plus ``pooled`` for the sum) used in the fits. With ``period='week'``, ``months`` holds week
+    Mondays 'YYYY-MM-DD' and ``intervention_month`` the first week after."""
 
     table: pd.DataFrame
     fits: dict[str, ItsResult]
@@ -66,21 +78,54 @@ class ImpactResult:
     intervention_index: int
     description: str
     notes: list[str] = field(default_factory=list)
+    period: str = "month"
+
+
+def _parse_day(value: str, what: str) -> pd.Timestamp:
+    m = DATE_RE.match(str(value).strip())
+    if not m:
+        raise InputError(f"{what}: expected YYYY-MM-DD, got '{value}'")
+    year, month, day = (int(g) for g in m.groups())
+    try:
+        return pd.Timestamp(year=year, month=month, day=day)
+    except ValueError as exc:
+        raise InputError(f"{what}: '{value}' is not a calendar date") from exc
 
 
 def first_post_month(intervention: str) -> str:
     """The first month counted as 'after': the month of ``intervention`` ('YYYY-MM-DD') when it is
     the 1st, otherwise the next month (a month only partly treated counts as before)."""
-    m = DATE_RE.match(str(intervention).strip())
-    if not m:
-        raise InputError(f"intervention date: expected YYYY-MM-DD, got '{intervention}'")
-    year, month, day = (int(g) for g in m.groups())
-    try:
-        pd.Timestamp(year=year, month=month, day=day)
-    except ValueError as exc:
-        raise InputError(f"intervention date: '{intervention}' is not a calendar date") from exc
-    first = f"{year:04d}-{month:02d}"
-    return first if day == 1 else shift_month(first, 1)
+    day = _parse_day(intervention, "intervention date")
+    first = f"{day.year:04d}-{day.month:02d}"
+    return first if day.day == 1 else shift_month(first, 1)
+
+
+def first_post_week(intervention: str) -> str:
+    """The first week counted as 'after', as the 'YYYY-MM-DD' of its Monday: the intervention date
+    itself when it is a Monday, otherwise the following Monday (a week only partly treated counts
+    as before, as a partly treated month does)."""
+    day = _parse_day(intervention, "intervention date")
+    return (day + pd.Timedelta(days=(7 - day.weekday()) % 7)).strftime("%Y-%m-%d")
+
+
+def week_of(day: str) -> str:
+    """The Monday ('YYYY-MM-DD') of the ISO week holding ``day`` ('YYYY-MM-DD')."""
+    stamp = _parse_day(day, "date")
+    return (stamp - pd.Timedelta(days=stamp.weekday())).strftime("%Y-%m-%d")
+
+
+def weeks_between(first_day: str, last_day: str) -> list[str]:
+    """Mondays ('YYYY-MM-DD') of every ISO week from the one holding ``first_day`` to the one
+    holding ``last_day``, inclusive."""
+    start, end = week_of(first_day), week_of(last_day)
+    return [d.strftime("%Y-%m-%d") for d in pd.date_range(start, end, freq="7D")]
+
+
+def _parse_week(label: str, what: str) -> str:
+    day = _parse_day(label, what)
+    if day.weekday() != 0:
+        raise InputError(f"{what}: week labels are the Monday of each week; '{label}' is not a Monday")
+    return day.strftime("%Y-%m-%d")
 
 
 def as_cells(values) -> np.ndarray:
@@ -133,9 +178,15 @@ def _its_columns(result: ItsResult, prefix: str = "") -> dict:
 
 def impact_table(cell_month: pd.DataFrame, hotspot_cells: pd.DataFrame, study_cells: pd.DataFrame,
                  months: list[str], intervention: str, model: str = "negbin", buffer_k: int = 1,
-                 simple_window: int = 12, impact: str = "level", comparison: str = "csp",
-                 seasonal_pairs: int = 2, min_pre: int = 12, min_post: int = 6, pool_ci: str = "hk") -> ImpactResult:
+                 simple_window: int | None = None, impact: str = "level", comparison: str = "csp",
+                 seasonal_pairs: int = 2, min_pre: int | None = None, min_post: int | None = None,
+                 pool_ci: str = "hk", period: str = "month") -> ImpactResult:
     """Per-hotspot and pooled impact figures (see the module docstring for the columns).
+
+    ``period``: 'month' (default) or 'week'. For weeks, ``cell_month`` has a ``week`` column (or
+    ``month`` holding week labels) and ``months`` is the full list of week Mondays 'YYYY-MM-DD'
+    (:func:`weeks_between`); ``min_pre``/``min_post`` default to 52/26 weeks (12/6 months) and
+    ``simple_window`` to 52 weeks (12 months).
 
     ``cell_month``: h3 (uint64), month 'YYYY-MM', count; only non-zero pairs are needed.
     ``hotspot_cells``: h3, hotspot_id, hotspot_name. ``study_cells``: h3, district, csp for every
@@ -146,19 +197,32 @@ def impact_table(cell_month: pd.DataFrame, hotspot_cells: pd.DataFrame, study_ce
     DerSimonian-Laird normal interval) for the pooled rows. Fitting problems never raise: they become NaN
     figures with a ``message``. Malformed arguments raise :class:`InputError`.
     """
-    _require(cell_month, ("h3", "month", "count"), "cell-month counts")
+    if period not in PERIODS:
+        raise InputError(f"period: expected month or week, got '{period}'")
+    period_length, default_pre, default_post, default_window = PERIOD_DEFAULTS[period]
+    min_pre = default_pre if min_pre is None else min_pre
+    min_post = default_post if min_post is None else min_post
+    simple_window = default_window if simple_window is None else simple_window
+    if period == "week":
+        if "week" in cell_month.columns:
+            cell_month = cell_month.rename(columns={"month": "calendar_month"}).rename(columns={"week": "month"})
+    unit = "months" if period == "month" else "weeks"
+    _require(cell_month, ("h3", "month", "count"), "cell-month counts" if period == "month" else "cell-week counts")
     _require(hotspot_cells, ("h3", "hotspot_id"), "hotspot cells")
     _require(study_cells, ("h3", "csp"), "study-area cells")
-    months = [parse_month(m, "months") for m in months]
+    if period == "month":
+        months = [parse_month(m, "months") for m in months]
+    else:
+        months = [_parse_week(m, "weeks") for m in months]
     if months != sorted(set(months)):
-        raise InputError("months: must be sorted, without repeats")
+        raise InputError(f"{unit}: must be sorted, without repeats")
     if buffer_k < 1:
         raise InputError(f"buffer: k must be at least 1, got {buffer_k}")
     if pool_ci not in ("z", "hk"):
         raise InputError(f"pooled interval: expected z or hk, got '{pool_ci}'")
     if comparison not in ("matched", "csp"):
         raise InputError(f"comparison: expected matched or csp, got '{comparison}'")
-    post_month = first_post_month(intervention)
+    post_month = first_post_month(intervention) if period == "month" else first_post_week(intervention)
     t0 = int(sum(m < post_month for m in months))
     n_months = len(months)
 
@@ -213,7 +277,8 @@ def impact_table(cell_month: pd.DataFrame, hotspot_cells: pd.DataFrame, study_ce
     comparison_rows_all: list[np.ndarray] = []
     control_rows_all: list[np.ndarray] = []
     series_columns: dict[str, np.ndarray] = {}
-    its_kwargs = dict(model=model, impact=impact, seasonal_pairs=seasonal_pairs, min_pre=min_pre, min_post=min_post)
+    its_kwargs = dict(model=model, impact=impact, seasonal_pairs=seasonal_pairs, min_pre=min_pre, min_post=min_post,
+                      period_length=period_length)
 
     def describe_series(series: np.ndarray) -> dict:
         pre_total, post_total = _window_sums(series, t0, window)
@@ -230,8 +295,8 @@ def impact_table(cell_month: pd.DataFrame, hotspot_cells: pd.DataFrame, study_ce
         b0, b1 = _window_sums(counts[buffer_rows].sum(axis=0), t0, window)
         c0, c1 = _window_sums(counts[control_rows].sum(axis=0), t0, window)
         if window == 0:
-            result = Wdq(float("nan"), float("nan"), float("nan"), "WDQ undefined: no months before or after.",
-                         "there are no months on one side of the intervention")
+            result = Wdq(float("nan"), float("nan"), float("nan"), f"WDQ undefined: no {unit} before or after.",
+                         f"there are no {unit} on one side of the intervention")
         elif len(control_rows) == 0:
             result = Wdq(float("nan"), float("nan"), float("nan"), "WDQ undefined: no control area.",
                          "the CSP has no cells left outside the hotspots and buffers to act as control")
@@ -331,10 +396,13 @@ def impact_table(cell_month: pd.DataFrame, hotspot_cells: pd.DataFrame, study_ce
         table[c] = table[c].fillna("").astype(str)
 
     description = aggregate.description or (next((f.description for f in fits.values() if f.ok), ""))
+    first_after = f"{unit} from {post_month}" if period == "month" else f"weeks from the week of Monday {post_month}"
     notes = [
-        f"Intervention {intervention}: months from {post_month} count as after ({n_months - t0} months), "
-        f"{t0} months before.",
-        f"Simple change: total of the first {window} months after vs the last {window} months before, "
+        f"Intervention {intervention}: {first_after} count as after ({n_months - t0} {unit}), "
+        f"{t0} {unit} before."
+        + (" Weekly analysis: a week only partly after the intervention counts as before; the "
+           "monthly column names (months_pre, months_post, simple_window) count weeks." if period == "week" else ""),
+        f"Simple change: total of the first {window} {unit} after vs the last {window} {unit} before, "
         "as in the annual report; it does not allow for trend, season or chance.",
         "Pooled row: its_change_pct is a random-effects (DerSimonian-Laird) pool of the hotspot effects"
         + (" with a Hartung-Knapp interval; " if pool_ci == "hk" else "; ") +
@@ -346,9 +414,9 @@ def impact_table(cell_month: pd.DataFrame, hotspot_cells: pd.DataFrame, study_ce
         f"Displacement: buffer = {buffer_k}-ring of cells around each hotspot; control = the rest of the "
         "hotspot's CSP outside every hotspot and buffer.",
     ]
-    series = pd.DataFrame(series_columns, index=pd.Index(months, name="month"))
+    series = pd.DataFrame(series_columns, index=pd.Index(months, name=period))
     return ImpactResult(table=table, fits=fits, controlled=controlled, displacement=displacement,
                         aggregate=aggregate, aggregate_controlled=aggregate_cits, pooled=pooled,
                         pooled_controlled=pooled_cits, series=series, months=months,
                         intervention_month=post_month, intervention_index=t0, description=description,
-                        notes=notes)
+                        notes=notes, period=period)

@@ -93,6 +93,30 @@ def cell_month_counts(con, filters: Filters, harm_weights: str | Path | None = N
     return _fetch(con, sql, params)
 
 
+def cell_week_counts(con, filters: Filters, harm_weights: str | Path | None = None) -> pd.DataFrame:
+    """Columns h3, week ('YYYY-MM-DD' of the ISO week's Monday), count, harm; only non-zero
+    (cell, week) pairs. Rows without ``occurred_at`` (police.uk, month only) cannot be placed in a
+    week and are left out: check :func:`has_timestamps` first. The filters' months still select by
+    month, so the first and last weeks may be partial."""
+    _register_lookups(con, harm_weights)
+    where, params = where_incidents(filters)
+    sql = f"""
+        SELECT i.h3_r{filters.res} AS h3, strftime(date_trunc('week', i.occurred_at), '%Y-%m-%d') AS week,
+               count(*) AS count, sum(COALESCE(w.weight_days, 0)) AS harm
+        FROM incidents i LEFT JOIN harm_weights w ON w."group" = i.offence_group
+        WHERE {where} AND i.occurred_at IS NOT NULL GROUP BY 1, 2"""
+    return _fetch(con, sql, params)
+
+
+def has_timestamps(con, filters: Filters) -> float:
+    """Share (0-1) of the filtered incidents that have an ``occurred_at`` timestamp, so can be put in
+    a week; NaN when no incident matches the filters."""
+    where, params = where_incidents(filters)
+    total, timed = con.execute(
+        f"SELECT count(*), count(i.occurred_at) FROM incidents i WHERE {where}", params).fetchall()[0]
+    return float(timed) / float(total) if total else float("nan")
+
+
 def cell_top_locations(con, filters: Filters) -> pd.DataFrame:
     """Columns h3, location, n: the most common location text per cell (for hotspot names)."""
     where, params = where_incidents(filters)
