@@ -176,7 +176,8 @@ def cmd_impact(args: argparse.Namespace) -> int:
     try:
         result = impact_for_store(con, filters, intervention=args.intervention, hotspots_file=args.hotspots,
                                   model=args.model, buffer_k=args.buffer_k, params=_hotspot_params(args),
-                                  harm_weights=args.harm_weights, exclusions_path=args.exclusions)
+                                  harm_weights=args.harm_weights, exclusions_path=args.exclusions,
+                                  period=args.period)
         table, notes = result.table, result.notes
     finally:
         con.close()
@@ -284,6 +285,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--hotspots", default=None, help="a file written by 'hotspots' (any of its formats)")
     p.add_argument("--model", choices=["negbin", "poisson"], default="negbin")
     p.add_argument("--buffer-k", type=int, default=1, help="displacement buffer: k-ring around each hotspot")
+    p.add_argument("--period", choices=["month", "week"], default="month",
+                   help="series of monthly (default) or weekly counts; weeks need a time of offence on at least "
+                        "95%% of incidents (not police.uk data)")
     _add_hotspot_options(p)
     _add_filters(p, " (the default unless --offence or --all-offences is given)")
     p.add_argument("--all-offences", action="store_true", help="count every offence, not just serious violence")

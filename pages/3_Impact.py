@@ -5,7 +5,8 @@ import altair as alt
 import pandas as pd
 import streamlit as st
 
-from ui.common import page_setup, OKABE_ITO, cached_impact, data_version, extent, impact_inputs, show_error
+from hotspot_engine.evaluation import weekly_problem
+from ui.common import page_setup, OKABE_ITO, cached_impact, cursor, data_version, extent, impact_inputs, show_error
 
 filters = page_setup("Impact of hotspot patrols")
 version = data_version()
@@ -15,17 +16,29 @@ ext = extent(version)
 default_day = impact_inputs(ext)[0]
 if "i_date" not in st.session_state:
     st.session_state["i_date"] = default_day
-c1, c2, c3 = st.columns(3)
+c1, c2, c3, c4 = st.columns(4)
 intervention = c1.date_input("Intervention date", key="i_date", help="Default: the month of the first recorded patrol.")
 model = c2.selectbox("Model (chosen before fitting)", ["negbin", "poisson"], key="i_model",
                      format_func={"negbin": "Negative binomial, level change", "poisson": "Quasi-Poisson, level change"}.get)
 buffer_k = c3.selectbox("Displacement buffer (rings)", [1, 2], key="i_buffer")
+impact_filters = filters.with_(date_from=None, date_to=None)
+sv_filters = impact_filters if (impact_filters.sv_only or impact_filters.offences) else impact_filters.with_(sv_only=True)
+week_problem = weekly_problem(cursor(), sv_filters) if ext.first_month else "no incidents are stored"
+if week_problem:
+    st.session_state["i_period"] = "month"
+period = c4.radio("Periods", ["month", "week"], key="i_period", horizontal=True, disabled=bool(week_problem),
+                  format_func={"month": "months", "week": "weeks"}.get,
+                  help="Weekly series need the date and time of each offence; a week only partly after the "
+                       "intervention counts as before.")
+if week_problem:
+    c4.caption(f"Weeks are not available: {week_problem}.")
+unit = "week" if period == "week" else "month"
 if intervention is None:
     st.info("No patrols are stored, so there is no default intervention date: choose one.")
     st.stop()
 
 try:
-    result = cached_impact(filters.with_(date_from=None, date_to=None), intervention.isoformat(), model, int(buffer_k), version)
+    result = cached_impact(impact_filters, intervention.isoformat(), model, int(buffer_k), version, period)
 except Exception as exc:
     show_error(exc)
     st.stop()
@@ -37,7 +50,8 @@ m1.metric("Pooled ITS level change", f"{pooled['its_change_pct']:+.1f}%",
           help="Random-effects pool of the per-hotspot level changes, exp(b2)-1.")
 m2.metric("95% confidence interval", f"{pooled['ci_low_pct']:+.1f}% to {pooled['ci_high_pct']:+.1f}%")
 m3.metric("Simple before/after (report's figure)", f"{pooled['simple_change_pct']:+.1f}%",
-          help="12 months after against the 12 months before, all hotspots together.")
+          help=f"{int(pooled['simple_window'])} {unit}s after against the {int(pooled['simple_window'])} {unit}s before, "
+               "all hotspots together.")
 st.caption(result.description)
 
 st.subheader("Effect in each hotspot")
@@ -64,22 +78,27 @@ fit = result.aggregate if chosen == "pooled" else result.fits.get(chosen)
 if fit is None or not fit.ok:
     st.warning(fit.message if fit is not None else "No model for this hotspot.")
 else:
-    frame = pd.DataFrame({"month": pd.to_datetime(pd.Series(fit.periods) + "-01"), "observed": fit.observed,
+    starts = pd.Series(fit.periods) + ("" if unit == "week" else "-01")
+    frame = pd.DataFrame({"month": pd.to_datetime(starts), "observed": fit.observed,
                           "fitted": fit.fitted, "counterfactual": fit.counterfactual, "cf_low": fit.cf_low,
                           "cf_high": fit.cf_high})
     band = alt.Chart(frame).mark_area(opacity=0.25, color=OKABE_ITO[1]).encode(x="month:T", y="cf_low:Q", y2="cf_high:Q")
-    obs = alt.Chart(frame).mark_point(color="#000").encode(x=alt.X("month:T", title="Month"),
-                                                           y=alt.Y("observed:Q", title="Serious violence per month"))
+    obs = alt.Chart(frame).mark_point(color="#000").encode(x=alt.X("month:T", title=unit.capitalize()),
+                                                           y=alt.Y("observed:Q", title=f"Serious violence per {unit}"))
     fitted = alt.Chart(frame).mark_line(color=OKABE_ITO[5], strokeWidth=2).encode(x="month:T", y="fitted:Q")
     cf = alt.Chart(frame).mark_line(color=OKABE_ITO[1], strokeDash=[6, 3]).encode(x="month:T", y="counterfactual:Q")
-    line = alt.Chart(pd.DataFrame({"x": [pd.Timestamp(result.intervention_month + "-01")]})).mark_rule(color="#555").encode(x="x:T")
+    line = alt.Chart(pd.DataFrame({"x": [pd.Timestamp(result.intervention_month + ("" if unit == "week" else "-01"))]})).mark_rule(color="#555").encode(x="x:T")
     st.altair_chart((band + obs + fitted + cf + line).properties(height=340), width="stretch")
-    st.caption(f"Dots: observed monthly counts. Solid line: the model. Dashed line and band: what the model expects "
-               f"without the intervention (95% band). The vertical line marks {result.intervention_month}. "
+    st.caption(f"Dots: observed {unit}ly counts. Solid line: the model. Dashed line and band: what the model expects "
+               f"without the intervention (95% band). The vertical line marks "
+               f"{'the week of Monday ' if unit == 'week' else ''}{result.intervention_month}. "
                f"Modelled level change {fit.level_change_pct:+.1f}% (95% CI {fit.ci_low_pct:+.1f}% to {fit.ci_high_pct:+.1f}%, p = {fit.p_value:.3f}).")
     with st.expander("Table of the chart (text alternative)"):
-        st.dataframe(frame.assign(month=frame["month"].dt.strftime("%Y-%m")).round(2), hide_index=True, width="stretch")
+        shown = frame.assign(month=frame["month"].dt.strftime("%Y-%m-%d" if unit == "week" else "%Y-%m")).rename(columns={"month": unit})
+        st.dataframe(shown.round(2), hide_index=True, width="stretch")
 
 st.subheader("All figures")
 st.caption("The table behind the forest plot above (its text alternative), with the displacement figures.")
+if unit == "week":
+    st.caption("Weekly analysis: the columns named months_pre, months_post and simple_window count weeks.")
 st.dataframe(table, hide_index=True, width="stretch")

@@ -143,3 +143,23 @@ def test_bad_period_and_week_labels_raise():
         impact_table(cell, hot, study, ["2023-01-02"], "2023-01-02", period="fortnight")
     with pytest.raises(InputError, match="Monday"):
         impact_table(cell, hot, study, ["2023-01-03"], "2023-01-02", period="week")
+
+
+def test_impact_page_switches_to_weeks(app_db, sample_truth):
+    from streamlit.testing.v1 import AppTest
+
+    from tests.conftest import ROOT
+
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=180)
+    at.run()
+    at.switch_page("pages/3_Impact.py")
+    at.run()
+    periods = next(r for r in at.radio if r.label == "Periods")
+    assert not periods.disabled  # the sample has a time of offence on every incident
+    periods.set_value("week").run()
+    assert not at.exception, [e.value for e in at.exception]
+    ci = next(m for m in at.metric if m.label.startswith("95% confidence interval")).value
+    low, high = float(ci.split("%")[0]), float(ci.split("to")[1].strip().rstrip("%"))
+    assert low <= sample_truth["planted_effect"] * 100 <= high
+    frame = at.dataframe[0].value
+    assert "week" in frame.columns and len(frame) > 200  # five years of weeks, not 60 months

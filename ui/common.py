@@ -385,12 +385,13 @@ def cached_month_colours(filters: Filters, version: int, dark: bool = False):
 
 
 @st.cache_data(show_spinner="Fitting the interrupted time-series models…", max_entries=16)
-def cached_impact(filters: Filters, intervention: str, model: str, buffer_k: int, version: int):
+def cached_impact(filters: Filters, intervention: str, model: str, buffer_k: int, version: int,
+                  period: str = "month"):
     from hotspot_engine.evaluation import impact_for_store
     from hotspot_engine.hotspots import HotspotParams
 
     return impact_for_store(cursor(), filters, intervention=intervention, model=model, buffer_k=buffer_k,
-                            params=HotspotParams())
+                            params=HotspotParams(), period=period)
 
 
 def map_params():
@@ -404,14 +405,16 @@ def map_params():
     return params, int(state.get("m_window", 12))
 
 
-def impact_inputs(ext: query.Extent):
+def impact_inputs(ext: query.Extent, with_period: bool = False):
     """(intervention date, model, displacement rings) as set on the Impact page, or its defaults:
-    the month of the first recorded patrol, negative binomial, one ring."""
+    the month of the first recorded patrol, negative binomial, one ring; with ``with_period`` a
+    fourth item, the series period ('month', the default, or 'week')."""
     import datetime as dt
 
     state = st.session_state
     default = dt.date.fromisoformat(ext.first_patrol[:8] + "01") if ext.first_patrol else None
-    return state.get("i_date", default), state.get("i_model", "negbin"), int(state.get("i_buffer", 1))
+    inputs = (state.get("i_date", default), state.get("i_model", "negbin"), int(state.get("i_buffer", 1)))
+    return inputs + (state.get("i_period", "month"),) if with_period else inputs
 
 
 def hotspot_window(filters: Filters, window_months: int) -> Filters:
