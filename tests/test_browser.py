@@ -73,7 +73,12 @@ def test_every_page_loads_offline_and_the_map_draws(app_url, tmp_path):
 
 
 def _month_shown(page) -> str:
-    return page.locator("[data-testid='stSliderThumbValue']").last.inner_text().strip()
+    """The playback month, read from the slider labelled "Month" in the page's main area (not the
+    sidebar's sliders, which are still the only ones while a busy server draws the page)."""
+    slider = page.locator("[data-testid='stMain'] [data-testid='stSlider']").filter(
+        has=page.get_by_text("Month", exact=True))
+    slider.first.wait_for(timeout=60_000)
+    return slider.first.locator("[data-testid='stSliderThumbValue']").first.inner_text().strip()
 
 
 def test_filter_playback_presentation_and_a_shared_url(app_url):
