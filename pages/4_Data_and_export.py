@@ -121,12 +121,14 @@ def build_layers(names: list[str]) -> tuple[dict, dict, list[str]]:
                         "hotspot_window": f"{hot_filters.date_from} to {hot_filters.date_to}"}
         notes += list(result.notes)
     if "impact" in names:
-        day, model, buffer_k = impact_inputs(ext)
+        day, model, buffer_k, period = impact_inputs(ext, with_period=True)
         if day is None:
             raise InputError("impact table: no patrols are stored, so there is no intervention date")
-        impact = cached_impact(filters.with_(date_from=None, date_to=None), day.isoformat(), model, buffer_k, version)
+        impact = cached_impact(filters.with_(date_from=None, date_to=None), day.isoformat(), model, buffer_k, version,
+                               period)
         layers["impact"] = impact.table
-        meta_params |= {"intervention": day.isoformat(), "model": model, "displacement_rings": buffer_k}
+        meta_params |= {"intervention": day.isoformat(), "model": model, "displacement_rings": buffer_k,
+                        "period": period}
         notes.append(impact.description)
     if "incidents" in names and manager:
         layers["incidents"] = export.incidents_layer(query.incident_rows(con, filters, settings().harm_weights))
