@@ -17,11 +17,11 @@ import argparse
 import contextlib
 import json
 import os
-import platform
 import statistics
 import sys
 import time
 from pathlib import Path
+from machine_info import machine_summary
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -60,13 +60,7 @@ def peak_rss_mb() -> float:
 
 
 def machine() -> str:
-    mem = ""
-    try:
-        total = next(line for line in Path("/proc/meminfo").read_text().splitlines() if line.startswith("MemTotal"))
-        mem = f", {int(total.split()[1]) / 1024 / 1024:.0f} GiB RAM"
-    except (OSError, StopIteration):
-        pass
-    return f"{platform.processor() or platform.machine()}, {os.cpu_count()} cores{mem}, Python {platform.python_version()}"
+    return machine_summary()
 
 
 def set_widget(at, key: str, value) -> None:

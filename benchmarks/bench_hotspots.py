@@ -10,8 +10,6 @@ of N cells when the full area would take too long; the ratio is then per cell).
 from __future__ import annotations
 
 import argparse
-import os
-import platform
 import sys
 import time
 import warnings
@@ -23,6 +21,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from hotspot_engine import geography  # noqa: E402
 from hotspot_engine.gistar import gistar  # noqa: E402
+from machine_info import machine_summary
 
 
 def timed(fn, repeat: int = 3) -> tuple[float, object]:
@@ -36,21 +35,13 @@ def timed(fn, repeat: int = 3) -> tuple[float, object]:
 
 
 def machine() -> str:
-    memory = "unknown"
-    try:
-        for line in Path("/proc/meminfo").read_text().splitlines():
-            if line.startswith("MemTotal"):
-                memory = f"{int(line.split()[1]) / 1024**2:.1f} GiB"
-    except OSError:
-        pass
     try:
         import numba  # noqa: F401
 
         jit = "numba present (esda jit-compiled)"
     except ImportError:
         jit = "numba absent (esda runs its crand in pure Python)"
-    return (f"machine: {os.cpu_count()} cores, {memory} RAM, {platform.machine()}, Python {platform.python_version()}, "
-            f"numpy {np.__version__}; {jit}")
+    return machine_summary(f"numpy {np.__version__}; {jit}")
 
 
 def esda_w(i: np.ndarray, j: np.ndarray, n: int):

@@ -19,7 +19,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import platform
 import shutil
 import statistics
 import subprocess
@@ -27,6 +26,7 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from machine_info import machine_summary
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -51,17 +51,9 @@ def load() -> str:
 
 
 def machine() -> str:
-    memory = "unknown"
-    try:
-        for line in Path("/proc/meminfo").read_text().splitlines():
-            if line.startswith("MemTotal"):
-                memory = f"{int(line.split()[1]) / 1024**2:.1f} GiB"
-    except OSError:
-        pass
     import duckdb
 
-    return (f"machine: {os.cpu_count()} cores, {memory} RAM, {platform.machine()}, Python {platform.python_version()}, "
-            f"DuckDB {duckdb.__version__}; {load()}")
+    return machine_summary(f"DuckDB {duckdb.__version__}; {load()}")
 
 
 def reaped_child(args: list[str]) -> tuple[float, float, float, str]:

@@ -32,6 +32,7 @@ sys.path.insert(0, str(ROOT / "tests"))
 sys.path.insert(0, str(ROOT))
 
 from browser import CHROMIUM_ARGS, chromium_path, running_app  # noqa: E402
+from machine_info import machine_summary
 
 # The sessions share the test machine's cores with the server. Map drawing happens on each user's own
 # machine in real use, so the sessions here do not draw WebGL (no software GL in 10 tabs): the
@@ -264,17 +265,11 @@ def build_store(work: Path) -> Path:
 
 
 def machine() -> str:
-    try:
-        mem = next(line for line in Path("/proc/meminfo").read_text().splitlines() if line.startswith("MemTotal"))
-        mem_gib = int(mem.split()[1]) / 2**20
-    except (OSError, StopIteration):
-        mem_gib = float("nan")
     from importlib.metadata import version
 
     chromium = subprocess.run([chromium_path(), "--version"], capture_output=True, text=True).stdout.strip()
-    return (f"{platform.machine()} {platform.processor() or ''} {os.cpu_count()} cores, {mem_gib:.0f} GiB, "
-            f"{platform.system()} {platform.release()}; Python {platform.python_version()}, "
-            f"streamlit {version('streamlit')}, playwright {version('playwright')}, {chromium}")
+    return machine_summary(f"{platform.system()} {platform.release()}; streamlit {version('streamlit')}, "
+                           f"playwright {version('playwright')}, {chromium}")
 
 
 def load_average() -> str:
