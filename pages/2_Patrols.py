@@ -245,7 +245,7 @@ try:
 except Exception as exc:
     show_error(exc)
     st.stop()
-st.caption(" ".join(plan.notes) + f" Every hotspot gets the target each day; windows follow each hotspot's incident "
+st.caption(" ".join(plan.notes) + " Every hotspot gets the target each day; windows follow each hotspot's incident "
            "times, and the start is drawn at random inside the window.")
 visits = plan.visits
 per_day = visits.assign(day=pd.to_datetime(visits["date"]).dt.strftime("%a %d")).pivot_table(

@@ -3,7 +3,6 @@ browser). Every page loads, the map canvas is drawn, and no request leaves the m
 from __future__ import annotations
 
 import shutil
-from pathlib import Path
 from urllib.parse import urlparse
 
 import pytest

@@ -2,7 +2,6 @@
 the result must be the one the whole-file path gives, with the same accounting of every row."""
 from __future__ import annotations
 
-import numpy as np
 import pandas as pd
 import pytest
 

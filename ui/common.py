@@ -18,7 +18,7 @@ from hotspot_engine import query
 from hotspot_engine.errors import InputError
 from hotspot_engine.filters import Filters, months_between, shift_month
 from hotspot_engine.geography import csp_lookup
-from hotspot_engine.offences import PROXY_NOTE, SV_GROUPS, group_label, offence_groups
+from hotspot_engine.offences import PROXY_NOTE, SV_GROUPS, group_label
 from hotspot_engine.settings import Settings, load_settings
 from ui.access import require_sign_in
 
