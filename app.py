@@ -8,8 +8,10 @@ ui.common.page_setup, which draws the navigation and the shared filters.
 from __future__ import annotations
 
 import altair as alt
+import pandas as pd
 import streamlit as st
 
+from hotspot_engine.filters import months_between
 from hotspot_engine.offences import group_label
 from ui.common import (page_setup, OKABE_ITO, cached_headline, cached_monthly, data_version, headline_metrics,
                        presentation, show_error)
@@ -38,6 +40,12 @@ monthly = cached_monthly(filters, "offence_group", version)
 if monthly.empty:
     st.info("No incidents match these filters. Widen the months, places or offence categories.")
 else:
+    # A month with no incidents of a category is absent from the counts: fill it with 0, or the line
+    # would be drawn straight across it (a riot a month instead of a few a year).
+    months = months_between(filters.date_from or monthly["month"].min(), filters.date_to or monthly["month"].max())
+    full = pd.MultiIndex.from_product([months, sorted(monthly["offence_group"].unique())], names=["month", "offence_group"])
+    monthly = (monthly.set_index(["month", "offence_group"])[["count", "harm"]].reindex(full, fill_value=0)
+               .reset_index())
     monthly = monthly.assign(category=monthly["offence_group"].map(group_label))
     # Small multiples, one panel per category with its own y scale: on one shared axis the rare
     # categories (murder, riot) lie flat along the bottom, and eight lines in eight colours are

@@ -326,3 +326,10 @@ def test_months_slider_moves_and_stays_moved(app_db):
     assert at.select_slider(key="f_months").value == ("2021-01", "2023-12")
     at.switch_page(PAGES[0]).run()
     assert "2021-01 to 2023-12" in at.caption[0].value
+
+
+def test_overview_trend_counts_months_without_incidents_as_zero(app_db):
+    at = _app(app_db)
+    table = at.dataframe[-1].value  # the text alternative of the trend chart
+    assert len(table) == 60  # 2019-04 .. 2024-03, every month
+    assert (table["Riot"] == 0).sum() > 40  # a few riots a year, not one a month
