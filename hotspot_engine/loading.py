@@ -118,6 +118,17 @@ def _pick(columns: list[str], field_name: str, taken: set[str] | None = None) ->
     return None
 
 
+def _pick_all(columns: list[str], field_names: tuple[str, ...]) -> dict[str, str | None]:
+    """The column for each field, in order; a column taken by one field is not offered to the next."""
+    used: dict[str, str | None] = {}
+    taken: set[str] = set()
+    for name in field_names:
+        used[name] = _pick(columns, name, taken)
+        if used[name]:
+            taken.add(used[name])
+    return used
+
+
 def detect_format(columns: list[str]) -> str:
     """Which of FORMATS a header belongs to: 'police-uk' | 'incidents' | 'patrols' | 'gps'.
 
@@ -829,14 +840,8 @@ def _parse_force(raw: RawTable, name: str, offence_map) -> tuple[pd.DataFrame, p
     frame, notes = raw.frame, list(raw.notes)
     cols = [str(c) for c in frame.columns]
     n = len(frame)
-    cols_used: dict[str, str | None] = {}
-    taken: set[str] = set()
-    for f in ("id", "date", "lat", "lon", "easting", "northing", "ho_code", "offence", "knife", "district",
-              "location", "lsoa_code", "lsoa_name", "falls_within"):
-        col = _pick(cols, f, taken)
-        cols_used[f] = col
-        if col:
-            taken.add(col)
+    cols_used = _pick_all(cols, ("id", "date", "lat", "lon", "easting", "northing", "ho_code", "offence", "knife",
+                                 "district", "location", "lsoa_code", "lsoa_name", "falls_within"))
     if not cols_used["id"]:
         raise InputError(f"{name}: no id column (looked for incident_id, crime_id, id, reference ...)")
     if not cols_used["date"]:
@@ -934,13 +939,8 @@ def _parse_patrols(raw: RawTable, name: str) -> tuple[pd.DataFrame, pd.DataFrame
     frame, notes = raw.frame, list(raw.notes)
     cols = [str(c) for c in frame.columns]
     n = len(frame)
-    cols_used: dict[str, str | None] = {}
-    taken: set[str] = set()
-    for f in ("patrol_id", "start", "end", "duration", "hotspot", "h3", "lat", "lon", "easting", "northing", "unit"):
-        col = _pick(cols, f, taken)
-        cols_used[f] = col
-        if col:
-            taken.add(col)
+    cols_used = _pick_all(cols, ("patrol_id", "start", "end", "duration", "hotspot", "h3", "lat", "lon", "easting",
+                                 "northing", "unit"))
     if not cols_used["start"]:
         raise InputError(f"{name}: patrol log without a start column")
     if not (cols_used["end"] or cols_used["duration"]):
