@@ -6,7 +6,10 @@ coastal points that generalised coastlines leave just outside every polygon.
 """
 from __future__ import annotations
 
+import hashlib
 import os
+import threading
+from collections import OrderedDict
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -15,6 +18,7 @@ import numpy as np
 import pandas as pd
 
 from .errors import InputError
+from .filecache import read_once_per_version
 
 GEODATA_DIR = Path(os.environ.get("HOTSPOT_GEODATA", Path(__file__).resolve().parent.parent / "geodata"))
 COASTAL_TOLERANCE_M = 2000.0
@@ -47,7 +51,11 @@ def lsoas():
 
 def csp_lookup(path: str | Path | None = None) -> pd.DataFrame:
     """The editable district-to-CSP lookup (lad_code, district, csp)."""
-    path = Path(path) if path else GEODATA_DIR / "district_csp.csv"
+    return _read_csp_lookup(Path(path) if path else GEODATA_DIR / "district_csp.csv")
+
+
+@read_once_per_version
+def _read_csp_lookup(path: Path) -> pd.DataFrame:
     try:
         frame = pd.read_csv(path, dtype=str).apply(lambda c: c.str.strip())
     except (OSError, ValueError) as exc:
@@ -275,13 +283,45 @@ def study_area(res: int, districts_: tuple[str, ...] = (), csps: tuple[str, ...]
     return StudyArea(res, cells)
 
 
+class _ArrayMemo:
+    """A small, thread-safe memo of results computed from a cell array, keyed on its content."""
+
+    def __init__(self, compute, size: int = 8):
+        self._compute, self._size = compute, size
+        self._results: OrderedDict = OrderedDict()
+        self._lock = threading.Lock()
+
+    def __call__(self, cells: np.ndarray, *args):
+        key = (cells.size, hashlib.blake2b(cells.tobytes(), digest_size=16).digest(), *args)
+        with self._lock:
+            if key in self._results:
+                self._results.move_to_end(key)
+                return self._results[key]
+        result = self._compute(cells, *args)
+        with self._lock:
+            self._results[key] = result
+            while len(self._results) > self._size:
+                self._results.popitem(last=False)
+        return result
+
+
 def ring_neighbours(cells: np.ndarray, k: int = 1) -> tuple[np.ndarray, np.ndarray]:
     """Pairs (i, j) of positions into ``cells`` with j in the k-ring disk of i, self included.
-    Neighbours outside ``cells`` are dropped. Vectorised through h3ronpy's grid_disk."""
+    Neighbours outside ``cells`` are dropped. Vectorised through h3ronpy's grid_disk.
+
+    Every hotspot run of a study area asks for the same pairs (tens of ms for 44,000 cells), so
+    they are kept per array content; callers get their own copies."""
+    cells = np.ascontiguousarray(cells, dtype=np.uint64)
+    if cells.size < 1000:  # a few hot cells: cheap, and they would push study areas out of the memo
+        return _compute_ring_neighbours(cells, int(k))
+    i, j = _ring_neighbours(cells, int(k))
+    return i.copy(), j.copy()
+
+
+def _compute_ring_neighbours(cells: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
     import pyarrow as pa
     from h3ronpy import grid_disk
 
-    cells = np.asarray(cells, dtype=np.uint64)
     disks = pa.array(grid_disk(pa.array(cells, type=pa.uint64()), k))
     offsets = np.asarray(disks.offsets.to_numpy())
     flat = np.asarray(disks.flatten().to_numpy(), dtype=np.uint64)
@@ -304,7 +344,20 @@ def cell_polygons(cells: np.ndarray):
 
 
 def cell_centres(cells: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(lat, lon) of each cell's centre; kept per array content like :func:`ring_neighbours`."""
+    cells = np.ascontiguousarray(cells, dtype=np.uint64)
+    if cells.size < 1000:
+        return _compute_cell_centres(cells)
+    lat, lon = _cell_centres(cells)
+    return lat.copy(), lon.copy()
+
+
+def _compute_cell_centres(cells: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     from h3ronpy import vector
 
-    coords = vector.cells_to_coordinates(np.asarray(cells, dtype=np.uint64))
+    coords = vector.cells_to_coordinates(cells)
     return (np.asarray(coords.column("lat").to_numpy(), dtype=float), np.asarray(coords.column("lng").to_numpy(), dtype=float))
+
+
+_ring_neighbours = _ArrayMemo(_compute_ring_neighbours)
+_cell_centres = _ArrayMemo(_compute_cell_centres)

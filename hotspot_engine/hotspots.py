@@ -27,6 +27,7 @@ import pandas as pd
 
 from . import geography
 from .errors import InputError
+from .filecache import read_once_per_version
 from .filters import Filters, shift_month
 from .gistar import fdr_bh, gi_bins, gistar
 
@@ -114,7 +115,11 @@ AREA_COLUMNS = [
 def load_exclusions(path: str | Path | None = None) -> pd.DataFrame:
     """The editable exclusion list: columns pattern, reason. Lines starting with '#' are comments.
     Patterns match the cell's most common location text, case-insensitively, as plain substrings."""
-    path = Path(path) if path else DATA_DIR / "exclusions.csv"
+    return _read_exclusions(Path(path) if path else DATA_DIR / "exclusions.csv")
+
+
+@read_once_per_version
+def _read_exclusions(path: Path) -> pd.DataFrame:
     try:
         text = path.read_text(encoding="utf-8-sig")
     except OSError as exc:
@@ -140,14 +145,17 @@ def place_name(location: pd.Series) -> pd.Series:
 
 def match_exclusions(location: pd.Series, exclusions: pd.DataFrame | None) -> pd.Series:
     """Reason per row ('' where nothing matches); the first matching pattern wins."""
-    reason = pd.Series("", index=location.index, dtype=object)
-    if exclusions is None or exclusions.empty:
-        return reason
-    text = place_name(location).str.lower()
-    for pattern, why in zip(exclusions["pattern"], exclusions["reason"]):
-        hit = (reason == "") & text.str.contains(str(pattern).lower(), regex=False)
-        reason[hit] = why
-    return reason
+    if exclusions is None or exclusions.empty or location.empty:
+        return pd.Series("", index=location.index, dtype=object)
+    # Tens of thousands of study cells share a few thousand place names (most have none): match
+    # each distinct name once.
+    codes, names = pd.factorize(location, use_na_sentinel=True)
+    text = [name.lower() for name in place_name(pd.Series(names, dtype=object))]
+    per_name = np.full(len(names) + 1, "", dtype=object)  # the last slot: cells without a location
+    patterns = [(str(p).lower(), why) for p, why in zip(exclusions["pattern"], exclusions["reason"])]
+    for k, name in enumerate(text):
+        per_name[k] = next((why for pattern, why in patterns if pattern in name), "")
+    return pd.Series(per_name[np.where(codes < 0, len(names), codes)], index=location.index, dtype=object)
 
 
 # --------------------------------------------------------------------------------------------
@@ -158,7 +166,10 @@ def _cell_frame(study_cells: pd.DataFrame, counts: pd.DataFrame, patrols: pd.Dat
     """Every study cell with its count, harm, patrols and top location (zeros where none)."""
     cells = study_cells[["h3", "district", "csp"]].copy()
     cells["h3"] = _as_uint64(cells["h3"])
-    cells = cells.drop_duplicates("h3").sort_values("h3").reset_index(drop=True)
+    ids = cells["h3"].to_numpy()
+    if not (ids.size < 2 or bool(np.all(ids[1:] > ids[:-1]))):  # a study area comes sorted and unique
+        cells = cells.drop_duplicates("h3").sort_values("h3")
+    cells = cells.reset_index(drop=True)
     index = pd.Index(cells["h3"].to_numpy())
 
     counts = counts if counts is not None else pd.DataFrame(columns=["h3", "count", "harm"])
@@ -249,50 +260,70 @@ def _stable_id(cell: int) -> str:
 
 def _areas(cells: pd.DataFrame, chosen: np.ndarray, params: HotspotParams) -> tuple[pd.DataFrame, np.ndarray]:
     """Connected components of chosen cells (ring-1 adjacency), named and ranked by the measure;
-    also the area rank of every cell (-1 where not chosen)."""
+    also the area rank of every cell (-1 where not chosen). Plain numpy over the few hundred
+    chosen cells: this runs on every hotspot query, and grouped pandas calls cost more than the
+    work they do at this size."""
     from scipy.sparse import csr_matrix
     from scipy.sparse.csgraph import connected_components
 
     picked = np.flatnonzero(chosen)
     if picked.size == 0:
         return pd.DataFrame(columns=AREA_COLUMNS), np.full(len(cells), -1)
-    h3 = cells["h3"].to_numpy()[picked]
+    h3 = cells["h3"].to_numpy()[picked].astype(np.uint64)
     i, j = geography.ring_neighbours(h3, 1)
     graph = csr_matrix((np.ones(i.size), (i, j)), shape=(picked.size, picked.size))
-    _, label = connected_components(graph, directed=False)
+    n_areas, label = connected_components(graph, directed=False)
 
-    sub = cells.iloc[picked].reset_index(drop=True).assign(component=label)
     other = "harm" if params.measure == "count" else "count"
+    column = {name: cells[name].to_numpy(dtype=float)[picked]
+              for name in ("count", "harm", "patrols", "patrol_minutes", "gi_z", "lat", "lon")}
     # The peak cell (most of the measure, then of the other measure, then lowest id) gives the
     # area its id, district and CSP, so the id survives small changes elsewhere in the area.
-    peak = sub.sort_values(["component", params.measure, other, "h3"], ascending=[True, False, False, True])
-    peak = peak.drop_duplicates("component").set_index("component")
-    totals = sub.groupby("component").agg(
-        n_cells=("h3", "size"), count=("count", "sum"), harm=("harm", "sum"), patrols=("patrols", "sum"),
-        patrol_minutes=("patrol_minutes", "sum"), max_gi_z=("gi_z", "max"), lat=("lat", "mean"), lon=("lon", "mean"),
-    )
-    members = sub.groupby("component")["h3"].apply(lambda s: list(geography.cell_to_str(np.sort(s.to_numpy()))))
+    by_peak = np.lexsort((h3, -column[other], -column[params.measure], label))
+    peak = by_peak[np.r_[True, label[by_peak][1:] != label[by_peak][:-1]]]  # one per area, by label
+    n_cells = np.bincount(label, minlength=n_areas)
+    sums = {name: np.bincount(label, weights=column[name], minlength=n_areas)
+            for name in ("count", "harm", "patrols", "patrol_minutes", "lat", "lon")}
+    max_z = np.full(n_areas, -np.inf)
+    np.maximum.at(max_z, label, column["gi_z"])
+
+    by_area = np.lexsort((h3, label))
+    ids = geography.cell_to_str(h3[by_area])
+    members = np.split(ids, np.cumsum(n_cells)[:-1])
     # Most common place among the area's incidents, approximated by summing the cells' top
     # locations (the store gives one top location per cell).
-    places = sub.assign(place=place_name(sub["top_location"]))
-    places = places[places["place"] != ""]
-    place_n = places.groupby(["component", "place"], as_index=False)["top_location_n"].sum()
-    place_n = place_n.sort_values(["component", "top_location_n", "place"], ascending=[True, False, True])
-    top_place = place_n.drop_duplicates("component").set_index("component")["place"]
+    place_n: dict[tuple[int, str], float] = {}
+    places = place_name(cells["top_location"].iloc[picked])
+    for area, place, n in zip(label, places, cells["top_location_n"].to_numpy()[picked]):
+        if place:
+            place_n[(area, place)] = place_n.get((area, place), 0) + n
+    top_place: dict[int, str] = {}
+    for (area, place), n in sorted(place_n.items(), key=lambda kv: (kv[0][0], -kv[1], kv[0][1])):
+        top_place.setdefault(area, place)
 
-    areas = totals.join(peak[["h3", "district", "csp"]]).rename(columns={"h3": "peak_cell"})
-    areas["top_location"] = top_place.reindex(areas.index)
-    areas["cells"] = members.reindex(areas.index)
-    areas["hotspot_id"] = [_stable_id(c) for c in areas["peak_cell"]]
-    fallback = pd.Series([geography.cell_to_str(np.array([c], dtype=np.uint64))[0] for c in areas["peak_cell"]], index=areas.index)
-    areas["hotspot_name"] = areas["district"].astype(str) + " - " + areas["top_location"].where(areas["top_location"].notna(), fallback).astype(str)
-    areas = areas.sort_values([params.measure, other, "hotspot_id"], ascending=[False, False, True]).reset_index()
+    peak_cells = h3[peak]
+    peak_text = geography.cell_to_str(peak_cells)
+    district = cells["district"].to_numpy(dtype=object)[picked][peak]
+    top_location = np.array([top_place.get(a) for a in range(n_areas)], dtype=object)
+    areas = pd.DataFrame({
+        "component": np.arange(n_areas), "n_cells": n_cells,
+        "count": sums["count"].round().astype(np.int64), "harm": sums["harm"],
+        "patrols": sums["patrols"].round().astype(np.int64), "patrol_minutes": sums["patrol_minutes"],
+        "max_gi_z": max_z, "lat": sums["lat"] / n_cells, "lon": sums["lon"] / n_cells,
+        "peak_cell": peak_text, "district": district, "csp": cells["csp"].to_numpy(dtype=object)[picked][peak],
+        "top_location": top_location, "cells": [list(m) for m in members],
+        "hotspot_id": [_stable_id(c) for c in peak_cells],
+        "hotspot_name": [f"{d} - {t if t is not None else p}" for d, t, p in zip(district, top_location, peak_text)],
+    })
+    measure = areas[params.measure].to_numpy(dtype=float)
+    order = np.lexsort((areas["hotspot_id"].to_numpy(dtype=str), -areas[other].to_numpy(dtype=float), -measure))
+    areas = areas.iloc[order].reset_index(drop=True)
     areas["hotspot_name"] = _unique_names(areas["hotspot_name"])
-    areas["hotspot_rank"] = np.arange(1, len(areas) + 1)
-    areas["peak_cell"] = geography.cell_to_str(areas["peak_cell"].to_numpy())
-    component_rank = pd.Series(areas["hotspot_rank"].to_numpy(), index=areas["component"].to_numpy())
+    areas["hotspot_rank"] = np.arange(1, n_areas + 1)
+    rank_of_area = np.empty(n_areas, dtype=np.int64)
+    rank_of_area[areas["component"].to_numpy()] = areas["hotspot_rank"].to_numpy()
     rank_of_cell = np.full(len(cells), -1)
-    rank_of_cell[picked] = component_rank.reindex(label).to_numpy()
+    rank_of_cell[picked] = rank_of_area[label]
     return areas[AREA_COLUMNS], rank_of_cell
 
 
@@ -386,11 +417,17 @@ def score_cells(study_cells: pd.DataFrame, counts: pd.DataFrame, patrols: pd.Dat
         hot = rank_of_cell > 0
         cells.loc[hot, "hotspot_id"] = by_rank["hotspot_id"].reindex(rank_of_cell[hot]).to_numpy()
         cells.loc[hot, "hotspot_name"] = by_rank["hotspot_name"].reindex(rank_of_cell[hot]).to_numpy()
-    cells["hotspot_rank"] = cells["hotspot_rank"].where(cells["hotspot_rank"] > 0).astype("Int64")
     notes.append(f"{int(chosen.sum())} hot cells merged into {len(areas)} hotspot area(s).")
+    # Hotspot cells first by rank, then by the measure, then by id. Sorted on the numbers: the ids
+    # of one resolution have one length, so numeric order is their text order, and sorting tens of
+    # thousands of strings is the slow way to the same answer.
+    unranked = np.iinfo(np.int64).max
+    order = np.lexsort((cells["h3"].to_numpy(), -cells[params.measure].to_numpy(dtype=float),
+                        np.where(rank_of_cell > 0, rank_of_cell, unranked)))
+    cells = cells.iloc[order].reset_index(drop=True)
+    cells["hotspot_rank"] = cells["hotspot_rank"].where(cells["hotspot_rank"] > 0).astype("Int64")
     cells["h3"] = geography.cell_to_str(cells["h3"].to_numpy())
-    cells = cells.sort_values(["hotspot_rank", params.measure, "h3"], ascending=[True, False, True], na_position="last")
-    return HotspotResult(cells[CELL_COLUMNS].reset_index(drop=True), areas.reset_index(drop=True), params, notes)
+    return HotspotResult(cells[CELL_COLUMNS], areas.reset_index(drop=True), params, notes)
 
 
 # --------------------------------------------------------------------------------------------

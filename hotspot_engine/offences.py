@@ -17,6 +17,7 @@ import numpy as np
 import pandas as pd
 
 from .errors import InputError
+from .filecache import read_once_per_version
 
 DATA_DIR = Path(__file__).resolve().parent / "data"
 
@@ -164,10 +165,20 @@ def load_offence_map(path: str | Path | None = None) -> OffenceMap:
 def load_harm_weights(path: str | Path | None = None) -> pd.DataFrame:
     """Harm weight per offence group (days of custody). A user file must cover every group it uses;
     groups it leaves out keep the default weight, so a partial table never silently zeroes harm."""
-    default = pd.read_csv(DATA_DIR / "harm_weights.csv", comment="#")
+    default = _read_default_harm_weights(DATA_DIR / "harm_weights.csv")
     if path is None:
         return default[["group", "weight_days"]]
-    path = Path(path)
+    return _read_harm_weights(Path(path))
+
+
+@read_once_per_version
+def _read_default_harm_weights(path: Path) -> pd.DataFrame:
+    return pd.read_csv(path, comment="#")
+
+
+@read_once_per_version
+def _read_harm_weights(path: Path) -> pd.DataFrame:
+    default = _read_default_harm_weights(DATA_DIR / "harm_weights.csv")
     try:
         user = pd.read_csv(path, comment="#")
     except (OSError, ValueError) as exc:

@@ -345,8 +345,14 @@ def look_back(filters: Filters, months: int = 12) -> Filters:
 OKABE_ITO = ["#E69F00", "#56B4E9", "#009E73", "#F0E442", "#0072B2", "#D55E00", "#CC79A7", "#000000", "#999999"]
 
 
-@st.cache_data(show_spinner="Computing the headline figures…", max_entries=32)
 def cached_headline(filters: Filters, version: int):
+    """The headline figures; they always compare the last two complete financial years, so the
+    months filter is not part of the cache key (moving the Months slider costs nothing here)."""
+    return _cached_headline(filters.with_(date_from=None, date_to=None), version)
+
+
+@st.cache_data(show_spinner="Computing the headline figures…", max_entries=32)
+def _cached_headline(filters: Filters, version: int):
     from hotspot_engine.headline import headline
 
     s = settings()
