@@ -299,9 +299,9 @@ def concentration_section() -> None:
         y=alt.Y("value:Q", title="Share of serious violence", axis=alt.Axis(format="%")),
         tooltip=[alt.Tooltip("area:Q", title="Area", format=".1%"), alt.Tooltip("value:Q", title="Serious violence", format=".1%")])
     diagonal = alt.Chart(pd.DataFrame({"area": [0.0, 1.0], "value": [0.0, 1.0]})).mark_line(
-        color="#777", strokeDash=[5, 4]).encode(x="area:Q", y="value:Q")
+        color="#777", strokeDash=[5, 4]).encode(x=alt.X("area:Q"), y=alt.Y("value:Q"))
     hotspot_point = alt.Chart(pd.DataFrame({"area": [hot_area], "value": [hot_value], "label": ["Hotspots"]})).mark_point(
-        color="#000", size=80, filled=True).encode(x="area:Q", y="value:Q", tooltip=["label:N"])
+        color="#000", size=80, filled=True).encode(x=alt.X("area:Q"), y=alt.Y("value:Q"), tooltip=[alt.Tooltip("label:N")])
     chart_col, text_col = st.columns([2, 1])
     with chart_col:
         st.altair_chart((line + diagonal + hotspot_point).properties(height=320), width="stretch")

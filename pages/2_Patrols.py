@@ -205,16 +205,17 @@ lines = alt.Chart(long).mark_line(strokeWidth=3 if big else 2, point=alt.Overlay
                     title=None, legend=alt.Legend(orient="top")),
     strokeDash=alt.StrokeDash("series:N", scale=alt.Scale(domain=["patrols", "incidents"], range=[[1, 0], [6, 3]]),
                               legend=None),
-    tooltip=[alt.Tooltip("week:T", title="Week starting"), "series:N", "per week:Q"],
+    tooltip=[alt.Tooltip("week:T", title="Week starting"), alt.Tooltip("series:N"), alt.Tooltip("per week:Q")],
 )
 layers = [lines]
 if not action_frame.empty:
     bands = action_frame.assign(start=pd.to_datetime(action_frame["start"]),
                                 end=pd.to_datetime(action_frame["end"]) + pd.Timedelta(days=1))
     layers.insert(0, alt.Chart(bands).mark_rect(color="#F0E442", opacity=0.45).encode(
-        x="start:T", x2="end:T", tooltip=[alt.Tooltip("label:N", title="Week of action"), "start:T", "end:T"]))
+        x=alt.X("start:T"), x2=alt.X2("end:T"),
+        tooltip=[alt.Tooltip("label:N", title="Week of action"), alt.Tooltip("start:T"), alt.Tooltip("end:T")]))
     layers.append(alt.Chart(bands).mark_text(align="left", baseline="top", dx=3, dy=3, fontSize=FONT - 2,
-                                             color="#333333").encode(x="start:T", y=alt.value(0), text="label:N"))
+                                             color="#333333").encode(x=alt.X("start:T"), y=alt.YValue(0), text=alt.Text("label:N")))
 st.altair_chart(styled(alt.layer(*layers).properties(height=480 if big else 400, title=names[focus])), width="stretch")
 partial = len(weekly) - len(full_weeks)
 if partial:
