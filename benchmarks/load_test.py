@@ -6,10 +6,18 @@ context per session) and has each change the sidebar filters (CSP, district, mon
 through the sidebar links until the time is up. Prints p50/p95 page-update times, errors and the
 machine. Loopback only, bounded in sessions and seconds. Target (issue 9): no errors, p95 < 3 s.
 
-A page update is timed from the browser's rerun request (BackMsg rerun_script on the websocket) to the
-server's ScriptFinished message for that run, then the page must settle (no running indicator).
+- Ramp-up: the sessions arrive 1 s apart and each opens the Overview; the measured period (``--seconds``)
+  starts when all of them have it. First-load times are printed on their own line.
+- A page update is timed from the browser's rerun request (BackMsg rerun_script on the websocket) to
+  the server's ScriptFinished message for that run; then the page must settle (no running indicator)
+  and the session waits its think time (``--think``, default 5-15 s: a person reading the page).
+- The browsers are the load, not the system under test, but here they share the server's cores (ten
+  Chromium renderers use several times the server's CPU). They run at ``--nice`` 10 so that the
+  server gets a core when it needs one; the CPU each side used is printed.
+- The server's own part: benchmarks/server_timing/sitecustomize.py times every script run inside the
+  server (wall and CPU seconds, nothing else), printed beside the browser-side times.
 
-    python benchmarks/load_test.py [--sessions 10] [--seconds 120] [--seed 1]
+    python benchmarks/load_test.py [--sessions 10] [--seconds 120] [--think 5 15] [--nice 10] [--seed 1]
 """
 from __future__ import annotations
 
@@ -23,6 +31,7 @@ import statistics
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -42,6 +51,7 @@ SESSION_ARGS = [a for a in CHROMIUM_ARGS if "swiftshader" not in a and "gpu-bloc
 PAGES = ["Overview", "Hotspot map", "Patrols", "Impact", "Data & export"]
 UPDATE_TIMEOUT_S = 60
 VERBOSE = False
+THINK_S = (5.0, 15.0)  # a person reads a map or a table before the next click
 
 
 @dataclass
@@ -49,6 +59,7 @@ class SessionLog:
     name: str
     updates: list[tuple[str, float]] = field(default_factory=list)  # (action kind, seconds)
     first_load: float | None = None
+    measured_from: float | None = None  # time.time() when the measured phase began
     errors: list[str] = field(default_factory=list)
 
 
@@ -149,7 +160,26 @@ async def open_overview(page, url: str) -> None:
     await settle(page)
 
 
-async def run_session(browser, url: str, name: str, seconds: float, rng: random.Random) -> SessionLog:
+class AllArrived:
+    """The measured part starts when every session has opened its first page: ten browsers loading
+    the app at once is the ramp-up, reported on its own line, not the steady state."""
+
+    def __init__(self, sessions: int):
+        self._left, self._event = sessions, asyncio.Event()
+        self.at: float | None = None
+
+    def arrived(self) -> None:
+        self._left -= 1
+        if self._left <= 0 and not self._event.is_set():
+            self.at = time.monotonic()
+            self._event.set()
+
+    async def wait(self) -> None:
+        await self._event.wait()
+
+
+async def run_session(browser, url: str, name: str, seconds: float, rng: random.Random,
+                      arrivals: AllArrived) -> SessionLog:
     log = SessionLog(name)
     context = await browser.new_context(viewport={"width": 1280, "height": 800})
     page = await context.new_page()
@@ -162,10 +192,15 @@ async def run_session(browser, url: str, name: str, seconds: float, rng: random.
             await open_overview(page, url)
         except Exception as exc:
             log.errors.append(f"first load: {type(exc).__name__}: {str(exc).splitlines()[0][:120]}")
+            arrivals.arrived()
             return log
         log.first_load = time.monotonic() - start
+        arrivals.arrived()
+        await arrivals.wait()
+        log.measured_from = time.time() - (time.monotonic() - arrivals.at)
+        await asyncio.sleep(rng.uniform(*THINK_S))  # read the first page before the first click
         current = "Overview"
-        deadline = start + seconds
+        deadline = arrivals.at + seconds
         while time.monotonic() < deadline:
             kind = rng.choices(["csp", "district", "months", "page"], weights=[3, 2, 2, 3])[0]
             since = time.monotonic()
@@ -202,7 +237,7 @@ async def run_session(browser, url: str, name: str, seconds: float, rng: random.
             broken = await page.get_by_text("Something went wrong preparing this view").count()
             if shown or broken:
                 log.errors.append(f"{kind}: the page shows an error ({current})")
-            await asyncio.sleep(rng.uniform(0.3, 1.2))  # a person reads the page before the next click
+            await asyncio.sleep(rng.uniform(*THINK_S))  # a person reads the page before the next click
         for text in watcher.exceptions:
             log.errors.append(f"server exception: {text}")
     finally:
@@ -233,9 +268,13 @@ async def warm_up(browser, url: str) -> dict[str, float]:
     return cold
 
 
-async def drive(url: str, sessions: int, seconds: float, seed: int, warm: bool) -> list[SessionLog]:
+async def drive(url: str, sessions: int, seconds: float, seed: int, warm: bool, nice: int) -> list[SessionLog]:
     from playwright.async_api import async_playwright
 
+    if nice:
+        # The browsers are the load, not the system under test: on a shared machine they yield the
+        # cores to the server (children inherit this process's niceness; the server started earlier).
+        os.nice(nice)
     async with async_playwright() as p:
         browser = await p.chromium.launch(executable_path=chromium_path(), args=SESSION_ARGS)
         try:
@@ -243,10 +282,12 @@ async def drive(url: str, sessions: int, seconds: float, seed: int, warm: bool) 
                 cold = await warm_up(browser, url)
                 print("warm-up, first visit of each page (s): " + ", ".join(f"{k} {v:.1f}" for k, v in cold.items()),
                       flush=True)
+            arrivals = AllArrived(sessions)
+
             # Stagger the arrivals a little, as people joining a meeting do.
             async def one(i: int) -> SessionLog:
                 await asyncio.sleep(i * 1.0)
-                return await run_session(browser, url, f"s{i}", seconds, random.Random(seed * 1000 + i))
+                return await run_session(browser, url, f"s{i}", seconds, random.Random(seed * 1000 + i), arrivals)
 
             return await asyncio.gather(*(one(i) for i in range(sessions)))
         finally:
@@ -272,6 +313,62 @@ def machine() -> str:
                            f"playwright {version('playwright')}, {chromium}")
 
 
+class CpuMeter:
+    """CPU seconds used by the streamlit server and by the browsers (Chromium and the Playwright
+    driver) while the sessions run, read from /proc once a second (browser processes come and go, so
+    each one's last reading counts). Reports nothing where /proc is missing."""
+
+    def __init__(self):
+        self._tick = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
+        self._start: dict[str, float] = {}
+        self._last: dict[str, tuple[str, float]] = {}
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+
+    def _read(self) -> dict[str, tuple[str, float]]:
+        seen = {}
+        for entry in Path("/proc").glob("[0-9]*"):
+            try:
+                command = (entry / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
+                fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+            except OSError:
+                continue
+            kind = ("server" if "streamlit run" in command else
+                    "browsers" if ("chrom" in command or "playwright" in command) else None)
+            if kind:
+                seen[entry.name] = (kind, (int(fields[11]) + int(fields[12])) / self._tick)
+        return seen
+
+    def _run(self) -> None:
+        while not self._stop.wait(1.0):
+            self._last.update(self._read())
+
+    def __enter__(self) -> "CpuMeter":
+        self._start = {pid: cpu for pid, (_, cpu) in self._read().items()}
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self._stop.set()
+        self._thread.join()
+        self._last.update(self._read())
+
+    def used(self) -> dict[str, float]:
+        totals: dict[str, float] = {}
+        for pid, (kind, cpu) in self._last.items():
+            totals[kind] = totals.get(kind, 0.0) + cpu - self._start.get(pid, 0.0)
+        return totals
+
+
+def read_run_timing(path: Path, since: float | None) -> list[tuple[float, float]]:
+    """(wall, cpu) seconds of each server script run that ended after ``since`` (a time.time())."""
+    try:
+        rows = [line.split() for line in path.read_text().splitlines()]
+    except OSError:
+        return []
+    return [(float(r[1]), float(r[2])) for r in rows if len(r) == 3 and (since is None or float(r[0]) >= since)]
+
+
 def load_average() -> str:
     try:
         return " ".join(Path("/proc/loadavg").read_text().split()[:3])
@@ -285,16 +382,25 @@ def percentile(values: list[float], q: float) -> float:
 
 
 def main() -> int:
+    global VERBOSE, THINK_S
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--sessions", type=int, default=10, help="concurrent browser sessions (1-20)")
     ap.add_argument("--seconds", type=float, default=120, help="how long each session runs (10-600)")
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--no-warm-up", dest="warm", action="store_false",
                     help="start timing on a cold server (default: visit each page once first)")
+    ap.add_argument("--think", type=float, nargs=2, metavar=("MIN", "MAX"), default=list(THINK_S),
+                    help="seconds a session waits after a page has settled before its next action, drawn "
+                         "uniformly (default %(default)s)")
+    ap.add_argument("--nice", type=int, default=10,
+                    help="niceness of the browsers (0-19; default %(default)s): they share the machine with the "
+                         "server here, while real users' browsers run on their own machines")
     ap.add_argument("--verbose", action="store_true", help="print every action and its time")
     args = ap.parse_args()
-    global VERBOSE
     VERBOSE = args.verbose
+    THINK_S = (min(args.think), max(args.think))
+    if not 0 <= args.nice <= 19 or THINK_S[0] < 0 or THINK_S[1] > 60:
+        ap.error("--nice 0-19, --think between 0 and 60 s")
     if not 1 <= args.sessions <= 20 or not 10 <= args.seconds <= 600:
         ap.error("--sessions 1-20 and --seconds 10-600: a bounded test on loopback")
     if chromium_path() is None:
@@ -307,21 +413,33 @@ def main() -> int:
         db = build_store(work)
         print(f"sample store built in {time.monotonic() - t:.0f} s")
         load_before = load_average()
-        with running_app(db, extra_env={"HOTSPOT_CACHE": str(work / "cache")}) as url:
+        run_timing = work / "server_runs.txt"
+        extra = {"HOTSPOT_CACHE": str(work / "cache"), "HOTSPOT_RUN_TIMING": str(run_timing),
+                 "PYTHONPATH": os.pathsep.join(filter(None, [str(Path(__file__).parent / "server_timing"),
+                                                             os.environ.get("PYTHONPATH")]))}
+        with running_app(db, extra_env=extra) as url:
             assert url.startswith("http://127.0.0.1:")
             t = time.monotonic()
-            logs = asyncio.run(drive(url, args.sessions, args.seconds, args.seed, args.warm))
+            with CpuMeter() as cpu:
+                logs = asyncio.run(drive(url, args.sessions, args.seconds, args.seed, args.warm, args.nice))
             wall = time.monotonic() - t
+            measured_from = min((log.measured_from for log in logs if log.measured_from), default=None)
+        server_runs = read_run_timing(run_timing, since=measured_from)
         shutil.rmtree(work / "cache", ignore_errors=True)
 
     times = [s for log in logs for _, s in log.updates]
     errors = [f"{log.name} {e}" for log in logs for e in log.errors]
-    print(f"\nmachine: {machine()}")
+    print(f"\n{machine()}")
     print(f"load average before {load_before}, after {load_average()} (other work on the machine inflates the times)")
-    print(f"{args.sessions} sessions x {args.seconds:.0f} s ({wall:.0f} s wall), one streamlit server on 127.0.0.1")
+    print(f"{args.sessions} sessions x {args.seconds:.0f} s ({wall:.0f} s wall), one streamlit server on 127.0.0.1; "
+          f"think time {THINK_S[0]:g}-{THINK_S[1]:g} s after each settled page; browsers at nice {args.nice}")
+    used = cpu.used()
+    print("CPU seconds during the run: " + ", ".join(f"{k} {v:.0f}" for k, v in sorted(used.items(), key=lambda kv: -kv[1]))
+          + f" (of {wall * (os.cpu_count() or 1):.0f} available)")
     firsts = [log.first_load for log in logs if log.first_load is not None]
     if firsts:
-        print(f"first page load: median {statistics.median(firsts):.2f} s, max {max(firsts):.2f} s")
+        print(f"first page load (the ramp-up: sessions arrive 1 s apart; not in the updates below): "
+              f"median {statistics.median(firsts):.2f} s, max {max(firsts):.2f} s")
     if times:
         print(f"page updates: {len(times)}  p50 {percentile(times, 0.5):.2f} s  p95 {percentile(times, 0.95):.2f} s  "
               f"max {max(times):.2f} s")
@@ -329,6 +447,12 @@ def main() -> int:
             some = [s for log in logs for k, s in log.updates if k == kind]
             if some:
                 print(f"  {kind:9s} n={len(some):4d}  p50 {percentile(some, 0.5):.2f} s  p95 {percentile(some, 0.95):.2f} s")
+    if server_runs:
+        walls, cpus = [w for w, _ in server_runs], [c for _, c in server_runs]
+        print(f"server side, the same period: {len(walls)} script runs, wall p50 {percentile(walls, 0.5):.2f} s "
+              f"p95 {percentile(walls, 0.95):.2f} s; CPU of the run's thread p50 {percentile(cpus, 0.5):.2f} s "
+              f"p95 {percentile(cpus, 0.95):.2f} s (a run's wall time above its CPU time is waiting: for the "
+              "interpreter lock held by other sessions' runs, or for a core)")
     print(f"errors: {len(errors)}")
     for e in errors[:20]:
         print("  " + e)
