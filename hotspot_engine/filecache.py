@@ -37,5 +37,4 @@ def read_once_per_version(reader: Callable[[Path], T]) -> Callable[[Path], T]:
         result = read(str(path), _stamp(path))
         return result.copy() if isinstance(result, pd.DataFrame) else result
 
-    wrapper.cache_clear = read.cache_clear  # type: ignore[attr-defined]
     return wrapper

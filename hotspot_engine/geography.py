@@ -283,6 +283,10 @@ def study_area(res: int, districts_: tuple[str, ...] = (), csps: tuple[str, ...]
     return StudyArea(res, cells)
 
 
+# Smaller arrays (a few hot cells) are cheap to compute and would push study areas out of the memo.
+MEMO_MIN_CELLS = 1000
+
+
 class _ArrayMemo:
     """A small, thread-safe memo of results computed from a cell array, keyed on its content."""
 
@@ -312,7 +316,7 @@ def ring_neighbours(cells: np.ndarray, k: int = 1) -> tuple[np.ndarray, np.ndarr
     Every hotspot run of a study area asks for the same pairs (tens of ms for 44,000 cells), so
     they are kept per array content; callers get their own copies."""
     cells = np.ascontiguousarray(cells, dtype=np.uint64)
-    if cells.size < 1000:  # a few hot cells: cheap, and they would push study areas out of the memo
+    if cells.size < MEMO_MIN_CELLS:
         return _compute_ring_neighbours(cells, int(k))
     i, j = _ring_neighbours(cells, int(k))
     return i.copy(), j.copy()
@@ -346,7 +350,7 @@ def cell_polygons(cells: np.ndarray):
 def cell_centres(cells: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """(lat, lon) of each cell's centre; kept per array content like :func:`ring_neighbours`."""
     cells = np.ascontiguousarray(cells, dtype=np.uint64)
-    if cells.size < 1000:
+    if cells.size < MEMO_MIN_CELLS:
         return _compute_cell_centres(cells)
     lat, lon = _cell_centres(cells)
     return lat.copy(), lon.copy()

@@ -168,7 +168,10 @@ def load_harm_weights(path: str | Path | None = None) -> pd.DataFrame:
     default = _read_default_harm_weights(DATA_DIR / "harm_weights.csv")
     if path is None:
         return default[["group", "weight_days"]]
-    return _read_harm_weights(Path(path))
+    user = _read_user_harm_weights(Path(path))
+    merged = default[["group", "weight_days"]].set_index("group")
+    merged.update(user.set_index("group"))
+    return merged.reset_index()
 
 
 @read_once_per_version
@@ -177,8 +180,9 @@ def _read_default_harm_weights(path: Path) -> pd.DataFrame:
 
 
 @read_once_per_version
-def _read_harm_weights(path: Path) -> pd.DataFrame:
-    default = _read_default_harm_weights(DATA_DIR / "harm_weights.csv")
+def _read_user_harm_weights(path: Path) -> pd.DataFrame:
+    """The user's file, checked: columns group, weight_days (the merge with the defaults is done by
+    the caller, so an edit to either file applies)."""
     try:
         user = pd.read_csv(path, comment="#")
     except (OSError, ValueError) as exc:
@@ -193,7 +197,4 @@ def _read_harm_weights(path: Path) -> pd.DataFrame:
     if bad.any():
         row = int(np.flatnonzero(bad.to_numpy())[0]) + 2
         raise InputError(f"{path.name}: row {row}, column weight_days: not a non-negative number")
-    user = user.assign(weight_days=weights)[["group", "weight_days"]]
-    merged = default[["group", "weight_days"]].set_index("group")
-    merged.update(user.set_index("group"))
-    return merged.reset_index()
+    return user.assign(weight_days=weights)[["group", "weight_days"]]
