@@ -12,12 +12,16 @@ machine. Loopback only, bounded in sessions and seconds. Target (issue 9): no er
   the server's ScriptFinished message for that run; then the page must settle (no running indicator)
   and the session waits its think time (``--think``, default 5-15 s: a person reading the page).
 - The browsers are the load, not the system under test, but here they share the server's cores (ten
-  Chromium renderers use several times the server's CPU). They run at ``--nice`` 10 so that the
-  server gets a core when it needs one; the CPU each side used is printed.
+  Chromium renderers use several times the server's CPU). By default they run under the idle scheduling
+  class (``chrt --idle``, inherited by every Chromium process and thread): they use whatever CPU the
+  server leaves, as browsers on users' own machines would. ``nice`` cannot do this: Chromium, run as
+  root, sets its own priorities (its browser and GPU processes at -8, renderers at 0). The policy the
+  Chromium processes really had is checked during the run and printed; ``--browser-priority normal``
+  lets them compete with the server on equal terms.
 - The server's own part: benchmarks/server_timing/sitecustomize.py times every script run inside the
   server (wall and CPU seconds, nothing else), printed beside the browser-side times.
 
-    python benchmarks/load_test.py [--sessions 10] [--seconds 120] [--think 5 15] [--nice 10] [--seed 1]
+    python benchmarks/load_test.py [--sessions 10] [--seconds 120] [--think 5 15] [--browser-priority idle] [--seed 1]
 """
 from __future__ import annotations
 
@@ -26,6 +30,7 @@ import asyncio
 import os
 import platform
 import random
+import shlex
 import shutil
 import statistics
 import subprocess
@@ -268,15 +273,12 @@ async def warm_up(browser, url: str) -> dict[str, float]:
     return cold
 
 
-async def drive(url: str, sessions: int, seconds: float, seed: int, warm: bool, nice: int) -> list[SessionLog]:
+async def drive(url: str, sessions: int, seconds: float, seed: int, warm: bool,
+                executable: str) -> list[SessionLog]:
     from playwright.async_api import async_playwright
 
-    if nice:
-        # The browsers are the load, not the system under test: on a shared machine they yield the
-        # cores to the server (children inherit this process's niceness; the server started earlier).
-        os.nice(nice)
     async with async_playwright() as p:
-        browser = await p.chromium.launch(executable_path=chromium_path(), args=SESSION_ARGS)
+        browser = await p.chromium.launch(executable_path=executable, args=SESSION_ARGS)
         try:
             if warm:
                 cold = await warm_up(browser, url)
@@ -292,6 +294,71 @@ async def drive(url: str, sessions: int, seconds: float, seed: int, warm: bool, 
             return await asyncio.gather(*(one(i) for i in range(sessions)))
         finally:
             await browser.close()
+
+
+def idle_chromium(work: Path) -> str:
+    """A launcher that starts Debian's Chromium in the idle scheduling class (children inherit it)."""
+    chrt = shutil.which("chrt")
+    if chrt is None:
+        raise SystemExit("chrt (util-linux) is needed for --browser-priority idle")
+    launcher = work / "chromium-idle"
+    launcher.write_text(f'#!/bin/sh\nexec {shlex.quote(chrt)} --idle 0 {shlex.quote(chromium_path())} "$@"\n')
+    launcher.chmod(0o700)
+    return str(launcher)
+
+
+class PolicyCheck:
+    """Samples the scheduling policy of every Chromium thread while the sessions run, so the report
+    says what the browsers really ran under (not what was asked for)."""
+
+    def __init__(self, interval: float = 2.0):
+        self._interval, self._stop = interval, threading.Event()
+        self.seen: dict[str, int] = {}
+        self._thread = threading.Thread(target=self._loop, daemon=True)
+
+    def _loop(self) -> None:
+        names = {os.SCHED_OTHER: "normal", os.SCHED_BATCH: "batch", os.SCHED_IDLE: "idle",
+                 os.SCHED_FIFO: "fifo", os.SCHED_RR: "rr"}
+        while not self._stop.wait(self._interval):
+            for pid in _pids_matching("chromium"):
+                try:
+                    tids = [int(t) for t in os.listdir(f"/proc/{pid}/task")]
+                except OSError:
+                    continue
+                for tid in tids:
+                    try:
+                        policy = names.get(os.sched_getscheduler(tid), "other")
+                    except OSError:
+                        continue
+                    self.seen[policy] = self.seen.get(policy, 0) + 1
+
+    def __enter__(self) -> "PolicyCheck":
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self._stop.set()
+        self._thread.join()
+
+    def describe(self) -> str:
+        total = sum(self.seen.values())
+        if not total:
+            return "not sampled"
+        return ", ".join(f"{name} {n / total:.0%}" for name, n in sorted(self.seen.items(), key=lambda kv: -kv[1])) \
+            + f" of {total} thread samples"
+
+
+def _pids_matching(word: str) -> list[int]:
+    pids = []
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                with open(f"/proc/{entry}/cmdline", "rb") as f:
+                    if word.encode() in f.read().split(b"\0")[0]:
+                        pids.append(int(entry))
+            except OSError:
+                pass
+    return pids
 
 
 def build_store(work: Path) -> Path:
@@ -392,15 +459,15 @@ def main() -> int:
     ap.add_argument("--think", type=float, nargs=2, metavar=("MIN", "MAX"), default=list(THINK_S),
                     help="seconds a session waits after a page has settled before its next action, drawn "
                          "uniformly (default %(default)s)")
-    ap.add_argument("--nice", type=int, default=10,
-                    help="niceness of the browsers (0-19; default %(default)s): they share the machine with the "
-                         "server here, while real users' browsers run on their own machines")
+    ap.add_argument("--browser-priority", choices=("idle", "normal"), default="idle",
+                    help="scheduling of the Chromium processes (default %(default)s: they share this machine with "
+                         "the server, while real users' browsers run on their own machines)")
     ap.add_argument("--verbose", action="store_true", help="print every action and its time")
     args = ap.parse_args()
     VERBOSE = args.verbose
     THINK_S = (min(args.think), max(args.think))
-    if not 0 <= args.nice <= 19 or THINK_S[0] < 0 or THINK_S[1] > 60:
-        ap.error("--nice 0-19, --think between 0 and 60 s")
+    if THINK_S[0] < 0 or THINK_S[1] > 60:
+        ap.error("--think between 0 and 60 s")
     if not 1 <= args.sessions <= 20 or not 10 <= args.seconds <= 600:
         ap.error("--sessions 1-20 and --seconds 10-600: a bounded test on loopback")
     if chromium_path() is None:
@@ -420,8 +487,9 @@ def main() -> int:
         with running_app(db, extra_env=extra) as url:
             assert url.startswith("http://127.0.0.1:")
             t = time.monotonic()
-            with CpuMeter() as cpu:
-                logs = asyncio.run(drive(url, args.sessions, args.seconds, args.seed, args.warm, args.nice))
+            executable = idle_chromium(work) if args.browser_priority == "idle" else chromium_path()
+            with CpuMeter() as cpu, PolicyCheck() as policy:
+                logs = asyncio.run(drive(url, args.sessions, args.seconds, args.seed, args.warm, executable))
             wall = time.monotonic() - t
             measured_from = min((log.measured_from for log in logs if log.measured_from), default=None)
         server_runs = read_run_timing(run_timing, since=measured_from)
@@ -432,7 +500,8 @@ def main() -> int:
     print(f"\n{machine()}")
     print(f"load average before {load_before}, after {load_average()} (other work on the machine inflates the times)")
     print(f"{args.sessions} sessions x {args.seconds:.0f} s ({wall:.0f} s wall), one streamlit server on 127.0.0.1; "
-          f"think time {THINK_S[0]:g}-{THINK_S[1]:g} s after each settled page; browsers at nice {args.nice}")
+          f"think time {THINK_S[0]:g}-{THINK_S[1]:g} s after each settled page")
+    print(f"browsers asked to run at {args.browser_priority} priority; Chromium threads seen: {policy.describe()}")
     used = cpu.used()
     print("CPU seconds during the run: " + ", ".join(f"{k} {v:.0f}" for k, v in sorted(used.items(), key=lambda kv: -kv[1]))
           + f" (of {wall * (os.cpu_count() or 1):.0f} available)")
