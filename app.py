@@ -13,8 +13,8 @@ import streamlit as st
 
 from hotspot_engine.filters import months_between
 from hotspot_engine.offences import group_label
-from ui.common import (page_setup, OKABE_ITO, cached_headline, cached_monthly, data_version, headline_metrics,
-                       presentation, show_error)
+from ui.common import (page_setup, OKABE_ITO, cached_headline, cached_monthly, data_version, draw_chart,
+                       headline_metrics, presentation, show_error)
 
 filters = page_setup("Serious violence overview")
 version = data_version()
@@ -67,14 +67,14 @@ else:
         .properties(width=350 if big else 300, height=170 if big else 150)
     )
     chart = (
-        alt.layer(panel, data=monthly)
+        alt.layer(panel, data=alt.Data(name="monthly"))
         .facet(facet=alt.Facet("category:N", sort=order, title=None,
                                header=alt.Header(labelFontSize=20 if big else 14, labelFontWeight="bold",
                                                  labelColor="#111111", labelAnchor="start")),
                columns=4)
         .resolve_scale(y="independent")
     )
-    st.altair_chart(chart)
+    draw_chart(chart, {"monthly": monthly})
     st.caption("Incidents per month, one panel per category; each panel has its own vertical scale "
                "(compare shapes across panels, numbers within a panel).")
     with st.expander("Table of the chart (text alternative)"):

@@ -17,7 +17,7 @@ from hotspot_engine.geography import ATTRIBUTION, cell_centres, str_to_cell
 from hotspot_engine.hotspots import HotspotParams
 from hotspot_engine.patterns import PATTERN_LEGEND, period_of
 from ui.common import (page_setup, cached_area_outlines, cached_headline, cached_hotspots, cached_month_colours,
-                       cursor, data_version, headline_metrics, hotspot_window, legend_html, map_params, presentation,
+                       cursor, data_version, draw_chart, headline_metrics, hotspot_window, legend_html, map_params, presentation,
                        settings, show_error)
 
 PLAY_SECONDS = 1.5  # one month per tick: long enough to read the month and the picture
@@ -294,17 +294,20 @@ def concentration_section() -> None:
     # points whatever the number of cells).
     grid = np.unique(np.concatenate([np.linspace(0, 0.05, 201), np.linspace(0.05, 1, 200)]))
     curve = pd.DataFrame({"area": grid, "value": np.interp(grid, conc.cell_share, conc.value_share)})
-    line = alt.Chart(curve).mark_line(color="#b2182b", strokeWidth=2.5).encode(
+    line = alt.Chart(alt.Data(name="curve")).mark_line(color="#b2182b", strokeWidth=2.5).encode(
         x=alt.X("area:Q", title="Share of area (cells, busiest first)", axis=alt.Axis(format="%")),
         y=alt.Y("value:Q", title="Share of serious violence", axis=alt.Axis(format="%")),
         tooltip=[alt.Tooltip("area:Q", title="Area", format=".1%"), alt.Tooltip("value:Q", title="Serious violence", format=".1%")])
-    diagonal = alt.Chart(pd.DataFrame({"area": [0.0, 1.0], "value": [0.0, 1.0]})).mark_line(
+    diagonal = alt.Chart(alt.Data(name="diagonal")).mark_line(
         color="#777", strokeDash=[5, 4]).encode(x=alt.X("area:Q"), y=alt.Y("value:Q"))
-    hotspot_point = alt.Chart(pd.DataFrame({"area": [hot_area], "value": [hot_value], "label": ["Hotspots"]})).mark_point(
+    hotspot_point = alt.Chart(alt.Data(name="hotspots")).mark_point(
         color="#000", size=80, filled=True).encode(x=alt.X("area:Q"), y=alt.Y("value:Q"), tooltip=[alt.Tooltip("label:N")])
     chart_col, text_col = st.columns([2, 1])
     with chart_col:
-        st.altair_chart((line + diagonal + hotspot_point).properties(height=320), width="stretch")
+        draw_chart((line + diagonal + hotspot_point).properties(height=320),
+                   {"curve": curve, "diagonal": pd.DataFrame({"area": [0.0, 1.0], "value": [0.0, 1.0]}),
+                    "hotspots": pd.DataFrame({"area": [hot_area], "value": [hot_value], "label": ["Hotspots"]})},
+                   width="stretch")
     with text_col:
         st.metric("Gini coefficient", f"{conc.gini:.3f}",
                   help="0 when every cell has the same count; near 1 when a few cells hold it all. "

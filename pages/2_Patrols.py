@@ -10,7 +10,8 @@ import streamlit as st
 
 from hotspot_engine.patrols import (ALL_HOTSPOTS, DAY_NAMES, DosageTarget, briefing_pdf, mark_actions, next_monday,
                                     parse_actions, patrol_report_for_store, plan_csv, suggest_plan)
-from ui.common import cursor, data_version, is_synthetic, page_setup, presentation, settings, show_error
+from ui.common import (cursor, data_version, draw_chart, is_synthetic, page_setup, presentation, settings,
+                       show_error)
 
 filters = page_setup("Patrols")
 version = data_version()
@@ -151,7 +152,7 @@ grid_height = 540 if big else 400
 
 
 def heatmap(column: str, title: str, scheme: str, legend: str) -> alt.Chart:
-    return alt.Chart(grid, title=title).mark_rect(stroke="white", strokeWidth=0.5).encode(
+    return alt.Chart(alt.Data(name="grid"), title=title).mark_rect(stroke="white", strokeWidth=0.5).encode(
         x=alt.X("hour:O", title="Hour of day", axis=alt.Axis(labelAngle=0, values=list(range(0, 24, 3)))),
         y=alt.Y("day:N", sort=list(DAY_NAMES), title=None, axis=alt.Axis(labelOverlap=False)),
         color=alt.Color(f"{column}:Q", scale=alt.Scale(scheme=scheme), title=legend,
@@ -162,8 +163,8 @@ def heatmap(column: str, title: str, scheme: str, legend: str) -> alt.Chart:
 
 
 left, right = st.columns(2)
-left.altair_chart(styled(heatmap("incidents", "Incidents", "blues", "incidents")), width="stretch")
-right.altair_chart(styled(heatmap("patrol_minutes", "Patrol minutes", "viridis", "minutes")), width="stretch")
+draw_chart(styled(heatmap("incidents", "Incidents", "blues", "incidents")), {"grid": grid}, left, width="stretch")
+draw_chart(styled(heatmap("patrol_minutes", "Patrol minutes", "viridis", "minutes")), {"grid": grid}, right, width="stretch")
 with st.expander("Tables of the two grids (text alternative)"):
     t1, t2 = st.columns(2)
     for column, where in (("incidents", t1), ("patrol_minutes", t2)):
@@ -198,7 +199,7 @@ weekly = report.weekly[report.weekly["hotspot_id"] == focus].copy()
 weekly["action"] = mark_actions(weekly["week"], action_frame)
 full_weeks = weekly[weekly["days"] == 7]  # a partial first or last week would look like a drop
 long = full_weeks.melt(id_vars=["week"], value_vars=["patrols", "incidents"], var_name="series", value_name="per week")
-lines = alt.Chart(long).mark_line(strokeWidth=3 if big else 2, point=alt.OverlayMarkDef(size=20)).encode(
+lines = alt.Chart(alt.Data(name="weekly")).mark_line(strokeWidth=3 if big else 2, point=alt.OverlayMarkDef(size=20)).encode(
     x=alt.X("week:T", title="Week starting"),
     y=alt.Y("per week:Q", title="Per week"),
     color=alt.Color("series:N", scale=alt.Scale(domain=["patrols", "incidents"], range=["#0072B2", "#D55E00"]),
@@ -207,16 +208,18 @@ lines = alt.Chart(long).mark_line(strokeWidth=3 if big else 2, point=alt.Overlay
                               legend=None),
     tooltip=[alt.Tooltip("week:T", title="Week starting"), alt.Tooltip("series:N"), alt.Tooltip("per week:Q")],
 )
-layers = [lines]
+layers, datasets = [lines], {"weekly": long}
 if not action_frame.empty:
     bands = action_frame.assign(start=pd.to_datetime(action_frame["start"]),
                                 end=pd.to_datetime(action_frame["end"]) + pd.Timedelta(days=1))
-    layers.insert(0, alt.Chart(bands).mark_rect(color="#F0E442", opacity=0.45).encode(
+    datasets["actions"] = bands
+    layers.insert(0, alt.Chart(alt.Data(name="actions")).mark_rect(color="#F0E442", opacity=0.45).encode(
         x=alt.X("start:T"), x2=alt.X2("end:T"),
         tooltip=[alt.Tooltip("label:N", title="Week of action"), alt.Tooltip("start:T"), alt.Tooltip("end:T")]))
-    layers.append(alt.Chart(bands).mark_text(align="left", baseline="top", dx=3, dy=3, fontSize=FONT - 2,
+    layers.append(alt.Chart(alt.Data(name="actions")).mark_text(align="left", baseline="top", dx=3, dy=3, fontSize=FONT - 2,
                                              color="#333333").encode(x=alt.X("start:T"), y=alt.YValue(0), text=alt.Text("label:N")))
-st.altair_chart(styled(alt.layer(*layers).properties(height=480 if big else 400, title=names[focus])), width="stretch")
+draw_chart(styled(alt.layer(*layers).properties(height=480 if big else 400, title=names[focus])), datasets,
+           width="stretch")
 partial = len(weekly) - len(full_weeks)
 if partial:
     st.caption(f"Weeks start on Monday; {partial} partial week(s) at the ends of the period are in the table, not the chart.")

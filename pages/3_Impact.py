@@ -6,7 +6,8 @@ import pandas as pd
 import streamlit as st
 
 from hotspot_engine.evaluation import weekly_problem
-from ui.common import page_setup, OKABE_ITO, cached_impact, cursor, data_version, extent, impact_inputs, show_error
+from ui.common import (page_setup, OKABE_ITO, cached_impact, cursor, data_version, draw_chart, extent, impact_inputs,
+                       show_error)
 
 filters = page_setup("Impact of hotspot patrols")
 version = data_version()
@@ -58,15 +59,16 @@ st.subheader("Effect in each hotspot")
 forest = table[table["its_change_pct"].notna()].copy()
 forest["label"] = forest["hotspot_name"].fillna(forest["hotspot_id"])
 forest["kind"] = forest["hotspot_id"].eq("pooled").map({True: "Pooled", False: "Hotspot"})
-base = alt.Chart(forest).encode(y=alt.Y("label:N", sort=list(forest["label"]), title=None, axis=alt.Axis(labelLimit=360)))
+base = alt.Chart(alt.Data(name="forest")).encode(y=alt.Y("label:N", sort=list(forest["label"]), title=None, axis=alt.Axis(labelLimit=360)))
 bars = base.mark_rule(strokeWidth=2).encode(x=alt.X("ci_low_pct:Q", title="Level change % (95% CI)"), x2=alt.X2("ci_high_pct:Q"))
 points = base.mark_point(filled=True, size=90).encode(
     x=alt.X("its_change_pct:Q"), shape=alt.Shape("kind:N", scale=alt.Scale(range=["circle", "diamond"]), title=None),
     color=alt.Color("kind:N", scale=alt.Scale(range=[OKABE_ITO[4], OKABE_ITO[5]]), title=None),
     tooltip=[alt.Tooltip("label:N"), alt.Tooltip("its_change_pct:Q"), alt.Tooltip("ci_low_pct:Q"),
              alt.Tooltip("ci_high_pct:Q"), alt.Tooltip("p_value:Q")])
-zero = alt.Chart(pd.DataFrame({"x": [0]})).mark_rule(strokeDash=[4, 4], color="#555").encode(x=alt.X("x:Q"))
-st.altair_chart((bars + points + zero).properties(height=28 * len(forest) + 40), width="stretch")
+zero = alt.Chart(alt.Data(name="zero")).mark_rule(strokeDash=[4, 4], color="#555").encode(x=alt.X("x:Q"))
+draw_chart((bars + points + zero).properties(height=28 * len(forest) + 40),
+           {"forest": forest, "zero": pd.DataFrame({"x": [0]})}, width="stretch")
 st.caption("Each line is one hotspot's modelled change in level after the intervention, with its 95% confidence "
            "interval; the diamond pools them. Lines that cross the dashed zero line are consistent with no change.")
 
@@ -83,14 +85,16 @@ else:
     frame = pd.DataFrame({"month": pd.to_datetime(starts), "observed": fit.observed,
                           "fitted": fit.fitted, "counterfactual": fit.counterfactual, "cf_low": fit.cf_low,
                           "cf_high": fit.cf_high})
-    band = alt.Chart(frame).mark_area(opacity=0.25, color=OKABE_ITO[1]).encode(x=alt.X("month:T"), y=alt.Y("cf_low:Q"),
+    band = alt.Chart(alt.Data(name="series")).mark_area(opacity=0.25, color=OKABE_ITO[1]).encode(x=alt.X("month:T"), y=alt.Y("cf_low:Q"),
                                                                                   y2=alt.Y2("cf_high:Q"))
-    obs = alt.Chart(frame).mark_point(color="#000").encode(x=alt.X("month:T", title=unit.capitalize()),
+    obs = alt.Chart(alt.Data(name="series")).mark_point(color="#000").encode(x=alt.X("month:T", title=unit.capitalize()),
                                                            y=alt.Y("observed:Q", title=f"Serious violence per {unit}"))
-    fitted = alt.Chart(frame).mark_line(color=OKABE_ITO[5], strokeWidth=2).encode(x=alt.X("month:T"), y=alt.Y("fitted:Q"))
-    cf = alt.Chart(frame).mark_line(color=OKABE_ITO[1], strokeDash=[6, 3]).encode(x=alt.X("month:T"), y=alt.Y("counterfactual:Q"))
-    line = alt.Chart(pd.DataFrame({"x": [pd.Timestamp(result.intervention_month + ("" if unit == "week" else "-01"))]})).mark_rule(color="#555").encode(x=alt.X("x:T"))
-    st.altair_chart((band + obs + fitted + cf + line).properties(height=340), width="stretch")
+    fitted = alt.Chart(alt.Data(name="series")).mark_line(color=OKABE_ITO[5], strokeWidth=2).encode(x=alt.X("month:T"), y=alt.Y("fitted:Q"))
+    cf = alt.Chart(alt.Data(name="series")).mark_line(color=OKABE_ITO[1], strokeDash=[6, 3]).encode(x=alt.X("month:T"), y=alt.Y("counterfactual:Q"))
+    line = alt.Chart(alt.Data(name="start")).mark_rule(color="#555").encode(x=alt.X("x:T"))
+    start = pd.DataFrame({"x": [pd.Timestamp(result.intervention_month + ("" if unit == "week" else "-01"))]})
+    draw_chart((band + obs + fitted + cf + line).properties(height=340), {"series": frame, "start": start},
+               width="stretch")
     st.caption(f"Dots: observed {unit}ly counts. Solid line: the model. Dashed line and band: what the model expects "
                f"without the intervention (95% band). The vertical line marks "
                f"{'the week of Monday ' if unit == 'week' else ''}{result.intervention_month}. "

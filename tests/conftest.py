@@ -11,6 +11,9 @@ import pytest
 ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
+# The app skips Vega-Lite schema validation when drawing charts (a cost on every run); the tests,
+# and the app servers they start, validate every chart they draw.
+os.environ["HOTSPOT_VALIDATE_CHARTS"] = "1"
 
 
 @pytest.fixture(scope="session")
