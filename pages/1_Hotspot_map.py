@@ -329,6 +329,12 @@ concentration_section()
 with st.expander("Method and notes"):
     for note in result.notes:
         st.write("• " + note)
-with st.expander("All scored cells (text alternative to the map)"):
+# Filled only when opened: the table is several thousand rows (~0.7 MB with the sample) that every
+# run of this page would otherwise send to every browser, opened or not.
+all_cells = st.expander("All scored cells (text alternative to the map)", key="m_all_cells", on_change="rerun")
+if all_cells.open:
     shown = cells[(cells["count"] > 0) | cells["is_hotspot"]].sort_values("gi_z", ascending=False)
-    st.dataframe(shown, hide_index=True, width="stretch")
+    # p-values far below 0.001 otherwise print as a long run of zeros.
+    p_format = {c: st.column_config.NumberColumn(format="%.2e") for c in ("gi_p", "gi_p_fdr", "p_norm", "p_sim")
+                if c in shown.columns}
+    all_cells.dataframe(shown, hide_index=True, width="stretch", column_config=p_format)

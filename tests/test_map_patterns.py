@@ -75,3 +75,19 @@ def test_pattern_colouring_falls_back_to_counts_under_three_financial_years(app_
     assert not at.exception, [e.value for e in at.exception]
     assert any("need at least 3 financial years" in i.value for i in at.info)
     assert all("t" not in cell for cell in _cells_layer(at)["data"])  # coloured by count: no pattern field
+
+
+def test_all_scored_cells_are_sent_only_when_their_table_is_opened(app_db):
+    at = _map_page(app_db)
+
+    def scored_table():
+        return [d.value for d in at.dataframe if "gi_z" in d.value.columns]
+
+    assert not scored_table(), "the table of every scored cell is not sent while its expander is closed"
+    at.session_state["m_all_cells"] = True  # the user opens it: the expander reruns the page
+    at.run()
+    assert not at.exception, [e.value for e in at.exception]
+    [table] = scored_table()
+    layer = _cells_layer(at)
+    assert len(table) >= len(layer["data"]) > 0  # every drawn cell (count > 0 or hotspot) is in the text alternative
+    assert table["gi_z"].is_monotonic_decreasing
