@@ -41,6 +41,7 @@ def _store():
 
     s = settings()
     con = connect(s.db_path)
+    con.execute(f"SET threads = {s.app_query_threads}")
     if s.sample_on_empty and table_count(con, "incidents") == 0:
         from hotspot_engine.loading import ingest_paths
         from hotspot_engine.sample import write_sample
