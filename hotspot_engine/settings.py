@@ -48,6 +48,16 @@ def _path(value: str, base: Path) -> Path | None:
     return p if p.is_absolute() else base / p
 
 
+def _whole_number(path: Path, data: dict, section: str, key: str, default: int, least: int) -> int:
+    try:
+        value = int(data.get(section, {}).get(key, default))
+    except (TypeError, ValueError):
+        raise InputError(f"{path.name}: [{section}] {key} must be a whole number") from None
+    if value < least:
+        raise InputError(f"{path.name}: [{section}] {key} must be at least {least}")
+    return value
+
+
 def load_settings(path: str | Path | None = None) -> Settings:
     path = Path(path or os.environ.get("HOTSPOT_SETTINGS", APP_DIR / "settings.toml"))
     if not path.exists():
@@ -61,19 +71,8 @@ def load_settings(path: str | Path | None = None) -> Settings:
     maps = data.get("map", {})
     hot = data.get("hotspots", {})
     access = data.get("access", {})
-    exports = data.get("export", {})
-    try:
-        threshold = int(exports.get("partner_safe_threshold", 5))
-    except (TypeError, ValueError):
-        raise InputError(f"{path.name}: [export] partner_safe_threshold must be a whole number") from None
-    if threshold < 1:
-        raise InputError(f"{path.name}: [export] partner_safe_threshold must be at least 1")
-    try:
-        query_threads = int(store.get("query_threads", 0))
-    except (TypeError, ValueError):
-        raise InputError(f"{path.name}: [store] query_threads must be a whole number") from None
-    if query_threads < 0:
-        raise InputError(f"{path.name}: [store] query_threads must be 0 (half the cores) or more")
+    threshold = _whole_number(path, data, "export", "partner_safe_threshold", default=5, least=1)
+    query_threads = _whole_number(path, data, "store", "query_threads", default=0, least=0)
     db = os.environ.get("HOTSPOT_DB") or store.get("path", "data/hotspot.duckdb")
     return Settings(
         db_path=_path(db, base) or Settings.db_path,
