@@ -19,7 +19,8 @@ machine. Loopback only, bounded in sessions and seconds. Target (issue 9): no er
   Chromium processes really had is checked during the run and printed; ``--browser-priority normal``
   lets them compete with the server on equal terms.
 - The server's own part: benchmarks/server_timing/sitecustomize.py times every script run inside the
-  server (wall and CPU seconds, nothing else), printed beside the browser-side times.
+  server (from the rerun request reaching it to the run's end, and the run's wall and CPU seconds;
+  nothing else is written), printed beside the browser-side times.
 
     python benchmarks/load_test.py [--sessions 10] [--seconds 120] [--think 5 15] [--browser-priority idle] [--seed 1]
 """
