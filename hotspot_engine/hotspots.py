@@ -17,8 +17,6 @@ stations, custody suites...) are never selected, and are flagged with the reason
 """
 from __future__ import annotations
 
-import csv
-import io
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
@@ -27,6 +25,7 @@ import pandas as pd
 
 from . import geography
 from .errors import InputError
+from .lookup_csv import read_lookup_csv
 from .filecache import read_once_per_version
 from .filters import Filters, shift_month
 from .gistar import fdr_bh, gi_bins, gistar
@@ -120,17 +119,12 @@ def load_exclusions(path: str | Path | None = None) -> pd.DataFrame:
 
 @read_once_per_version
 def _read_exclusions(path: Path) -> pd.DataFrame:
-    try:
-        text = path.read_text(encoding="utf-8-sig")
-    except OSError as exc:
-        raise InputError(f"{path.name}: cannot read the exclusion list ({exc.strerror})") from None
-    lines = [line for line in text.splitlines() if line.strip() and not line.lstrip().startswith("#")]
-    reader = csv.DictReader(io.StringIO("\n".join(lines)))
-    if reader.fieldnames is None or not {"pattern", "reason"} <= {f.strip().lower() for f in reader.fieldnames}:
+    header, lines = read_lookup_csv(path, "the exclusion list")
+    if not {"pattern", "reason"} <= {name.lower() for name in header}:
         raise InputError(f"{path.name}: the exclusion list needs columns pattern, reason")
     rows = []
-    for line_no, row in enumerate(reader, start=2):
-        row = {(k or "").strip().lower(): (v or "").strip() for k, v in row.items()}
+    for line_no, row in lines:
+        row = {key.lower(): value for key, value in row.items()}
         if not row.get("pattern"):
             raise InputError(f"{path.name}: row {line_no}, column pattern: empty")
         rows.append((row["pattern"], row.get("reason") or f"excluded place: {row['pattern']}"))

@@ -6,8 +6,6 @@ labelled *proxy* of serious violence (``violence_and_sexual``, ``public_order``)
 """
 from __future__ import annotations
 
-import csv
-import io
 import re
 from dataclasses import dataclass
 from functools import lru_cache
@@ -17,6 +15,7 @@ import numpy as np
 import pandas as pd
 
 from .errors import InputError
+from .lookup_csv import read_lookup_csv
 from .filecache import read_once_per_version
 
 DATA_DIR = Path(__file__).resolve().parent / "data"
@@ -134,24 +133,19 @@ class OffenceMap:
 
 def load_offence_map(path: str | Path | None = None) -> OffenceMap:
     path = Path(path) if path else DATA_DIR / "offence_map.csv"
-    try:
-        text = path.read_text(encoding="utf-8-sig")
-    except OSError as exc:
-        raise InputError(f"{path.name}: cannot read offence mapping ({exc.strerror})") from None
-    rows = [line for line in text.splitlines() if line.strip() and not line.lstrip().startswith("#")]
-    reader = csv.DictReader(io.StringIO("\n".join(rows)))
-    if reader.fieldnames is None or not {"kind", "pattern", "group"} <= set(reader.fieldnames):
+    header, lines = read_lookup_csv(path, "offence mapping")
+    if not {"kind", "pattern", "group"} <= set(header):
         raise InputError(f"{path.name}: offence mapping needs columns kind, pattern, group")
     known = offence_groups()
     codes: dict[str, str] = {}
     rules: list[tuple[re.Pattern[str], str]] = []
-    for line_no, row in enumerate(reader, start=2):
-        group = (row["group"] or "").strip()
+    for line_no, row in lines:
+        group = row["group"]
         if group not in known:
             raise InputError(f"{path.name}: row {line_no}, column group: unknown offence group '{group}'")
-        kind = (row["kind"] or "").strip()
+        kind = row["kind"]
         if kind == "ho_code":
-            codes[row["pattern"].strip()] = group
+            codes[row["pattern"]] = group
         elif kind == "text":
             try:
                 rules.append((re.compile(row["pattern"], re.IGNORECASE), group))
