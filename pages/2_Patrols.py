@@ -213,11 +213,12 @@ if not action_frame.empty:
     bands = action_frame.assign(start=pd.to_datetime(action_frame["start"]),
                                 end=pd.to_datetime(action_frame["end"]) + pd.Timedelta(days=1))
     datasets["actions"] = bands
-    layers.insert(0, alt.Chart(alt.Data(name="actions")).mark_rect(color="#F0E442", opacity=0.45).encode(
+    actions_chart = alt.Chart(alt.Data(name="actions"))
+    layers.insert(0, actions_chart.mark_rect(color="#F0E442", opacity=0.45).encode(
         x=alt.X("start:T"), x2=alt.X2("end:T"),
         tooltip=[alt.Tooltip("label:N", title="Week of action"), alt.Tooltip("start:T"), alt.Tooltip("end:T")]))
-    layers.append(alt.Chart(alt.Data(name="actions")).mark_text(align="left", baseline="top", dx=3, dy=3, fontSize=FONT - 2,
-                                             color="#333333").encode(x=alt.X("start:T"), y=alt.YValue(0), text=alt.Text("label:N")))
+    layers.append(actions_chart.mark_text(align="left", baseline="top", dx=3, dy=3, fontSize=FONT - 2, color="#333333")
+                  .encode(x=alt.X("start:T"), y=alt.YValue(0), text=alt.Text("label:N")))
 draw_chart(styled(alt.layer(*layers).properties(height=480 if big else 400, title=names[focus])), datasets,
            width="stretch")
 partial = len(weekly) - len(full_weeks)

@@ -59,7 +59,8 @@ st.subheader("Effect in each hotspot")
 forest = table[table["its_change_pct"].notna()].copy()
 forest["label"] = forest["hotspot_name"].fillna(forest["hotspot_id"])
 forest["kind"] = forest["hotspot_id"].eq("pooled").map({True: "Pooled", False: "Hotspot"})
-base = alt.Chart(alt.Data(name="forest")).encode(y=alt.Y("label:N", sort=list(forest["label"]), title=None, axis=alt.Axis(labelLimit=360)))
+base = alt.Chart(alt.Data(name="forest")).encode(
+    y=alt.Y("label:N", sort=list(forest["label"]), title=None, axis=alt.Axis(labelLimit=360)))
 bars = base.mark_rule(strokeWidth=2).encode(x=alt.X("ci_low_pct:Q", title="Level change % (95% CI)"), x2=alt.X2("ci_high_pct:Q"))
 points = base.mark_point(filled=True, size=90).encode(
     x=alt.X("its_change_pct:Q"), shape=alt.Shape("kind:N", scale=alt.Scale(range=["circle", "diamond"]), title=None),
@@ -85,14 +86,15 @@ else:
     frame = pd.DataFrame({"month": pd.to_datetime(starts), "observed": fit.observed,
                           "fitted": fit.fitted, "counterfactual": fit.counterfactual, "cf_low": fit.cf_low,
                           "cf_high": fit.cf_high})
-    band = alt.Chart(alt.Data(name="series")).mark_area(opacity=0.25, color=OKABE_ITO[1]).encode(x=alt.X("month:T"), y=alt.Y("cf_low:Q"),
-                                                                                  y2=alt.Y2("cf_high:Q"))
-    obs = alt.Chart(alt.Data(name="series")).mark_point(color="#000").encode(x=alt.X("month:T", title=unit.capitalize()),
-                                                           y=alt.Y("observed:Q", title=f"Serious violence per {unit}"))
-    fitted = alt.Chart(alt.Data(name="series")).mark_line(color=OKABE_ITO[5], strokeWidth=2).encode(x=alt.X("month:T"), y=alt.Y("fitted:Q"))
-    cf = alt.Chart(alt.Data(name="series")).mark_line(color=OKABE_ITO[1], strokeDash=[6, 3]).encode(x=alt.X("month:T"), y=alt.Y("counterfactual:Q"))
-    line = alt.Chart(alt.Data(name="start")).mark_rule(color="#555").encode(x=alt.X("x:T"))
+    series = alt.Chart(alt.Data(name="series"))
+    band = series.mark_area(opacity=0.25, color=OKABE_ITO[1]).encode(x=alt.X("month:T"), y=alt.Y("cf_low:Q"),
+                                                                     y2=alt.Y2("cf_high:Q"))
+    obs = series.mark_point(color="#000").encode(x=alt.X("month:T", title=unit.capitalize()),
+                                                 y=alt.Y("observed:Q", title=f"Serious violence per {unit}"))
+    fitted = series.mark_line(color=OKABE_ITO[5], strokeWidth=2).encode(x=alt.X("month:T"), y=alt.Y("fitted:Q"))
+    cf = series.mark_line(color=OKABE_ITO[1], strokeDash=[6, 3]).encode(x=alt.X("month:T"), y=alt.Y("counterfactual:Q"))
     start = pd.DataFrame({"x": [pd.Timestamp(result.intervention_month + ("" if unit == "week" else "-01"))]})
+    line = alt.Chart(alt.Data(name="start")).mark_rule(color="#555").encode(x=alt.X("x:T"))
     draw_chart((band + obs + fitted + cf + line).properties(height=340), {"series": frame, "start": start},
                width="stretch")
     st.caption(f"Dots: observed {unit}ly counts. Solid line: the model. Dashed line and band: what the model expects "

@@ -323,14 +323,12 @@ def draw_chart(chart: alt.TopLevelMixin, datasets: dict[str, pd.DataFrame], wher
     spec = chart.to_dict(validate=VALIDATE_CHARTS)
     # Altair's default theme fixes the view at 300 px; Streamlit draws Altair charts without it
     # (theme "none"), so width="stretch" fills the column.
-    view = spec.get("config", {}).get("view", {})
-    for key in ("continuousWidth", "continuousHeight"):
-        if view.get(key) == 300:
-            del view[key]
-    if "view" in spec.get("config", {}) and not view:
-        del spec["config"]["view"]
-    if "config" in spec and not spec["config"]:
-        del spec["config"]
+    config = spec.pop("config", {})
+    view = {key: value for key, value in config.pop("view", {}).items()
+            if not (key in ("continuousWidth", "continuousHeight") and value == 300)}
+    config = {**config, "view": view} if view else config
+    if config:
+        spec["config"] = config
     spec["datasets"] = dict(datasets)
     (where or st).vega_lite_chart(spec, **kwargs)
 
