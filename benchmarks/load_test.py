@@ -321,7 +321,7 @@ class PolicyCheck:
         names = {os.SCHED_OTHER: "normal", os.SCHED_BATCH: "batch", os.SCHED_IDLE: "idle",
                  os.SCHED_FIFO: "fifo", os.SCHED_RR: "rr"}
         while not self._stop.wait(self._interval):
-            for pid in _pids_matching("chromium"):
+            for pid in [pid for pid, argv in _processes().items() if b"chromium" in argv[0]]:
                 try:
                     tids = [int(t) for t in os.listdir(f"/proc/{pid}/task")]
                 except OSError:
@@ -349,17 +349,15 @@ class PolicyCheck:
             + f" of {total} thread samples"
 
 
-def _pids_matching(word: str) -> list[int]:
-    pids = []
-    for entry in os.listdir("/proc"):
-        if entry.isdigit():
-            try:
-                with open(f"/proc/{entry}/cmdline", "rb") as f:
-                    if word.encode() in f.read().split(b"\0")[0]:
-                        pids.append(int(entry))
-            except OSError:
-                pass
-    return pids
+def _processes() -> dict[int, list[bytes]]:
+    """pid -> argv of every process /proc shows (empty where /proc is missing)."""
+    found = {}
+    for entry in Path("/proc").glob("[0-9]*"):
+        try:
+            found[int(entry.name)] = (entry / "cmdline").read_bytes().split(b"\0")
+        except OSError:
+            pass
+    return found
 
 
 def build_store(work: Path) -> Path:
@@ -388,23 +386,24 @@ class CpuMeter:
 
     def __init__(self):
         self._tick = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
-        self._start: dict[str, float] = {}
-        self._last: dict[str, tuple[str, float]] = {}
+        self._start: dict[int, float] = {}
+        self._last: dict[int, tuple[str, float]] = {}
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, daemon=True)
 
-    def _read(self) -> dict[str, tuple[str, float]]:
+    def _read(self) -> dict[int, tuple[str, float]]:
         seen = {}
-        for entry in Path("/proc").glob("[0-9]*"):
-            try:
-                command = (entry / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
-                fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
-            except OSError:
-                continue
+        for pid, argv in _processes().items():
+            command = b" ".join(argv).decode(errors="replace")
             kind = ("server" if "streamlit run" in command else
                     "browsers" if ("chrom" in command or "playwright" in command) else None)
-            if kind:
-                seen[entry.name] = (kind, (int(fields[11]) + int(fields[12])) / self._tick)
+            if not kind:
+                continue
+            try:
+                fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+            except OSError:
+                continue
+            seen[pid] = (kind, (int(fields[11]) + int(fields[12])) / self._tick)
         return seen
 
     def _run(self) -> None:
