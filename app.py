@@ -12,7 +12,7 @@ import pandas as pd
 import streamlit as st
 
 from hotspot_engine.filters import months_between
-from hotspot_engine.offences import group_label
+from hotspot_engine.reference.offences import group_label
 from ui.common import (page_setup, OKABE_ITO, cached_headline, cached_monthly, data_version, draw_chart,
                        headline_metrics, presentation, show_error)
 

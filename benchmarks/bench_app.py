@@ -153,8 +153,8 @@ def main() -> None:
     os.environ["HOTSPOT_DB"] = str(Path(args.db).resolve())
     os.environ.setdefault("HOTSPOT_CACHE", "/tmp/hotspot_bench_cache")
 
-    from hotspot_engine.query import extent
-    from hotspot_engine.store import connect
+    from hotspot_engine.store.query import extent
+    from hotspot_engine.store.database import connect
 
     con = connect(args.db, read_only=True)
     ext = extent(con)

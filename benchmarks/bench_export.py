@@ -19,7 +19,13 @@ import pandas as pd
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from hotspot_engine import export, foliummap, geography, static_maps  # noqa: E402
+from hotspot_engine.write import export
+
+from hotspot_engine.render import html_map as foliummap
+
+from hotspot_engine.reference import geography
+
+from hotspot_engine.render import static_map as static_maps  # noqa: E402
 from hotspot_engine.filters import Filters  # noqa: E402
 
 TOWNS = [(50.905, -1.404), (50.80, -1.09), (51.265, -1.087), (50.97, -1.35), (50.70, -1.29), (51.29, -0.76)]

@@ -19,8 +19,8 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from hotspot_engine import geography  # noqa: E402
-from hotspot_engine.gistar import gistar  # noqa: E402
+from hotspot_engine.reference import geography  # noqa: E402
+from hotspot_engine.analyse.gistar import gistar  # noqa: E402
 from machine_info import machine_summary
 
 

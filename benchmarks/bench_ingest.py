@@ -21,7 +21,11 @@ import pandas as pd
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from hotspot_engine import geography, loading, store  # noqa: E402
+from hotspot_engine.reference import geography
+
+from hotspot_engine.read import loading
+
+from hotspot_engine.store import database as store  # noqa: E402
 
 OFFENCES = [
     ("8N", "Assault occasioning actual bodily harm"),

@@ -34,7 +34,7 @@ import numpy as np
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from hotspot_engine.its import fit_its, pool_random_effects  # noqa: E402
+from hotspot_engine.analyse.its import fit_its, pool_random_effects  # noqa: E402
 
 _spec = importlib.util.spec_from_file_location("its_simulation", ROOT / "tests" / "test_its_simulation.py")
 _sim = importlib.util.module_from_spec(_spec)

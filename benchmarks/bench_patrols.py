@@ -24,7 +24,7 @@ import pandas as pd
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from hotspot_engine import patrols as P  # noqa: E402
+from hotspot_engine.analyse import patrols as P  # noqa: E402
 from hotspot_engine.filters import Filters  # noqa: E402
 
 FILTERS = Filters(date_from="2023-04", date_to="2024-03", sv_only=True)
@@ -42,7 +42,7 @@ def _timed(fn, repeat: int):
 def synthetic_patrols(n: int, hotspots: list[dict], seed: int = 5) -> pd.DataFrame:
     """Up to ``n`` patrol rows in 2023-24 (those falling outside every district are dropped): two thirds within ~150 m of a planted hotspot, the rest spread
     around them up to ~5 km; half logs, half GPS visits; 5-60 minutes."""
-    from hotspot_engine.geography import assign_districts
+    from hotspot_engine.reference.geography import assign_districts
 
     rng = np.random.default_rng(seed)
     centres = np.array([(h["lat"], h["lon"]) for h in hotspots])
@@ -65,13 +65,13 @@ def synthetic_patrols(n: int, hotspots: list[dict], seed: int = 5) -> pd.DataFra
 
 
 def run(label: str, db: Path, repeat: int, briefing: bool) -> None:
-    from hotspot_engine.store import connect
+    from hotspot_engine.store.database import connect
 
     con = connect(db, read_only=True)
     try:
         report_s, report = _timed(lambda: P.patrol_report_for_store(con, FILTERS), repeat)
         # The dosage alone, on frames already fetched (what a page rerun with new target costs).
-        from hotspot_engine import query
+        from hotspot_engine.store import query
 
         rows = query.patrol_rows(con, FILTERS)
         areas = report.dosage[["hotspot_rank", "hotspot_id", "hotspot_name", "district", "n_cells"]]
@@ -101,9 +101,9 @@ def main() -> None:
     print(f"machine: {platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}, "
           f"pandas {pd.__version__}")
 
-    from hotspot_engine.loading import ingest_paths
+    from hotspot_engine.read.loading import ingest_paths
     from hotspot_engine.sample import write_sample
-    from hotspot_engine.store import connect, store_rows
+    from hotspot_engine.store.database import connect, store_rows
 
     with tempfile.TemporaryDirectory() as tmp:
         tmp = Path(tmp)

@@ -89,7 +89,11 @@ def reaped_child(args: list[str]) -> tuple[float, float, float, str]:
 def child_ingest(db: str, paths: list[str]) -> dict:
     import numpy as np
 
-    from hotspot_engine import geography, loading, store
+    from hotspot_engine.reference import geography
+
+    from hotspot_engine.read import loading
+
+    from hotspot_engine.store import database as store
 
     geography.assign_districts(np.array([50.9]), np.array([-1.4]))  # geodata caches, as in a running app
     con = store.connect(db)
@@ -112,10 +116,11 @@ def _timed(fn, repeat: int) -> tuple[list[float], object]:
 
 
 def child_query(db: str, repeat: int) -> dict:
-    from hotspot_engine import maps, store
-    from hotspot_engine.evaluation import impact_for_store
+    from hotspot_engine.render import deck as maps
+    from hotspot_engine.store import database as store
+    from hotspot_engine.analyse.evaluation import impact_for_store
     from hotspot_engine.filters import Filters
-    from hotspot_engine.hotspots import HotspotParams, find_hotspots
+    from hotspot_engine.analyse.hotspots import HotspotParams, find_hotspots
 
     con = store.connect(db, read_only=True)
     out: dict = {}

@@ -29,7 +29,9 @@ sys.path.insert(0, str(ROOT / "tests"))
 from hypothesis import HealthCheck, given, seed, settings  # noqa: E402
 from hypothesis import strategies as st  # noqa: E402
 
-from hotspot_engine import loading, store  # noqa: E402
+from hotspot_engine.read import loading
+
+from hotspot_engine.store import database as store  # noqa: E402
 from hotspot_engine.errors import InputError  # noqa: E402
 from test_loading_property import files  # noqa: E402  (the CI strategy, reused)
 

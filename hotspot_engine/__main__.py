@@ -11,7 +11,7 @@ import os
 import sys
 from pathlib import Path
 
-from .errors import InputError
+from hotspot_engine.errors import InputError
 
 
 class _Parser(argparse.ArgumentParser):
@@ -38,7 +38,7 @@ def _add_filters(p: argparse.ArgumentParser, sv_default_note: str = "") -> None:
 
 
 def _filters(args: argparse.Namespace, sv_default: bool = False):
-    from .filters import Filters
+    from hotspot_engine.filters import Filters
 
     sv_only = args.sv_only or (sv_default and not args.offence and not getattr(args, "all_offences", False))
     return Filters(
@@ -48,7 +48,7 @@ def _filters(args: argparse.Namespace, sv_default: bool = False):
 
 
 def _connect(args: argparse.Namespace, read_only: bool = False):
-    from .store import connect
+    from hotspot_engine.store.database import connect
 
     return connect(args.db, read_only=read_only)
 
@@ -56,7 +56,7 @@ def _connect(args: argparse.Namespace, read_only: bool = False):
 # -- commands -------------------------------------------------------------------------------------
 
 def cmd_sample(args: argparse.Namespace) -> int:
-    from .sample import DEFAULT_SEED, write_sample
+    from hotspot_engine.sample import DEFAULT_SEED, write_sample
 
     if args.incidents is not None and args.incidents < 1000:
         raise InputError("--incidents: must be at least 1000")
@@ -67,7 +67,7 @@ def cmd_sample(args: argparse.Namespace) -> int:
 
 
 def cmd_ingest(args: argparse.Namespace) -> int:
-    from .loading import ingest_paths
+    from hotspot_engine.read.loading import ingest_paths
 
     if args.max_gb <= 0:
         raise InputError("--max-gb: must be more than 0")
@@ -85,8 +85,9 @@ def cmd_ingest(args: argparse.Namespace) -> int:
 
 
 def cmd_export(args: argparse.Namespace) -> int:
-    from . import export, query
-    from .export import ExportMeta
+    from hotspot_engine.store import query
+    from hotspot_engine.write import export
+    from hotspot_engine.write.export import ExportMeta
 
     filters = _filters(args)
     con = _connect(args, read_only=True)
@@ -115,7 +116,7 @@ def _params_dict(args: argparse.Namespace) -> dict:
 
 
 def _hotspot_params(args: argparse.Namespace):
-    from .hotspots import HotspotParams
+    from hotspot_engine.analyse.hotspots import HotspotParams
 
     return HotspotParams(
         method=getattr(args, "method", "gistar"), measure=getattr(args, "measure", "count"),
@@ -127,8 +128,8 @@ def _hotspot_params(args: argparse.Namespace):
 
 def _default_window(con, filters):
     """Hotspots default to the last 12 months of data when no window is given."""
-    from .filters import shift_month
-    from .query import extent
+    from hotspot_engine.filters import shift_month
+    from hotspot_engine.store.query import extent
 
     if filters.date_from or filters.date_to:
         return filters
@@ -139,7 +140,7 @@ def _default_window(con, filters):
 
 
 def _hotspot_result(con, args: argparse.Namespace, filters):
-    from .hotspots import find_hotspots
+    from hotspot_engine.analyse.hotspots import find_hotspots
 
     filters = _default_window(con, filters)
     return find_hotspots(con, filters, _hotspot_params(args), harm_weights=getattr(args, "harm_weights", None),
@@ -147,8 +148,8 @@ def _hotspot_result(con, args: argparse.Namespace, filters):
 
 
 def cmd_hotspots(args: argparse.Namespace) -> int:
-    from . import export
-    from .export import ExportMeta
+    from hotspot_engine.write import export
+    from hotspot_engine.write.export import ExportMeta
 
     filters = _filters(args, sv_default=True)
     con = _connect(args, read_only=True)
@@ -169,7 +170,7 @@ def cmd_hotspots(args: argparse.Namespace) -> int:
 
 
 def cmd_impact(args: argparse.Namespace) -> int:
-    from .evaluation import impact_for_store
+    from hotspot_engine.analyse.evaluation import impact_for_store
 
     filters = _filters(args, sv_default=True)
     con = _connect(args, read_only=True)
@@ -181,7 +182,7 @@ def cmd_impact(args: argparse.Namespace) -> int:
         table, notes = result.table, result.notes
     finally:
         con.close()
-    from .export import neutralise_formulas
+    from hotspot_engine.write.export import neutralise_formulas
 
     out = Path(args.out)
     if out.suffix.lower() != ".csv":
@@ -202,8 +203,14 @@ def cmd_patrol_plan(args: argparse.Namespace) -> int:
     """Dosage per hotspot for the months given and a seeded plan for the week after (CSV, PDF)."""
     from datetime import date
 
-    from .export import neutralise_formulas
-    from .patrols import DosageTarget, briefing_pdf, plan_csv, suggest_plan, patrol_report_for_store
+    from hotspot_engine.analyse.patrols import (
+        DosageTarget,
+        briefing_pdf,
+        patrol_report_for_store,
+        plan_csv,
+        suggest_plan,
+    )
+    from hotspot_engine.write.export import neutralise_formulas
 
     filters = _filters(args, sv_default=True)
     try:

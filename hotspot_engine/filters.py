@@ -2,10 +2,10 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass, replace
-from typing import Iterable
 
-from .errors import InputError
+from hotspot_engine.errors import InputError
 
 MONTH_RE = re.compile(r"^(\d{4})-(\d{2})$")
 MIN_RES, MAX_RES, DEFAULT_RES = 7, 11, 9
@@ -43,7 +43,7 @@ class Filters:
         for name in ("districts", "csps", "offences"):
             object.__setattr__(self, name, tuple(sorted(set(getattr(self, name)))))
 
-    def with_(self, **changes) -> "Filters":
+    def with_(self, **changes) -> Filters:
         return replace(self, **changes)
 
     def describe(self) -> str:

@@ -125,7 +125,7 @@ def _largest_remainder(values: np.ndarray, total: int) -> np.ndarray:
 
 class _Generator:
     def __init__(self, seed: int, scale: float):
-        from . import geography
+        from hotspot_engine.reference import geography
 
         self.rng = np.random.default_rng(seed)
         self.scale = scale
@@ -224,7 +224,7 @@ class _Generator:
 
 
 def _hotspot_table() -> pd.DataFrame:
-    from . import geography
+    from hotspot_engine.reference import geography
 
     frame = pd.DataFrame(PLANTED_HOTSPOTS, columns=["hotspot_id", "district", "town", "street", "lat", "lon"])
     frame["h3"] = geography.cells_for_points(frame["lat"].to_numpy(), frame["lon"].to_numpy(), RES)
@@ -405,7 +405,8 @@ def _lsoa_of(lat: np.ndarray, lon: np.ndarray) -> np.ndarray:
     straight lines between its vertices. Same answer as testing every point, about 10 times faster
     at millions of points."""
     import shapely
-    from . import geography
+
+    from hotspot_engine.reference import geography
 
     lsoa = geography.lsoas()
     codes = lsoa["lsoa_code"].to_numpy()

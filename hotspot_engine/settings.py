@@ -6,7 +6,7 @@ import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .errors import InputError
+from hotspot_engine.errors import InputError
 
 APP_DIR = Path(__file__).resolve().parent.parent
 

@@ -10,12 +10,12 @@ import numpy as np
 import pandas as pd
 import streamlit as st
 
-from hotspot_engine import maps
-from hotspot_engine.concentration import concentration
+from hotspot_engine.render import deck as maps
+from hotspot_engine.analyse.concentration import concentration
 from hotspot_engine.filters import months_between
-from hotspot_engine.geography import ATTRIBUTION, cell_centres, str_to_cell
-from hotspot_engine.hotspots import HotspotParams
-from hotspot_engine.patterns import PATTERN_LEGEND, period_of
+from hotspot_engine.reference.geography import ATTRIBUTION, cell_centres, str_to_cell
+from hotspot_engine.analyse.hotspots import HotspotParams
+from hotspot_engine.analyse.patterns import PATTERN_LEGEND, period_of
 from ui.common import (page_setup, cached_area_outlines, cached_headline, cached_hotspots, cached_month_colours,
                        cursor, data_version, draw_chart, headline_metrics, hotspot_window, legend_html, map_params, presentation,
                        settings, show_error)
@@ -35,7 +35,7 @@ MIN_PATTERN_PERIODS = 3  # with two financial years every 'trend' is one step: t
 @st.cache_data(show_spinner="Classifying space-time patterns over the financial years…", max_entries=16)
 def cached_patterns(filters, measure: str, version: int) -> pd.DataFrame:
     """Emerging hot spot class per study cell over the financial years of the selected months."""
-    from hotspot_engine.patterns import find_patterns
+    from hotspot_engine.analyse.patterns import find_patterns
 
     return find_patterns(cursor(), filters, by="fy", measure=measure, harm_weights=settings().harm_weights)
 MODE_LABELS = {"window": "Whole window", "months": "Month by month (playback)"}

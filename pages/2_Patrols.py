@@ -8,7 +8,7 @@ import altair as alt
 import pandas as pd
 import streamlit as st
 
-from hotspot_engine.patrols import (ALL_HOTSPOTS, DAY_NAMES, DosageTarget, briefing_pdf, mark_actions, next_monday,
+from hotspot_engine.analyse.patrols import (ALL_HOTSPOTS, DAY_NAMES, DosageTarget, briefing_pdf, mark_actions, next_monday,
                                     parse_actions, patrol_report_for_store, plan_csv, suggest_plan)
 from ui.common import (cursor, data_version, draw_chart, is_synthetic, page_setup, presentation, settings,
                        show_error)

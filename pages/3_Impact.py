@@ -5,7 +5,7 @@ import altair as alt
 import pandas as pd
 import streamlit as st
 
-from hotspot_engine.evaluation import weekly_problem
+from hotspot_engine.analyse.evaluation import weekly_problem
 from ui.common import (page_setup, OKABE_ITO, cached_impact, cursor, data_version, draw_chart, extent, impact_inputs,
                        show_error)
 

@@ -11,9 +11,11 @@ import streamlit as st
 
 import streamlit.components.v1 as components
 
-from hotspot_engine import export, query
+from hotspot_engine.write import export
+
+from hotspot_engine.store import query
 from hotspot_engine.errors import InputError
-from hotspot_engine.export import ExportMeta
+from hotspot_engine.write.export import ExportMeta
 from ui import access
 from ui.common import (page_setup, cached_headline, cached_hotspots, cached_impact, cursor, data_version, describe,
                        extent, hotspot_window, impact_inputs, is_synthetic, map_params, settings, show_error)
@@ -43,7 +45,7 @@ else:
         accept_multiple_files=True, type=["csv", "zip", "parquet", "xlsx"], key="uploads")
     fmt = st.selectbox("Format", ["detect from the header", "police-uk", "incidents", "patrols", "gps"], key="upload_fmt")
     if uploads and st.button("Load into the store", type="primary"):
-        from hotspot_engine.loading import ingest_upload
+        from hotspot_engine.read.loading import ingest_upload
 
         for upload in uploads:
             try:
@@ -174,8 +176,9 @@ value_column = m1.selectbox("Colour cells by", list(VALUE_COLUMNS), format_func=
 @st.cache_data(show_spinner="Drawing the maps…", max_entries=8)
 def meeting_maps(filters, hot_filters, params, value_column: str, safe: bool, threshold: int, version: int):
     """(html, png, pdf, base file name) for the current view."""
-    from hotspot_engine import foliummap, static_maps
-    from hotspot_engine.geography import districts, districts_for
+    from hotspot_engine.render import html_map as foliummap
+    from hotspot_engine.render import static_map as static_maps
+    from hotspot_engine.reference.geography import districts, districts_for
 
     result = cached_hotspots(hot_filters, params, version)
     cells = export.cells_layer(result.cells)

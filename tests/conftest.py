@@ -34,8 +34,8 @@ def sample_truth(sample_dir) -> dict:
 @pytest.fixture(scope="session")
 def sample_db(sample_dir, tmp_path_factory) -> Path:
     """A store file holding the whole sample, ingested through the real loaders."""
-    from hotspot_engine.loading import ingest_paths
-    from hotspot_engine.store import connect
+    from hotspot_engine.read.loading import ingest_paths
+    from hotspot_engine.store.database import connect
 
     path = tmp_path_factory.mktemp("store") / "sample.duckdb"
     con = connect(path)
@@ -48,7 +48,7 @@ def sample_db(sample_dir, tmp_path_factory) -> Path:
 @pytest.fixture(scope="session")
 def sample_store(sample_db):
     """An open read-only connection to the sample store (shared: do not write to it)."""
-    from hotspot_engine.store import connect
+    from hotspot_engine.store.database import connect
 
     con = connect(sample_db, read_only=True)
     yield con

@@ -150,7 +150,7 @@ def _layer(spec: dict, layer_id: str) -> dict:
 def test_playback_steps_month_by_month_and_counts_match_the_store(app_db, sample_store):
     """Each playback frame draws that month's serious violence, cell by cell: its cells add up to the
     store's count for the month (an independent SQL count over the same filters)."""
-    from hotspot_engine import query
+    from hotspot_engine.store import query
     from hotspot_engine.filters import Filters
 
     at = _app(app_db, PAGES[0], query={"from": "2023-01", "to": "2023-06"})
@@ -292,7 +292,7 @@ def test_partner_safe_export_has_no_rows_and_no_small_counts(app_db, tmp_path):
 
 
 def test_meeting_maps_are_offline_and_downloadable(app_db):
-    from hotspot_engine.foliummap import remote_assets
+    from hotspot_engine.render.html_map import remote_assets
 
     at = _app(app_db, PAGES[3], query={"from": "2023-04", "to": "2024-03", "csp": "Havant CSP"})
     at.toggle(key="x_maps").set_value(True).run()

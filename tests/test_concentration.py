@@ -6,7 +6,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from hotspot_engine.concentration import concentration
+from hotspot_engine.analyse.concentration import concentration
 
 
 def _gini_mean_difference(x: np.ndarray) -> float:

@@ -66,7 +66,7 @@ def _wait_for_wal(proc: subprocess.Popen, db: Path, timeout: float = 120) -> flo
 
 def _state(db: Path) -> dict:
     """Open the store the normal way (replaying DuckDB's WAL) and read what it holds."""
-    from hotspot_engine.store import connect
+    from hotspot_engine.store.database import connect
 
     con = connect(db)
     try:
@@ -88,8 +88,8 @@ def _state(db: Path) -> dict:
 @pytest.fixture(scope="module")
 def base_store(sample_dir, tmp_path_factory) -> tuple[Path, int]:
     """A store holding the sample's patrols only (so a crash must not touch other loads)."""
-    from hotspot_engine.loading import ingest_paths
-    from hotspot_engine.store import connect
+    from hotspot_engine.read.loading import ingest_paths
+    from hotspot_engine.store.database import connect
 
     db = tmp_path_factory.mktemp("crash") / "base.duckdb"
     con = connect(db)
@@ -125,7 +125,7 @@ def _assert_all_or_none(state: dict, patrols: int, full: int) -> str:
 # Deterministic crash points: the CLI with one store function wrapped to SIGKILL the process.
 KILL_AT = """
 import os, signal, sys
-import hotspot_engine.store as store
+import hotspot_engine.store.database as store
 {name} = store.{name}
 def then_die(*args, **kwargs):
     result = {name}(*args, **kwargs)
@@ -178,8 +178,8 @@ def test_sigkill_at_any_moment_leaves_all_or_none(sample_dir, base_store, tmp_pa
     assert any(kind == "killed" for _, kind, _ in outcomes), f"no ingest was killed mid-load: {outcomes}"
 
     # The store of the last run is usable: loading the file again completes it, exactly once.
-    from hotspot_engine.loading import ingest_paths
-    from hotspot_engine.store import connect
+    from hotspot_engine.read.loading import ingest_paths
+    from hotspot_engine.store.database import connect
 
     con = connect(db)
     try:
@@ -213,7 +213,7 @@ def test_two_ingests_at_once_one_is_refused_and_the_store_is_whole(sample_dir, t
     again = _start_ingest([sample_dir / "patrols.csv"], db)
     out3, err3 = again.communicate(timeout=120)
     assert again.returncode == 0, err3
-    from hotspot_engine.store import connect
+    from hotspot_engine.store.database import connect
 
     con = connect(db, read_only=True)
     try:

@@ -5,7 +5,7 @@ import math
 
 import pytest
 
-from hotspot_engine.displacement import wdq
+from hotspot_engine.analyse.displacement import wdq
 
 
 def test_worked_example_complete_displacement():

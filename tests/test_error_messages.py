@@ -67,7 +67,7 @@ def test_bad_file_gives_one_line_naming_only_the_file(name, private_dir, capsys)
     ([], "command"),
 ])
 def test_bad_arguments_give_one_line(argv, names, private_dir, capsys):
-    from hotspot_engine.store import connect
+    from hotspot_engine.store.database import connect
 
     connect(private_dir / "s.duckdb").close()  # an empty store for the commands that read one
     argv = [a.replace("{dir}", str(private_dir)) for a in argv]

@@ -12,7 +12,11 @@ import pandas as pd
 import pytest
 import shapely
 
-from hotspot_engine import __version__, export, geography
+from hotspot_engine import __version__
+
+from hotspot_engine.write import export
+
+from hotspot_engine.reference import geography
 from hotspot_engine.errors import InputError
 from hotspot_engine.filters import Filters
 
@@ -456,7 +460,7 @@ def test_sidecar_records_how_to_reproduce(layers, tmp_path):
 
 
 def test_sources_come_from_the_store():
-    from hotspot_engine import store
+    from hotspot_engine.store import database as store
 
     con = store.connect(":memory:")
     con.execute(

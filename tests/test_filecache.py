@@ -5,10 +5,10 @@ import os
 import numpy as np
 import pytest
 
-from hotspot_engine import geography
+from hotspot_engine.reference import geography
 from hotspot_engine.errors import InputError
-from hotspot_engine.hotspots import load_exclusions
-from hotspot_engine.offences import load_harm_weights
+from hotspot_engine.analyse.hotspots import load_exclusions
+from hotspot_engine.reference.offences import load_harm_weights
 
 
 def _write(path, text, bump_ns=0):

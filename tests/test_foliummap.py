@@ -9,7 +9,11 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from hotspot_engine import export, foliummap, geography
+from hotspot_engine.write import export
+
+from hotspot_engine.render import html_map as foliummap
+
+from hotspot_engine.reference import geography
 from hotspot_engine.errors import InputError
 
 CHROMIUM_ARGS = [

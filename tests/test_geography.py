@@ -5,7 +5,7 @@ import h3
 import numpy as np
 import pytest
 
-from hotspot_engine import geography
+from hotspot_engine.reference import geography
 from hotspot_engine.errors import InputError
 
 

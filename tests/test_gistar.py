@@ -7,9 +7,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from hotspot_engine import geography
-from hotspot_engine.gistar import fdr_bh, gi_bins, gistar
-from hotspot_engine.hotspots import HotspotParams, score_cells
+from hotspot_engine.reference import geography
+from hotspot_engine.analyse.gistar import fdr_bh, gi_bins, gistar
+from hotspot_engine.analyse.hotspots import HotspotParams, score_cells
 
 # A compact patch of real res-9 cells in central Southampton: a k=3 disk (37 cells) around a cell
 # near Above Bar Street, so edge cells have fewer than 6 neighbours, as at a study-area boundary.
@@ -95,7 +95,7 @@ def test_no_variation_gives_zero_not_nan():
 def test_permutation_p_matches_a_naive_loop_on_the_same_draws(kind):
     """The binary-search-plus-correction shortcut equals a per-cell loop over the same draws, where
     for cell i the drawn position i stands for the last cell (see gistar._permutation_p)."""
-    from hotspot_engine import gistar as module
+    from hotspot_engine.analyse import gistar as module
 
     cells = _patch(3)
     i, j = geography.ring_neighbours(cells, 1)
@@ -124,7 +124,7 @@ def test_permutation_p_matches_a_naive_loop_on_the_same_draws(kind):
 
 @pytest.mark.parametrize("population, width", [(500, 6), (10, 6)])
 def test_neighbour_draws_are_distinct_and_uniform(population, width):
-    from hotspot_engine.gistar import _neighbour_draws
+    from hotspot_engine.analyse.gistar import _neighbour_draws
 
     draws = _neighbour_draws(population, width, 4000, seed=0)
     assert draws.shape == (4000, width) and draws.min() >= 0 and draws.max() < population

@@ -6,10 +6,10 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from hotspot_engine import geography
+from hotspot_engine.reference import geography
 from hotspot_engine.errors import InputError
-from hotspot_engine.gistar import fdr_bh
-from hotspot_engine.hotspots import (
+from hotspot_engine.analyse.gistar import fdr_bh
+from hotspot_engine.analyse.hotspots import (
     AREA_COLUMNS, CELL_COLUMNS, HotspotParams, load_exclusions, match_exclusions, resolve_window, score_cells,
 )
 
@@ -214,9 +214,9 @@ def test_resolve_window_defaults_to_twelve_months():
 def test_find_hotspots_from_a_store(tmp_path):
     """The thin wrapper: CSV -> store -> find_hotspots over Southampton, serious violence by default."""
     from hotspot_engine.filters import Filters
-    from hotspot_engine.hotspots import find_hotspots
-    from hotspot_engine.loading import ingest_paths
-    from hotspot_engine.store import connect
+    from hotspot_engine.analyse.hotspots import find_hotspots
+    from hotspot_engine.read.loading import ingest_paths
+    from hotspot_engine.store.database import connect
 
     lat, lon = h3.cell_to_latlng(A)
     rng = np.random.default_rng(0)

@@ -14,7 +14,7 @@ import h3
 import pytest
 
 from hotspot_engine.filters import Filters
-from hotspot_engine.hotspots import HotspotParams, find_hotspots
+from hotspot_engine.analyse.hotspots import HotspotParams, find_hotspots
 
 
 @pytest.fixture

@@ -14,7 +14,7 @@ from __future__ import annotations
 import pytest
 
 from hotspot_engine.filters import Filters, months_between
-from hotspot_engine.impact import POOLED_ID, as_cells, impact_table
+from hotspot_engine.analyse.impact import POOLED_ID, as_cells, impact_table
 
 
 @pytest.fixture(scope="module")
@@ -25,10 +25,10 @@ def sample_impact(request):
     except pytest.FixtureLookupError:
         pytest.skip("sample_store / sample_truth fixtures not provided by tests/conftest.py")
     try:
-        from hotspot_engine.hotspots import find_hotspots
+        from hotspot_engine.analyse.hotspots import find_hotspots
     except ImportError as exc:
-        pytest.skip(f"hotspot_engine.hotspots.find_hotspots is not available yet ({exc})")
-    from hotspot_engine.query import cell_month_counts, extent
+        pytest.skip(f"hotspot_engine.analyse.hotspots.find_hotspots is not available yet ({exc})")
+    from hotspot_engine.store.query import cell_month_counts, extent
 
     found = find_hotspots(con, Filters(date_from="2022-04", date_to="2023-03", sv_only=True))
     cells = found.cells

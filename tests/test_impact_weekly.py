@@ -14,14 +14,14 @@ import pytest
 
 from hotspot_engine.errors import InputError
 from hotspot_engine.filters import Filters
-from hotspot_engine.impact import (POOLED_ID, as_cells, first_post_week, impact_table, week_of,
+from hotspot_engine.analyse.impact import (POOLED_ID, as_cells, first_post_week, impact_table, week_of,
                                    weeks_between)
 
 
 @pytest.fixture(scope="module")
 def weekly(sample_store, sample_truth):
-    from hotspot_engine.hotspots import find_hotspots
-    from hotspot_engine.query import cell_week_counts
+    from hotspot_engine.analyse.hotspots import find_hotspots
+    from hotspot_engine.store.query import cell_week_counts
 
     found = find_hotspots(sample_store, Filters(date_from="2022-04", date_to="2023-03", sv_only=True))
     cells = found.cells
@@ -69,7 +69,7 @@ def test_weekly_simple_change_is_a_direct_count(weekly, sample_store):
 
 
 def test_weekly_counts_sum_to_monthly_counts(sample_store):
-    from hotspot_engine.query import cell_month_counts, cell_week_counts, has_timestamps
+    from hotspot_engine.store.query import cell_month_counts, cell_week_counts, has_timestamps
 
     filters = Filters(sv_only=True, res=9, date_from="2022-01", date_to="2022-12")
     assert has_timestamps(sample_store, filters) == 1.0
@@ -92,7 +92,7 @@ def test_weekly_counts_sum_to_monthly_counts(sample_store):
 
 
 def test_impact_for_store_weekly_runs_on_the_sample(sample_store, sample_truth):
-    from hotspot_engine.evaluation import impact_for_store
+    from hotspot_engine.analyse.evaluation import impact_for_store
 
     result = impact_for_store(sample_store, Filters(sv_only=True), sample_truth["intervention_date"], period="week")
     assert result.period == "week"
@@ -102,7 +102,7 @@ def test_impact_for_store_weekly_runs_on_the_sample(sample_store, sample_truth):
 
 
 def _police_uk_store():
-    from hotspot_engine.store import connect
+    from hotspot_engine.store.database import connect
 
     con = connect(":memory:")
     rng = np.random.default_rng(7)
@@ -123,8 +123,8 @@ def _police_uk_store():
 
 
 def test_weekly_refused_without_timestamps(tmp_path):
-    from hotspot_engine.evaluation import impact_for_store
-    from hotspot_engine.query import cell_week_counts, has_timestamps
+    from hotspot_engine.analyse.evaluation import impact_for_store
+    from hotspot_engine.store.query import cell_week_counts, has_timestamps
 
     con = _police_uk_store()
     assert has_timestamps(con, Filters(sv_only=True)) == 0.0

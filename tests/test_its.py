@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 import statsmodels.api as sm
 
-from hotspot_engine.its import (
+from hotspot_engine.analyse.its import (
     ItsResult,
     controlled_its,
     fit_its,

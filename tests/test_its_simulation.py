@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from hotspot_engine.its import fit_its
+from hotspot_engine.analyse.its import fit_its
 
 TRUE_EFFECT = float(np.log(0.83))
 

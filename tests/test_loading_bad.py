@@ -6,7 +6,9 @@ from pathlib import Path
 
 import pytest
 
-from hotspot_engine import loading, store
+from hotspot_engine.read import loading
+
+from hotspot_engine.store import database as store
 from hotspot_engine.errors import InputError
 
 BAD = Path(__file__).resolve().parent / "data" / "bad"
@@ -151,7 +153,8 @@ def test_missing_path_and_unknown_format(tmp_path):
 def test_police_uk_file_whose_rows_have_no_lsoa_name(tmp_path):
     """Found by benchmarks/fuzz_loaders.py: with no LSOA name in any accepted row, the district
     check crashed instead of reporting."""
-    from hotspot_engine import loading, store
+    from hotspot_engine.read import loading
+    from hotspot_engine.store import database as store
 
     header = ("Crime ID,Month,Reported by,Falls within,Longitude,Latitude,Location,LSOA code,LSOA name,"
               "Crime type,Last outcome category,Context")

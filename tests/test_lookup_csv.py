@@ -4,9 +4,9 @@ from __future__ import annotations
 import pytest
 
 from hotspot_engine.errors import InputError
-from hotspot_engine.hotspots import load_exclusions
-from hotspot_engine.lookup_csv import read_lookup_csv
-from hotspot_engine.offences import load_offence_map
+from hotspot_engine.analyse.hotspots import load_exclusions
+from hotspot_engine.reference.lookup_csv import read_lookup_csv
+from hotspot_engine.reference.offences import load_offence_map
 
 
 def test_rows_keep_the_line_numbers_of_the_file(tmp_path):

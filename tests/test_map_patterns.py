@@ -28,7 +28,7 @@ def _cells_layer(at) -> list[dict]:
 
 
 def test_pattern_colouring_draws_only_patterned_cells_with_a_legend_of_sentences(app_db):
-    from hotspot_engine.patterns import PATTERN_LEGEND
+    from hotspot_engine.analyse.patterns import PATTERN_LEGEND
 
     at = _map_page(app_db)
     assert "pattern" in at.selectbox(key="m_colour").options or "Space-time pattern" in at.selectbox(key="m_colour").options
@@ -47,9 +47,9 @@ def test_pattern_colouring_draws_only_patterned_cells_with_a_legend_of_sentences
 
 
 def test_concentration_gini_matches_the_engine(app_db, sample_store):
-    from hotspot_engine.concentration import concentration
+    from hotspot_engine.analyse.concentration import concentration
     from hotspot_engine.filters import shift_month
-    from hotspot_engine.hotspots import HotspotParams, find_hotspots
+    from hotspot_engine.analyse.hotspots import HotspotParams, find_hotspots
 
     at = _map_page(app_db)
     assert any(h.value == "Concentration" for h in at.subheader)

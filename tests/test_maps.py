@@ -1,4 +1,4 @@
-"""hotspot_engine.maps: the pydeck specification the dashboard sends (small frames built here)."""
+"""hotspot_engine.render.deck: the pydeck specification the dashboard sends (small frames built here)."""
 from __future__ import annotations
 
 import base64
@@ -10,7 +10,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from hotspot_engine import maps
+from hotspot_engine.render import deck as maps
 
 ROOT = Path(__file__).resolve().parent.parent
 SOUTHAMPTON = (50.9097, -1.4044)
@@ -107,7 +107,7 @@ def test_area_outlines_cover_exactly_their_cells():
 
 
 def test_lsoa_layer_is_a_url_to_a_committed_file_holding_every_lsoa():
-    from hotspot_engine.geography import lsoas
+    from hotspot_engine.reference.geography import lsoas
 
     deck, _, _ = maps.build_deck(_cells(50), lsoa_outlines=True)
     assert _layer(_spec(deck), "lsoas")["data"] == maps.LSOA_OUTLINES_URL
@@ -167,7 +167,7 @@ def test_pattern_colouring_draws_patterned_cells_only_with_their_classes():
 
 
 def test_pattern_palette_is_distinct_and_no_pattern_is_grey():
-    from hotspot_engine.patterns import PATTERNS
+    from hotspot_engine.analyse.patterns import PATTERNS
 
     assert set(maps.PATTERN_COLOURS) == set(PATTERNS)
     assert len(set(maps.PATTERN_COLOURS.values())) == len(PATTERNS)

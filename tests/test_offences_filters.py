@@ -6,7 +6,7 @@ import pytest
 
 from hotspot_engine.errors import InputError
 from hotspot_engine.filters import Filters, months_between, shift_month
-from hotspot_engine.offences import SV_GROUPS, load_harm_weights, load_offence_map, resolve_group
+from hotspot_engine.reference.offences import SV_GROUPS, load_harm_weights, load_offence_map, resolve_group
 
 
 def test_eight_serious_violence_groups():

@@ -1,4 +1,4 @@
-"""Patrol dosage, time grids, weekly series, plan and briefing (hotspot_engine.patrols).
+"""Patrol dosage, time grids, weekly series, plan and briefing (hotspot_engine.analyse.patrols).
 
 Hand-built frames for the arithmetic; the built-in sample for agreement with a direct count of
 patrols.csv (2,934 patrols in 2023-24 in 19 hotspots: HIPS VRP annual report 2023-24, DOMAIN.md)."""
@@ -10,7 +10,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from hotspot_engine import patrols as P
+from hotspot_engine.analyse import patrols as P
 from hotspot_engine.errors import InputError
 from hotspot_engine.filters import Filters
 

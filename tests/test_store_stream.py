@@ -5,7 +5,9 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
-from hotspot_engine import loading, store
+from hotspot_engine.read import loading
+
+from hotspot_engine.store import database as store
 
 # Points well inside Southampton and Portsmouth (district interiors, see geodata/).
 PLACES = [(50.9097, -1.4044), (50.8198, -1.0880), (50.9250, -1.3900)]

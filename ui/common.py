@@ -16,11 +16,11 @@ import altair as alt
 import pandas as pd
 import streamlit as st
 
-from hotspot_engine import query
+from hotspot_engine.store import query
 from hotspot_engine.errors import InputError
 from hotspot_engine.filters import Filters, months_between, shift_month
-from hotspot_engine.geography import csp_lookup
-from hotspot_engine.offences import PROXY_NOTE, SV_GROUPS, group_label
+from hotspot_engine.reference.geography import csp_lookup
+from hotspot_engine.reference.offences import PROXY_NOTE, SV_GROUPS, group_label
 from hotspot_engine.settings import Settings, load_settings
 from ui.access import require_sign_in
 
@@ -37,13 +37,13 @@ def settings() -> Settings:
 @st.cache_resource(show_spinner="Opening the store (first start loads the built-in sample)…")
 def _store():
     """One connection per server process; each script run takes its own cursor (thread-safe)."""
-    from hotspot_engine.store import connect, table_count
+    from hotspot_engine.store.database import connect, table_count
 
     s = settings()
     con = connect(s.db_path)
     con.execute(f"SET threads = {s.app_query_threads}")
     if s.sample_on_empty and table_count(con, "incidents") == 0:
-        from hotspot_engine.loading import ingest_paths
+        from hotspot_engine.read.loading import ingest_paths
         from hotspot_engine.sample import write_sample
 
         paths = write_sample(s.sample_dir)
@@ -381,7 +381,7 @@ def cached_headline(filters: Filters, version: int):
 
 @st.cache_data(show_spinner="Computing the headline figures…", max_entries=32)
 def _cached_headline(filters: Filters, version: int):
-    from hotspot_engine.headline import headline
+    from hotspot_engine.analyse.headline import headline
 
     s = settings()
     return headline(cursor(), filters, harm_weights=s.harm_weights, exclusions_path=s.exclusions)
@@ -394,7 +394,7 @@ def cached_monthly(filters: Filters, by: str | None, version: int) -> pd.DataFra
 
 @st.cache_data(show_spinner="Scoring cells…", max_entries=32)
 def cached_hotspots(filters: Filters, params, version: int):
-    from hotspot_engine.hotspots import find_hotspots
+    from hotspot_engine.analyse.hotspots import find_hotspots
 
     s = settings()
     return find_hotspots(cursor(), filters, params, harm_weights=s.harm_weights, exclusions_path=s.exclusions)
@@ -403,7 +403,7 @@ def cached_hotspots(filters: Filters, params, version: int):
 @st.cache_data(show_spinner=False, max_entries=32)
 def cached_area_outlines(filters: Filters, params, version: int) -> dict:
     """Hotspot outlines for the map (dissolving cells costs tens of ms: once per result)."""
-    from hotspot_engine.maps import areas_outline_geojson
+    from hotspot_engine.render.deck import areas_outline_geojson
 
     return areas_outline_geojson(cached_hotspots(filters, params, version).cells)
 
@@ -411,7 +411,7 @@ def cached_area_outlines(filters: Filters, params, version: int) -> dict:
 @st.cache_data(show_spinner="Counting cells month by month…", max_entries=16)
 def cached_month_colours(filters: Filters, version: int, dark: bool = False):
     """(cell-month frame with colours on one scale over the range, legend) for the map's playback."""
-    from hotspot_engine.maps import month_colours
+    from hotspot_engine.render.deck import month_colours
 
     s = settings()
     sv = filters if (filters.offences or filters.sv_only) else filters.with_(sv_only=True)
@@ -421,8 +421,8 @@ def cached_month_colours(filters: Filters, version: int, dark: bool = False):
 @st.cache_data(show_spinner="Fitting the interrupted time-series models…", max_entries=16)
 def cached_impact(filters: Filters, intervention: str, model: str, buffer_k: int, version: int,
                   period: str = "month"):
-    from hotspot_engine.evaluation import impact_for_store
-    from hotspot_engine.hotspots import HotspotParams
+    from hotspot_engine.analyse.evaluation import impact_for_store
+    from hotspot_engine.analyse.hotspots import HotspotParams
 
     return impact_for_store(cursor(), filters, intervention=intervention, model=model, buffer_k=buffer_k,
                             params=HotspotParams(), period=period)
@@ -431,7 +431,7 @@ def cached_impact(filters: Filters, intervention: str, model: str, buffer_k: int
 def map_params():
     """The Hotspot map page's method settings as (HotspotParams, look-back months), defaults when
     the page has not been opened: what the Data & export page exports as 'on screen'."""
-    from hotspot_engine.hotspots import HotspotParams
+    from hotspot_engine.analyse.hotspots import HotspotParams
 
     state = st.session_state
     params = HotspotParams(method=state.get("m_method", "gistar"), measure=state.get("m_measure", "count"),

@@ -63,7 +63,7 @@ N_NO_LOCATION = 2
 
 
 def police_uk_rows() -> list[list[str]]:
-    from hotspot_engine.geography import lsoas
+    from hotspot_engine.reference.geography import lsoas
 
     frame = lsoas().sort_values("lsoa_code").reset_index(drop=True)
     used: dict[str, int] = {}

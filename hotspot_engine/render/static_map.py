@@ -4,7 +4,7 @@ summary (map, headline figures, top hotspots table, filters, attribution).
 Drawn with matplotlib's object API (``Figure`` + Agg canvas, never ``pyplot``), so nothing global
 is touched and the functions are safe inside the Streamlit server's threads. Maps are drawn in
 British National Grid (EPSG:27700) so hexagons keep their shape and the scale bar is true. Colours
-and classes are those of the interactive map (:mod:`hotspot_engine.foliummap`), so the PNG, the
+and classes are those of the interactive map (:mod:`hotspot_engine.render.html_map`), so the PNG, the
 PDF and the HTML map read the same way.
 """
 from __future__ import annotations
@@ -17,9 +17,9 @@ from datetime import datetime
 import numpy as np
 import pandas as pd
 
-from . import __version__
-from .errors import InputError
-from .foliummap import (
+from hotspot_engine import __version__
+from hotspot_engine.errors import InputError
+from hotspot_engine.render.html_map import (
     DISTRICT_COLOUR,
     HOTSPOT_OUTLINE,
     VALUE_LABELS,
@@ -158,7 +158,7 @@ def draw_map(ax, cells, areas, districts, value_column: str = "count", legend: b
 
 
 def _attribution() -> str:
-    from .geography import ATTRIBUTION
+    from hotspot_engine.reference.geography import ATTRIBUTION
 
     return ATTRIBUTION
 

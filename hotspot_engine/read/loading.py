@@ -16,16 +16,16 @@ import hashlib
 import io
 import re
 import zipfile
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Iterator
 
 import numpy as np
 import pandas as pd
 
-from . import store
-from .errors import InputError
-from .store import LoadSummary
+from hotspot_engine.errors import InputError
+from hotspot_engine.store import database as store
+from hotspot_engine.store.database import LoadSummary
 
 DEFAULT_MAX_BYTES = 1 << 30  # 1 GiB: refuse bigger files before reading them
 #: Force-extract CSVs at least this big are read, parsed and stored block by block (one transaction
@@ -667,7 +667,7 @@ def _coordinates(frame: pd.DataFrame, cols: dict[str, str | None], rej: _Rejects
 
 
 def _districts(lat: np.ndarray, lon: np.ndarray, rej: _Rejects, column: str | None) -> np.ndarray:
-    from .geography import assign_districts
+    from hotspot_engine.reference.geography import assign_districts
 
     district = np.full(len(lat), None, dtype=object)
     ok = rej.ok & np.isfinite(lat) & np.isfinite(lon)
@@ -716,7 +716,7 @@ def _finish_rejects(raw: RawTable, rej: _Rejects) -> pd.DataFrame:
 
 
 def _parse_police_uk(raw: RawTable, name: str) -> tuple[pd.DataFrame, pd.DataFrame, list[str]]:
-    from .offences import POLICE_UK_SV_PROXY, POLICE_UK_WIDER, SV_GROUPS
+    from hotspot_engine.reference.offences import POLICE_UK_SV_PROXY, POLICE_UK_WIDER, SV_GROUPS
 
     frame, notes = raw.frame, list(raw.notes)
     cols = list(frame.columns)
@@ -835,7 +835,7 @@ def _classify_unique(mapping, ho: pd.Series | None, offence: pd.Series | None, k
 
 
 def _parse_force(raw: RawTable, name: str, offence_map) -> tuple[pd.DataFrame, pd.DataFrame, list[str]]:
-    from .offences import SV_GROUPS, load_offence_map
+    from hotspot_engine.reference.offences import SV_GROUPS, load_offence_map
 
     frame, notes = raw.frame, list(raw.notes)
     cols = [str(c) for c in frame.columns]
@@ -1006,7 +1006,7 @@ def _parse_patrols(raw: RawTable, name: str) -> tuple[pd.DataFrame, pd.DataFrame
     district = np.full(n, None, dtype=object)
     located = rej.ok & np.isfinite(lat)
     if located.any():
-        from .geography import assign_districts
+        from hotspot_engine.reference.geography import assign_districts
 
         district[located] = assign_districts(lat[located], lon[located])
         rej.add(located & pd.isna(district), cols_used["lat"] or cols_used["h3"], "outside area")
@@ -1032,7 +1032,7 @@ def _parse_patrols(raw: RawTable, name: str) -> tuple[pd.DataFrame, pd.DataFrame
 
 
 def _parse_gps(raw: RawTable, name: str, gap_minutes: float) -> tuple[pd.DataFrame, pd.DataFrame, list[str]]:
-    from .gps import pings_to_visits
+    from hotspot_engine.read.gps import pings_to_visits
 
     frame, notes = raw.frame, list(raw.notes)
     cols = [str(c) for c in frame.columns]

@@ -28,7 +28,7 @@ def pings_to_visits(
     ``pings`` how many pings the visit holds. ``district`` is taken from the first ping when the
     input carries one. Pings must already be valid (finite coordinates, parsed timestamps).
     """
-    from .geography import cell_centres, cells_for_points
+    from hotspot_engine.reference.geography import cell_centres, cells_for_points
 
     if pings.empty:
         return pd.DataFrame({c: pd.Series(dtype=object) for c in VISIT_COLUMNS})

@@ -24,15 +24,15 @@ from __future__ import annotations
 
 import io
 import math
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, timedelta
-from typing import Iterable, Sequence
 
 import numpy as np
 import pandas as pd
 
-from .errors import InputError
-from .filters import Filters, shift_month
+from hotspot_engine.errors import InputError
+from hotspot_engine.filters import Filters, shift_month
 
 DAY_NAMES = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
 #: Trend compares the last TREND_WEEKS weeks of the period with the TREND_WEEKS before.
@@ -672,7 +672,7 @@ def plan_meets_target(plan: PatrolPlan, hotspot_ids: Iterable[str]) -> bool:
 
 def plan_csv(plan: PatrolPlan) -> bytes:
     """The plan as UTF-8 CSV (times as 'YYYY-MM-DD HH:MM'), safe to open in a spreadsheet."""
-    from .export import neutralise_formulas
+    from hotspot_engine.write.export import neutralise_formulas
 
     out = plan.visits.copy()
     for column in ("window_start", "window_end", "suggested_start"):
@@ -783,7 +783,7 @@ def _briefing_page(report: PatrolReport, plan: PatrolPlan | None, hotspot_id: st
 
 def _briefing_map(ax, report: PatrolReport, hotspot_id: str) -> None:
     """The hotspot's cells (shade: incidents in the period; label: patrols) and the ring around them."""
-    from . import geography
+    from hotspot_engine.reference import geography
 
     cells = report.cells[report.cells["hotspot_id"] == hotspot_id]
     ax.set_xticks([])
@@ -824,8 +824,8 @@ def hotspots_before(con, filters: Filters, params=None, harm_weights=None, exclu
     """The Gi* hotspots of the 12 months before the period starts (the places chosen before the
     patrols). Returns (HotspotResult, note). When the store holds nothing before the period, the
     period itself is used and the note says so (the comparison is then flattered)."""
-    from .hotspots import HotspotParams, find_hotspots
-    from .query import extent
+    from hotspot_engine.analyse.hotspots import HotspotParams, find_hotspots
+    from hotspot_engine.store.query import extent
 
     params = params or HotspotParams()
     before = filters.with_(date_from=shift_month(filters.date_from, -12), date_to=shift_month(filters.date_from, -1))
@@ -840,7 +840,7 @@ def hotspots_before(con, filters: Filters, params=None, harm_weights=None, exclu
 
 
 def _hotspot_frames(result) -> tuple[pd.DataFrame, pd.DataFrame]:
-    from .geography import str_to_cell
+    from hotspot_engine.reference.geography import str_to_cell
 
     hot = result.cells[result.cells["is_hotspot"].astype(bool)]
     cells = pd.DataFrame({"h3": str_to_cell(hot["h3"]) if len(hot) else np.array([], np.uint64),
@@ -853,7 +853,7 @@ def _hotspot_frames(result) -> tuple[pd.DataFrame, pd.DataFrame]:
 def _incidents_in_cells(con, filters: Filters, hotspot_cells: pd.DataFrame, harm_weights=None) -> pd.DataFrame:
     """Incidents in the hotspot cells aggregated by hotspot, day and hour (NULL day/hour for
     month-only records): columns hotspot_id, day, hour, count, harm."""
-    from .query import _register_lookups, where_incidents
+    from hotspot_engine.store.query import _register_lookups, where_incidents
 
     if hotspot_cells.empty:
         return pd.DataFrame({"hotspot_id": pd.Series(dtype=object), "day": pd.Series(dtype="datetime64[ns]"),
@@ -881,8 +881,8 @@ def patrol_report_for_store(con, filters: Filters, target: DosageTarget = Dosage
     """:func:`patrol_report` for the filters' months and places, on the Gi* hotspots of the 12
     months before the period (or on ``hotspots``, a HotspotResult). Without an offence filter,
     incidents are serious violence only. Without dates, the last 12 months in the store."""
-    from . import query
-    from .hotspots import resolve_window
+    from hotspot_engine.analyse.hotspots import resolve_window
+    from hotspot_engine.store import query
 
     filters, window_note = resolve_window(con, filters)
     if not filters.date_from:

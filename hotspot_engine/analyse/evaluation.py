@@ -1,5 +1,5 @@
 """Impact evaluation from the store: hotspots (from a file or found on the year before), monthly
-(or weekly) cell counts, then :func:`hotspot_engine.impact.impact_table`. Shared by the `impact`
+(or weekly) cell counts, then :func:`hotspot_engine.analyse.impact.impact_table`. Shared by the `impact`
 command and the Impact page."""
 from __future__ import annotations
 
@@ -8,11 +8,11 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from .errors import InputError
-from .filters import Filters, months_between, shift_month
-from .geography import str_to_cell, study_area
-from .impact import PERIODS, ImpactResult, first_post_month, impact_table, weeks_between
-from .query import cell_month_counts, cell_week_counts, extent, has_timestamps
+from hotspot_engine.analyse.impact import PERIODS, ImpactResult, first_post_month, impact_table, weeks_between
+from hotspot_engine.errors import InputError
+from hotspot_engine.filters import Filters, months_between, shift_month
+from hotspot_engine.reference.geography import str_to_cell, study_area
+from hotspot_engine.store.query import cell_month_counts, cell_week_counts, extent, has_timestamps
 
 # Weekly analysis needs nearly every incident placed in a week: month-only rows (police.uk) would
 # be silently dropped and make the weekly series fall where the data simply have no timestamps.
@@ -76,7 +76,7 @@ def impact_for_store(con, filters: Filters, intervention: str, hotspots_file: st
     12 months before the intervention. ``period='week'`` fits weekly series (ISO weeks, whole weeks
     only) and raises :class:`InputError` when fewer than 95% of the filtered incidents have a time
     of offence (see :func:`weekly_problem`)."""
-    from .hotspots import HotspotParams, find_hotspots
+    from hotspot_engine.analyse.hotspots import HotspotParams, find_hotspots
 
     ext = extent(con)
     if ext.first_month is None:

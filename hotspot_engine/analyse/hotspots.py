@@ -23,14 +23,14 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from . import geography
-from .errors import InputError
-from .lookup_csv import read_lookup_csv
-from .filecache import read_once_per_version
-from .filters import Filters, shift_month
-from .gistar import fdr_bh, gi_bins, gistar
+from hotspot_engine.analyse.gistar import fdr_bh, gi_bins, gistar
+from hotspot_engine.errors import InputError
+from hotspot_engine.filters import Filters, shift_month
+from hotspot_engine.reference import geography
+from hotspot_engine.reference.filecache import read_once_per_version
+from hotspot_engine.reference.lookup_csv import read_lookup_csv
+from hotspot_engine.resources import DATA_DIR  # noqa: E402
 
-DATA_DIR = Path(__file__).resolve().parent / "data"
 METHODS = ("gistar", "top-n", "harm-share")
 MEASURES = ("count", "harm")
 #: Below this mean count per study cell the normal approximation behind Gi* z-scores is poor.
@@ -434,7 +434,7 @@ def resolve_window(con, filters: Filters, months: int = DEFAULT_WINDOW_MONTHS) -
         return filters, None
     last = filters.date_to
     if not last:
-        from .query import extent
+        from hotspot_engine.store.query import extent
 
         last = extent(con).last_month
         if not last:
@@ -454,7 +454,7 @@ def find_hotspots(con, filters: Filters, params: HotspotParams = HotspotParams()
     Without an offence filter, serious violence only is counted (these are serious-violence
     hotspots) unless ``serious_violence_by_default`` is False. Both choices are stated in ``notes``.
     """
-    from . import query
+    from hotspot_engine.store import query
 
     filters, window_note = resolve_window(con, filters)
     lead = [window_note] if window_note else [f"Window: {filters.date_from or 'start'} to {filters.date_to or 'end'}."]

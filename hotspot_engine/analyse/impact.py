@@ -10,7 +10,7 @@ the charts. Columns (``ImpactResult.table``):
   months after vs the last ``simple_window`` before (``simple_pre``/``simple_post`` are those totals,
   so it can be checked against a direct count);
 - ``its_change_pct``, ``ci_low_pct``, ``ci_high_pct``, ``p_value``: modelled level change,
-  ``(exp(b2) - 1) * 100`` (see :mod:`hotspot_engine.its`). In the ``pooled`` row these are the
+  ``(exp(b2) - 1) * 100`` (see :mod:`hotspot_engine.analyse.its`). In the ``pooled`` row these are the
   DerSimonian-Laird random-effects pool of the hotspot effects (``i2``, ``tau2``, ``k_pooled``;
   Hartung-Knapp interval by default),
   and ``aggregate_*`` is one ITS fitted to the summed series of all hotspots;
@@ -42,11 +42,19 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from .displacement import Wdq, wdq
-from .errors import InputError
-from .filters import parse_month, shift_month
-from .geography import ring_neighbours
-from .its import WEEKS_PER_YEAR, ItsResult, Pooled, controlled_its, fit_its, pool_random_effects, simple_change
+from hotspot_engine.analyse.displacement import Wdq, wdq
+from hotspot_engine.analyse.its import (
+    WEEKS_PER_YEAR,
+    ItsResult,
+    Pooled,
+    controlled_its,
+    fit_its,
+    pool_random_effects,
+    simple_change,
+)
+from hotspot_engine.errors import InputError
+from hotspot_engine.filters import parse_month, shift_month
+from hotspot_engine.reference.geography import ring_neighbours
 
 POOLED_ID = "pooled"
 PERIODS = ("month", "week")

@@ -6,7 +6,7 @@ from __future__ import annotations
 import csv
 from pathlib import Path
 
-from .errors import InputError
+from hotspot_engine.errors import InputError
 
 
 def read_lookup_csv(path: Path, what: str) -> tuple[list[str], list[tuple[int, dict[str, str]]]]:

@@ -14,11 +14,10 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from .errors import InputError
-from .lookup_csv import read_lookup_csv
-from .filecache import read_once_per_version
-
-DATA_DIR = Path(__file__).resolve().parent / "data"
+from hotspot_engine.errors import InputError
+from hotspot_engine.reference.filecache import read_once_per_version
+from hotspot_engine.reference.lookup_csv import read_lookup_csv
+from hotspot_engine.resources import DATA_DIR  # noqa: E402
 
 SV_GROUPS: tuple[str, ...] = (
     "murder",

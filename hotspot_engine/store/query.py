@@ -11,9 +11,9 @@ from pathlib import Path
 
 import pandas as pd
 
-from .filters import Filters, shift_month
-from .geography import csp_lookup, districts_for, district_names
-from .offences import SV_GROUPS, load_harm_weights, resolve_group
+from hotspot_engine.filters import Filters, shift_month
+from hotspot_engine.reference.geography import csp_lookup, district_names, districts_for
+from hotspot_engine.reference.offences import SV_GROUPS, load_harm_weights, resolve_group
 
 
 def _register_lookups(con, harm_weights: str | Path | None = None) -> None:

@@ -4,9 +4,9 @@ them on each page update cost a tenth of a second per run under load; keying on 
 keeps the promise that an edited file applies on the next query without a restart."""
 from __future__ import annotations
 
+from collections.abc import Callable
 from functools import lru_cache, wraps
 from pathlib import Path
-from collections.abc import Callable
 from typing import TypeVar
 
 import pandas as pd

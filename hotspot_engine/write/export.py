@@ -29,17 +29,17 @@ import math
 import os
 import re
 import tempfile
+from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field, replace
 from datetime import datetime
 from pathlib import Path
-from typing import Mapping
 
 import numpy as np
 import pandas as pd
 
-from . import __version__
-from .errors import InputError
-from .filters import Filters
+from hotspot_engine import __version__
+from hotspot_engine.errors import InputError
+from hotspot_engine.filters import Filters
 
 FORMATS: tuple[str, ...] = ("csv", "geojson", "gpkg", "parquet", "xlsx")
 #: Formats that hold several layers in one file; the others write one file per layer.
@@ -133,7 +133,7 @@ def h3_hex(values: pd.Series | np.ndarray) -> pd.Series:
 
 
 def _h3_uint(hex_ids: pd.Series) -> np.ndarray:
-    from .geography import str_to_cell
+    from hotspot_engine.reference.geography import str_to_cell
 
     ids = list(hex_ids)
     try:
@@ -163,7 +163,7 @@ def _points(frame: pd.DataFrame):
     return gpd.GeoSeries(points, index=frame.index, crs=CRS)
 
 
-def incidents_layer(rows: pd.DataFrame) -> "gpd.GeoDataFrame":
+def incidents_layer(rows: pd.DataFrame) -> gpd.GeoDataFrame:
     """Incident points from ``query.incident_rows``: every column kept, ``h3`` as a hex string,
     geometry a WGS84 point from lat/lon."""
     _require(rows, INCIDENT_REQUIRED, "incidents")
@@ -172,12 +172,12 @@ def incidents_layer(rows: pd.DataFrame) -> "gpd.GeoDataFrame":
     return _geopandas().GeoDataFrame(frame, geometry=_points(frame), crs=CRS)
 
 
-def patrols_layer(rows: pd.DataFrame) -> "gpd.GeoDataFrame":
+def patrols_layer(rows: pd.DataFrame) -> gpd.GeoDataFrame:
     """Patrol points from ``query.patrol_rows``. A patrol logged against a hotspot or a cell rather
     than a coordinate is placed at its cell's centre (``placed_at`` says which); one with neither has
     no geometry."""
     _require(rows, PATROL_REQUIRED, "patrols")
-    from .geography import cell_centres
+    from hotspot_engine.reference.geography import cell_centres
 
     frame = rows.copy()
     frame["h3"] = h3_hex(frame["h3"]).to_numpy()
@@ -194,11 +194,11 @@ def patrols_layer(rows: pd.DataFrame) -> "gpd.GeoDataFrame":
     return _geopandas().GeoDataFrame(frame, geometry=_points(located), crs=CRS)
 
 
-def cells_layer(cells: pd.DataFrame) -> "gpd.GeoDataFrame":
+def cells_layer(cells: pd.DataFrame) -> gpd.GeoDataFrame:
     """H3 hexagons with every figure of ``cells`` (a hotspot result: h3 plus count, harm, gi_z...).
     ``h3`` becomes a hex string; ``lat``/``lon`` (the cell centre) are added when absent, so CSV
     users can plot the cells without parsing WKT."""
-    from .geography import cell_centres, cell_polygons
+    from hotspot_engine.reference.geography import cell_centres, cell_polygons
 
     _require(cells, ("h3",), "cells")
     frame = cells.copy().reset_index(drop=True)
@@ -229,7 +229,7 @@ def _hotspot_key(series: pd.Series) -> pd.Series:
 AREA_SUMS = ("count", "harm", "patrols", "patrol_minutes")
 
 
-def areas_layer(areas: pd.DataFrame | None, cells: pd.DataFrame) -> "gpd.GeoDataFrame":
+def areas_layer(areas: pd.DataFrame | None, cells: pd.DataFrame) -> gpd.GeoDataFrame:
     """Hotspot areas as polygons dissolved from their cells (``cells`` needs h3 and hotspot_id;
     cells without a hotspot_id are not in an area).
 
@@ -507,7 +507,7 @@ class ExportMeta:
             "Text cells starting with =, +, -, @, tab or carriage return carry a leading ' in CSV and "
             "XLSX files, so spreadsheets do not run them as formulas."
         )
-        from .geography import ATTRIBUTION
+        from hotspot_engine.reference.geography import ATTRIBUTION
 
         lines.append(f"Boundaries: {ATTRIBUTION}")
         return "\n".join(lines) + "\n"
@@ -515,7 +515,7 @@ class ExportMeta:
     @classmethod
     def build(
         cls, con, what: str, filters: Filters, method: str | None = None, params: dict | None = None, notes: list[str] | None = None
-    ) -> "ExportMeta":
+    ) -> ExportMeta:
         """An ExportMeta with the store's sources, date ranges and load log filled in. ``method``
         defaults to ``params['method']`` when the parameters carry it."""
         sources, loads = sources_from_store(con)

@@ -13,9 +13,9 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from . import geography
-from .errors import InputError
-from .gistar import fdr_bh, gistar
+from hotspot_engine.analyse.gistar import fdr_bh, gistar
+from hotspot_engine.errors import InputError
+from hotspot_engine.reference import geography
 
 #: ArcGIS: "ninety percent of the time-step intervals".
 MOST_OF_THE_TIME = 0.9
@@ -207,7 +207,7 @@ def find_patterns(con, filters, by: str = "fy", measure: str = "count", k: int =
     False. Returns :func:`emerging_hotspots`' frame."""
     from dataclasses import replace
 
-    from . import query
+    from hotspot_engine.store import query
 
     notes = []
     if not filters.sv_only and not filters.offences and serious_violence_by_default:

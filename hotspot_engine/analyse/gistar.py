@@ -3,7 +3,7 @@
 The statistic is the one of PySAL's ``esda.G_Local(y, w, star=True, transform='B')`` (Getis & Ord
 1992; Ord & Getis 1995): binary weights over each cell and its k-ring neighbours, the cell itself
 weighted 1. The weights arrive as neighbour pairs ``(i, j)`` with self included, as returned by
-:func:`hotspot_engine.geography.ring_neighbours`, so nothing here loops over cells in Python.
+:func:`hotspot_engine.reference.geography.ring_neighbours`, so nothing here loops over cells in Python.
 
 Inference:
 
@@ -21,6 +21,7 @@ from dataclasses import dataclass
 
 import numpy as np
 from scipy import sparse, stats
+
 
 @dataclass(frozen=True)
 class GiStar:

@@ -17,10 +17,10 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from .errors import InputError
-from .filecache import read_once_per_version
+from hotspot_engine.errors import InputError
+from hotspot_engine.reference.filecache import read_once_per_version
+from hotspot_engine.resources import GEODATA_DIR  # noqa: E402  (re-exported: callers use geography.GEODATA_DIR)
 
-GEODATA_DIR = Path(os.environ.get("HOTSPOT_GEODATA", Path(__file__).resolve().parent.parent / "geodata"))
 COASTAL_TOLERANCE_M = 2000.0
 ATTRIBUTION = (
     "Contains National Statistics data © Crown copyright and database right 2011; contains OS data "

@@ -12,8 +12,8 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from .filters import Filters
-from .query import extent, financial_year, fy_label, monthly_counts, where_incidents
+from hotspot_engine.filters import Filters
+from hotspot_engine.store.query import extent, financial_year, fy_label, monthly_counts, where_incidents
 
 
 @dataclass(frozen=True)
@@ -56,7 +56,7 @@ def latest_complete_fy(last_month: str) -> int:
 def headline(con, filters: Filters, params=None, harm_weights=None, exclusions_path=None) -> Headline | None:
     """Headline figures for the filters' places and offences (their dates are ignored: the figures are
     always the latest complete financial year against the previous one). None without two years."""
-    from .hotspots import HotspotParams, find_hotspots
+    from hotspot_engine.analyse.hotspots import HotspotParams, find_hotspots
 
     ext = extent(con)
     if ext.last_month is None or ext.first_month is None:
@@ -75,7 +75,7 @@ def headline(con, filters: Filters, params=None, harm_weights=None, exclusions_p
     result = find_hotspots(con, sv.with_(date_from=before[0], date_to=before[1]), params or HotspotParams(),
                            harm_weights=harm_weights, exclusions_path=exclusions_path)
     hot_cells = result.cells.loc[result.cells["is_hotspot"].astype(bool), "h3"]
-    from .geography import str_to_cell
+    from hotspot_engine.reference.geography import str_to_cell
 
     hot_ids = str_to_cell(hot_cells) if len(hot_cells) else np.array([], dtype=np.uint64)
     in_hot = {}
@@ -107,7 +107,7 @@ def _count_in_cells(con, filters: Filters, cells: np.ndarray) -> int:
 
 def _patrols_in_cells(con, filters: Filters, cells: np.ndarray) -> tuple[int, float]:
     """Patrols whose position falls in a hotspot cell during the year after."""
-    from .query import where_patrols
+    from hotspot_engine.store.query import where_patrols
 
     if cells.size == 0:
         return 0, 0.0

@@ -20,7 +20,7 @@ from functools import lru_cache
 import numpy as np
 import pandas as pd
 
-from .geography import GEODATA_DIR
+from hotspot_engine.reference.geography import GEODATA_DIR
 
 OFFLINE_STYLE = "/app/static/blank_style.json"
 OFFLINE_STYLE_DARK = "/app/static/dark_style.json"
@@ -113,7 +113,7 @@ def _rounded_geojson(frame) -> dict:
 @lru_cache(maxsize=4)
 def district_outlines_geojson(simplify_m: float = 60.0) -> dict:
     """District outlines as GeoJSON (simplified further for the browser, coordinates to ~1 m)."""
-    from .geography import districts
+    from hotspot_engine.reference.geography import districts
 
     frame = districts().to_crs(27700)
     frame["geometry"] = frame.geometry.simplify(simplify_m)
@@ -122,7 +122,7 @@ def district_outlines_geojson(simplify_m: float = 60.0) -> dict:
 
 def lsoa_outlines_geojson(simplify_m: float = 15.0) -> dict:
     """LSOA outlines (code, name, district) as GeoJSON for the map's optional LSOA layer."""
-    from .geography import lsoas
+    from hotspot_engine.reference.geography import lsoas
 
     frame = lsoas().to_crs(27700)
     frame["geometry"] = frame.geometry.simplify(simplify_m, preserve_topology=True)
@@ -131,7 +131,7 @@ def lsoa_outlines_geojson(simplify_m: float = 15.0) -> dict:
 
 def write_lsoa_outlines(path=None):
     """(Re)write ``static/lsoa_outlines.geojson`` from ``geodata/lsoa.geojson``; returns the path.
-    Run after ``geodata/build_geodata.py``: ``python -c "from hotspot_engine.maps import
+    Run after ``geodata/build_geodata.py``: ``python -c "from hotspot_engine.render.deck import
     write_lsoa_outlines; write_lsoa_outlines()"``."""
     from pathlib import Path
 
@@ -224,7 +224,7 @@ def month_colours(cell_months: pd.DataFrame, value: str = "count", dark: bool = 
     same count in every frame of the playback. Input columns: h3 (hex string or uint64), month,
     ``value``; returns (frame with h3 as hex strings and class index ``k``, zero rows dropped;
     legend; colour of each class)."""
-    from .geography import cell_to_str
+    from hotspot_engine.reference.geography import cell_to_str
 
     frame = cell_months[cell_months[value] > 0]
     if len(frame) and frame["h3"].dtype.kind in "iu":

@@ -24,7 +24,7 @@ from importlib import resources
 import numpy as np
 import pandas as pd
 
-from .errors import InputError
+from hotspot_engine.errors import InputError
 
 #: ColorBrewer YlOrRd, 6 classes: sequential and readable with the common colour-vision deficiencies
 #: (colorbrewer2.org marks it colour-blind safe).
@@ -346,7 +346,7 @@ def offline_map(
     import folium
     from folium.features import DivIcon, GeoJsonTooltip
 
-    from .geography import ATTRIBUTION
+    from hotspot_engine.reference.geography import ATTRIBUTION
 
     _check_frame(cells, "cells")
     _check_frame(areas, "areas")

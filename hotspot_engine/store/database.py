@@ -16,15 +16,15 @@ from __future__ import annotations
 
 import hashlib
 import os
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Iterator
 
 import numpy as np
 import pandas as pd
 
-from .errors import InputError
-from .filters import MAX_RES, MIN_RES
+from hotspot_engine.errors import InputError
+from hotspot_engine.filters import MAX_RES, MIN_RES
 
 DEFAULT_DB = Path(os.environ.get("HOTSPOT_DB", "data/hotspot.duckdb"))
 RESOLUTIONS = tuple(range(MIN_RES, MAX_RES + 1))
@@ -142,7 +142,7 @@ def connect(path: str | Path | None = None, read_only: bool = False):
 
 def h3_columns(lat: np.ndarray, lon: np.ndarray) -> dict[str, np.ndarray]:
     """h3_r7..h3_r11 as uint64 arrays (0 = no cell), each the cell that holds the point."""
-    from .geography import cells_for_points
+    from hotspot_engine.reference.geography import cells_for_points
 
     lat = np.asarray(lat, dtype=float)
     lon = np.asarray(lon, dtype=float)
