@@ -578,7 +578,8 @@ def _slug(text: str) -> str:
 def export_filename(what: str, filters: Filters, ext: str, when: datetime | None = None) -> str:
     """A file name that says what and when, in safe characters only, e.g.
     ``hotspot_cells_2022-04_2023-03_res9_20261127-0930.gpkg``. A district or CSP selection of one
-    or two names is included; larger selections are counted."""
+    or two names is included, and so is an offence selection of one or two categories; larger
+    selections are counted."""
     when = when or datetime.now()
     ext = ext.lower().lstrip(".")
     if ext not in FORMATS:
@@ -590,6 +591,10 @@ def export_filename(what: str, filters: Filters, ext: str, when: datetime | None
         parts += [_slug(p) for p in places]
     elif places:
         parts.append(f"{len(places)}areas")
+    if 0 < len(filters.offences) <= 2:
+        parts += [_slug(o) for o in filters.offences]
+    elif filters.offences:
+        parts.append(f"{len(filters.offences)}offences")
     if filters.sv_only:
         parts.append("sv")
     parts.append(f"res{filters.res}")
