@@ -59,7 +59,7 @@ def _whole_number(path: Path, data: dict, section: str, key: str, default: int, 
 
 
 def load_settings(path: str | Path | None = None) -> Settings:
-    path = Path(path or os.environ.get("HOTSPOT_SETTINGS", APP_DIR / "settings.toml"))
+    path = Path(path or os.environ.get("HOTSPOT_SETTINGS") or APP_DIR / "settings.toml")
     if not path.exists():
         return Settings(db_path=Path(os.environ["HOTSPOT_DB"]) if os.environ.get("HOTSPOT_DB") else Settings.db_path)
     try:
