@@ -21,6 +21,7 @@ import numpy as np
 import pandas as pd
 
 from hotspot_engine.reference.geography import GEODATA_DIR
+from hotspot_engine.render.labels import Viewport, place_labels
 
 OFFLINE_STYLE = "/app/static/blank_style.json"
 OFFLINE_STYLE_DARK = "/app/static/dark_style.json"
@@ -300,6 +301,62 @@ def _compact_deck_class():
     return CompactDeck
 
 
+#: A proportional sans-serif (deck.gl's default is a monospace font). Quoted, because pydeck turns
+#: any unquoted string argument into a JavaScript expression.
+LABEL_FONT = "'Helvetica Neue, Helvetica, Arial, Liberation Sans, DejaVu Sans, sans-serif'"
+
+
+def map_labels(areas: pd.DataFrame | None, view: dict, viewport_px: tuple[int, int], presentation: bool) -> pd.DataFrame:
+    """Hotspot numbers (1 = first area) and town names placed so that no two overlap in the view
+    the map opens at (:func:`hotspot_engine.render.labels.place_labels`)."""
+    number_px, town_px = (26, (26, 20, 16)) if presentation else (15, (17, 14, 12))
+    town = towns()
+    rank = town["rank"].clip(1, 3).astype(int).to_numpy()
+    # Priorities: the cities (rank 1) orient the reader, then every hotspot number, then the towns.
+    parts = [pd.DataFrame({"text": town["name"].to_numpy(), "lat": town["lat"].to_numpy(), "lon": town["lon"].to_numpy(),
+                           "size_px": [town_px[r - 1] for r in rank], "kind": np.where(rank == 1, "city", "town"),
+                           "priority": rank * 2 - 2})]
+    avoid = None
+    if areas is not None and len(areas):
+        avoid = areas[["lat", "lon"]]
+        parts.append(pd.DataFrame({"text": [str(k) for k in range(1, len(areas) + 1)], "lat": areas["lat"].to_numpy(),
+                                   "lon": areas["lon"].to_numpy(), "size_px": number_px, "kind": "number", "priority": 1}))
+    return place_labels(pd.concat(parts, ignore_index=True), Viewport.from_view(view, *viewport_px), avoid=avoid)
+
+
+def label_layers(areas: pd.DataFrame | None, view: dict, viewport_px: tuple[int, int], presentation: bool, dark: bool) -> list:
+    """Text layers for the placed labels, and leader lines from a moved number back to its hotspot.
+    Numbers, not names, on the map: the ranked table beside it carries the names."""
+    import pydeck as pdk
+
+    placed = map_labels(areas, view, viewport_px, presentation)
+    numbers = placed[placed["kind"] == "number"].round({"lat": 5, "lon": 5, "anchor_lat": 5, "anchor_lon": 5})
+    towns_placed = placed[placed["kind"] != "number"].round({"lat": 5, "lon": 5})
+    number_ink = [20, 20, 20, 255] if dark else [255, 255, 255, 255]
+    number_box = [255, 255, 255, 235] if dark else [20, 20, 20, 230]
+    layers = []
+    leaders = numbers[numbers["leader"]]
+    if len(leaders):
+        layers.append(pdk.Layer(
+            "LineLayer", leaders[["lat", "lon", "anchor_lat", "anchor_lon"]], id="hotspot-leaders",
+            get_source_position="[lon, lat]", get_target_position="[anchor_lon, anchor_lat]",
+            get_color=number_box, get_width=1.5, width_units="'pixels'", pickable=False,
+        ))
+    if len(numbers):
+        layers.append(pdk.Layer(
+            "TextLayer", numbers[["text", "lat", "lon", "size_px"]], id="hotspot-labels", get_position="[lon, lat]",
+            get_text="text", get_size="size_px", get_color=number_ink, background=True,
+            get_background_color=number_box, background_padding=[4, 2], font_family=LABEL_FONT,
+            font_weight=700, pickable=False,
+        ))
+    layers.append(pdk.Layer(
+        "TextLayer", towns_placed[["text", "lat", "lon", "size_px"]], id="towns", get_position="[lon, lat]",
+        get_text="text", get_size="size_px", get_color=[255, 255, 255, 235] if dark else [60, 60, 60, 230],
+        font_family=LABEL_FONT, font_weight=600, pickable=False,
+    ))
+    return layers
+
+
 def build_deck(
     cells: pd.DataFrame,
     colour_by: str = "count",
@@ -314,13 +371,15 @@ def build_deck(
     precoloured: tuple[Legend, list] | None = None,
     lsoa_outlines: bool = False,
     max_cells: int = MAX_DRAWN_CELLS,
+    viewport_px: tuple[int, int] = (1050, 640),
 ):
     """The hotspot map: hex cells coloured by ``colour_by`` (count, harm, gi_bin, patrols...), district
     outlines, town labels, optional LSOA outlines, hotspot outlines with numbers and a patrol-dosage
     column layer. ``precoloured`` is (legend, class colours) for cells that already carry their class
     ``k`` (a playback month, :func:`month_colours`). Presentation mode draws for a wall screen: dark
-    base, opaque cells, white outlines, large text. Returns (deck, legend, cells left out), see
-    :data:`MAX_DRAWN_CELLS`."""
+    base, opaque cells, white outlines, large text. Labels are placed for ``view`` at ``viewport_px``
+    (the map's width and height) so that none overlaps (:mod:`hotspot_engine.render.labels`).
+    Returns (deck, legend, cells left out), see :data:`MAX_DRAWN_CELLS`."""
     import pydeck as pdk
 
     dark = map_style == OFFLINE_STYLE_DARK
@@ -376,25 +435,7 @@ def build_deck(
             get_line_color=[255, 255, 255, 240] if dark else [0, 0, 0, 230],
             line_width_min_pixels=3 if presentation else 2, pickable=False,
         ))
-    if areas is not None and len(areas):
-        # Numbers, not names, on the map: at force zoom nineteen names overlap; the ranked table
-        # beside the map carries the names under the same numbers.
-        labels = pd.DataFrame({"label": [str(k) for k in range(1, len(areas) + 1)],
-                               "lat": areas["lat"].round(5).to_numpy(), "lon": areas["lon"].round(5).to_numpy()})
-        layers.append(pdk.Layer(
-            "TextLayer", labels, id="hotspot-labels", get_position="[lon, lat]", get_text="label",
-            get_size=26 if presentation else 15, get_color=[20, 20, 20, 255] if dark else [255, 255, 255, 255],
-            get_pixel_offset=[0, -20], background=True,
-            get_background_color=[255, 255, 255, 235] if dark else [20, 20, 20, 230], background_padding=[4, 2],
-            font_weight=700, pickable=False,
-        ))
-    town = towns()
-    layers.append(pdk.Layer(
-        "TextLayer", town, id="towns", get_position="[lon, lat]", get_text="name",
-        get_size=f"rank == 1 ? {24 if presentation else 16} : rank == 2 ? {18 if presentation else 13} : {14 if presentation else 11}",
-        get_color=[255, 255, 255, 235] if dark else [70, 70, 70, 220],
-        font_weight=600, pickable=False,
-    ))
+    layers += label_layers(areas, view or FORCE_VIEW, viewport_px, presentation, dark)
     tooltip_html = "<br/>".join(f"<b>{label}</b>: {{{key}}}" for key, label in fields)
     deck = _compact_deck_class()(
         layers=layers,
