@@ -13,6 +13,7 @@ the month's slice as precoloured cells.
 """
 from __future__ import annotations
 
+import html
 import json
 from dataclasses import dataclass
 from functools import lru_cache
@@ -168,7 +169,7 @@ TOOLTIP_KEYS: dict[str, tuple[str, str]] = {
     "gi_bin": ("b", "Gi* bin"), "patrols": ("p", "Patrols"), "district": ("d", "District"),
     "hotspot_name": ("s", "Hotspot"), "month": ("m", "Month"), "pattern": ("t", "Space-time pattern"),
 }
-DEFAULT_TOOLTIP = ("h3", "count", "harm", "gi_z", "patrols")
+DEFAULT_TOOLTIP = ("hotspot_name", "count", "harm", "patrols", "district", "gi_z", "h3")
 #: Above this many cells the map draws the busiest ones and says how many it left out: beyond it
 #: the JSON passes 2 MB, and at that many cells most are below a pixel at force zoom anyway.
 MAX_DRAWN_CELLS = 25_000
@@ -253,11 +254,13 @@ def cell_records(draw: pd.DataFrame, tooltip_fields: tuple[str, ...], limit: int
     if len(draw) > limit:
         left_out = len(draw) - limit
         draw = draw.nlargest(limit, rank_by) if rank_by in draw.columns else draw.head(limit)
-    fields = [f for f in dict.fromkeys(("h3", *tooltip_fields)) if f in draw.columns and f in TOOLTIP_KEYS]
+    fields = [f for f in dict.fromkeys((*tooltip_fields, "h3")) if f in draw.columns and f in TOOLTIP_KEYS]
     out = {"k": draw["k"].to_numpy().astype(np.int8)}
     for f in fields:
         column = draw[f]
-        if f == "gi_z":
+        if f == "hotspot_name":
+            values = hotspot_labels(draw)
+        elif f == "gi_z":
             values = column.astype(float).round(1).to_numpy()
         elif column.dtype.kind == "f" and f in ("count", "harm", "patrols"):
             values = column.fillna(0).round(0).astype(np.int64).to_numpy()
@@ -266,11 +269,28 @@ def cell_records(draw: pd.DataFrame, tooltip_fields: tuple[str, ...], limit: int
         elif column.dtype.kind in "iub":
             values = column.to_numpy()
         else:
-            values = column.astype(object).where(column.notna(), None).to_numpy()
+            # deck.gl puts tooltip values into HTML: text from data must stay text.
+            values = np.array([None if v is None else html.escape(str(v))
+                               for v in column.astype(object).where(column.notna(), None)], dtype=object)
         out[TOOLTIP_KEYS[f][0]] = values
     frame = pd.DataFrame(out)
     text = frame.to_json(orient="records", double_precision=2) if len(frame) else "[]"
     return text, [TOOLTIP_KEYS[f] for f in fields], left_out
+
+
+def hotspot_labels(cells: pd.DataFrame) -> np.ndarray:
+    """"#3 Commercial Road, Portsmouth" for a cell in hotspot 3 (the number on the map), "not in a
+    hotspot" elsewhere; HTML-escaped, since deck.gl's tooltip is an HTML template."""
+    names = cells["hotspot_name"].astype(object).where(cells["hotspot_name"].notna(), None)
+    ranks = cells["hotspot_rank"] if "hotspot_rank" in cells.columns else pd.Series(np.nan, index=cells.index)
+    out = []
+    for name, rank in zip(names, ranks):
+        if name is None:
+            out.append("not in a hotspot")
+        else:
+            number = f"#{int(rank)} " if pd.notna(rank) else ""
+            out.append(html.escape(f"{number}{name}"))
+    return np.array(out, dtype=object)
 
 
 _RAW = "__hotspot_raw_json_{}__"
