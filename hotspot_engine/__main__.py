@@ -145,7 +145,7 @@ def cmd_hotspots(args: argparse.Namespace) -> int:
         bundle = service.export_layers(con, filters, names, hotspots=result)
     finally:
         con.close()
-    paths = export.write_layers(bundle.layers, args.out, meta)
+    paths = export.write_layers(bundle.layers, args.out, meta, first_at_path=True)
     for note in result.notes:
         print(f"note: {note}", file=sys.stderr)
     print(f"{int(result.cells['is_hotspot'].sum())} hotspot cells in {len(result.areas)} hotspot areas "

@@ -10,8 +10,6 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 
-
-
 @dataclass(frozen=True)
 class Headline:
     fy_before: str  # '2022-23'
