@@ -22,7 +22,7 @@ from hotspot_engine.reference.geography import csp_lookup
 from hotspot_engine.reference.offences import PROXY_NOTE, SV_GROUPS, group_label
 from hotspot_engine.service import Extent
 from ui.access import require_sign_in
-from ui.cached import cursor, data_version, extent, is_synthetic, settings  # noqa: F401 - cursor: tests
+from ui.cached import data_version, extent, is_synthetic, settings
 
 # A local file: a Material or emoji page icon makes the browser fetch it from the internet.
 FAVICON = Path(__file__).resolve().parent.parent / "static" / "favicon.png"
