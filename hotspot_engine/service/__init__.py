@@ -41,6 +41,8 @@ from hotspot_engine.service.store_data import (
                                              open_app_store,
                                              open_store,
                                              rejects,
+                                             remove_sample,
+                                             sample_status,
 )
 from hotspot_engine.store.query import Extent
 
@@ -49,5 +51,5 @@ __all__ = [
     "resolve_window", "weekly_problem",
     "RECORD_LEVEL", "ExportLayers", "export_layers", "export_meta", "export_zip", "headline_figures", "meeting_maps",
     "Extent", "cell_month_counts", "data_version", "extent", "ingest_files", "ingest_upload", "is_sample", "loads",
-    "monthly_counts", "open_app_store", "open_store", "rejects",
+    "monthly_counts", "open_app_store", "open_store", "rejects", "remove_sample", "sample_status",
 ]

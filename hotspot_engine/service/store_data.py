@@ -29,9 +29,12 @@ def open_app_store(settings: Settings):
     con.execute(f"SET threads = {settings.app_query_threads}")
     if settings.sample_on_empty and table_count(con, "incidents") == 0:
         from hotspot_engine.sample import write_sample
+        from hotspot_engine.store.database import label_sample_loads
 
+        before = query.data_version(con)
         paths = write_sample(settings.sample_dir)
         ingest_files(con, [paths["incidents"], paths["patrols"]])
+        label_sample_loads(con, before)
     return con
 
 
@@ -48,6 +51,23 @@ def extent(con) -> query.Extent:
 def is_sample(con) -> bool:
     """True when the store holds the built-in synthetic sample (every page and export says so)."""
     return "sample" in query.extent(con).sources or query.holds_synthetic_sample(con)
+
+
+def sample_status(con) -> str:
+    """'none' (no sample rows), 'only' (the store is the sample alone) or 'mixed' (sample and real
+    incidents together: every figure then mixes both, so the pages say so)."""
+    sample = query.sample_incident_count(con)
+    if sample == 0:
+        return "none"
+    return "only" if sample == query.extent(con).incidents else "mixed"
+
+
+def remove_sample(con) -> tuple[int, int]:
+    """Remove exactly the built-in sample's rows (its incidents and its patrol log), keep every real
+    row; returns (incidents removed, patrols removed). Logged as a load, so the data version moves."""
+    from hotspot_engine.store.database import remove_sample_rows
+
+    return remove_sample_rows(con)
 
 
 def loads(con) -> pd.DataFrame:
