@@ -51,6 +51,20 @@ def _is_sample(version: int) -> bool:
     return service.is_sample(cursor())
 
 
+def sample_status() -> str:
+    """'none', 'only' (the store is the demo sample) or 'mixed' (sample and real data together)."""
+    return _sample_status(data_version())
+
+
+@st.cache_data(show_spinner=False, max_entries=4)
+def _sample_status(version: int) -> str:
+    return service.sample_status(cursor())
+
+
+def remove_sample() -> tuple[int, int]:
+    return service.remove_sample(cursor())
+
+
 def loads() -> pd.DataFrame:
     return service.loads(cursor())
 

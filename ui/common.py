@@ -22,11 +22,15 @@ from hotspot_engine.reference.geography import csp_lookup
 from hotspot_engine.reference.offences import PROXY_NOTE, SV_GROUPS, group_label
 from hotspot_engine.service import Extent
 from ui.access import require_sign_in
-from ui.cached import data_version, extent, is_synthetic, settings
+from ui.cached import data_version, extent, sample_status, settings
 
 # A local file: a Material or emoji page icon makes the browser fetch it from the internet.
 FAVICON = Path(__file__).resolve().parent.parent / "static" / "favicon.png"
 SYNTHETIC_NOTE = "SYNTHETIC SAMPLE DATA — generated for demonstration; no real incidents."
+DEMO_HOW_TO = ("This is a demo. To see your own data, load your files on Data & export (they replace the sample), "
+               "or start the app on them: see the README, \"Your own data\".")
+MIXED_NOTE = ("The store holds the built-in SYNTHETIC SAMPLE and real data together: every figure counts both. "
+              "Remove the sample on Data & export.")
 
 
 
@@ -123,7 +127,7 @@ def sidebar_filters() -> Filters:
         st.session_state["f_offence"] = [o for o in st.session_state.get("f_offence", []) if o in choices]
         offences = st.multiselect(
             "Offence category", choices, key="f_offence", format_func=group_label,
-            help="Empty means all serious violence (the partnership's 8 categories).")
+            help="Empty means all serious violence: " + _sv_scope(ext) + ".")
         if months:
             current = tuple(st.session_state.get("f_months", ()))
             if not (len(current) == 2 and current[0] in months and current[1] in months):
@@ -230,18 +234,33 @@ def page_header(title: str, filters: Filters) -> None:
     else:
         st.title(title)
     st.caption("Filters: " + describe(filters))
-    if is_synthetic():
+    status = sample_status()
+    if status != "none":
         if presentation():
             st.markdown(f"<span style='background:#b2182b;color:#fff;padding:2px 10px;font-weight:700'>"
-                        f"{SYNTHETIC_NOTE}</span>", unsafe_allow_html=True)
+                        f"{SYNTHETIC_NOTE if status == 'only' else MIXED_NOTE}</span>", unsafe_allow_html=True)
+        elif status == "only":
+            st.warning(f"{SYNTHETIC_NOTE} {DEMO_HOW_TO}", icon=":material/science:")
         else:
-            st.warning(SYNTHETIC_NOTE, icon=":material/science:")
+            st.error(MIXED_NOTE, icon=":material/warning:")
     if ext.proxy_share > 0:
         st.info(f"{ext.proxy_share:.0%} of stored incidents come from data.police.uk. {PROXY_NOTE}", icon=":material/info:")
 
 
+def _sv_scope(ext: Extent) -> str:
+    """What 'all serious violence' covers in this store: data.police.uk gives only two of the
+    partnership's eight categories (robbery, possession of a weapon)."""
+    if ext.incidents and ext.proxy_share >= 1:
+        return "the 2 categories data.police.uk gives (robbery, possession of a weapon)"
+    if ext.proxy_share > 0:
+        return "the partnership's 8 categories (2 of them in the data.police.uk rows)"
+    return "the partnership's 8 categories"
+
+
 def describe(filters: Filters) -> str:
-    offences = ", ".join(group_label(o) for o in filters.offences) if filters.offences else "serious violence (8 categories)"
+    ext = extent(data_version())
+    scope = "2 police.uk categories" if ext.incidents and ext.proxy_share >= 1 else "8 categories"
+    offences = ", ".join(group_label(o) for o in filters.offences) if filters.offences else f"serious violence ({scope})"
     places = ", ".join(filters.csps + filters.districts) or "whole force area"
     return f"{filters.date_from} to {filters.date_to} · {places} · {offences} · H3 res {filters.res}"
 
@@ -299,6 +318,32 @@ def headline_metrics(head, columns: int = 4) -> None:
         delta=f"{head.hotspot_sv_after - head.hotspot_sv_before:+,} ({head.hotspot_change_pct:+.1f}%)", delta_color="inverse",
         help=f"{head.fy_before}: {head.hotspot_sv_before:,}. Simple before/after count, the report's kind "
              "of figure; the Impact page models it with interrupted time series.")
+
+
+#: Words of engine column names written out for readers (the rest is sentence-cased).
+_WORDS = {"csp": "CSP", "its": "ITS", "cits": "CITS", "ci": "CI", "pct": "%", "wdq": "WDQ", "sm": "SM", "bdm": "BDM",
+          "i2": "I²", "tau2": "τ²", "id": "id", "h3": "H3", "gi": "Gi*", "z": "z", "p": "p", "fdr": "FDR",
+          "lsoa": "LSOA", "k": "k", "no": "No."}
+
+
+def readable(column: str) -> str:
+    """'ci_low_pct' -> 'CI low %', 'csp' -> 'CSP', 'patrol_minutes' -> 'Patrol minutes'."""
+    text = " ".join(_WORDS.get(w, w) for w in str(column).split("_"))
+    return text[:1].upper() + text[1:]
+
+
+def display_table(frame: pd.DataFrame, digits: int = 1) -> pd.DataFrame:
+    """A frame as a reader sees it: readable column names, and a dash where a figure cannot be
+    estimated (a float column with gaps becomes text; an empty cell reads 'None' in the app)."""
+    shown = frame.copy()
+    for column in shown.columns:
+        values = shown[column]
+        if pd.api.types.is_float_dtype(values) and values.isna().any():
+            shown[column] = ["–" if pd.isna(v) else (f"{v:.2e}" if 0 < abs(v) < 10 ** -digits else f"{v:,.{digits}f}")
+                             for v in values]
+        elif values.dtype == object or pd.api.types.is_string_dtype(values):
+            shown[column] = values.fillna("–")
+    return shown.rename(columns=readable)
 
 
 def look_back(filters: Filters, months: int = 12) -> Filters:

@@ -5,8 +5,11 @@ import streamlit as st
 
 from hotspot_engine.service import Extent
 from hotspot_engine.write.export import neutralise_formulas
-from ui.cached import ingest_upload, loads, rejects
+from ui.cached import ingest_upload, loads, rejects, remove_sample, sample_status
 from ui.errors import show_error
+
+REPLACE = "Replace the sample with my data"
+KEEP = "Keep the sample alongside my data (figures then mix both)"
 
 
 def draw_holdings(ext: Extent) -> None:
@@ -22,22 +25,60 @@ def draw_upload(manager: bool) -> None:
     if not manager:
         st.info("Loading data needs a data-manager role (see settings.toml, [access]).")
         return
+    for kind, line in st.session_state.pop("upload_result", []):
+        getattr(st, kind)(line)
     uploads = st.file_uploader(
         "data.police.uk street CSVs (or their zip), force extracts (CSV, Parquet, XLSX), patrol logs or GPS pings",
         accept_multiple_files=True, type=["csv", "zip", "parquet", "xlsx"], key="uploads")
     fmt = st.selectbox("Format", ["detect from the header", "police-uk", "incidents", "patrols", "gps"], key="upload_fmt")
-    if uploads and st.button("Load into the store", type="primary"):
+    status = sample_status()
+    replace = False
+    if status != "none":
+        # Real and synthetic rows in one store mix into every figure: ask, and replace by default.
+        replace = st.radio("The store holds the built-in synthetic sample (a demo). With your files:",
+                           [REPLACE, KEEP], key="upload_sample", horizontal=True) == REPLACE
+    if uploads and st.button("Load into the store", type="primary", key="upload_go"):
+        added, result, failed = 0, [], False
         for upload in uploads:
             try:
                 summaries = ingest_upload(upload.name, upload.getvalue(), None if fmt.startswith("detect") else fmt)
             except Exception as exc:  # one bad file does not stop the others
                 show_error(exc, "Data & export: upload")
+                failed = True
                 continue
             for s in summaries:
-                (st.success if s.rejected == 0 else st.warning)(s.line())
-                for note in s.notes:
-                    st.caption(note)
+                added += s.added
+                result.append(("success" if s.rejected == 0 else "warning", s.line()))
+                result += [("caption", note) for note in s.notes]
+        if replace and added:  # removed only once real rows are in: a failed load leaves the demo
+            result.append(("success", _removed_line(*remove_sample())))
         st.cache_data.clear()
+        if not failed:
+            # Run the page again so the header, filters and banners describe the new store.
+            st.session_state["upload_result"] = result
+            st.rerun()
+        for kind, line in result:
+            getattr(st, kind)(line)
+
+
+def _removed_line(incidents: int, patrols: int) -> str:
+    return f"Removed the built-in synthetic sample: {incidents:,} incidents and {patrols:,} patrols."
+
+
+def draw_sample_removal(manager: bool) -> None:
+    """The one place the demo leaves the store, keeping every real row."""
+    status = sample_status()
+    if status == "none" or not manager:
+        return
+    st.subheader("The built-in sample")
+    what = ("The store holds only the built-in synthetic sample, a demo with no real incidents."
+            if status == "only" else
+            "The store holds the built-in synthetic sample AND real data: every figure mixes both.")
+    st.write(what + " Removing it deletes exactly the sample's incidents and patrol log; your own rows stay.")
+    if st.button("Remove the sample", key="remove_sample", icon=":material/delete:"):
+        st.session_state["upload_result"] = [("success", _removed_line(*remove_sample()))]
+        st.cache_data.clear()
+        st.rerun()
 
 
 def draw_loads(manager: bool) -> None:

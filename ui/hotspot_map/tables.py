@@ -16,7 +16,8 @@ def draw_ranked(areas: pd.DataFrame) -> None:
     table.insert(0, "no", range(1, len(table) + 1))
     st.dataframe(table, hide_index=True, width="stretch",
                  column_config={"no": st.column_config.NumberColumn("No.", help="The number on the map"),
-                                "hotspot_name": "Hotspot", "hotspot_id": "Id", "n_cells": "Cells",
+                                "hotspot_name": "Hotspot", "hotspot_id": "Id", "n_cells": "Cells", "csp": "CSP",
+                                "district": "District", "patrols": st.column_config.NumberColumn("Patrols", format="%d"),
                                 "count": st.column_config.NumberColumn("Incidents", format="%d"),
                                 "harm": st.column_config.NumberColumn("Harm (days)", format="%d"),
                                 "patrol_minutes": st.column_config.NumberColumn("Patrol minutes", format="%d")})

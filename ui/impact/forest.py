@@ -5,7 +5,7 @@ import altair as alt
 import pandas as pd
 import streamlit as st
 
-from ui.common import OKABE_ITO, draw_chart
+from ui.common import OKABE_ITO, display_table, draw_chart
 
 
 def draw_pooled(result, unit: str) -> None:
@@ -47,4 +47,4 @@ def draw_all_figures(table: pd.DataFrame, unit: str) -> None:
     st.caption("The table behind the forest plot above (its text alternative), with the displacement figures.")
     if unit == "week":
         st.caption("Weekly analysis: the columns named months_pre, months_post and simple_window count weeks.")
-    st.dataframe(table, hide_index=True, width="stretch")
+    st.dataframe(display_table(table), hide_index=True, width="stretch")

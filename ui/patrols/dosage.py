@@ -20,11 +20,12 @@ def draw_summary(report: PatrolReport, target: DosageTarget) -> None:
     c1.metric("Patrols", f"{summary['patrols']:,}", help="Patrol-log entries and GPS visits starting in the period.")
     share = summary["share_in_hotspots"]
     c2.metric("In the hotspots", f"{summary['patrols_in_hotspots']:,}",
-              delta=None if summary["patrols"] == 0 else f"{share:.0%} of patrols", delta_color="off")
+              delta=None if summary["patrols"] == 0 else f"{share:.0%} of patrols", delta_color="off",
+              delta_arrow="off")
     c3.metric("Patrol minutes", f"{summary['minutes']:,.0f}")
     c4.metric("Hotspots", f"{summary['hotspots']}",
               delta=" · ".join(f"{summary['hotspots_' + c]} {c}" for c in ("green", "amber", "red") if summary["hotspots_" + c]),
-              delta_color="off")
+              delta_color="off", delta_arrow="off")
     c5.metric("Days dosed (mean)", "–" if pd.isna(summary["mean_compliance"]) else f"{summary['mean_compliance']:.0%}",
               help=f"Target: {target.describe()}.")
     st.caption(" ".join(report.notes))
@@ -39,9 +40,10 @@ def dosage_table(dosage: pd.DataFrame) -> pd.DataFrame:
         "Harm": dosage["harm"].round(0),
         "Patrols": dosage["patrols"],
         "Minutes": dosage["minutes"].round(0),
-        "Mean min": dosage["mean_minutes"].round(1),
+        # No visits, no mean: a dash, never an empty cell.
+        "Mean min": ["–" if pd.isna(m) else f"{m:.1f}" for m in dosage["mean_minutes"]],
         "Days patrolled": dosage["patrolled_days"],
-        "Days dosed": dosage["compliance"],
+        "Days dosed": (dosage["compliance"] * 100).round(0),
         "Trend": [f"{TREND_ICON[t]}" + ("" if pd.isna(p) else f" {p:+.0f}%") for t, p in zip(dosage["trend"], dosage["trend_pct"])],
         "Last 4 wks": dosage["patrols_last_4w"],
     })
@@ -56,16 +58,16 @@ def draw_dosage(report: PatrolReport, target: DosageTarget, big: bool) -> None:
         height=(48 if big else 35) * (len(table) + 1) + 3,  # every hotspot in view: presentation rows are taller
         column_config={
             "Days dosed": st.column_config.ProgressColumn(
-                "Days dosed", format="percent", min_value=0.0, max_value=1.0,
+                "Days dosed", format="%d%%", min_value=0, max_value=100,
                 help=f"Share of days with the target dose ({target.describe()})."),
             "Harm": st.column_config.NumberColumn(format="%d", help="Crime-harm days (editable weights)."),
             "Hotspot": st.column_config.TextColumn(width="large"),
             "Minutes": st.column_config.NumberColumn(format="%d"),
-            "Mean min": st.column_config.NumberColumn(format="%.1f", help="Mean minutes per visit."),
+            "Mean min": st.column_config.TextColumn(help="Mean minutes per visit (– without visits)."),
             "Trend": st.column_config.TextColumn(help="Patrols in the last 4 weeks of the period against the 4 weeks before."),
             "Status": st.column_config.TextColumn(help=f"Green from {target.green_at:.0%} of days dosed, amber from "
                                                        f"{target.amber_at:.0%}, red below."),
         })
     st.caption(f"{summary['patrols_in_hotspots']:,} of {summary['patrols']:,} patrols fell inside these {len(dosage)} hotspots "
                f"({summary['hotspot_cells']} cells); {summary['patrols_outside']:,} outside. Sources: "
-               + ", ".join(f"{k} {v:,}" for k, v in summary["by_source"].items()) + ".")
+               + (", ".join(f"{k} {v:,}" for k, v in summary["by_source"].items()) or "no patrols recorded") + ".")
