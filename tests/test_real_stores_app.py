@@ -43,21 +43,25 @@ def _texts(node, out: list[str]) -> None:
 
 
 def _lone_point_charts(at) -> list[str]:
-    """Line charts over months whose data hold a single month: drawn as a lone dot, they say nothing."""
+    """Line charts over months whose data hold a single month (drawn as a lone dot) and charts whose
+    every value is 0: they say nothing."""
     import json
 
     import pyarrow as pa
 
     lone = []
-    for chart in at.get("arrow_vega_lite_chart"):
+    for chart in at.get("vega_lite_chart"):
         spec = chart.proto.spec
-        if '"line"' not in spec:
-            continue
-        for named in chart.proto.datasets:
+        for named in chart.proto.datasets if '"line"' in spec else []:
             frame = pa.ipc.open_stream(named.data.data).read_all().to_pandas()
             for column in ("month", "week"):
                 if column in frame and 0 < frame[column].nunique() < 2:
-                    lone.append(f"{json.loads(spec).get('title', named.name)}: one {column}")
+                    lone.append(f"{named.name}: one {column}")
+        for named in chart.proto.datasets:  # an all-zero chart is an empty frame that reads as 'quiet'
+            frame = pa.ipc.open_stream(named.data.data).read_all().to_pandas()
+            values = frame.select_dtypes("number").drop(columns=["hour", "x"], errors="ignore")
+            if len(frame) > 1 and not values.empty and not values.to_numpy().any():
+                lone.append(f"{named.name}: every value 0")
     return lone
 
 

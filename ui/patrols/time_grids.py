@@ -45,13 +45,25 @@ def heatmap(column: str, title: str, scheme: str, legend: str, big: bool) -> alt
     ).properties(height=540 if big else 400)
 
 
+NO_TIMES = ("Incidents by day and hour need incident times: data.police.uk gives the month only, "
+            "a force extract with times fills this grid.")
+NO_PATROLS = "Patrol minutes by day and hour need patrol logs or GPS pings in these months (Data & export)."
+
+
 def draw_time_grids(report: PatrolReport, focus: str, big: bool) -> None:
     grid = report.grid[report.grid["hotspot_id"] == focus]
     left, right = st.columns(2)
-    draw_chart(styled(heatmap("incidents", "Incidents", "blues", "incidents", big), big), {"grid": grid}, left,
-               width="stretch")
-    draw_chart(styled(heatmap("patrol_minutes", "Patrol minutes", "viridis", "minutes", big), big), {"grid": grid},
-               right, width="stretch")
+    # An all-zero grid is an empty frame that looks like a quiet week: say what it needs instead.
+    if report.grid["incidents"].sum() > 0:
+        draw_chart(styled(heatmap("incidents", "Incidents", "blues", "incidents", big), big), {"grid": grid}, left,
+                   width="stretch")
+    else:
+        left.info(NO_TIMES)
+    if report.grid["patrol_minutes"].sum() > 0:
+        draw_chart(styled(heatmap("patrol_minutes", "Patrol minutes", "viridis", "minutes", big), big), {"grid": grid},
+                   right, width="stretch")
+    else:
+        right.info(NO_PATROLS)
     with st.expander("Tables of the two grids (text alternative)"):
         t1, t2 = st.columns(2)
         for column, where in (("incidents", t1), ("patrol_minutes", t2)):

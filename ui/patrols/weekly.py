@@ -67,7 +67,18 @@ def draw_weekly(report: PatrolReport, focus: str, title: str, big: bool) -> None
     weekly = report.weekly[report.weekly["hotspot_id"] == focus].copy()
     weekly["action"] = mark_actions(weekly["week"], action_frame)
     full_weeks = weekly[weekly["days"] == 7]  # a partial first or last week would look like a drop
-    long = full_weeks.melt(id_vars=["week"], value_vars=["patrols", "incidents"], var_name="series", value_name="per week")
+    # Incidents without a day (data.police.uk) have no week: a line of zeros would read as a quiet
+    # spell, so a series is drawn only when it has something to show, and the page says why not.
+    series = [s for s in ("patrols", "incidents") if report.weekly[s].sum() > 0]
+    missing = {"patrols": "no patrols are recorded in these months", "incidents": "incidents have no dates "
+               "(data.police.uk gives the month only)"}
+    if len(series) < 2:
+        st.info("Week by week: " + " and ".join(missing[s] for s in missing if s not in series) + ".")
+    if not series or len(full_weeks) < 2:
+        if series:
+            st.info("Week by week needs two full weeks or more in the selected months.")
+        return
+    long = full_weeks.melt(id_vars=["week"], value_vars=series, var_name="series", value_name="per week")
     chart, datasets = weekly_chart(long, action_frame, title, big)
     draw_chart(chart, datasets, width="stretch")
     partial = len(weekly) - len(full_weeks)
