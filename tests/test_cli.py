@@ -13,6 +13,9 @@ import pytest
 
 from hotspot_engine.__main__ import main
 
+#: The command line is run as a user runs it, in subprocesses: outside the inner loop (`-m "not slow"`).
+pytestmark = pytest.mark.slow
+
 ROOT = Path(__file__).resolve().parent.parent
 INCIDENT_COLUMNS = ["incident_id", "month", "occurred_at", "lat", "lon", "offence", "sv_category", "district", "csp", "h3"]
 HOTSPOT_COLUMNS = ["h3", "district", "csp", "count", "harm", "gi_z", "gi_p", "gi_p_fdr", "gi_bin", "is_hotspot",

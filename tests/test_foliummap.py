@@ -123,6 +123,8 @@ def test_partner_safe_map_leaves_blanked_cells_out(layers):
         assert f'"count": "{int(value)}"' not in page
 
 
+@pytest.mark.browser
+@pytest.mark.slow
 @pytest.mark.skipif(shutil.which("chromium") is None, reason="no chromium on PATH: cannot run the real-browser offline test")
 def test_headless_chromium_draws_the_map_with_no_network(layers, page, tmp_path):
     from playwright.sync_api import sync_playwright

@@ -157,9 +157,6 @@ def test_export_uses_the_store_and_threshold_of_the_settings_file(no_overrides, 
     shutil.copy(ROOT / "hotspot_engine" / "data" / "harm_weights.csv", no_overrides / "tables" / "harm.csv")
     assert main(["export", "hotspots", "--method", "top-n", "--partner-safe", "--out", "out/h.csv"]) == 0
     assert json.loads((no_overrides / "out" / "h.methods.json").read_text(encoding="utf-8"))["threshold"] == 7
-    assert main(["export", "hotspots", "--method", "top-n", "--partner-safe", "--threshold", "3",
-                 "--out", "out/h.csv"]) == 0
-    assert json.loads((no_overrides / "out" / "h.methods.json").read_text(encoding="utf-8"))["threshold"] == 3
 
 
 def test_a_broken_settings_file_stops_the_command_line_with_one_line(no_overrides, capsys):
