@@ -1,5 +1,6 @@
-"""The command line of CONTRACT.md: sample -> ingest -> export round-trips every row; hotspots and
-impact write the contract's columns; bad input exits 2 with one line and no traceback."""
+"""The command line (the README's "Command line" section): sample -> ingest -> export round-trips
+every row; hotspots and impact write the documented columns; bad input exits 2 with one line and no
+traceback."""
 from __future__ import annotations
 
 import json

@@ -204,16 +204,16 @@ def _insert_new(con, table: str, key: str, frame: pd.DataFrame, columns: dict[st
     col_list = ", ".join(f'"{c}"' for c in cols)
     before = table_count(con, table)
     con.register("_incoming", incoming)
-    try:
-        if before == 0:
-            con.execute(f"INSERT INTO {table} ({col_list}) SELECT {col_list} FROM _incoming")
-        else:
-            con.execute(
-                f"INSERT INTO {table} ({col_list}) SELECT {col_list} FROM _incoming n "
-                f'WHERE NOT EXISTS (SELECT 1 FROM {table} t WHERE t."{key}" = n."{key}")'
-            )
-    finally:
-        con.unregister("_incoming")
+    # Not unregistered in a `finally`: after a failed INSERT the transaction is aborted, unregistering
+    # raises "transaction is aborted" and hides the real error; the caller's ROLLBACK drops the view.
+    if before == 0:
+        con.execute(f"INSERT INTO {table} ({col_list}) SELECT {col_list} FROM _incoming")
+    else:
+        con.execute(
+            f"INSERT INTO {table} ({col_list}) SELECT {col_list} FROM _incoming n "
+            f'WHERE NOT EXISTS (SELECT 1 FROM {table} t WHERE t."{key}" = n."{key}")'
+        )
+    con.unregister("_incoming")
     return table_count(con, table) - before
 
 
