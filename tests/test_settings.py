@@ -166,3 +166,11 @@ def test_a_broken_settings_file_stops_the_command_line_with_one_line(no_override
     assert main(["export", "incidents", "--out", "x.csv"]) == 2
     err = capsys.readouterr().err
     assert err.startswith("error: settings.toml: cannot read settings") and err.count("\n") == 1
+
+
+def test_the_store_opens_where_the_settings_say_when_no_path_is_given(no_overrides):
+    from hotspot_engine.store.database import connect
+
+    _write(no_overrides / "settings.toml", "stores/default.duckdb")
+    connect().close()
+    assert (no_overrides / "stores" / "default.duckdb").is_file()
