@@ -18,7 +18,7 @@ from hotspot_engine.analyse.impact import POOLED_ID, as_cells, impact_table
 
 @pytest.fixture(scope="module")
 def sample_impact(sample_store, sample_truth):
-    from hotspot_engine.analyse.hotspots import find_hotspots
+    from hotspot_engine.service import hotspots as find_hotspots
     from hotspot_engine.store.query import cell_month_counts, extent
 
     con, truth = sample_store, sample_truth

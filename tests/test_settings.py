@@ -44,7 +44,7 @@ def test_the_app_store_runs_queries_with_those_threads(app_db):
 
     at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=180).run()
     assert not at.exception
-    from ui.common import cursor, settings
+    from ui.cached import cursor, settings
 
     threads = cursor().execute("SELECT current_setting('threads')").fetchall()[0][0]
     assert int(threads) == settings().app_query_threads
@@ -117,6 +117,7 @@ def test_an_installed_engine_without_a_settings_file_uses_the_working_folder(no_
     assert settings_path() is None
     settings = load_settings()
     assert settings.db_path == no_overrides / "data" / "hotspot.duckdb"
+    assert settings.error_log == no_overrides / "data" / "logs" / "errors.log"  # not inside site-packages
     assert settings.partner_safe_threshold == 5 and settings.harm_weights is None
 
 
