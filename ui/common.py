@@ -40,12 +40,104 @@ _URL_KEYS = {"csp": "f_csp", "district": "f_district", "offence": "f_offence", "
              "res": "f_res", "present": "present"}
 
 
+def _one_of(*choices):
+    return lambda text: text if text in choices else None
+
+
+def _int_in(low: int, high: int):
+    return lambda text: int(text) if text.lstrip("-").isdigit() and low <= int(text) <= high else None
+
+
+def _float_in(low: float, high: float):
+    def parse(text: str):
+        try:
+            value = float(text)
+        except ValueError:
+            return None
+        return value if low <= value <= high else None
+    return parse
+
+
+def _iso_date(text: str):
+    import datetime as dt
+
+    try:
+        return dt.date.fromisoformat(text)
+    except ValueError:
+        return None
+
+
+def _int_pair(text: str):
+    low, _, high = text.partition("-")
+    return (int(low), int(high)) if low.isdigit() and high.isdigit() and 5 <= int(low) <= int(high) <= 60 else None
+
+
+def _flag(text: str):
+    return text in ("1", "true", "on")
+
+
+#: Page settings in the URL too (issue 19: a shared link showed the map's hotspots with another
+#: window and method): session key -> (URL name, parse, default written as absent). A default of
+#: None means the value is always written once set (it depends on the data, e.g. the intervention).
+PAGE_URL = {
+    "m_method": ("method", _one_of("gistar", "top-n", "harm-share"), "gistar"),
+    "m_measure": ("measure", _one_of("count", "harm"), "count"),
+    "m_colour": ("colour", _one_of("count", "harm", "gi_bin", "pattern", "patrols"), "count"),
+    "m_window": ("window", lambda t: int(t) if t in ("12", "6", "3", "0") else None, 12),
+    "m_top": ("top", _int_in(1, 500), 19),
+    "m_share": ("share", _float_in(0.1, 0.9), 0.5),
+    "m_mode": ("cells", _one_of("window", "months"), "window"),
+    "m_lsoa": ("lsoa", _flag, False),
+    "m_patrols": ("dosage", _flag, False),
+    "i_date": ("intervention", _iso_date, None),
+    "i_model": ("model", _one_of("negbin", "poisson"), "negbin"),
+    "i_buffer": ("rings", lambda t: int(t) if t in ("1", "2") else None, 1),
+    "i_period": ("periods", _one_of("month", "week"), "month"),
+    "p_visits": ("visits", _int_in(1, 6), 1),
+    "p_band": ("visit_minutes", _int_pair, (10, 20)),
+    "p_green": ("green", _float_in(0.5, 1.0), 0.8),
+    "p_week": ("plan_week", _iso_date, None),
+    "p_seed": ("seed", _int_in(0, 999_999), 1),
+    "p_focus": ("focus", lambda t: t or None, None),
+}
+
+
+def _url_text(value) -> str:
+    if isinstance(value, bool):
+        return "1" if value else ""
+    if isinstance(value, tuple):
+        return "-".join(str(v) for v in value)
+    if hasattr(value, "isoformat"):
+        return value.isoformat()
+    return str(value)
+
+
+def _page_settings_from_url() -> None:
+    for key, (name, parse, _default) in PAGE_URL.items():
+        if name in st.query_params:
+            value = parse(st.query_params.get_all(name)[-1])
+            if value is not None:
+                st.session_state[key] = value
+
+
+def _page_settings_to_url() -> None:
+    for key, (name, _parse, default) in PAGE_URL.items():
+        value = st.session_state.get(key)
+        text = "" if value is None or value == default else _url_text(value)
+        if not text:
+            if name in st.query_params:
+                del st.query_params[name]
+        elif st.query_params.get(name) != text:
+            st.query_params[name] = text
+
+
 def _from_url() -> None:
     """Seed the widgets from the query string once per session, so a shared link opens the same view."""
     if st.session_state.get("_url_loaded"):
         return
     st.session_state["_url_loaded"] = True
     params = st.query_params
+    _page_settings_from_url()
     for url_key, state_key in _URL_KEYS.items():
         if url_key not in params:
             continue
@@ -75,6 +167,7 @@ def _to_url(filters: Filters) -> None:
                 del st.query_params[key]
         elif st.query_params.get_all(key) != (value if isinstance(value, list) else [value]):
             st.query_params[key] = value
+    _page_settings_to_url()
 
 
 def offence_choices(ext: Extent) -> list[str]:
@@ -87,7 +180,7 @@ def offence_choices(ext: Extent) -> list[str]:
 #: Page widgets whose values outlive a page switch too: the map's method settings are what the
 #: Data & export page exports "as on screen", and presentation mode hides (does not draw) them.
 PAGE_KEYS = ("m_method", "m_measure", "m_colour", "m_window", "m_top", "m_share", "m_patrols", "m_lsoa", "m_mode",
-             "i_date", "i_model", "i_buffer")
+             "i_date", "i_model", "i_buffer", "i_period")
 
 
 def _restore_widget_state() -> None:
