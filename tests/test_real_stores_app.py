@@ -45,7 +45,6 @@ def _texts(node, out: list[str]) -> None:
 def _lone_point_charts(at) -> list[str]:
     """Line charts over months whose data hold a single month (drawn as a lone dot) and charts whose
     every value is 0: they say nothing."""
-    import json
 
     import pyarrow as pa
 
