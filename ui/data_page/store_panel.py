@@ -6,6 +6,7 @@ import streamlit as st
 from hotspot_engine.service import Extent
 from hotspot_engine.write.export import neutralise_formulas
 from ui.cached import ingest_upload, loads, rejects, remove_sample, sample_status
+from ui.common import readable
 from ui.errors import show_error
 
 REPLACE = "Replace the sample with my data"
@@ -83,11 +84,12 @@ def draw_sample_removal(manager: bool) -> None:
 
 def draw_loads(manager: bool) -> None:
     st.subheader("Loads")
-    st.dataframe(loads(), hide_index=True, width="stretch")
+    st.dataframe(loads().rename(columns=readable), hide_index=True, width="stretch")
     refused = rejects()
     if len(refused):
         st.write(f"{len(refused):,} rejected rows, by reason:")
-        st.dataframe(refused.groupby(["file", "reason"]).size().rename("rows").reset_index(), hide_index=True)
+        st.dataframe(refused.groupby(["file", "reason"]).size().rename("rows").reset_index().rename(columns=readable),
+                     hide_index=True)
         if manager:
             st.download_button("Download rejected rows (CSV)", neutralise_formulas(rejects(every_column=True))
                                .to_csv(index=False).encode(), file_name="rejected_rows.csv", mime="text/csv")

@@ -8,13 +8,17 @@ from hotspot_engine.reference.geography import ATTRIBUTION
 from hotspot_engine.render import deck as maps
 from ui.hotspot_map.legend import LEGEND_TITLES, draw_side
 from ui.hotspot_map.scene import MapScene
+from ui.hotspot_map.selection import draw_selection, picked_cell
 
 
-def draw_map(scene: MapScene, deck) -> None:
-    st.pydeck_chart(deck, height=scene.height, width="stretch", key="hotspot_map")
+def draw_map(scene: MapScene, deck):
+    """The map (a click on a cell reruns the page with the cell selected); returns its event."""
+    event = st.pydeck_chart(deck, height=scene.height, width="stretch", key="hotspot_map", on_select="rerun",
+                            selection_mode="single-object")
     st.caption("Boundaries: " + ATTRIBUTION
                + (f" Basemap: {scene.basemap_attribution}" if scene.basemap_attribution is not None
                   else " Offline base: district outlines and town labels."))
+    return event
 
 
 def note_left_out(left_out: int) -> None:
@@ -37,8 +41,10 @@ def draw_whole_window(scene: MapScene) -> None:
     note_left_out(left_out)
     map_col, side_col = st.columns([3, 1.15])
     with map_col:
-        draw_map(scene, deck)
+        event = draw_map(scene, deck)
     with side_col:
+        if scene.colour_by != "pattern":
+            draw_selection(scene.cells, scene.areas, picked_cell(event), scene.present)
         draw_side(scene, LEGEND_TITLES[scene.colour_by], legend.entries,
                   f"{scene.window.date_from} to {scene.window.date_to}")
         for note in scene.notes if not scene.present else []:

@@ -1,0 +1,41 @@
+"""Clicking a cell on the map selects its hotspot: the hotspot's number, name and figures beside
+the map (issue 19)."""
+from __future__ import annotations
+
+from types import SimpleNamespace
+
+from ui.hotspot_map.selection import picked_cell
+
+
+def test_the_clicked_cell_is_read_from_the_map_event():
+    event = SimpleNamespace(selection={"indices": {"cells": [3]}, "objects": {"cells": [{"h": "89195d2cc23ffff", "n": 4}]}})
+    assert picked_cell(event) == "89195d2cc23ffff"
+    assert picked_cell(SimpleNamespace(selection={"indices": {}, "objects": {}})) is None
+    assert picked_cell(None) is None
+
+
+def _panel(h3):
+    import pandas as pd
+
+    from ui.hotspot_map.selection import draw_selection
+
+    cells = pd.DataFrame({"h3": ["a", "b"], "district": ["Gosport", "Gosport"], "count": [7, 1], "gi_z": [5.2, 0.4],
+                          "hotspot_id": ["HS-1", None]})
+    areas = pd.DataFrame({"hotspot_rank": [1], "hotspot_id": ["HS-1"], "hotspot_name": ["Gosport - High Street"],
+                          "csp": ["Gosport CSP"], "district": ["Gosport"], "n_cells": [1], "count": [7], "harm": [365.0],
+                          "patrols": [0], "patrol_minutes": [0.0], "top_location": ["High Street"]})
+    draw_selection(cells, areas, h3)
+
+
+def test_the_panel_shows_the_hotspot_of_the_clicked_cell():
+    from streamlit.testing.v1 import AppTest
+
+    at = AppTest.from_function(_panel, args=("a",)).run()
+    assert not at.exception
+    assert at.markdown[0].value == "**#1 Gosport - High Street**"
+    table = at.dataframe[0].value
+    assert dict(zip(table[""], table["Value"]))["Incidents"] == "7"
+    at = AppTest.from_function(_panel, args=("b",)).run()
+    assert "not in a hotspot" in at.markdown[0].value
+    at = AppTest.from_function(_panel, args=(None,)).run()
+    assert "Click a cell" in at.caption[0].value
