@@ -152,7 +152,7 @@ def test_filter_playback_presentation_and_a_shared_url(app_url):
         page.get_by_text("Presentation mode").click()
         wait_for_app(page, "canvas")
         expect(page.locator("[data-testid='stSidebar']")).to_be_hidden(timeout=60_000)
-        expect(page.locator("[data-testid='stMetricLabel']", has_text="Serious-violence hotspots").first
+        expect(page.locator("[data-testid='stMetricLabel']", has_text="Hotspots").first
                ).to_be_visible(timeout=60_000)
         exit_button = page.get_by_role("button", name="Exit presentation mode")
         expect(exit_button).to_be_visible(timeout=60_000)

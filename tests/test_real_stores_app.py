@@ -92,9 +92,21 @@ def store_env(request, real_stores, app_db, monkeypatch):
 @pytest.mark.parametrize("store_env", STORES, indirect=True)
 @pytest.mark.parametrize("page", PAGES, ids=["overview", "map", "patrols", "impact", "data"])
 def test_page_shows_no_empty_figure(store_env, page):
+    _check_page(store_env, page, present=False)
+
+
+@pytest.mark.parametrize("store_env", ["police_uk_one_month", "sample"], indirect=True)
+@pytest.mark.parametrize("page", PAGES, ids=["overview", "map", "patrols", "impact", "data"])
+def test_presentation_mode_shows_no_empty_figure(store_env, page):
+    _check_page(store_env, page, present=True)
+
+
+def _check_page(store_env: str, page: str | None, present: bool) -> None:
     from streamlit.testing.v1 import AppTest
 
     at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=240)
+    if present:
+        at.query_params["present"] = "1"
     at.run()
     if page:
         at.switch_page(page).run()

@@ -272,7 +272,7 @@ def apply_presentation_style() -> None:
         return
     st.markdown(
         """<style>
-        html, body, [class*="css"], .stMarkdown p, .stDataFrame { font-size: 22px !important; }
+        html, body, [class*="css"], .stMarkdown p, .stDataFrame, [data-testid="stTable"] table { font-size: 22px !important; }
         h1 { font-size: 2.6rem !important; padding-top: 0 !important; } h2, h3 { font-size: 2rem !important; }
         [data-testid="stCaptionContainer"] p { font-size: 1.15rem !important; color: #222 !important; }
         [data-testid="stMetricValue"] { font-size: 3rem !important; font-weight: 700; }
@@ -394,20 +394,30 @@ def draw_chart(chart: alt.TopLevelMixin, datasets: dict[str, pd.DataFrame], wher
     (where or st).vega_lite_chart(spec, **kwargs)
 
 
-def headline_metrics(head, columns: int = 4) -> None:
+def headline_metrics(head, columns: int = 4, compact: bool = False) -> None:
     """The annual report's four headline figures as metrics, in ``columns`` columns (4 across the
-    Overview, 1 beside the map in presentation mode)."""
-    cols = st.columns(columns) if columns > 1 else [st.container()] * 4
-    cols[0].metric(f"Serious violence {head.fy_after}", f"{head.sv_after:,}",
+    Overview, 2 beside the map in presentation mode). ``compact``: the years once above short
+    labels that stay on one line (beside the map the long labels wrapped onto three lines)."""
+    labels = (f"Serious violence {head.fy_after}", "Serious-violence hotspots", f"Patrols in hotspots {head.fy_after}",
+              "Serious violence in hotspots")
+    box = st.container(key="headline_compact") if compact else st.container()
+    if compact:
+        labels = ("Serious violence", "Hotspots", "Hotspot patrols", "SV in hotspots")
+        box.markdown(f"<style>.st-key-headline_compact [data-testid='stMetricLabel'] p {{ white-space: nowrap !important; "
+                     f"font-size: 1.15rem !important; }}</style>**{head.fy_after} against {head.fy_before}**",
+                     unsafe_allow_html=True)
+    with box:
+        cols = st.columns(columns) if columns > 1 else [st.container()] * 4
+    cols[0].metric(labels[0], f"{head.sv_after:,}",
                    delta=f"{head.sv_change:+,} ({head.sv_change_pct:+.1f}%)", delta_color="inverse",
                    help=f"{head.fy_before}: {head.sv_before:,} offences. Places and offences follow the filters.")
-    cols[1 % len(cols)].metric("Serious-violence hotspots", f"{head.hotspots}",
+    cols[1 % len(cols)].metric(labels[1], f"{head.hotspots}",
                                help=f"Gi* hotspot areas on {head.fy_before} (the year before patrols), "
                                     f"{head.hotspot_cells} H3 cells.")
-    cols[2 % len(cols)].metric(f"Patrols in hotspots {head.fy_after}", f"{head.patrols_after:,}",
+    cols[2 % len(cols)].metric(labels[2], f"{head.patrols_after:,}",
                                help=f"{head.patrol_minutes_after:,.0f} patrol minutes recorded inside hotspot cells.")
     cols[3 % len(cols)].metric(
-        "Serious violence in hotspots", f"{head.hotspot_sv_after:,}",
+        labels[3], f"{head.hotspot_sv_after:,}",
         delta=f"{head.hotspot_sv_after - head.hotspot_sv_before:+,} ({head.hotspot_change_pct:+.1f}%)", delta_color="inverse",
         help=f"{head.fy_before}: {head.hotspot_sv_before:,}. Simple before/after count, the report's kind "
              "of figure; the Impact page models it with interrupted time series.")

@@ -43,7 +43,7 @@ def draw_whole_window(scene: MapScene) -> None:
     with map_col:
         event = draw_map(scene, deck)
     with side_col:
-        if scene.colour_by != "pattern":
+        if scene.colour_by != "pattern" and not scene.present:
             draw_selection(scene.cells, scene.areas, picked_cell(event), scene.present)
         draw_side(scene, LEGEND_TITLES[scene.colour_by], legend.entries,
                   f"{scene.window.date_from} to {scene.window.date_to}")

@@ -53,6 +53,20 @@ def draw_dosage(report: PatrolReport, target: DosageTarget, big: bool) -> None:
     st.subheader("Dosage by hotspot")
     dosage, summary = report.dosage, report.summary
     table = dosage_table(dosage)
+    if big:
+        # The wall screen: an HTML table, which presentation mode's large type scales (a data grid
+        # is drawn on a canvas at its own small size).
+        shown = table.assign(**{"Days dosed": table["Days dosed"].map(lambda v: f"{v:.0f}%")})
+        st.table(shown.style.map(lambda v: STATUS_STYLE.get(v, ""), subset=["Status"]).hide(axis="index")
+                 .format(precision=0, thousands=","))
+    else:
+        _draw_grid(table, target, big)
+    st.caption(f"{summary['patrols_in_hotspots']:,} of {summary['patrols']:,} patrols fell inside these {len(dosage)} hotspots "
+               f"({summary['hotspot_cells']} cells); {summary['patrols_outside']:,} outside. Sources: "
+               + (", ".join(f"{k} {v:,}" for k, v in summary["by_source"].items()) or "no patrols recorded") + ".")
+
+
+def _draw_grid(table: pd.DataFrame, target: DosageTarget, big: bool) -> None:
     st.dataframe(
         table.style.map(lambda v: STATUS_STYLE.get(v, ""), subset=["Status"]), hide_index=True, width="stretch",
         height=(48 if big else 35) * (len(table) + 1) + 3,  # every hotspot in view: presentation rows are taller
@@ -68,6 +82,3 @@ def draw_dosage(report: PatrolReport, target: DosageTarget, big: bool) -> None:
             "Status": st.column_config.TextColumn(help=f"Green from {target.green_at:.0%} of days dosed, amber from "
                                                        f"{target.amber_at:.0%}, red below."),
         })
-    st.caption(f"{summary['patrols_in_hotspots']:,} of {summary['patrols']:,} patrols fell inside these {len(dosage)} hotspots "
-               f"({summary['hotspot_cells']} cells); {summary['patrols_outside']:,} outside. Sources: "
-               + (", ".join(f"{k} {v:,}" for k, v in summary["by_source"].items()) or "no patrols recorded") + ".")
