@@ -53,6 +53,19 @@ MEASURES = ("count", "harm")
 #: The look-back window used when the filters give no start month (UK practice: the last 12 months).
 DEFAULT_WINDOW_MONTHS = 12
 LOCATION_PREFIX = "On or near "
+#: The method in a few sentences, for the methods sidecar and the pages.
+METHODS_TEXT = (
+    "Each cell's neighbourhood (the cell and its six neighbours) is tested against what the study area's "
+    "average rate predicts there, with the exact tail probability of a negative binomial whose dispersion "
+    "(how much places vary beyond chance from month to month) is estimated from the data; the "
+    "Benjamini-Hochberg false discovery rate is applied once over every cell. Gi*'s normal approximation "
+    "is kept as gi_z for analysts but decides nothing: on counts this sparse it finds 'hotspots' in "
+    "incidents scattered at random. Significant cells with incidents are grown into areas from their "
+    "busiest cell, each at most the size limit (default 1 km2), so a busy town centre splits at its peaks "
+    "into places a patrol can cover; areas are ranked by incidents (or harm), the first 19 are the "
+    "hotspots and the rest are listed as next ranked. Each area is named after the street(s) carrying most "
+    "of its incidents, with the district."
+)
 
 
 @dataclass(frozen=True)
@@ -549,8 +562,8 @@ def resolve_window(con, filters: Filters, months: int = DEFAULT_WINDOW_MONTHS) -
 
 def find_hotspots(con, filters: Filters, params: HotspotParams = HotspotParams(), harm_weights=None,
                   exclusions_path=None, serious_violence_by_default: bool = True) -> HotspotResult:
-    """Hotspots for the filters from the store: study area (zeros included) + cell counts, patrols
-    and top locations over the same window -> :func:`score_cells`.
+    """Hotspots for the filters from the store: study area (zeros included) + cell-month counts,
+    patrols and locations over the same window -> :func:`score_cells`, then :func:`advise`.
 
     Without a start month the window is the 12 months up to ``date_to`` (or the latest month).
     Without an offence filter, serious violence only is counted (these are serious-violence
@@ -560,12 +573,8 @@ def find_hotspots(con, filters: Filters, params: HotspotParams = HotspotParams()
 
     filters, window_note = resolve_window(con, filters)
     lead = [window_note] if window_note else [f"Window: {filters.date_from or 'start'} to {filters.date_to or 'end'}."]
-    if not filters.sv_only and not filters.offences:
-        if serious_violence_by_default:
-            filters = replace(filters, sv_only=True)
-            lead.append("Offences: serious violence (no offence filter was given).")
-        else:
-            lead.append("Offences: every offence group in the store.")
+    filters, offence_note = offence_default(filters, serious_violence_by_default)
+    lead.append(offence_note)
     area = geography.study_area(filters.res, filters.districts, filters.csps)
     months = query.cell_month_counts(con, filters, harm_weights)
     patrols = query.patrol_cell_counts(con, filters)
@@ -573,7 +582,80 @@ def find_hotspots(con, filters: Filters, params: HotspotParams = HotspotParams()
     result = score_cells(area.cells, cell_totals(months), patrols, None, params, load_exclusions(exclusions_path),
                          cell_months=months, locations=locations)
     result.notes[:0] = lead
+    window_months = months["month"].nunique() if len(months) else 0
+    result.settings.update(advise(result, filters, window_months))
+    result.notes.append(result.settings["advice"])
     return result
+
+
+def offence_default(filters: Filters, serious_violence_by_default: bool = True) -> tuple[Filters, str]:
+    """Serious violence only when no offence filter is given (and the default applies), with the
+    sentence that says so."""
+    if filters.sv_only or filters.offences:
+        return filters, "Offences: " + ("serious violence." if filters.sv_only else ", ".join(filters.offences) + ".")
+    if serious_violence_by_default:
+        return replace(filters, sv_only=True), "Offences: serious violence (no offence filter was given)."
+    return filters, "Offences: every offence group in the store."
+
+
+def advise(result: HotspotResult, filters: Filters, months_with_data: int) -> dict:
+    """Resolution and window that fit the volume of data: what was used, and one sentence of
+    advice. The exact test needs a neighbourhood total of about ``smallest_significant_total``;
+    when fewer areas than the partnership acts on reach it, a longer window (or a coarser grid)
+    lets real concentrations show; when cells are busy, a finer grid gives tighter places."""
+    settings = result.settings
+    months = _months_between(filters.date_from, filters.date_to)
+    incidents = float(result.cells["count"].sum())
+    per_cell = incidents / max(len(result.cells), 1)
+    found = len(result.areas) + len(result.next_ranked)
+    used = f"Resolution {filters.res} ({h3i.average_hexagon_area(filters.res, 'km^2'):.3f} km2 cells), window " \
+           f"{filters.date_from} to {filters.date_to} ({months} months, {months_with_data} with data), " \
+           f"{incidents:,.0f} incidents ({per_cell:.2f} a cell)."
+    if result.params.method != "gistar":
+        advice = used
+    elif found < result.params.top and months < 12:
+        advice = (f"{used} Only {found} areas reach significance (a neighbourhood needs about "
+                  f"{settings.get('smallest_significant_total', float('nan')):.0f} incidents): a 12-month window would show more.")
+    elif found < result.params.top and filters.res > 8:
+        advice = (f"{used} Only {found} areas reach significance: resolution {filters.res - 1} (coarser) would show more, "
+                  "at the cost of larger places.")
+    elif per_cell > 2 and filters.res < 10:
+        advice = f"{used} Cells are busy: resolution {filters.res + 1} would give tighter places to patrol."
+    else:
+        advice = f"{used} These suit the volume of data: {found} significant areas for the {result.params.top} hotspots."
+    return {"resolution": filters.res, "window": [filters.date_from, filters.date_to], "window_months": months,
+            "incidents": int(incidents), "incidents_per_cell": per_cell, "significant_areas": found, "advice": advice}
+
+
+def _months_between(first: str | None, last: str | None) -> int:
+    if not first or not last:
+        return 0
+    return (int(last[:4]) - int(first[:4])) * 12 + int(last[5:7]) - int(first[5:7]) + 1
+
+
+def validate_hotspots(con, filters: Filters, validate_to: str, params: HotspotParams = HotspotParams(),
+                      harm_weights=None, exclusions_path=None, serious_violence_by_default: bool = True):
+    """Hold-out check: hotspots chosen on the filters' window, scored on the months after it up to
+    ``validate_to`` ('YYYY-MM'), beside the plain count ranking at the same area. Returns
+    (:class:`HotspotResult`, :class:`~hotspot_engine.analyse.holdout.Holdout`)."""
+    from hotspot_engine.analyse.holdout import holdout_scores
+    from hotspot_engine.filters import parse_month
+    from hotspot_engine.store import query
+
+    filters, _ = resolve_window(con, filters)
+    if not filters.date_to:
+        raise InputError("--validate-to: the store holds no incidents to choose hotspots on")
+    validate_to = parse_month(validate_to, "--validate-to")
+    first = shift_month(filters.date_to, 1)
+    if validate_to < first:
+        raise InputError(f"--validate-to: must be after the window's last month ({filters.date_to})")
+    result = find_hotspots(con, filters, params, harm_weights, exclusions_path, serious_violence_by_default)
+    test_filters, _ = offence_default(replace(filters, date_from=first, date_to=validate_to), serious_violence_by_default)
+    test = query.cell_counts(con, test_filters, harm_weights)
+    test = pd.DataFrame({"h3": geography.cell_to_str(_as_uint64(test["h3"])), "count": test["count"].to_numpy()})
+    holdout = holdout_scores(result.cells, test, (filters.date_from or "", filters.date_to), (first, validate_to),
+                             h3i.average_hexagon_area(filters.res, "km^2"), params.measure)
+    return result, holdout
 
 
 def cell_totals(cell_months: pd.DataFrame) -> pd.DataFrame:
@@ -587,4 +669,5 @@ def cell_totals(cell_months: pd.DataFrame) -> pd.DataFrame:
 __all__ = [
     "HotspotParams", "HotspotResult", "CELL_COLUMNS", "AREA_COLUMNS", "METHODS", "MEASURES",
     "score_cells", "find_hotspots", "load_exclusions", "match_exclusions", "place_name", "resolve_window",
+    "validate_hotspots", "advise", "offence_default", "cell_totals",
 ]
