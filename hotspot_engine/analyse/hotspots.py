@@ -68,6 +68,27 @@ METHODS_TEXT = (
 )
 
 
+#: Cell columns. ``gi_z``: Gi* z of the measure (equal to esda's). ``nbhd_total``/``expected``: the
+#: measure summed over the cell and its ring neighbours, and what the study area's mean predicts
+#: there. ``p_exact``: two-sided exact negative-binomial p of that total. ``gi_p``: the p the
+#: selection uses (``p_exact``, or Gi*'s permutation ``p_sim`` when permutations are asked for);
+#: ``gi_p_fdr``: Benjamini-Hochberg of ``gi_p`` over every cell, once; ``gi_bin``: +-3/2/1 for
+#: ``gi_p_fdr`` below 0.01/0.05/0.10, signed as the total is above or below expectation.
+#: ``p_norm``: Gi*'s normal-approximation p, for comparison only (too small on sparse counts).
+#: ``area_rank``/``area_name``: every significant area, ranked; ``is_hotspot``: in the first ``top``;
+#: ``next_ranked``: in a significant area after those.
+CELL_COLUMNS = [
+    "h3", "district", "csp", "lat", "lon", "count", "harm", "gi_z", "gi_p", "gi_p_fdr", "gi_bin",
+    "nbhd_total", "expected", "p_exact", "p_norm", "p_sim", "is_hotspot", "hotspot_id", "hotspot_name",
+    "hotspot_rank", "next_ranked", "area_rank", "area_name", "patrols", "patrol_minutes", "top_location",
+    "excluded", "exclusion_reason",
+]
+AREA_COLUMNS = [
+    "hotspot_rank", "hotspot_id", "hotspot_name", "csp", "district", "n_cells", "area_km2", "count", "harm",
+    "patrols", "patrol_minutes", "top_location", "max_gi_z", "peak_cell", "cells", "lat", "lon",
+]
+
+
 @dataclass(frozen=True)
 class HotspotParams:
     """How hot cells are chosen. ``k`` is the neighbourhood ring size; ``permutations`` > 0 replaces
@@ -137,27 +158,6 @@ class HotspotResult:
     notes: list[str] = field(default_factory=list)
     next_ranked: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=AREA_COLUMNS))
     settings: dict = field(default_factory=dict)
-
-
-#: Cell columns. ``gi_z``: Gi* z of the measure (equal to esda's). ``nbhd_total``/``expected``: the
-#: measure summed over the cell and its ring neighbours, and what the study area's mean predicts
-#: there. ``p_exact``: two-sided exact negative-binomial p of that total. ``gi_p``: the p the
-#: selection uses (``p_exact``, or Gi*'s permutation ``p_sim`` when permutations are asked for);
-#: ``gi_p_fdr``: Benjamini-Hochberg of ``gi_p`` over every cell, once; ``gi_bin``: +-3/2/1 for
-#: ``gi_p_fdr`` below 0.01/0.05/0.10, signed as the total is above or below expectation.
-#: ``p_norm``: Gi*'s normal-approximation p, for comparison only (too small on sparse counts).
-#: ``area_rank``/``area_name``: every significant area, ranked; ``is_hotspot``: in the first ``top``;
-#: ``next_ranked``: in a significant area after those.
-CELL_COLUMNS = [
-    "h3", "district", "csp", "lat", "lon", "count", "harm", "gi_z", "gi_p", "gi_p_fdr", "gi_bin",
-    "nbhd_total", "expected", "p_exact", "p_norm", "p_sim", "is_hotspot", "hotspot_id", "hotspot_name",
-    "hotspot_rank", "next_ranked", "area_rank", "area_name", "patrols", "patrol_minutes", "top_location",
-    "excluded", "exclusion_reason",
-]
-AREA_COLUMNS = [
-    "hotspot_rank", "hotspot_id", "hotspot_name", "csp", "district", "n_cells", "area_km2", "count", "harm",
-    "patrols", "patrol_minutes", "top_location", "max_gi_z", "peak_cell", "cells", "lat", "lon",
-]
 
 
 # --------------------------------------------------------------------------------------------
