@@ -574,7 +574,8 @@ def find_hotspots(con, filters: Filters, params: HotspotParams = HotspotParams()
     filters, window_note = resolve_window(con, filters)
     lead = [window_note] if window_note else [f"Window: {filters.date_from or 'start'} to {filters.date_to or 'end'}."]
     filters, offence_note = offence_default(filters, serious_violence_by_default)
-    lead.append(offence_note)
+    if offence_note:
+        lead.append(offence_note)
     area = geography.study_area(filters.res, filters.districts, filters.csps)
     months = query.cell_month_counts(con, filters, harm_weights)
     patrols = query.patrol_cell_counts(con, filters)
@@ -588,11 +589,11 @@ def find_hotspots(con, filters: Filters, params: HotspotParams = HotspotParams()
     return result
 
 
-def offence_default(filters: Filters, serious_violence_by_default: bool = True) -> tuple[Filters, str]:
+def offence_default(filters: Filters, serious_violence_by_default: bool = True) -> tuple[Filters, str | None]:
     """Serious violence only when no offence filter is given (and the default applies), with the
-    sentence that says so."""
+    sentence that says so (None when the filters chose the offences)."""
     if filters.sv_only or filters.offences:
-        return filters, "Offences: " + ("serious violence." if filters.sv_only else ", ".join(filters.offences) + ".")
+        return filters, None
     if serious_violence_by_default:
         return replace(filters, sv_only=True), "Offences: serious violence (no offence filter was given)."
     return filters, "Offences: every offence group in the store."
