@@ -185,3 +185,13 @@ def test_cli_validate_to_rejects_bad_months(real_db, tmp_path, value):
                          capture_output=True, text=True, cwd=Path(__file__).parent.parent)
     assert run.returncode == 2
     assert run.stderr.count("\n") == 1 and "--validate-to" in run.stderr and "Traceback" not in run.stderr
+
+
+def test_recent_holdout_for_the_map_page(real_store):
+    """The page's check: a window of the same length, ending three months before, scored on the last three."""
+    from hotspot_engine.analyse.hotspots import validate_recent
+
+    result, holdout = validate_recent(real_store, Filters(date_from="2024-02", date_to="2024-04", sv_only=True), 2)
+    assert holdout.window == ("2023-12", "2024-02")  # three months, like the window
+    assert holdout.test == ("2024-03", "2024-04")
+    assert holdout.pai_ratio() is not None

@@ -659,6 +659,23 @@ def validate_hotspots(con, filters: Filters, validate_to: str, params: HotspotPa
     return result, holdout
 
 
+def validate_recent(con, window: Filters, test_months: int = 3, params: HotspotParams = HotspotParams(),
+                    harm_weights=None, exclusions_path=None):
+    """The hold-out check the Hotspot map page shows for its window: hotspots chosen on a window of
+    the same length ending ``test_months`` before the window's end, scored on those last months
+    (which the choice never saw). Returns (:class:`HotspotResult`, Holdout) as
+    :func:`validate_hotspots`."""
+    filters, _ = resolve_window(con, window)
+    if not filters.date_to or not filters.date_from:
+        raise InputError("hold-out check: the store holds no incidents")
+    if not 1 <= int(test_months) <= 12:
+        raise InputError(f"hold-out months: must be between 1 and 12, got {test_months}")
+    length = _months_between(filters.date_from, filters.date_to)
+    last_chosen = shift_month(filters.date_to, -int(test_months))
+    chosen = replace(filters, date_from=shift_month(last_chosen, -(length - 1)), date_to=last_chosen)
+    return validate_hotspots(con, chosen, filters.date_to, params, harm_weights, exclusions_path)
+
+
 def cell_totals(cell_months: pd.DataFrame) -> pd.DataFrame:
     """query.cell_month_counts -> h3, count, harm, harm_sq over the whole window."""
     columns = [c for c in ("count", "harm", "harm_sq") if c in cell_months]
@@ -670,5 +687,5 @@ def cell_totals(cell_months: pd.DataFrame) -> pd.DataFrame:
 __all__ = [
     "HotspotParams", "HotspotResult", "CELL_COLUMNS", "AREA_COLUMNS", "METHODS", "MEASURES",
     "score_cells", "find_hotspots", "load_exclusions", "match_exclusions", "place_name", "resolve_window",
-    "validate_hotspots", "advise", "offence_default", "cell_totals",
+    "validate_hotspots", "validate_recent", "advise", "offence_default", "cell_totals",
 ]
