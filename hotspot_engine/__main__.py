@@ -166,7 +166,8 @@ def _hotspot_result(con, args: argparse.Namespace, filters):
 
     filters = _default_window(con, filters)
     return find_hotspots(con, filters, _hotspot_params(args), harm_weights=getattr(args, "harm_weights", None),
-                         exclusions_path=getattr(args, "exclusions", None))
+                         exclusions_path=getattr(args, "exclusions", None),
+                         serious_violence_by_default=not getattr(args, "all_offences", False))
 
 
 def cmd_hotspots(args: argparse.Namespace) -> int:
@@ -180,7 +181,8 @@ def cmd_hotspots(args: argparse.Namespace) -> int:
     try:
         if args.validate_to:
             result, holdout = validate_hotspots(con, _default_window(con, filters), args.validate_to, _hotspot_params(args),
-                                                harm_weights=args.harm_weights, exclusions_path=args.exclusions)
+                                                harm_weights=args.harm_weights, exclusions_path=args.exclusions,
+                                                serious_violence_by_default=not args.all_offences)
         else:
             result = _hotspot_result(con, args, filters)
         meta = ExportMeta.build(con, what="hotspots", filters=_default_window(con, filters), params=_params_dict(args))

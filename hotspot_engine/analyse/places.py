@@ -6,7 +6,8 @@ peak while that area stays within ``max_area_km2``, and otherwise starts an area
 every touching significant cell instead (connected components) turned central Southampton into
 one 160-cell, 15.5 km2 "hotspot" on a real police.uk year; hotspot policing works on micro-places
 of 100-250 m (Weisburd), and a patrol walks across a few res-9 cells (0.105 km2 each) in minutes,
-so the default cap is 1 km2: at most 9 res-9 cells.
+so the default cap is 1 km2: at most 9-10 res-9 cells. Optionally (``min_share_of_peak``) a cell
+joins an area only with at least that share of its peak's count.
 
 Names (:func:`area_names`): police.uk snaps every incident to an anonymous point named "On or near
 <street>" or after a generic place type (Parking Area, Supermarket...). An area is named after the
@@ -40,13 +41,15 @@ def is_generic(place: pd.Series) -> pd.Series:
     return place.str.strip().str.lower().isin(GENERIC_PLACES)
 
 
-def micro_places(h3: np.ndarray, chosen: np.ndarray, priority: np.ndarray, max_area_km2: float) -> np.ndarray:
+def micro_places(h3: np.ndarray, chosen: np.ndarray, priority: np.ndarray, max_area_km2: float,
+                 values: np.ndarray | None = None, min_share_of_peak: float = 0.0) -> np.ndarray:
     """Area label (0, 1, ...) of every chosen cell, -1 elsewhere.
 
     ``h3``: uint64 cells; ``chosen``: which may form areas; ``priority``: cells are taken in
     descending order (ties: the caller's order), so an area's first cell is its peak. A chosen cell
     joins the neighbouring area with the highest-priority peak that still has room for it (its
-    total cell area stays within ``max_area_km2``), else starts a new area."""
+    total cell area stays within ``max_area_km2``) and whose peak's value it reaches at least
+    ``min_share_of_peak`` of (``values``, the measure per cell), else starts a new area."""
     label = np.full(h3.size, -1, dtype=np.int64)
     picked = np.flatnonzero(chosen)
     if picked.size == 0:
@@ -57,18 +60,22 @@ def micro_places(h3: np.ndarray, chosen: np.ndarray, priority: np.ndarray, max_a
     i, j = geography.ring_neighbours(cells, 1)
     neighbours = np.split(j, np.searchsorted(i, np.arange(1, cells.size)))
     order = np.argsort(-np.asarray(priority, dtype=float)[picked], kind="stable")
+    value = np.zeros(cells.size) if values is None else np.asarray(values, dtype=float)[picked]
     local = np.full(cells.size, -1, dtype=np.int64)
     size: list[int] = []
+    peak_value: list[float] = []
     for position in order:
         best = -1
         for other in neighbours[position]:
             area = local[other]
             # Areas are numbered in order of their peaks, so the lowest number has the busiest peak.
-            if area >= 0 and size[area] < capacity and (best < 0 or area < best):
+            if (area >= 0 and size[area] < capacity and value[position] >= min_share_of_peak * peak_value[area]
+                    and (best < 0 or area < best)):
                 best = area
         if best < 0:
             best = len(size)
             size.append(0)
+            peak_value.append(float(value[position]))
         local[position] = best
         size[best] += 1
     label[picked] = local
