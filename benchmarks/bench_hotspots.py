@@ -174,7 +174,8 @@ def _ingest(paths: list[Path], db: Path) -> None:
 def real_months(tmp: Path) -> None:
     import h3
 
-    from hotspot_engine.analyse.hotspots import find_hotspots, validate_hotspots
+    from hotspot_engine.service import hotspots as find_hotspots
+    from hotspot_engine.service import validate_hotspots
     from hotspot_engine.analyse.places import GENERIC_PLACES
     from hotspot_engine.filters import Filters
     from hotspot_engine.store.database import connect
@@ -209,9 +210,9 @@ def planted_sample(tmp: Path) -> None:
 
     import h3
 
-    from hotspot_engine.analyse.hotspots import find_hotspots
     from hotspot_engine.filters import Filters
     from hotspot_engine.sample import write_sample
+    from hotspot_engine.service import hotspots as find_hotspots
     from hotspot_engine.store.database import connect
 
     out = tmp / "sample"

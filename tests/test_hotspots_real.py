@@ -15,7 +15,9 @@ import pandas as pd
 import pytest
 
 from hotspot_engine.analyse.gistar import fdr_bh
-from hotspot_engine.analyse.hotspots import HotspotParams, find_hotspots, score_cells, validate_hotspots
+from hotspot_engine.analyse.hotspots import HotspotParams, score_cells
+from hotspot_engine.service import hotspots as find_hotspots
+from hotspot_engine.service import validate_hotspots
 from hotspot_engine.analyse.places import GENERIC_PLACES
 from hotspot_engine.filters import Filters
 from hotspot_engine.reference import geography
@@ -189,7 +191,7 @@ def test_cli_validate_to_rejects_bad_months(real_db, tmp_path, value):
 
 def test_recent_holdout_for_the_map_page(real_store):
     """The page's check: a window of the same length, ending three months before, scored on the last three."""
-    from hotspot_engine.analyse.hotspots import validate_recent
+    from hotspot_engine.service import validate_recent
 
     result, holdout = validate_recent(real_store, Filters(date_from="2024-02", date_to="2024-04", sv_only=True), 2)
     assert holdout.window == ("2023-12", "2024-02")  # three months, like the window

@@ -1,8 +1,8 @@
 """Hotspot identification over the H3 study area: test every cell, select significant cells, grow
 them into micro-place areas, name and rank them.
 
-:func:`score_cells` is pure (frames in, :class:`HotspotResult` out); :func:`find_hotspots` is the
-thin wrapper that queries the store with a :class:`~hotspot_engine.filters.Filters`.
+:func:`score_cells` is pure (frames in, :class:`HotspotResult` out); :func:`hotspot_engine.service.hotspots`
+is the thin wrapper that queries the store with a :class:`~hotspot_engine.filters.Filters`.
 
 Selection methods in use in UK forces (see DOMAIN.md):
 
@@ -42,7 +42,7 @@ from hotspot_engine.analyse.gistar import (
 )
 from hotspot_engine.analyse.places import area_names, micro_places
 from hotspot_engine.errors import InputError
-from hotspot_engine.filters import Filters, shift_month
+from hotspot_engine.filters import Filters
 from hotspot_engine.reference import geography
 from hotspot_engine.reference.filecache import read_once_per_version
 from hotspot_engine.reference.lookup_csv import read_lookup_csv
@@ -548,56 +548,6 @@ def _finish(cells: pd.DataFrame, areas: pd.DataFrame, rank_of_cell: np.ndarray, 
     return HotspotResult(cells[CELL_COLUMNS], hotspots, params, notes, next_ranked=next_ranked, settings=settings)
 
 
-# --------------------------------------------------------------------------------------------
-# From the store
-# --------------------------------------------------------------------------------------------
-def resolve_window(con, filters: Filters, months: int = DEFAULT_WINDOW_MONTHS) -> tuple[Filters, str | None]:
-    """The filters with a start month: when none is given, the ``months`` months ending at
-    ``date_to`` (or at the last month in the store). Returns the filters and a note, or None."""
-    if filters.date_from:
-        return filters, None
-    last = filters.date_to
-    if not last:
-        from hotspot_engine.store.query import extent
-
-        last = extent(con).last_month
-        if not last:
-            return filters, None
-    first = shift_month(last, -(months - 1))
-    return replace(filters, date_from=first, date_to=last), (
-        f"Window: {first} to {last} (the {months} months up to the {'chosen' if filters.date_to else 'latest'} month)."
-    )
-
-
-def find_hotspots(con, filters: Filters, params: HotspotParams = HotspotParams(), harm_weights=None,
-                  exclusions_path=None, serious_violence_by_default: bool = True) -> HotspotResult:
-    """Hotspots for the filters from the store: study area (zeros included) + cell-month counts,
-    patrols and locations over the same window -> :func:`score_cells`, then :func:`advise`.
-
-    Without a start month the window is the 12 months up to ``date_to`` (or the latest month).
-    Without an offence filter, serious violence only is counted (these are serious-violence
-    hotspots) unless ``serious_violence_by_default`` is False. Both choices are stated in ``notes``.
-    """
-    from hotspot_engine.store import query
-
-    filters, window_note = resolve_window(con, filters)
-    lead = [window_note] if window_note else [f"Window: {filters.date_from or 'start'} to {filters.date_to or 'end'}."]
-    filters, offence_note = offence_default(filters, serious_violence_by_default)
-    if offence_note:
-        lead.append(offence_note)
-    area = geography.study_area(filters.res, filters.districts, filters.csps)
-    months = query.cell_month_counts(con, filters, harm_weights)
-    patrols = query.patrol_cell_counts(con, filters)
-    locations = query.cell_locations(con, filters)
-    result = score_cells(area.cells, cell_totals(months), patrols, None, params, load_exclusions(exclusions_path),
-                         cell_months=months, locations=locations)
-    result.notes[:0] = lead
-    window_months = months["month"].nunique() if len(months) else 0
-    result.settings.update(advise(result, filters, window_months))
-    result.notes.append(result.settings["advice"])
-    return result
-
-
 def offence_default(filters: Filters, serious_violence_by_default: bool = True) -> tuple[Filters, str | None]:
     """Serious violence only when no offence filter is given (and the default applies), with the
     sentence that says so (None when the filters chose the offences)."""
@@ -614,13 +564,13 @@ def advise(result: HotspotResult, filters: Filters, months_with_data: int) -> di
     when fewer areas than the partnership acts on reach it, a longer window (or a coarser grid)
     lets real concentrations show; when cells are busy, a finer grid gives tighter places."""
     settings = result.settings
-    months = _months_between(filters.date_from, filters.date_to)
+    months = months_in_window(filters.date_from, filters.date_to)
     incidents = float(result.cells["count"].sum())
     per_cell = incidents / max(len(result.cells), 1)
     found = len(result.areas) + len(result.next_ranked)
-    used = f"Resolution {filters.res} ({h3i.average_hexagon_area(filters.res, 'km^2'):.3f} km2 cells), window " \
-           f"{filters.date_from} to {filters.date_to} ({months} months, {months_with_data} with data), " \
-           f"{incidents:,.0f} incidents ({per_cell:.2f} a cell)."
+    used = (f"Resolution {filters.res} ({h3i.average_hexagon_area(filters.res, 'km^2'):.3f} km2 cells), window "
+            f"{filters.date_from} to {filters.date_to} ({months} months, {months_with_data} with data), "
+            f"{incidents:,.0f} incidents ({per_cell:.2f} a cell).")
     if result.params.method != "gistar":
         advice = used
     elif found < result.params.top and months < 12:
@@ -637,52 +587,11 @@ def advise(result: HotspotResult, filters: Filters, months_with_data: int) -> di
             "incidents": int(incidents), "incidents_per_cell": per_cell, "significant_areas": found, "advice": advice}
 
 
-def _months_between(first: str | None, last: str | None) -> int:
+def months_in_window(first: str | None, last: str | None) -> int:
+    """Months from ``first`` to ``last`` inclusive ('YYYY-MM'); 0 when either is missing."""
     if not first or not last:
         return 0
     return (int(last[:4]) - int(first[:4])) * 12 + int(last[5:7]) - int(first[5:7]) + 1
-
-
-def validate_hotspots(con, filters: Filters, validate_to: str, params: HotspotParams = HotspotParams(),
-                      harm_weights=None, exclusions_path=None, serious_violence_by_default: bool = True):
-    """Hold-out check: hotspots chosen on the filters' window, scored on the months after it up to
-    ``validate_to`` ('YYYY-MM'), beside the plain count ranking at the same area. Returns
-    (:class:`HotspotResult`, :class:`~hotspot_engine.analyse.holdout.Holdout`)."""
-    from hotspot_engine.analyse.holdout import holdout_scores
-    from hotspot_engine.filters import parse_month
-    from hotspot_engine.store import query
-
-    filters, _ = resolve_window(con, filters)
-    if not filters.date_to:
-        raise InputError("--validate-to: the store holds no incidents to choose hotspots on")
-    validate_to = parse_month(validate_to, "--validate-to")
-    first = shift_month(filters.date_to, 1)
-    if validate_to < first:
-        raise InputError(f"--validate-to: must be after the window's last month ({filters.date_to})")
-    result = find_hotspots(con, filters, params, harm_weights, exclusions_path, serious_violence_by_default)
-    test_filters, _ = offence_default(replace(filters, date_from=first, date_to=validate_to), serious_violence_by_default)
-    test = query.cell_counts(con, test_filters, harm_weights)
-    test = pd.DataFrame({"h3": geography.cell_to_str(_as_uint64(test["h3"])), "count": test["count"].to_numpy()})
-    holdout = holdout_scores(result.cells, test, (filters.date_from or "", filters.date_to), (first, validate_to),
-                             h3i.average_hexagon_area(filters.res, "km^2"), params.measure)
-    return result, holdout
-
-
-def validate_recent(con, window: Filters, test_months: int = 3, params: HotspotParams = HotspotParams(),
-                    harm_weights=None, exclusions_path=None):
-    """The hold-out check the Hotspot map page shows for its window: hotspots chosen on a window of
-    the same length ending ``test_months`` before the window's end, scored on those last months
-    (which the choice never saw). Returns (:class:`HotspotResult`, Holdout) as
-    :func:`validate_hotspots`."""
-    filters, _ = resolve_window(con, window)
-    if not filters.date_to or not filters.date_from:
-        raise InputError("hold-out check: the store holds no incidents")
-    if not 1 <= int(test_months) <= 12:
-        raise InputError(f"hold-out months: must be between 1 and 12, got {test_months}")
-    length = _months_between(filters.date_from, filters.date_to)
-    last_chosen = shift_month(filters.date_to, -int(test_months))
-    chosen = replace(filters, date_from=shift_month(last_chosen, -(length - 1)), date_to=last_chosen)
-    return validate_hotspots(con, chosen, filters.date_to, params, harm_weights, exclusions_path)
 
 
 def cell_totals(cell_months: pd.DataFrame) -> pd.DataFrame:
@@ -694,7 +603,7 @@ def cell_totals(cell_months: pd.DataFrame) -> pd.DataFrame:
 
 
 __all__ = [
-    "HotspotParams", "HotspotResult", "CELL_COLUMNS", "AREA_COLUMNS", "METHODS", "MEASURES",
-    "score_cells", "find_hotspots", "load_exclusions", "match_exclusions", "place_name", "resolve_window",
-    "validate_hotspots", "validate_recent", "advise", "offence_default", "cell_totals",
+    "HotspotParams", "HotspotResult", "CELL_COLUMNS", "AREA_COLUMNS", "METHODS", "MEASURES", "METHODS_TEXT",
+    "score_cells", "load_exclusions", "match_exclusions", "place_name", "DEFAULT_WINDOW_MONTHS",
+    "advise", "offence_default", "cell_totals", "months_in_window",
 ]
