@@ -5,7 +5,6 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-
 AREA_TABLE_CONFIG = {"no": st.column_config.NumberColumn("No.", help="The number on the map"),
                      "hotspot_name": "Place", "hotspot_id": "Id", "n_cells": "Cells",
                      "area_km2": st.column_config.NumberColumn("Area (km²)", format="%.2f"),
