@@ -41,15 +41,18 @@ def lorenz_chart(conc: Concentration, hot_area: float, hot_value: float,
     return (line + chance_line + diagonal + hotspot_point).properties(height=320), datasets
 
 
-def _table(conc: Concentration, hot: np.ndarray, hot_area: float, hot_value: float) -> None:
+def _table(conc: Concentration, chance: Concentration, hot: np.ndarray, hot_area: float, hot_value: float) -> None:
     with st.expander("Concentration as a table (text alternative to the chart)"):
         shares = [0.001, 0.005, 0.01, 0.02, 0.05, 0.1, 0.2, 0.5]
         rows = [{"Area": f"Busiest {a:.1%} of cells", "Cells": int(round(a * conc.n_cells)),
-                 "Share of serious violence": conc.value_share_in_top(a)} for a in shares]
+                 "Share of serious violence": conc.value_share_in_top(a),
+                 "By chance": chance.value_share_in_top(a)} for a in shares]
         rows.append({"Area": f"The hotspots ({hot_area:.1%} of cells)", "Cells": int(hot.sum()),
-                     "Share of serious violence": hot_value})
+                     "Share of serious violence": hot_value, "By chance": chance.value_share_in_top(hot_area)})
         st.dataframe(pd.DataFrame(rows), hide_index=True, width="stretch",
-                     column_config={"Share of serious violence": st.column_config.NumberColumn(format="percent")})
+                     column_config={"Share of serious violence": st.column_config.NumberColumn(format="percent"),
+                                    "By chance": st.column_config.NumberColumn(
+                                        format="percent", help="The same number of incidents scattered at random")})
 
 
 def draw_concentration(cells: pd.DataFrame, window: Filters) -> None:
@@ -82,4 +85,4 @@ def draw_concentration(cells: pd.DataFrame, window: Filters) -> None:
         st.caption(f"{conc.n_cells:,} study cells at H3 res {window.res}, empty cells included; "
                    f"{window.date_from} to {window.date_to}. Grey dashes: an even spread; blue dots: the same "
                    "number of incidents scattered at random.")
-    _table(conc, hot, hot_area, hot_value)
+    _table(conc, chance, hot, hot_area, hot_value)
