@@ -51,3 +51,17 @@ def test_holdout_months_can_be_changed(app_db):
     assert not at.exception, [e.value for e in at.exception]
     text = " ".join(m.value for m in at.markdown)
     assert "scored on 2024-03 to 2024-03" in text
+
+
+def test_patterns_on_a_range_ending_mid_year_warn_of_the_incomplete_period(app_db):
+    from streamlit.testing.v1 import AppTest
+
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=240)
+    at.query_params["from"] = "2019-04"
+    at.query_params["to"] = "2023-09"
+    at.run()
+    at.switch_page("pages/1_Hotspot_map.py")
+    at.run()
+    at.selectbox(key="m_colour").set_value("pattern").run()
+    assert not at.exception, [e.value for e in at.exception]
+    assert any("(2023-24) holds only 6 of its 12 months" in w.value for w in at.warning), [w.value for w in at.warning]

@@ -175,6 +175,10 @@ def emerging_hotspots(cell_period_values: pd.DataFrame, study_cells: pd.DataFram
     })
     notes = [f"Periods: {', '.join(periods)}; exact Poisson test of each ring-{k} neighbourhood's total, BH-adjusted "
              f"p < {alpha} in each period; Mann-Kendall trend on each cell's Gi* z-scores."]
+    if len(periods) < RECOMMENDED_PERIODS:
+        notes.append(f"Only {len(periods)} periods: ArcGIS recommends at least {RECOMMENDED_PERIODS} for a trend test; "
+                     "with few periods 'intensifying' and 'diminishing' need every period to move the same way.")
+    # Last, so a page that shows one note shows this one.
     partial = {p: c for p, c in (period_months or {}).items() if p in periods and c[0] < c[1]}
     frame["last_period_incomplete"] = periods[-1] in partial
     if periods[-1] in partial:
@@ -186,9 +190,6 @@ def emerging_hotspots(cell_period_values: pd.DataFrame, study_cells: pd.DataFram
         have, whole = partial[periods[0]]
         notes.append(f"The first period ({periods[0]}) holds only {have} of its {whole} months.")
     frame.attrs["incomplete_periods"] = sorted(partial)
-    if len(periods) < RECOMMENDED_PERIODS:
-        notes.append(f"Only {len(periods)} periods: ArcGIS recommends at least {RECOMMENDED_PERIODS} for a trend test; "
-                     "with few periods 'intensifying' and 'diminishing' need every period to move the same way.")
     frame.attrs["periods"] = periods
     frame.attrs["notes"] = notes
     return frame
