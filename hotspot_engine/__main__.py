@@ -113,15 +113,20 @@ def cmd_export(args: argparse.Namespace) -> int:
 
     filters = _filters(args)
     con = _connect(args, read_only=True)
+    result = None
     try:
         if args.layer == "hotspots":
-            bundle = service.export_layers(con, filters, ["hotspot_cells", "hotspot_areas"],
-                                           hotspots=_hotspot_result(con, args, filters))
+            result = _hotspot_result(con, args, filters)
+            bundle = service.export_layers(con, filters, ["hotspot_cells", "hotspot_areas"], hotspots=result)
         else:
             bundle = service.export_layers(con, filters, [args.layer], harm_weights=args.harm_weights)
         meta = service.export_meta(con, what=args.layer, filters=filters, params=_params_dict(args))
     finally:
         con.close()
+    if result is not None:
+        from hotspot_engine.analyse.hotspots import METHODS_TEXT
+
+        meta.methods, meta.chosen = METHODS_TEXT, dict(result.settings)
     paths = export.write_layers(bundle.layers, args.out, meta, partner_safe=args.partner_safe, threshold=args.threshold)
     for path in paths:
         print(f"wrote {path}")
