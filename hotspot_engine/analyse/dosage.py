@@ -108,8 +108,8 @@ class DosageTarget:
 
     @property
     def visit_minutes(self) -> int:
-        """The planned length of a visit: the middle of the band (12 minutes by default, rounded down)."""
-        return int((self.min_minutes + self.max_minutes) // 2)
+        """The planned length of a visit: the middle of the band (12 minutes by default)."""
+        return int(round((self.min_minutes + self.max_minutes) / 2))
 
     def required_days(self, days: int) -> float:
         """How many of ``days`` consecutive days must be dosed to meet the target."""
@@ -406,6 +406,9 @@ def _daily_table(patrols: pd.DataFrame, target: DosageTarget) -> pd.DataFrame:
     """Per hotspot and day: patrols, and ``dosed`` (the day met the target). A per-shift target
     needs ``visits`` qualifying visits in each shift; the night shift belongs to the day it starts."""
     inside = patrols.loc[patrols["in_hotspot"], ["hotspot_id", "day", "start", "minutes"]]
+    if inside.empty:
+        return pd.DataFrame({"hotspot_id": pd.Series(dtype=object), "day": pd.Series(dtype="datetime64[ns]"),
+                             "patrols": pd.Series(dtype=int), "dosed": pd.Series(dtype=bool)})
     qualifying = inside["minutes"] >= target.min_minutes
     counts = inside.groupby(["hotspot_id", "day"], as_index=False).agg(patrols=("minutes", "size"))
     if target.per == "day":

@@ -32,8 +32,9 @@ from hotspot_engine.errors import InputError
 
 PLAN_COLUMNS = ["hotspot_id", "hotspot_name", "date", "window_start", "window_end", "suggested_start", "minutes",
                 "time_basis", "reason"]
-#: Fewer timed incidents than this in all the hotspots together give no usable hour profile.
-MIN_TIMED_INCIDENTS = 30
+#: Fewer timed incidents than this in all the hotspots together give no hour profile worth drawing (the
+#: windows are shrunk to the all-hotspot profile anyway; police.uk data have none at all).
+MIN_TIMED_INCIDENTS = 5
 #: Fewer logged visits than this give no usable picture of when the team patrols.
 MIN_TIMED_PATROLS = 30
 TEAM_TO_SET = "team to set"

@@ -34,7 +34,7 @@ GREY = "#333333"
 
 def plain(text: object) -> str:
     """Data text made safe for matplotlib: shown as typed, never parsed as mathtext."""
-    return str(text).replace("\\", "\\\\").replace("$", r"\$") if text is not None else ""
+    return str(text).replace("$", r"\$") if text is not None else ""
 
 
 def grid_reference(lat: float, lon: float) -> str:
@@ -91,10 +91,12 @@ def briefing_page(report: PatrolReport, plan: PatrolPlan | None, hotspot_id: str
                           f"{plain(row['district'])}  ·  hotspot {plain(hotspot_id)}, {int(row['n_cells'])} cells",
              fontsize=9.5, va="top")
     fig.text(0.05, 0.925, f"Figures {first} to {last}", fontsize=8, color=GREY, va="top")
+    fig.text(0.95, 0.925, "Status is written in words: readable printed in black and white", fontsize=6.5, color=GREY,
+             ha="right", va="top")
     if synthetic:
         fig.text(0.95, 0.97, "SYNTHETIC SAMPLE DATA", fontsize=9, fontweight="bold", ha="right", va="top",
                  bbox={"boxstyle": "square,pad=0.3", "fc": "white", "ec": "black", "lw": 1.5})
-    draw_street_map(fig.add_axes((0.05, 0.50, 0.56, 0.41)), report, hotspot_id)
+    draw_street_map(fig.add_axes((0.05, 0.50, 0.56, 0.385)), report, hotspot_id)
     _dosage_panel(fig, report, row)
     _streets_panel(fig, report, hotspot_id)
     _weeks_panel(fig, report, hotspot_id)
@@ -167,13 +169,14 @@ def _timing_panel(fig, report: PatrolReport, hotspot_id: str) -> None:
     if values.sum() == 0:
         fig.text(0.05, 0.327, "No grid: none of this hotspot's incidents has a time.", fontsize=8, va="top")
         return
-    ax = fig.add_axes((0.09, 0.21, 0.5, 0.11))
+    ax = fig.add_axes((0.09, 0.225, 0.5, 0.095))
     ax.imshow(values, aspect="auto", cmap="Greys", interpolation="nearest", vmin=0)
     ax.set_yticks(range(7), DAY_NAMES, fontsize=6.5)
     ax.set_xticks(range(0, 24, 3), [f"{h:02d}" for h in range(0, 24, 3)], fontsize=6.5)
     ax.set_xlabel("hour of day (darker = more incidents)", fontsize=6.5)
     peaks = peak_windows(report.grid, hotspot_id)
-    fig.text(0.05, 0.188, f"Peaks: {', '.join(peaks)}  ·  {report.times_note()}", fontsize=7, va="top")
+    fig.text(0.05, 0.178, f"Busiest 2-hour windows: {', '.join(peaks)}", fontsize=7.5, va="top")
+    fig.text(0.05, 0.163, report.times_note(), fontsize=7, color=GREY, va="top")
 
 
 def plan_line(visit) -> str:
@@ -184,9 +187,8 @@ def plan_line(visit) -> str:
         return f"{pd.Timestamp(visit.date):%a %d %b}  {minutes} min  time: team to set"
     start, window_start, window_end = (pd.Timestamp(visit.suggested_start), pd.Timestamp(visit.window_start),
                                        pd.Timestamp(visit.window_end))
-    opened = "" if window_start.normalize() == start.normalize() else f" {window_start:%a}"
-    return (f"{start:%a %d %b}  start {start:%H:%M}  (window{opened} {window_start:%H:%M}-{window_end:%H:%M})  "
-            f"{minutes} min")
+    opened = "" if window_start.normalize() == start.normalize() else f"{window_start:%a} "
+    return f"{start:%a %d %b} {start:%H:%M}  window {opened}{window_start:%H:%M}-{window_end:%H:%M}  {minutes} min"
 
 
 def _plan_panel(fig, plan: PatrolPlan | None, hotspot_id: str) -> None:
@@ -196,10 +198,10 @@ def _plan_panel(fig, plan: PatrolPlan | None, hotspot_id: str) -> None:
         return
     mine = plan.visits[plan.visits["hotspot_id"] == hotspot_id]
     lines = [plan_line(v) for v in mine.itertuples(index=False)]
-    size = 6.5 if len(lines) <= 20 else max(4.5, 6.5 * 20 / len(lines))
+    size = 6.2 if len(lines) <= 22 else max(4.5, 6.2 * 22 / len(lines))
     fig.text(0.64, 0.327, "\n".join(lines) or "none", fontsize=size, family="monospace", va="top")
     if not plan.has_times:
-        fig.text(0.05, 0.17, "Times are for the team to set: the data give no incident times and no patrol history.",
+        fig.text(0.05, 0.312, "Times are for the team to set: the data give no incident times and no patrol history.",
                  fontsize=7.5, va="top")
 
 
@@ -231,7 +233,7 @@ def draw_street_map(ax, report: PatrolReport, hotspot_id: str) -> None:
     ax.set_xlabel("")
     ax.set_ylabel("")
     source = "street layer" if drawn else "incident locations (no street layer loaded)"
-    ax.set_title(f"Hotspot outline (thick line) over streets: {source}", fontsize=7.5, loc="left")
+    ax.set_title(f"Outline (thick line) over streets from the {source}", fontsize=7, loc="left")
     bar = 100 if (xmax - xmin + 2 * pad) < 1500 else 500
     x0, y0 = xmin - pad * 0.8, ymin - pad * 0.8
     ax.plot([x0, x0 + bar], [y0, y0], color="black", linewidth=2.5)

@@ -314,10 +314,12 @@ def build_deck(
     precoloured: tuple[Legend, list] | None = None,
     lsoa_outlines: bool = False,
     max_cells: int = MAX_DRAWN_CELLS,
+    streets: pd.DataFrame | None = None,
 ):
     """The hotspot map: hex cells coloured by ``colour_by`` (count, harm, gi_bin, patrols...), district
     outlines, town labels, optional LSOA outlines, hotspot outlines with numbers and a patrol-dosage
-    column layer. ``precoloured`` is (legend, class colours) for cells that already carry their class
+    column layer; ``streets`` (name, geometry WKB: the loaded street layer near the view) adds street
+    lines and names (:func:`street_layers`). ``precoloured`` is (legend, class colours) for cells that already carry their class
     ``k`` (a playback month, :func:`month_colours`). Presentation mode draws for a wall screen: dark
     base, opaque cells, white outlines, large text. Returns (deck, legend, cells left out), see
     :data:`MAX_DRAWN_CELLS`."""
@@ -388,6 +390,8 @@ def build_deck(
             get_background_color=[255, 255, 255, 235] if dark else [20, 20, 20, 230], background_padding=[4, 2],
             font_weight=700, pickable=False,
         ))
+    if streets is not None and len(streets):
+        layers += street_layers(streets, dark)
     town = towns()
     layers.append(pdk.Layer(
         "TextLayer", town, id="towns", get_position="[lon, lat]", get_text="name",
@@ -406,6 +410,34 @@ def build_deck(
     )
     deck.raw_json = {_RAW.format("cells"): records}
     return deck, legend, left_out
+
+
+#: Street names are sized in metres, capped in pixels: about 14 px at street zoom, too small to
+#: draw at force zoom, so they appear only at city and street zoom without a zoom callback.
+STREET_NAME_METRES = 12
+
+
+def street_layers(lines: pd.DataFrame, dark: bool = False) -> list:
+    """The loaded street layer as deck.gl layers (no network: the lines travel inline): a PathLayer
+    of street lines (metres wide, at least half a pixel) and a TextLayer of names at each named
+    street's middle point."""
+    import pydeck as pdk
+
+    from hotspot_engine.store.streets import path_records
+
+    paths = path_records(lines)
+    named = paths[paths["name"].astype(str).str.strip() != ""]
+    labels = named.assign(mid=[p[len(p) // 2] for p in named["path"]]).drop_duplicates("name")
+    labels = pd.DataFrame({"name": labels["name"].to_numpy(), "lon": [m[0] for m in labels["mid"]],
+                           "lat": [m[1] for m in labels["mid"]]})
+    colour = [200, 200, 200, 200] if dark else [90, 90, 90, 200]
+    return [
+        pdk.Layer("PathLayer", paths, id="streets", get_path="path", get_color=colour, get_width=4,
+                  width_units="meters", width_min_pixels=0.5, pickable=False),
+        pdk.Layer("TextLayer", labels, id="street-names", get_position="[lon, lat]", get_text="name",
+                  get_size=STREET_NAME_METRES, size_units="meters", size_max_pixels=14, size_min_pixels=0,
+                  get_color=[255, 255, 255, 230] if dark else [40, 40, 40, 230], pickable=False),
+    ]
 
 
 def basemap_style(basemap_url: str, attribution: str = "") -> str:
