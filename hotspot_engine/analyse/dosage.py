@@ -350,12 +350,14 @@ def time_grid(incidents: pd.DataFrame, patrol_hours: pd.DataFrame, hotspot_ids: 
 
 
 def weekly_series(incidents: pd.DataFrame, patrols: pd.DataFrame, period: tuple[date, date],
-                  actions: pd.DataFrame | None = None, target: DosageTarget | None = None) -> pd.DataFrame:
+                  actions: pd.DataFrame | None = None, target: DosageTarget | None = None,
+                  hotspot_ids: Sequence[str] = ()) -> pd.DataFrame:
     """Patrols, minutes, incidents and harm per Monday-starting week of the period, per hotspot and
     for 'all' hotspots; weeks with nothing are zeros. ``days`` is how many of the week's days fall in
     the period (the first and last weeks may be partial: compare them with care). ``action`` is the
     label of any week of action overlapping the week ('' otherwise). ``dosed_days``: days of the
-    week that met ``target`` (the default target when none is given)."""
+    week that met ``target`` (the default target when none is given). Every id in ``hotspot_ids``
+    gets its weeks, zeros included (a hotspot with no timed incident and no patrol still has weeks)."""
     first, last = period
     weeks = pd.date_range(pd.Timestamp(first) - pd.Timedelta(days=first.weekday()), pd.Timestamp(last), freq="W-MON")
     inc = incidents.dropna(subset=["day"])
@@ -372,7 +374,8 @@ def weekly_series(incidents: pd.DataFrame, patrols: pd.DataFrame, period: tuple[
     pat = pat.merge(dosed.groupby(keys, as_index=False)["dosed_days"].sum(), on=keys, how="outer")
     pat = _with_all(pat.fillna({"patrols": 0, "minutes": 0.0, "dosed_days": 0}), ["week"],
                     ["patrols", "minutes", "dosed_days"])
-    ids = sorted(set(inc["hotspot_id"]) | set(pat["hotspot_id"]) | {ALL_HOTSPOTS}, key=lambda v: (v == ALL_HOTSPOTS, v))
+    ids = sorted(set(inc["hotspot_id"]) | set(pat["hotspot_id"]) | set(hotspot_ids) | {ALL_HOTSPOTS},
+                 key=lambda v: (v == ALL_HOTSPOTS, v))
     full = pd.MultiIndex.from_product([ids, weeks], names=keys).to_frame(index=False)
     full["hotspot_id"] = full["hotspot_id"].astype(object)
     out = full.merge(pat, on=keys, how="left").merge(inc, on=keys, how="left")
@@ -565,7 +568,7 @@ def patrol_report(patrols: pd.DataFrame, areas: pd.DataFrame, hotspot_cells: pd.
     ids = areas["hotspot_id"].astype(object).tolist()
     dosage = hotspot_dosage(visits, areas, incidents, period, target)
     grid = time_grid(incidents, _minutes_by_hour(visits[visits["in_hotspot"]]), ids)
-    weekly = weekly_series(incidents, visits, period, action_frame, target)
+    weekly = weekly_series(incidents, visits, period, action_frame, target, ids)
     cells = cell_dosage(runs, hotspot_cells, cell_incidents)
     summary = _summary(visits, dosage, period, len(hotspot_cells), joined=len(runs) - len(visits))
     timed = int(incidents.loc[incidents["day"].notna(), "count"].sum()) if len(incidents) else 0

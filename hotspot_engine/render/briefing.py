@@ -192,14 +192,14 @@ def plan_line(visit) -> str:
 
 
 def _plan_panel(fig, plan: PatrolPlan | None, hotspot_id: str) -> None:
-    fig.text(0.64, 0.345, "Planned visits this week", fontsize=9, fontweight="bold", va="top")
+    fig.text(0.62, 0.345, "Planned visits this week", fontsize=9, fontweight="bold", va="top")
     if plan is None or plan.visits.empty:
-        fig.text(0.64, 0.327, "no plan", fontsize=8, va="top")
+        fig.text(0.62, 0.327, "no plan", fontsize=8, va="top")
         return
     mine = plan.visits[plan.visits["hotspot_id"] == hotspot_id]
     lines = [plan_line(v) for v in mine.itertuples(index=False)]
-    size = 6.2 if len(lines) <= 22 else max(4.5, 6.2 * 22 / len(lines))
-    fig.text(0.64, 0.327, "\n".join(lines) or "none", fontsize=size, family="monospace", va="top")
+    size = 5.9 if len(lines) <= 22 else max(4.5, 5.9 * 22 / len(lines))
+    fig.text(0.62, 0.327, "\n".join(lines) or "none", fontsize=size, family="monospace", va="top")
     if not plan.has_times:
         fig.text(0.05, 0.312, "Times are for the team to set: the data give no incident times and no patrol history.",
                  fontsize=7.5, va="top")
@@ -254,20 +254,36 @@ def _draw_street_lines(ax, report: PatrolReport, hotspot_id: str) -> bool:
         return False
     frame = gpd.GeoDataFrame(mine[["name"]].reset_index(drop=True),
                              geometry=shapely.from_wkb(mine["geometry"].to_numpy()), crs=4326).to_crs(27700)
-    frame.plot(ax=ax, color="#555555", linewidth=1.2)
     x0, x1 = ax.get_xlim()
     y0, y1 = ax.get_ylim()
+    frame.plot(ax=ax, color="#444444", linewidth=1.6)
+    ax.set_xlim(x0, x1)
+    ax.set_ylim(y0, y1)
     view = shapely.box(x0, y0, x1, y1)
+    placed: list = []
     for name, group in frame.groupby("name"):
         if not str(name).strip():
             continue
         visible = shapely.intersection(shapely.union_all(group.geometry.to_numpy()), view)
         if visible.is_empty:
             continue
-        point = visible.interpolate(0.5, normalized=True) if visible.geom_type != "Point" else visible
+        point = _label_point(visible, placed, min_gap=(x1 - x0) / 12)
+        placed.append(point)
         ax.text(point.x, point.y, plain(name), fontsize=6.5, ha="center", va="center", clip_on=True,
                 bbox={"boxstyle": "round,pad=0.1", "fc": "white", "ec": "none", "alpha": 0.8})
     return True
+
+
+def _label_point(line, placed: list, min_gap: float):
+    """A point along the street for its name, away from names already placed (crossing streets
+    share a middle point)."""
+    if line.geom_type == "Point":
+        return line
+    candidates = [line.interpolate(f, normalized=True) for f in (0.5, 0.3, 0.7, 0.15, 0.85)]
+    for point in candidates:
+        if all(point.distance(other) >= min_gap for other in placed):
+            return point
+    return candidates[0]
 
 
 def _draw_snap_names(ax, report: PatrolReport, hotspot_id: str) -> None:
