@@ -8,8 +8,10 @@ import altair as alt
 import pandas as pd
 import streamlit as st
 
-from hotspot_engine.analyse.patrols import (ALL_HOTSPOTS, DAY_NAMES, DosageTarget, briefing_pdf, mark_actions, next_monday,
-                                    parse_actions, patrol_report_for_store, plan_csv, suggest_plan)
+from hotspot_engine.analyse.patrols import (ALL_HOTSPOTS, DAY_NAMES, KOPER_SOURCE, DosageTarget, briefing_pdf,
+                                            mark_actions, next_monday, parse_actions, patrol_report_for_store, plan_csv,
+                                            suggest_plan)
+from hotspot_engine.render.deck import hotspot_street_deck
 from ui.common import (cursor, data_version, draw_chart, is_synthetic, page_setup, presentation, settings,
                        show_error)
 
@@ -58,14 +60,16 @@ if big:
     target = st.session_state.get("p_target", DosageTarget())
 else:
     with st.expander("Dosage target", icon=":material/target:"):
-        c1, c2, c3 = st.columns(3)
-        visits = c1.number_input("Visits a day per hotspot", 1, 6, 1, key="p_visits")
-        band = c2.slider("Visit length (minutes)", 5, 60, (10, 20), key="p_band",
-                         help="Koper curve: deterrence grows with presence up to about 15 minutes, then tails off.")
-        green = c3.slider("Green from (share of days dosed)", 0.5, 1.0, 0.8, 0.05, key="p_green")
+        c1, c2, c3, c4, c5 = st.columns(5)
+        visits = c1.number_input("Visits per hotspot", 1, 6, 1, key="p_visits")
+        per = c2.selectbox("Per", ["day", "shift"], key="p_per",
+                           help="A shift target needs the visits in each of the three shifts (07-15, 15-23, 23-07).")
+        band = c3.slider("Visit length (minutes)", 5, 60, (10, 15), key="p_band", help=KOPER_SOURCE + ".")
+        days = c4.number_input("Days a week", 1, 7, 7, key="p_days")
+        green = c5.slider("Green from (share of required days dosed)", 0.5, 1.0, 0.8, 0.05, key="p_green")
     try:
-        target = DosageTarget(visits_per_day=int(visits), min_minutes=band[0], max_minutes=band[1], green_at=green,
-                              amber_at=min(0.5, green))
+        target = DosageTarget(visits=int(visits), per=per, min_minutes=band[0], max_minutes=band[1],
+                              days_per_week=int(days), green_at=green, amber_at=min(0.5, green))
     except Exception as exc:
         show_error(exc)
         target = DosageTarget()
@@ -162,15 +166,37 @@ def heatmap(column: str, title: str, scheme: str, legend: str) -> alt.Chart:
     ).properties(height=grid_height)
 
 
-left, right = st.columns(2)
-draw_chart(styled(heatmap("incidents", "Incidents", "blues", "incidents")), {"grid": grid}, left, width="stretch")
-draw_chart(styled(heatmap("patrol_minutes", "Patrol minutes", "viridis", "minutes")), {"grid": grid}, right, width="stretch")
-with st.expander("Tables of the two grids (text alternative)"):
-    t1, t2 = st.columns(2)
-    for column, where in (("incidents", t1), ("patrol_minutes", t2)):
-        pivot = grid.pivot(index="day", columns="hour", values=column).reindex(list(DAY_NAMES)).round(0).astype(int)
-        where.caption(column.replace("_", " ").capitalize() + " by day (rows) and hour (columns)")
-        where.dataframe(pivot, width="stretch")
+# Only grids that have something in them: police.uk records carry a month, not a time, and a
+# hotspot without patrols has no patrol minutes (an empty grid would read as "never").
+shown = []
+if report.has_times:
+    shown.append(("incidents", "Incidents", "blues", "incidents"))
+if grid["patrol_minutes"].sum() > 0:
+    shown.append(("patrol_minutes", "Patrol minutes", "viridis", "minutes"))
+if not report.has_times:
+    st.caption("No incident grid: the records give a month only (police.uk), not a day or time of day.")
+if grid["patrol_minutes"].sum() == 0:
+    st.caption("No patrol grid: no patrol is recorded in " + ("these hotspots" if focus == ALL_HOTSPOTS else "this hotspot")
+               + " in the period.")
+if shown:
+    for (column, title, scheme, legend), where in zip(shown, st.columns(len(shown))):
+        draw_chart(styled(heatmap(column, title, scheme, legend)), {"grid": grid}, where, width="stretch")
+    with st.expander("Tables of the grids (text alternative)"):
+        for (column, title, _, _), where in zip(shown, st.columns(len(shown))):
+            pivot = grid.pivot(index="day", columns="hour", values=column).reindex(list(DAY_NAMES)).round(0).astype(int)
+            where.caption(title + " by day (rows) and hour (columns)")
+            where.dataframe(pivot, width="stretch")
+    if report.has_times:
+        st.caption(report.times_note())
+
+if focus != ALL_HOTSPOTS:
+    mine = report.cells[report.cells["hotspot_id"] == focus]
+    lines = None if report.street_lines is None else report.street_lines[report.street_lines["hotspot_id"] == focus]
+    st.pydeck_chart(hotspot_street_deck(mine, lines if lines is not None and len(lines) else None), height=420,
+                    width="stretch", key="p_street_map")
+    st.caption("Hotspot outline over the loaded street layer (drawn offline)." if lines is not None and len(lines)
+               else "No street layer loaded: load one on Data & export (OS Open Roads or an OpenStreetMap extract) "
+                    "to see street lines and names here and on the briefing.")
 
 # -- weekly series with weeks of action -----------------------------------------------------------
 st.subheader("Patrols against incidents, week by week")
@@ -198,7 +224,14 @@ action_frame = parse_actions(actions)
 weekly = report.weekly[report.weekly["hotspot_id"] == focus].copy()
 weekly["action"] = mark_actions(weekly["week"], action_frame)
 full_weeks = weekly[weekly["days"] == 7]  # a partial first or last week would look like a drop
-long = full_weeks.melt(id_vars=["week"], value_vars=["patrols", "incidents"], var_name="series", value_name="per week")
+# A series is drawn only where it has data: month-only incidents have no week, and no patrols is no line.
+series = [c for c, has in (("patrols", full_weeks["patrols"].sum() > 0),
+                           ("incidents", report.has_times and full_weeks["incidents"].sum() > 0)) if has]
+if not report.has_times:
+    st.caption("No weekly incident line: the records give a month only, so incidents cannot be put in a week.")
+if "patrols" not in series:
+    st.caption("No weekly patrol line: no patrol is recorded in the period.")
+long = full_weeks.melt(id_vars=["week"], value_vars=series or ["patrols"], var_name="series", value_name="per week")
 lines = alt.Chart(alt.Data(name="weekly")).mark_line(strokeWidth=3 if big else 2, point=alt.OverlayMarkDef(size=20)).encode(
     x=alt.X("week:T", title="Week starting"),
     y=alt.Y("per week:Q", title="Per week"),
@@ -219,8 +252,9 @@ if not action_frame.empty:
         tooltip=[alt.Tooltip("label:N", title="Week of action"), alt.Tooltip("start:T"), alt.Tooltip("end:T")]))
     layers.append(actions_chart.mark_text(align="left", baseline="top", dx=3, dy=3, fontSize=FONT - 2, color="#333333")
                   .encode(x=alt.X("start:T"), y=alt.YValue(0), text=alt.Text("label:N")))
-draw_chart(styled(alt.layer(*layers).properties(height=480 if big else 400, title=names[focus])), datasets,
-           width="stretch")
+if series:
+    draw_chart(styled(alt.layer(*layers).properties(height=480 if big else 400, title=names[focus])), datasets,
+               width="stretch")
 partial = len(weekly) - len(full_weeks)
 if partial:
     st.caption(f"Weeks start on Monday; {partial} partial week(s) at the ends of the period are in the table, not the chart.")
@@ -241,7 +275,7 @@ else:
     seed = int(p2.number_input("Seed", 0, 999_999, 1, key="p_seed",
                                help="The same seed gives the same plan; a new seed reshuffles the times within "
                                     "the windows (unpredictability is part of the tactic)."))
-    base = len(dosage) * 7 * target.visits_per_day
+    base = len(dosage) * target.days_per_week * target.visits_per_day
     extra = int(p3.number_input("Extra visits beyond the target", 0, 5 * base, (base + 1) // 2, key="p_extra",
                                 help="Shared by recent harm (last 13 weeks) and under-dosage (last 4 weeks)."))
     st.session_state["p_extra_value"] = extra
@@ -250,16 +284,22 @@ try:
 except Exception as exc:
     show_error(exc)
     st.stop()
-st.caption(" ".join(plan.notes) + " Every hotspot gets the target each day; windows follow each hotspot's incident "
-           "times, and the start is drawn at random inside the window.")
+st.caption(" ".join(plan.notes) + (" The start is drawn at random inside each window." if plan.has_times else ""))
 visits = plan.visits
 per_day = visits.assign(day=pd.to_datetime(visits["date"]).dt.strftime("%a %d")).pivot_table(
     index="hotspot_name", columns="day", values="minutes", aggfunc="size", fill_value=0, sort=False)
-show = visits.assign(
-    date=pd.to_datetime(visits["date"]).dt.strftime("%a %d %b"),
-    window=pd.to_datetime(visits["window_start"]).dt.strftime("%H:%M") + "–" + pd.to_datetime(visits["window_end"]).dt.strftime("%H:%M"),
-    start=pd.to_datetime(visits["suggested_start"]).dt.strftime("%H:%M"),
-)[["date", "window", "start", "hotspot_name", "minutes", "reason"]]
+if plan.has_times:
+    # The day shown is the start's own: a 00:16 start in a 23:00-01:00 window belongs to the next day.
+    starts = pd.to_datetime(visits["suggested_start"])
+    show = visits.assign(
+        date=starts.dt.strftime("%a %d %b"),
+        window=pd.to_datetime(visits["window_start"]).dt.strftime("%a %H:%M") + "–"
+        + pd.to_datetime(visits["window_end"]).dt.strftime("%H:%M"),
+        start=starts.dt.strftime("%H:%M"),
+    )[["date", "window", "start", "hotspot_name", "minutes", "reason"]]
+else:
+    show = visits.assign(date=pd.to_datetime(visits["date"]).dt.strftime("%a %d %b"), window="team to set",
+                         start="team to set")[["date", "window", "start", "hotspot_name", "minutes", "reason"]]
 tab1, tab2 = st.tabs(["Visits", "Visits per hotspot and day"])
 tab1.dataframe(show, hide_index=True, width="stretch", height=420,
                column_config={"date": "Date", "window": "Window", "hotspot_name": "Hotspot", "start": "Suggested start",

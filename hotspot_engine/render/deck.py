@@ -439,6 +439,26 @@ def street_layers(lines: pd.DataFrame, dark: bool = False) -> list:
     ]
 
 
+def hotspot_street_deck(cells: pd.DataFrame, streets: pd.DataFrame | None, map_style: str | None = OFFLINE_STYLE):
+    """One hotspot close up for the Patrols page: its cells shaded by incidents, its outline, and the
+    loaded street layer's lines and names around it (``streets``: name, geometry WKB; None without
+    a layer). ``cells``: h3 (uint64 or hex), incidents. Returns the deck, at street zoom."""
+    from hotspot_engine.reference.geography import cell_centres
+
+    h3_ids = cells["h3"].to_numpy()
+    ints = np.array([int(c, 16) if isinstance(c, str) else int(c) for c in h3_ids], dtype=np.uint64)
+    lat, lon = cell_centres(ints)
+    draw = pd.DataFrame({"h3": [format(int(c), "x") for c in ints], "count": cells["incidents"].to_numpy(),
+                         "hotspot_id": "focus", "hotspot_name": "focus", "lat": lat, "lon": lon})
+    view = {"latitude": float(np.mean(lat)), "longitude": float(np.mean(lon)), "zoom": 15.2}
+    outlines = areas_outline_geojson(draw.assign(is_hotspot=True))
+    # Cells with no incident are not shaded; the outline shows the whole area.
+    deck, _, _ = build_deck(draw, colour_by="count",
+                            area_outlines=outlines, view=view, map_style=map_style, tooltip_fields=("h3",),
+                            streets=streets, opacity=0.35)
+    return deck
+
+
 def basemap_style(basemap_url: str, attribution: str = "") -> str:
     """The map style for a configured internet basemap. A MapLibre style URL (``.../style.json``)
     is used as it is; an XYZ raster tile template (``https://.../{z}/{x}/{y}.png``, the form the
