@@ -8,12 +8,21 @@ import altair as alt
 import pandas as pd
 import streamlit as st
 
-from hotspot_engine.analyse.patrols import (ALL_HOTSPOTS, DAY_NAMES, KOPER_SOURCE, DosageTarget, briefing_pdf,
-                                            mark_actions, next_monday, parse_actions, patrol_report_for_store, plan_csv,
-                                            suggest_plan)
+from hotspot_engine.analyse.patrols import (
+    ALL_HOTSPOTS,
+    DAY_NAMES,
+    KOPER_SOURCE,
+    DosageTarget,
+    briefing_pdf,
+    mark_actions,
+    next_monday,
+    parse_actions,
+    patrol_report_for_store,
+    plan_csv,
+    suggest_plan,
+)
 from hotspot_engine.render.deck import hotspot_street_deck
-from ui.common import (cursor, data_version, draw_chart, is_synthetic, page_setup, presentation, settings,
-                       show_error)
+from ui.common import cursor, data_version, draw_chart, is_synthetic, page_setup, presentation, settings, show_error
 
 filters = page_setup("Patrols")
 version = data_version()
