@@ -299,4 +299,7 @@ def test_street_layer_as_deck_layers():
     spec = json.loads(deck.build_deck(pd.DataFrame({"h3": [], "count": []}), streets=lines)[0].to_json())
     ids = [layer["id"] for layer in spec["layers"]]
     assert "streets" in ids and "street-names" in ids
-    assert "http" not in json.dumps([layer for layer in spec["layers"] if layer["id"].startswith("street")])
+    streets = {layer["id"]: layer for layer in spec["layers"] if layer["id"].startswith("street")}
+    assert "http" not in json.dumps(streets)
+    # Units are literal strings: pydeck would otherwise send them as '@@=meters' expressions.
+    assert streets["streets"]["widthUnits"] == "meters" and streets["street-names"]["sizeUnits"] == "meters"

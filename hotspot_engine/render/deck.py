@@ -432,9 +432,9 @@ def street_layers(lines: pd.DataFrame, dark: bool = False) -> list:
     colour = [200, 200, 200, 200] if dark else [90, 90, 90, 200]
     return [
         pdk.Layer("PathLayer", paths, id="streets", get_path="path", get_color=colour, get_width=4,
-                  width_units="meters", width_min_pixels=0.5, pickable=False),
+                  width_units="'meters'", width_min_pixels=0.5, pickable=False),
         pdk.Layer("TextLayer", labels, id="street-names", get_position="[lon, lat]", get_text="name",
-                  get_size=STREET_NAME_METRES, size_units="meters", size_max_pixels=14, size_min_pixels=0,
+                  get_size=STREET_NAME_METRES, size_units="'meters'", size_max_pixels=14, size_min_pixels=0,
                   get_color=[255, 255, 255, 230] if dark else [40, 40, 40, 230], pickable=False),
     ]
 
@@ -450,7 +450,7 @@ def hotspot_street_deck(cells: pd.DataFrame, streets: pd.DataFrame | None, map_s
     lat, lon = cell_centres(ints)
     draw = pd.DataFrame({"h3": [format(int(c), "x") for c in ints], "count": cells["incidents"].to_numpy(),
                          "hotspot_id": "focus", "hotspot_name": "focus", "lat": lat, "lon": lon})
-    view = {"latitude": float(np.mean(lat)), "longitude": float(np.mean(lon)), "zoom": 15.2}
+    view = {"latitude": float(np.mean(lat)), "longitude": float(np.mean(lon)), "zoom": 14.6}
     outlines = areas_outline_geojson(draw.assign(is_hotspot=True))
     # Cells with no incident are not shaded; the outline shows the whole area.
     deck, _, _ = build_deck(draw, colour_by="count",
