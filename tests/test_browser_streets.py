@@ -7,9 +7,8 @@ import shutil
 from urllib.parse import urlparse
 
 import pytest
-from playwright.sync_api import TimeoutError as PlaywrightTimeout
-
 from browser import browser, chromium_path, running_app, wait_for_app
+from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
 pytestmark = [
     pytest.mark.browser,
