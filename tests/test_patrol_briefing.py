@@ -303,3 +303,34 @@ def test_street_layer_as_deck_layers():
     assert "http" not in json.dumps(streets)
     # Units are literal strings: pydeck would otherwise send them as '@@=meters' expressions.
     assert streets["streets"]["widthUnits"] == "meters" and streets["street-names"]["sizeUnits"] == "meters"
+
+
+def test_month_only_incidents_with_patrol_logs_take_windows_from_the_patrol_history():
+    from tests.test_patrols import CELL_A, CELL_B, _areas, _cells
+
+    starts = [pd.Timestamp("2024-01-01 21:40") + pd.Timedelta(days=d % 28) for d in range(40)]
+    patrols = pd.DataFrame({"patrol_id": [f"p{i}" for i in range(40)], "source": "log", "start": starts,
+                            "minutes": 15.0, "h3": np.array([CELL_A if i % 2 else CELL_B for i in range(40)],
+                                                            dtype=np.uint64)})
+    month_only = pd.DataFrame({"hotspot_id": ["A", "B"], "day": pd.to_datetime([None, None]), "hour": [None, None],
+                               "count": [12, 5], "harm": [100.0, 40.0]})
+    report = P.patrol_report(patrols, _areas(), _cells(), month_only, (date(2024, 1, 1), date(2024, 1, 28)))
+    assert not report.has_times
+    plan = P.suggest_plan(report, seed=2, extra_visits=0)
+    assert plan.time_basis == "patrol history" and (plan.visits["time_basis"] == "patrol history").all()
+    hours = pd.to_datetime(plan.visits["window_start"]).dt.hour
+    assert hours.isin([20, 21]).mean() > 0.6  # the team's own evening slot, not a uniform day
+    assert any("40 logged visits" in n and "not when incidents happen" in n for n in plan.notes)
+    fig = B.briefing_page(report, plan, "A")
+    assert [im for ax in fig.axes for im in ax.images] == []  # still no incident grid
+
+
+def test_sample_export_counts_2934_logged_hotspot_patrols(sample_db, tmp_path):
+    from hotspot_engine.__main__ import main
+
+    out = tmp_path / "patrols.csv"
+    assert main(["export", "patrols", "--db", str(sample_db), "--from", "2023-04", "--to", "2024-03",
+                 "--out", str(out)]) == 0
+    rows = pd.read_csv(out)
+    # How the 2,934 is counted: patrol logs naming one of the 19 hotspots (the report's count).
+    assert len(rows) == 2934 and rows["hotspot_ref"].notna().all() and rows["hotspot_ref"].nunique() == 19
