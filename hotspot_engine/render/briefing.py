@@ -267,7 +267,7 @@ def _draw_street_lines(ax, report: PatrolReport, hotspot_id: str) -> bool:
         visible = shapely.intersection(shapely.union_all(group.geometry.to_numpy()), view)
         if visible.is_empty:
             continue
-        point = _label_point(visible, placed, min_gap=(x1 - x0) / 12)
+        point = _label_point(visible, placed, min_gap=(x1 - x0) / 20)
         placed.append(point)
         ax.text(point.x, point.y, plain(name), fontsize=6.5, ha="center", va="center", clip_on=True,
                 bbox={"boxstyle": "round,pad=0.1", "fc": "white", "ec": "none", "alpha": 0.8})
@@ -283,7 +283,11 @@ def _label_point(line, placed: list, min_gap: float):
     for point in candidates:
         if all(point.distance(other) >= min_gap for other in placed):
             return point
-    return candidates[0]
+    # Nowhere clear along a short street: stack the name under the ones it would cover.
+    import shapely
+
+    close = sum(1 for other in placed if candidates[0].distance(other) < min_gap)
+    return shapely.Point(candidates[0].x, candidates[0].y - 0.5 * min_gap * close)
 
 
 def _draw_snap_names(ax, report: PatrolReport, hotspot_id: str) -> None:
