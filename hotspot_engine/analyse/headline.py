@@ -106,7 +106,10 @@ def _count_in_cells(con, filters: Filters, cells: np.ndarray) -> int:
 
 
 def _patrols_in_cells(con, filters: Filters, cells: np.ndarray) -> tuple[int, float]:
-    """Patrols whose position falls in a hotspot cell during the year after."""
+    """Hotspot patrols in the year after, counted as the annual report counted them: patrols logged
+    against a hotspot (a ``hotspot_ref``), plus unlogged ones whose position falls in a hotspot
+    cell (GPS). A logged patrol whose position lies just outside the measured area still counts
+    here; the Patrols page's dosage goes by position (analyse/dosage.py)."""
     from hotspot_engine.store.query import where_patrols
 
     if cells.size == 0:
@@ -116,7 +119,8 @@ def _patrols_in_cells(con, filters: Filters, cells: np.ndarray) -> tuple[int, fl
     try:
         row = con.execute(
             f"SELECT count(*), COALESCE(sum(p.minutes), 0) FROM patrols p WHERE {where} "
-            f"AND p.h3_r{filters.res} IN (SELECT h3 FROM _hot_cells)", params).fetchall()[0]
+            f"AND (COALESCE(trim(p.hotspot_ref), '') <> '' OR p.h3_r{filters.res} IN (SELECT h3 FROM _hot_cells))",
+            params).fetchall()[0]
     finally:
         con.unregister("_hot_cells")
     return int(row[0]), float(row[1])
