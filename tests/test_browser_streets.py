@@ -35,8 +35,8 @@ _DECK_CANVAS_DRAWN_JS = """() => {
 def test_patrol_map_with_a_street_layer_stays_on_this_machine(sample_db, tmp_path):
     from pathlib import Path
 
+    from hotspot_engine import service
     from hotspot_engine.__main__ import main
-    from hotspot_engine.analyse import patrols as P
     from hotspot_engine.filters import Filters
     from hotspot_engine.render.briefing import _centre
     from hotspot_engine.store.database import connect
@@ -46,7 +46,7 @@ def test_patrol_map_with_a_street_layer_stays_on_this_machine(sample_db, tmp_pat
     shutil.copy(sample_db, db)
     con = connect(db, read_only=True)
     try:
-        report = P.patrol_report_for_store(con, Filters(date_from="2023-04", date_to="2024-03", sv_only=True))
+        report = service.patrol_report(con, Filters(date_from="2023-04", date_to="2024-03", sv_only=True))
     finally:
         con.close()
     first = report.dosage.sort_values("hotspot_rank")["hotspot_id"].iloc[0]

@@ -13,6 +13,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from hotspot_engine import service
 from hotspot_engine.analyse import patrols as P
 from hotspot_engine.filters import Filters
 from hotspot_engine.render import briefing as B
@@ -190,7 +191,7 @@ def test_police_uk_plan_and_briefing_carry_no_invented_times(real_db, tmp_path):
 
     con = connect(real_db, read_only=True)
     try:
-        report = P.patrol_report_for_store(con, APRIL)
+        report = service.patrol_report(con, APRIL)
     finally:
         con.close()
     assert not report.has_times and report.timed_incidents == 0 and report.untimed_incidents > 0
@@ -213,7 +214,7 @@ def test_balanced_days_when_the_target_is_fewer_days_a_week(real_db):
 
     con = connect(real_db, read_only=True)
     try:
-        report = P.patrol_report_for_store(con, APRIL, P.DosageTarget(days_per_week=3))
+        report = service.patrol_report(con, APRIL, P.DosageTarget(days_per_week=3))
     finally:
         con.close()
     plan = P.suggest_plan(report, seed=5, extra_visits=0)
@@ -250,7 +251,7 @@ def test_street_layer_loads_with_an_account_and_is_drawn(real_db, tmp_path, caps
     shutil.copy(real_db, db)
     con = connect(db, read_only=True)
     try:
-        before = P.patrol_report_for_store(con, APRIL)
+        before = service.patrol_report(con, APRIL)
     finally:
         con.close()
     first = before.dosage.sort_values("hotspot_rank")["hotspot_id"].iloc[0]
@@ -269,7 +270,7 @@ def test_street_layer_loads_with_an_account_and_is_drawn(real_db, tmp_path, caps
 
     con = connect(db, read_only=True)
     try:
-        report = P.patrol_report_for_store(con, APRIL)
+        report = service.patrol_report(con, APRIL)
         loads = con.execute("SELECT count(*) FROM loads WHERE format = 'streets'").fetchall()[0][0]
     finally:
         con.close()
