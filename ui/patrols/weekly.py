@@ -80,7 +80,7 @@ def draw_weekly(report: PatrolReport, focus: str, title: str, big: bool) -> None
         chart, datasets = weekly_chart(long, action_frame, title, big)
         draw_chart(chart, datasets, width="stretch")
     partial = len(weekly) - len(full_weeks)
-    if partial:
+    if partial and series:
         st.caption(f"Weeks start on Monday; {partial} partial week(s) at the ends of the period are in the table, not the chart.")
     with st.expander("Table of the chart (text alternative)"):
         st.dataframe(weekly[["week", "days", "patrols", "minutes", "incidents", "harm", "action"]], hide_index=True,
