@@ -68,13 +68,15 @@ def cmd_sample(args: argparse.Namespace) -> int:
 
 def cmd_ingest(args: argparse.Namespace) -> int:
     from hotspot_engine.read.loading import ingest_paths
+    from hotspot_engine.read.partners import PartnerOptions
 
     if args.max_gb <= 0:
         raise InputError("--max-gb: must be more than 0")
+    partner = PartnerOptions(source=args.source, owner=args.owner, sharing=args.sharing)
     con = _connect(args)
     try:
         summaries = ingest_paths(con, [Path(p) for p in args.paths], fmt=args.format, offence_map=args.offence_map,
-                                 max_bytes=int(args.max_gb * (1 << 30)))
+                                 max_bytes=int(args.max_gb * (1 << 30)), partner=partner)
     finally:
         con.close()
     for s in summaries:
@@ -246,6 +248,35 @@ def cmd_patrol_plan(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_partners(args: argparse.Namespace) -> int:
+    """Per LSOA: a partner layer's counts against police-recorded violence, with funnel flags."""
+    from hotspot_engine.analyse.partners import FLAG_LEVEL, funnel
+    from hotspot_engine.store.partner_query import lsoa_comparison
+    from hotspot_engine.write import export
+    from hotspot_engine.write.export import ExportMeta
+
+    filters = _filters(args)
+    con = _connect(args, read_only=True)
+    try:
+        counts, window = lsoa_comparison(con, args.source, filters)
+        result = funnel(counts, level=FLAG_LEVEL)
+        meta = ExportMeta.build(con, what="partners", filters=window, params={"source": args.source},
+                                notes=result.notes)
+    finally:
+        con.close()
+    from hotspot_engine.settings import load_settings
+
+    threshold = args.threshold if args.threshold is not None else load_settings().partner_safe_threshold
+    paths = export.write_layers({"partners": result.table}, args.out, meta, partner_safe=args.partner_safe,
+                                threshold=threshold)
+    for note in result.notes:
+        print(f"note: {note}", file=sys.stderr)
+    flags = result.flag_counts()
+    print(f"{len(result.table)} LSOAs, {window.date_from} to {window.date_to}: {flags['higher']} higher and "
+          f"{flags['lower']} lower than police data suggests (99.8% limits); wrote {', '.join(map(str, paths))}")
+    return 0
+
+
 # -- parser ---------------------------------------------------------------------------------------
 
 def build_parser() -> argparse.ArgumentParser:
@@ -261,8 +292,12 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("ingest", help="load incident, patrol or GPS files into the store")
     p.add_argument("paths", nargs="+", help="files, folders (recursed) or .zip files")
     _add_store(p)
-    p.add_argument("--format", choices=["police-uk", "incidents", "patrols", "gps"], default=None,
-                   help="skip detection from the header")
+    p.add_argument("--format", choices=["police-uk", "incidents", "patrols", "gps", "partner-areas", "partner-events",
+                                        "partner-places"], default=None, help="skip detection from the header")
+    p.add_argument("--source", default=None, help="partner files: the layer's name (default: the file name)")
+    p.add_argument("--owner", default=None, help="partner files: the agency that owns the data")
+    p.add_argument("--sharing", choices=["open", "partnership", "restricted"], default=None,
+                   help="partner files: sharing level (default: the file's 'sharing' column, else restricted)")
     p.add_argument("--offence-map", default=None, help="CSV mapping HO codes / offence text to groups")
     p.add_argument("--max-gb", type=float, default=1.0,
                    help="refuse files larger than this many GiB before reading (default 1; large CSVs stream)")
@@ -314,6 +349,16 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--briefing", default=None, metavar="FILE.pdf", help="also write the briefing, a page per hotspot")
     p.add_argument("--out", required=True, help="plan CSV")
     p.set_defaults(func=cmd_patrol_plan)
+
+    p = sub.add_parser("partners", help="partner counts per LSOA against police-recorded violence (funnel plot)")
+    _add_store(p)
+    p.add_argument("--source", required=True, help="the partner layer (an area-count or event layer)")
+    _add_filters(p)
+    p.add_argument("--partner-safe", action="store_true", help="suppress small counts (and what reveals them)")
+    p.add_argument("--threshold", type=int, default=None,
+                   help="partner-safe suppression threshold (default: settings' partner_safe_threshold)")
+    p.add_argument("--out", required=True, help="output file (.csv, .xlsx, ...)")
+    p.set_defaults(func=cmd_partners)
     return parser
 
 
