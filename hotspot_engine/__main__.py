@@ -163,7 +163,7 @@ def cmd_hotspots(args: argparse.Namespace) -> int:
     layers = {"hotspot_cells": export.cells_layer(result.cells)}
     if not args.out.lower().endswith((".csv", ".geojson")):
         layers["hotspot_areas"] = export.areas_layer(result.areas, result.cells)
-    paths = export.write_layers(layers, args.out, meta)
+    paths = export.write_layers(layers, args.out, meta, first_at_path=True)
     for note in result.notes:
         print(f"note: {note}", file=sys.stderr)
     print(f"{int(result.cells['is_hotspot'].sum())} hotspot cells in {len(result.areas)} hotspot areas "
