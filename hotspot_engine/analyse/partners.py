@@ -204,8 +204,11 @@ def combined_ranking(cells: pd.DataFrame, partner_cells: pd.DataFrame, weights: 
     if not any(v > 0 for v in weights.values()):
         raise InputError("combined ranking: at least one weight must be above 0")
     table = cells[["h3", police_column]].copy()
-    wide = partner_cells.pivot_table(index="h3", columns="source", values="count", aggfunc="sum", fill_value=0)
-    table = table.merge(wide, left_on="h3", right_index=True, how="outer").fillna(0)
+    if not partner_cells.empty:
+        wide = partner_cells.pivot_table(index="h3", columns="source", values="count", aggfunc="sum", fill_value=0)
+        # Study-area cells only: partner points outside the selected districts do not rank.
+        table = table.merge(wide, left_on="h3", right_index=True, how="left")
+        table[list(wide.columns)] = table[list(wide.columns)].fillna(0)
     score = np.zeros(len(table))
     for name, weight in weights.items():
         column = police_column if name == "police" else name
