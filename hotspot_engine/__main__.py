@@ -1,4 +1,8 @@
-"""Command line: ``python -m hotspot_engine COMMAND ...`` (see CONTRACT.md and the README).
+"""Command line: ``python -m hotspot_engine COMMAND ...`` (see the README's "Command line" section).
+
+Settings: the same ``settings.toml`` as the app (``hotspot_engine.settings`` says which file) gives the
+store, the harm weights, exclusions and offence map, and the partner-safe threshold; an option given
+on the command line overrides it for that run.
 
 Exit status: 0 success, 2 unusable input or arguments (one line on stderr naming the file, row or
 column), 1 an internal error. Each command imports only what it needs, so start-up stays fast.
@@ -22,7 +26,7 @@ class _Parser(argparse.ArgumentParser):
 
 
 def _add_store(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--db", default=None, help="store file (default data/hotspot.duckdb or $HOTSPOT_DB)")
+    p.add_argument("--db", default=None, help="store file (default: $HOTSPOT_DB, else [store] path of settings.toml)")
 
 
 def _add_filters(p: argparse.ArgumentParser, sv_default_note: str = "") -> None:
@@ -51,6 +55,24 @@ def _connect(args: argparse.Namespace, read_only: bool = False):
     from hotspot_engine.store.database import connect
 
     return connect(args.db, read_only=read_only)
+
+
+#: Options whose default is in settings.toml: option name -> Settings field.
+FROM_SETTINGS = {"db": "db_path", "harm_weights": "harm_weights", "exclusions": "exclusions",
+                 "offence_map": "offence_map", "threshold": "partner_safe_threshold"}
+
+
+def apply_settings(args: argparse.Namespace) -> argparse.Namespace:
+    """Fill the options this command has but the command line left out from the settings file the
+    app reads, so both use one store and one set of tables; a given option wins."""
+    unset = [name for name in FROM_SETTINGS if name in vars(args) and getattr(args, name) is None]
+    if unset:
+        from hotspot_engine.settings import load_settings
+
+        settings = load_settings()
+        for name in unset:
+            setattr(args, name, getattr(settings, FROM_SETTINGS[name]))
+    return args
 
 
 # -- commands -------------------------------------------------------------------------------------
@@ -264,11 +286,8 @@ def cmd_partners(args: argparse.Namespace) -> int:
                                 notes=result.notes)
     finally:
         con.close()
-    from hotspot_engine.settings import load_settings
-
-    threshold = args.threshold if args.threshold is not None else load_settings().partner_safe_threshold
     paths = export.write_layers({"partners": result.table}, args.out, meta, partner_safe=args.partner_safe,
-                                threshold=threshold)
+                                threshold=args.threshold)
     for note in result.notes:
         print(f"note: {note}", file=sys.stderr)
     flags = result.flag_counts()
@@ -298,7 +317,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--owner", default=None, help="partner files: the agency that owns the data")
     p.add_argument("--sharing", choices=["open", "partnership", "restricted"], default=None,
                    help="partner files: sharing level (default: the file's 'sharing' column, else restricted)")
-    p.add_argument("--offence-map", default=None, help="CSV mapping HO codes / offence text to groups")
+    p.add_argument("--offence-map", default=None,
+                   help="CSV mapping HO codes / offence text to groups (default: settings.toml [hotspots])")
     p.add_argument("--max-gb", type=float, default=1.0,
                    help="refuse files larger than this many GiB before reading (default 1; large CSVs stream)")
     p.set_defaults(func=cmd_ingest)
@@ -309,7 +329,8 @@ def build_parser() -> argparse.ArgumentParser:
     _add_filters(p)
     _add_hotspot_options(p)
     p.add_argument("--partner-safe", action="store_true", help="drop incident rows and suppress small counts")
-    p.add_argument("--threshold", type=int, default=5, help="partner-safe suppression threshold (default 5)")
+    p.add_argument("--threshold", type=int, default=None,
+                   help="partner-safe suppression threshold (default: settings.toml [export], 5)")
     p.add_argument("--out", required=True, help="output file; the extension picks the format")
     p.set_defaults(func=cmd_export)
 
@@ -356,7 +377,7 @@ def build_parser() -> argparse.ArgumentParser:
     _add_filters(p)
     p.add_argument("--partner-safe", action="store_true", help="suppress small counts (and what reveals them)")
     p.add_argument("--threshold", type=int, default=None,
-                   help="partner-safe suppression threshold (default: settings' partner_safe_threshold)")
+                   help="partner-safe suppression threshold (default: settings.toml [export], 5)")
     p.add_argument("--out", required=True, help="output file (.csv, .xlsx, ...)")
     p.set_defaults(func=cmd_partners)
     return parser
@@ -373,15 +394,17 @@ def _add_hotspot_options(p: argparse.ArgumentParser) -> None:
     g.add_argument("--permutations", type=int, default=0, help="conditional permutations for pseudo p (e.g. 999)")
     g.add_argument("--min-area-count", type=int, default=5,
                    help="gistar: leave out hotspot areas with fewer incidents in the window (default 5)")
-    g.add_argument("--harm-weights", default=None, help="CSV of harm weights by offence group")
-    g.add_argument("--exclusions", default=None, help="CSV exclusion list of unreal places")
+    g.add_argument("--harm-weights", default=None,
+                   help="CSV of harm weights by offence group (default: settings.toml [hotspots], else the shipped table)")
+    g.add_argument("--exclusions", default=None,
+                   help="CSV exclusion list of unreal places (default: settings.toml [hotspots], else the shipped list)")
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     try:
-        return int(args.func(args) or 0)
+        return int(args.func(apply_settings(args)) or 0)
     except InputError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2

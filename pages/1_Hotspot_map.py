@@ -173,7 +173,8 @@ def whole_window() -> None:
         tooltip = ("h3", "pattern", "district")
     deck, legend, left_out = maps.build_deck(
         drawn, colour_by=colour_by, tooltip_fields=tooltip, areas=areas, area_outlines=outlines, patrols=cells if show_patrols else None,
-        view=view, map_style=map_style, presentation=present, lsoa_outlines=show_lsoas)
+        view=view, map_style=map_style, presentation=present, lsoa_outlines=show_lsoas,
+        viewport_px=(1300 if present else 1050, MAP_HEIGHT))
     note_left_out(left_out)
     map_col, side_col = st.columns([3, 1.15])
     with map_col:

@@ -33,6 +33,7 @@ from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field, replace
 from datetime import datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
@@ -40,6 +41,9 @@ import pandas as pd
 from hotspot_engine import __version__
 from hotspot_engine.errors import InputError
 from hotspot_engine.filters import Filters
+
+if TYPE_CHECKING:  # annotations only: geopandas is imported lazily by the layer builders
+    import geopandas as gpd
 
 FORMATS: tuple[str, ...] = ("csv", "geojson", "gpkg", "parquet", "xlsx")
 #: Formats that hold several layers in one file; the others write one file per layer.
