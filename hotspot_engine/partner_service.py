@@ -82,17 +82,19 @@ def hotspot_partner_table(con, hotspot_cells: pd.DataFrame, filters: Filters, th
     return _screen_safe(con, table, threshold)
 
 
-def _screen_safe(con, table: pd.DataFrame, threshold: int) -> pd.DataFrame:
+def _screen_safe(con, table: pd.DataFrame, threshold: int, suffix: str = "_count") -> pd.DataFrame:
     meta = layers(con)
-    hidden = [f"{s}_count" for s in meta.loc[meta["sharing"].map(hides_small_counts), "source"]
-              if f"{s}_count" in table]
+    hidden = [f"{s}{suffix}" for s in meta.loc[meta["sharing"].map(hides_small_counts), "source"]
+              if f"{s}{suffix}" in table]
     return analysis.suppress_small(table, hidden, threshold) if hidden else table
 
 
-def combined_ranking(con, cells: pd.DataFrame, filters: Filters, weights: dict[str, float]) -> pd.DataFrame:
+def combined_ranking(con, cells: pd.DataFrame, filters: Filters, weights: dict[str, float],
+                     threshold: int | None = None) -> pd.DataFrame:
     """Study-area cells ranked by a weighted sum of police harm and partner counts (``weights``:
     ``"police"`` and layer names). Area layers are shared equally among the cells whose centre
-    lies in each LSOA; events and places count in their own cell."""
+    lies in each LSOA; events and places count in their own cell. With ``threshold``, restricted
+    layers' per-cell counts below it are blanked in the returned table (the score still uses them)."""
     from hotspot_engine.reference.geography import cell_to_str
 
     cells = cells.assign(h3=_as_cells(cells["h3"]))
@@ -106,4 +108,21 @@ def combined_ranking(con, cells: pd.DataFrame, filters: Filters, weights: dict[s
     wanted = [k for k, v in weights.items() if k != "police" and v > 0]
     partner_cells = partner_cells[partner_cells["source"].isin(wanted)]
     ranked = analysis.combined_ranking(cells, partner_cells, weights)
-    return ranked.assign(h3=cell_to_str(ranked["h3"].to_numpy(dtype=np.uint64)))
+    ranked = ranked.assign(h3=cell_to_str(ranked["h3"].to_numpy(dtype=np.uint64)))
+    return _screen_safe(con, ranked, threshold, suffix="") if threshold else ranked
+
+
+def map_points(con, layer: dict, filters: Filters, threshold: int) -> pd.DataFrame:
+    """A point layer for the map: lat, lon, label, detail. A layer whose sharing level hides small
+    counts is not drawn point by point: its points are counted per H3 cell and only cells with at
+    least ``threshold`` are drawn, at the cell's centre."""
+    from hotspot_engine.reference.geography import cell_centres
+
+    points = partner_query.layer_points(con, layer["source"], layer["kind"], filters)
+    if not hides_small_counts(layer["sharing"]) or points.empty:
+        return points[["lat", "lon", "label", "detail"]]
+    counts = points.groupby("h3").size()
+    counts = counts[counts >= threshold]
+    lat, lon = cell_centres(counts.index.to_numpy(dtype=np.uint64))
+    return pd.DataFrame({"lat": lat, "lon": lon, "label": [f"{n} {layer['source']} in this cell" for n in counts],
+                         "detail": f"{layer['sharing']} layer: cells with fewer than {threshold} are not shown"})

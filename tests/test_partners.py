@@ -181,28 +181,25 @@ def test_spread_area_counts_keeps_each_lsoa_total():
 
 
 @pytest.fixture(scope="module")
-def sample_store(tmp_path_factory):
-    from hotspot_engine.sample import write_sample
-    from hotspot_engine.sample_partners import load_partner_sample
+def partner_sample(sample_db, sample_dir):
+    """The session's sample store (incidents, patrols and the three partner layers) and its files."""
+    return sample_db, {"truth": sample_dir / "truth.json"}
 
-    folder = tmp_path_factory.mktemp("sample")
-    paths = write_sample(folder)
-    db = folder / "store.duckdb"
-    con = store.connect(db)
-    loading.ingest_paths(con, [paths["incidents"]])
+
+def test_sample_partner_files_load_cleanly(sample_dir, tmp_path):
+    from hotspot_engine.sample_partners import PARTNER_FILES, load_partner_sample
+
+    con = store.connect(":memory:")
+    loading.ingest_paths(con, [sample_dir / "incidents.csv"])
+    paths = {key: sample_dir / name for key, name in PARTNER_FILES.items()}
     summaries = load_partner_sample(con, paths)
-    con.close()
-    return db, paths, summaries
-
-
-def test_sample_partner_files_load_cleanly(sample_store):
-    _, _, summaries = sample_store
     assert len(summaries) == 3
     assert all(s.rejected == 0 and s.added > 0 and s.balanced for s in summaries)
+    assert all(s.added == 0 for s in load_partner_sample(con, paths))
 
 
-def test_partners_on_the_sample_flags_the_underreported_lsoas(sample_store, tmp_path, capsys):
-    db, paths, _ = sample_store
+def test_partners_on_the_sample_flags_the_underreported_lsoas(partner_sample, tmp_path, capsys):
+    db, paths = partner_sample
     truth = json.loads(paths["truth"].read_text())
     planted = set(truth["partner_underreported_lsoas"])
     assert len(planted) >= 5
@@ -218,8 +215,8 @@ def test_partners_on_the_sample_flags_the_underreported_lsoas(sample_store, tmp_
     assert len(flagged - planted) <= 1
 
 
-def test_partner_safe_funnel_export_suppresses_and_names_owner_and_sharing(sample_store, tmp_path):
-    db, _, _ = sample_store
+def test_partner_safe_funnel_export_suppresses_and_names_owner_and_sharing(partner_sample, tmp_path):
+    db, _ = partner_sample
     out = tmp_path / "safe.csv"
     assert cli.main(["partners", "--db", str(db), "--source", "A&E assaults", "--partner-safe", "--out", str(out)]) == 0
     table = pd.read_csv(out)
@@ -235,12 +232,12 @@ def test_partner_safe_funnel_export_suppresses_and_names_owner_and_sharing(sampl
     assert "sharing restricted" in (tmp_path / "safe.methods.txt").read_text()
 
 
-def test_hotspot_table_gains_partner_columns_and_restricted_counts_are_hidden(sample_store):
+def test_hotspot_table_gains_partner_columns_and_restricted_counts_are_hidden(partner_sample):
     from hotspot_engine import partner_service
     from hotspot_engine.analyse.hotspots import find_hotspots
     from hotspot_engine.filters import Filters
 
-    db, _, _ = sample_store
+    db, _ = partner_sample
     con = store.connect(db, read_only=True)
     try:
         filters = Filters(date_from="2023-04", date_to="2024-03")

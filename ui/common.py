@@ -46,8 +46,11 @@ def _store():
         from hotspot_engine.read.loading import ingest_paths
         from hotspot_engine.sample import write_sample
 
+        from hotspot_engine.sample_partners import load_partner_sample
+
         paths = write_sample(s.sample_dir)
         ingest_paths(con, [paths["incidents"], paths["patrols"]])
+        load_partner_sample(con, paths)
     return con
 
 
@@ -235,6 +238,7 @@ NAVIGATION = (
     ("pages/2_Patrols.py", "Patrols", ":material/local_police:"),
     ("pages/3_Impact.py", "Impact", ":material/trending_down:"),
     ("pages/4_Data_and_export.py", "Data & export", ":material/database:"),
+    ("pages/5_Partner_data.py", "Partner data", ":material/diversity_3:"),
 )
 
 

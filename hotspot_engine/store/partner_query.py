@@ -41,12 +41,16 @@ def layer_of(con, source: str) -> dict:
 
 
 def _window(con, filters: Filters, source: str, table: str) -> Filters:
-    """The months to compare: the filters' window, else the months the partner layer covers."""
-    if filters.date_from and filters.date_to:
-        return filters
+    """The months to compare: the months the partner layer covers, within the filters' window (police
+    months the partner data does not cover would only lower the ratio everywhere)."""
     first, last = con.execute(f"SELECT strftime(min(month), '%Y-%m'), strftime(max(month), '%Y-%m') FROM {table} "
                               "WHERE source = ?", [source]).fetchall()[0]
-    return filters.with_(date_from=filters.date_from or first, date_to=filters.date_to or last)
+    start = max(filter(None, (filters.date_from, first)))
+    end = min(filter(None, (filters.date_to, last)))
+    if start > end:
+        raise InputError(f"partners: '{source}' has no data from {filters.date_from or 'the start'} to "
+                         f"{filters.date_to or 'the end'} (it covers {first} to {last})")
+    return filters.with_(date_from=start, date_to=end)
 
 
 def _known_codes(con) -> pd.DataFrame:
@@ -184,3 +188,20 @@ def cell_of_lsoa(cells: np.ndarray) -> pd.DataFrame:
     code = _lsoa_of_points(np.asarray(lat, float), np.asarray(lon, float))
     keep = ~pd.isna(code)
     return pd.DataFrame({"h3": cells[keep], "lsoa_code": code[keep]})
+
+
+def layer_points(con, source: str, kind: str, filters: Filters) -> pd.DataFrame:
+    """One layer's points in the selected districts: lat, lon, h3 (at filters.res), label, detail.
+    Events are those in the filters' months; places are all the layer's places."""
+    selected = districts_for(filters.districts, filters.csps)
+    if kind == "events":
+        params = [source, selected, f"{filters.date_from}-01" if filters.date_from else "1900-01-01",
+                  f"{filters.date_to}-01" if filters.date_to else "2999-12-01"]
+        return con.execute(
+            f"SELECT lat, lon, h3_r{filters.res} AS h3, COALESCE(category, 'event') AS label, "
+            "strftime(COALESCE(occurred_at, month), '%Y-%m-%d') AS detail FROM partner_events "
+            "WHERE source = ? AND district IN (SELECT unnest(?)) AND month >= ? AND month <= ?", params).df()
+    return con.execute(
+        f"SELECT lat, lon, h3_r{filters.res} AS h3, COALESCE(name, 'place') AS label, "
+        "concat_ws(', ', kind, CASE WHEN closing_time IS NULL THEN NULL ELSE 'closes ' || closing_time END) AS detail "
+        "FROM partner_places WHERE source = ? AND district IN (SELECT unnest(?))", [source, selected]).df()
