@@ -45,7 +45,6 @@ def _store():
     if s.sample_on_empty and table_count(con, "incidents") == 0:
         from hotspot_engine.read.loading import ingest_paths
         from hotspot_engine.sample import write_sample
-
         from hotspot_engine.sample_partners import load_partner_sample
 
         paths = write_sample(s.sample_dir)
