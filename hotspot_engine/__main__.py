@@ -273,6 +273,7 @@ def cmd_patrol_plan(args: argparse.Namespace) -> int:
 def cmd_partners(args: argparse.Namespace) -> int:
     """Per LSOA: a partner layer's counts against police-recorded violence, with funnel flags."""
     from hotspot_engine.analyse.partners import FLAG_LEVEL, funnel
+    from hotspot_engine.reference.geography import districts_for
     from hotspot_engine.store.partner_query import lsoa_comparison
     from hotspot_engine.write import export
     from hotspot_engine.write.export import ExportMeta
@@ -281,7 +282,7 @@ def cmd_partners(args: argparse.Namespace) -> int:
     con = _connect(args, read_only=True)
     try:
         counts, window = lsoa_comparison(con, args.source, filters)
-        result = funnel(counts, level=FLAG_LEVEL)
+        result = funnel(counts, level=FLAG_LEVEL, districts=districts_for(filters.districts, filters.csps))
         meta = ExportMeta.build(con, what="partners", filters=window, params={"source": args.source},
                                 notes=result.notes)
     finally:

@@ -47,9 +47,11 @@ class PartnerFunnel:
 
 
 def funnel(con, source: str, filters: Filters) -> PartnerFunnel:
+    from hotspot_engine.reference.geography import districts_for
+
     counts, window = partner_query.lsoa_comparison(con, source, filters)
     layer = partner_query.layer_of(con, source)
-    result = analysis.funnel(counts)
+    result = analysis.funnel(counts, districts=districts_for(filters.districts, filters.csps))
     return PartnerFunnel(result, window, layer, hides_small_counts(layer["sharing"]), list(result.notes))
 
 

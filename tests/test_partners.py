@@ -257,3 +257,15 @@ def test_hotspot_table_gains_partner_columns_and_restricted_counts_are_hidden(pa
     assert table.loc[small.to_numpy(), "suppressed"].all()
     assert table["Licensed premises_count"].notna().all()
     assert ranking["rank"].tolist()[:3] == [1, 2, 3] and ranking["score"].is_monotonic_decreasing
+
+
+def test_district_filter_keeps_the_force_wide_ratio(partner_sample, tmp_path):
+    db, _ = partner_sample
+    whole, south = tmp_path / "all.csv", tmp_path / "south.csv"
+    assert cli.main(["partners", "--db", str(db), "--source", "A&E assaults", "--out", str(whole)]) == 0
+    assert cli.main(["partners", "--db", str(db), "--source", "A&E assaults", "--district", "Southampton",
+                     "--out", str(south)]) == 0
+    a, b = pd.read_csv(whole), pd.read_csv(south)
+    assert set(b["district"]) == {"Southampton"} and 0 < len(b) < len(a)
+    ratio = lambda t: (t["expected"] / t["police_count"]).dropna().median()  # noqa: E731
+    assert ratio(b) == pytest.approx(ratio(a))

@@ -77,20 +77,21 @@ def _tails(observed: np.ndarray, police: np.ndarray, share: float) -> tuple[np.n
     return upper, lower, z
 
 
-def funnel(counts: pd.DataFrame, level: float = FLAG_LEVEL) -> FunnelResult:
+def funnel(counts: pd.DataFrame, level: float = FLAG_LEVEL, districts: list[str] | None = None) -> FunnelResult:
     """Funnel table for per-LSOA counts.
 
-    ``counts`` has lsoa_code, district, csp, partner_count, police_count (one row per LSOA; zeros
-    included). Raises InputError when either total is zero (no ratio to compare against)."""
+    ``counts`` has lsoa_code, district, csp, partner_count, police_count (one row per LSOA of the
+    whole force area; zeros included): the ratio is force-wide. ``districts`` keeps only those
+    districts' LSOAs in the table. Raises InputError when either total is zero (no ratio)."""
     missing = {"lsoa_code", "partner_count", "police_count"} - set(counts.columns)
     if missing:
         raise ValueError(f"funnel: missing columns {sorted(missing)}")
     partner = counts["partner_count"].to_numpy(dtype=np.int64)
     police = counts["police_count"].to_numpy(dtype=np.int64)
     if police.sum() == 0:
-        raise InputError("partners: no police-recorded violence in these months and districts; nothing to compare with")
+        raise InputError("partners: no police-recorded violence in these months; nothing to compare with")
     if partner.sum() == 0:
-        raise InputError("partners: the partner layer has no counts in these months and districts")
+        raise InputError("partners: the partner layer has no counts in these months")
     ratio = float(partner.sum() / police.sum())
     share = ratio / (1.0 + ratio)
     p_higher, p_lower, z = _tails(partner, police, share)
@@ -108,6 +109,8 @@ def funnel(counts: pd.DataFrame, level: float = FLAG_LEVEL) -> FunnelResult:
     for col in ("district", "csp"):
         if col not in table:
             table[col] = None
+    if districts is not None:
+        table = table[table["district"].isin(districts)]
     table = table[list(FUNNEL_COLUMNS)].sort_values(["funnel_z", "lsoa_code"], ascending=[False, True],
                                                     na_position="last").reset_index(drop=True)
     notes = _funnel_notes(table, ratio)

@@ -117,19 +117,19 @@ def partner_lsoa_counts(con, source: str, kind: str, filters: Filters) -> pd.Ser
 
 
 def lsoa_comparison(con, source: str, filters: Filters) -> tuple[pd.DataFrame, Filters]:
-    """Per LSOA of the selected districts: lsoa_code, district, csp, partner_count, police_count;
-    and the filters with the window actually used."""
+    """Per LSOA of the whole force area (the funnel's ratio is force-wide): lsoa_code, district,
+    csp, partner_count, police_count; and the filters with the window actually used (the district
+    and CSP filters then choose which LSOAs the funnel table shows)."""
     layer = layer_of(con, source)
     filters = _window(con, filters, source, f"partner_{layer['kind']}")
     known = _known_codes(con)
-    selected = districts_for(filters.districts, filters.csps)
     police = police_lsoa_counts(con, filters, known)
     partner = partner_lsoa_counts(con, source, layer["kind"], filters)
     from hotspot_engine.reference.geography import lsoas
 
     # Every 2011 LSOA of the districts, plus the 2021 codes either side actually uses.
     codes = set(lsoas()["lsoa_code"]) | set(police.index) | set(partner.index)
-    table = known[known["lsoa_code"].isin(codes) & known["district"].isin(selected)].copy()
+    table = known[known["lsoa_code"].isin(codes)].copy()
     table = table.merge(csp_lookup()[["district", "csp"]], on="district", how="left")
     table["partner_count"] = table["lsoa_code"].map(partner).fillna(0).astype(np.int64)
     table["police_count"] = table["lsoa_code"].map(police).fillna(0).astype(np.int64)
