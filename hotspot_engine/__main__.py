@@ -165,10 +165,12 @@ def _default_window(con, filters):
 
 def _hotspot_result(con, args: argparse.Namespace, filters):
     from hotspot_engine.analyse.hotspots import find_hotspots
+    from hotspot_engine.partner_service import with_partner_columns
 
     filters = _default_window(con, filters)
-    return find_hotspots(con, filters, _hotspot_params(args), harm_weights=getattr(args, "harm_weights", None),
-                         exclusions_path=getattr(args, "exclusions", None))
+    result = find_hotspots(con, filters, _hotspot_params(args), harm_weights=getattr(args, "harm_weights", None),
+                           exclusions_path=getattr(args, "exclusions", None))
+    return with_partner_columns(con, result, filters)  # what partners know about each hotspot area
 
 
 def cmd_hotspots(args: argparse.Namespace) -> int:

@@ -128,3 +128,16 @@ def map_points(con, layer: dict, filters: Filters, threshold: int) -> pd.DataFra
     lat, lon = cell_centres(counts.index.to_numpy(dtype=np.uint64))
     return pd.DataFrame({"lat": lat, "lon": lon, "label": [f"{n} {layer['source']} in this cell" for n in counts],
                          "detail": f"{layer['sharing']} layer: cells with fewer than {threshold} are not shown"})
+
+
+def with_partner_columns(con, result, filters: Filters):
+    """A hotspot result whose areas table carries one ``<source>_count`` column per partner layer
+    (see :func:`hotspot_partner_table`; exact counts: partner-safe exports suppress them). The result
+    is returned unchanged when the store holds no partner layer or no hotspot area."""
+    from dataclasses import replace
+
+    if layers(con).empty or result.areas is None or result.areas.empty:
+        return result
+    table = hotspot_partner_table(con, result.cells, filters, threshold=0)
+    areas = result.areas.merge(table.drop(columns=["suppressed"], errors="ignore"), on="hotspot_id", how="left")
+    return replace(result, areas=areas)

@@ -269,3 +269,19 @@ def test_district_filter_keeps_the_force_wide_ratio(partner_sample, tmp_path):
     assert set(b["district"]) == {"Southampton"} and 0 < len(b) < len(a)
     ratio = lambda t: (t["expected"] / t["police_count"]).dropna().median()  # noqa: E731
     assert ratio(b) == pytest.approx(ratio(a))
+
+
+def test_hotspot_areas_export_carries_partner_columns_and_partner_safe_hides_small(partner_sample, tmp_path):
+    import geopandas as gpd
+
+    db, _ = partner_sample
+    out, safe = tmp_path / "hot.gpkg", tmp_path / "safe.gpkg"
+    assert cli.main(["hotspots", "--db", str(db), "--from", "2023-04", "--to", "2024-03", "--out", str(out)]) == 0
+    areas = gpd.read_file(out, layer="hotspot_areas")
+    assert {"A&E assaults_count", "Ambulance call-outs_count", "Licensed premises_count"} <= set(areas.columns)
+    assert areas["Licensed premises_count"].sum() > 0
+    assert cli.main(["export", "hotspots", "--db", str(db), "--from", "2023-04", "--to", "2024-03", "--partner-safe",
+                     "--out", str(safe)]) == 0
+    shared = gpd.read_file(safe, layer="hotspot_areas")
+    shown = shared["Ambulance call-outs_count"].dropna()
+    assert (shown >= 5).all() and shared["Ambulance call-outs_count"].isna().any()
