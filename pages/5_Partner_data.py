@@ -3,7 +3,9 @@ from __future__ import annotations
 
 import streamlit as st
 
-from ui.common import cached_area_outlines, data_version, hotspot_window, map_params, page_setup, show_error
+from ui.cached import cached_area_outlines, data_version
+from ui.common import hotspot_window, map_params, page_setup
+from ui.errors import page_errors
 from ui.partners import data, draw
 
 filters = page_setup("Partner data")
@@ -27,11 +29,8 @@ with controls:
     source = st.selectbox("Compare with police data", countable, key="p_source",
                           help="Partner counts per LSOA against what police-recorded violence predicts.")
     shade, point_layers = draw.layer_switches(layers)
-try:
+with page_errors("Partner data: funnel", stop=True):
     funnel = data.funnel(source, compare_filters, version)
-except Exception as exc:
-    show_error(exc)
-    st.stop()
 result = funnel.result
 hide = data.threshold() if funnel.hide_small else None
 flags = result.flag_counts()
@@ -61,18 +60,14 @@ draw.flagged_table(result.table, source, hide)
 st.subheader("What partners know about each hotspot")
 st.caption("Area counts in the LSOAs each hotspot touches; events and places inside its cells; "
            f"{hotspot_filters.date_from} to {hotspot_filters.date_to}.")
-try:
+with page_errors("Partner data: hotspot table"):
     draw.hotspot_partner_table(data.hotspot_table(hotspot_filters, params, version), data.threshold())
-except Exception as exc:
-    show_error(exc)
 
 st.subheader("Combined ranking of cells")
 weights_col, table_col = st.columns([1, 3])
 with weights_col:
     weights = draw.weight_sliders(layers)
 with table_col:
-    try:
+    with page_errors("Partner data: combined ranking"):
         ranked = data.ranking(hotspot_filters, params, tuple(sorted(weights.items())), version)
         draw.ranking_table(ranked, weights, data.threshold())
-    except Exception as exc:
-        show_error(exc)

@@ -233,15 +233,15 @@ def test_partner_safe_funnel_export_suppresses_and_names_owner_and_sharing(partn
 
 
 def test_hotspot_table_gains_partner_columns_and_restricted_counts_are_hidden(partner_sample):
-    from hotspot_engine import partner_service
-    from hotspot_engine.analyse.hotspots import find_hotspots
+    from hotspot_engine import service
     from hotspot_engine.filters import Filters
+    from hotspot_engine.service import partners as partner_service
 
     db, _ = partner_sample
     con = store.connect(db, read_only=True)
     try:
         filters = Filters(date_from="2023-04", date_to="2024-03")
-        result = find_hotspots(con, filters)
+        result = service.hotspots(con, filters)
         table = partner_service.hotspot_partner_table(con, result.cells, filters, threshold=5)
         exact = partner_service.hotspot_partner_table(con, result.cells, filters, threshold=1)
         ranking = partner_service.combined_ranking(con, result.cells, filters,

@@ -1,13 +1,13 @@
-"""Cached calls into hotspot_engine.partner_service for the Partner data page (keyed on the
+"""Cached calls into hotspot_engine.service.partners for the Partner data page (keyed on the
 filters and the store's data version, so a new load is never hidden by the cache)."""
 from __future__ import annotations
 
 import pandas as pd
 import streamlit as st
 
-from hotspot_engine import partner_service
 from hotspot_engine.filters import Filters
-from ui.common import cached_hotspots, cursor, settings
+from hotspot_engine.service import partners as partner_service
+from ui.cached import cached_hotspots, cursor, settings
 
 
 def map_style() -> str:
