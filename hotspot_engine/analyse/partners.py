@@ -125,7 +125,7 @@ def _flags(p_higher: np.ndarray, p_lower: np.ndarray, alpha: float) -> np.ndarra
 
 
 def _funnel_notes(table: pd.DataFrame, ratio: float) -> list[str]:
-    notes = [f"force-wide ratio: {ratio:.3f} partner counts per police-recorded violent offence"]
+    notes = [f"Force-wide ratio: {ratio:.3f} partner counts per police-recorded violent offence"]
     no_police = int(((table["police_count"] == 0) & (table["partner_count"] > 0)).sum())
     if no_police:
         notes.append(f"{no_police} LSOAs have partner counts but no police-recorded violence: no ratio, tested "
