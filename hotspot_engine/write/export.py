@@ -285,7 +285,11 @@ COUNT_COLUMNS = ("count", "patrols", "incidents", "n", "visits", "top_location_n
 #: cell's count, since "a few incidents, on or near this street" is what suppression hides.
 INCIDENT_TEXT_COLUMNS = ("top_location", "location")
 #: Columns whose value reveals the count they were derived from, with that count's column.
-DEPENDENT_COLUMNS = {"harm": "count", "patrol_minutes": "patrols", "mean_harm": "count"}
+DEPENDENT_COLUMNS = {"harm": "count", "patrol_minutes": "patrols", "mean_harm": "count",
+                     # The partner funnel table: the expectation reveals the police count, the ratio,
+                     # z and tail probabilities the partner count.
+                     "expected": "police_count", "ratio": "partner_count", "funnel_z": "partner_count",
+                     "p_higher": "partner_count", "p_lower": "partner_count"}
 
 
 def _count_columns(frame: pd.DataFrame) -> list[str]:
@@ -456,6 +460,14 @@ class ExportMeta:
     suppression: str | None = None
     row_counts: dict[str, int] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)
+    #: The method in a few sentences (hotspots: the test and the area rule).
+    methods: str | None = None
+    #: What was chosen from the data (hotspots: dispersion, resolution and window advice...).
+    chosen: dict = field(default_factory=dict)
+    #: The hold-out check, when one was asked for (summary, window, test, table rows).
+    holdout: dict | None = None
+    #: Partner layers in the store: source, kind, owner, sharing (the most restricted level of its rows).
+    partner_layers: list[dict] = field(default_factory=list)
 
     def __post_init__(self) -> None:
         if self.res is None:
@@ -483,6 +495,12 @@ class ExportMeta:
             if key == "method" and value == self.method:
                 continue
             lines.append(f"  {key}: {value}")
+        if self.methods:
+            lines.append(f"How: {self.methods}")
+        for key, value in self.chosen.items():
+            lines.append(f"  chosen from the data, {key}: {value}")
+        if self.holdout:
+            lines.append(f"Hold-out check: {self.holdout.get('summary', '')}")
         lines.append("Data sources:")
         if not self.sources:
             lines.append("  (not recorded)")
@@ -498,6 +516,11 @@ class ExportMeta:
                     f"  {load.get('file')} ({load.get('format')}, {load.get('kind')}), loaded {load.get('loaded_at')}, "
                     f"{load.get('added')} rows added, sha256 {str(load.get('sha256') or '')[:16]}"
                 )
+        if self.partner_layers:
+            lines.append("Partner layers (owner, sharing level):")
+            for layer in self.partner_layers:
+                lines.append(f"  {layer.get('source')} ({layer.get('kind')}): owner {layer.get('owner')}, "
+                             f"sharing {layer.get('sharing')}, {layer.get('rows')} rows")
         lines.append("Layers written:")
         for name, count in self.row_counts.items():
             lines.append(f"  {name}: {count} rows")
@@ -526,7 +549,7 @@ class ExportMeta:
         params = dict(params or {})
         return cls(
             what=what, filters=filters, method=method or params.get("method"), params=params,
-            sources=sources, loads=loads, notes=list(notes or []),
+            sources=sources, loads=loads, notes=list(notes or []), partner_layers=partner_layers_from_store(con),
         )
 
     from_store = build
@@ -553,6 +576,17 @@ def sources_from_store(con) -> tuple[list[dict], list[dict]]:
         ).fetchall()
     ]
     return sources, loads
+
+
+def partner_layers_from_store(con) -> list[dict]:
+    """Each partner layer's source, kind, owner and sharing level, for the sidecar (none in a store
+    made before partner layers existed)."""
+    have = {r[0] for r in con.execute("SELECT table_name FROM information_schema.tables").fetchall()}
+    if not {"partner_areas", "partner_events", "partner_places"} <= have:
+        return []
+    from hotspot_engine.store.partner_query import partner_layers
+
+    return partner_layers(con).to_dict("records")
 
 
 def _jsonable(value):

@@ -40,8 +40,8 @@ def dosage_table(dosage: pd.DataFrame) -> pd.DataFrame:
         "Harm": dosage["harm"].round(0),
         "Patrols": dosage["patrols"],
         "Minutes": dosage["minutes"].round(0),
-        # No visits, no mean: a dash, never an empty cell.
-        "Mean min": ["–" if pd.isna(m) else f"{m:.1f}" for m in dosage["mean_minutes"]],
+        # Text: a hotspot with no visit has no mean, and a blank number cell would read "None".
+        "Mean min": [f"{m:.1f}" if pd.notna(m) else "no visits" for m in dosage["mean_minutes"]],
         "Days patrolled": dosage["patrolled_days"],
         "Days dosed": (dosage["compliance"] * 100).round(0),
         "Trend": [f"{TREND_ICON[t]}" + ("" if pd.isna(p) else f" {p:+.0f}%") for t, p in zip(dosage["trend"], dosage["trend_pct"])],
@@ -61,9 +61,10 @@ def draw_dosage(report: PatrolReport, target: DosageTarget, big: bool) -> None:
                  .format(precision=0, thousands=","))
     else:
         _draw_grid(table, target, big)
-    st.caption(f"{summary['patrols_in_hotspots']:,} of {summary['patrols']:,} patrols fell inside these {len(dosage)} hotspots "
-               f"({summary['hotspot_cells']} cells); {summary['patrols_outside']:,} outside. Sources: "
-               + (", ".join(f"{k} {v:,}" for k, v in summary["by_source"].items()) or "no patrols recorded") + ".")
+    if summary["patrols"]:
+        st.caption(f"{summary['patrols_in_hotspots']:,} of {summary['patrols']:,} patrols fell inside these {len(dosage)} "
+                   f"hotspots ({summary['hotspot_cells']} cells) by their position; {summary['patrols_outside']:,} "
+                   "outside. Sources: " + ", ".join(f"{k} {v:,}" for k, v in summary["by_source"].items()) + ".")
 
 
 def _draw_grid(table: pd.DataFrame, target: DosageTarget, big: bool) -> None:
@@ -73,11 +74,11 @@ def _draw_grid(table: pd.DataFrame, target: DosageTarget, big: bool) -> None:
         column_config={
             "Days dosed": st.column_config.ProgressColumn(
                 "Days dosed", format="%d%%", min_value=0, max_value=100,
-                help=f"Share of days with the target dose ({target.describe()})."),
+                help=f"Share of the required days with the target dose ({target.describe()})."),
             "Harm": st.column_config.NumberColumn(format="%d", help="Crime-harm days (editable weights)."),
             "Hotspot": st.column_config.TextColumn(width="large"),
             "Minutes": st.column_config.NumberColumn(format="%d"),
-            "Mean min": st.column_config.TextColumn(help="Mean minutes per visit (– without visits)."),
+            "Mean min": st.column_config.TextColumn(help="Mean minutes per visit."),
             "Trend": st.column_config.TextColumn(help="Patrols in the last 4 weeks of the period against the 4 weeks before."),
             "Status": st.column_config.TextColumn(help=f"Green from {target.green_at:.0%} of days dosed, amber from "
                                                        f"{target.amber_at:.0%}, red below."),
