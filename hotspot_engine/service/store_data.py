@@ -29,8 +29,8 @@ def open_app_store(settings: Settings):
     con.execute(f"SET threads = {settings.app_query_threads}")
     if settings.sample_on_empty and table_count(con, "incidents") == 0:
         from hotspot_engine.sample import write_sample
-        from hotspot_engine.store.database import label_sample_loads
         from hotspot_engine.sample_partners import load_partner_sample
+        from hotspot_engine.store.database import label_sample_loads
 
         before = query.data_version(con)
         paths = write_sample(settings.sample_dir)
@@ -116,3 +116,25 @@ def ingest_upload(con, name: str, data: bytes, fmt: str | None = None, offence_m
     from hotspot_engine.read.loading import ingest_upload as ingest
 
     return ingest(con, name, data, fmt=fmt, offence_map=offence_map)
+
+
+#: Streets are drawn from this zoom in (a CSP or district view); at force zoom a street layer would
+#: send every street of the force to the browser, and names are too small to draw there anyway.
+STREETS_FROM_ZOOM = 10.0
+
+
+def streets_in_view(con, view: dict, width_px: int, height_px: int, limit: int = 40_000) -> pd.DataFrame | None:
+    """The loaded street layer's lines inside the map's view (name, geometry WKB), or None: no street
+    layer, a view wider than a city (below :data:`STREETS_FROM_ZOOM`), or more than ``limit`` lines."""
+    import math
+
+    from hotspot_engine.store.streets import has_streets, streets_in_box
+
+    zoom = float(view.get("zoom", 0))
+    if zoom < STREETS_FROM_ZOOM or not has_streets(con):
+        return None
+    lat, lon = float(view["latitude"]), float(view["longitude"])
+    half_lon = 360.0 / (512 * 2 ** zoom) * width_px / 2
+    half_lat = half_lon * height_px / width_px * math.cos(math.radians(lat))
+    lines = streets_in_box(con, lon - half_lon, lat - half_lat, lon + half_lon, lat + half_lat)
+    return None if len(lines) > limit else lines

@@ -6,6 +6,7 @@ import streamlit as st
 
 from hotspot_engine.reference.geography import ATTRIBUTION
 from hotspot_engine.render import deck as maps
+from ui.cached import cached_streets
 from ui.hotspot_map.legend import LEGEND_TITLES, draw_side
 from ui.hotspot_map.scene import MapScene
 from ui.hotspot_map.selection import draw_selection, picked_cell
@@ -37,7 +38,8 @@ def draw_whole_window(scene: MapScene) -> None:
     deck, legend, left_out = maps.build_deck(
         drawn, colour_by=scene.colour_by, tooltip_fields=tooltip, areas=scene.areas, area_outlines=scene.outlines,
         patrols=scene.cells if scene.choices.show_patrols else None, view=scene.view, map_style=scene.map_style,
-        presentation=scene.present, lsoa_outlines=scene.choices.show_lsoas, viewport_px=scene.viewport_px)
+        presentation=scene.present, lsoa_outlines=scene.choices.show_lsoas, viewport_px=scene.viewport_px,
+        streets=cached_streets(scene.view, scene.viewport_px, scene.version))
     note_left_out(left_out)
     map_col, side_col = st.columns([3, 1.15])
     with map_col:
