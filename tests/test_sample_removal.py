@@ -66,6 +66,12 @@ def test_first_start_marks_the_sample_loads(tmp_path):
 
     con = service.open_app_store(Settings(db_path=tmp_path / "first.duckdb"))
     notes = [n for (n,) in con.execute("SELECT notes FROM loads").fetchall()]
-    assert len(notes) == 2 and all(n.startswith("built-in synthetic sample") for n in notes)
+    assert len(notes) >= 2 and all(n.startswith("built-in synthetic sample") for n in notes)
     assert service.sample_status(con) == "only"
+    # Removing it takes the partner sample's layers too: an empty store, every table.
+    from hotspot_engine.store.database import PARTNER_TABLES
+
+    assert service.remove_sample(con)[0] > 0
+    for table in ("incidents", "patrols", *PARTNER_TABLES):
+        assert con.execute(f"SELECT count(*) FROM {table}").fetchall()[0][0] == 0, table
     con.close()
