@@ -405,7 +405,7 @@ def headline_metrics(head, columns: int = 4, compact: bool = False) -> None:
     if compact:
         labels = ("Serious violence", "Hotspots", "Hotspot patrols", "SV in hotspots")
         box.markdown(f"<style>.st-key-headline_compact [data-testid='stMetricLabel'] p {{ white-space: nowrap !important; "
-                     f"font-size: 1.15rem !important; }}</style>**{head.fy_after} against {head.fy_before}**",
+                     f"font-size: 1.15rem !important; }}</style><b>{head.fy_after} against {head.fy_before}</b>",
                      unsafe_allow_html=True)
     with box:
         cols = st.columns(columns) if columns > 1 else [st.container()] * 4
