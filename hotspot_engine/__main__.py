@@ -161,7 +161,6 @@ def _hotspot_result(con, args: argparse.Namespace, filters):
     """Hotspots for the filters; without months, the last 12 months of data. The areas carry what
     partners know about each (partner layers' counts), when the store holds partner data."""
     from hotspot_engine import service
-
     from hotspot_engine.service.partners import with_partner_columns
 
     window = service.default_window(con, filters)
