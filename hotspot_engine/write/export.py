@@ -460,14 +460,14 @@ class ExportMeta:
     suppression: str | None = None
     row_counts: dict[str, int] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)
-    #: Partner layers in the store: source, kind, owner, sharing (the most restricted level of its rows).
-    partner_layers: list[dict] = field(default_factory=list)
     #: The method in a few sentences (hotspots: the test and the area rule).
     methods: str | None = None
     #: What was chosen from the data (hotspots: dispersion, resolution and window advice...).
     chosen: dict = field(default_factory=dict)
     #: The hold-out check, when one was asked for (summary, window, test, table rows).
     holdout: dict | None = None
+    #: Partner layers in the store: source, kind, owner, sharing (the most restricted level of its rows).
+    partner_layers: list[dict] = field(default_factory=list)
 
     def __post_init__(self) -> None:
         if self.res is None:
