@@ -293,6 +293,71 @@ def label_layers(areas: pd.DataFrame | None, view: dict, viewport_px: tuple[int,
     return layers
 
 
+def _cells_to_draw(cells: pd.DataFrame, colour_by: str, precoloured: tuple[Legend, list] | None,
+                   dark: bool) -> tuple[pd.DataFrame, Legend, list, str | None]:
+    """(cells with their class ``k``, legend, class colours, column that ranks them when too many
+    are to be drawn: |z| for Gi* bins and patterns, else the colouring figure or the count)."""
+    if precoloured is not None:
+        draw, (legend, colours) = cells, precoloured
+    else:
+        draw, legend, colours = cell_layer_frame(cells, colour_by, dark=dark,
+                                                 palette="dosage" if colour_by == "patrols" else "magnitude")
+    rank_by = (colour_by if colour_by in draw.columns and colour_by not in ("gi_bin", "pattern")
+               else ("count" if "count" in draw else None))
+    if colour_by == "gi_bin" and "gi_z" in draw.columns:
+        draw = draw.assign(_abs_z=draw["gi_z"].abs())
+        rank_by = "_abs_z"
+    elif colour_by == "pattern" and "last_z" in draw.columns:
+        draw = draw.assign(_abs_z=draw["last_z"].abs())
+        rank_by = "_abs_z"
+    return draw, legend, colours, rank_by
+
+
+def _outline_and_cell_layers(colours: list, opacity: float, lsoa_outlines: bool, presentation: bool,
+                             dark: bool) -> list:
+    """The optional LSOA outlines, the district outlines and the cell layer (its data spliced in
+    later as JSON text, see :func:`cell_records`)."""
+    import pydeck as pdk
+
+    line_colour = [255, 255, 255] if dark else [40, 40, 40]
+    layers = []
+    if lsoa_outlines:
+        # A URL, not inline data: the browser fetches the static file once from this app's server.
+        layers.append(pdk.Layer(
+            "GeoJsonLayer", LSOA_OUTLINES_URL, id="lsoas", stroked=True, filled=False,
+            get_line_color=line_colour + [70], line_width_min_pixels=0.6, pickable=False,
+        ))
+    layers += [
+        pdk.Layer(
+            "GeoJsonLayer", district_outlines_geojson(), id="districts", stroked=True, filled=False,
+            get_line_color=line_colour + [200 if presentation else 160], line_width_min_pixels=2 if presentation else 1,
+            pickable=False,
+        ),
+        # Each cell is also stroked in its own colour at least one pixel wide: at force zoom a res-9
+        # cell is about one pixel across and would otherwise all but vanish; close in, the stroke
+        # (1 m) is invisible.
+        pdk.Layer(
+            "H3HexagonLayer", _RAW.format("cells"), id="cells", get_hexagon="h", get_fill_color=fill_expression(colours),
+            get_line_color=fill_expression(colours), line_width_min_pixels=1.2, stroked=True,
+            opacity=opacity, extruded=False, pickable=True, auto_highlight=True,
+        ),
+    ]
+    return layers
+
+
+def _patrol_layer(patrols: pd.DataFrame):
+    """Patrol dosage as extruded columns (a few hundred cells, sent inline)."""
+    import pydeck as pdk
+
+    pdraw = patrols[patrols["patrols"] > 0]
+    top = max(float(pdraw["patrols"].max()), 1.0)
+    precords = [{"h": h, "p": int(p)} for h, p in zip(pdraw["h3"], pdraw["patrols"])]  # a few hundred
+    return pdk.Layer(
+        "H3HexagonLayer", precords, id="patrols", get_hexagon="h", extruded=True, get_elevation="p",
+        elevation_scale=600.0 / top * 3, get_fill_color=[59, 82, 139, 170], pickable=True, coverage=0.55,
+    )
+
+
 def build_deck(
     cells: pd.DataFrame,
     colour_by: str = "count",
@@ -319,52 +384,12 @@ def build_deck(
     import pydeck as pdk
 
     dark = map_style == OFFLINE_STYLE_DARK
-    if precoloured is not None:
-        draw, (legend, colours) = cells, precoloured
-    else:
-        draw, legend, colours = cell_layer_frame(cells, colour_by, dark=dark,
-                                                 palette="dosage" if colour_by == "patrols" else "magnitude")
-    rank_by = (colour_by if colour_by in draw.columns and colour_by not in ("gi_bin", "pattern")
-               else ("count" if "count" in draw else None))
-    if colour_by == "gi_bin" and "gi_z" in draw.columns:
-        draw = draw.assign(_abs_z=draw["gi_z"].abs())
-        rank_by = "_abs_z"
-    elif colour_by == "pattern" and "last_z" in draw.columns:
-        draw = draw.assign(_abs_z=draw["last_z"].abs())
-        rank_by = "_abs_z"
+    draw, legend, colours, rank_by = _cells_to_draw(cells, colour_by, precoloured, dark)
     records, fields, left_out = cell_records(draw, tooltip_fields, max_cells, rank_by)
     opacity = opacity if opacity is not None else (0.92 if presentation else 0.75)
-    line_colour = [255, 255, 255] if dark else [40, 40, 40]
-    layers = []
-    if lsoa_outlines:
-        # A URL, not inline data: the browser fetches the static file once from this app's server.
-        layers.append(pdk.Layer(
-            "GeoJsonLayer", LSOA_OUTLINES_URL, id="lsoas", stroked=True, filled=False,
-            get_line_color=line_colour + [70], line_width_min_pixels=0.6, pickable=False,
-        ))
-    layers += [
-        pdk.Layer(
-            "GeoJsonLayer", district_outlines_geojson(), id="districts", stroked=True, filled=False,
-            get_line_color=line_colour + [200 if presentation else 160], line_width_min_pixels=2 if presentation else 1,
-            pickable=False,
-        ),
-        # Each cell is also stroked in its own colour at least one pixel wide: at force zoom a res-9
-        # cell is about one pixel across and would otherwise all but vanish; close in, the stroke
-        # (1 m) is invisible.
-        pdk.Layer(
-            "H3HexagonLayer", _RAW.format("cells"), id="cells", get_hexagon="h", get_fill_color=fill_expression(colours),
-            get_line_color=fill_expression(colours), line_width_min_pixels=1.2, stroked=True,
-            opacity=opacity, extruded=False, pickable=True, auto_highlight=True,
-        ),
-    ]
+    layers = _outline_and_cell_layers(colours, opacity, lsoa_outlines, presentation, dark)
     if patrols is not None and len(patrols):
-        pdraw = patrols[patrols["patrols"] > 0]
-        top = max(float(pdraw["patrols"].max()), 1.0)
-        precords = [{"h": h, "p": int(p)} for h, p in zip(pdraw["h3"], pdraw["patrols"])]  # a few hundred
-        layers.append(pdk.Layer(
-            "H3HexagonLayer", precords, id="patrols", get_hexagon="h", extruded=True, get_elevation="p",
-            elevation_scale=600.0 / top * 3, get_fill_color=[59, 82, 139, 170], pickable=True, coverage=0.55,
-        ))
+        layers.append(_patrol_layer(patrols))
     if area_outlines is not None:
         layers.append(pdk.Layer(
             "GeoJsonLayer", area_outlines, id="hotspot-areas", stroked=True, filled=False,
