@@ -29,7 +29,8 @@ from hotspot_engine.errors import InputError
 from hotspot_engine.render.classes import Legend, classify_cells, hex_colour
 
 DISTRICT_COLOUR = "#4d4d4d"
-HOTSPOT_OUTLINE = "#08306b"
+#: Near-black, as on the dashboard's light base: a navy outline read as a Gi* cold-spot blue at county scale.
+HOTSPOT_OUTLINE = "#141414"
 #: Above this many cells Leaflet draws on a canvas instead of one SVG path per cell (faster).
 CANVAS_ABOVE = 4000
 LABELS_FROM_ZOOM = 12  # hotspot names show from this zoom (about 3 km across a screen) inwards
@@ -231,7 +232,7 @@ PAGE_CSS = """
 .leaflet-container { background: #f4f4f2; }
 .leaflet-control-attribution { font-size: 10px; max-width: 60%; }
 .hs-hide-labels .hs-label { display: none; }
-.hs-label { font: bold 12px Arial, Helvetica, sans-serif; color: #08306b; white-space: nowrap; text-shadow: 0 0 3px #fff, 0 0 3px #fff, 0 0 3px #fff; }
+.hs-label { font: bold 12px Arial, Helvetica, sans-serif; color: #141414; white-space: nowrap; text-shadow: 0 0 3px #fff, 0 0 3px #fff, 0 0 3px #fff; }
 """
 
 
