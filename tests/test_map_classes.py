@@ -177,3 +177,16 @@ def test_patrols_use_the_dosage_ramp_everywhere(cells):
     assert {c for _, c in classes.classify_cells(frame, "patrols").legend.entries} <= set(classes.VIRIDIS)
     _, legend, _ = deck_map.build_deck(frame, colour_by="patrols")
     assert legend == classes.classify_cells(frame, "patrols").legend
+
+
+def test_partner_safe_gi_map_hides_which_quiet_cells_had_small_counts(cells, districts):
+    safe = export.partner_safe({"cells": export.cells_layer(cells)})["cells"]
+    colour, legend, _ = _html_drawn(safe, districts, "gi_bin")
+    shown = safe.set_index("h3")
+    significant = shown["gi_bin"] != 0
+    # Grey (not significant) only where the count survived suppression: a grey cell with a blanked
+    # count would tell a partner that 1 to 4 incidents happened there.
+    assert set(colour) == set(shown.index[significant | (shown["count"] >= 5)])
+    assert (~significant & shown["count"].isna() & (cells.set_index("h3")["count"] > 0)).any()  # the case exists
+    png_colour, _, _ = _png_drawn(safe, districts, "gi_bin")
+    assert png_colour == colour
