@@ -2,6 +2,7 @@
 draws its cells."""
 from __future__ import annotations
 
+import html
 import re
 import shutil
 
@@ -90,7 +91,9 @@ def test_gi_map_colours_by_the_engines_bins(layers):
     cells, areas, districts = layers
     binned = cells.assign(gi_bin=np.where(cells["count"] >= 3, 3, 0).astype(np.int8))
     page = foliummap.map_html(foliummap.offline_map(binned, areas, districts, "t", value_column="gi_bin"))
-    assert "Hot, 99%" in page and "Gi* confidence (FDR-adjusted)" in page
+    from hotspot_engine.render.classes import GI_BIN_LABELS, LEGEND_TITLES
+
+    assert html.escape(GI_BIN_LABELS[3]) in page and html.escape(LEGEND_TITLES["gi_bin"]) in page
     # Classes and legend are the shared ones (tests/test_map_classes.py checks all four renderers).
 
 

@@ -149,7 +149,8 @@ def test_gi_classes_come_from_gi_bin_not_from_z(cells):
     quiet = ~significant & (cells["count"].to_numpy() == 0)
     assert (result.k[quiet] == -1).all()
     assert (result.k[~significant & ~quiet] == 3).all()
-    assert [label for label, _ in result.legend.entries][:3] == ["Hot, 99%", "Hot, 95%", "Hot, 90%"]
+    # Hottest first, as the dashboard's panel lists them.
+    assert [label for label, _ in result.legend.entries][:3] == [classes.GI_BIN_LABELS[b] for b in (3, 2, 1)]
 
 
 def test_colouring_by_z_is_refused_with_the_column_to_use(cells, districts):

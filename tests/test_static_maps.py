@@ -101,7 +101,7 @@ def test_gi_map_uses_the_engines_bins(layers):
     ax = fig.add_axes((0, 0, 1, 1))
     static_maps.draw_map(ax, cells, areas, districts, "gi_bin")
     legend = [t.get_text() for t in ax.get_legend().get_texts()]
-    assert legend[0] == "Hot, 99%" and "Cold, 99%" in legend
+    assert legend[0] == classes.GI_BIN_LABELS[3] and classes.GI_BIN_LABELS[-3] in legend
 
 
 def test_unknown_value_column_is_an_input_error(layers):
