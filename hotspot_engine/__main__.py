@@ -90,14 +90,21 @@ def cmd_sample(args: argparse.Namespace) -> int:
 
 
 def cmd_ingest(args: argparse.Namespace) -> int:
-    from hotspot_engine.service import ingest_files
+    from hotspot_engine.read.partners import PartnerOptions
+    from hotspot_engine.service import ingest_files, ingest_streets
 
     if args.max_gb <= 0:
         raise InputError("--max-gb: must be more than 0")
+    if args.name_column and args.format != "streets":
+        raise InputError("--name-column: only with --format streets")
+    partner = PartnerOptions(source=args.source, owner=args.owner, sharing=args.sharing)
     con = _connect(args)
     try:
-        summaries = ingest_files(con, args.paths, fmt=args.format, offence_map=args.offence_map,
-                                 max_bytes=int(args.max_gb * (1 << 30)))
+        if args.format == "streets":
+            summaries = ingest_streets(con, args.paths, args.name_column)
+        else:
+            summaries = ingest_files(con, args.paths, fmt=args.format, offence_map=args.offence_map,
+                                     max_bytes=int(args.max_gb * (1 << 30)), partner=partner)
     finally:
         con.close()
     for s in summaries:
@@ -113,15 +120,20 @@ def cmd_export(args: argparse.Namespace) -> int:
 
     filters = _filters(args)
     con = _connect(args, read_only=True)
+    result = None
     try:
         if args.layer == "hotspots":
-            bundle = service.export_layers(con, filters, ["hotspot_cells", "hotspot_areas"],
-                                           hotspots=_hotspot_result(con, args, filters))
+            result = _hotspot_result(con, args, filters)
+            bundle = service.export_layers(con, filters, ["hotspot_cells", "hotspot_areas"], hotspots=result)
         else:
             bundle = service.export_layers(con, filters, [args.layer], harm_weights=args.harm_weights)
         meta = service.export_meta(con, what=args.layer, filters=filters, params=_params_dict(args))
     finally:
         con.close()
+    if result is not None:
+        from hotspot_engine.analyse.hotspots import METHODS_TEXT
+
+        meta.methods, meta.chosen = METHODS_TEXT, dict(result.settings)
     paths = export.write_layers(bundle.layers, args.out, meta, partner_safe=args.partner_safe, threshold=args.threshold)
     for path in paths:
         print(f"wrote {path}")
@@ -129,8 +141,8 @@ def cmd_export(args: argparse.Namespace) -> int:
 
 
 def _params_dict(args: argparse.Namespace) -> dict:
-    keep = ("method", "measure", "top", "alpha", "k", "permutations", "harm_share", "min_area_count", "intervention",
-            "model")
+    keep = ("method", "measure", "top", "alpha", "k", "permutations", "harm_share", "min_area_count", "max_area_km2",
+            "intervention", "model", "validate_to")
     return {k: getattr(args, k) for k in keep if getattr(args, k, None) is not None}
 
 
@@ -141,37 +153,59 @@ def _hotspot_params(args: argparse.Namespace):
         method=getattr(args, "method", "gistar"), measure=getattr(args, "measure", "count"),
         top=getattr(args, "top", 19), alpha=getattr(args, "alpha", 0.05), k=getattr(args, "k", 1),
         permutations=getattr(args, "permutations", 0), harm_share=getattr(args, "harm_share", 0.5),
-        min_area_count=getattr(args, "min_area_count", 5),
+        min_area_count=getattr(args, "min_area_count", 5), max_area_km2=getattr(args, "max_area_km2", 1.0),
     )
 
 
 def _hotspot_result(con, args: argparse.Namespace, filters):
-    """Hotspots for the filters; without months, the last 12 months of data."""
+    """Hotspots for the filters; without months, the last 12 months of data. The areas carry what
+    partners know about each (partner layers' counts), when the store holds partner data."""
     from hotspot_engine import service
 
-    return service.hotspots(con, service.default_window(con, filters), _hotspot_params(args), harm_weights=getattr(args, "harm_weights", None),
-                         exclusions_path=getattr(args, "exclusions", None))
+    window = service.default_window(con, filters)
+    result = service.hotspots(con, window, _hotspot_params(args), harm_weights=getattr(args, "harm_weights", None),
+                              exclusions_path=getattr(args, "exclusions", None),
+                              serious_violence_by_default=not getattr(args, "all_offences", False))
+    from hotspot_engine.service.partners import with_partner_columns
+
+    return with_partner_columns(con, result, window)
 
 
 def cmd_hotspots(args: argparse.Namespace) -> int:
     from hotspot_engine import service
+    from hotspot_engine.analyse.hotspots import METHODS_TEXT
     from hotspot_engine.write import export
 
     filters = _filters(args, sv_default=True)
     con = _connect(args, read_only=True)
+    holdout = None
     try:
-        result = _hotspot_result(con, args, filters)
+        if args.validate_to:
+            result, holdout = service.validate_hotspots(
+                con, service.default_window(con, filters), args.validate_to, _hotspot_params(args),
+                harm_weights=args.harm_weights, exclusions_path=args.exclusions,
+                serious_violence_by_default=not args.all_offences)
+        else:
+            result = _hotspot_result(con, args, filters)
         meta = service.export_meta(con, what="hotspots", filters=service.default_window(con, filters),
                                    params=_params_dict(args))
         names = ["hotspot_cells"] + ([] if args.out.lower().endswith((".csv", ".geojson")) else ["hotspot_areas"])
         bundle = service.export_layers(con, filters, names, hotspots=result)
     finally:
         con.close()
+    meta.methods = METHODS_TEXT
+    meta.chosen = dict(result.settings)
+    if holdout is not None:
+        meta.holdout = {"summary": holdout.summary, "window": list(holdout.window), "test": list(holdout.test),
+                        "test_incidents": holdout.test_incidents, "table": holdout.table.to_dict("records")}
     paths = export.write_layers(bundle.layers, args.out, meta, first_at_path=True)
-    for note in result.notes:
+    for note in result.notes + (holdout.notes if holdout is not None else []):
         print(f"note: {note}", file=sys.stderr)
     print(f"{int(result.cells['is_hotspot'].sum())} hotspot cells in {len(result.areas)} hotspot areas "
-          f"out of {len(result.cells)} cells; wrote {', '.join(str(p) for p in paths)}")
+          f"({len(result.next_ranked)} more next ranked) out of {len(result.cells)} cells; "
+          f"wrote {', '.join(str(p) for p in paths)}")
+    if holdout is not None:
+        print(holdout.summary)
     return 0
 
 
@@ -223,7 +257,8 @@ def cmd_patrol_plan(args: argparse.Namespace) -> int:
         week = date.fromisoformat(args.week_start) if args.week_start else None
     except ValueError:
         raise InputError(f"--week-start: expected YYYY-MM-DD, got '{args.week_start}'") from None
-    target = DosageTarget(visits_per_day=args.visits_per_day, min_minutes=args.min_minutes, max_minutes=args.max_minutes)
+    target = DosageTarget(visits=args.visits, per=args.per, days_per_week=args.days_per_week,
+                          min_minutes=args.min_minutes, max_minutes=args.max_minutes)
     con = _connect(args, read_only=True)
     try:
         report = patrol_report(con, filters, target, params=_hotspot_params(args),
@@ -252,6 +287,31 @@ def cmd_patrol_plan(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_partners(args: argparse.Namespace) -> int:
+    """Per LSOA: a partner layer's counts against police-recorded violence, with funnel flags."""
+    from hotspot_engine import service
+    from hotspot_engine.service import partners
+    from hotspot_engine.write import export
+
+    filters = _filters(args)
+    con = _connect(args, read_only=True)
+    try:
+        compared = partners.funnel(con, args.source, filters)
+        meta = service.export_meta(con, what="partners", filters=compared.filters, params={"source": args.source},
+                                   notes=compared.notes)
+    finally:
+        con.close()
+    result, window = compared.result, compared.filters
+    paths = export.write_layers({"partners": result.table}, args.out, meta, partner_safe=args.partner_safe,
+                                threshold=args.threshold)
+    for note in result.notes:
+        print(f"note: {note}", file=sys.stderr)
+    flags = result.flag_counts()
+    print(f"{len(result.table)} LSOAs, {window.date_from} to {window.date_to}: {flags['higher']} higher and "
+          f"{flags['lower']} lower than police data suggests (99.8% limits); wrote {', '.join(map(str, paths))}")
+    return 0
+
+
 # -- parser ---------------------------------------------------------------------------------------
 
 def build_parser() -> argparse.ArgumentParser:
@@ -267,8 +327,15 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("ingest", help="load incident, patrol or GPS files into the store")
     p.add_argument("paths", nargs="+", help="files, folders (recursed) or .zip files")
     _add_store(p)
-    p.add_argument("--format", choices=["police-uk", "incidents", "patrols", "gps"], default=None,
-                   help="skip detection from the header")
+    p.add_argument("--format", choices=["police-uk", "incidents", "patrols", "gps", "streets", "partner-areas",
+                                        "partner-events", "partner-places"], default=None,
+                   help="skip detection from the header; 'streets' loads a street line layer (.gpkg, .geojson, .shp)")
+    p.add_argument("--name-column", default=None,
+                   help="streets: the street-name column (default: name1 for OS Open Roads, name for OpenStreetMap)")
+    p.add_argument("--source", default=None, help="partner files: the layer's name (default: the file name)")
+    p.add_argument("--owner", default=None, help="partner files: the agency that owns the data")
+    p.add_argument("--sharing", choices=["open", "partnership", "restricted"], default=None,
+                   help="partner files: sharing level (default: the file's 'sharing' column, else restricted)")
     p.add_argument("--offence-map", default=None,
                    help="CSV mapping HO codes / offence text to groups (default: settings.toml [hotspots])")
     p.add_argument("--max-gb", type=float, default=1.0,
@@ -291,6 +358,9 @@ def build_parser() -> argparse.ArgumentParser:
     _add_hotspot_options(p)
     _add_filters(p, " (the default unless --offence or --all-offences is given)")
     p.add_argument("--all-offences", action="store_true", help="count every offence, not just serious violence")
+    p.add_argument("--validate-to", default=None, metavar="YYYY-MM",
+                   help="hold-out check: choose on the window, score on the months after it up to this one, beside "
+                        "ranking cells by count at the same area (hit rate, area share, PAI)")
     p.add_argument("--out", required=True, help="output file (.csv, .geojson, .gpkg, .parquet)")
     p.set_defaults(func=cmd_hotspots)
 
@@ -315,13 +385,27 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--seed", type=int, default=0, help="same seed, same plan (default 0)")
     p.add_argument("--week-start", default=None, metavar="YYYY-MM-DD", help="first day (default: Monday after --to)")
     p.add_argument("--extra-visits", type=int, default=None, help="visits beyond the target (default: half as many)")
-    p.add_argument("--visits-per-day", type=int, default=1, help="target visits a day per hotspot (default 1)")
-    p.add_argument("--min-minutes", type=float, default=10, help="shortest visit that counts (default 10)")
-    p.add_argument("--max-minutes", type=float, default=20, help="longest useful visit (default 20, Koper curve)")
+    p.add_argument("--visits", "--visits-per-day", dest="visits", type=int, default=1,
+                   help="target visits per hotspot each day (or each shift with --per shift; default 1)")
+    p.add_argument("--per", choices=["day", "shift"], default="day",
+                   help="count the target per day or per 8-hour shift (07-15, 15-23, 23-07)")
+    p.add_argument("--days-per-week", type=int, default=7, help="days a week each hotspot needs the target (default 7)")
+    p.add_argument("--min-minutes", type=float, default=10, help="shortest visit that counts (default 10, Koper 1995)")
+    p.add_argument("--max-minutes", type=float, default=15, help="longest useful visit (default 15, Koper 1995)")
     p.add_argument("--dosage", default=None, metavar="FILE.csv", help="also write the dosage table")
     p.add_argument("--briefing", default=None, metavar="FILE.pdf", help="also write the briefing, a page per hotspot")
     p.add_argument("--out", required=True, help="plan CSV")
     p.set_defaults(func=cmd_patrol_plan)
+
+    p = sub.add_parser("partners", help="partner counts per LSOA against police-recorded violence (funnel plot)")
+    _add_store(p)
+    p.add_argument("--source", required=True, help="the partner layer (an area-count or event layer)")
+    _add_filters(p)
+    p.add_argument("--partner-safe", action="store_true", help="suppress small counts (and what reveals them)")
+    p.add_argument("--threshold", type=int, default=None,
+                   help="partner-safe suppression threshold (default: settings.toml [export], 5)")
+    p.add_argument("--out", required=True, help="output file (.csv, .xlsx, ...)")
+    p.set_defaults(func=cmd_partners)
     return parser
 
 
@@ -329,11 +413,16 @@ def _add_hotspot_options(p: argparse.ArgumentParser) -> None:
     g = p.add_argument_group("hotspot method")
     g.add_argument("--method", choices=["gistar", "top-n", "harm-share"], default="gistar")
     g.add_argument("--measure", choices=["count", "harm"], default="count")
-    g.add_argument("--top", type=int, default=19, help="cells for top-n (default 19)")
+    g.add_argument("--top", type=int, default=19,
+                   help="hotspot areas for gistar (the rest are listed as next ranked), cells for top-n (default 19)")
     g.add_argument("--harm-share", type=float, default=0.5, help="share of harm for harm-share (default 0.5)")
-    g.add_argument("--alpha", type=float, default=0.05, help="FDR-adjusted significance for gistar")
-    g.add_argument("--k", type=int, default=1, help="Gi* neighbourhood: k-ring (default 1)")
-    g.add_argument("--permutations", type=int, default=0, help="conditional permutations for pseudo p (e.g. 999)")
+    g.add_argument("--alpha", type=float, default=0.05,
+                   help="false discovery rate for gistar's exact neighbourhood test (default 0.05)")
+    g.add_argument("--k", type=int, default=1, help="neighbourhood: k-ring (default 1)")
+    g.add_argument("--permutations", type=int, default=0,
+                   help="use Gi* conditional-permutation pseudo p instead of the exact test (e.g. 999)")
+    g.add_argument("--max-area-km2", type=float, default=1.0,
+                   help="largest hotspot area; busier regions are split at their peaks (default 1 km2)")
     g.add_argument("--min-area-count", type=int, default=5,
                    help="gistar: leave out hotspot areas with fewer incidents in the window (default 5)")
     g.add_argument("--harm-weights", default=None,

@@ -35,9 +35,12 @@ def sample_db(sample_dir, tmp_path_factory) -> Path:
     from hotspot_engine.read.loading import ingest_paths
     from hotspot_engine.store.database import connect
 
+    from hotspot_engine.sample_partners import PARTNER_FILES, load_partner_sample
+
     path = tmp_path_factory.mktemp("store") / "sample.duckdb"
     con = connect(path)
     summaries = ingest_paths(con, [sample_dir / "incidents.csv", sample_dir / "patrols.csv"])
+    summaries += load_partner_sample(con, {key: sample_dir / name for key, name in PARTNER_FILES.items()})
     con.close()
     assert all(s.balanced and s.rejected == 0 for s in summaries), [s.line() for s in summaries]
     return path
@@ -51,6 +54,31 @@ def sample_store(sample_db):
     con = connect(sample_db, read_only=True)
     yield con
     con.close()
+
+
+@pytest.fixture(scope="module")
+def map_layers():
+    """(cells, hotspot areas, the Southampton district) that the map renderers' tests draw: about 170
+    res-9 cells around Southampton's centre with count, harm and a gi_z, the busiest tenth one
+    hotspot whose name carries markup characters (they must be shown as text)."""
+    import numpy as np
+    import pandas as pd
+
+    from hotspot_engine.reference import geography
+    from hotspot_engine.write import export
+
+    rng = np.random.default_rng(5)
+    lat = 50.905 + rng.normal(0, 0.005, 300)
+    lon = -1.404 + rng.normal(0, 0.007, 300)
+    cells = pd.DataFrame({"h3": geography.cells_for_points(lat, lon, 9)}).groupby("h3").size().rename("count").reset_index()
+    cells["harm"] = cells["count"] * 365.0
+    cells["district"] = "Southampton"
+    cells["gi_z"] = (cells["count"] - cells["count"].mean()) / cells["count"].std() * 2
+    hot = cells["count"] >= cells["count"].quantile(0.9)
+    cells["hotspot_id"] = np.where(hot, "H01", None)
+    cells["hotspot_name"] = np.where(hot, "Southampton - Above Bar <Street>", None)
+    districts = geography.districts()
+    return export.cells_layer(cells), export.areas_layer(None, cells), districts[districts["district"] == "Southampton"]
 
 
 @pytest.fixture(autouse=True, scope="session")

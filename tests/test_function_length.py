@@ -18,13 +18,13 @@ MAX_LINES = 80
 ALLOWED: dict[tuple[str, str], str] = {
     # impact_table into its steps with a frozen options object (branch impact; issue 15 item 4).
     ("analyse/impact.py", "impact_table"): "branch impact",
-    # Hotspot scoring: the exact test and what gi_p/gi_bin mean are changing (branch hot).
-    ("analyse/hotspots.py", "score_cells"): "branch hot",
-    # Patrol plan and briefing are moving to render/briefing.py (branch patrol).
-    ("analyse/patrols.py", "suggest_plan"): "branch patrol",
-    # The parsers in read/loading.py (branch harden: bounded memory, per-line encodings).
+    # The parsers in read/loading.py move into read/ modules (branch harden: bounded memory, encodings).
     ("read/loading.py", "_parse_patrols"): "branch harden",
-    # analyse/its.py is being rewritten too (branch impact) but has no function over the limit now.
+    # The command line's options (sizes, archives, staged outputs) are changing on branch harden;
+    # build_parser grew past the limit when the partners command landed: one builder per command.
+    ("__main__.py", "build_parser"): "branch harden",
+    # analyse/its.py is being rewritten too (branch impact) but has no function over the limit now;
+    # hotspots.score_cells and patrols.suggest_plan left this list when branches hot and patrol landed.
 }
 
 

@@ -12,13 +12,14 @@ legend, so the classes, palettes and legend labels live here and the renderers o
   are skewed (most cells 1, a few 80): equal-interval classes put almost every cell in the first
   class, and quantile classes of mostly-1 data collapse. Zero and blank (partner-safe) cells are
   not drawn.
-- Gi*: the classes are the hotspot engine's ``gi_bin`` column (-3..3), never recomputed from
-  ``gi_z`` here: what a bin means (which p-value, which correction) is the analysis's decision,
-  and a renderer that re-derived it from z would disagree with the analysis as soon as that changes.
+- Significance: the classes are the hotspot engine's ``gi_bin`` column (-3..3: the exact test's
+  FDR-adjusted p below 1/5/10%, signed above or below expectation), never recomputed from ``gi_z``
+  here: what a bin means (which p-value, which correction) is the analysis's decision, and a
+  renderer that re-derived it from z would disagree with the analysis as soon as that changes.
   Non-significant cells are drawn (light grey) only where something happened (count above zero).
 - Space-time patterns: one fixed colour per pattern class, only the classes present are listed.
 
-Palettes are colour-blind safe (ColorBrewer YlOrRd for magnitude, RdBu for Gi* bins, a viridis
+Palettes are colour-blind safe (ColorBrewer YlOrRd for magnitude, RdBu for significance bins, a viridis
 ramp for patrol dosage), so hot reads as hot to every viewer and nothing depends on red/green.
 """
 from __future__ import annotations
@@ -41,11 +42,13 @@ GI_BIN_COLOURS: dict[int, RGB] = {
     -3: (33, 102, 172), -2: (103, 169, 207), -1: (209, 229, 240), 0: (240, 240, 240),
     1: (253, 219, 199), 2: (239, 138, 98), 3: (178, 24, 43),
 }
-#: Class index k of a Gi* cell is ``gi_bin + 3``: this order.
+#: Class index k of a cell coloured by ``gi_bin`` is ``gi_bin + 3``: this order.
 GI_BIN_ORDER = (-3, -2, -1, 0, 1, 2, 3)
+#: gi_bin comes from the exact test's Benjamini-Hochberg adjusted p (analyse/hotspots.py): the
+#: labels say that, not "90/95/99% confidence", which the normal approximation cannot promise here.
 GI_BIN_LABELS: dict[int, str] = {
-    3: "Hot, 99%", 2: "Hot, 95%", 1: "Hot, 90%", 0: "Not significant",
-    -1: "Cold, 90%", -2: "Cold, 95%", -3: "Cold, 99%",
+    3: "Above expectation, FDR < 1%", 2: "Above, FDR < 5%", 1: "Above, FDR < 10%", 0: "Not significant",
+    -1: "Below, FDR < 10%", -2: "Below, FDR < 5%", -3: "Below expectation, FDR < 1%",
 }
 #: Space-time (emerging hot spot) classes: reds/oranges for hot, blues for cold, with the
 #: "intensifying/persistent" classes darkest and the transient ones pale; the oscillating classes
@@ -65,7 +68,7 @@ PATTERN_COLOURS: dict[str, RGB] = {
 NO_PATTERN = "no pattern"
 #: The legend's title for each way of colouring the cells (the dashboard's panel and every export).
 LEGEND_TITLES: dict[str, str] = {
-    "gi_bin": "Gi* confidence (FDR-adjusted)", "count": "Incidents per cell", "harm": "Harm (days) per cell",
+    "gi_bin": "Exact test, false discovery rate", "count": "Incidents per cell", "harm": "Harm (days) per cell",
     "patrols": "Patrols per cell", "patrol_minutes": "Patrol minutes per cell", "pattern": "Space-time pattern",
 }
 #: Patrol columns are dosage, not harm: a different hue so the two are never confused.
@@ -191,7 +194,7 @@ def classify_cells(cells: pd.DataFrame, colour_by: str, dark: bool = False) -> C
     """The classes of ``cells`` coloured by ``colour_by``: 'gi_bin', 'pattern' or a numeric
     column. ``dark``: the dashboard's dark (presentation) base, where the palest shade shows."""
     if colour_by == "gi_z":
-        raise InputError("cells: Gi* colours come from the column 'gi_bin' (the analysis's significance classes), "
+        raise InputError("cells: significance colours come from the column 'gi_bin' (the analysis's classes), "
                          "not 'gi_z'")
     if colour_by not in cells.columns:
         raise InputError(f"cells: no column '{colour_by}' to colour the map by")

@@ -43,7 +43,7 @@ TOOLTIP_FIELDS: dict[str, str] = {
     "harm": "Harm (days)",
     "gi_z": "Gi* z",
     "gi_p_fdr": "p (FDR)",
-    "gi_bin": "Gi* bin",
+    "gi_bin": "Significance bin",
     "hotspot_name": "Hotspot",
     "patrols": "Patrols",
     "patrol_minutes": "Patrol minutes",
@@ -56,7 +56,7 @@ AREA_TOOLTIP_FIELDS: dict[str, str] = {
     "harm": "Harm (days)",
     "patrols": "Patrols",
 }
-VALUE_LABELS = {"count": "Incidents", "harm": "Harm (days of imprisonment)", "gi_z": "Gi* z-score", "gi_bin": "Gi* confidence bin", "patrols": "Patrols", "patrol_minutes": "Patrol minutes"}
+VALUE_LABELS = {"count": "Incidents", "harm": "Harm (days of imprisonment)", "gi_z": "Gi* z-score", "gi_bin": "Significance (exact test)", "patrols": "Patrols", "patrol_minutes": "Patrol minutes"}
 
 ASSET_DIR = ("static", "js_lib_leaflet")
 
@@ -357,7 +357,7 @@ def offline_map(
     coloured by ``value_column``, with ``areas`` (hotspot polygons, optional) outlined and named,
     and ``districts`` outlined. Tooltips give each cell's figures. The classes, colours and legend
     are the dashboard's (:func:`hotspot_engine.render.classes.classify_cells`: ``count``/``harm``
-    in YlOrRd classes, ``patrols`` in the dosage ramp, ``gi_bin`` the engine's Gi* bins). Cells
+    in YlOrRd classes, ``patrols`` in the dosage ramp, ``gi_bin`` the engine's significance bins). Cells
     with nothing to show are left out unless ``show_zero_cells`` (then drawn white); blanked
     partner-safe cells are never drawn. No tiles unless ``basemap_url`` is given.
 

@@ -29,9 +29,11 @@ def open_app_store(settings: Settings):
     con.execute(f"SET threads = {settings.app_query_threads}")
     if settings.sample_on_empty and table_count(con, "incidents") == 0:
         from hotspot_engine.sample import write_sample
+        from hotspot_engine.sample_partners import load_partner_sample
 
         paths = write_sample(settings.sample_dir)
         ingest_files(con, [paths["incidents"], paths["patrols"]])
+        load_partner_sample(con, paths)
     return con
 
 
@@ -70,12 +72,23 @@ def cell_month_counts(con, filters: Filters, harm_weights=None) -> pd.DataFrame:
     return query.cell_month_counts(con, filters, harm_weights=harm_weights)
 
 
-def ingest_files(con, paths, fmt: str | None = None, offence_map=None, max_bytes: int | None = None) -> list[LoadSummary]:
-    """Load files, folders or zips into the store; one summary per file."""
+def ingest_files(con, paths, fmt: str | None = None, offence_map=None, max_bytes: int | None = None,
+                 partner=None) -> list[LoadSummary]:
+    """Load files, folders or zips into the store; one summary per file. ``partner`` (a
+    :class:`~hotspot_engine.read.partners.PartnerOptions`) names a partner file's layer, owner and
+    sharing level."""
     from hotspot_engine.read.loading import ingest_paths
 
     kwargs = {} if max_bytes is None else {"max_bytes": max_bytes}
-    return ingest_paths(con, [Path(p) for p in paths], fmt=fmt, offence_map=offence_map, **kwargs)
+    return ingest_paths(con, [Path(p) for p in paths], fmt=fmt, offence_map=offence_map, partner=partner, **kwargs)
+
+
+def ingest_streets(con, paths, name_column: str | None = None) -> list[LoadSummary]:
+    """Load street line layers (GeoPackage, GeoJSON, Shapefile) into the store, clipped to the 14
+    districts; one summary per file, like any other input (:mod:`hotspot_engine.store.streets`)."""
+    from hotspot_engine.store.streets import ingest_streets as ingest
+
+    return ingest(con, [Path(p) for p in paths], name_column)
 
 
 def ingest_upload(con, name: str, data: bytes, fmt: str | None = None, offence_map=None) -> list[LoadSummary]:

@@ -1,6 +1,7 @@
 """The embedded DuckDB store shared by the app and the command line.
 
-Tables: ``incidents``, ``patrols``, ``rejects`` and ``loads``. H3 cells at every supported
+Tables: ``incidents``, ``patrols``, the partner layers (``partner_areas``, ``partner_events``,
+``partner_places``: each row with its layer's source, owner and sharing level), ``rejects`` and ``loads``. H3 cells at every supported
 resolution are computed once, at load, and stored as UBIGINT. The CSP lookup and the harm weights
 are *not* stored with the rows: they are editable data files, joined at query time, so editing
 ``geodata/district_csp.csv`` or the weight table takes effect without reloading anything.
@@ -15,7 +16,6 @@ time; the anti-join is a single hash join. Stores created with the key keep it a
 from __future__ import annotations
 
 import hashlib
-import os
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -26,7 +26,6 @@ import pandas as pd
 from hotspot_engine.errors import InputError
 from hotspot_engine.filters import MAX_RES, MIN_RES
 
-DEFAULT_DB = Path(os.environ.get("HOTSPOT_DB", "data/hotspot.duckdb"))
 RESOLUTIONS = tuple(range(MIN_RES, MAX_RES + 1))
 H3_COLUMNS = tuple(f"h3_r{r}" for r in RESOLUTIONS)
 
@@ -73,6 +72,56 @@ PATROL_COLUMNS: dict[str, str] = {
     **H3_SCHEMA,
 }
 
+#: Partner layers (issue 21). Keys include the source, so two partners' identical rows stay apart.
+PARTNER_COMMON: dict[str, str] = {
+    "source": "VARCHAR NOT NULL",  # the layer's name (--source, default the file name)
+    "owner": "VARCHAR NOT NULL",  # the agency that owns the data
+    "sharing": "VARCHAR NOT NULL",  # open | partnership | restricted
+}
+PARTNER_AREA_COLUMNS: dict[str, str] = {
+    "row_id": "VARCHAR NOT NULL",  # source|lsoa_code|month|measure
+    **PARTNER_COMMON,
+    "lsoa_code": "VARCHAR NOT NULL",  # as given: a 2011 code, or a 2021 code police data carries
+    "district": "VARCHAR NOT NULL",
+    "month": "DATE NOT NULL",
+    "count": "BIGINT NOT NULL",
+    "measure": "VARCHAR",
+    "load_id": "INTEGER",
+}
+PARTNER_EVENT_COLUMNS: dict[str, str] = {
+    "event_id": "VARCHAR NOT NULL",  # source|the file's id (or a content id)
+    **PARTNER_COMMON,
+    "month": "DATE NOT NULL",
+    "occurred_at": "TIMESTAMP",  # NULL when only a date was given
+    "lat": "DOUBLE NOT NULL",
+    "lon": "DOUBLE NOT NULL",
+    "category": "VARCHAR",
+    "district": "VARCHAR NOT NULL",
+    "load_id": "INTEGER",
+    **H3_SCHEMA,
+}
+PARTNER_PLACE_COLUMNS: dict[str, str] = {
+    "place_id": "VARCHAR NOT NULL",  # source|the file's id (or a content id)
+    **PARTNER_COMMON,
+    "name": "VARCHAR",
+    "kind": "VARCHAR",
+    "closing_time": "VARCHAR",  # HH:MM as given (a premises may close after midnight)
+    "lat": "DOUBLE NOT NULL",
+    "lon": "DOUBLE NOT NULL",
+    "district": "VARCHAR NOT NULL",
+    "load_id": "INTEGER",
+    **H3_SCHEMA,
+}
+#: kind -> (table key, columns) for every table a load can write.
+TABLES: dict[str, tuple[str, dict[str, str]]] = {
+    "incidents": ("incident_id", INCIDENT_COLUMNS),
+    "patrols": ("patrol_id", PATROL_COLUMNS),
+    "partner_areas": ("row_id", PARTNER_AREA_COLUMNS),
+    "partner_events": ("event_id", PARTNER_EVENT_COLUMNS),
+    "partner_places": ("place_id", PARTNER_PLACE_COLUMNS),
+}
+PARTNER_TABLES = ("partner_areas", "partner_events", "partner_places")
+
 
 def _table_sql(columns: dict[str, str]) -> str:
     return ", ".join(f'"{k}" {v}' for k, v in columns.items())
@@ -81,6 +130,9 @@ def _table_sql(columns: dict[str, str]) -> str:
 SCHEMA = f"""
 CREATE TABLE IF NOT EXISTS incidents ({_table_sql(INCIDENT_COLUMNS)});
 CREATE TABLE IF NOT EXISTS patrols ({_table_sql(PATROL_COLUMNS)});
+CREATE TABLE IF NOT EXISTS partner_areas ({_table_sql(PARTNER_AREA_COLUMNS)});
+CREATE TABLE IF NOT EXISTS partner_events ({_table_sql(PARTNER_EVENT_COLUMNS)});
+CREATE TABLE IF NOT EXISTS partner_places ({_table_sql(PARTNER_PLACE_COLUMNS)});
 CREATE SEQUENCE IF NOT EXISTS load_ids START 1;
 CREATE TABLE IF NOT EXISTS loads (
     load_id INTEGER PRIMARY KEY, file VARCHAR, sha256 VARCHAR, format VARCHAR, kind VARCHAR,
@@ -118,10 +170,15 @@ class LoadSummary:
 
 
 def connect(path: str | Path | None = None, read_only: bool = False):
-    """Open (and create) the store. ``:memory:`` gives a throwaway store for tests."""
+    """Open (and create) the store at ``path``, by default the one the settings name (settings.toml,
+    $HOTSPOT_DB: the same for the app and the command line). ``:memory:`` gives a throwaway store."""
     import duckdb
 
-    path = str(path or DEFAULT_DB)
+    if not path:
+        from hotspot_engine.settings import load_settings
+
+        path = load_settings().db_path
+    path = str(path)
     if path != ":memory:":
         Path(path).parent.mkdir(parents=True, exist_ok=True)
         if read_only and not Path(path).exists():
@@ -204,16 +261,16 @@ def _insert_new(con, table: str, key: str, frame: pd.DataFrame, columns: dict[st
     col_list = ", ".join(f'"{c}"' for c in cols)
     before = table_count(con, table)
     con.register("_incoming", incoming)
-    try:
-        if before == 0:
-            con.execute(f"INSERT INTO {table} ({col_list}) SELECT {col_list} FROM _incoming")
-        else:
-            con.execute(
-                f"INSERT INTO {table} ({col_list}) SELECT {col_list} FROM _incoming n "
-                f'WHERE NOT EXISTS (SELECT 1 FROM {table} t WHERE t."{key}" = n."{key}")'
-            )
-    finally:
-        con.unregister("_incoming")
+    # Not unregistered in a `finally`: after a failed INSERT the transaction is aborted, unregistering
+    # raises "transaction is aborted" and hides the real error; the caller's ROLLBACK drops the view.
+    if before == 0:
+        con.execute(f"INSERT INTO {table} ({col_list}) SELECT {col_list} FROM _incoming")
+    else:
+        con.execute(
+            f"INSERT INTO {table} ({col_list}) SELECT {col_list} FROM _incoming n "
+            f'WHERE NOT EXISTS (SELECT 1 FROM {table} t WHERE t."{key}" = n."{key}")'
+        )
+    con.unregister("_incoming")
     return table_count(con, table) - before
 
 
@@ -234,9 +291,9 @@ def store_rows(
     ``rejects`` has columns row, column, reason, raw. Duplicates *within* the file and rows already
     stored both count as already present.
     """
-    if kind not in ("incidents", "patrols"):
+    if kind not in TABLES:
         raise ValueError(kind)
-    key, columns = ("incident_id", INCIDENT_COLUMNS) if kind == "incidents" else ("patrol_id", PATROL_COLUMNS)
+    key, columns = TABLES[kind]
     if not rows.empty and "lat" in rows:
         rows = with_h3(rows)
     con.execute("BEGIN TRANSACTION")
@@ -401,4 +458,4 @@ def table_count(con, table: str) -> int:
 
 
 def iter_tables() -> Iterator[str]:
-    yield from ("incidents", "patrols", "loads", "rejects")
+    yield from ("incidents", "patrols", *PARTNER_TABLES, "loads", "rejects")

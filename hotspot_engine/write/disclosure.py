@@ -23,7 +23,11 @@ COUNT_COLUMNS = ("count", "patrols", "incidents", "n", "visits", "top_location_n
 #: cell's count, since "a few incidents, on or near this street" is what suppression hides.
 INCIDENT_TEXT_COLUMNS = ("top_location", "location")
 #: Columns whose value reveals the count they were derived from, with that count's column.
-DEPENDENT_COLUMNS = {"harm": "count", "patrol_minutes": "patrols", "mean_harm": "count"}
+DEPENDENT_COLUMNS = {"harm": "count", "patrol_minutes": "patrols", "mean_harm": "count",
+                     # The partner funnel table: the expectation reveals the police count, the ratio,
+                     # z and tail probabilities the partner count.
+                     "expected": "police_count", "ratio": "partner_count", "funnel_z": "partner_count",
+                     "p_higher": "partner_count", "p_lower": "partner_count"}
 
 
 def _count_columns(frame: pd.DataFrame) -> list[str]:

@@ -59,7 +59,13 @@ from hotspot_engine.write.layers import (
     incidents_layer,
     patrols_layer,
 )
-from hotspot_engine.write.sidecar import ExportMeta, sidecar_paths, sources_from_store, write_sidecar
+from hotspot_engine.write.sidecar import (
+    ExportMeta,
+    partner_layers_from_store,
+    sidecar_paths,
+    sources_from_store,
+    write_sidecar,
+)
 from hotspot_engine.write.spreadsheet import FORMULA_PREFIXES, neutralise_formulas
 
 __all__ = [
@@ -86,6 +92,7 @@ __all__ = [
     "h3_hex",
     "incidents_layer",
     "neutralise_formulas",
+    "partner_layers_from_store",
     "partner_safe",
     "patrols_layer",
     "sidecar_paths",

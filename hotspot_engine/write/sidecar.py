@@ -42,6 +42,14 @@ class ExportMeta:
     suppression: str | None = None
     row_counts: dict[str, int] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)
+    #: The method in a few sentences (hotspots: the test and the area rule).
+    methods: str | None = None
+    #: What was chosen from the data (hotspots: dispersion, resolution and window advice...).
+    chosen: dict = field(default_factory=dict)
+    #: The hold-out check, when one was asked for (summary, window, test, table rows).
+    holdout: dict | None = None
+    #: Partner layers in the store: source, kind, owner, sharing (the most restricted level of its rows).
+    partner_layers: list[dict] = field(default_factory=list)
 
     def __post_init__(self) -> None:
         if self.res is None:
@@ -69,6 +77,12 @@ class ExportMeta:
             if key == "method" and value == self.method:
                 continue
             lines.append(f"  {key}: {value}")
+        if self.methods:
+            lines.append(f"How: {self.methods}")
+        for key, value in self.chosen.items():
+            lines.append(f"  chosen from the data, {key}: {value}")
+        if self.holdout:
+            lines.append(f"Hold-out check: {self.holdout.get('summary', '')}")
         lines.append("Data sources:")
         if not self.sources:
             lines.append("  (not recorded)")
@@ -84,6 +98,11 @@ class ExportMeta:
                     f"  {load.get('file')} ({load.get('format')}, {load.get('kind')}), loaded {load.get('loaded_at')}, "
                     f"{load.get('added')} rows added, sha256 {str(load.get('sha256') or '')[:16]}"
                 )
+        if self.partner_layers:
+            lines.append("Partner layers (owner, sharing level):")
+            for layer in self.partner_layers:
+                lines.append(f"  {layer.get('source')} ({layer.get('kind')}): owner {layer.get('owner')}, "
+                             f"sharing {layer.get('sharing')}, {layer.get('rows')} rows")
         lines.append("Layers written:")
         for name, count in self.row_counts.items():
             lines.append(f"  {name}: {count} rows")
@@ -112,7 +131,7 @@ class ExportMeta:
         params = dict(params or {})
         return cls(
             what=what, filters=filters, method=method or params.get("method"), params=params,
-            sources=sources, loads=loads, notes=list(notes or []),
+            sources=sources, loads=loads, notes=list(notes or []), partner_layers=partner_layers_from_store(con),
         )
 
     from_store = build
@@ -139,6 +158,17 @@ def sources_from_store(con) -> tuple[list[dict], list[dict]]:
         ).fetchall()
     ]
     return sources, loads
+
+
+def partner_layers_from_store(con) -> list[dict]:
+    """Each partner layer's source, kind, owner and sharing level, for the sidecar (none in a store
+    made before partner layers existed)."""
+    have = {r[0] for r in con.execute("SELECT table_name FROM information_schema.tables").fetchall()}
+    if not {"partner_areas", "partner_events", "partner_places"} <= have:
+        return []
+    from hotspot_engine.store.partner_query import partner_layers
+
+    return partner_layers(con).to_dict("records")
 
 
 def _jsonable(value):
@@ -170,4 +200,4 @@ def write_sidecar(meta: ExportMeta, path: str | Path) -> list[Path]:
     return [json_path, text_path]
 
 
-__all__ = ["ExportMeta", "sidecar_paths", "sources_from_store", "write_sidecar"]
+__all__ = ["ExportMeta", "partner_layers_from_store", "sidecar_paths", "sources_from_store", "write_sidecar"]
