@@ -2,8 +2,9 @@
 (:mod:`.html_map`) and the PNG and PDF meeting maps (:mod:`.static_map`).
 
 Why one module: the exports used to class cells on their own (iterated quantiles for counts, raw
-Gi* z cut at 1.645/1.960/2.576), so for the same filters the sample showed 161 hot cells on screen
-and 940 on the exported meeting map, with different count classes too. A partner reading the PDF
+Gi* z cut at 1.645/1.960/2.576). On the sample with the default filters the dashboard showed 576
+cells above expectation and the exported meeting map 940 (z above 1.645), and six count classes
+against the dashboard's five; now all four maps show the same 576 cells. A partner reading the PDF
 and an officer reading the dashboard must see the same cells in the same colours under the same
 legend, so the classes, palettes and legend labels live here and the renderers only draw them.
 
