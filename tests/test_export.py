@@ -14,7 +14,7 @@ import shapely
 
 from hotspot_engine import __version__
 
-from hotspot_engine.write import export, files
+from hotspot_engine.write import disclosure, export, files
 
 from hotspot_engine.reference import geography
 from hotspot_engine.errors import InputError
@@ -365,7 +365,7 @@ def test_hostile_strings_are_neutralised_in_xlsx(tmp_path):
 
 def _count_values(frame: pd.DataFrame) -> list[float]:
     values: list[float] = []
-    for column in export._count_columns(frame):
+    for column in disclosure._count_columns(frame):
         values += [float(v) for v in frame[column] if pd.notna(v)]
     return values
 

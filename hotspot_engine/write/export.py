@@ -36,7 +36,6 @@ from hotspot_engine.write.disclosure import (
     INCIDENT_TEXT_COLUMNS,
     RECORD_LEVEL_KEYS,
     RECORD_LEVEL_LAYERS,
-    _count_columns,
     partner_safe,
     suppression_rule,
 )
@@ -84,7 +83,6 @@ __all__ = [
     "RECORD_LEVEL_LAYERS",
     "XLSX_MAX_ROWS",
     "ExportMeta",
-    "_count_columns",
     "areas_layer",
     "cells_layer",
     "export_filename",
