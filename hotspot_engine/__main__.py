@@ -90,14 +90,19 @@ def cmd_sample(args: argparse.Namespace) -> int:
 
 
 def cmd_ingest(args: argparse.Namespace) -> int:
-    from hotspot_engine.service import ingest_files
+    from hotspot_engine.service import ingest_files, ingest_streets
 
     if args.max_gb <= 0:
         raise InputError("--max-gb: must be more than 0")
+    if args.name_column and args.format != "streets":
+        raise InputError("--name-column: only with --format streets")
     con = _connect(args)
     try:
-        summaries = ingest_files(con, args.paths, fmt=args.format, offence_map=args.offence_map,
-                                 max_bytes=int(args.max_gb * (1 << 30)))
+        if args.format == "streets":
+            summaries = ingest_streets(con, args.paths, args.name_column)
+        else:
+            summaries = ingest_files(con, args.paths, fmt=args.format, offence_map=args.offence_map,
+                                     max_bytes=int(args.max_gb * (1 << 30)))
     finally:
         con.close()
     for s in summaries:
@@ -245,7 +250,8 @@ def cmd_patrol_plan(args: argparse.Namespace) -> int:
         week = date.fromisoformat(args.week_start) if args.week_start else None
     except ValueError:
         raise InputError(f"--week-start: expected YYYY-MM-DD, got '{args.week_start}'") from None
-    target = DosageTarget(visits_per_day=args.visits_per_day, min_minutes=args.min_minutes, max_minutes=args.max_minutes)
+    target = DosageTarget(visits=args.visits, per=args.per, days_per_week=args.days_per_week,
+                          min_minutes=args.min_minutes, max_minutes=args.max_minutes)
     con = _connect(args, read_only=True)
     try:
         report = patrol_report(con, filters, target, params=_hotspot_params(args),
@@ -289,8 +295,10 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("ingest", help="load incident, patrol or GPS files into the store")
     p.add_argument("paths", nargs="+", help="files, folders (recursed) or .zip files")
     _add_store(p)
-    p.add_argument("--format", choices=["police-uk", "incidents", "patrols", "gps"], default=None,
-                   help="skip detection from the header")
+    p.add_argument("--format", choices=["police-uk", "incidents", "patrols", "gps", "streets"], default=None,
+                   help="skip detection from the header; 'streets' loads a street line layer (.gpkg, .geojson, .shp)")
+    p.add_argument("--name-column", default=None,
+                   help="streets: the street-name column (default: name1 for OS Open Roads, name for OpenStreetMap)")
     p.add_argument("--offence-map", default=None,
                    help="CSV mapping HO codes / offence text to groups (default: settings.toml [hotspots])")
     p.add_argument("--max-gb", type=float, default=1.0,
@@ -340,9 +348,13 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--seed", type=int, default=0, help="same seed, same plan (default 0)")
     p.add_argument("--week-start", default=None, metavar="YYYY-MM-DD", help="first day (default: Monday after --to)")
     p.add_argument("--extra-visits", type=int, default=None, help="visits beyond the target (default: half as many)")
-    p.add_argument("--visits-per-day", type=int, default=1, help="target visits a day per hotspot (default 1)")
-    p.add_argument("--min-minutes", type=float, default=10, help="shortest visit that counts (default 10)")
-    p.add_argument("--max-minutes", type=float, default=20, help="longest useful visit (default 20, Koper curve)")
+    p.add_argument("--visits", "--visits-per-day", dest="visits", type=int, default=1,
+                   help="target visits per hotspot each day (or each shift with --per shift; default 1)")
+    p.add_argument("--per", choices=["day", "shift"], default="day",
+                   help="count the target per day or per 8-hour shift (07-15, 15-23, 23-07)")
+    p.add_argument("--days-per-week", type=int, default=7, help="days a week each hotspot needs the target (default 7)")
+    p.add_argument("--min-minutes", type=float, default=10, help="shortest visit that counts (default 10, Koper 1995)")
+    p.add_argument("--max-minutes", type=float, default=15, help="longest useful visit (default 15, Koper 1995)")
     p.add_argument("--dosage", default=None, metavar="FILE.csv", help="also write the dosage table")
     p.add_argument("--briefing", default=None, metavar="FILE.pdf", help="also write the briefing, a page per hotspot")
     p.add_argument("--out", required=True, help="plan CSV")

@@ -42,6 +42,7 @@ from hotspot_engine.errors import InputError
 from hotspot_engine.filters import Filters, months_between, parse_month, shift_month
 from hotspot_engine.reference import geography
 from hotspot_engine.store import query
+from hotspot_engine.store.streets import streets_near_cells
 
 # -- hotspots ---------------------------------------------------------------------------------------
 
@@ -240,6 +241,10 @@ def patrol_report(con, filters: Filters, target: DosageTarget = DosageTarget(),
     report = patrol_report_from_frames(patrols, areas, hotspot_cells, incidents, period_of(filters), target,
                                        cell_incidents, actions)
     report.notes[:0] = notes
+    # Where the hotspots are on the ground, for briefings and the Patrols map: the incidents' own
+    # location text (street names with counts) and the loaded street layer's lines, if any.
+    report.streets = query.locations_near_cells(con, filters, hotspot_cells)
+    report.street_lines = streets_near_cells(con, hotspot_cells)
     return report
 
 
@@ -256,7 +261,7 @@ def weekly_problem(con, filters: Filters) -> str:
     """Why a weekly analysis of these incidents is impossible, in plain English, or '' when it is
     possible (at least 95% of the filtered incidents have a time of offence)."""
     share = query.has_timestamps(con, filters)
-    if share != share:
+    if np.isnan(share):
         return "no incidents match the filters"
     if share < MIN_TIMESTAMP_SHARE:
         return (f"only {share:.0%} of the selected incidents have a date and time of offence (police.uk "
