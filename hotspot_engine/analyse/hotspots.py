@@ -603,6 +603,7 @@ def advise(result: HotspotResult, filters: Filters, months_with_data: int) -> di
     else:
         advice = f"{used} These suit the volume of data: {found} significant areas for the {result.params.top} hotspots."
     return {"resolution": filters.res, "window": [filters.date_from, filters.date_to], "window_months": months,
+            "months_with_data": int(months_with_data),
             "incidents": int(incidents), "incidents_per_cell": per_cell, "significant_areas": found, "advice": advice}
 
 
