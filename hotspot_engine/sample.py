@@ -478,5 +478,10 @@ def write_sample(out_dir: str | Path, seed: int = DEFAULT_SEED, incidents: int |
         tmp = paths[key].with_suffix(".csv.tmp")
         pacsv.write_csv(pa.Table.from_pandas(frame, preserve_index=False), tmp)
         tmp.replace(paths[key])
-    paths["truth"].write_text(json.dumps(sample.truth, indent=2), encoding="utf-8")
+    # Partner layers (issue 21): their own module; their truth keys join truth.json.
+    from hotspot_engine.sample_partners import generate_partners, write_partner_files
+
+    partners = generate_partners(sample.incidents, sample.truth, seed)
+    paths.update(write_partner_files(out, partners))
+    paths["truth"].write_text(json.dumps({**sample.truth, **partners.truth}, indent=2), encoding="utf-8")
     return paths
