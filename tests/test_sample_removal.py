@@ -75,3 +75,33 @@ def test_first_start_marks_the_sample_loads(tmp_path):
     for table in ("incidents", "patrols", *PARTNER_TABLES):
         assert con.execute(f"SELECT count(*) FROM {table}").fetchall()[0][0] == 0, table
     con.close()
+
+
+def test_the_pages_warn_of_a_mixed_store_and_the_data_page_removes_the_sample(sample_db, real_month_csv, tmp_path,
+                                                                             monkeypatch):
+    import streamlit as st
+    from streamlit.testing.v1 import AppTest
+
+    from test_real_stores_app import ROOT
+
+    path = tmp_path / "app_mixed.duckdb"
+    shutil.copy(sample_db, path)
+    con = connect(path)
+    service.ingest_files(con, [real_month_csv])
+    con.close()
+    monkeypatch.setenv("HOTSPOT_DB", str(path))
+    st.cache_resource.clear()
+    st.cache_data.clear()
+    try:
+        at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=180).run()
+        assert any("SYNTHETIC SAMPLE and real data together" in w.value for w in at.warning)
+        at.switch_page("pages/4_Data_and_export.py").run()
+        assert at.radio(key="upload_sample").value.startswith("Replace the sample")  # the default for an upload
+        at.button(key="remove_sample").click().run()
+        assert not at.exception
+        assert any("Removed the built-in synthetic sample: 64,486 incidents" in s.value for s in at.success)
+        assert not [w for w in at.warning if "SYNTHETIC" in w.value]
+        assert not [b for b in at.button if b.key == "remove_sample"]
+    finally:
+        st.cache_resource.clear()
+        st.cache_data.clear()

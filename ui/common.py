@@ -336,7 +336,7 @@ def page_header(title: str, filters: Filters) -> None:
         elif status == "only":
             st.warning(f"{SYNTHETIC_NOTE} {DEMO_HOW_TO}", icon=":material/science:")
         else:
-            st.error(MIXED_NOTE, icon=":material/warning:")
+            st.warning(MIXED_NOTE, icon=":material/warning:")
     if ext.proxy_share > 0:
         st.info(f"{ext.proxy_share:.0%} of stored incidents come from data.police.uk. {PROXY_NOTE}", icon=":material/info:")
 
