@@ -7,9 +7,8 @@ import shutil
 from urllib.parse import urlparse
 
 import pytest
-from playwright.sync_api import expect
-
 from browser import browser, chromium_path, running_app, wait_for_app
+from playwright.sync_api import expect
 
 pytestmark = [
     pytest.mark.browser,

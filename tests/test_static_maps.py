@@ -9,13 +9,10 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from hotspot_engine.write import export
-
-from hotspot_engine.render import classes
-
-
-from hotspot_engine.render import static_map as static_maps
 from hotspot_engine.errors import InputError
+from hotspot_engine.render import classes
+from hotspot_engine.render import static_map as static_maps
+from hotspot_engine.write import export
 
 
 def _image(png: bytes) -> np.ndarray:
