@@ -33,8 +33,9 @@ def sample_truth(sample_dir) -> dict:
 def sample_db(sample_dir, tmp_path_factory) -> Path:
     """A store file holding the whole sample, ingested through the real loaders."""
     from hotspot_engine.read.loading import ingest_paths
-    from hotspot_engine.sample_partners import PARTNER_FILES, load_partner_sample
     from hotspot_engine.store.database import connect
+
+    from hotspot_engine.sample_partners import PARTNER_FILES, load_partner_sample
 
     path = tmp_path_factory.mktemp("store") / "sample.duckdb"
     con = connect(path)

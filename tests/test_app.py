@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+
 ROOT = Path(__file__).resolve().parent.parent
 PAGES = ["pages/1_Hotspot_map.py", "pages/2_Patrols.py", "pages/3_Impact.py", "pages/4_Data_and_export.py"]
 
@@ -149,8 +150,8 @@ def _layer(spec: dict, layer_id: str) -> dict:
 def test_playback_steps_month_by_month_and_counts_match_the_store(app_db, sample_store):
     """Each playback frame draws that month's serious violence, cell by cell: its cells add up to the
     store's count for the month (an independent SQL count over the same filters)."""
-    from hotspot_engine.filters import Filters
     from hotspot_engine.store import query
+    from hotspot_engine.filters import Filters
 
     at = _app(app_db, PAGES[0], query={"from": "2023-01", "to": "2023-06"})
     at.selectbox(key="m_mode").set_value("months").run()

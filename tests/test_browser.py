@@ -7,8 +7,9 @@ import shutil
 from urllib.parse import urlparse
 
 import pytest
-from browser import browser, chromium_path, running_app, wait_for_app
 from playwright.sync_api import expect
+
+from browser import browser, chromium_path, running_app, wait_for_app
 
 pytestmark = [
     pytest.mark.browser,

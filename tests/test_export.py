@@ -13,10 +13,12 @@ import pytest
 import shapely
 
 from hotspot_engine import __version__
+
+from hotspot_engine.write import disclosure, export, files
+
+from hotspot_engine.reference import geography
 from hotspot_engine.errors import InputError
 from hotspot_engine.filters import Filters
-from hotspot_engine.reference import geography
-from hotspot_engine.write import disclosure, export, files
 
 HOSTILE = ['=HYPERLINK("http://evil.example","click")', "+1+1", "-2", "@SUM(A1:A9)", "\t=1", "\r=1"]
 FILTERS = Filters("2023-04", "2024-03", districts=("Southampton",), sv_only=True)

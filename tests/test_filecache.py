@@ -5,9 +5,9 @@ import os
 import numpy as np
 import pytest
 
-from hotspot_engine.analyse.hotspots import load_exclusions
-from hotspot_engine.errors import InputError
 from hotspot_engine.reference import geography
+from hotspot_engine.errors import InputError
+from hotspot_engine.analyse.hotspots import load_exclusions
 from hotspot_engine.reference.offences import load_harm_weights
 
 

@@ -7,11 +7,14 @@ import re
 import shutil
 
 import numpy as np
+import pandas as pd
 import pytest
 
-from hotspot_engine.errors import InputError
-from hotspot_engine.render import html_map as foliummap
 from hotspot_engine.write import export
+
+from hotspot_engine.render import html_map as foliummap
+
+from hotspot_engine.errors import InputError
 
 CHROMIUM_ARGS = [
     "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",

@@ -5,8 +5,8 @@ import h3
 import numpy as np
 import pytest
 
-from hotspot_engine.errors import InputError
 from hotspot_engine.reference import geography
+from hotspot_engine.errors import InputError
 
 
 def test_fourteen_districts_with_official_areas():

@@ -7,9 +7,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from hotspot_engine.reference import geography
 from hotspot_engine.analyse.gistar import fdr_bh, gi_bins, gistar
 from hotspot_engine.analyse.hotspots import HotspotParams, score_cells
-from hotspot_engine.reference import geography
 
 # A compact patch of real res-9 cells in central Southampton: a k=3 disk (37 cells) around a cell
 # near Above Bar Street, so edge cells have fewer than 6 neighbours, as at a study-area boundary.

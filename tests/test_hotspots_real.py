@@ -16,11 +16,11 @@ import pytest
 
 from hotspot_engine.analyse.gistar import fdr_bh
 from hotspot_engine.analyse.hotspots import HotspotParams, score_cells
+from hotspot_engine.service import hotspots as find_hotspots
+from hotspot_engine.service import validate_hotspots
 from hotspot_engine.analyse.places import GENERIC_PLACES
 from hotspot_engine.filters import Filters
 from hotspot_engine.reference import geography
-from hotspot_engine.service import hotspots as find_hotspots
-from hotspot_engine.service import validate_hotspots
 
 REAL_ZIP = Path(__file__).parent / "data" / "realdata" / "police-uk-hampshire-2024-01-to-04-subset.zip"
 

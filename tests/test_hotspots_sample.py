@@ -13,8 +13,8 @@ from __future__ import annotations
 import h3
 import pytest
 
-from hotspot_engine.analyse.hotspots import HotspotParams
 from hotspot_engine.filters import Filters
+from hotspot_engine.analyse.hotspots import HotspotParams
 from hotspot_engine.service import hotspots as find_hotspots
 
 

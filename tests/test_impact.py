@@ -9,10 +9,10 @@ import pandas as pd
 import pytest
 
 from hotspot_engine.analyse.displacement import wdq
-from hotspot_engine.analyse.impact import POOLED_ID, first_post_month, impact_table
-from hotspot_engine.analyse.its import fit_its, pool_random_effects
 from hotspot_engine.errors import InputError
 from hotspot_engine.filters import months_between
+from hotspot_engine.analyse.impact import POOLED_ID, first_post_month, impact_table
+from hotspot_engine.analyse.its import fit_its, pool_random_effects
 
 MONTHS = months_between("2019-04", "2024-03")
 T0 = MONTHS.index("2023-04")

@@ -12,8 +12,8 @@ from __future__ import annotations
 
 import pytest
 
-from hotspot_engine.analyse.impact import POOLED_ID, as_cells, impact_table
 from hotspot_engine.filters import Filters, months_between
+from hotspot_engine.analyse.impact import POOLED_ID, as_cells, impact_table
 
 
 @pytest.fixture(scope="module")

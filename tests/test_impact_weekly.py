@@ -12,9 +12,10 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from hotspot_engine.analyse.impact import POOLED_ID, as_cells, first_post_week, impact_table, week_of, weeks_between
 from hotspot_engine.errors import InputError
 from hotspot_engine.filters import Filters
+from hotspot_engine.analyse.impact import (POOLED_ID, as_cells, first_post_week, impact_table, week_of,
+                                   weeks_between)
 
 
 @pytest.fixture(scope="module")

@@ -9,9 +9,12 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from hotspot_engine.errors import InputError
-from hotspot_engine.read import gps, loading
+from hotspot_engine.read import gps
+
+from hotspot_engine.read import loading
+
 from hotspot_engine.store import database as store
+from hotspot_engine.errors import InputError
 
 GOOD = Path(__file__).resolve().parent / "data" / "good"
 MONTH = GOOD / "2024-03-hampshire-street.csv"

@@ -8,9 +8,10 @@ import io
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from hotspot_engine.errors import InputError
 from hotspot_engine.read import loading
+
 from hotspot_engine.store import database as store
+from hotspot_engine.errors import InputError
 
 HEADERS = {
     "incidents": ["incident_id", "occurred_at", "lat", "lon", "ho_code", "offence", "knife_flag", "location"],

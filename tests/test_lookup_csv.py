@@ -3,8 +3,8 @@ from __future__ import annotations
 
 import pytest
 
-from hotspot_engine.analyse.hotspots import load_exclusions
 from hotspot_engine.errors import InputError
+from hotspot_engine.analyse.hotspots import load_exclusions
 from hotspot_engine.reference.lookup_csv import read_lookup_csv
 from hotspot_engine.reference.offences import load_offence_map
 

@@ -7,16 +7,10 @@ import pandas as pd
 import pytest
 from scipy import stats
 
-from hotspot_engine.analyse.patterns import (
-    PATTERN_LEGEND,
-    PATTERNS,
-    classify,
-    emerging_hotspots,
-    mann_kendall,
-    period_of,
-    periodise,
-)
 from hotspot_engine.errors import InputError
+from hotspot_engine.analyse.patterns import (
+    PATTERN_LEGEND, PATTERNS, classify, emerging_hotspots, mann_kendall, period_of, periodise,
+)
 
 H, C, _ = "H", "C", "."
 

@@ -6,12 +6,16 @@ import duckdb
 import pandas as pd
 import pytest
 
-from hotspot_engine import sample, service
+from hotspot_engine import sample
+
+from hotspot_engine import service
+
+from hotspot_engine.store import query
+
+from hotspot_engine.store import database as store
 from hotspot_engine.errors import InputError
 from hotspot_engine.filters import Filters
 from hotspot_engine.reference.offences import SV_GROUPS
-from hotspot_engine.store import database as store
-from hotspot_engine.store import query
 
 
 def test_sample_is_deterministic_and_labelled(sample_dir, sample_truth, tmp_path):

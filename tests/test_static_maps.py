@@ -9,10 +9,13 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from hotspot_engine.errors import InputError
-from hotspot_engine.render import classes
-from hotspot_engine.render import static_map as static_maps
 from hotspot_engine.write import export
+
+from hotspot_engine.render import classes
+
+
+from hotspot_engine.render import static_map as static_maps
+from hotspot_engine.errors import InputError
 
 
 def _image(png: bytes) -> np.ndarray:

@@ -6,6 +6,7 @@ import pandas as pd
 import pytest
 
 from hotspot_engine.read import loading
+
 from hotspot_engine.store import database as store
 
 # Points well inside Southampton and Portsmouth (district interiors, see geodata/).
