@@ -81,7 +81,6 @@ def test_the_pages_warn_of_a_mixed_store_and_the_data_page_removes_the_sample(sa
                                                                              monkeypatch):
     import streamlit as st
     from streamlit.testing.v1 import AppTest
-
     from test_real_stores_app import ROOT
 
     path = tmp_path / "app_mixed.duckdb"
