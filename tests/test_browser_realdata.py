@@ -45,7 +45,8 @@ def test_upload_a_real_month_into_a_fresh_store_and_walk_every_page(real_month_c
         wait_for_app(page, "h1")
         expect(page.get_by_text("The store holds the built-in synthetic sample (a demo)")).to_be_visible(timeout=60_000)
         expect(page.get_by_role("radio", name="Replace the sample with my data")).to_be_checked()
-        page.locator("[data-testid='stFileUploader'] input[type='file']").set_input_files(str(real_month_csv))
+        page.locator("[data-testid='stFileUploader']").filter(has_text="data.police.uk street CSVs").locator(
+            "input[type='file']").set_input_files(str(real_month_csv))
         expect(page.get_by_role("button", name=f"Remove {real_month_csv.name}")).to_be_visible(timeout=60_000)
         page.get_by_role("button", name="Load into the store").click()
         expect(page.get_by_text("Removed the built-in synthetic sample").first).to_be_visible(timeout=180_000)
