@@ -1,0 +1,48 @@
+"""Text from data is shown as text: escaping for each markup that data text meets.
+
+Locations, hotspot names, districts, headers and file names come from files anyone may upload. An
+attack run against a clone (issue 20) showed a Location of ``![b](http://127.0.0.1:9999/x.png)``
+rendered by ``st.warning`` made every viewer's browser fetch the URL, a file name of
+``**bold** $x^2$`` rendered as bold and KaTeX, and ``$\\undefinedcmd{x}$`` in a street name made
+matplotlib's mathtext parser fail the patrol briefing. Each helper here turns one value into text that
+its markup shows literally:
+
+- :func:`markdown_plain` for Streamlit Markdown (``st.markdown``/``st.write``/``st.warning``/...,
+  widget labels): every ASCII punctuation character is backslash-escaped (CommonMark allows escaping
+  any of them, so they show as themselves), which defeats images, links, emphasis, KaTeX ``$``,
+  Streamlit's ``:color[...]``/``:material/...:`` directives and raw HTML; line breaks become spaces
+  so one value cannot start a new block (a heading, a list, a fence).
+- :func:`html_plain` for HTML templates (the deck.gl tooltip, folium popups): ``html.escape``.
+- :func:`matplotlib_plain` for matplotlib text: every ``$`` escaped, so the string holds no unescaped
+  dollar pair and mathtext is never invoked (matplotlib then shows ``\\$`` as ``$``).
+"""
+from __future__ import annotations
+
+import html
+import re
+import string
+
+__all__ = ["html_plain", "markdown_plain", "matplotlib_plain"]
+
+_MARKDOWN_SPECIAL = re.compile("([" + re.escape(string.punctuation) + "])")
+_LINE_BREAKS = re.compile(r"[\r\n\u2028\u2029\x0b\x0c\x85]+")
+
+
+def _as_text(value: object) -> str:
+    return "" if value is None else str(value)
+
+
+def markdown_plain(value: object) -> str:
+    """``value`` as Markdown that renders exactly its characters, on one line."""
+    text = _LINE_BREAKS.sub(" ", _as_text(value))
+    return _MARKDOWN_SPECIAL.sub(r"\\\1", text)
+
+
+def html_plain(value: object) -> str:
+    """``value`` escaped for HTML text and attribute values."""
+    return html.escape(_as_text(value), quote=True)
+
+
+def matplotlib_plain(value: object) -> str:
+    """``value`` as matplotlib text that is never parsed as mathtext."""
+    return _as_text(value).replace("$", r"\$")
