@@ -164,3 +164,16 @@ def test_summary_page_carries_figures_table_filters_banner_and_attribution(layer
 def test_no_banner_unless_asked(layers):
     fig = static_maps.summary_figure(*_summary_args(layers, rows=3))
     assert all(static_maps.SYNTHETIC_BANNER not in t.get_text() for t in fig.texts)
+
+
+def test_names_with_mathtext_draw_as_text_on_the_map_and_summary():
+    cells = _cells()
+    cells["hotspot_name"] = np.where(cells["hotspot_id"].notna(), r"$\undefinedcmd{x}$ Road", None)
+    districts = geography.districts()
+    layers = (export.cells_layer(cells), export.areas_layer(None, cells), districts[districts["district"] == "Southampton"])
+    title, headline, c, a, d, table = _summary_args(layers, rows=3)
+    table["hotspot_name"] = r"$\undefinedcmd{y}$ Street"
+    png = static_maps.map_png(c, a, d, r"Map of $\undefinedcmd{z}$", dpi=40)
+    pdf = static_maps.summary_pdf(r"Summary $\bad{1}$", {r"$\x{1}$": r"$\y{2}$"}, c, a, d, table,
+                                  filters_line=r"district $\nope{}$")
+    assert png.startswith(b"\x89PNG") and pdf.startswith(b"%PDF-")

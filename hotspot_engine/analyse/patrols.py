@@ -33,6 +33,7 @@ import pandas as pd
 
 from hotspot_engine.errors import InputError
 from hotspot_engine.filters import Filters, shift_month
+from hotspot_engine.render.text_safety import matplotlib_plain
 
 DAY_NAMES = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
 #: Trend compares the last TREND_WEEKS weeks of the period with the TREND_WEEKS before.
@@ -631,7 +632,7 @@ def suggest_plan(report: PatrolReport, week_start: date | None = None, seed: int
             dow = day.weekday()
             score = windows[dow].copy()
             picked = []
-            for visit in range(per_day[day_index]):
+            for _visit in range(per_day[day_index]):
                 p = score ** 2  # favour the peaks more strongly than proportional, keep every slot possible
                 hour = int(rng.choice(24, p=p / p.sum()))
                 picked.append(hour)
@@ -719,9 +720,9 @@ def _briefing_page(report: PatrolReport, plan: PatrolPlan | None, hotspot_id: st
     row = report.dosage.set_index("hotspot_id").loc[hotspot_id]
     fig = Figure(figsize=(8.27, 11.69))
     FigureCanvasAgg(fig)
-    fig.text(0.05, 0.965, f"#{int(row['hotspot_rank'])}  {row['hotspot_name']}", fontsize=16, fontweight="bold", va="top")
+    fig.text(0.05, 0.965, f"#{int(row['hotspot_rank'])}  {matplotlib_plain(row['hotspot_name'])}", fontsize=16, fontweight="bold", va="top")
     first, last = report.period
-    fig.text(0.05, 0.935, f"Patrol briefing · hotspot {hotspot_id} · {row['district']} · {int(row['n_cells'])} cells · "
+    fig.text(0.05, 0.935, f"Patrol briefing · hotspot {matplotlib_plain(hotspot_id)} · {matplotlib_plain(row['district'])} · {int(row['n_cells'])} cells · "
                           f"figures {first} to {last}", fontsize=9, color="#333333", va="top")
     if synthetic:
         fig.text(0.95, 0.965, "SYNTHETIC SAMPLE DATA", fontsize=9, fontweight="bold", color="white", ha="right", va="top",

@@ -21,6 +21,7 @@ import numpy as np
 import pandas as pd
 
 from hotspot_engine.reference.geography import GEODATA_DIR
+from hotspot_engine.render.text_safety import html_plain
 
 OFFLINE_STYLE = "/app/static/blank_style.json"
 OFFLINE_STYLE_DARK = "/app/static/dark_style.json"
@@ -265,7 +266,9 @@ def cell_records(draw: pd.DataFrame, tooltip_fields: tuple[str, ...], limit: int
         elif column.dtype.kind in "iub":
             values = column.to_numpy()
         else:
-            values = column.astype(object).where(column.notna(), None).to_numpy()
+            # deck.gl pastes tooltip values into the HTML template as they are: text from data
+            # (hotspot names, districts) is escaped here so it stays text.
+            values = column.astype(object).map(lambda v: None if pd.isna(v) else html_plain(v)).to_numpy()
         out[TOOLTIP_KEYS[f][0]] = values
     frame = pd.DataFrame(out)
     text = frame.to_json(orient="records", double_precision=2) if len(frame) else "[]"

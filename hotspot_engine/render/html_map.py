@@ -293,8 +293,8 @@ def _to_wgs84(frame):
 
 def _legend_html(title: str, value_label: str, colours: list[str], labels: list[str], suppressed: bool, has_areas: bool) -> str:
     rows = "".join(
-        f'<div class="hs-row"><span class="hs-swatch" style="background:{c}"></span>{html.escape(l)}</div>'
-        for c, l in zip(reversed(colours), reversed(labels))
+        f'<div class="hs-row"><span class="hs-swatch" style="background:{c}"></span>{html.escape(text)}</div>'
+        for c, text in zip(reversed(colours), reversed(labels))
     )
     if suppressed:
         rows += '<div class="hs-row hs-note">small numbers suppressed: not shown</div>'
