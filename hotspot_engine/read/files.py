@@ -8,6 +8,7 @@ from hotspot_engine.errors import InputError
 from hotspot_engine.read.columnar import _read_parquet
 from hotspot_engine.read.delimited import _read_text
 from hotspot_engine.read.encoding import _looks_like_text
+from hotspot_engine.read.limits import DEFAULT_LIMITS, Limits
 from hotspot_engine.read.raw import RawTable
 from hotspot_engine.read.workbook import _read_xlsx
 
@@ -34,13 +35,13 @@ def _sniff_kind(head: bytes, name: str) -> str:
     return "text"
 
 
-def read_raw(data: bytes, name: str) -> RawTable:
-    """Any supported single file (CSV/TSV/TXT, Parquet, XLSX) as a RawTable."""
+def read_raw(data: bytes, name: str, limits: Limits = DEFAULT_LIMITS) -> RawTable:
+    """Any supported single file (CSV/TSV/TXT, Parquet, XLSX) as a RawTable, within ``limits``."""
     kind = _sniff_kind(data[:8192], name)
     if kind == "parquet":
-        return _read_parquet(data, name)
+        return _read_parquet(data, name, limits)
     if kind == "xlsx":
-        return _read_xlsx(data, name)
+        return _read_xlsx(data, name, limits)
     if kind == "zip":
         raise InputError(f"{name}: is a zip archive; pass it to ingest as a whole")
-    return _read_text(data, name)
+    return _read_text(data, name, limits)

@@ -13,24 +13,26 @@ from pathlib import Path
 import pandas as pd
 
 from hotspot_engine.errors import InputError
-from hotspot_engine.read.archive import _files_under, _too_big, _zip_members
+from hotspot_engine.read.archive import ArchiveAccount, _files_under, is_zip, scratch_folder, zip_members
 from hotspot_engine.read.detect import FORMATS, detect_format
 from hotspot_engine.read.files import read_raw
 from hotspot_engine.read.incidents import _parse_force
+from hotspot_engine.read.limits import DEFAULT_LIMITS, Limits, too_big
 from hotspot_engine.read.patrol_logs import _parse_gps, _parse_patrols
 from hotspot_engine.read.police_uk import _parse_police_uk
 from hotspot_engine.read.streaming import STREAM_BYTES, _load_streamed
 from hotspot_engine.store import database as store
 from hotspot_engine.store.database import LoadSummary
 
-DEFAULT_MAX_BYTES = 1 << 30  # 1 GiB: refuse bigger files before reading them
+DEFAULT_MAX_BYTES = DEFAULT_LIMITS.max_file_bytes  # refuse bigger files before reading them
 
 
-def _parse(data: bytes, name: str, fmt: str | None, offence_map, gap_minutes: float = 5.0):
+def _parse(data: bytes, name: str, fmt: str | None, offence_map, gap_minutes: float = 5.0,
+           limits: Limits = DEFAULT_LIMITS):
     """(kind, format, rows, rejects, notes) for one file's bytes."""
     if fmt is not None and fmt not in FORMATS:
         raise InputError(f"unknown format '{fmt}'; choose from: {', '.join(FORMATS)}")
-    raw = read_raw(data, name)
+    raw = read_raw(data, name, limits)
     columns = [str(c) for c in raw.frame.columns]
     try:
         detected = detect_format(columns)
@@ -81,31 +83,69 @@ def _bytes_of(source) -> bytes:
     return source.read()
 
 
-def _load_bytes(con, data: bytes, name: str, fmt: str | None, offence_map, max_bytes: int) -> list[LoadSummary]:
-    if len(data) > max_bytes:
-        raise _too_big(name, len(data), max_bytes)
-    if data[:4] == b"PK\x03\x04" and Path(name).suffix.lower() not in (".xlsx", ".xlsm"):
-        return [s for member, blob in _zip_members(data, name, max_bytes)
-                for s in _load_one(con, blob, member, fmt, offence_map)]
-    if data[:4] == b"PK\x05\x06" and Path(name).suffix.lower() == ".zip":
-        raise InputError(f"{name}: the zip is empty")
-    return _load_one(con, data, name, fmt, offence_map)
+def _load_bytes(con, data: bytes, name: str, fmt: str | None, offence_map, limits: Limits) -> list[LoadSummary]:
+    """One upload's or file's bytes: a zip is unpacked member by member, anything else parsed."""
+    if len(data) > limits.max_file_bytes:
+        raise too_big(name, len(data), limits.max_file_bytes)
+    if is_zip(data[:4], name):
+        return _load_zip(con, data, name, fmt, offence_map, limits)
+    return _load_one(con, data, name, fmt, offence_map, limits)
 
 
-def _load_one(con, data: bytes, name: str, fmt: str | None, offence_map) -> list[LoadSummary]:
-    kind, fmt, rows, rejects, notes = _parse(data, name, fmt, offence_map)
+def _load_zip(con, source: Path | bytes, name: str, fmt: str | None, offence_map, limits: Limits) -> list[LoadSummary]:
+    """Every data member of a zip, each from its own temporary file; members not loaded are counted
+    in a note on the archive's first summary."""
+    account = ArchiveAccount()
+    summaries: list[LoadSummary] = []
+    with scratch_folder() as workdir:
+        for display, member in zip_members(source, name, limits, workdir, account):
+            summaries.extend(_load_file(con, member, display, fmt, offence_map, limits))
+    note = account.note()
+    if note and summaries:
+        summaries[0].notes.append(note)
+        store.add_load_note(con, summaries[0], note)  # the summary's notes, now with this one
+    return summaries
+
+
+def _load_file(con, file: Path, name: str, fmt: str | None, offence_map, limits: Limits) -> list[LoadSummary]:
+    """One file on disk shown as ``name``: streamed block by block when it is a big force extract."""
+    try:
+        size = file.stat().st_size
+        with open(file, "rb") as f:
+            head = f.read(4)
+    except OSError as exc:
+        raise InputError(f"{name}: cannot read ({exc.strerror})") from None
+    if size > limits.max_file_bytes:
+        raise too_big(name, size, limits.max_file_bytes)
+    if is_zip(head, name):
+        return _load_zip(con, file, name, fmt, offence_map, limits)
+    if size >= STREAM_BYTES and fmt in (None, "incidents"):
+        streamed = _load_streamed(con, file, fmt, offence_map, name=name, limits=limits)
+        if streamed is not None:
+            return [streamed]
+    try:
+        data = file.read_bytes()
+    except OSError as exc:
+        raise InputError(f"{name}: cannot read ({exc.strerror})") from None
+    return _load_one(con, data, name, fmt, offence_map, limits)
+
+
+def _load_one(con, data: bytes, name: str, fmt: str | None, offence_map, limits: Limits) -> list[LoadSummary]:
+    kind, fmt, rows, rejects, notes = _parse(data, name, fmt, offence_map, limits=limits)
     summary = store.store_rows(con, kind, rows, rejects, file=name, fmt=fmt,
                                sha256=hashlib.sha256(data).hexdigest(), notes=notes)
     return [summary]
 
 
 def ingest_paths(con, paths: list[str | Path], fmt: str | None = None, offence_map: str | Path | None = None,
-                 max_bytes: int = DEFAULT_MAX_BYTES) -> list[LoadSummary]:
+                 max_bytes: int | None = None, limits: Limits = DEFAULT_LIMITS) -> list[LoadSummary]:
     """Load files, folders (recursed) and zips into the store; one LoadSummary per data file.
 
     Each file is one transaction. The first unusable file raises InputError (naming it); files
-    loaded before it stay loaded. Files over ``max_bytes`` are refused before being read.
+    loaded before it stay loaded. Files over ``max_bytes`` (default ``limits.max_file_bytes``) are
+    refused before being read; zip members and workbook sheets are held to ``limits`` as they unpack.
     """
+    limits = limits.with_max_file_bytes(max_bytes)
     summaries: list[LoadSummary] = []
     for given in paths:
         path = Path(given)
@@ -113,23 +153,11 @@ def ingest_paths(con, paths: list[str | Path], fmt: str | None = None, offence_m
             raise InputError(f"{path.name}: no such file or folder")
         files = _files_under(path) if path.is_dir() else [path]
         for file in files:
-            size = file.stat().st_size
-            if size > max_bytes:
-                raise _too_big(file.name, size, max_bytes)
-            if size >= STREAM_BYTES and fmt in (None, "incidents"):
-                streamed = _load_streamed(con, file, fmt, offence_map)
-                if streamed is not None:
-                    summaries.append(streamed)
-                    continue
-            try:
-                data = file.read_bytes()
-            except OSError as exc:
-                raise InputError(f"{file.name}: cannot read ({exc.strerror})") from None
-            summaries.extend(_load_bytes(con, data, file.name, fmt, offence_map, max_bytes))
+            summaries.extend(_load_file(con, file, file.name, fmt, offence_map, limits))
     return summaries
 
 
 def ingest_upload(con, name: str, data: bytes, fmt: str | None = None, offence_map=None,
-                  max_bytes: int = DEFAULT_MAX_BYTES) -> list[LoadSummary]:
+                  max_bytes: int | None = None, limits: Limits = DEFAULT_LIMITS) -> list[LoadSummary]:
     """Same as ingest_paths for bytes from an upload widget; a zip may hold many files."""
-    return _load_bytes(con, bytes(data), Path(name).name, fmt, offence_map, max_bytes)
+    return _load_bytes(con, bytes(data), Path(name).name, fmt, offence_map, limits.with_max_file_bytes(max_bytes))

@@ -11,11 +11,12 @@ import numpy as np
 import pandas as pd
 
 from hotspot_engine.errors import InputError
-from hotspot_engine.read.delimited import _split_header
+from hotspot_engine.read.delimited import _split_header, check_field_sizes
 from hotspot_engine.read.detect import detect_format
-from hotspot_engine.read.encoding import _decode_head, _reading_notes
+from hotspot_engine.read.encoding import _reading_notes, decode_header, first_line, has_utf8_multibyte
 from hotspot_engine.read.files import _sniff_kind
 from hotspot_engine.read.incidents import _parse_force
+from hotspot_engine.read.limits import DEFAULT_LIMITS, Limits
 from hotspot_engine.read.raw import RawTable, _check_header, _empty_rejects
 from hotspot_engine.store import database as store
 from hotspot_engine.store.database import LoadSummary
@@ -31,7 +32,8 @@ class _NotStreamable(Exception):
 
 
 def _stream_blocks(path: Path, header: list[str], delimiter: str, encoding: str, notes: list[str], offence_map,
-                   block_rows: int) -> Iterator[tuple[pd.DataFrame, pd.DataFrame, list[str]]]:
+                   block_rows: int, name: str | None = None, limits: Limits = DEFAULT_LIMITS
+                   ) -> Iterator[tuple[pd.DataFrame, pd.DataFrame, list[str]]]:
     """(rows, rejects, notes) per block of a force-extract CSV, parsed exactly as a whole file is.
     Any row pyarrow cannot split raises _NotStreamable: the whole-file reader gives its line number."""
     import pyarrow as pa
@@ -53,11 +55,14 @@ def _stream_blocks(path: Path, header: list[str], delimiter: str, encoding: str,
     first_line = 2
     pending = None  # rows read but not yet parsed, as one Arrow table
 
+    shown = name or path.name
+
     def block(table):
+        check_field_sizes(table, header, shown, limits, first_row=first_line)
         frame = table.to_pandas()
         frame.columns = header
         raw = RawTable(frame, np.arange(first_line, first_line + len(frame)), _empty_rejects(), delimiter, list(notes))
-        return _parse_force(raw, path.name, offence_map)
+        return _parse_force(raw, shown, offence_map)
 
     while True:
         try:
@@ -116,29 +121,56 @@ def _prefetched(blocks: Iterator) -> Iterator:
         worker.join()
 
 
-def _load_streamed(con, path: Path, fmt: str | None, offence_map, block_rows: int = STREAM_BLOCK_ROWS
-                   ) -> LoadSummary | None:
-    """Store a big force-extract CSV block by block; None when the file is not one (or needs the
-    whole-file reader), and the caller then loads it the ordinary way."""
+def _header_of(path: Path, name: str, limits: Limits) -> tuple[str, list[str], str] | None:
+    """(encoding, header, delimiter) of a force-extract CSV that can stream, else None. The header
+    line is read whole; a file mixing encodings cannot stream (pyarrow decodes it one way)."""
     with open(path, "rb") as f:
-        head = f.read(1 << 16)
-    try:
-        if _sniff_kind(head[:8192], path.name) != "text":
-            return None
-        encoding, head_text = _decode_head(head)
-        lines = head_text.lstrip("\ufeff").splitlines()
-        if not lines:
-            return None
-        header, delimiter = _split_header(lines[0])
-        _check_header(header, path.name)
-        if len(header) < 2 or (fmt or detect_format(header)) != "incidents" or detect_format(header) == "police-uk":
-            return None
-    except InputError:
+        head = f.read(min(limits.max_line_bytes + 1, 1 << 16))
+        if b"\n" not in head:
+            head += f.read(limits.max_line_bytes + 1 - len(head))
+    if _sniff_kind(head[:8192], name) != "text":
         return None
-    notes = _reading_notes(encoding, delimiter)
-    blocks = _prefetched(_stream_blocks(path, header, delimiter, encoding, notes, offence_map, block_rows))
+    encoding, header_text = decode_header(first_line(head, name, limits))
+    if not header_text.strip():
+        return None
+    header, delimiter = _split_header(header_text, name, limits)
+    _check_header(header, name)
+    if len(header) < 2 or detect_format(header) != "incidents":
+        return None
+    if encoding == "cp1252" and _file_has_utf8_multibyte(path):
+        return None
+    return encoding, header, delimiter
+
+
+def _file_has_utf8_multibyte(path: Path, chunk: int = 16 << 20) -> bool:
+    with open(path, "rb") as f:
+        carry = b""
+        while piece := f.read(chunk):
+            if has_utf8_multibyte(carry + piece):
+                return True
+            carry = piece[-3:]
+    return False
+
+
+def _load_streamed(con, path: Path, fmt: str | None, offence_map, block_rows: int = STREAM_BLOCK_ROWS,
+                   name: str | None = None, limits: Limits = DEFAULT_LIMITS) -> LoadSummary | None:
+    """Store a big force-extract CSV block by block; None when the file is not one (or needs the
+    whole-file reader), and the caller then loads it the ordinary way. ``name`` is the name shown
+    (a zip member's, when ``path`` is its temporary file)."""
+    shown = name or path.name
+    if fmt not in (None, "incidents"):
+        return None
     try:
-        return store.store_stream(con, "incidents", blocks, file=path.name, fmt="incidents",
+        found = _header_of(path, shown, limits)
+    except InputError:
+        return None  # the whole-file reader says what is wrong, with the same message
+    if found is None:
+        return None
+    encoding, header, delimiter = found
+    notes = _reading_notes(encoding, delimiter)
+    blocks = _prefetched(_stream_blocks(path, header, delimiter, encoding, notes, offence_map, block_rows, shown, limits))
+    try:
+        return store.store_stream(con, "incidents", blocks, file=shown, fmt="incidents",
                                   sha256=store.file_digest(path))
     except _NotStreamable:
         return None

@@ -103,6 +103,7 @@ class LoadSummary:
     rejected: int
     reject_reasons: dict[str, int] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)
+    load_id: int | None = None
 
     def line(self) -> str:
         reasons = ", ".join(f"{k}: {v}" for k, v in sorted(self.reject_reasons.items(), key=lambda kv: -kv[1]))
@@ -258,6 +259,7 @@ def store_rows(
             rejected=len(rejects),
             reject_reasons=rejects["reason"].value_counts().to_dict() if not rejects.empty else {},
             notes=list(notes or []),
+            load_id=int(load_id),
         )
         con.execute(
             "INSERT INTO loads (load_id, file, sha256, format, kind, rows_read, added, already_present, rejected, notes) "
@@ -270,6 +272,14 @@ def store_rows(
         con.execute("ROLLBACK")
         raise
     return summary
+
+
+def add_load_note(con, summary: LoadSummary, note: str) -> None:
+    """Record one more note on a load already logged (what an archive skipped is known only after
+    its last member)."""
+    if summary.load_id is None:
+        return
+    con.execute("UPDATE loads SET notes = ? WHERE load_id = ?", ["; ".join(summary.notes), summary.load_id])
 
 
 def _merge_notes(parts: list[list[str]]) -> list[str]:
@@ -366,7 +376,8 @@ def store_stream(con, kind: str, blocks, file: str, fmt: str, sha256: str = "") 
                 f'(SELECT min(rowid) FROM {kind} WHERE load_id = ? GROUP BY "{key}")', [load_id, load_id])
         added = int(con.execute(f"SELECT count(*) FROM {kind} WHERE load_id = ?", [load_id]).fetchall()[0][0])
         summary = LoadSummary(file=file, format=fmt, rows_read=read, added=added, already_present=accepted - added,
-                              rejected=rejected, reject_reasons=reasons, notes=_merge_notes(notes))
+                              rejected=rejected, reject_reasons=reasons, notes=_merge_notes(notes),
+                              load_id=int(load_id))
         con.execute(
             "INSERT INTO loads (load_id, file, sha256, format, kind, rows_read, added, already_present, rejected, notes) "
             "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
