@@ -11,9 +11,10 @@ import numpy as np
 import pandas as pd
 
 from hotspot_engine.read.raw import RawTable, _empty_rejects
+from hotspot_engine.render.text_safety import FORMULA_PREFIXES
 
 BLANKS = frozenset({"", "nan", "null", "none", "n/a", "na", "#n/a", "-", "nat"})
-FORMULA_START = ("=", "+", "@", "\t", "\r")
+FORMULA_START = FORMULA_PREFIXES  # one list with the exports (render.text_safety)
 
 
 EARLIEST = pd.Timestamp("1900-01-01")

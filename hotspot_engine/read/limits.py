@@ -11,9 +11,10 @@ Why these numbers: real data compresses far less than a bomb. The five police.uk
 in shared/realdata compress 4.7-5.1:1 in their zip; 20,000 sample incidents written as XLSX give a
 sheet XML of 10.9 MB at 8.9:1 (its cell tags repeat). A ratio over 100:1 on a member of more than
 1 MiB is not a data file. A legitimate field (a location, an offence description) is a few hundred bytes; 1 MiB leaves
-room for free-text notes. Excel's own limits put a 1,048,576-row sheet of a dozen columns near
-300-400 MB of XML, and openpyxl holds a Python object per cell: 256 MB of sheet XML is the most a
-workbook may hold; larger extracts belong in CSV or Parquet, which stream.
+room for free-text notes. openpyxl parses sheet XML at about 3 MB/s here (issue 20: 200 MB
+in 68 s) and holds a Python object per cell, so 128 MB of sheet XML (about 235,000 incident rows at
+the sample's 10.9 MB per 20,000) is the most a workbook may hold; bigger extracts belong in CSV or
+Parquet, which load in seconds and stream.
 """
 from __future__ import annotations
 
@@ -41,7 +42,7 @@ class Limits:
     #: One physical line of a delimited text file (a header of 100,000 columns is about 1 MB).
     max_line_bytes: int = 64 * MIB
     #: The XML of one workbook's sheets and shared strings, decompressed.
-    max_sheet_xml_bytes: int = 256 * MIB
+    max_sheet_xml_bytes: int = 128 * MIB
     #: Rows times columns of a Parquet file (its cells are materialised as a table).
     max_parquet_cells: int = 400_000_000
 

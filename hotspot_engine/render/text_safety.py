@@ -13,6 +13,7 @@ its markup shows literally:
   Streamlit's ``:color[...]``/``:material/...:`` directives and raw HTML; line breaks become spaces
   so one value cannot start a new block (a heading, a list, a fence).
 - :func:`html_plain` for HTML templates (the deck.gl tooltip, folium popups): ``html.escape``.
+- :data:`FORMULA_PREFIXES` for spreadsheets: the cell starts that a spreadsheet runs as a formula.
 - :func:`matplotlib_plain` for matplotlib text: every ``$`` escaped, so the string holds no unescaped
   dollar pair and mathtext is never invoked (matplotlib then shows ``\\$`` as ``$``).
 """
@@ -22,7 +23,12 @@ import html
 import re
 import string
 
-__all__ = ["html_plain", "markdown_plain", "matplotlib_plain"]
+__all__ = ["FORMULA_PREFIXES", "html_plain", "markdown_plain", "matplotlib_plain"]
+
+#: A text cell starting with one of these is run as a formula by Excel, LibreOffice or Sheets (OWASP
+#: "CSV injection"). One list for the loader (which stores such values with a leading apostrophe) and
+#: every export (which adds one): issue 20 found the loader's list missing '-'.
+FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
 
 _MARKDOWN_SPECIAL = re.compile("([" + re.escape(string.punctuation) + "])")
 _LINE_BREAKS = re.compile(r"[\r\n\u2028\u2029\x0b\x0c\x85]+")

@@ -26,13 +26,12 @@ from __future__ import annotations
 import csv
 import json
 import math
-import os
 import re
-import tempfile
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field, replace
 from datetime import datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
@@ -40,15 +39,17 @@ import pandas as pd
 from hotspot_engine import __version__
 from hotspot_engine.errors import InputError
 from hotspot_engine.filters import Filters
+from hotspot_engine.render.text_safety import FORMULA_PREFIXES
+from hotspot_engine.write.atomic import Outputs, staged_outputs
+
+if TYPE_CHECKING:
+    import geopandas as gpd
 
 FORMATS: tuple[str, ...] = ("csv", "geojson", "gpkg", "parquet", "xlsx")
 #: Formats that hold several layers in one file; the others write one file per layer.
 MULTI_LAYER_FORMATS = ("gpkg", "xlsx")
 DEFAULT_THRESHOLD = 5
 CRS = "EPSG:4326"
-
-#: First characters that make a spreadsheet evaluate a cell (OWASP CSV Injection).
-FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
 
 INCIDENT_REQUIRED = ("incident_id", "month", "occurred_at", "lat", "lon", "offence", "sv_category", "district", "csp", "h3")
 PATROL_REQUIRED = ("patrol_id", "start", "lat", "lon", "h3")
@@ -634,37 +635,21 @@ def _csv_frame(layer: pd.DataFrame) -> pd.DataFrame:
     return frame
 
 
-def _replace_atomically(tmp: Path, target: Path) -> None:
-    os.replace(tmp, target)
-
-
-def _tmp_beside(target: Path) -> Path:
-    fd, name = tempfile.mkstemp(prefix=f".{target.stem}.", suffix=target.suffix, dir=target.parent)
-    os.close(fd)
-    os.unlink(name)  # GDAL drivers refuse to open an existing empty file as a new dataset
-    return Path(name)
-
-
-def _write_one(layer: pd.DataFrame, target: Path, fmt: str) -> None:
+def _write_one(layer: pd.DataFrame, path: Path, fmt: str) -> None:
+    """One layer as CSV, GeoParquet or GeoJSON at ``path`` (a staged temporary name)."""
     gpd = _geopandas()
-    tmp = _tmp_beside(target)
-    try:
-        is_geo = isinstance(layer, gpd.GeoDataFrame)
-        if fmt == "csv":
-            # Every text field quoted (OWASP's advice, and pandas would not quote a bare carriage
-            # return under minimal quoting, which splits the row in every reader); numbers stay bare.
-            neutralise_formulas(_csv_frame(layer)).to_csv(tmp, index=False, encoding="utf-8", quoting=csv.QUOTE_NONNUMERIC)
-        elif fmt == "parquet":
-            if is_geo:
-                layer.to_parquet(tmp, index=False)
-            else:
-                pd.DataFrame(layer).to_parquet(tmp, index=False)
-        elif fmt == "geojson":
-            _to_ogr(layer, tmp, "GeoJSON", layer_name=None)
-        _replace_atomically(tmp, target)
-    finally:
-        if tmp.exists():
-            tmp.unlink()
+    is_geo = isinstance(layer, gpd.GeoDataFrame)
+    if fmt == "csv":
+        # Every text field quoted (OWASP's advice, and pandas would not quote a bare carriage
+        # return under minimal quoting, which splits the row in every reader); numbers stay bare.
+        neutralise_formulas(_csv_frame(layer)).to_csv(path, index=False, encoding="utf-8", quoting=csv.QUOTE_NONNUMERIC)
+    elif fmt == "parquet":
+        if is_geo:
+            layer.to_parquet(path, index=False)
+        else:
+            pd.DataFrame(layer).to_parquet(path, index=False)
+    elif fmt == "geojson":
+        _to_ogr(layer, path, "GeoJSON", layer_name=None)
 
 
 def _ogr_ready(layer: pd.DataFrame) -> pd.DataFrame:
@@ -750,6 +735,7 @@ def write_layers(
     partner_safe: bool = False,
     threshold: int = DEFAULT_THRESHOLD,
     round_to: int | None = None,
+    outputs: Outputs | None = None,
 ) -> list[Path]:
     """Write ``layers`` (name -> GeoDataFrame or plain table) to ``path`` in the format its
     extension names, plus the methods sidecar ``<stem>.methods.json`` and ``<stem>.methods.txt``.
@@ -760,8 +746,9 @@ def write_layers(
     lat/lon and h3 columns, with formulas neutralised (:func:`neutralise_formulas`).
 
     With ``partner_safe`` the layers first go through :func:`partner_safe` and the sidecar records
-    the rule. Returns every path written, data files first. Each file is written to a temporary
-    name and renamed, so a failed export never leaves half a file under the final name.
+    the rule. Returns every path written, data files first. Every file is staged under a temporary
+    name and renamed when all are written (:mod:`hotspot_engine.write.atomic`; pass ``outputs`` to
+    stage them with a command's other files), so a failed export leaves nothing under a final name.
     """
     path = Path(path)
     fmt = format_for(path)
@@ -773,34 +760,32 @@ def write_layers(
             raise InputError("export: partner-safe mode removes incident and patrol rows; choose cells, areas or the impact table")
     names = _layer_names(layers)
     frames = dict(zip(names, layers.values()))
-    path.parent.mkdir(parents=True, exist_ok=True)
-    written: list[Path] = []
-    if fmt == "gpkg":
-        tmp = _tmp_beside(path)
-        try:
-            for name, layer in frames.items():
-                _to_ogr(layer, tmp, "GPKG", layer_name=name)
-            _replace_atomically(tmp, path)
-        finally:
-            if tmp.exists():
-                tmp.unlink()
-        written.append(path)
-    elif fmt == "xlsx":
+    if fmt == "xlsx":
         too_big = [n for n, layer in frames.items() if len(layer) > XLSX_MAX_ROWS]
         if too_big:
             raise InputError(f"export .xlsx: layer '{too_big[0]}' has more rows than a sheet holds ({XLSX_MAX_ROWS}); use .csv or .gpkg")
-        tmp = _tmp_beside(path)
-        try:
-            _write_xlsx(frames, tmp)
-            _replace_atomically(tmp, path)
-        finally:
-            if tmp.exists():
-                tmp.unlink()
+    if outputs is None:
+        with staged_outputs() as own:
+            return _write_staged(frames, path, fmt, meta, partner_safe, threshold, round_to, own)
+    return _write_staged(frames, path, fmt, meta, partner_safe, threshold, round_to, outputs)
+
+
+def _write_staged(frames: dict[str, pd.DataFrame], path: Path, fmt: str, meta: ExportMeta, partner_safe: bool,
+                  threshold: int, round_to: int | None, outputs: Outputs) -> list[Path]:
+    """The data files and sidecars of :func:`write_layers`, staged in ``outputs``."""
+    written: list[Path] = []
+    if fmt == "gpkg":
+        staged = outputs.stage(path, "--out")
+        for name, layer in frames.items():
+            _to_ogr(layer, staged, "GPKG", layer_name=name)
+        written.append(path)
+    elif fmt == "xlsx":
+        _write_xlsx(frames, outputs.stage(path, "--out"))
         written.append(path)
     else:
         for name, layer in frames.items():
             target = path if len(frames) == 1 else path.with_name(f"{path.stem}_{name}{path.suffix}")
-            _write_one(layer, target, fmt)
+            _write_one(layer, outputs.stage(target, "--out"), fmt)
             written.append(target)
     meta = replace(
         meta,
@@ -809,7 +794,7 @@ def write_layers(
         suppression=suppression_rule(int(threshold), round_to) if partner_safe else None,
         row_counts={name: int(len(layer)) for name, layer in frames.items()},
     )
-    written += write_sidecar(meta, path)
+    written += write_sidecar(meta, path, outputs)
     return written
 
 
@@ -818,11 +803,15 @@ def sidecar_paths(path: str | Path) -> tuple[Path, Path]:
     return path.with_name(f"{path.stem}.methods.json"), path.with_name(f"{path.stem}.methods.txt")
 
 
-def write_sidecar(meta: ExportMeta, path: str | Path) -> list[Path]:
-    """Write ``<stem>.methods.json`` and ``<stem>.methods.txt`` beside ``path``."""
+def write_sidecar(meta: ExportMeta, path: str | Path, outputs: Outputs | None = None) -> list[Path]:
+    """Write ``<stem>.methods.json`` and ``<stem>.methods.txt`` beside ``path`` (staged in
+    ``outputs`` when given, so they appear together with the data)."""
+    if outputs is None:
+        with staged_outputs() as own:
+            return write_sidecar(meta, path, own)
     json_path, text_path = sidecar_paths(path)
-    json_path.write_text(json.dumps(meta.to_dict(), indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
-    text_path.write_text(meta.to_text(), encoding="utf-8")
+    outputs.write_text(json_path, json.dumps(meta.to_dict(), indent=2, ensure_ascii=False) + "\n", "--out")
+    outputs.write_text(text_path, meta.to_text(), "--out")
     return [json_path, text_path]
 
 
