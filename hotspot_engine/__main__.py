@@ -1,4 +1,8 @@
-"""Command line: ``python -m hotspot_engine COMMAND ...`` (see CONTRACT.md and the README).
+"""Command line: ``python -m hotspot_engine COMMAND ...`` (see the README's "Command line" section).
+
+Settings: the same ``settings.toml`` as the app (``hotspot_engine.settings`` says which file) gives the
+store, the harm weights, exclusions and offence map, and the partner-safe threshold; an option given
+on the command line overrides it for that run.
 
 Exit status: 0 success, 2 unusable input or arguments (one line on stderr naming the file, row or
 column), 1 an internal error. Each command imports only what it needs, so start-up stays fast.
@@ -22,7 +26,7 @@ class _Parser(argparse.ArgumentParser):
 
 
 def _add_store(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--db", default=None, help="store file (default data/hotspot.duckdb or $HOTSPOT_DB)")
+    p.add_argument("--db", default=None, help="store file (default: $HOTSPOT_DB, else [store] path of settings.toml)")
 
 
 def _add_filters(p: argparse.ArgumentParser, sv_default_note: str = "") -> None:
@@ -51,6 +55,24 @@ def _connect(args: argparse.Namespace, read_only: bool = False):
     from hotspot_engine.store.database import connect
 
     return connect(args.db, read_only=read_only)
+
+
+#: Options whose default is in settings.toml: option name -> Settings field.
+FROM_SETTINGS = {"db": "db_path", "harm_weights": "harm_weights", "exclusions": "exclusions",
+                 "offence_map": "offence_map", "threshold": "partner_safe_threshold"}
+
+
+def apply_settings(args: argparse.Namespace) -> argparse.Namespace:
+    """Fill the options this command has but the command line left out from the settings file the
+    app reads, so both use one store and one set of tables; a given option wins."""
+    unset = [name for name in FROM_SETTINGS if name in vars(args) and getattr(args, name) is None]
+    if unset:
+        from hotspot_engine.settings import load_settings
+
+        settings = load_settings()
+        for name in unset:
+            setattr(args, name, getattr(settings, FROM_SETTINGS[name]))
+    return args
 
 
 # -- commands -------------------------------------------------------------------------------------
@@ -161,7 +183,7 @@ def cmd_hotspots(args: argparse.Namespace) -> int:
     layers = {"hotspot_cells": export.cells_layer(result.cells)}
     if not args.out.lower().endswith((".csv", ".geojson")):
         layers["hotspot_areas"] = export.areas_layer(result.areas, result.cells)
-    paths = export.write_layers(layers, args.out, meta)
+    paths = export.write_layers(layers, args.out, meta, first_at_path=True)
     for note in result.notes:
         print(f"note: {note}", file=sys.stderr)
     print(f"{int(result.cells['is_hotspot'].sum())} hotspot cells in {len(result.areas)} hotspot areas "
@@ -263,7 +285,8 @@ def build_parser() -> argparse.ArgumentParser:
     _add_store(p)
     p.add_argument("--format", choices=["police-uk", "incidents", "patrols", "gps"], default=None,
                    help="skip detection from the header")
-    p.add_argument("--offence-map", default=None, help="CSV mapping HO codes / offence text to groups")
+    p.add_argument("--offence-map", default=None,
+                   help="CSV mapping HO codes / offence text to groups (default: settings.toml [hotspots])")
     p.add_argument("--max-gb", type=float, default=1.0,
                    help="refuse files larger than this many GiB before reading (default 1; large CSVs stream)")
     p.set_defaults(func=cmd_ingest)
@@ -274,7 +297,8 @@ def build_parser() -> argparse.ArgumentParser:
     _add_filters(p)
     _add_hotspot_options(p)
     p.add_argument("--partner-safe", action="store_true", help="drop incident rows and suppress small counts")
-    p.add_argument("--threshold", type=int, default=5, help="partner-safe suppression threshold (default 5)")
+    p.add_argument("--threshold", type=int, default=None,
+                   help="partner-safe suppression threshold (default: settings.toml [export], 5)")
     p.add_argument("--out", required=True, help="output file; the extension picks the format")
     p.set_defaults(func=cmd_export)
 
@@ -328,15 +352,17 @@ def _add_hotspot_options(p: argparse.ArgumentParser) -> None:
     g.add_argument("--permutations", type=int, default=0, help="conditional permutations for pseudo p (e.g. 999)")
     g.add_argument("--min-area-count", type=int, default=5,
                    help="gistar: leave out hotspot areas with fewer incidents in the window (default 5)")
-    g.add_argument("--harm-weights", default=None, help="CSV of harm weights by offence group")
-    g.add_argument("--exclusions", default=None, help="CSV exclusion list of unreal places")
+    g.add_argument("--harm-weights", default=None,
+                   help="CSV of harm weights by offence group (default: settings.toml [hotspots], else the shipped table)")
+    g.add_argument("--exclusions", default=None,
+                   help="CSV exclusion list of unreal places (default: settings.toml [hotspots], else the shipped list)")
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     try:
-        return int(args.func(args) or 0)
+        return int(args.func(apply_settings(args)) or 0)
     except InputError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2

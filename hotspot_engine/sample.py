@@ -242,7 +242,8 @@ def _zones(hotspots: pd.DataFrame) -> tuple[pd.Series, pd.Series]:
     every cell within ZONE_RINGS of a peak ('zone', calibrated cell by cell)."""
     import h3
 
-    core, zone = {}, {}
+    core: dict[int, int] = {}
+    zone: dict[int, int] = {}
     for pos, cell in enumerate(hotspots["h3"]):
         for c in h3.grid_disk(h3.int_to_str(int(cell)), 1):
             core[h3.str_to_int(c)] = pos

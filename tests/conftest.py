@@ -3,14 +3,12 @@ from __future__ import annotations
 
 import json
 import os
-import sys
 from pathlib import Path
 
 import pytest
 
+# The checkout's root is on sys.path through pytest's `pythonpath` setting (pyproject.toml).
 ROOT = Path(__file__).resolve().parent.parent
-if str(ROOT) not in sys.path:
-    sys.path.insert(0, str(ROOT))
 # The app skips Vega-Lite schema validation when drawing charts (a cost on every run); the tests,
 # and the app servers they start, validate every chart they draw.
 os.environ["HOTSPOT_VALIDATE_CHARTS"] = "1"

@@ -79,7 +79,7 @@ def impact_for_store(con, filters: Filters, intervention: str, hotspots_file: st
     from hotspot_engine.analyse.hotspots import HotspotParams, find_hotspots
 
     ext = extent(con)
-    if ext.first_month is None:
+    if ext.first_month is None or ext.last_month is None:  # both or neither: the store's months
         raise InputError("the store holds no incidents; run 'ingest' or 'sample' first")
     if period not in PERIODS:
         raise InputError(f"period: expected month or week, got '{period}'")

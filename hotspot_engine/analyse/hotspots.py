@@ -292,7 +292,7 @@ def _areas(cells: pd.DataFrame, chosen: np.ndarray, params: HotspotParams) -> tu
         if place:
             place_n[(area, place)] = place_n.get((area, place), 0) + n
     top_place: dict[int, str] = {}
-    for (area, place), n in sorted(place_n.items(), key=lambda kv: (kv[0][0], -kv[1], kv[0][1])):
+    for (area, place), _n in sorted(place_n.items(), key=lambda kv: (kv[0][0], -kv[1], kv[0][1])):
         top_place.setdefault(area, place)
 
     peak_cells = h3[peak]

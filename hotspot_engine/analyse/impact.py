@@ -285,7 +285,7 @@ def impact_table(cell_month: pd.DataFrame, hotspot_cells: pd.DataFrame, study_ce
     comparison_rows_all: list[np.ndarray] = []
     control_rows_all: list[np.ndarray] = []
     series_columns: dict[str, np.ndarray] = {}
-    its_kwargs = dict(model=model, impact=impact, seasonal_pairs=seasonal_pairs, min_pre=min_pre, min_post=min_post,
+    its_kwargs: dict = dict(model=model, impact=impact, seasonal_pairs=seasonal_pairs, min_pre=min_pre, min_post=min_post,
                       period_length=period_length)
 
     def describe_series(series: np.ndarray) -> dict:

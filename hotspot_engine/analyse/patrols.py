@@ -828,10 +828,12 @@ def hotspots_before(con, filters: Filters, params=None, harm_weights=None, exclu
     from hotspot_engine.analyse.hotspots import HotspotParams, find_hotspots
     from hotspot_engine.store.query import extent
 
+    if not filters.date_from:
+        raise ValueError("hotspots_before needs the period's first month")
     params = params or HotspotParams()
     before = filters.with_(date_from=shift_month(filters.date_from, -12), date_to=shift_month(filters.date_from, -1))
     first = extent(con).first_month
-    if first is not None and first <= before.date_to:
+    if first is not None and before.date_to and first <= before.date_to:
         result = find_hotspots(con, before, params, harm_weights=harm_weights, exclusions_path=exclusions_path)
         if len(result.areas):
             return result, f"Hotspots: {params.describe()}, on {before.date_from} to {before.date_to} (before the period)."
@@ -892,7 +894,7 @@ def patrol_report_for_store(con, filters: Filters, target: DosageTarget = Dosage
         filters = filters.with_(sv_only=True)
     notes = [window_note] if window_note else []
     first_patrol = query.extent(con).first_patrol
-    if first_patrol and filters.date_to and filters.date_from < first_patrol[:7] <= filters.date_to:
+    if first_patrol and filters.date_from and filters.date_to and filters.date_from < first_patrol[:7] <= filters.date_to:
         # Before the first patrol there is nothing to dose: measuring from it also picks the
         # hotspots on the 12 months before patrolling began, as the partnership did.
         notes.append(f"Period starts at the first recorded patrol ({first_patrol[:7]}), not {filters.date_from}.")

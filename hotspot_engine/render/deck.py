@@ -20,13 +20,12 @@ from functools import lru_cache
 import numpy as np
 import pandas as pd
 
-from hotspot_engine.reference.geography import GEODATA_DIR
 from hotspot_engine.render.text_safety import html_plain
+from hotspot_engine.resources import GEODATA_DIR, STATIC_DIR
 
 OFFLINE_STYLE = "/app/static/blank_style.json"
 OFFLINE_STYLE_DARK = "/app/static/dark_style.json"
 LSOA_OUTLINES_URL = "/app/static/lsoa_outlines.geojson"
-STATIC_DIR = GEODATA_DIR.parent / "static"
 FORCE_VIEW = {"latitude": 50.98, "longitude": -1.25, "zoom": 8.4}
 COORD_PRECISION = 1e-5  # about 1 m: far below a res-11 hexagon, and it shrinks the JSON by a third
 

@@ -181,7 +181,8 @@ def extent(con) -> Extent:
 
 def where_patrols(filters: Filters, alias: str = "p") -> tuple[str, list]:
     """Patrols filter by start time and district only: offence filters do not apply to them."""
-    clauses, params = ["TRUE"], []
+    clauses: list[str] = ["TRUE"]
+    params: list = []
     if filters.date_from:
         clauses.append(f"{alias}.start >= CAST(? AS TIMESTAMP)")
         params.append(month_date(filters.date_from))

@@ -45,6 +45,9 @@ from hotspot_engine.write.atomic import Outputs, staged_outputs
 if TYPE_CHECKING:
     import geopandas as gpd
 
+if TYPE_CHECKING:  # annotations only: geopandas is imported lazily by the layer builders
+    import geopandas as gpd
+
 FORMATS: tuple[str, ...] = ("csv", "geojson", "gpkg", "parquet", "xlsx")
 #: Formats that hold several layers in one file; the others write one file per layer.
 MULTI_LAYER_FORMATS = ("gpkg", "xlsx")
@@ -579,7 +582,8 @@ def _slug(text: str) -> str:
 def export_filename(what: str, filters: Filters, ext: str, when: datetime | None = None) -> str:
     """A file name that says what and when, in safe characters only, e.g.
     ``hotspot_cells_2022-04_2023-03_res9_20261127-0930.gpkg``. A district or CSP selection of one
-    or two names is included; larger selections are counted."""
+    or two names is included, and so is an offence selection of one or two categories; larger
+    selections are counted."""
     when = when or datetime.now()
     ext = ext.lower().lstrip(".")
     if ext not in FORMATS:
@@ -591,6 +595,10 @@ def export_filename(what: str, filters: Filters, ext: str, when: datetime | None
         parts += [_slug(p) for p in places]
     elif places:
         parts.append(f"{len(places)}areas")
+    if 0 < len(filters.offences) <= 2:
+        parts += [_slug(o) for o in filters.offences]
+    elif filters.offences:
+        parts.append(f"{len(filters.offences)}offences")
     if filters.sv_only:
         parts.append("sv")
     parts.append(f"res{filters.res}")
@@ -735,6 +743,7 @@ def write_layers(
     partner_safe: bool = False,
     threshold: int = DEFAULT_THRESHOLD,
     round_to: int | None = None,
+    first_at_path: bool = False,
     outputs: Outputs | None = None,
 ) -> list[Path]:
     """Write ``layers`` (name -> GeoDataFrame or plain table) to ``path`` in the format its
@@ -742,7 +751,8 @@ def write_layers(
 
     GeoPackage and XLSX hold every layer in one file (layers / sheets named by the keys). CSV,
     GeoJSON and GeoParquet hold one layer per file: with one layer the file is ``path`` itself,
-    with several each is ``<stem>_<layer>.<ext>``. CSV and XLSX carry geometry as WKT beside the
+    with several each is ``<stem>_<layer>.<ext>``, except that ``first_at_path`` puts the first
+    layer at ``path`` itself (the command line: the file a user names is always written). CSV and XLSX carry geometry as WKT beside the
     lat/lon and h3 columns, with formulas neutralised (:func:`neutralise_formulas`).
 
     With ``partner_safe`` the layers first go through :func:`partner_safe` and the sidecar records
@@ -766,12 +776,12 @@ def write_layers(
             raise InputError(f"export .xlsx: layer '{too_big[0]}' has more rows than a sheet holds ({XLSX_MAX_ROWS}); use .csv or .gpkg")
     if outputs is None:
         with staged_outputs() as own:
-            return _write_staged(frames, path, fmt, meta, partner_safe, threshold, round_to, own)
-    return _write_staged(frames, path, fmt, meta, partner_safe, threshold, round_to, outputs)
+            return _write_staged(frames, path, fmt, meta, partner_safe, threshold, round_to, own, first_at_path)
+    return _write_staged(frames, path, fmt, meta, partner_safe, threshold, round_to, outputs, first_at_path)
 
 
 def _write_staged(frames: dict[str, pd.DataFrame], path: Path, fmt: str, meta: ExportMeta, partner_safe: bool,
-                  threshold: int, round_to: int | None, outputs: Outputs) -> list[Path]:
+                  threshold: int, round_to: int | None, outputs: Outputs, first_at_path: bool = False) -> list[Path]:
     """The data files and sidecars of :func:`write_layers`, staged in ``outputs``."""
     written: list[Path] = []
     if fmt == "gpkg":
@@ -783,8 +793,9 @@ def _write_staged(frames: dict[str, pd.DataFrame], path: Path, fmt: str, meta: E
         _write_xlsx(frames, outputs.stage(path, "--out"))
         written.append(path)
     else:
-        for name, layer in frames.items():
-            target = path if len(frames) == 1 else path.with_name(f"{path.stem}_{name}{path.suffix}")
+        for index, (name, layer) in enumerate(frames.items()):
+            at_path = len(frames) == 1 or (first_at_path and index == 0)
+            target = path if at_path else path.with_name(f"{path.stem}_{name}{path.suffix}")
             _write_one(layer, outputs.stage(target, "--out"), fmt)
             written.append(target)
     meta = replace(
