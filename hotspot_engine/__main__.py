@@ -11,8 +11,10 @@ Set HOTSPOT_DEBUG=1 to see the traceback of an internal error.
 from __future__ import annotations
 
 import argparse
+import math
 import os
 import sys
+from dataclasses import replace
 from pathlib import Path
 
 from hotspot_engine.errors import InputError
@@ -49,6 +51,24 @@ def _filters(args: argparse.Namespace, sv_default: bool = False):
         date_from=args.date_from, date_to=args.date_to, districts=tuple(args.district), csps=tuple(args.csp),
         offences=tuple(args.offence), sv_only=sv_only, res=args.res,
     )
+
+
+def _gibibytes(option: str, value: float) -> int:
+    """A size option in GiB as bytes; nan, inf and non-positive values are refused."""
+    if not math.isfinite(value) or value <= 0:
+        raise InputError(f"{option}: must be a number of GiB more than 0; got {value}")
+    if value > 1 << 20:
+        raise InputError(f"{option}: {value:g} GiB is more than any machine holds")
+    return int(value * (1 << 30))
+
+
+def _check_outputs(*targets: tuple[str, str | None]) -> None:
+    """Refuse unwritable outputs (a folder, a read-only place) before any work is done."""
+    from hotspot_engine.write.atomic import ensure_writable
+
+    for label, target in targets:
+        if target:
+            ensure_writable(target, label)
 
 
 def _connect(args: argparse.Namespace, read_only: bool = False):
@@ -89,14 +109,16 @@ def cmd_sample(args: argparse.Namespace) -> int:
 
 
 def cmd_ingest(args: argparse.Namespace) -> int:
+    from hotspot_engine.read.limits import DEFAULT_LIMITS
     from hotspot_engine.read.loading import ingest_paths
 
-    if args.max_gb <= 0:
-        raise InputError("--max-gb: must be more than 0")
+    limits = DEFAULT_LIMITS.with_max_file_bytes(_gibibytes("--max-gb", args.max_gb))
+    if args.max_archive_gb is not None:
+        limits = replace(limits, max_total_bytes=_gibibytes("--max-archive-gb", args.max_archive_gb))
     con = _connect(args)
     try:
         summaries = ingest_paths(con, [Path(p) for p in args.paths], fmt=args.format, offence_map=args.offence_map,
-                                 max_bytes=int(args.max_gb * (1 << 30)))
+                                 limits=limits)
     finally:
         con.close()
     for s in summaries:
@@ -112,6 +134,8 @@ def cmd_export(args: argparse.Namespace) -> int:
     from hotspot_engine.write.export import ExportMeta
 
     filters = _filters(args)
+    export.format_for(args.out)  # an unknown extension is refused before the work
+    _check_outputs(("--out", args.out))
     con = _connect(args, read_only=True)
     try:
         if args.layer == "incidents":
@@ -174,6 +198,8 @@ def cmd_hotspots(args: argparse.Namespace) -> int:
     from hotspot_engine.write.export import ExportMeta
 
     filters = _filters(args, sv_default=True)
+    export.format_for(args.out)
+    _check_outputs(("--out", args.out))
     con = _connect(args, read_only=True)
     try:
         result = _hotspot_result(con, args, filters)
@@ -195,6 +221,9 @@ def cmd_impact(args: argparse.Namespace) -> int:
     from hotspot_engine.analyse.evaluation import impact_for_store
 
     filters = _filters(args, sv_default=True)
+    if Path(args.out).suffix.lower() != ".csv":
+        raise InputError(f"--out: impact writes CSV; got '{Path(args.out).suffix or Path(args.out).name}'")
+    _check_outputs(("--out", args.out))
     con = _connect(args, read_only=True)
     try:
         result = impact_for_store(con, filters, intervention=args.intervention, hotspots_file=args.hotspots,
@@ -204,13 +233,11 @@ def cmd_impact(args: argparse.Namespace) -> int:
         table, notes = result.table, result.notes
     finally:
         con.close()
+    from hotspot_engine.write.atomic import write_bytes_atomically
     from hotspot_engine.write.export import neutralise_formulas
 
     out = Path(args.out)
-    if out.suffix.lower() != ".csv":
-        raise InputError(f"--out: impact writes CSV; got '{out.suffix or out.name}'")
-    out.parent.mkdir(parents=True, exist_ok=True)
-    neutralise_formulas(table).to_csv(out, index=False)
+    write_bytes_atomically(out, neutralise_formulas(table).to_csv(index=False).encode("utf-8"), "--out")
     for note in notes:
         print(f"note: {note}", file=sys.stderr)
     pooled = table[table["hotspot_id"] == "pooled"]
@@ -232,6 +259,7 @@ def cmd_patrol_plan(args: argparse.Namespace) -> int:
         plan_csv,
         suggest_plan,
     )
+    from hotspot_engine.write.atomic import staged_outputs
     from hotspot_engine.write.export import neutralise_formulas
 
     filters = _filters(args, sv_default=True)
@@ -240,6 +268,9 @@ def cmd_patrol_plan(args: argparse.Namespace) -> int:
     except ValueError:
         raise InputError(f"--week-start: expected YYYY-MM-DD, got '{args.week_start}'") from None
     target = DosageTarget(visits_per_day=args.visits_per_day, min_minutes=args.min_minutes, max_minutes=args.max_minutes)
+    if Path(args.out).suffix.lower() != ".csv":
+        raise InputError(f"--out: the plan is written as CSV; got '{Path(args.out).suffix or Path(args.out).name}'")
+    _check_outputs(("--out", args.out), ("--dosage", args.dosage), ("--briefing", args.briefing))
     con = _connect(args, read_only=True)
     try:
         report = patrol_report_for_store(con, filters, target, params=_hotspot_params(args),
@@ -248,17 +279,14 @@ def cmd_patrol_plan(args: argparse.Namespace) -> int:
         con.close()
     plan = suggest_plan(report, week_start=week, seed=args.seed, extra_visits=args.extra_visits)
     out = Path(args.out)
-    if out.suffix.lower() != ".csv":
-        raise InputError(f"--out: the plan is written as CSV; got '{out.suffix or out.name}'")
-    out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_bytes(plan_csv(plan))
-    written = [out]
-    if args.dosage:
-        neutralise_formulas(report.dosage).to_csv(args.dosage, index=False)
-        written.append(Path(args.dosage))
-    if args.briefing:
-        Path(args.briefing).write_bytes(briefing_pdf(report, plan))
-        written.append(Path(args.briefing))
+    # Every file is made first and all appear together: a briefing that fails leaves no plan behind.
+    with staged_outputs() as outputs:
+        written = [outputs.write_bytes(out, plan_csv(plan), "--out")]
+        if args.dosage:
+            dosage = neutralise_formulas(report.dosage).to_csv(index=False).encode("utf-8")
+            written.append(outputs.write_bytes(args.dosage, dosage, "--dosage"))
+        if args.briefing:
+            written.append(outputs.write_bytes(args.briefing, briefing_pdf(report, plan), "--briefing"))
     for note in report.notes + plan.notes:
         print(f"note: {note}", file=sys.stderr)
     s = report.summary
@@ -288,7 +316,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--offence-map", default=None,
                    help="CSV mapping HO codes / offence text to groups (default: settings.toml [hotspots])")
     p.add_argument("--max-gb", type=float, default=1.0,
-                   help="refuse files larger than this many GiB before reading (default 1; large CSVs stream)")
+                   help="refuse files (and zip members) larger than this many GiB (default 1; large CSVs stream)")
+    p.add_argument("--max-archive-gb", type=float, default=None,
+                   help="refuse a zip once its members unpack to more than this many GiB in all (default 4)")
     p.set_defaults(func=cmd_ingest)
 
     p = sub.add_parser("export", help="write a filtered layer as CSV, GeoJSON, GeoPackage or GeoParquet")

@@ -27,6 +27,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from hotspot_engine.errors import InputError
+
 INTERVENTION_DATE = "2023-04-01"
 PLANTED_EFFECT = -0.17
 FIRST_FY, LAST_FY = 2019, 2023  # financial years starting April 2019 .. April 2023
@@ -493,14 +495,16 @@ def write_sample(out_dir: str | Path, seed: int = DEFAULT_SEED, incidents: int |
     import pyarrow as pa
     import pyarrow.csv as pacsv
 
+    from hotspot_engine.write.atomic import staged_outputs
+
     out = Path(out_dir)
-    out.mkdir(parents=True, exist_ok=True)
+    if out.exists() and not out.is_dir():
+        raise InputError(f"--out {out.name}: is a file; give a folder")
     sample = generate(seed, incidents)
     paths = {"incidents": out / "incidents.csv", "patrols": out / "patrols.csv", "truth": out / "truth.json"}
-    for key in ("incidents", "patrols"):
-        frame = getattr(sample, key)
-        tmp = paths[key].with_suffix(".csv.tmp")
-        pacsv.write_csv(pa.Table.from_pandas(frame, preserve_index=False), tmp)
-        tmp.replace(paths[key])
-    paths["truth"].write_text(json.dumps(sample.truth, indent=2), encoding="utf-8")
+    with staged_outputs() as outputs:  # all three appear together, or none
+        for key in ("incidents", "patrols"):
+            frame = getattr(sample, key)
+            pacsv.write_csv(pa.Table.from_pandas(frame, preserve_index=False), outputs.stage(paths[key], "--out"))
+        outputs.write_text(paths["truth"], json.dumps(sample.truth, indent=2), "--out")
     return paths

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -124,13 +125,19 @@ def connect(path: str | Path | None = None, read_only: bool = False):
 
     path = str(path or DEFAULT_DB)
     if path != ":memory:":
-        Path(path).parent.mkdir(parents=True, exist_ok=True)
+        if Path(path).is_dir():
+            raise InputError(f"--db {Path(path).name}: is a folder; give the store's file name")
         if read_only and not Path(path).exists():
             raise InputError(f"{Path(path).name}: no store here yet; run 'ingest' or 'sample' first")
+        try:
+            Path(path).parent.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise InputError(f"--db {Path(path).name}: cannot create its folder ({exc.strerror or type(exc).__name__})") from None
     try:
         con = duckdb.connect(path, read_only=read_only)
     except duckdb.IOException as exc:
-        message = str(exc).splitlines()[0]
+        # DuckDB quotes the full path; only the file's name may be shown.
+        message = re.sub(r'"[^"]*"', f'"{Path(path).name}"', str(exc).splitlines()[0])
         if "lock" in message.lower():
             raise InputError(f"{Path(path).name}: the store is in use by another process; try again when it finishes") from None
         raise InputError(f"{Path(path).name}: cannot open the store ({message})") from None

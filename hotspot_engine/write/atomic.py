@@ -110,6 +110,11 @@ def staged_outputs() -> Iterator[Outputs]:
         raise
 
 
+def ensure_writable(target: str | Path, label: str = "") -> None:
+    """Refuse, as :meth:`Outputs.stage` would, a target that cannot be written; leaves nothing."""
+    Outputs().stage(target, label)
+
+
 def write_bytes_atomically(target: str | Path, data: bytes, label: str = "") -> Path:
     """One file, staged and renamed (for callers that write a single output)."""
     with staged_outputs() as outputs:
