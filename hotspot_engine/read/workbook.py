@@ -34,7 +34,7 @@ def _check_parts(data: bytes, name: str, limits: Limits) -> None:
         raise InputError(f"{name}: cannot read as an Excel workbook (the zip inside is damaged)") from None
     total = 0
     for info in parts:
-        check_ratio(name, info.file_size, info.compress_size, limits, what=f"sheet part {info.filename} unpacks")
+        check_ratio(name, info.file_size, info.compress_size, limits, what=f"part {info.filename.rsplit('/', 1)[-1]} unpacks")
         total += info.file_size
     if total > limits.max_sheet_xml_bytes:
         raise too_big(name, total, limits.max_sheet_xml_bytes, "the workbook's XML")
