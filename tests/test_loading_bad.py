@@ -270,3 +270,33 @@ def test_skipped_members_are_recorded_with_the_load():
     loading.ingest_paths(con, [BAD / "zip_unsafe_member_names.zip"])
     (notes,) = con.execute("SELECT notes FROM loads").fetchall()[0]
     assert "zip: 6 member(s) not loaded" in notes
+
+
+@pytest.mark.parametrize("streamed", [False, True])
+def test_a_stored_id_with_different_content_is_a_conflict(tmp_path, monkeypatch, streamed):
+    from hotspot_engine.read import ingest
+
+    if streamed:  # the block-by-block path for big extracts must report the same
+        monkeypatch.setattr(ingest, "STREAM_BYTES", 1)
+    first, second = tmp_path / "first.csv", tmp_path / "second.csv"
+    first.write_text(_incidents_csv(3))
+    rows = _incidents_csv(4).splitlines()
+    rows[3] = rows[3].replace("High Street", "Other Street")  # L2 moved
+    rows[2] = rows[2].replace("Wounding", "Robbery")  # L1 re-classified
+    second.write_text("\n".join(rows) + "\n")
+    con = store.connect(":memory:")
+    loading.ingest_paths(con, [first])
+    (summary,) = loading.ingest_paths(con, [second])
+    assert (summary.rows_read, summary.added, summary.already_present, summary.conflicts) == (4, 1, 1, 2)
+    assert summary.balanced and "conflicts 2" in summary.line()
+    assert any("first ids: L1, L2" in n for n in summary.notes)
+    stored = dict(con.execute("SELECT incident_id, location FROM incidents").fetchall())
+    assert stored["L2"] == "On or near High Street"  # the stored row is kept, and said to be
+
+
+def test_rejected_rows_are_stored_once_however_often_the_file_is_loaded():
+    con = store.connect(":memory:")
+    for _ in range(3):
+        (summary,) = loading.ingest_paths(con, [BAD / "impossible_dates.csv"])
+        assert summary.rejected == 3  # the account of each load still counts them
+    assert store.table_count(con, "rejects") == 3

@@ -40,7 +40,7 @@ class Limits:
     #: One field of a delimited text file (and so one header name).
     max_field_bytes: int = 1 * MIB
     #: One physical line of a delimited text file (a header of 100,000 columns is about 1 MB).
-    max_line_bytes: int = 64 * MIB
+    max_line_bytes: int = 16 * MIB
     #: The XML of one workbook's sheets and shared strings, decompressed.
     max_sheet_xml_bytes: int = 128 * MIB
     #: Rows times columns of a Parquet file (its cells are materialised as a table).

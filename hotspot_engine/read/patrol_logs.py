@@ -179,8 +179,8 @@ def _parse_gps(raw: RawTable, name: str, gap_minutes: float) -> tuple[pd.DataFra
                           "lat": lat[ok], "lon": lon[ok], "district": district[ok]})
     visits = pings_to_visits(pings, gap_minutes=gap_minutes)
     notes.append(f"{int(ok.sum()):,} valid pings became {len(visits):,} visits (gap threshold {gap_minutes:g} min); "
-                 f"counts below are visits plus rejected pings")
+                 f"the counts are pings: a visit counts the pings it was made from")
     rejects = _finish_rejects(raw, rej)
     if formula[0]:
         notes.append(f"{formula[0]:,} callsigns looked like spreadsheet formulas; stored with a leading apostrophe")
-    return visits.drop(columns=["pings"]), rejects, notes
+    return visits, rejects, notes  # 'pings' per visit: the store keeps the account in pings
