@@ -248,8 +248,9 @@ def test_archive_total_and_member_ratio_limits(tmp_path):
             z.writestr(f"m{k}.csv", _incidents_csv(0) + "".join(
                 f"{rng.randrange(10**12)},2023-05-01,50.909700,-1.404400,5A,Wounding,N,x\n" for _ in range(3000)))
     con = store.connect(":memory:")
-    with pytest.raises(InputError, match=r"^months\.zip/m2\.csv: the archive unpacks to .* over the .* limit"):
+    with pytest.raises(InputError, match=r"^months\.zip: the archive unpacks to .* MB, over the .* limit"):
         loading.ingest_paths(con, [archive], limits=Limits(max_total_bytes=450_000))
+    assert store.table_count(con, "incidents") == 0  # refused before any member was loaded
     with pytest.raises(InputError, match=r"^months\.zip/m0\.csv: decompresses to .* over the 2:1 limit"):
         loading.ingest_upload(con, "months.zip", archive.read_bytes(), limits=Limits(max_ratio=2, ratio_floor_bytes=1000))
     assert len(loading.ingest_upload(con, "months.zip", archive.read_bytes())) == 4

@@ -116,6 +116,9 @@ def zip_members(source: Path | bytes, name: str, limits: Limits, workdir: Path, 
         infos = sorted((i for i in archive.infolist() if not i.is_dir()), key=lambda i: i.filename)
         if not infos and depth == 1:
             raise InputError(f"{name}: the zip is empty")
+        declared = account.unpacked_bytes + sum(i.file_size for i in infos if not _skip_reason(i.filename))
+        if declared > limits.max_total_bytes:  # refused before any member is unpacked or loaded
+            raise too_big(name, declared, limits.max_total_bytes, "the archive unpacks to")
         for index, info in enumerate(infos):
             reason = _skip_reason(info.filename)
             if reason:

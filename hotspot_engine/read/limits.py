@@ -55,9 +55,11 @@ DEFAULT_LIMITS = Limits()
 
 def too_big(name: str, size: float, limit: float, what: str = "") -> InputError:
     """The one refusal for a size over a limit, naming the file."""
-    subject = f"{what} " if what else ""
-    return InputError(f"{name}: {subject}{size / 1e6:,.1f} MB is over the {limit / 1e6:,.1f} MB limit; split the "
-                      f"file or raise the limit")
+    if what:
+        return InputError(f"{name}: {what} {size / 1e6:,.1f} MB, over the {limit / 1e6:,.1f} MB limit; split the "
+                          f"file or raise the limit")
+    return InputError(f"{name}: {size / 1e6:,.1f} MB is over the {limit / 1e6:,.1f} MB limit; split the file or "
+                      f"raise the limit")
 
 
 def check_ratio(name: str, size: int, compressed: int, limits: Limits, what: str = "decompresses") -> None:
