@@ -1,4 +1,5 @@
 """Command line: ``python -m hotspot_engine COMMAND ...`` (see the README's "Command line" section).
+Every command calls the same :mod:`hotspot_engine.service` functions as the pages.
 
 Settings: the same ``settings.toml`` as the app (``hotspot_engine.settings`` says which file) gives the
 store, the harm weights, exclusions and offence map, and the partner-safe threshold; an option given
@@ -72,9 +73,9 @@ def _check_outputs(*targets: tuple[str, str | None]) -> None:
 
 
 def _connect(args: argparse.Namespace, read_only: bool = False):
-    from hotspot_engine.store.database import connect
+    from hotspot_engine.service import open_store
 
-    return connect(args.db, read_only=read_only)
+    return open_store(args.db, read_only=read_only)
 
 
 #: Options whose default is in settings.toml: option name -> Settings field.
@@ -110,15 +111,14 @@ def cmd_sample(args: argparse.Namespace) -> int:
 
 def cmd_ingest(args: argparse.Namespace) -> int:
     from hotspot_engine.read.limits import DEFAULT_LIMITS
-    from hotspot_engine.read.loading import ingest_paths
+    from hotspot_engine.service import ingest_files
 
     limits = DEFAULT_LIMITS.with_max_file_bytes(_gibibytes("--max-gb", args.max_gb))
     if args.max_archive_gb is not None:
         limits = replace(limits, max_total_bytes=_gibibytes("--max-archive-gb", args.max_archive_gb))
     con = _connect(args)
     try:
-        summaries = ingest_paths(con, [Path(p) for p in args.paths], fmt=args.format, offence_map=args.offence_map,
-                                 limits=limits)
+        summaries = ingest_files(con, args.paths, fmt=args.format, offence_map=args.offence_map, limits=limits)
     finally:
         con.close()
     for s in summaries:
@@ -129,27 +129,23 @@ def cmd_ingest(args: argparse.Namespace) -> int:
 
 
 def cmd_export(args: argparse.Namespace) -> int:
-    from hotspot_engine.store import query
+    from hotspot_engine import service
     from hotspot_engine.write import export
-    from hotspot_engine.write.export import ExportMeta
 
     filters = _filters(args)
     export.format_for(args.out)  # an unknown extension is refused before the work
     _check_outputs(("--out", args.out))
     con = _connect(args, read_only=True)
     try:
-        if args.layer == "incidents":
-            layers = {"incidents": export.incidents_layer(query.incident_rows(con, filters, args.harm_weights))}
-        elif args.layer == "patrols":
-            layers = {"patrols": export.patrols_layer(query.patrol_rows(con, filters))}
+        if args.layer == "hotspots":
+            bundle = service.export_layers(con, filters, ["hotspot_cells", "hotspot_areas"],
+                                           hotspots=_hotspot_result(con, args, filters))
         else:
-            result = _hotspot_result(con, args, filters)
-            layers = {"hotspot_cells": export.cells_layer(result.cells),
-                      "hotspot_areas": export.areas_layer(result.areas, result.cells)}
-        meta = ExportMeta.build(con, what=args.layer, filters=filters, params=_params_dict(args))
+            bundle = service.export_layers(con, filters, [args.layer], harm_weights=args.harm_weights)
+        meta = service.export_meta(con, what=args.layer, filters=filters, params=_params_dict(args))
     finally:
         con.close()
-    paths = export.write_layers(layers, args.out, meta, partner_safe=args.partner_safe, threshold=args.threshold)
+    paths = export.write_layers(bundle.layers, args.out, meta, partner_safe=args.partner_safe, threshold=args.threshold)
     for path in paths:
         print(f"wrote {path}")
     return 0
@@ -172,30 +168,17 @@ def _hotspot_params(args: argparse.Namespace):
     )
 
 
-def _default_window(con, filters):
-    """Hotspots default to the last 12 months of data when no window is given."""
-    from hotspot_engine.filters import shift_month
-    from hotspot_engine.store.query import extent
-
-    if filters.date_from or filters.date_to:
-        return filters
-    last = extent(con).last_month
-    if last is None:
-        raise InputError("the store holds no incidents; run 'ingest' or 'sample' first")
-    return filters.with_(date_from=shift_month(last, -11), date_to=last)
-
-
 def _hotspot_result(con, args: argparse.Namespace, filters):
-    from hotspot_engine.analyse.hotspots import find_hotspots
+    """Hotspots for the filters; without months, the last 12 months of data."""
+    from hotspot_engine import service
 
-    filters = _default_window(con, filters)
-    return find_hotspots(con, filters, _hotspot_params(args), harm_weights=getattr(args, "harm_weights", None),
+    return service.hotspots(con, service.default_window(con, filters), _hotspot_params(args), harm_weights=getattr(args, "harm_weights", None),
                          exclusions_path=getattr(args, "exclusions", None))
 
 
 def cmd_hotspots(args: argparse.Namespace) -> int:
+    from hotspot_engine import service
     from hotspot_engine.write import export
-    from hotspot_engine.write.export import ExportMeta
 
     filters = _filters(args, sv_default=True)
     export.format_for(args.out)
@@ -203,13 +186,13 @@ def cmd_hotspots(args: argparse.Namespace) -> int:
     con = _connect(args, read_only=True)
     try:
         result = _hotspot_result(con, args, filters)
-        meta = ExportMeta.build(con, what="hotspots", filters=_default_window(con, filters), params=_params_dict(args))
+        meta = service.export_meta(con, what="hotspots", filters=service.default_window(con, filters),
+                                   params=_params_dict(args))
+        names = ["hotspot_cells"] + ([] if args.out.lower().endswith((".csv", ".geojson")) else ["hotspot_areas"])
+        bundle = service.export_layers(con, filters, names, hotspots=result)
     finally:
         con.close()
-    layers = {"hotspot_cells": export.cells_layer(result.cells)}
-    if not args.out.lower().endswith((".csv", ".geojson")):
-        layers["hotspot_areas"] = export.areas_layer(result.areas, result.cells)
-    paths = export.write_layers(layers, args.out, meta, first_at_path=True)
+    paths = export.write_layers(bundle.layers, args.out, meta, first_at_path=True)
     for note in result.notes:
         print(f"note: {note}", file=sys.stderr)
     print(f"{int(result.cells['is_hotspot'].sum())} hotspot cells in {len(result.areas)} hotspot areas "
@@ -218,7 +201,7 @@ def cmd_hotspots(args: argparse.Namespace) -> int:
 
 
 def cmd_impact(args: argparse.Namespace) -> int:
-    from hotspot_engine.analyse.evaluation import impact_for_store
+    from hotspot_engine.service import impact
 
     filters = _filters(args, sv_default=True)
     if Path(args.out).suffix.lower() != ".csv":
@@ -226,7 +209,7 @@ def cmd_impact(args: argparse.Namespace) -> int:
     _check_outputs(("--out", args.out))
     con = _connect(args, read_only=True)
     try:
-        result = impact_for_store(con, filters, intervention=args.intervention, hotspots_file=args.hotspots,
+        result = impact(con, filters, intervention=args.intervention, hotspots_file=args.hotspots,
                                   model=args.model, buffer_k=args.buffer_k, params=_hotspot_params(args),
                                   harm_weights=args.harm_weights, exclusions_path=args.exclusions,
                                   period=args.period)
@@ -255,10 +238,10 @@ def cmd_patrol_plan(args: argparse.Namespace) -> int:
     from hotspot_engine.analyse.patrols import (
         DosageTarget,
         briefing_pdf,
-        patrol_report_for_store,
         plan_csv,
         suggest_plan,
     )
+    from hotspot_engine.service import patrol_report
     from hotspot_engine.write.atomic import staged_outputs
     from hotspot_engine.write.export import neutralise_formulas
 
@@ -273,8 +256,8 @@ def cmd_patrol_plan(args: argparse.Namespace) -> int:
     _check_outputs(("--out", args.out), ("--dosage", args.dosage), ("--briefing", args.briefing))
     con = _connect(args, read_only=True)
     try:
-        report = patrol_report_for_store(con, filters, target, params=_hotspot_params(args),
-                                         harm_weights=args.harm_weights, exclusions_path=args.exclusions)
+        report = patrol_report(con, filters, target, params=_hotspot_params(args),
+                               harm_weights=args.harm_weights, exclusions_path=args.exclusions)
     finally:
         con.close()
     plan = suggest_plan(report, week_start=week, seed=args.seed, extra_visits=args.extra_visits)
@@ -402,8 +385,13 @@ def main(argv: list[str] | None = None) -> int:
     except Exception as exc:  # an internal error: one line, never incident data
         if os.environ.get("HOTSPOT_DEBUG"):
             raise
-        # Only the type: an exception's text can carry row values or server paths.
-        print(f"internal error: {type(exc).__name__} (set HOTSPOT_DEBUG=1 for details)", file=sys.stderr)
+        from hotspot_engine.errorlog import record_error
+
+        # Only the type: an exception's text can carry row values or server paths. The log gets the
+        # type and the frames (file, line, function), never values or the message.
+        where = record_error(exc)
+        logged = f"recorded in {where}" if where else "not recorded: the error log could not be written"
+        print(f"internal error: {type(exc).__name__}, {logged} (set HOTSPOT_DEBUG=1 for details)", file=sys.stderr)
         return 1
 
 

@@ -42,6 +42,8 @@ class Settings:
     partner_safe_threshold: int = 5
     #: DuckDB threads for the dashboard's queries; 0 means half the machine's cores (at least one).
     query_threads: int = 0
+    #: Internal errors (type and traceback frames, never values) go to this rotating log.
+    error_log: Path = APP_DIR / "data" / "logs" / "errors.log"
 
     @property
     def sample_dir(self) -> Path:
@@ -114,6 +116,7 @@ def load_settings(path: str | Path | None = None) -> Settings:
     maps = data.get("map", {})
     hot = data.get("hotspots", {})
     access = data.get("access", {})
+    logs = data.get("logging", {})
     threshold = _whole_number(path, data, "export", "partner_safe_threshold", default=5, least=1)
     query_threads = _whole_number(path, data, "store", "query_threads", default=0, least=0)
     return Settings(
@@ -128,4 +131,5 @@ def load_settings(path: str | Path | None = None) -> Settings:
         data_managers=tuple(access.get("data_managers", [])),
         partner_safe_threshold=threshold,
         query_threads=query_threads,
+        error_log=_path(str(logs.get("error_log", "")), base) or Settings.error_log,
     )

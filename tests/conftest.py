@@ -57,6 +57,7 @@ def sample_store(sample_db):
 def _isolated_cache(tmp_path_factory):
     """Study-area caches go to a temp folder, never into the developer's data/."""
     os.environ.setdefault("HOTSPOT_CACHE", str(tmp_path_factory.mktemp("cache")))
+    os.environ.setdefault("HOTSPOT_ERROR_LOG", str(tmp_path_factory.mktemp("logs") / "errors.log"))
 
 
 @pytest.fixture(scope="session")

@@ -44,7 +44,7 @@ def test_the_app_store_runs_queries_with_those_threads(app_db):
 
     at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=180).run()
     assert not at.exception
-    from ui.common import cursor, settings
+    from ui.cached import cursor, settings
 
     threads = cursor().execute("SELECT current_setting('threads')").fetchall()[0][0]
     assert int(threads) == settings().app_query_threads

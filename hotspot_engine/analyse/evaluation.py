@@ -1,35 +1,20 @@
-"""Impact evaluation from the store: hotspots (from a file or found on the year before), monthly
-(or weekly) cell counts, then :func:`hotspot_engine.analyse.impact.impact_table`. Shared by the `impact`
-command and the Impact page."""
+"""Impact evaluation inputs that do not touch the store: hotspot cells read from a file written by
+`hotspots`, and the whole weeks of a month range. The store-reading step (counts, hotspots of the
+year before, then :func:`hotspot_engine.analyse.impact.impact_table`) is
+:func:`hotspot_engine.service.impact`, shared by the `impact` command and the Impact page."""
 from __future__ import annotations
 
 from pathlib import Path
 
-import numpy as np
 import pandas as pd
 
-from hotspot_engine.analyse.impact import PERIODS, ImpactResult, first_post_month, impact_table, weeks_between
+from hotspot_engine.analyse.impact import weeks_between
 from hotspot_engine.errors import InputError
-from hotspot_engine.filters import Filters, months_between, shift_month
-from hotspot_engine.reference.geography import str_to_cell, study_area
-from hotspot_engine.store.query import cell_month_counts, cell_week_counts, extent, has_timestamps
+from hotspot_engine.reference.geography import str_to_cell
 
 # Weekly analysis needs nearly every incident placed in a week: month-only rows (police.uk) would
 # be silently dropped and make the weekly series fall where the data simply have no timestamps.
 MIN_TIMESTAMP_SHARE = 0.95
-
-
-def weekly_problem(con, filters: Filters) -> str:
-    """Why a weekly analysis of these incidents is impossible, in plain English, or '' when it is
-    possible (at least 95% of the filtered incidents have a time of offence)."""
-    share = has_timestamps(con, filters)
-    if share != share:
-        return "no incidents match the filters"
-    if share < MIN_TIMESTAMP_SHARE:
-        return (f"only {share:.0%} of the selected incidents have a date and time of offence (police.uk "
-                f"data give the month only); weekly analysis needs at least {MIN_TIMESTAMP_SHARE:.0%}, "
-                "so use months")
-    return ""
 
 
 def hotspot_cells_from_file(path: str | Path) -> pd.DataFrame:
@@ -68,57 +53,7 @@ def hotspot_cells_from_file(path: str | Path) -> pd.DataFrame:
     return hot.reset_index(drop=True)
 
 
-def impact_for_store(con, filters: Filters, intervention: str, hotspots_file: str | Path | None = None,
-                     model: str = "negbin", buffer_k: int = 1, params=None, harm_weights=None,
-                     exclusions_path=None, period: str = "month") -> ImpactResult:
-    """Impact of an intervention on serious violence in the hotspots, over every month in the store
-    (or the filters' months). Without ``hotspots_file`` the hotspots are found with ``params`` on the
-    12 months before the intervention. ``period='week'`` fits weekly series (ISO weeks, whole weeks
-    only) and raises :class:`InputError` when fewer than 95% of the filtered incidents have a time
-    of offence (see :func:`weekly_problem`)."""
-    from hotspot_engine.analyse.hotspots import HotspotParams, find_hotspots
-
-    ext = extent(con)
-    if ext.first_month is None or ext.last_month is None:  # both or neither: the store's months
-        raise InputError("the store holds no incidents; run 'ingest' or 'sample' first")
-    if period not in PERIODS:
-        raise InputError(f"period: expected month or week, got '{period}'")
-    post = first_post_month(intervention)
-    if not (filters.sv_only or filters.offences):
-        filters = filters.with_(sv_only=True)
-    months = months_between(filters.date_from or ext.first_month, filters.date_to or ext.last_month)
-    counting = filters.with_(date_from=months[0], date_to=months[-1])
-    if period == "week":
-        problem = weekly_problem(con, counting)
-        if problem:
-            raise InputError(f"weekly impact: {problem}")
-    if hotspots_file:
-        hot = hotspot_cells_from_file(hotspots_file)
-    else:
-        pre = filters.with_(date_from=shift_month(post, -12), date_to=shift_month(post, -1))
-        found = find_hotspots(con, pre, params or HotspotParams(), harm_weights=harm_weights, exclusions_path=exclusions_path)
-        cells = found.cells[found.cells["is_hotspot"].astype(bool)]
-        if cells.empty:
-            raise InputError("no hotspots were found in the 12 months before the intervention")
-        hot = pd.DataFrame({"h3": str_to_cell(cells["h3"]), "hotspot_id": cells["hotspot_id"].to_numpy(),
-                            "hotspot_name": cells["hotspot_name"].to_numpy()})
-    area = study_area(filters.res, filters.districts, filters.csps)
-    if period == "week":
-        weeks = _whole_weeks(months[0], months[-1])
-        if not weeks:
-            raise InputError("weekly impact: the selected months hold no whole week")
-        counts = cell_week_counts(con, counting)
-        counts = counts[counts["week"].isin(weeks)].rename(columns={"week": "month"})
-        counts["h3"] = counts["h3"].astype(np.uint64)
-        return impact_table(counts[["h3", "month", "count"]], hot, area.cells, weeks, intervention, model=model,
-                            buffer_k=buffer_k, period="week")
-    counts = cell_month_counts(con, counting)
-    counts["h3"] = counts["h3"].astype(np.uint64)
-    return impact_table(counts[["h3", "month", "count"]], hot, area.cells, months, intervention, model=model,
-                        buffer_k=buffer_k)
-
-
-def _whole_weeks(first_month: str, last_month: str) -> list[str]:
+def whole_weeks(first_month: str, last_month: str) -> list[str]:
     """Mondays of the ISO weeks lying wholly inside the months: a week cut by the start or end of
     the data would look like a fall in violence."""
     first_day = pd.Timestamp(first_month + "-01")
