@@ -10,8 +10,9 @@ its markup shows literally:
 - :func:`markdown_plain` for Streamlit Markdown (``st.markdown``/``st.write``/``st.warning``/...,
   widget labels): every ASCII punctuation character is backslash-escaped (CommonMark allows escaping
   any of them, so they show as themselves), which defeats images, links, emphasis, KaTeX ``$``,
-  Streamlit's ``:color[...]``/``:material/...:`` directives and raw HTML; line breaks become spaces
-  so one value cannot start a new block (a heading, a list, a fence).
+  Streamlit's ``:color[...]``/``:material/...:`` directives and raw HTML; an invisible word joiner
+  after a URL scheme or ``www`` and before ``@`` keeps bare URLs and addresses from becoming links;
+  line breaks become spaces so one value cannot start a new block (a heading, a list, a fence).
 - :func:`html_plain` for HTML templates (the deck.gl tooltip, folium popups): ``html.escape``.
 - :data:`FORMULA_PREFIXES` for spreadsheets: the cell starts that a spreadsheet runs as a formula.
 - :func:`matplotlib_plain` for matplotlib text: every ``$`` escaped, so the string holds no unescaped
@@ -31,6 +32,12 @@ __all__ = ["FORMULA_PREFIXES", "html_plain", "markdown_plain", "matplotlib_plain
 FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
 
 _MARKDOWN_SPECIAL = re.compile("([" + re.escape(string.punctuation) + "])")
+# GitHub-flavoured Markdown turns a bare URL, "www." name or e-mail address into a link by searching
+# the text *after* parsing, so neither backslash escapes nor character references stop it (both seen
+# linking in Chromium). A word joiner (U+2060, invisible and zero-width) after the scheme or before
+# '@' breaks the pattern it looks for; the text reads the same.
+_AUTOLINK_START = re.compile(r"(?i)\b(https?|ftp|mailto|www|xmpp)(?=[:.])")
+WORD_JOINER = "\u2060"
 _LINE_BREAKS = re.compile(r"[\r\n\u2028\u2029\x0b\x0c\x85]+")
 
 
@@ -41,6 +48,7 @@ def _as_text(value: object) -> str:
 def markdown_plain(value: object) -> str:
     """``value`` as Markdown that renders exactly its characters, on one line."""
     text = _LINE_BREAKS.sub(" ", _as_text(value))
+    text = _AUTOLINK_START.sub(lambda m: m.group(1) + WORD_JOINER, text).replace("@", WORD_JOINER + "@")
     return _MARKDOWN_SPECIAL.sub(r"\\\1", text)
 
 

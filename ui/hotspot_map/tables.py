@@ -5,6 +5,8 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
+from hotspot_engine.render.text_safety import markdown_plain
+
 
 def draw_ranked(areas: pd.DataFrame) -> None:
     st.subheader("Hotspots, ranked")
@@ -25,7 +27,7 @@ def draw_ranked(areas: pd.DataFrame) -> None:
 def draw_notes(notes: list[str]) -> None:
     with st.expander("Method and notes"):
         for note in notes:
-            st.write("• " + note)
+            st.markdown("• " + markdown_plain(note))  # notes quote place names from the data
 
 
 def draw_all_cells(cells: pd.DataFrame) -> None:

@@ -6,6 +6,7 @@ import streamlit as st
 
 from hotspot_engine.reference.geography import ATTRIBUTION
 from hotspot_engine.render import deck as maps
+from hotspot_engine.render.text_safety import markdown_plain
 from ui.hotspot_map.legend import LEGEND_TITLES, draw_side
 from ui.hotspot_map.scene import MapScene
 
@@ -43,7 +44,7 @@ def draw_whole_window(scene: MapScene) -> None:
                   f"{scene.window.date_from} to {scene.window.date_to}")
         for note in scene.notes if not scene.present else []:
             if "unreliable" in note or "small" in note.lower():
-                st.warning(note)
+                st.warning(markdown_plain(note))  # notes quote place names from the data
         if scene.patterns is not None and not scene.present:
             for note in scene.patterns.attrs.get("notes", [])[-1:]:
-                st.caption(note)
+                st.caption(markdown_plain(note))
