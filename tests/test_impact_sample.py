@@ -6,8 +6,7 @@ intervention of truth.json (2023-04-01):
 - the simple pre/post change is -17% within 1 point (the sample is calibrated to the HIPS VRP
   annual report 2023-24: "serious violence in the hotspots -17%") and equals a direct count.
 
-Uses the ``sample_store`` and ``sample_truth`` fixtures of tests/conftest.py; skipped when they or
-service.hotspots are missing.
+Uses the ``sample_store`` and ``sample_truth`` fixtures of tests/conftest.py.
 """
 from __future__ import annotations
 
@@ -18,17 +17,11 @@ from hotspot_engine.analyse.impact import POOLED_ID, as_cells, impact_table
 
 
 @pytest.fixture(scope="module")
-def sample_impact(request):
-    try:
-        con = request.getfixturevalue("sample_store")
-        truth = request.getfixturevalue("sample_truth")
-    except pytest.FixtureLookupError:
-        pytest.skip("sample_store / sample_truth fixtures not provided by tests/conftest.py")
-    try:
-        from hotspot_engine.service import hotspots as find_hotspots
-    except ImportError as exc:
-        pytest.skip(f"hotspot_engine.service.hotspots is not available yet ({exc})")
+def sample_impact(sample_store, sample_truth):
+    from hotspot_engine.service import hotspots as find_hotspots
     from hotspot_engine.store.query import cell_month_counts, extent
+
+    con, truth = sample_store, sample_truth
 
     found = find_hotspots(con, Filters(date_from="2022-04", date_to="2023-03", sv_only=True))
     cells = found.cells

@@ -141,14 +141,10 @@ def test_periods_and_errors():
         period_of(months, "week")
 
 
-def test_find_patterns_on_the_sample(request):
+def test_find_patterns_on_the_sample(sample_store, sample_truth):
     """The sample's planted hotspots are constant for four years and 17% lower in the fifth
     (hotspot_engine/sample.py): over five financial years they are hot every year."""
-    try:
-        con = request.getfixturevalue("sample_store")
-        truth = request.getfixturevalue("sample_truth")
-    except pytest.FixtureLookupError:
-        pytest.skip("sample_store fixture not provided by tests/conftest.py")
+    con, truth = sample_store, sample_truth
     from hotspot_engine.filters import Filters
     from hotspot_engine.service import patterns as find_patterns
 

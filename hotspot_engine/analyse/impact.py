@@ -318,7 +318,7 @@ def impact_table(cell_month: pd.DataFrame, hotspot_cells: pd.DataFrame, study_ce
         r = rows_of_hotspot[h]
         series = counts[r].sum(axis=0)
         series_columns[h] = series
-        csps = sorted({c for c in csp_of[r] if c is not None and c == c})
+        csps = sorted({c for c in csp_of[r] if pd.notna(c)})
         control_rows = np.flatnonzero(free & np.isin(csp_of, csps)) if csps else np.array([], dtype=int)
         control_rows_all.append(control_rows)
         fit = fit_its(series, months, t0, **its_kwargs)
@@ -368,7 +368,7 @@ def impact_table(cell_month: pd.DataFrame, hotspot_cells: pd.DataFrame, study_ce
         pooled_messages.append(f"summed series: {aggregate.message}")
     records.append({
         "hotspot_id": POOLED_ID, "hotspot_name": "All hotspots", "cells": len(all_rows),
-        "csp": "; ".join(sorted({c for c in csp_of[all_rows] if c is not None and c == c})),
+        "csp": "; ".join(sorted({c for c in csp_of[all_rows] if pd.notna(c)})),
         **describe_series(total),
         "its_change_pct": pooled.pct, "ci_low_pct": pooled.ci_low_pct, "ci_high_pct": pooled.ci_high_pct,
         "p_value": pooled.p_value, "i2": pooled.i2, "tau2": pooled.tau2, "k_pooled": pooled.k,

@@ -210,7 +210,7 @@ def weekly_problem(con, filters: Filters) -> str:
     """Why a weekly analysis of these incidents is impossible, in plain English, or '' when it is
     possible (at least 95% of the filtered incidents have a time of offence)."""
     share = query.has_timestamps(con, filters)
-    if share != share:
+    if np.isnan(share):
         return "no incidents match the filters"
     if share < MIN_TIMESTAMP_SHARE:
         return (f"only {share:.0%} of the selected incidents have a date and time of offence (police.uk "

@@ -15,7 +15,6 @@ time; the anti-join is a single hash join. Stores created with the key keep it a
 from __future__ import annotations
 
 import hashlib
-import os
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -27,7 +26,6 @@ import pandas as pd
 from hotspot_engine.errors import InputError
 from hotspot_engine.filters import MAX_RES, MIN_RES
 
-DEFAULT_DB = Path(os.environ.get("HOTSPOT_DB", "data/hotspot.duckdb"))
 RESOLUTIONS = tuple(range(MIN_RES, MAX_RES + 1))
 H3_COLUMNS = tuple(f"h3_r{r}" for r in RESOLUTIONS)
 
@@ -124,10 +122,15 @@ class LoadSummary:
 
 
 def connect(path: str | Path | None = None, read_only: bool = False):
-    """Open (and create) the store. ``:memory:`` gives a throwaway store for tests."""
+    """Open (and create) the store at ``path``, by default the one the settings name (settings.toml,
+    $HOTSPOT_DB: the same for the app and the command line). ``:memory:`` gives a throwaway store."""
     import duckdb
 
-    path = str(path or DEFAULT_DB)
+    if not path:
+        from hotspot_engine.settings import load_settings
+
+        path = load_settings().db_path
+    path = str(path)
     if path != ":memory:":
         if Path(path).is_dir():
             raise InputError(f"--db {Path(path).name}: is a folder; give the store's file name")
@@ -242,15 +245,15 @@ def _insert_new(con, table: str, key: str, frame: pd.DataFrame, columns: dict[st
     incoming = incoming.append_column("_pos", pa.array(positions, pa.int64()))
     col_list = ", ".join(f'"{c}"' for c in cols)
     con.register("_incoming", incoming)
-    try:
-        present = con.execute(
-            f'SELECT n._pos, ({_differs_sql(table, "n", "t", cols)}) AS differs FROM _incoming n '
-            f'JOIN {table} t ON t."{key}" = n."{key}"').fetchnumpy() if table_count(con, table) else None
-        con.execute(
-            f"INSERT INTO {table} ({col_list}) SELECT {col_list} FROM _incoming n "
-            f'WHERE NOT EXISTS (SELECT 1 FROM {table} t WHERE t."{key}" = n."{key}")')
-    finally:
-        con.unregister("_incoming")
+    # Not unregistered in a `finally`: after a failed INSERT the transaction is aborted, unregistering
+    # raises "transaction is aborted" and hides the real error; the caller's ROLLBACK drops the view.
+    present = con.execute(
+        f'SELECT n._pos, ({_differs_sql(table, "n", "t", cols)}) AS differs FROM _incoming n '
+        f'JOIN {table} t ON t."{key}" = n."{key}"').fetchnumpy() if table_count(con, table) else None
+    con.execute(
+        f"INSERT INTO {table} ({col_list}) SELECT {col_list} FROM _incoming n "
+        f'WHERE NOT EXISTS (SELECT 1 FROM {table} t WHERE t."{key}" = n."{key}")')
+    con.unregister("_incoming")
     added[positions] = True
     if present is not None and len(present["_pos"]):
         at = np.asarray(present["_pos"], dtype=np.int64)
