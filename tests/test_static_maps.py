@@ -81,7 +81,7 @@ def test_gi_z_map_uses_the_diverging_classes(map_layers):
     ax = fig.add_axes((0, 0, 1, 1))
     static_maps.draw_map(ax, cells, areas, districts, "gi_z")
     legend = [t.get_text() for t in ax.get_legend().get_texts()]
-    assert legend[0] == "hot spot, 99%" and "cold spot, 99%" in legend
+    assert legend[0] == "z above 2.58" and "z below -2.58" in legend  # z classes, not confidence claims
 
 
 def test_unknown_value_column_is_an_input_error(map_layers):

@@ -165,7 +165,7 @@ def view_for(lat: np.ndarray, lon: np.ndarray, width_px: int = 1100, height_px: 
 #: cell's record, so one-letter keys keep the map's JSON small (a third of it at 20,000 cells).
 TOOLTIP_KEYS: dict[str, tuple[str, str]] = {
     "h3": ("h", "Cell"), "count": ("n", "Incidents"), "harm": ("w", "Harm (days)"), "gi_z": ("z", "Gi* z"),
-    "gi_bin": ("b", "Gi* bin"), "patrols": ("p", "Patrols"), "district": ("d", "District"),
+    "gi_bin": ("b", "Significance bin"), "patrols": ("p", "Patrols"), "district": ("d", "District"),
     "hotspot_name": ("s", "Hotspot"), "month": ("m", "Month"), "pattern": ("t", "Space-time pattern"),
 }
 DEFAULT_TOOLTIP = ("hotspot_name", "count", "harm", "patrols", "district", "gi_z", "h3")
@@ -187,10 +187,12 @@ def cell_layer_frame(cells: pd.DataFrame, colour_by: str, palette: str = "magnit
         frame = frame[keep]
         k = frame["gi_bin"].astype(int).to_numpy() + 3
         colours = [GI_BIN_COLOURS[b] for b in GI_BIN_ORDER]
-        legend = Legend("Gi* (FDR-adjusted)", [
-            ("Hot, 99%", GI_BIN_COLOURS[3]), ("Hot, 95%", GI_BIN_COLOURS[2]), ("Hot, 90%", GI_BIN_COLOURS[1]),
-            ("Not significant", GI_BIN_COLOURS[0]), ("Cold, 90%", GI_BIN_COLOURS[-1]),
-            ("Cold, 95%", GI_BIN_COLOURS[-2]), ("Cold, 99%", GI_BIN_COLOURS[-3])])
+        # gi_bin comes from the exact test's Benjamini-Hochberg adjusted p: the labels say that.
+        legend = Legend("Exact test, false discovery rate", [
+            ("Above expectation, FDR < 1%", GI_BIN_COLOURS[3]), ("Above, FDR < 5%", GI_BIN_COLOURS[2]),
+            ("Above, FDR < 10%", GI_BIN_COLOURS[1]), ("Not significant", GI_BIN_COLOURS[0]),
+            ("Below, FDR < 10%", GI_BIN_COLOURS[-1]), ("Below, FDR < 5%", GI_BIN_COLOURS[-2]),
+            ("Below expectation, FDR < 1%", GI_BIN_COLOURS[-3])])
     elif colour_by == "pattern":
         frame, legend, colours = pattern_layer_frame(frame)
         return frame, legend, colours
@@ -391,10 +393,12 @@ def build_deck(
     lsoa_outlines: bool = False,
     max_cells: int = MAX_DRAWN_CELLS,
     viewport_px: tuple[int, int] = (1050, 640),
+    streets: pd.DataFrame | None = None,
 ):
     """The hotspot map: hex cells coloured by ``colour_by`` (count, harm, gi_bin, patrols...), district
     outlines, town labels, optional LSOA outlines, hotspot outlines with numbers and a patrol-dosage
-    column layer. ``precoloured`` is (legend, class colours) for cells that already carry their class
+    column layer; ``streets`` (name, geometry WKB: the loaded street layer near the view) adds street
+    lines and names (:func:`street_layers`). ``precoloured`` is (legend, class colours) for cells that already carry their class
     ``k`` (a playback month, :func:`month_colours`). Presentation mode draws for a wall screen: dark
     base, opaque cells, white outlines, large text. Labels are placed for ``view`` at ``viewport_px``
     (the map's width and height) so that none overlaps (:mod:`hotspot_engine.render.labels`).
@@ -454,6 +458,9 @@ def build_deck(
             get_line_color=[255, 255, 255, 240] if dark else [0, 0, 0, 230],
             line_width_min_pixels=3 if presentation else 2, pickable=False,
         ))
+    if streets is not None and len(streets):
+        # Under the labels: street names give way to hotspot numbers and towns.
+        layers += street_layers(streets, dark)
     layers += label_layers(areas, view or FORCE_VIEW, viewport_px, presentation, dark)
     tooltip_html = "<br/>".join(f"<b>{label}</b>: {{{key}}}" for key, label in fields)
     deck = _compact_deck_class()(
@@ -466,6 +473,54 @@ def build_deck(
     )
     deck.raw_json = {_RAW.format("cells"): records}
     return deck, legend, left_out
+
+
+#: Street names are sized in metres, capped in pixels: about 14 px at street zoom, too small to
+#: draw at force zoom, so they appear only at city and street zoom without a zoom callback.
+STREET_NAME_METRES = 12
+
+
+def street_layers(lines: pd.DataFrame, dark: bool = False) -> list:
+    """The loaded street layer as deck.gl layers (no network: the lines travel inline): a PathLayer
+    of street lines (metres wide, at least half a pixel) and a TextLayer of names at each named
+    street's middle point."""
+    import pydeck as pdk
+
+    from hotspot_engine.store.streets import path_records
+
+    paths = path_records(lines)
+    named = paths[paths["name"].astype(str).str.strip() != ""]
+    labels = named.assign(mid=[p[len(p) // 2] for p in named["path"]]).drop_duplicates("name")
+    labels = pd.DataFrame({"name": labels["name"].to_numpy(), "lon": [m[0] for m in labels["mid"]],
+                           "lat": [m[1] for m in labels["mid"]]})
+    colour = [200, 200, 200, 200] if dark else [90, 90, 90, 200]
+    return [
+        pdk.Layer("PathLayer", paths, id="streets", get_path="path", get_color=colour, get_width=4,
+                  width_units="'meters'", width_min_pixels=0.5, pickable=False),
+        pdk.Layer("TextLayer", labels, id="street-names", get_position="[lon, lat]", get_text="name",
+                  get_size=STREET_NAME_METRES, size_units="'meters'", size_max_pixels=14, size_min_pixels=0,
+                  get_color=[255, 255, 255, 230] if dark else [40, 40, 40, 230], pickable=False),
+    ]
+
+
+def hotspot_street_deck(cells: pd.DataFrame, streets: pd.DataFrame | None, map_style: str | None = OFFLINE_STYLE):
+    """One hotspot close up for the Patrols page: its cells shaded by incidents, its outline, and the
+    loaded street layer's lines and names around it (``streets``: name, geometry WKB; None without
+    a layer). ``cells``: h3 (uint64 or hex), incidents. Returns the deck, at street zoom."""
+    from hotspot_engine.reference.geography import cell_centres
+
+    h3_ids = cells["h3"].to_numpy()
+    ints = np.array([int(c, 16) if isinstance(c, str) else int(c) for c in h3_ids], dtype=np.uint64)
+    lat, lon = cell_centres(ints)
+    draw = pd.DataFrame({"h3": [format(int(c), "x") for c in ints], "count": cells["incidents"].to_numpy(),
+                         "hotspot_id": "focus", "hotspot_name": "focus", "lat": lat, "lon": lon})
+    view = {"latitude": float(np.mean(lat)), "longitude": float(np.mean(lon)), "zoom": 14.6}
+    outlines = areas_outline_geojson(draw.assign(is_hotspot=True))
+    # Cells with no incident are not shaded; the outline shows the whole area.
+    deck, _, _ = build_deck(draw, colour_by="count",
+                            area_outlines=outlines, view=view, map_style=map_style, tooltip_fields=("h3",),
+                            streets=streets, opacity=0.35)
+    return deck
 
 
 def basemap_style(basemap_url: str, attribution: str = "") -> str:

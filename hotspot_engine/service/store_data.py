@@ -81,6 +81,14 @@ def ingest_files(con, paths, fmt: str | None = None, offence_map=None, max_bytes
                         limits=limits or DEFAULT_LIMITS)
 
 
+def ingest_streets(con, paths, name_column: str | None = None) -> list[LoadSummary]:
+    """Load street line layers (GeoPackage, GeoJSON, Shapefile) into the store, clipped to the 14
+    districts; one summary per file, like any other input (:mod:`hotspot_engine.store.streets`)."""
+    from hotspot_engine.store.streets import ingest_streets as ingest
+
+    return ingest(con, [Path(p) for p in paths], name_column)
+
+
 def ingest_upload(con, name: str, data: bytes, fmt: str | None = None, offence_map=None) -> list[LoadSummary]:
     """Load one uploaded file (its name and bytes) into the store."""
     from hotspot_engine.read.loading import ingest_upload as ingest

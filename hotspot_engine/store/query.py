@@ -72,23 +72,25 @@ def incident_rows(con, filters: Filters, harm_weights: str | Path | None = None)
 
 
 def cell_counts(con, filters: Filters, harm_weights: str | Path | None = None) -> pd.DataFrame:
-    """Columns h3, count, harm: one row per cell with at least one incident."""
+    """Columns h3, count, harm, harm_sq (sum of squared weights, for the harm test's scale): one row
+    per cell with at least one incident."""
     _register_lookups(con, harm_weights)
     where, params = where_incidents(filters)
     sql = f"""
-        SELECT i.h3_r{filters.res} AS h3, count(*) AS count, sum(COALESCE(w.weight_days, 0)) AS harm
+        SELECT i.h3_r{filters.res} AS h3, count(*) AS count, sum(COALESCE(w.weight_days, 0)) AS harm,
+               sum(COALESCE(w.weight_days, 0) ^ 2) AS harm_sq
         FROM incidents i LEFT JOIN harm_weights w ON w."group" = i.offence_group
         WHERE {where} GROUP BY 1"""
     return _fetch(con, sql, params)
 
 
 def cell_month_counts(con, filters: Filters, harm_weights: str | Path | None = None) -> pd.DataFrame:
-    """Columns h3, month ('YYYY-MM'), count, harm; only non-zero (cell, month) pairs."""
+    """Columns h3, month ('YYYY-MM'), count, harm, harm_sq; only non-zero (cell, month) pairs."""
     _register_lookups(con, harm_weights)
     where, params = where_incidents(filters)
     sql = f"""
         SELECT i.h3_r{filters.res} AS h3, strftime(i.month, '%Y-%m') AS month, count(*) AS count,
-               sum(COALESCE(w.weight_days, 0)) AS harm
+               sum(COALESCE(w.weight_days, 0)) AS harm, sum(COALESCE(w.weight_days, 0) ^ 2) AS harm_sq
         FROM incidents i LEFT JOIN harm_weights w ON w."group" = i.offence_group
         WHERE {where} GROUP BY 1, 2"""
     return _fetch(con, sql, params)
@@ -129,6 +131,47 @@ def cell_top_locations(con, filters: Filters) -> pd.DataFrame:
             GROUP BY 1, 2)
         WHERE rk = 1"""
     return _fetch(con, sql, params)
+
+
+def cell_locations(con, filters: Filters) -> pd.DataFrame:
+    """Columns h3, location, n: incidents per (cell, location text), every pair (hotspot names
+    weigh all of an area's streets, and borrow a street from the cells around a place without one)."""
+    where, params = where_incidents(filters)
+    sql = f"""
+        SELECT i.h3_r{filters.res} AS h3, i.location, count(*) AS n
+        FROM incidents i WHERE {where} AND i.location IS NOT NULL AND i.location <> ''
+        GROUP BY 1, 2"""
+    return _fetch(con, sql, params)
+
+
+def locations_near_cells(con, filters: Filters, hotspot_cells: pd.DataFrame) -> pd.DataFrame:
+    """The incidents' location text in and around each hotspot: columns hotspot_id, street, n, lat,
+    lon (mean position: police.uk snap points are one point per street), inside (any of them in the
+    hotspot's own cells rather than the ring of cells around it). 'On or near ' is dropped."""
+    import h3
+
+    columns = ["hotspot_id", "street", "n", "lat", "lon", "inside"]
+    if hotspot_cells.empty:
+        return pd.DataFrame(columns=columns)
+    rows = []
+    for hotspot_id, group in hotspot_cells.groupby("hotspot_id", sort=False):
+        own = {int(c) for c in group["h3"]}
+        ring = {h3.str_to_int(n) for c in own for n in h3.grid_disk(h3.int_to_str(c), 1)}
+        rows += [(int(c), hotspot_id, c in own) for c in ring]
+    near = pd.DataFrame(rows, columns=["h3", "hotspot_id", "inside"]).astype({"h3": "uint64", "hotspot_id": object})
+    where, params = where_incidents(filters)
+    con.register("_near_cells", near)
+    try:
+        frame = con.execute(f"""
+            SELECT c.hotspot_id, regexp_replace(trim(i.location), '^(On or near )', '', 'i') AS street, count(*) AS n,
+                   avg(i.lat) AS lat, avg(i.lon) AS lon, bool_or(c.inside) AS inside
+            FROM incidents i JOIN _near_cells c ON i.h3_r{filters.res} = c.h3
+            WHERE {where} AND i.location IS NOT NULL AND trim(i.location) <> ''
+            GROUP BY 1, 2 ORDER BY 1, 3 DESC, 2""", params).df()
+    finally:
+        con.unregister("_near_cells")
+    frame = frame[frame["street"].str.strip() != ""]
+    return frame[columns].reset_index(drop=True)
 
 
 def monthly_counts(con, filters: Filters, by: str | None = None, harm_weights: str | Path | None = None) -> pd.DataFrame:
@@ -224,6 +267,8 @@ __all__ = [
     "cell_counts",
     "cell_month_counts",
     "cell_top_locations",
+    "cell_locations",
+    "locations_near_cells",
     "monthly_counts",
     "financial_year",
     "fy_label",
@@ -258,13 +303,17 @@ def count_in_cells(con, filters: Filters, cells: np.ndarray) -> int:
 
 
 def patrols_in_cells(con, filters: Filters, cells: np.ndarray) -> tuple[int, float]:
-    """(patrols, patrol minutes) matching the filters whose position falls in the given cells."""
+    """(patrols, patrol minutes) of hotspot patrols matching the filters, counted as the annual report
+    counted them: patrols logged against a hotspot (a ``hotspot_ref``), plus unlogged ones whose
+    position falls in the given cells (GPS). A logged patrol positioned just outside the measured
+    area counts here; the Patrols page's dosage goes by position (analyse/dosage.py)."""
     if cells.size == 0:
         return 0, 0.0
     where, params = where_patrols(filters)
     frame = _with_cells(con, "_hot_cells", pd.DataFrame({"h3": cells.astype(np.uint64)}),
                         f"SELECT count(*) AS n, COALESCE(sum(p.minutes), 0) AS minutes FROM patrols p WHERE {where} "
-                        f"AND p.h3_r{filters.res} IN (SELECT h3 FROM _hot_cells)", params)
+                        f"AND (COALESCE(trim(p.hotspot_ref), '') <> '' "
+                        f"OR p.h3_r{filters.res} IN (SELECT h3 FROM _hot_cells))", params)
     return int(frame["n"].iloc[0]), float(frame["minutes"].iloc[0])
 
 
