@@ -8,9 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from hotspot_engine.errors import InputError
-
 from hotspot_engine.__main__ import main
+from hotspot_engine.errors import InputError
 
 BAD = Path(__file__).resolve().parent / "data" / "bad"
 # A directory name that must never show up in any message.

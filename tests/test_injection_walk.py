@@ -17,7 +17,6 @@ from pathlib import Path
 from urllib.parse import urlparse
 
 import pytest
-
 from browser import browser, chromium_path, free_port, running_app, wait_for_app
 
 pytestmark = pytest.mark.browser

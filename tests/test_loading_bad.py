@@ -6,10 +6,9 @@ from pathlib import Path
 
 import pytest
 
-from hotspot_engine.read import loading
-
-from hotspot_engine.store import database as store
 from hotspot_engine.errors import InputError
+from hotspot_engine.read import loading
+from hotspot_engine.store import database as store
 
 BAD = Path(__file__).resolve().parent / "data" / "bad"
 

@@ -9,13 +9,10 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from hotspot_engine.write import export
-
-from hotspot_engine.render import html_map as foliummap
-
-
-from hotspot_engine.render import static_map as static_maps
 from hotspot_engine.errors import InputError
+from hotspot_engine.render import html_map as foliummap
+from hotspot_engine.render import static_map as static_maps
+from hotspot_engine.write import export
 
 
 def _image(png: bytes) -> np.ndarray:
@@ -146,12 +143,11 @@ def test_no_banner_unless_asked(map_layers):
     assert all(static_maps.SYNTHETIC_BANNER not in t.get_text() for t in fig.texts)
 
 
-def test_names_with_mathtext_draw_as_text_on_the_map_and_summary():
-    cells = _cells()
-    cells["hotspot_name"] = np.where(cells["hotspot_id"].notna(), r"$\undefinedcmd{x}$ Road", None)
-    districts = geography.districts()
-    layers = (export.cells_layer(cells), export.areas_layer(None, cells), districts[districts["district"] == "Southampton"])
-    title, headline, c, a, d, table = _summary_args(layers, rows=3)
+def test_names_with_mathtext_draw_as_text_on_the_map_and_summary(map_layers):
+    cells, areas, districts = map_layers
+    areas = areas.copy()
+    areas["hotspot_name"] = r"$\undefinedcmd{x}$ Road"  # mathtext would raise ValueError on drawing
+    title, headline, c, a, d, table = _summary_args((cells, areas, districts), rows=3)
     table["hotspot_name"] = r"$\undefinedcmd{y}$ Street"
     png = static_maps.map_png(c, a, d, r"Map of $\undefinedcmd{z}$", dpi=40)
     pdf = static_maps.summary_pdf(r"Summary $\bad{1}$", {r"$\x{1}$": r"$\y{2}$"}, c, a, d, table,

@@ -3,8 +3,9 @@
 The work is split by job into sibling modules (``detect``: which format and which column;
 ``encoding``/``delimited``/``columnar``/``workbook``/``files``: bytes to a raw table; ``cells`` and
 ``coordinates``: column converters; ``police_uk``/``incidents``/``patrol_logs``: one parser per
-format; ``archive``: zips and folders; ``streaming``: big CSVs block by block; ``ingest``: the entry
-points). This module keeps the names callers have always imported from here.
+format; ``archive``: zips and folders; ``limits``: what one input may unpack to; ``streaming``: big
+CSVs block by block; ``ingest``: the entry points). This module keeps the names callers have always
+imported from here.
 
 A new input format adds a parser module beside ``incidents.py`` and a branch in ``ingest._parse``.
 """
