@@ -111,6 +111,7 @@ def cmd_sample(args: argparse.Namespace) -> int:
 
 def cmd_ingest(args: argparse.Namespace) -> int:
     from hotspot_engine.read.limits import DEFAULT_LIMITS
+    from hotspot_engine.read.partners import PartnerOptions
     from hotspot_engine.service import ingest_files, ingest_streets
 
     limits = DEFAULT_LIMITS.with_max_file_bytes(_gibibytes("--max-gb", args.max_gb))
@@ -118,12 +119,14 @@ def cmd_ingest(args: argparse.Namespace) -> int:
         limits = replace(limits, max_total_bytes=_gibibytes("--max-archive-gb", args.max_archive_gb))
     if args.name_column and args.format != "streets":
         raise InputError("--name-column: only with --format streets")
+    partner = PartnerOptions(source=args.source, owner=args.owner, sharing=args.sharing)
     con = _connect(args)
     try:
         if args.format == "streets":
             summaries = ingest_streets(con, args.paths, args.name_column)
         else:
-            summaries = ingest_files(con, args.paths, fmt=args.format, offence_map=args.offence_map, limits=limits)
+            summaries = ingest_files(con, args.paths, fmt=args.format, offence_map=args.offence_map, limits=limits,
+                                     partner=partner)
     finally:
         con.close()
     for s in summaries:
@@ -179,12 +182,16 @@ def _hotspot_params(args: argparse.Namespace):
 
 
 def _hotspot_result(con, args: argparse.Namespace, filters):
-    """Hotspots for the filters; without months, the last 12 months of data."""
+    """Hotspots for the filters; without months, the last 12 months of data. The areas carry what
+    partners know about each (partner layers' counts), when the store holds partner data."""
     from hotspot_engine import service
+    from hotspot_engine.service.partners import with_partner_columns
 
-    return service.hotspots(con, service.default_window(con, filters), _hotspot_params(args),
-                            harm_weights=getattr(args, "harm_weights", None), exclusions_path=getattr(args, "exclusions", None),
-                            serious_violence_by_default=not getattr(args, "all_offences", False))
+    window = service.default_window(con, filters)
+    result = service.hotspots(con, window, _hotspot_params(args), harm_weights=getattr(args, "harm_weights", None),
+                              exclusions_path=getattr(args, "exclusions", None),
+                              serious_violence_by_default=not getattr(args, "all_offences", False))
+    return with_partner_columns(con, result, window)  # what partners know about each hotspot area
 
 
 def cmd_hotspots(args: argparse.Namespace) -> int:
@@ -307,6 +314,31 @@ def cmd_patrol_plan(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_partners(args: argparse.Namespace) -> int:
+    """Per LSOA: a partner layer's counts against police-recorded violence, with funnel flags."""
+    from hotspot_engine import service
+    from hotspot_engine.service import partners
+    from hotspot_engine.write import export
+
+    filters = _filters(args)
+    con = _connect(args, read_only=True)
+    try:
+        compared = partners.funnel(con, args.source, filters)
+        meta = service.export_meta(con, what="partners", filters=compared.filters, params={"source": args.source},
+                                   notes=compared.notes)
+    finally:
+        con.close()
+    result, window = compared.result, compared.filters
+    paths = export.write_layers({"partners": result.table}, args.out, meta, partner_safe=args.partner_safe,
+                                threshold=args.threshold)
+    for note in result.notes:
+        print(f"note: {note}", file=sys.stderr)
+    flags = result.flag_counts()
+    print(f"{len(result.table)} LSOAs, {window.date_from} to {window.date_to}: {flags['higher']} higher and "
+          f"{flags['lower']} lower than police data suggests (99.8% limits); wrote {', '.join(map(str, paths))}")
+    return 0
+
+
 # -- parser ---------------------------------------------------------------------------------------
 
 def build_parser() -> argparse.ArgumentParser:
@@ -322,10 +354,15 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("ingest", help="load incident, patrol or GPS files into the store")
     p.add_argument("paths", nargs="+", help="files, folders (recursed) or .zip files")
     _add_store(p)
-    p.add_argument("--format", choices=["police-uk", "incidents", "patrols", "gps", "streets"], default=None,
+    p.add_argument("--format", choices=["police-uk", "incidents", "patrols", "gps", "streets", "partner-areas",
+                                        "partner-events", "partner-places"], default=None,
                    help="skip detection from the header; 'streets' loads a street line layer (.gpkg, .geojson, .shp)")
     p.add_argument("--name-column", default=None,
                    help="streets: the street-name column (default: name1 for OS Open Roads, name for OpenStreetMap)")
+    p.add_argument("--source", default=None, help="partner files: the layer's name (default: the file name)")
+    p.add_argument("--owner", default=None, help="partner files: the agency that owns the data")
+    p.add_argument("--sharing", choices=["open", "partnership", "restricted"], default=None,
+                   help="partner files: sharing level (default: the file's 'sharing' column, else restricted)")
     p.add_argument("--offence-map", default=None,
                    help="CSV mapping HO codes / offence text to groups (default: settings.toml [hotspots])")
     p.add_argument("--max-gb", type=float, default=1.0,
@@ -388,6 +425,16 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--briefing", default=None, metavar="FILE.pdf", help="also write the briefing, a page per hotspot")
     p.add_argument("--out", required=True, help="plan CSV")
     p.set_defaults(func=cmd_patrol_plan)
+
+    p = sub.add_parser("partners", help="partner counts per LSOA against police-recorded violence (funnel plot)")
+    _add_store(p)
+    p.add_argument("--source", required=True, help="the partner layer (an area-count or event layer)")
+    _add_filters(p)
+    p.add_argument("--partner-safe", action="store_true", help="suppress small counts (and what reveals them)")
+    p.add_argument("--threshold", type=int, default=None,
+                   help="partner-safe suppression threshold (default: settings.toml [export], 5)")
+    p.add_argument("--out", required=True, help="output file (.csv, .xlsx, ...)")
+    p.set_defaults(func=cmd_partners)
     return parser
 
 

@@ -477,9 +477,14 @@ def write_sample(out_dir: str | Path, seed: int = DEFAULT_SEED, incidents: int |
         raise InputError(f"--out {out.name}: is a file; give a folder")
     sample = generate(seed, incidents)
     paths = {"incidents": out / "incidents.csv", "patrols": out / "patrols.csv", "truth": out / "truth.json"}
-    with staged_outputs() as outputs:  # all three appear together, or none
+    # Partner layers (issue 21): their own module; their truth keys join truth.json.
+    from hotspot_engine.sample_partners import generate_partners, write_partner_files
+
+    partners = generate_partners(sample.incidents, sample.truth, seed)
+    with staged_outputs() as outputs:  # the incidents, patrols and truth appear together, or none
         for key in ("incidents", "patrols"):
             frame = getattr(sample, key)
             pacsv.write_csv(pa.Table.from_pandas(frame, preserve_index=False), outputs.stage(paths[key], "--out"))
-        outputs.write_text(paths["truth"], json.dumps(sample.truth, indent=2), "--out")
+        outputs.write_text(paths["truth"], json.dumps({**sample.truth, **partners.truth}, indent=2), "--out")
+    paths.update(write_partner_files(out, partners))
     return paths

@@ -14,7 +14,7 @@ import shapely
 
 from hotspot_engine import __version__
 
-from hotspot_engine.write import export
+from hotspot_engine.write import disclosure, export, files
 
 from hotspot_engine.reference import geography
 from hotspot_engine.errors import InputError
@@ -202,7 +202,7 @@ def test_unknown_extension_names_it_without_the_path(layers, tmp_path):
 def test_no_partial_file_is_left_when_a_write_fails(layers, tmp_path, monkeypatch):
     import errno
 
-    real = export._to_ogr
+    real = files._to_ogr
     calls = []
 
     def full_on_second_layer(*args, **kwargs):
@@ -211,7 +211,7 @@ def test_no_partial_file_is_left_when_a_write_fails(layers, tmp_path, monkeypatc
             raise OSError(errno.ENOSPC, "No space left on device")
         return real(*args, **kwargs)
 
-    monkeypatch.setattr(export, "_to_ogr", full_on_second_layer)
+    monkeypatch.setattr(files, "_to_ogr", full_on_second_layer)
     with pytest.raises(InputError, match=r"^--out cells\.gpkg: cannot write \(No space left on device\)$"):
         export.write_layers({"cells": layers["cells"], "areas": layers["areas"]}, tmp_path / "cells.gpkg", _meta())
     assert list(tmp_path.iterdir()) == []  # neither the half GeoPackage nor its sidecars
@@ -373,7 +373,7 @@ def test_hostile_strings_are_neutralised_in_xlsx(tmp_path):
 
 def _count_values(frame: pd.DataFrame) -> list[float]:
     values: list[float] = []
-    for column in export._count_columns(frame):
+    for column in disclosure._count_columns(frame):
         values += [float(v) for v in frame[column] if pd.notna(v)]
     return values
 

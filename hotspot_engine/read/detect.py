@@ -103,5 +103,6 @@ def detect_format(columns: list[str]) -> str:
     raise InputError(
         f"cannot tell the format from the columns {seen}; an incident file needs {', '.join(missing)}; "
         f"a patrol log needs patrol_id, start, end or duration_minutes and a place; GPS pings need callsign, "
-        f"timestamp, lat, lon; data.police.uk files keep their published header.{hint}"
+        f"timestamp, lat, lon; data.police.uk files keep their published header; partner files: lsoa_code, month, "
+        f"count (area counts), a date, lat/lon and category (events), or name and lat/lon (places).{hint}"
     )

@@ -28,12 +28,21 @@ DEFAULT_MAX_BYTES = DEFAULT_LIMITS.max_file_bytes  # refuse bigger files before 
 
 
 def _parse(data: bytes, name: str, fmt: str | None, offence_map, gap_minutes: float = 5.0,
-           limits: Limits = DEFAULT_LIMITS):
-    """(kind, format, rows, rejects, notes) for one file's bytes."""
-    if fmt is not None and fmt not in FORMATS:
-        raise InputError(f"unknown format '{fmt}'; choose from: {', '.join(FORMATS)}")
+           limits: Limits = DEFAULT_LIMITS, con=None, partner=None):
+    """(kind, format, rows, rejects, notes) for one file's bytes. ``con`` (the store) tells partner
+    area counts which 2021 LSOA codes police data carries; ``partner`` is a PartnerOptions."""
+    from hotspot_engine.read import partners
+
+    if fmt is not None and fmt not in FORMATS and fmt not in partners.PARTNER_FORMATS:
+        raise InputError(f"unknown format '{fmt}'; choose from: {', '.join(FORMATS + partners.PARTNER_FORMATS)}")
     raw = read_raw(data, name, limits)
     columns = [str(c) for c in raw.frame.columns]
+    partner_fmt = fmt if fmt in partners.PARTNER_FORMATS else None
+    if fmt is None:
+        partner_fmt = partners.detect_partner_format(columns)
+    if partner_fmt:
+        kind, rows, rejects, notes = partners.parse_partner(raw, name, partner_fmt, partner, con)
+        return kind, partner_fmt, rows, rejects, notes
     try:
         detected = detect_format(columns)
     except InputError as exc:
@@ -83,23 +92,25 @@ def _bytes_of(source) -> bytes:
     return source.read()
 
 
-def _load_bytes(con, data: bytes, name: str, fmt: str | None, offence_map, limits: Limits) -> list[LoadSummary]:
+def _load_bytes(con, data: bytes, name: str, fmt: str | None, offence_map, limits: Limits, partner=None
+                ) -> list[LoadSummary]:
     """One upload's or file's bytes: a zip is unpacked member by member, anything else parsed."""
     if len(data) > limits.max_file_bytes:
         raise too_big(name, len(data), limits.max_file_bytes)
     if is_zip(data[:4], name):
-        return _load_zip(con, data, name, fmt, offence_map, limits)
-    return _load_one(con, data, name, fmt, offence_map, limits)
+        return _load_zip(con, data, name, fmt, offence_map, limits, partner)
+    return _load_one(con, data, name, fmt, offence_map, limits, partner)
 
 
-def _load_zip(con, source: Path | bytes, name: str, fmt: str | None, offence_map, limits: Limits) -> list[LoadSummary]:
+def _load_zip(con, source: Path | bytes, name: str, fmt: str | None, offence_map, limits: Limits, partner=None
+              ) -> list[LoadSummary]:
     """Every data member of a zip, each from its own temporary file; members not loaded are counted
     in a note on the archive's first summary."""
     account = ArchiveAccount()
     summaries: list[LoadSummary] = []
     with scratch_folder() as workdir:
         for display, member in zip_members(source, name, limits, workdir, account):
-            summaries.extend(_load_file(con, member, display, fmt, offence_map, limits))
+            summaries.extend(_load_file(con, member, display, fmt, offence_map, limits, partner))
     note = account.note()
     if note and summaries:
         summaries[0].notes.append(note)
@@ -107,7 +118,8 @@ def _load_zip(con, source: Path | bytes, name: str, fmt: str | None, offence_map
     return summaries
 
 
-def _load_file(con, file: Path, name: str, fmt: str | None, offence_map, limits: Limits) -> list[LoadSummary]:
+def _load_file(con, file: Path, name: str, fmt: str | None, offence_map, limits: Limits, partner=None
+               ) -> list[LoadSummary]:
     """One file on disk shown as ``name``: streamed block by block when it is a big force extract."""
     try:
         size = file.stat().st_size
@@ -118,7 +130,7 @@ def _load_file(con, file: Path, name: str, fmt: str | None, offence_map, limits:
     if size > limits.max_file_bytes:
         raise too_big(name, size, limits.max_file_bytes)
     if is_zip(head, name):
-        return _load_zip(con, file, name, fmt, offence_map, limits)
+        return _load_zip(con, file, name, fmt, offence_map, limits, partner)
     if size >= STREAM_BYTES and fmt in (None, "incidents"):
         streamed = _load_streamed(con, file, fmt, offence_map, name=name, limits=limits)
         if streamed is not None:
@@ -127,19 +139,22 @@ def _load_file(con, file: Path, name: str, fmt: str | None, offence_map, limits:
         data = file.read_bytes()
     except OSError as exc:
         raise InputError(f"{name}: cannot read ({exc.strerror})") from None
-    return _load_one(con, data, name, fmt, offence_map, limits)
+    return _load_one(con, data, name, fmt, offence_map, limits, partner)
 
 
-def _load_one(con, data: bytes, name: str, fmt: str | None, offence_map, limits: Limits) -> list[LoadSummary]:
-    kind, fmt, rows, rejects, notes = _parse(data, name, fmt, offence_map, limits=limits)
+def _load_one(con, data: bytes, name: str, fmt: str | None, offence_map, limits: Limits, partner=None
+              ) -> list[LoadSummary]:
+    kind, fmt, rows, rejects, notes = _parse(data, name, fmt, offence_map, limits=limits, con=con, partner=partner)
     summary = store.store_rows(con, kind, rows, rejects, file=name, fmt=fmt,
                                sha256=hashlib.sha256(data).hexdigest(), notes=notes)
     return [summary]
 
 
 def ingest_paths(con, paths: list[str | Path], fmt: str | None = None, offence_map: str | Path | None = None,
-                 max_bytes: int | None = None, limits: Limits = DEFAULT_LIMITS) -> list[LoadSummary]:
+                 max_bytes: int | None = None, limits: Limits = DEFAULT_LIMITS, partner=None) -> list[LoadSummary]:
     """Load files, folders (recursed) and zips into the store; one LoadSummary per data file.
+    ``partner`` (a :class:`~hotspot_engine.read.partners.PartnerOptions`) names the layer, owner and
+    sharing level of partner files.
 
     Each file is one transaction. The first unusable file raises InputError (naming it); files
     loaded before it stay loaded. Files over ``max_bytes`` (default ``limits.max_file_bytes``) are
@@ -153,11 +168,12 @@ def ingest_paths(con, paths: list[str | Path], fmt: str | None = None, offence_m
             raise InputError(f"{path.name}: no such file or folder")
         files = _files_under(path) if path.is_dir() else [path]
         for file in files:
-            summaries.extend(_load_file(con, file, file.name, fmt, offence_map, limits))
+            summaries.extend(_load_file(con, file, file.name, fmt, offence_map, limits, partner))
     return summaries
 
 
 def ingest_upload(con, name: str, data: bytes, fmt: str | None = None, offence_map=None,
-                  max_bytes: int | None = None, limits: Limits = DEFAULT_LIMITS) -> list[LoadSummary]:
+                  max_bytes: int | None = None, limits: Limits = DEFAULT_LIMITS, partner=None) -> list[LoadSummary]:
     """Same as ingest_paths for bytes from an upload widget; a zip may hold many files."""
-    return _load_bytes(con, bytes(data), Path(name).name, fmt, offence_map, limits.with_max_file_bytes(max_bytes))
+    return _load_bytes(con, bytes(data), Path(name).name, fmt, offence_map, limits.with_max_file_bytes(max_bytes),
+                       partner)

@@ -11,9 +11,25 @@ A new input format adds a parser module beside ``incidents.py`` and a branch in 
 """
 from __future__ import annotations
 
+from pathlib import Path
+
 from hotspot_engine.read.archive import DATA_EXTENSIONS, MAX_ZIP_DEPTH
-from hotspot_engine.read.cells import BLANKS, FORMULA_START
-from hotspot_engine.read.detect import ALIASES, FORMATS, POLICE_UK_HEADER, detect_format
+from hotspot_engine.read.cells import (
+    BLANKS,
+    FORMULA_START,
+    _clean_text,
+    _columns_note,
+    _content_ids,
+    _datetimes,
+    _month_starts,
+    _numbers,
+    _plausible_dates,
+    _Rejects,
+    _split,
+    _text,
+)
+from hotspot_engine.read.coordinates import _coordinates, _districts
+from hotspot_engine.read.detect import ALIASES, FORMATS, POLICE_UK_HEADER, _key, detect_format
 from hotspot_engine.read.files import read_raw
 from hotspot_engine.read.incidents import _parse_force
 from hotspot_engine.read.ingest import DEFAULT_MAX_BYTES, ingest_paths, ingest_upload, read_incidents
@@ -24,4 +40,7 @@ __all__ = [
     "ALIASES", "BLANKS", "DATA_EXTENSIONS", "DEFAULT_MAX_BYTES", "FORMATS", "FORMULA_START", "MAX_ZIP_DEPTH",
     "POLICE_UK_HEADER", "STREAM_BLOCK_ROWS", "STREAM_BYTES", "RawTable", "_load_streamed", "_parse_force",
     "detect_format", "ingest_paths", "ingest_upload", "read_incidents", "read_raw",
+    # The shared parsing helpers a format module (read/partners.py) builds on.
+    "Path", "_Rejects", "_clean_text", "_columns_note", "_content_ids", "_coordinates", "_datetimes", "_districts",
+    "_key", "_month_starts", "_numbers", "_plausible_dates", "_split", "_text",
 ]
