@@ -57,8 +57,8 @@ def draw_street_upload() -> None:
             except Exception as exc:
                 show_error(exc, "Data & export: street layer")
                 return
-            for s in summaries:
-                (st.success if s.rejected == 0 else st.warning)(s.line())
+            for s in summaries:  # the file name comes from the upload: shown as text
+                (st.success if s.rejected == 0 else st.warning)(markdown_plain(s.line()))
             st.cache_data.clear()
 
 
