@@ -341,16 +341,8 @@ def cmd_partners(args: argparse.Namespace) -> int:
 
 # -- parser ---------------------------------------------------------------------------------------
 
-def build_parser() -> argparse.ArgumentParser:
-    parser = _Parser(prog="python -m hotspot_engine", description="Serious-violence hotspots, patrols and impact.")
-    sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
-
-    p = sub.add_parser("sample", help="write the built-in synthetic sample (incidents, patrols, truth.json)")
-    p.add_argument("--out", required=True, help="output folder")
-    p.add_argument("--seed", type=int, default=None, help="random seed (default: the app's sample)")
-    p.add_argument("--incidents", type=int, default=None, help="scale the number of incidents (benchmarks)")
-    p.set_defaults(func=cmd_sample)
-
+def _add_ingest(sub) -> None:
+    """The ingest command's options (formats, limits, partner layers)."""
     p = sub.add_parser("ingest", help="load incident, patrol or GPS files into the store")
     p.add_argument("paths", nargs="+", help="files, folders (recursed) or .zip files")
     _add_store(p)
@@ -370,6 +362,41 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--max-archive-gb", type=float, default=None,
                    help="refuse a zip once its members unpack to more than this many GiB in all (default 4)")
     p.set_defaults(func=cmd_ingest)
+
+
+def _add_patrol_plan(sub) -> None:
+    """The patrol-plan command's options (target, plan, extra outputs)."""
+    p = sub.add_parser("patrol-plan", help="patrol dosage per hotspot and a seeded plan for the following week")
+    _add_store(p)
+    _add_hotspot_options(p)
+    _add_filters(p, " (the default unless --offence is given)")
+    p.add_argument("--seed", type=int, default=0, help="same seed, same plan (default 0)")
+    p.add_argument("--week-start", default=None, metavar="YYYY-MM-DD", help="first day (default: Monday after --to)")
+    p.add_argument("--extra-visits", type=int, default=None, help="visits beyond the target (default: half as many)")
+    p.add_argument("--visits", "--visits-per-day", dest="visits", type=int, default=1,
+                   help="target visits per hotspot each day (or each shift with --per shift; default 1)")
+    p.add_argument("--per", choices=["day", "shift"], default="day",
+                   help="count the target per day or per 8-hour shift (07-15, 15-23, 23-07)")
+    p.add_argument("--days-per-week", type=int, default=7, help="days a week each hotspot needs the target (default 7)")
+    p.add_argument("--min-minutes", type=float, default=10, help="shortest visit that counts (default 10, Koper 1995)")
+    p.add_argument("--max-minutes", type=float, default=15, help="longest useful visit (default 15, Koper 1995)")
+    p.add_argument("--dosage", default=None, metavar="FILE.csv", help="also write the dosage table")
+    p.add_argument("--briefing", default=None, metavar="FILE.pdf", help="also write the briefing, a page per hotspot")
+    p.add_argument("--out", required=True, help="plan CSV")
+    p.set_defaults(func=cmd_patrol_plan)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(prog="python -m hotspot_engine", description="Serious-violence hotspots, patrols and impact.")
+    sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
+
+    p = sub.add_parser("sample", help="write the built-in synthetic sample (incidents, patrols, truth.json)")
+    p.add_argument("--out", required=True, help="output folder")
+    p.add_argument("--seed", type=int, default=None, help="random seed (default: the app's sample)")
+    p.add_argument("--incidents", type=int, default=None, help="scale the number of incidents (benchmarks)")
+    p.set_defaults(func=cmd_sample)
+
+    _add_ingest(sub)
 
     p = sub.add_parser("export", help="write a filtered layer as CSV, GeoJSON, GeoPackage or GeoParquet")
     p.add_argument("layer", choices=["incidents", "hotspots", "patrols"])
@@ -407,25 +434,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--all-offences", action="store_true", help="count every offence, not just serious violence")
     p.add_argument("--out", required=True, help="output CSV")
     p.set_defaults(func=cmd_impact)
-    p = sub.add_parser("patrol-plan", help="patrol dosage per hotspot and a seeded plan for the following week")
-    _add_store(p)
-    _add_hotspot_options(p)
-    _add_filters(p, " (the default unless --offence is given)")
-    p.add_argument("--seed", type=int, default=0, help="same seed, same plan (default 0)")
-    p.add_argument("--week-start", default=None, metavar="YYYY-MM-DD", help="first day (default: Monday after --to)")
-    p.add_argument("--extra-visits", type=int, default=None, help="visits beyond the target (default: half as many)")
-    p.add_argument("--visits", "--visits-per-day", dest="visits", type=int, default=1,
-                   help="target visits per hotspot each day (or each shift with --per shift; default 1)")
-    p.add_argument("--per", choices=["day", "shift"], default="day",
-                   help="count the target per day or per 8-hour shift (07-15, 15-23, 23-07)")
-    p.add_argument("--days-per-week", type=int, default=7, help="days a week each hotspot needs the target (default 7)")
-    p.add_argument("--min-minutes", type=float, default=10, help="shortest visit that counts (default 10, Koper 1995)")
-    p.add_argument("--max-minutes", type=float, default=15, help="longest useful visit (default 15, Koper 1995)")
-    p.add_argument("--dosage", default=None, metavar="FILE.csv", help="also write the dosage table")
-    p.add_argument("--briefing", default=None, metavar="FILE.pdf", help="also write the briefing, a page per hotspot")
-    p.add_argument("--out", required=True, help="plan CSV")
-    p.set_defaults(func=cmd_patrol_plan)
-
+    _add_patrol_plan(sub)
     p = sub.add_parser("partners", help="partner counts per LSOA against police-recorded violence (funnel plot)")
     _add_store(p)
     p.add_argument("--source", required=True, help="the partner layer (an area-count or event layer)")
