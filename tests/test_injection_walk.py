@@ -122,7 +122,7 @@ def test_planted_markup_stays_text_on_every_page_and_export(app_db, tmp_path):
         wait_for_app(page)
         # (No '/' in it: a file name's folders are dropped before it is shown.)
         hostile_name = "**b** $x^2$ ![u](x.png) <img src=x onerror=alert(1)> :red[r].csv"
-        page.locator("[data-testid='stFileUploader'] input[type='file']").set_input_files(
+        page.locator("[data-testid='stFileUploader'] input[type='file']").first.set_input_files(
             {"name": hostile_name, "mimeType": "text/csv", "buffer": incidents.read_bytes()})
         page.get_by_role("button", name="Load into the store").click()
         line = page.get_by_text(re.compile(r"\[incidents\]: read 160"))

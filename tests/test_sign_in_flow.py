@@ -264,7 +264,7 @@ def test_oidc_sign_in_then_only_a_data_manager_can_upload(app_db, tmp_path):
         page, seen = _sign_in(manager, url, provider, MANAGER)
         page.goto(f"{url}/Data_and_export")
         wait_for_app(page)
-        page.locator('[data-testid="stFileUploader"] input[type="file"]').set_input_files(str(good))
+        page.locator('[data-testid="stFileUploader"] input[type="file"]').first.set_input_files(str(good))
         uploads = []
         page.on("request", lambda r: uploads.append(r.url) if "/_stcore/upload_file/" in r.url else None)
         page.get_by_role("button", name="Load into the store").click()
