@@ -161,14 +161,13 @@ def _hotspot_result(con, args: argparse.Namespace, filters):
     """Hotspots for the filters; without months, the last 12 months of data. The areas carry what
     partners know about each (partner layers' counts), when the store holds partner data."""
     from hotspot_engine import service
+    from hotspot_engine.service.partners import with_partner_columns
 
     window = service.default_window(con, filters)
     result = service.hotspots(con, window, _hotspot_params(args), harm_weights=getattr(args, "harm_weights", None),
                               exclusions_path=getattr(args, "exclusions", None),
                               serious_violence_by_default=not getattr(args, "all_offences", False))
-    from hotspot_engine.service.partners import with_partner_columns
-
-    return with_partner_columns(con, result, window)
+    return with_partner_columns(con, result, window)  # what partners know about each hotspot area
 
 
 def cmd_hotspots(args: argparse.Namespace) -> int:

@@ -335,3 +335,33 @@ def test_sample_export_counts_2934_logged_hotspot_patrols(sample_db, tmp_path):
     rows = pd.read_csv(out)
     # How the 2,934 is counted: patrol logs naming one of the 19 hotspots (the report's count).
     assert len(rows) == 2934 and rows["hotspot_ref"].notna().all() and rows["hotspot_ref"].nunique() == 19
+
+
+def test_street_layer_from_a_geopackage_upload(real_db, tmp_path):
+    """The Data & export upload path: a GeoPackage with an OpenStreetMap-style ``name`` column."""
+    import shutil
+
+    import geopandas as gpd
+    import shapely
+
+    from hotspot_engine.errors import InputError
+    from hotspot_engine.store.database import connect
+
+    frame = gpd.GeoDataFrame({"name": ["Above Bar Street", "Ocean Road"]}, geometry=[
+        shapely.LineString([(-1.4045, 50.9040), (-1.4041, 50.9090)]),  # Southampton city centre
+        shapely.LineString([(2.35, 48.85), (2.36, 48.86)])], crs=4326)  # Paris: outside the districts
+    gpkg = tmp_path / "osm_extract.gpkg"
+    frame.to_crs(27700).to_file(gpkg, driver="GPKG")  # British National Grid: reprojected on load
+    db = tmp_path / "upload.duckdb"
+    shutil.copy(real_db, db)
+    con = connect(db)
+    try:
+        (summary,) = service.ingest_street_upload(con, gpkg.name, gpkg.read_bytes())
+        assert summary.line() == ("osm_extract.gpkg [streets]: read 2, added 1, already present 0, rejected 1 "
+                                  "(outside the 14 districts: 1)")
+        with pytest.raises(InputError, match="upload a street layer as .gpkg or .geojson"):
+            service.ingest_street_upload(con, "roads.csv", b"name\n")
+        lines = con.execute("SELECT name, minx, maxy FROM streets").df()
+    finally:
+        con.close()
+    assert list(lines["name"]) == ["Above Bar Street"] and lines["minx"].iloc[0] == pytest.approx(-1.4045, abs=1e-4)

@@ -16,7 +16,7 @@ tail is below 0.001 and ``lower`` when its lower one is (99.8%, two-sided); ``fl
 Measured (benchmarks/bench_partner_funnel.py: 1,194 LSOAs, gamma-distributed rates with a mean of
 20 police counts, 100 runs, nothing planted): the plain exact Poisson funnel flagged 0.44% of
 LSOAs at 99.8% (nominal 0.2%) when partner counts are 0.3 x police counts, and 2.6% when they are
-alike (at 95%: 5.5% and 14%); these limits flag about 0.12% and 0.16% (95%: 4.0% and 4.6%). Plain
+alike (at 95%: 5.5% and 14%); these limits flag 0.11% and 0.17% (95%: 4.0% and 4.6%). Plain
 exact tails without mid-p flagged 0.07% and 0.10% (95%: 2.5% and 3.2%): needlessly blind.
 
 Other functions here join partner layers to hotspot cells and rank cells by a weighted sum of

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from hotspot_engine.errors import InputError
 from hotspot_engine.filters import Filters
 from hotspot_engine.settings import Settings
 from hotspot_engine.store import query
@@ -89,6 +90,23 @@ def ingest_streets(con, paths, name_column: str | None = None) -> list[LoadSumma
     from hotspot_engine.store.streets import ingest_streets as ingest
 
     return ingest(con, [Path(p) for p in paths], name_column)
+
+
+def ingest_street_upload(con, name: str, data: bytes, name_column: str | None = None) -> list[LoadSummary]:
+    """Load one uploaded street layer (a GeoPackage or GeoJSON, its name and bytes): GDAL reads
+    files, so it is written under its own name to a private temporary folder first."""
+    import tempfile
+
+    from hotspot_engine.store.streets import STREET_SUFFIXES, store_street_file
+
+    file_name = Path(name).name
+    if Path(file_name).suffix.lower() not in STREET_SUFFIXES or file_name.lower().endswith(".shp"):
+        raise InputError(f"{file_name}: upload a street layer as .gpkg or .geojson (a Shapefile loads with the "
+                         "command line: ingest PATH --format streets)")
+    with tempfile.TemporaryDirectory(prefix="hotspot-streets-") as folder:
+        path = Path(folder) / file_name
+        path.write_bytes(data)
+        return [store_street_file(con, path, name_column or None)]
 
 
 def ingest_upload(con, name: str, data: bytes, fmt: str | None = None, offence_map=None) -> list[LoadSummary]:
