@@ -109,6 +109,10 @@ def validate_hotspots(con, filters: Filters, validate_to: str, params: HotspotPa
     test = pd.DataFrame({"h3": geography.cell_to_str(test["h3"].to_numpy(dtype=np.uint64)), "count": test["count"].to_numpy()})
     holdout = holdout_scores(result.cells, test, (filters.date_from or "", filters.date_to), (first, validate_to),
                              float(h3.average_hexagon_area(filters.res, "km^2")), params.measure)
+    have, length = result.settings.get("months_with_data", 0), result.settings.get("window_months", 0)
+    if have < length:
+        holdout.notes.append(f"The hotspots were chosen on {length} months of which only {have} hold data: the check "
+                             "shows how well that much history predicts, not how well a full window would.")
     return result, holdout
 
 
