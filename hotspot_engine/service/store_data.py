@@ -9,6 +9,7 @@ import pandas as pd
 
 from hotspot_engine.errors import InputError
 from hotspot_engine.filters import Filters
+from hotspot_engine.read.limits import Limits
 from hotspot_engine.settings import Settings
 from hotspot_engine.store import query
 from hotspot_engine.store.database import LoadSummary
@@ -74,14 +75,15 @@ def cell_month_counts(con, filters: Filters, harm_weights=None) -> pd.DataFrame:
 
 
 def ingest_files(con, paths, fmt: str | None = None, offence_map=None, max_bytes: int | None = None,
-                 partner=None) -> list[LoadSummary]:
-    """Load files, folders or zips into the store; one summary per file. ``partner`` (a
-    :class:`~hotspot_engine.read.partners.PartnerOptions`) names a partner file's layer, owner and
-    sharing level."""
+                 limits: Limits | None = None, partner=None) -> list[LoadSummary]:
+    """Load files, folders or zips into the store within ``limits`` (read.limits); one summary per file.
+    ``partner`` (a :class:`~hotspot_engine.read.partners.PartnerOptions`) names a partner file's layer,
+    owner and sharing level."""
+    from hotspot_engine.read.limits import DEFAULT_LIMITS
     from hotspot_engine.read.loading import ingest_paths
 
-    kwargs = {} if max_bytes is None else {"max_bytes": max_bytes}
-    return ingest_paths(con, [Path(p) for p in paths], fmt=fmt, offence_map=offence_map, partner=partner, **kwargs)
+    return ingest_paths(con, [Path(p) for p in paths], fmt=fmt, offence_map=offence_map, max_bytes=max_bytes,
+                        limits=limits or DEFAULT_LIMITS, partner=partner)
 
 
 def ingest_streets(con, paths, name_column: str | None = None) -> list[LoadSummary]:

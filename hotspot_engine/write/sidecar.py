@@ -7,12 +7,16 @@ import json
 from dataclasses import asdict, dataclass, field
 from datetime import datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
 
 from hotspot_engine import __version__
 from hotspot_engine.filters import Filters
+
+if TYPE_CHECKING:
+    from hotspot_engine.write.atomic import Outputs
 
 
 def _now() -> datetime:
@@ -192,11 +196,17 @@ def sidecar_paths(path: str | Path) -> tuple[Path, Path]:
     return path.with_name(f"{path.stem}.methods.json"), path.with_name(f"{path.stem}.methods.txt")
 
 
-def write_sidecar(meta: ExportMeta, path: str | Path) -> list[Path]:
-    """Write ``<stem>.methods.json`` and ``<stem>.methods.txt`` beside ``path``."""
+def write_sidecar(meta: ExportMeta, path: str | Path, outputs: Outputs | None = None) -> list[Path]:
+    """Write ``<stem>.methods.json`` and ``<stem>.methods.txt`` beside ``path`` (staged in
+    ``outputs`` when given, so they appear together with the data)."""
+    from hotspot_engine.write.atomic import staged_outputs
+
+    if outputs is None:
+        with staged_outputs() as own:
+            return write_sidecar(meta, path, own)
     json_path, text_path = sidecar_paths(path)
-    json_path.write_text(json.dumps(meta.to_dict(), indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
-    text_path.write_text(meta.to_text(), encoding="utf-8")
+    outputs.write_text(json_path, json.dumps(meta.to_dict(), indent=2, ensure_ascii=False) + "\n", "--out")
+    outputs.write_text(text_path, meta.to_text(), "--out")
     return [json_path, text_path]
 
 

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import streamlit as st
 
+from hotspot_engine.render.text_safety import markdown_plain
 from hotspot_engine.service import Extent
 from hotspot_engine.write.export import neutralise_formulas
 from ui.cached import ingest_street_upload, ingest_upload, loads, rejects
@@ -34,9 +35,10 @@ def draw_upload(manager: bool) -> None:
                 show_error(exc, "Data & export: upload")
                 continue
             for s in summaries:
-                (st.success if s.rejected == 0 else st.warning)(s.line())
+                # File names, headers and notes come from the upload: shown as text.
+                (st.success if s.rejected == 0 else st.warning)(markdown_plain(s.line()))
                 for note in s.notes:
-                    st.caption(note)
+                    st.caption(markdown_plain(note))
         st.cache_data.clear()
     draw_street_upload()
 
@@ -55,8 +57,8 @@ def draw_street_upload() -> None:
             except Exception as exc:
                 show_error(exc, "Data & export: street layer")
                 return
-            for s in summaries:
-                (st.success if s.rejected == 0 else st.warning)(s.line())
+            for s in summaries:  # the file name comes from the upload: shown as text
+                (st.success if s.rejected == 0 else st.warning)(markdown_plain(s.line()))
             st.cache_data.clear()
 
 
