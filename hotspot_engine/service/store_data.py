@@ -15,11 +15,11 @@ from hotspot_engine.store import query
 from hotspot_engine.store.database import LoadSummary
 
 
-def open_store(path: str | Path | None = None, read_only: bool = False):
+def open_store(path: str | Path | None = None, read_only: bool = False, threads: int | None = None):
     """A connection to the store file (``None``: $HOTSPOT_DB or data/hotspot.duckdb)."""
     from hotspot_engine.store.database import connect
 
-    return connect(path, read_only=read_only)
+    return connect(path, read_only=read_only, threads=threads)
 
 
 def open_app_store(settings: Settings):
@@ -27,8 +27,7 @@ def open_app_store(settings: Settings):
     the built-in synthetic sample loaded when the store is empty and the settings ask for it."""
     from hotspot_engine.store.database import table_count
 
-    con = open_store(settings.db_path)
-    con.execute(f"SET threads = {settings.app_query_threads}")
+    con = open_store(settings.db_path, threads=settings.app_query_threads)
     if settings.sample_on_empty and table_count(con, "incidents") == 0:
         from hotspot_engine.sample import write_sample
         from hotspot_engine.sample_partners import load_partner_sample

@@ -175,9 +175,10 @@ class LoadSummary:
         return self.rows_read == self.added + self.already_present + self.conflicts + self.rejected
 
 
-def connect(path: str | Path | None = None, read_only: bool = False):
+def connect(path: str | Path | None = None, read_only: bool = False, threads: int | None = None):
     """Open (and create) the store at ``path``, by default the one the settings name (settings.toml,
-    $HOTSPOT_DB: the same for the app and the command line). ``:memory:`` gives a throwaway store."""
+    $HOTSPOT_DB: the same for the app and the command line). ``:memory:`` gives a throwaway store.
+    ``threads`` caps DuckDB's threads for this connection (the app's per-query share of the cores)."""
     import duckdb
 
     if not path:
@@ -204,6 +205,8 @@ def connect(path: str | Path | None = None, read_only: bool = False):
         raise InputError(f"{Path(path).name}: cannot open the store ({message})") from None
     # DuckDB draws a progress bar on the terminal for long statements: noise in command-line output.
     con.execute("SET enable_progress_bar = false")
+    if threads:
+        con.execute(f"SET threads = {int(threads)}")
     if not read_only:
         con.execute(SCHEMA)
     return con
