@@ -12,8 +12,10 @@ Set HOTSPOT_DEBUG=1 to see the traceback of an internal error.
 from __future__ import annotations
 
 import argparse
+import math
 import os
 import sys
+from dataclasses import replace
 from pathlib import Path
 
 from hotspot_engine.errors import InputError
@@ -50,6 +52,24 @@ def _filters(args: argparse.Namespace, sv_default: bool = False):
         date_from=args.date_from, date_to=args.date_to, districts=tuple(args.district), csps=tuple(args.csp),
         offences=tuple(args.offence), sv_only=sv_only, res=args.res,
     )
+
+
+def _gibibytes(option: str, value: float) -> int:
+    """A size option in GiB as bytes; nan, inf and non-positive values are refused."""
+    if not math.isfinite(value) or value <= 0:
+        raise InputError(f"{option}: must be a number of GiB more than 0; got {value}")
+    if value > 1 << 20:
+        raise InputError(f"{option}: {value:g} GiB is more than any machine holds")
+    return int(value * (1 << 30))
+
+
+def _check_outputs(*targets: tuple[str, str | None]) -> None:
+    """Refuse unwritable outputs (a folder, a read-only place) before any work is done."""
+    from hotspot_engine.write.atomic import ensure_writable
+
+    for label, target in targets:
+        if target:
+            ensure_writable(target, label)
 
 
 def _connect(args: argparse.Namespace, read_only: bool = False):
@@ -90,11 +110,13 @@ def cmd_sample(args: argparse.Namespace) -> int:
 
 
 def cmd_ingest(args: argparse.Namespace) -> int:
+    from hotspot_engine.read.limits import DEFAULT_LIMITS
     from hotspot_engine.read.partners import PartnerOptions
     from hotspot_engine.service import ingest_files, ingest_streets
 
-    if args.max_gb <= 0:
-        raise InputError("--max-gb: must be more than 0")
+    limits = DEFAULT_LIMITS.with_max_file_bytes(_gibibytes("--max-gb", args.max_gb))
+    if args.max_archive_gb is not None:
+        limits = replace(limits, max_total_bytes=_gibibytes("--max-archive-gb", args.max_archive_gb))
     if args.name_column and args.format != "streets":
         raise InputError("--name-column: only with --format streets")
     partner = PartnerOptions(source=args.source, owner=args.owner, sharing=args.sharing)
@@ -103,8 +125,8 @@ def cmd_ingest(args: argparse.Namespace) -> int:
         if args.format == "streets":
             summaries = ingest_streets(con, args.paths, args.name_column)
         else:
-            summaries = ingest_files(con, args.paths, fmt=args.format, offence_map=args.offence_map,
-                                     max_bytes=int(args.max_gb * (1 << 30)), partner=partner)
+            summaries = ingest_files(con, args.paths, fmt=args.format, offence_map=args.offence_map, limits=limits,
+                                     partner=partner)
     finally:
         con.close()
     for s in summaries:
@@ -119,6 +141,8 @@ def cmd_export(args: argparse.Namespace) -> int:
     from hotspot_engine.write import export
 
     filters = _filters(args)
+    export.format_for(args.out)  # an unknown extension is refused before the work
+    _check_outputs(("--out", args.out))
     con = _connect(args, read_only=True)
     result = None
     try:
@@ -176,6 +200,8 @@ def cmd_hotspots(args: argparse.Namespace) -> int:
     from hotspot_engine.write import export
 
     filters = _filters(args, sv_default=True)
+    export.format_for(args.out)
+    _check_outputs(("--out", args.out))
     con = _connect(args, read_only=True)
     holdout = None
     try:
@@ -212,6 +238,9 @@ def cmd_impact(args: argparse.Namespace) -> int:
     from hotspot_engine.service import impact
 
     filters = _filters(args, sv_default=True)
+    if Path(args.out).suffix.lower() != ".csv":
+        raise InputError(f"--out: impact writes CSV; got '{Path(args.out).suffix or Path(args.out).name}'")
+    _check_outputs(("--out", args.out))
     con = _connect(args, read_only=True)
     try:
         result = impact(con, filters, intervention=args.intervention, hotspots_file=args.hotspots,
@@ -221,13 +250,11 @@ def cmd_impact(args: argparse.Namespace) -> int:
         table, notes = result.table, result.notes
     finally:
         con.close()
+    from hotspot_engine.write.atomic import write_bytes_atomically
     from hotspot_engine.write.export import neutralise_formulas
 
     out = Path(args.out)
-    if out.suffix.lower() != ".csv":
-        raise InputError(f"--out: impact writes CSV; got '{out.suffix or out.name}'")
-    out.parent.mkdir(parents=True, exist_ok=True)
-    neutralise_formulas(table).to_csv(out, index=False)
+    write_bytes_atomically(out, neutralise_formulas(table).to_csv(index=False).encode("utf-8"), "--out")
     for note in notes:
         print(f"note: {note}", file=sys.stderr)
     pooled = table[table["hotspot_id"] == "pooled"]
@@ -249,6 +276,7 @@ def cmd_patrol_plan(args: argparse.Namespace) -> int:
         suggest_plan,
     )
     from hotspot_engine.service import patrol_report
+    from hotspot_engine.write.atomic import staged_outputs
     from hotspot_engine.write.export import neutralise_formulas
 
     filters = _filters(args, sv_default=True)
@@ -258,6 +286,9 @@ def cmd_patrol_plan(args: argparse.Namespace) -> int:
         raise InputError(f"--week-start: expected YYYY-MM-DD, got '{args.week_start}'") from None
     target = DosageTarget(visits=args.visits, per=args.per, days_per_week=args.days_per_week,
                           min_minutes=args.min_minutes, max_minutes=args.max_minutes)
+    if Path(args.out).suffix.lower() != ".csv":
+        raise InputError(f"--out: the plan is written as CSV; got '{Path(args.out).suffix or Path(args.out).name}'")
+    _check_outputs(("--out", args.out), ("--dosage", args.dosage), ("--briefing", args.briefing))
     con = _connect(args, read_only=True)
     try:
         report = patrol_report(con, filters, target, params=_hotspot_params(args),
@@ -266,17 +297,14 @@ def cmd_patrol_plan(args: argparse.Namespace) -> int:
         con.close()
     plan = suggest_plan(report, week_start=week, seed=args.seed, extra_visits=args.extra_visits)
     out = Path(args.out)
-    if out.suffix.lower() != ".csv":
-        raise InputError(f"--out: the plan is written as CSV; got '{out.suffix or out.name}'")
-    out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_bytes(plan_csv(plan))
-    written = [out]
-    if args.dosage:
-        neutralise_formulas(report.dosage).to_csv(args.dosage, index=False)
-        written.append(Path(args.dosage))
-    if args.briefing:
-        Path(args.briefing).write_bytes(briefing_pdf(report, plan))
-        written.append(Path(args.briefing))
+    # Every file is made first and all appear together: a briefing that fails leaves no plan behind.
+    with staged_outputs() as outputs:
+        written = [outputs.write_bytes(out, plan_csv(plan), "--out")]
+        if args.dosage:
+            dosage = neutralise_formulas(report.dosage).to_csv(index=False).encode("utf-8")
+            written.append(outputs.write_bytes(args.dosage, dosage, "--dosage"))
+        if args.briefing:
+            written.append(outputs.write_bytes(args.briefing, briefing_pdf(report, plan), "--briefing"))
     for note in report.notes + plan.notes:
         print(f"note: {note}", file=sys.stderr)
     s = report.summary
@@ -313,16 +341,8 @@ def cmd_partners(args: argparse.Namespace) -> int:
 
 # -- parser ---------------------------------------------------------------------------------------
 
-def build_parser() -> argparse.ArgumentParser:
-    parser = _Parser(prog="python -m hotspot_engine", description="Serious-violence hotspots, patrols and impact.")
-    sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
-
-    p = sub.add_parser("sample", help="write the built-in synthetic sample (incidents, patrols, truth.json)")
-    p.add_argument("--out", required=True, help="output folder")
-    p.add_argument("--seed", type=int, default=None, help="random seed (default: the app's sample)")
-    p.add_argument("--incidents", type=int, default=None, help="scale the number of incidents (benchmarks)")
-    p.set_defaults(func=cmd_sample)
-
+def _add_ingest(sub) -> None:
+    """The ingest command's options (formats, limits, partner layers)."""
     p = sub.add_parser("ingest", help="load incident, patrol or GPS files into the store")
     p.add_argument("paths", nargs="+", help="files, folders (recursed) or .zip files")
     _add_store(p)
@@ -338,8 +358,45 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--offence-map", default=None,
                    help="CSV mapping HO codes / offence text to groups (default: settings.toml [hotspots])")
     p.add_argument("--max-gb", type=float, default=1.0,
-                   help="refuse files larger than this many GiB before reading (default 1; large CSVs stream)")
+                   help="refuse files (and zip members) larger than this many GiB (default 1; large CSVs stream)")
+    p.add_argument("--max-archive-gb", type=float, default=None,
+                   help="refuse a zip once its members unpack to more than this many GiB in all (default 4)")
     p.set_defaults(func=cmd_ingest)
+
+
+def _add_patrol_plan(sub) -> None:
+    """The patrol-plan command's options (target, plan, extra outputs)."""
+    p = sub.add_parser("patrol-plan", help="patrol dosage per hotspot and a seeded plan for the following week")
+    _add_store(p)
+    _add_hotspot_options(p)
+    _add_filters(p, " (the default unless --offence is given)")
+    p.add_argument("--seed", type=int, default=0, help="same seed, same plan (default 0)")
+    p.add_argument("--week-start", default=None, metavar="YYYY-MM-DD", help="first day (default: Monday after --to)")
+    p.add_argument("--extra-visits", type=int, default=None, help="visits beyond the target (default: half as many)")
+    p.add_argument("--visits", "--visits-per-day", dest="visits", type=int, default=1,
+                   help="target visits per hotspot each day (or each shift with --per shift; default 1)")
+    p.add_argument("--per", choices=["day", "shift"], default="day",
+                   help="count the target per day or per 8-hour shift (07-15, 15-23, 23-07)")
+    p.add_argument("--days-per-week", type=int, default=7, help="days a week each hotspot needs the target (default 7)")
+    p.add_argument("--min-minutes", type=float, default=10, help="shortest visit that counts (default 10, Koper 1995)")
+    p.add_argument("--max-minutes", type=float, default=15, help="longest useful visit (default 15, Koper 1995)")
+    p.add_argument("--dosage", default=None, metavar="FILE.csv", help="also write the dosage table")
+    p.add_argument("--briefing", default=None, metavar="FILE.pdf", help="also write the briefing, a page per hotspot")
+    p.add_argument("--out", required=True, help="plan CSV")
+    p.set_defaults(func=cmd_patrol_plan)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(prog="python -m hotspot_engine", description="Serious-violence hotspots, patrols and impact.")
+    sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
+
+    p = sub.add_parser("sample", help="write the built-in synthetic sample (incidents, patrols, truth.json)")
+    p.add_argument("--out", required=True, help="output folder")
+    p.add_argument("--seed", type=int, default=None, help="random seed (default: the app's sample)")
+    p.add_argument("--incidents", type=int, default=None, help="scale the number of incidents (benchmarks)")
+    p.set_defaults(func=cmd_sample)
+
+    _add_ingest(sub)
 
     p = sub.add_parser("export", help="write a filtered layer as CSV, GeoJSON, GeoPackage or GeoParquet")
     p.add_argument("layer", choices=["incidents", "hotspots", "patrols"])
@@ -379,25 +436,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--all-offences", action="store_true", help="count every offence, not just serious violence")
     p.add_argument("--out", required=True, help="output CSV")
     p.set_defaults(func=cmd_impact)
-    p = sub.add_parser("patrol-plan", help="patrol dosage per hotspot and a seeded plan for the following week")
-    _add_store(p)
-    _add_hotspot_options(p)
-    _add_filters(p, " (the default unless --offence is given)")
-    p.add_argument("--seed", type=int, default=0, help="same seed, same plan (default 0)")
-    p.add_argument("--week-start", default=None, metavar="YYYY-MM-DD", help="first day (default: Monday after --to)")
-    p.add_argument("--extra-visits", type=int, default=None, help="visits beyond the target (default: half as many)")
-    p.add_argument("--visits", "--visits-per-day", dest="visits", type=int, default=1,
-                   help="target visits per hotspot each day (or each shift with --per shift; default 1)")
-    p.add_argument("--per", choices=["day", "shift"], default="day",
-                   help="count the target per day or per 8-hour shift (07-15, 15-23, 23-07)")
-    p.add_argument("--days-per-week", type=int, default=7, help="days a week each hotspot needs the target (default 7)")
-    p.add_argument("--min-minutes", type=float, default=10, help="shortest visit that counts (default 10, Koper 1995)")
-    p.add_argument("--max-minutes", type=float, default=15, help="longest useful visit (default 15, Koper 1995)")
-    p.add_argument("--dosage", default=None, metavar="FILE.csv", help="also write the dosage table")
-    p.add_argument("--briefing", default=None, metavar="FILE.pdf", help="also write the briefing, a page per hotspot")
-    p.add_argument("--out", required=True, help="plan CSV")
-    p.set_defaults(func=cmd_patrol_plan)
-
+    _add_patrol_plan(sub)
     p = sub.add_parser("partners", help="partner counts per LSOA against police-recorded violence (funnel plot)")
     _add_store(p)
     p.add_argument("--source", required=True, help="the partner layer (an area-count or event layer)")

@@ -27,6 +27,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from hotspot_engine.errors import InputError
 from hotspot_engine.sample_patrols import generate_patrols
 
 INTERVENTION_DATE = "2023-04-01"
@@ -469,19 +470,21 @@ def write_sample(out_dir: str | Path, seed: int = DEFAULT_SEED, incidents: int |
     import pyarrow as pa
     import pyarrow.csv as pacsv
 
+    from hotspot_engine.write.atomic import staged_outputs
+
     out = Path(out_dir)
-    out.mkdir(parents=True, exist_ok=True)
+    if out.exists() and not out.is_dir():
+        raise InputError(f"--out {out.name}: is a file; give a folder")
     sample = generate(seed, incidents)
     paths = {"incidents": out / "incidents.csv", "patrols": out / "patrols.csv", "truth": out / "truth.json"}
-    for key in ("incidents", "patrols"):
-        frame = getattr(sample, key)
-        tmp = paths[key].with_suffix(".csv.tmp")
-        pacsv.write_csv(pa.Table.from_pandas(frame, preserve_index=False), tmp)
-        tmp.replace(paths[key])
     # Partner layers (issue 21): their own module; their truth keys join truth.json.
     from hotspot_engine.sample_partners import generate_partners, write_partner_files
 
     partners = generate_partners(sample.incidents, sample.truth, seed)
+    with staged_outputs() as outputs:  # the incidents, patrols and truth appear together, or none
+        for key in ("incidents", "patrols"):
+            frame = getattr(sample, key)
+            pacsv.write_csv(pa.Table.from_pandas(frame, preserve_index=False), outputs.stage(paths[key], "--out"))
+        outputs.write_text(paths["truth"], json.dumps({**sample.truth, **partners.truth}, indent=2), "--out")
     paths.update(write_partner_files(out, partners))
-    paths["truth"].write_text(json.dumps({**sample.truth, **partners.truth}, indent=2), encoding="utf-8")
     return paths

@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from hotspot_engine.__main__ import main
+from hotspot_engine.errors import InputError
 
 BAD = Path(__file__).resolve().parent / "data" / "bad"
 # A directory name that must never show up in any message.
@@ -92,3 +93,85 @@ def test_internal_errors_are_one_line_without_a_trace(private_dir, capsys, monke
     assert code == 1
     assert len(err.strip().splitlines()) == 1 and "Traceback" not in err
     assert HIDDEN_DIR not in err, "an internal error message repeats a path from the exception"
+
+
+# ----------------------------------------------------------------------------------------------
+# Issue 20, item 6: arguments and outputs that used to end as internal errors.
+
+@pytest.mark.parametrize("argv, expected", [
+    (["ingest", "{good}", "--db", "{dir}/s.duckdb", "--max-gb", "nan"], "--max-gb: must be a number of GiB more than 0; got nan"),
+    (["ingest", "{good}", "--db", "{dir}/s.duckdb", "--max-gb", "inf"], "--max-gb: must be a number of GiB more than 0; got inf"),
+    (["ingest", "{good}", "--db", "{dir}/s.duckdb", "--max-gb=-inf"], "--max-gb: must be a number of GiB more than 0"),
+    (["ingest", "{good}", "--db", "{dir}/s.duckdb", "--max-archive-gb", "nan"], "--max-archive-gb: must be a number"),
+    (["ingest", "{good}", "--db", "{dir}/folder.csv"], "--db folder.csv: is a folder; give the store's file name"),
+    (["export", "incidents", "--db", "{db}", "--out", "{dir}/folder.csv"], "--out folder.csv: is a folder; give a file name"),
+    (["hotspots", "--db", "{db}", "--out", "{dir}/folder.csv"], "--out folder.csv: is a folder"),
+    (["impact", "--db", "{db}", "--intervention", "2023-04-01", "--out", "{dir}/folder.csv"], "--out folder.csv: is a folder"),
+    (["patrol-plan", "--db", "{db}", "--out", "{dir}/folder.csv"], "--out folder.csv: is a folder"),
+    (["patrol-plan", "--db", "{db}", "--out", "{dir}/p.csv", "--briefing", "{dir}/folder.csv"], "--briefing folder.csv: is a folder"),
+    (["patrol-plan", "--db", "{db}", "--out", "{dir}/p.csv", "--dosage", "{dir}/folder.csv"], "--dosage folder.csv: is a folder"),
+    (["sample", "--out", "{good}"], "is a file; give a folder"),
+])
+def test_bad_sizes_stores_and_outputs_give_one_line(argv, expected, private_dir, sample_db, capsys):
+    (private_dir / "folder.csv").mkdir()
+    good = Path(__file__).resolve().parent / "data" / "good" / "2024-03-hampshire-street.csv"
+    argv = [a.replace("{dir}", str(private_dir)).replace("{db}", str(sample_db)).replace("{good}", str(good)) for a in argv]
+    code, out, err = _run(argv, capsys)
+    _assert_clean(out + err, private_dir)
+    assert code == 2, (code, err)
+    assert err.count("\n") == 1 and expected in err, err
+    assert sorted(p.name for p in private_dir.iterdir()) == ["folder.csv"], "a failed command left a file behind"
+
+
+def _read_only_mount(folder: Path) -> list[str] | None:
+    """argv prefix running a command with ``folder`` as an empty read-only filesystem (a private
+    mount namespace), or None where this machine cannot make one."""
+    import subprocess
+
+    if shutil.which("unshare") is None:
+        return None
+    probe = subprocess.run(["unshare", "-m", "sh", "-c", f"mount -t tmpfs -o ro tmpfs '{folder}'"], capture_output=True)
+    if probe.returncode != 0:
+        return None
+    return ["unshare", "-m", "sh", "-c", f"mount -t tmpfs -o ro tmpfs '{folder}' && exec \"$@\"", "sh"]
+
+
+@pytest.mark.parametrize("argv, expected", [
+    (["ingest", "{good}", "--db", "{ro}/missing/s.duckdb"], "--db s.duckdb: cannot create its folder (Read-only file system)"),
+    (["ingest", "{good}", "--db", "{ro}/s.duckdb"], "s.duckdb: cannot open the store"),
+    (["export", "incidents", "--db", "{db}", "--out", "{ro}/x.gpkg"], "--out x.gpkg: cannot write there (Read-only file system)"),
+    (["impact", "--db", "{db}", "--intervention", "2023-04-01", "--out", "{ro}/sub/i.csv"], "--out i.csv: cannot create its folder"),
+    (["patrol-plan", "--db", "{db}", "--out", "{dir}/p.csv", "--briefing", "{ro}/b.pdf"], "--briefing b.pdf: cannot write there"),
+    (["sample", "--out", "{ro}/sample"], "cannot create its folder (Read-only file system)"),
+])
+def test_read_only_filesystem_gives_one_line(argv, expected, private_dir, sample_db):
+    import subprocess
+    import sys
+
+    read_only = private_dir / "ro"
+    read_only.mkdir()
+    prefix = _read_only_mount(read_only)
+    if prefix is None:
+        pytest.skip("no private mount namespace here (unshare)")
+    good = Path(__file__).resolve().parent / "data" / "good" / "2024-03-hampshire-street.csv"
+    argv = [a.replace("{ro}", str(read_only)).replace("{dir}", str(private_dir)).replace("{db}", str(sample_db))
+            .replace("{good}", str(good)) for a in argv]
+    run = subprocess.run([*prefix, sys.executable, "-m", "hotspot_engine", *argv], capture_output=True, text=True,
+                         cwd=Path(__file__).resolve().parent.parent)
+    _assert_clean(run.stdout + run.stderr, private_dir)
+    assert run.returncode == 2, run.stderr
+    assert run.stderr.count("\n") == 1 and expected in run.stderr, run.stderr
+    assert not (private_dir / "p.csv").exists(), "the plan was written although the briefing could not be"
+
+
+def test_a_failing_briefing_leaves_no_plan(private_dir, sample_db, capsys, monkeypatch):
+    from hotspot_engine.analyse import patrols
+
+    def broken(*args, **kwargs):
+        raise InputError("briefing: cannot draw")
+
+    monkeypatch.setattr(patrols, "briefing_pdf", broken)
+    code, _, err = _run(["patrol-plan", "--db", str(sample_db), "--out", str(private_dir / "p.csv"),
+                         "--dosage", str(private_dir / "d.csv"), "--briefing", str(private_dir / "b.pdf")], capsys)
+    assert code == 2 and "briefing: cannot draw" in err
+    assert list(private_dir.iterdir()) == []

@@ -200,13 +200,21 @@ def test_unknown_extension_names_it_without_the_path(layers, tmp_path):
 
 
 def test_no_partial_file_is_left_when_a_write_fails(layers, tmp_path, monkeypatch):
-    def boom(*args, **kwargs):
-        raise OSError("disk full")
+    import errno
 
-    monkeypatch.setattr(files, "_replace_atomically", boom)  # where write_layers renames
-    with pytest.raises(OSError):
-        export.write_layers({"cells": layers["cells"]}, tmp_path / "cells.gpkg", _meta())
-    assert list(tmp_path.iterdir()) == []
+    real = files._to_ogr
+    calls = []
+
+    def full_on_second_layer(*args, **kwargs):
+        calls.append(1)
+        if len(calls) == 2:
+            raise OSError(errno.ENOSPC, "No space left on device")
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(files, "_to_ogr", full_on_second_layer)
+    with pytest.raises(InputError, match=r"^--out cells\.gpkg: cannot write \(No space left on device\)$"):
+        export.write_layers({"cells": layers["cells"], "areas": layers["areas"]}, tmp_path / "cells.gpkg", _meta())
+    assert list(tmp_path.iterdir()) == []  # neither the half GeoPackage nor its sidecars
 
 
 # ----------------------------------------------------------------------------------------------

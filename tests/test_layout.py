@@ -36,6 +36,7 @@ def test_the_checks_can_fail():
     assert not SQL.search("Select the months FROM the slider")  # prose, not SQL
     assert "hotspot_engine.store" in _imports(ast.parse("from hotspot_engine import store"))
     assert "hotspot_engine.store.query" in _imports(ast.parse("from hotspot_engine.store.query import extent"))
+    assert ENGINE_SQL.search('con.execute("SET threads = 2")') and not ENGINE_SQL.search("tree.query(points)")
 
 
 @pytest.mark.parametrize("path", FRONT_END, ids=lambda p: str(p.relative_to(ROOT)))
@@ -56,3 +57,17 @@ def test_pages_are_thin(path):
     tree = ast.parse("\n".join(lines))
     functions = [n.name for n in ast.walk(tree) if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef))]
     assert not functions, f"{path.name} defines {functions}: put them in a ui/ module with explicit arguments"
+
+
+ENGINE = ROOT / "hotspot_engine"
+ENGINE_OUTSIDE_STORE = sorted(p for p in ENGINE.rglob("*.py") if "store" not in p.relative_to(ENGINE).parts)
+# In the engine ``.query(`` is a spatial index's or a frame's, not SQL.
+ENGINE_SQL = re.compile(SQL.pattern.replace(r"|\.query\(", ""))
+
+
+@pytest.mark.parametrize("path", ENGINE_OUTSIDE_STORE, ids=lambda p: str(p.relative_to(ROOT)))
+def test_only_the_store_layer_runs_sql(path):
+    """Reading, analysis, rendering, writing and the service run no SQL of their own: every query
+    lives in hotspot_engine/store/, where the schema is."""
+    found = ENGINE_SQL.search(path.read_text(encoding="utf-8"))
+    assert not found, f"{path.relative_to(ROOT)}: SQL or a query call ({found.group(0)[:40]!r}); move it to hotspot_engine/store"

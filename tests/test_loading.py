@@ -351,8 +351,10 @@ def test_gps_file_ingests_as_patrols():
     con = store.connect(":memory:")
     (summary,) = loading.ingest_upload(con, "pings.csv", text.encode())
     assert summary.format == "gps"
-    assert counts(summary) == (1, 1, 0, 0)
-    assert any("5 valid pings became 1 visits" in n for n in summary.notes)
+    assert counts(summary) == (5, 5, 0, 0)  # the account is in pings, the rows of the file (issue 20)
+    assert any("5 valid pings became 1 visits" in n and "the counts are pings" in n for n in summary.notes)
+    again = loading.ingest_upload(con, "pings.csv", text.encode())[0]
+    assert counts(again) == (5, 0, 5, 0)
     assert con.execute("SELECT minutes, district, source FROM patrols").fetchall() == [(4.0, "Southampton", "gps")]
 
 

@@ -32,7 +32,7 @@ def test_the_panel_shows_the_hotspot_of_the_clicked_cell():
 
     at = AppTest.from_function(_panel, args=("a",)).run()
     assert not at.exception
-    assert at.markdown[0].value == "**#1 Gosport - High Street**"
+    assert at.markdown[0].value == "**#1 Gosport \\- High Street**"  # data text escaped, shown as text
     table = at.dataframe[0].value
     assert dict(zip(table[""], table["Value"]))["Incidents"] == "7"
     at = AppTest.from_function(_panel, args=("b",)).run()

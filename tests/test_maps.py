@@ -188,6 +188,18 @@ def test_pattern_map_with_no_patterned_cell_draws_nothing():
     assert _layer(_spec(deck), "cells")["data"] == [] and legend.entries == []
 
 
+def test_tooltip_text_from_data_is_escaped_html():
+    cells = _cells(50)
+    cells["hotspot_name"] = '<img src="http://127.0.0.1:9/x.png" onerror=alert(1)> & Co'
+    cells["district"] = "<b>Southampton</b>"
+    deck, _, _ = maps.build_deck(cells, tooltip_fields=("hotspot_name", "district"))
+    text = deck.to_json()
+    assert "<img" not in text and "<b>Southampton" not in text
+    record = _layer(json.loads(text), "cells")["data"][0]
+    assert record["s"] == "&lt;img src=&quot;http://127.0.0.1:9/x.png&quot; onerror=alert(1)&gt; &amp; Co"
+    assert record["d"] == "&lt;b&gt;Southampton&lt;/b&gt;"
+
+
 def test_tooltip_names_the_hotspot_by_its_map_number_and_keeps_data_as_text():
     cells = _cells(200)
     cells["hotspot_rank"] = np.where(cells["is_hotspot"], 3, np.nan)

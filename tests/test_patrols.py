@@ -358,3 +358,12 @@ def test_command_line_plan(sample_db, tmp_path, capsys):
     assert again.read_bytes() == out.read_bytes()
     assert main(["patrol-plan", "--db", str(sample_db), "--from", "2023-04", "--to", "2024-03",
                  "--week-start", "2024-13-01", "--out", str(again)]) == 2
+
+
+def test_briefing_draws_mathtext_and_markup_in_names_as_text():
+    areas = _areas()
+    areas["hotspot_name"] = [r"$\undefinedcmd{x}$ Street", "Cost $5 and $6 ![b](http://127.0.0.1:9/x.png)"]
+    areas["district"] = ["Southampton $x^2$", "Portsmouth"]
+    report = P.patrol_report(_patrols(), areas, _cells(), _incidents(), WEEK)
+    pdf = P.briefing_pdf(report, P.suggest_plan(report, seed=1))  # mathtext would raise ValueError here
+    assert pdf.startswith(b"%PDF")

@@ -16,6 +16,7 @@ from hotspot_engine.render import classes
 
 from hotspot_engine.render import static_map as static_maps
 from hotspot_engine.errors import InputError
+from hotspot_engine.render import html_map as foliummap
 
 
 def _image(png: bytes) -> np.ndarray:
@@ -144,3 +145,15 @@ def test_summary_page_carries_figures_table_filters_banner_and_attribution(map_l
 def test_no_banner_unless_asked(map_layers):
     fig = static_maps.summary_figure(*_summary_args(map_layers, rows=3))
     assert all(static_maps.SYNTHETIC_BANNER not in t.get_text() for t in fig.texts)
+
+
+def test_names_with_mathtext_draw_as_text_on_the_map_and_summary(map_layers):
+    cells, areas, districts = map_layers
+    areas = areas.copy()
+    areas["hotspot_name"] = r"$\undefinedcmd{x}$ Road"  # mathtext would raise ValueError on drawing
+    title, headline, c, a, d, table = _summary_args((cells, areas, districts), rows=3)
+    table["hotspot_name"] = r"$\undefinedcmd{y}$ Street"
+    png = static_maps.map_png(c, a, d, r"Map of $\undefinedcmd{z}$", dpi=40)
+    pdf = static_maps.summary_pdf(r"Summary $\bad{1}$", {r"$\x{1}$": r"$\y{2}$"}, c, a, d, table,
+                                  filters_line=r"district $\nope{}$")
+    assert png.startswith(b"\x89PNG") and pdf.startswith(b"%PDF-")

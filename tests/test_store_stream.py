@@ -5,7 +5,7 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
-from hotspot_engine.read import loading
+from hotspot_engine.read import incidents, ingest, loading, streaming
 
 from hotspot_engine.store import database as store
 
@@ -34,9 +34,9 @@ def _table(con) -> pd.DataFrame:
 @pytest.fixture
 def streamed(monkeypatch):
     """Every file streams, in blocks of 7 rows, so a small file crosses many block boundaries."""
-    monkeypatch.setattr(loading, "STREAM_BYTES", 1)
-    monkeypatch.setattr(loading, "STREAM_BLOCK_ROWS", 7)
-    real = loading._load_streamed
+    monkeypatch.setattr(ingest, "STREAM_BYTES", 1)
+    monkeypatch.setattr(streaming, "STREAM_BLOCK_ROWS", 7)
+    real = streaming._load_streamed
     calls = []
 
     def spy(*args, **kwargs):
@@ -45,7 +45,7 @@ def streamed(monkeypatch):
         calls.append(result is not None)
         return result
 
-    monkeypatch.setattr(loading, "_load_streamed", spy)
+    monkeypatch.setattr(ingest, "_load_streamed", spy)
     return calls
 
 
@@ -57,7 +57,7 @@ def test_streamed_load_equals_whole_file_load(tmp_path, streamed):
     [got] = loading.ingest_paths(con_stream, [tmp_path / "inc.csv"])
     assert streamed == [True]
     streamed.clear()
-    loading.STREAM_BYTES = 1 << 40  # the whole-file path for the reference
+    ingest.STREAM_BYTES = 1 << 40  # the whole-file path for the reference
     con_whole = store.connect(":memory:")
     [want] = loading.ingest_paths(con_whole, [tmp_path / "inc.csv"])
     assert streamed == []
@@ -100,7 +100,7 @@ def test_malformed_big_file_falls_back_to_the_exact_reader(tmp_path, streamed):
 def test_failure_in_a_later_block_leaves_the_store_unchanged(tmp_path, streamed, monkeypatch):
     _csv(tmp_path / "inc.csv", 40)
     con = store.connect(":memory:")
-    real = loading._parse_force
+    real = incidents._parse_force
     seen = []
 
     def fail_third(*args, **kwargs):
@@ -109,7 +109,7 @@ def test_failure_in_a_later_block_leaves_the_store_unchanged(tmp_path, streamed,
             raise RuntimeError("disk full")
         return real(*args, **kwargs)
 
-    monkeypatch.setattr(loading, "_parse_force", fail_third)
+    monkeypatch.setattr(streaming, "_parse_force", fail_third)
     with pytest.raises(RuntimeError, match="disk full"):
         loading.ingest_paths(con, [tmp_path / "inc.csv"])
     assert store.table_count(con, "incidents") == 0

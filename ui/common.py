@@ -20,6 +20,7 @@ from hotspot_engine.errors import InputError
 from hotspot_engine.filters import Filters, months_between, shift_month
 from hotspot_engine.reference.geography import csp_lookup
 from hotspot_engine.reference.offences import PROXY_NOTE, SV_GROUPS, group_label
+from hotspot_engine.render.text_safety import markdown_plain
 from hotspot_engine.service import Extent
 from ui.access import require_sign_in
 from ui.cached import data_version, extent, sample_status, settings
@@ -327,7 +328,7 @@ def page_header(title: str, filters: Filters) -> None:
             apply_presentation_style()
     else:
         st.title(title)
-    st.caption("Filters: " + describe(filters))
+    st.caption("Filters: " + markdown_plain(describe(filters)))  # names from the URL and the data
     status = sample_status()
     if status != "none":
         if presentation():

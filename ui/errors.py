@@ -14,6 +14,7 @@ import streamlit as st
 
 from hotspot_engine.errorlog import record_error
 from hotspot_engine.errors import InputError
+from hotspot_engine.render.text_safety import markdown_plain
 
 RECORDED = "Something went wrong preparing this view. It has been recorded in the error log; try other filters."
 NOT_RECORDED = ("Something went wrong preparing this view, and the error log could not be written; "
@@ -24,7 +25,7 @@ def show_error(exc: Exception, where: str = "") -> None:
     """User-facing errors: the message of bad input; for anything else a short message, after
     recording the error."""
     if isinstance(exc, InputError):
-        st.error(str(exc))
+        st.error(markdown_plain(str(exc)))  # messages quote file names and headers
         return
     st.error(RECORDED if record_error(exc, where) else NOT_RECORDED)
 

@@ -315,9 +315,9 @@ def known_lsoa_districts(con) -> dict[str, str]:
     if con is None:
         return known
     districts = set(geography.district_names())
-    rows = con.execute("SELECT DISTINCT lsoa_code, lsoa_name FROM incidents WHERE lsoa_code IS NOT NULL "
-                       "AND lsoa_name IS NOT NULL").fetchall()
-    for code, lsoa_name in rows:
+    from hotspot_engine.store.query import incident_lsoa_names
+
+    for code, lsoa_name in incident_lsoa_names(con):
         code = str(code).upper().strip()
         district = re.sub(r"\s+\S+$", "", str(lsoa_name))
         if code not in known and district in districts:

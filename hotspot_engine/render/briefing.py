@@ -24,6 +24,7 @@ import pandas as pd
 
 from hotspot_engine.analyse.dosage import DAY_NAMES, PatrolReport
 from hotspot_engine.analyse.patrol_plan import PatrolPlan, peak_windows
+from hotspot_engine.render.text_safety import matplotlib_plain
 
 #: Weeks of dosage the page lists (most recent last).
 RECENT_WEEKS_SHOWN = 6
@@ -33,8 +34,9 @@ GREY = "#333333"
 
 
 def plain(text: object) -> str:
-    """Data text made safe for matplotlib: shown as typed, never parsed as mathtext."""
-    return str(text).replace("$", r"\$") if text is not None else ""
+    """Data text made safe for matplotlib: shown as typed, never parsed as mathtext (one helper for
+    every renderer: render.text_safety)."""
+    return matplotlib_plain(text)
 
 
 def grid_reference(lat: float, lon: float) -> str:

@@ -25,6 +25,7 @@ from hotspot_engine.render.html_map import (
     outline_districts,
     suppressed_flags,
 )
+from hotspot_engine.render.text_safety import matplotlib_plain
 
 A4_LANDSCAPE_IN = (11.69, 8.27)
 BNG = 27700
@@ -68,7 +69,7 @@ def _area_labels(areas) -> list[str]:
     else:
         numbers = [str(i + 1) for i in range(len(areas))]
     if len(areas) <= MAX_NAMED_AREAS and "hotspot_name" in areas.columns:
-        return [f"{n}. {name}" if pd.notna(name) else n for n, name in zip(numbers, areas["hotspot_name"])]
+        return [f"{n}. {matplotlib_plain(name)}" if pd.notna(name) else n for n, name in zip(numbers, areas["hotspot_name"])]
     return numbers
 
 
@@ -162,7 +163,7 @@ def map_png(cells, areas, districts, title: str, value_column: str = "count", dp
     fig = _figure((10, 8))
     ax = fig.add_axes((0.02, 0.06, 0.96, 0.86))
     draw_map(ax, cells, areas, districts, value_column)
-    fig.suptitle(title, fontsize=14, fontweight="bold", y=0.975)
+    fig.suptitle(matplotlib_plain(title), fontsize=14, fontweight="bold", y=0.975)
     if synthetic:
         fig.text(0.5, 0.935, SYNTHETIC_BANNER, ha="center", va="center", fontsize=10, fontweight="bold", color="white",
                  bbox={"boxstyle": "square,pad=0.3", "fc": "#b2182b", "ec": "none"})
@@ -189,7 +190,7 @@ def _cell_text(value) -> str:
             return f"{int(number):,}"
         return f"{number:,.1f}" if abs(number) >= 10 else f"{number:.2f}"
     text = str(value)
-    return text if len(text) <= 30 else text[:29] + "…"
+    return matplotlib_plain(text if len(text) <= 30 else text[:29] + "…")
 
 
 def _fit_columns(fig, ax, table, n_columns: int, font_size: float = 7.0, min_font_size: float = 5.0) -> None:
@@ -225,7 +226,7 @@ def summary_figure(
     figures and the top hotspots table on the right; filters, attribution and the time of making
     along the bottom; a red 'synthetic sample data' banner when ``synthetic``."""
     fig = _figure(A4_LANDSCAPE_IN)
-    fig.text(0.03, 0.955, title, fontsize=16, fontweight="bold", va="center")
+    fig.text(0.03, 0.955, matplotlib_plain(title), fontsize=16, fontweight="bold", va="center")
     if synthetic:
         fig.text(0.97, 0.955, SYNTHETIC_BANNER, ha="right", va="center", fontsize=10, fontweight="bold", color="white",
                  bbox={"boxstyle": "square,pad=0.35", "fc": "#b2182b", "ec": "none"})
@@ -239,8 +240,8 @@ def summary_figure(
         col, row = i % 2, i // 2
         x = 0.56 + col * 0.21
         y = 0.87 - row * 0.085
-        fig.text(x, y, str(label), fontsize=8, color="#555555", va="top")
-        fig.text(x, y - 0.022, str(value), fontsize=15, fontweight="bold", color="#08306b", va="top")
+        fig.text(x, y, matplotlib_plain(label), fontsize=8, color="#555555", va="top")
+        fig.text(x, y - 0.022, matplotlib_plain(value), fontsize=15, fontweight="bold", color="#08306b", va="top")
 
     top = 0.87 - ((len(items) + 1) // 2) * 0.085 - 0.02
     table_ax = fig.add_axes((0.56, 0.11, 0.41, max(top - 0.11, 0.2)))
@@ -249,7 +250,7 @@ def summary_figure(
     if len(shown):
         table_ax.set_title("Top hotspots", loc="left", fontsize=10, fontweight="bold")
         cell_text = [[_cell_text(v) for v in row] for row in shown.itertuples(index=False)]
-        headers = [str(c).replace("_", " ") for c in shown.columns]
+        headers = [matplotlib_plain(str(c).replace("_", " ")) for c in shown.columns]
         # Column widths follow their longest text, so the table always fits its box.
         lengths = np.array([max([len(h)] + [len(r[i]) for r in cell_text]) for i, h in enumerate(headers)], dtype=float)
         widths = list((lengths + 2) / (lengths + 2).sum())
@@ -273,7 +274,7 @@ def summary_figure(
         table_ax.text(0, 0.9, "No hotspots selected for these filters.", fontsize=9, transform=table_ax.transAxes)
 
     when = when or datetime.now()
-    footer = f"Filters: {filters_line}" if filters_line else "Filters: none"
+    footer = f"Filters: {matplotlib_plain(filters_line)}" if filters_line else "Filters: none"
     fig.text(0.03, 0.065, _wrap(footer, 190), fontsize=7.5, va="top")
     fig.text(0.03, 0.035, _wrap(f"{_attribution()}  Made {when:%Y-%m-%d %H:%M} with hotspot_engine {__version__}.", 220), fontsize=6, color="#444444", va="top")
     return fig

@@ -9,16 +9,17 @@ import pandas as pd
 
 from hotspot_engine.errors import InputError
 from hotspot_engine.filters import Filters
+from hotspot_engine.read.limits import Limits
 from hotspot_engine.settings import Settings
 from hotspot_engine.store import query
 from hotspot_engine.store.database import LoadSummary
 
 
-def open_store(path: str | Path | None = None, read_only: bool = False):
+def open_store(path: str | Path | None = None, read_only: bool = False, threads: int | None = None):
     """A connection to the store file (``None``: $HOTSPOT_DB or data/hotspot.duckdb)."""
     from hotspot_engine.store.database import connect
 
-    return connect(path, read_only=read_only)
+    return connect(path, read_only=read_only, threads=threads)
 
 
 def open_app_store(settings: Settings):
@@ -26,8 +27,7 @@ def open_app_store(settings: Settings):
     the built-in synthetic sample loaded when the store is empty and the settings ask for it."""
     from hotspot_engine.store.database import table_count
 
-    con = open_store(settings.db_path)
-    con.execute(f"SET threads = {settings.app_query_threads}")
+    con = open_store(settings.db_path, threads=settings.app_query_threads)
     if settings.sample_on_empty and table_count(con, "incidents") == 0:
         from hotspot_engine.sample import write_sample
         from hotspot_engine.sample_partners import load_partner_sample
@@ -94,14 +94,15 @@ def cell_month_counts(con, filters: Filters, harm_weights=None) -> pd.DataFrame:
 
 
 def ingest_files(con, paths, fmt: str | None = None, offence_map=None, max_bytes: int | None = None,
-                 partner=None) -> list[LoadSummary]:
-    """Load files, folders or zips into the store; one summary per file. ``partner`` (a
-    :class:`~hotspot_engine.read.partners.PartnerOptions`) names a partner file's layer, owner and
-    sharing level."""
+                 limits: Limits | None = None, partner=None) -> list[LoadSummary]:
+    """Load files, folders or zips into the store within ``limits`` (read.limits); one summary per file.
+    ``partner`` (a :class:`~hotspot_engine.read.partners.PartnerOptions`) names a partner file's layer,
+    owner and sharing level."""
+    from hotspot_engine.read.limits import DEFAULT_LIMITS
     from hotspot_engine.read.loading import ingest_paths
 
-    kwargs = {} if max_bytes is None else {"max_bytes": max_bytes}
-    return ingest_paths(con, [Path(p) for p in paths], fmt=fmt, offence_map=offence_map, partner=partner, **kwargs)
+    return ingest_paths(con, [Path(p) for p in paths], fmt=fmt, offence_map=offence_map, max_bytes=max_bytes,
+                        limits=limits or DEFAULT_LIMITS, partner=partner)
 
 
 def ingest_streets(con, paths, name_column: str | None = None) -> list[LoadSummary]:

@@ -16,6 +16,7 @@ time; the anti-join is a single hash join. Stores created with the key keep it a
 from __future__ import annotations
 
 import hashlib
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -138,6 +139,7 @@ CREATE TABLE IF NOT EXISTS loads (
     load_id INTEGER PRIMARY KEY, file VARCHAR, sha256 VARCHAR, format VARCHAR, kind VARCHAR,
     loaded_at TIMESTAMP DEFAULT current_timestamp, rows_read BIGINT, added BIGINT,
     already_present BIGINT, rejected BIGINT, notes VARCHAR);
+ALTER TABLE loads ADD COLUMN IF NOT EXISTS conflicts BIGINT DEFAULT 0;
 CREATE TABLE IF NOT EXISTS rejects (
     load_id INTEGER, file VARCHAR, "row" BIGINT, "column" VARCHAR, reason VARCHAR, raw VARCHAR);
 """
@@ -145,7 +147,8 @@ CREATE TABLE IF NOT EXISTS rejects (
 
 @dataclass
 class LoadSummary:
-    """What happened to every row of one file: rows_read = added + already_present + rejected."""
+    """What happened to every row of one file: rows_read = added + already_present + conflicts +
+    rejected. For GPS files rows are pings (a visit counts the pings it was made from)."""
 
     file: str
     format: str
@@ -155,23 +158,27 @@ class LoadSummary:
     rejected: int
     reject_reasons: dict[str, int] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)
+    load_id: int | None = None
+    #: Rows whose id was already stored with different content (kept out; the notes give the ids).
+    conflicts: int = 0
 
     def line(self) -> str:
         reasons = ", ".join(f"{k}: {v}" for k, v in sorted(self.reject_reasons.items(), key=lambda kv: -kv[1]))
         text = (
             f"{self.file} [{self.format}]: read {self.rows_read}, added {self.added}, "
             f"already present {self.already_present}, rejected {self.rejected}"
-        )
+        ) + (f", conflicts {self.conflicts}" if self.conflicts else "")
         return text + (f" ({reasons})" if reasons else "")
 
     @property
     def balanced(self) -> bool:
-        return self.rows_read == self.added + self.already_present + self.rejected
+        return self.rows_read == self.added + self.already_present + self.conflicts + self.rejected
 
 
-def connect(path: str | Path | None = None, read_only: bool = False):
+def connect(path: str | Path | None = None, read_only: bool = False, threads: int | None = None):
     """Open (and create) the store at ``path``, by default the one the settings name (settings.toml,
-    $HOTSPOT_DB: the same for the app and the command line). ``:memory:`` gives a throwaway store."""
+    $HOTSPOT_DB: the same for the app and the command line). ``:memory:`` gives a throwaway store.
+    ``threads`` caps DuckDB's threads for this connection (the app's per-query share of the cores)."""
     import duckdb
 
     if not path:
@@ -180,18 +187,26 @@ def connect(path: str | Path | None = None, read_only: bool = False):
         path = load_settings().db_path
     path = str(path)
     if path != ":memory:":
-        Path(path).parent.mkdir(parents=True, exist_ok=True)
+        if Path(path).is_dir():
+            raise InputError(f"--db {Path(path).name}: is a folder; give the store's file name")
         if read_only and not Path(path).exists():
             raise InputError(f"{Path(path).name}: no store here yet; run 'ingest' or 'sample' first")
+        try:
+            Path(path).parent.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise InputError(f"--db {Path(path).name}: cannot create its folder ({exc.strerror or type(exc).__name__})") from None
     try:
         con = duckdb.connect(path, read_only=read_only)
     except duckdb.IOException as exc:
-        message = str(exc).splitlines()[0]
+        # DuckDB quotes the full path; only the file's name may be shown.
+        message = re.sub(r'"[^"]*"', f'"{Path(path).name}"', str(exc).splitlines()[0])
         if "lock" in message.lower():
             raise InputError(f"{Path(path).name}: the store is in use by another process; try again when it finishes") from None
         raise InputError(f"{Path(path).name}: cannot open the store ({message})") from None
     # DuckDB draws a progress bar on the terminal for long statements: noise in command-line output.
     con.execute("SET enable_progress_bar = false")
+    if threads:
+        con.execute(f"SET threads = {int(threads)}")
     if not read_only:
         con.execute(SCHEMA)
     return con
@@ -244,34 +259,83 @@ def _first_occurrences(keys) -> np.ndarray | None:
     return ~pd.Series(keys.to_pandas()).duplicated(keep="first").to_numpy()
 
 
-def _insert_new(con, table: str, key: str, frame: pd.DataFrame, columns: dict[str, str]) -> int:
-    """Insert rows whose key is not yet stored (the first of repeats within ``frame``); returns how
-    many were added. Runs inside the caller's transaction."""
-    if frame.empty:
-        return 0
+#: The fields that make two rows with one id the same record. A second file giving an id already
+#: stored with different values here is a conflict (reported with the first ids), not "already
+#: present": issue 20 found the first file silently winning.
+CONTENT_COLUMNS = {
+    "incidents": ("month", "occurred_at", "lat", "lon", "offence", "ho_code", "knife_flag", "location"),
+    "patrols": ("start", "end", "minutes", "hotspot_ref", "lat", "lon", "unit"),
+}
+CONFLICT_IDS_SHOWN = 5
+
+
+def _stored_columns(con, table: str) -> set[str]:
     # A store made while coarser cells were virtual columns derives them: insert only stored columns.
-    stored = {r[0] for r in con.execute(
+    return {r[0] for r in con.execute(
         "SELECT column_name FROM information_schema.columns WHERE table_name = ? AND is_generated = 'NEVER'",
         [table]).fetchall()}
+
+
+def _differs_sql(table: str, new: str, old: str, present: list[str] | None = None) -> str:
+    # Partner layers' keys are built from their content, so an existing key is the same row.
+    columns = [c for c in CONTENT_COLUMNS.get(table, ()) if present is None or c in present]
+    return " OR ".join(f'{new}."{c}" IS DISTINCT FROM {old}."{c}"' for c in columns) or "false"
+
+
+def _insert_new(con, table: str, key: str, frame: pd.DataFrame, columns: dict[str, str]
+                ) -> tuple[np.ndarray, np.ndarray]:
+    """Insert rows whose key is not yet stored (the first of repeats within ``frame``). Returns
+    (added, conflict) masks over ``frame``'s rows: conflict marks rows whose id is stored with
+    different content. Runs inside the caller's transaction."""
+    added = np.zeros(len(frame), dtype=bool)
+    conflict = np.zeros(len(frame), dtype=bool)
+    if frame.empty:
+        return added, conflict
+    stored = _stored_columns(con, table)
     cols = [c for c in columns if c in frame.columns and c in stored]
     incoming = _to_arrow(frame[cols])
     keep = _first_occurrences(incoming.column(key))
+    positions = np.arange(len(frame)) if keep is None else np.flatnonzero(keep)
     if keep is not None:
         incoming = incoming.filter(keep)
+    import pyarrow as pa
+
+    incoming = incoming.append_column("_pos", pa.array(positions, pa.int64()))
     col_list = ", ".join(f'"{c}"' for c in cols)
-    before = table_count(con, table)
     con.register("_incoming", incoming)
     # Not unregistered in a `finally`: after a failed INSERT the transaction is aborted, unregistering
     # raises "transaction is aborted" and hides the real error; the caller's ROLLBACK drops the view.
-    if before == 0:
-        con.execute(f"INSERT INTO {table} ({col_list}) SELECT {col_list} FROM _incoming")
-    else:
-        con.execute(
-            f"INSERT INTO {table} ({col_list}) SELECT {col_list} FROM _incoming n "
-            f'WHERE NOT EXISTS (SELECT 1 FROM {table} t WHERE t."{key}" = n."{key}")'
-        )
+    present = con.execute(
+        f'SELECT n._pos, ({_differs_sql(table, "n", "t", cols)}) AS differs FROM _incoming n '
+        f'JOIN {table} t ON t."{key}" = n."{key}"').fetchnumpy() if table_count(con, table) else None
+    con.execute(
+        f"INSERT INTO {table} ({col_list}) SELECT {col_list} FROM _incoming n "
+        f'WHERE NOT EXISTS (SELECT 1 FROM {table} t WHERE t."{key}" = n."{key}")')
     con.unregister("_incoming")
-    return table_count(con, table) - before
+    added[positions] = True
+    if present is not None and len(present["_pos"]):
+        at = np.asarray(present["_pos"], dtype=np.int64)
+        added[at] = False
+        conflict[at[np.asarray(present["differs"], dtype=bool)]] = True
+    return added, conflict
+
+
+def _conflict_note(ids: list[str], count: int) -> str:
+    shown = ", ".join(ids[:CONFLICT_IDS_SHOWN]) + (" ..." if count > CONFLICT_IDS_SHOWN else "")
+    return (f"conflicts: {count:,} row(s) give an id already stored with different content; the stored row is kept "
+            f"(first ids: {shown})")
+
+
+def _store_rejects(con, rejects: pd.DataFrame, load_id: int, file: str) -> None:
+    """Keep each rejected row once: a row already kept from an earlier load of the same data (same
+    row number, reason and text) is not stored again (issue 20: every reload added them anew)."""
+    if rejects.empty:
+        return
+    _new_rejects = rejects.assign(load_id=load_id, file=file)[["load_id", "file", "row", "column", "reason", "raw"]]  # noqa: F841
+    con.execute(
+        'INSERT INTO rejects SELECT * FROM _new_rejects n WHERE NOT EXISTS (SELECT 1 FROM rejects r WHERE '
+        'r."row" = n."row" AND r.reason = n.reason AND r.raw IS NOT DISTINCT FROM n.raw '
+        'AND r."column" IS NOT DISTINCT FROM n."column")')
 
 
 def store_rows(
@@ -296,37 +360,53 @@ def store_rows(
     key, columns = TABLES[kind]
     if not rows.empty and "lat" in rows:
         rows = with_h3(rows)
+    # GPS visits carry how many pings each was made from: the account is kept in pings, the rows read.
+    weight = rows.pop("pings").to_numpy(dtype=np.int64) if "pings" in rows.columns else np.ones(len(rows), np.int64)
     con.execute("BEGIN TRANSACTION")
     try:
         load_id = con.execute("SELECT nextval('load_ids')").fetchall()[0][0]
         rows = rows.assign(load_id=np.int32(load_id))
-        added = _insert_new(con, kind, key, rows, columns)
-        if not rejects.empty:
-            rj = rejects.assign(load_id=load_id, file=file)[["load_id", "file", "row", "column", "reason", "raw"]]
-            con.register("_rejects", rj)
-            con.execute('INSERT INTO rejects SELECT * FROM _rejects')
-            con.unregister("_rejects")
+        added_mask, conflict_mask = _insert_new(con, kind, key, rows, columns)
+        _store_rejects(con, rejects, load_id, file)
+        added, conflicts = int(weight[added_mask].sum()), int(weight[conflict_mask].sum())
+        notes = list(notes or [])
+        if conflict_mask.any():
+            notes.append(_conflict_note([str(v) for v in rows[key].to_numpy()[conflict_mask]], int(conflict_mask.sum())))
         summary = LoadSummary(
             file=file,
             format=fmt,
-            rows_read=len(rows) + len(rejects),
+            rows_read=int(weight.sum()) + len(rejects),
             added=added,
-            already_present=len(rows) - added,
+            already_present=int(weight.sum()) - added - conflicts,
             rejected=len(rejects),
             reject_reasons=rejects["reason"].value_counts().to_dict() if not rejects.empty else {},
-            notes=list(notes or []),
+            notes=notes,
+            load_id=int(load_id),
+            conflicts=conflicts,
         )
-        con.execute(
-            "INSERT INTO loads (load_id, file, sha256, format, kind, rows_read, added, already_present, rejected, notes) "
-            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            [load_id, file, sha256, fmt, kind, summary.rows_read, added, summary.already_present, summary.rejected,
-             "; ".join(summary.notes)],
-        )
+        _log_load(con, summary, sha256, kind)
         con.execute("COMMIT")
     except BaseException:
         con.execute("ROLLBACK")
         raise
     return summary
+
+
+def _log_load(con, summary: LoadSummary, sha256: str, kind: str) -> None:
+    con.execute(
+        "INSERT INTO loads (load_id, file, sha256, format, kind, rows_read, added, already_present, rejected, notes, "
+        "conflicts) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        [summary.load_id, summary.file, sha256, summary.format, kind, summary.rows_read, summary.added,
+         summary.already_present, summary.rejected, "; ".join(summary.notes), summary.conflicts],
+    )
+
+
+def add_load_note(con, summary: LoadSummary, note: str) -> None:
+    """Record one more note on a load already logged (what an archive skipped is known only after
+    its last member)."""
+    if summary.load_id is None:
+        return
+    con.execute("UPDATE loads SET notes = ? WHERE load_id = ?", ["; ".join(summary.notes), summary.load_id])
 
 
 def _merge_notes(parts: list[list[str]]) -> list[str]:
@@ -390,10 +470,7 @@ def store_stream(con, kind: str, blocks, file: str, fmt: str, sha256: str = "") 
                 rejected += len(rejects)
                 for reason, n in rejects["reason"].value_counts().items():
                     reasons[reason] = reasons.get(reason, 0) + int(n)
-                rj = rejects.assign(load_id=load_id, file=file)[["load_id", "file", "row", "column", "reason", "raw"]]
-                con.register("_rejects", rj)
-                con.execute("INSERT INTO rejects SELECT * FROM _rejects")
-                con.unregister("_rejects")
+                _store_rejects(con, rejects, load_id, file)
             if rows.empty:
                 continue
             accepted += len(rows)
@@ -409,6 +486,11 @@ def store_stream(con, kind: str, blocks, file: str, fmt: str, sha256: str = "") 
             con.execute(f"INSERT INTO {kind} ({col_list}) SELECT {col_list} FROM _incoming_block")
             key_hashes.append(con.execute(f'SELECT hash("{key}") AS h FROM _incoming_block').fetchnumpy()["h"])
             del rows, _incoming_block
+        conflict_ids: list[str] = []
+        if stored_before:
+            conflict_ids = [str(r[0]) for r in con.execute(
+                f'SELECT n."{key}" FROM {kind} n JOIN {kind} t ON t."{key}" = n."{key}" AND t.load_id IS DISTINCT FROM ? '
+                f'WHERE n.load_id = ? AND ({_differs_sql(kind, "n", "t")}) ORDER BY n.rowid', [load_id, load_id]).fetchall()]
         if stored_before:
             con.execute(
                 f'DELETE FROM {kind} n WHERE n.load_id = ? AND EXISTS '
@@ -422,13 +504,11 @@ def store_stream(con, kind: str, blocks, file: str, fmt: str, sha256: str = "") 
                 f'DELETE FROM {kind} WHERE load_id = ? AND rowid NOT IN '
                 f'(SELECT min(rowid) FROM {kind} WHERE load_id = ? GROUP BY "{key}")', [load_id, load_id])
         added = int(con.execute(f"SELECT count(*) FROM {kind} WHERE load_id = ?", [load_id]).fetchall()[0][0])
-        summary = LoadSummary(file=file, format=fmt, rows_read=read, added=added, already_present=accepted - added,
-                              rejected=rejected, reject_reasons=reasons, notes=_merge_notes(notes))
-        con.execute(
-            "INSERT INTO loads (load_id, file, sha256, format, kind, rows_read, added, already_present, rejected, notes) "
-            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            [load_id, file, sha256, fmt, kind, read, added, summary.already_present, rejected, "; ".join(summary.notes)],
-        )
+        merged = _merge_notes(notes) + ([_conflict_note(conflict_ids, len(conflict_ids))] if conflict_ids else [])
+        summary = LoadSummary(file=file, format=fmt, rows_read=read, added=added,
+                              already_present=accepted - added - len(conflict_ids), rejected=rejected,
+                              reject_reasons=reasons, notes=merged, load_id=int(load_id), conflicts=len(conflict_ids))
+        _log_load(con, summary, sha256, kind)
         con.execute("COMMIT")
     except BaseException:
         con.execute("ROLLBACK")

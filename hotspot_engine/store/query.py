@@ -260,7 +260,50 @@ def patrol_rows(con, filters: Filters) -> pd.DataFrame:
     return _fetch(con, sql, params)
 
 
+
+def source_ranges(con) -> list[dict]:
+    """Per incident and patrol source: its first and last month or day and its rows (the methods
+    sidecar's provenance)."""
+    rows = con.execute(
+        "SELECT source, strftime(min(month), '%Y-%m'), strftime(max(month), '%Y-%m'), count(*) "
+        "FROM incidents GROUP BY 1 ORDER BY 1"
+    ).fetchall()
+    out = [{"kind": "incidents", "source": r[0], "first": r[1], "last": r[2], "rows": int(r[3])} for r in rows]
+    rows = con.execute(
+        "SELECT source, strftime(min(start), '%Y-%m-%d'), strftime(max(start), '%Y-%m-%d'), count(*) "
+        "FROM patrols GROUP BY 1 ORDER BY 1"
+    ).fetchall()
+    return out + [{"kind": "patrols", "source": r[0], "first": r[1], "last": r[2], "rows": int(r[3])} for r in rows]
+
+
+def load_log(con) -> list[dict]:
+    """Every loaded file: its name (never a full path), sha256, format, kind, time and counts."""
+    from pathlib import Path as _Path
+
+    return [
+        {"file": _Path(str(r[0] or "")).name, "sha256": r[1], "format": r[2], "kind": r[3], "loaded_at": str(r[4]),
+         "rows_read": r[5], "added": r[6]}
+        for r in con.execute(
+            "SELECT file, sha256, format, kind, loaded_at, rows_read, added FROM loads ORDER BY load_id"
+        ).fetchall()
+    ]
+
+
+def table_names(con) -> set[str]:
+    """The tables the store holds (older stores lack the newer tables)."""
+    return {r[0] for r in con.execute("SELECT table_name FROM information_schema.tables").fetchall()}
+
+
+def incident_lsoa_names(con) -> list[tuple[str, str]]:
+    """Distinct (LSOA code, LSOA name) pairs the stored incidents carry (police.uk's own codes)."""
+    return con.execute("SELECT DISTINCT lsoa_code, lsoa_name FROM incidents WHERE lsoa_code IS NOT NULL "
+                       "AND lsoa_name IS NOT NULL").fetchall()
+
 __all__ = [
+    "incident_lsoa_names",
+    "load_log",
+    "source_ranges",
+    "table_names",
     "SV_GROUPS",
     "district_names",
     "incident_rows",

@@ -5,9 +5,7 @@ every file, and a temporary name renamed into place so a failed export never lea
 from __future__ import annotations
 
 import csv
-import os
 import re
-import tempfile
 from collections.abc import Mapping
 from dataclasses import replace
 from datetime import datetime
@@ -18,6 +16,7 @@ import pandas as pd
 
 from hotspot_engine.errors import InputError
 from hotspot_engine.filters import Filters
+from hotspot_engine.write.atomic import Outputs, staged_outputs
 from hotspot_engine.write.disclosure import DEFAULT_THRESHOLD, suppression_rule
 from hotspot_engine.write.disclosure import partner_safe as _partner_safe_layers  # write_layers' flag shadows it
 from hotspot_engine.write.layers import _geopandas
@@ -114,37 +113,21 @@ def _csv_frame(layer: pd.DataFrame) -> pd.DataFrame:
     return frame
 
 
-def _replace_atomically(tmp: Path, target: Path) -> None:
-    os.replace(tmp, target)
-
-
-def _tmp_beside(target: Path) -> Path:
-    fd, name = tempfile.mkstemp(prefix=f".{target.stem}.", suffix=target.suffix, dir=target.parent)
-    os.close(fd)
-    os.unlink(name)  # GDAL drivers refuse to open an existing empty file as a new dataset
-    return Path(name)
-
-
-def _write_one(layer: pd.DataFrame, target: Path, fmt: str) -> None:
+def _write_one(layer: pd.DataFrame, path: Path, fmt: str) -> None:
+    """One layer as CSV, GeoParquet or GeoJSON at ``path`` (a staged temporary name)."""
     gpd = _geopandas()
-    tmp = _tmp_beside(target)
-    try:
-        is_geo = isinstance(layer, gpd.GeoDataFrame)
-        if fmt == "csv":
-            # Every text field quoted (OWASP's advice, and pandas would not quote a bare carriage
-            # return under minimal quoting, which splits the row in every reader); numbers stay bare.
-            neutralise_formulas(_csv_frame(layer)).to_csv(tmp, index=False, encoding="utf-8", quoting=csv.QUOTE_NONNUMERIC)
-        elif fmt == "parquet":
-            if is_geo:
-                layer.to_parquet(tmp, index=False)
-            else:
-                pd.DataFrame(layer).to_parquet(tmp, index=False)
-        elif fmt == "geojson":
-            _to_ogr(layer, tmp, "GeoJSON", layer_name=None)
-        _replace_atomically(tmp, target)
-    finally:
-        if tmp.exists():
-            tmp.unlink()
+    is_geo = isinstance(layer, gpd.GeoDataFrame)
+    if fmt == "csv":
+        # Every text field quoted (OWASP's advice, and pandas would not quote a bare carriage
+        # return under minimal quoting, which splits the row in every reader); numbers stay bare.
+        neutralise_formulas(_csv_frame(layer)).to_csv(path, index=False, encoding="utf-8", quoting=csv.QUOTE_NONNUMERIC)
+    elif fmt == "parquet":
+        if is_geo:
+            layer.to_parquet(path, index=False)
+        else:
+            pd.DataFrame(layer).to_parquet(path, index=False)
+    elif fmt == "geojson":
+        _to_ogr(layer, path, "GeoJSON", layer_name=None)
 
 
 def _ogr_ready(layer: pd.DataFrame) -> pd.DataFrame:
@@ -231,6 +214,7 @@ def write_layers(
     threshold: int = DEFAULT_THRESHOLD,
     round_to: int | None = None,
     first_at_path: bool = False,
+    outputs: Outputs | None = None,
 ) -> list[Path]:
     """Write ``layers`` (name -> GeoDataFrame or plain table) to ``path`` in the format its
     extension names, plus the methods sidecar ``<stem>.methods.json`` and ``<stem>.methods.txt``.
@@ -242,8 +226,9 @@ def write_layers(
     lat/lon and h3 columns, with formulas neutralised (:func:`neutralise_formulas`).
 
     With ``partner_safe`` the layers first go through :func:`partner_safe` and the sidecar records
-    the rule. Returns every path written, data files first. Each file is written to a temporary
-    name and renamed, so a failed export never leaves half a file under the final name.
+    the rule. Returns every path written, data files first. Every file is staged under a temporary
+    name and renamed when all are written (:mod:`hotspot_engine.write.atomic`; pass ``outputs`` to
+    stage them with a command's other files), so a failed export leaves nothing under a final name.
     """
     path = Path(path)
     fmt = format_for(path)
@@ -255,35 +240,33 @@ def write_layers(
             raise InputError("export: partner-safe mode removes incident and patrol rows; choose cells, areas or the impact table")
     names = _layer_names(layers)
     frames = dict(zip(names, layers.values()))
-    path.parent.mkdir(parents=True, exist_ok=True)
-    written: list[Path] = []
-    if fmt == "gpkg":
-        tmp = _tmp_beside(path)
-        try:
-            for name, layer in frames.items():
-                _to_ogr(layer, tmp, "GPKG", layer_name=name)
-            _replace_atomically(tmp, path)
-        finally:
-            if tmp.exists():
-                tmp.unlink()
-        written.append(path)
-    elif fmt == "xlsx":
+    if fmt == "xlsx":
         too_big = [n for n, layer in frames.items() if len(layer) > XLSX_MAX_ROWS]
         if too_big:
             raise InputError(f"export .xlsx: layer '{too_big[0]}' has more rows than a sheet holds ({XLSX_MAX_ROWS}); use .csv or .gpkg")
-        tmp = _tmp_beside(path)
-        try:
-            _write_xlsx(frames, tmp)
-            _replace_atomically(tmp, path)
-        finally:
-            if tmp.exists():
-                tmp.unlink()
+    if outputs is None:
+        with staged_outputs() as own:
+            return _write_staged(frames, path, fmt, meta, partner_safe, threshold, round_to, own, first_at_path)
+    return _write_staged(frames, path, fmt, meta, partner_safe, threshold, round_to, outputs, first_at_path)
+
+
+def _write_staged(frames: dict[str, pd.DataFrame], path: Path, fmt: str, meta: ExportMeta, partner_safe: bool,
+                  threshold: int, round_to: int | None, outputs: Outputs, first_at_path: bool = False) -> list[Path]:
+    """The data files and sidecars of :func:`write_layers`, staged in ``outputs``."""
+    written: list[Path] = []
+    if fmt == "gpkg":
+        staged = outputs.stage(path, "--out")
+        for name, layer in frames.items():
+            _to_ogr(layer, staged, "GPKG", layer_name=name)
+        written.append(path)
+    elif fmt == "xlsx":
+        _write_xlsx(frames, outputs.stage(path, "--out"))
         written.append(path)
     else:
         for index, (name, layer) in enumerate(frames.items()):
             at_path = len(frames) == 1 or (first_at_path and index == 0)
             target = path if at_path else path.with_name(f"{path.stem}_{name}{path.suffix}")
-            _write_one(layer, target, fmt)
+            _write_one(layer, outputs.stage(target, "--out"), fmt)
             written.append(target)
     meta = replace(
         meta,
@@ -292,7 +275,7 @@ def write_layers(
         suppression=suppression_rule(int(threshold), round_to) if partner_safe else None,
         row_counts={name: int(len(layer)) for name, layer in frames.items()},
     )
-    written += write_sidecar(meta, path)
+    written += write_sidecar(meta, path, outputs)
     return written
 
 

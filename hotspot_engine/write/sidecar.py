@@ -7,12 +7,16 @@ import json
 from dataclasses import asdict, dataclass, field
 from datetime import datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
 
 from hotspot_engine import __version__
 from hotspot_engine.filters import Filters
+
+if TYPE_CHECKING:
+    from hotspot_engine.write.atomic import Outputs
 
 
 def _now() -> datetime:
@@ -139,35 +143,20 @@ class ExportMeta:
 
 def sources_from_store(con) -> tuple[list[dict], list[dict]]:
     """(sources, loads) for :class:`ExportMeta`: per source its date range and rows; per loaded file
-    its name (never a full path), sha256, format and counts."""
-    sources: list[dict] = []
-    rows = con.execute(
-        "SELECT source, strftime(min(month), '%Y-%m'), strftime(max(month), '%Y-%m'), count(*) "
-        "FROM incidents GROUP BY 1 ORDER BY 1"
-    ).fetchall()
-    sources += [{"kind": "incidents", "source": r[0], "first": r[1], "last": r[2], "rows": int(r[3])} for r in rows]
-    rows = con.execute(
-        "SELECT source, strftime(min(start), '%Y-%m-%d'), strftime(max(start), '%Y-%m-%d'), count(*) "
-        "FROM patrols GROUP BY 1 ORDER BY 1"
-    ).fetchall()
-    sources += [{"kind": "patrols", "source": r[0], "first": r[1], "last": r[2], "rows": int(r[3])} for r in rows]
-    loads = [
-        {"file": Path(str(r[0] or "")).name, "sha256": r[1], "format": r[2], "kind": r[3], "loaded_at": str(r[4]), "rows_read": r[5], "added": r[6]}
-        for r in con.execute(
-            "SELECT file, sha256, format, kind, loaded_at, rows_read, added FROM loads ORDER BY load_id"
-        ).fetchall()
-    ]
-    return sources, loads
+    its name (never a full path), sha256, format and counts (read by :mod:`hotspot_engine.store.query`)."""
+    from hotspot_engine.store import query
+
+    return query.source_ranges(con), query.load_log(con)
 
 
 def partner_layers_from_store(con) -> list[dict]:
     """Each partner layer's source, kind, owner and sharing level, for the sidecar (none in a store
     made before partner layers existed)."""
-    have = {r[0] for r in con.execute("SELECT table_name FROM information_schema.tables").fetchall()}
-    if not {"partner_areas", "partner_events", "partner_places"} <= have:
-        return []
+    from hotspot_engine.store import query
     from hotspot_engine.store.partner_query import partner_layers
 
+    if not {"partner_areas", "partner_events", "partner_places"} <= query.table_names(con):
+        return []
     return partner_layers(con).to_dict("records")
 
 
@@ -192,11 +181,17 @@ def sidecar_paths(path: str | Path) -> tuple[Path, Path]:
     return path.with_name(f"{path.stem}.methods.json"), path.with_name(f"{path.stem}.methods.txt")
 
 
-def write_sidecar(meta: ExportMeta, path: str | Path) -> list[Path]:
-    """Write ``<stem>.methods.json`` and ``<stem>.methods.txt`` beside ``path``."""
+def write_sidecar(meta: ExportMeta, path: str | Path, outputs: Outputs | None = None) -> list[Path]:
+    """Write ``<stem>.methods.json`` and ``<stem>.methods.txt`` beside ``path`` (staged in
+    ``outputs`` when given, so they appear together with the data)."""
+    from hotspot_engine.write.atomic import staged_outputs
+
+    if outputs is None:
+        with staged_outputs() as own:
+            return write_sidecar(meta, path, own)
     json_path, text_path = sidecar_paths(path)
-    json_path.write_text(json.dumps(meta.to_dict(), indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
-    text_path.write_text(meta.to_text(), encoding="utf-8")
+    outputs.write_text(json_path, json.dumps(meta.to_dict(), indent=2, ensure_ascii=False) + "\n", "--out")
+    outputs.write_text(text_path, meta.to_text(), "--out")
     return [json_path, text_path]
 
 

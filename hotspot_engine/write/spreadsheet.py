@@ -9,8 +9,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-#: First characters that make a spreadsheet evaluate a cell (OWASP CSV Injection).
-FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
+# The cell starts a spreadsheet runs as a formula: one list with the loader (read/cells.py).
+from hotspot_engine.render.text_safety import FORMULA_PREFIXES
 
 
 def _is_text_column(series: pd.Series) -> bool:

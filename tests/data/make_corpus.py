@@ -185,6 +185,74 @@ def bad_files(police_uk: str) -> dict[str, bytes]:
     for level in range(4):
         deep = zip_bytes({f"level{level}.zip": deep})
     out["nested_too_deep.zip"] = deep
+    out.update(hostile_files())
+    return out
+
+
+def _workbook(rows: list[list[object]]) -> bytes:
+    import openpyxl
+
+    book = openpyxl.Workbook()
+    for row in rows:
+        book.active.append(row)
+    buf = io.BytesIO()
+    book.save(buf)
+    return buf.getvalue()
+
+
+def _patch_sheet(workbook: bytes, patch) -> bytes:
+    """The workbook with its first sheet's XML passed through ``patch``."""
+    out = io.BytesIO()
+    with zipfile.ZipFile(io.BytesIO(workbook)) as source, zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED, compresslevel=9) as z:
+        for info in source.infolist():
+            data = source.read(info)
+            z.writestr(info, patch(data) if info.filename == "xl/worksheets/sheet1.xml" else data)
+    return out.getvalue()
+
+
+def hostile_files() -> dict[str, bytes]:
+    """Issue 20's attack run: typed Parquet and XLSX cells, XML entities, unsafe zip member names,
+    mixed encodings and decompression bombs (small here; benchmarks/bench_hostile_inputs.py builds
+    the full-size ones)."""
+    import datetime as dt
+
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    out: dict[str, bytes] = {}
+    lat, lon = (float(v) for v in SOTON.split(","))
+    buf = io.BytesIO()
+    pq.write_table(pa.table({"incident_id": ["P1", "P2"], "occurred_at": pa.array([dt.date(2023, 5, 1), dt.date(2023, 5, 2)], pa.date32()),
+                             "lat": [lat, lat], "lon": [lon, lon], "offence": ["Robbery", "Wounding"]}), buf)
+    out["parquet_date32.parquet"] = buf.getvalue()
+    raw = pa.array([b"Robbery", b"Caf\xe9"], pa.binary())
+    buf = io.BytesIO()
+    pq.write_table(pa.table({"incident_id": ["P1", "P2"], "occurred_at": ["2023-05-01", "2023-05-02"], "lat": [lat, lat],
+                             "lon": [lon, lon], "offence": pa.Array.from_buffers(pa.string(), len(raw), raw.buffers())}), buf)
+    out["parquet_invalid_utf8.parquet"] = buf.getvalue()
+    header = ["incident_id", "occurred_at", "lat", "lon", "offence"]
+    out["xlsx_time_cell.xlsx"] = _workbook([header, ["X1", dt.datetime(2023, 5, 1, 21, 30), lat, lon, "Robbery"],
+                                            ["X2", dt.time(21, 30), lat, lon, "Robbery"]])
+    plain = _workbook([header, ["X1", "2023-05-01", lat, lon, "Robbery"]])
+    out["xlsx_external_entity.xlsx"] = _patch_sheet(plain, lambda d: d.replace(
+        b"<worksheet", b'<!DOCTYPE worksheet [<!ENTITY xxe SYSTEM "file:///etc/hostname">]><worksheet', 1
+    ).replace(b"<v>50.9097</v>", b"<v>&xxe;</v>"))
+    laughs = '<!ENTITY a0 "lol">' + "".join(f'<!ENTITY a{i} "{("&a%d;" % (i - 1)) * 10}">' for i in range(1, 10))
+    out["xlsx_billion_laughs.xlsx"] = _patch_sheet(plain, lambda d: d.replace(
+        b"<worksheet", f"<!DOCTYPE worksheet [{laughs}]><worksheet".encode(), 1).replace(b"<v>50.9097</v>", b"<v>&a9;</v>"))
+    row = b'<row><c t="inlineStr"><is><t>X1</t></is></c><c t="inlineStr"><is><t>2023-05-01</t></is></c></row>'
+    out["xlsx_bomb_sheet.xlsx"] = _patch_sheet(plain, lambda d: d.replace(b"</sheetData>", row * 30_000 + b"</sheetData>"))
+    bomb = io.BytesIO()
+    with zipfile.ZipFile(bomb, "w", zipfile.ZIP_DEFLATED, compresslevel=9) as z:
+        z.writestr("2023-05/extract.csv", INC + f"Z1,2023-05-01,{SOTON},5A,Wounding,N,{'A' * 3_000_000}\n")
+    out["zip_bomb_member.zip"] = bomb.getvalue()
+    good = (INC + f"Z1,2023-05-01,{SOTON},5A,Wounding,N,\n").encode()
+    out["zip_unsafe_member_names.zip"] = zip_bytes({
+        "..\\..\\x.csv": good, "../../y.csv": good, "/etc/z.csv": good, "__MACOSX/2023/._ok.csv": b"\x00\x05",
+        ".hidden.csv": good, "notes.md": b"# notes", "2023/ok.csv": good})
+    out["utf8_with_cp1252_lines.csv"] = (
+        b"\xef\xbb\xbf" + INC.encode() + f"E1,2023-05-01,{SOTON},5A,Wounding,N,Caf\u00e9 Street\n".encode("utf-8")
+        + f"E2,2023-05-01,{SOTON},5A,Wounding,N,Caf\u00e9 Road\n".encode("cp1252"))
     return out
 
 

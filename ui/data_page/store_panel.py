@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import streamlit as st
 
+from hotspot_engine.render.text_safety import markdown_plain
 from hotspot_engine.service import Extent
 from hotspot_engine.write.export import neutralise_formulas
 from ui.cached import ingest_street_upload, ingest_upload, loads, rejects, remove_sample, sample_status
@@ -49,8 +50,9 @@ def draw_upload(manager: bool) -> None:
                 continue
             for s in summaries:
                 added += s.added
-                result.append(("success" if s.rejected == 0 else "warning", s.line()))
-                result += [("caption", note) for note in s.notes]
+                # File names, headers and notes come from the upload: shown as text.
+                result.append(("success" if s.rejected == 0 else "warning", markdown_plain(s.line())))
+                result += [("caption", markdown_plain(note)) for note in s.notes]
         if replace and added:  # removed only once real rows are in: a failed load leaves the demo
             result.append(("success", _removed_line(*remove_sample())))
         st.cache_data.clear()
@@ -98,8 +100,8 @@ def draw_street_upload() -> None:
             except Exception as exc:
                 show_error(exc, "Data & export: street layer")
                 return
-            for s in summaries:
-                (st.success if s.rejected == 0 else st.warning)(s.line())
+            for s in summaries:  # the file name comes from the upload: shown as text
+                (st.success if s.rejected == 0 else st.warning)(markdown_plain(s.line()))
             st.cache_data.clear()
 
 

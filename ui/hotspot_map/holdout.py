@@ -6,6 +6,7 @@ from __future__ import annotations
 import streamlit as st
 
 from hotspot_engine.filters import Filters
+from hotspot_engine.render.text_safety import markdown_plain
 from ui.cached import cached_holdout
 from ui.errors import page_errors
 
@@ -39,4 +40,4 @@ def draw_holdout(window: Filters, params, version: int) -> None:
         table = holdout.table.assign(selection=holdout.table["selection"].replace(SELECTION_LABELS))
         st.dataframe(table, hide_index=True, width="stretch", column_config=TABLE_CONFIG)
         for note in holdout.notes:
-            st.caption(note)
+            st.caption(markdown_plain(note))

@@ -8,6 +8,7 @@ import streamlit as st
 
 from hotspot_engine.filters import months_between
 from hotspot_engine.render import deck as maps
+from hotspot_engine.render.text_safety import html_plain
 from ui.cached import cached_month_colours
 from ui.hotspot_map.legend import draw_side
 from ui.hotspot_map.scene import MapScene
@@ -60,7 +61,7 @@ def _draw_month(scene: MapScene, frames, legend, colours, months: list[str]) -> 
         draw_map(scene, deck)
     with side_col:
         st.markdown(f"<div style='font-size:{'44px' if present else '30px'};font-weight:700' "
-                    f"data-testid='playback-month'>{month}</div>", unsafe_allow_html=True)
+                    f"data-testid='playback-month'>{html_plain(month)}</div>", unsafe_allow_html=True)
         st.caption(f"{int(month_cells['count'].sum()):,} incidents in {len(month_cells):,} cells this month.")
         draw_side(scene, "Incidents per cell in the month", legend.entries, f"outlines: {scene.window.date_from} to "
                   f"{scene.window.date_to}")

@@ -6,6 +6,8 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
+from hotspot_engine.render.text_safety import markdown_plain
+
 
 def picked_cell(event) -> str | None:
     """The H3 id of the clicked cell, or None (nothing clicked, or a click off the cells)."""
@@ -30,8 +32,8 @@ def draw_selection(cells: pd.DataFrame, areas: pd.DataFrame, h3: str | None, big
             st.text(f"{cell['district']} · {int(cell['count']):,} incidents · Gi* z {cell['gi_z']:.1f}")
             return
         area = hotspot.iloc[0]
-        st.markdown(f"**#{int(area['hotspot_rank'])} {area['hotspot_name']}**" if not big else
-                    f"### #{int(area['hotspot_rank'])} {area['hotspot_name']}")
+        name = markdown_plain(str(area["hotspot_name"]))  # text from the data, shown as text
+        st.markdown(f"**#{int(area['hotspot_rank'])} {name}**" if not big else f"### #{int(area['hotspot_rank'])} {name}")
         figures = {"District": area["district"], "CSP": area["csp"], "Cells": f"{int(area['n_cells'])}",
                    "Incidents": f"{int(area['count']):,}", "Harm (days)": f"{area['harm']:,.0f}",
                    "Patrols": f"{int(area['patrols']):,}", "Patrol minutes": f"{area['patrol_minutes']:,.0f}",

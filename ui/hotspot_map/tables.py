@@ -5,6 +5,8 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
+from hotspot_engine.render.text_safety import markdown_plain
+
 AREA_TABLE_CONFIG = {"no": st.column_config.NumberColumn("No.", help="The number on the map"),
                      "hotspot_name": "Place", "hotspot_id": "Id", "n_cells": "Cells", "csp": "CSP", "district": "District",
                      "patrols": st.column_config.NumberColumn("Patrols", format="%d"),
@@ -38,7 +40,7 @@ def draw_ranked(areas: pd.DataFrame, next_ranked: pd.DataFrame | None = None) ->
 def draw_notes(notes: list[str]) -> None:
     with st.expander("Method and notes"):
         for note in notes:
-            st.write("• " + note)
+            st.markdown("• " + markdown_plain(note))  # notes quote place names from the data
 
 
 def draw_all_cells(cells: pd.DataFrame) -> None:

@@ -6,6 +6,7 @@ import streamlit as st
 
 from hotspot_engine.reference.geography import ATTRIBUTION
 from hotspot_engine.render import deck as maps
+from hotspot_engine.render.text_safety import markdown_plain
 from ui.cached import cached_streets
 from ui.hotspot_map.legend import LEGEND_TITLES, draw_side
 from ui.hotspot_map.scene import MapScene
@@ -51,11 +52,11 @@ def draw_whole_window(scene: MapScene) -> None:
                   f"{scene.window.date_from} to {scene.window.date_to}")
         for note in scene.notes if not scene.present else []:
             if note.startswith(("Only ", "No cell passes")):  # too few cells or areas for what was asked
-                st.warning(note)
+                st.warning(markdown_plain(note))
         if scene.patterns is not None and not scene.present:
             notes = scene.patterns.attrs.get("notes", [])
             partial = [note for note in notes if "holds only" in note]  # an incomplete first or last period
             for note in partial:
-                st.warning(note)
+                st.warning(markdown_plain(note))
             for note in [] if partial else notes[-1:]:
-                st.caption(note)
+                st.caption(markdown_plain(note))

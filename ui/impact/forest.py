@@ -5,6 +5,7 @@ import altair as alt
 import pandas as pd
 import streamlit as st
 
+from hotspot_engine.render.text_safety import markdown_plain
 from ui.common import OKABE_ITO, display_table, draw_chart
 
 
@@ -18,7 +19,7 @@ def draw_pooled(result, unit: str) -> None:
     m3.metric("Simple before/after (report's figure)", f"{pooled['simple_change_pct']:+.1f}%",
               help=f"{int(pooled['simple_window'])} {unit}s after against the {int(pooled['simple_window'])} {unit}s before, "
                    "all hotspots together.")
-    st.caption(result.description)
+    st.caption(markdown_plain(result.description))
 
 
 def draw_forest(table: pd.DataFrame) -> None:

@@ -6,6 +6,7 @@ import altair as alt
 import pandas as pd
 import streamlit as st
 
+from hotspot_engine.render.text_safety import markdown_plain
 from ui.common import OKABE_ITO, draw_chart
 
 
@@ -30,7 +31,7 @@ def draw_series(result, unit: str) -> None:
     chosen = st.selectbox("Hotspot", options, format_func=label_of.get, key="i_hotspot")
     fit = result.aggregate if chosen == "pooled" else result.fits.get(chosen)
     if fit is None or not fit.ok:
-        st.warning(fit.message if fit is not None else "No model for this hotspot.")
+        st.warning(markdown_plain(fit.message) if fit is not None else "No model for this hotspot.")
         return
     starts = pd.Series(fit.periods) + ("" if unit == "week" else "-01")
     frame = pd.DataFrame({"month": pd.to_datetime(starts), "observed": fit.observed,

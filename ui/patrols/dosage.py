@@ -6,6 +6,7 @@ import pandas as pd
 import streamlit as st
 
 from hotspot_engine.analyse.patrols import DosageTarget, PatrolReport
+from hotspot_engine.render.text_safety import markdown_plain
 
 STATUS_TEXT = {"green": "GREEN", "amber": "AMBER", "red": "RED"}
 STATUS_STYLE = {"GREEN": "background-color:#1a9850;color:white;font-weight:bold",
@@ -28,7 +29,7 @@ def draw_summary(report: PatrolReport, target: DosageTarget) -> None:
               delta_color="off", delta_arrow="off")
     c5.metric("Days dosed (mean)", "–" if pd.isna(summary["mean_compliance"]) else f"{summary['mean_compliance']:.0%}",
               help=f"Target: {target.describe()}.")
-    st.caption(" ".join(report.notes))
+    st.caption(markdown_plain(" ".join(report.notes)))
 
 
 def dosage_table(dosage: pd.DataFrame) -> pd.DataFrame:

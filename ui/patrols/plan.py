@@ -9,6 +9,7 @@ import streamlit as st
 
 from hotspot_engine.analyse.patrols import ALL_HOTSPOTS, DosageTarget, PatrolPlan, PatrolReport, next_monday, plan_csv
 from hotspot_engine.filters import Filters
+from hotspot_engine.render.text_safety import markdown_plain
 from ui.cached import cached_briefing, is_synthetic
 from ui.errors import page_errors
 from ui.patrols.time_grids import HotspotNames
@@ -40,7 +41,7 @@ def plan_choice(report: PatrolReport, target: DosageTarget, big: bool) -> PlanCh
 
 
 def draw_visits(plan: PatrolPlan) -> None:
-    st.caption(" ".join(plan.notes) + (" The start is drawn at random inside each window." if plan.has_times else ""))
+    st.caption(markdown_plain(" ".join(plan.notes)) + (" The start is drawn at random inside each window." if plan.has_times else ""))
     visits = plan.visits
     per_day = visits.assign(day=pd.to_datetime(visits["date"]).dt.strftime("%a %d")).pivot_table(
         index="hotspot_name", columns="day", values="minutes", aggfunc="size", fill_value=0, sort=False)

@@ -1,0 +1,179 @@
+"""Public entry points: files, folders, zips and uploads into the store.
+
+Every row read ends up either in the store (added or already present) or in the rejects table with
+a reason, so ``rows_read = added + already_present + rejected`` holds for every file. Problems that
+make a whole file unusable raise :class:`InputError` with a message naming the file (never its
+directory), the row and the column; they never carry row contents.
+"""
+from __future__ import annotations
+
+import hashlib
+from pathlib import Path
+
+import pandas as pd
+
+from hotspot_engine.errors import InputError
+from hotspot_engine.read.archive import ArchiveAccount, _files_under, is_zip, scratch_folder, zip_members
+from hotspot_engine.read.detect import FORMATS, detect_format
+from hotspot_engine.read.files import read_raw
+from hotspot_engine.read.incidents import _parse_force
+from hotspot_engine.read.limits import DEFAULT_LIMITS, Limits, too_big
+from hotspot_engine.read.patrol_logs import _parse_gps, _parse_patrols
+from hotspot_engine.read.police_uk import _parse_police_uk
+from hotspot_engine.read.streaming import STREAM_BYTES, _load_streamed
+from hotspot_engine.store import database as store
+from hotspot_engine.store.database import LoadSummary
+
+DEFAULT_MAX_BYTES = DEFAULT_LIMITS.max_file_bytes  # refuse bigger files before reading them
+
+
+def _parse(data: bytes, name: str, fmt: str | None, offence_map, gap_minutes: float = 5.0,
+           limits: Limits = DEFAULT_LIMITS, con=None, partner=None):
+    """(kind, format, rows, rejects, notes) for one file's bytes. ``con`` (the store) tells partner
+    area counts which 2021 LSOA codes police data carries; ``partner`` is a PartnerOptions."""
+    from hotspot_engine.read import partners
+
+    if fmt is not None and fmt not in FORMATS and fmt not in partners.PARTNER_FORMATS:
+        raise InputError(f"unknown format '{fmt}'; choose from: {', '.join(FORMATS + partners.PARTNER_FORMATS)}")
+    raw = read_raw(data, name, limits)
+    columns = [str(c) for c in raw.frame.columns]
+    partner_fmt = fmt if fmt in partners.PARTNER_FORMATS else None
+    if fmt is None:
+        partner_fmt = partners.detect_partner_format(columns)
+    if partner_fmt:
+        kind, rows, rejects, notes = partners.parse_partner(raw, name, partner_fmt, partner, con)
+        return kind, partner_fmt, rows, rejects, notes
+    try:
+        detected = detect_format(columns)
+    except InputError as exc:
+        if fmt is None:
+            raise InputError(f"{name}: {exc}") from None
+        detected = fmt
+    fmt = fmt or detected
+    if fmt == "police-uk":
+        if detected != "police-uk":
+            raise InputError(f"{name}: not a data.police.uk street file: columns Crime type, Month and Falls within "
+                             f"expected; it looks like '{detected}'")
+        rows, rejects, notes = _parse_police_uk(raw, name)
+        return "incidents", fmt, rows, rejects, notes
+    if fmt == "incidents":
+        rows, rejects, notes = _parse_force(raw, name, offence_map)
+        return "incidents", fmt, rows, rejects, notes
+    if fmt == "patrols":
+        rows, rejects, notes = _parse_patrols(raw, name)
+        return "patrols", fmt, rows, rejects, notes
+    rows, rejects, notes = _parse_gps(raw, name, gap_minutes)
+    return "patrols", fmt, rows, rejects, notes
+
+
+def read_incidents(path_or_buffer, name: str, fmt: str | None = None, offence_map=None
+                   ) -> tuple[pd.DataFrame, pd.DataFrame, list[str]]:
+    """Parse one incident file without touching the store.
+
+    ``path_or_buffer`` is a path, bytes or a binary file object; ``name`` is the file name shown in
+    messages. Returns (rows with store.INCIDENT_COLUMNS minus h3 and load_id, rejects with
+    row/column/reason/raw, notes).
+    """
+    data = _bytes_of(path_or_buffer)
+    kind, _, rows, rejects, notes = _parse(data, name, fmt, offence_map)
+    if kind != "incidents":
+        raise InputError(f"{name}: holds patrols, not incidents")
+    return rows, rejects, notes
+
+
+def _bytes_of(source) -> bytes:
+    if isinstance(source, (bytes, bytearray, memoryview)):
+        return bytes(source)
+    if isinstance(source, (str, Path)):
+        try:
+            return Path(source).read_bytes()
+        except OSError as exc:
+            raise InputError(f"{Path(source).name}: cannot read ({exc.strerror})") from None
+    return source.read()
+
+
+def _load_bytes(con, data: bytes, name: str, fmt: str | None, offence_map, limits: Limits, partner=None
+                ) -> list[LoadSummary]:
+    """One upload's or file's bytes: a zip is unpacked member by member, anything else parsed."""
+    if len(data) > limits.max_file_bytes:
+        raise too_big(name, len(data), limits.max_file_bytes)
+    if is_zip(data[:4], name):
+        return _load_zip(con, data, name, fmt, offence_map, limits, partner)
+    return _load_one(con, data, name, fmt, offence_map, limits, partner)
+
+
+def _load_zip(con, source: Path | bytes, name: str, fmt: str | None, offence_map, limits: Limits, partner=None
+              ) -> list[LoadSummary]:
+    """Every data member of a zip, each from its own temporary file; members not loaded are counted
+    in a note on the archive's first summary."""
+    account = ArchiveAccount()
+    summaries: list[LoadSummary] = []
+    with scratch_folder() as workdir:
+        for display, member in zip_members(source, name, limits, workdir, account):
+            summaries.extend(_load_file(con, member, display, fmt, offence_map, limits, partner))
+    note = account.note()
+    if note and summaries:
+        summaries[0].notes.append(note)
+        store.add_load_note(con, summaries[0], note)  # the summary's notes, now with this one
+    return summaries
+
+
+def _load_file(con, file: Path, name: str, fmt: str | None, offence_map, limits: Limits, partner=None
+               ) -> list[LoadSummary]:
+    """One file on disk shown as ``name``: streamed block by block when it is a big force extract."""
+    try:
+        size = file.stat().st_size
+        with open(file, "rb") as f:
+            head = f.read(4)
+    except OSError as exc:
+        raise InputError(f"{name}: cannot read ({exc.strerror})") from None
+    if size > limits.max_file_bytes:
+        raise too_big(name, size, limits.max_file_bytes)
+    if is_zip(head, name):
+        return _load_zip(con, file, name, fmt, offence_map, limits, partner)
+    if size >= STREAM_BYTES and fmt in (None, "incidents"):
+        streamed = _load_streamed(con, file, fmt, offence_map, name=name, limits=limits)
+        if streamed is not None:
+            return [streamed]
+    try:
+        data = file.read_bytes()
+    except OSError as exc:
+        raise InputError(f"{name}: cannot read ({exc.strerror})") from None
+    return _load_one(con, data, name, fmt, offence_map, limits, partner)
+
+
+def _load_one(con, data: bytes, name: str, fmt: str | None, offence_map, limits: Limits, partner=None
+              ) -> list[LoadSummary]:
+    kind, fmt, rows, rejects, notes = _parse(data, name, fmt, offence_map, limits=limits, con=con, partner=partner)
+    summary = store.store_rows(con, kind, rows, rejects, file=name, fmt=fmt,
+                               sha256=hashlib.sha256(data).hexdigest(), notes=notes)
+    return [summary]
+
+
+def ingest_paths(con, paths: list[str | Path], fmt: str | None = None, offence_map: str | Path | None = None,
+                 max_bytes: int | None = None, limits: Limits = DEFAULT_LIMITS, partner=None) -> list[LoadSummary]:
+    """Load files, folders (recursed) and zips into the store; one LoadSummary per data file.
+    ``partner`` (a :class:`~hotspot_engine.read.partners.PartnerOptions`) names the layer, owner and
+    sharing level of partner files.
+
+    Each file is one transaction. The first unusable file raises InputError (naming it); files
+    loaded before it stay loaded. Files over ``max_bytes`` (default ``limits.max_file_bytes``) are
+    refused before being read; zip members and workbook sheets are held to ``limits`` as they unpack.
+    """
+    limits = limits.with_max_file_bytes(max_bytes)
+    summaries: list[LoadSummary] = []
+    for given in paths:
+        path = Path(given)
+        if not path.exists():
+            raise InputError(f"{path.name}: no such file or folder")
+        files = _files_under(path) if path.is_dir() else [path]
+        for file in files:
+            summaries.extend(_load_file(con, file, file.name, fmt, offence_map, limits, partner))
+    return summaries
+
+
+def ingest_upload(con, name: str, data: bytes, fmt: str | None = None, offence_map=None,
+                  max_bytes: int | None = None, limits: Limits = DEFAULT_LIMITS, partner=None) -> list[LoadSummary]:
+    """Same as ingest_paths for bytes from an upload widget; a zip may hold many files."""
+    return _load_bytes(con, bytes(data), Path(name).name, fmt, offence_map, limits.with_max_file_bytes(max_bytes),
+                       partner)

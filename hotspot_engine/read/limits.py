@@ -1,0 +1,70 @@
+"""Bounds on what one input may make the loader hold: sizes after decompression, compression ratio,
+one CSV field, and one workbook sheet.
+
+Anyone may send a file when sign-in is off, so a small file must not be able to take the server's
+memory. Measured before these limits (issue 20): a 2.1 MB zip holding a 600 MB member peaked at
+3.5 GB (members were read whole); a 700 KB XLSX holding a 200 MB sheet took 1.08 GB and 68 s; a CSV
+with one 200 MB field took 2.8 GB in the whole-file reader. With them, each is refused in under a
+second at under 1 GB (benchmarks/bench_hostile_inputs.py prints the figures).
+
+Why these numbers: real data compresses far less than a bomb. The five police.uk Hampshire months
+in shared/realdata compress 4.7-5.1:1 in their zip; 20,000 sample incidents written as XLSX give a
+sheet XML of 10.9 MB at 8.9:1 (its cell tags repeat). A ratio over 100:1 on a member of more than
+1 MiB is not a data file. A legitimate field (a location, an offence description) is a few hundred bytes; 1 MiB leaves
+room for free-text notes. openpyxl parses sheet XML at about 3 MB/s here (issue 20: 200 MB
+in 68 s) and holds a Python object per cell, so 128 MB of sheet XML (about 235,000 incident rows at
+the sample's 10.9 MB per 20,000) is the most a workbook may hold; bigger extracts belong in CSV or
+Parquet, which load in seconds and stream.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+
+from hotspot_engine.errors import InputError
+
+MIB = 1 << 20
+
+
+@dataclass(frozen=True)
+class Limits:
+    """What one call to the loader accepts. Every refusal names the file and the limit."""
+
+    #: One data file or zip member, as stored on disk after decompression.
+    max_file_bytes: int = 1 << 30
+    #: Everything inside one archive (nested archives included), after decompression.
+    max_total_bytes: int = 4 << 30
+    #: Decompressed over compressed size of one zip member or workbook part...
+    max_ratio: float = 100.0
+    #: ...checked on members bigger than this (tiny members compress unevenly).
+    ratio_floor_bytes: int = 1 * MIB
+    #: One field of a delimited text file (and so one header name).
+    max_field_bytes: int = 1 * MIB
+    #: One physical line of a delimited text file (a header of 100,000 columns is about 1 MB).
+    max_line_bytes: int = 16 * MIB
+    #: The XML of one workbook's sheets and shared strings, decompressed.
+    max_sheet_xml_bytes: int = 128 * MIB
+    #: Rows times columns of a Parquet file (its cells are materialised as a table).
+    max_parquet_cells: int = 400_000_000
+
+    def with_max_file_bytes(self, max_bytes: int | None) -> Limits:
+        return self if max_bytes is None else replace(self, max_file_bytes=int(max_bytes))
+
+
+DEFAULT_LIMITS = Limits()
+
+
+def too_big(name: str, size: float, limit: float, what: str = "") -> InputError:
+    """The one refusal for a size over a limit, naming the file."""
+    if what:
+        return InputError(f"{name}: {what} {size / 1e6:,.1f} MB, over the {limit / 1e6:,.1f} MB limit; split the "
+                          f"file or raise the limit")
+    return InputError(f"{name}: {size / 1e6:,.1f} MB is over the {limit / 1e6:,.1f} MB limit; split the file or "
+                      f"raise the limit")
+
+
+def check_ratio(name: str, size: int, compressed: int, limits: Limits, what: str = "decompresses") -> None:
+    """Refuse a member whose compression ratio only a decompression bomb reaches."""
+    if size > limits.ratio_floor_bytes and size > limits.max_ratio * max(compressed, 1):
+        raise InputError(f"{name}: {what} to {size / 1e6:,.1f} MB from {compressed / 1e6:,.2f} MB (ratio "
+                         f"{size / max(compressed, 1):,.0f}:1, over the {limits.max_ratio:g}:1 limit); "
+                         f"not read as it looks like a decompression bomb")
