@@ -3,80 +3,26 @@
 Run:  streamlit run app.py   (opens on the built-in synthetic sample when the store is empty)
 
 This script is the Overview page; the other pages are in pages/. Each page starts with
-ui.common.page_setup, which draws the navigation and the shared filters.
+ui.common.page_setup, which draws the navigation and the shared filters, then reads as
+filters -> service (through ui.cached) -> draw (ui/ modules named for what they draw).
 """
 from __future__ import annotations
 
-import altair as alt
-import pandas as pd
 import streamlit as st
 
-from hotspot_engine.filters import months_between
-from hotspot_engine.reference.offences import group_label
-from ui.common import (page_setup, OKABE_ITO, cached_headline, cached_monthly, data_version, draw_chart,
-                       headline_metrics, presentation, show_error)
+from ui.cached import cached_headline, cached_monthly, data_version
+from ui.common import page_setup, presentation
+from ui.errors import page_errors
+from ui.overview.headline import draw_headline
+from ui.overview.monthly_chart import draw_monthly
 
 filters = page_setup("Serious violence overview")
 version = data_version()
 
-try:
+head = None
+with page_errors("Overview: headline"):
     head = cached_headline(filters, version)
-except Exception as exc:  # never a traceback in the page
-    head = None
-    show_error(exc)
-
-if head is None:
-    st.info("The headline needs two complete financial years (April to March) of data.")
-else:
-    st.subheader(f"Financial year {head.fy_after} against {head.fy_before}")
-    headline_metrics(head)
-    st.caption(
-        f"Force-wide change {head.sv_change:+,} offences ({head.sv_change_pct:+.1f}%); in the {head.hotspots} hotspots "
-        f"{head.hotspot_change_pct:+.1f}% with {head.patrols_after:,} patrols. Hotspots were chosen on {head.fy_before}, "
-        "so part of any fall may be regression to the mean: see Impact.")
+draw_headline(head)
 
 st.subheader("Monthly serious violence by category")
-monthly = cached_monthly(filters, "offence_group", version)
-if monthly.empty:
-    st.info("No incidents match these filters. Widen the months, places or offence categories.")
-else:
-    # A month with no incidents of a category is absent from the counts: fill it with 0, or the line
-    # would be drawn straight across it (a riot a month instead of a few a year).
-    months = months_between(filters.date_from or monthly["month"].min(), filters.date_to or monthly["month"].max())
-    full = pd.MultiIndex.from_product([months, sorted(monthly["offence_group"].unique())], names=["month", "offence_group"])
-    monthly = (monthly.set_index(["month", "offence_group"])[["count", "harm"]].reindex(full, fill_value=0)
-               .reset_index())
-    monthly = monthly.assign(category=monthly["offence_group"].map(group_label))
-    # Small multiples, one panel per category with its own y scale: on one shared axis the rare
-    # categories (murder, riot) lie flat along the bottom, and eight lines in eight colours are
-    # hard to tell apart; a panel per category needs no colour legend at all.
-    order = monthly.groupby("category")["count"].sum().sort_values(ascending=False).index.tolist()
-    big = presentation()
-    # One dark colour for every panel: the panel title names the category, so colour carries no
-    # meaning here, and a light Okabe-Ito yellow line is hard to see on white from the back of a room.
-    panel = (
-        alt.Chart()
-        .mark_line(strokeWidth=3 if big else 2, color=OKABE_ITO[4], point=alt.OverlayMarkDef(size=12) if not big else False)
-        .encode(
-            x=alt.X("yearmonth(month):T", title=None, axis=alt.Axis(format="%b %y", labelFontSize=16 if big else 11,
-                                                                    tickCount=6)),
-            y=alt.Y("count:Q", title=None, axis=alt.Axis(labelFontSize=16 if big else 11)),
-            tooltip=[alt.Tooltip("month:N", title="Month"), alt.Tooltip("category:N", title="Category"),
-                     alt.Tooltip("count:Q", title="Incidents")],
-        )
-        .properties(width=350 if big else 300, height=170 if big else 150)
-    )
-    chart = (
-        alt.layer(panel, data=alt.Data(name="monthly"))
-        .facet(facet=alt.Facet("category:N", sort=order, title=None,
-                               header=alt.Header(labelFontSize=20 if big else 14, labelFontWeight="bold",
-                                                 labelColor="#111111", labelAnchor="start")),
-               columns=4)
-        .resolve_scale(y="independent")
-    )
-    draw_chart(chart, {"monthly": monthly})
-    st.caption("Incidents per month, one panel per category; each panel has its own vertical scale "
-               "(compare shapes across panels, numbers within a panel).")
-    with st.expander("Table of the chart (text alternative)"):
-        table = monthly.pivot_table(index="month", columns="category", values="count", fill_value=0, aggfunc="sum")
-        st.dataframe(table, width="stretch")
+draw_monthly(cached_monthly(filters, "offence_group", version), filters, presentation())

@@ -24,7 +24,9 @@ import pandas as pd
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from hotspot_engine import service  # noqa: E402
 from hotspot_engine.analyse import patrols as P  # noqa: E402
+from hotspot_engine.store import query  # noqa: E402
 from hotspot_engine.filters import Filters  # noqa: E402
 
 FILTERS = Filters(date_from="2023-04", date_to="2024-03", sv_only=True)
@@ -69,13 +71,13 @@ def run(label: str, db: Path, repeat: int, briefing: bool) -> None:
 
     con = connect(db, read_only=True)
     try:
-        report_s, report = _timed(lambda: P.patrol_report_for_store(con, FILTERS), repeat)
+        report_s, report = _timed(lambda: service.patrol_report(con, FILTERS), repeat)
         # The dosage alone, on frames already fetched (what a page rerun with new target costs).
         from hotspot_engine.store import query
 
         rows = query.patrol_rows(con, FILTERS)
         areas = report.dosage[["hotspot_rank", "hotspot_id", "hotspot_name", "district", "n_cells"]]
-        incidents = P._incidents_in_cells(con, FILTERS, report.hotspot_cells)
+        incidents = query.incidents_by_hotspot_hour(con, FILTERS, report.hotspot_cells)
     finally:
         con.close()
     pure_s, _ = _timed(lambda: P.patrol_report(rows, areas, report.hotspot_cells, incidents, report.period), repeat)

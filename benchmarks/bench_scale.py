@@ -118,9 +118,10 @@ def _timed(fn, repeat: int) -> tuple[list[float], object]:
 def child_query(db: str, repeat: int) -> dict:
     from hotspot_engine.render import deck as maps
     from hotspot_engine.store import database as store
-    from hotspot_engine.analyse.evaluation import impact_for_store
+    from hotspot_engine.service import impact as impact_for_store
     from hotspot_engine.filters import Filters
-    from hotspot_engine.analyse.hotspots import HotspotParams, find_hotspots
+    from hotspot_engine.analyse.hotspots import HotspotParams
+    from hotspot_engine.service import hotspots as find_hotspots
 
     con = store.connect(db, read_only=True)
     out: dict = {}

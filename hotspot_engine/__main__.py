@@ -1,4 +1,9 @@
-"""Command line: ``python -m hotspot_engine COMMAND ...`` (see CONTRACT.md and the README).
+"""Command line: ``python -m hotspot_engine COMMAND ...`` (see the README's "Command line" section).
+Every command calls the same :mod:`hotspot_engine.service` functions as the pages.
+
+Settings: the same ``settings.toml`` as the app (``hotspot_engine.settings`` says which file) gives the
+store, the harm weights, exclusions and offence map, and the partner-safe threshold; an option given
+on the command line overrides it for that run.
 
 Exit status: 0 success, 2 unusable input or arguments (one line on stderr naming the file, row or
 column), 1 an internal error. Each command imports only what it needs, so start-up stays fast.
@@ -22,7 +27,7 @@ class _Parser(argparse.ArgumentParser):
 
 
 def _add_store(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--db", default=None, help="store file (default data/hotspot.duckdb or $HOTSPOT_DB)")
+    p.add_argument("--db", default=None, help="store file (default: $HOTSPOT_DB, else [store] path of settings.toml)")
 
 
 def _add_filters(p: argparse.ArgumentParser, sv_default_note: str = "") -> None:
@@ -48,9 +53,27 @@ def _filters(args: argparse.Namespace, sv_default: bool = False):
 
 
 def _connect(args: argparse.Namespace, read_only: bool = False):
-    from hotspot_engine.store.database import connect
+    from hotspot_engine.service import open_store
 
-    return connect(args.db, read_only=read_only)
+    return open_store(args.db, read_only=read_only)
+
+
+#: Options whose default is in settings.toml: option name -> Settings field.
+FROM_SETTINGS = {"db": "db_path", "harm_weights": "harm_weights", "exclusions": "exclusions",
+                 "offence_map": "offence_map", "threshold": "partner_safe_threshold"}
+
+
+def apply_settings(args: argparse.Namespace) -> argparse.Namespace:
+    """Fill the options this command has but the command line left out from the settings file the
+    app reads, so both use one store and one set of tables; a given option wins."""
+    unset = [name for name in FROM_SETTINGS if name in vars(args) and getattr(args, name) is None]
+    if unset:
+        from hotspot_engine.settings import load_settings
+
+        settings = load_settings()
+        for name in unset:
+            setattr(args, name, getattr(settings, FROM_SETTINGS[name]))
+    return args
 
 
 # -- commands -------------------------------------------------------------------------------------
@@ -67,13 +90,13 @@ def cmd_sample(args: argparse.Namespace) -> int:
 
 
 def cmd_ingest(args: argparse.Namespace) -> int:
-    from hotspot_engine.read.loading import ingest_paths
+    from hotspot_engine.service import ingest_files
 
     if args.max_gb <= 0:
         raise InputError("--max-gb: must be more than 0")
     con = _connect(args)
     try:
-        summaries = ingest_paths(con, [Path(p) for p in args.paths], fmt=args.format, offence_map=args.offence_map,
+        summaries = ingest_files(con, args.paths, fmt=args.format, offence_map=args.offence_map,
                                  max_bytes=int(args.max_gb * (1 << 30)))
     finally:
         con.close()
@@ -85,25 +108,21 @@ def cmd_ingest(args: argparse.Namespace) -> int:
 
 
 def cmd_export(args: argparse.Namespace) -> int:
-    from hotspot_engine.store import query
+    from hotspot_engine import service
     from hotspot_engine.write import export
-    from hotspot_engine.write.export import ExportMeta
 
     filters = _filters(args)
     con = _connect(args, read_only=True)
     try:
-        if args.layer == "incidents":
-            layers = {"incidents": export.incidents_layer(query.incident_rows(con, filters, args.harm_weights))}
-        elif args.layer == "patrols":
-            layers = {"patrols": export.patrols_layer(query.patrol_rows(con, filters))}
+        if args.layer == "hotspots":
+            bundle = service.export_layers(con, filters, ["hotspot_cells", "hotspot_areas"],
+                                           hotspots=_hotspot_result(con, args, filters))
         else:
-            result = _hotspot_result(con, args, filters)
-            layers = {"hotspot_cells": export.cells_layer(result.cells),
-                      "hotspot_areas": export.areas_layer(result.areas, result.cells)}
-        meta = ExportMeta.build(con, what=args.layer, filters=filters, params=_params_dict(args))
+            bundle = service.export_layers(con, filters, [args.layer], harm_weights=args.harm_weights)
+        meta = service.export_meta(con, what=args.layer, filters=filters, params=_params_dict(args))
     finally:
         con.close()
-    paths = export.write_layers(layers, args.out, meta, partner_safe=args.partner_safe, threshold=args.threshold)
+    paths = export.write_layers(bundle.layers, args.out, meta, partner_safe=args.partner_safe, threshold=args.threshold)
     for path in paths:
         print(f"wrote {path}")
     return 0
@@ -126,42 +145,29 @@ def _hotspot_params(args: argparse.Namespace):
     )
 
 
-def _default_window(con, filters):
-    """Hotspots default to the last 12 months of data when no window is given."""
-    from hotspot_engine.filters import shift_month
-    from hotspot_engine.store.query import extent
-
-    if filters.date_from or filters.date_to:
-        return filters
-    last = extent(con).last_month
-    if last is None:
-        raise InputError("the store holds no incidents; run 'ingest' or 'sample' first")
-    return filters.with_(date_from=shift_month(last, -11), date_to=last)
-
-
 def _hotspot_result(con, args: argparse.Namespace, filters):
-    from hotspot_engine.analyse.hotspots import find_hotspots
+    """Hotspots for the filters; without months, the last 12 months of data."""
+    from hotspot_engine import service
 
-    filters = _default_window(con, filters)
-    return find_hotspots(con, filters, _hotspot_params(args), harm_weights=getattr(args, "harm_weights", None),
+    return service.hotspots(con, service.default_window(con, filters), _hotspot_params(args), harm_weights=getattr(args, "harm_weights", None),
                          exclusions_path=getattr(args, "exclusions", None))
 
 
 def cmd_hotspots(args: argparse.Namespace) -> int:
+    from hotspot_engine import service
     from hotspot_engine.write import export
-    from hotspot_engine.write.export import ExportMeta
 
     filters = _filters(args, sv_default=True)
     con = _connect(args, read_only=True)
     try:
         result = _hotspot_result(con, args, filters)
-        meta = ExportMeta.build(con, what="hotspots", filters=_default_window(con, filters), params=_params_dict(args))
+        meta = service.export_meta(con, what="hotspots", filters=service.default_window(con, filters),
+                                   params=_params_dict(args))
+        names = ["hotspot_cells"] + ([] if args.out.lower().endswith((".csv", ".geojson")) else ["hotspot_areas"])
+        bundle = service.export_layers(con, filters, names, hotspots=result)
     finally:
         con.close()
-    layers = {"hotspot_cells": export.cells_layer(result.cells)}
-    if not args.out.lower().endswith((".csv", ".geojson")):
-        layers["hotspot_areas"] = export.areas_layer(result.areas, result.cells)
-    paths = export.write_layers(layers, args.out, meta)
+    paths = export.write_layers(bundle.layers, args.out, meta, first_at_path=True)
     for note in result.notes:
         print(f"note: {note}", file=sys.stderr)
     print(f"{int(result.cells['is_hotspot'].sum())} hotspot cells in {len(result.areas)} hotspot areas "
@@ -170,12 +176,12 @@ def cmd_hotspots(args: argparse.Namespace) -> int:
 
 
 def cmd_impact(args: argparse.Namespace) -> int:
-    from hotspot_engine.analyse.evaluation import impact_for_store
+    from hotspot_engine.service import impact
 
     filters = _filters(args, sv_default=True)
     con = _connect(args, read_only=True)
     try:
-        result = impact_for_store(con, filters, intervention=args.intervention, hotspots_file=args.hotspots,
+        result = impact(con, filters, intervention=args.intervention, hotspots_file=args.hotspots,
                                   model=args.model, buffer_k=args.buffer_k, params=_hotspot_params(args),
                                   harm_weights=args.harm_weights, exclusions_path=args.exclusions,
                                   period=args.period, selection_window=_selection_window(args.selection_window),
@@ -241,10 +247,10 @@ def cmd_patrol_plan(args: argparse.Namespace) -> int:
     from hotspot_engine.analyse.patrols import (
         DosageTarget,
         briefing_pdf,
-        patrol_report_for_store,
         plan_csv,
         suggest_plan,
     )
+    from hotspot_engine.service import patrol_report
     from hotspot_engine.write.export import neutralise_formulas
 
     filters = _filters(args, sv_default=True)
@@ -255,8 +261,8 @@ def cmd_patrol_plan(args: argparse.Namespace) -> int:
     target = DosageTarget(visits_per_day=args.visits_per_day, min_minutes=args.min_minutes, max_minutes=args.max_minutes)
     con = _connect(args, read_only=True)
     try:
-        report = patrol_report_for_store(con, filters, target, params=_hotspot_params(args),
-                                         harm_weights=args.harm_weights, exclusions_path=args.exclusions)
+        report = patrol_report(con, filters, target, params=_hotspot_params(args),
+                               harm_weights=args.harm_weights, exclusions_path=args.exclusions)
     finally:
         con.close()
     plan = suggest_plan(report, week_start=week, seed=args.seed, extra_visits=args.extra_visits)
@@ -298,7 +304,8 @@ def build_parser() -> argparse.ArgumentParser:
     _add_store(p)
     p.add_argument("--format", choices=["police-uk", "incidents", "patrols", "gps"], default=None,
                    help="skip detection from the header")
-    p.add_argument("--offence-map", default=None, help="CSV mapping HO codes / offence text to groups")
+    p.add_argument("--offence-map", default=None,
+                   help="CSV mapping HO codes / offence text to groups (default: settings.toml [hotspots])")
     p.add_argument("--max-gb", type=float, default=1.0,
                    help="refuse files larger than this many GiB before reading (default 1; large CSVs stream)")
     p.set_defaults(func=cmd_ingest)
@@ -309,7 +316,8 @@ def build_parser() -> argparse.ArgumentParser:
     _add_filters(p)
     _add_hotspot_options(p)
     p.add_argument("--partner-safe", action="store_true", help="drop incident rows and suppress small counts")
-    p.add_argument("--threshold", type=int, default=5, help="partner-safe suppression threshold (default 5)")
+    p.add_argument("--threshold", type=int, default=None,
+                   help="partner-safe suppression threshold (default: settings.toml [export], 5)")
     p.add_argument("--out", required=True, help="output file; the extension picks the format")
     p.set_defaults(func=cmd_export)
 
@@ -368,15 +376,17 @@ def _add_hotspot_options(p: argparse.ArgumentParser) -> None:
     g.add_argument("--permutations", type=int, default=0, help="conditional permutations for pseudo p (e.g. 999)")
     g.add_argument("--min-area-count", type=int, default=5,
                    help="gistar: leave out hotspot areas with fewer incidents in the window (default 5)")
-    g.add_argument("--harm-weights", default=None, help="CSV of harm weights by offence group")
-    g.add_argument("--exclusions", default=None, help="CSV exclusion list of unreal places")
+    g.add_argument("--harm-weights", default=None,
+                   help="CSV of harm weights by offence group (default: settings.toml [hotspots], else the shipped table)")
+    g.add_argument("--exclusions", default=None,
+                   help="CSV exclusion list of unreal places (default: settings.toml [hotspots], else the shipped list)")
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     try:
-        return int(args.func(args) or 0)
+        return int(args.func(apply_settings(args)) or 0)
     except InputError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
@@ -386,8 +396,13 @@ def main(argv: list[str] | None = None) -> int:
     except Exception as exc:  # an internal error: one line, never incident data
         if os.environ.get("HOTSPOT_DEBUG"):
             raise
-        # Only the type: an exception's text can carry row values or server paths.
-        print(f"internal error: {type(exc).__name__} (set HOTSPOT_DEBUG=1 for details)", file=sys.stderr)
+        from hotspot_engine.errorlog import record_error
+
+        # Only the type: an exception's text can carry row values or server paths. The log gets the
+        # type and the frames (file, line, function), never values or the message.
+        where = record_error(exc)
+        logged = f"recorded in {where}" if where else "not recorded: the error log could not be written"
+        print(f"internal error: {type(exc).__name__}, {logged} (set HOTSPOT_DEBUG=1 for details)", file=sys.stderr)
         return 1
 
 

@@ -259,7 +259,7 @@ def _cores(hotspots: pd.DataFrame) -> pd.Series:
     """Cell -> hotspot position for the ring-1 disks (where planted incidents go)."""
     import h3
 
-    core = {}
+    core: dict[int, int] = {}
     for pos, cell in enumerate(hotspots["h3"]):
         for c in h3.grid_disk(h3.int_to_str(int(cell)), 1):
             core[h3.str_to_int(c)] = pos

@@ -1,4 +1,15 @@
-"""Product settings from ``settings.toml`` (or the file named by $HOTSPOT_SETTINGS)."""
+"""Product settings from one ``settings.toml``, read by the app and the command line alike.
+
+Which file: ``$HOTSPOT_SETTINGS`` if set (it must exist: a misspelt name must not silently drop, say,
+``auth_required``), else ``settings.toml`` in the working folder, else the checkout's (next to
+``app.py``); with none of them (an installed engine run elsewhere) the defaults, with the store at
+``data/hotspot.duckdb`` under the working folder as the command line has always used.
+
+Paths inside the file are relative to the file's folder, so a deployment's settings work whatever
+folder the app or the command line starts in. ``$HOTSPOT_DB`` overrides the store path; like the
+command line's own options (``--db``, ``--harm-weights``, ``--threshold``...), which override the
+file, it is relative to the working folder.
+"""
 from __future__ import annotations
 
 import os
@@ -8,12 +19,16 @@ from pathlib import Path
 
 from hotspot_engine.errors import InputError
 
+#: The checkout's folder (app.py, settings.toml). For an installed engine it is the folder holding
+#: the package, where no settings.toml is looked for.
 APP_DIR = Path(__file__).resolve().parent.parent
+#: The store when no settings file names one, relative to the working folder.
+DEFAULT_STORE = Path("data") / "hotspot.duckdb"
 
 
 @dataclass(frozen=True)
 class Settings:
-    db_path: Path = APP_DIR / "data" / "hotspot.duckdb"
+    db_path: Path = DEFAULT_STORE
     sample_on_empty: bool = True
     basemap_url: str = ""
     basemap_attribution: str = ""
@@ -27,6 +42,8 @@ class Settings:
     partner_safe_threshold: int = 5
     #: DuckDB threads for the dashboard's queries; 0 means half the machine's cores (at least one).
     query_threads: int = 0
+    #: Internal errors (type and traceback frames, never values) go to this rotating log.
+    error_log: Path = APP_DIR / "data" / "logs" / "errors.log"
 
     @property
     def sample_dir(self) -> Path:
@@ -58,24 +75,52 @@ def _whole_number(path: Path, data: dict, section: str, key: str, default: int, 
     return value
 
 
+def settings_path() -> Path | None:
+    """The settings file in force: $HOTSPOT_SETTINGS, else ./settings.toml, else the checkout's; None
+    when there is none. Raises InputError when $HOTSPOT_SETTINGS names no file."""
+    named = os.environ.get("HOTSPOT_SETTINGS")
+    if named:
+        if not Path(named).is_file():
+            raise InputError(f"HOTSPOT_SETTINGS: no settings file '{Path(named).name}'")
+        return Path(named)
+    in_working_folder = Path.cwd() / "settings.toml"
+    if in_working_folder.is_file():
+        return in_working_folder
+    in_checkout = APP_DIR / "settings.toml"
+    # Only a checkout has app.py beside the engine: an installed engine must not read a settings.toml
+    # that happens to lie in site-packages' parent.
+    if in_checkout.is_file() and (APP_DIR / "app.py").is_file():
+        return in_checkout
+    return None
+
+
+def _store_from_environment() -> Path | None:
+    db = os.environ.get("HOTSPOT_DB")
+    return Path(db).absolute() if db else None
+
+
 def load_settings(path: str | Path | None = None) -> Settings:
-    path = Path(path or os.environ.get("HOTSPOT_SETTINGS", APP_DIR / "settings.toml"))
-    if not path.exists():
-        return Settings(db_path=Path(os.environ["HOTSPOT_DB"]) if os.environ.get("HOTSPOT_DB") else Settings.db_path)
+    """Settings from ``path`` if given, else from the file ``settings_path()`` finds (the defaults when
+    there is none). $HOTSPOT_DB overrides the store path in either case."""
+    if path is not None and not Path(path).is_file():
+        raise InputError(f"{Path(path).name}: no settings file here")
+    path = Path(path) if path is not None else settings_path()
+    if path is None:
+        return Settings(db_path=_store_from_environment() or Path.cwd() / DEFAULT_STORE)
     try:
         data = tomllib.loads(path.read_text(encoding="utf-8"))
     except (OSError, tomllib.TOMLDecodeError) as exc:
         raise InputError(f"{path.name}: cannot read settings ({exc})") from None
-    base = path.parent
+    base = path.absolute().parent
     store = data.get("store", {})
     maps = data.get("map", {})
     hot = data.get("hotspots", {})
     access = data.get("access", {})
+    logs = data.get("logging", {})
     threshold = _whole_number(path, data, "export", "partner_safe_threshold", default=5, least=1)
     query_threads = _whole_number(path, data, "store", "query_threads", default=0, least=0)
-    db = os.environ.get("HOTSPOT_DB") or store.get("path", "data/hotspot.duckdb")
     return Settings(
-        db_path=_path(db, base) or Settings.db_path,
+        db_path=_store_from_environment() or _path(str(store.get("path", "")), base) or base / DEFAULT_STORE,
         sample_on_empty=bool(store.get("sample_on_empty", True)),
         basemap_url=str(maps.get("basemap_url", "")),
         basemap_attribution=str(maps.get("basemap_attribution", "")),
@@ -86,4 +131,5 @@ def load_settings(path: str | Path | None = None) -> Settings:
         data_managers=tuple(access.get("data_managers", [])),
         partner_safe_threshold=threshold,
         query_threads=query_threads,
+        error_log=_path(str(logs.get("error_log", "")), base) or Settings.error_log,
     )

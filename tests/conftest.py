@@ -3,14 +3,12 @@ from __future__ import annotations
 
 import json
 import os
-import sys
 from pathlib import Path
 
 import pytest
 
+# The checkout's root is on sys.path through pytest's `pythonpath` setting (pyproject.toml).
 ROOT = Path(__file__).resolve().parent.parent
-if str(ROOT) not in sys.path:
-    sys.path.insert(0, str(ROOT))
 # The app skips Vega-Lite schema validation when drawing charts (a cost on every run); the tests,
 # and the app servers they start, validate every chart they draw.
 os.environ["HOTSPOT_VALIDATE_CHARTS"] = "1"
@@ -59,6 +57,7 @@ def sample_store(sample_db):
 def _isolated_cache(tmp_path_factory):
     """Study-area caches go to a temp folder, never into the developer's data/."""
     os.environ.setdefault("HOTSPOT_CACHE", str(tmp_path_factory.mktemp("cache")))
+    os.environ.setdefault("HOTSPOT_ERROR_LOG", str(tmp_path_factory.mktemp("logs") / "errors.log"))
 
 
 @pytest.fixture(scope="session")

@@ -2,10 +2,12 @@
 browser). Every page loads, the map canvas is drawn, and no request leaves the machine."""
 from __future__ import annotations
 
+import re
 import shutil
 from urllib.parse import urlparse
 
 import pytest
+from playwright.sync_api import expect
 
 from browser import browser, chromium_path, running_app, wait_for_app
 
@@ -31,10 +33,7 @@ def _outside(requests: list[str]) -> list[str]:
             and urlparse(u).hostname not in LOCAL]
 
 
-def _canvas_has_pixels(page) -> bool:
-    """True when the deck.gl canvas holds non-background pixels (drawn cells and outlines)."""
-    return page.evaluate(
-        """() => {
+_CANVAS_DRAWN_JS = """() => {
             const canvases = [...document.querySelectorAll('canvas')];
             for (const c of canvases) {
                 if (c.width < 200 || c.height < 200) continue;
@@ -48,7 +47,12 @@ def _canvas_has_pixels(page) -> bool:
                 if (seen.size > 8) return true;
             }
             return false;
-        }""")
+        }"""
+
+
+def _wait_canvas_drawn(page, timeout_ms: int = 60_000) -> None:
+    """Wait until the deck.gl canvas holds non-background pixels (drawn cells and outlines)."""
+    page.wait_for_function(_CANVAS_DRAWN_JS, timeout=timeout_ms, polling=250)
 
 
 def test_every_page_loads_offline_and_the_map_draws(app_url, tmp_path):
@@ -64,8 +68,7 @@ def test_every_page_loads_offline_and_the_map_draws(app_url, tmp_path):
             assert page.locator("h1").first.inner_text().strip() == title
             assert page.locator("[data-testid='stException']").count() == 0, f"exception on {title}"
             if path == "Hotspot_map":
-                page.wait_for_timeout(2500)
-                assert _canvas_has_pixels(page), "the map canvas is blank"
+                _wait_canvas_drawn(page)
                 page.screenshot(path=str(tmp_path / "map.png"))
         assert not _outside(requests), _outside(requests)[:5]
         assert not [e for e in errors if "WebGL" not in e], errors[:3]
@@ -78,6 +81,15 @@ def _month_shown(page) -> str:
         has=page.get_by_text("Month", exact=True))
     slider.first.wait_for(timeout=60_000)
     return slider.first.locator("[data-testid='stSliderThumbValue']").first.inner_text().strip()
+
+
+_MONTH_AT_LEAST_JS = """(least) => {
+    const sliders = [...document.querySelectorAll("[data-testid='stMain'] [data-testid='stSlider']")];
+    const month = sliders.find(s => [...s.querySelectorAll('*')].some(e => e.childElementCount === 0
+                                                                       && e.textContent.trim() === 'Month'));
+    const thumb = month && month.querySelector("[data-testid='stSliderThumbValue']");
+    return !!thumb && thumb.textContent.trim() > least;
+}"""
 
 
 def test_filter_playback_presentation_and_a_shared_url(app_url):
@@ -100,8 +112,7 @@ def test_filter_playback_presentation_and_a_shared_url(app_url):
         wait_for_app(page, "canvas")
         assert "Gosport CSP" in page.get_by_text("Filters:").first.inner_text()
         assert "csp=Gosport+CSP" in page.url and "/Hotspot_map" in page.url
-        page.wait_for_timeout(1500)
-        assert _canvas_has_pixels(page)
+        _wait_canvas_drawn(page)
 
         # The copied URL in a new session opens the same page with the same filters.
         shared = page.url
@@ -115,8 +126,8 @@ def test_filter_playback_presentation_and_a_shared_url(app_url):
         # The same view as a wall-screen link: presentation mode from the URL.
         other.goto(shared + "&present=1")
         wait_for_app(other, "canvas")
-        assert not other.locator("[data-testid='stSidebar']").is_visible()
-        assert other.get_by_role("button", name="Exit presentation mode").is_visible()
+        expect(other.get_by_role("button", name="Exit presentation mode")).to_be_visible(timeout=60_000)
+        expect(other.locator("[data-testid='stSidebar']")).to_be_hidden(timeout=60_000)
         other.close()
 
         # Playback: the month advances on its own after Play.
@@ -125,33 +136,30 @@ def test_filter_playback_presentation_and_a_shared_url(app_url):
         wait_for_app(page, "canvas")
         first = _month_shown(page)
         page.get_by_role("button", name="Play").click()
-        later = first
-        for _ in range(60):  # a month every 1.5 s; allow for a busy machine
-            page.wait_for_timeout(500)
-            later = _month_shown(page)
-            if later >= "2019-07" and later > first:
-                break
+        # A month every 1.5 s: wait (up to 90 s on a busy machine) until it has advanced several months.
+        page.wait_for_function(_MONTH_AT_LEAST_JS, arg=max(first, "2019-07"), timeout=90_000, polling=250)
+        later = _month_shown(page)
         assert later > first and later >= "2019-07", (first, later)  # advanced by several months, on its own
         page.get_by_role("button", name="Pause").click()
         wait_for_app(page, "canvas")
 
         # LSOA outlines come from the app's own static folder.
-        page.get_by_text("LSOA outlines").click()
-        page.wait_for_timeout(2500)
-        assert any(u.endswith("/app/static/lsoa_outlines.geojson") for u in requests)
+        with page.expect_request(lambda r: r.url.endswith("/app/static/lsoa_outlines.geojson"), timeout=60_000):
+            page.get_by_text("LSOA outlines").click()
 
         # Presentation mode: sidebar gone, headline beside the map, a visible way back.
         page.get_by_text("Presentation mode").click()
         wait_for_app(page, "canvas")
-        assert not page.locator("[data-testid='stSidebar']").is_visible()
-        page.locator("[data-testid='stMetricLabel']", has_text="Serious-violence hotspots").first.wait_for(
-            state="visible", timeout=60_000)
+        expect(page.locator("[data-testid='stSidebar']")).to_be_hidden(timeout=60_000)
+        expect(page.locator("[data-testid='stMetricLabel']", has_text="Serious-violence hotspots").first
+               ).to_be_visible(timeout=60_000)
         exit_button = page.get_by_role("button", name="Exit presentation mode")
-        assert exit_button.is_visible()
+        expect(exit_button).to_be_visible(timeout=60_000)
         exit_button.click()
         wait_for_app(page, "canvas")
-        assert page.locator("[data-testid='stSidebar']").is_visible()
-        assert "present=" not in page.url
+        # The sidebar comes back once the rerun without presentation mode has reached the browser.
+        expect(page.locator("[data-testid='stSidebar']")).to_be_visible(timeout=60_000)
+        expect(page).not_to_have_url(re.compile(r"present="), timeout=60_000)
         assert not _outside(requests), _outside(requests)[:5]
 
 
@@ -169,9 +177,8 @@ def test_configured_basemap_tiles_draw_under_the_cells(sample_db, tmp_path):
         page = b.new_page(viewport={"width": 1400, "height": 900})
         requests: list[str] = []
         page.on("request", lambda r: requests.append(r.url))
-        page.goto(f"{url}/Hotspot_map?csp=Gosport+CSP")
+        with page.expect_request(lambda r: "favicon.png?tile=" in r.url, timeout=90_000):
+            page.goto(f"{url}/Hotspot_map?csp=Gosport+CSP")
         wait_for_app(page, "canvas")
-        page.wait_for_timeout(2500)
-        assert any("favicon.png?tile=" in u for u in requests), "no basemap tile was requested"
         assert "test tiles" in page.get_by_text("Basemap:").first.inner_text()
         assert not _outside(requests), _outside(requests)[:5]

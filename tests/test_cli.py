@@ -123,3 +123,21 @@ def test_sample_command_writes_truth(tmp_path):
     assert len(truth["hotspots"]) == 19 and truth["patrols_2023_24"] == 2934
     rows = sum(1 for _ in open(tmp_path / "incidents.csv")) - 1
     assert abs(rows - 5000) < 200
+
+
+@pytest.mark.parametrize("suffix", [".csv", ".geojson", ".parquet"])
+def test_hotspots_writes_the_file_it_is_told_to(cli_db, tmp_path, suffix):
+    """The file a user names is always written, whatever the format (`--out x.parquet` once wrote
+    only x_hotspot_cells.parquet and x_hotspot_areas.parquet); it holds every study cell."""
+    import geopandas as gpd
+
+    out = tmp_path / f"hot{suffix}"
+    assert main(["hotspots", "--db", str(cli_db), "--from", "2022-04", "--to", "2023-03", "--out", str(out)]) == 0
+    assert out.exists()
+    cells = {".csv": lambda p: pd.read_csv(p, low_memory=False), ".geojson": gpd.read_file,
+             ".parquet": gpd.read_parquet}[suffix](out)
+    assert set(HOTSPOT_COLUMNS) <= set(cells.columns)
+    assert cells["is_hotspot"].astype(str).str.lower().isin(["true", "1", "1.0"]).any()
+    if suffix == ".parquet":
+        areas = gpd.read_parquet(tmp_path / "hot_hotspot_areas.parquet")
+        assert len(areas) == cells.loc[cells["hotspot_id"].notna(), "hotspot_id"].nunique()

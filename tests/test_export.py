@@ -495,3 +495,11 @@ def test_empty_layers_are_written_and_read_back(layers, tmp_path):
     export.write_layers(empty, tmp_path / "e.gpkg", _meta())
     back = gpd.read_file(tmp_path / "e.gpkg", layer="areas")
     assert len(back) == 0 and "hotspot_id" in back.columns
+
+
+def test_export_filename_names_the_offence_filter():
+    when = datetime(2026, 11, 27, 9, 30)
+    one = export.export_filename("incidents", Filters(offences=("Robbery",)), "csv", when)
+    assert "_robbery_" in one
+    many = export.export_filename("incidents", Filters(offences=("Robbery", "GBH", "Murder")), "csv", when)
+    assert "_3offences_" in many

@@ -7,10 +7,11 @@ import pandas as pd
 import pytest
 
 from hotspot_engine.reference import geography
+from hotspot_engine.service import resolve_window
 from hotspot_engine.errors import InputError
 from hotspot_engine.analyse.gistar import fdr_bh
 from hotspot_engine.analyse.hotspots import (
-    AREA_COLUMNS, CELL_COLUMNS, HotspotParams, load_exclusions, match_exclusions, resolve_window, score_cells,
+    AREA_COLUMNS, CELL_COLUMNS, HotspotParams, load_exclusions, match_exclusions, score_cells,
 )
 
 # Two town centres about 1.5 km apart in Southampton (Above Bar Street, Portswood Road), on a patch
@@ -214,7 +215,7 @@ def test_resolve_window_defaults_to_twelve_months():
 def test_find_hotspots_from_a_store(tmp_path):
     """The thin wrapper: CSV -> store -> find_hotspots over Southampton, serious violence by default."""
     from hotspot_engine.filters import Filters
-    from hotspot_engine.analyse.hotspots import find_hotspots
+    from hotspot_engine.service import hotspots as find_hotspots
     from hotspot_engine.read.loading import ingest_paths
     from hotspot_engine.store.database import connect
 

@@ -14,7 +14,8 @@ import h3
 import pytest
 
 from hotspot_engine.filters import Filters
-from hotspot_engine.analyse.hotspots import HotspotParams, find_hotspots
+from hotspot_engine.analyse.hotspots import HotspotParams
+from hotspot_engine.service import hotspots as find_hotspots
 
 
 @pytest.fixture

@@ -7,7 +7,7 @@ intervention of truth.json (2023-04-01):
   annual report 2023-24: "serious violence in the hotspots -17%") and equals a direct count.
 
 Uses the ``sample_store`` and ``sample_truth`` fixtures of tests/conftest.py; skipped when they or
-hotspots.find_hotspots are missing.
+service.hotspots are missing.
 """
 from __future__ import annotations
 
@@ -25,9 +25,9 @@ def sample_impact(request):
     except pytest.FixtureLookupError:
         pytest.skip("sample_store / sample_truth fixtures not provided by tests/conftest.py")
     try:
-        from hotspot_engine.analyse.hotspots import find_hotspots
+        from hotspot_engine.service import hotspots as find_hotspots
     except ImportError as exc:
-        pytest.skip(f"hotspot_engine.analyse.hotspots.find_hotspots is not available yet ({exc})")
+        pytest.skip(f"hotspot_engine.service.hotspots is not available yet ({exc})")
     from hotspot_engine.store.query import cell_month_counts, extent
 
     found = find_hotspots(con, Filters(date_from="2022-04", date_to="2023-03", sv_only=True))

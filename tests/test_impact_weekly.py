@@ -20,7 +20,7 @@ from hotspot_engine.analyse.impact import (POOLED_ID, as_cells, first_post_week,
 
 @pytest.fixture(scope="module")
 def weekly(sample_store, sample_truth):
-    from hotspot_engine.analyse.hotspots import find_hotspots
+    from hotspot_engine.service import hotspots as find_hotspots
     from hotspot_engine.store.query import cell_week_counts
 
     found = find_hotspots(sample_store, Filters(date_from="2022-04", date_to="2023-03", sv_only=True))
@@ -92,7 +92,7 @@ def test_weekly_counts_sum_to_monthly_counts(sample_store):
 
 
 def test_impact_for_store_weekly_runs_on_the_sample(sample_store, sample_truth):
-    from hotspot_engine.analyse.evaluation import impact_for_store
+    from hotspot_engine.service import impact as impact_for_store
 
     result = impact_for_store(sample_store, Filters(sv_only=True), sample_truth["intervention_date"], period="week")
     assert result.period == "week"
@@ -123,7 +123,7 @@ def _police_uk_store():
 
 
 def test_weekly_refused_without_timestamps(tmp_path):
-    from hotspot_engine.analyse.evaluation import impact_for_store
+    from hotspot_engine.service import impact as impact_for_store
     from hotspot_engine.store.query import cell_week_counts, has_timestamps
 
     con = _police_uk_store()

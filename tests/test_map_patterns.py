@@ -49,7 +49,8 @@ def test_pattern_colouring_draws_only_patterned_cells_with_a_legend_of_sentences
 def test_concentration_gini_matches_the_engine(app_db, sample_store):
     from hotspot_engine.analyse.concentration import concentration
     from hotspot_engine.filters import shift_month
-    from hotspot_engine.analyse.hotspots import HotspotParams, find_hotspots
+    from hotspot_engine.analyse.hotspots import HotspotParams
+    from hotspot_engine.service import hotspots as find_hotspots
 
     at = _map_page(app_db)
     assert any(h.value == "Concentration" for h in at.subheader)

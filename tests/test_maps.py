@@ -46,7 +46,7 @@ def test_deck_json_is_compact_and_valid():
     spec = json.loads(text)
     cells = _layer(spec, "cells")["data"]
     assert len(cells) == int((_cells(500)["count"] > 0).sum()) and left_out == 0
-    assert set(cells[0]) == {"k", "h", "n", "w", "z", "p"}
+    assert set(cells[0]) == {"k", "h", "s", "n", "w", "p", "d", "z"}
     assert spec["mapStyle"] == maps.OFFLINE_STYLE and "https://" not in text
 
 
@@ -186,3 +186,17 @@ def test_pattern_map_with_no_patterned_cell_draws_nothing():
     frame = _patterned().assign(pattern="no pattern")
     deck, legend, _ = maps.build_deck(frame, colour_by="pattern")
     assert _layer(_spec(deck), "cells")["data"] == [] and legend.entries == []
+
+
+def test_tooltip_names_the_hotspot_by_its_map_number_and_keeps_data_as_text():
+    cells = _cells(200)
+    cells["hotspot_rank"] = np.where(cells["is_hotspot"], 3, np.nan)
+    cells.loc[cells["is_hotspot"], "hotspot_name"] = "Above Bar <img src=x onerror=alert(1)> Street"
+    deck, _, _ = maps.build_deck(cells)
+    spec = _spec(deck)
+    records = _layer(spec, "cells")["data"]
+    hot = [r["s"] for r in records if r["s"] != "not in a hotspot"]
+    assert hot and all(s.startswith("#3 Above Bar &lt;img") for s in hot)
+    assert "<img" not in deck.to_json()
+    tooltip = deck._tooltip["html"]  # passed to Streamlit beside the JSON spec
+    assert tooltip.index("Hotspot") < tooltip.index("Incidents") < tooltip.index("Cell")

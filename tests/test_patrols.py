@@ -10,6 +10,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from hotspot_engine import service
 from hotspot_engine.analyse import patrols as P
 from hotspot_engine.errors import InputError
 from hotspot_engine.filters import Filters
@@ -275,7 +276,7 @@ def test_no_patrols_and_no_hotspots():
 
 @pytest.fixture(scope="module")
 def sample_report(sample_store):
-    return P.patrol_report_for_store(sample_store, Filters(date_from="2023-04", date_to="2024-03", sv_only=True))
+    return service.patrol_report(sample_store, Filters(date_from="2023-04", date_to="2024-03", sv_only=True))
 
 
 def test_sample_dosage_agrees_with_a_direct_count(sample_report, sample_dir, sample_truth):

@@ -150,7 +150,7 @@ def test_find_patterns_on_the_sample(request):
     except pytest.FixtureLookupError:
         pytest.skip("sample_store fixture not provided by tests/conftest.py")
     from hotspot_engine.filters import Filters
-    from hotspot_engine.analyse.patterns import find_patterns
+    from hotspot_engine.service import patterns as find_patterns
 
     out = find_patterns(con, Filters(date_from="2019-04", date_to="2024-03", res=9), by="fy").set_index("h3")
     assert out.attrs["periods"] == ["2019-20", "2020-21", "2021-22", "2022-23", "2023-24"]

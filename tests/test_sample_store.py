@@ -7,7 +7,7 @@ import pytest
 
 from hotspot_engine import sample
 
-from hotspot_engine.analyse import headline
+from hotspot_engine import service
 
 from hotspot_engine.store import query
 
@@ -58,7 +58,7 @@ def test_sample_seasonality_and_night_peak(sample_store):
 
 
 def test_headline_matches_truth(sample_store, sample_truth):
-    h = headline.headline(sample_store, Filters())
+    h = service.headline(sample_store, Filters())
     assert (h.fy_before, h.fy_after) == ("2022-23", "2023-24")
     assert h.sv_change == -241 and round(h.sv_change_pct, 1) == -4.8
     assert h.hotspots == 19 and h.patrols_after == 2934
@@ -66,8 +66,8 @@ def test_headline_matches_truth(sample_store, sample_truth):
 
 
 def test_headline_follows_place_filters(sample_store):
-    whole = headline.headline(sample_store, Filters())
-    north = headline.headline(sample_store, Filters(csps=("Safer North Hampshire",)))
+    whole = service.headline(sample_store, Filters())
+    north = service.headline(sample_store, Filters(csps=("Safer North Hampshire",)))
     assert 0 < north.sv_after < whole.sv_after and north.hotspots < whole.hotspots
 
 

@@ -1,6 +1,6 @@
-"""Shared Streamlit plumbing for the pages: the store, navigation, the sidebar filters (kept in the
-URL), cached engine calls and the banners every page shows. Pages stay thin: ``page_setup`` gives the
-filters, the page calls the engine and draws.
+"""Shared Streamlit plumbing for the pages: navigation, the sidebar filters (kept in the URL), the
+banners every page shows, and small drawing helpers. Pages stay thin: ``page_setup`` gives the
+filters, the page calls the service through :mod:`ui.cached` and draws with the ui/ modules.
 
 The app uses Streamlit's ``pages/`` folder (each page its own script) with a navigation drawn here:
 with ``st.navigation`` instead, the first request after a server start that names a page in its URL
@@ -16,54 +16,18 @@ import altair as alt
 import pandas as pd
 import streamlit as st
 
-from hotspot_engine.store import query
 from hotspot_engine.errors import InputError
 from hotspot_engine.filters import Filters, months_between, shift_month
 from hotspot_engine.reference.geography import csp_lookup
 from hotspot_engine.reference.offences import PROXY_NOTE, SV_GROUPS, group_label
-from hotspot_engine.settings import Settings, load_settings
+from hotspot_engine.service import Extent
 from ui.access import require_sign_in
+from ui.cached import data_version, extent, is_synthetic, settings
 
 # A local file: a Material or emoji page icon makes the browser fetch it from the internet.
 FAVICON = Path(__file__).resolve().parent.parent / "static" / "favicon.png"
 SYNTHETIC_NOTE = "SYNTHETIC SAMPLE DATA — generated for demonstration; no real incidents."
 
-
-@st.cache_resource(show_spinner=False)
-def settings() -> Settings:
-    return load_settings()
-
-
-@st.cache_resource(show_spinner="Opening the store (first start loads the built-in sample)…")
-def _store():
-    """One connection per server process; each script run takes its own cursor (thread-safe)."""
-    from hotspot_engine.store.database import connect, table_count
-
-    s = settings()
-    con = connect(s.db_path)
-    con.execute(f"SET threads = {s.app_query_threads}")
-    if s.sample_on_empty and table_count(con, "incidents") == 0:
-        from hotspot_engine.read.loading import ingest_paths
-        from hotspot_engine.sample import write_sample
-
-        paths = write_sample(s.sample_dir)
-        ingest_paths(con, [paths["incidents"], paths["patrols"]])
-    return con
-
-
-def cursor():
-    return _store().cursor()
-
-
-def data_version() -> int:
-    """Changes whenever a load lands, so cached results are never stale after an upload."""
-    con = cursor()
-    return int(con.execute("SELECT COALESCE(max(load_id), 0) FROM loads").fetchall()[0][0])
-
-
-@st.cache_data(show_spinner=False, max_entries=4)
-def extent(version: int) -> query.Extent:
-    return query.extent(cursor())
 
 
 # -- sidebar filters (shared by every page, mirrored in the URL) ---------------------------------
@@ -109,7 +73,7 @@ def _to_url(filters: Filters) -> None:
             st.query_params[key] = value
 
 
-def offence_choices(ext: query.Extent) -> list[str]:
+def offence_choices(ext: Extent) -> list[str]:
     groups = list(SV_GROUPS) + ["other_violence"]
     if ext.proxy_share > 0:
         groups += ["violence_and_sexual", "public_order"]
@@ -276,21 +240,6 @@ def page_header(title: str, filters: Filters) -> None:
         st.info(f"{ext.proxy_share:.0%} of stored incidents come from data.police.uk. {PROXY_NOTE}", icon=":material/info:")
 
 
-def is_synthetic() -> bool:
-    """True when the store holds the built-in synthetic sample (every page and export says so)."""
-    ext = extent(data_version())
-    return "sample" in ext.sources or _is_sample(data_version())
-
-
-@st.cache_data(show_spinner=False, max_entries=4)
-def _is_sample(version: int) -> bool:
-    con = cursor()
-    rows = con.execute("SELECT count(*) FROM loads WHERE file LIKE '%incidents.csv' AND notes LIKE '%HIPS-SYN%'").fetchall()
-    if rows[0][0]:
-        return True
-    return bool(con.execute("SELECT count(*) FROM (SELECT 1 FROM incidents WHERE incident_id LIKE 'HIPS-SYN-%' LIMIT 1)").fetchall()[0][0])
-
-
 def describe(filters: Filters) -> str:
     offences = ", ".join(group_label(o) for o in filters.offences) if filters.offences else "serious violence (8 categories)"
     places = ", ".join(filters.csps + filters.districts) or "whole force area"
@@ -333,12 +282,6 @@ def draw_chart(chart: alt.TopLevelMixin, datasets: dict[str, pd.DataFrame], wher
     (where or st).vega_lite_chart(spec, **kwargs)
 
 
-def show_error(exc: Exception) -> None:
-    """User-facing errors: the message only, never a stack trace or a server path."""
-    st.error(str(exc) if isinstance(exc, InputError) else "Something went wrong preparing this view. "
-             "The error has been noted; try other filters.")
-
-
 def headline_metrics(head, columns: int = 4) -> None:
     """The annual report's four headline figures as metrics, in ``columns`` columns (4 across the
     Overview, 1 beside the map in presentation mode)."""
@@ -372,62 +315,6 @@ def look_back(filters: Filters, months: int = 12) -> Filters:
 
 OKABE_ITO = ["#E69F00", "#56B4E9", "#009E73", "#F0E442", "#0072B2", "#D55E00", "#CC79A7", "#000000", "#999999"]
 
-
-def cached_headline(filters: Filters, version: int):
-    """The headline figures; they always compare the last two complete financial years, so the
-    months filter is not part of the cache key (moving the Months slider costs nothing here)."""
-    return _cached_headline(filters.with_(date_from=None, date_to=None), version)
-
-
-@st.cache_data(show_spinner="Computing the headline figures…", max_entries=32)
-def _cached_headline(filters: Filters, version: int):
-    from hotspot_engine.analyse.headline import headline
-
-    s = settings()
-    return headline(cursor(), filters, harm_weights=s.harm_weights, exclusions_path=s.exclusions)
-
-
-@st.cache_data(show_spinner=False, max_entries=64)
-def cached_monthly(filters: Filters, by: str | None, version: int) -> pd.DataFrame:
-    return query.monthly_counts(cursor(), filters, by=by, harm_weights=settings().harm_weights)
-
-
-@st.cache_data(show_spinner="Scoring cells…", max_entries=32)
-def cached_hotspots(filters: Filters, params, version: int):
-    from hotspot_engine.analyse.hotspots import find_hotspots
-
-    s = settings()
-    return find_hotspots(cursor(), filters, params, harm_weights=s.harm_weights, exclusions_path=s.exclusions)
-
-
-@st.cache_data(show_spinner=False, max_entries=32)
-def cached_area_outlines(filters: Filters, params, version: int) -> dict:
-    """Hotspot outlines for the map (dissolving cells costs tens of ms: once per result)."""
-    from hotspot_engine.render.deck import areas_outline_geojson
-
-    return areas_outline_geojson(cached_hotspots(filters, params, version).cells)
-
-
-@st.cache_data(show_spinner="Counting cells month by month…", max_entries=16)
-def cached_month_colours(filters: Filters, version: int, dark: bool = False):
-    """(cell-month frame with colours on one scale over the range, legend) for the map's playback."""
-    from hotspot_engine.render.deck import month_colours
-
-    s = settings()
-    sv = filters if (filters.offences or filters.sv_only) else filters.with_(sv_only=True)
-    return month_colours(query.cell_month_counts(cursor(), sv, harm_weights=s.harm_weights), dark=dark)
-
-
-@st.cache_data(show_spinner="Fitting the interrupted time-series models…", max_entries=16)
-def cached_impact(filters: Filters, intervention: str, model: str, buffer_k: int, version: int,
-                  period: str = "month"):
-    from hotspot_engine.analyse.evaluation import impact_for_store
-    from hotspot_engine.analyse.hotspots import HotspotParams
-
-    return impact_for_store(cursor(), filters, intervention=intervention, model=model, buffer_k=buffer_k,
-                            params=HotspotParams(), period=period)
-
-
 def map_params():
     """The Hotspot map page's method settings as (HotspotParams, look-back months), defaults when
     the page has not been opened: what the Data & export page exports as 'on screen'."""
@@ -439,7 +326,7 @@ def map_params():
     return params, int(state.get("m_window", 12))
 
 
-def impact_inputs(ext: query.Extent, with_period: bool = False):
+def impact_inputs(ext: Extent, with_period: bool = False):
     """(intervention date, model, displacement rings) as set on the Impact page, or its defaults:
     the month of the first recorded patrol, negative binomial, one ring; with ``with_period`` a
     fourth item, the series period ('month', the default, or 'week')."""

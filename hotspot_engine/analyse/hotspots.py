@@ -1,8 +1,8 @@
 """Hotspot identification over the H3 study area: score every cell, select hot cells, merge them
 into named hotspot areas.
 
-:func:`score_cells` is pure (frames in, :class:`HotspotResult` out); :func:`find_hotspots` is the
-thin wrapper that queries the store with a :class:`~hotspot_engine.filters.Filters`.
+:func:`score_cells` is pure (frames in, :class:`HotspotResult` out); :func:`hotspot_engine.service.hotspots`
+is the thin wrapper that queries the store with a :class:`~hotspot_engine.filters.Filters`.
 
 Selection methods in use in UK forces (see DOMAIN.md):
 
@@ -17,7 +17,7 @@ stations, custody suites...) are never selected, and are flagged with the reason
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -25,7 +25,6 @@ import pandas as pd
 
 from hotspot_engine.analyse.gistar import fdr_bh, gi_bins, gistar
 from hotspot_engine.errors import InputError
-from hotspot_engine.filters import Filters, shift_month
 from hotspot_engine.reference import geography
 from hotspot_engine.reference.filecache import read_once_per_version
 from hotspot_engine.reference.lookup_csv import read_lookup_csv
@@ -292,7 +291,7 @@ def _areas(cells: pd.DataFrame, chosen: np.ndarray, params: HotspotParams) -> tu
         if place:
             place_n[(area, place)] = place_n.get((area, place), 0) + n
     top_place: dict[int, str] = {}
-    for (area, place), n in sorted(place_n.items(), key=lambda kv: (kv[0][0], -kv[1], kv[0][1])):
+    for (area, place), _n in sorted(place_n.items(), key=lambda kv: (kv[0][0], -kv[1], kv[0][1])):
         top_place.setdefault(area, place)
 
     peak_cells = h3[peak]
@@ -424,56 +423,7 @@ def score_cells(study_cells: pd.DataFrame, counts: pd.DataFrame, patrols: pd.Dat
     return HotspotResult(cells[CELL_COLUMNS], areas.reset_index(drop=True), params, notes)
 
 
-# --------------------------------------------------------------------------------------------
-# From the store
-# --------------------------------------------------------------------------------------------
-def resolve_window(con, filters: Filters, months: int = DEFAULT_WINDOW_MONTHS) -> tuple[Filters, str | None]:
-    """The filters with a start month: when none is given, the ``months`` months ending at
-    ``date_to`` (or at the last month in the store). Returns the filters and a note, or None."""
-    if filters.date_from:
-        return filters, None
-    last = filters.date_to
-    if not last:
-        from hotspot_engine.store.query import extent
-
-        last = extent(con).last_month
-        if not last:
-            return filters, None
-    first = shift_month(last, -(months - 1))
-    return replace(filters, date_from=first, date_to=last), (
-        f"Window: {first} to {last} (the {months} months up to the {'chosen' if filters.date_to else 'latest'} month)."
-    )
-
-
-def find_hotspots(con, filters: Filters, params: HotspotParams = HotspotParams(), harm_weights=None,
-                  exclusions_path=None, serious_violence_by_default: bool = True) -> HotspotResult:
-    """Hotspots for the filters from the store: study area (zeros included) + cell counts, patrols
-    and top locations over the same window -> :func:`score_cells`.
-
-    Without a start month the window is the 12 months up to ``date_to`` (or the latest month).
-    Without an offence filter, serious violence only is counted (these are serious-violence
-    hotspots) unless ``serious_violence_by_default`` is False. Both choices are stated in ``notes``.
-    """
-    from hotspot_engine.store import query
-
-    filters, window_note = resolve_window(con, filters)
-    lead = [window_note] if window_note else [f"Window: {filters.date_from or 'start'} to {filters.date_to or 'end'}."]
-    if not filters.sv_only and not filters.offences:
-        if serious_violence_by_default:
-            filters = replace(filters, sv_only=True)
-            lead.append("Offences: serious violence (no offence filter was given).")
-        else:
-            lead.append("Offences: every offence group in the store.")
-    area = geography.study_area(filters.res, filters.districts, filters.csps)
-    counts = query.cell_counts(con, filters, harm_weights)
-    patrols = query.patrol_cell_counts(con, filters)
-    tops = query.cell_top_locations(con, filters)
-    result = score_cells(area.cells, counts, patrols, tops, params, load_exclusions(exclusions_path))
-    result.notes[:0] = lead
-    return result
-
-
 __all__ = [
     "HotspotParams", "HotspotResult", "CELL_COLUMNS", "AREA_COLUMNS", "METHODS", "MEASURES",
-    "score_cells", "find_hotspots", "load_exclusions", "match_exclusions", "place_name", "resolve_window",
+    "score_cells", "load_exclusions", "match_exclusions", "place_name", "DEFAULT_WINDOW_MONTHS",
 ]

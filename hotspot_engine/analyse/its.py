@@ -81,7 +81,7 @@ class ItsResult:
     extra: dict = field(default_factory=dict)
 
     @property
-    def effect_pct(self) -> float:
+    def effect_pct(self) -> float | None:
         """The headline % change: the level change, or the slope change for impact='slope'."""
         return self.slope_change_pct_per_period if self.impact == "slope" else self.level_change_pct
 

@@ -199,27 +199,6 @@ def periodise(cell_month_counts: pd.DataFrame, by: str = "fy", measure: str = "c
     return frame.groupby(["h3", "period"], as_index=False)["value"].sum()
 
 
-def find_patterns(con, filters, by: str = "fy", measure: str = "count", k: int = 1, alpha: float = 0.05,
-                  harm_weights=None, serious_violence_by_default: bool = True) -> pd.DataFrame:
-    """Emerging hot spot patterns from the store: study area of the filters, per-period values from
-    ``query.cell_month_counts`` (whole filter window; ``by`` = fy, year, quarter or month). Without
-    an offence filter, serious violence only is counted unless ``serious_violence_by_default`` is
-    False. Returns :func:`emerging_hotspots`' frame."""
-    from dataclasses import replace
-
-    from hotspot_engine.store import query
-
-    notes = []
-    if not filters.sv_only and not filters.offences and serious_violence_by_default:
-        filters = replace(filters, sv_only=True)
-        notes.append("Offences: serious violence (no offence filter was given).")
-    area = geography.study_area(filters.res, filters.districts, filters.csps)
-    values = periodise(query.cell_month_counts(con, filters, harm_weights), by, measure)
-    frame = emerging_hotspots(values, area.cells, k=k, alpha=alpha)
-    frame.attrs["notes"] = notes + frame.attrs["notes"]
-    return frame
-
-
 def _as_uint64(values) -> np.ndarray:
     series = pd.Series(values)
     if series.dtype.kind in "iuf":
@@ -227,4 +206,4 @@ def _as_uint64(values) -> np.ndarray:
     return np.array([int(s, 16) for s in series.astype(str)], dtype=np.uint64)
 
 
-__all__ = ["PATTERN_LEGEND", "PATTERNS", "mann_kendall", "classify", "emerging_hotspots", "find_patterns", "period_of", "periodise"]
+__all__ = ["PATTERN_LEGEND", "PATTERNS", "mann_kendall", "classify", "emerging_hotspots", "period_of", "periodise"]

@@ -112,9 +112,9 @@ def _pick(columns: list[str], field_name: str, taken: set[str] | None = None) ->
     for col in columns:
         keyed.setdefault(_key(col), col)
     for alias in ALIASES[field_name]:
-        col = keyed.get(alias)
-        if col is not None and (taken is None or col not in taken):
-            return col
+        found = keyed.get(alias)
+        if found is not None and (taken is None or found not in taken):
+            return found
     return None
 
 
@@ -123,9 +123,9 @@ def _pick_all(columns: list[str], field_names: tuple[str, ...]) -> dict[str, str
     used: dict[str, str | None] = {}
     taken: set[str] = set()
     for name in field_names:
-        used[name] = _pick(columns, name, taken)
-        if used[name]:
-            taken.add(used[name])
+        column = used[name] = _pick(columns, name, taken)
+        if column:
+            taken.add(column)
     return used
 
 
@@ -1040,14 +1040,15 @@ def _parse_gps(raw: RawTable, name: str, gap_minutes: float) -> tuple[pd.DataFra
     cols_used = {"callsign": _pick(cols, "callsign"), "timestamp": _pick(cols, "timestamp"),
                  "lat": _pick(cols, "lat"), "lon": _pick(cols, "lon")}
     missing = [k for k, v in cols_used.items() if not v]
-    if missing:
+    timestamp = cols_used["timestamp"]
+    if missing or not timestamp:  # (a missing timestamp is in `missing`; the test narrows its type)
         raise InputError(f"{name}: GPS pings need column(s) {', '.join(missing)}")
     notes.append(_columns_note(cols_used))
     rej = _Rejects(n)
     callsign = _text(frame[cols_used["callsign"]]).reset_index(drop=True)
     rej.add(callsign.isna().to_numpy(), cols_used["callsign"], "no callsign")
-    when, blank, bad = _datetimes(frame[cols_used["timestamp"]], cols_used["timestamp"], notes)
-    _plausible_dates(when, blank, bad, rej, cols_used["timestamp"], "no timestamp")
+    when, blank, bad = _datetimes(frame[timestamp], timestamp, notes)
+    _plausible_dates(when, blank, bad, rej, timestamp, "no timestamp")
     lat, lon = _coordinates(frame, cols_used, rej, notes)
     district = _districts(lat, lon, rej, cols_used["lat"])
     ok = rej.ok

@@ -251,7 +251,7 @@ def _all_study_cells(res: int) -> pd.DataFrame:
 
     frame = districts()
     parts = []
-    for name, geom in zip(frame["district"], frame.geometry):
+    for geom in frame.geometry:
         cells = vector.geometry_to_cells(geom, res, containment_mode=ContainmentMode.IntersectsBoundary)
         parts.append(np.asarray(cells.to_numpy(), dtype=np.uint64))
     cells = np.unique(np.concatenate(parts))

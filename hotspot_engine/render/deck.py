@@ -13,6 +13,7 @@ the month's slice as precoloured cells.
 """
 from __future__ import annotations
 
+import html
 import json
 from dataclasses import dataclass
 from functools import lru_cache
@@ -20,12 +21,12 @@ from functools import lru_cache
 import numpy as np
 import pandas as pd
 
-from hotspot_engine.reference.geography import GEODATA_DIR
+from hotspot_engine.render.labels import Viewport, place_labels
+from hotspot_engine.resources import GEODATA_DIR, STATIC_DIR
 
 OFFLINE_STYLE = "/app/static/blank_style.json"
 OFFLINE_STYLE_DARK = "/app/static/dark_style.json"
 LSOA_OUTLINES_URL = "/app/static/lsoa_outlines.geojson"
-STATIC_DIR = GEODATA_DIR.parent / "static"
 FORCE_VIEW = {"latitude": 50.98, "longitude": -1.25, "zoom": 8.4}
 COORD_PRECISION = 1e-5  # about 1 m: far below a res-11 hexagon, and it shrinks the JSON by a third
 
@@ -167,7 +168,7 @@ TOOLTIP_KEYS: dict[str, tuple[str, str]] = {
     "gi_bin": ("b", "Gi* bin"), "patrols": ("p", "Patrols"), "district": ("d", "District"),
     "hotspot_name": ("s", "Hotspot"), "month": ("m", "Month"), "pattern": ("t", "Space-time pattern"),
 }
-DEFAULT_TOOLTIP = ("h3", "count", "harm", "gi_z", "patrols")
+DEFAULT_TOOLTIP = ("hotspot_name", "count", "harm", "patrols", "district", "gi_z", "h3")
 #: Above this many cells the map draws the busiest ones and says how many it left out: beyond it
 #: the JSON passes 2 MB, and at that many cells most are below a pixel at force zoom anyway.
 MAX_DRAWN_CELLS = 25_000
@@ -252,11 +253,13 @@ def cell_records(draw: pd.DataFrame, tooltip_fields: tuple[str, ...], limit: int
     if len(draw) > limit:
         left_out = len(draw) - limit
         draw = draw.nlargest(limit, rank_by) if rank_by in draw.columns else draw.head(limit)
-    fields = [f for f in dict.fromkeys(("h3", *tooltip_fields)) if f in draw.columns and f in TOOLTIP_KEYS]
+    fields = [f for f in dict.fromkeys((*tooltip_fields, "h3")) if f in draw.columns and f in TOOLTIP_KEYS]
     out = {"k": draw["k"].to_numpy().astype(np.int8)}
     for f in fields:
         column = draw[f]
-        if f == "gi_z":
+        if f == "hotspot_name":
+            values = hotspot_labels(draw)
+        elif f == "gi_z":
             values = column.astype(float).round(1).to_numpy()
         elif column.dtype.kind == "f" and f in ("count", "harm", "patrols"):
             values = column.fillna(0).round(0).astype(np.int64).to_numpy()
@@ -265,11 +268,28 @@ def cell_records(draw: pd.DataFrame, tooltip_fields: tuple[str, ...], limit: int
         elif column.dtype.kind in "iub":
             values = column.to_numpy()
         else:
-            values = column.astype(object).where(column.notna(), None).to_numpy()
+            # deck.gl puts tooltip values into HTML: text from data must stay text.
+            values = np.array([None if v is None else html.escape(str(v))
+                               for v in column.astype(object).where(column.notna(), None)], dtype=object)
         out[TOOLTIP_KEYS[f][0]] = values
     frame = pd.DataFrame(out)
     text = frame.to_json(orient="records", double_precision=2) if len(frame) else "[]"
     return text, [TOOLTIP_KEYS[f] for f in fields], left_out
+
+
+def hotspot_labels(cells: pd.DataFrame) -> np.ndarray:
+    """"#3 Commercial Road, Portsmouth" for a cell in hotspot 3 (the number on the map), "not in a
+    hotspot" elsewhere; HTML-escaped, since deck.gl's tooltip is an HTML template."""
+    names = cells["hotspot_name"].astype(object).where(cells["hotspot_name"].notna(), None)
+    ranks = cells["hotspot_rank"] if "hotspot_rank" in cells.columns else pd.Series(np.nan, index=cells.index)
+    out = []
+    for name, rank in zip(names, ranks):
+        if name is None:
+            out.append("not in a hotspot")
+        else:
+            number = f"#{int(rank)} " if pd.notna(rank) else ""
+            out.append(html.escape(f"{number}{name}"))
+    return np.array(out, dtype=object)
 
 
 _RAW = "__hotspot_raw_json_{}__"
@@ -300,6 +320,62 @@ def _compact_deck_class():
     return CompactDeck
 
 
+#: A proportional sans-serif (deck.gl's default is a monospace font). Quoted, because pydeck turns
+#: any unquoted string argument into a JavaScript expression.
+LABEL_FONT = "'Helvetica Neue, Helvetica, Arial, Liberation Sans, DejaVu Sans, sans-serif'"
+
+
+def map_labels(areas: pd.DataFrame | None, view: dict, viewport_px: tuple[int, int], presentation: bool) -> pd.DataFrame:
+    """Hotspot numbers (1 = first area) and town names placed so that no two overlap in the view
+    the map opens at (:func:`hotspot_engine.render.labels.place_labels`)."""
+    number_px, town_px = (26, (26, 20, 16)) if presentation else (15, (17, 14, 12))
+    town = towns()
+    rank = town["rank"].clip(1, 3).astype(int).to_numpy()
+    # Priorities: the cities (rank 1) orient the reader, then every hotspot number, then the towns.
+    parts = [pd.DataFrame({"text": town["name"].to_numpy(), "lat": town["lat"].to_numpy(), "lon": town["lon"].to_numpy(),
+                           "size_px": [town_px[r - 1] for r in rank], "kind": np.where(rank == 1, "city", "town"),
+                           "priority": rank * 2 - 2})]
+    avoid = None
+    if areas is not None and len(areas):
+        avoid = areas[["lat", "lon"]]
+        parts.append(pd.DataFrame({"text": [str(k) for k in range(1, len(areas) + 1)], "lat": areas["lat"].to_numpy(),
+                                   "lon": areas["lon"].to_numpy(), "size_px": number_px, "kind": "number", "priority": 1}))
+    return place_labels(pd.concat(parts, ignore_index=True), Viewport.from_view(view, *viewport_px), avoid=avoid)
+
+
+def label_layers(areas: pd.DataFrame | None, view: dict, viewport_px: tuple[int, int], presentation: bool, dark: bool) -> list:
+    """Text layers for the placed labels, and leader lines from a moved number back to its hotspot.
+    Numbers, not names, on the map: the ranked table beside it carries the names."""
+    import pydeck as pdk
+
+    placed = map_labels(areas, view, viewport_px, presentation)
+    numbers = placed[placed["kind"] == "number"].round({"lat": 5, "lon": 5, "anchor_lat": 5, "anchor_lon": 5})
+    towns_placed = placed[placed["kind"] != "number"].round({"lat": 5, "lon": 5})
+    number_ink = [20, 20, 20, 255] if dark else [255, 255, 255, 255]
+    number_box = [255, 255, 255, 235] if dark else [20, 20, 20, 230]
+    layers = []
+    leaders = numbers[numbers["leader"]]
+    if len(leaders):
+        layers.append(pdk.Layer(
+            "LineLayer", leaders[["lat", "lon", "anchor_lat", "anchor_lon"]], id="hotspot-leaders",
+            get_source_position="[lon, lat]", get_target_position="[anchor_lon, anchor_lat]",
+            get_color=number_box, get_width=1.5, width_units="'pixels'", pickable=False,
+        ))
+    if len(numbers):
+        layers.append(pdk.Layer(
+            "TextLayer", numbers[["text", "lat", "lon", "size_px"]], id="hotspot-labels", get_position="[lon, lat]",
+            get_text="text", get_size="size_px", get_color=number_ink, background=True,
+            get_background_color=number_box, background_padding=[4, 2], font_family=LABEL_FONT,
+            font_weight=700, pickable=False,
+        ))
+    layers.append(pdk.Layer(
+        "TextLayer", towns_placed[["text", "lat", "lon", "size_px"]], id="towns", get_position="[lon, lat]",
+        get_text="text", get_size="size_px", get_color=[255, 255, 255, 235] if dark else [60, 60, 60, 230],
+        font_family=LABEL_FONT, font_weight=600, pickable=False,
+    ))
+    return layers
+
+
 def build_deck(
     cells: pd.DataFrame,
     colour_by: str = "count",
@@ -314,13 +390,15 @@ def build_deck(
     precoloured: tuple[Legend, list] | None = None,
     lsoa_outlines: bool = False,
     max_cells: int = MAX_DRAWN_CELLS,
+    viewport_px: tuple[int, int] = (1050, 640),
 ):
     """The hotspot map: hex cells coloured by ``colour_by`` (count, harm, gi_bin, patrols...), district
     outlines, town labels, optional LSOA outlines, hotspot outlines with numbers and a patrol-dosage
     column layer. ``precoloured`` is (legend, class colours) for cells that already carry their class
     ``k`` (a playback month, :func:`month_colours`). Presentation mode draws for a wall screen: dark
-    base, opaque cells, white outlines, large text. Returns (deck, legend, cells left out), see
-    :data:`MAX_DRAWN_CELLS`."""
+    base, opaque cells, white outlines, large text. Labels are placed for ``view`` at ``viewport_px``
+    (the map's width and height) so that none overlaps (:mod:`hotspot_engine.render.labels`).
+    Returns (deck, legend, cells left out), see :data:`MAX_DRAWN_CELLS`."""
     import pydeck as pdk
 
     dark = map_style == OFFLINE_STYLE_DARK
@@ -376,25 +454,7 @@ def build_deck(
             get_line_color=[255, 255, 255, 240] if dark else [0, 0, 0, 230],
             line_width_min_pixels=3 if presentation else 2, pickable=False,
         ))
-    if areas is not None and len(areas):
-        # Numbers, not names, on the map: at force zoom nineteen names overlap; the ranked table
-        # beside the map carries the names under the same numbers.
-        labels = pd.DataFrame({"label": [str(k) for k in range(1, len(areas) + 1)],
-                               "lat": areas["lat"].round(5).to_numpy(), "lon": areas["lon"].round(5).to_numpy()})
-        layers.append(pdk.Layer(
-            "TextLayer", labels, id="hotspot-labels", get_position="[lon, lat]", get_text="label",
-            get_size=26 if presentation else 15, get_color=[20, 20, 20, 255] if dark else [255, 255, 255, 255],
-            get_pixel_offset=[0, -20], background=True,
-            get_background_color=[255, 255, 255, 235] if dark else [20, 20, 20, 230], background_padding=[4, 2],
-            font_weight=700, pickable=False,
-        ))
-    town = towns()
-    layers.append(pdk.Layer(
-        "TextLayer", town, id="towns", get_position="[lon, lat]", get_text="name",
-        get_size=f"rank == 1 ? {24 if presentation else 16} : rank == 2 ? {18 if presentation else 13} : {14 if presentation else 11}",
-        get_color=[255, 255, 255, 235] if dark else [70, 70, 70, 220],
-        font_weight=600, pickable=False,
-    ))
+    layers += label_layers(areas, view or FORCE_VIEW, viewport_px, presentation, dark)
     tooltip_html = "<br/>".join(f"<b>{label}</b>: {{{key}}}" for key, label in fields)
     deck = _compact_deck_class()(
         layers=layers,

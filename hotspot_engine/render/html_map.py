@@ -20,6 +20,7 @@ import math
 import re
 from functools import lru_cache
 from importlib import resources
+from typing import cast
 
 import numpy as np
 import pandas as pd
@@ -293,8 +294,8 @@ def _to_wgs84(frame):
 
 def _legend_html(title: str, value_label: str, colours: list[str], labels: list[str], suppressed: bool, has_areas: bool) -> str:
     rows = "".join(
-        f'<div class="hs-row"><span class="hs-swatch" style="background:{c}"></span>{html.escape(l)}</div>'
-        for c, l in zip(reversed(colours), reversed(labels))
+        f'<div class="hs-row"><span class="hs-swatch" style="background:{c}"></span>{html.escape(label)}</div>'
+        for c, label in zip(reversed(colours), reversed(labels))
     )
     if suppressed:
         rows += '<div class="hs-row hs-note">small numbers suppressed: not shown</div>'
@@ -448,7 +449,7 @@ def offline_map(
     folium.LayerControl(collapsed=True).add_to(m)
     m.fit_bounds([[miny, minx], [maxy, maxx]])
 
-    root = m.get_root()
+    root = cast(folium.Figure, m.get_root())  # a Map's root is always its Figure
     root.header.add_child(folium.Element(f"<style>{PAGE_CSS}</style>"), name="hotspot_css")
     root.html.add_child(
         folium.Element(_legend_html(title, VALUE_LABELS.get(value_column, value_column), colours, labels, bool(suppressed.any()), has_areas)),

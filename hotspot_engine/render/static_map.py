@@ -60,7 +60,7 @@ def _cells_to_draw(cells, value_column: str):
     # separate the cells with 1 to 4 incidents from those with none).
     draw = ~suppressed & (klass >= 0) & ~(diverging & (klass == 3))
     fill = np.array([colours[k] if k >= 0 else "#ffffff" for k in klass], dtype=object)
-    legend = list(zip(colours, labels))[::-1]
+    legend = list[tuple[str | None, str]](zip(colours, labels))[::-1]
     if suppressed.any():
         legend.append((None, "small numbers suppressed: not shown"))
     drawn = cells.loc[draw]
@@ -100,6 +100,7 @@ def _scale_bar(ax, xmin: float, xmax: float, ymin: float, ymax: float) -> None:
 def draw_map(ax, cells, areas, districts, value_column: str = "count", legend: bool = True) -> None:
     """Draw cells (coloured by ``value_column``), hotspot outlines with labels, and district
     outlines onto a matplotlib Axes, in British National Grid, with a legend and a scale bar."""
+    from matplotlib.artist import Artist
     from matplotlib.lines import Line2D
     from matplotlib.patches import Patch
 
@@ -144,9 +145,9 @@ def draw_map(ax, cells, areas, districts, value_column: str = "count", legend: b
     ax.set_ylabel("")
     _scale_bar(ax, xmin, xmax, ymin, ymax)
     if legend:
-        handles = [
-            Patch(facecolor=c, edgecolor="#777777", label=l) if c else Patch(facecolor="none", edgecolor="none", label=l)
-            for c, l in entries
+        handles: list[Artist] = [
+            Patch(facecolor=c, edgecolor="#777777", label=label) if c else Patch(facecolor="none", edgecolor="none", label=label)
+            for c, label in entries
         ]
         if areas_bng is not None:
             handles.append(Line2D([], [], color=HOTSPOT_OUTLINE, linewidth=1.6, label="hotspot area"))
@@ -192,9 +193,10 @@ def _cell_text(value) -> str:
     if isinstance(value, (int, np.integer)):
         return f"{int(value):,}"
     if isinstance(value, (float, np.floating)):
-        if float(value).is_integer() and abs(value) < 1e12:
-            return f"{int(value):,}"
-        return f"{value:,.1f}" if abs(value) >= 10 else f"{value:.2f}"
+        number = float(value)
+        if number.is_integer() and abs(number) < 1e12:
+            return f"{int(number):,}"
+        return f"{number:,.1f}" if abs(number) >= 10 else f"{number:.2f}"
     text = str(value)
     return text if len(text) <= 30 else text[:29] + "…"
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 from hotspot_engine.filters import Filters, shift_month
@@ -181,7 +182,8 @@ def extent(con) -> Extent:
 
 def where_patrols(filters: Filters, alias: str = "p") -> tuple[str, list]:
     """Patrols filter by start time and district only: offence filters do not apply to them."""
-    clauses, params = ["TRUE"], []
+    clauses: list[str] = ["TRUE"]
+    params: list = []
     if filters.date_from:
         clauses.append(f"{alias}.start >= CAST(? AS TIMESTAMP)")
         params.append(month_date(filters.date_from))
@@ -231,3 +233,84 @@ __all__ = [
     "where_incidents",
     "where_patrols",
 ]
+
+
+# -- hotspot cells, the store's own bookkeeping --------------------------------------------------
+
+def _with_cells(con, name: str, cells: pd.DataFrame, sql: str, params: list) -> pd.DataFrame:
+    """Run ``sql`` with ``cells`` registered as the view ``name`` (dropped afterwards)."""
+    con.register(name, cells)
+    try:
+        return con.execute(sql, params).df()
+    finally:
+        con.unregister(name)
+
+
+def count_in_cells(con, filters: Filters, cells: np.ndarray) -> int:
+    """Incidents matching the filters inside the given H3 cells (uint64 ids at ``filters.res``)."""
+    if cells.size == 0:
+        return 0
+    where, params = where_incidents(filters)
+    frame = _with_cells(con, "_hot_cells", pd.DataFrame({"h3": cells.astype(np.uint64)}),
+                        f"SELECT count(*) AS n FROM incidents i WHERE {where} "
+                        f"AND i.h3_r{filters.res} IN (SELECT h3 FROM _hot_cells)", params)
+    return int(frame["n"].iloc[0])
+
+
+def patrols_in_cells(con, filters: Filters, cells: np.ndarray) -> tuple[int, float]:
+    """(patrols, patrol minutes) matching the filters whose position falls in the given cells."""
+    if cells.size == 0:
+        return 0, 0.0
+    where, params = where_patrols(filters)
+    frame = _with_cells(con, "_hot_cells", pd.DataFrame({"h3": cells.astype(np.uint64)}),
+                        f"SELECT count(*) AS n, COALESCE(sum(p.minutes), 0) AS minutes FROM patrols p WHERE {where} "
+                        f"AND p.h3_r{filters.res} IN (SELECT h3 FROM _hot_cells)", params)
+    return int(frame["n"].iloc[0]), float(frame["minutes"].iloc[0])
+
+
+def incidents_by_hotspot_hour(con, filters: Filters, hotspot_cells: pd.DataFrame, harm_weights=None) -> pd.DataFrame:
+    """Incidents in the hotspot cells aggregated by hotspot, day and hour (NULL day/hour for
+    month-only records): columns hotspot_id, day, hour, count, harm."""
+    if hotspot_cells.empty:
+        return pd.DataFrame({"hotspot_id": pd.Series(dtype=object), "day": pd.Series(dtype="datetime64[ns]"),
+                             "hour": pd.Series(dtype=float), "count": pd.Series(dtype=int), "harm": pd.Series(dtype=float)})
+    _register_lookups(con, harm_weights)
+    where, params = where_incidents(filters)
+    frame = _with_cells(con, "_patrol_hot_cells",
+                        hotspot_cells[["h3", "hotspot_id"]].assign(h3=hotspot_cells["h3"].astype(np.uint64)), f"""
+            SELECT c.hotspot_id, CAST(i.occurred_at AS DATE) AS day, hour(i.occurred_at) AS hour, count(*) AS count,
+                   sum(COALESCE(w.weight_days, 0)) AS harm
+            FROM incidents i JOIN _patrol_hot_cells c ON i.h3_r{filters.res} = c.h3
+            LEFT JOIN harm_weights w ON w."group" = i.offence_group
+            WHERE {where} GROUP BY 1, 2, 3""", params)
+    frame["hotspot_id"] = frame["hotspot_id"].astype(object)
+    frame["day"] = pd.to_datetime(frame["day"])
+    return frame
+
+
+def data_version(con) -> int:
+    """The id of the latest load: changes whenever a load lands, so cached results keyed on it are
+    never stale after an upload."""
+    return int(con.execute("SELECT COALESCE(max(load_id), 0) FROM loads").fetchall()[0][0])
+
+
+def holds_synthetic_sample(con) -> bool:
+    """True when the store holds the built-in synthetic sample's incidents (ids HIPS-SYN-...)."""
+    rows = con.execute("SELECT count(*) FROM loads WHERE file LIKE '%incidents.csv' AND notes LIKE '%HIPS-SYN%'").fetchall()
+    if rows[0][0]:
+        return True
+    return bool(con.execute(
+        "SELECT count(*) FROM (SELECT 1 FROM incidents WHERE incident_id LIKE 'HIPS-SYN-%' LIMIT 1)").fetchall()[0][0])
+
+
+def load_rows(con) -> pd.DataFrame:
+    """One row per load, newest first (file name, format, kind, counts)."""
+    return con.execute("SELECT load_id, file, format, kind, loaded_at, rows_read, added, already_present, rejected "
+                       "FROM loads ORDER BY load_id DESC").df()
+
+
+def reject_rows(con, every_column: bool = False) -> pd.DataFrame:
+    """Rejected rows in load and row order: load, file, row, column and reason (every stored column
+    with ``every_column``, for the data manager's download)."""
+    columns = "*" if every_column else 'load_id, file, "row", "column", reason'
+    return con.execute(f'SELECT {columns} FROM rejects ORDER BY load_id, "row"').df()

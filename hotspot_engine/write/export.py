@@ -33,6 +33,7 @@ from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field, replace
 from datetime import datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
@@ -40,6 +41,9 @@ import pandas as pd
 from hotspot_engine import __version__
 from hotspot_engine.errors import InputError
 from hotspot_engine.filters import Filters
+
+if TYPE_CHECKING:  # annotations only: geopandas is imported lazily by the layer builders
+    import geopandas as gpd
 
 FORMATS: tuple[str, ...] = ("csv", "geojson", "gpkg", "parquet", "xlsx")
 #: Formats that hold several layers in one file; the others write one file per layer.
@@ -578,7 +582,8 @@ def _slug(text: str) -> str:
 def export_filename(what: str, filters: Filters, ext: str, when: datetime | None = None) -> str:
     """A file name that says what and when, in safe characters only, e.g.
     ``hotspot_cells_2022-04_2023-03_res9_20261127-0930.gpkg``. A district or CSP selection of one
-    or two names is included; larger selections are counted."""
+    or two names is included, and so is an offence selection of one or two categories; larger
+    selections are counted."""
     when = when or datetime.now()
     ext = ext.lower().lstrip(".")
     if ext not in FORMATS:
@@ -590,6 +595,10 @@ def export_filename(what: str, filters: Filters, ext: str, when: datetime | None
         parts += [_slug(p) for p in places]
     elif places:
         parts.append(f"{len(places)}areas")
+    if 0 < len(filters.offences) <= 2:
+        parts += [_slug(o) for o in filters.offences]
+    elif filters.offences:
+        parts.append(f"{len(filters.offences)}offences")
     if filters.sv_only:
         parts.append("sv")
     parts.append(f"res{filters.res}")
@@ -750,13 +759,15 @@ def write_layers(
     partner_safe: bool = False,
     threshold: int = DEFAULT_THRESHOLD,
     round_to: int | None = None,
+    first_at_path: bool = False,
 ) -> list[Path]:
     """Write ``layers`` (name -> GeoDataFrame or plain table) to ``path`` in the format its
     extension names, plus the methods sidecar ``<stem>.methods.json`` and ``<stem>.methods.txt``.
 
     GeoPackage and XLSX hold every layer in one file (layers / sheets named by the keys). CSV,
     GeoJSON and GeoParquet hold one layer per file: with one layer the file is ``path`` itself,
-    with several each is ``<stem>_<layer>.<ext>``. CSV and XLSX carry geometry as WKT beside the
+    with several each is ``<stem>_<layer>.<ext>``, except that ``first_at_path`` puts the first
+    layer at ``path`` itself (the command line: the file a user names is always written). CSV and XLSX carry geometry as WKT beside the
     lat/lon and h3 columns, with formulas neutralised (:func:`neutralise_formulas`).
 
     With ``partner_safe`` the layers first go through :func:`partner_safe` and the sidecar records
@@ -798,8 +809,9 @@ def write_layers(
                 tmp.unlink()
         written.append(path)
     else:
-        for name, layer in frames.items():
-            target = path if len(frames) == 1 else path.with_name(f"{path.stem}_{name}{path.suffix}")
+        for index, (name, layer) in enumerate(frames.items()):
+            at_path = len(frames) == 1 or (first_at_path and index == 0)
+            target = path if at_path else path.with_name(f"{path.stem}_{name}{path.suffix}")
             _write_one(layer, target, fmt)
             written.append(target)
     meta = replace(

@@ -1,0 +1,334 @@
+"""The analyses a user asks for, read from the store: hotspots, space-time patterns, the headline
+figures, patrol dosage and plan, impact. Each takes a DuckDB connection and a
+:class:`~hotspot_engine.filters.Filters` value, queries the store, and hands frames to the pure
+functions in :mod:`hotspot_engine.analyse` (moved here from those modules so that they stay
+frames-in, frames-out and this layer is the only reader of the store)."""
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import replace
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from hotspot_engine.analyse.evaluation import (
+    MIN_TIMESTAMP_SHARE,
+    PlaceboRun,
+    hotspot_cells_from_file,
+    selection_window_of,
+    whole_weeks,
+)
+from hotspot_engine.analyse.headline import Headline, latest_complete_fy
+from hotspot_engine.analyse.hotspots import (
+    DEFAULT_WINDOW_MONTHS,
+    HotspotParams,
+    HotspotResult,
+    load_exclusions,
+    score_cells,
+)
+from hotspot_engine.analyse.impact import (
+    PERIODS,
+    POOLED_ID,
+    ImpactOptions,
+    ImpactResult,
+    first_post_month,
+    impact_table,
+)
+from hotspot_engine.analyse.patrols import (
+    DosageTarget,
+    PatrolPlan,
+    PatrolReport,
+    hotspot_frames,
+    period_of,
+    suggest_plan,
+)
+from hotspot_engine.analyse.patrols import patrol_report as patrol_report_from_frames
+from hotspot_engine.analyse.patterns import emerging_hotspots, periodise
+from hotspot_engine.errors import InputError
+from hotspot_engine.filters import Filters, months_between, shift_month
+from hotspot_engine.reference import geography
+from hotspot_engine.store import query
+
+# -- hotspots ---------------------------------------------------------------------------------------
+
+
+def resolve_window(con, filters: Filters, months: int = DEFAULT_WINDOW_MONTHS) -> tuple[Filters, str | None]:
+    """The filters with a start month: when none is given, the ``months`` months ending at
+    ``date_to`` (or at the last month in the store). Returns the filters and a note, or None."""
+    if filters.date_from:
+        return filters, None
+    last = filters.date_to
+    if not last:
+        last = query.extent(con).last_month
+        if not last:
+            return filters, None
+    first = shift_month(last, -(months - 1))
+    return replace(filters, date_from=first, date_to=last), (
+        f"Window: {first} to {last} (the {months} months up to the {'chosen' if filters.date_to else 'latest'} month)."
+    )
+
+
+def hotspots(con, filters: Filters, params: HotspotParams = HotspotParams(), harm_weights=None,
+             exclusions_path=None, serious_violence_by_default: bool = True) -> HotspotResult:
+    """Hotspots for the filters from the store: study area (zeros included) + cell counts, patrols
+    and top locations over the same window -> :func:`score_cells`.
+
+    Without a start month the window is the 12 months up to ``date_to`` (or the latest month).
+    Without an offence filter, serious violence only is counted (these are serious-violence
+    hotspots) unless ``serious_violence_by_default`` is False. Both choices are stated in ``notes``.
+    """
+    filters, window_note = resolve_window(con, filters)
+    lead = [window_note] if window_note else [f"Window: {filters.date_from or 'start'} to {filters.date_to or 'end'}."]
+    if not filters.sv_only and not filters.offences:
+        if serious_violence_by_default:
+            filters = replace(filters, sv_only=True)
+            lead.append("Offences: serious violence (no offence filter was given).")
+        else:
+            lead.append("Offences: every offence group in the store.")
+    area = geography.study_area(filters.res, filters.districts, filters.csps)
+    counts = query.cell_counts(con, filters, harm_weights)
+    patrols = query.patrol_cell_counts(con, filters)
+    tops = query.cell_top_locations(con, filters)
+    result = score_cells(area.cells, counts, patrols, tops, params, load_exclusions(exclusions_path))
+    result.notes[:0] = lead
+    return result
+
+
+def default_window(con, filters: Filters) -> Filters:
+    """The command line's hotspot window: the last 12 months of data when no month is given."""
+    if filters.date_from or filters.date_to:
+        return filters
+    last = query.extent(con).last_month
+    if last is None:
+        raise InputError("the store holds no incidents; run 'ingest' or 'sample' first")
+    return filters.with_(date_from=shift_month(last, -11), date_to=last)
+
+
+def patterns(con, filters: Filters, by: str = "fy", measure: str = "count", k: int = 1, alpha: float = 0.05,
+             harm_weights=None, serious_violence_by_default: bool = True) -> pd.DataFrame:
+    """Emerging hot spot patterns from the store: study area of the filters, per-period values from
+    ``query.cell_month_counts`` (whole filter window; ``by`` = fy, year, quarter or month). Without
+    an offence filter, serious violence only is counted unless ``serious_violence_by_default`` is
+    False. Returns :func:`~hotspot_engine.analyse.patterns.emerging_hotspots`' frame."""
+    notes = []
+    if not filters.sv_only and not filters.offences and serious_violence_by_default:
+        filters = replace(filters, sv_only=True)
+        notes.append("Offences: serious violence (no offence filter was given).")
+    area = geography.study_area(filters.res, filters.districts, filters.csps)
+    values = periodise(query.cell_month_counts(con, filters, harm_weights), by, measure)
+    frame = emerging_hotspots(values, area.cells, k=k, alpha=alpha)
+    frame.attrs["notes"] = notes + frame.attrs["notes"]
+    return frame
+
+
+# -- headline ---------------------------------------------------------------------------------------
+
+def headline(con, filters: Filters, params=None, harm_weights=None, exclusions_path=None) -> Headline | None:
+    """Headline figures for the filters' places and offences (their dates are ignored: the figures are
+    always the latest complete financial year against the previous one). None without two years."""
+    ext = query.extent(con)
+    if ext.last_month is None or ext.first_month is None:
+        return None
+    after_year = latest_complete_fy(ext.last_month)
+    before = query.financial_year(after_year - 1)
+    after = query.financial_year(after_year)
+    if ext.first_month > before[0]:
+        return None
+    base = filters.with_(date_from=None, date_to=None)
+    sv = base if (base.offences or base.sv_only) else base.with_(sv_only=True)
+    totals = {}
+    for key, (first, last) in (("before", before), ("after", after)):
+        frame = query.monthly_counts(con, sv.with_(date_from=first, date_to=last))
+        totals[key] = int(frame["count"].sum()) if len(frame) else 0
+    result = hotspots(con, sv.with_(date_from=before[0], date_to=before[1]), params or HotspotParams(),
+                      harm_weights=harm_weights, exclusions_path=exclusions_path)
+    hot_cells = result.cells.loc[result.cells["is_hotspot"].astype(bool), "h3"]
+    hot_ids = geography.str_to_cell(hot_cells) if len(hot_cells) else np.array([], dtype=np.uint64)
+    in_hot = {key: query.count_in_cells(con, sv.with_(date_from=first, date_to=last), hot_ids)
+              for key, (first, last) in (("before", before), ("after", after))}
+    patrols, minutes = query.patrols_in_cells(con, base.with_(date_from=after[0], date_to=after[1]), hot_ids)
+    return Headline(
+        fy_before=query.fy_label(after_year - 1), fy_after=query.fy_label(after_year),
+        sv_before=totals["before"], sv_after=totals["after"],
+        hotspots=int(len(result.areas)), hotspot_cells=int(len(hot_ids)),
+        patrols_after=patrols, patrol_minutes_after=minutes,
+        hotspot_sv_before=in_hot["before"], hotspot_sv_after=in_hot["after"], notes=list(result.notes),
+    )
+
+
+# -- patrols ----------------------------------------------------------------------------------------
+
+def hotspots_before(con, filters: Filters, params=None, harm_weights=None, exclusions_path=None):
+    """The Gi* hotspots of the 12 months before the period starts (the places chosen before the
+    patrols). Returns (HotspotResult, note). When the store holds nothing before the period, the
+    period itself is used and the note says so (the comparison is then flattered)."""
+    params = params or HotspotParams()
+    if not filters.date_from:
+        raise InputError("hotspots before the period: choose a first month")
+    start = filters.date_from
+    before = filters.with_(date_from=shift_month(start, -12), date_to=shift_month(start, -1))
+    first = query.extent(con).first_month
+    if first is not None and first <= shift_month(start, -1):
+        result = hotspots(con, before, params, harm_weights=harm_weights, exclusions_path=exclusions_path)
+        if len(result.areas):
+            return result, f"Hotspots: {params.describe()}, on {before.date_from} to {before.date_to} (before the period)."
+    result = hotspots(con, filters, params, harm_weights=harm_weights, exclusions_path=exclusions_path)
+    return result, (f"Hotspots: no hotspots could be found in the 12 months before {filters.date_from}; they were chosen "
+                    "on the period itself, which flatters the incidents inside them.")
+
+
+def patrol_report(con, filters: Filters, target: DosageTarget = DosageTarget(),
+                  actions: Iterable[Sequence] | None = None, params=None, harm_weights=None,
+                  exclusions_path=None, hotspots=None) -> PatrolReport:
+    """:func:`~hotspot_engine.analyse.patrols.patrol_report` for the filters' months and places, on
+    the Gi* hotspots of the 12 months before the period (or on ``hotspots``, a HotspotResult).
+    Without an offence filter, incidents are serious violence only. Without dates, the last 12
+    months in the store."""
+    filters, window_note = resolve_window(con, filters)
+    if not filters.date_from:
+        raise InputError("the store holds no incidents: load data before measuring patrol dosage")
+    if not filters.sv_only and not filters.offences:
+        filters = filters.with_(sv_only=True)
+    notes = [window_note] if window_note else []
+    first_patrol = query.extent(con).first_patrol
+    if first_patrol and filters.date_to and filters.date_from and filters.date_from < first_patrol[:7] <= filters.date_to:
+        # Before the first patrol there is nothing to dose: measuring from it also picks the
+        # hotspots on the 12 months before patrolling began, as the partnership did.
+        notes.append(f"Period starts at the first recorded patrol ({first_patrol[:7]}), not {filters.date_from}.")
+        filters = filters.with_(date_from=first_patrol[:7])
+    if hotspots is None:
+        hotspots, note = hotspots_before(con, filters, params, harm_weights, exclusions_path)
+        notes.append(note)
+    areas, hotspot_cells = hotspot_frames(hotspots)
+    patrols = query.patrol_rows(con, filters)
+    incidents = query.incidents_by_hotspot_hour(con, filters, hotspot_cells, harm_weights)
+    cell_incidents = query.cell_counts(con, filters, harm_weights)
+    report = patrol_report_from_frames(patrols, areas, hotspot_cells, incidents, period_of(filters), target,
+                                       cell_incidents, actions)
+    report.notes[:0] = notes
+    return report
+
+
+def patrol_plan(con, filters: Filters, seed: int = 0, target: DosageTarget = DosageTarget(),
+                **plan_options) -> tuple[PatrolReport, PatrolPlan]:
+    """The report for the filters and the suggested plan for the week after the period."""
+    report = patrol_report(con, filters, target)
+    return report, suggest_plan(report, seed=seed, **plan_options)
+
+
+# -- impact -----------------------------------------------------------------------------------------
+
+def weekly_problem(con, filters: Filters) -> str:
+    """Why a weekly analysis of these incidents is impossible, in plain English, or '' when it is
+    possible (at least 95% of the filtered incidents have a time of offence)."""
+    share = query.has_timestamps(con, filters)
+    if share != share:
+        return "no incidents match the filters"
+    if share < MIN_TIMESTAMP_SHARE:
+        return (f"only {share:.0%} of the selected incidents have a date and time of offence (police.uk "
+                f"data give the month only); weekly analysis needs at least {MIN_TIMESTAMP_SHARE:.0%}, "
+                "so use months")
+    return ""
+
+
+def impact(con, filters: Filters, intervention: str, hotspots_file: str | Path | None = None,
+           model: str = "negbin", buffer_k: int = 1, params=None, harm_weights=None,
+           exclusions_path=None, period: str = "month", selection_window: tuple[str, str] | None = None,
+           placebo: bool = False) -> ImpactResult:
+    """Impact of an intervention on serious violence in the hotspots, over every month in the store
+    (or the filters' months). Without ``hotspots_file`` the hotspots are found with ``params`` on the
+    12 months before the intervention, which is then their selection window; with it, the window is
+    read from the file's methods sidecar (:func:`selection_window_of`); ``selection_window`` (first,
+    last month) overrides both. ``period='week'`` fits weekly series (ISO weeks, whole weeks only)
+    and raises :class:`InputError` when fewer than 95% of the filtered incidents have a time of
+    offence (see :func:`weekly_problem`). ``placebo`` adds :func:`placebo_runs` (monthly)."""
+    ext = query.extent(con)
+    if ext.first_month is None or ext.last_month is None:
+        raise InputError("the store holds no incidents; run 'ingest' or 'sample' first")
+    if period not in PERIODS:
+        raise InputError(f"period: expected month or week, got '{period}'")
+    post = first_post_month(intervention)
+    if not (filters.sv_only or filters.offences):
+        filters = filters.with_(sv_only=True)
+    months = months_between(filters.date_from or ext.first_month, filters.date_to or ext.last_month)
+    counting = filters.with_(date_from=months[0], date_to=months[-1])
+    if period == "week":
+        problem = weekly_problem(con, counting)
+        if problem:
+            raise InputError(f"weekly impact: {problem}")
+    window = selection_window
+    if hotspots_file:
+        hot = hotspot_cells_from_file(hotspots_file)
+        window = window or selection_window_of(hotspots_file)
+    else:
+        window = window or (shift_month(post, -12), shift_month(post, -1))
+        found = hotspots(con, filters.with_(date_from=window[0], date_to=window[1]), params or HotspotParams(),
+                         harm_weights=harm_weights, exclusions_path=exclusions_path)
+        cells = found.cells[found.cells["is_hotspot"].astype(bool)]
+        if cells.empty:
+            raise InputError("no hotspots were found in the 12 months before the intervention")
+        hot = pd.DataFrame({"h3": geography.str_to_cell(cells["h3"]), "hotspot_id": cells["hotspot_id"].to_numpy(),
+                            "hotspot_name": cells["hotspot_name"].to_numpy()})
+    area = geography.study_area(filters.res, filters.districts, filters.csps)
+    options = ImpactOptions(model=model, buffer_k=buffer_k, period=period, selection_window=window)
+    if period == "week":
+        weeks = whole_weeks(months[0], months[-1])
+        if not weeks:
+            raise InputError("weekly impact: the selected months hold no whole week")
+        counts = query.cell_week_counts(con, counting)
+        counts = counts[counts["week"].isin(weeks)].rename(columns={"week": "month"})
+        counts["h3"] = counts["h3"].astype(np.uint64)
+        return impact_table(counts[["h3", "month", "count"]], hot, area.cells, weeks, intervention, options)
+    counts = query.cell_month_counts(con, counting)
+    counts["h3"] = counts["h3"].astype(np.uint64)
+    result = impact_table(counts[["h3", "month", "count"]], hot, area.cells, months, intervention, options)
+    if placebo:
+        result.placebo.extend(placebo_runs(con, filters, window or (shift_month(post, -12), shift_month(post, -1)),
+                                           params, harm_weights, exclusions_path, model))
+    return result
+
+
+def placebo_runs(con, filters: Filters, selection_window: tuple[str, str], params=None, harm_weights=None,
+                 exclusions_path=None, model: str = "negbin", max_runs: int = 3) -> list[PlaceboRun]:
+    """The same evaluation at pseudo-intervention dates 12, 24, ... months before the real hotspots'
+    selection window, on the data before that window only (the window is a high period for the real
+    hotspots, so a placebo whose after-period ran into it would show their luck, not nothing), with
+    hotspots chosen by ``params`` on the year before each pseudo date. Each run needs 12 baseline
+    months before its own selection year; short data give fewer runs or none."""
+    ext = query.extent(con)
+    sv = filters if (filters.sv_only or filters.offences) else filters.with_(sv_only=True)
+    first = filters.date_from or ext.first_month
+    end = shift_month(selection_window[0], -1)
+    runs = []
+    for k in range(1, max_runs + 1):
+        pseudo = shift_month(selection_window[0], -12 * k)
+        chosen_from, chosen_to = shift_month(pseudo, -12), shift_month(pseudo, -1)
+        if first is None or shift_month(chosen_from, -12) < first:
+            break
+        found = hotspots(con, sv.with_(date_from=chosen_from, date_to=chosen_to), params or HotspotParams(),
+                              harm_weights=harm_weights, exclusions_path=exclusions_path)
+        runs.append(_placebo_run(con, sv, found.cells, first, end, pseudo, (chosen_from, chosen_to), model))
+    return runs
+
+
+def _placebo_run(con, filters: Filters, cells: pd.DataFrame, first: str, last: str, pseudo: str,
+                 window: tuple[str, str], model: str) -> PlaceboRun:
+    hot = cells[cells["is_hotspot"].astype(bool)]
+    label = f"{window[0]} to {window[1]}"
+    nan = float("nan")
+    if hot.empty:
+        return PlaceboRun(f"{pseudo}-01", label, 0, nan, nan, nan, nan, nan, "no hotspots were found in that year")
+    months = months_between(first, last)
+    counts = query.cell_month_counts(con, filters.with_(date_from=first, date_to=last))
+    counts["h3"] = counts["h3"].astype(np.uint64)
+    hot_cells = pd.DataFrame({"h3": geography.str_to_cell(hot["h3"]), "hotspot_id": hot["hotspot_id"].to_numpy(),
+                              "hotspot_name": hot["hotspot_name"].to_numpy()})
+    area = geography.study_area(filters.res, filters.districts, filters.csps)
+    result = impact_table(counts[["h3", "month", "count"]], hot_cells, area.cells, months, f"{pseudo}-01",
+                          ImpactOptions(model=model, selection_window=window))
+    row = result.table.set_index("hotspot_id").loc[POOLED_ID]
+    return PlaceboRun(f"{pseudo}-01", label, int(hot_cells["hotspot_id"].nunique()),
+                      float(row["corrected_change_pct"]), float(row["corrected_ci_low_pct"]),
+                      float(row["corrected_ci_high_pct"]), float(row["its_change_pct"]),
+                      float(row["simple_change_pct"]), str(row["message"]))

@@ -1,0 +1,123 @@
+"""Export layers, assembled in one place for the `export` command and the Data & export page, and
+the files built from them: a zip of the chosen layers with their method sidecars, and the meeting
+maps (offline HTML, PNG, one-page PDF)."""
+from __future__ import annotations
+
+import io
+import tempfile
+import zipfile
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pandas as pd
+
+from hotspot_engine.analyse.headline import Headline
+from hotspot_engine.analyse.hotspots import HotspotParams, HotspotResult
+from hotspot_engine.analyse.impact import ImpactResult
+from hotspot_engine.filters import Filters
+from hotspot_engine.store import query
+from hotspot_engine.write import export
+from hotspot_engine.write.export import ExportMeta
+
+#: Layers holding one row per incident or patrol: never partner-safe, data managers only.
+RECORD_LEVEL = ("incidents", "patrols")
+
+
+@dataclass
+class ExportLayers:
+    """Layers by name, the method parameters for the sidecar, and notes to carry with them."""
+    layers: dict[str, pd.DataFrame] = field(default_factory=dict)
+    params: dict = field(default_factory=dict)
+    notes: list[str] = field(default_factory=list)
+
+
+def hotspot_params_record(params: HotspotParams, window: Filters) -> dict:
+    """The hotspot method parameters as the methods sidecar records them."""
+    return {"method": params.method, "measure": params.measure, "k": params.k, "alpha": params.alpha,
+            "top": params.top, "harm_share": params.harm_share, "min_area_count": params.min_area_count,
+            "hotspot_window": f"{window.date_from} to {window.date_to}"}
+
+
+def export_layers(con, filters: Filters, names: list[str], hotspots: HotspotResult | None = None,
+                  hotspot_params: tuple[HotspotParams, Filters] | None = None, impact: ImpactResult | None = None,
+                  impact_params: dict | None = None, harm_weights=None,
+                  record_level: bool = True) -> ExportLayers:
+    """The named layers for the filters: ``hotspot_cells``/``hotspot_areas`` from ``hotspots``,
+    ``impact`` from ``impact``, ``incidents``/``patrols`` read from the store (only with
+    ``record_level``). ``hotspot_params`` (params, window) and ``impact_params`` go into the
+    sidecar's parameters when given."""
+    out = ExportLayers()
+    if hotspots is not None and ("hotspot_cells" in names or "hotspot_areas" in names):
+        if "hotspot_cells" in names:
+            out.layers["hotspot_cells"] = export.cells_layer(hotspots.cells)
+        if "hotspot_areas" in names:
+            out.layers["hotspot_areas"] = export.areas_layer(hotspots.areas, hotspots.cells)
+        if hotspot_params is not None:
+            out.params |= hotspot_params_record(*hotspot_params)
+        out.notes += list(hotspots.notes)
+    if impact is not None and "impact" in names:
+        out.layers["impact"] = impact.table
+        out.params |= dict(impact_params or {})
+        out.notes.append(impact.description)
+    if "incidents" in names and record_level:
+        out.layers["incidents"] = export.incidents_layer(query.incident_rows(con, filters, harm_weights))
+    if "patrols" in names and record_level:
+        out.layers["patrols"] = export.patrols_layer(query.patrol_rows(con, filters))
+    return out
+
+
+def export_meta(con, what: str, filters: Filters, params: dict | None = None, notes: list[str] | None = None) -> ExportMeta:
+    """The methods sidecar's content: sources and loads from the store, filters, method, notes."""
+    return ExportMeta.build(con, what=what, filters=filters, params=params, notes=notes)
+
+
+def export_zip(bundle: ExportLayers, meta: ExportMeta, file_name: str, partner_safe: bool,
+               threshold: int) -> tuple[str, bytes, list[str]]:
+    """(zip name, zip bytes, names of the files inside) for the layers written as ``file_name``."""
+    with tempfile.TemporaryDirectory() as tmp:
+        paths = export.write_layers(bundle.layers, Path(tmp) / file_name, meta, partner_safe=partner_safe,
+                                    threshold=threshold)
+        buffer = io.BytesIO()
+        with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as zf:
+            for p in paths:
+                zf.write(p, p.name)
+    zip_name = Path(file_name).stem + (".partner-safe" if partner_safe else "") + ".zip"
+    return zip_name, buffer.getvalue(), [p.name for p in paths]
+
+
+def headline_figures(head: Headline | None) -> dict[str, str]:
+    """The headline as the summary PDF prints it (empty without two financial years)."""
+    if head is None:
+        return {}
+    return {f"Serious violence {head.fy_after}": f"{head.sv_after:,} ({head.sv_change_pct:+.1f}%)",
+            "Hotspots": str(head.hotspots), f"Patrols in hotspots {head.fy_after}": f"{head.patrols_after:,}",
+            "In the hotspots": f"{head.hotspot_change_pct:+.1f}%"}
+
+
+def meeting_maps(result: HotspotResult, head: Headline | None, filters: Filters, window: Filters, value_column: str,
+                 partner_safe: bool, threshold: int, synthetic: bool, filters_line: str, basemap_url: str = "",
+                 basemap_attribution: str = "") -> tuple[str, bytes, bytes, str]:
+    """(html, png, pdf, base file name) of the hotspot map for meetings and partners."""
+    from hotspot_engine.reference.geography import districts, districts_for
+    from hotspot_engine.render import html_map, static_map
+
+    cells = export.cells_layer(result.cells)
+    areas = export.areas_layer(result.areas, result.cells)
+    if partner_safe:
+        safe_layers = export.partner_safe({"hotspot_cells": cells, "hotspot_areas": areas}, threshold)
+        cells, areas = safe_layers["hotspot_cells"], safe_layers["hotspot_areas"]
+    shapes = districts()
+    if window.csps or window.districts:
+        shapes = shapes[shapes["district"].isin(districts_for(window.districts, window.csps))]
+    title = f"Serious violence hotspots, {window.date_from} to {window.date_to}"
+    m = html_map.offline_map(cells, areas, shapes, title, value_column=value_column,
+                             basemap_url=basemap_url if "{z}" in basemap_url else None,
+                             basemap_attribution=basemap_attribution or None)
+    html_page = html_map.map_html(m)
+    png = static_map.map_png(cells, areas, shapes, title, value_column=value_column, synthetic=synthetic)
+    table_cols = [c for c in ("hotspot_name", "district", "count", "harm", "patrols") if c in areas.columns]
+    table = pd.DataFrame(areas[table_cols]) if len(table_cols) else pd.DataFrame()
+    pdf = static_map.summary_pdf(title, headline_figures(head), cells, areas, shapes, table, filters_line=filters_line,
+                                 synthetic=synthetic, value_column=value_column)
+    base = export.export_filename("hotspot_map" + ("_partner_safe" if partner_safe else ""), window, "csv")[:-4]
+    return html_page, png, pdf, base

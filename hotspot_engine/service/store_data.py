@@ -1,0 +1,85 @@
+"""What the store holds and how data gets into it: the app's store (with the sample on first
+start), the data version that cached results are keyed on, whether the store is the synthetic
+sample, its extent, loads and rejected rows, monthly counts, and ingesting files or uploads."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+
+from hotspot_engine.filters import Filters
+from hotspot_engine.settings import Settings
+from hotspot_engine.store import query
+from hotspot_engine.store.database import LoadSummary
+
+
+def open_store(path: str | Path | None = None, read_only: bool = False):
+    """A connection to the store file (``None``: $HOTSPOT_DB or data/hotspot.duckdb)."""
+    from hotspot_engine.store.database import connect
+
+    return connect(path, read_only=read_only)
+
+
+def open_app_store(settings: Settings):
+    """The dashboard's store: the settings' file, DuckDB threads per query from the settings, and
+    the built-in synthetic sample loaded when the store is empty and the settings ask for it."""
+    from hotspot_engine.store.database import table_count
+
+    con = open_store(settings.db_path)
+    con.execute(f"SET threads = {settings.app_query_threads}")
+    if settings.sample_on_empty and table_count(con, "incidents") == 0:
+        from hotspot_engine.sample import write_sample
+
+        paths = write_sample(settings.sample_dir)
+        ingest_files(con, [paths["incidents"], paths["patrols"]])
+    return con
+
+
+def data_version(con) -> int:
+    """Changes whenever a load lands, so cached results are never stale after an upload."""
+    return query.data_version(con)
+
+
+def extent(con) -> query.Extent:
+    """Months, counts, sources and the first patrol held by the store."""
+    return query.extent(con)
+
+
+def is_sample(con) -> bool:
+    """True when the store holds the built-in synthetic sample (every page and export says so)."""
+    return "sample" in query.extent(con).sources or query.holds_synthetic_sample(con)
+
+
+def loads(con) -> pd.DataFrame:
+    """One row per loaded file, newest first."""
+    return query.load_rows(con)
+
+
+def rejects(con, every_column: bool = False) -> pd.DataFrame:
+    """Rows refused at load, with file, row, column and reason (every stored column on request)."""
+    return query.reject_rows(con, every_column)
+
+
+def monthly_counts(con, filters: Filters, by: str | None = None, harm_weights=None) -> pd.DataFrame:
+    """Incidents (and harm) per month, optionally per ``by`` column, for the filters."""
+    return query.monthly_counts(con, filters, by=by, harm_weights=harm_weights)
+
+
+def cell_month_counts(con, filters: Filters, harm_weights=None) -> pd.DataFrame:
+    """Incidents per H3 cell and month for the filters (the map's playback)."""
+    return query.cell_month_counts(con, filters, harm_weights=harm_weights)
+
+
+def ingest_files(con, paths, fmt: str | None = None, offence_map=None, max_bytes: int | None = None) -> list[LoadSummary]:
+    """Load files, folders or zips into the store; one summary per file."""
+    from hotspot_engine.read.loading import ingest_paths
+
+    kwargs = {} if max_bytes is None else {"max_bytes": max_bytes}
+    return ingest_paths(con, [Path(p) for p in paths], fmt=fmt, offence_map=offence_map, **kwargs)
+
+
+def ingest_upload(con, name: str, data: bytes, fmt: str | None = None, offence_map=None) -> list[LoadSummary]:
+    """Load one uploaded file (its name and bytes) into the store."""
+    from hotspot_engine.read.loading import ingest_upload as ingest
+
+    return ingest(con, name, data, fmt=fmt, offence_map=offence_map)

@@ -1,0 +1,152 @@
+"""The pages' one door to the engine: the store, the settings, and Streamlit-cached calls of
+:mod:`hotspot_engine.service`, each keyed on the Filters value (plus its parameters) and the data
+version, so a result is computed once per filter set and never outlives an upload. Nothing here
+runs SQL (tests/test_layout.py checks ui/ and pages/)."""
+from __future__ import annotations
+
+from datetime import date
+
+import pandas as pd
+import streamlit as st
+
+from hotspot_engine import service
+from hotspot_engine.analyse.hotspots import HotspotParams
+from hotspot_engine.analyse.patrols import DosageTarget, briefing_pdf, suggest_plan
+from hotspot_engine.filters import Filters
+from hotspot_engine.settings import Settings, load_settings
+
+
+@st.cache_resource(show_spinner=False)
+def settings() -> Settings:
+    return load_settings()
+
+
+@st.cache_resource(show_spinner="Opening the store (first start loads the built-in sample)…")
+def _store():
+    """One connection per server process; each script run takes its own cursor (thread-safe)."""
+    return service.open_app_store(settings())
+
+
+def cursor():
+    return _store().cursor()
+
+
+def data_version() -> int:
+    """Changes whenever a load lands, so cached results are never stale after an upload."""
+    return service.data_version(cursor())
+
+
+@st.cache_data(show_spinner=False, max_entries=4)
+def extent(version: int) -> service.Extent:
+    return service.extent(cursor())
+
+
+def is_synthetic() -> bool:
+    """True when the store holds the built-in synthetic sample (every page and export says so)."""
+    return _is_sample(data_version())
+
+
+@st.cache_data(show_spinner=False, max_entries=4)
+def _is_sample(version: int) -> bool:
+    return service.is_sample(cursor())
+
+
+def loads() -> pd.DataFrame:
+    return service.loads(cursor())
+
+
+def rejects(every_column: bool = False) -> pd.DataFrame:
+    return service.rejects(cursor(), every_column)
+
+
+def ingest_upload(name: str, data: bytes, fmt: str | None):
+    return service.ingest_upload(cursor(), name, data, fmt=fmt, offence_map=settings().offence_map)
+
+
+def cached_headline(filters: Filters, version: int):
+    """The headline figures; they always compare the last two complete financial years, so the
+    months filter is not part of the cache key (moving the Months slider costs nothing here)."""
+    return _cached_headline(filters.with_(date_from=None, date_to=None), version)
+
+
+@st.cache_data(show_spinner="Computing the headline figures…", max_entries=32)
+def _cached_headline(filters: Filters, version: int):
+    s = settings()
+    return service.headline(cursor(), filters, harm_weights=s.harm_weights, exclusions_path=s.exclusions)
+
+
+@st.cache_data(show_spinner=False, max_entries=64)
+def cached_monthly(filters: Filters, by: str | None, version: int) -> pd.DataFrame:
+    return service.monthly_counts(cursor(), filters, by=by, harm_weights=settings().harm_weights)
+
+
+@st.cache_data(show_spinner="Scoring cells…", max_entries=32)
+def cached_hotspots(filters: Filters, params, version: int):
+    s = settings()
+    return service.hotspots(cursor(), filters, params, harm_weights=s.harm_weights, exclusions_path=s.exclusions)
+
+
+@st.cache_data(show_spinner=False, max_entries=32)
+def cached_area_outlines(filters: Filters, params, version: int) -> dict:
+    """Hotspot outlines for the map (dissolving cells costs tens of ms: once per result)."""
+    from hotspot_engine.render.deck import areas_outline_geojson
+
+    return areas_outline_geojson(cached_hotspots(filters, params, version).cells)
+
+
+@st.cache_data(show_spinner="Counting cells month by month…", max_entries=16)
+def cached_month_colours(filters: Filters, version: int, dark: bool = False):
+    """(cell-month frame with colours on one scale over the range, legend) for the map's playback."""
+    from hotspot_engine.render.deck import month_colours
+
+    sv = filters if (filters.offences or filters.sv_only) else filters.with_(sv_only=True)
+    return month_colours(service.cell_month_counts(cursor(), sv, harm_weights=settings().harm_weights), dark=dark)
+
+
+@st.cache_data(show_spinner="Classifying space-time patterns over the financial years…", max_entries=16)
+def cached_patterns(filters: Filters, measure: str, version: int) -> pd.DataFrame:
+    """Emerging hot spot class per study cell over the financial years of the selected months."""
+    return service.patterns(cursor(), filters, by="fy", measure=measure, harm_weights=settings().harm_weights)
+
+
+@st.cache_data(show_spinner="Fitting the interrupted time-series models…", max_entries=16)
+def cached_impact(filters: Filters, intervention: str, model: str, buffer_k: int, version: int,
+                  period: str = "month"):
+    return service.impact(cursor(), filters, intervention=intervention, model=model, buffer_k=buffer_k,
+                          params=HotspotParams(), period=period)
+
+
+@st.cache_data(show_spinner=False, max_entries=16)
+def cached_weekly_problem(filters: Filters, version: int) -> str:
+    """Why weekly impact series are impossible for these incidents ('' when they are possible)."""
+    return service.weekly_problem(cursor(), filters)
+
+
+@st.cache_data(show_spinner="Measuring patrol dosage…", max_entries=16)
+def cached_patrol_report(filters: Filters, target: DosageTarget, version: int):
+    s = settings()
+    return service.patrol_report(cursor(), filters, target, harm_weights=s.harm_weights, exclusions_path=s.exclusions)
+
+
+@st.cache_data(show_spinner=False, max_entries=32)
+def cached_plan(filters: Filters, target: DosageTarget, version: int, week_start: date, seed: int, extra: int | None):
+    return suggest_plan(cached_patrol_report(filters, target, version), week_start=week_start, seed=seed,
+                        extra_visits=extra)
+
+
+@st.cache_data(show_spinner="Drawing the briefing…", max_entries=8)
+def cached_briefing(filters: Filters, target: DosageTarget, version: int, week_start: date, seed: int,
+                    extra: int | None, hotspot_ids: tuple[str, ...], synthetic: bool) -> bytes:
+    report = cached_patrol_report(filters, target, version)
+    plan = cached_plan(filters, target, version, week_start, seed, extra)
+    return briefing_pdf(report, plan, hotspot_ids, synthetic=synthetic)
+
+
+@st.cache_data(show_spinner="Drawing the maps…", max_entries=8)
+def cached_meeting_maps(filters: Filters, hot_filters: Filters, params, value_column: str, safe: bool,
+                        threshold: int, version: int, filters_line: str):
+    """(html, png, pdf, base file name) for the current view."""
+    s = settings()
+    return service.meeting_maps(cached_hotspots(hot_filters, params, version), cached_headline(filters, version),
+                                filters, hot_filters, value_column, safe, threshold, is_synthetic(), filters_line,
+                                basemap_url=s.basemap_url, basemap_attribution=s.basemap_attribution)

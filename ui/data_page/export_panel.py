@@ -1,0 +1,91 @@
+"""The filtered export: layers as on screen (hotspots as on the Hotspot map, the impact table as on
+the Impact page), in one format, optionally partner-safe, zipped with their method sidecars. The
+layers are assembled by :func:`hotspot_engine.service.export_layers`, as for the `export` command."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import streamlit as st
+
+from hotspot_engine import service
+from hotspot_engine.errors import InputError
+from hotspot_engine.filters import Filters
+from hotspot_engine.service import Extent
+from hotspot_engine.write import export
+from ui.cached import cached_hotspots, cached_impact, cursor, settings
+from ui.common import describe, hotspot_window, impact_inputs, map_params
+from ui.errors import page_errors
+
+LAYER_LABELS = {"hotspot_cells": "Hotspot cells (H3, with every figure)", "hotspot_areas": "Hotspot areas (polygons)",
+                "impact": "Impact table (per hotspot and pooled)", "incidents": "Incidents (one row each)",
+                "patrols": "Patrols (one row each)"}
+FORMAT_LABELS = {"gpkg": "GeoPackage (all layers in one file)", "geojson": "GeoJSON", "csv": "CSV (WKT, lat/lon, H3)",
+                 "parquet": "GeoParquet", "xlsx": "Excel (one sheet per layer)"}
+
+
+@dataclass(frozen=True)
+class ExportChoice:
+    layers: list
+    fmt: str
+    safe: bool
+    threshold: int
+
+
+def export_choice(filters: Filters, manager: bool) -> ExportChoice:
+    params, window_months = map_params()
+    hot_filters = hotspot_window(filters, window_months)
+    st.subheader("Export the filtered layers")
+    st.caption(f"Exactly what the pages show: incidents and patrols for {describe(filters)}; hotspots as on the Hotspot map "
+               f"({params.describe()}, {hot_filters.date_from} to {hot_filters.date_to}); the impact table as on the Impact page.")
+    choices = [k for k in LAYER_LABELS if manager or k not in service.RECORD_LEVEL]
+    e1, e2 = st.columns([2, 1])
+    chosen = e1.multiselect("Layers", choices, default=["hotspot_cells", "hotspot_areas"], format_func=LAYER_LABELS.get,
+                            key="x_layers")
+    fmt_out = e2.selectbox("Format", list(FORMAT_LABELS), key="x_fmt", format_func=FORMAT_LABELS.get)
+    e3, e4 = st.columns([1, 2])
+    safe = e3.toggle("Partner-safe", key="x_safe",
+                     help="For sharing outside the police: drops incident and patrol rows, blanks counts below the threshold.")
+    threshold = e4.number_input("Suppress counts below", 1, 100, settings().partner_safe_threshold, key="x_threshold",
+                                disabled=not safe, help="Default from settings.toml, [export] partner_safe_threshold.")
+    if not manager:
+        st.caption("Incident- and patrol-level layers need a data-manager role (settings.toml, [access]).")
+    if safe and any(k in service.RECORD_LEVEL for k in chosen):
+        st.info("Partner-safe mode leaves out the incident and patrol layers: they hold one row per event.")
+    return ExportChoice(chosen, fmt_out, safe, int(threshold))
+
+
+def build_layers(filters: Filters, names: list[str], ext: Extent, version: int, manager: bool) -> service.ExportLayers:
+    """The chosen layers, as filtered on screen (cached hotspot and impact results reused)."""
+    params, window_months = map_params()
+    hot_filters = hotspot_window(filters, window_months)
+    hotspots = impact = None
+    impact_params: dict = {}
+    if "hotspot_cells" in names or "hotspot_areas" in names:
+        hotspots = cached_hotspots(hot_filters, params, version)
+    if "impact" in names:
+        day, model, buffer_k, period = impact_inputs(ext, with_period=True)
+        if day is None:
+            raise InputError("impact table: no patrols are stored, so there is no intervention date")
+        impact = cached_impact(filters.with_(date_from=None, date_to=None), day.isoformat(), model, buffer_k, version,
+                               period)
+        impact_params = {"intervention": day.isoformat(), "model": model, "displacement_rings": buffer_k,
+                         "period": period}
+    return service.export_layers(cursor(), filters, names, hotspots=hotspots, hotspot_params=(params, hot_filters),
+                                 impact=impact, impact_params=impact_params, harm_weights=settings().harm_weights,
+                                 record_level=manager)
+
+
+def draw_export(filters: Filters, choice: ExportChoice, ext: Extent, version: int, manager: bool) -> None:
+    if st.button("Prepare export", type="primary", disabled=not choice.layers, key="x_prepare"):
+        with page_errors("Data & export: export"), st.spinner("Writing the files…"):
+            bundle = build_layers(filters, choice.layers, ext, version, manager)
+            what = "_".join(choice.layers) if len(choice.layers) <= 2 else "layers"
+            meta = service.export_meta(cursor(), what=what, filters=filters, params=bundle.params, notes=bundle.notes)
+            name = export.export_filename(what, filters, choice.fmt)
+            st.session_state["export_zip"] = service.export_zip(bundle, meta, name, choice.safe, choice.threshold)
+    if "export_zip" in st.session_state:
+        zip_name, payload, names = st.session_state["export_zip"]
+        st.download_button(f"Download {zip_name} ({len(payload) / 1e6:.1f} MB)", payload, file_name=zip_name,
+                           mime="application/zip", icon=":material/download:", key="x_download")
+        st.caption("In the zip: " + ", ".join(names) + ". The .methods.txt / .methods.json files say how the data "
+                   "were made: sources and their dates, filters, method and parameters, software version, time of export.")

@@ -1,0 +1,68 @@
+"""Concentration: share of serious violence in the share of area over the study cells of the
+hotspot window (zeros included): the Lorenz curve, the Gini and the hotspots' place on the curve."""
+from __future__ import annotations
+
+import altair as alt
+import numpy as np
+import pandas as pd
+import streamlit as st
+
+from hotspot_engine.analyse.concentration import Concentration, concentration
+from hotspot_engine.filters import Filters
+from ui.common import draw_chart
+
+
+def lorenz_chart(conc: Concentration, hot_area: float, hot_value: float) -> tuple[alt.LayerChart, dict]:
+    """(chart, named datasets): the curve, the even-spread diagonal and the hotspots' point."""
+    # The curve rises steeply at the start: sample it densely there, and keep the JSON small (about 400
+    # points whatever the number of cells).
+    grid = np.unique(np.concatenate([np.linspace(0, 0.05, 201), np.linspace(0.05, 1, 200)]))
+    curve = pd.DataFrame({"area": grid, "value": np.interp(grid, conc.cell_share, conc.value_share)})
+    line = alt.Chart(alt.Data(name="curve")).mark_line(color="#b2182b", strokeWidth=2.5).encode(
+        x=alt.X("area:Q", title="Share of area (cells, busiest first)", axis=alt.Axis(format="%")),
+        y=alt.Y("value:Q", title="Share of serious violence", axis=alt.Axis(format="%")),
+        tooltip=[alt.Tooltip("area:Q", title="Area", format=".1%"), alt.Tooltip("value:Q", title="Serious violence", format=".1%")])
+    diagonal = alt.Chart(alt.Data(name="diagonal")).mark_line(
+        color="#777", strokeDash=[5, 4]).encode(x=alt.X("area:Q"), y=alt.Y("value:Q"))
+    hotspot_point = alt.Chart(alt.Data(name="hotspots")).mark_point(
+        color="#000", size=80, filled=True).encode(x=alt.X("area:Q"), y=alt.Y("value:Q"), tooltip=[alt.Tooltip("label:N")])
+    datasets = {"curve": curve, "diagonal": pd.DataFrame({"area": [0.0, 1.0], "value": [0.0, 1.0]}),
+                "hotspots": pd.DataFrame({"area": [hot_area], "value": [hot_value], "label": ["Hotspots"]})}
+    return (line + diagonal + hotspot_point).properties(height=320), datasets
+
+
+def _table(conc: Concentration, hot: np.ndarray, hot_area: float, hot_value: float) -> None:
+    with st.expander("Concentration as a table (text alternative to the chart)"):
+        shares = [0.001, 0.005, 0.01, 0.02, 0.05, 0.1, 0.2, 0.5]
+        rows = [{"Area": f"Busiest {a:.1%} of cells", "Cells": int(round(a * conc.n_cells)),
+                 "Share of serious violence": conc.value_share_in_top(a)} for a in shares]
+        rows.append({"Area": f"The hotspots ({hot_area:.1%} of cells)", "Cells": int(hot.sum()),
+                     "Share of serious violence": hot_value})
+        st.dataframe(pd.DataFrame(rows), hide_index=True, width="stretch",
+                     column_config={"Share of serious violence": st.column_config.NumberColumn(format="percent")})
+
+
+def draw_concentration(cells: pd.DataFrame, window: Filters) -> None:
+    st.subheader("Concentration")
+    counts = cells["count"].to_numpy(dtype=float)
+    conc = concentration(counts)
+    if conc.total <= 0:
+        st.info("No serious violence in the hotspot window with these filters.")
+        return
+    hot = cells["is_hotspot"].astype(bool).to_numpy()
+    hot_value, hot_area = float(counts[hot].sum()) / conc.total, float(hot.mean())
+    top1 = conc.value_share_in_top(0.01)
+    sentence = (f"{top1:.0%} of serious violence happened in 1% of the area; the hotspots hold {hot_value:.0%} of it "
+                f"in {hot_area:.1%} of the area.")
+    chart_col, text_col = st.columns([2, 1])
+    with chart_col:
+        chart, datasets = lorenz_chart(conc, hot_area, hot_value)
+        draw_chart(chart, datasets, width="stretch")
+    with text_col:
+        st.metric("Gini coefficient", f"{conc.gini:.3f}",
+                  help="0 when every cell has the same count; near 1 when a few cells hold it all. "
+                       "Read off the curve as 2 × (area under it) − 1.")
+        st.markdown(sentence)
+        st.caption(f"{conc.n_cells:,} study cells at H3 res {window.res}, empty cells included; "
+                   f"{window.date_from} to {window.date_to}. The dashed line is an even spread.")
+    _table(conc, hot, hot_area, hot_value)

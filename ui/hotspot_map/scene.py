@@ -1,0 +1,85 @@
+"""Everything the Hotspot map's drawing needs, gathered once per run: the filters and hotspot
+window, the hotspot result and outlines, the optional space-time patterns, the view and the base."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import pandas as pd
+import streamlit as st
+
+from hotspot_engine.analyse.patterns import period_of
+from hotspot_engine.filters import Filters, months_between
+from hotspot_engine.reference.geography import cell_centres, str_to_cell
+from hotspot_engine.render import deck as maps
+from hotspot_engine.settings import Settings
+from ui.cached import cached_area_outlines, cached_hotspots, cached_patterns
+from ui.common import hotspot_window
+from ui.errors import page_errors
+from ui.hotspot_map.controls import MapChoices
+
+MIN_PATTERN_PERIODS = 3  # with two financial years every 'trend' is one step: too few to call a pattern
+
+
+#: The map's width in pixels at a 1920 px window (normal, presentation): views and labels are fitted to it.
+MAP_WIDTH, MAP_WIDTH_PRESENT = 1050, 1300
+
+
+@dataclass(frozen=True)
+class MapScene:
+    filters: Filters
+    window: Filters  # the hotspot window inside the selected range
+    choices: MapChoices
+    colour_by: str  # the choice, or 'count' when patterns cannot be drawn
+    cells: pd.DataFrame
+    areas: pd.DataFrame
+    outlines: dict
+    notes: list
+    patterns: pd.DataFrame | None
+    view: dict
+    map_style: object
+    present: bool
+    height: int
+    basemap_attribution: str | None  # None: the offline base
+    version: int
+
+    @property
+    def viewport_px(self) -> tuple[int, int]:
+        """The map's size in pixels as drawn (labels are placed for it)."""
+        return (MAP_WIDTH_PRESENT if self.present else MAP_WIDTH), self.height
+
+
+def _patterns(filters: Filters, measure: str, version: int) -> pd.DataFrame | None:
+    """The space-time patterns, or None (with a note) when the range holds too few financial years."""
+    months_in_range = months_between(filters.date_from, filters.date_to) if filters.date_from and filters.date_to else []
+    years = sorted(set(period_of(pd.Series(months_in_range, dtype=str), "fy"))) if months_in_range else []
+    if len(years) < MIN_PATTERN_PERIODS:
+        st.info(f"Space-time patterns need at least {MIN_PATTERN_PERIODS} financial years in the selected months "
+                f"(there {'is' if len(years) == 1 else 'are'} {len(years)}): the cells are coloured by count instead.")
+        return None
+    with page_errors("Hotspot map: space-time patterns"):
+        return cached_patterns(filters, measure, version)
+    return None
+
+
+def _view(filters: Filters, cells: pd.DataFrame, present: bool, height: int) -> dict:
+    if filters.csps or filters.districts:
+        # Fit the map to the selected places (their whole study area, not only the busy cells).
+        lat, lon = cell_centres(str_to_cell(cells["h3"]))
+        return maps.view_for(lat, lon, width_px=MAP_WIDTH_PRESENT if present else MAP_WIDTH, height_px=height)
+    return dict(maps.FORCE_VIEW, zoom=8.75 if present else 8.55)
+
+
+def build_scene(filters: Filters, choices: MapChoices, version: int, present: bool, settings: Settings) -> MapScene:
+    """The hotspots of the window (the page stops with a message when they cannot be found)."""
+    window = hotspot_window(filters, choices.window_months)
+    with page_errors("Hotspot map: hotspots", stop=True):
+        result = cached_hotspots(window, choices.params, version)
+        outlines = cached_area_outlines(window, choices.params, version)
+    patterns = _patterns(filters, choices.params.measure, version) if choices.colour_by == "pattern" else None
+    height = 780 if present else 640
+    map_style = (maps.basemap_style(settings.basemap_url, settings.basemap_attribution) if settings.basemap_url
+                 else maps.OFFLINE_STYLE_DARK if present else maps.OFFLINE_STYLE)
+    return MapScene(filters, window, choices, choices.colour_by if choices.colour_by != "pattern" or patterns is not None
+                    else "count", result.cells, result.areas, outlines, list(result.notes), patterns,
+                    _view(filters, result.cells, present, height), map_style, present, height,
+                    settings.basemap_attribution if settings.basemap_url else None, version)

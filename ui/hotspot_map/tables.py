@@ -1,0 +1,40 @@
+"""The tables under the Hotspot map: the ranked hotspots, the method notes, and every scored cell
+(the map's text alternative, sent only when opened)."""
+from __future__ import annotations
+
+import pandas as pd
+import streamlit as st
+
+
+def draw_ranked(areas: pd.DataFrame) -> None:
+    st.subheader("Hotspots, ranked")
+    if areas.empty:
+        st.info("No cell qualifies as a hotspot with these filters and this method.")
+        return
+    table = areas[[c for c in ("hotspot_name", "hotspot_id", "csp", "district", "n_cells", "count", "harm", "patrols",
+                               "patrol_minutes") if c in areas.columns]].copy()
+    table.insert(0, "no", range(1, len(table) + 1))
+    st.dataframe(table, hide_index=True, width="stretch",
+                 column_config={"no": st.column_config.NumberColumn("No.", help="The number on the map"),
+                                "hotspot_name": "Hotspot", "hotspot_id": "Id", "n_cells": "Cells",
+                                "count": st.column_config.NumberColumn("Incidents", format="%d"),
+                                "harm": st.column_config.NumberColumn("Harm (days)", format="%d"),
+                                "patrol_minutes": st.column_config.NumberColumn("Patrol minutes", format="%d")})
+
+
+def draw_notes(notes: list[str]) -> None:
+    with st.expander("Method and notes"):
+        for note in notes:
+            st.write("• " + note)
+
+
+def draw_all_cells(cells: pd.DataFrame) -> None:
+    # Filled only when opened: the table is several thousand rows (~0.7 MB with the sample) that every
+    # run of this page would otherwise send to every browser, opened or not.
+    all_cells = st.expander("All scored cells (text alternative to the map)", key="m_all_cells", on_change="rerun")
+    if all_cells.open:
+        shown = cells[(cells["count"] > 0) | cells["is_hotspot"]].sort_values("gi_z", ascending=False)
+        # p-values far below 0.001 otherwise print as a long run of zeros.
+        p_format = {c: st.column_config.NumberColumn(format="%.2e") for c in ("gi_p", "gi_p_fdr", "p_norm", "p_sim")
+                    if c in shown.columns}
+        all_cells.dataframe(shown, hide_index=True, width="stretch", column_config=p_format)

@@ -1,0 +1,49 @@
+"""The map over the whole hotspot window: cells coloured by the chosen measure (or by space-time
+pattern), hotspot outlines and numbers, optional patrol columns and LSOA outlines."""
+from __future__ import annotations
+
+import streamlit as st
+
+from hotspot_engine.reference.geography import ATTRIBUTION
+from hotspot_engine.render import deck as maps
+from ui.hotspot_map.legend import LEGEND_TITLES, draw_side
+from ui.hotspot_map.scene import MapScene
+
+
+def draw_map(scene: MapScene, deck) -> None:
+    st.pydeck_chart(deck, height=scene.height, width="stretch", key="hotspot_map")
+    st.caption("Boundaries: " + ATTRIBUTION
+               + (f" Basemap: {scene.basemap_attribution}" if scene.basemap_attribution is not None
+                  else " Offline base: district outlines and town labels."))
+
+
+def note_left_out(left_out: int) -> None:
+    if left_out:
+        st.caption(f"{left_out:,} cells with the smallest values are not drawn at this scale (the map sends at most "
+                   f"{maps.MAX_DRAWN_CELLS:,} cells); choose a CSP or a coarser resolution to see every cell, or use the "
+                   "table below.")
+
+
+def draw_whole_window(scene: MapScene) -> None:
+    drawn, tooltip = scene.cells, maps.DEFAULT_TOOLTIP
+    if scene.colour_by == "pattern" and scene.patterns is not None:
+        # The patterns cover the whole selected range; the outlines and numbers stay the window's hotspots.
+        drawn = scene.patterns.merge(scene.cells[["h3", "district"]], on="h3", how="left")
+        tooltip = ("h3", "pattern", "district")
+    deck, legend, left_out = maps.build_deck(
+        drawn, colour_by=scene.colour_by, tooltip_fields=tooltip, areas=scene.areas, area_outlines=scene.outlines,
+        patrols=scene.cells if scene.choices.show_patrols else None, view=scene.view, map_style=scene.map_style,
+        presentation=scene.present, lsoa_outlines=scene.choices.show_lsoas, viewport_px=scene.viewport_px)
+    note_left_out(left_out)
+    map_col, side_col = st.columns([3, 1.15])
+    with map_col:
+        draw_map(scene, deck)
+    with side_col:
+        draw_side(scene, LEGEND_TITLES[scene.colour_by], legend.entries,
+                  f"{scene.window.date_from} to {scene.window.date_to}")
+        for note in scene.notes if not scene.present else []:
+            if "unreliable" in note or "small" in note.lower():
+                st.warning(note)
+        if scene.patterns is not None and not scene.present:
+            for note in scene.patterns.attrs.get("notes", [])[-1:]:
+                st.caption(note)

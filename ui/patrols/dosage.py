@@ -1,0 +1,71 @@
+"""The dosage summary: five figures, then the dosage table by hotspot with status in text as well
+as colour (colour-blind readers; emoji fonts are missing on many police desktops)."""
+from __future__ import annotations
+
+import pandas as pd
+import streamlit as st
+
+from hotspot_engine.analyse.patrols import DosageTarget, PatrolReport
+
+STATUS_TEXT = {"green": "GREEN", "amber": "AMBER", "red": "RED"}
+STATUS_STYLE = {"GREEN": "background-color:#1a9850;color:white;font-weight:bold",
+                "AMBER": "background-color:#fdb863;color:black;font-weight:bold",
+                "RED": "background-color:#b2182b;color:white;font-weight:bold"}
+TREND_ICON = {"up": "▲ up", "down": "▼ down", "steady": "► steady", "new": "★ new", "none": "– none"}
+
+
+def draw_summary(report: PatrolReport, target: DosageTarget) -> None:
+    summary = report.summary
+    c1, c2, c3, c4, c5 = st.columns(5)
+    c1.metric("Patrols", f"{summary['patrols']:,}", help="Patrol-log entries and GPS visits starting in the period.")
+    share = summary["share_in_hotspots"]
+    c2.metric("In the hotspots", f"{summary['patrols_in_hotspots']:,}",
+              delta=None if summary["patrols"] == 0 else f"{share:.0%} of patrols", delta_color="off")
+    c3.metric("Patrol minutes", f"{summary['minutes']:,.0f}")
+    c4.metric("Hotspots", f"{summary['hotspots']}",
+              delta=" · ".join(f"{summary['hotspots_' + c]} {c}" for c in ("green", "amber", "red") if summary["hotspots_" + c]),
+              delta_color="off")
+    c5.metric("Days dosed (mean)", "–" if pd.isna(summary["mean_compliance"]) else f"{summary['mean_compliance']:.0%}",
+              help=f"Target: {target.describe()}.")
+    st.caption(" ".join(report.notes))
+
+
+def dosage_table(dosage: pd.DataFrame) -> pd.DataFrame:
+    return pd.DataFrame({
+        "Status": dosage["status"].map(STATUS_TEXT),
+        "No": dosage["hotspot_rank"].astype(int),
+        "Hotspot": dosage["hotspot_name"],
+        "Incidents": dosage["incidents"],
+        "Harm": dosage["harm"].round(0),
+        "Patrols": dosage["patrols"],
+        "Minutes": dosage["minutes"].round(0),
+        "Mean min": dosage["mean_minutes"].round(1),
+        "Days patrolled": dosage["patrolled_days"],
+        "Days dosed": dosage["compliance"],
+        "Trend": [f"{TREND_ICON[t]}" + ("" if pd.isna(p) else f" {p:+.0f}%") for t, p in zip(dosage["trend"], dosage["trend_pct"])],
+        "Last 4 wks": dosage["patrols_last_4w"],
+    })
+
+
+def draw_dosage(report: PatrolReport, target: DosageTarget, big: bool) -> None:
+    st.subheader("Dosage by hotspot")
+    dosage, summary = report.dosage, report.summary
+    table = dosage_table(dosage)
+    st.dataframe(
+        table.style.map(lambda v: STATUS_STYLE.get(v, ""), subset=["Status"]), hide_index=True, width="stretch",
+        height=(48 if big else 35) * (len(table) + 1) + 3,  # every hotspot in view: presentation rows are taller
+        column_config={
+            "Days dosed": st.column_config.ProgressColumn(
+                "Days dosed", format="percent", min_value=0.0, max_value=1.0,
+                help=f"Share of days with the target dose ({target.describe()})."),
+            "Harm": st.column_config.NumberColumn(format="%d", help="Crime-harm days (editable weights)."),
+            "Hotspot": st.column_config.TextColumn(width="large"),
+            "Minutes": st.column_config.NumberColumn(format="%d"),
+            "Mean min": st.column_config.NumberColumn(format="%.1f", help="Mean minutes per visit."),
+            "Trend": st.column_config.TextColumn(help="Patrols in the last 4 weeks of the period against the 4 weeks before."),
+            "Status": st.column_config.TextColumn(help=f"Green from {target.green_at:.0%} of days dosed, amber from "
+                                                       f"{target.amber_at:.0%}, red below."),
+        })
+    st.caption(f"{summary['patrols_in_hotspots']:,} of {summary['patrols']:,} patrols fell inside these {len(dosage)} hotspots "
+               f"({summary['hotspot_cells']} cells); {summary['patrols_outside']:,} outside. Sources: "
+               + ", ".join(f"{k} {v:,}" for k, v in summary["by_source"].items()) + ".")
