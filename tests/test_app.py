@@ -46,7 +46,7 @@ def test_overview_reproduces_the_headline(app_db, sample_truth):
     assert _metric(at, "Serious-violence hotspots").value == str(len(sample_truth["hotspots"]))
     assert _metric(at, "Patrols in hotspots").value == f"{sample_truth['patrols_2023_24']:,}"
     hot = _metric(at, "Serious violence in hotspots")
-    assert abs(_pct(hot.delta) - sample_truth["planted_effect"] * 100) < 0.5
+    assert abs(_pct(hot.delta) - sample_truth["report_change"] * 100) < 1.0
     assert any("SYNTHETIC" in w.value for w in at.warning)
 
 
@@ -113,9 +113,9 @@ def test_impact_page_shows_the_pooled_effect(app_db, sample_truth):
     at = _app(app_db, PAGES[2])
     low = float(_metric(at, "95% confidence interval").value.split("%")[0])
     high = float(_metric(at, "95% confidence interval").value.split("to")[1].strip().rstrip("%"))
-    assert low <= sample_truth["planted_effect"] * 100 <= high
+    assert low <= sample_truth["true_effect"] * 100 <= high
     simple = float(_metric(at, "Simple before/after").value.rstrip("%"))
-    assert abs(simple - sample_truth["planted_effect"] * 100) < 1.0
+    assert abs(simple - sample_truth["report_change"] * 100) < 1.0
     # Text alternative of the one-hotspot chart: the observed and counterfactual months as a table.
     frame = at.dataframe[0].value
     assert {"month", "observed", "fitted", "counterfactual"} <= set(frame.columns) and len(frame) >= 24
