@@ -158,7 +158,7 @@ def test_impact_page_switches_to_weeks(app_db, sample_truth):
     assert not periods.disabled  # the sample has a time of offence on every incident
     periods.set_value("week").run()
     assert not at.exception, [e.value for e in at.exception]
-    ci = next(m for m in at.metric if m.label.startswith("95% confidence interval")).value
+    ci = next(m for m in at.metric if m.label.startswith("95% interval (corrected)")).value
     low, high = float(ci.split("%")[0]), float(ci.split("to")[1].strip().rstrip("%"))
     assert low <= sample_truth["true_effect"] * 100 <= high
     frame = at.dataframe[0].value

@@ -497,12 +497,12 @@ def _pooled_record(panel: _Panel, pools: dict[str, Pooled], aggregates: dict[str
                    options: ImpactOptions, comparison_cells: int, wdq_cols: dict) -> dict:
     pooled, corrected, aggregate = pools["its"], pools["corrected"], aggregates["its"]
     messages = []
+    if corrected.k == 0 and n_hotspots:
+        messages.append(f"corrected estimate: {aggregates['corrected'].message or 'no hotspot could be corrected'}")
     if pooled.k < n_hotspots:
         messages.append(f"{n_hotspots - pooled.k} of {n_hotspots} hotspots had no model and are left out of the pool")
     if pooled.k == 0:
         messages.append("no hotspot could be modelled, so there is nothing to pool")
-    if corrected.k == 0 and n_hotspots:
-        messages.append(f"corrected estimate: {aggregates['corrected'].message or 'no hotspot could be corrected'}")
     if not aggregate.ok:
         messages.append(f"summed series: {aggregate.message}")
     all_rows = np.flatnonzero(panel.is_hotspot)

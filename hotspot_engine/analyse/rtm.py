@@ -135,10 +135,11 @@ def corrected_its(treated: np.ndarray, comparison: np.ndarray, periods: list[str
     n_base, n_post = int(keep[:t0].sum()), max(0, n - t0)
     fail = lambda message: _failed(message, y1, periods, t0, model, "level", n_base, n_post)  # noqa: E731
     if n_base < min_baseline:
-        return fail(f"only {n_base} periods before the intervention lie outside the window the hotspots were chosen "
-                    f"on; the corrected estimate needs at least {min_baseline}")
+        unit = "months" if abs(period_length - 12) < 1e-9 else "weeks"
+        return fail(f"only {n_base} {unit} before the intervention lie outside the window the hotspots were chosen "
+                    f"on; the corrected estimate needs at least {min_baseline} (a year of data before that window)")
     if n_post == 0:
-        return fail("no periods after the intervention")
+        return fail("no months or weeks after the intervention")
     rows = np.concatenate([keep, keep])
     for series, what in ((y1, "hotspot"), (y0, "comparison")):
         if series[keep[:n] & (np.arange(n) < t0)].sum() == 0:
