@@ -14,18 +14,19 @@ Structure:
 - 19 planted hotspots in real town-centre streets: a rate of SV concentrated in one H3 res-9 cell
   and its ring-1 neighbours. Each hotspot's level varies from year to year beyond Poisson noise
   (gamma; cell-level coefficient of variation PLACE_CV = 0.25, as measured between periods in real
-  police.uk data, DOMAIN.md), and so does every LSOA's share of the background; hotspots follow the
-  force-wide year-on-year change;
+  police.uk data, DOMAIN.md); hotspots follow the force-wide year-on-year change. The thin
+  background keeps fixed LSOA shares: with year-to-year variation there too, Gi* found a twentieth
+  hotspot in a lucky background cluster;
 - regression to the mean, as in the report: the hotspots were chosen on 2022-23, a high year for
   them (their summed level 3% above their long-run level), and the patrols from April 2023 really
   cut their rate by TRUE_EFFECT = 10% beyond the force-wide -4.8%. The plain before/after inside
   the hotspots is the report's -17% (REPORT_CHANGE): the force-wide fall, the fall back from the
   high year and the true effect together. An evaluation that
   takes out regression to the mean should find about -10%, not -17%;
-- calibration of totals only: force-wide SV totals are fixed per year, and the 2023-24 SV count of
-  the planted hotspots' ring-1 disks, summed over all 19, is set to 83% of their 2022-23 count by
-  moving incidents between them and the rest of the area (background cells in rings 2-5 around
-  them are set to 83% one by one, as a method may take some of them). Single hotspots keep their own
+- calibration of totals: force-wide SV totals are fixed per year, and the 2023-24 SV count of the
+  planted hotspots' peak cells, summed over all 19, is set to 83% of their 2022-23 count by moving
+  incidents between them and the rest of the area (the cells in rings 1-5 around the peaks, a fifth
+  of the planted incidents, are set to 83% one by one, as a method takes only some of them). Single hotspots keep their own
   year-to-year variation (an older sample calibrated every cell near a hotspot to -17% one by one,
   which hid regression to the mean from every test; issue 17).
 """
@@ -44,11 +45,11 @@ TRUE_EFFECT = -0.10  # what the sample's patrols really do to the hotspots' rate
 PLACE_CV = 0.25  # year-to-year variation of a place's level beyond Poisson (real police.uk: 0.23-0.31)
 SELECTION_FY = 2022  # the year the hotspots were chosen on: a high year for them
 #: Share of a hotspot's planted incidents in its peak cell; the rest go to its six ring-1
-#: neighbours, every one of them busy enough that a method takes the whole disk (had it taken only
-#: the ring cells busy in 2022-23 by chance, their fall back would move the plain figure off).
-PEAK_SHARE = 0.5
+#: neighbours. Compact: with half of them on the ring, Gi* spilled over into rings 2-3 and split off
+#: small extra areas (20-22 hotspots instead of 19).
+PEAK_SHARE = 0.8
 #: A hotspot's yearly level: its seven cells vary independently with CV PLACE_CV, so the disk as a
-#: whole varies with CV PLACE_CV x sqrt(PEAK_SHARE^2 + (1 - PEAK_SHARE)^2 / 6) = 0.135.
+#: whole varies with CV PLACE_CV x sqrt(PEAK_SHARE^2 + (1 - PEAK_SHARE)^2 / 6) = 0.20.
 HOTSPOT_CV = PLACE_CV * (PEAK_SHARE**2 + (1 - PEAK_SHARE) ** 2 / 6) ** 0.5
 FIRST_FY, LAST_FY = 2019, 2023  # financial years starting April 2019 .. April 2023
 SV_FY_TOTALS = {2019: 5180, 2020: 4608, 2021: 4897, 2022: 5021, 2023: 4780}
@@ -279,7 +280,6 @@ def generate(seed: int = DEFAULT_SEED, incidents: int | None = None) -> Sample:
     size = rng.gamma(4.0, 1.0, n_hot)
     hot_rate = size / size.sum() * HOTSPOT_SHARE_OF_SV * SV_FY_TOTALS[2022] * scale
     year_level = _year_levels(rng, hot_rate, LAST_FY - FIRST_FY + 1)
-    lsoa_level = rng.gamma(1.0 / PLACE_CV**2, PLACE_CV**2, (LAST_FY - FIRST_FY + 1, len(gen.lsoa_p)))
     parts = []
     for fy in range(FIRST_FY, LAST_FY + 1):
         sv_total = int(round(SV_FY_TOTALS[fy] * scale))
@@ -308,8 +308,7 @@ def generate(seed: int = DEFAULT_SEED, incidents: int | None = None) -> Sample:
         hlat, hlon = gen.points_near_cells(cells.astype(np.uint64))
         hot_part = pd.DataFrame({"lat": hlat, "lon": hlon, "fy": fy, "kind": "sv", "planted": hot_idx})
         n_bg = sv_total - n_hot_total
-        bg_p = gen.lsoa_p * lsoa_level[fy - FIRST_FY]
-        bg_lsoa = rng.choice(len(gen.lsoa_p), size=n_bg, p=bg_p / bg_p.sum())
+        bg_lsoa = rng.choice(len(gen.lsoa_p), size=n_bg, p=gen.lsoa_p)
         blat, blon = gen.points_in_lsoas(bg_lsoa)
         bg_part = pd.DataFrame({"lat": blat, "lon": blon, "fy": fy, "kind": "sv", "planted": -1})
         n_other = int(round(OTHER_VIOLENCE_PER_YEAR * scale))
@@ -342,19 +341,19 @@ def _year_levels(rng: np.random.Generator, rate: np.ndarray, years: int) -> np.n
     return level
 
 
-AROUND_RINGS = 5  # cells this close to a peak, outside its disk, are set to 83% one by one
+AROUND_RINGS = 5  # cells this close to a peak (the peak aside) are set to 83% one by one
 
 
 def _calibrate(frame: pd.DataFrame, core: pd.Series, peaks: np.ndarray, gen: _Generator) -> pd.DataFrame:
-    """Make 2023-24 SV in the planted hotspots' ring-1 disks, summed over all 19, 83% of their
-    2022-23 count (the report's -17%), by moving 2023-24 incidents between them and the rest of the
-    area; force-wide totals never change.
+    """Make 2023-24 SV in the planted hotspots' peak cells, summed over all 19, 83% of their 2022-23
+    count (the report's -17%), by moving 2023-24 incidents between them and the rest of the area;
+    force-wide totals never change.
 
-    Only the disks' sum is fixed, so each hotspot keeps its own year-to-year variation and the
-    hotspots show regression to the mean as real data do. The cells in rings 2-5 around them
-    (background incidents only) are set to 83% one by one: a method may take those of them that were busy in
-    2022-23 by chance, and their fall back would move the plain figure off the report's by a point
-    or two depending on the method.
+    Only the peaks' sum is fixed, so each hotspot (most of its incidents are in the peak) keeps its
+    own year-to-year variation and the hotspots show regression to the mean as real data do. The
+    cells in rings 1-5 around the peaks (a fifth of the planted incidents, and background) are set
+    to 83% one by one: a method takes those of them that happened to be busy in 2022-23 and leaves
+    the rest, and their fall back moved the plain figure 2-4 points off the report's.
     """
     import h3
 
@@ -362,10 +361,9 @@ def _calibrate(frame: pd.DataFrame, core: pd.Series, peaks: np.ndarray, gen: _Ge
     sv = frame["kind"].to_numpy() == "sv"
     fy = frame["fy"].to_numpy()
     cell = frame["h3"].to_numpy(dtype=np.uint64)
-    disks = core.index.to_numpy(dtype=np.uint64)
     around = np.array(sorted({h3.str_to_int(c) for p in peaks for c in h3.grid_disk(h3.int_to_str(int(p)), AROUND_RINGS)}
-                             - {int(c) for c in disks}), dtype=np.uint64)
-    groups = [np.sort(disks)] + [np.array([c], dtype=np.uint64) for c in around]
+                             - {int(c) for c in peaks}), dtype=np.uint64)
+    groups = [np.sort(peaks)] + [np.array([c], dtype=np.uint64) for c in around]
     before = pd.Series(cell[sv & (fy == SELECTION_FY)]).value_counts()
     after = pd.Series(cell[sv & (fy == SELECTION_FY + 1)]).value_counts()
     pre = np.array([before.reindex(g, fill_value=0).sum() for g in groups])
