@@ -77,8 +77,12 @@ def draw_forest(table: pd.DataFrame) -> None:
     forest["kind"] = forest["hotspot_id"].eq("pooled").map({True: "Pooled", False: "Hotspot"})
     base = alt.Chart(alt.Data(name="forest")).encode(
         y=alt.Y("label:N", sort=list(forest["label"]), title=None, axis=alt.Axis(labelLimit=360)))
-    bars = base.mark_rule(strokeWidth=2).encode(x=alt.X("corrected_ci_low_pct:Q", title="Change % (95% interval)"),
-                                                x2=alt.X2("corrected_ci_high_pct:Q"))
+    # One tiny hotspot's interval can reach +800%: the axis stops at +200% and such lines run off it.
+    domain = [max(-100.0, min(-50.0, float(forest["corrected_ci_low_pct"].min()))),
+              min(200.0, max(50.0, float(forest["corrected_ci_high_pct"].max())))]
+    bars = base.mark_rule(strokeWidth=2, clip=True).encode(
+        x=alt.X("corrected_ci_low_pct:Q", title="Change % (95% interval)", scale=alt.Scale(domain=domain)),
+        x2=alt.X2("corrected_ci_high_pct:Q"))
     points = base.mark_point(filled=True, size=90).encode(
         x=alt.X("corrected_change_pct:Q"),
         shape=alt.Shape("kind:N", scale=alt.Scale(range=["circle", "diamond"]), title=None),
@@ -116,7 +120,7 @@ def draw_displacement(table: pd.DataFrame) -> None:
     st.subheader("Displacement and Total Net Effect")
     shown = pd.DataFrame({
         "hotspot": table["hotspot_name"].fillna(table["hotspot_id"]),
-        "WDQ": [pct(v * 100) and f"{v:+.2f}" or "undefined" for v in table["wdq"]],
+        "WDQ": [f"{v:+.2f}" if math.isfinite(v) else "undefined" for v in table["wdq"]],
         "WDQ 95% interval": [f"{a:+.2f} to {b:+.2f}" if math.isfinite(a) and math.isfinite(b) else "undefined"
                              for a, b in zip(table["wdq_low"], table["wdq_high"])],
         "Total Net Effect (incidents prevented)": [
