@@ -113,15 +113,20 @@ def cmd_export(args: argparse.Namespace) -> int:
 
     filters = _filters(args)
     con = _connect(args, read_only=True)
+    result = None
     try:
         if args.layer == "hotspots":
-            bundle = service.export_layers(con, filters, ["hotspot_cells", "hotspot_areas"],
-                                           hotspots=_hotspot_result(con, args, filters))
+            result = _hotspot_result(con, args, filters)
+            bundle = service.export_layers(con, filters, ["hotspot_cells", "hotspot_areas"], hotspots=result)
         else:
             bundle = service.export_layers(con, filters, [args.layer], harm_weights=args.harm_weights)
         meta = service.export_meta(con, what=args.layer, filters=filters, params=_params_dict(args))
     finally:
         con.close()
+    if result is not None:
+        from hotspot_engine.analyse.hotspots import METHODS_TEXT
+
+        meta.methods, meta.chosen = METHODS_TEXT, dict(result.settings)
     paths = export.write_layers(bundle.layers, args.out, meta, partner_safe=args.partner_safe, threshold=args.threshold)
     for path in paths:
         print(f"wrote {path}")
@@ -129,8 +134,8 @@ def cmd_export(args: argparse.Namespace) -> int:
 
 
 def _params_dict(args: argparse.Namespace) -> dict:
-    keep = ("method", "measure", "top", "alpha", "k", "permutations", "harm_share", "min_area_count", "intervention",
-            "model")
+    keep = ("method", "measure", "top", "alpha", "k", "permutations", "harm_share", "min_area_count", "max_area_km2",
+            "intervention", "model", "validate_to")
     return {k: getattr(args, k) for k in keep if getattr(args, k, None) is not None}
 
 
@@ -141,7 +146,7 @@ def _hotspot_params(args: argparse.Namespace):
         method=getattr(args, "method", "gistar"), measure=getattr(args, "measure", "count"),
         top=getattr(args, "top", 19), alpha=getattr(args, "alpha", 0.05), k=getattr(args, "k", 1),
         permutations=getattr(args, "permutations", 0), harm_share=getattr(args, "harm_share", 0.5),
-        min_area_count=getattr(args, "min_area_count", 5),
+        min_area_count=getattr(args, "min_area_count", 5), max_area_km2=getattr(args, "max_area_km2", 1.0),
     )
 
 
@@ -149,29 +154,46 @@ def _hotspot_result(con, args: argparse.Namespace, filters):
     """Hotspots for the filters; without months, the last 12 months of data."""
     from hotspot_engine import service
 
-    return service.hotspots(con, service.default_window(con, filters), _hotspot_params(args), harm_weights=getattr(args, "harm_weights", None),
-                         exclusions_path=getattr(args, "exclusions", None))
+    return service.hotspots(con, service.default_window(con, filters), _hotspot_params(args),
+                            harm_weights=getattr(args, "harm_weights", None), exclusions_path=getattr(args, "exclusions", None),
+                            serious_violence_by_default=not getattr(args, "all_offences", False))
 
 
 def cmd_hotspots(args: argparse.Namespace) -> int:
     from hotspot_engine import service
+    from hotspot_engine.analyse.hotspots import METHODS_TEXT
     from hotspot_engine.write import export
 
     filters = _filters(args, sv_default=True)
     con = _connect(args, read_only=True)
+    holdout = None
     try:
-        result = _hotspot_result(con, args, filters)
+        if args.validate_to:
+            result, holdout = service.validate_hotspots(
+                con, service.default_window(con, filters), args.validate_to, _hotspot_params(args),
+                harm_weights=args.harm_weights, exclusions_path=args.exclusions,
+                serious_violence_by_default=not args.all_offences)
+        else:
+            result = _hotspot_result(con, args, filters)
         meta = service.export_meta(con, what="hotspots", filters=service.default_window(con, filters),
                                    params=_params_dict(args))
         names = ["hotspot_cells"] + ([] if args.out.lower().endswith((".csv", ".geojson")) else ["hotspot_areas"])
         bundle = service.export_layers(con, filters, names, hotspots=result)
     finally:
         con.close()
+    meta.methods = METHODS_TEXT
+    meta.chosen = dict(result.settings)
+    if holdout is not None:
+        meta.holdout = {"summary": holdout.summary, "window": list(holdout.window), "test": list(holdout.test),
+                        "test_incidents": holdout.test_incidents, "table": holdout.table.to_dict("records")}
     paths = export.write_layers(bundle.layers, args.out, meta, first_at_path=True)
-    for note in result.notes:
+    for note in result.notes + (holdout.notes if holdout is not None else []):
         print(f"note: {note}", file=sys.stderr)
     print(f"{int(result.cells['is_hotspot'].sum())} hotspot cells in {len(result.areas)} hotspot areas "
-          f"out of {len(result.cells)} cells; wrote {', '.join(str(p) for p in paths)}")
+          f"({len(result.next_ranked)} more next ranked) out of {len(result.cells)} cells; "
+          f"wrote {', '.join(str(p) for p in paths)}")
+    if holdout is not None:
+        print(holdout.summary)
     return 0
 
 
@@ -326,6 +348,9 @@ def build_parser() -> argparse.ArgumentParser:
     _add_hotspot_options(p)
     _add_filters(p, " (the default unless --offence or --all-offences is given)")
     p.add_argument("--all-offences", action="store_true", help="count every offence, not just serious violence")
+    p.add_argument("--validate-to", default=None, metavar="YYYY-MM",
+                   help="hold-out check: choose on the window, score on the months after it up to this one, beside "
+                        "ranking cells by count at the same area (hit rate, area share, PAI)")
     p.add_argument("--out", required=True, help="output file (.csv, .geojson, .gpkg, .parquet)")
     p.set_defaults(func=cmd_hotspots)
 
@@ -369,11 +394,16 @@ def _add_hotspot_options(p: argparse.ArgumentParser) -> None:
     g = p.add_argument_group("hotspot method")
     g.add_argument("--method", choices=["gistar", "top-n", "harm-share"], default="gistar")
     g.add_argument("--measure", choices=["count", "harm"], default="count")
-    g.add_argument("--top", type=int, default=19, help="cells for top-n (default 19)")
+    g.add_argument("--top", type=int, default=19,
+                   help="hotspot areas for gistar (the rest are listed as next ranked), cells for top-n (default 19)")
     g.add_argument("--harm-share", type=float, default=0.5, help="share of harm for harm-share (default 0.5)")
-    g.add_argument("--alpha", type=float, default=0.05, help="FDR-adjusted significance for gistar")
-    g.add_argument("--k", type=int, default=1, help="Gi* neighbourhood: k-ring (default 1)")
-    g.add_argument("--permutations", type=int, default=0, help="conditional permutations for pseudo p (e.g. 999)")
+    g.add_argument("--alpha", type=float, default=0.05,
+                   help="false discovery rate for gistar's exact neighbourhood test (default 0.05)")
+    g.add_argument("--k", type=int, default=1, help="neighbourhood: k-ring (default 1)")
+    g.add_argument("--permutations", type=int, default=0,
+                   help="use Gi* conditional-permutation pseudo p instead of the exact test (e.g. 999)")
+    g.add_argument("--max-area-km2", type=float, default=1.0,
+                   help="largest hotspot area; busier regions are split at their peaks (default 1 km2)")
     g.add_argument("--min-area-count", type=int, default=5,
                    help="gistar: leave out hotspot areas with fewer incidents in the window (default 5)")
     g.add_argument("--harm-weights", default=None,

@@ -47,7 +47,8 @@ class Filters:
         return replace(self, **changes)
 
     def describe(self) -> str:
-        """One line for the page header and the export sidecar."""
+        """One line for the export sidecar (filters_text). The page header words its own line,
+        ui/common.describe, with offence labels rather than codes."""
         parts = [
             f"{self.date_from or 'start'} to {self.date_to or 'end'}",
             "CSP: " + (", ".join(self.csps) if self.csps else "all"),

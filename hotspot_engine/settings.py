@@ -22,8 +22,10 @@ from hotspot_engine.errors import InputError
 #: The checkout's folder (app.py, settings.toml). For an installed engine it is the folder holding
 #: the package, where no settings.toml is looked for.
 APP_DIR = Path(__file__).resolve().parent.parent
-#: The store when no settings file names one, relative to the working folder.
+#: The store and the error log when no settings file names them: relative to the settings file's
+#: folder, or to the working folder when there is no file (never inside an installed package).
 DEFAULT_STORE = Path("data") / "hotspot.duckdb"
+DEFAULT_ERROR_LOG = Path("data") / "logs" / "errors.log"
 
 
 @dataclass(frozen=True)
@@ -43,7 +45,7 @@ class Settings:
     #: DuckDB threads for the dashboard's queries; 0 means half the machine's cores (at least one).
     query_threads: int = 0
     #: Internal errors (type and traceback frames, never values) go to this rotating log.
-    error_log: Path = APP_DIR / "data" / "logs" / "errors.log"
+    error_log: Path = DEFAULT_ERROR_LOG
 
     @property
     def sample_dir(self) -> Path:
@@ -106,7 +108,8 @@ def load_settings(path: str | Path | None = None) -> Settings:
         raise InputError(f"{Path(path).name}: no settings file here")
     path = Path(path) if path is not None else settings_path()
     if path is None:
-        return Settings(db_path=_store_from_environment() or Path.cwd() / DEFAULT_STORE)
+        return Settings(db_path=_store_from_environment() or Path.cwd() / DEFAULT_STORE,
+                        error_log=Path.cwd() / DEFAULT_ERROR_LOG)
     try:
         data = tomllib.loads(path.read_text(encoding="utf-8"))
     except (OSError, tomllib.TOMLDecodeError) as exc:
@@ -131,5 +134,5 @@ def load_settings(path: str | Path | None = None) -> Settings:
         data_managers=tuple(access.get("data_managers", [])),
         partner_safe_threshold=threshold,
         query_threads=query_threads,
-        error_log=_path(str(logs.get("error_log", "")), base) or Settings.error_log,
+        error_log=_path(str(logs.get("error_log", "")), base) or base / DEFAULT_ERROR_LOG,
     )

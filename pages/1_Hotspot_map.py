@@ -7,6 +7,7 @@ import streamlit as st
 from ui.cached import data_version, settings
 from ui.common import page_setup, presentation
 from ui.hotspot_map.controls import map_controls
+from ui.hotspot_map.holdout import draw_holdout
 from ui.hotspot_map.lorenz import draw_concentration
 from ui.hotspot_map.playback import draw_playback
 from ui.hotspot_map.scene import build_scene
@@ -27,7 +28,8 @@ else:
 if present:
     st.stop()  # the wall screen shows the map and the headline only
 
-draw_ranked(scene.areas)
+draw_ranked(scene.areas, scene.next_ranked)
+draw_holdout(scene.window, choices.params, version)
 draw_concentration(scene.cells, scene.window)
 draw_notes(scene.notes)
 draw_all_cells(scene.cells)

@@ -53,6 +53,31 @@ def sample_store(sample_db):
     con.close()
 
 
+@pytest.fixture(scope="module")
+def map_layers():
+    """(cells, hotspot areas, the Southampton district) that the map renderers' tests draw: about 170
+    res-9 cells around Southampton's centre with count, harm and a gi_z, the busiest tenth one
+    hotspot whose name carries markup characters (they must be shown as text)."""
+    import numpy as np
+    import pandas as pd
+
+    from hotspot_engine.reference import geography
+    from hotspot_engine.write import export
+
+    rng = np.random.default_rng(5)
+    lat = 50.905 + rng.normal(0, 0.005, 300)
+    lon = -1.404 + rng.normal(0, 0.007, 300)
+    cells = pd.DataFrame({"h3": geography.cells_for_points(lat, lon, 9)}).groupby("h3").size().rename("count").reset_index()
+    cells["harm"] = cells["count"] * 365.0
+    cells["district"] = "Southampton"
+    cells["gi_z"] = (cells["count"] - cells["count"].mean()) / cells["count"].std() * 2
+    hot = cells["count"] >= cells["count"].quantile(0.9)
+    cells["hotspot_id"] = np.where(hot, "H01", None)
+    cells["hotspot_name"] = np.where(hot, "Southampton - Above Bar <Street>", None)
+    districts = geography.districts()
+    return export.cells_layer(cells), export.areas_layer(None, cells), districts[districts["district"] == "Southampton"]
+
+
 @pytest.fixture(autouse=True, scope="session")
 def _isolated_cache(tmp_path_factory):
     """Study-area caches go to a temp folder, never into the developer's data/."""

@@ -13,6 +13,7 @@ from browser import browser, chromium_path, running_app, wait_for_app
 
 pytestmark = [
     pytest.mark.browser,
+    pytest.mark.slow,
     pytest.mark.skipif(chromium_path() is None, reason="Debian's chromium is not installed (apt-get install chromium)"),
 ]
 PAGES = {"": "Serious violence overview", "Hotspot_map": "Hotspot map", "Patrols": "Patrols",

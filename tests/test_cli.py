@@ -1,5 +1,6 @@
-"""The command line of CONTRACT.md: sample -> ingest -> export round-trips every row; hotspots and
-impact write the contract's columns; bad input exits 2 with one line and no traceback."""
+"""The command line (the README's "Command line" section): sample -> ingest -> export round-trips
+every row; hotspots and impact write the documented columns; bad input exits 2 with one line and no
+traceback."""
 from __future__ import annotations
 
 import json
@@ -12,6 +13,9 @@ import pandas as pd
 import pytest
 
 from hotspot_engine.__main__ import main
+
+#: The command line is run as a user runs it, in subprocesses: outside the inner loop (`-m "not slow"`).
+pytestmark = pytest.mark.slow
 
 ROOT = Path(__file__).resolve().parent.parent
 INCIDENT_COLUMNS = ["incident_id", "month", "occurred_at", "lat", "lon", "offence", "sv_category", "district", "csp", "h3"]

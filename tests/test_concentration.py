@@ -56,3 +56,28 @@ def test_empty_and_zero_inputs():
     assert concentration(np.zeros(0)).value_share_in_top(0.5) == 0.0
     with pytest.raises(ValueError):
         concentration(np.array([1.0, -1.0]))
+
+
+def test_chance_curve_matches_scattered_incidents():
+    """5,000 incidents at random over 44,270 cells: Gini about 0.90 by chance alone (DOMAIN.md)."""
+    from hotspot_engine.analyse.concentration import chance_concentration
+
+    chance = chance_concentration(5000, 44270)
+    rng = np.random.default_rng(3)
+    simulated = [concentration(np.bincount(rng.integers(0, 44270, 5000), minlength=44270)) for _ in range(5)]
+    assert abs(chance.gini - np.mean([c.gini for c in simulated])) < 0.005
+    assert abs(chance.value_share_in_top(0.05) - np.mean([c.value_share_in_top(0.05) for c in simulated])) < 0.01
+    assert 0.88 < chance.gini < 0.92
+
+
+def test_generalised_gini_reads_zero_at_maximal_equality_and_matches_gini_when_dense():
+    from hotspot_engine.analyse.concentration import generalised_gini
+
+    spread = np.zeros(100)
+    spread[:10] = 1  # 10 incidents, each in a cell of its own: as equal as 10 incidents can be
+    assert generalised_gini(concentration(spread).gini, 10, 100) == pytest.approx(0.0, abs=1e-9)
+    one = np.zeros(100)
+    one[0] = 10
+    assert generalised_gini(concentration(one).gini, 10, 100) == pytest.approx(9 / 10)
+    dense = np.arange(1.0, 101.0)
+    assert generalised_gini(concentration(dense).gini, dense.sum(), 100) == pytest.approx(concentration(dense).gini)

@@ -17,7 +17,10 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
-pytestmark = pytest.mark.skipif(not Path("/proc/self/fd").exists(), reason="needs /proc to see the store opened")
+pytestmark = [
+    pytest.mark.slow,
+    pytest.mark.skipif(not Path("/proc/self/fd").exists(), reason="needs /proc to see the store opened"),
+]
 
 
 def _start_ingest(paths: list[Path], db: Path) -> subprocess.Popen:

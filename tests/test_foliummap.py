@@ -13,7 +13,6 @@ from hotspot_engine.write import export
 
 from hotspot_engine.render import html_map as foliummap
 
-from hotspot_engine.reference import geography
 from hotspot_engine.errors import InputError
 
 CHROMIUM_ARGS = [
@@ -22,30 +21,9 @@ CHROMIUM_ARGS = [
 ]
 
 
-def _cells(n: int = 300, seed: int = 5) -> pd.DataFrame:
-    rng = np.random.default_rng(seed)
-    lat = 50.905 + rng.normal(0, 0.005, n)
-    lon = -1.404 + rng.normal(0, 0.007, n)
-    cells = pd.DataFrame({"h3": geography.cells_for_points(lat, lon, 9)}).groupby("h3").size().rename("count").reset_index()
-    cells["harm"] = cells["count"] * 365.0
-    cells["district"] = "Southampton"
-    cells["gi_z"] = (cells["count"] - cells["count"].mean()) / cells["count"].std() * 2
-    hot = cells["count"] >= cells["count"].quantile(0.9)
-    cells["hotspot_id"] = np.where(hot, "H01", None)
-    cells["hotspot_name"] = np.where(hot, "Southampton - Above Bar <Street>", None)
-    return cells
-
-
 @pytest.fixture(scope="module")
-def layers():
-    cells = _cells()
-    districts = geography.districts()
-    return export.cells_layer(cells), export.areas_layer(None, cells), districts[districts["district"] == "Southampton"]
-
-
-@pytest.fixture(scope="module")
-def page(layers) -> str:
-    cells, areas, districts = layers
+def page(map_layers) -> str:
+    cells, areas, districts = map_layers
     return foliummap.map_html(foliummap.offline_map(cells, areas, districts, "Serious violence, Southampton"))
 
 
@@ -74,14 +52,14 @@ def test_page_has_title_legend_attribution_and_escaped_names(page):
     assert "Above Bar <Street>" not in page  # names are escaped; the browser test reads them back
 
 
-def test_basemap_only_when_configured(layers):
-    cells, areas, districts = layers
+def test_basemap_only_when_configured(map_layers):
+    cells, areas, districts = map_layers
     m = foliummap.offline_map(cells, areas, districts, "t", basemap_url="https://tiles.example/{z}/{x}/{y}.png", basemap_attribution="Example")
     assert "L.tileLayer(" in foliummap.map_html(m) and "tiles.example" in foliummap.map_html(m)
 
 
-def test_unknown_value_column_is_an_input_error(layers):
-    cells, areas, districts = layers
+def test_unknown_value_column_is_an_input_error(map_layers):
+    cells, areas, districts = map_layers
     with pytest.raises(InputError, match="risk"):
         foliummap.offline_map(cells, areas, districts, "t", value_column="risk")
 
@@ -108,8 +86,8 @@ def test_gi_z_classes_follow_the_confidence_edges():
     assert foliummap.class_index(z, edges, True).tolist() == [0, 1, 2, 3, 4, 5, 6, -1]
 
 
-def test_partner_safe_map_leaves_blanked_cells_out(layers):
-    cells, areas, districts = layers
+def test_partner_safe_map_leaves_blanked_cells_out(map_layers):
+    cells, areas, districts = map_layers
     safe = export.partner_safe({"cells": cells, "areas": areas})
     assert safe["cells"]["suppressed"].any() and (~safe["cells"]["suppressed"]).any()
     page = foliummap.map_html(foliummap.offline_map(safe["cells"], safe["areas"], districts, "Partner-safe"))
@@ -123,11 +101,13 @@ def test_partner_safe_map_leaves_blanked_cells_out(layers):
         assert f'"count": "{int(value)}"' not in page
 
 
+@pytest.mark.browser
+@pytest.mark.slow
 @pytest.mark.skipif(shutil.which("chromium") is None, reason="no chromium on PATH: cannot run the real-browser offline test")
-def test_headless_chromium_draws_the_map_with_no_network(layers, page, tmp_path):
+def test_headless_chromium_draws_the_map_with_no_network(map_layers, page, tmp_path):
     from playwright.sync_api import sync_playwright
 
-    cells, areas, _ = layers
+    cells, areas, _ = map_layers
     html_path = tmp_path / "map.html"
     html_path.write_text(page, encoding="utf-8")
     requests: list[str] = []
@@ -169,8 +149,8 @@ def _assert_not_blank(png) -> None:
     assert reds.sum() > 100
 
 
-def test_a_view_with_nothing_to_show_still_renders(layers):
-    cells, _, districts = layers
+def test_a_view_with_nothing_to_show_still_renders(map_layers):
+    cells, _, districts = map_layers
     empty = cells.iloc[:0]
     page = foliummap.map_html(foliummap.offline_map(empty, None, districts, "No incidents for these filters"))
     assert "No incidents for these filters" in page and foliummap.remote_assets(page) == []

@@ -164,11 +164,15 @@ def test_patrols_and_outside_counts():
     assert result.areas.iloc[0]["patrols"] == 3
 
 
-def test_fdr_over_all_cells_and_sparse_note():
+def test_fdr_over_all_cells_and_no_self_warning():
+    """BH once over every cell of gi_p, which is the exact test's p; the default view, valid on
+    sparse counts, no longer warns that it is unreliable (issue 16)."""
     study = _study()
     result = score_cells(study, _counts(study, _hot_two_centres()), None, None, HotspotParams())
     np.testing.assert_allclose(result.cells["gi_p_fdr"], fdr_bh(result.cells["gi_p"].to_numpy()))
-    assert any(n.startswith("Gi* unreliable: mean count per cell below 1") for n in result.notes)
+    np.testing.assert_array_equal(result.cells["gi_p"], result.cells["p_exact"])
+    assert not any("unreliable" in n for n in result.notes)
+    assert any(n.startswith("Test: exact tail") for n in result.notes)
 
 
 def test_permutations_replace_gi_p():

@@ -6,7 +6,7 @@ hotspot counts as found when its point falls in a hotspot area's cell or one of 
 neighbours; an area is false when no planted point falls there.
 
 Uses the ``sample_store`` (open DuckDB connection holding the ingested sample) and
-``sample_truth`` (truth.json as a dict) fixtures of tests/conftest.py; skipped where they are absent.
+``sample_truth`` (truth.json as a dict) fixtures of tests/conftest.py.
 """
 from __future__ import annotations
 
@@ -19,11 +19,8 @@ from hotspot_engine.service import hotspots as find_hotspots
 
 
 @pytest.fixture
-def store_and_truth(request):
-    try:
-        return request.getfixturevalue("sample_store"), request.getfixturevalue("sample_truth")
-    except pytest.FixtureLookupError:
-        pytest.skip("sample_store / sample_truth fixtures not provided by tests/conftest.py")
+def store_and_truth(sample_store, sample_truth):
+    return sample_store, sample_truth
 
 
 def _recovery(areas, truth) -> tuple[int, int, list[str]]:

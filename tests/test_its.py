@@ -128,12 +128,15 @@ def test_guard_thresholds_are_configurable_and_options_checked():
 
 
 def test_sparse_series_does_not_raise():
-    """Mostly zeros with a few ones: whatever happens, a result comes back."""
+    """Mostly zeros with a few ones: no model can be fitted, and the result says so in words with
+    no figure, instead of raising or reporting a number."""
     y = np.zeros(60)
     y[[3, 20, 50]] = 1
-    result = fit_its(y, PERIODS, T0)
-    assert isinstance(result, ItsResult)
-    assert result.ok or result.message
+    for model in ("negbin", "poisson"):
+        result = fit_its(y, PERIODS, T0, model=model)
+        assert isinstance(result, ItsResult)
+        assert not result.ok and "did not converge" in result.message
+        assert np.isnan([result.level_change_pct, result.ci_low_pct, result.ci_high_pct, result.p_value]).all()
 
 
 def test_counterfactual_band():

@@ -99,6 +99,7 @@ def _leaks(text: str, ids: set[str], coords: set[str], locations: set[str]) -> l
     return found
 
 
+@pytest.mark.slow  # every command and every page, one after another
 def test_a_full_run_writes_no_incident_data_to_logs(tmp_path, monkeypatch, capfd, every_log):
     import streamlit as st
     from streamlit.testing.v1 import AppTest

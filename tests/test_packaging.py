@@ -60,6 +60,12 @@ def test_an_installed_engine_runs_from_any_folder(tmp_path):
                             str(_copy_of_the_checkout(tmp_path / "source"))],
                            capture_output=True, text=True, timeout=600)
     assert build.returncode == 0, build.stderr[-2000:]
+    (metadata,) = target.glob("hotspot-*.dist-info/METADATA")
+    required = {line.split(":", 1)[1].strip() for line in metadata.read_text(encoding="utf-8").splitlines()
+                if line.startswith("Requires-Dist:")}
+    pinned = {line.strip() for line in (ROOT / "requirements.txt").read_text(encoding="utf-8").splitlines()
+              if line.strip() and not line.startswith("#")}
+    assert required == pinned  # the dependencies are requirements.txt's pins, one source
     elsewhere = tmp_path / "elsewhere"
     elsewhere.mkdir()
     # The installed copy and the venv's own packages, not the checkout.

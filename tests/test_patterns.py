@@ -141,14 +141,10 @@ def test_periods_and_errors():
         period_of(months, "week")
 
 
-def test_find_patterns_on_the_sample(request):
+def test_find_patterns_on_the_sample(sample_store, sample_truth):
     """The sample's planted hotspots are constant for four years and 17% lower in the fifth
     (hotspot_engine/sample.py): over five financial years they are hot every year."""
-    try:
-        con = request.getfixturevalue("sample_store")
-        truth = request.getfixturevalue("sample_truth")
-    except pytest.FixtureLookupError:
-        pytest.skip("sample_store fixture not provided by tests/conftest.py")
+    con, truth = sample_store, sample_truth
     from hotspot_engine.filters import Filters
     from hotspot_engine.service import patterns as find_patterns
 
@@ -158,3 +154,27 @@ def test_find_patterns_on_the_sample(request):
     hot_every_year = {"persistent hot spot", "intensifying hot spot", "diminishing hot spot"}
     assert sum(out.loc[c, "pattern"] in hot_every_year for c in planted) >= 18
     assert (out["pattern"] != "no pattern").sum() < 0.02 * len(out)
+
+
+def test_incomplete_final_period_is_flagged():
+    from hotspot_engine.analyse.patterns import period_coverage
+
+    coverage = period_coverage([f"2023-{m:02d}" for m in range(4, 13)] + ["2024-01", "2024-02", "2024-03",
+                                                                          "2024-04", "2024-05", "2024-06"])
+    assert coverage == {"2023-24": (12, 12), "2024-25": (3, 12)}
+    study, values = _incomplete_inputs()
+    out = emerging_hotspots(values, study, k=1, period_months=coverage)
+    assert out["last_period_incomplete"].all()
+    assert any("holds only 3 of its 12 months" in n for n in out.attrs["notes"])
+    whole = emerging_hotspots(values, study, k=1, period_months={"2023-24": (12, 12), "2024-25": (12, 12)})
+    assert not whole["last_period_incomplete"].any()
+
+
+def _incomplete_inputs():
+    import h3
+
+    centre = h3.latlng_to_cell(50.9097, -1.4044, 9)
+    disk = sorted(h3.grid_disk(centre, 4))
+    study = pd.DataFrame({"h3": disk})
+    values = pd.DataFrame({"h3": [centre, centre], "period": ["2023-24", "2024-25"], "value": [30.0, 8.0]})
+    return study, values

@@ -117,6 +117,7 @@ def test_an_installed_engine_without_a_settings_file_uses_the_working_folder(no_
     assert settings_path() is None
     settings = load_settings()
     assert settings.db_path == no_overrides / "data" / "hotspot.duckdb"
+    assert settings.error_log == no_overrides / "data" / "logs" / "errors.log"  # not inside site-packages
     assert settings.partner_safe_threshold == 5 and settings.harm_weights is None
 
 
@@ -157,9 +158,6 @@ def test_export_uses_the_store_and_threshold_of_the_settings_file(no_overrides, 
     shutil.copy(ROOT / "hotspot_engine" / "data" / "harm_weights.csv", no_overrides / "tables" / "harm.csv")
     assert main(["export", "hotspots", "--method", "top-n", "--partner-safe", "--out", "out/h.csv"]) == 0
     assert json.loads((no_overrides / "out" / "h.methods.json").read_text(encoding="utf-8"))["threshold"] == 7
-    assert main(["export", "hotspots", "--method", "top-n", "--partner-safe", "--threshold", "3",
-                 "--out", "out/h.csv"]) == 0
-    assert json.loads((no_overrides / "out" / "h.methods.json").read_text(encoding="utf-8"))["threshold"] == 3
 
 
 def test_a_broken_settings_file_stops_the_command_line_with_one_line(no_overrides, capsys):
@@ -169,3 +167,11 @@ def test_a_broken_settings_file_stops_the_command_line_with_one_line(no_override
     assert main(["export", "incidents", "--out", "x.csv"]) == 2
     err = capsys.readouterr().err
     assert err.startswith("error: settings.toml: cannot read settings") and err.count("\n") == 1
+
+
+def test_the_store_opens_where_the_settings_say_when_no_path_is_given(no_overrides):
+    from hotspot_engine.store.database import connect
+
+    _write(no_overrides / "settings.toml", "stores/default.duckdb")
+    connect().close()
+    assert (no_overrides / "stores" / "default.duckdb").is_file()

@@ -13,29 +13,9 @@ from hotspot_engine.write import export
 
 from hotspot_engine.render import html_map as foliummap
 
-from hotspot_engine.reference import geography
 
 from hotspot_engine.render import static_map as static_maps
 from hotspot_engine.errors import InputError
-
-
-def _cells(n: int = 250, seed: int = 11) -> pd.DataFrame:
-    rng = np.random.default_rng(seed)
-    lat = 50.905 + rng.normal(0, 0.005, n)
-    lon = -1.404 + rng.normal(0, 0.007, n)
-    cells = pd.DataFrame({"h3": geography.cells_for_points(lat, lon, 9)}).groupby("h3").size().rename("count").reset_index()
-    cells["harm"] = cells["count"] * 365.0
-    hot = cells["count"] >= cells["count"].quantile(0.9)
-    cells["hotspot_id"] = np.where(hot, "H01", None)
-    cells["hotspot_name"] = np.where(hot, "Southampton - Above Bar Street", None)
-    return cells
-
-
-@pytest.fixture(scope="module")
-def layers():
-    cells = _cells()
-    districts = geography.districts()
-    return export.cells_layer(cells), export.areas_layer(None, cells), districts[districts["district"] == "Southampton"]
 
 
 def _image(png: bytes) -> np.ndarray:
@@ -49,8 +29,8 @@ def _share_near(image: np.ndarray, hex_colour: str, tolerance: int = 40) -> floa
     return float((np.abs(image - rgb).sum(axis=2) < tolerance).mean())
 
 
-def test_map_png_draws_the_cells_in_the_colour_scale(layers):
-    cells, areas, districts = layers
+def test_map_png_draws_the_cells_in_the_colour_scale(map_layers):
+    cells, areas, districts = map_layers
     png = static_maps.map_png(cells, areas, districts, "Serious violence, Southampton", dpi=60)
     assert png[:8] == b"\x89PNG\r\n\x1a\n"
     image = _image(png)
@@ -68,8 +48,8 @@ def _drawn_cells(cells, areas, districts) -> int:
     return len(ax.collections[0].get_paths())  # the cells are drawn first
 
 
-def test_partner_safe_map_leaves_blanked_cells_out(layers):
-    cells, areas, districts = layers
+def test_partner_safe_map_leaves_blanked_cells_out(map_layers):
+    cells, areas, districts = map_layers
     safe = export.partner_safe({"cells": cells, "areas": areas})
     assert _drawn_cells(cells, areas, districts) == int((cells["count"] > 0).sum())
     shown = int((~safe["cells"]["suppressed"]).sum())
@@ -79,8 +59,8 @@ def test_partner_safe_map_leaves_blanked_cells_out(layers):
     assert png[:4] == b"\x89PNG"
 
 
-def test_drawn_map_has_legend_title_and_labels(layers):
-    cells, areas, districts = layers
+def test_drawn_map_has_legend_title_and_labels(map_layers):
+    cells, areas, districts = map_layers
     fig = static_maps._figure((8, 6))
     ax = fig.add_axes((0, 0, 1, 1))
     static_maps.draw_map(ax, cells, areas, districts, "count")
@@ -90,28 +70,28 @@ def test_drawn_map_has_legend_title_and_labels(layers):
     assert "hotspot area" in legend and "district boundary" in legend
     assert ax.get_legend().get_title().get_text() == "Incidents"
     texts = [t.get_text() for t in ax.texts]
-    assert "1. Southampton - Above Bar Street" in texts
+    assert "1. Southampton - Above Bar <Street>" in texts  # text from data drawn as text
     assert any(re.fullmatch(r"\d+ (m|km)", t) for t in texts)  # scale bar
 
 
-def test_gi_z_map_uses_the_diverging_classes(layers):
-    cells, areas, districts = layers
+def test_gi_z_map_uses_the_diverging_classes(map_layers):
+    cells, areas, districts = map_layers
     cells = cells.assign(gi_z=np.linspace(-3, 3, len(cells)))
     fig = static_maps._figure((8, 6))
     ax = fig.add_axes((0, 0, 1, 1))
     static_maps.draw_map(ax, cells, areas, districts, "gi_z")
     legend = [t.get_text() for t in ax.get_legend().get_texts()]
-    assert legend[0] == "hot spot, 99%" and "cold spot, 99%" in legend
+    assert legend[0] == "z above 2.58" and "z below -2.58" in legend  # z classes, not confidence claims
 
 
-def test_unknown_value_column_is_an_input_error(layers):
-    cells, areas, districts = layers
+def test_unknown_value_column_is_an_input_error(map_layers):
+    cells, areas, districts = map_layers
     with pytest.raises(InputError, match="risk"):
         static_maps.map_png(cells, areas, districts, "t", value_column="risk")
 
 
-def _summary_args(layers, rows: int = 20):
-    cells, areas, districts = layers
+def _summary_args(map_layers, rows: int = 20):
+    cells, areas, districts = map_layers
     table = pd.DataFrame(
         {
             "hotspot_rank": range(1, rows + 1),
@@ -123,8 +103,8 @@ def _summary_args(layers, rows: int = 20):
     return "Serious-violence hotspots", headline, cells, areas, districts, table
 
 
-def test_summary_pdf_is_one_a4_landscape_page(layers):
-    pdf = static_maps.summary_pdf(*_summary_args(layers), filters_line="2023-04 to 2024-03", synthetic=True)
+def test_summary_pdf_is_one_a4_landscape_page(map_layers):
+    pdf = static_maps.summary_pdf(*_summary_args(map_layers), filters_line="2023-04 to 2024-03", synthetic=True)
     assert pdf.startswith(b"%PDF-")
     assert re.findall(rb"/Type /Pages[^>]*?/Count (\d+)", pdf, flags=re.S) == [b"1"] or re.findall(rb"/Count (\d+)", pdf) == [b"1"]
     box = re.search(rb"/MediaBox \[\s*0 0 ([\d.]+) ([\d.]+)\s*\]", pdf)
@@ -134,9 +114,9 @@ def test_summary_pdf_is_one_a4_landscape_page(layers):
     assert b"/Title (Serious-violence hotspots)" in pdf
 
 
-def test_summary_page_carries_figures_table_filters_banner_and_attribution(layers):
+def test_summary_page_carries_figures_table_filters_banner_and_attribution(map_layers):
     fig = static_maps.summary_figure(
-        *_summary_args(layers), filters_line="2023-04 to 2024-03 | CSP: all", synthetic=True, when=datetime(2026, 11, 27, 9, 30)
+        *_summary_args(map_layers), filters_line="2023-04 to 2024-03 | CSP: all", synthetic=True, when=datetime(2026, 11, 27, 9, 30)
     )
     fig.canvas.draw()
     texts = [t.get_text() for t in fig.texts]
@@ -161,6 +141,6 @@ def test_summary_page_carries_figures_table_filters_banner_and_attribution(layer
             assert table.get_window_extent(renderer).x1 <= page.x1 + 1
 
 
-def test_no_banner_unless_asked(layers):
-    fig = static_maps.summary_figure(*_summary_args(layers, rows=3))
+def test_no_banner_unless_asked(map_layers):
+    fig = static_maps.summary_figure(*_summary_args(map_layers, rows=3))
     assert all(static_maps.SYNTHETIC_BANNER not in t.get_text() for t in fig.texts)

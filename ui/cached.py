@@ -86,6 +86,14 @@ def cached_hotspots(filters: Filters, params, version: int):
     return service.hotspots(cursor(), filters, params, harm_weights=s.harm_weights, exclusions_path=s.exclusions)
 
 
+@st.cache_data(show_spinner="Checking the hotspots against the following months…", max_entries=16)
+def cached_holdout(filters: Filters, params, test_months: int, version: int):
+    """The hold-out check of the window's hotspots: (result, Holdout), see service.validate_recent."""
+    s = settings()
+    return service.validate_recent(cursor(), filters, test_months, params, harm_weights=s.harm_weights,
+                                   exclusions_path=s.exclusions)
+
+
 @st.cache_data(show_spinner=False, max_entries=32)
 def cached_area_outlines(filters: Filters, params, version: int) -> dict:
     """Hotspot outlines for the map (dissolving cells costs tens of ms: once per result)."""

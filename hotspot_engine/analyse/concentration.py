@@ -4,12 +4,20 @@ Cells are sorted by their value, highest first, and the cumulative share of cell
 the cumulative share of the value: the concentration (Lorenz) curve of crime-and-place research
 (e.g. the Southend trial's "41% of harm in 2.6% of the area"). The Gini coefficient is the usual
 one, ``sum_i sum_j |x_i - x_j| / (2 n^2 mean)``, here read off the curve as ``2 * area - 1``.
+
+Sparse counts look concentrated even by chance: 5,000 incidents scattered at random over 44,000
+cells give a Gini of about 0.90, because most cells must be empty. So the curve comes with its
+chance twin (:func:`chance_concentration`: the expected curve of the same number of incidents
+scattered at random over the same cells), and the Gini with the generalised Gini of Bernasco &
+Steenbeek (2017), which measures against the most equal spread the data allow (each incident in
+a cell of its own when incidents are fewer than cells) instead of against perfect equality.
 """
 from __future__ import annotations
 
 from dataclasses import dataclass
 
 import numpy as np
+from scipy import special
 
 
 @dataclass(frozen=True)
@@ -48,6 +56,38 @@ class Concentration:
         return "; ".join(parts) + f" (Gini {self.gini:.2f})"
 
 
+def generalised_gini(gini: float, incidents: float, n_cells: int) -> float:
+    """Bernasco & Steenbeek's (2017) generalised Gini: the Gini against maximal equality given the
+    data. With N incidents in n > N cells the most equal spread (N cells with one each) has Gini
+    1 - N/n, and the generalised Gini rescales so that spread reads 0 and one cell holding
+    everything reads (N - 1)/N: ``(G - (1 - N/n)) / (N/n)``. Equal to G when N >= n."""
+    if n_cells <= 0 or incidents <= 0:
+        return 0.0
+    share = min(float(incidents) / n_cells, 1.0)
+    return float(max(0.0, (gini - (1.0 - share)) / share))
+
+
+def chance_concentration(incidents: int, n_cells: int) -> Concentration:
+    """The expected concentration curve of ``incidents`` scattered uniformly at random over
+    ``n_cells`` cells: cell counts Poisson with mean incidents / n_cells (the multinomial's limit
+    for many cells), cells sorted busiest first. Computed from the Poisson probabilities, so it is
+    the same on every run; the curve's points are at the count boundaries (k or more incidents)."""
+    n = int(n_cells)
+    total = float(incidents)
+    if n <= 0 or total <= 0:
+        return concentration(np.zeros(max(n, 0)))
+    mean = total / n
+    top = int(max(10, mean + 12 * np.sqrt(mean) + 10))
+    k = np.arange(top, -1, -1, dtype=float)  # busiest first
+    pmf = np.exp(k * np.log(mean) - mean - special.gammaln(k + 1))
+    cell_share = np.concatenate([[0.0], np.cumsum(pmf)])
+    value_share = np.concatenate([[0.0], np.cumsum(k * pmf) / mean])
+    cell_share /= cell_share[-1]
+    value_share /= value_share[-1]
+    area = np.trapezoid(value_share, cell_share)
+    return Concentration(cell_share, value_share, float(2 * area - 1), total, n)
+
+
 def concentration(values: np.ndarray) -> Concentration:
     """Concentration curve and Gini of non-negative values, one per cell (zeros included: the
     study area's empty cells are part of the area)."""
@@ -66,4 +106,4 @@ def concentration(values: np.ndarray) -> Concentration:
     return Concentration(cell_share, value_share, float(2 * area - 1), total, n)
 
 
-__all__ = ["Concentration", "concentration"]
+__all__ = ["Concentration", "concentration", "chance_concentration", "generalised_gini"]

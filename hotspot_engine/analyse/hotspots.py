@@ -1,30 +1,48 @@
-"""Hotspot identification over the H3 study area: score every cell, select hot cells, merge them
-into named hotspot areas.
+"""Hotspot identification over the H3 study area: test every cell, select significant cells, grow
+them into micro-place areas, name and rank them.
 
 :func:`score_cells` is pure (frames in, :class:`HotspotResult` out); :func:`hotspot_engine.service.hotspots`
 is the thin wrapper that queries the store with a :class:`~hotspot_engine.filters.Filters`.
 
 Selection methods in use in UK forces (see DOMAIN.md):
 
-* ``gistar``: cells with a positive Gi* z whose Benjamini-Hochberg adjusted p is below ``alpha``
-  (and with at least one incident: a cell is only hot through its neighbours is not patrollable);
+* ``gistar`` (default): cells whose neighbourhood total (the cell and its ring-1 neighbours, the
+  disk Gi* sums) is significantly above the study area's expectation by an exact negative-binomial
+  tail test, Benjamini-Hochberg over every cell once (``gi_p`` is that exact p; ``gi_z`` stays Gi*
+  for analysts). Gi*'s normal p on cells averaging 0.1 incidents found 5-9 areas on incidents
+  scattered at random; the exact test finds at most one (benchmarks/bench_hotspots.py). The areas
+  are ranked by the measure; the first ``top`` (19, as the partnership's report) are the hotspots,
+  the rest are listed as "next ranked";
 * ``top-n``: the ``top`` cells with the most count or harm (ties: more of the other measure first,
   then the lower H3 id, so the choice is deterministic);
 * ``harm-share``: the fewest cells holding ``harm_share`` of the harm.
 
-Cells whose most common location matches the exclusion list (``data/exclusions.csv``: police
-stations, custody suites...) are never selected, and are flagged with the reason.
+Chosen cells become areas of at most ``max_area_km2`` grown from their peaks
+(:func:`hotspot_engine.analyse.places.micro_places`), named after their streets
+(:func:`hotspot_engine.analyse.places.area_names`). Cells whose most common location matches the
+exclusion list (``data/exclusions.csv``: police stations, custody suites...) are never selected,
+and are flagged with the reason.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
+import h3.api.basic_int as h3i
 import numpy as np
 import pandas as pd
 
-from hotspot_engine.analyse.gistar import fdr_bh, gi_bins, gistar
+from hotspot_engine.analyse.gistar import (
+    estimate_dispersion,
+    exact_neighbourhood_p,
+    fdr_bh,
+    gi_bins,
+    gistar,
+    neighbourhood_totals,
+)
+from hotspot_engine.analyse.places import area_names, micro_places
 from hotspot_engine.errors import InputError
+from hotspot_engine.filters import Filters
 from hotspot_engine.reference import geography
 from hotspot_engine.reference.filecache import read_once_per_version
 from hotspot_engine.reference.lookup_csv import read_lookup_csv
@@ -32,17 +50,51 @@ from hotspot_engine.resources import DATA_DIR  # noqa: E402
 
 METHODS = ("gistar", "top-n", "harm-share")
 MEASURES = ("count", "harm")
-#: Below this mean count per study cell the normal approximation behind Gi* z-scores is poor.
-SPARSE_MEAN_COUNT = 1.0
 #: The look-back window used when the filters give no start month (UK practice: the last 12 months).
 DEFAULT_WINDOW_MONTHS = 12
 LOCATION_PREFIX = "On or near "
+#: The method in a few sentences, for the methods sidecar and the pages.
+METHODS_TEXT = (
+    "Each cell's neighbourhood (the cell and its six neighbours) is tested against what the study area's "
+    "average rate predicts there, with the exact tail probability of a negative binomial whose dispersion "
+    "(how much places vary beyond chance from month to month) is estimated from the data; the "
+    "Benjamini-Hochberg false discovery rate is applied once over every cell. Gi*'s normal approximation "
+    "is kept as gi_z for analysts but decides nothing: on counts this sparse it finds 'hotspots' in "
+    "incidents scattered at random. Significant cells with incidents are grown into areas from their "
+    "busiest cell, each at most the size limit (default 1 km2), so a busy town centre splits at its peaks "
+    "into places a patrol can cover; areas are ranked by incidents (or harm), the first 19 are the "
+    "hotspots and the rest are listed as next ranked. Each area is named after the street(s) carrying most "
+    "of its incidents, with the district."
+)
+
+
+#: Cell columns. ``gi_z``: Gi* z of the measure (equal to esda's). ``nbhd_total``/``expected``: the
+#: measure summed over the cell and its ring neighbours, and what the study area's mean predicts
+#: there. ``p_exact``: two-sided exact negative-binomial p of that total. ``gi_p``: the p the
+#: selection uses (``p_exact``, or Gi*'s permutation ``p_sim`` when permutations are asked for);
+#: ``gi_p_fdr``: Benjamini-Hochberg of ``gi_p`` over every cell, once; ``gi_bin``: +-3/2/1 for
+#: ``gi_p_fdr`` below 0.01/0.05/0.10, signed as the total is above or below expectation.
+#: ``p_norm``: Gi*'s normal-approximation p, for comparison only (too small on sparse counts).
+#: ``area_rank``/``area_name``: every significant area, ranked; ``is_hotspot``: in the first ``top``;
+#: ``next_ranked``: in a significant area after those.
+CELL_COLUMNS = [
+    "h3", "district", "csp", "lat", "lon", "count", "harm", "gi_z", "gi_p", "gi_p_fdr", "gi_bin",
+    "nbhd_total", "expected", "p_exact", "p_norm", "p_sim", "is_hotspot", "hotspot_id", "hotspot_name",
+    "hotspot_rank", "next_ranked", "area_rank", "area_name", "patrols", "patrol_minutes", "top_location",
+    "excluded", "exclusion_reason",
+]
+AREA_COLUMNS = [
+    "hotspot_rank", "hotspot_id", "hotspot_name", "csp", "district", "n_cells", "area_km2", "count", "harm",
+    "patrols", "patrol_minutes", "top_location", "max_gi_z", "peak_cell", "cells", "lat", "lon",
+]
 
 
 @dataclass(frozen=True)
 class HotspotParams:
-    """How hot cells are chosen. ``k`` is the Gi* ring size; ``permutations`` > 0 replaces the
-    analytical p by the conditional-permutation pseudo p in ``gi_p``."""
+    """How hot cells are chosen. ``k`` is the neighbourhood ring size; ``permutations`` > 0 replaces
+    the exact p by Gi*'s conditional-permutation pseudo p in ``gi_p``; ``top`` is the number of
+    hotspot areas (gistar) or cells (top-n); ``max_area_km2`` caps an area; ``dispersion`` fixes the
+    negative binomial's (None: estimated from the months of the window)."""
 
     method: str = "gistar"
     measure: str = "count"
@@ -55,6 +107,14 @@ class HotspotParams:
     #: Gi* areas holding fewer incidents than this in the window are not reported: Gi* flags a cell
     #: with one or two incidents when its neighbours are busy, and such a place is no patrol target.
     min_area_count: int = 5
+    max_area_km2: float = 1.0
+    #: A cell joins an area only with at least this share of the area's peak count (0: any
+    #: significant neighbour joins). On real police.uk months 0.2 moved the hold-out PAI against the
+    #: count ranking from 0.97-1.00 to 1.01-1.02 (serious violence) and from 0.72-0.75 to 0.77 (all
+    #: offences), but it drops the walkable fringe around a peak where patrols go (the sample's
+    #: patrols in hotspots fell from 2,934 to 2,795), so it is an option, off by default.
+    min_share_of_peak: float = 0.0
+    dispersion: float | None = None
 
     def __post_init__(self) -> None:
         if self.method not in METHODS:
@@ -71,14 +131,22 @@ class HotspotParams:
             raise InputError(f"k: ring size must be between 1 and 5, got {self.k}")
         if int(self.permutations) < 0:
             raise InputError(f"permutations: must be 0 or more, got {self.permutations}")
+        if not 0 <= float(self.min_share_of_peak) <= 1:
+            raise InputError(f"minimum share of the peak: must be between 0 and 1, got {self.min_share_of_peak}")
+        if not float(self.max_area_km2) > 0:
+            raise InputError(f"max area: must be more than 0 km2, got {self.max_area_km2}")
+        if self.dispersion is not None and not 0 <= float(self.dispersion) <= 10:
+            raise InputError(f"dispersion: must be between 0 and 10, got {self.dispersion}")
         if int(self.min_area_count) < 0:
             raise InputError(f"minimum area count: must be 0 or more, got {self.min_area_count}")
 
     def describe(self) -> str:
         if self.method == "gistar":
-            inference = f", {self.permutations} permutations" if self.permutations else ""
-            return (f"Gi* of {self.measure} (ring {self.k}{inference}): cells with z > 0, FDR-adjusted p < {self.alpha} "
-                    f"and at least one incident, in areas of at least {self.min_area_count} incidents")
+            test = (f"Gi* conditional permutations ({self.permutations})" if self.permutations
+                    else "exact negative-binomial test of each neighbourhood's total")
+            return (f"{test} of {self.measure} (ring {self.k}): cells above expectation with FDR-adjusted p < "
+                    f"{self.alpha} and at least one incident, grown into areas of at most {self.max_area_km2:g} km2 "
+                    f"holding at least {self.min_area_count} incidents; the top {self.top} areas are hotspots")
         if self.method == "top-n":
             return f"top {self.top} cells by {self.measure}"
         return f"fewest cells holding {self.harm_share:.0%} of harm"
@@ -87,24 +155,17 @@ class HotspotParams:
 @dataclass
 class HotspotResult:
     """``cells``: one row per study-area cell (columns in :data:`CELL_COLUMNS`); ``areas``: one row
-    per hotspot area, ranked by the measure (columns in :data:`AREA_COLUMNS`); ``notes``: what was
-    chosen and what to be careful about, in plain sentences."""
+    per hotspot area, ranked by the measure (columns in :data:`AREA_COLUMNS`); ``next_ranked``: the
+    significant areas after the first ``top``, same columns; ``notes``: what was chosen and what to be
+    careful about, in plain sentences; ``settings``: the figures chosen from the data (dispersion,
+    typical expectation, smallest significant total, window and resolution advice)."""
 
     cells: pd.DataFrame
     areas: pd.DataFrame
     params: HotspotParams
     notes: list[str] = field(default_factory=list)
-
-
-CELL_COLUMNS = [
-    "h3", "district", "csp", "lat", "lon", "count", "harm", "gi_z", "gi_p", "gi_p_fdr", "gi_bin",
-    "p_norm", "p_sim", "is_hotspot", "hotspot_id", "hotspot_name", "hotspot_rank", "patrols",
-    "patrol_minutes", "top_location", "excluded", "exclusion_reason",
-]
-AREA_COLUMNS = [
-    "hotspot_rank", "hotspot_id", "hotspot_name", "csp", "district", "n_cells", "count", "harm",
-    "patrols", "patrol_minutes", "top_location", "max_gi_z", "peak_cell", "cells", "lat", "lon",
-]
+    next_ranked: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=AREA_COLUMNS))
+    settings: dict = field(default_factory=dict)
 
 
 # --------------------------------------------------------------------------------------------
@@ -169,7 +230,8 @@ def _cell_frame(study_cells: pd.DataFrame, counts: pd.DataFrame, patrols: pd.Dat
     keys = _as_uint64(counts["h3"]) if len(counts) else np.zeros(0, dtype=np.uint64)
     pos = index.get_indexer(keys)
     inside = pos >= 0
-    for column in ("count", "harm"):
+    columns = ("count", "harm", "harm_sq") if "harm_sq" in counts else ("count", "harm")
+    for column in columns:
         values = pd.to_numeric(counts[column], errors="coerce").fillna(0).to_numpy(dtype=float) if len(counts) else np.zeros(0)
         cells[column] = np.bincount(pos[inside], weights=values[inside], minlength=len(cells))
         if column == "count":
@@ -216,10 +278,9 @@ def _select(cells: pd.DataFrame, params: HotspotParams, eligible: np.ndarray, no
     if params.method == "gistar":
         return eligible & (cells["gi_z"].to_numpy() > 0) & (cells["gi_p_fdr"].to_numpy() < params.alpha) & (measure > 0)
     if params.method == "top-n":
-        other = "harm" if params.measure == "count" else "count"
-        order = np.lexsort((cells["h3"].to_numpy(), -cells[other].to_numpy(dtype=float), -measure))
-        order = order[eligible[order] & (measure[order] > 0)]
         chosen = np.zeros(len(cells), dtype=bool)
+        order = _cell_order(cells, params.measure)
+        order = order[eligible[order] & (measure[order] > 0)]
         chosen[order[: int(params.top)]] = True
         if order.size < params.top:
             notes.append(f"Only {order.size} cells have any {params.measure}: fewer than the {params.top} asked for.")
@@ -242,6 +303,16 @@ def _select(cells: pd.DataFrame, params: HotspotParams, eligible: np.ndarray, no
     return chosen
 
 
+def _cell_order(cells: pd.DataFrame, measure: str, by_neighbourhood: bool = False) -> np.ndarray:
+    """Cells by the measure, then the other measure, then the lower id: the order of the plain
+    ranking. With ``by_neighbourhood``, ties go to the busier neighbourhood before the id: the order
+    in which areas grow from their peaks."""
+    other = "harm" if measure == "count" else "count"
+    nbhd = cells["nbhd_total"].to_numpy(dtype=float) if by_neighbourhood else np.zeros(len(cells))
+    return np.lexsort((cells["h3"].to_numpy(), -nbhd, -cells[other].to_numpy(dtype=float),
+                       -cells[measure].to_numpy(dtype=float)))
+
+
 def _stable_id(cell: int) -> str:
     """'HS-' + the peak cell's hex id without the padding digits every cell of its resolution
     shares (unused finer digits are all 1-bits: 4 trailing 'f's at res 9). Reversible and stable
@@ -251,179 +322,288 @@ def _stable_id(cell: int) -> str:
     return "HS-" + (text[:-padding] if padding else text)
 
 
-def _areas(cells: pd.DataFrame, chosen: np.ndarray, params: HotspotParams) -> tuple[pd.DataFrame, np.ndarray]:
-    """Connected components of chosen cells (ring-1 adjacency), named and ranked by the measure;
-    also the area rank of every cell (-1 where not chosen). Plain numpy over the few hundred
-    chosen cells: this runs on every hotspot query, and grouped pandas calls cost more than the
-    work they do at this size."""
-    from scipy.sparse import csr_matrix
-    from scipy.sparse.csgraph import connected_components
-
-    picked = np.flatnonzero(chosen)
+def _areas(cells: pd.DataFrame, label: np.ndarray, params: HotspotParams,
+           locations: pd.DataFrame | None, named: bool = True) -> tuple[pd.DataFrame, np.ndarray]:
+    """One row per area (``label`` >= 0 per cell, from :func:`places.micro_places`), ranked by the
+    measure, named (unless ``named`` is False: the names are the ids); and the area rank of every
+    cell (-1 where none)."""
+    picked = np.flatnonzero(label >= 0)
     if picked.size == 0:
         return pd.DataFrame(columns=AREA_COLUMNS), np.full(len(cells), -1)
+    _, area_of = np.unique(label[picked], return_inverse=True)  # labels 0..n-1, in peak order
+    n_areas = int(area_of.max()) + 1
     h3 = cells["h3"].to_numpy()[picked].astype(np.uint64)
-    i, j = geography.ring_neighbours(h3, 1)
-    graph = csr_matrix((np.ones(i.size), (i, j)), shape=(picked.size, picked.size))
-    n_areas, label = connected_components(graph, directed=False)
-
     other = "harm" if params.measure == "count" else "count"
     column = {name: cells[name].to_numpy(dtype=float)[picked]
               for name in ("count", "harm", "patrols", "patrol_minutes", "gi_z", "lat", "lon")}
-    # The peak cell (most of the measure, then of the other measure, then lowest id) gives the
-    # area its id, district and CSP, so the id survives small changes elsewhere in the area.
-    by_peak = np.lexsort((h3, -column[other], -column[params.measure], label))
-    peak = by_peak[np.r_[True, label[by_peak][1:] != label[by_peak][:-1]]]  # one per area, by label
-    n_cells = np.bincount(label, minlength=n_areas)
-    sums = {name: np.bincount(label, weights=column[name], minlength=n_areas)
+    # The peak (first cell by the growing order) gives the area its id, district and CSP, so the id
+    # survives small changes elsewhere in the area.
+    rank_in_order = np.empty(len(cells), dtype=np.int64)
+    rank_in_order[_cell_order(cells, params.measure, by_neighbourhood=True)] = np.arange(len(cells))
+    by_peak = np.lexsort((rank_in_order[picked], area_of))
+    peak = by_peak[np.r_[True, area_of[by_peak][1:] != area_of[by_peak][:-1]]]
+    n_cells = np.bincount(area_of, minlength=n_areas)
+    sums = {name: np.bincount(area_of, weights=column[name], minlength=n_areas)
             for name in ("count", "harm", "patrols", "patrol_minutes", "lat", "lon")}
     max_z = np.full(n_areas, -np.inf)
-    np.maximum.at(max_z, label, column["gi_z"])
-
-    by_area = np.lexsort((h3, label))
-    ids = geography.cell_to_str(h3[by_area])
-    members = np.split(ids, np.cumsum(n_cells)[:-1])
-    # Most common place among the area's incidents, approximated by summing the cells' top
-    # locations (the store gives one top location per cell).
-    place_n: dict[tuple[int, str], float] = {}
-    places = place_name(cells["top_location"].iloc[picked])
-    for area, place, n in zip(label, places, cells["top_location_n"].to_numpy()[picked]):
-        if place:
-            place_n[(area, place)] = place_n.get((area, place), 0) + n
-    top_place: dict[int, str] = {}
-    for (area, place), _n in sorted(place_n.items(), key=lambda kv: (kv[0][0], -kv[1], kv[0][1])):
-        top_place.setdefault(area, place)
-
+    np.maximum.at(max_z, area_of, column["gi_z"])
+    members = np.split(h3[by_peak], np.cumsum(n_cells)[:-1])
     peak_cells = h3[peak]
-    peak_text = geography.cell_to_str(peak_cells)
-    district = cells["district"].to_numpy(dtype=object)[picked][peak]
-    top_location = np.array([top_place.get(a) for a in range(n_areas)], dtype=object)
     areas = pd.DataFrame({
         "component": np.arange(n_areas), "n_cells": n_cells,
+        "area_km2": n_cells * h3i.cell_area(int(peak_cells[0]), "km^2"),
         "count": sums["count"].round().astype(np.int64), "harm": sums["harm"],
         "patrols": sums["patrols"].round().astype(np.int64), "patrol_minutes": sums["patrol_minutes"],
         "max_gi_z": max_z, "lat": sums["lat"] / n_cells, "lon": sums["lon"] / n_cells,
-        "peak_cell": peak_text, "district": district, "csp": cells["csp"].to_numpy(dtype=object)[picked][peak],
-        "top_location": top_location, "cells": [list(m) for m in members],
+        "peak_cell": geography.cell_to_str(peak_cells), "district": cells["district"].to_numpy(dtype=object)[picked][peak],
+        "csp": cells["csp"].to_numpy(dtype=object)[picked][peak],
+        "cells": [list(geography.cell_to_str(m)) for m in members],
         "hotspot_id": [_stable_id(c) for c in peak_cells],
-        "hotspot_name": [f"{d} - {t if t is not None else p}" for d, t, p in zip(district, top_location, peak_text)],
     })
-    measure = areas[params.measure].to_numpy(dtype=float)
-    order = np.lexsort((areas["hotspot_id"].to_numpy(dtype=str), -areas[other].to_numpy(dtype=float), -measure))
+    order = np.lexsort((areas["hotspot_id"].to_numpy(dtype=str), -areas[other].to_numpy(dtype=float),
+                        -areas[params.measure].to_numpy(dtype=float)))
     areas = areas.iloc[order].reset_index(drop=True)
-    areas["hotspot_name"] = _unique_names(areas["hotspot_name"])
+    ordered_members = [members[k] for k in areas["component"]]
+    areas["hotspot_name"] = (area_names(ordered_members, list(areas["district"]), locations) if named
+                             else areas["hotspot_id"].to_list())
+    areas["top_location"] = [name.split(" - ", 1)[-1] for name in areas["hotspot_name"]]
     areas["hotspot_rank"] = np.arange(1, n_areas + 1)
     rank_of_area = np.empty(n_areas, dtype=np.int64)
     rank_of_area[areas["component"].to_numpy()] = areas["hotspot_rank"].to_numpy()
     rank_of_cell = np.full(len(cells), -1)
-    rank_of_cell[picked] = rank_of_area[label]
+    rank_of_cell[picked] = rank_of_area[area_of]
     return areas[AREA_COLUMNS], rank_of_cell
 
 
-def _unique_names(names: pd.Series) -> pd.Series:
-    """Two areas on the same street in the same district get ' (2)', ' (3)' in rank order."""
-    seen: dict[str, int] = {}
-    out = []
-    for name in names:
-        seen[name] = seen.get(name, 0) + 1
-        out.append(name if seen[name] == 1 else f"{name} ({seen[name]})")
-    return pd.Series(out, index=names.index, dtype=object)
+def _test_cells(cells: pd.DataFrame, params: HotspotParams, i: np.ndarray, j: np.ndarray,
+                cell_months: pd.DataFrame | None, notes: list[str]) -> dict:
+    """Gi* z (for analysts) and the exact neighbourhood test (for decisions) on every cell; BH once.
+    Returns what was chosen (dispersion, scale, expectation per cell) for the notes and sidecar."""
+    values = cells[params.measure].to_numpy(dtype=float)
+    result = gistar(values, i, j, permutations=int(params.permutations), seed=int(params.seed))
+    cells["gi_z"], cells["p_norm"] = result.z, result.p_norm
+    cells["p_sim"] = result.p_sim if result.p_sim is not None else np.nan
+
+    unit = _incident_unit(cells, params.measure)  # harm in incident units: a scaled Poisson
+    totals, size = neighbourhood_totals(values / unit, i, j)
+    expected = size * (values.sum() / unit) / max(len(cells), 1)
+    dispersion = _dispersion(cells, params, i, j, cell_months, unit, notes)
+    cells["nbhd_total"] = totals * unit
+    cells["expected"] = expected * unit
+    cells["p_exact"] = exact_neighbourhood_p(totals, expected, dispersion)
+    cells["gi_p"] = result.p_sim if result.p_sim is not None else cells["p_exact"].to_numpy()
+    # The one and only multiple-testing correction: BH over every cell of the study area.
+    cells["gi_p_fdr"] = fdr_bh(cells["gi_p"].to_numpy())
+    cells["gi_bin"] = gi_bins(cells["gi_z"].to_numpy(), cells["gi_p_fdr"].to_numpy())
+    mean_expected = float(np.median(expected)) if expected.size else 0.0
+    return {"dispersion": dispersion, "incident_unit": unit, "expected_neighbourhood": mean_expected * unit,
+            "smallest_significant_total": _smallest_significant(mean_expected, dispersion, len(cells), params.alpha) * unit}
+
+
+def _incident_unit(cells: pd.DataFrame, measure: str) -> float:
+    """What one incident weighs in the measure for the exact test: 1 for counts; for harm,
+    sum(w^2) / sum(w) over incidents (the scaled-Poisson approximation to a weighted count,
+    Fay & Feuer 1997), so a total of harm is tested as harm / unit incidents. Without the squared
+    weights, the largest mean weight of any cell stands in (conservative)."""
+    if measure == "count":
+        return 1.0
+    harm = cells["harm"].to_numpy(dtype=float)
+    if "harm_sq" in cells and harm.sum() > 0:
+        return float(cells["harm_sq"].to_numpy(dtype=float).sum() / harm.sum())
+    count = cells["count"].to_numpy(dtype=float)
+    ratio = np.divide(harm, count, out=np.zeros_like(harm), where=count > 0)
+    return float(ratio.max()) if ratio.size and ratio.max() > 0 else 1.0
+
+
+def _dispersion(cells: pd.DataFrame, params: HotspotParams, i: np.ndarray, j: np.ndarray,
+                cell_months: pd.DataFrame | None, unit: float, notes: list[str]) -> float:
+    if params.dispersion is not None:
+        return float(params.dispersion)
+    if cell_months is None or not len(cell_months) or cell_months["month"].nunique() < 2:
+        notes.append("Dispersion: Poisson (fewer than two months in the window to estimate the negative binomial's).")
+        return 0.0
+    index = pd.Index(cells["h3"].to_numpy())
+    months = sorted(cell_months["month"].astype(str).unique())
+    pos = index.get_indexer(_as_uint64(cell_months["h3"]))
+    col = pd.Index(months).get_indexer(cell_months["month"].astype(str))
+    ok = pos >= 0
+    grid = np.zeros((len(cells), len(months)))
+    np.add.at(grid, (pos[ok], col[ok]), pd.to_numeric(cell_months[params.measure]).to_numpy(dtype=float)[ok] / unit)
+    totals, _ = neighbourhood_totals(grid, i, j)
+    return estimate_dispersion(totals)
+
+
+def _smallest_significant(expected: float, dispersion: float, n: int, alpha: float) -> float:
+    """The smallest neighbourhood total that the busiest cell would need to pass BH at ``alpha``
+    (p * n < alpha), at a typical expectation: what the data can show at this resolution."""
+    for total in range(1, 10_000):
+        if exact_neighbourhood_p(np.array([float(total)]), np.array([expected]), dispersion)[0] * n < alpha:
+            return float(total)
+    return float("inf")
 
 
 def score_cells(study_cells: pd.DataFrame, counts: pd.DataFrame, patrols: pd.DataFrame | None,
                 top_locations: pd.DataFrame | None, params: HotspotParams = HotspotParams(),
-                exclusions: pd.DataFrame | None = None) -> HotspotResult:
-    """Score every study cell and select hotspots.
+                exclusions: pd.DataFrame | None = None, *, cell_months: pd.DataFrame | None = None,
+                locations: pd.DataFrame | None = None) -> HotspotResult:
+    """Score every study cell and select hotspot areas.
 
     study_cells: h3 (uint64 or hex), district, csp, one row per cell of the study area.
-    counts: h3, count, harm (cells without incidents may be absent). patrols: h3, patrols,
-    patrol_minutes. top_locations: h3, location, n (the most common location text per cell).
+    counts: h3, count, harm [, harm_sq] (cells without incidents may be absent). patrols: h3,
+    patrols, patrol_minutes. top_locations: h3, location, n (the most common location per cell).
     exclusions: pattern, reason (see :func:`load_exclusions`); None excludes nothing.
+    cell_months: h3, month, count, harm (to estimate the dispersion; None: Poisson).
+    locations: h3, location, n, every (cell, location) pair (for names; None: top_locations).
     """
     notes: list[str] = []
-    cells = _cell_frame(study_cells, counts, patrols, top_locations, notes)
+    cells = _cell_frame(study_cells, counts, patrols, top_locations if top_locations is not None else locations, notes)
     n = len(cells)
     if n == 0:
         raise InputError("study area: no cells for the selected districts")
-    lat, lon = geography.cell_centres(cells["h3"].to_numpy())
-    cells["lat"], cells["lon"] = lat, lon
-
-    values = cells[params.measure].to_numpy(dtype=float)
+    cells["lat"], cells["lon"] = geography.cell_centres(cells["h3"].to_numpy())
     i, j = geography.ring_neighbours(cells["h3"].to_numpy(), int(params.k))
-    result = gistar(values, i, j, permutations=int(params.permutations), seed=int(params.seed))
-    cells["gi_z"] = result.z
-    cells["p_norm"] = result.p_norm
-    cells["p_sim"] = result.p_sim if result.p_sim is not None else np.nan
-    cells["gi_p"] = result.p_sim if result.p_sim is not None else result.p_norm
-    # The one and only multiple-testing correction: BH over every cell of the study area.
-    cells["gi_p_fdr"] = fdr_bh(cells["gi_p"].to_numpy())
-    cells["gi_bin"] = gi_bins(cells["gi_z"].to_numpy(), cells["gi_p_fdr"].to_numpy())
+    chosen_settings = _test_cells(cells, params, i, j, cell_months, notes)
 
-    reason = match_exclusions(cells["top_location"], exclusions)
-    cells["exclusion_reason"] = reason.to_numpy(dtype=object)
+    cells["exclusion_reason"] = match_exclusions(cells["top_location"], exclusions).to_numpy(dtype=object)
     cells["excluded"] = cells["exclusion_reason"] != ""
-
     total = float(cells["count"].sum())
-    notes.insert(0, f"Method: {params.describe()}; {n:,} cells in the study area (zeros included), "
-                    f"{total:,.0f} incidents.")
-    if params.permutations:
-        notes.append(f"gi_p is the conditional-permutation pseudo p ({params.permutations} permutations, seed "
-                     f"{params.seed}); p_norm keeps the analytical one.")
-        smallest = 2.0 / (params.permutations + 1)
-        analytical_hits = int((fdr_bh(result.p_norm) < params.alpha).sum())
-        if not (cells["gi_p_fdr"] < params.alpha).any() and analytical_hits:
-            # BH needs p_(k) <= alpha * k / n, and a pseudo p never goes below 2 / (permutations + 1).
-            notes.append(f"No cell is significant after the FDR correction of the permutation p (smallest possible "
-                         f"{smallest:.2g}; the analytical p finds {analytical_hits} cells). Conditional permutation "
-                         f"asks whether a cell's neighbours are unusual given its own count, and over {n:,} sparse "
-                         "cells few survive the correction: select with the analytical p (permutations 0).")
-    mean_count = total / n
-    if mean_count < SPARSE_MEAN_COUNT:
-        notes.append(f"Gi* unreliable: mean count per cell below {SPARSE_MEAN_COUNT:g} ({mean_count:.2f}); "
-                     "the normal approximation behind the z-scores is rough on sparse counts. A coarser "
-                     "resolution, a longer window or permutations help.")
-    if total == 0:
-        notes.append("No incidents in the window: no hotspots.")
+    notes.insert(0, f"Method: {params.describe()}; {n:,} cells in the study area (zeros included), {total:,.0f} incidents.")
+    notes.extend(_test_notes(params, chosen_settings, cells))
 
     eligible = ~cells["excluded"].to_numpy()
     chosen = _select(cells, params, eligible, notes)
     blocked = cells["excluded"].to_numpy() & _select(cells, params, np.ones(n, dtype=bool), [])
     if blocked.any():
         places = sorted(set(place_name(cells.loc[blocked, "top_location"])))
-        notes.append(f"{int(blocked.sum())} cell(s) would have been selected but are excluded places: "
-                     + "; ".join(places) + ".")
+        notes.append(f"{int(blocked.sum())} cell(s) would have been selected but are excluded places: " + "; ".join(places) + ".")
+    areas, rank_of_cell = _grow_areas(cells, chosen, params, locations if locations is not None else top_locations, notes)
+    return _finish(cells, areas, rank_of_cell, params, notes, chosen_settings)
 
-    areas, rank_of_cell = _areas(cells, chosen, params)
-    if params.method == "gistar" and params.min_area_count > 0 and len(areas):
-        small = areas.loc[areas["count"] < params.min_area_count, "hotspot_rank"].to_numpy()
-        if small.size:
-            chosen = chosen & ~np.isin(rank_of_cell, small)
-            notes.append(f"{small.size} significant area(s) with fewer than {params.min_area_count} incidents "
+
+def _test_notes(params: HotspotParams, chosen: dict, cells: pd.DataFrame) -> list[str]:
+    notes = []
+    if params.permutations:
+        notes.append(f"gi_p is the conditional-permutation pseudo p ({params.permutations} permutations, seed "
+                     f"{params.seed}), not the exact test; p_exact and p_norm are kept for comparison.")
+        if not (cells["gi_p_fdr"] < params.alpha).any():
+            notes.append(f"No cell passes the FDR correction of the permutation p (smallest possible "
+                         f"{2.0 / (params.permutations + 1):.2g} over {len(cells):,} cells): use the exact test "
+                         "(permutations 0).")
+    else:
+        kind = (f"negative binomial, dispersion {chosen['dispersion']:.3f} estimated from the months"
+                if chosen["dispersion"] > 0 else "Poisson")
+        notes.append(f"Test: exact tail of each neighbourhood's total ({kind}); a typical neighbourhood expects "
+                     f"{chosen['expected_neighbourhood']:.2f} and needs about {chosen['smallest_significant_total']:.0f} "
+                     f"to pass the false discovery rate of {params.alpha:g}.")
+    return notes
+
+
+def _grow_areas(cells: pd.DataFrame, chosen: np.ndarray, params: HotspotParams, locations: pd.DataFrame | None,
+                notes: list[str]) -> tuple[pd.DataFrame, np.ndarray]:
+    priority = np.empty(len(cells))
+    priority[_cell_order(cells, params.measure, by_neighbourhood=True)] = -np.arange(len(cells), dtype=float)
+    label = micro_places(cells["h3"].to_numpy(), chosen, priority, float(params.max_area_km2),
+                         cells[params.measure].to_numpy(dtype=float), float(params.min_share_of_peak))
+    if params.method == "gistar" and params.min_area_count > 0 and (label >= 0).any():
+        areas, rank_of_cell = _areas(cells, label, params, None, named=False)
+        small = areas["count"].to_numpy() < params.min_area_count
+        if small.any():
+            notes.append(f"{int(small.sum())} significant area(s) with fewer than {params.min_area_count} incidents "
                          "were left out (busy neighbours, not a place to patrol).")
-            areas, rank_of_cell = _areas(cells, chosen, params)
-    cells["is_hotspot"] = chosen
-    cells["hotspot_rank"] = rank_of_cell
+            keep = np.isin(rank_of_cell, areas.loc[~small, "hotspot_rank"].to_numpy())
+            label = np.where(keep, label, -1)
+    return _areas(cells, label, params, locations)
+
+
+def _finish(cells: pd.DataFrame, areas: pd.DataFrame, rank_of_cell: np.ndarray, params: HotspotParams,
+            notes: list[str], settings: dict) -> HotspotResult:
+    """Split the ranked areas into the ``top`` hotspots (gistar) and the next ranked, and lay out
+    the cell table: hotspot cells first by rank, then by the measure, then by id."""
+    n = len(cells)
+    limit = int(params.top) if params.method == "gistar" else len(areas)
+    cells["area_rank"] = rank_of_cell
+    cells["is_hotspot"] = (rank_of_cell > 0) & (rank_of_cell <= limit)
+    cells["next_ranked"] = rank_of_cell > limit
     by_rank = areas.set_index("hotspot_rank") if len(areas) else None
-    cells["hotspot_id"] = pd.Series([None] * n, dtype=object)
-    cells["hotspot_name"] = pd.Series([None] * n, dtype=object)
+    for column in ("hotspot_id", "hotspot_name", "area_name"):
+        cells[column] = pd.Series([None] * n, dtype=object)
     if by_rank is not None:
-        hot = rank_of_cell > 0
+        anywhere = rank_of_cell > 0
+        cells.loc[anywhere, "area_name"] = by_rank["hotspot_name"].reindex(rank_of_cell[anywhere]).to_numpy()
+        hot = cells["is_hotspot"].to_numpy()
         cells.loc[hot, "hotspot_id"] = by_rank["hotspot_id"].reindex(rank_of_cell[hot]).to_numpy()
-        cells.loc[hot, "hotspot_name"] = by_rank["hotspot_name"].reindex(rank_of_cell[hot]).to_numpy()
-    notes.append(f"{int(chosen.sum())} hot cells merged into {len(areas)} hotspot area(s).")
-    # Hotspot cells first by rank, then by the measure, then by id. Sorted on the numbers: the ids
-    # of one resolution have one length, so numeric order is their text order, and sorting tens of
-    # thousands of strings is the slow way to the same answer.
+        cells.loc[hot, "hotspot_name"] = cells.loc[hot, "area_name"].to_numpy()
+    hotspots, next_ranked = areas.iloc[:limit].reset_index(drop=True), areas.iloc[limit:].reset_index(drop=True)
+    largest = float(hotspots["area_km2"].max()) if len(hotspots) else 0.0
+    notes.append(f"{int(cells['is_hotspot'].sum())} hot cells in {len(hotspots)} hotspot area(s) (largest "
+                 f"{largest:.2f} km2, at most {params.max_area_km2:g} km2 each)"
+                 + (f"; {len(next_ranked)} more significant area(s) are listed as next ranked." if len(next_ranked) else "."))
     unranked = np.iinfo(np.int64).max
     order = np.lexsort((cells["h3"].to_numpy(), -cells[params.measure].to_numpy(dtype=float),
                         np.where(rank_of_cell > 0, rank_of_cell, unranked)))
     cells = cells.iloc[order].reset_index(drop=True)
-    cells["hotspot_rank"] = cells["hotspot_rank"].where(cells["hotspot_rank"] > 0).astype("Int64")
+    cells["hotspot_rank"] = cells["area_rank"].where(cells["is_hotspot"] & (cells["area_rank"] > 0)).astype("Int64")
+    cells["area_rank"] = cells["area_rank"].where(cells["area_rank"] > 0).astype("Int64")
     cells["h3"] = geography.cell_to_str(cells["h3"].to_numpy())
-    return HotspotResult(cells[CELL_COLUMNS], areas.reset_index(drop=True), params, notes)
+    return HotspotResult(cells[CELL_COLUMNS], hotspots, params, notes, next_ranked=next_ranked, settings=settings)
+
+
+def offence_default(filters: Filters, serious_violence_by_default: bool = True) -> tuple[Filters, str | None]:
+    """Serious violence only when no offence filter is given (and the default applies), with the
+    sentence that says so (None when the filters chose the offences)."""
+    if filters.sv_only or filters.offences:
+        return filters, None
+    if serious_violence_by_default:
+        return replace(filters, sv_only=True), "Offences: serious violence (no offence filter was given)."
+    return filters, "Offences: every offence group in the store."
+
+
+def advise(result: HotspotResult, filters: Filters, months_with_data: int) -> dict:
+    """Resolution and window that fit the volume of data: what was used, and one sentence of
+    advice. The exact test needs a neighbourhood total of about ``smallest_significant_total``;
+    when fewer areas than the partnership acts on reach it, a longer window (or a coarser grid)
+    lets real concentrations show; when cells are busy, a finer grid gives tighter places."""
+    settings = result.settings
+    months = months_in_window(filters.date_from, filters.date_to)
+    incidents = float(result.cells["count"].sum())
+    per_cell = incidents / max(len(result.cells), 1)
+    found = len(result.areas) + len(result.next_ranked)
+    used = (f"Resolution {filters.res} ({h3i.average_hexagon_area(filters.res, 'km^2'):.3f} km2 cells), window "
+            f"{filters.date_from} to {filters.date_to} ({months} months, {months_with_data} with data), "
+            f"{incidents:,.0f} incidents ({per_cell:.2f} a cell).")
+    if result.params.method != "gistar":
+        advice = used
+    elif found < result.params.top and months < 12:
+        advice = (f"{used} Only {found} areas reach significance (a neighbourhood needs about "
+                  f"{settings.get('smallest_significant_total', float('nan')):.0f} incidents): a 12-month window would show more.")
+    elif found < result.params.top and filters.res > 8:
+        advice = (f"{used} Only {found} areas reach significance: resolution {filters.res - 1} (coarser) would show more, "
+                  "at the cost of larger places.")
+    elif per_cell > 2 and filters.res < 10:
+        advice = f"{used} Cells are busy: resolution {filters.res + 1} would give tighter places to patrol."
+    else:
+        advice = f"{used} These suit the volume of data: {found} significant areas for the {result.params.top} hotspots."
+    return {"resolution": filters.res, "window": [filters.date_from, filters.date_to], "window_months": months,
+            "incidents": int(incidents), "incidents_per_cell": per_cell, "significant_areas": found, "advice": advice}
+
+
+def months_in_window(first: str | None, last: str | None) -> int:
+    """Months from ``first`` to ``last`` inclusive ('YYYY-MM'); 0 when either is missing."""
+    if not first or not last:
+        return 0
+    return (int(last[:4]) - int(first[:4])) * 12 + int(last[5:7]) - int(first[5:7]) + 1
+
+
+def cell_totals(cell_months: pd.DataFrame) -> pd.DataFrame:
+    """query.cell_month_counts -> h3, count, harm, harm_sq over the whole window."""
+    columns = [c for c in ("count", "harm", "harm_sq") if c in cell_months]
+    if not len(cell_months):
+        return pd.DataFrame(columns=["h3", *columns])
+    return cell_months.groupby("h3", as_index=False, sort=False)[columns].sum()
 
 
 __all__ = [
-    "HotspotParams", "HotspotResult", "CELL_COLUMNS", "AREA_COLUMNS", "METHODS", "MEASURES",
+    "HotspotParams", "HotspotResult", "CELL_COLUMNS", "AREA_COLUMNS", "METHODS", "MEASURES", "METHODS_TEXT",
     "score_cells", "load_exclusions", "match_exclusions", "place_name", "DEFAULT_WINDOW_MONTHS",
+    "advise", "offence_default", "cell_totals", "months_in_window",
 ]

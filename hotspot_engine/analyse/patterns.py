@@ -3,9 +3,15 @@ and a Mann-Kendall trend test on each cell's series of Gi* z-scores.
 
 For each period (financial year, quarter...) Gi* is computed over the whole study area with the
 same k-ring binary weights as the hotspot map, and a cell is a significant hot (cold) spot in that
-period when z > 0 (z < 0) and its Benjamini-Hochberg adjusted p (over that period's cells) is below
-``alpha``. The classes follow ArcGIS Pro's "How Emerging Hot Spot Analysis works"; differences: the
-Gi* neighbourhood is spatial only (no time-step neighbours), and the p-values are analytical.
+period when its neighbourhood total is above (below) the period's expectation and the exact
+Poisson p of that total, Benjamini-Hochberg adjusted over that period's cells, is below ``alpha``
+(the hotspot map's test: Gi*'s normal p flags chance clusters on sparse counts). The classes follow
+ArcGIS Pro's "How Emerging Hot Spot Analysis works"; differences: the neighbourhood is spatial only
+(no time-step neighbours), and the trend is the Mann-Kendall test of each cell's Gi* z-scores.
+
+A final period that holds only part of its months (data ending in June for financial years) is
+compared with whole ones: on the sample it turned 3 "new hot spots" into 32. It is flagged
+(``last_period_incomplete`` and a note) so the reader chooses a window ending at a period's end.
 """
 from __future__ import annotations
 
@@ -13,7 +19,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from hotspot_engine.analyse.gistar import fdr_bh, gistar
+from hotspot_engine.analyse.gistar import exact_neighbourhood_p, fdr_bh, gistar, neighbourhood_totals
 from hotspot_engine.errors import InputError
 from hotspot_engine.reference import geography
 
@@ -21,6 +27,8 @@ from hotspot_engine.reference import geography
 MOST_OF_THE_TIME = 0.9
 #: ArcGIS needs at least ten time steps for a trend to mean much; fewer still runs, with a note.
 RECOMMENDED_PERIODS = 10
+#: Months in a whole period of each kind.
+PERIOD_MONTHS = {"fy": 12, "year": 12, "quarter": 3, "month": 1}
 
 PATTERN_LEGEND: dict[str, str] = {
     "new hot spot": "A significant hot spot in the last period for the first time.",
@@ -121,14 +129,17 @@ def _classify_side(out: np.ndarray, flags: np.ndarray, against: np.ndarray, side
         todo &= ~hit
 
 
-def emerging_hotspots(cell_period_values: pd.DataFrame, study_cells: pd.DataFrame, k: int = 1, alpha: float = 0.05) -> pd.DataFrame:
+def emerging_hotspots(cell_period_values: pd.DataFrame, study_cells: pd.DataFrame, k: int = 1, alpha: float = 0.05,
+                      period_months: dict[str, tuple[int, int]] | None = None) -> pd.DataFrame:
     """Emerging hot spot pattern per study cell.
 
     cell_period_values: h3 (uint64 or hex), period (sortable label: '2019-20', '2023Q1'...),
     value; missing (cell, period) pairs count as 0. study_cells: h3 (+ anything), every cell of
     the study area. Returns one row per study cell: h3 (hex), pattern, mk_tau, mk_z, mk_p, n_hot,
-    n_cold, last_z, last_bin (+1 hot / -1 cold / 0 in the last period), periods; in ``.attrs``:
-    ``periods`` (list) and ``notes``.
+    n_cold, last_z, last_bin (+1 hot / -1 cold / 0 in the last period), periods,
+    last_period_incomplete; in ``.attrs``: ``periods`` (list), ``notes`` and
+    ``incomplete_periods``. ``period_months``: period -> (months covered, months in a whole
+    period), from :func:`period_coverage`; None: every period taken as whole.
     """
     if not 0 < alpha < 1:
         raise InputError(f"alpha: must be between 0 and 1, got {alpha}")
@@ -147,10 +158,11 @@ def emerging_hotspots(cell_period_values: pd.DataFrame, study_cells: pd.DataFram
     i, j = geography.ring_neighbours(cells, int(k))
     z = np.zeros_like(grid)
     significant = np.zeros(grid.shape, dtype=bool)
+    totals, size = neighbourhood_totals(grid, i, j)
     for t in range(len(periods)):
-        result = gistar(grid[:, t], i, j)
-        z[:, t] = result.z
-        significant[:, t] = fdr_bh(result.p_norm) < alpha  # once per period, over all cells
+        z[:, t] = gistar(grid[:, t], i, j).z
+        expected = size * grid[:, t].sum() / max(cells.size, 1)
+        significant[:, t] = fdr_bh(exact_neighbourhood_p(totals[:, t], expected)) < alpha  # once per period
     hot = significant & (z > 0)
     cold = significant & (z < 0)
     _, tau, mk_z, mk_p = mann_kendall(z)
@@ -161,11 +173,23 @@ def emerging_hotspots(cell_period_values: pd.DataFrame, study_cells: pd.DataFram
         "n_hot": hot.sum(axis=1), "n_cold": cold.sum(axis=1), "last_z": z[:, -1],
         "last_bin": hot[:, -1].astype(int) - cold[:, -1].astype(int), "periods": len(periods),
     })
-    notes = [f"Periods: {', '.join(periods)}; Gi* ring {k}, BH-adjusted p < {alpha} in each period; "
-             "Mann-Kendall trend on each cell's Gi* z-scores."]
+    notes = [f"Periods: {', '.join(periods)}; exact Poisson test of each ring-{k} neighbourhood's total, BH-adjusted "
+             f"p < {alpha} in each period; Mann-Kendall trend on each cell's Gi* z-scores."]
     if len(periods) < RECOMMENDED_PERIODS:
         notes.append(f"Only {len(periods)} periods: ArcGIS recommends at least {RECOMMENDED_PERIODS} for a trend test; "
                      "with few periods 'intensifying' and 'diminishing' need every period to move the same way.")
+    # Last, so a page that shows one note shows this one.
+    partial = {p: c for p, c in (period_months or {}).items() if p in periods and c[0] < c[1]}
+    frame["last_period_incomplete"] = periods[-1] in partial
+    if periods[-1] in partial:
+        have, whole = partial[periods[-1]]
+        notes.append(f"The last period ({periods[-1]}) holds only {have} of its {whole} months: 'new', 'consecutive', "
+                     "'sporadic' and the other classes that hinge on the last period compare a part-period with whole "
+                     "ones. Choose a window that ends where a period ends.")
+    if periods[0] in partial:
+        have, whole = partial[periods[0]]
+        notes.append(f"The first period ({periods[0]}) holds only {have} of its {whole} months.")
+    frame.attrs["incomplete_periods"] = sorted(partial)
     frame.attrs["periods"] = periods
     frame.attrs["notes"] = notes
     return frame
@@ -189,6 +213,16 @@ def period_of(month: pd.Series, by: str = "fy") -> pd.Series:
     raise InputError(f"period: expected fy, year, quarter or month, got '{by}'")
 
 
+def period_coverage(months: list[str], by: str = "fy") -> dict[str, tuple[int, int]]:
+    """Period -> (months of ``months`` in it, months in a whole period), e.g. a window from
+    2023-04 to 2024-06 by 'fy' gives {'2023-24': (12, 12), '2024-25': (3, 12)}."""
+    if by not in PERIOD_MONTHS:
+        raise InputError(f"period: expected fy, year, quarter or month, got '{by}'")
+    labels = period_of(pd.Series(sorted(set(months)), dtype=object), by)
+    counts = labels.value_counts()
+    return {str(p): (int(n), PERIOD_MONTHS[by]) for p, n in counts.items()}
+
+
 def periodise(cell_month_counts: pd.DataFrame, by: str = "fy", measure: str = "count") -> pd.DataFrame:
     """query.cell_month_counts (h3, month, count, harm) -> h3, period, value for
     :func:`emerging_hotspots`."""
@@ -199,6 +233,17 @@ def periodise(cell_month_counts: pd.DataFrame, by: str = "fy", measure: str = "c
     return frame.groupby(["h3", "period"], as_index=False)["value"].sum()
 
 
+def window_months(first: str | None, last: str | None, months: pd.DataFrame) -> list[str]:
+    """Every month from ``first`` to ``last`` (the data's own first and last month where None):
+    what :func:`period_coverage` needs to tell a part-period from a whole one."""
+    from hotspot_engine.filters import months_between
+
+    present = sorted(months["month"].astype(str).unique()) if len(months) else []
+    first = first or (present[0] if present else None)
+    last = last or (present[-1] if present else None)
+    return months_between(first, last) if first and last else present
+
+
 def _as_uint64(values) -> np.ndarray:
     series = pd.Series(values)
     if series.dtype.kind in "iuf":
@@ -206,4 +251,5 @@ def _as_uint64(values) -> np.ndarray:
     return np.array([int(s, 16) for s in series.astype(str)], dtype=np.uint64)
 
 
-__all__ = ["PATTERN_LEGEND", "PATTERNS", "mann_kendall", "classify", "emerging_hotspots", "period_of", "periodise"]
+__all__ = ["PATTERN_LEGEND", "PATTERNS", "mann_kendall", "classify", "emerging_hotspots", "period_of", "periodise",
+           "period_coverage", "window_months"]

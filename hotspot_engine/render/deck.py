@@ -165,7 +165,7 @@ def view_for(lat: np.ndarray, lon: np.ndarray, width_px: int = 1100, height_px: 
 #: cell's record, so one-letter keys keep the map's JSON small (a third of it at 20,000 cells).
 TOOLTIP_KEYS: dict[str, tuple[str, str]] = {
     "h3": ("h", "Cell"), "count": ("n", "Incidents"), "harm": ("w", "Harm (days)"), "gi_z": ("z", "Gi* z"),
-    "gi_bin": ("b", "Gi* bin"), "patrols": ("p", "Patrols"), "district": ("d", "District"),
+    "gi_bin": ("b", "Significance bin"), "patrols": ("p", "Patrols"), "district": ("d", "District"),
     "hotspot_name": ("s", "Hotspot"), "month": ("m", "Month"), "pattern": ("t", "Space-time pattern"),
 }
 DEFAULT_TOOLTIP = ("hotspot_name", "count", "harm", "patrols", "district", "gi_z", "h3")
@@ -187,10 +187,12 @@ def cell_layer_frame(cells: pd.DataFrame, colour_by: str, palette: str = "magnit
         frame = frame[keep]
         k = frame["gi_bin"].astype(int).to_numpy() + 3
         colours = [GI_BIN_COLOURS[b] for b in GI_BIN_ORDER]
-        legend = Legend("Gi* (FDR-adjusted)", [
-            ("Hot, 99%", GI_BIN_COLOURS[3]), ("Hot, 95%", GI_BIN_COLOURS[2]), ("Hot, 90%", GI_BIN_COLOURS[1]),
-            ("Not significant", GI_BIN_COLOURS[0]), ("Cold, 90%", GI_BIN_COLOURS[-1]),
-            ("Cold, 95%", GI_BIN_COLOURS[-2]), ("Cold, 99%", GI_BIN_COLOURS[-3])])
+        # gi_bin comes from the exact test's Benjamini-Hochberg adjusted p: the labels say that.
+        legend = Legend("Exact test, false discovery rate", [
+            ("Above expectation, FDR < 1%", GI_BIN_COLOURS[3]), ("Above, FDR < 5%", GI_BIN_COLOURS[2]),
+            ("Above, FDR < 10%", GI_BIN_COLOURS[1]), ("Not significant", GI_BIN_COLOURS[0]),
+            ("Below, FDR < 10%", GI_BIN_COLOURS[-1]), ("Below, FDR < 5%", GI_BIN_COLOURS[-2]),
+            ("Below expectation, FDR < 1%", GI_BIN_COLOURS[-3])])
     elif colour_by == "pattern":
         frame, legend, colours = pattern_layer_frame(frame)
         return frame, legend, colours

@@ -32,9 +32,12 @@ from hotspot_engine.errors import InputError
 SEQUENTIAL = ("#ffffb2", "#fed976", "#feb24c", "#fd8d3c", "#f03b20", "#bd0026")
 #: ColorBrewer RdBu, 7 classes, reversed so hot is red: Gi* cold spots blue, hot spots red.
 DIVERGING = ("#2166ac", "#67a9cf", "#d1e5f0", "#f7f7f7", "#fddbc7", "#ef8a62", "#b2182b")
-#: Gi_Bin classes (ArcGIS): |z| above 1.645, 1.960 and 2.576 are 90%, 95% and 99% confidence.
+#: ArcGIS's Gi_Bin edges on z (1.645, 1.960, 2.576). They are labelled as z values, not as 90/95/99%
+#: confidence: on sparse counts the normal approximation behind those percentages does not hold
+#: (the hotspots themselves come from the exact test; see analyse/hotspots.py).
 GI_Z_EDGES = (-2.576, -1.960, -1.645, 1.645, 1.960, 2.576)
-GI_BIN_LABELS = ("cold spot, 99%", "cold spot, 95%", "cold spot, 90%", "not significant", "hot spot, 90%", "hot spot, 95%", "hot spot, 99%")
+GI_BIN_LABELS = ("z below -2.58", "z -2.58 to -1.96", "z -1.96 to -1.65", "z -1.65 to 1.65", "z 1.65 to 1.96",
+                 "z 1.96 to 2.58", "z above 2.58")
 DISTRICT_COLOUR = "#4d4d4d"
 HOTSPOT_OUTLINE = "#08306b"
 #: Above this many cells Leaflet draws on a canvas instead of one SVG path per cell (faster).

@@ -9,6 +9,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import replace
 from pathlib import Path
 
+import h3
 import numpy as np
 import pandas as pd
 
@@ -20,11 +21,16 @@ from hotspot_engine.analyse.evaluation import (
     whole_weeks,
 )
 from hotspot_engine.analyse.headline import Headline, latest_complete_fy
+from hotspot_engine.analyse.holdout import Holdout, holdout_scores
 from hotspot_engine.analyse.hotspots import (
     DEFAULT_WINDOW_MONTHS,
     HotspotParams,
     HotspotResult,
+    advise,
+    cell_totals,
     load_exclusions,
+    months_in_window,
+    offence_default,
     score_cells,
 )
 from hotspot_engine.analyse.impact import (
@@ -44,9 +50,9 @@ from hotspot_engine.analyse.patrols import (
     suggest_plan,
 )
 from hotspot_engine.analyse.patrols import patrol_report as patrol_report_from_frames
-from hotspot_engine.analyse.patterns import emerging_hotspots, periodise
+from hotspot_engine.analyse.patterns import emerging_hotspots, period_coverage, periodise, window_months
 from hotspot_engine.errors import InputError
-from hotspot_engine.filters import Filters, months_between, shift_month
+from hotspot_engine.filters import Filters, months_between, parse_month, shift_month
 from hotspot_engine.reference import geography
 from hotspot_engine.store import query
 
@@ -71,8 +77,9 @@ def resolve_window(con, filters: Filters, months: int = DEFAULT_WINDOW_MONTHS) -
 
 def hotspots(con, filters: Filters, params: HotspotParams = HotspotParams(), harm_weights=None,
              exclusions_path=None, serious_violence_by_default: bool = True) -> HotspotResult:
-    """Hotspots for the filters from the store: study area (zeros included) + cell counts, patrols
-    and top locations over the same window -> :func:`score_cells`.
+    """Hotspots for the filters from the store: study area (zeros included) + cell-month counts
+    (the dispersion is estimated from the months), patrols and every (cell, location) pair (for the
+    names) over the same window -> :func:`score_cells`, then the resolution and window advice.
 
     Without a start month the window is the 12 months up to ``date_to`` (or the latest month).
     Without an offence filter, serious violence only is counted (these are serious-violence
@@ -80,19 +87,57 @@ def hotspots(con, filters: Filters, params: HotspotParams = HotspotParams(), har
     """
     filters, window_note = resolve_window(con, filters)
     lead = [window_note] if window_note else [f"Window: {filters.date_from or 'start'} to {filters.date_to or 'end'}."]
-    if not filters.sv_only and not filters.offences:
-        if serious_violence_by_default:
-            filters = replace(filters, sv_only=True)
-            lead.append("Offences: serious violence (no offence filter was given).")
-        else:
-            lead.append("Offences: every offence group in the store.")
+    filters, offence_note = offence_default(filters, serious_violence_by_default)
+    if offence_note:
+        lead.append(offence_note)
     area = geography.study_area(filters.res, filters.districts, filters.csps)
-    counts = query.cell_counts(con, filters, harm_weights)
+    months = query.cell_month_counts(con, filters, harm_weights)
     patrols = query.patrol_cell_counts(con, filters)
-    tops = query.cell_top_locations(con, filters)
-    result = score_cells(area.cells, counts, patrols, tops, params, load_exclusions(exclusions_path))
+    locations = query.cell_locations(con, filters)
+    result = score_cells(area.cells, cell_totals(months), patrols, None, params, load_exclusions(exclusions_path),
+                         cell_months=months, locations=locations)
     result.notes[:0] = lead
+    result.settings.update(advise(result, filters, months["month"].nunique() if len(months) else 0))
+    result.notes.append(result.settings["advice"])
     return result
+
+
+def validate_hotspots(con, filters: Filters, validate_to: str, params: HotspotParams = HotspotParams(),
+                      harm_weights=None, exclusions_path=None,
+                      serious_violence_by_default: bool = True) -> tuple[HotspotResult, Holdout]:
+    """Hold-out check: hotspots chosen on the filters' window, scored on the months after it up to
+    ``validate_to`` ('YYYY-MM'), beside the plain count ranking at the same area
+    (:func:`~hotspot_engine.analyse.holdout.holdout_scores`)."""
+    filters, _ = resolve_window(con, filters)
+    if not filters.date_to:
+        raise InputError("--validate-to: the store holds no incidents to choose hotspots on")
+    validate_to = parse_month(validate_to, "--validate-to")
+    first = shift_month(filters.date_to, 1)
+    if validate_to < first:
+        raise InputError(f"--validate-to: must be after the window's last month ({filters.date_to})")
+    result = hotspots(con, filters, params, harm_weights, exclusions_path, serious_violence_by_default)
+    test_filters, _ = offence_default(replace(filters, date_from=first, date_to=validate_to), serious_violence_by_default)
+    test = query.cell_counts(con, test_filters, harm_weights)
+    test = pd.DataFrame({"h3": geography.cell_to_str(test["h3"].to_numpy(dtype=np.uint64)), "count": test["count"].to_numpy()})
+    holdout = holdout_scores(result.cells, test, (filters.date_from or "", filters.date_to), (first, validate_to),
+                             float(h3.average_hexagon_area(filters.res, "km^2")), params.measure)
+    return result, holdout
+
+
+def validate_recent(con, window: Filters, test_months: int = 3, params: HotspotParams = HotspotParams(),
+                    harm_weights=None, exclusions_path=None) -> tuple[HotspotResult, Holdout]:
+    """The hold-out check the Hotspot map page shows for its window: hotspots chosen on a window of
+    the same length ending ``test_months`` before the window's end, scored on those last months
+    (which the choice never saw)."""
+    filters, _ = resolve_window(con, window)
+    if not filters.date_to or not filters.date_from:
+        raise InputError("hold-out check: the store holds no incidents")
+    if not 1 <= int(test_months) <= 12:
+        raise InputError(f"hold-out months: must be between 1 and 12, got {test_months}")
+    length = months_in_window(filters.date_from, filters.date_to)
+    last_chosen = shift_month(filters.date_to, -int(test_months))
+    chosen = replace(filters, date_from=shift_month(last_chosen, -(length - 1)), date_to=last_chosen)
+    return validate_hotspots(con, chosen, filters.date_to, params, harm_weights, exclusions_path)
 
 
 def default_window(con, filters: Filters) -> Filters:
@@ -116,8 +161,9 @@ def patterns(con, filters: Filters, by: str = "fy", measure: str = "count", k: i
         filters = replace(filters, sv_only=True)
         notes.append("Offences: serious violence (no offence filter was given).")
     area = geography.study_area(filters.res, filters.districts, filters.csps)
-    values = periodise(query.cell_month_counts(con, filters, harm_weights), by, measure)
-    frame = emerging_hotspots(values, area.cells, k=k, alpha=alpha)
+    months = query.cell_month_counts(con, filters, harm_weights)
+    frame = emerging_hotspots(periodise(months, by, measure), area.cells, k=k, alpha=alpha,
+                              period_months=period_coverage(window_months(filters.date_from, filters.date_to, months), by))
     frame.attrs["notes"] = notes + frame.attrs["notes"]
     return frame
 
@@ -223,7 +269,7 @@ def weekly_problem(con, filters: Filters) -> str:
     """Why a weekly analysis of these incidents is impossible, in plain English, or '' when it is
     possible (at least 95% of the filtered incidents have a time of offence)."""
     share = query.has_timestamps(con, filters)
-    if share != share:
+    if np.isnan(share):
         return "no incidents match the filters"
     if share < MIN_TIMESTAMP_SHARE:
         return (f"only {share:.0%} of the selected incidents have a date and time of offence (police.uk "

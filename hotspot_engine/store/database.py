@@ -15,7 +15,6 @@ time; the anti-join is a single hash join. Stores created with the key keep it a
 from __future__ import annotations
 
 import hashlib
-import os
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -26,7 +25,6 @@ import pandas as pd
 from hotspot_engine.errors import InputError
 from hotspot_engine.filters import MAX_RES, MIN_RES
 
-DEFAULT_DB = Path(os.environ.get("HOTSPOT_DB", "data/hotspot.duckdb"))
 RESOLUTIONS = tuple(range(MIN_RES, MAX_RES + 1))
 H3_COLUMNS = tuple(f"h3_r{r}" for r in RESOLUTIONS)
 
@@ -118,10 +116,15 @@ class LoadSummary:
 
 
 def connect(path: str | Path | None = None, read_only: bool = False):
-    """Open (and create) the store. ``:memory:`` gives a throwaway store for tests."""
+    """Open (and create) the store at ``path``, by default the one the settings name (settings.toml,
+    $HOTSPOT_DB: the same for the app and the command line). ``:memory:`` gives a throwaway store."""
     import duckdb
 
-    path = str(path or DEFAULT_DB)
+    if not path:
+        from hotspot_engine.settings import load_settings
+
+        path = load_settings().db_path
+    path = str(path)
     if path != ":memory:":
         Path(path).parent.mkdir(parents=True, exist_ok=True)
         if read_only and not Path(path).exists():
@@ -204,16 +207,16 @@ def _insert_new(con, table: str, key: str, frame: pd.DataFrame, columns: dict[st
     col_list = ", ".join(f'"{c}"' for c in cols)
     before = table_count(con, table)
     con.register("_incoming", incoming)
-    try:
-        if before == 0:
-            con.execute(f"INSERT INTO {table} ({col_list}) SELECT {col_list} FROM _incoming")
-        else:
-            con.execute(
-                f"INSERT INTO {table} ({col_list}) SELECT {col_list} FROM _incoming n "
-                f'WHERE NOT EXISTS (SELECT 1 FROM {table} t WHERE t."{key}" = n."{key}")'
-            )
-    finally:
-        con.unregister("_incoming")
+    # Not unregistered in a `finally`: after a failed INSERT the transaction is aborted, unregistering
+    # raises "transaction is aborted" and hides the real error; the caller's ROLLBACK drops the view.
+    if before == 0:
+        con.execute(f"INSERT INTO {table} ({col_list}) SELECT {col_list} FROM _incoming")
+    else:
+        con.execute(
+            f"INSERT INTO {table} ({col_list}) SELECT {col_list} FROM _incoming n "
+            f'WHERE NOT EXISTS (SELECT 1 FROM {table} t WHERE t."{key}" = n."{key}")'
+        )
+    con.unregister("_incoming")
     return table_count(con, table) - before
 
 

@@ -72,23 +72,25 @@ def incident_rows(con, filters: Filters, harm_weights: str | Path | None = None)
 
 
 def cell_counts(con, filters: Filters, harm_weights: str | Path | None = None) -> pd.DataFrame:
-    """Columns h3, count, harm: one row per cell with at least one incident."""
+    """Columns h3, count, harm, harm_sq (sum of squared weights, for the harm test's scale): one row
+    per cell with at least one incident."""
     _register_lookups(con, harm_weights)
     where, params = where_incidents(filters)
     sql = f"""
-        SELECT i.h3_r{filters.res} AS h3, count(*) AS count, sum(COALESCE(w.weight_days, 0)) AS harm
+        SELECT i.h3_r{filters.res} AS h3, count(*) AS count, sum(COALESCE(w.weight_days, 0)) AS harm,
+               sum(COALESCE(w.weight_days, 0) ^ 2) AS harm_sq
         FROM incidents i LEFT JOIN harm_weights w ON w."group" = i.offence_group
         WHERE {where} GROUP BY 1"""
     return _fetch(con, sql, params)
 
 
 def cell_month_counts(con, filters: Filters, harm_weights: str | Path | None = None) -> pd.DataFrame:
-    """Columns h3, month ('YYYY-MM'), count, harm; only non-zero (cell, month) pairs."""
+    """Columns h3, month ('YYYY-MM'), count, harm, harm_sq; only non-zero (cell, month) pairs."""
     _register_lookups(con, harm_weights)
     where, params = where_incidents(filters)
     sql = f"""
         SELECT i.h3_r{filters.res} AS h3, strftime(i.month, '%Y-%m') AS month, count(*) AS count,
-               sum(COALESCE(w.weight_days, 0)) AS harm
+               sum(COALESCE(w.weight_days, 0)) AS harm, sum(COALESCE(w.weight_days, 0) ^ 2) AS harm_sq
         FROM incidents i LEFT JOIN harm_weights w ON w."group" = i.offence_group
         WHERE {where} GROUP BY 1, 2"""
     return _fetch(con, sql, params)
@@ -128,6 +130,17 @@ def cell_top_locations(con, filters: Filters) -> pd.DataFrame:
             FROM incidents i WHERE {where} AND i.location IS NOT NULL AND i.location <> ''
             GROUP BY 1, 2)
         WHERE rk = 1"""
+    return _fetch(con, sql, params)
+
+
+def cell_locations(con, filters: Filters) -> pd.DataFrame:
+    """Columns h3, location, n: incidents per (cell, location text), every pair (hotspot names
+    weigh all of an area's streets, and borrow a street from the cells around a place without one)."""
+    where, params = where_incidents(filters)
+    sql = f"""
+        SELECT i.h3_r{filters.res} AS h3, i.location, count(*) AS n
+        FROM incidents i WHERE {where} AND i.location IS NOT NULL AND i.location <> ''
+        GROUP BY 1, 2"""
     return _fetch(con, sql, params)
 
 
@@ -224,6 +237,7 @@ __all__ = [
     "cell_counts",
     "cell_month_counts",
     "cell_top_locations",
+    "cell_locations",
     "monthly_counts",
     "financial_year",
     "fy_label",

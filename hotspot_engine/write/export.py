@@ -456,6 +456,12 @@ class ExportMeta:
     suppression: str | None = None
     row_counts: dict[str, int] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)
+    #: The method in a few sentences (hotspots: the test and the area rule).
+    methods: str | None = None
+    #: What was chosen from the data (hotspots: dispersion, resolution and window advice...).
+    chosen: dict = field(default_factory=dict)
+    #: The hold-out check, when one was asked for (summary, window, test, table rows).
+    holdout: dict | None = None
 
     def __post_init__(self) -> None:
         if self.res is None:
@@ -483,6 +489,12 @@ class ExportMeta:
             if key == "method" and value == self.method:
                 continue
             lines.append(f"  {key}: {value}")
+        if self.methods:
+            lines.append(f"How: {self.methods}")
+        for key, value in self.chosen.items():
+            lines.append(f"  chosen from the data, {key}: {value}")
+        if self.holdout:
+            lines.append(f"Hold-out check: {self.holdout.get('summary', '')}")
         lines.append("Data sources:")
         if not self.sources:
             lines.append("  (not recorded)")

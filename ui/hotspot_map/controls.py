@@ -9,8 +9,9 @@ import streamlit as st
 from hotspot_engine.analyse.hotspots import HotspotParams
 from ui.common import map_params
 
-METHOD_LABELS = {"gistar": "Gi* (significant clusters)", "top-n": "Top N cells", "harm-share": "Fewest cells holding x% of harm"}
-COLOUR_LABELS = {"count": "Count", "harm": "Harm", "gi_bin": "Gi* confidence bin", "pattern": "Space-time pattern",
+METHOD_LABELS = {"gistar": "Significant places (exact test)", "top-n": "Top N cells",
+                 "harm-share": "Fewest cells holding x% of harm"}
+COLOUR_LABELS = {"count": "Count", "harm": "Harm", "gi_bin": "Significance (exact test)", "pattern": "Space-time pattern",
                  "patrols": "Patrols"}
 MODE_LABELS = {"window": "Whole window", "months": "Month by month (playback)"}
 
@@ -44,8 +45,10 @@ def map_controls(present: bool) -> MapChoices:
         cols = iter(st.columns(widths, vertical_alignment="bottom"))
         method = next(cols).selectbox(
             "Method", list(METHOD_LABELS), format_func=METHOD_LABELS.get, key="m_method",
-            help="Gi*: Getis-Ord Gi* with ring-1 binary weights, Benjamini-Hochberg FDR. "
-                 "Top N: the busiest cells. Harm share: the fewest cells holding the chosen share of harm.")
+            help="Significant places: each cell and its six neighbours tested against the area's average rate "
+                 "(exact negative-binomial tail, false discovery rate 5% over all cells), grown into places of at "
+                 "most 1 km²; the 19 busiest are the hotspots. Top N: the busiest cells. Harm share: the fewest "
+                 "cells holding the chosen share of harm.")
         top = st.session_state.get("m_top", 19)
         share = st.session_state.get("m_share", 0.5)
         if method == "top-n":

@@ -32,6 +32,7 @@ class MapScene:
     colour_by: str  # the choice, or 'count' when patterns cannot be drawn
     cells: pd.DataFrame
     areas: pd.DataFrame
+    next_ranked: pd.DataFrame  # significant places after the hotspots
     outlines: dict
     notes: list
     patterns: pd.DataFrame | None
@@ -80,6 +81,6 @@ def build_scene(filters: Filters, choices: MapChoices, version: int, present: bo
     map_style = (maps.basemap_style(settings.basemap_url, settings.basemap_attribution) if settings.basemap_url
                  else maps.OFFLINE_STYLE_DARK if present else maps.OFFLINE_STYLE)
     return MapScene(filters, window, choices, choices.colour_by if choices.colour_by != "pattern" or patterns is not None
-                    else "count", result.cells, result.areas, outlines, list(result.notes), patterns,
+                    else "count", result.cells, result.areas, result.next_ranked, outlines, list(result.notes), patterns,
                     _view(filters, result.cells, present, height), map_style, present, height,
                     settings.basemap_attribution if settings.basemap_url else None, version)

@@ -5,21 +5,33 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
+AREA_TABLE_CONFIG = {"no": st.column_config.NumberColumn("No.", help="The number on the map"),
+                     "hotspot_name": "Place", "hotspot_id": "Id", "n_cells": "Cells",
+                     "area_km2": st.column_config.NumberColumn("Area (km²)", format="%.2f"),
+                     "count": st.column_config.NumberColumn("Incidents", format="%d"),
+                     "harm": st.column_config.NumberColumn("Harm (days)", format="%d"),
+                     "patrol_minutes": st.column_config.NumberColumn("Patrol minutes", format="%d")}
 
-def draw_ranked(areas: pd.DataFrame) -> None:
+
+def _area_table(areas: pd.DataFrame, first: int = 1) -> pd.DataFrame:
+    table = areas[[c for c in ("hotspot_name", "hotspot_id", "csp", "district", "n_cells", "area_km2", "count", "harm",
+                               "patrols", "patrol_minutes") if c in areas.columns]].copy()
+    table.insert(0, "no", range(first, first + len(table)))
+    return table
+
+
+def draw_ranked(areas: pd.DataFrame, next_ranked: pd.DataFrame | None = None) -> None:
     st.subheader("Hotspots, ranked")
     if areas.empty:
-        st.info("No cell qualifies as a hotspot with these filters and this method.")
+        st.info("No place is significantly above the area's average rate with these filters and this method.")
         return
-    table = areas[[c for c in ("hotspot_name", "hotspot_id", "csp", "district", "n_cells", "count", "harm", "patrols",
-                               "patrol_minutes") if c in areas.columns]].copy()
-    table.insert(0, "no", range(1, len(table) + 1))
-    st.dataframe(table, hide_index=True, width="stretch",
-                 column_config={"no": st.column_config.NumberColumn("No.", help="The number on the map"),
-                                "hotspot_name": "Hotspot", "hotspot_id": "Id", "n_cells": "Cells",
-                                "count": st.column_config.NumberColumn("Incidents", format="%d"),
-                                "harm": st.column_config.NumberColumn("Harm (days)", format="%d"),
-                                "patrol_minutes": st.column_config.NumberColumn("Patrol minutes", format="%d")})
+    st.dataframe(_area_table(areas), hide_index=True, width="stretch", column_config=AREA_TABLE_CONFIG)
+    if next_ranked is not None and len(next_ranked):
+        with st.expander(f"Next ranked: {len(next_ranked)} more significant places"):
+            st.caption("Also significantly above the area's average rate, after the hotspots: candidates when a "
+                       "hotspot is dropped or patrol capacity grows.")
+            st.dataframe(_area_table(next_ranked, len(areas) + 1), hide_index=True, width="stretch",
+                         column_config=AREA_TABLE_CONFIG)
 
 
 def draw_notes(notes: list[str]) -> None:
@@ -35,6 +47,6 @@ def draw_all_cells(cells: pd.DataFrame) -> None:
     if all_cells.open:
         shown = cells[(cells["count"] > 0) | cells["is_hotspot"]].sort_values("gi_z", ascending=False)
         # p-values far below 0.001 otherwise print as a long run of zeros.
-        p_format = {c: st.column_config.NumberColumn(format="%.2e") for c in ("gi_p", "gi_p_fdr", "p_norm", "p_sim")
+        p_format = {c: st.column_config.NumberColumn(format="%.2e") for c in ("gi_p", "gi_p_fdr", "p_exact", "p_norm", "p_sim")
                     if c in shown.columns}
         all_cells.dataframe(shown, hide_index=True, width="stretch", column_config=p_format)

@@ -42,8 +42,12 @@ def draw_whole_window(scene: MapScene) -> None:
         draw_side(scene, LEGEND_TITLES[scene.colour_by], legend.entries,
                   f"{scene.window.date_from} to {scene.window.date_to}")
         for note in scene.notes if not scene.present else []:
-            if "unreliable" in note or "small" in note.lower():
+            if note.startswith(("Only ", "No cell passes")):  # too few cells or areas for what was asked
                 st.warning(note)
         if scene.patterns is not None and not scene.present:
-            for note in scene.patterns.attrs.get("notes", [])[-1:]:
+            notes = scene.patterns.attrs.get("notes", [])
+            partial = [note for note in notes if "holds only" in note]  # an incomplete first or last period
+            for note in partial:
+                st.warning(note)
+            for note in [] if partial else notes[-1:]:
                 st.caption(note)
