@@ -95,6 +95,8 @@ def test_impact_command_with_a_hotspots_file(cli_db, tmp_path, sample_truth):
     assert pooled["corrected_ci_low_pct"] <= sample_truth["true_effect"] * 100 <= pooled["corrected_ci_high_pct"]
     assert pooled["selection_window"] == "2022-04 to 2023-03"
     assert "pooled: corrected for regression to the mean" in result.stdout
+    sidecar = (tmp_path / "impact.methods.txt").read_text(encoding="utf-8")
+    assert "Kiefer & Vogelsang" in sidecar and "selection_window: 2022-04 to 2023-03" in sidecar
 
 
 @pytest.mark.parametrize("args, needle", [
