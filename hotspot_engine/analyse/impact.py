@@ -429,6 +429,18 @@ def _wdq_columns(panel: _Panel, target: np.ndarray, buffer: np.ndarray, control:
         "buffer_cells": len(buffer), "control_cells": len(control)}
 
 
+NO_EFFECT_READING = ("No reading: the effect corrected for regression to the mean is within chance (its 95% interval "
+                     "includes zero), so there is no effect to be displaced.")
+
+
+def _read_only_if_significant(wdq_cols: dict, p_value: float) -> dict:
+    """The WDQ is read only when the corrected effect itself is beyond chance: its success measure is
+    a plain before/after against the control, which counts regression to the mean as success."""
+    if not p_value < 0.05:
+        return {**wdq_cols, "wdq_reading": NO_EFFECT_READING}
+    return wdq_cols
+
+
 def _effect_columns(result: ItsResult, prefix: str) -> dict:
     return {f"{prefix}change_pct": result.level_change_pct, f"{prefix}ci_low_pct": result.ci_low_pct,
             f"{prefix}ci_high_pct": result.ci_high_pct, f"{prefix}p_value": result.p_value}
@@ -489,7 +501,7 @@ def _hotspot_record(panel: _Panel, h: str, fits: _HotspotFits, wdq_cols: dict) -
         "slope_change_pct": fit.slope_change_pct_per_period, "its_model": fit.model, "impact": fit.impact,
         "post_vs_counterfactual_pct": fit.post_vs_counterfactual_pct,
         **_its_columns(cits, "cits_"), "comparison": fits.comparison_kind, "comparison_cells": len(fits.comparison_rows),
-        **wdq_cols, "message": "; ".join(messages),
+        **_read_only_if_significant(wdq_cols, corrected.p_value), "message": "; ".join(messages),
     }
 
 
@@ -519,7 +531,7 @@ def _pooled_record(panel: _Panel, pools: dict[str, Pooled], aggregates: dict[str
         **_pool_columns(pools["controlled"], "cits_"),
         **{f"aggregate_{k}": v for k, v in _its_columns(aggregates["controlled"], "cits_").items()},
         "comparison": options.comparison, "comparison_cells": comparison_cells,
-        **wdq_cols, "message": "; ".join(messages),
+        **_read_only_if_significant(wdq_cols, corrected.p_value), "message": "; ".join(messages),
     }
 
 

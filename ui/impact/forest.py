@@ -132,8 +132,8 @@ def draw_displacement(table: pd.DataFrame) -> None:
     st.caption("Weighted Displacement Quotient (Bowers & Johnson 2003) over the plain before/after windows, with 95% "
                "intervals from Poisson redraws; Total Net Effect (Guerette & Bowers 2009) counts incidents prevented "
                "in the hotspot and its buffer together against the control area's change. WDQ > 1: the buffer "
-               "improved more than the hotspot. A reading is given only when the hotspot's fall relative to the "
-               "control is beyond chance.")
+               "improved more than the hotspot. A reading is given only when the corrected effect and the hotspot's "
+               "fall relative to the control are both beyond chance.")
 
 
 def draw_all_figures(table: pd.DataFrame, unit: str) -> None:
