@@ -90,14 +90,21 @@ def cmd_sample(args: argparse.Namespace) -> int:
 
 
 def cmd_ingest(args: argparse.Namespace) -> int:
-    from hotspot_engine.service import ingest_files
+    from hotspot_engine.read.partners import PartnerOptions
+    from hotspot_engine.service import ingest_files, ingest_streets
 
     if args.max_gb <= 0:
         raise InputError("--max-gb: must be more than 0")
+    if args.name_column and args.format != "streets":
+        raise InputError("--name-column: only with --format streets")
+    partner = PartnerOptions(source=args.source, owner=args.owner, sharing=args.sharing)
     con = _connect(args)
     try:
-        summaries = ingest_files(con, args.paths, fmt=args.format, offence_map=args.offence_map,
-                                 max_bytes=int(args.max_gb * (1 << 30)))
+        if args.format == "streets":
+            summaries = ingest_streets(con, args.paths, args.name_column)
+        else:
+            summaries = ingest_files(con, args.paths, fmt=args.format, offence_map=args.offence_map,
+                                     max_bytes=int(args.max_gb * (1 << 30)), partner=partner)
     finally:
         con.close()
     for s in summaries:
@@ -151,12 +158,16 @@ def _hotspot_params(args: argparse.Namespace):
 
 
 def _hotspot_result(con, args: argparse.Namespace, filters):
-    """Hotspots for the filters; without months, the last 12 months of data."""
+    """Hotspots for the filters; without months, the last 12 months of data. The areas carry what
+    partners know about each (partner layers' counts), when the store holds partner data."""
     from hotspot_engine import service
+    from hotspot_engine.service.partners import with_partner_columns
 
-    return service.hotspots(con, service.default_window(con, filters), _hotspot_params(args),
-                            harm_weights=getattr(args, "harm_weights", None), exclusions_path=getattr(args, "exclusions", None),
-                            serious_violence_by_default=not getattr(args, "all_offences", False))
+    window = service.default_window(con, filters)
+    result = service.hotspots(con, window, _hotspot_params(args), harm_weights=getattr(args, "harm_weights", None),
+                              exclusions_path=getattr(args, "exclusions", None),
+                              serious_violence_by_default=not getattr(args, "all_offences", False))
+    return with_partner_columns(con, result, window)  # what partners know about each hotspot area
 
 
 def cmd_hotspots(args: argparse.Namespace) -> int:
@@ -303,7 +314,8 @@ def cmd_patrol_plan(args: argparse.Namespace) -> int:
         week = date.fromisoformat(args.week_start) if args.week_start else None
     except ValueError:
         raise InputError(f"--week-start: expected YYYY-MM-DD, got '{args.week_start}'") from None
-    target = DosageTarget(visits_per_day=args.visits_per_day, min_minutes=args.min_minutes, max_minutes=args.max_minutes)
+    target = DosageTarget(visits=args.visits, per=args.per, days_per_week=args.days_per_week,
+                          min_minutes=args.min_minutes, max_minutes=args.max_minutes)
     con = _connect(args, read_only=True)
     try:
         report = patrol_report(con, filters, target, params=_hotspot_params(args),
@@ -332,6 +344,31 @@ def cmd_patrol_plan(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_partners(args: argparse.Namespace) -> int:
+    """Per LSOA: a partner layer's counts against police-recorded violence, with funnel flags."""
+    from hotspot_engine import service
+    from hotspot_engine.service import partners
+    from hotspot_engine.write import export
+
+    filters = _filters(args)
+    con = _connect(args, read_only=True)
+    try:
+        compared = partners.funnel(con, args.source, filters)
+        meta = service.export_meta(con, what="partners", filters=compared.filters, params={"source": args.source},
+                                   notes=compared.notes)
+    finally:
+        con.close()
+    result, window = compared.result, compared.filters
+    paths = export.write_layers({"partners": result.table}, args.out, meta, partner_safe=args.partner_safe,
+                                threshold=args.threshold)
+    for note in result.notes:
+        print(f"note: {note}", file=sys.stderr)
+    flags = result.flag_counts()
+    print(f"{len(result.table)} LSOAs, {window.date_from} to {window.date_to}: {flags['higher']} higher and "
+          f"{flags['lower']} lower than police data suggests (99.8% limits); wrote {', '.join(map(str, paths))}")
+    return 0
+
+
 # -- parser ---------------------------------------------------------------------------------------
 
 def build_parser() -> argparse.ArgumentParser:
@@ -347,8 +384,15 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("ingest", help="load incident, patrol or GPS files into the store")
     p.add_argument("paths", nargs="+", help="files, folders (recursed) or .zip files")
     _add_store(p)
-    p.add_argument("--format", choices=["police-uk", "incidents", "patrols", "gps"], default=None,
-                   help="skip detection from the header")
+    p.add_argument("--format", choices=["police-uk", "incidents", "patrols", "gps", "streets", "partner-areas",
+                                        "partner-events", "partner-places"], default=None,
+                   help="skip detection from the header; 'streets' loads a street line layer (.gpkg, .geojson, .shp)")
+    p.add_argument("--name-column", default=None,
+                   help="streets: the street-name column (default: name1 for OS Open Roads, name for OpenStreetMap)")
+    p.add_argument("--source", default=None, help="partner files: the layer's name (default: the file name)")
+    p.add_argument("--owner", default=None, help="partner files: the agency that owns the data")
+    p.add_argument("--sharing", choices=["open", "partnership", "restricted"], default=None,
+                   help="partner files: sharing level (default: the file's 'sharing' column, else restricted)")
     p.add_argument("--offence-map", default=None,
                    help="CSV mapping HO codes / offence text to groups (default: settings.toml [hotspots])")
     p.add_argument("--max-gb", type=float, default=1.0,
@@ -403,13 +447,27 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--seed", type=int, default=0, help="same seed, same plan (default 0)")
     p.add_argument("--week-start", default=None, metavar="YYYY-MM-DD", help="first day (default: Monday after --to)")
     p.add_argument("--extra-visits", type=int, default=None, help="visits beyond the target (default: half as many)")
-    p.add_argument("--visits-per-day", type=int, default=1, help="target visits a day per hotspot (default 1)")
-    p.add_argument("--min-minutes", type=float, default=10, help="shortest visit that counts (default 10)")
-    p.add_argument("--max-minutes", type=float, default=20, help="longest useful visit (default 20, Koper curve)")
+    p.add_argument("--visits", "--visits-per-day", dest="visits", type=int, default=1,
+                   help="target visits per hotspot each day (or each shift with --per shift; default 1)")
+    p.add_argument("--per", choices=["day", "shift"], default="day",
+                   help="count the target per day or per 8-hour shift (07-15, 15-23, 23-07)")
+    p.add_argument("--days-per-week", type=int, default=7, help="days a week each hotspot needs the target (default 7)")
+    p.add_argument("--min-minutes", type=float, default=10, help="shortest visit that counts (default 10, Koper 1995)")
+    p.add_argument("--max-minutes", type=float, default=15, help="longest useful visit (default 15, Koper 1995)")
     p.add_argument("--dosage", default=None, metavar="FILE.csv", help="also write the dosage table")
     p.add_argument("--briefing", default=None, metavar="FILE.pdf", help="also write the briefing, a page per hotspot")
     p.add_argument("--out", required=True, help="plan CSV")
     p.set_defaults(func=cmd_patrol_plan)
+
+    p = sub.add_parser("partners", help="partner counts per LSOA against police-recorded violence (funnel plot)")
+    _add_store(p)
+    p.add_argument("--source", required=True, help="the partner layer (an area-count or event layer)")
+    _add_filters(p)
+    p.add_argument("--partner-safe", action="store_true", help="suppress small counts (and what reveals them)")
+    p.add_argument("--threshold", type=int, default=None,
+                   help="partner-safe suppression threshold (default: settings.toml [export], 5)")
+    p.add_argument("--out", required=True, help="output file (.csv, .xlsx, ...)")
+    p.set_defaults(func=cmd_partners)
     return parser
 
 

@@ -39,6 +39,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from hotspot_engine.sample_patrols import generate_patrols
+
 INTERVENTION_DATE = "2023-04-01"
 REPORT_CHANGE = -0.17  # the plain before/after in the hotspots the annual report published
 TRUE_EFFECT = -0.10  # what the sample's patrols really do to the hotspots' rate
@@ -431,7 +433,7 @@ def _finish(frame: pd.DataFrame, hotspots: pd.DataFrame, gen: _Generator, seed: 
         "ho_code": ho[order], "offence": text[order], "knife_flag": np.where(knife, "Y", "N")[order],
         "location": ("On or near " + pd.Series(streets)).to_numpy()[order], "lsoa_code": lsoa[order],
     })
-    patrols = _patrols(hotspots, gen)
+    patrols = generate_patrols(hotspots, gen)
     truth = _truth(frame.assign(month_index=month_index), hotspots, patrols, seed)
     return Sample(incidents, patrols, truth)
 
@@ -468,32 +470,6 @@ def _lsoa_of(lat: np.ndarray, lon: np.ndarray) -> np.ndarray:
         pt_idx, poly_idx = tree.query(shapely.points(lon[rest], lat[rest]), predicate="within")
         out[rest[pt_idx]] = codes[poly_idx]
     return out
-
-
-def _patrols(hotspots: pd.DataFrame, gen: _Generator) -> pd.DataFrame:
-    """2,934 patrol-log rows in 2023-24 in the 19 hotspots: mostly 10-20 minutes (Koper curve),
-    more in busy hotspots, in the evening and night, starting 1 April 2023."""
-    rng = gen.rng
-    n = PATROLS_2023_24
-    weight = 0.5 + rng.uniform(0, 1, len(hotspots))
-    which = rng.choice(len(hotspots), size=n, p=weight / weight.sum())
-    day = rng.integers(0, 366, n)  # 2023-04-01 .. 2024-03-31 (leap year)
-    hour = rng.choice(24, size=n, p=HOUR_WEIGHTS / HOUR_WEIGHTS.sum())
-    start = (pd.Timestamp("2023-04-01") + pd.to_timedelta(day, unit="D") + pd.to_timedelta(hour, unit="h")
-             + pd.to_timedelta(rng.integers(0, 60, n), unit="m"))
-    minutes = np.clip(np.round(rng.lognormal(np.log(15), 0.3, n)), 5, 60)
-    cells = hotspots["h3"].to_numpy()[which].astype(np.uint64)
-    lat, lon = gen.points_near_cells(cells)
-    frame = pd.DataFrame({
-        "start": start, "duration_minutes": minutes.astype(int), "hotspot_id": hotspots["hotspot_id"].to_numpy()[which],
-        "lat": lat.round(6), "lon": lon.round(6), "unit": [f"VCTF-{u}" for u in rng.integers(1, 7, n)],
-    }).sort_values(["start", "hotspot_id"]).reset_index(drop=True)
-    frame["end"] = frame["start"] + pd.to_timedelta(frame["duration_minutes"], unit="m")
-    frame["h3"] = [format(int(c), "x") for c in gen.geo.cells_for_points(frame["lat"].to_numpy(), frame["lon"].to_numpy(), 9)]
-    frame.insert(0, "patrol_id", [f"PAT-{i:05d}" for i in range(1, n + 1)])
-    for col in ("start", "end"):
-        frame[col] = frame[col].dt.strftime("%Y-%m-%dT%H:%M:00")
-    return frame[["patrol_id", "start", "end", "duration_minutes", "hotspot_id", "h3", "lat", "lon", "unit"]]
 
 
 def _truth(frame: pd.DataFrame, hotspots: pd.DataFrame, patrols: pd.DataFrame, seed: int) -> dict:
@@ -544,5 +520,10 @@ def write_sample(out_dir: str | Path, seed: int = DEFAULT_SEED, incidents: int |
         tmp = paths[key].with_suffix(".csv.tmp")
         pacsv.write_csv(pa.Table.from_pandas(frame, preserve_index=False), tmp)
         tmp.replace(paths[key])
-    paths["truth"].write_text(json.dumps(sample.truth, indent=2), encoding="utf-8")
+    # Partner layers (issue 21): their own module; their truth keys join truth.json.
+    from hotspot_engine.sample_partners import generate_partners, write_partner_files
+
+    partners = generate_partners(sample.incidents, sample.truth, seed)
+    paths.update(write_partner_files(out, partners))
+    paths["truth"].write_text(json.dumps({**sample.truth, **partners.truth}, indent=2), encoding="utf-8")
     return paths

@@ -10,7 +10,7 @@ from ui.errors import page_errors
 from ui.patrols.dosage import draw_dosage, draw_summary
 from ui.patrols.plan import draw_downloads, draw_visits, plan_choice
 from ui.patrols.target import dosage_target
-from ui.patrols.time_grids import choose_focus, draw_time_grids, hotspot_names
+from ui.patrols.time_grids import choose_focus, draw_street_map, draw_time_grids, hotspot_names
 from ui.patrols.weekly import draw_weekly
 
 filters = page_setup("Patrols")
@@ -39,6 +39,7 @@ st.subheader("When serious violence happens, and when patrols are there")
 names = hotspot_names(report)
 focus = choose_focus(names, big)
 draw_time_grids(report, focus, big)
+draw_street_map(report, focus)
 draw_weekly(report, focus, names.label_of[focus], big)
 
 st.subheader("Suggested patrol plan")

@@ -35,9 +35,12 @@ def sample_db(sample_dir, tmp_path_factory) -> Path:
     from hotspot_engine.read.loading import ingest_paths
     from hotspot_engine.store.database import connect
 
+    from hotspot_engine.sample_partners import PARTNER_FILES, load_partner_sample
+
     path = tmp_path_factory.mktemp("store") / "sample.duckdb"
     con = connect(path)
     summaries = ingest_paths(con, [sample_dir / "incidents.csv", sample_dir / "patrols.csv"])
+    summaries += load_partner_sample(con, {key: sample_dir / name for key, name in PARTNER_FILES.items()})
     con.close()
     assert all(s.balanced and s.rejected == 0 for s in summaries), [s.line() for s in summaries]
     return path

@@ -183,3 +183,20 @@ def test_configured_basemap_tiles_draw_under_the_cells(sample_db, tmp_path):
         wait_for_app(page, "canvas")
         assert "test tiles" in page.get_by_text("Basemap:").first.inner_text()
         assert not _outside(requests), _outside(requests)[:5]
+
+
+def test_partner_page_draws_offline(app_url, tmp_path):
+    """The Partner data page: the map with shaded LSOAs and partner points and the funnel plot draw,
+    and nothing is fetched from outside the machine."""
+    with browser() as b:
+        page = b.new_page(viewport={"width": 1600, "height": 1000})
+        requests: list[str] = []
+        page.on("request", lambda r: requests.append(r.url))
+        page.goto(f"{app_url}/Partner_data")
+        wait_for_app(page, "canvas")
+        assert page.locator("h1").first.inner_text().strip() == "Partner data"
+        assert page.locator("[data-testid='stException']").count() == 0
+        _wait_canvas_drawn(page)
+        page.wait_for_selector("[data-testid='stVegaLiteChart'] canvas, [data-testid='stVegaLiteChart'] svg")
+        page.screenshot(path=str(tmp_path / "partners.png"))
+        assert not _outside(requests), _outside(requests)[:5]

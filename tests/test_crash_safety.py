@@ -197,10 +197,20 @@ def test_sigkill_at_any_moment_leaves_all_or_none(sample_dir, base_store, tmp_pa
 
 def test_two_ingests_at_once_one_is_refused_and_the_store_is_whole(sample_dir, tmp_path):
     db = tmp_path / "shared.duckdb"
+    # The second command is started first and waits, imports done, for a line on its input: then it
+    # meets the store within milliseconds of the first opening it, however slow start-up is on a
+    # busy machine (started afresh, it once arrived after the first had already finished).
+    second = subprocess.Popen(
+        [sys.executable, "-c", "import sys, duckdb; from hotspot_engine.__main__ import main; import hotspot_engine.service, "
+                               "hotspot_engine.read.loading, hotspot_engine.settings; print('ready', flush=True); "
+                               "sys.stdin.readline(); sys.exit(main(sys.argv[1:]))",
+         "ingest", str(sample_dir / "patrols.csv"), "--db", str(db)],
+        cwd=ROOT, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        env={**os.environ, "HOTSPOT_DEBUG": ""})
+    assert second.stdout.readline().strip() == "ready"
     first = _start_ingest([sample_dir / "incidents.csv"], db)
     _wait_until_store_open(first, db)
-    second = _start_ingest([sample_dir / "patrols.csv"], db)
-    out2, err2 = second.communicate(timeout=120)
+    out2, err2 = second.communicate(input="go\n", timeout=120)
     out1, err1 = first.communicate(timeout=120)
     assert first.returncode == 0, err1
 

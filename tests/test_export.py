@@ -14,7 +14,7 @@ import shapely
 
 from hotspot_engine import __version__
 
-from hotspot_engine.write import export
+from hotspot_engine.write import disclosure, export, files
 
 from hotspot_engine.reference import geography
 from hotspot_engine.errors import InputError
@@ -203,7 +203,7 @@ def test_no_partial_file_is_left_when_a_write_fails(layers, tmp_path, monkeypatc
     def boom(*args, **kwargs):
         raise OSError("disk full")
 
-    monkeypatch.setattr(export, "_replace_atomically", boom)
+    monkeypatch.setattr(files, "_replace_atomically", boom)  # where write_layers renames
     with pytest.raises(OSError):
         export.write_layers({"cells": layers["cells"]}, tmp_path / "cells.gpkg", _meta())
     assert list(tmp_path.iterdir()) == []
@@ -365,7 +365,7 @@ def test_hostile_strings_are_neutralised_in_xlsx(tmp_path):
 
 def _count_values(frame: pd.DataFrame) -> list[float]:
     values: list[float] = []
-    for column in export._count_columns(frame):
+    for column in disclosure._count_columns(frame):
         values += [float(v) for v in frame[column] if pd.notna(v)]
     return values
 

@@ -2,6 +2,7 @@
 draws its cells."""
 from __future__ import annotations
 
+import html
 import re
 import shutil
 
@@ -64,26 +65,14 @@ def test_unknown_value_column_is_an_input_error(map_layers):
         foliummap.offline_map(cells, areas, districts, "t", value_column="risk")
 
 
-def test_colour_classes_cover_the_values_in_order():
-    edges, colours, labels = foliummap.colour_classes(pd.Series([0, 1, 1, 2, 3, 5, 8, 13, 21, 34, 55]))
-    assert edges[0] == 0 and edges[-1] == 55 and edges == sorted(edges)
-    assert len(colours) == len(labels) == len(edges) - 1
-    assert colours[-1] == foliummap.SEQUENTIAL[-1]  # the top class is always the darkest
-    assert labels[0].startswith("1")
-    # few distinct whole numbers: one class each
-    edges, colours, labels = foliummap.colour_classes(np.array([1, 2, 2, 3]))
-    assert labels == ["1", "2", "3"]
-    # blanked partner-safe values start the first class at the smallest value shown
-    _, _, labels = foliummap.colour_classes(np.array([np.nan, 5, 6, 9, 12, 20, 30, 45]))
-    assert labels[0].startswith("5")
-    assert foliummap.colour_classes(np.array([0.0, np.nan])) == ([], [], [])
+def test_gi_map_colours_by_the_engines_bins(map_layers):
+    cells, areas, districts = map_layers
+    binned = cells.assign(gi_bin=np.where(cells["count"] >= 3, 3, 0).astype(np.int8))
+    page = foliummap.map_html(foliummap.offline_map(binned, areas, districts, "t", value_column="gi_bin"))
+    from hotspot_engine.render.classes import GI_BIN_LABELS, LEGEND_TITLES
 
-
-def test_gi_z_classes_follow_the_confidence_edges():
-    z = np.array([-3.0, -2.0, -1.7, 0.0, 1.645, 1.96, 2.6, np.nan])
-    edges, colours, _ = foliummap.colour_classes(z, diverging=True)
-    # ArcGIS Gi_Bin: |z| >= 1.645, 1.960, 2.576 are the 90, 95, 99% bins.
-    assert foliummap.class_index(z, edges, True).tolist() == [0, 1, 2, 3, 4, 5, 6, -1]
+    assert html.escape(GI_BIN_LABELS[3]) in page and html.escape(LEGEND_TITLES["gi_bin"]) in page
+    # Classes and legend are the shared ones (tests/test_map_classes.py checks all four renderers).
 
 
 def test_partner_safe_map_leaves_blanked_cells_out(map_layers):

@@ -197,3 +197,11 @@ def test_recent_holdout_for_the_map_page(real_store):
     assert holdout.window == ("2023-12", "2024-02")  # three months, like the window
     assert holdout.test == ("2024-03", "2024-04")
     assert holdout.pai_ratio() is not None
+
+
+def test_holdout_says_when_the_choice_window_is_mostly_empty(real_store):
+    from hotspot_engine.service import validate_recent
+
+    _, holdout = validate_recent(real_store, Filters(date_from="2024-01", date_to="2024-04", sv_only=True), 3)
+    assert holdout.window == ("2023-10", "2024-01")
+    assert any("only 1 hold data" in note for note in holdout.notes)

@@ -52,7 +52,16 @@ EXPECTED: dict[str, tuple[str, object]] = {
     "patrols_bad.csv": ("loaded", {"bad duration": 1, "no duration": 1, "bad date": 1, "bad h3 cell": 1, "no place": 1}),
     "gps_bad.csv": ("loaded", {"no callsign": 1, "bad date": 1, "outside area": 1}),
     "nested_ok.zip": ("loaded", {"no coordinates": 2, "outside area": 1}),
+    # Partner layers (issue 21), detected from their headers.
+    "partner_areas_bad.csv": ("loaded", {"LSOA outside the 14 districts": 2, "bad count": 2, "repeated LSOA and month": 1,
+                                         "bad LSOA code": 1, "bad month": 1, "no count": 1, "unparseable number": 1,
+                                         "no LSOA code": 1}),
+    "partner_events_bad.csv": ("loaded", {"outside area": 1, "no date": 1, "no coordinates": 1, "no id": 1, "bad date": 1}),
+    "partner_places_bad.csv": ("loaded", {"bad closing time": 1, "no name": 1, "bad sharing level": 1, "outside area": 1,
+                                          "easting <- 'easting'": None}),
 }
+TABLE_OF_FORMAT = {"patrols": "patrols", "gps": "patrols", "partner-areas": "partner_areas",
+                   "partner-events": "partner_events", "partner-places": "partner_places"}
 
 
 def test_corpus_is_large_and_fully_described():
@@ -92,7 +101,7 @@ def test_bad_file(name):
         else:
             assert reasons.get(text) == count, f"{name}: {reasons}"
     # The store holds exactly what the summaries say was added, and every reject is kept.
-    kind = "patrols" if summaries[0].format in ("patrols", "gps") else "incidents"
+    kind = TABLE_OF_FORMAT.get(summaries[0].format, "incidents")
     assert store.table_count(con, kind) == sum(s.added for s in summaries)
     assert store.table_count(con, "rejects") == sum(s.rejected for s in summaries)
 

@@ -68,11 +68,14 @@ def small_report() -> P.PatrolReport:
 
 def test_target_thresholds_and_validation():
     target = P.DosageTarget()
-    assert (target.visits_per_day, target.min_minutes, target.max_minutes) == (1, 10, 20)  # Koper-curve default
-    assert target.visit_minutes == 15
+    # Koper (1995): 10-15 minutes; one visit a day, every day.
+    assert (target.visits_per_day, target.min_minutes, target.max_minutes, target.days_per_week) == (1, 10, 15, 7)
+    assert target.visit_minutes == 12
+    assert P.DosageTarget(visits=2, per="shift").visits_per_day == 6
     assert [target.status(c) for c in (1.0, 0.8, 0.79, 0.5, 0.49, 0.0, float("nan"))] == \
         ["green", "green", "amber", "amber", "red", "red", "red"]
-    for bad in ({"visits_per_day": 0}, {"min_minutes": 30, "max_minutes": 20}, {"green_at": 0.4, "amber_at": 0.5}):
+    for bad in ({"visits": 0}, {"min_minutes": 30, "max_minutes": 20}, {"green_at": 0.4, "amber_at": 0.5},
+                {"per": "week"}, {"days_per_week": 0}, {"days_per_week": 8}):
         with pytest.raises(InputError):
             P.DosageTarget(**bad)
 
@@ -101,7 +104,7 @@ def test_dosage_by_hand(small_report):
     assert d.loc["B", "patrolled_days"] == 6 and d.loc["B", "unpatrolled_days"] == 1
     assert d.loc["B", "dosed_days"] == 3  # Thu, Fri, Sat
     assert d.loc["B", "compliance"] == pytest.approx(3 / 7) and d.loc["B", "status"] == "red"
-    assert d.loc["B", "over_long_minutes"] == 20  # the 40-minute visit, 20 beyond the band
+    assert d.loc["B", "over_long_minutes"] == 25  # the 40-minute visit, 25 beyond the 10-15 band
     assert d.loc["B", "in_band_share"] == pytest.approx(3 / 7)  # 12, 12, 10
     # B's one incident fell on Wednesday, a patrolled day.
     assert d.loc["B", "incidents_per_patrolled_day"] == pytest.approx(1 / 6)
@@ -222,7 +225,7 @@ def test_plan_is_reproducible_and_meets_the_target(small_report):
 
 
 def test_plan_with_two_visits_a_day_and_no_extras():
-    target = P.DosageTarget(visits_per_day=2, min_minutes=15, max_minutes=20)
+    target = P.DosageTarget(visits=2, min_minutes=15, max_minutes=20)
     report = P.patrol_report(_patrols(), _areas(), _cells(), _incidents(), WEEK, target)
     plan = P.suggest_plan(report, week_start=date(2024, 3, 6), seed=1, extra_visits=0, window_hours=3)
     assert len(plan.visits) == 2 * 2 * 7
@@ -283,25 +286,32 @@ def test_sample_dosage_agrees_with_a_direct_count(sample_report, sample_dir, sam
     csv = pd.read_csv(sample_dir / "patrols.csv")
     csv["start"] = pd.to_datetime(csv["start"])
     report = sample_report
-    # HIPS VRP annual report 2023-24: 2,934 patrols in 19 hotspots (DOMAIN.md).
+    # HIPS VRP annual report 2023-24: 2,934 patrols in 19 hotspots (DOMAIN.md), counted as the report
+    # did: patrol logs naming one of the 19 hotspots.
     assert report.summary["patrols"] == len(csv) == sample_truth["patrols_2023_24"] == 2934
+    assert csv["hotspot_id"].notna().all() and csv["hotspot_id"].nunique() == 19
     assert len(report.dosage) == len(sample_truth["hotspots"]) == 19
-    assert report.summary["patrols_in_hotspots"] == 2934
 
-    # Per planted hotspot: the Gi* area (chosen on 2022-23) holding the planted cell.
+    # Where the officers were decides dosage: a patrol counts in the Gi* area (chosen on 2022-23)
+    # whose cell holds its position. Some logged patrols were on nearby streets outside the area.
     area_of_cell = dict(zip(report.hotspot_cells["h3"].astype(np.uint64).tolist(), report.hotspot_cells["hotspot_id"]))
+    csv["area"] = [area_of_cell.get(int(h, 16)) for h in csv["h3"].astype(str)]
+    inside = csv[csv["area"].notna()]
+    assert report.summary["patrols_in_hotspots"] == len(inside)
+    assert 0.75 * 2934 < len(inside) < 2934
     dosage = report.dosage.set_index("hotspot_id")
-    csv["day"] = csv["start"].dt.normalize()
-    for planted in sample_truth["hotspots"]:
-        area = area_of_cell[int(planted["h3"], 16)]
-        mine = csv[csv["hotspot_id"] == planted["hotspot_id"]]
-        assert dosage.loc[area, "patrols"] == len(mine), planted["hotspot_id"]
+    inside = inside.assign(day=inside["start"].dt.normalize())
+    for area, mine in inside.groupby("area"):
+        assert dosage.loc[area, "patrols"] == len(mine), area
         assert dosage.loc[area, "minutes"] == mine["duration_minutes"].sum()
         assert dosage.loc[area, "patrolled_days"] == mine["day"].nunique()
         dosed = mine[mine["duration_minutes"] >= 10]["day"].nunique()
         assert dosage.loc[area, "compliance"] == pytest.approx(dosed / 366)  # 2023-24 is a leap year
+    # Compliance varies, as in real deployments: some hotspots green, some amber, some red.
+    assert {"green", "amber", "red"} <= set(report.dosage["status"])
 
-    # Per cell: the res-9 cell that holds each patrol's position, as patrols.csv gives it.
+    # Per cell: the res-9 cell that holds each patrol's position, as patrols.csv gives it; the
+    # visits are spread over each area's cells, not piled on its centre.
     csv["h3"] = csv["h3"].astype(str)
     per_cell = csv.groupby("h3").agg(patrols=("patrol_id", "size"), minutes=("duration_minutes", "sum"))
     cells = report.cells.assign(hex=[format(int(c), "x") for c in report.cells["h3"]]).set_index("hex")
@@ -309,13 +319,15 @@ def test_sample_dosage_agrees_with_a_direct_count(sample_report, sample_dir, sam
     assert set(patrolled.index) == set(per_cell.index)
     assert (patrolled.loc[per_cell.index, "patrols"].to_numpy() == per_cell["patrols"].to_numpy()).all()
     assert (patrolled.loc[per_cell.index, "minutes"].to_numpy() == per_cell["minutes"].to_numpy()).all()
+    in_area = cells[cells["hotspot_id"].notna()]
+    assert (in_area.groupby("hotspot_id")["patrols"].apply(lambda p: (p > 0).sum()) >= 3).all()
 
-    # Grids and weekly series add up to the same patrols and minutes.
+    # Grids and weekly series add up to the same patrols and minutes in the hotspots.
     everything = report.grid[report.grid["hotspot_id"] == P.ALL_HOTSPOTS]
-    assert everything["patrols"].sum() == 2934
-    assert everything["patrol_minutes"].sum() == pytest.approx(csv["duration_minutes"].sum())
+    assert everything["patrols"].sum() == len(inside)
+    assert everything["patrol_minutes"].sum() == pytest.approx(inside["duration_minutes"].sum())
     weekly_all = report.weekly[report.weekly["hotspot_id"] == P.ALL_HOTSPOTS]
-    assert weekly_all["patrols"].sum() == 2934
+    assert weekly_all["patrols"].sum() == len(inside)
 
 
 def test_sample_plan_reproducible_and_meets_the_target(sample_report):
@@ -338,7 +350,7 @@ def test_command_line_plan(sample_db, tmp_path, capsys):
     plan = pd.read_csv(out)
     assert list(plan.columns) == P.PLAN_COLUMNS and plan["hotspot_id"].nunique() == 19
     assert plan.groupby(["hotspot_id", "date"]).size().min() >= 1 and plan["date"].nunique() == 7
-    assert pd.read_csv(dosage)["patrols"].sum() == 2934
+    assert 0.75 * 2934 < pd.read_csv(dosage)["patrols"].sum() < 2934  # the rest were outside the areas
     assert "2,934 patrols" in capsys.readouterr().out
     again = tmp_path / "again.csv"
     assert main(["patrol-plan", "--db", str(sample_db), "--from", "2023-04", "--to", "2024-03", "--seed", "4",

@@ -11,7 +11,7 @@ import pytest
 
 from hotspot_engine.write import export
 
-from hotspot_engine.render import html_map as foliummap
+from hotspot_engine.render import classes
 
 
 from hotspot_engine.render import static_map as static_maps
@@ -37,8 +37,8 @@ def test_map_png_draws_the_cells_in_the_colour_scale(map_layers):
     assert image.shape[:2] == (8 * 60, 10 * 60)
     # The darkest and the lightest YlOrRd classes both cover a visible part of the image (alpha
     # 0.9 over the background shifts them a little, hence the tolerance).
-    assert _share_near(image, foliummap.SEQUENTIAL[-1], 60) > 0.002
-    assert _share_near(image, foliummap.SEQUENTIAL[0], 40) > 0.005
+    assert _share_near(image, classes.hex_colour(classes.YLORRD_ON_LIGHT[-1]), 60) > 0.002
+    assert _share_near(image, classes.hex_colour(classes.YLORRD_ON_LIGHT[0]), 40) > 0.005
 
 
 def _drawn_cells(cells, areas, districts) -> int:
@@ -65,23 +65,23 @@ def test_drawn_map_has_legend_title_and_labels(map_layers):
     ax = fig.add_axes((0, 0, 1, 1))
     static_maps.draw_map(ax, cells, areas, districts, "count")
     legend = [t.get_text() for t in ax.get_legend().get_texts()]
-    _, _, labels = foliummap.colour_classes(cells["count"])
-    assert legend[: len(labels)] == labels[::-1]
+    labels = [label for label, _ in classes.classify_cells(cells, "count").legend.entries]
+    assert legend[: len(labels)] == labels
     assert "hotspot area" in legend and "district boundary" in legend
-    assert ax.get_legend().get_title().get_text() == "Incidents"
+    assert ax.get_legend().get_title().get_text() == "Incidents per cell"
     texts = [t.get_text() for t in ax.texts]
     assert "1. Southampton - Above Bar <Street>" in texts  # text from data drawn as text
     assert any(re.fullmatch(r"\d+ (m|km)", t) for t in texts)  # scale bar
 
 
-def test_gi_z_map_uses_the_diverging_classes(map_layers):
+def test_gi_map_uses_the_engines_bins(map_layers):
     cells, areas, districts = map_layers
-    cells = cells.assign(gi_z=np.linspace(-3, 3, len(cells)))
+    cells = cells.assign(gi_bin=np.resize(np.arange(-3, 4), len(cells)).astype(np.int8))
     fig = static_maps._figure((8, 6))
     ax = fig.add_axes((0, 0, 1, 1))
-    static_maps.draw_map(ax, cells, areas, districts, "gi_z")
+    static_maps.draw_map(ax, cells, areas, districts, "gi_bin")
     legend = [t.get_text() for t in ax.get_legend().get_texts()]
-    assert legend[0] == "z above 2.58" and "z below -2.58" in legend  # z classes, not confidence claims
+    assert legend[0] == classes.GI_BIN_LABELS[3] and classes.GI_BIN_LABELS[-3] in legend
 
 
 def test_unknown_value_column_is_an_input_error(map_layers):

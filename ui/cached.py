@@ -63,6 +63,10 @@ def ingest_upload(name: str, data: bytes, fmt: str | None):
     return service.ingest_upload(cursor(), name, data, fmt=fmt, offence_map=settings().offence_map)
 
 
+def ingest_street_upload(name: str, data: bytes, name_column: str | None):
+    return service.ingest_street_upload(cursor(), name, data, name_column)
+
+
 def cached_headline(filters: Filters, version: int):
     """The headline figures; they always compare the last two complete financial years, so the
     months filter is not part of the cache key (moving the Months slider costs nothing here)."""

@@ -199,6 +199,7 @@ NAVIGATION = (
     ("pages/2_Patrols.py", "Patrols", ":material/local_police:"),
     ("pages/3_Impact.py", "Impact", ":material/trending_down:"),
     ("pages/4_Data_and_export.py", "Data & export", ":material/database:"),
+    ("pages/5_Partner_data.py", "Partner data", ":material/diversity_3:"),
 )
 
 

@@ -38,7 +38,6 @@ from hotspot_engine.analyse.gistar import (
     fdr_bh,
     gi_bins,
     gistar,
-    neighbourhood_totals,
 )
 from hotspot_engine.analyse.places import area_names, micro_places
 from hotspot_engine.errors import InputError
@@ -254,13 +253,21 @@ def _cell_frame(study_cells: pd.DataFrame, counts: pd.DataFrame, patrols: pd.Dat
     cells["top_location"] = pd.Series([None] * len(cells), dtype=object)
     cells["top_location_n"] = 0
     if top_locations is not None and len(top_locations):
-        tops = top_locations.copy()
-        tops["h3"] = _as_uint64(tops["h3"])
-        tops = tops.sort_values(["h3", "n", "location"], ascending=[True, False, True]).drop_duplicates("h3")
-        tpos = index.get_indexer(tops["h3"].to_numpy())
-        ok = tpos >= 0
-        cells.loc[tpos[ok], "top_location"] = tops["location"].to_numpy(dtype=object)[ok]
-        cells.loc[tpos[ok], "top_location_n"] = tops["n"].to_numpy()[ok]
+        # The most common location per cell (ties: the first in text order), sorted on numbers: codes
+        # of the sorted distinct texts stand for the texts (tens of thousands of rows on a busy year).
+        codes, texts = pd.factorize(top_locations["location"], sort=True)
+        h3 = _as_uint64(top_locations["h3"])
+        n = pd.to_numeric(top_locations["n"]).to_numpy(dtype=float)
+        order = np.lexsort((codes, -n, h3))
+        first = order[np.r_[True, h3[order][1:] != h3[order][:-1]]]
+        tpos = index.get_indexer(h3[first])
+        ok = (tpos >= 0) & (codes[first] >= 0)
+        location = np.asarray(texts, dtype=object)[codes[first][ok]]
+        top = np.full(len(cells), None, dtype=object)
+        top[tpos[ok]] = location
+        top_n = np.zeros(len(cells), dtype=np.int64)
+        top_n[tpos[ok]] = n[first][ok]
+        cells["top_location"], cells["top_location_n"] = top, top_n
     return cells
 
 
@@ -323,9 +330,9 @@ def _stable_id(cell: int) -> str:
 
 
 def _areas(cells: pd.DataFrame, label: np.ndarray, params: HotspotParams,
-           locations: pd.DataFrame | None, named: bool = True) -> tuple[pd.DataFrame, np.ndarray]:
+           locations: pd.DataFrame | None) -> tuple[pd.DataFrame, np.ndarray]:
     """One row per area (``label`` >= 0 per cell, from :func:`places.micro_places`), ranked by the
-    measure, named (unless ``named`` is False: the names are the ids); and the area rank of every
+    measure, named; and the area rank of every
     cell (-1 where none)."""
     picked = np.flatnonzero(label >= 0)
     if picked.size == 0:
@@ -347,7 +354,10 @@ def _areas(cells: pd.DataFrame, label: np.ndarray, params: HotspotParams,
             for name in ("count", "harm", "patrols", "patrol_minutes", "lat", "lon")}
     max_z = np.full(n_areas, -np.inf)
     np.maximum.at(max_z, area_of, column["gi_z"])
-    members = np.split(h3[by_peak], np.cumsum(n_cells)[:-1])
+    bounds = np.concatenate([[0], np.cumsum(n_cells)]).tolist()
+    member_ids = h3[by_peak]
+    member_text = geography.cell_to_str(member_ids).tolist()  # one conversion for every area's cells
+    members = [member_ids[bounds[k]:bounds[k + 1]] for k in range(n_areas)]
     peak_cells = h3[peak]
     areas = pd.DataFrame({
         "component": np.arange(n_areas), "n_cells": n_cells,
@@ -357,15 +367,14 @@ def _areas(cells: pd.DataFrame, label: np.ndarray, params: HotspotParams,
         "max_gi_z": max_z, "lat": sums["lat"] / n_cells, "lon": sums["lon"] / n_cells,
         "peak_cell": geography.cell_to_str(peak_cells), "district": cells["district"].to_numpy(dtype=object)[picked][peak],
         "csp": cells["csp"].to_numpy(dtype=object)[picked][peak],
-        "cells": [list(geography.cell_to_str(m)) for m in members],
+        "cells": [member_text[bounds[k]:bounds[k + 1]] for k in range(n_areas)],
         "hotspot_id": [_stable_id(c) for c in peak_cells],
     })
     order = np.lexsort((areas["hotspot_id"].to_numpy(dtype=str), -areas[other].to_numpy(dtype=float),
                         -areas[params.measure].to_numpy(dtype=float)))
     areas = areas.iloc[order].reset_index(drop=True)
     ordered_members = [members[k] for k in areas["component"]]
-    areas["hotspot_name"] = (area_names(ordered_members, list(areas["district"]), locations) if named
-                             else areas["hotspot_id"].to_list())
+    areas["hotspot_name"] = area_names(ordered_members, list(areas["district"]), locations)
     areas["top_location"] = [name.split(" - ", 1)[-1] for name in areas["hotspot_name"]]
     areas["hotspot_rank"] = np.arange(1, n_areas + 1)
     rank_of_area = np.empty(n_areas, dtype=np.int64)
@@ -385,9 +394,10 @@ def _test_cells(cells: pd.DataFrame, params: HotspotParams, i: np.ndarray, j: np
     cells["p_sim"] = result.p_sim if result.p_sim is not None else np.nan
 
     unit = _incident_unit(cells, params.measure)  # harm in incident units: a scaled Poisson
-    totals, size = neighbourhood_totals(values / unit, i, j)
+    weights = _disk_matrix(i, j, len(cells))  # the disks Gi* sums over, as gistar.neighbourhood_totals
+    totals, size = weights @ (values / unit), np.diff(weights.indptr).astype(float)
     expected = size * (values.sum() / unit) / max(len(cells), 1)
-    dispersion = _dispersion(cells, params, i, j, cell_months, unit, notes)
+    dispersion = _dispersion(cells, params, weights, cell_months, unit, notes)
     cells["nbhd_total"] = totals * unit
     cells["expected"] = expected * unit
     cells["p_exact"] = exact_neighbourhood_p(totals, expected, dispersion)
@@ -415,22 +425,31 @@ def _incident_unit(cells: pd.DataFrame, measure: str) -> float:
     return float(ratio.max()) if ratio.size and ratio.max() > 0 else 1.0
 
 
-def _dispersion(cells: pd.DataFrame, params: HotspotParams, i: np.ndarray, j: np.ndarray,
-                cell_months: pd.DataFrame | None, unit: float, notes: list[str]) -> float:
+def _disk_matrix(i: np.ndarray, j: np.ndarray, n: int):
+    """The binary disk weights (self included) as a sparse matrix, built once per run."""
+    from scipy import sparse
+
+    matrix = sparse.csr_matrix((np.ones(i.size), (i, j)), shape=(n, n))
+    matrix = (matrix + sparse.identity(n, format="csr")).tocsr()
+    matrix.data[:] = 1.0
+    return matrix
+
+
+def _dispersion(cells: pd.DataFrame, params: HotspotParams, weights, cell_months: pd.DataFrame | None,
+                unit: float, notes: list[str]) -> float:
     if params.dispersion is not None:
         return float(params.dispersion)
     if cell_months is None or not len(cell_months) or cell_months["month"].nunique() < 2:
         notes.append("Dispersion: Poisson (fewer than two months in the window to estimate the negative binomial's).")
         return 0.0
-    index = pd.Index(cells["h3"].to_numpy())
-    months = sorted(cell_months["month"].astype(str).unique())
-    pos = index.get_indexer(_as_uint64(cell_months["h3"]))
-    col = pd.Index(months).get_indexer(cell_months["month"].astype(str))
-    ok = pos >= 0
+    ids = cells["h3"].to_numpy()  # sorted and unique (see _cell_frame)
+    keys = _as_uint64(cell_months["h3"])
+    pos = np.clip(np.searchsorted(ids, keys), 0, len(ids) - 1)
+    ok = ids[pos] == keys
+    col, months = pd.factorize(cell_months["month"].astype(str))
     grid = np.zeros((len(cells), len(months)))
     np.add.at(grid, (pos[ok], col[ok]), pd.to_numeric(cell_months[params.measure]).to_numpy(dtype=float)[ok] / unit)
-    totals, _ = neighbourhood_totals(grid, i, j)
-    return estimate_dispersion(totals)
+    return estimate_dispersion(np.asarray(weights @ grid))
 
 
 def _smallest_significant(expected: float, dispersion: float, n: int, alpha: float) -> float:
@@ -505,13 +524,13 @@ def _grow_areas(cells: pd.DataFrame, chosen: np.ndarray, params: HotspotParams, 
     label = micro_places(cells["h3"].to_numpy(), chosen, priority, float(params.max_area_km2),
                          cells[params.measure].to_numpy(dtype=float), float(params.min_share_of_peak))
     if params.method == "gistar" and params.min_area_count > 0 and (label >= 0).any():
-        areas, rank_of_cell = _areas(cells, label, params, None, named=False)
-        small = areas["count"].to_numpy() < params.min_area_count
+        inside = label >= 0
+        per_area = np.bincount(label[inside], weights=cells["count"].to_numpy(dtype=float)[inside])
+        small = per_area < params.min_area_count
         if small.any():
             notes.append(f"{int(small.sum())} significant area(s) with fewer than {params.min_area_count} incidents "
                          "were left out (busy neighbours, not a place to patrol).")
-            keep = np.isin(rank_of_cell, areas.loc[~small, "hotspot_rank"].to_numpy())
-            label = np.where(keep, label, -1)
+            label = np.where(inside & small[np.maximum(label, 0)], -1, label)
     return _areas(cells, label, params, locations)
 
 
@@ -584,6 +603,7 @@ def advise(result: HotspotResult, filters: Filters, months_with_data: int) -> di
     else:
         advice = f"{used} These suit the volume of data: {found} significant areas for the {result.params.top} hotspots."
     return {"resolution": filters.res, "window": [filters.date_from, filters.date_to], "window_months": months,
+            "months_with_data": int(months_with_data),
             "incidents": int(incidents), "incidents_per_cell": per_cell, "significant_areas": found, "advice": advice}
 
 

@@ -58,15 +58,19 @@ def micro_places(h3: np.ndarray, chosen: np.ndarray, priority: np.ndarray, max_a
     km2 = h3i.cell_area(int(cells[0]), "km^2")  # cells of one resolution differ by a few per cent
     capacity = max(1, int(np.floor(max_area_km2 / km2 + 1e-9)))
     i, j = geography.ring_neighbours(cells, 1)
-    neighbours = np.split(j, np.searchsorted(i, np.arange(1, cells.size)))
-    order = np.argsort(-np.asarray(priority, dtype=float)[picked], kind="stable")
-    value = np.zeros(cells.size) if values is None else np.asarray(values, dtype=float)[picked]
-    local = np.full(cells.size, -1, dtype=np.int64)
+    by_cell = np.argsort(i, kind="stable")
+    # Plain Python lists: the loop below visits every chosen cell once (thousands on a busy year),
+    # and list indexing is several times faster than numpy scalar indexing there.
+    starts = np.searchsorted(i[by_cell], np.arange(cells.size + 1)).tolist()
+    others = j[by_cell].tolist()
+    order = np.argsort(-np.asarray(priority, dtype=float)[picked], kind="stable").tolist()
+    value = (np.zeros(cells.size) if values is None else np.asarray(values, dtype=float)[picked]).tolist()
+    local = [-1] * cells.size
     size: list[int] = []
     peak_value: list[float] = []
     for position in order:
         best = -1
-        for other in neighbours[position]:
+        for other in others[starts[position]:starts[position + 1]]:
             area = local[other]
             # Areas are numbered in order of their peaks, so the lowest number has the busiest peak.
             if (area >= 0 and size[area] < capacity and value[position] >= min_share_of_peak * peak_value[area]
@@ -75,7 +79,7 @@ def micro_places(h3: np.ndarray, chosen: np.ndarray, priority: np.ndarray, max_a
         if best < 0:
             best = len(size)
             size.append(0)
-            peak_value.append(float(value[position]))
+            peak_value.append(value[position])
         local[position] = best
         size[best] += 1
     label[picked] = local
@@ -90,7 +94,9 @@ def area_names(area_cells: list[np.ndarray], districts: list[str], locations: pd
     one row per (cell, location) in the window, for every cell (the neighbours lend a street to an
     area without one)."""
     places = _PlaceIndex(locations)
-    labels = [_label(cells, places) for cells in area_cells]
+    leading = places.totals_by_area(area_cells)
+    labels = [_label(cells, places, totals, street_total)
+              for cells, totals, street_total in zip(area_cells, leading, places.street_totals)]
     names = [f"{district} - {label}" for district, label in zip(districts, labels)]
     return _unique(names, area_cells, places)
 
@@ -100,20 +106,35 @@ class _PlaceIndex:
     an area's rows are a few slices (hundreds of areas are named on every hotspot run)."""
 
     def __init__(self, locations: pd.DataFrame | None) -> None:
+        self.street_totals: list[float] = []
         if locations is None or not len(locations):
             self.h3 = np.zeros(0, dtype=np.uint64)
             self.place: list[str] = []
             self.generic: list[bool] = []
             self.n: list[float] = []
+            self.names = pd.Index([], dtype=object)
+            self.name_code = np.zeros(0, dtype=np.int64)
+            self.generic_array = np.zeros(0, dtype=bool)
+            self.n_array = np.zeros(0)
             return
-        text = locations["location"].astype(object).where(locations["location"].notna(), "").astype(str).str.strip()
-        place = text.str.replace(r"(?i)^on or near\s+", "", regex=True).str.strip()
+        # Thousands of (cell, location) rows share far fewer distinct texts: clean each text once.
+        codes, texts = pd.factorize(locations["location"], use_na_sentinel=True)
+        unique = pd.Series(np.asarray(texts, dtype=object), dtype=object).astype(str).str.strip()
+        unique = unique.str.replace(r"(?i)^on or near\s+", "", regex=True).str.strip()
+        names = np.append(unique.to_numpy(dtype=object), "")  # the last slot: rows without a location
+        generic = np.append(is_generic(unique).to_numpy(dtype=bool), False)
+        codes = np.where(codes < 0, len(unique), codes)
         h3 = _uint64(locations["h3"])
         order = np.argsort(h3, kind="stable")
         self.h3 = h3[order]
-        self.place = list(place.to_numpy(dtype=object)[order])
-        self.generic = list(is_generic(place).to_numpy()[order])
-        self.n = list(pd.to_numeric(locations["n"]).to_numpy(dtype=float)[order])
+        self.place = names[codes[order]].tolist()
+        self.generic = generic[codes[order]].tolist()
+        self.n = pd.to_numeric(locations["n"]).to_numpy(dtype=float)[order].tolist()
+        # The same rows as arrays, each place as the rank of its cleaned name in text order.
+        name_rank, self.names = pd.factorize(pd.Series(names, dtype=object), sort=True)
+        self.name_code = name_rank[codes[order]]
+        self.generic_array = generic[codes[order]]
+        self.n_array = np.asarray(self.n, dtype=float)
 
     def totals(self, cells) -> tuple[list[tuple[str, float]], list[tuple[str, float]]]:
         """(streets, generic places) of the cells, each as (name, incidents), most first, ties by name."""
@@ -129,6 +150,47 @@ class _PlaceIndex:
                     target[self.place[k]] = target.get(self.place[k], 0.0) + self.n[k]
         return _ordered(streets), _ordered(generics)
 
+    def totals_by_area(self, area_cells: list[np.ndarray]) -> list[tuple[list[tuple[str, float]], list[tuple[str, float]]]]:
+        """The two leading streets and two leading generic places of every area, as
+        :meth:`totals` orders them, at once: the rows of all areas' cells are gathered with one
+        search, summed per (area, place) with one bincount and ordered with one sort (hundreds of
+        areas are named on a busy year)."""
+        empty: list[tuple[list[tuple[str, float]], list[tuple[str, float]]]] = [([], []) for _ in area_cells]
+        self.street_totals = [0.0] * len(area_cells)  # every street's incidents per area (the spread rule)
+        if not area_cells or self.h3.size == 0:
+            return empty
+        cells = np.concatenate([np.asarray(c, dtype=np.uint64) for c in area_cells])
+        area = np.repeat(np.arange(len(area_cells)), [len(c) for c in area_cells])
+        lo = np.searchsorted(self.h3, cells, side="left")
+        hi = np.searchsorted(self.h3, cells, side="right")
+        lengths = hi - lo
+        if lengths.sum() == 0:
+            return empty
+        rows = np.repeat(lo - np.r_[0, np.cumsum(lengths)[:-1]], lengths) + np.arange(lengths.sum())
+        row_area = np.repeat(area, lengths)
+        n_names = max(len(self.names), 1)
+        key = row_area * n_names + self.name_code[rows]
+        keys, inverse = np.unique(key, return_inverse=True)
+        sums = np.bincount(inverse, weights=self.n_array[rows])
+        key_area, key_name = keys // n_names, keys % n_names
+        is_generic = np.zeros(n_names, dtype=bool)
+        is_generic[self.name_code[rows]] = self.generic_array[rows]
+        order = np.lexsort((key_name, -sums, is_generic[key_name], key_area))
+        # A label needs the two leading streets and the leading generic place of each area: keep the
+        # first two of each (area, kind) group.
+        group = key_area[order] * 2 + is_generic[key_name[order]]
+        starts = np.r_[0, np.flatnonzero(group[1:] != group[:-1]) + 1]
+        position = np.arange(order.size) - np.repeat(starts, np.diff(np.r_[starts, order.size]))
+        street = ~is_generic[key_name]
+        self.street_totals = np.bincount(key_area[street], weights=sums[street], minlength=len(area_cells)).tolist()
+        order = order[position < 2]
+        names = np.asarray(self.names, dtype=object)
+        for k in order.tolist():
+            name = names[key_name[k]]
+            if name:
+                empty[key_area[k]][1 if is_generic[key_name[k]] else 0].append((name, float(sums[k])))
+        return empty
+
 
 def _ordered(totals: dict[str, float]) -> list[tuple[str, float]]:
     return sorted(totals.items(), key=lambda kv: (-kv[1], kv[0]))
@@ -141,8 +203,10 @@ def _uint64(values) -> np.ndarray:
     return np.array([int(str(s), 16) for s in series], dtype=np.uint64)
 
 
-def _label(cells: np.ndarray, places: _PlaceIndex) -> str:
-    streets, generics = places.totals(cells)
+def _label(cells: np.ndarray, places: _PlaceIndex,
+           totals: tuple[list[tuple[str, float]], list[tuple[str, float]]] | None = None,
+           street_total: float | None = None) -> str:
+    streets, generics = totals if totals is not None else places.totals(cells)
     if not streets:
         near = _nearby_street(cells, places)
         if not generics:
@@ -151,7 +215,7 @@ def _label(cells: np.ndarray, places: _PlaceIndex) -> str:
         return f"{kind} near {near}" if near else f"{kind} (no street recorded nearby)"
     (first, n_first) = streets[0]
     label = first
-    street_total = sum(n for _, n in streets)
+    street_total = street_total if street_total is not None else sum(n for _, n in streets)
     if len(streets) > 1 and n_first < SPREAD_SHARE * street_total and streets[1][1] >= 0.5 * n_first:
         label = f"{first} / {streets[1][0]}"
     if generics and generics[0][1] >= n_first:

@@ -4,6 +4,11 @@ A visit is a run of consecutive pings from one callsign that stay in the same H3
 between pings longer than a threshold. Its minutes are the time from the first to the last ping, so
 a single ping gives a visit of 0 minutes: presence is recorded, time is not invented.
 
+These per-cell runs are what the store keeps (a cell is a fixed place; hotspot areas change with
+the period and method). Dosage joins a callsign's consecutive runs inside one hotspot AREA into one
+visit (:func:`hotspot_engine.analyse.dosage.merge_area_visits`): cut per cell, a 16-minute walk
+through a 3-cell hotspot counted as visits of 5, 5 and 4 minutes.
+
 Pure: a frame of pings in, a frame of visits out; no store, no files.
 """
 from __future__ import annotations

@@ -157,7 +157,8 @@ def detect_format(columns: list[str]) -> str:
     raise InputError(
         f"cannot tell the format from the columns {seen}; an incident file needs {', '.join(missing)}; "
         f"a patrol log needs patrol_id, start, end or duration_minutes and a place; GPS pings need callsign, "
-        f"timestamp, lat, lon; data.police.uk files keep their published header.{hint}"
+        f"timestamp, lat, lon; data.police.uk files keep their published header; partner files: lsoa_code, month, "
+        f"count (area counts), a date, lat/lon and category (events), or name and lat/lon (places).{hint}"
     )
 
 
@@ -1069,12 +1070,21 @@ def _parse_gps(raw: RawTable, name: str, gap_minutes: float) -> tuple[pd.DataFra
 # --------------------------------------------------------------------------------------------
 
 
-def _parse(data: bytes, name: str, fmt: str | None, offence_map, gap_minutes: float = 5.0):
-    """(kind, format, rows, rejects, notes) for one file's bytes."""
-    if fmt is not None and fmt not in FORMATS:
-        raise InputError(f"unknown format '{fmt}'; choose from: {', '.join(FORMATS)}")
+def _parse(data: bytes, name: str, fmt: str | None, offence_map, gap_minutes: float = 5.0, con=None, partner=None):
+    """(kind, format, rows, rejects, notes) for one file's bytes. ``con`` (the store) tells partner
+    area counts which 2021 LSOA codes police data carries; ``partner`` is a PartnerOptions."""
+    from hotspot_engine.read import partners
+
+    if fmt is not None and fmt not in FORMATS and fmt not in partners.PARTNER_FORMATS:
+        raise InputError(f"unknown format '{fmt}'; choose from: {', '.join(FORMATS + partners.PARTNER_FORMATS)}")
     raw = read_raw(data, name)
     columns = [str(c) for c in raw.frame.columns]
+    partner_fmt = fmt if fmt in partners.PARTNER_FORMATS else None
+    if fmt is None:
+        partner_fmt = partners.detect_partner_format(columns)
+    if partner_fmt:
+        kind, rows, rejects, notes = partners.parse_partner(raw, name, partner_fmt, partner, con)
+        return kind, partner_fmt, rows, rejects, notes
     try:
         detected = detect_format(columns)
     except InputError as exc:
@@ -1173,19 +1183,20 @@ def _files_under(path: Path) -> list[Path]:
     return files
 
 
-def _load_bytes(con, data: bytes, name: str, fmt: str | None, offence_map, max_bytes: int) -> list[LoadSummary]:
+def _load_bytes(con, data: bytes, name: str, fmt: str | None, offence_map, max_bytes: int, partner=None
+                ) -> list[LoadSummary]:
     if len(data) > max_bytes:
         raise _too_big(name, len(data), max_bytes)
     if data[:4] == b"PK\x03\x04" and Path(name).suffix.lower() not in (".xlsx", ".xlsm"):
         return [s for member, blob in _zip_members(data, name, max_bytes)
-                for s in _load_one(con, blob, member, fmt, offence_map)]
+                for s in _load_one(con, blob, member, fmt, offence_map, partner)]
     if data[:4] == b"PK\x05\x06" and Path(name).suffix.lower() == ".zip":
         raise InputError(f"{name}: the zip is empty")
-    return _load_one(con, data, name, fmt, offence_map)
+    return _load_one(con, data, name, fmt, offence_map, partner)
 
 
-def _load_one(con, data: bytes, name: str, fmt: str | None, offence_map) -> list[LoadSummary]:
-    kind, fmt, rows, rejects, notes = _parse(data, name, fmt, offence_map)
+def _load_one(con, data: bytes, name: str, fmt: str | None, offence_map, partner=None) -> list[LoadSummary]:
+    kind, fmt, rows, rejects, notes = _parse(data, name, fmt, offence_map, con=con, partner=partner)
     summary = store.store_rows(con, kind, rows, rejects, file=name, fmt=fmt,
                                sha256=hashlib.sha256(data).hexdigest(), notes=notes)
     return [summary]
@@ -1310,8 +1321,10 @@ def _load_streamed(con, path: Path, fmt: str | None, offence_map, block_rows: in
 
 
 def ingest_paths(con, paths: list[str | Path], fmt: str | None = None, offence_map: str | Path | None = None,
-                 max_bytes: int = DEFAULT_MAX_BYTES) -> list[LoadSummary]:
+                 max_bytes: int = DEFAULT_MAX_BYTES, partner=None) -> list[LoadSummary]:
     """Load files, folders (recursed) and zips into the store; one LoadSummary per data file.
+    ``partner`` (a :class:`~hotspot_engine.read.partners.PartnerOptions`) names the layer, owner and
+    sharing level of partner files.
 
     Each file is one transaction. The first unusable file raises InputError (naming it); files
     loaded before it stay loaded. Files over ``max_bytes`` are refused before being read.
@@ -1335,11 +1348,11 @@ def ingest_paths(con, paths: list[str | Path], fmt: str | None = None, offence_m
                 data = file.read_bytes()
             except OSError as exc:
                 raise InputError(f"{file.name}: cannot read ({exc.strerror})") from None
-            summaries.extend(_load_bytes(con, data, file.name, fmt, offence_map, max_bytes))
+            summaries.extend(_load_bytes(con, data, file.name, fmt, offence_map, max_bytes, partner))
     return summaries
 
 
 def ingest_upload(con, name: str, data: bytes, fmt: str | None = None, offence_map=None,
-                  max_bytes: int = DEFAULT_MAX_BYTES) -> list[LoadSummary]:
+                  max_bytes: int = DEFAULT_MAX_BYTES, partner=None) -> list[LoadSummary]:
     """Same as ingest_paths for bytes from an upload widget; a zip may hold many files."""
-    return _load_bytes(con, bytes(data), Path(name).name, fmt, offence_map, max_bytes)
+    return _load_bytes(con, bytes(data), Path(name).name, fmt, offence_map, max_bytes, partner)

@@ -15,12 +15,28 @@ from __future__ import annotations
 
 import html
 import json
-from dataclasses import dataclass
 from functools import lru_cache
 
 import numpy as np
 import pandas as pd
 
+from hotspot_engine.render.classes import (  # noqa: F401  (palettes and classes stay importable from here)
+    GI_BIN_COLOURS,
+    GI_BIN_ORDER,
+    NO_PATTERN,
+    PATTERN_COLOURS,
+    VIRIDIS,
+    YLORRD,
+    YLORRD_ON_LIGHT,
+    Legend,
+    classify_cells,
+    classify_colours,
+    magnitude_classes,
+    magnitude_palette,
+    nice_breaks,
+    pattern_classes,
+    value_classes,
+)
 from hotspot_engine.render.labels import Viewport, place_labels
 from hotspot_engine.resources import GEODATA_DIR, STATIC_DIR
 
@@ -29,79 +45,6 @@ OFFLINE_STYLE_DARK = "/app/static/dark_style.json"
 LSOA_OUTLINES_URL = "/app/static/lsoa_outlines.geojson"
 FORCE_VIEW = {"latitude": 50.98, "longitude": -1.25, "zoom": 8.4}
 COORD_PRECISION = 1e-5  # about 1 m: far below a res-11 hexagon, and it shrinks the JSON by a third
-
-# Colour-blind-safe palettes (ColorBrewer YlOrRd for magnitude, RdBu for Gi* bins, viridis-like
-# for patrol dosage), so hot reads as hot to every viewer and nothing depends on red/green contrast.
-YLORRD = [(255, 255, 178), (254, 217, 118), (254, 178, 76), (253, 141, 60), (240, 59, 32), (189, 0, 38)]
-GI_BIN_COLOURS = {
-    -3: (33, 102, 172), -2: (103, 169, 207), -1: (209, 229, 240), 0: (240, 240, 240),
-    1: (253, 219, 199), 2: (239, 138, 98), 3: (178, 24, 43),
-}
-VIRIDIS = [(68, 1, 84), (59, 82, 139), (33, 145, 140), (94, 201, 98), (253, 231, 37)]
-#: Space-time (emerging hot spot) classes: reds/oranges for hot, blues for cold, with the
-#: "intensifying/persistent" classes darkest and the transient ones pale; the oscillating classes
-#: lean to magenta/purple and the historical ones to brown/teal so that no pair depends on red/green
-#: contrast (hues from ColorBrewer RdYlBu, PuOr, BrBG). "no pattern" is light grey and not drawn.
-PATTERN_COLOURS: dict[str, tuple[int, int, int]] = {
-    "intensifying hot spot": (165, 0, 38), "persistent hot spot": (215, 48, 39),
-    "diminishing hot spot": (244, 109, 67), "consecutive hot spot": (253, 174, 97),
-    "new hot spot": (254, 224, 144), "sporadic hot spot": (253, 212, 158),
-    "oscillating hot spot": (197, 27, 125), "historical hot spot": (140, 81, 10),
-    "intensifying cold spot": (8, 48, 107), "persistent cold spot": (33, 102, 172),
-    "diminishing cold spot": (67, 147, 195), "consecutive cold spot": (158, 202, 225),
-    "new cold spot": (198, 219, 239), "sporadic cold spot": (171, 217, 233),
-    "oscillating cold spot": (118, 42, 131), "historical cold spot": (53, 151, 143),
-    "no pattern": (220, 220, 220),
-}
-NO_PATTERN = "no pattern"
-#: On the light base the palest YlOrRd shade almost vanishes: there the classes start one step darker.
-YLORRD_ON_LIGHT = YLORRD[1:]
-
-
-def magnitude_palette(dark: bool) -> list[tuple[int, int, int]]:
-    return YLORRD if dark else YLORRD_ON_LIGHT
-
-
-@dataclass(frozen=True)
-class Legend:
-    title: str
-    entries: list[tuple[str, tuple[int, int, int]]]
-
-
-def nice_breaks(values: np.ndarray, n: int) -> np.ndarray:
-    """Upper bounds of up to ``n`` classes over the non-zero values: geometric steps rounded to
-    whole numbers, so a skewed count (most cells 1, a few 90) still gets readable classes."""
-    positive = values[values > 0]
-    if positive.size == 0:
-        return np.array([1.0])
-    top = float(positive.max())
-    low = float(positive.min())
-    if top <= low:
-        return np.array([top])
-    raw = low * (top / low) ** (np.arange(1, n + 1) / n)
-    # Two significant figures above 10 (12, 45, 230, 1,200), whole numbers below.
-    magnitude = 10.0 ** (np.floor(np.log10(np.maximum(raw, 1e-9))) - 1)
-    rounded = np.unique(np.where(raw < 10, np.ceil(raw), np.ceil(raw / magnitude) * magnitude))
-    rounded[-1] = max(rounded[-1], top)
-    return rounded
-
-
-def classify_colours(values: np.ndarray, palette: list[tuple[int, int, int]]) -> tuple[np.ndarray, Legend, np.ndarray]:
-    """Colour per value by class; returns colours (n x 3), a legend and the class index."""
-    values = np.asarray(values, dtype=float)
-    uppers = nice_breaks(values, len(palette))
-    # Spread the classes over the palette so the top class is always the darkest colour.
-    shades = np.round(np.linspace(0, len(palette) - 1, len(uppers))).astype(int)
-    idx = np.clip(np.searchsorted(uppers, values, side="left"), 0, len(uppers) - 1)
-    colours = np.array(palette)[shades[idx]] if values.size else np.zeros((0, 3), dtype=int)
-    lower = float(values[values > 0].min()) if (values > 0).any() else 0.0
-    entries = []
-    for k, upper in enumerate(uppers):
-        lo = lower if k == 0 else uppers[k - 1] + (1 if float(uppers[k - 1]).is_integer() else 0)
-        label = f"{lo:,.0f}" if round(lo) >= round(upper) else f"{lo:,.0f} – {upper:,.0f}"
-        entries.append((label, palette[shades[k]]))
-    return colours, Legend("", entries), idx
-
 
 def _rounded_geojson(frame) -> dict:
     import shapely
@@ -172,54 +115,26 @@ DEFAULT_TOOLTIP = ("hotspot_name", "count", "harm", "patrols", "district", "gi_z
 #: Above this many cells the map draws the busiest ones and says how many it left out: beyond it
 #: the JSON passes 2 MB, and at that many cells most are below a pixel at force zoom anyway.
 MAX_DRAWN_CELLS = 25_000
-GI_BIN_ORDER = (-3, -2, -1, 0, 1, 2, 3)
 
 
 def cell_layer_frame(cells: pd.DataFrame, colour_by: str, palette: str = "magnitude",
                      dark: bool = False) -> tuple[pd.DataFrame, Legend, list[tuple[int, int, int]]]:
     """Cells to draw (non-zero or significant only, to keep the page small) with a class index
-    column ``k``; returns (frame, legend, colour of each class index)."""
-    frame = cells
-    if colour_by == "gi_bin":
-        keep = frame["gi_bin"] != 0
-        if "count" in frame:
-            keep |= frame["count"] > 0
-        frame = frame[keep]
-        k = frame["gi_bin"].astype(int).to_numpy() + 3
-        colours = [GI_BIN_COLOURS[b] for b in GI_BIN_ORDER]
-        # gi_bin comes from the exact test's Benjamini-Hochberg adjusted p: the labels say that.
-        legend = Legend("Exact test, false discovery rate", [
-            ("Above expectation, FDR < 1%", GI_BIN_COLOURS[3]), ("Above, FDR < 5%", GI_BIN_COLOURS[2]),
-            ("Above, FDR < 10%", GI_BIN_COLOURS[1]), ("Not significant", GI_BIN_COLOURS[0]),
-            ("Below, FDR < 10%", GI_BIN_COLOURS[-1]), ("Below, FDR < 5%", GI_BIN_COLOURS[-2]),
-            ("Below expectation, FDR < 1%", GI_BIN_COLOURS[-3])])
-    elif colour_by == "pattern":
-        frame, legend, colours = pattern_layer_frame(frame)
-        return frame, legend, colours
+    column ``k``; returns (frame, legend, colour of each class index). The classes are those of
+    every map (:mod:`hotspot_engine.render.classes`); ``palette='dosage'`` forces the patrol ramp."""
+    if colour_by in ("gi_bin", "pattern"):
+        classes = classify_cells(cells, colour_by, dark)
     else:
-        frame = frame[frame[colour_by] > 0]
-        pal = VIRIDIS if palette == "dosage" else magnitude_palette(dark)
-        k, legend, colours = _classes(frame[colour_by].to_numpy(), pal)
-        legend = Legend(colour_by.replace("_", " "), legend.entries)
-    return frame.assign(k=np.asarray(k, dtype=np.int8)), legend, colours
+        classes = magnitude_classes(cells, colour_by, dark, VIRIDIS if palette == "dosage" else None)
+    drawn = classes.drawn
+    return cells[drawn].assign(k=classes.k[drawn].astype(np.int8)), classes.legend, classes.colours
 
 
 def pattern_layer_frame(cells: pd.DataFrame) -> tuple[pd.DataFrame, Legend, list[tuple[int, int, int]]]:
     """Cells with a space-time ``pattern`` other than 'no pattern' (the rest are not drawn, which
     keeps the map's JSON small), class index ``k`` over the classes present only, in the order of
     :data:`PATTERN_COLOURS`; the legend lists those classes (labels are the pattern names)."""
-    frame = cells[cells["pattern"].astype(str) != NO_PATTERN]
-    present = [p for p in PATTERN_COLOURS if p != NO_PATTERN and p in set(frame["pattern"].astype(str))]
-    k = pd.Index(present).get_indexer(frame["pattern"].astype(str)) if present else np.zeros(0, dtype=int)
-    colours = [PATTERN_COLOURS[p] for p in present]
-    legend = Legend("Space-time pattern", [(p, PATTERN_COLOURS[p]) for p in present])
-    return frame.assign(k=np.asarray(k, dtype=np.int8)), legend, colours
-
-
-def _classes(values: np.ndarray, palette: list[tuple[int, int, int]]) -> tuple[np.ndarray, Legend, list]:
-    """Class index per value and the colour of each class (see :func:`classify_colours`)."""
-    _, legend, idx = classify_colours(values, palette)
-    return idx, legend, [colour for _, colour in legend.entries]
+    return cell_layer_frame(cells, "pattern")
 
 
 def month_colours(cell_months: pd.DataFrame, value: str = "count", dark: bool = False) -> tuple[pd.DataFrame, Legend, list]:
@@ -232,7 +147,7 @@ def month_colours(cell_months: pd.DataFrame, value: str = "count", dark: bool = 
     frame = cell_months[cell_months[value] > 0]
     if len(frame) and frame["h3"].dtype.kind in "iu":
         frame = frame.assign(h3=cell_to_str(frame["h3"].to_numpy()))
-    k, legend, colours = _classes(frame[value].to_numpy(), magnitude_palette(dark))
+    k, legend, colours = value_classes(frame[value].to_numpy(), magnitude_palette(dark))
     frame = frame[["h3", "month", value]].assign(k=np.asarray(k, dtype=np.int8))
     return frame.reset_index(drop=True), Legend(value, legend.entries), colours
 
@@ -378,32 +293,10 @@ def label_layers(areas: pd.DataFrame | None, view: dict, viewport_px: tuple[int,
     return layers
 
 
-def build_deck(
-    cells: pd.DataFrame,
-    colour_by: str = "count",
-    areas: pd.DataFrame | None = None,
-    area_outlines: dict | None = None,
-    patrols: pd.DataFrame | None = None,
-    view: dict | None = None,
-    map_style: str | None = OFFLINE_STYLE,
-    presentation: bool = False,
-    opacity: float | None = None,
-    tooltip_fields: tuple[str, ...] = DEFAULT_TOOLTIP,
-    precoloured: tuple[Legend, list] | None = None,
-    lsoa_outlines: bool = False,
-    max_cells: int = MAX_DRAWN_CELLS,
-    viewport_px: tuple[int, int] = (1050, 640),
-):
-    """The hotspot map: hex cells coloured by ``colour_by`` (count, harm, gi_bin, patrols...), district
-    outlines, town labels, optional LSOA outlines, hotspot outlines with numbers and a patrol-dosage
-    column layer. ``precoloured`` is (legend, class colours) for cells that already carry their class
-    ``k`` (a playback month, :func:`month_colours`). Presentation mode draws for a wall screen: dark
-    base, opaque cells, white outlines, large text. Labels are placed for ``view`` at ``viewport_px``
-    (the map's width and height) so that none overlaps (:mod:`hotspot_engine.render.labels`).
-    Returns (deck, legend, cells left out), see :data:`MAX_DRAWN_CELLS`."""
-    import pydeck as pdk
-
-    dark = map_style == OFFLINE_STYLE_DARK
+def _cells_to_draw(cells: pd.DataFrame, colour_by: str, precoloured: tuple[Legend, list] | None,
+                   dark: bool) -> tuple[pd.DataFrame, Legend, list, str | None]:
+    """(cells with their class ``k``, legend, class colours, column that ranks them when too many
+    are to be drawn: |z| for Gi* bins and patterns, else the colouring figure or the count)."""
     if precoloured is not None:
         draw, (legend, colours) = cells, precoloured
     else:
@@ -417,8 +310,15 @@ def build_deck(
     elif colour_by == "pattern" and "last_z" in draw.columns:
         draw = draw.assign(_abs_z=draw["last_z"].abs())
         rank_by = "_abs_z"
-    records, fields, left_out = cell_records(draw, tooltip_fields, max_cells, rank_by)
-    opacity = opacity if opacity is not None else (0.92 if presentation else 0.75)
+    return draw, legend, colours, rank_by
+
+
+def _outline_and_cell_layers(colours: list, opacity: float, lsoa_outlines: bool, presentation: bool,
+                             dark: bool) -> list:
+    """The optional LSOA outlines, the district outlines and the cell layer (its data spliced in
+    later as JSON text, see :func:`cell_records`)."""
+    import pydeck as pdk
+
     line_colour = [255, 255, 255] if dark else [40, 40, 40]
     layers = []
     if lsoa_outlines:
@@ -442,20 +342,65 @@ def build_deck(
             opacity=opacity, extruded=False, pickable=True, auto_highlight=True,
         ),
     ]
+    return layers
+
+
+def _patrol_layer(patrols: pd.DataFrame):
+    """Patrol dosage as extruded columns (a few hundred cells, sent inline)."""
+    import pydeck as pdk
+
+    pdraw = patrols[patrols["patrols"] > 0]
+    top = max(float(pdraw["patrols"].max()), 1.0)
+    precords = [{"h": h, "p": int(p)} for h, p in zip(pdraw["h3"], pdraw["patrols"])]  # a few hundred
+    return pdk.Layer(
+        "H3HexagonLayer", precords, id="patrols", get_hexagon="h", extruded=True, get_elevation="p",
+        elevation_scale=600.0 / top * 3, get_fill_color=[59, 82, 139, 170], pickable=True, coverage=0.55,
+    )
+
+
+def build_deck(
+    cells: pd.DataFrame,
+    colour_by: str = "count",
+    areas: pd.DataFrame | None = None,
+    area_outlines: dict | None = None,
+    patrols: pd.DataFrame | None = None,
+    view: dict | None = None,
+    map_style: str | None = OFFLINE_STYLE,
+    presentation: bool = False,
+    opacity: float | None = None,
+    tooltip_fields: tuple[str, ...] = DEFAULT_TOOLTIP,
+    precoloured: tuple[Legend, list] | None = None,
+    lsoa_outlines: bool = False,
+    max_cells: int = MAX_DRAWN_CELLS,
+    viewport_px: tuple[int, int] = (1050, 640),
+    streets: pd.DataFrame | None = None,
+):
+    """The hotspot map: hex cells coloured by ``colour_by`` (count, harm, gi_bin, patrols...), district
+    outlines, town labels, optional LSOA outlines, hotspot outlines with numbers and a patrol-dosage
+    column layer; ``streets`` (name, geometry WKB: the loaded street layer near the view) adds street
+    lines and names (:func:`street_layers`). ``precoloured`` is (legend, class colours) for cells that already carry their class
+    ``k`` (a playback month, :func:`month_colours`). Presentation mode draws for a wall screen: dark
+    base, opaque cells, white outlines, large text. Labels are placed for ``view`` at ``viewport_px``
+    (the map's width and height) so that none overlaps (:mod:`hotspot_engine.render.labels`).
+    Returns (deck, legend, cells left out), see :data:`MAX_DRAWN_CELLS`."""
+    import pydeck as pdk
+
+    dark = map_style == OFFLINE_STYLE_DARK
+    draw, legend, colours, rank_by = _cells_to_draw(cells, colour_by, precoloured, dark)
+    records, fields, left_out = cell_records(draw, tooltip_fields, max_cells, rank_by)
+    opacity = opacity if opacity is not None else (0.92 if presentation else 0.75)
+    layers = _outline_and_cell_layers(colours, opacity, lsoa_outlines, presentation, dark)
     if patrols is not None and len(patrols):
-        pdraw = patrols[patrols["patrols"] > 0]
-        top = max(float(pdraw["patrols"].max()), 1.0)
-        precords = [{"h": h, "p": int(p)} for h, p in zip(pdraw["h3"], pdraw["patrols"])]  # a few hundred
-        layers.append(pdk.Layer(
-            "H3HexagonLayer", precords, id="patrols", get_hexagon="h", extruded=True, get_elevation="p",
-            elevation_scale=600.0 / top * 3, get_fill_color=[59, 82, 139, 170], pickable=True, coverage=0.55,
-        ))
+        layers.append(_patrol_layer(patrols))
     if area_outlines is not None:
         layers.append(pdk.Layer(
             "GeoJsonLayer", area_outlines, id="hotspot-areas", stroked=True, filled=False,
             get_line_color=[255, 255, 255, 240] if dark else [0, 0, 0, 230],
             line_width_min_pixels=3 if presentation else 2, pickable=False,
         ))
+    if streets is not None and len(streets):
+        # Under the labels: street names give way to hotspot numbers and towns.
+        layers += street_layers(streets, dark)
     layers += label_layers(areas, view or FORCE_VIEW, viewport_px, presentation, dark)
     tooltip_html = "<br/>".join(f"<b>{label}</b>: {{{key}}}" for key, label in fields)
     deck = _compact_deck_class()(
@@ -468,6 +413,54 @@ def build_deck(
     )
     deck.raw_json = {_RAW.format("cells"): records}
     return deck, legend, left_out
+
+
+#: Street names are sized in metres, capped in pixels: about 14 px at street zoom, too small to
+#: draw at force zoom, so they appear only at city and street zoom without a zoom callback.
+STREET_NAME_METRES = 12
+
+
+def street_layers(lines: pd.DataFrame, dark: bool = False) -> list:
+    """The loaded street layer as deck.gl layers (no network: the lines travel inline): a PathLayer
+    of street lines (metres wide, at least half a pixel) and a TextLayer of names at each named
+    street's middle point."""
+    import pydeck as pdk
+
+    from hotspot_engine.store.streets import path_records
+
+    paths = path_records(lines)
+    named = paths[paths["name"].astype(str).str.strip() != ""]
+    labels = named.assign(mid=[p[len(p) // 2] for p in named["path"]]).drop_duplicates("name")
+    labels = pd.DataFrame({"name": labels["name"].to_numpy(), "lon": [m[0] for m in labels["mid"]],
+                           "lat": [m[1] for m in labels["mid"]]})
+    colour = [200, 200, 200, 200] if dark else [90, 90, 90, 200]
+    return [
+        pdk.Layer("PathLayer", paths, id="streets", get_path="path", get_color=colour, get_width=4,
+                  width_units="'meters'", width_min_pixels=0.5, pickable=False),
+        pdk.Layer("TextLayer", labels, id="street-names", get_position="[lon, lat]", get_text="name",
+                  get_size=STREET_NAME_METRES, size_units="'meters'", size_max_pixels=14, size_min_pixels=0,
+                  get_color=[255, 255, 255, 230] if dark else [40, 40, 40, 230], pickable=False),
+    ]
+
+
+def hotspot_street_deck(cells: pd.DataFrame, streets: pd.DataFrame | None, map_style: str | None = OFFLINE_STYLE):
+    """One hotspot close up for the Patrols page: its cells shaded by incidents, its outline, and the
+    loaded street layer's lines and names around it (``streets``: name, geometry WKB; None without
+    a layer). ``cells``: h3 (uint64 or hex), incidents. Returns the deck, at street zoom."""
+    from hotspot_engine.reference.geography import cell_centres
+
+    h3_ids = cells["h3"].to_numpy()
+    ints = np.array([int(c, 16) if isinstance(c, str) else int(c) for c in h3_ids], dtype=np.uint64)
+    lat, lon = cell_centres(ints)
+    draw = pd.DataFrame({"h3": [format(int(c), "x") for c in ints], "count": cells["incidents"].to_numpy(),
+                         "hotspot_id": "focus", "hotspot_name": "focus", "lat": lat, "lon": lon})
+    view = {"latitude": float(np.mean(lat)), "longitude": float(np.mean(lon)), "zoom": 14.6}
+    outlines = areas_outline_geojson(draw.assign(is_hotspot=True))
+    # Cells with no incident are not shaded; the outline shows the whole area.
+    deck, _, _ = build_deck(draw, colour_by="count",
+                            area_outlines=outlines, view=view, map_style=map_style, tooltip_fields=("h3",),
+                            streets=streets, opacity=0.35)
+    return deck
 
 
 def basemap_style(basemap_url: str, attribution: str = "") -> str:

@@ -4,9 +4,9 @@ The map is meant to be emailed to partners and opened from the attachment with n
 HTML must carry everything it needs: Leaflet's JavaScript and CSS are read from the pip package
 ``django-js-lib-leaflet`` and inlined as ``<script>``/``<style>`` blocks (its icons as ``data:``
 URIs), every CDN asset folium would add (jQuery, Bootstrap, awesome-markers, ...) is removed, and no
-tile layer is drawn unless an internet basemap is explicitly configured. The colour scale is a
-ColorBrewer scheme chosen for colour-blind readers (YlOrRd for counts and harm, RdBu for Gi* z), and
-the legend is plain HTML/CSS, so branca's d3-based colour maps are not needed.
+tile layer is drawn unless an internet basemap is explicitly configured. The classes, colours and
+legend are the dashboard's (:mod:`hotspot_engine.render.classes`), and the legend is plain HTML/CSS,
+so branca's d3-based colour maps are not needed.
 
 The same HTML shows the map inside the Streamlit app with no outside request:
 ``streamlit.components.v1.html(map_html(m), height=620)`` (``streamlit_folium.st_folium`` would load
@@ -26,20 +26,11 @@ import numpy as np
 import pandas as pd
 
 from hotspot_engine.errors import InputError
+from hotspot_engine.render.classes import Legend, classify_cells, hex_colour
 
-#: ColorBrewer YlOrRd, 6 classes: sequential and readable with the common colour-vision deficiencies
-#: (colorbrewer2.org marks it colour-blind safe).
-SEQUENTIAL = ("#ffffb2", "#fed976", "#feb24c", "#fd8d3c", "#f03b20", "#bd0026")
-#: ColorBrewer RdBu, 7 classes, reversed so hot is red: Gi* cold spots blue, hot spots red.
-DIVERGING = ("#2166ac", "#67a9cf", "#d1e5f0", "#f7f7f7", "#fddbc7", "#ef8a62", "#b2182b")
-#: ArcGIS's Gi_Bin edges on z (1.645, 1.960, 2.576). They are labelled as z values, not as 90/95/99%
-#: confidence: on sparse counts the normal approximation behind those percentages does not hold
-#: (the hotspots themselves come from the exact test; see analyse/hotspots.py).
-GI_Z_EDGES = (-2.576, -1.960, -1.645, 1.645, 1.960, 2.576)
-GI_BIN_LABELS = ("z below -2.58", "z -2.58 to -1.96", "z -1.96 to -1.65", "z -1.65 to 1.65", "z 1.65 to 1.96",
-                 "z 1.96 to 2.58", "z above 2.58")
 DISTRICT_COLOUR = "#4d4d4d"
-HOTSPOT_OUTLINE = "#08306b"
+#: Near-black, as on the dashboard's light base: a navy outline read as a Gi* cold-spot blue at county scale.
+HOTSPOT_OUTLINE = "#141414"
 #: Above this many cells Leaflet draws on a canvas instead of one SVG path per cell (faster).
 CANVAS_ABOVE = 4000
 LABELS_FROM_ZOOM = 12  # hotspot names show from this zoom (about 3 km across a screen) inwards
@@ -52,7 +43,7 @@ TOOLTIP_FIELDS: dict[str, str] = {
     "harm": "Harm (days)",
     "gi_z": "Gi* z",
     "gi_p_fdr": "p (FDR)",
-    "gi_bin": "Gi* bin",
+    "gi_bin": "Significance bin",
     "hotspot_name": "Hotspot",
     "patrols": "Patrols",
     "patrol_minutes": "Patrol minutes",
@@ -65,7 +56,7 @@ AREA_TOOLTIP_FIELDS: dict[str, str] = {
     "harm": "Harm (days)",
     "patrols": "Patrols",
 }
-VALUE_LABELS = {"count": "Incidents", "harm": "Harm (days of imprisonment)", "gi_z": "Gi* z-score", "patrols": "Patrols", "patrol_minutes": "Patrol minutes"}
+VALUE_LABELS = {"count": "Incidents", "harm": "Harm (days of imprisonment)", "gi_z": "Gi* z-score", "gi_bin": "Significance (exact test)", "patrols": "Patrols", "patrol_minutes": "Patrol minutes"}
 
 ASSET_DIR = ("static", "js_lib_leaflet")
 
@@ -114,102 +105,6 @@ def remote_assets(page: str) -> list[str]:
 
 
 # ----------------------------------------------------------------------------------------------
-# Colour classes
-
-
-def _is_integer_valued(values: np.ndarray) -> bool:
-    return bool(np.all(np.isclose(values, np.round(values))))
-
-
-def _fmt(value: float) -> str:
-    if value is None or not np.isfinite(value):
-        return ""
-    if float(value).is_integer() and abs(value) < 1e15:
-        return f"{int(value):,}"
-    if abs(value) >= 100:
-        return f"{value:,.0f}"
-    return f"{value:.3g}"
-
-
-def colour_classes(values: pd.Series | np.ndarray, diverging: bool = False, n_classes: int = len(SEQUENTIAL)) -> tuple[list[float], list[str], list[str]]:
-    """Class edges, colours and legend labels for positive ``values`` (sequential, quantile edges
-    so every colour is used; whole numbers get whole-number classes), or for Gi* z-scores
-    (``diverging``: the fixed 90/95/99% confidence edges). Values in no class are not drawn."""
-    if diverging:
-        edges = [-math.inf, *GI_Z_EDGES, math.inf]
-        return edges, list(DIVERGING), list(GI_BIN_LABELS)
-    data = np.asarray(pd.to_numeric(pd.Series(values), errors="coerce"), dtype=float)
-    data = data[np.isfinite(data) & (data > 0)]
-    if data.size == 0:
-        return [], [], []
-    whole = _is_integer_valued(data)
-    unique = np.unique(data)
-    if whole and unique.size <= n_classes:
-        # Few distinct whole numbers: one class each (a quantile split would merge or empty them).
-        uppers = list(unique)
-    else:
-        uppers = _sequential_quantiles(data, n_classes, whole)
-    colours = _spread(SEQUENTIAL, len(uppers))
-    edges = [0.0, *uppers]
-    labels = []
-    for i, (lower, upper) in enumerate(zip(edges[:-1], edges[1:])):
-        if whole:
-            # The first class starts at the smallest value shown (5 after partner-safe blanking, not 1).
-            first = int(data.min()) if i == 0 else int(lower) + 1
-            labels.append(f"{first:,}" if first == int(upper) else f"{first:,} to {int(upper):,}")
-        else:
-            labels.append(f"{_fmt(data.min() if i == 0 else lower)} to {_fmt(upper)}")
-    return edges, colours, labels
-
-
-def _sequential_quantiles(data: np.ndarray, n_classes: int, whole: bool) -> list[float]:
-    """Upper class edges, each the quantile that leaves an equal share of the values still above
-    it to every class yet to come. Crime counts are mostly 1s: plain quantiles would put most
-    edges at 1 and leave two or three classes; this keeps every class in use."""
-    uppers: list[float] = []
-    remaining = np.sort(data)
-    top = float(remaining[-1])
-    while remaining.size and len(uppers) < n_classes - 1:
-        edge = float(np.quantile(remaining, 1.0 / (n_classes - len(uppers))))
-        edge = math.ceil(edge) if whole else edge
-        if edge >= top:
-            break
-        uppers.append(edge)
-        remaining = remaining[remaining > edge]
-    uppers.append(top)
-    return uppers
-
-
-def _spread(palette: tuple[str, ...], n: int) -> list[str]:
-    """n colours from the palette, spread across its range (keeps the darkest for the top class)."""
-    if n >= len(palette):
-        return list(palette[:n])
-    positions = np.round(np.linspace(0, len(palette) - 1, n)).astype(int)
-    return [palette[i] for i in positions]
-
-
-def class_index(values: np.ndarray, edges: list[float], diverging: bool) -> np.ndarray:
-    """Class per value (-1: not drawn). Sequential classes are (lower, upper]; z classes are split
-    at the confidence edges with the edge itself counted as the more significant class."""
-    out = np.full(values.shape, -1, dtype=int)
-    if not edges:
-        return out
-    finite = np.isfinite(values)
-    if diverging:
-        # |z| at or above an edge belongs to the more significant class, as ArcGIS's Gi_Bin does.
-        out[finite] = 3
-        for step, edge in enumerate(GI_Z_EDGES[3:], start=1):
-            out[finite & (values >= edge)] = 3 + step
-            out[finite & (values <= -edge)] = 3 - step
-        return out
-    uppers = np.asarray(edges[1:])
-    positive = finite & (values > 0)
-    idx = np.searchsorted(uppers, values[positive], side="left")
-    out[positive] = np.clip(idx, 0, len(uppers) - 1)
-    return out
-
-
-# ----------------------------------------------------------------------------------------------
 # Building the map
 
 
@@ -225,6 +120,16 @@ def _geojson(frame, properties: list[str]) -> dict:
             continue
         features.append({"type": "Feature", "geometry": shapely.geometry.mapping(geom), "properties": props})
     return {"type": "FeatureCollection", "features": features}
+
+
+def _fmt(value: float) -> str:
+    if value is None or not np.isfinite(value):
+        return ""
+    if float(value).is_integer() and abs(value) < 1e15:
+        return f"{int(value):,}"
+    if abs(value) >= 100:
+        return f"{value:,.0f}"
+    return f"{value:.3g}"
 
 
 def _tooltip_text(value, column: str, suppressed: bool) -> str:
@@ -295,10 +200,12 @@ def _to_wgs84(frame):
     return frame
 
 
-def _legend_html(title: str, value_label: str, colours: list[str], labels: list[str], suppressed: bool, has_areas: bool) -> str:
+def _legend_html(title: str, legend: Legend, suppressed: bool, has_areas: bool) -> str:
+    """The map's title and its legend: the classes in the order every map lists them
+    (:mod:`hotspot_engine.render.classes`), then the outlines."""
     rows = "".join(
-        f'<div class="hs-row"><span class="hs-swatch" style="background:{c}"></span>{html.escape(label)}</div>'
-        for c, label in zip(reversed(colours), reversed(labels))
+        f'<div class="hs-row"><span class="hs-swatch" style="background:{hex_colour(c)}"></span>{html.escape(label)}</div>'
+        for label, c in legend.entries
     )
     if suppressed:
         rows += '<div class="hs-row hs-note">small numbers suppressed: not shown</div>'
@@ -307,7 +214,7 @@ def _legend_html(title: str, value_label: str, colours: list[str], labels: list[
     rows += f'<div class="hs-row"><span class="hs-swatch hs-outline hs-dashed" style="border-color:{DISTRICT_COLOUR}"></span>district boundary</div>'
     return (
         f'<div class="hs-panel hs-title">{html.escape(title)}</div>'
-        f'<div class="hs-panel hs-legend"><div class="hs-legend-title">{html.escape(value_label)}</div>{rows}</div>'
+        f'<div class="hs-panel hs-legend"><div class="hs-legend-title">{html.escape(legend.title)}</div>{rows}</div>'
     )
 
 
@@ -325,8 +232,115 @@ PAGE_CSS = """
 .leaflet-container { background: #f4f4f2; }
 .leaflet-control-attribution { font-size: 10px; max-width: 60%; }
 .hs-hide-labels .hs-label { display: none; }
-.hs-label { font: bold 12px Arial, Helvetica, sans-serif; color: #08306b; white-space: nowrap; text-shadow: 0 0 3px #fff, 0 0 3px #fff, 0 0 3px #fff; }
+.hs-label { font: bold 12px Arial, Helvetica, sans-serif; color: #141414; white-space: nowrap; text-shadow: 0 0 3px #fff, 0 0 3px #fff, 0 0 3px #fff; }
 """
+
+
+def suppressed_flags(frame) -> np.ndarray:
+    """The partner-safe 'suppressed' flag per row (all False when the frame has no such column)."""
+    if "suppressed" not in frame.columns:
+        return np.zeros(len(frame), bool)
+    return frame["suppressed"].fillna(False).astype(bool).to_numpy()
+
+
+def _cell_properties(cells, value_column: str, show_zero_cells: bool) -> tuple[pd.DataFrame, list[str], Legend, bool]:
+    """(drawn cells' tooltip texts, style and geometry; tooltip columns; legend; whether blanked
+    cells were left out). Blanked partner-safe cells are not drawn at all: drawing them would show
+    which cells had 1 to 4 incidents and which had none, the very difference the suppression hides."""
+    classes = classify_cells(cells, value_column)
+    row_flag = suppressed_flags(cells)
+    draw = classes.drawn | (show_zero_cells & ~row_flag)
+    drawn = cells.loc[draw]
+    drawn_flag = row_flag[draw]
+    fill = [hex_colour(classes.colours[k]) if k >= 0 else "#ffffff" for k in classes.k[draw]]
+    tip_columns = [c for c in TOOLTIP_FIELDS if c in drawn.columns]
+    if value_column not in tip_columns:
+        tip_columns.append(value_column)
+    props = pd.DataFrame(index=drawn.index)
+    for column in tip_columns:
+        # A blank figure on a flagged row was blanked by partner-safe mode: say so, not just blank.
+        supp = drawn_flag if column != "h3" else np.zeros(len(drawn), bool)
+        props[column] = [_tooltip_text(v, column, s) for v, s in zip(drawn[column].tolist(), supp)]
+    props["style"] = [
+        {"fillColor": f, "fillOpacity": 0.75, "color": "#555555", "weight": 0.4, "opacity": 0.6} for f in fill
+    ]
+    props["geometry"] = drawn.geometry
+    return props, tip_columns, classes.legend, bool((row_flag & ~classes.drawn).any())
+
+
+def _geoseries(values):
+    import geopandas as gpd
+
+    return gpd.GeoSeries(values, crs=4326)
+
+
+def _map_bounds(drawn, areas, districts) -> tuple[float, float, float, float]:
+    """(min lon, min lat, max lon, max lat) of what is drawn, else the areas, the districts, Hampshire."""
+    frame = drawn if len(drawn) else (areas if areas is not None and len(areas) else districts)
+    if frame is not None and len(frame):
+        minx, miny, maxx, maxy = frame.total_bounds
+        return float(minx), float(miny), float(maxx), float(maxy)
+    return -1.95, 50.57, -0.73, 51.39
+
+
+def _add_districts(m, districts) -> None:
+    import folium
+
+    if districts is None or not len(districts):
+        return
+    districts = outline_districts(districts)
+    name_column = "district" if "district" in districts.columns else None
+    data = _geojson(districts, [name_column] if name_column else [])
+    for feature in data["features"]:
+        feature["properties"]["style"] = {"color": DISTRICT_COLOUR, "weight": 1.5, "dashArray": "5 4", "fill": False}
+    folium.GeoJson(data, name="Districts", interactive=False).add_to(m)
+
+
+def _add_cells(m, props: pd.DataFrame, tip_columns: list[str], layer_name: str) -> None:
+    import folium
+    import geopandas as gpd
+    from folium.features import GeoJsonTooltip
+
+    cell_data = _geojson(gpd.GeoDataFrame(props, geometry="geometry", crs=4326), tip_columns + ["style"])
+    folium.GeoJson(
+        cell_data,
+        name=layer_name,
+        # folium's tooltip refuses a layer with no features (nothing to show for these filters).
+        tooltip=GeoJsonTooltip(fields=tip_columns, aliases=[TOOLTIP_FIELDS.get(c, c) for c in tip_columns], sticky=True)
+        if cell_data["features"] else None,
+    ).add_to(m)
+
+
+def _add_areas(m, areas) -> None:
+    """Hotspot outlines with their figures as tooltips and their names as labels."""
+    import folium
+    import geopandas as gpd
+    from folium.features import DivIcon, GeoJsonTooltip
+
+    area_columns = [c for c in AREA_TOOLTIP_FIELDS if c in areas.columns]
+    area_props = pd.DataFrame(index=areas.index)
+    area_supp = suppressed_flags(areas)
+    for column in area_columns:
+        area_props[column] = [_tooltip_text(v, column, s) for v, s in zip(areas[column].tolist(), area_supp)]
+    area_props["style"] = [{"color": HOTSPOT_OUTLINE, "weight": 3, "fill": False}] * len(areas)
+    area_props["geometry"] = areas.geometry
+    area_data = _geojson(gpd.GeoDataFrame(area_props, geometry="geometry", crs=4326), area_columns + ["style"])
+    group = folium.FeatureGroup(name="Hotspot areas")
+    folium.GeoJson(
+        area_data,
+        tooltip=GeoJsonTooltip(fields=area_columns, aliases=[AREA_TOOLTIP_FIELDS[c] for c in area_columns], sticky=True) if area_columns and area_data["features"] else None,
+    ).add_to(group)
+    if "hotspot_name" in areas.columns:
+        points = areas.geometry.to_crs(27700).representative_point().to_crs(4326)
+        for name, point in zip(areas["hotspot_name"].tolist(), points):
+            if name is None or (isinstance(name, float) and math.isnan(name)) or point is None:
+                continue
+            folium.Marker(
+                [point.y, point.x],
+                icon=DivIcon(html=f'<div class="hs-label">{html.escape(str(name))}</div>', icon_size=(0, 0), icon_anchor=(0, 0)),
+                interactive=False,
+            ).add_to(group)
+    group.add_to(m)
 
 
 def offline_map(
@@ -341,14 +355,14 @@ def offline_map(
 ):
     """A folium Map of ``cells`` (GeoDataFrame of H3 hexagons, e.g. from ``export.cells_layer``)
     coloured by ``value_column``, with ``areas`` (hotspot polygons, optional) outlined and named,
-    and ``districts`` outlined. Tooltips give each cell's figures. ``count``/``harm``-like columns
-    use YlOrRd quantile classes; ``gi_z`` uses RdBu classes at the 90/95/99% edges. Cells with
-    nothing to show (zero, or not significant for gi_z) are left out unless ``show_zero_cells``;
-    blanked partner-safe values are drawn grey. No tiles unless ``basemap_url`` is given.
+    and ``districts`` outlined. Tooltips give each cell's figures. The classes, colours and legend
+    are the dashboard's (:func:`hotspot_engine.render.classes.classify_cells`: ``count``/``harm``
+    in YlOrRd classes, ``patrols`` in the dosage ramp, ``gi_bin`` the engine's significance bins). Cells
+    with nothing to show are left out unless ``show_zero_cells`` (then drawn white); blanked
+    partner-safe cells are never drawn. No tiles unless ``basemap_url`` is given.
 
     Render with :func:`map_html`, which inlines Leaflet and refuses any remote asset."""
     import folium
-    from folium.features import DivIcon, GeoJsonTooltip
 
     from hotspot_engine.reference.geography import ATTRIBUTION
 
@@ -356,108 +370,22 @@ def offline_map(
     _check_frame(areas, "areas")
     _check_frame(districts, "districts")
     cells, areas, districts = _to_wgs84(cells), _to_wgs84(areas), _to_wgs84(districts)
-    if value_column not in cells.columns:
-        raise InputError(f"cells: no column '{value_column}' to colour the map by")
-
-    diverging = value_column == "gi_z"
-    values = np.asarray(pd.to_numeric(cells[value_column], errors="coerce"), dtype=float)
-    row_flag = cells["suppressed"].fillna(False).astype(bool).to_numpy() if "suppressed" in cells.columns else np.zeros(len(cells), bool)
-    suppressed = row_flag & ~np.isfinite(values)
-    edges, colours, labels = colour_classes(values, diverging=diverging)
-    klass = class_index(values, edges, diverging)
-    neutral = klass == (3 if diverging else -1)
-    # Blanked partner-safe cells are not drawn at all: drawing them would show which cells had 1 to
-    # 4 incidents and which had none, the very difference the suppression hides.
-    draw = ~suppressed & (~neutral | (show_zero_cells & np.isfinite(values)))
-    if not diverging:
-        draw &= (klass >= 0) | show_zero_cells
-
-    drawn = cells.loc[draw].copy()
-    drawn_class = klass[draw]
-    drawn_flag = row_flag[draw]
-    fill = np.array([colours[k] if k >= 0 else "#ffffff" for k in drawn_class], dtype=object)
-
-    tip_columns = [c for c in TOOLTIP_FIELDS if c in drawn.columns]
-    if value_column not in tip_columns:
-        tip_columns.append(value_column)
-    props = pd.DataFrame(index=drawn.index)
-    for column in tip_columns:
-        # A blank figure on a flagged row was blanked by partner-safe mode: say so, not just blank.
-        supp = drawn_flag if column != "h3" else np.zeros(len(drawn), bool)
-        props[column] = [_tooltip_text(v, column, s) for v, s in zip(drawn[column].tolist(), supp)]
-    props["style"] = [
-        {"fillColor": f, "fillOpacity": 0.75, "color": "#555555", "weight": 0.4, "opacity": 0.6} for f in fill
-    ]
-    props["geometry"] = drawn.geometry
-
-    bounds_frame = drawn if len(drawn) else (areas if areas is not None and len(areas) else districts)
-    minx, miny, maxx, maxy = bounds_frame.total_bounds if bounds_frame is not None and len(bounds_frame) else (-1.95, 50.57, -0.73, 51.39)
-
-    m = folium.Map(
-        location=[(miny + maxy) / 2, (minx + maxx) / 2],
-        zoom_start=12,
-        tiles=None,
-        prefer_canvas=len(drawn) > CANVAS_ABOVE,
-        control_scale=True,
-    )
+    props, tip_columns, legend, suppressed = _cell_properties(cells, value_column, show_zero_cells)
+    minx, miny, maxx, maxy = _map_bounds(_geoseries(props["geometry"]), areas, districts)
+    m = folium.Map(location=[(miny + maxy) / 2, (minx + maxx) / 2], zoom_start=12, tiles=None,
+                   prefer_canvas=len(props) > CANVAS_ABOVE, control_scale=True)
     if basemap_url:
         folium.TileLayer(basemap_url, attr=basemap_attribution or "Basemap", name="Basemap").add_to(m)
-
-    if districts is not None and len(districts):
-        districts = outline_districts(districts)
-        name_column = "district" if "district" in districts.columns else None
-        data = _geojson(districts, [name_column] if name_column else [])
-        for feature in data["features"]:
-            feature["properties"]["style"] = {"color": DISTRICT_COLOUR, "weight": 1.5, "dashArray": "5 4", "fill": False}
-        folium.GeoJson(data, name="Districts", interactive=False).add_to(m)
-
-    import geopandas as gpd
-
-    cell_data = _geojson(gpd.GeoDataFrame(props, geometry="geometry", crs=4326), tip_columns + ["style"])
-    folium.GeoJson(
-        cell_data,
-        name=VALUE_LABELS.get(value_column, value_column),
-        # folium's tooltip refuses a layer with no features (nothing to show for these filters).
-        tooltip=GeoJsonTooltip(fields=tip_columns, aliases=[TOOLTIP_FIELDS.get(c, c) for c in tip_columns], sticky=True)
-        if cell_data["features"] else None,
-    ).add_to(m)
-
+    _add_districts(m, districts)
+    _add_cells(m, props, tip_columns, VALUE_LABELS.get(value_column, value_column))
     has_areas = areas is not None and len(areas) > 0
     if has_areas:
-        area_columns = [c for c in AREA_TOOLTIP_FIELDS if c in areas.columns]
-        area_props = pd.DataFrame(index=areas.index)
-        area_supp = areas["suppressed"].fillna(False).astype(bool).to_numpy() if "suppressed" in areas.columns else np.zeros(len(areas), bool)
-        for column in area_columns:
-            area_props[column] = [_tooltip_text(v, column, s) for v, s in zip(areas[column].tolist(), area_supp)]
-        area_props["style"] = [{"color": HOTSPOT_OUTLINE, "weight": 3, "fill": False}] * len(areas)
-        area_props["geometry"] = areas.geometry
-        area_data = _geojson(gpd.GeoDataFrame(area_props, geometry="geometry", crs=4326), area_columns + ["style"])
-        group = folium.FeatureGroup(name="Hotspot areas")
-        folium.GeoJson(
-            area_data,
-            tooltip=GeoJsonTooltip(fields=area_columns, aliases=[AREA_TOOLTIP_FIELDS[c] for c in area_columns], sticky=True) if area_columns and area_data["features"] else None,
-        ).add_to(group)
-        if "hotspot_name" in areas.columns:
-            points = areas.geometry.to_crs(27700).representative_point().to_crs(4326)
-            for name, point in zip(areas["hotspot_name"].tolist(), points):
-                if name is None or (isinstance(name, float) and math.isnan(name)) or point is None:
-                    continue
-                folium.Marker(
-                    [point.y, point.x],
-                    icon=DivIcon(html=f'<div class="hs-label">{html.escape(str(name))}</div>', icon_size=(0, 0), icon_anchor=(0, 0)),
-                    interactive=False,
-                ).add_to(group)
-        group.add_to(m)
-
+        _add_areas(m, areas)
     folium.LayerControl(collapsed=True).add_to(m)
     m.fit_bounds([[miny, minx], [maxy, maxx]])
-
     root = cast(folium.Figure, m.get_root())  # a Map's root is always its Figure
     root.header.add_child(folium.Element(f"<style>{PAGE_CSS}</style>"), name="hotspot_css")
-    root.html.add_child(
-        folium.Element(_legend_html(title, VALUE_LABELS.get(value_column, value_column), colours, labels, bool(suppressed.any()), has_areas)),
-        name="hotspot_legend",
-    )
+    root.html.add_child(folium.Element(_legend_html(title, legend, suppressed, has_areas)), name="hotspot_legend")
     # Leaflet's own attribution control carries the OGL notice the boundaries require.
     m.add_child(_Attribution(html.escape(ATTRIBUTION)))
     if has_areas:
@@ -554,10 +482,6 @@ def map_html(m) -> str:
 
 
 __all__ = [
-    "DIVERGING",
-    "SEQUENTIAL",
-    "class_index",
-    "colour_classes",
     "outline_districts",
     "leaflet_assets",
     "map_html",

@@ -4,8 +4,8 @@ summary (map, headline figures, top hotspots table, filters, attribution).
 Drawn with matplotlib's object API (``Figure`` + Agg canvas, never ``pyplot``), so nothing global
 is touched and the functions are safe inside the Streamlit server's threads. Maps are drawn in
 British National Grid (EPSG:27700) so hexagons keep their shape and the scale bar is true. Colours
-and classes are those of the interactive map (:mod:`hotspot_engine.render.html_map`), so the PNG, the
-PDF and the HTML map read the same way.
+and classes are those of every map (:mod:`hotspot_engine.render.classes`), so the PNG, the
+PDF, the HTML map and the dashboard read the same way.
 """
 from __future__ import annotations
 
@@ -18,14 +18,12 @@ import numpy as np
 import pandas as pd
 
 from hotspot_engine import __version__
-from hotspot_engine.errors import InputError
+from hotspot_engine.render.classes import classify_cells, hex_colour
 from hotspot_engine.render.html_map import (
     DISTRICT_COLOUR,
     HOTSPOT_OUTLINE,
-    VALUE_LABELS,
-    class_index,
-    colour_classes,
     outline_districts,
+    suppressed_flags,
 )
 
 A4_LANDSCAPE_IN = (11.69, 8.27)
@@ -46,27 +44,20 @@ def _figure(size_in: tuple[float, float]):
 
 
 def _cells_to_draw(cells, value_column: str):
-    """(cells in BNG, colour per cell, legend entries) with the interactive map's classes."""
-    if value_column not in cells.columns:
-        raise InputError(f"cells: no column '{value_column}' to colour the map by")
-    diverging = value_column == "gi_z"
-    values = np.asarray(pd.to_numeric(cells[value_column], errors="coerce"), dtype=float)
-    suppressed = np.zeros(len(cells), bool)
-    if "suppressed" in cells.columns:
-        suppressed = cells["suppressed"].fillna(False).astype(bool).to_numpy() & ~np.isfinite(values)
-    edges, colours, labels = colour_classes(values, diverging=diverging)
-    klass = class_index(values, edges, diverging)
+    """(cells in BNG, colour per drawn cell, legend title, legend entries) with the classes of every
+    map (:func:`hotspot_engine.render.classes.classify_cells`)."""
+    classes = classify_cells(cells, value_column)
     # As on the interactive map, blanked partner-safe cells are not drawn (drawing them would
     # separate the cells with 1 to 4 incidents from those with none).
-    draw = ~suppressed & (klass >= 0) & ~(diverging & (klass == 3))
-    fill = np.array([colours[k] if k >= 0 else "#ffffff" for k in klass], dtype=object)
-    legend = list[tuple[str | None, str]](zip(colours, labels))[::-1]
-    if suppressed.any():
+    draw = classes.drawn
+    fill = np.array([hex_colour(classes.colours[k]) for k in classes.k[draw]], dtype=object)
+    legend: list[tuple[str | None, str]] = [(hex_colour(c), label) for label, c in classes.legend.entries]
+    if (suppressed_flags(cells) & ~draw).any():
         legend.append((None, "small numbers suppressed: not shown"))
     drawn = cells.loc[draw]
     if drawn.crs is None:
         drawn = drawn.set_crs(4326)
-    return drawn.to_crs(BNG), fill[draw], legend
+    return drawn.to_crs(BNG), fill, classes.legend.title, legend
 
 
 def _area_labels(areas) -> list[str]:
@@ -104,7 +95,7 @@ def draw_map(ax, cells, areas, districts, value_column: str = "count", legend: b
     from matplotlib.lines import Line2D
     from matplotlib.patches import Patch
 
-    drawn, fill, entries = _cells_to_draw(cells, value_column)
+    drawn, fill, title, entries = _cells_to_draw(cells, value_column)
     areas_bng = areas.to_crs(BNG) if areas is not None and len(areas) else None
     districts_bng = outline_districts(districts).to_crs(BNG) if districts is not None and len(districts) else None
 
@@ -153,7 +144,7 @@ def draw_map(ax, cells, areas, districts, value_column: str = "count", legend: b
             handles.append(Line2D([], [], color=HOTSPOT_OUTLINE, linewidth=1.6, label="hotspot area"))
         handles.append(Line2D([], [], color=DISTRICT_COLOUR, linewidth=0.8, linestyle=(0, (4, 3)), label="district boundary"))
         ax.legend(
-            handles=handles, title=VALUE_LABELS.get(value_column, value_column), loc="lower right", fontsize=7,
+            handles=handles, title=title, loc="lower right", fontsize=7,
             title_fontsize=8, framealpha=0.92,
         )
 

@@ -37,6 +37,8 @@ from hotspot_engine.service.store_data import (
                                              data_version,
                                              extent,
                                              ingest_files,
+                                             ingest_street_upload,
+                                             ingest_streets,
                                              ingest_upload,
                                              is_sample,
                                              loads,
@@ -51,6 +53,6 @@ __all__ = [
     "default_window", "headline", "hotspots", "hotspots_before", "impact", "patrol_plan", "patrol_report", "patterns",
     "placebo_runs", "resolve_window", "validate_hotspots", "validate_recent", "weekly_problem",
     "RECORD_LEVEL", "ExportLayers", "export_layers", "export_meta", "export_zip", "headline_figures", "meeting_maps",
-    "Extent", "cell_month_counts", "data_version", "extent", "ingest_files", "ingest_upload", "is_sample", "loads",
+    "Extent", "cell_month_counts", "data_version", "extent", "ingest_files", "ingest_street_upload", "ingest_streets", "ingest_upload", "is_sample", "loads",
     "monthly_counts", "open_app_store", "open_store", "rejects",
 ]

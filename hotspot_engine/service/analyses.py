@@ -55,6 +55,7 @@ from hotspot_engine.errors import InputError
 from hotspot_engine.filters import Filters, months_between, parse_month, shift_month
 from hotspot_engine.reference import geography
 from hotspot_engine.store import query
+from hotspot_engine.store.streets import streets_near_cells
 
 # -- hotspots ---------------------------------------------------------------------------------------
 
@@ -121,6 +122,10 @@ def validate_hotspots(con, filters: Filters, validate_to: str, params: HotspotPa
     test = pd.DataFrame({"h3": geography.cell_to_str(test["h3"].to_numpy(dtype=np.uint64)), "count": test["count"].to_numpy()})
     holdout = holdout_scores(result.cells, test, (filters.date_from or "", filters.date_to), (first, validate_to),
                              float(h3.average_hexagon_area(filters.res, "km^2")), params.measure)
+    have, length = result.settings.get("months_with_data", 0), result.settings.get("window_months", 0)
+    if have < length:
+        holdout.notes.append(f"The hotspots were chosen on {length} months of which only {have} hold data: the check "
+                             "shows how well that much history predicts, not how well a full window would.")
     return result, holdout
 
 
@@ -253,6 +258,10 @@ def patrol_report(con, filters: Filters, target: DosageTarget = DosageTarget(),
     report = patrol_report_from_frames(patrols, areas, hotspot_cells, incidents, period_of(filters), target,
                                        cell_incidents, actions)
     report.notes[:0] = notes
+    # Where the hotspots are on the ground, for briefings and the Patrols map: the incidents' own
+    # location text (street names with counts) and the loaded street layer's lines, if any.
+    report.streets = query.locations_near_cells(con, filters, hotspot_cells)
+    report.street_lines = streets_near_cells(con, hotspot_cells)
     return report
 
 

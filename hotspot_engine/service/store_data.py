@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from hotspot_engine.errors import InputError
 from hotspot_engine.filters import Filters
 from hotspot_engine.settings import Settings
 from hotspot_engine.store import query
@@ -29,9 +30,11 @@ def open_app_store(settings: Settings):
     con.execute(f"SET threads = {settings.app_query_threads}")
     if settings.sample_on_empty and table_count(con, "incidents") == 0:
         from hotspot_engine.sample import write_sample
+        from hotspot_engine.sample_partners import load_partner_sample
 
         paths = write_sample(settings.sample_dir)
         ingest_files(con, [paths["incidents"], paths["patrols"]])
+        load_partner_sample(con, paths)
     return con
 
 
@@ -70,12 +73,40 @@ def cell_month_counts(con, filters: Filters, harm_weights=None) -> pd.DataFrame:
     return query.cell_month_counts(con, filters, harm_weights=harm_weights)
 
 
-def ingest_files(con, paths, fmt: str | None = None, offence_map=None, max_bytes: int | None = None) -> list[LoadSummary]:
-    """Load files, folders or zips into the store; one summary per file."""
+def ingest_files(con, paths, fmt: str | None = None, offence_map=None, max_bytes: int | None = None,
+                 partner=None) -> list[LoadSummary]:
+    """Load files, folders or zips into the store; one summary per file. ``partner`` (a
+    :class:`~hotspot_engine.read.partners.PartnerOptions`) names a partner file's layer, owner and
+    sharing level."""
     from hotspot_engine.read.loading import ingest_paths
 
     kwargs = {} if max_bytes is None else {"max_bytes": max_bytes}
-    return ingest_paths(con, [Path(p) for p in paths], fmt=fmt, offence_map=offence_map, **kwargs)
+    return ingest_paths(con, [Path(p) for p in paths], fmt=fmt, offence_map=offence_map, partner=partner, **kwargs)
+
+
+def ingest_streets(con, paths, name_column: str | None = None) -> list[LoadSummary]:
+    """Load street line layers (GeoPackage, GeoJSON, Shapefile) into the store, clipped to the 14
+    districts; one summary per file, like any other input (:mod:`hotspot_engine.store.streets`)."""
+    from hotspot_engine.store.streets import ingest_streets as ingest
+
+    return ingest(con, [Path(p) for p in paths], name_column)
+
+
+def ingest_street_upload(con, name: str, data: bytes, name_column: str | None = None) -> list[LoadSummary]:
+    """Load one uploaded street layer (a GeoPackage or GeoJSON, its name and bytes): GDAL reads
+    files, so it is written under its own name to a private temporary folder first."""
+    import tempfile
+
+    from hotspot_engine.store.streets import STREET_SUFFIXES, store_street_file
+
+    file_name = Path(name).name
+    if Path(file_name).suffix.lower() not in STREET_SUFFIXES or file_name.lower().endswith(".shp"):
+        raise InputError(f"{file_name}: upload a street layer as .gpkg or .geojson (a Shapefile loads with the "
+                         "command line: ingest PATH --format streets)")
+    with tempfile.TemporaryDirectory(prefix="hotspot-streets-") as folder:
+        path = Path(folder) / file_name
+        path.write_bytes(data)
+        return [store_street_file(con, path, name_column or None)]
 
 
 def ingest_upload(con, name: str, data: bytes, fmt: str | None = None, offence_map=None) -> list[LoadSummary]:

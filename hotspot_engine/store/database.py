@@ -1,6 +1,7 @@
 """The embedded DuckDB store shared by the app and the command line.
 
-Tables: ``incidents``, ``patrols``, ``rejects`` and ``loads``. H3 cells at every supported
+Tables: ``incidents``, ``patrols``, the partner layers (``partner_areas``, ``partner_events``,
+``partner_places``: each row with its layer's source, owner and sharing level), ``rejects`` and ``loads``. H3 cells at every supported
 resolution are computed once, at load, and stored as UBIGINT. The CSP lookup and the harm weights
 are *not* stored with the rows: they are editable data files, joined at query time, so editing
 ``geodata/district_csp.csv`` or the weight table takes effect without reloading anything.
@@ -71,6 +72,56 @@ PATROL_COLUMNS: dict[str, str] = {
     **H3_SCHEMA,
 }
 
+#: Partner layers (issue 21). Keys include the source, so two partners' identical rows stay apart.
+PARTNER_COMMON: dict[str, str] = {
+    "source": "VARCHAR NOT NULL",  # the layer's name (--source, default the file name)
+    "owner": "VARCHAR NOT NULL",  # the agency that owns the data
+    "sharing": "VARCHAR NOT NULL",  # open | partnership | restricted
+}
+PARTNER_AREA_COLUMNS: dict[str, str] = {
+    "row_id": "VARCHAR NOT NULL",  # source|lsoa_code|month|measure
+    **PARTNER_COMMON,
+    "lsoa_code": "VARCHAR NOT NULL",  # as given: a 2011 code, or a 2021 code police data carries
+    "district": "VARCHAR NOT NULL",
+    "month": "DATE NOT NULL",
+    "count": "BIGINT NOT NULL",
+    "measure": "VARCHAR",
+    "load_id": "INTEGER",
+}
+PARTNER_EVENT_COLUMNS: dict[str, str] = {
+    "event_id": "VARCHAR NOT NULL",  # source|the file's id (or a content id)
+    **PARTNER_COMMON,
+    "month": "DATE NOT NULL",
+    "occurred_at": "TIMESTAMP",  # NULL when only a date was given
+    "lat": "DOUBLE NOT NULL",
+    "lon": "DOUBLE NOT NULL",
+    "category": "VARCHAR",
+    "district": "VARCHAR NOT NULL",
+    "load_id": "INTEGER",
+    **H3_SCHEMA,
+}
+PARTNER_PLACE_COLUMNS: dict[str, str] = {
+    "place_id": "VARCHAR NOT NULL",  # source|the file's id (or a content id)
+    **PARTNER_COMMON,
+    "name": "VARCHAR",
+    "kind": "VARCHAR",
+    "closing_time": "VARCHAR",  # HH:MM as given (a premises may close after midnight)
+    "lat": "DOUBLE NOT NULL",
+    "lon": "DOUBLE NOT NULL",
+    "district": "VARCHAR NOT NULL",
+    "load_id": "INTEGER",
+    **H3_SCHEMA,
+}
+#: kind -> (table key, columns) for every table a load can write.
+TABLES: dict[str, tuple[str, dict[str, str]]] = {
+    "incidents": ("incident_id", INCIDENT_COLUMNS),
+    "patrols": ("patrol_id", PATROL_COLUMNS),
+    "partner_areas": ("row_id", PARTNER_AREA_COLUMNS),
+    "partner_events": ("event_id", PARTNER_EVENT_COLUMNS),
+    "partner_places": ("place_id", PARTNER_PLACE_COLUMNS),
+}
+PARTNER_TABLES = ("partner_areas", "partner_events", "partner_places")
+
 
 def _table_sql(columns: dict[str, str]) -> str:
     return ", ".join(f'"{k}" {v}' for k, v in columns.items())
@@ -79,6 +130,9 @@ def _table_sql(columns: dict[str, str]) -> str:
 SCHEMA = f"""
 CREATE TABLE IF NOT EXISTS incidents ({_table_sql(INCIDENT_COLUMNS)});
 CREATE TABLE IF NOT EXISTS patrols ({_table_sql(PATROL_COLUMNS)});
+CREATE TABLE IF NOT EXISTS partner_areas ({_table_sql(PARTNER_AREA_COLUMNS)});
+CREATE TABLE IF NOT EXISTS partner_events ({_table_sql(PARTNER_EVENT_COLUMNS)});
+CREATE TABLE IF NOT EXISTS partner_places ({_table_sql(PARTNER_PLACE_COLUMNS)});
 CREATE SEQUENCE IF NOT EXISTS load_ids START 1;
 CREATE TABLE IF NOT EXISTS loads (
     load_id INTEGER PRIMARY KEY, file VARCHAR, sha256 VARCHAR, format VARCHAR, kind VARCHAR,
@@ -237,9 +291,9 @@ def store_rows(
     ``rejects`` has columns row, column, reason, raw. Duplicates *within* the file and rows already
     stored both count as already present.
     """
-    if kind not in ("incidents", "patrols"):
+    if kind not in TABLES:
         raise ValueError(kind)
-    key, columns = ("incident_id", INCIDENT_COLUMNS) if kind == "incidents" else ("patrol_id", PATROL_COLUMNS)
+    key, columns = TABLES[kind]
     if not rows.empty and "lat" in rows:
         rows = with_h3(rows)
     con.execute("BEGIN TRANSACTION")
@@ -404,4 +458,4 @@ def table_count(con, table: str) -> int:
 
 
 def iter_tables() -> Iterator[str]:
-    yield from ("incidents", "patrols", "loads", "rejects")
+    yield from ("incidents", "patrols", *PARTNER_TABLES, "loads", "rejects")

@@ -144,6 +144,36 @@ def cell_locations(con, filters: Filters) -> pd.DataFrame:
     return _fetch(con, sql, params)
 
 
+def locations_near_cells(con, filters: Filters, hotspot_cells: pd.DataFrame) -> pd.DataFrame:
+    """The incidents' location text in and around each hotspot: columns hotspot_id, street, n, lat,
+    lon (mean position: police.uk snap points are one point per street), inside (any of them in the
+    hotspot's own cells rather than the ring of cells around it). 'On or near ' is dropped."""
+    import h3
+
+    columns = ["hotspot_id", "street", "n", "lat", "lon", "inside"]
+    if hotspot_cells.empty:
+        return pd.DataFrame(columns=columns)
+    rows = []
+    for hotspot_id, group in hotspot_cells.groupby("hotspot_id", sort=False):
+        own = {int(c) for c in group["h3"]}
+        ring = {h3.str_to_int(n) for c in own for n in h3.grid_disk(h3.int_to_str(c), 1)}
+        rows += [(int(c), hotspot_id, c in own) for c in ring]
+    near = pd.DataFrame(rows, columns=["h3", "hotspot_id", "inside"]).astype({"h3": "uint64", "hotspot_id": object})
+    where, params = where_incidents(filters)
+    con.register("_near_cells", near)
+    try:
+        frame = con.execute(f"""
+            SELECT c.hotspot_id, regexp_replace(trim(i.location), '^(On or near )', '', 'i') AS street, count(*) AS n,
+                   avg(i.lat) AS lat, avg(i.lon) AS lon, bool_or(c.inside) AS inside
+            FROM incidents i JOIN _near_cells c ON i.h3_r{filters.res} = c.h3
+            WHERE {where} AND i.location IS NOT NULL AND trim(i.location) <> ''
+            GROUP BY 1, 2 ORDER BY 1, 3 DESC, 2""", params).df()
+    finally:
+        con.unregister("_near_cells")
+    frame = frame[frame["street"].str.strip() != ""]
+    return frame[columns].reset_index(drop=True)
+
+
 def monthly_counts(con, filters: Filters, by: str | None = None, harm_weights: str | Path | None = None) -> pd.DataFrame:
     """Columns month, [by], count, harm. ``by`` is one of offence_group, district, csp or None."""
     if by not in (None, "offence_group", "district", "csp"):
@@ -238,6 +268,7 @@ __all__ = [
     "cell_month_counts",
     "cell_top_locations",
     "cell_locations",
+    "locations_near_cells",
     "monthly_counts",
     "financial_year",
     "fy_label",
@@ -272,13 +303,17 @@ def count_in_cells(con, filters: Filters, cells: np.ndarray) -> int:
 
 
 def patrols_in_cells(con, filters: Filters, cells: np.ndarray) -> tuple[int, float]:
-    """(patrols, patrol minutes) matching the filters whose position falls in the given cells."""
+    """(patrols, patrol minutes) of hotspot patrols matching the filters, counted as the annual report
+    counted them: patrols logged against a hotspot (a ``hotspot_ref``), plus unlogged ones whose
+    position falls in the given cells (GPS). A logged patrol positioned just outside the measured
+    area counts here; the Patrols page's dosage goes by position (analyse/dosage.py)."""
     if cells.size == 0:
         return 0, 0.0
     where, params = where_patrols(filters)
     frame = _with_cells(con, "_hot_cells", pd.DataFrame({"h3": cells.astype(np.uint64)}),
                         f"SELECT count(*) AS n, COALESCE(sum(p.minutes), 0) AS minutes FROM patrols p WHERE {where} "
-                        f"AND p.h3_r{filters.res} IN (SELECT h3 FROM _hot_cells)", params)
+                        f"AND (COALESCE(trim(p.hotspot_ref), '') <> '' "
+                        f"OR p.h3_r{filters.res} IN (SELECT h3 FROM _hot_cells))", params)
     return int(frame["n"].iloc[0]), float(frame["minutes"].iloc[0])
 
 

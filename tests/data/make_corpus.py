@@ -158,6 +158,20 @@ def bad_files(police_uk: str) -> dict[str, bytes]:
                            f"Q6,2023-04-01 20:00,,15,HS02,,{SOTON},U2\n",
         "gps_bad.csv": "callsign,timestamp,lat,lon\n,2023-04-01T10:00:00,50.9097,-1.4044\nK9,never,50.9097,-1.4044\n"
                        "K9,2023-04-01T10:00:00,51.5,-0.12\nK9,2023-04-01T10:01:00,50.9097,-1.4044\n",
+        # Partner layers (issue 21), detected from their headers.
+        "partner_areas_bad.csv": "lsoa_code,month,count,measure\n"
+                                 "E01017013,2023-04,3,assaults\nE01017013,2023-04,4,assaults\nE01999999,2023-04,2,assaults\n"
+                                 "XYZ,2023-04,1,assaults\nE01017014,2023-13,1,assaults\nE01017014,2023-05,-1,assaults\n"
+                                 "E01017014,2023-06,2.5,assaults\nE01017014,2023-07,,assaults\nE01017014,2023-08,many,assaults\n"
+                                 "W01000001,2023-04,1,assaults\n,2023-04,1,assaults\n",
+        "partner_events_bad.csv": "call_id,date,lat,lon,category\n"
+                                  f"C1,2023-04-01 22:10,{SOTON},assault\nC2,2023-04-02,51.5074,-0.1278,assault\n"
+                                  f"C3,,{PORTS},assault\nC4,2023-04-03,,,assault\n,2023-04-03,{PORTS},assault\n"
+                                  f"C6,2099-01-01,{PORTS},assault\n",
+        "partner_places_bad.csv": "name,easting,northing,kind,closing_time,sharing\n"
+                                  "The Crown,441850,111800,pub,23:30,open\nClub X,464100,99900,nightclub,late,open\n"
+                                  ",464100,99900,bar,01:00,open\nThe Anchor,464150,99950,pub,23:00,secret\n"
+                                  "Far Away,530000,180000,pub,23:00,open\n",
         "police_uk_without_coordinates.csv": "Crime ID,Month,Reported by,Falls within,Location,LSOA code,LSOA name,Crime type\n"
                                              "abc,2024-03,H,H,On or near X,E01,Soton 001A,Robbery\n",
     }

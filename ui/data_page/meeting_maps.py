@@ -10,7 +10,7 @@ from ui.common import describe, hotspot_window, map_params
 from ui.data_page.export_panel import ExportChoice
 from ui.errors import page_errors
 
-VALUE_COLUMNS = {"count": "Incidents", "harm": "Harm (days)", "gi_z": "Gi* z-score", "patrols": "Patrols"}
+VALUE_COLUMNS = {"count": "Incidents", "harm": "Harm (days)", "gi_bin": "Significance (exact test)", "patrols": "Patrols"}
 
 
 def draw_meeting_maps(filters: Filters, choice: ExportChoice, version: int) -> None:

@@ -5,7 +5,7 @@ import streamlit as st
 
 from hotspot_engine.service import Extent
 from hotspot_engine.write.export import neutralise_formulas
-from ui.cached import ingest_upload, loads, rejects
+from ui.cached import ingest_street_upload, ingest_upload, loads, rejects
 from ui.errors import show_error
 
 
@@ -38,6 +38,26 @@ def draw_upload(manager: bool) -> None:
                 for note in s.notes:
                     st.caption(note)
         st.cache_data.clear()
+    draw_street_upload()
+
+
+def draw_street_upload() -> None:
+    """The optional street layer, loaded once: drawn with names on briefings and the Patrols map."""
+    with st.expander("Street layer (optional: street lines and names on briefings and maps, offline)",
+                     icon=":material/signpost:"):
+        streets = st.file_uploader("OS Open Roads (GeoPackage) or an OpenStreetMap extract (GeoJSON)",
+                                   type=["gpkg", "geojson", "json"], key="street_upload")
+        column = st.text_input("Street-name column (blank: name1 for OS Open Roads, name for OpenStreetMap)",
+                               key="street_name_column", max_chars=60)
+        if streets and st.button("Load the street layer"):
+            try:
+                summaries = ingest_street_upload(streets.name, streets.getvalue(), column.strip() or None)
+            except Exception as exc:
+                show_error(exc, "Data & export: street layer")
+                return
+            for s in summaries:
+                (st.success if s.rejected == 0 else st.warning)(s.line())
+            st.cache_data.clear()
 
 
 def draw_loads(manager: bool) -> None:

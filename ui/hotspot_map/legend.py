@@ -7,13 +7,14 @@ import html
 import streamlit as st
 
 from hotspot_engine.analyse.patterns import PATTERN_LEGEND
+from hotspot_engine.render import classes
 from ui.cached import cached_headline
 from ui.common import headline_metrics, legend_html
 from ui.errors import page_errors
 from ui.hotspot_map.scene import MapScene
 
-LEGEND_TITLES = {"gi_bin": "Gi* confidence (FDR-adjusted)", "count": "Incidents per cell", "harm": "Harm (days) per cell",
-                 "patrols": "Patrols per cell", "pattern": "Space-time pattern"}
+#: The titles every map uses (the exported HTML, PNG and PDF maps too).
+LEGEND_TITLES = classes.LEGEND_TITLES
 
 
 def pattern_legend_html(entries, periods: list[str], large: bool = False) -> str:

@@ -39,7 +39,8 @@ def dosage_table(dosage: pd.DataFrame) -> pd.DataFrame:
         "Harm": dosage["harm"].round(0),
         "Patrols": dosage["patrols"],
         "Minutes": dosage["minutes"].round(0),
-        "Mean min": dosage["mean_minutes"].round(1),
+        # Text: a hotspot with no visit has no mean, and a blank number cell would read "None".
+        "Mean min": [f"{m:.1f}" if pd.notna(m) else "no visits" for m in dosage["mean_minutes"]],
         "Days patrolled": dosage["patrolled_days"],
         "Days dosed": dosage["compliance"],
         "Trend": [f"{TREND_ICON[t]}" + ("" if pd.isna(p) else f" {p:+.0f}%") for t, p in zip(dosage["trend"], dosage["trend_pct"])],
@@ -57,15 +58,16 @@ def draw_dosage(report: PatrolReport, target: DosageTarget, big: bool) -> None:
         column_config={
             "Days dosed": st.column_config.ProgressColumn(
                 "Days dosed", format="percent", min_value=0.0, max_value=1.0,
-                help=f"Share of days with the target dose ({target.describe()})."),
+                help=f"Share of the required days with the target dose ({target.describe()})."),
             "Harm": st.column_config.NumberColumn(format="%d", help="Crime-harm days (editable weights)."),
             "Hotspot": st.column_config.TextColumn(width="large"),
             "Minutes": st.column_config.NumberColumn(format="%d"),
-            "Mean min": st.column_config.NumberColumn(format="%.1f", help="Mean minutes per visit."),
+            "Mean min": st.column_config.TextColumn(help="Mean minutes per visit."),
             "Trend": st.column_config.TextColumn(help="Patrols in the last 4 weeks of the period against the 4 weeks before."),
             "Status": st.column_config.TextColumn(help=f"Green from {target.green_at:.0%} of days dosed, amber from "
                                                        f"{target.amber_at:.0%}, red below."),
         })
-    st.caption(f"{summary['patrols_in_hotspots']:,} of {summary['patrols']:,} patrols fell inside these {len(dosage)} hotspots "
-               f"({summary['hotspot_cells']} cells); {summary['patrols_outside']:,} outside. Sources: "
-               + ", ".join(f"{k} {v:,}" for k, v in summary["by_source"].items()) + ".")
+    if summary["patrols"]:
+        st.caption(f"{summary['patrols_in_hotspots']:,} of {summary['patrols']:,} patrols fell inside these {len(dosage)} "
+                   f"hotspots ({summary['hotspot_cells']} cells) by their position; {summary['patrols_outside']:,} "
+                   "outside. Sources: " + ", ".join(f"{k} {v:,}" for k, v in summary["by_source"].items()) + ".")

@@ -32,7 +32,7 @@ def plan_choice(report: PatrolReport, target: DosageTarget, big: bool) -> PlanCh
     seed = int(p2.number_input("Seed", 0, 999_999, 1, key="p_seed",
                                help="The same seed gives the same plan; a new seed reshuffles the times within "
                                     "the windows (unpredictability is part of the tactic)."))
-    base = len(report.dosage) * 7 * target.visits_per_day
+    base = len(report.dosage) * target.days_per_week * target.visits_per_day
     extra = int(p3.number_input("Extra visits beyond the target", 0, 5 * base, (base + 1) // 2, key="p_extra",
                                 help="Shared by recent harm (last 13 weeks) and under-dosage (last 4 weeks)."))
     st.session_state["p_extra_value"] = extra
@@ -40,22 +40,33 @@ def plan_choice(report: PatrolReport, target: DosageTarget, big: bool) -> PlanCh
 
 
 def draw_visits(plan: PatrolPlan) -> None:
-    st.caption(" ".join(plan.notes) + " Every hotspot gets the target each day; windows follow each hotspot's incident "
-               "times, and the start is drawn at random inside the window.")
+    st.caption(" ".join(plan.notes) + (" The start is drawn at random inside each window." if plan.has_times else ""))
     visits = plan.visits
     per_day = visits.assign(day=pd.to_datetime(visits["date"]).dt.strftime("%a %d")).pivot_table(
         index="hotspot_name", columns="day", values="minutes", aggfunc="size", fill_value=0, sort=False)
-    show = visits.assign(
-        date=pd.to_datetime(visits["date"]).dt.strftime("%a %d %b"),
-        window=pd.to_datetime(visits["window_start"]).dt.strftime("%H:%M") + "–"
-        + pd.to_datetime(visits["window_end"]).dt.strftime("%H:%M"),
-        start=pd.to_datetime(visits["suggested_start"]).dt.strftime("%H:%M"),
-    )[["date", "window", "start", "hotspot_name", "minutes", "reason"]]
+    show = visit_rows(plan)
     tab1, tab2 = st.tabs(["Visits", "Visits per hotspot and day"])
     tab1.dataframe(show, hide_index=True, width="stretch", height=420,
                    column_config={"date": "Date", "window": "Window", "hotspot_name": "Hotspot", "start": "Suggested start",
                                   "minutes": "Minutes", "reason": st.column_config.TextColumn("Why", width="large")})
     tab2.dataframe(per_day, width="stretch")
+
+
+def visit_rows(plan: PatrolPlan) -> pd.DataFrame:
+    """The visits as shown: the day is the start's own (a 00:16 start in a 23:00-01:00 window belongs
+    to the next day), and without times the window and start say who sets them."""
+    visits = plan.visits
+    columns = ["date", "window", "start", "hotspot_name", "minutes", "reason"]
+    if not plan.has_times:
+        return visits.assign(date=pd.to_datetime(visits["date"]).dt.strftime("%a %d %b"), window="team to set",
+                             start="team to set")[columns]
+    starts = pd.to_datetime(visits["suggested_start"])
+    return visits.assign(
+        date=starts.dt.strftime("%a %d %b"),
+        window=pd.to_datetime(visits["window_start"]).dt.strftime("%a %H:%M") + "–"
+        + pd.to_datetime(visits["window_end"]).dt.strftime("%H:%M"),
+        start=starts.dt.strftime("%H:%M"),
+    )[columns]
 
 
 def draw_downloads(plan: PatrolPlan, report: PatrolReport, names: HotspotNames, filters: Filters,

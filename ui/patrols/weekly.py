@@ -67,11 +67,20 @@ def draw_weekly(report: PatrolReport, focus: str, title: str, big: bool) -> None
     weekly = report.weekly[report.weekly["hotspot_id"] == focus].copy()
     weekly["action"] = mark_actions(weekly["week"], action_frame)
     full_weeks = weekly[weekly["days"] == 7]  # a partial first or last week would look like a drop
-    long = full_weeks.melt(id_vars=["week"], value_vars=["patrols", "incidents"], var_name="series", value_name="per week")
-    chart, datasets = weekly_chart(long, action_frame, title, big)
-    draw_chart(chart, datasets, width="stretch")
+    # A line is drawn only where it has data: month-only incidents have no week (a flat zero line
+    # would read as "none"), and no patrols is no line.
+    series = [name for name, has in (("patrols", full_weeks["patrols"].sum() > 0),
+                                     ("incidents", report.has_times and full_weeks["incidents"].sum() > 0)) if has]
+    if not report.has_times:
+        st.caption("No weekly incident line: the records give a month only, so incidents cannot be put in a week.")
+    if "patrols" not in series:
+        st.caption("No weekly patrol line: no patrol is recorded here in the period.")
+    if series:
+        long = full_weeks.melt(id_vars=["week"], value_vars=series, var_name="series", value_name="per week")
+        chart, datasets = weekly_chart(long, action_frame, title, big)
+        draw_chart(chart, datasets, width="stretch")
     partial = len(weekly) - len(full_weeks)
-    if partial:
+    if partial and series:
         st.caption(f"Weeks start on Monday; {partial} partial week(s) at the ends of the period are in the table, not the chart.")
     with st.expander("Table of the chart (text alternative)"):
         st.dataframe(weekly[["week", "days", "patrols", "minutes", "incidents", "harm", "action"]], hide_index=True,

@@ -1,0 +1,143 @@
+"""What front ends ask about partner data, one function each (store -> analyse), issue 21.
+
+Every function takes an open store connection and a :class:`~hotspot_engine.filters.Filters`;
+the Streamlit page and the command line call these and nothing below them.
+
+On-screen suppression follows each layer's sharing level: ``open`` layers are shown exactly;
+``partnership`` layers are shown exactly to partnership users on screen and have small counts
+suppressed in partner-safe exports; ``restricted`` layers have counts below the settings'
+``partner_safe_threshold`` hidden on screen too.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+
+from hotspot_engine.analyse import partners as analysis
+from hotspot_engine.filters import Filters
+from hotspot_engine.store import partner_query
+
+SCREEN_SUPPRESSED = ("restricted",)
+
+
+def layers(con) -> pd.DataFrame:
+    """The partner layers in the store: source, kind, owner, sharing, rows, first, last."""
+    from hotspot_engine.write.export import partner_layers_from_store
+
+    return pd.DataFrame(partner_layers_from_store(con),
+                        columns=["source", "kind", "owner", "sharing", "rows", "first", "last"])
+
+
+def hides_small_counts(sharing: str) -> bool:
+    return sharing in SCREEN_SUPPRESSED
+
+
+@dataclass
+class PartnerFunnel:
+    """The funnel for one layer over a window, ready to draw: ``result`` (analyse.partners.FunnelResult),
+    the window used, the layer's metadata and whether small counts must be hidden on screen."""
+
+    result: analysis.FunnelResult
+    filters: Filters
+    layer: dict
+    hide_small: bool
+    notes: list[str] = field(default_factory=list)
+
+
+def funnel(con, source: str, filters: Filters) -> PartnerFunnel:
+    from hotspot_engine.reference.geography import districts_for
+
+    counts, window = partner_query.lsoa_comparison(con, source, filters)
+    layer = partner_query.layer_of(con, source)
+    result = analysis.funnel(counts, districts=districts_for(filters.districts, filters.csps))
+    return PartnerFunnel(result, window, layer, hides_small_counts(layer["sharing"]), list(result.notes))
+
+
+def lsoa_shapes(codes: list[str]):
+    """GeoDataFrame of the 2011 LSOA polygons among ``codes`` (2021-only codes have none here)."""
+    from hotspot_engine.reference.geography import lsoas
+
+    frame = lsoas()
+    return frame[frame["lsoa_code"].isin(codes)][["lsoa_code", "lsoa_name", "district", "geometry"]]
+
+
+def _as_cells(values: pd.Series) -> np.ndarray:
+    """H3 ids as uint64 whether given as integers or as hex strings (hotspot results use hex)."""
+    from hotspot_engine.reference.geography import str_to_cell
+
+    if pd.api.types.is_integer_dtype(values.dtype):
+        return values.to_numpy(dtype=np.uint64)
+    return str_to_cell(values.astype(str).tolist())
+
+
+def hotspot_partner_table(con, hotspot_cells: pd.DataFrame, filters: Filters, threshold: int) -> pd.DataFrame:
+    """What partners know about each hotspot, one row per hotspot_id and one ``<source>_count``
+    column per layer: area counts in the LSOAs the hotspot touches, events and places inside its
+    cells, over the filters' months. Restricted layers have counts below ``threshold`` blanked."""
+    cells = hotspot_cells[hotspot_cells["hotspot_id"].notna()][["h3", "hotspot_id"]]
+    cells = cells.assign(h3=_as_cells(cells["h3"]))
+    touched = partner_query.cell_lsoas(con, cells["h3"].to_numpy(), filters)
+    table = analysis.hotspot_partner_counts(cells, touched, partner_query.area_totals(con, filters),
+                                            partner_query.point_cells(con, filters.res, filters))
+    return _screen_safe(con, table, threshold)
+
+
+def _screen_safe(con, table: pd.DataFrame, threshold: int, suffix: str = "_count") -> pd.DataFrame:
+    meta = layers(con)
+    hidden = [f"{s}{suffix}" for s in meta.loc[meta["sharing"].map(hides_small_counts), "source"]
+              if f"{s}{suffix}" in table]
+    return analysis.suppress_small(table, hidden, threshold) if hidden else table
+
+
+def combined_ranking(con, cells: pd.DataFrame, filters: Filters, weights: dict[str, float],
+                     threshold: int | None = None) -> pd.DataFrame:
+    """Study-area cells ranked by a weighted sum of police harm and partner counts (``weights``:
+    ``"police"`` and layer names). Area layers are shared equally among the cells whose centre
+    lies in each LSOA; events and places count in their own cell. With ``threshold``, restricted
+    layers' per-cell counts below it are blanked in the returned table (the score still uses them)."""
+    from hotspot_engine.reference.geography import cell_to_str
+
+    cells = cells.assign(h3=_as_cells(cells["h3"]))
+    points = partner_query.point_cells(con, filters.res, filters)
+    areas = partner_query.area_totals(con, filters)
+    parts = [points[["source", "h3", "count"]].astype({"h3": np.uint64})]
+    if not areas.empty:
+        placed = partner_query.cell_of_lsoa(cells["h3"].to_numpy())
+        parts.append(analysis.spread_area_counts(areas, placed))
+    partner_cells = pd.concat(parts, ignore_index=True)
+    wanted = [k for k, v in weights.items() if k != "police" and v > 0]
+    partner_cells = partner_cells[partner_cells["source"].isin(wanted)]
+    ranked = analysis.combined_ranking(cells, partner_cells, weights)
+    ranked = ranked.assign(h3=cell_to_str(ranked["h3"].to_numpy(dtype=np.uint64)))
+    return _screen_safe(con, ranked, threshold, suffix="") if threshold else ranked
+
+
+def map_points(con, layer: dict, filters: Filters, threshold: int) -> pd.DataFrame:
+    """A point layer for the map: lat, lon, label, detail. A layer whose sharing level hides small
+    counts is not drawn point by point: its points are counted per H3 cell and only cells with at
+    least ``threshold`` are drawn, at the cell's centre."""
+    from hotspot_engine.reference.geography import cell_centres
+
+    points = partner_query.layer_points(con, layer["source"], layer["kind"], filters)
+    if not hides_small_counts(layer["sharing"]) or points.empty:
+        return points[["lat", "lon", "label", "detail"]]
+    counts = points.groupby("h3").size()
+    counts = counts[counts >= threshold]
+    lat, lon = cell_centres(counts.index.to_numpy(dtype=np.uint64))
+    return pd.DataFrame({"lat": lat, "lon": lon, "label": [f"{n} {layer['source']} in this cell" for n in counts],
+                         "detail": f"{layer['sharing']} layer: cells with fewer than {threshold} are not shown"})
+
+
+def with_partner_columns(con, result, filters: Filters):
+    """A hotspot result whose areas table carries one ``<source>_count`` column per partner layer
+    (see :func:`hotspot_partner_table`; exact counts: partner-safe exports suppress them). The result
+    is returned unchanged when the store holds no partner layer or no hotspot area."""
+    from dataclasses import replace
+
+    if layers(con).empty or result.areas is None or result.areas.empty:
+        return result
+    table = hotspot_partner_table(con, result.cells, filters, threshold=0)
+    areas = result.areas.merge(table.drop(columns=["suppressed"], errors="ignore"), on="hotspot_id", how="left")
+    return replace(result, areas=areas)

@@ -1,0 +1,167 @@
+"""Partner-safe mode (disclosure control): layers safe to share outside the police. Record-level
+layers are dropped; small counts are blanked with everything derived from them, optionally the
+rest rounded (see :func:`suppression_rule` for the rule in words, as the sidecar records it).
+"""
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+import numpy as np
+import pandas as pd
+
+from hotspot_engine.errors import InputError
+
+DEFAULT_THRESHOLD = 5
+#: Layers that hold one row per person-level event: never leave the police in partner-safe mode.
+RECORD_LEVEL_LAYERS = ("incidents", "patrols")
+RECORD_LEVEL_KEYS = ("incident_id", "patrol_id", "crime_id")
+
+
+#: Columns that count events; each is suppressed on its own value.
+COUNT_COLUMNS = ("count", "patrols", "incidents", "n", "visits", "top_location_n")
+#: Text taken from the incidents themselves (the most common location in a cell): blanked with the
+#: cell's count, since "a few incidents, on or near this street" is what suppression hides.
+INCIDENT_TEXT_COLUMNS = ("top_location", "location")
+#: Columns whose value reveals the count they were derived from, with that count's column.
+DEPENDENT_COLUMNS = {"harm": "count", "patrol_minutes": "patrols", "mean_harm": "count",
+                     # The partner funnel table: the expectation reveals the police count, the ratio,
+                     # z and tail probabilities the partner count.
+                     "expected": "police_count", "ratio": "partner_count", "funnel_z": "partner_count",
+                     "p_higher": "partner_count", "p_lower": "partner_count"}
+
+
+def _count_columns(frame: pd.DataFrame) -> list[str]:
+    out = []
+    for name in frame.columns:
+        if name in COUNT_COLUMNS or name.startswith(("count_", "n_", "patrols_")) or name.endswith("_count"):
+            if pd.api.types.is_numeric_dtype(frame[name].dtype) and not pd.api.types.is_bool_dtype(frame[name].dtype):
+                out.append(name)
+    return out
+
+
+def _dependent_columns(frame: pd.DataFrame, counts: list[str]) -> dict[str, str]:
+    """harm -> count, harm_12m -> count_12m, patrol_minutes -> patrols, ..."""
+    out: dict[str, str] = {}
+    for name in frame.columns:
+        if name in counts or not pd.api.types.is_numeric_dtype(frame[name].dtype):
+            continue
+        if name in DEPENDENT_COLUMNS and DEPENDENT_COLUMNS[name] in counts:
+            out[name] = DEPENDENT_COLUMNS[name]
+        elif name.startswith("harm_") and ("count_" + name[5:]) in counts:
+            out[name] = "count_" + name[5:]
+        elif name.startswith("harm_") and not name.startswith("harm_share") and "count" in counts:
+            out[name] = "count"
+        elif name.startswith("patrol_minutes_") and ("patrols_" + name[15:]) in counts:
+            out[name] = "patrols_" + name[15:]
+    return out
+
+
+def _is_record_level(name: str, layer: pd.DataFrame) -> bool:
+    return name in RECORD_LEVEL_LAYERS or any(k in layer.columns for k in RECORD_LEVEL_KEYS)
+
+
+def suppression_rule(threshold: int, round_to: int | None = None) -> str:
+    """The rule applied in partner-safe mode, in words for the sidecar."""
+    rule = (
+        f"Partner-safe export: incident-level and patrol-level rows are removed. In every remaining "
+        f"table, counts below {threshold} (0 to {threshold - 1}, so a reader cannot tell a zero from a "
+        f"small number) are blanked and the row's 'suppressed' flag is set; figures derived from a "
+        f"blanked count (harm from that count, patrol minutes from that number of patrols, before/after "
+        f"means whose total is below {threshold}, and the simple change between them, and the most common "
+        f"incident location of the cell) are blanked with it."
+    )
+    if round_to:
+        rule += (
+            f" Counts at or above the threshold are rounded to the nearest {round_to} (never below "
+            f"{threshold}) and harm and minutes to two significant figures, so totals cannot be "
+            f"differenced to recover a blanked cell."
+        )
+    else:
+        rule += (
+            " Counts at or above the threshold are exact; an area total minus its visible cells could "
+            "reveal a blanked cell's count (use rounding to prevent that)."
+        )
+    return rule
+
+
+def _round_sig(values: np.ndarray, digits: int = 2) -> np.ndarray:
+    out = values.astype(float).copy()
+    ok = np.isfinite(out) & (out != 0)
+    magnitude = np.floor(np.log10(np.abs(out[ok])))
+    factor = 10.0 ** (digits - 1 - magnitude)
+    out[ok] = np.round(out[ok] * factor) / factor
+    return out
+
+
+def _safe_table(frame: pd.DataFrame, threshold: int, round_to: int | None) -> pd.DataFrame:
+    out = frame.copy()
+    counts = _count_columns(out)
+    dependents = _dependent_columns(out, counts)
+    flag = np.zeros(len(out), dtype=bool)
+    blanked: dict[str, np.ndarray] = {}
+    for name in counts:
+        values = np.array(pd.to_numeric(out[name], errors="coerce").to_numpy(dtype=float, na_value=np.nan))
+        small = np.isfinite(values) & (values < threshold)
+        blanked[name] = small
+        flag |= small
+        if round_to:
+            big = np.isfinite(values) & ~small
+            values[big] = np.maximum(np.round(values[big] / round_to) * round_to, threshold)
+        values[small] = np.nan
+        out[name] = values
+    for name, basis in dependents.items():
+        values = np.array(pd.to_numeric(out[name], errors="coerce").to_numpy(dtype=float, na_value=np.nan))
+        if round_to:
+            values = _round_sig(values)
+        values[blanked[basis]] = np.nan
+        out[name] = values
+    if "count" in blanked:
+        for name in INCIDENT_TEXT_COLUMNS:
+            if name in out.columns:
+                out[name] = out[name].astype(object).where(~blanked["count"], None)
+    # Impact table: before/after means are counts per month; their totals reveal small numbers.
+    for side in ("pre", "post"):
+        mean, months = f"mean_{side}", f"months_{side}"
+        if mean in out.columns and months in out.columns:
+            values = np.array(pd.to_numeric(out[mean], errors="coerce").to_numpy(dtype=float, na_value=np.nan))
+            total = values * pd.to_numeric(out[months], errors="coerce").to_numpy(dtype=float, na_value=np.nan)
+            small = np.isfinite(total) & (total < threshold)
+            values[small] = np.nan
+            out[mean] = values
+            flag |= small
+            if "simple_change_pct" in out.columns:
+                change = np.array(pd.to_numeric(out["simple_change_pct"], errors="coerce").to_numpy(dtype=float, na_value=np.nan))
+                change[small] = np.nan
+                out["simple_change_pct"] = change
+    if counts or any(c in out.columns for c in ("mean_pre", "mean_post")):
+        out["suppressed"] = flag
+    return out
+
+
+def partner_safe(
+    layers: Mapping[str, pd.DataFrame], threshold: int = DEFAULT_THRESHOLD, round_to: int | None = None
+) -> dict[str, pd.DataFrame]:
+    """Layers safe to share outside the police.
+
+    Incident-level and patrol-level layers (named ``incidents``/``patrols``, or holding an
+    ``incident_id``, ``patrol_id`` or ``crime_id`` column) are dropped entirely. In the others
+    every count-like column (``count``, ``patrols``, ``n``, ``count_*``, ``*_count``...) has values
+    below ``threshold`` blanked (NaN) and a ``suppressed`` flag set on the row; figures derived from
+    a blanked count are blanked with it (see :func:`suppression_rule`). ``round_to`` optionally
+    rounds the counts that remain (for example to the nearest 5) against differencing.
+    """
+    threshold = int(threshold)
+    if threshold < 1:
+        raise InputError(f"partner-safe threshold: must be at least 1, got {threshold}")
+    if round_to is not None and int(round_to) < 1:
+        raise InputError(f"partner-safe rounding: must be at least 1, got {round_to}")
+    out: dict[str, pd.DataFrame] = {}
+    for name, layer in layers.items():
+        if _is_record_level(name, layer):
+            continue
+        out[name] = _safe_table(layer, threshold, round_to)
+    return out
+
+
+
+__all__ = ["DEFAULT_THRESHOLD", "partner_safe", "suppression_rule"]

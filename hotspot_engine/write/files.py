@@ -1,0 +1,283 @@
+"""Writing export layers to files: the format from the extension (``.csv``, ``.geojson``,
+``.gpkg``, ``.parquet``, ``.xlsx``), file names that say what and when, the methods sidecar beside
+every file, and a temporary name renamed into place so a failed export never leaves half a file.
+"""
+from __future__ import annotations
+
+import csv
+import os
+import re
+import tempfile
+from collections.abc import Mapping
+from dataclasses import replace
+from datetime import datetime
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from hotspot_engine.errors import InputError
+from hotspot_engine.filters import Filters
+from hotspot_engine.write.disclosure import DEFAULT_THRESHOLD, suppression_rule
+from hotspot_engine.write.disclosure import partner_safe as _partner_safe_layers  # write_layers' flag shadows it
+from hotspot_engine.write.layers import _geopandas
+from hotspot_engine.write.sidecar import ExportMeta, write_sidecar
+from hotspot_engine.write.spreadsheet import neutralise_formulas
+
+FORMATS: tuple[str, ...] = ("csv", "geojson", "gpkg", "parquet", "xlsx")
+#: Formats that hold several layers in one file; the others write one file per layer.
+MULTI_LAYER_FORMATS = ("gpkg", "xlsx")
+XLSX_MAX_ROWS = 1_048_575  # Excel's sheet limit, less the header row
+
+
+def _slug(text: str) -> str:
+    return re.sub(r"[^a-z0-9]+", "-", str(text).lower()).strip("-") or "export"
+
+
+def export_filename(what: str, filters: Filters, ext: str, when: datetime | None = None) -> str:
+    """A file name that says what and when, in safe characters only, e.g.
+    ``hotspot_cells_2022-04_2023-03_res9_20261127-0930.gpkg``. A district or CSP selection of one
+    or two names is included, and so is an offence selection of one or two categories; larger
+    selections are counted."""
+    when = when or datetime.now()
+    ext = ext.lower().lstrip(".")
+    if ext not in FORMATS:
+        raise InputError(f"export format: unsupported extension '.{_slug(ext)}'; use {', '.join('.' + f for f in FORMATS)}")
+    parts = [re.sub(r"[^a-z0-9]+", "_", what.lower()).strip("_") or "export"]
+    parts.append(f"{filters.date_from or 'start'}_{filters.date_to or 'end'}")
+    places = list(filters.csps) + list(filters.districts)
+    if 0 < len(places) <= 2:
+        parts += [_slug(p) for p in places]
+    elif places:
+        parts.append(f"{len(places)}areas")
+    if 0 < len(filters.offences) <= 2:
+        parts += [_slug(o) for o in filters.offences]
+    elif filters.offences:
+        parts.append(f"{len(filters.offences)}offences")
+    if filters.sv_only:
+        parts.append("sv")
+    parts.append(f"res{filters.res}")
+    parts.append(when.strftime("%Y%m%d-%H%M"))
+    return "_".join(parts) + "." + ext
+
+
+def format_for(path: str | Path) -> str:
+    """The export format named by a file's extension; InputError naming the extension otherwise."""
+    suffix = Path(path).suffix.lower().lstrip(".")
+    if suffix not in FORMATS:
+        shown = f"'.{suffix}'" if suffix else "none"
+        raise InputError(f"export file: unsupported extension {shown}; use {', '.join('.' + f for f in FORMATS)}")
+    return suffix
+
+
+def _flatten_lists(layer: pd.DataFrame) -> pd.DataFrame:
+    """List-valued columns (an area's member cells) as space-separated text: GeoPackage, GeoJSON
+    via OGR, CSV and XLSX have no list type. GeoParquet keeps real lists."""
+    out = layer
+    for name in layer.columns:
+        if layer[name].dtype != object or name == getattr(layer, "_geometry_column_name", None):
+            continue
+        values = layer[name].to_numpy()
+        if any(isinstance(v, (list, tuple, np.ndarray)) for v in values):
+            joined = [" ".join(str(x) for x in v) if isinstance(v, (list, tuple, np.ndarray)) else v for v in values]
+            out = out.assign(**{name: pd.Series(joined, index=layer.index, dtype=object)})
+    return out
+
+
+def _csv_frame(layer: pd.DataFrame) -> pd.DataFrame:
+    """Geometry as WKT in a ``geometry`` column (lat/lon and h3 are already columns of every layer)."""
+    layer = _flatten_lists(layer)
+    frame = pd.DataFrame(layer)
+    if isinstance(layer, _geopandas().GeoDataFrame) and layer.geometry.name in layer.columns:
+        import shapely
+
+        name = layer.geometry.name
+        wkt = shapely.to_wkt(np.asarray(layer.geometry.values), rounding_precision=-1)
+        frame = frame.drop(columns=name)
+        frame["geometry"] = pd.Series(wkt, index=frame.index, dtype=object).where(pd.notna(wkt), None)
+    return frame
+
+
+def _replace_atomically(tmp: Path, target: Path) -> None:
+    os.replace(tmp, target)
+
+
+def _tmp_beside(target: Path) -> Path:
+    fd, name = tempfile.mkstemp(prefix=f".{target.stem}.", suffix=target.suffix, dir=target.parent)
+    os.close(fd)
+    os.unlink(name)  # GDAL drivers refuse to open an existing empty file as a new dataset
+    return Path(name)
+
+
+def _write_one(layer: pd.DataFrame, target: Path, fmt: str) -> None:
+    gpd = _geopandas()
+    tmp = _tmp_beside(target)
+    try:
+        is_geo = isinstance(layer, gpd.GeoDataFrame)
+        if fmt == "csv":
+            # Every text field quoted (OWASP's advice, and pandas would not quote a bare carriage
+            # return under minimal quoting, which splits the row in every reader); numbers stay bare.
+            neutralise_formulas(_csv_frame(layer)).to_csv(tmp, index=False, encoding="utf-8", quoting=csv.QUOTE_NONNUMERIC)
+        elif fmt == "parquet":
+            if is_geo:
+                layer.to_parquet(tmp, index=False)
+            else:
+                pd.DataFrame(layer).to_parquet(tmp, index=False)
+        elif fmt == "geojson":
+            _to_ogr(layer, tmp, "GeoJSON", layer_name=None)
+        _replace_atomically(tmp, target)
+    finally:
+        if tmp.exists():
+            tmp.unlink()
+
+
+def _ogr_ready(layer: pd.DataFrame) -> pd.DataFrame:
+    """OGR has no unsigned 64-bit integers: such columns become int64 when they fit, else text."""
+    out = layer
+    for name in layer.columns:
+        if str(layer[name].dtype).lower() != "uint64":
+            continue
+        values = layer[name]
+        fits = bool((values.dropna().to_numpy(dtype=np.uint64) <= np.iinfo(np.int64).max).all())
+        out = out.assign(**{name: values.astype("Int64") if fits else values.astype("str")})
+    return out
+
+
+def _to_ogr(layer: pd.DataFrame, path: Path, driver: str, layer_name: str | None) -> None:
+    gpd = _geopandas()
+    import pyogrio
+
+    layer = _ogr_ready(_flatten_lists(layer))
+    kwargs = {"layer": layer_name} if layer_name else {}
+    if isinstance(layer, gpd.GeoDataFrame):
+        geometry_type = None
+        if len(layer) == 0 or layer.geometry.isna().all():
+            geometry_type = "Unknown"
+        pyogrio.write_dataframe(layer, path, driver=driver, use_arrow=True, geometry_type=geometry_type, **kwargs)
+    else:
+        # A plain table (the impact table): GeoPackage stores it as an attribute-only table.
+        pyogrio.write_dataframe(pd.DataFrame(layer), path, driver=driver, **kwargs)
+
+
+def _xlsx_value(value):
+    """A cell value openpyxl accepts: None for missing, plain Python numbers and datetimes, and
+    text without the control characters XML cannot hold (openpyxl raises on them)."""
+    from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
+
+    if value is None or value is pd.NA or value is pd.NaT:
+        return None
+    if isinstance(value, (float, np.floating)):
+        return None if not np.isfinite(value) else float(value)
+    if isinstance(value, (bool, np.bool_)):
+        return bool(value)
+    if isinstance(value, (int, np.integer)):
+        return int(value)
+    if isinstance(value, pd.Timestamp):
+        return value.tz_localize(None).to_pydatetime() if value.tzinfo else value.to_pydatetime()
+    if isinstance(value, datetime):
+        return value.replace(tzinfo=None)  # Excel has no time zones
+    if isinstance(value, str):
+        return ILLEGAL_CHARACTERS_RE.sub("", value)
+    return ILLEGAL_CHARACTERS_RE.sub("", str(value))
+
+
+def _write_xlsx(frames: Mapping[str, pd.DataFrame], path: Path) -> None:
+    """One sheet per layer, written in openpyxl's streaming mode (several times faster than
+    pandas' writer), after formula neutralising; geometry as WKT like CSV."""
+    from openpyxl import Workbook
+
+    book = Workbook(write_only=True)
+    for name, layer in frames.items():
+        frame = neutralise_formulas(_csv_frame(layer))
+        sheet = book.create_sheet(title=name[:31])
+        sheet.append([str(c) for c in frame.columns])
+        columns = [frame[c].astype(object).to_numpy() for c in frame.columns]
+        for row in zip(*columns):
+            sheet.append([_xlsx_value(v) for v in row])
+    book.save(path)
+
+
+def _layer_names(layers: Mapping[str, pd.DataFrame]) -> list[str]:
+    names = []
+    for name in layers:
+        clean = re.sub(r"[^A-Za-z0-9_]+", "_", str(name)).strip("_") or "layer"
+        if clean in names:
+            raise InputError(f"export layers: two layers are both named '{clean}'")
+        names.append(clean)
+    return names
+
+
+def write_layers(
+    layers: Mapping[str, pd.DataFrame],
+    path: str | Path,
+    meta: ExportMeta,
+    partner_safe: bool = False,
+    threshold: int = DEFAULT_THRESHOLD,
+    round_to: int | None = None,
+    first_at_path: bool = False,
+) -> list[Path]:
+    """Write ``layers`` (name -> GeoDataFrame or plain table) to ``path`` in the format its
+    extension names, plus the methods sidecar ``<stem>.methods.json`` and ``<stem>.methods.txt``.
+
+    GeoPackage and XLSX hold every layer in one file (layers / sheets named by the keys). CSV,
+    GeoJSON and GeoParquet hold one layer per file: with one layer the file is ``path`` itself,
+    with several each is ``<stem>_<layer>.<ext>``, except that ``first_at_path`` puts the first
+    layer at ``path`` itself (the command line: the file a user names is always written). CSV and XLSX carry geometry as WKT beside the
+    lat/lon and h3 columns, with formulas neutralised (:func:`neutralise_formulas`).
+
+    With ``partner_safe`` the layers first go through :func:`partner_safe` and the sidecar records
+    the rule. Returns every path written, data files first. Each file is written to a temporary
+    name and renamed, so a failed export never leaves half a file under the final name.
+    """
+    path = Path(path)
+    fmt = format_for(path)
+    if not layers:
+        raise InputError("export: nothing to write (no layers)")
+    if partner_safe:
+        layers = _partner_safe_layers(layers, threshold, round_to)
+        if not layers:
+            raise InputError("export: partner-safe mode removes incident and patrol rows; choose cells, areas or the impact table")
+    names = _layer_names(layers)
+    frames = dict(zip(names, layers.values()))
+    path.parent.mkdir(parents=True, exist_ok=True)
+    written: list[Path] = []
+    if fmt == "gpkg":
+        tmp = _tmp_beside(path)
+        try:
+            for name, layer in frames.items():
+                _to_ogr(layer, tmp, "GPKG", layer_name=name)
+            _replace_atomically(tmp, path)
+        finally:
+            if tmp.exists():
+                tmp.unlink()
+        written.append(path)
+    elif fmt == "xlsx":
+        too_big = [n for n, layer in frames.items() if len(layer) > XLSX_MAX_ROWS]
+        if too_big:
+            raise InputError(f"export .xlsx: layer '{too_big[0]}' has more rows than a sheet holds ({XLSX_MAX_ROWS}); use .csv or .gpkg")
+        tmp = _tmp_beside(path)
+        try:
+            _write_xlsx(frames, tmp)
+            _replace_atomically(tmp, path)
+        finally:
+            if tmp.exists():
+                tmp.unlink()
+        written.append(path)
+    else:
+        for index, (name, layer) in enumerate(frames.items()):
+            at_path = len(frames) == 1 or (first_at_path and index == 0)
+            target = path if at_path else path.with_name(f"{path.stem}_{name}{path.suffix}")
+            _write_one(layer, target, fmt)
+            written.append(target)
+    meta = replace(
+        meta,
+        partner_safe=bool(partner_safe),
+        threshold=int(threshold) if partner_safe else None,
+        suppression=suppression_rule(int(threshold), round_to) if partner_safe else None,
+        row_counts={name: int(len(layer)) for name, layer in frames.items()},
+    )
+    written += write_sidecar(meta, path)
+    return written
+
+
+__all__ = ["FORMATS", "MULTI_LAYER_FORMATS", "export_filename", "format_for", "write_layers"]

@@ -1,0 +1,73 @@
+"""Partner data: A&E assaults, ambulance call-outs and licensed premises beside police hotspots."""
+from __future__ import annotations
+
+import streamlit as st
+
+from ui.cached import cached_area_outlines, data_version
+from ui.common import hotspot_window, map_params, page_setup
+from ui.errors import page_errors
+from ui.partners import data, draw
+
+filters = page_setup("Partner data")
+version = data_version()
+layers = data.layers(version)
+if layers.empty:
+    st.info("No partner data is loaded. Load A&E counts per LSOA, ambulance call-outs or licensed premises with "
+            "`python -m hotspot_engine ingest FILE --format partner-areas|partner-events|partner-places` "
+            "(see the README).")
+    st.stop()
+
+st.caption("Police records miss much violence: emergency departments see assaults never reported (the Cardiff "
+           "Model). Each layer keeps its owner and sharing level; restricted layers never show small counts.")
+draw.layer_table(layers)
+
+countable = layers[layers["kind"] != "places"]["source"].tolist()
+# The comparison counts police-recorded violence, not only serious violence, unless offences are chosen.
+compare_filters = filters if filters.offences else filters.with_(sv_only=False)
+controls, chart = st.columns([1, 3])
+with controls:
+    source = st.selectbox("Compare with police data", countable, key="p_source",
+                          help="Partner counts per LSOA against what police-recorded violence predicts.")
+    shade, point_layers = draw.layer_switches(layers)
+with page_errors("Partner data: funnel", stop=True):
+    funnel = data.funnel(source, compare_filters, version)
+result = funnel.result
+hide = data.threshold() if funnel.hide_small else None
+flags = result.flag_counts()
+with chart:
+    m1, m2, m3 = st.columns(3)
+    m1.metric("LSOAs higher than police data suggests", flags["higher"], help="Above the 99.8% funnel limit.")
+    m2.metric("LSOAs lower", flags["lower"], help="Below the 99.8% funnel limit.")
+    m3.metric("Force-wide ratio", f"{result.ratio:.2f}",
+              help=f"{source} per police-recorded violent offence, {funnel.filters.date_from} to {funnel.filters.date_to}.")
+    params, window = map_params()
+    hotspot_filters = hotspot_window(filters, window)
+    outlines = cached_area_outlines(hotspot_filters, params, version)
+    shading = data.lsoa_shading(source, compare_filters, version, only_flagged=False) if shade else None
+    draw.partner_map(shading, {layer["source"]: data.points(layer, filters, version) for layer in point_layers},
+                     outlines, map_style=data.map_style())
+for note in funnel.notes:
+    st.caption(note)
+
+st.subheader(f"Funnel plot: {source} against police-recorded violence")
+draw.funnel_plot(result.table, result.limits, source, hide)
+st.caption(f"{funnel.filters.date_from} to {funnel.filters.date_to}. Exact limits for the ratio of two counts "
+           "(conditional binomial, mid-p), so the police count's own chance variation is included; dots above the "
+           "solid line are LSOAs where police data alone misses violence."
+           + (f" Restricted layer: LSOAs with fewer than {hide} are not drawn." if hide else ""))
+draw.flagged_table(result.table, source, hide)
+
+st.subheader("What partners know about each hotspot")
+st.caption("Area counts in the LSOAs each hotspot touches; events and places inside its cells; "
+           f"{hotspot_filters.date_from} to {hotspot_filters.date_to}.")
+with page_errors("Partner data: hotspot table"):
+    draw.hotspot_partner_table(data.hotspot_table(hotspot_filters, params, version), data.threshold())
+
+st.subheader("Combined ranking of cells")
+weights_col, table_col = st.columns([1, 3])
+with weights_col:
+    weights = draw.weight_sliders(layers)
+with table_col:
+    with page_errors("Partner data: combined ranking"):
+        ranked = data.ranking(hotspot_filters, params, tuple(sorted(weights.items())), version)
+        draw.ranking_table(ranked, weights, data.threshold())

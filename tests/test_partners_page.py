@@ -1,0 +1,57 @@
+"""The Partner data page in Streamlit's AppTest, on the built-in sample with its partner layers."""
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+PAGE = "pages/5_Partner_data.py"
+
+
+def _page(app_db):
+    from streamlit.testing.v1 import AppTest
+
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=240)
+    at.run()
+    at.switch_page(PAGE)
+    at.run()
+    assert not at.exception, [e.value for e in at.exception]
+    return at
+
+
+def _metric(at, start: str):
+    return next(m for m in at.metric if m.label.startswith(start))
+
+
+def _layers(at) -> dict[str, dict]:
+    spec = json.loads(at.get("deck_gl_json_chart")[0].proto.json)
+    return {layer["id"]: layer for layer in spec["layers"]}
+
+
+def test_page_flags_the_planted_lsoas_and_draws_every_layer(app_db, sample_truth):
+    at = _page(app_db)
+    assert int(_metric(at, "LSOAs higher").value) == len(sample_truth["partner_underreported_lsoas"])
+    assert not at.error
+    layers = _layers(at)
+    shaded = layers["partner-lsoas"]["data"]["features"]
+    higher = [f for f in shaded if f["properties"]["fill"][:3] == [189, 0, 38]]
+    assert len(higher) == len(sample_truth["partner_underreported_lsoas"])
+    points = [layer for key, layer in layers.items() if key.startswith("partner-points")]
+    assert len(points) == 2
+    # The ambulance layer is 'restricted': drawn as cells holding at least the threshold, never points.
+    restricted = [layer for layer in points if "in this cell" in layer["data"][0]["label"]]
+    assert restricted and all(int(p["label"].split()[0]) >= 5 for p in restricted[0]["data"])
+    assert at.get("arrow_vega_lite_chart") or at.get("vega_lite_chart")
+
+
+def test_layer_switch_and_weights_change_what_is_shown(app_db):
+    at = _page(app_db)
+    before = [df.value for df in at.dataframe][-1]
+    at.toggle(key="p_layer_Licensed premises").set_value(False).run()
+    assert not any(k.startswith("partner-points") and "closes" in json.dumps(v["data"][:1])
+                   for k, v in _layers(at).items())
+    at.slider(key="p_w_police").set_value(0.0).run()
+    at.slider(key="p_w_Ambulance call-outs").set_value(0.0).run()
+    after = [df.value for df in at.dataframe][-1]
+    assert list(after["h3"]) != list(before["h3"])
+    assert any("Score = 100% × share of A&E assaults" in c.value for c in at.caption)
