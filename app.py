@@ -10,10 +10,10 @@ from __future__ import annotations
 
 import streamlit as st
 
-from ui.cached import cached_headline, cached_monthly, data_version
+from ui.cached import cached_headline, cached_impact, cached_monthly, data_version
 from ui.common import page_setup, presentation
 from ui.errors import page_errors
-from ui.overview.headline import draw_headline
+from ui.overview.headline import draw_evidence_line, draw_headline
 from ui.overview.monthly_chart import draw_monthly
 
 filters = page_setup("Serious violence overview")
@@ -23,6 +23,10 @@ head = None
 with page_errors("Overview: headline"):
     head = cached_headline(filters, version)
 draw_headline(head)
+if head is not None:
+    with page_errors("Overview: how much of the fall the evidence supports"):
+        draw_evidence_line(head, cached_impact(filters.with_(date_from=None, date_to=None), f"{head.fy_after[:4]}-04-01",
+                                               "negbin", 1, version))
 
 st.subheader("Monthly serious violence by category")
 draw_monthly(cached_monthly(filters, "offence_group", version), filters, presentation())

@@ -12,11 +12,23 @@ Structure:
   against the force-wide mean flags whole city centres, and the sample is meant to show the
   planted hotspots clearly;
 - 19 planted hotspots in real town-centre streets: a rate of SV concentrated in one H3 res-9 cell
-  and its ring-1 neighbours, constant before April 2023 and 17% lower from then on;
-- exact calibration of the financial-year totals: force-wide totals are fixed per year, and inside
-  every planted hotspot the 2023-24 count of its ring-1 and ring-2 cells is set to 83% of its
-  2022-23 count (largest-remainder rounding, so the pooled figure is exact), by moving incidents
-  between the hotspot zones and the rest of the area; totals never change.
+  and its ring-1 neighbours. Each hotspot's level varies from year to year beyond Poisson noise
+  (gamma; cell-level coefficient of variation PLACE_CV = 0.25, as measured between periods in real
+  police.uk data, DOMAIN.md); hotspots follow the force-wide year-on-year change. The thin
+  background keeps fixed LSOA shares: with year-to-year variation there too, Gi* found a twentieth
+  hotspot in a lucky background cluster;
+- regression to the mean, as in the report: the hotspots were chosen on 2022-23, a high year for
+  them (their summed level 3% above their long-run level), and the patrols from April 2023 really
+  cut their rate by TRUE_EFFECT = 10% beyond the force-wide -4.8%. The plain before/after inside
+  the hotspots is the report's -17% (REPORT_CHANGE): the force-wide fall, the fall back from the
+  high year and the true effect together. An evaluation that
+  takes out regression to the mean should find about -10%, not -17%;
+- calibration of totals: force-wide SV totals are fixed per year, and the 2023-24 SV count of the
+  planted hotspots' peak cells, summed over all 19, is set to 83% of their 2022-23 count by moving
+  incidents between them and the rest of the area (the cells in rings 1-5 around the peaks, a fifth
+  of the planted incidents, are set to 83% one by one, as a method takes only some of them). Single hotspots keep their own
+  year-to-year variation (an older sample calibrated every cell near a hotspot to -17% one by one,
+  which hid regression to the mean from every test; issue 17).
 """
 from __future__ import annotations
 
@@ -31,7 +43,17 @@ from hotspot_engine.errors import InputError
 from hotspot_engine.sample_patrols import generate_patrols
 
 INTERVENTION_DATE = "2023-04-01"
-PLANTED_EFFECT = -0.17
+REPORT_CHANGE = -0.17  # the plain before/after in the hotspots the annual report published
+TRUE_EFFECT = -0.10  # what the sample's patrols really do to the hotspots' rate
+PLACE_CV = 0.25  # year-to-year variation of a place's level beyond Poisson (real police.uk: 0.23-0.31)
+SELECTION_FY = 2022  # the year the hotspots were chosen on: a high year for them
+#: Share of a hotspot's planted incidents in its peak cell; the rest go to its six ring-1
+#: neighbours. Compact: with half of them on the ring, Gi* spilled over into rings 2-3 and split off
+#: small extra areas (20-22 hotspots instead of 19).
+PEAK_SHARE = 0.8
+#: A hotspot's yearly level: its seven cells vary independently with CV PLACE_CV, so the disk as a
+#: whole varies with CV PLACE_CV x sqrt(PEAK_SHARE^2 + (1 - PEAK_SHARE)^2 / 6) = 0.20.
+HOTSPOT_CV = PLACE_CV * (PEAK_SHARE**2 + (1 - PEAK_SHARE) ** 2 / 6) ** 0.5
 FIRST_FY, LAST_FY = 2019, 2023  # financial years starting April 2019 .. April 2023
 SV_FY_TOTALS = {2019: 5180, 2020: 4608, 2021: 4897, 2022: 5021, 2023: 4780}
 OTHER_VIOLENCE_PER_YEAR = 8000
@@ -237,22 +259,15 @@ def _hotspot_table() -> pd.DataFrame:
     return frame
 
 
-ZONE_RINGS = 3  # cells this close to a planted peak are calibrated one by one
-
-
-def _zones(hotspots: pd.DataFrame) -> tuple[pd.Series, pd.Series]:
-    """Cell -> hotspot position for the ring-1 disks ('core', where planted incidents go) and for
-    every cell within ZONE_RINGS of a peak ('zone', calibrated cell by cell)."""
+def _cores(hotspots: pd.DataFrame) -> pd.Series:
+    """Cell -> hotspot position for the ring-1 disks (where planted incidents go)."""
     import h3
 
     core: dict[int, int] = {}
-    zone: dict[int, int] = {}
     for pos, cell in enumerate(hotspots["h3"]):
         for c in h3.grid_disk(h3.int_to_str(int(cell)), 1):
             core[h3.str_to_int(c)] = pos
-        for c in h3.grid_disk(h3.int_to_str(int(cell)), ZONE_RINGS):
-            zone.setdefault(h3.str_to_int(c), pos)
-    return pd.Series(core, dtype="int64"), pd.Series(zone, dtype="int64")
+    return pd.Series(core, dtype="int64")
 
 
 def generate(seed: int = DEFAULT_SEED, incidents: int | None = None) -> Sample:
@@ -262,21 +277,24 @@ def generate(seed: int = DEFAULT_SEED, incidents: int | None = None) -> Sample:
     rng = gen.rng
     hotspots = _hotspot_table()
     n_hot = len(hotspots)
-    core, zone = _zones(hotspots)
+    core = _cores(hotspots)
 
-    # Planted hotspot rates: uneven sizes, as in real town centres; constant before the intervention.
+    # Planted hotspot rates: uneven sizes, as in real town centres, each varying from year to year.
     size = rng.gamma(4.0, 1.0, n_hot)
     hot_rate = size / size.sum() * HOTSPOT_SHARE_OF_SV * SV_FY_TOTALS[2022] * scale
+    year_level = _year_levels(rng, hot_rate, LAST_FY - FIRST_FY + 1)
     parts = []
     for fy in range(FIRST_FY, LAST_FY + 1):
         sv_total = int(round(SV_FY_TOTALS[fy] * scale))
-        effect = (1 + PLANTED_EFFECT) if fy >= 2023 else 1.0
-        n_per_hot = rng.poisson(hot_rate * effect)
+        effect = (1 + TRUE_EFFECT) if fy >= 2023 else 1.0
+        # Hotspots share the force-wide year-on-year change, as town centres do.
+        force = SV_FY_TOTALS[fy] / SV_FY_TOTALS[SELECTION_FY]
+        n_per_hot = rng.poisson(hot_rate * year_level[:, fy - FIRST_FY] * effect * force)
         n_hot_total = int(min(n_per_hot.sum(), sv_total))
         hot_idx = np.repeat(np.arange(n_hot), n_per_hot)[:n_hot_total]
-        # Hotspot incidents: 80% in the peak cell, the rest spread over its ring-1 neighbours.
+        # Hotspot incidents: most in the peak cell, the rest spread over its ring-1 neighbours.
         peak = hotspots["h3"].to_numpy()[hot_idx]
-        in_ring = rng.uniform(0, 1, hot_idx.size) > 0.8
+        in_ring = rng.uniform(0, 1, hot_idx.size) > PEAK_SHARE
         cells = peak.copy()
         if in_ring.any():
             ring_cells = {pos: core.index[core.to_numpy() == pos].to_numpy(dtype=np.uint64) for pos in range(n_hot)}
@@ -310,53 +328,74 @@ def generate(seed: int = DEFAULT_SEED, incidents: int | None = None) -> Sample:
         parts += [hot_part, bg_part, other_part]
     frame = pd.concat(parts, ignore_index=True)
     frame["h3"] = gen.geo.cells_for_points(frame["lat"].to_numpy(), frame["lon"].to_numpy(), RES)
-    frame = _calibrate(frame, zone, gen)
+    frame = _calibrate(frame, core, hotspots["h3"].to_numpy(dtype=np.uint64), gen)
     return _finish(frame, hotspots, gen, seed)
 
 
-def _calibrate(frame: pd.DataFrame, zone: pd.Series, gen: _Generator) -> pd.DataFrame:
-    """Make 2023-24 SV in every cell near a planted hotspot 83% of its 2022-23 count, cell by cell,
-    by moving 2023-24 incidents between those cells and the rest of the area (totals unchanged).
+def _year_levels(rng: np.random.Generator, rate: np.ndarray, years: int) -> np.ndarray:
+    """(hotspot x year) multipliers of each hotspot's rate: independent gamma draws with mean 1 and
+    CV HOTSPOT_CV, each year's rate-weighted mean rescaled to 1 (so the hotspots' summed level does
+    not drift by chance), except the selection year, scaled by (1 + TRUE_EFFECT) x (force change
+    2023-24) / (1 + REPORT_CHANGE) = 1.032: the high year the hotspots were chosen on."""
+    level = rng.gamma(1.0 / HOTSPOT_CV**2, HOTSPOT_CV**2, (rate.size, years))
+    level /= (rate @ level) / rate.sum()
+    force_change = SV_FY_TOTALS[SELECTION_FY + 1] / SV_FY_TOTALS[SELECTION_FY]
+    level[:, SELECTION_FY - FIRST_FY] *= (1 + TRUE_EFFECT) * force_change / (1 + REPORT_CHANGE)
+    return level
 
-    Cell by cell, because hotspots are selected on the year before: any set of cells a method picks
-    must show the planted -17%, not -17% plus regression to the mean of cells picked for a lucky year.
-    Targets are rounded cumulatively over cells in descending order of their 2022-23 count, so the
-    busiest cells (what every method picks first) add up to the planted effect exactly.
+
+AROUND_RINGS = 5  # cells this close to a peak (the peak aside) are set to 83% one by one
+
+
+def _calibrate(frame: pd.DataFrame, core: pd.Series, peaks: np.ndarray, gen: _Generator) -> pd.DataFrame:
+    """Make 2023-24 SV in the planted hotspots' peak cells, summed over all 19, 83% of their 2022-23
+    count (the report's -17%), by moving 2023-24 incidents between them and the rest of the area;
+    force-wide totals never change.
+
+    Only the peaks' sum is fixed, so each hotspot (most of its incidents are in the peak) keeps its
+    own year-to-year variation and the hotspots show regression to the mean as real data do. The
+    cells in rings 1-5 around the peaks (a fifth of the planted incidents, and background) are set
+    to 83% one by one: a method takes those of them that happened to be busy in 2022-23 and leaves
+    the rest, and their fall back moved the plain figure 2-4 points off the report's.
     """
+    import h3
+
     rng = gen.rng
     sv = frame["kind"].to_numpy() == "sv"
     fy = frame["fy"].to_numpy()
-    zone_cells = zone.index.to_numpy(dtype=np.uint64)
     cell = frame["h3"].to_numpy(dtype=np.uint64)
-    in_zone = np.isin(cell, zone_cells)
-    pre = pd.Series(cell[sv & (fy == 2022) & in_zone]).value_counts().reindex(zone_cells, fill_value=0)
-    post = pd.Series(cell[sv & (fy == 2023) & in_zone]).value_counts().reindex(zone_cells, fill_value=0)
-    order = np.lexsort((zone_cells, -pre.to_numpy()))
-    cum = np.round(np.cumsum(pre.to_numpy()[order]) * (1 + PLANTED_EFFECT)).astype(int)
-    target = pd.Series(np.diff(np.concatenate([[0], cum])), index=zone_cells[order]).reindex(zone_cells)
-    diff = post - target
-    outside = np.flatnonzero(sv & (fy == 2023) & ~in_zone)
+    around = np.array(sorted({h3.str_to_int(c) for p in peaks for c in h3.grid_disk(h3.int_to_str(int(p)), AROUND_RINGS)}
+                             - {int(c) for c in peaks}), dtype=np.uint64)
+    groups = [np.sort(peaks)] + [np.array([c], dtype=np.uint64) for c in around]
+    before = pd.Series(cell[sv & (fy == SELECTION_FY)]).value_counts()
+    after = pd.Series(cell[sv & (fy == SELECTION_FY + 1)]).value_counts()
+    pre = np.array([before.reindex(g, fill_value=0).sum() for g in groups])
+    post = np.array([after.reindex(g, fill_value=0).sum() for g in groups])
+    # Cumulative rounding over the groups in descending order of their 2022-23 count.
+    order = np.argsort(-pre, kind="stable")
+    cum = np.round(np.cumsum(pre[order]) * (1 + REPORT_CHANGE)).astype(int)
+    target = np.empty_like(pre)
+    target[order] = np.diff(np.concatenate([[0], cum]))
+    in_groups = np.isin(cell, np.concatenate(groups))
+    outside = np.flatnonzero(sv & (fy == SELECTION_FY + 1) & ~in_groups)
     rng.shuffle(outside)
-    take = 0
-    post_rows = pd.Series(np.flatnonzero(sv & (fy == 2023) & in_zone)).groupby(cell[sv & (fy == 2023) & in_zone]).apply(list)
-    lat = frame["lat"].to_numpy().copy()
-    lon = frame["lon"].to_numpy().copy()
+    lat, lon = frame["lat"].to_numpy().copy(), frame["lon"].to_numpy().copy()
     planted = frame["planted"].to_numpy().copy()
-    for c in diff.index[diff.to_numpy() > 0]:  # too many: move the excess to where other 2023-24 incidents are
-        n = int(diff[c])
-        movers = rng.choice(np.array(post_rows[c]), size=n, replace=False)
-        src = outside[take:take + n]
-        take += n
-        lat[movers] = lat[src] + rng.normal(0, 0.0004, n)
-        lon[movers] = lon[src] + rng.normal(0, 0.0004, n)
-        planted[movers] = -1
-    short = diff[diff.to_numpy() < 0]
-    if len(short):  # too few: bring 2023-24 incidents in from outside every zone
-        cells_needed = np.repeat(short.index.to_numpy(dtype=np.uint64), (-short).to_numpy())
-        movers = outside[take:take + cells_needed.size]
-        new_lat, new_lon = gen.points_near_cells(cells_needed)
-        lat[movers], lon[movers] = new_lat, new_lon
-        planted[movers] = zone.reindex(cells_needed).to_numpy()
+    taken = 0
+    for group, have, want in zip(groups, post, target):
+        excess = int(have - want)
+        src = outside[taken:taken + abs(excess)]
+        taken += abs(excess)
+        rows = np.flatnonzero(sv & (fy == SELECTION_FY + 1) & np.isin(cell, group))
+        if excess > 0:  # too many: move a random few to where other 2023-24 incidents are
+            movers = rng.choice(rows, size=excess, replace=False)
+            lat[movers] = lat[src] + rng.normal(0, 0.0004, excess)
+            lon[movers] = lon[src] + rng.normal(0, 0.0004, excess)
+            planted[movers] = -1
+        elif excess < 0:  # too few: bring incidents in, into the group's own cells
+            cells_needed = cell[rng.choice(rows, size=-excess)] if rows.size else np.repeat(group[:1], -excess)
+            lat[src], lon[src] = gen.points_near_cells(cells_needed)
+            planted[src] = core.reindex(cells_needed).fillna(-1).to_numpy(dtype=int)
     frame = frame.assign(lat=lat, lon=lon, planted=planted)
     frame["h3"] = gen.geo.cells_for_points(lat, lon, RES)
     return frame
@@ -448,7 +487,10 @@ def _truth(frame: pd.DataFrame, hotspots: pd.DataFrame, patrols: pd.DataFrame, s
         "synthetic": True,
         "seed": seed,
         "intervention_date": INTERVENTION_DATE,
-        "planted_effect": PLANTED_EFFECT,
+        "report_change": REPORT_CHANGE,
+        "true_effect": TRUE_EFFECT,
+        "place_cv": PLACE_CV,
+        "selection_window": ["2022-04", "2023-03"],
         "hotspots": [
             {"hotspot_id": r.hotspot_id, "name": r.name, "lat": r.lat, "lon": r.lon, "district": r.district,
              "csp": r.csp, "h3": format(int(r.h3), "x")}

@@ -1,13 +1,14 @@
-"""Impact: interrupted time-series estimates of the change in each hotspot, pooled, with displacement."""
+"""Impact: the change in each hotspot and pooled, corrected for regression to the mean, with the uncorrected
+interrupted time series and the plain before/after beside it, placebo runs and displacement."""
 from __future__ import annotations
 
 import streamlit as st
 
-from ui.cached import cached_impact, data_version, extent
+from ui.cached import cached_impact, cached_placebo, data_version, extent
 from ui.common import page_setup
 from ui.errors import page_errors
 from ui.impact.controls import impact_controls
-from ui.impact.forest import draw_all_figures, draw_forest, draw_pooled
+from ui.impact.forest import draw_all_figures, draw_displacement, draw_forest, draw_placebo, draw_pooled
 from ui.impact.series import draw_series
 
 filters = page_setup("Impact of hotspot patrols")
@@ -26,4 +27,8 @@ with page_errors("Impact: models", stop=True):
 draw_pooled(result, choice.unit)
 draw_forest(result.table)
 draw_series(result, choice.unit)
+if choice.period == "month" and result.selection_window[0]:
+    with page_errors("Impact: placebo runs"):
+        draw_placebo(cached_placebo(impact_filters, result.selection_window, choice.model, version))
+draw_displacement(result.table)
 draw_all_figures(result.table, choice.unit)

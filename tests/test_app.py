@@ -55,7 +55,9 @@ def test_overview_reproduces_the_headline(app_db, sample_truth):
     assert _metric(at, "Serious-violence hotspots").value == str(len(sample_truth["hotspots"]))
     assert _metric(at, "Patrols in hotspots").value == f"{sample_truth['patrols_2023_24']:,}"
     hot = _metric(at, "Serious violence in hotspots")
-    assert abs(_pct(hot.delta) - sample_truth["planted_effect"] * 100) < 0.5
+    assert abs(_pct(hot.delta) - sample_truth["report_change"] * 100) < 1.0
+    line = next(m.value for m in at.markdown if "the evidence supports about" in m.value)
+    assert "the report's **-1" in line and "95% interval" in line and "nan" not in line
     assert any("SYNTHETIC" in w.value for w in at.warning)
 
 
@@ -120,14 +122,18 @@ def test_patrols_page_counts_every_patrol(app_db, sample_dir):
 
 def test_impact_page_shows_the_pooled_effect(app_db, sample_truth):
     at = _app(app_db, PAGES[2])
-    low = float(_metric(at, "95% confidence interval").value.split("%")[0])
-    high = float(_metric(at, "95% confidence interval").value.split("to")[1].strip().rstrip("%"))
-    assert low <= sample_truth["planted_effect"] * 100 <= high
-    simple = float(_metric(at, "Simple before/after").value.rstrip("%"))
-    assert abs(simple - sample_truth["planted_effect"] * 100) < 1.0
+    low = float(_metric(at, "95% interval (corrected)").value.split("%")[0])
+    high = float(_metric(at, "95% interval (corrected)").value.split("to")[1].strip().rstrip("%"))
+    assert low <= sample_truth["true_effect"] * 100 <= high
+    assert high - low <= 30
+    simple = float(_metric(at, "Plain before/after").value.rstrip("%"))
+    assert abs(simple - sample_truth["report_change"] * 100) < 1.0
     # Text alternative of the one-hotspot chart: the observed and counterfactual months as a table.
     frame = at.dataframe[0].value
     assert {"month", "observed", "fitted", "counterfactual"} <= set(frame.columns) and len(frame) >= 24
+    placebo = at.dataframe[1].value
+    assert list(placebo["pseudo intervention"]) == ["2021-04-01"]
+    assert any("Regression to the mean" in m.value for m in at.markdown)
 
 
 def test_data_page_lists_loads_and_exports(app_db):

@@ -91,7 +91,12 @@ def test_impact_command_with_a_hotspots_file(cli_db, tmp_path, sample_truth):
     table = pd.read_csv(out)
     assert set(IMPACT_COLUMNS) <= set(table.columns)
     pooled = table.set_index("hotspot_id").loc["pooled"]
-    assert pooled["ci_low_pct"] <= sample_truth["planted_effect"] * 100 <= pooled["ci_high_pct"]
+    # The corrected estimate covers what the patrols really did; the window came from the sidecar.
+    assert pooled["corrected_ci_low_pct"] <= sample_truth["true_effect"] * 100 <= pooled["corrected_ci_high_pct"]
+    assert pooled["selection_window"] == "2022-04 to 2023-03"
+    assert "pooled: corrected for regression to the mean" in result.stdout
+    sidecar = (tmp_path / "impact.methods.txt").read_text(encoding="utf-8")
+    assert "Kiefer & Vogelsang" in sidecar and "selection_window: 2022-04 to 2023-03" in sidecar
 
 
 @pytest.mark.parametrize("args, needle", [
@@ -123,7 +128,7 @@ def test_every_command_has_help():
 def test_sample_command_writes_truth(tmp_path):
     assert main(["sample", "--out", str(tmp_path), "--incidents", "5000"]) == 0
     truth = json.loads((tmp_path / "truth.json").read_text())
-    assert truth["intervention_date"] == "2023-04-01" and truth["planted_effect"] == -0.17
+    assert truth["intervention_date"] == "2023-04-01" and truth["report_change"] == -0.17 and truth["true_effect"] > -0.17
     assert len(truth["hotspots"]) == 19 and truth["patrols_2023_24"] == 2934
     rows = sum(1 for _ in open(tmp_path / "incidents.csv")) - 1
     assert abs(rows - 5000) < 200

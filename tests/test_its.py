@@ -9,6 +9,7 @@ import statsmodels.api as sm
 
 from hotspot_engine.analyse.its import (
     ItsResult,
+    bandwidth_lags,
     controlled_its,
     fit_its,
     hac_covariance,
@@ -67,17 +68,28 @@ def test_hac_matches_statsmodels_for_poisson():
     assert plain.log_effect_se == pytest.approx(math.sqrt(ref.cov_params()[2, 2]), rel=1e-8)
 
 
-def test_small_sample_correction_widens_the_interval():
-    """Newey-West residual cross-products are biased down for a step regressor: the corrected SE is
-    larger and its t has fewer degrees of freedom than n - p."""
+def test_fixed_b_critical_value_exceeds_the_normal_one():
+    """Fixed-b inference: the critical value simulated for the design and bandwidth is larger than
+    1.96 (the Newey-West variance is estimated from the same short series), so the interval is wider
+    than plain Newey-West with the same lags, and the p-value agrees with the interval."""
     rng = np.random.default_rng(8)
     y = _series(rng)
-    plain = fit_its(y, PERIODS, T0, small_sample="none")
-    corrected = fit_its(y, PERIODS, T0)
-    assert corrected.log_effect == pytest.approx(plain.log_effect)
-    assert corrected.log_effect_se > plain.log_effect_se
-    assert corrected.extra["effect_df"] < corrected.df_resid
-    assert corrected.ci_high_pct - corrected.ci_low_pct > plain.ci_high_pct - plain.ci_low_pct
+    plain = fit_its(y, PERIODS, T0, small_sample="none", maxlags=11)
+    fixed = fit_its(y, PERIODS, T0, maxlags=11)
+    assert fixed.log_effect == pytest.approx(plain.log_effect)
+    assert fixed.log_effect_se == pytest.approx(plain.log_effect_se)
+    assert fixed.ci_high_pct - fixed.ci_low_pct > plain.ci_high_pct - plain.ci_low_pct
+    assert (fixed.p_value < 0.05) == (fixed.ci_high_pct < 0 or fixed.ci_low_pct > 0)
+
+
+def test_counterfactual_band_is_a_prediction_interval():
+    """Most single pre-intervention months fall inside the band (a confidence band of the mean
+    left about half outside, issue 17)."""
+    rng = np.random.default_rng(9)
+    y = _series(rng)
+    r = fit_its(y, PERIODS, T0)
+    inside = (y[:T0] >= r.cf_low[:T0]) & (y[:T0] <= r.cf_high[:T0])
+    assert inside.mean() >= 0.85
 
 
 def test_newey_west_lag_rule():
@@ -171,7 +183,7 @@ def test_weekly_series():
     t = np.arange(n)
     y = rng.poisson(20 * np.exp(0.2 * np.sin(2 * np.pi * t / 52.18)) * np.where(t >= t0, 0.8, 1.0))
     r = fit_its(y, [f"w{i}" for i in range(n)], t0, period_length=52.18)
-    assert r.ok and r.maxlags == newey_west_lags(156) and "weeks" in r.description
+    assert r.ok and r.maxlags == bandwidth_lags(156) and "weeks" in r.description
     assert r.ci_low_pct < -20 < r.ci_high_pct
 
 

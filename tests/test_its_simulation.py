@@ -8,7 +8,7 @@ most 8% of series. benchmarks/bench_its_coverage.py runs a larger version over s
 Setting (a hotspot-sized series): about 15 incidents a month, NB alpha 0.05, seasonal amplitude
 0.2 on the log scale, a slight downward trend, AR(1) noise with rho 0.4 and marginal SD 0.15.
 Plain Newey-West fails this (coverage about 86%, null rejection about 13-15% in the benchmark);
-the bias-reduced Newey-West with Satterthwaite t (its.hac_small_sample) passes.
+Newey-West with fixed-b critical values simulated for the design (its.fixed_b_null) passes.
 """
 from __future__ import annotations
 

@@ -63,7 +63,7 @@ def test_headline_matches_truth(sample_store, sample_truth):
     assert (h.fy_before, h.fy_after) == ("2022-23", "2023-24")
     assert h.sv_change == -241 and round(h.sv_change_pct, 1) == -4.8
     assert h.hotspots == 19 and h.patrols_after == 2934
-    assert abs(h.hotspot_change_pct - sample_truth["planted_effect"] * 100) < 0.5
+    assert abs(h.hotspot_change_pct - sample_truth["report_change"] * 100) < 1.0
 
 
 def test_headline_follows_place_filters(sample_store):

@@ -148,6 +148,12 @@ def cached_impact(filters: Filters, intervention: str, model: str, buffer_k: int
                           params=HotspotParams(), period=period)
 
 
+@st.cache_data(show_spinner="Running the placebo checks at earlier dates…", max_entries=16)
+def cached_placebo(filters: Filters, window: tuple[str, str], model: str, version: int) -> list:
+    """The evaluation at pseudo-intervention dates before the hotspots' selection window."""
+    return service.placebo_runs(cursor(), filters, window, params=HotspotParams(), model=model)
+
+
 @st.cache_data(show_spinner=False, max_entries=16)
 def cached_weekly_problem(filters: Filters, version: int) -> str:
     """Why weekly impact series are impossible for these incidents ('' when they are possible)."""

@@ -1,9 +1,12 @@
 """Impact evaluation inputs that do not touch the store: hotspot cells read from a file written by
-`hotspots`, and the whole weeks of a month range. The store-reading step (counts, hotspots of the
+`hotspots`, the window it was chosen on (from its methods sidecar), and the whole weeks of a month
+range. The store-reading step (counts, hotspots of the
 year before, then :func:`hotspot_engine.analyse.impact.impact_table`) is
 :func:`hotspot_engine.service.impact`, shared by the `impact` command and the Impact page."""
 from __future__ import annotations
 
+import json
+from dataclasses import dataclass
 from pathlib import Path
 
 import pandas as pd
@@ -51,6 +54,36 @@ def hotspot_cells_from_file(path: str | Path) -> pd.DataFrame:
     if "hotspot_name" not in hot:
         hot["hotspot_name"] = hot["hotspot_id"]
     return hot.reset_index(drop=True)
+
+
+def selection_window_of(path: str | Path) -> tuple[str, str] | None:
+    """(first, last) month of the window a `hotspots` file was made on, from its methods sidecar
+    (``<stem>.methods.json``), or None when there is no readable sidecar with both months."""
+    from hotspot_engine.write.export import sidecar_paths
+
+    json_path, _ = sidecar_paths(path)
+    try:
+        meta = json.loads(Path(json_path).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    found = meta.get("filters", {}) if isinstance(meta, dict) else {}
+    first, last = found.get("date_from"), found.get("date_to")
+    return (str(first), str(last)) if first and last else None
+
+
+@dataclass(frozen=True)
+class PlaceboRun:
+    """The evaluation at a pseudo-intervention date with no intervention: figures in %."""
+
+    pseudo_date: str
+    selection_window: str
+    hotspots: int
+    corrected_pct: float
+    corrected_low: float
+    corrected_high: float
+    uncorrected_pct: float
+    simple_pct: float
+    message: str
 
 
 def whole_weeks(first_month: str, last_month: str) -> list[str]:

@@ -2,8 +2,12 @@
 
 "Serious violence down 4.8% (-241) force-wide; 2,934 patrols in 19 hotspots; serious violence in
 the hotspots down 17%": the latest complete financial year (April-March) against the one before,
-with the hotspots identified on the year before (the 12 months before the patrols started), so the
-comparison is not flattered by picking hotspots on the year being evaluated.
+with the hotspots identified on the year before (the 12 months before the patrols started). That
+is how the report did it, and it flatters the figure: places picked for a high year fall back the
+next year with no patrols at all (regression to the mean; in real police.uk data the busiest cells
+fell 18% against the force a year later). The hotspot change here is the report's kind of figure,
+shown as such; the estimate corrected for regression to the mean is the impact's
+(:mod:`hotspot_engine.analyse.rtm`), and the Overview puts the two side by side.
 """
 from __future__ import annotations
 

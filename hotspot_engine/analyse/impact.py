@@ -24,6 +24,17 @@ the charts. Columns (``ImpactResult.table``):
 - ``wdq``, ``wdq_sm``, ``wdq_bdm``, ``wdq_note``: Weighted Displacement Quotient over the same
   windows as the simple change; buffer = k-ring around the hotspot minus hotspot cells; control =
   the rest of the hotspot's CSP(s) minus every hotspot and every buffer;
+- ``corrected_change_pct``, ``corrected_ci_low_pct``, ``corrected_ci_high_pct``,
+  ``corrected_p_value``: the estimate corrected for regression to the mean (see
+  :mod:`hotspot_engine.analyse.rtm`): the hotspot beside its CSP comparison, with the months the
+  hotspots were chosen on (``selection_window``) left out of the baseline (``baseline_months``).
+  This is the figure to lead with; ``its_change_pct`` (uncorrected ITS) and ``simple_change_pct``
+  (plain before/after) stay beside it, labelled. The pooled row pools the hotspots' corrected
+  effects (random effects, Hartung-Knapp);
+- ``wdq_low``/``wdq_high``, ``sm_low``/``sm_high``, ``tne``/``tne_low``/``tne_high``: 95% intervals
+  of the WDQ and its success measure from Poisson redraws, and the Total Net Effect (Guerette &
+  Bowers 2009) with its interval; ``wdq_reading`` reads the WDQ only when the success measure's
+  interval lies below zero;
 - ``message``: why a figure is missing, in plain English (empty when all went well).
 
 Weekly analysis (``period='week'``): the same table from (cell, week) counts, weeks labelled by
@@ -37,12 +48,12 @@ a Monday, otherwise the following Monday (see :func:`first_post_week`).
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 import pandas as pd
 
-from hotspot_engine.analyse.displacement import Wdq, wdq
+from hotspot_engine.analyse.displacement import Wdq, WdqInterval, wdq, wdq_interval
 from hotspot_engine.analyse.its import (
     WEEKS_PER_YEAR,
     ItsResult,
@@ -52,6 +63,7 @@ from hotspot_engine.analyse.its import (
     pool_random_effects,
     simple_change,
 )
+from hotspot_engine.analyse.rtm import PlaceVariance, corrected_its, place_variance
 from hotspot_engine.errors import InputError
 from hotspot_engine.filters import parse_month, shift_month
 from hotspot_engine.reference.geography import ring_neighbours
@@ -63,30 +75,92 @@ PERIOD_DEFAULTS = {"month": (12.0, 12, 6, 12), "week": (WEEKS_PER_YEAR, 52, 26, 
 DATE_RE = re.compile(r"^(\d{4})-(\d{2})-(\d{2})$")
 
 
+@dataclass(frozen=True)
+class ImpactOptions:
+    """How the impact table is made. ``None`` fields take the period's default (see
+    :data:`PERIOD_DEFAULTS`). ``selection_window``: first and last month ('YYYY-MM') of the window
+    the hotspots were chosen on; ``None`` assumes the 12 months (52 weeks) before the intervention,
+    the usual choice and what ``impact`` does without ``--hotspots``."""
+
+    model: str = "negbin"
+    buffer_k: int = 1
+    simple_window: int | None = None
+    impact: str = "level"
+    comparison: str = "csp"
+    seasonal_pairs: int = 2
+    min_pre: int | None = None
+    min_post: int | None = None
+    pool_ci: str = "hk"
+    period: str = "month"
+    selection_window: tuple[str, str] | None = None
+
+    def resolved(self) -> ImpactOptions:
+        """Checked options with the period's defaults filled in; raises :class:`InputError`."""
+        if self.period not in PERIODS:
+            raise InputError(f"period: expected month or week, got '{self.period}'")
+        if self.buffer_k < 1:
+            raise InputError(f"buffer: k must be at least 1, got {self.buffer_k}")
+        if self.pool_ci not in ("z", "hk"):
+            raise InputError(f"pooled interval: expected z or hk, got '{self.pool_ci}'")
+        if self.comparison not in ("matched", "csp"):
+            raise InputError(f"comparison: expected matched or csp, got '{self.comparison}'")
+        if self.selection_window is not None:
+            first, last = (parse_month(m, "selection window") for m in self.selection_window)
+            if first > last:
+                raise InputError("selection window: the first month is after the last")
+        _, pre, post, window = PERIOD_DEFAULTS[self.period]
+        return replace(self, min_pre=pre if self.min_pre is None else self.min_pre,
+                       min_post=post if self.min_post is None else self.min_post,
+                       simple_window=window if self.simple_window is None else self.simple_window)
+
+    @property
+    def period_length(self) -> float:
+        return PERIOD_DEFAULTS[self.period][0]
+
+    @property
+    def unit(self) -> str:
+        return "months" if self.period == "month" else "weeks"
+
+    def its_kwargs(self) -> dict:
+        return dict(model=self.model, impact=self.impact, seasonal_pairs=self.seasonal_pairs, min_pre=self.min_pre,
+                    min_post=self.min_post, period_length=self.period_length)
+
+
 @dataclass(frozen=True, eq=False)
 class ImpactResult:
-    """``table``: see the module docstring. ``fits``/``controlled``/``displacement`` are keyed by
-    hotspot_id (as str); ``aggregate`` is the ITS of the summed hotspot series and
-    ``aggregate_controlled`` its controlled version; ``pooled``/``pooled_controlled`` the
-    random-effects pools; ``series`` the monthly counts (index month, one column per hotspot_id
-    plus ``pooled`` for the sum) used in the fits. With ``period='week'``, ``months`` holds week
-    Mondays 'YYYY-MM-DD' and ``intervention_month`` the first week after."""
+    """``table``: see the module docstring. ``fits``/``controlled``/``corrected``/``displacement``/
+    ``wdq_intervals`` are keyed by hotspot_id (as str); ``aggregate`` is the ITS of the summed
+    hotspot series, ``aggregate_controlled`` its controlled version and ``aggregate_corrected`` its
+    corrected version (for the pooled chart); ``pooled``/``pooled_controlled``/``pooled_corrected``
+    the random-effects pools; ``series`` the counts (index period, one column per hotspot_id plus
+    ``pooled`` for the sum). ``selection_window``: the months the hotspots were chosen on (first,
+    last) and ``selection_assumed`` whether that was assumed rather than told. With
+    ``period='week'``, ``months`` holds week Mondays 'YYYY-MM-DD' and ``intervention_month`` the
+    first week after. ``placebo`` is filled by the caller (see :func:`placebo_summary`)."""
 
     table: pd.DataFrame
     fits: dict[str, ItsResult]
     controlled: dict[str, ItsResult]
+    corrected: dict[str, ItsResult]
     displacement: dict[str, Wdq]
+    wdq_intervals: dict[str, WdqInterval]
     aggregate: ItsResult
     aggregate_controlled: ItsResult
+    aggregate_corrected: ItsResult
     pooled: Pooled
     pooled_controlled: Pooled
+    pooled_corrected: Pooled
+    place_variance: PlaceVariance
     series: pd.DataFrame
     months: list[str]
     intervention_month: str
     intervention_index: int
     description: str
+    selection_window: tuple[str, str] = ("", "")
+    selection_assumed: bool = True
     notes: list[str] = field(default_factory=list)
     period: str = "month"
+    placebo: list = field(default_factory=list)
 
 
 def _parse_day(value: str, what: str) -> pd.Timestamp:
@@ -184,73 +258,73 @@ def _its_columns(result: ItsResult, prefix: str = "") -> dict:
     }
 
 
-def impact_table(cell_month: pd.DataFrame, hotspot_cells: pd.DataFrame, study_cells: pd.DataFrame,
-                 months: list[str], intervention: str, model: str = "negbin", buffer_k: int = 1,
-                 simple_window: int | None = None, impact: str = "level", comparison: str = "csp",
-                 seasonal_pairs: int = 2, min_pre: int | None = None, min_post: int | None = None,
-                 pool_ci: str = "hk", period: str = "month") -> ImpactResult:
-    """Per-hotspot and pooled impact figures (see the module docstring for the columns).
 
-    ``period``: 'month' (default) or 'week'. For weeks, ``cell_month`` has a ``week`` column (or
-    ``month`` holding week labels) and ``months`` is the full list of week Mondays 'YYYY-MM-DD'
-    (:func:`weeks_between`); ``min_pre``/``min_post`` default to 52/26 weeks (12/6 months) and
-    ``simple_window`` to 52 weeks (12 months).
 
-    ``cell_month``: h3 (uint64), month 'YYYY-MM', count; only non-zero pairs are needed.
-    ``hotspot_cells``: h3, hotspot_id, hotspot_name. ``study_cells``: h3, district, csp for every
-    cell of the study area. ``months``: the full month range, zeros included. ``intervention``:
-    'YYYY-MM-DD' (see :func:`first_post_month`). ``pool_ci``: 'hk' (default: DerSimonian-Laird
-    tau² with the Hartung-Knapp interval, t(k - 1); in benchmarks/bench_its_coverage.py it covered
-    97% against 91% for the normal interval over 19 simulated hotspots) or 'z' (the plain
-    DerSimonian-Laird normal interval) for the pooled rows. Fitting problems never raise: they become NaN
-    figures with a ``message``. Malformed arguments raise :class:`InputError`.
-    """
-    if period not in PERIODS:
-        raise InputError(f"period: expected month or week, got '{period}'")
-    period_length, default_pre, default_post, default_window = PERIOD_DEFAULTS[period]
-    min_pre = default_pre if min_pre is None else min_pre
-    min_post = default_post if min_post is None else min_post
-    simple_window = default_window if simple_window is None else simple_window
-    if period == "week":
-        if "week" in cell_month.columns:
-            cell_month = cell_month.rename(columns={"month": "calendar_month"}).rename(columns={"week": "month"})
-    unit = "months" if period == "month" else "weeks"
-    _require(cell_month, ("h3", "month", "count"), "cell-month counts" if period == "month" else "cell-week counts")
+@dataclass(frozen=True, eq=False)
+class _Panel:
+    """Dense (cell x period) counts and the hotspot layout every step works from."""
+
+    months: list[str]
+    t0: int
+    post_label: str
+    counts: np.ndarray
+    csp_of: np.ndarray
+    rows_of_hotspot: dict[str, np.ndarray]
+    names: pd.Series
+    buffers: dict[str, np.ndarray]
+    is_hotspot: np.ndarray
+    in_any_buffer: np.ndarray
+    window: int
+    selected: np.ndarray
+    selection_window: tuple[str, str]
+
+    @property
+    def n(self) -> int:
+        return len(self.months)
+
+    @property
+    def free(self) -> np.ndarray:
+        return ~self.is_hotspot & ~self.in_any_buffer
+
+    def csps(self, rows: np.ndarray) -> list[str]:
+        return sorted({c for c in self.csp_of[rows] if c is not None and c == c})
+
+    def control_rows(self, rows: np.ndarray) -> np.ndarray:
+        """The rest of the hotspot's CSP(s) outside every hotspot and buffer."""
+        csps = self.csps(rows)
+        return np.flatnonzero(self.free & np.isin(self.csp_of, csps)) if csps else np.array([], dtype=int)
+
+
+def _checked_inputs(cell_month: pd.DataFrame, hotspot_cells: pd.DataFrame, study_cells: pd.DataFrame,
+                    months: list[str], options: ImpactOptions) -> tuple[pd.DataFrame, list[str]]:
+    if options.period == "week" and "week" in cell_month.columns:
+        cell_month = cell_month.rename(columns={"month": "calendar_month"}).rename(columns={"week": "month"})
+    _require(cell_month, ("h3", "month", "count"), "cell-month counts" if options.period == "month" else "cell-week counts")
     _require(hotspot_cells, ("h3", "hotspot_id"), "hotspot cells")
     _require(study_cells, ("h3", "csp"), "study-area cells")
-    if period == "month":
+    if options.period == "month":
         months = [parse_month(m, "months") for m in months]
     else:
         months = [_parse_week(m, "weeks") for m in months]
     if months != sorted(set(months)):
-        raise InputError(f"{unit}: must be sorted, without repeats")
-    if buffer_k < 1:
-        raise InputError(f"buffer: k must be at least 1, got {buffer_k}")
-    if pool_ci not in ("z", "hk"):
-        raise InputError(f"pooled interval: expected z or hk, got '{pool_ci}'")
-    if comparison not in ("matched", "csp"):
-        raise InputError(f"comparison: expected matched or csp, got '{comparison}'")
-    post_month = first_post_month(intervention) if period == "month" else first_post_week(intervention)
-    t0 = int(sum(m < post_month for m in months))
-    n_months = len(months)
+        raise InputError(f"{options.unit}: must be sorted, without repeats")
+    return cell_month, months
 
-    # Cell universe: the study area plus any hotspot cell that lies outside it.
+
+def _dense_counts(cell_month: pd.DataFrame, hotspots: pd.DataFrame, study_cells: pd.DataFrame,
+                  months: list[str]) -> tuple[np.ndarray, np.ndarray, np.ndarray, pd.Series]:
+    """Cell universe (the study area plus any hotspot cell outside it), each cell's CSP, the dense
+    (cell x period) counts (a few thousand cells x a few dozen periods) and the row of each cell."""
     study = study_cells[["h3", "csp"]].copy()
     study["h3"] = as_cells(study["h3"])
-    hotspots = hotspot_cells.copy()
-    hotspots["h3"] = as_cells(hotspots["h3"])
-    hotspots["hotspot_id"] = hotspots["hotspot_id"].astype(str)
-    if "hotspot_name" not in hotspots.columns:
-        hotspots["hotspot_name"] = hotspots["hotspot_id"]
     extra_cells = np.setdiff1d(hotspots["h3"].to_numpy(), study["h3"].to_numpy())
     universe = np.concatenate([study["h3"].to_numpy(), extra_cells])
     universe, first_index = np.unique(universe, return_index=True)
-    csp_of = np.concatenate([study["csp"].astype(object).to_numpy(), np.full(len(extra_cells), None, dtype=object)])[first_index]
+    csp_of = np.concatenate([study["csp"].astype(object).to_numpy(),
+                             np.full(len(extra_cells), None, dtype=object)])[first_index]
     row_of = pd.Series(np.arange(len(universe)), index=universe)
-
-    # Dense (cell x month) counts: a few thousand cells x a few dozen months.
-    counts = np.zeros((len(universe), n_months))
-    month_pos = pd.Series(np.arange(n_months), index=months)
+    counts = np.zeros((len(universe), len(months)))
+    month_pos = pd.Series(np.arange(len(months)), index=months)
     cm = cell_month[["h3", "month", "count"]]
     cm = cm[cm["month"].astype(str).isin(month_pos.index)]
     cell_values = as_cells(cm["h3"])
@@ -258,173 +332,327 @@ def impact_table(cell_month: pd.DataFrame, hotspot_cells: pd.DataFrame, study_ce
     rows = row_of.reindex(cell_values[inside]).to_numpy()
     cols = month_pos.reindex(cm["month"].astype(str).to_numpy()[inside]).to_numpy()
     np.add.at(counts, (rows, cols), cm["count"].to_numpy(dtype=float)[inside])
+    return universe, csp_of, counts, row_of
 
+
+def _selection_mask(months: list[str], t0: int, options: ImpactOptions) -> tuple[np.ndarray, tuple[str, str]]:
+    """Periods inside the window the hotspots were chosen on (a week counts when any of its days is
+    in the window's months); without a window, the year before the intervention."""
+    n = len(months)
+    if options.selection_window is None:
+        length = int(round(options.period_length))
+        mask = (np.arange(n) >= t0 - length) & (np.arange(n) < t0)
+        chosen = [months[i] for i in np.flatnonzero(mask)]
+        label = (chosen[0][:7], chosen[-1][:7]) if chosen else ("", "")
+        return mask, label
+    first, last = options.selection_window
+    if options.period == "month":
+        return np.array([first <= m <= last for m in months], dtype=bool), (first, last)
+    start = pd.Timestamp(first + "-01")
+    end = pd.Timestamp(last + "-01") + pd.offsets.MonthEnd(0)
+    mondays = pd.to_datetime(pd.Series(months))
+    return ((mondays + pd.Timedelta(days=6) >= start) & (mondays <= end)).to_numpy(), (first, last)
+
+
+def build_panel(cell_month: pd.DataFrame, hotspot_cells: pd.DataFrame, study_cells: pd.DataFrame,
+                months: list[str], intervention: str, options: ImpactOptions) -> _Panel:
+    """Everything the impact steps share: counts, hotspots, buffers, windows. Raises InputError."""
+    cell_month, months = _checked_inputs(cell_month, hotspot_cells, study_cells, months, options)
+    post_label = first_post_month(intervention) if options.period == "month" else first_post_week(intervention)
+    t0 = int(sum(m < post_label for m in months))
+    hotspots = hotspot_cells.copy()
+    hotspots["h3"] = as_cells(hotspots["h3"])
+    hotspots["hotspot_id"] = hotspots["hotspot_id"].astype(str)
+    if "hotspot_name" not in hotspots.columns:
+        hotspots["hotspot_name"] = hotspots["hotspot_id"]
+    universe, csp_of, counts, row_of = _dense_counts(cell_month, hotspots, study_cells, months)
     hotspot_ids = list(dict.fromkeys(hotspots["hotspot_id"]))
     rows_of_hotspot = {h: np.unique(row_of.reindex(hotspots.loc[hotspots["hotspot_id"] == h, "h3"].to_numpy()).to_numpy())
                        for h in hotspot_ids}
-    names = hotspots.drop_duplicates("hotspot_id").set_index("hotspot_id")["hotspot_name"].astype(str)
     is_hotspot = np.zeros(len(universe), dtype=bool)
     for r in rows_of_hotspot.values():
         is_hotspot[r] = True
-
-    source, target = ring_neighbours(universe, buffer_k)
-    buffers: dict[str, np.ndarray] = {}
+    source, target = ring_neighbours(universe, options.buffer_k)
+    buffers = {}
     for h, r in rows_of_hotspot.items():
         ring = np.unique(target[np.isin(source, r)])
         buffers[h] = ring[~is_hotspot[ring]]
     in_any_buffer = np.zeros(len(universe), dtype=bool)
     for b in buffers.values():
         in_any_buffer[b] = True
-    free = ~is_hotspot & ~in_any_buffer
+    selected, window_label = _selection_mask(months, t0, options)
+    return _Panel(months=months, t0=t0, post_label=post_label, counts=counts, csp_of=csp_of,
+                  rows_of_hotspot=rows_of_hotspot,
+                  names=hotspots.drop_duplicates("hotspot_id").set_index("hotspot_id")["hotspot_name"].astype(str),
+                  buffers=buffers, is_hotspot=is_hotspot, in_any_buffer=in_any_buffer,
+                  window=max(0, min(int(options.simple_window or 0), t0, len(months) - t0)),
+                  selected=selected, selection_window=window_label)
 
-    window = max(0, min(simple_window, t0, n_months - t0))
-    records: list[dict] = []
-    fits: dict[str, ItsResult] = {}
-    controlled: dict[str, ItsResult] = {}
-    displacement: dict[str, Wdq] = {}
-    comparison_rows_all: list[np.ndarray] = []
-    control_rows_all: list[np.ndarray] = []
-    series_columns: dict[str, np.ndarray] = {}
-    its_kwargs: dict = dict(model=model, impact=impact, seasonal_pairs=seasonal_pairs, min_pre=min_pre, min_post=min_post,
-                      period_length=period_length)
 
-    def describe_series(series: np.ndarray) -> dict:
-        pre_total, post_total = _window_sums(series, t0, window)
-        return {
-            "months_pre": t0, "months_post": n_months - t0,
-            "mean_pre": float(series[:t0].mean()) if t0 else float("nan"),
-            "mean_post": float(series[t0:].mean()) if n_months > t0 else float("nan"),
-            "simple_window": window, "simple_pre": pre_total, "simple_post": post_total,
-            "simple_change_pct": simple_change(series[t0 - window:t0], series[t0:t0 + window]) if window else float("nan"),
-        }
+def _describe_series(panel: _Panel, series: np.ndarray) -> dict:
+    t0, n, window = panel.t0, panel.n, panel.window
+    pre_total, post_total = _window_sums(series, t0, window)
+    return {
+        "months_pre": t0, "months_post": n - t0,
+        "mean_pre": float(series[:t0].mean()) if t0 else float("nan"),
+        "mean_post": float(series[t0:].mean()) if n > t0 else float("nan"),
+        "simple_window": window, "simple_pre": pre_total, "simple_post": post_total,
+        "simple_change_pct": simple_change(series[t0 - window:t0], series[t0:t0 + window]) if window else float("nan"),
+        "baseline_months": int((~panel.selected[:t0]).sum()),
+        "selection_window": " to ".join(panel.selection_window) if panel.selection_window[0] else "",
+    }
 
-    def wdq_columns(target_rows, buffer_rows, control_rows) -> tuple[Wdq, dict]:
-        a0, a1 = _window_sums(counts[target_rows].sum(axis=0), t0, window)
-        b0, b1 = _window_sums(counts[buffer_rows].sum(axis=0), t0, window)
-        c0, c1 = _window_sums(counts[control_rows].sum(axis=0), t0, window)
-        if window == 0:
-            result = Wdq(float("nan"), float("nan"), float("nan"), f"WDQ undefined: no {unit} before or after.",
-                         f"there are no {unit} on one side of the intervention")
-        elif len(control_rows) == 0:
-            result = Wdq(float("nan"), float("nan"), float("nan"), "WDQ undefined: no control area.",
-                         "the CSP has no cells left outside the hotspots and buffers to act as control")
-        else:
-            result = wdq(a0, a1, b0, b1, c0, c1)
-        return result, {"wdq": result.wdq, "wdq_sm": result.sm, "wdq_bdm": result.bdm,
-                        "wdq_note": result.undefined_reason or "", "wdq_reading": result.reading,
-                        "buffer_cells": len(buffer_rows), "control_cells": len(control_rows)}
 
-    for h in hotspot_ids:
-        r = rows_of_hotspot[h]
-        series = counts[r].sum(axis=0)
-        series_columns[h] = series
-        csps = sorted({c for c in csp_of[r] if pd.notna(c)})
-        control_rows = np.flatnonzero(free & np.isin(csp_of, csps)) if csps else np.array([], dtype=int)
-        control_rows_all.append(control_rows)
-        fit = fit_its(series, months, t0, **its_kwargs)
-        fits[h] = fit
-        comp_rows = _matched_comparison(counts, control_rows, r, t0) if comparison == "matched" else control_rows
-        comp_kind = comparison
-        cits = controlled_its(series, counts[comp_rows].sum(axis=0), months, t0, **its_kwargs)
-        if not cits.ok and comparison == "matched" and len(comp_rows) < len(control_rows):
-            # A thin matched comparison (zeros in one period) falls back to the whole CSP remainder.
-            comp_rows, comp_kind = control_rows, "csp"
-            cits = controlled_its(series, counts[comp_rows].sum(axis=0), months, t0, **its_kwargs)
-        controlled[h] = cits
-        comparison_rows_all.append(comp_rows)
-        displacement[h], wdq_cols = wdq_columns(r, buffers[h], control_rows)
-        messages = [m for m in (fit.message, f"controlled ITS: {cits.message}" if cits.message else "") if m]
-        if not csps:
-            messages.append("the hotspot lies outside the study area, so it has no CSP for a control area")
-        records.append({
-            "hotspot_id": h, "hotspot_name": names.get(h, h), "cells": len(r), "csp": "; ".join(csps),
-            **describe_series(series), **_its_columns(fit),
-            "slope_change_pct": fit.slope_change_pct_per_period, "its_model": fit.model, "impact": fit.impact,
-            "post_vs_counterfactual_pct": fit.post_vs_counterfactual_pct,
-            **_its_columns(cits, "cits_"), "comparison": comp_kind, "comparison_cells": len(comp_rows),
-            **wdq_cols, "message": "; ".join(messages),
-        })
+def _wdq_columns(panel: _Panel, target: np.ndarray, buffer: np.ndarray, control: np.ndarray,
+                 unit: str) -> tuple[Wdq, WdqInterval, dict]:
+    """WDQ over the simple-change windows, with Poisson-redraw intervals and Total Net Effect."""
+    t0, window, counts = panel.t0, panel.window, panel.counts
+    a0, a1 = _window_sums(counts[target].sum(axis=0), t0, window)
+    b0, b1 = _window_sums(counts[buffer].sum(axis=0), t0, window)
+    c0, c1 = _window_sums(counts[control].sum(axis=0), t0, window)
+    nan = float("nan")
+    if window == 0:
+        result = Wdq(nan, nan, nan, f"WDQ undefined: no {unit} before or after.",
+                     f"there are no {unit} on one side of the intervention")
+    elif len(control) == 0:
+        result = Wdq(nan, nan, nan, "WDQ undefined: no control area.",
+                     "the CSP has no cells left outside the hotspots and buffers to act as control")
+    else:
+        result = wdq(a0, a1, b0, b1, c0, c1)
+    interval = (wdq_interval(a0, a1, b0, b1, c0, c1) if result.defined
+                else WdqInterval(nan, nan, nan, nan, nan, nan, nan, False, result.reading))
+    return result, interval, {
+        "wdq": result.wdq, "wdq_low": interval.wdq_low, "wdq_high": interval.wdq_high,
+        "wdq_sm": result.sm, "sm_low": interval.sm_low, "sm_high": interval.sm_high, "wdq_bdm": result.bdm,
+        "tne": interval.tne, "tne_low": interval.tne_low, "tne_high": interval.tne_high,
+        "wdq_note": result.undefined_reason or "", "wdq_reading": interval.reading,
+        "buffer_cells": len(buffer), "control_cells": len(control)}
 
-    # Pooled row: random-effects pool of the hotspot effects, plus one model of the summed series.
-    all_rows = np.flatnonzero(is_hotspot)
-    total = counts[all_rows].sum(axis=0) if len(all_rows) else np.zeros(n_months)
-    series_columns[POOLED_ID] = total
-    pooled = pool_random_effects(np.array([f.log_effect for f in fits.values()]),
-                                 np.array([f.log_effect_se for f in fits.values()]), ci=pool_ci)
-    pooled_cits = pool_random_effects(np.array([f.log_effect for f in controlled.values()]),
-                                      np.array([f.log_effect_se for f in controlled.values()]), ci=pool_ci)
-    aggregate = fit_its(total, months, t0, **its_kwargs)
-    union_comparison = np.unique(np.concatenate(comparison_rows_all)) if comparison_rows_all else np.array([], dtype=int)
-    aggregate_cits = controlled_its(total, counts[union_comparison].sum(axis=0), months, t0, **its_kwargs)
-    union_buffer = np.flatnonzero(in_any_buffer)
-    union_control = np.unique(np.concatenate(control_rows_all)) if control_rows_all else np.array([], dtype=int)
-    displacement[POOLED_ID], pooled_wdq = wdq_columns(all_rows, union_buffer, union_control)
-    pooled_messages = []
-    if pooled.k < len(hotspot_ids):
-        pooled_messages.append(f"{len(hotspot_ids) - pooled.k} of {len(hotspot_ids)} hotspots had no model and are left out of the pool")
+
+NO_EFFECT_READING = ("No reading: the effect corrected for regression to the mean is within chance (its 95% interval "
+                     "includes zero), so there is no effect to be displaced.")
+
+
+def _read_only_if_significant(wdq_cols: dict, p_value: float) -> dict:
+    """The WDQ is read only when the corrected effect itself is beyond chance: its success measure is
+    a plain before/after against the control, which counts regression to the mean as success."""
+    if not p_value < 0.05:
+        return {**wdq_cols, "wdq_reading": NO_EFFECT_READING}
+    return wdq_cols
+
+
+def _effect_columns(result: ItsResult, prefix: str) -> dict:
+    return {f"{prefix}change_pct": result.level_change_pct, f"{prefix}ci_low_pct": result.ci_low_pct,
+            f"{prefix}ci_high_pct": result.ci_high_pct, f"{prefix}p_value": result.p_value}
+
+
+def _pool_columns(pooled: Pooled, prefix: str) -> dict:
+    return {f"{prefix}change_pct": pooled.pct, f"{prefix}ci_low_pct": pooled.ci_low_pct,
+            f"{prefix}ci_high_pct": pooled.ci_high_pct, f"{prefix}p_value": pooled.p_value}
+
+
+def _pool(fits: dict[str, ItsResult], ci: str) -> Pooled:
+    return pool_random_effects(np.array([f.log_effect for f in fits.values()]),
+                               np.array([f.log_effect_se for f in fits.values()]), ci=ci)
+
+
+@dataclass(frozen=True, eq=False)
+class _HotspotFits:
+    fit: ItsResult
+    controlled: ItsResult
+    corrected: ItsResult
+    comparison_rows: np.ndarray
+    comparison_kind: str
+    control_rows: np.ndarray
+
+
+def _fit_hotspot(panel: _Panel, rows: np.ndarray, options: ImpactOptions, place_var: float) -> _HotspotFits:
+    """Uncorrected ITS, controlled ITS and the corrected estimate of one hotspot's series."""
+    series = panel.counts[rows].sum(axis=0)
+    control = panel.control_rows(rows)
+    kwargs = options.its_kwargs()
+    fit = fit_its(series, panel.months, panel.t0, **kwargs)
+    comp_rows = (_matched_comparison(panel.counts, control, rows, panel.t0) if options.comparison == "matched"
+                 else control)
+    comp_kind = options.comparison
+    cits = controlled_its(series, panel.counts[comp_rows].sum(axis=0), panel.months, panel.t0, **kwargs)
+    if not cits.ok and options.comparison == "matched" and len(comp_rows) < len(control):
+        # A thin matched comparison (zeros in one period) falls back to the whole CSP remainder.
+        comp_rows, comp_kind = control, "csp"
+        cits = controlled_its(series, panel.counts[comp_rows].sum(axis=0), panel.months, panel.t0, **kwargs)
+    corrected = corrected_its(series, panel.counts[control].sum(axis=0), panel.months, panel.t0, ~panel.selected,
+                              place_var, model=options.model, seasonal_pairs=options.seasonal_pairs,
+                              period_length=options.period_length, min_baseline=int(options.min_pre or 0))
+    return _HotspotFits(fit, cits, corrected, comp_rows, comp_kind, control)
+
+
+def _hotspot_record(panel: _Panel, h: str, fits: _HotspotFits, wdq_cols: dict) -> dict:
+    rows = panel.rows_of_hotspot[h]
+    fit, cits, corrected = fits.fit, fits.controlled, fits.corrected
+    messages = [m for m in (fit.message, f"controlled ITS: {cits.message}" if cits.message else "",
+                            f"corrected estimate: {corrected.message}" if corrected.message else "") if m]
+    csps = panel.csps(rows)
+    if not csps:
+        messages.append("the hotspot lies outside the study area, so it has no CSP for a control area")
+    return {
+        "hotspot_id": h, "hotspot_name": panel.names.get(h, h), "cells": len(rows), "csp": "; ".join(csps),
+        **_describe_series(panel, panel.counts[rows].sum(axis=0)), **_its_columns(fit),
+        **_effect_columns(corrected, "corrected_"),
+        "slope_change_pct": fit.slope_change_pct_per_period, "its_model": fit.model, "impact": fit.impact,
+        "post_vs_counterfactual_pct": fit.post_vs_counterfactual_pct,
+        **_its_columns(cits, "cits_"), "comparison": fits.comparison_kind, "comparison_cells": len(fits.comparison_rows),
+        **_read_only_if_significant(wdq_cols, corrected.p_value), "message": "; ".join(messages),
+    }
+
+
+def _pooled_record(panel: _Panel, pools: dict[str, Pooled], aggregates: dict[str, ItsResult], n_hotspots: int,
+                   options: ImpactOptions, comparison_cells: int, wdq_cols: dict) -> dict:
+    pooled, corrected, aggregate = pools["its"], pools["corrected"], aggregates["its"]
+    messages = []
+    if corrected.k == 0 and n_hotspots:
+        messages.append(f"corrected estimate: {aggregates['corrected'].message or 'no hotspot could be corrected'}")
+    if pooled.k < n_hotspots:
+        messages.append(f"{n_hotspots - pooled.k} of {n_hotspots} hotspots had no model and are left out of the pool")
     if pooled.k == 0:
-        pooled_messages.append("no hotspot could be modelled, so there is nothing to pool")
+        messages.append("no hotspot could be modelled, so there is nothing to pool")
     if not aggregate.ok:
-        pooled_messages.append(f"summed series: {aggregate.message}")
-    records.append({
+        messages.append(f"summed series: {aggregate.message}")
+    all_rows = np.flatnonzero(panel.is_hotspot)
+    return {
         "hotspot_id": POOLED_ID, "hotspot_name": "All hotspots", "cells": len(all_rows),
-        "csp": "; ".join(sorted({c for c in csp_of[all_rows] if pd.notna(c)})),
-        **describe_series(total),
+        "csp": "; ".join(panel.csps(all_rows)),
+        **_describe_series(panel, panel.counts[all_rows].sum(axis=0) if len(all_rows) else np.zeros(panel.n)),
         "its_change_pct": pooled.pct, "ci_low_pct": pooled.ci_low_pct, "ci_high_pct": pooled.ci_high_pct,
         "p_value": pooled.p_value, "i2": pooled.i2, "tau2": pooled.tau2, "k_pooled": pooled.k,
-        "aggregate_its_change_pct": aggregate.level_change_pct if aggregate.impact != "slope" else aggregate.slope_change_pct_per_period,
-        "aggregate_ci_low_pct": aggregate.ci_low_pct if aggregate.impact != "slope" else aggregate.slope_ci_low_pct,
-        "aggregate_ci_high_pct": aggregate.ci_high_pct if aggregate.impact != "slope" else aggregate.slope_ci_high_pct,
-        "aggregate_p_value": aggregate.p_value if aggregate.impact != "slope" else aggregate.slope_p_value,
-        "slope_change_pct": aggregate.slope_change_pct_per_period, "its_model": model, "impact": impact,
+        **_pool_columns(corrected, "corrected_"), "k_corrected": corrected.k,
+        **{f"aggregate_{k}": v for k, v in _its_columns(aggregate).items()},
+        "slope_change_pct": aggregate.slope_change_pct_per_period, "its_model": options.model, "impact": options.impact,
         "post_vs_counterfactual_pct": aggregate.post_vs_counterfactual_pct,
-        "cits_change_pct": pooled_cits.pct, "cits_ci_low_pct": pooled_cits.ci_low_pct,
-        "cits_ci_high_pct": pooled_cits.ci_high_pct, "cits_p_value": pooled_cits.p_value,
-        **{f"aggregate_{k}": v for k, v in _its_columns(aggregate_cits, "cits_").items()},
-        "comparison": comparison, "comparison_cells": len(union_comparison),
-        **pooled_wdq, "message": "; ".join(pooled_messages),
-    })
-    columns = [
-        "hotspot_id", "hotspot_name", "cells", "csp", "months_pre", "months_post", "mean_pre", "mean_post",
-        "simple_window", "simple_pre", "simple_post", "simple_change_pct",
-        "its_change_pct", "ci_low_pct", "ci_high_pct", "p_value", "slope_change_pct", "post_vs_counterfactual_pct",
-        "its_model", "impact", "i2", "tau2", "k_pooled",
-        "aggregate_its_change_pct", "aggregate_ci_low_pct", "aggregate_ci_high_pct", "aggregate_p_value",
-        "cits_change_pct", "cits_ci_low_pct", "cits_ci_high_pct", "cits_p_value",
-        "aggregate_cits_change_pct", "aggregate_cits_ci_low_pct", "aggregate_cits_ci_high_pct", "aggregate_cits_p_value",
-        "comparison", "comparison_cells",
-        "wdq", "wdq_sm", "wdq_bdm", "wdq_note", "wdq_reading", "buffer_cells", "control_cells", "message",
-    ]
-    table = pd.DataFrame.from_records(records).reindex(columns=columns)
-    table["hotspot_id"] = table["hotspot_id"].astype(str)
-    float_columns = [c for c in columns if c.endswith(("_pct", "_value", "mean_pre", "mean_post")) or c in ("wdq", "wdq_sm", "wdq_bdm", "i2", "tau2")]
-    table[float_columns] = table[float_columns].astype(float)
-    table["slope_change_pct"] = table["slope_change_pct"].astype(float)
-    for c in ("wdq_note", "wdq_reading", "message", "csp", "comparison", "its_model", "impact"):
-        table[c] = table[c].fillna("").astype(str)
+        **_pool_columns(pools["controlled"], "cits_"),
+        **{f"aggregate_{k}": v for k, v in _its_columns(aggregates["controlled"], "cits_").items()},
+        "comparison": options.comparison, "comparison_cells": comparison_cells,
+        **_read_only_if_significant(wdq_cols, corrected.p_value), "message": "; ".join(messages),
+    }
 
-    description = aggregate.description or (next((f.description for f in fits.values() if f.ok), ""))
-    first_after = f"{unit} from {post_month}" if period == "month" else f"weeks from the week of Monday {post_month}"
-    notes = [
-        f"Intervention {intervention}: {first_after} count as after ({n_months - t0} {unit}), "
-        f"{t0} {unit} before."
-        + (" Weekly analysis: a week only partly after the intervention counts as before; the "
-           "monthly column names (months_pre, months_post, simple_window) count weeks." if period == "week" else ""),
-        f"Simple change: total of the first {window} {unit} after vs the last {window} {unit} before, "
-        "as in the annual report; it does not allow for trend, season or chance.",
-        "Pooled row: its_change_pct is a random-effects (DerSimonian-Laird) pool of the hotspot effects"
-        + (" with a Hartung-Knapp interval; " if pool_ci == "hk" else "; ") +
-        "aggregate_its_change_pct is one model of the summed series of all hotspots.",
+
+COLUMNS = [
+    "hotspot_id", "hotspot_name", "cells", "csp", "months_pre", "months_post", "mean_pre", "mean_post",
+    "simple_window", "simple_pre", "simple_post", "simple_change_pct",
+    "its_change_pct", "ci_low_pct", "ci_high_pct", "p_value",
+    "corrected_change_pct", "corrected_ci_low_pct", "corrected_ci_high_pct", "corrected_p_value",
+    "selection_window", "baseline_months", "k_corrected",
+    "slope_change_pct", "post_vs_counterfactual_pct", "its_model", "impact", "i2", "tau2", "k_pooled",
+    "aggregate_its_change_pct", "aggregate_ci_low_pct", "aggregate_ci_high_pct", "aggregate_p_value",
+    "cits_change_pct", "cits_ci_low_pct", "cits_ci_high_pct", "cits_p_value",
+    "aggregate_cits_change_pct", "aggregate_cits_ci_low_pct", "aggregate_cits_ci_high_pct", "aggregate_cits_p_value",
+    "comparison", "comparison_cells",
+    "wdq", "wdq_low", "wdq_high", "wdq_sm", "sm_low", "sm_high", "wdq_bdm", "tne", "tne_low", "tne_high",
+    "wdq_note", "wdq_reading", "buffer_cells", "control_cells", "message",
+]
+TEXT_COLUMNS = ("wdq_note", "wdq_reading", "message", "csp", "comparison", "its_model", "impact", "selection_window")
+
+
+def _finish_table(records: list[dict]) -> pd.DataFrame:
+    table = pd.DataFrame.from_records(records).reindex(columns=COLUMNS)
+    table["hotspot_id"] = table["hotspot_id"].astype(str)
+    numeric = [c for c in COLUMNS if c.endswith(("_pct", "_value", "mean_pre", "mean_post", "_low", "_high"))
+               or c in ("wdq", "wdq_sm", "wdq_bdm", "tne", "i2", "tau2")]
+    table[numeric] = table[numeric].astype(float)
+    for c in TEXT_COLUMNS:
+        table[c] = table[c].fillna("").astype(str)
+    return table
+
+
+def _notes(panel: _Panel, options: ImpactOptions, intervention: str, place_var: PlaceVariance,
+           assumed: bool) -> list[str]:
+    unit, t0, n = options.unit, panel.t0, panel.n
+    first_after = (f"{unit} from {panel.post_label}" if options.period == "month"
+                   else f"weeks from the week of Monday {panel.post_label}")
+    window = " to ".join(panel.selection_window) if panel.selection_window[0] else "none before the intervention"
+    return [
+        f"Intervention {intervention}: {first_after} count as after ({n - t0} {unit}), {t0} {unit} before."
+        + (" Weekly analysis: a week only partly after the intervention counts as before; the monthly column "
+           "names (months_pre, months_post, simple_window) count weeks." if options.period == "week" else ""),
+        f"Corrected estimate (lead with this): hotspots chosen on {window}"
+        + (" (assumed: the year before the intervention; give the window if it was another)" if assumed else "")
+        + f"; those {unit} are left out of the baseline and each hotspot is compared with the rest of its CSP, so "
+        f"its fall back from a high year (regression to the mean) is not counted as an effect. Place-level "
+        f"variation: {place_var.source}.",
+        f"Uncorrected ITS (its_change_pct): the hotspot's own trend through every {unit[:-1]} before, the selection "
+        "window included; it counts regression to the mean as an effect when hotspots were chosen on a high year.",
+        f"Simple change (plain before/after): total of the first {panel.window} {unit} after vs the last "
+        f"{panel.window} before, as in the annual report; it does not allow for trend, season, chance or "
+        "regression to the mean.",
+        "Pooled row: random-effects (DerSimonian-Laird) pools of the hotspot effects"
+        + (" with Hartung-Knapp intervals; " if options.pool_ci == "hk" else "; ")
+        + "aggregate_its_change_pct is one model of the summed series of all hotspots.",
         ("Controlled ITS: comparison = the rest of each hotspot's CSP outside every hotspot and buffer."
-         if comparison == "csp" else
+         if options.comparison == "csp" else
          "Controlled ITS: comparison = CSP cells with pre-period levels like the hotspot's; cells chosen for "
          "high counts tend to fall back afterwards (regression to the mean), which biases the difference upward."),
-        f"Displacement: buffer = {buffer_k}-ring of cells around each hotspot; control = the rest of the "
-        "hotspot's CSP outside every hotspot and buffer.",
+        f"Displacement: buffer = {options.buffer_k}-ring of cells around each hotspot; control = the rest of the "
+        "hotspot's CSP outside every hotspot and buffer; intervals from Poisson redraws; a WDQ is read only when "
+        "the hotspot's fall relative to the control is beyond chance.",
     ]
-    series = pd.DataFrame(series_columns, index=pd.Index(months, name=period))
-    return ImpactResult(table=table, fits=fits, controlled=controlled, displacement=displacement,
-                        aggregate=aggregate, aggregate_controlled=aggregate_cits, pooled=pooled,
-                        pooled_controlled=pooled_cits, series=series, months=months,
-                        intervention_month=post_month, intervention_index=t0, description=description,
-                        notes=notes, period=period)
+
+
+def impact_table(cell_month: pd.DataFrame, hotspot_cells: pd.DataFrame, study_cells: pd.DataFrame,
+                 months: list[str], intervention: str, options: ImpactOptions | None = None,
+                 **overrides) -> ImpactResult:
+    """Per-hotspot and pooled impact figures (see the module docstring for the columns).
+
+    ``cell_month``: h3 (uint64), month 'YYYY-MM', count; only non-zero pairs are needed (for weeks,
+    a ``week`` column or ``month`` holding week Mondays). ``hotspot_cells``: h3, hotspot_id,
+    hotspot_name. ``study_cells``: h3, district, csp for every cell of the study area. ``months``:
+    the full period range, zeros included. ``intervention``: 'YYYY-MM-DD' (see
+    :func:`first_post_month`). ``options`` (or keyword overrides of its fields): see
+    :class:`ImpactOptions`. Fitting problems never raise: they become NaN figures with a
+    ``message``. Malformed arguments raise :class:`InputError`.
+    """
+    options = replace(options or ImpactOptions(), **overrides).resolved()
+    panel = build_panel(cell_month, hotspot_cells, study_cells, months, intervention, options)
+    ids = list(panel.rows_of_hotspot)
+    comparisons = {h: panel.counts[panel.control_rows(r)].sum(axis=0) for h, r in panel.rows_of_hotspot.items()}
+    place_var = place_variance([panel.counts[panel.rows_of_hotspot[h]].sum(axis=0) for h in ids],
+                               [comparisons[h] for h in ids], ~panel.selected[:panel.t0], options.period_length)
+    fits = {h: _fit_hotspot(panel, panel.rows_of_hotspot[h], options, place_var.value) for h in ids}
+    records, displacement, intervals = [], {}, {}
+    for h in ids:
+        displacement[h], intervals[h], wdq_cols = _wdq_columns(panel, panel.rows_of_hotspot[h], panel.buffers[h],
+                                                               fits[h].control_rows, options.unit)
+        records.append(_hotspot_record(panel, h, fits[h], wdq_cols))
+    all_rows = np.flatnonzero(panel.is_hotspot)
+    total = panel.counts[all_rows].sum(axis=0) if len(all_rows) else np.zeros(panel.n)
+    union = {key: np.unique(np.concatenate([getattr(f, key) for f in fits.values()])) if fits else np.array([], dtype=int)
+             for key in ("comparison_rows", "control_rows")}
+    kwargs = options.its_kwargs()
+    aggregates = {
+        "its": fit_its(total, panel.months, panel.t0, **kwargs),
+        "controlled": controlled_its(total, panel.counts[union["comparison_rows"]].sum(axis=0), panel.months,
+                                     panel.t0, **kwargs),
+        # The summed series of k places varies about 1/k as much from year to year as one place.
+        "corrected": corrected_its(total, panel.counts[union["control_rows"]].sum(axis=0), panel.months, panel.t0,
+                                   ~panel.selected, place_var.value / max(len(ids), 1), model=options.model,
+                                   seasonal_pairs=options.seasonal_pairs, period_length=options.period_length,
+                                   min_baseline=int(options.min_pre or 0)),
+    }
+    pools = {"its": _pool({h: f.fit for h, f in fits.items()}, options.pool_ci),
+             "controlled": _pool({h: f.controlled for h, f in fits.items()}, options.pool_ci),
+             "corrected": _pool({h: f.corrected for h, f in fits.items()}, options.pool_ci)}
+    displacement[POOLED_ID], intervals[POOLED_ID], pooled_wdq = _wdq_columns(
+        panel, all_rows, np.flatnonzero(panel.in_any_buffer), union["control_rows"], options.unit)
+    records.append(_pooled_record(panel, pools, aggregates, len(ids), options, len(union["comparison_rows"]), pooled_wdq))
+    series = {h: panel.counts[r].sum(axis=0) for h, r in panel.rows_of_hotspot.items()}
+    series[POOLED_ID] = total
+    description = aggregates["its"].description or next((f.fit.description for f in fits.values() if f.fit.ok), "")
+    return ImpactResult(
+        table=_finish_table(records), fits={h: f.fit for h, f in fits.items()},
+        controlled={h: f.controlled for h, f in fits.items()}, corrected={h: f.corrected for h, f in fits.items()},
+        displacement=displacement, wdq_intervals=intervals, aggregate=aggregates["its"],
+        aggregate_controlled=aggregates["controlled"], aggregate_corrected=aggregates["corrected"],
+        pooled=pools["its"], pooled_controlled=pools["controlled"], pooled_corrected=pools["corrected"],
+        place_variance=place_var, series=pd.DataFrame(series, index=pd.Index(panel.months, name=options.period)),
+        months=panel.months, intervention_month=panel.post_label, intervention_index=panel.t0,
+        description=description, selection_window=panel.selection_window,
+        selection_assumed=options.selection_window is None,
+        notes=_notes(panel, options, intervention, place_var, options.selection_window is None), period=options.period)

@@ -9,9 +9,11 @@ regression for the evaluation of public health interventions: a tutorial", IJE 4
 ``(exp(b) - 1) * 100``, never as the raw log coefficient. Counts are overdispersed, so the model is
 a negative binomial GLM (dispersion ``alpha`` from the Pearson moment equation on a Poisson fit,
 refined once from the NB means, then held fixed) or a quasi-Poisson GLM (Poisson point estimates;
-the robust sandwich below does not depend on the dispersion, so it is quasi-Poisson inference). Autocorrelation is handled by Newey-West (HAC) standard errors
-with a small-sample bias correction and Satterthwaite Student-t intervals (see
-:func:`hac_small_sample` for why: plain Newey-West under-covers badly on 12 post months).
+the robust sandwich below does not depend on the dispersion, so it is quasi-Poisson inference).
+Autocorrelation is handled by Newey-West (HAC) standard errors with a wide bandwidth (b = 0.2 of
+the series) and fixed-b critical values (Kiefer & Vogelsang 2005, Econometric Theory 21:1130-1164):
+plain Newey-West with normal critical values rejected a true null 13% of the time at
+autocorrelation 0.7 (issue 17); the fixed-b figures are in benchmarks/bench_its_coverage.py.
 
 Design matrices are built once in numpy: the statsmodels formula API costs ~8 ms a fit, the GLM
 itself under 1 ms (MEASURED.md). Nothing here raises on bad data: every function that fits a model
@@ -43,7 +45,7 @@ class ItsResult:
     """One fitted (or refused) ITS model. Percentages are ``(exp(coef) - 1) * 100``.
 
     ``counterfactual``/``cf_low``/``cf_high``: the modelled series with the post-intervention terms
-    set to zero, with a 95% band for its mean (equal to the fit before the intervention).
+    set to zero, with a 95% prediction band for single periods (see :func:`prediction_band`).
     ``log_effect``/``log_effect_se``: the headline coefficient on the log scale (``b2`` for the
     'level' and 'both' impact models, ``b3`` for 'slope') and its robust standard error, for pooling.
     """
@@ -222,35 +224,53 @@ def hac_covariance(X: np.ndarray, y: np.ndarray, mu: np.ndarray, alpha: float, m
     return Hinv @ (U.T @ time_kernel(time, maxlags) @ U) @ Hinv
 
 
-def hac_small_sample(X: np.ndarray, mu: np.ndarray, alpha: float, maxlags: int, index: int,
-                     time: np.ndarray | None = None) -> tuple[float, float]:
-    """Bias factor and Satterthwaite degrees of freedom for the Newey-West variance of one coefficient.
+FIXED_B_DRAWS = 1000
 
-    The Newey-West variance of coefficient j is a quadratic form e' A e in the standardised working
-    residuals e, with A = K * (a a'), a = Z (Z'Z)^-1 column j, Z the weighted design and K the
-    Bartlett weights. Residuals are not errors: under independent errors E[e e'] = phi (I - P), and
-    for a step regressor the post-period residuals sum to exactly zero, so the kernel's
-    cross-products are negative on average and Newey-West understates the variance (coverage about
-    86% instead of 95% on 60 months with 12 after, even with no autocorrelation; see
-    benchmarks/bench_its_coverage.py). Following the bias-reduced approach of Bell & McCaffrey
-    (2002, Survey Methodology 28(2)) for cluster-robust variances, recommended by Imbens & Kolesar
-    (2016, REStat 98(4)), the factor c = a'a / tr(A (I - P)) makes the estimator unbiased under
-    independence, and nu = tr(A M)^2 / tr(A M A M), M = I - P, is the Satterthwaite degrees of
-    freedom of e' A e, used for Student-t intervals. Autocorrelation is still captured by the
-    kernel; only the small-sample bias is removed."""
+
+def fixed_b_null(X: np.ndarray, mu: np.ndarray, alpha: float, maxlags: int, index: int,
+                 time: np.ndarray | None = None, draws: int = FIXED_B_DRAWS, seed: int = 0) -> np.ndarray:
+    """|t| statistics of coefficient ``index`` under the null, simulated for this very design.
+
+    Fixed-b inference (Kiefer & Vogelsang 2005, "A new asymptotic theory for heteroskedasticity-
+    autocorrelation robust tests", Econometric Theory 21(6):1130-1164): the Newey-West t statistic
+    is compared not with the normal but with its limit for the bandwidth actually used, a
+    distribution free of the errors' autocorrelation. Kiefer and Vogelsang tabulate that limit for
+    stationary regressors; a step at the intervention with 12 of 60 months after is not one (its
+    post-period residuals sum to zero, which biases the Newey-West variance down), so the limit is
+    simulated for the model's own weighted design instead: independent standard normal errors,
+    residualised on the design, the same kernel and bandwidth (as Bunzel & Vogelsang 2005 do for
+    trend regressors). Seeded, 1,000 draws: a few milliseconds."""
     time = np.arange(len(mu)) if time is None else np.asarray(time)
     w, Hinv = _working(X, mu, alpha)
     Z = X * np.sqrt(w)[:, None]
-    M = np.eye(len(mu)) - Z @ Hinv @ Z.T
     a = Z @ Hinv[:, index]
-    AM = (time_kernel(time, maxlags) * np.outer(a, a)) @ M
-    expected = float(np.trace(AM))
-    if not expected > 0:
-        return float("nan"), float("nan")
-    return float(a @ a) / expected, expected**2 / float(np.sum(AM * AM.T))
+    errors = np.random.default_rng(seed).standard_normal((len(mu), draws))
+    residuals = errors - Z @ (Hinv @ (Z.T @ errors))
+    scores = a[:, None] * residuals
+    variance = np.sum(scores * (time_kernel(time, maxlags) @ scores), axis=0)
+    return np.abs(a @ errors) / np.sqrt(np.maximum(variance, 1e-300))
 
 
-SMALL_SAMPLE = ("bm", "df", "none")
+def _matching_dof(crit: float) -> float:
+    """Degrees of freedom of the Student t whose 97.5% point is ``crit`` (infinite at 1.96)."""
+    if crit <= 1.96:
+        return math.inf
+    return float(optimize.brentq(lambda d: float(stats.t.ppf(0.975, d)) - crit, 0.05, 1e7))
+
+
+#: Default HAC bandwidth as a share of the series: b = 0.2 (12 lags on 60 months). Measured in
+#: benchmarks/bench_its_coverage.py: with the Newey-West (1994) lag rule (b ~ 0.07) the fixed-b test
+#: still over-rejects under strong autocorrelation; a larger b with its fixed-b critical value holds
+#: the size (Kiefer & Vogelsang 2005 recommend large b for size, at some cost in power).
+DEFAULT_BANDWIDTH = 0.2
+
+
+def bandwidth_lags(n: int, bandwidth: float = DEFAULT_BANDWIDTH) -> int:
+    """Newey-West lags for a bandwidth ratio: M = round(b n) kernel width, maxlags = M - 1 (>= 1)."""
+    return max(1, int(round(bandwidth * n)) - 1)
+
+
+SMALL_SAMPLE = ("fixedb", "df", "none")
 
 
 @dataclass(frozen=True)
@@ -277,14 +297,17 @@ def _t_sf(z: float, dof: float) -> float:
 def _infer(X, y, mu, alpha, params, cov, index, lags, small_sample, df_resid, time) -> _Estimate:
     """Estimate, robust SE, 95% CI and two-sided p for one coefficient."""
     factor, dof = 1.0, math.inf
-    if small_sample == "bm":
-        factor, dof = hac_small_sample(X, mu, alpha, lags, index, time)
-        if not (math.isfinite(factor) and math.isfinite(dof) and dof > 0):
-            factor, dof = len(y) / df_resid, float(df_resid)
-    elif small_sample == "df":
+    est = float(params[index])
+    if small_sample == "fixedb":
+        se = float(math.sqrt(max(cov[index, index], 0.0)))
+        null = fixed_b_null(X, mu, alpha, lags, index, time)
+        crit = float(np.quantile(null, 0.95))
+        p = float((1 + np.sum(null >= abs(est) / se)) / (1 + null.size)) if se > 0 else float("nan")
+        # The Student t with the same 97.5% point stands in for the simulated law in the bands.
+        return _Estimate(est, se, est - crit * se, est + crit * se, p, _matching_dof(crit), factor)
+    if small_sample == "df":
         # statsmodels' use_correction=True, use_t=True: n / (n - p) and t with n - p df.
         factor, dof = len(y) / df_resid, float(df_resid)
-    est = float(params[index])
     se = float(math.sqrt(max(cov[index, index] * factor, 0.0)))
     crit = _t_crit(dof)
     p = float(2.0 * _t_sf(abs(est) / se, dof)) if se > 0 else float("nan")
@@ -304,7 +327,8 @@ def describe_model(model: str, impact: str, seasonal_pairs: int, period_length: 
               "difference between their changes.") if controlled else ""
     return (f"Segmented {family} regression with a linear trend and {season}{offset}; impact model "
             f"(chosen before fitting): {what} at the intervention; Newey-West standard errors over "
-            f"{maxlags} lag{'s' if maxlags != 1 else ''} of {unit}, corrected for small samples.{versus}")
+            f"{maxlags} lag{'s' if maxlags != 1 else ''} of {unit} with fixed-b critical values (Kiefer & Vogelsang "
+            f"2005).{versus}")
 
 
 def _check_series(y: np.ndarray, n_labels: int, t0: int, min_pre: int, min_post: int, what: str = "") -> str | None:
@@ -334,7 +358,7 @@ def _validate_options(model: str, impact: str, small_sample: str) -> str | None:
     if impact not in IMPACT_MODELS:
         return f"unknown impact model '{impact}' (use level, slope or both)"
     if small_sample not in SMALL_SAMPLE:
-        return f"unknown small-sample option '{small_sample}' (use bm, df or none)"
+        return f"unknown small-sample option '{small_sample}' (use fixedb, df or none)"
     return None
 
 
@@ -369,16 +393,38 @@ def _fit_design(y, X, offset, time, names: dict[str, int], effect_names: tuple[s
     for name in effect_names:
         if name in names:
             X_cf[:, names[name]] = 0.0
-    # The band uses the headline coefficient's small-sample factor and degrees of freedom.
-    band_cov = cov * headline.factor
-    crit = _t_crit(headline.df)
     eta_cf = X_cf @ params + off
-    se_cf = np.sqrt(np.maximum(np.einsum("ij,jk,ik->i", X_cf, band_cov, X_cf), 0.0))
+    se_cf = np.sqrt(np.maximum(np.einsum("ij,jk,ik->i", X_cf, cov * headline.factor, X_cf), 0.0))
+    cf_low, cf_high = prediction_band(eta_cf, se_cf, alpha)
     return {
         "alpha": alpha, "df_resid": df_resid, "estimates": estimates, "headline": headline,
         "fitted": np.exp(X @ params + off), "counterfactual": np.exp(eta_cf),
-        "cf_low": np.exp(eta_cf - crit * se_cf), "cf_high": np.exp(eta_cf + crit * se_cf),
+        "cf_low": cf_low, "cf_high": cf_high,
     }
+
+
+PREDICTION_DRAWS = 2000
+
+
+def prediction_band(eta: np.ndarray, se_eta: np.ndarray, alpha: float, level: float = 0.95,
+                    seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
+    """Where single periods are expected to fall (a prediction interval), not where their mean is.
+
+    Simulated: the log mean is drawn from N(eta, se_eta^2) (parameter uncertainty) and a count from
+    the negative binomial (Poisson when ``alpha`` = 0) around it; the band is the central ``level``
+    of the draws per period. A confidence band for the mean alone leaves about half of ordinary
+    months outside it (issue 17), which invites reading "below the band" as an effect. Seeded, so
+    the same data always draw the same band."""
+    rng = np.random.default_rng(seed)
+    eta = np.asarray(eta, dtype=float)
+    draws = eta[None, :] + rng.standard_normal((PREDICTION_DRAWS, eta.size)) * np.asarray(se_eta)[None, :]
+    mu = np.exp(np.clip(draws, -50, 50))
+    if alpha > 0:
+        mu = rng.gamma(1.0 / alpha, alpha * mu)
+    counts = rng.poisson(mu)
+    tail = (1.0 - level) / 2.0 * 100.0
+    low, high = np.percentile(counts, [tail, 100.0 - tail], axis=0)
+    return low.astype(float), high.astype(float)
 
 
 def _result(y, periods, t0, model, impact, lags, fit, description, n_pre, n_post, rows=slice(None), extra=None) -> ItsResult:
@@ -410,14 +456,14 @@ def fit_its(counts: np.ndarray, periods: list[str], intervention_index: int, mod
             impact: str = "level", seasonal_pairs: int = 2, period_length: float = 12,
             exposure: np.ndarray | None = None, maxlags: int | None = None,
             min_pre: int = MIN_PRE_DEFAULT, min_post: int = MIN_POST_DEFAULT,
-            small_sample: str = "bm") -> ItsResult:
+            small_sample: str = "fixedb") -> ItsResult:
     """Fit the segmented regression to one count series.
 
     ``intervention_index`` is the position of the first post-intervention period. ``impact`` is
     'level', 'slope' or 'both' and must be chosen before looking at the result. ``exposure``
     (e.g. population, or days in a partial period) enters as a log offset. ``maxlags`` defaults to
-    :func:`newey_west_lags`. ``small_sample``: 'bm' (default) bias-reduced Newey-West with
-    Satterthwaite t intervals (see :func:`hac_small_sample`); 'df' the n/(n-p) correction with
+    :func:`bandwidth_lags` (b = 0.2). ``small_sample``: 'fixedb' (default) Newey-West with
+    fixed-b critical values simulated for the design (see :func:`fixed_b_null`); 'df' the n/(n-p) correction with
     t(n-p); 'none' plain Newey-West with normal intervals (statsmodels ``cov_type='HAC'``).
     Never raises for bad data: returns ``ok=False`` with a plain-English ``message``.
     """
@@ -437,7 +483,7 @@ def fit_its(counts: np.ndarray, periods: list[str], intervention_index: int, mod
             return fail("the exposure must be positive for every period")
         offset = np.log(exposure)
     X, names = its_design(n, t0, impact, seasonal_pairs, period_length)
-    lags = newey_west_lags(n) if maxlags is None else max(0, int(maxlags))
+    lags = bandwidth_lags(n) if maxlags is None else max(0, int(maxlags))
     try:
         fit = _fit_design(y, X, offset, np.arange(n), names, ("level", "slope"), impact, model, lags, small_sample)
     except _FitError as exc:
@@ -450,7 +496,7 @@ def controlled_its(treated: np.ndarray, comparison: np.ndarray, periods: list[st
                    model: str = "negbin", impact: str = "level", seasonal_pairs: int = 2,
                    period_length: float = 12, maxlags: int | None = None,
                    min_pre: int = MIN_PRE_DEFAULT, min_post: int = MIN_POST_DEFAULT,
-                   small_sample: str = "bm") -> ItsResult:
+                   small_sample: str = "fixedb") -> ItsResult:
     """Controlled ITS: the treated and comparison series stacked in one model with every term
     interacted with a treated indicator (own level, trend, seasonality and change for each series).
 
@@ -481,7 +527,7 @@ def controlled_its(treated: np.ndarray, comparison: np.ndarray, periods: list[st
     stacked_names = {**names, **{f"treated_{k}": v + width for k, v in names.items()}}
     y = np.concatenate([y1, y0])
     time = np.concatenate([np.arange(n), np.arange(n)])
-    lags = newey_west_lags(n) if maxlags is None else max(0, int(maxlags))
+    lags = bandwidth_lags(n) if maxlags is None else max(0, int(maxlags))
     try:
         fit = _fit_design(y, X, None, time, stacked_names, ("treated_level", "treated_slope"), impact, model,
                           lags, small_sample)

@@ -13,7 +13,13 @@ import h3
 import numpy as np
 import pandas as pd
 
-from hotspot_engine.analyse.evaluation import MIN_TIMESTAMP_SHARE, hotspot_cells_from_file, whole_weeks
+from hotspot_engine.analyse.evaluation import (
+    MIN_TIMESTAMP_SHARE,
+    PlaceboRun,
+    hotspot_cells_from_file,
+    selection_window_of,
+    whole_weeks,
+)
 from hotspot_engine.analyse.headline import Headline, latest_complete_fy
 from hotspot_engine.analyse.holdout import Holdout, holdout_scores
 from hotspot_engine.analyse.hotspots import (
@@ -27,7 +33,14 @@ from hotspot_engine.analyse.hotspots import (
     offence_default,
     score_cells,
 )
-from hotspot_engine.analyse.impact import PERIODS, ImpactResult, first_post_month, impact_table
+from hotspot_engine.analyse.impact import (
+    PERIODS,
+    POOLED_ID,
+    ImpactOptions,
+    ImpactResult,
+    first_post_month,
+    impact_table,
+)
 from hotspot_engine.analyse.patrols import (
     DosageTarget,
     PatrolPlan,
@@ -276,12 +289,15 @@ def weekly_problem(con, filters: Filters) -> str:
 
 def impact(con, filters: Filters, intervention: str, hotspots_file: str | Path | None = None,
            model: str = "negbin", buffer_k: int = 1, params=None, harm_weights=None,
-           exclusions_path=None, period: str = "month") -> ImpactResult:
+           exclusions_path=None, period: str = "month", selection_window: tuple[str, str] | None = None,
+           placebo: bool = False) -> ImpactResult:
     """Impact of an intervention on serious violence in the hotspots, over every month in the store
     (or the filters' months). Without ``hotspots_file`` the hotspots are found with ``params`` on the
-    12 months before the intervention. ``period='week'`` fits weekly series (ISO weeks, whole weeks
-    only) and raises :class:`InputError` when fewer than 95% of the filtered incidents have a time
-    of offence (see :func:`weekly_problem`)."""
+    12 months before the intervention, which is then their selection window; with it, the window is
+    read from the file's methods sidecar (:func:`selection_window_of`); ``selection_window`` (first,
+    last month) overrides both. ``period='week'`` fits weekly series (ISO weeks, whole weeks only)
+    and raises :class:`InputError` when fewer than 95% of the filtered incidents have a time of
+    offence (see :func:`weekly_problem`). ``placebo`` adds :func:`placebo_runs` (monthly)."""
     ext = query.extent(con)
     if ext.first_month is None or ext.last_month is None:
         raise InputError("the store holds no incidents; run 'ingest' or 'sample' first")
@@ -296,17 +312,21 @@ def impact(con, filters: Filters, intervention: str, hotspots_file: str | Path |
         problem = weekly_problem(con, counting)
         if problem:
             raise InputError(f"weekly impact: {problem}")
+    window = selection_window
     if hotspots_file:
         hot = hotspot_cells_from_file(hotspots_file)
+        window = window or selection_window_of(hotspots_file)
     else:
-        pre = filters.with_(date_from=shift_month(post, -12), date_to=shift_month(post, -1))
-        found = hotspots(con, pre, params or HotspotParams(), harm_weights=harm_weights, exclusions_path=exclusions_path)
+        window = window or (shift_month(post, -12), shift_month(post, -1))
+        found = hotspots(con, filters.with_(date_from=window[0], date_to=window[1]), params or HotspotParams(),
+                         harm_weights=harm_weights, exclusions_path=exclusions_path)
         cells = found.cells[found.cells["is_hotspot"].astype(bool)]
         if cells.empty:
             raise InputError("no hotspots were found in the 12 months before the intervention")
         hot = pd.DataFrame({"h3": geography.str_to_cell(cells["h3"]), "hotspot_id": cells["hotspot_id"].to_numpy(),
                             "hotspot_name": cells["hotspot_name"].to_numpy()})
     area = geography.study_area(filters.res, filters.districts, filters.csps)
+    options = ImpactOptions(model=model, buffer_k=buffer_k, period=period, selection_window=window)
     if period == "week":
         weeks = whole_weeks(months[0], months[-1])
         if not weeks:
@@ -314,9 +334,56 @@ def impact(con, filters: Filters, intervention: str, hotspots_file: str | Path |
         counts = query.cell_week_counts(con, counting)
         counts = counts[counts["week"].isin(weeks)].rename(columns={"week": "month"})
         counts["h3"] = counts["h3"].astype(np.uint64)
-        return impact_table(counts[["h3", "month", "count"]], hot, area.cells, weeks, intervention, model=model,
-                            buffer_k=buffer_k, period="week")
+        return impact_table(counts[["h3", "month", "count"]], hot, area.cells, weeks, intervention, options)
     counts = query.cell_month_counts(con, counting)
     counts["h3"] = counts["h3"].astype(np.uint64)
-    return impact_table(counts[["h3", "month", "count"]], hot, area.cells, months, intervention, model=model,
-                        buffer_k=buffer_k)
+    result = impact_table(counts[["h3", "month", "count"]], hot, area.cells, months, intervention, options)
+    if placebo:
+        result.placebo.extend(placebo_runs(con, filters, window or (shift_month(post, -12), shift_month(post, -1)),
+                                           params, harm_weights, exclusions_path, model))
+    return result
+
+
+def placebo_runs(con, filters: Filters, selection_window: tuple[str, str], params=None, harm_weights=None,
+                 exclusions_path=None, model: str = "negbin", max_runs: int = 3) -> list[PlaceboRun]:
+    """The same evaluation at pseudo-intervention dates 12, 24, ... months before the real hotspots'
+    selection window, on the data before that window only (the window is a high period for the real
+    hotspots, so a placebo whose after-period ran into it would show their luck, not nothing), with
+    hotspots chosen by ``params`` on the year before each pseudo date. Each run needs 12 baseline
+    months before its own selection year; short data give fewer runs or none."""
+    ext = query.extent(con)
+    sv = filters if (filters.sv_only or filters.offences) else filters.with_(sv_only=True)
+    first = filters.date_from or ext.first_month
+    end = shift_month(selection_window[0], -1)
+    runs = []
+    for k in range(1, max_runs + 1):
+        pseudo = shift_month(selection_window[0], -12 * k)
+        chosen_from, chosen_to = shift_month(pseudo, -12), shift_month(pseudo, -1)
+        if first is None or shift_month(chosen_from, -12) < first:
+            break
+        found = hotspots(con, sv.with_(date_from=chosen_from, date_to=chosen_to), params or HotspotParams(),
+                              harm_weights=harm_weights, exclusions_path=exclusions_path)
+        runs.append(_placebo_run(con, sv, found.cells, first, end, pseudo, (chosen_from, chosen_to), model))
+    return runs
+
+
+def _placebo_run(con, filters: Filters, cells: pd.DataFrame, first: str, last: str, pseudo: str,
+                 window: tuple[str, str], model: str) -> PlaceboRun:
+    hot = cells[cells["is_hotspot"].astype(bool)]
+    label = f"{window[0]} to {window[1]}"
+    nan = float("nan")
+    if hot.empty:
+        return PlaceboRun(f"{pseudo}-01", label, 0, nan, nan, nan, nan, nan, "no hotspots were found in that year")
+    months = months_between(first, last)
+    counts = query.cell_month_counts(con, filters.with_(date_from=first, date_to=last))
+    counts["h3"] = counts["h3"].astype(np.uint64)
+    hot_cells = pd.DataFrame({"h3": geography.str_to_cell(hot["h3"]), "hotspot_id": hot["hotspot_id"].to_numpy(),
+                              "hotspot_name": hot["hotspot_name"].to_numpy()})
+    area = geography.study_area(filters.res, filters.districts, filters.csps)
+    result = impact_table(counts[["h3", "month", "count"]], hot_cells, area.cells, months, f"{pseudo}-01",
+                          ImpactOptions(model=model, selection_window=window))
+    row = result.table.set_index("hotspot_id").loc[POOLED_ID]
+    return PlaceboRun(f"{pseudo}-01", label, int(hot_cells["hotspot_id"].nunique()),
+                      float(row["corrected_change_pct"]), float(row["corrected_ci_low_pct"]),
+                      float(row["corrected_ci_high_pct"]), float(row["its_change_pct"]),
+                      float(row["simple_change_pct"]), str(row["message"]))

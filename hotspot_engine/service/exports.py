@@ -70,9 +70,10 @@ def export_layers(con, filters: Filters, names: list[str], hotspots: HotspotResu
     return out
 
 
-def export_meta(con, what: str, filters: Filters, params: dict | None = None, notes: list[str] | None = None) -> ExportMeta:
+def export_meta(con, what: str, filters: Filters, params: dict | None = None, notes: list[str] | None = None,
+                method: str | None = None) -> ExportMeta:
     """The methods sidecar's content: sources and loads from the store, filters, method, notes."""
-    return ExportMeta.build(con, what=what, filters=filters, params=params, notes=notes)
+    return ExportMeta.build(con, what=what, filters=filters, method=method, params=params, notes=notes)
 
 
 def export_zip(bundle: ExportLayers, meta: ExportMeta, file_name: str, partner_safe: bool,

@@ -1,5 +1,8 @@
-"""The pooled figures and the forest plot: each hotspot's modelled level change with its 95% CI."""
+"""The pooled figures, led by the estimate corrected for regression to the mean, the paragraph that
+explains it beside them, and the forest plot of each hotspot's corrected change with its 95% interval."""
 from __future__ import annotations
+
+import math
 
 import altair as alt
 import pandas as pd
@@ -8,44 +11,136 @@ import streamlit as st
 from hotspot_engine.render.text_safety import markdown_plain
 from ui.common import OKABE_ITO, display_table, draw_chart
 
+RTM_PARAGRAPH = (
+    "**Regression to the mean.** Hotspots are chosen because they had a bad year ({window}). Places picked "
+    "for a high year fall back the next year even when nothing is done, so a plain before/after (and a "
+    "time series whose trend runs through that high year) counts part of that fall as an effect. The "
+    "corrected estimate leaves the months the hotspots were chosen on out of the baseline and compares each "
+    "hotspot with the rest of its community safety partnership, which carries the area's trend and season; "
+    "its interval allows for the year-to-year ups and downs of single places ({variation}). The placebo runs "
+    "below repeat the analysis at earlier dates where nothing happened: they should be about zero.")
+
+
+def pct(value: float) -> str | None:
+    """'+1.2%' or None when the figure is missing (never 'nan%')."""
+    return f"{value:+.1f}%" if isinstance(value, (int, float)) and math.isfinite(value) else None
+
+
+def interval(low: float, high: float) -> str | None:
+    a, b = pct(low), pct(high)
+    return f"{a} to {b}" if a and b else None
+
+
+def reason(row: pd.Series) -> str:
+    """The one-line reason a pooled figure is missing."""
+    text = str(row.get("message", "") or "").split("; ")[0].removeprefix("corrected estimate: ")
+    return text or "too little data either side of the intervention"
+
 
 def draw_pooled(result, unit: str) -> None:
     table = result.table
     pooled = table[table["hotspot_id"] == "pooled"].iloc[0]
-    m1, m2, m3 = st.columns(3)
-    m1.metric("Pooled ITS level change", f"{pooled['its_change_pct']:+.1f}%",
-              help="Random-effects pool of the per-hotspot level changes, exp(b2)-1.")
-    m2.metric("95% confidence interval", f"{pooled['ci_low_pct']:+.1f}% to {pooled['ci_high_pct']:+.1f}%")
-    m3.metric("Simple before/after (report's figure)", f"{pooled['simple_change_pct']:+.1f}%",
-              help=f"{int(pooled['simple_window'])} {unit}s after against the {int(pooled['simple_window'])} {unit}s before, "
-                   "all hotspots together.")
-    st.caption(markdown_plain(result.description))
+    figures, words = st.columns([3, 2])
+    with figures:
+        m1, m2 = st.columns(2)
+        corrected = pct(pooled["corrected_change_pct"])
+        m1.metric("Effect, corrected for regression to the mean", corrected or "not estimable",
+                  help="Random-effects pool of each hotspot's change against the rest of its CSP, with the months the "
+                       "hotspots were chosen on left out of the baseline. Lead with this figure.")
+        m2.metric("95% interval (corrected)", interval(pooled["corrected_ci_low_pct"], pooled["corrected_ci_high_pct"])
+                  or "not estimable")
+        m3, m4 = st.columns(2)
+        m3.metric("Uncorrected ITS", pct(pooled["its_change_pct"]) or "not estimable",
+                  help="Each hotspot's own trend through every month before, the high selection year included "
+                       f"(95% interval {interval(pooled['ci_low_pct'], pooled['ci_high_pct']) or 'not estimable'}).")
+        window = int(pooled["simple_window"]) if pooled["simple_window"] == pooled["simple_window"] else 0
+        m4.metric("Plain before/after (report's kind of figure)", pct(pooled["simple_change_pct"]) or "not estimable",
+                  help=f"{window} {unit}s after against the {window} {unit}s before, all hotspots together.")
+        if corrected is None:
+            st.warning(f"No corrected estimate: {reason(pooled)}.")
+        elif pooled["corrected_p_value"] >= 0.05:
+            st.caption("The corrected interval includes zero: these data cannot tell the patrols' effect from chance.")
+    with words:
+        window = " to ".join(result.selection_window) if result.selection_window[0] else "the year before"
+        if result.selection_assumed:
+            window += ", assumed"
+        st.markdown(RTM_PARAGRAPH.format(window=window, variation=result.place_variance.source))
+    st.caption(markdown_plain(result.aggregate_corrected.description or result.description))
 
 
 def draw_forest(table: pd.DataFrame) -> None:
-    st.subheader("Effect in each hotspot")
-    forest = table[table["its_change_pct"].notna()].copy()
+    st.subheader("Corrected effect in each hotspot")
+    forest = table[table["corrected_change_pct"].notna()].copy()
+    if forest.empty:
+        st.info("No hotspot has a corrected estimate: see the reason above.")
+        return
     forest["label"] = forest["hotspot_name"].fillna(forest["hotspot_id"])
     forest["kind"] = forest["hotspot_id"].eq("pooled").map({True: "Pooled", False: "Hotspot"})
     base = alt.Chart(alt.Data(name="forest")).encode(
         y=alt.Y("label:N", sort=list(forest["label"]), title=None, axis=alt.Axis(labelLimit=360)))
-    bars = base.mark_rule(strokeWidth=2).encode(x=alt.X("ci_low_pct:Q", title="Level change % (95% CI)"),
-                                                x2=alt.X2("ci_high_pct:Q"))
+    # One tiny hotspot's interval can reach +800%: the axis stops at +200% and such lines run off it.
+    domain = [max(-100.0, min(-50.0, float(forest["corrected_ci_low_pct"].min()))),
+              min(200.0, max(50.0, float(forest["corrected_ci_high_pct"].max())))]
+    bars = base.mark_rule(strokeWidth=2, clip=True).encode(
+        x=alt.X("corrected_ci_low_pct:Q", title="Change % (95% interval)", scale=alt.Scale(domain=domain)),
+        x2=alt.X2("corrected_ci_high_pct:Q"))
     points = base.mark_point(filled=True, size=90).encode(
-        x=alt.X("its_change_pct:Q"), shape=alt.Shape("kind:N", scale=alt.Scale(range=["circle", "diamond"]), title=None),
+        x=alt.X("corrected_change_pct:Q"),
+        shape=alt.Shape("kind:N", scale=alt.Scale(range=["circle", "diamond"]), title=None),
         color=alt.Color("kind:N", scale=alt.Scale(range=[OKABE_ITO[4], OKABE_ITO[5]]), title=None),
-        tooltip=[alt.Tooltip("label:N"), alt.Tooltip("its_change_pct:Q"), alt.Tooltip("ci_low_pct:Q"),
-                 alt.Tooltip("ci_high_pct:Q"), alt.Tooltip("p_value:Q")])
+        tooltip=[alt.Tooltip("label:N"), alt.Tooltip("corrected_change_pct:Q", format="+.1f"),
+                 alt.Tooltip("corrected_ci_low_pct:Q", format="+.1f"),
+                 alt.Tooltip("corrected_ci_high_pct:Q", format="+.1f"), alt.Tooltip("corrected_p_value:Q", format=".3f")])
     zero = alt.Chart(alt.Data(name="zero")).mark_rule(strokeDash=[4, 4], color="#555").encode(x=alt.X("x:Q"))
     draw_chart((bars + points + zero).properties(height=28 * len(forest) + 40),
                {"forest": forest, "zero": pd.DataFrame({"x": [0]})}, width="stretch")
-    st.caption("Each line is one hotspot's modelled change in level after the intervention, with its 95% confidence "
-               "interval; the diamond pools them. Lines that cross the dashed zero line are consistent with no change.")
+    st.caption("Each line is one hotspot's change after the intervention, corrected for regression to the mean, "
+               "with its 95% interval; the diamond pools them. Single hotspots vary a lot from year to year, so "
+               "their intervals are wide; lines that cross the dashed zero line are consistent with no change.")
+
+
+def draw_placebo(runs: list) -> None:
+    st.subheader("Placebo runs: the same analysis where nothing happened")
+    if not runs:
+        st.info("No placebo run: it needs a year to choose hotspots on and a year of baseline before it, before the "
+                "real hotspots' selection window (at least three years of data before it).")
+        return
+    frame = pd.DataFrame([{
+        "pseudo intervention": run.pseudo_date, "hotspots chosen on": run.selection_window, "hotspots": run.hotspots,
+        "corrected": pct(run.corrected_pct) or "not estimable",
+        "95% interval": interval(run.corrected_low, run.corrected_high) or (run.message or "not estimable"),
+        "uncorrected ITS": pct(run.uncorrected_pct) or "not estimable",
+        "plain before/after": pct(run.simple_pct) or "not estimable"} for run in runs])
+    st.dataframe(frame, hide_index=True, width="stretch")
+    st.caption("Hotspots chosen by the same rule on the year before each earlier date, with no patrols after it: the "
+               "corrected interval should include zero. An uncorrected figure far from zero here is regression to the "
+               "mean at work.")
+
+
+def draw_displacement(table: pd.DataFrame) -> None:
+    st.subheader("Displacement and Total Net Effect")
+    shown = pd.DataFrame({
+        "hotspot": table["hotspot_name"].fillna(table["hotspot_id"]),
+        "WDQ": [f"{v:+.2f}" if math.isfinite(v) else "undefined" for v in table["wdq"]],
+        "WDQ 95% interval": [f"{a:+.2f} to {b:+.2f}" if math.isfinite(a) and math.isfinite(b) else "undefined"
+                             for a, b in zip(table["wdq_low"], table["wdq_high"])],
+        "Total Net Effect (incidents prevented)": [
+            f"{t:+.0f} ({a:+.0f} to {b:+.0f})" if math.isfinite(t) and math.isfinite(a) else "undefined"
+            for t, a, b in zip(table["tne"], table["tne_low"], table["tne_high"])],
+        "reading": [r or n for r, n in zip(table["wdq_reading"], table["wdq_note"])],
+    })
+    st.dataframe(shown, hide_index=True, width="stretch")
+    st.caption("Weighted Displacement Quotient (Bowers & Johnson 2003) over the plain before/after windows, with 95% "
+               "intervals from Poisson redraws; Total Net Effect (Guerette & Bowers 2009) counts incidents prevented "
+               "in the hotspot and its buffer together against the control area's change. WDQ > 1: the buffer "
+               "improved more than the hotspot. A reading is given only when the corrected effect and the hotspot's "
+               "fall relative to the control are both beyond chance.")
 
 
 def draw_all_figures(table: pd.DataFrame, unit: str) -> None:
     st.subheader("All figures")
-    st.caption("The table behind the forest plot above (its text alternative), with the displacement figures.")
+    st.caption("The table behind the charts above (their text alternative). corrected_* lead; its_change_pct is the "
+               "uncorrected ITS and simple_change_pct the plain before/after.")
     if unit == "week":
         st.caption("Weekly analysis: the columns named months_pre, months_post and simple_window count weeks.")
     st.dataframe(display_table(table), hide_index=True, width="stretch")

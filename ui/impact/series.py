@@ -1,5 +1,6 @@
 """One hotspot (or the pool) over time: observed counts, the fitted model and the counterfactual
-with its 95% band, the intervention marked."""
+with its 95% prediction band (where single periods are expected to fall), the intervention marked;
+the corrected model by default, the uncorrected ITS on request."""
 from __future__ import annotations
 
 import altair as alt
@@ -28,8 +29,14 @@ def draw_series(result, unit: str) -> None:
     names = table.loc[table["hotspot_id"] != "pooled", ["hotspot_id", "hotspot_name"]]
     options = ["pooled"] + names["hotspot_id"].tolist()
     label_of = dict(zip(names["hotspot_id"], names["hotspot_name"])) | {"pooled": "All hotspots together"}
-    chosen = st.selectbox("Hotspot", options, format_func=label_of.get, key="i_hotspot")
-    fit = result.aggregate if chosen == "pooled" else result.fits.get(chosen)
+    left, right = st.columns([2, 1])
+    chosen = left.selectbox("Hotspot", options, format_func=label_of.get, key="i_hotspot")
+    model = right.radio("Model", ["corrected", "uncorrected"], key="i_series_model", horizontal=True,
+                        format_func={"corrected": "corrected", "uncorrected": "uncorrected ITS"}.get)
+    if model == "corrected":
+        fit = result.aggregate_corrected if chosen == "pooled" else result.corrected.get(chosen)
+    else:
+        fit = result.aggregate if chosen == "pooled" else result.fits.get(chosen)
     if fit is None or not fit.ok:
         st.warning(markdown_plain(fit.message) if fit is not None else "No model for this hotspot.")
         return
@@ -39,11 +46,16 @@ def draw_series(result, unit: str) -> None:
                           "cf_high": fit.cf_high})
     start = pd.DataFrame({"x": [pd.Timestamp(result.intervention_month + ("" if unit == "week" else "-01"))]})
     draw_chart(series_chart(frame, start, unit), {"series": frame, "start": start}, width="stretch")
+    if model == "corrected":
+        kept = fit.extra.get("kept")
+        frame.loc[~kept, "fitted"] = float("nan")  # the selection window is not fitted
     st.caption(f"Dots: observed {unit}ly counts. Solid line: the model. Dashed line and band: what the model expects "
-               f"without the intervention (95% band). The vertical line marks "
+               f"without the intervention; the band is where 95% of single {unit}s should fall. "
+               + ("The corrected model skips the months the hotspots were chosen on. " if model == "corrected" else "")
+               + "The vertical line marks "
                f"{'the week of Monday ' if unit == 'week' else ''}{result.intervention_month}. "
-               f"Modelled level change {fit.level_change_pct:+.1f}% (95% CI {fit.ci_low_pct:+.1f}% to {fit.ci_high_pct:+.1f}%, "
-               f"p = {fit.p_value:.3f}).")
+               f"Modelled level change {fit.level_change_pct:+.1f}% (95% interval {fit.ci_low_pct:+.1f}% to "
+               f"{fit.ci_high_pct:+.1f}%, p = {fit.p_value:.3f}).")
     with st.expander("Table of the chart (text alternative)"):
         shown = frame.assign(month=frame["month"].dt.strftime("%Y-%m-%d" if unit == "week" else "%Y-%m")).rename(
             columns={"month": unit})

@@ -15,4 +15,21 @@ def draw_headline(head) -> None:
     st.caption(
         f"Force-wide change {head.sv_change:+,} offences ({head.sv_change_pct:+.1f}%); in the {head.hotspots} hotspots "
         f"{head.hotspot_change_pct:+.1f}% with {head.patrols_after:,} patrols. Hotspots were chosen on {head.fy_before}, "
-        "so part of any fall may be regression to the mean: see Impact.")
+        "so part of any fall is regression to the mean, worked out below.")
+
+
+def draw_evidence_line(head, result) -> None:
+    """The report's figure and how much of it the evidence supports, in one line: the estimate
+    corrected for regression to the mean (Impact page) with its 95% interval, or why there is none."""
+    from ui.impact.forest import interval, pct, reason
+
+    pooled = result.table[result.table["hotspot_id"] == "pooled"].iloc[0]
+    report = pct(head.hotspot_change_pct) or "not estimable"
+    corrected = pct(pooled["corrected_change_pct"])
+    if corrected is None:
+        st.markdown(f"In the hotspots: the report's **{report}**; how much of it the patrols did cannot be estimated "
+                    f"({reason(pooled)}).")
+        return
+    span = interval(pooled["corrected_ci_low_pct"], pooled["corrected_ci_high_pct"])
+    st.markdown(f"In the hotspots: the report's **{report}**; the evidence supports about **{corrected}** "
+                f"(95% interval {span}) once regression to the mean is taken out. See Impact.")

@@ -1,0 +1,143 @@
+"""Regression to the mean: does the corrected impact estimate hold its 95% when hotspots are chosen
+on their recent history? (issue 17 "done when").
+
+Each replication simulates five financial years of monthly serious-violence counts on the real
+res-9 cells of a few Hampshire districts (the study area of the app), with real concentration: a
+thin background everywhere and HOT_PLACES busy places (a peak cell and its ring-1 neighbours). Every
+cell's level varies from year to year beyond Poisson noise: independent gamma multipliers per cell
+and year with coefficient of variation 0.25, as measured between periods in real police.uk data.
+Hotspots are chosen by the default `hotspots` method (HotspotParams()) on year 4, the year before
+the intervention; year 5 is then drawn with the planted effect in the chosen hotspots' cells only.
+``impact_table`` is run with that selection window, as `impact --hotspots FILE` does.
+
+Printed per scenario: the mean pooled corrected estimate, the share of 95% intervals excluding
+zero (no effect) or covering the planted effect, the median interval width; the uncorrected ITS and
+the plain before/after beside it. The last scenario adds AR(1) noise with autocorrelation 0.7 to
+every cell's monthly log level (no effect) and reports the null rejection of the corrected
+estimate; benchmarks/bench_its_coverage.py reports it for the per-series ITS.
+
+Usage: ``python benchmarks/bench_impact_rtm.py [--runs 40] [--seed 1] [--workers 2]``
+"""
+from __future__ import annotations
+
+import argparse
+import math
+import os
+import sys
+import time
+from concurrent.futures import ProcessPoolExecutor
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from hotspot_engine.analyse.hotspots import HotspotParams, score_cells  # noqa: E402
+from hotspot_engine.analyse.impact import POOLED_ID, ImpactOptions, impact_table  # noqa: E402
+from hotspot_engine.reference.geography import ring_neighbours, study_area  # noqa: E402
+
+DISTRICTS = ("Southampton", "Eastleigh", "Portsmouth", "Gosport", "Fareham")
+PLACE_CV = 0.25
+HOT_PLACES = 30
+BACKGROUND_PER_CELL_MONTH = 0.02
+YEARS, T0 = 5, 48
+MONTHS = [f"{2019 + (3 + i) // 12:04d}-{(3 + i) % 12 + 1:02d}" for i in range(YEARS * 12)]
+INTERVENTION = "2023-04-01"
+SEASON = 1 + 0.12 * np.sin(2 * np.pi * (np.arange(60) - 2) / 12)
+
+
+def _levels(rng: np.random.Generator, cells: np.ndarray) -> np.ndarray:
+    """Long-run monthly level per cell: a thin background plus HOT_PLACES busy places."""
+    level = BACKGROUND_PER_CELL_MONTH * rng.gamma(2.0, 0.5, cells.size)
+    source, target = ring_neighbours(cells, 1)
+    peaks = rng.choice(cells.size, HOT_PLACES, replace=False)
+    for peak, size in zip(peaks, rng.gamma(4.0, 0.9, HOT_PLACES)):
+        level[peak] += size
+        ring = target[(source == peak) & (target != peak)]
+        level[ring] += 0.1 * size / max(ring.size, 1)
+    return level
+
+
+def _counts(rng, level, years, effect_rows=None, effect=0.0, rho=0.0, sd=0.15) -> np.ndarray:
+    """(cell x month) counts for the given years (0-based), place-level yearly variation and optional
+    AR(1) monthly noise; the effect multiplies ``effect_rows`` in every month drawn."""
+    months = np.concatenate([np.arange(12 * y, 12 * y + 12) for y in years])
+    shape = 1.0 / PLACE_CV**2
+    yearly = rng.gamma(shape, 1.0 / shape, (level.size, len(years)))
+    mu = level[:, None] * np.repeat(yearly, 12, axis=1) * SEASON[months][None, :]
+    if rho:
+        noise = np.empty((level.size, months.size))
+        noise[:, 0] = rng.normal(0, sd, level.size)
+        for t in range(1, months.size):
+            noise[:, t] = rho * noise[:, t - 1] + rng.normal(0, sd * math.sqrt(1 - rho**2), level.size)
+        mu *= np.exp(noise - sd**2 / 2)
+    if effect_rows is not None:
+        mu[effect_rows] *= math.exp(effect)
+    return rng.poisson(mu)
+
+
+def _long(cells: np.ndarray, counts: np.ndarray, months: list[str]) -> pd.DataFrame:
+    rows, cols = np.nonzero(counts)
+    return pd.DataFrame({"h3": cells[rows], "month": np.array(months)[cols], "count": counts[rows, cols]})
+
+
+def replicate(args: tuple[int, float, float]) -> dict:
+    seed, effect, rho = args
+    rng = np.random.default_rng(seed)
+    area = study_area(9, DISTRICTS).cells
+    cells = area["h3"].to_numpy(dtype=np.uint64)
+    level = _levels(rng, cells)
+    before = _counts(rng, level, range(4), rho=rho)
+    chosen = score_cells(area, pd.DataFrame({"h3": cells, "count": before[:, 36:48].sum(axis=1),
+                                             "harm": before[:, 36:48].sum(axis=1)}), None, None, HotspotParams())
+    hot = chosen.cells[chosen.cells["is_hotspot"].astype(bool)]
+    hot_cells = pd.DataFrame({"h3": [int(h, 16) for h in hot["h3"]], "hotspot_id": hot["hotspot_id"].to_numpy(),
+                              "hotspot_name": hot["hotspot_id"].to_numpy()})
+    rows = np.flatnonzero(np.isin(cells, hot_cells["h3"].to_numpy(dtype=np.uint64)))
+    after = _counts(rng, level, [4], effect_rows=rows, effect=effect, rho=rho)
+    counts = np.concatenate([before, after], axis=1)
+    result = impact_table(_long(cells, counts, MONTHS), hot_cells, area, MONTHS, INTERVENTION,
+                          ImpactOptions(selection_window=("2022-04", "2023-03")))
+    row = result.table.set_index("hotspot_id").loc[POOLED_ID]
+    return {"hotspots": int(hot_cells["hotspot_id"].nunique()), **{k: float(row[k]) for k in (
+        "corrected_change_pct", "corrected_ci_low_pct", "corrected_ci_high_pct", "corrected_p_value",
+        "its_change_pct", "ci_low_pct", "ci_high_pct", "simple_change_pct")}}
+
+
+def summarise(label: str, effect: float, results: list[dict]) -> None:
+    frame = pd.DataFrame(results).dropna(subset=["corrected_change_pct"])
+    truth = math.expm1(effect) * 100
+    low, high = frame["corrected_ci_low_pct"], frame["corrected_ci_high_pct"]
+    covered = ((low <= truth) & (truth <= high)).mean()
+    excludes_zero = ((low > 0) | (high < 0)).mean()
+    its_excl = ((frame["ci_low_pct"] > 0) | (frame["ci_high_pct"] < 0)).mean()
+    print(f"{label:<34} runs {len(frame):3d}/{len(results)}  hotspots {frame['hotspots'].median():4.0f}  "
+          f"corrected mean {frame['corrected_change_pct'].mean():+6.1f}% (truth {truth:+.1f}%)  "
+          f"coverage {covered:6.1%}  excludes 0 {excludes_zero:6.1%}  median width "
+          f"{(high - low).median():5.1f}  | uncorrected ITS mean {frame['its_change_pct'].mean():+6.1f}% "
+          f"excludes 0 {its_excl:6.1%}  | plain before/after mean {frame['simple_change_pct'].mean():+6.1f}%",
+          flush=True)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--runs", type=int, default=40, help="replications per scenario (default 40)")
+    parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--workers", type=int, default=2)
+    args = parser.parse_args()
+    print(f"{os.cpu_count()} cores, {args.workers} workers, {args.runs} runs per scenario, seed {args.seed}; "
+          f"districts {', '.join(DISTRICTS)}; place-level CV {PLACE_CV}; hotspots by HotspotParams() on year 4")
+    scenarios = [("no effect", 0.0, 0.0), ("planted -10%", math.log(0.9), 0.0), ("planted -20%", math.log(0.8), 0.0),
+                 ("no effect, AR(1) 0.7 monthly noise", 0.0, 0.7)]
+    started = time.perf_counter()
+    with ProcessPoolExecutor(args.workers) as pool:
+        for k, (label, effect, rho) in enumerate(scenarios):
+            jobs = [(args.seed * 100_000 + k * 1_000 + i, effect, rho) for i in range(args.runs)]
+            summarise(label, effect, list(pool.map(replicate, jobs)))
+    print(f"{time.perf_counter() - started:.0f} s in all")
+
+
+if __name__ == "__main__":
+    main()
