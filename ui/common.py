@@ -437,7 +437,7 @@ def readable(column: str) -> str:
     return text[:1].upper() + text[1:]
 
 
-def display_table(frame: pd.DataFrame, digits: int = 1) -> pd.DataFrame:
+def display_table(frame: pd.DataFrame, digits: int = 1, rename: bool = True) -> pd.DataFrame:
     """A frame as a reader sees it: readable column names, and a dash where a figure cannot be
     estimated (a float column with gaps becomes text; an empty cell reads 'None' in the app)."""
     shown = frame.copy()
@@ -448,7 +448,7 @@ def display_table(frame: pd.DataFrame, digits: int = 1) -> pd.DataFrame:
                              for v in values]
         elif values.dtype == object or pd.api.types.is_string_dtype(values):
             shown[column] = values.fillna("–")
-    return shown.rename(columns=readable)
+    return shown.rename(columns=readable) if rename else shown
 
 
 def look_back(filters: Filters, months: int = 12) -> Filters:

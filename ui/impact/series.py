@@ -60,4 +60,4 @@ def draw_series(result, unit: str) -> None:
         shown = frame.assign(month=frame["month"].dt.strftime("%Y-%m-%d" if unit == "week" else "%Y-%m")).rename(
             columns={"month": unit})
         # Months the corrected model skips have no fitted value: a dash, not an empty "None" cell.
-        st.dataframe(display_table(shown.round(2), digits=2), hide_index=True, width="stretch")
+        st.dataframe(display_table(shown.round(2), digits=2, rename=False), hide_index=True, width="stretch")
