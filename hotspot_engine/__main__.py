@@ -148,10 +148,10 @@ def cmd_export(args: argparse.Namespace) -> int:
     try:
         if args.layer == "hotspots":
             result = _hotspot_result(con, args, filters)
-            bundle = service.export_layers(con, filters, ["hotspot_cells", "hotspot_areas"], hotspots=result)
+            bundle = service.export_layers(con, filters, ["hotspot_cells", "hotspot_areas"], hotspots=result, hot_only=args.hot_only)
         else:
             bundle = service.export_layers(con, filters, [args.layer], harm_weights=args.harm_weights)
-        meta = service.export_meta(con, what=args.layer, filters=filters, params=_params_dict(args))
+        meta = service.export_meta(con, what=args.layer, filters=filters, params=_params_dict(args), notes=bundle.notes)
     finally:
         con.close()
     if result is not None:
@@ -464,6 +464,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--partner-safe", action="store_true", help="drop incident rows and suppress small counts")
     p.add_argument("--threshold", type=int, default=None,
                    help="partner-safe suppression threshold (default: settings.toml [export], 5)")
+    p.add_argument("--hot-only", action="store_true",
+                   help="hotspots: the cells layer holds only the hotspot cells (default: every scored study cell)")
     p.add_argument("--out", required=True, help="output file; the extension picks the format")
     p.set_defaults(func=cmd_export)
 

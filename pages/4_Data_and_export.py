@@ -6,7 +6,7 @@ from ui.cached import data_version, extent, settings
 from ui.common import page_setup
 from ui.data_page.export_panel import draw_export, export_choice
 from ui.data_page.meeting_maps import draw_meeting_maps
-from ui.data_page.store_panel import draw_holdings, draw_loads, draw_upload
+from ui.data_page.store_panel import draw_holdings, draw_loads, draw_sample_removal, draw_upload
 
 filters = page_setup("Data & export")
 version = data_version()
@@ -15,6 +15,7 @@ manager = access.can_manage_data(settings())
 
 draw_holdings(ext)
 draw_upload(manager)
+draw_sample_removal(manager)
 draw_loads(manager)
 choice = export_choice(filters, manager)
 draw_export(filters, choice, ext, version, manager)

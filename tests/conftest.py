@@ -98,3 +98,46 @@ def app_db(sample_db, tmp_path_factory) -> Path:
     shutil.copy(sample_db, path)
     os.environ["HOTSPOT_DB"] = str(path)
     return path
+
+
+REAL_ZIP = ROOT / "tests" / "data" / "realdata" / "police-uk-southampton-2024-01-to-03.zip"
+
+
+def _real_month(out: Path, month: str) -> Path:
+    """One real police.uk month of the test zip, as its own CSV file."""
+    import zipfile
+
+    with zipfile.ZipFile(REAL_ZIP) as archive:
+        path = out / f"{month}-hampshire-street.csv"
+        path.write_bytes(archive.read(f"{month}/{month}-hampshire-street.csv"))
+    return path
+
+
+@pytest.fixture(scope="session")
+def real_month_csv(tmp_path_factory) -> Path:
+    """A real data.police.uk month (March 2024, Southampton), as the site serves it."""
+    return _real_month(tmp_path_factory.mktemp("realmonth"), "2024-03")
+
+
+@pytest.fixture(scope="session")
+def real_stores(sample_dir, real_month_csv, tmp_path_factory) -> dict[str, Path]:
+    """Stores as real users have them: one police.uk month, three police.uk months (no times, no
+    patrols), three police.uk months with the sample's patrol log, and the force extract with times
+    (the sample) without patrols. The sample with patrols is ``sample_db``."""
+    from hotspot_engine.read.loading import ingest_paths
+    from hotspot_engine.store.database import connect
+
+    folder = tmp_path_factory.mktemp("realstores")
+    plans = {
+        "police_uk_one_month": [real_month_csv],
+        "police_uk_three_months": [REAL_ZIP],
+        "police_uk_with_patrols": [REAL_ZIP, sample_dir / "patrols.csv"],
+        "force_extract_no_patrols": [sample_dir / "incidents.csv"],
+    }
+    stores = {}
+    for name, paths in plans.items():
+        stores[name] = folder / f"{name}.duckdb"
+        con = connect(stores[name])
+        ingest_paths(con, paths)
+        con.close()
+    return stores

@@ -226,8 +226,9 @@ def test_presentation_mode_shows_the_headline_beside_a_high_contrast_map_and_exi
     assert spec["mapStyle"] == "/app/static/dark_style.json"
     assert spec["initialViewState"]["zoom"] > 10  # fitted to Gosport, not the force
     labels = [m.label for m in at.metric]
-    assert any(label.startswith("Serious violence 20") for label in labels)
-    assert any(label.startswith("Serious-violence hotspots") for label in labels)
+    # Beside the map: the years once above, short labels that stay on one line.
+    assert sorted(labels) == sorted(["Serious violence", "Hotspots", "Hotspot patrols", "SV in hotspots"])
+    assert any("2023-24 against 2022-23" in m.value for m in at.markdown)
     assert not [s for s in at.selectbox if s.key == "m_method"], "map controls are hidden when presenting"
     assert not at.dataframe  # no tables on the wall screen
     at.button(key="exit_present").click().run()

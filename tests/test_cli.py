@@ -150,3 +150,15 @@ def test_hotspots_writes_the_file_it_is_told_to(cli_db, tmp_path, suffix):
     if suffix == ".parquet":
         areas = gpd.read_parquet(tmp_path / "hot_hotspot_areas.parquet")
         assert len(areas) == cells.loc[cells["hotspot_id"].notna(), "hotspot_id"].nunique()
+
+
+def test_export_hotspots_hot_only_keeps_only_the_hotspot_cells(cli_db, tmp_path):
+    assert main(["export", "hotspots", "--db", str(cli_db), "--out", str(tmp_path / "all.csv")]) == 0
+    assert main(["export", "hotspots", "--db", str(cli_db), "--hot-only", "--out", str(tmp_path / "hot.csv")]) == 0
+    all_cells = pd.read_csv(tmp_path / "all_hotspot_cells.csv", low_memory=False)
+    hot_cells = pd.read_csv(tmp_path / "hot_hotspot_cells.csv", low_memory=False)
+    assert 0 < len(hot_cells) < len(all_cells) / 50 and hot_cells["is_hotspot"].all()
+    assert set(hot_cells["h3"]) == set(all_cells.loc[all_cells["is_hotspot"], "h3"])
+    # p-values keep their precision; a tail that underflowed to 0 is written as an upper bound, never 0.0.
+    assert (all_cells["gi_p"] > 0).all() and all_cells["gi_p"].min() < 1e-100
+    assert "Hotspot cells only" in (tmp_path / "hot.methods.txt").read_text(encoding="utf-8")

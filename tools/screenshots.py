@@ -1,6 +1,9 @@
 """Screenshot every page at 1920x1080, the map's playback and presentation mode into docs/screenshots/.
 
-    python tools/screenshots.py [--db data/hotspot.duckdb] [--out docs/screenshots]
+    python tools/screenshots.py [--db data/hotspot.duckdb] [--out docs/screenshots] [--suffix _policeuk]
+
+``--suffix`` is added to every file name, so the pages on real data.police.uk months (a store made
+with `python -m hotspot_engine ingest <the zip> --db x.duckdb`) sit beside those on the sample.
 
 Uses the same helpers as the browser tests (Debian's Chromium, the app on 127.0.0.1). PNGs are
 quantised to 256 colours when Pillow is present, to keep each file small for the README.
@@ -40,44 +43,55 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--db", default=str(ROOT / "data" / "hotspot.duckdb"))
     parser.add_argument("--out", default=str(ROOT / "docs" / "screenshots"))
+    parser.add_argument("--suffix", default="", help="added to every file name, e.g. _policeuk")
     args = parser.parse_args()
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
     with running_app(Path(args.db)) as url, browser() as b:
         page = b.new_page(viewport={"width": 1920, "height": 1080})
-        for path, name in PAGES.items():
-            page.goto(f"{url}/{path}")
-            wait_for_app(page, "canvas" if path == "Hotspot_map" else "[data-testid='stMetric']")
-            if path == "Hotspot_map":
-                page.wait_for_timeout(MAP_SETTLE_MS)
-            elif page.locator("[data-testid='stVegaLiteChart']").count():
-                page.wait_for_selector("[data-testid='stVegaLiteChart'] canvas, [data-testid='stVegaLiteChart'] svg")
-                page.wait_for_timeout(800)
-            _save(page, out / f"{name}.png")
+        shoot(page, url, out, args.suffix)
 
-        # Month-by-month playback, a few months in.
-        page.goto(f"{url}/Hotspot_map?from=2022-04&to=2024-03")
-        wait_for_app(page, "canvas")
-        page.get_by_role("combobox", name="Cells show").click()
-        page.get_by_role("option", name="Month by month (playback)").click()
-        wait_for_app(page, "canvas")
-        page.get_by_role("button", name="Play").click()
-        page.wait_for_timeout(5000)
-        _save(page, out / "hotspot_map_playback.png")
 
-        # Presentation mode: the wall screen, whole force and one CSP.
-        page.goto(f"{url}/Hotspot_map?present=1")
-        wait_for_app(page, "canvas")
-        page.wait_for_timeout(MAP_SETTLE_MS)
-        _save(page, out / "presentation_map.png")
-        page.goto(f"{url}/Hotspot_map?present=1&csp=Safe+City+Partnership+Southampton")
-        wait_for_app(page, "canvas")
-        page.wait_for_timeout(MAP_SETTLE_MS)
-        _save(page, out / "presentation_map_southampton.png")
-        page.goto(f"{url}/?present=1")
-        wait_for_app(page, "[data-testid='stVegaLiteChart'] canvas, [data-testid='stVegaLiteChart'] svg")
-        page.wait_for_timeout(800)
-        _save(page, out / "presentation_overview.png")
+def shoot(page, url: str, out: Path, suffix: str = "") -> None:
+    """Every page, the playback and presentation mode of the store the app at ``url`` serves."""
+    def save(name: str) -> None:
+        _save(page, out / f"{name}{suffix}.png")
+
+    for path, name in PAGES.items():
+        page.goto(f"{url}/{path}")
+        wait_for_app(page, "canvas" if path == "Hotspot_map" else "h1")
+        if path == "Hotspot_map":
+            page.wait_for_timeout(MAP_SETTLE_MS)
+        elif page.locator("[data-testid='stVegaLiteChart']").count():
+            page.wait_for_selector("[data-testid='stVegaLiteChart'] canvas, [data-testid='stVegaLiteChart'] svg")
+            page.wait_for_timeout(800)
+        save(name)
+
+    # Month-by-month playback, a few months in (the last two years of the sample; any range of real data).
+    page.goto(f"{url}/Hotspot_map" + ("" if suffix else "?from=2022-04&to=2024-03"))
+    wait_for_app(page, "canvas")
+    page.get_by_role("combobox", name="Cells show").click()
+    page.get_by_role("option", name="Month by month (playback)").click()
+    wait_for_app(page, "canvas")
+    page.get_by_role("button", name="Play").click()
+    page.wait_for_timeout(5000)
+    save("hotspot_map_playback")
+
+    # Presentation mode: the wall screen, whole force and one CSP.
+    page.goto(f"{url}/Hotspot_map?present=1")
+    wait_for_app(page, "canvas")
+    page.wait_for_timeout(MAP_SETTLE_MS)
+    save("presentation_map")
+    page.goto(f"{url}/Hotspot_map?present=1&csp=Safe+City+Partnership+Southampton")
+    wait_for_app(page, "canvas")
+    page.wait_for_timeout(MAP_SETTLE_MS)
+    save("presentation_map_southampton")
+    page.goto(f"{url}/?present=1")
+    wait_for_app(page, "h1")
+    if page.locator("[data-testid='stVegaLiteChart']").count():
+        page.wait_for_selector("[data-testid='stVegaLiteChart'] canvas, [data-testid='stVegaLiteChart'] svg")
+    page.wait_for_timeout(800)
+    save("presentation_overview")
 
 
 if __name__ == "__main__":

@@ -51,6 +51,26 @@ def _is_sample(version: int) -> bool:
     return service.is_sample(cursor())
 
 
+def sample_status() -> str:
+    """'none', 'only' (the store is the demo sample) or 'mixed' (sample and real data together)."""
+    return _sample_status(data_version())
+
+
+@st.cache_data(show_spinner=False, max_entries=4)
+def _sample_status(version: int) -> str:
+    return service.sample_status(cursor())
+
+
+@st.cache_data(show_spinner=False, max_entries=8)
+def cached_streets(view: dict, viewport_px: tuple[int, int], version: int):
+    """The loaded street layer inside the map's view (None: no layer, or the view is wider than a city)."""
+    return service.streets_in_view(cursor(), view, *viewport_px)
+
+
+def remove_sample() -> tuple[int, int]:
+    return service.remove_sample(cursor())
+
+
 def loads() -> pd.DataFrame:
     return service.loads(cursor())
 

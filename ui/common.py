@@ -23,11 +23,15 @@ from hotspot_engine.reference.offences import PROXY_NOTE, SV_GROUPS, group_label
 from hotspot_engine.render.text_safety import markdown_plain
 from hotspot_engine.service import Extent
 from ui.access import require_sign_in
-from ui.cached import data_version, extent, is_synthetic, settings
+from ui.cached import data_version, extent, sample_status, settings
 
 # A local file: a Material or emoji page icon makes the browser fetch it from the internet.
 FAVICON = Path(__file__).resolve().parent.parent / "static" / "favicon.png"
 SYNTHETIC_NOTE = "SYNTHETIC SAMPLE DATA — generated for demonstration; no real incidents."
+DEMO_HOW_TO = ("This is a demo. To see your own data, load your files on Data & export (they replace the sample), "
+               "or start the app on them: see the README, \"Your own data\".")
+MIXED_NOTE = ("The store holds the built-in SYNTHETIC SAMPLE and real data together: every figure counts both. "
+              "Remove the sample on Data & export.")
 
 
 
@@ -37,12 +41,104 @@ _URL_KEYS = {"csp": "f_csp", "district": "f_district", "offence": "f_offence", "
              "res": "f_res", "present": "present"}
 
 
+def _one_of(*choices):
+    return lambda text: text if text in choices else None
+
+
+def _int_in(low: int, high: int):
+    return lambda text: int(text) if text.lstrip("-").isdigit() and low <= int(text) <= high else None
+
+
+def _float_in(low: float, high: float):
+    def parse(text: str):
+        try:
+            value = float(text)
+        except ValueError:
+            return None
+        return value if low <= value <= high else None
+    return parse
+
+
+def _iso_date(text: str):
+    import datetime as dt
+
+    try:
+        return dt.date.fromisoformat(text)
+    except ValueError:
+        return None
+
+
+def _int_pair(text: str):
+    low, _, high = text.partition("-")
+    return (int(low), int(high)) if low.isdigit() and high.isdigit() and 5 <= int(low) <= int(high) <= 60 else None
+
+
+def _flag(text: str):
+    return text in ("1", "true", "on")
+
+
+#: Page settings in the URL too (issue 19: a shared link showed the map's hotspots with another
+#: window and method): session key -> (URL name, parse, default written as absent). A default of
+#: None means the value is always written once set (it depends on the data, e.g. the intervention).
+PAGE_URL = {
+    "m_method": ("method", _one_of("gistar", "top-n", "harm-share"), "gistar"),
+    "m_measure": ("measure", _one_of("count", "harm"), "count"),
+    "m_colour": ("colour", _one_of("count", "harm", "gi_bin", "pattern", "patrols"), "count"),
+    "m_window": ("window", lambda t: int(t) if t in ("12", "6", "3", "0") else None, 12),
+    "m_top": ("top", _int_in(1, 500), 19),
+    "m_share": ("share", _float_in(0.1, 0.9), 0.5),
+    "m_mode": ("cells", _one_of("window", "months"), "window"),
+    "m_lsoa": ("lsoa", _flag, False),
+    "m_patrols": ("dosage", _flag, False),
+    "i_date": ("intervention", _iso_date, None),
+    "i_model": ("model", _one_of("negbin", "poisson"), "negbin"),
+    "i_buffer": ("rings", lambda t: int(t) if t in ("1", "2") else None, 1),
+    "i_period": ("periods", _one_of("month", "week"), "month"),
+    "p_visits": ("visits", _int_in(1, 6), 1),
+    "p_band": ("visit_minutes", _int_pair, (10, 20)),
+    "p_green": ("green", _float_in(0.5, 1.0), 0.8),
+    "p_week": ("plan_week", _iso_date, None),
+    "p_seed": ("seed", _int_in(0, 999_999), 1),
+    "p_focus": ("focus", lambda t: t or None, None),
+}
+
+
+def _url_text(value) -> str:
+    if isinstance(value, bool):
+        return "1" if value else ""
+    if isinstance(value, tuple):
+        return "-".join(str(v) for v in value)
+    if hasattr(value, "isoformat"):
+        return value.isoformat()
+    return str(value)
+
+
+def _page_settings_from_url() -> None:
+    for key, (name, parse, _default) in PAGE_URL.items():
+        if name in st.query_params:
+            value = parse(st.query_params.get_all(name)[-1])
+            if value is not None:
+                st.session_state[key] = value
+
+
+def _page_settings_to_url() -> None:
+    for key, (name, _parse, default) in PAGE_URL.items():
+        value = st.session_state.get(key)
+        text = "" if value is None or value == default else _url_text(value)
+        if not text:
+            if name in st.query_params:
+                del st.query_params[name]
+        elif st.query_params.get(name) != text:
+            st.query_params[name] = text
+
+
 def _from_url() -> None:
     """Seed the widgets from the query string once per session, so a shared link opens the same view."""
     if st.session_state.get("_url_loaded"):
         return
     st.session_state["_url_loaded"] = True
     params = st.query_params
+    _page_settings_from_url()
     for url_key, state_key in _URL_KEYS.items():
         if url_key not in params:
             continue
@@ -72,6 +168,7 @@ def _to_url(filters: Filters) -> None:
                 del st.query_params[key]
         elif st.query_params.get_all(key) != (value if isinstance(value, list) else [value]):
             st.query_params[key] = value
+    _page_settings_to_url()
 
 
 def offence_choices(ext: Extent) -> list[str]:
@@ -84,7 +181,7 @@ def offence_choices(ext: Extent) -> list[str]:
 #: Page widgets whose values outlive a page switch too: the map's method settings are what the
 #: Data & export page exports "as on screen", and presentation mode hides (does not draw) them.
 PAGE_KEYS = ("m_method", "m_measure", "m_colour", "m_window", "m_top", "m_share", "m_patrols", "m_lsoa", "m_mode",
-             "i_date", "i_model", "i_buffer")
+             "i_date", "i_model", "i_buffer", "i_period")
 
 
 def _restore_widget_state() -> None:
@@ -124,7 +221,7 @@ def sidebar_filters() -> Filters:
         st.session_state["f_offence"] = [o for o in st.session_state.get("f_offence", []) if o in choices]
         offences = st.multiselect(
             "Offence category", choices, key="f_offence", format_func=group_label,
-            help="Empty means all serious violence (the partnership's 8 categories).")
+            help="Empty means all serious violence: " + _sv_scope(ext) + ".")
         if months:
             current = tuple(st.session_state.get("f_months", ()))
             if not (len(current) == 2 and current[0] in months and current[1] in months):
@@ -176,7 +273,7 @@ def apply_presentation_style() -> None:
         return
     st.markdown(
         """<style>
-        html, body, [class*="css"], .stMarkdown p, .stDataFrame { font-size: 22px !important; }
+        html, body, [class*="css"], .stMarkdown p, .stDataFrame, [data-testid="stTable"] table { font-size: 22px !important; }
         h1 { font-size: 2.6rem !important; padding-top: 0 !important; } h2, h3 { font-size: 2rem !important; }
         [data-testid="stCaptionContainer"] p { font-size: 1.15rem !important; color: #222 !important; }
         [data-testid="stMetricValue"] { font-size: 3rem !important; font-weight: 700; }
@@ -232,18 +329,33 @@ def page_header(title: str, filters: Filters) -> None:
     else:
         st.title(title)
     st.caption("Filters: " + markdown_plain(describe(filters)))  # names from the URL and the data
-    if is_synthetic():
+    status = sample_status()
+    if status != "none":
         if presentation():
             st.markdown(f"<span style='background:#b2182b;color:#fff;padding:2px 10px;font-weight:700'>"
-                        f"{SYNTHETIC_NOTE}</span>", unsafe_allow_html=True)
+                        f"{SYNTHETIC_NOTE if status == 'only' else MIXED_NOTE}</span>", unsafe_allow_html=True)
+        elif status == "only":
+            st.warning(f"{SYNTHETIC_NOTE} {DEMO_HOW_TO}", icon=":material/science:")
         else:
-            st.warning(SYNTHETIC_NOTE, icon=":material/science:")
+            st.warning(MIXED_NOTE, icon=":material/warning:")
     if ext.proxy_share > 0:
         st.info(f"{ext.proxy_share:.0%} of stored incidents come from data.police.uk. {PROXY_NOTE}", icon=":material/info:")
 
 
+def _sv_scope(ext: Extent) -> str:
+    """What 'all serious violence' covers in this store: data.police.uk gives only two of the
+    partnership's eight categories (robbery, possession of a weapon)."""
+    if ext.incidents and ext.proxy_share >= 1:
+        return "the 2 categories data.police.uk gives (robbery, possession of a weapon)"
+    if ext.proxy_share > 0:
+        return "the partnership's 8 categories (2 of them in the data.police.uk rows)"
+    return "the partnership's 8 categories"
+
+
 def describe(filters: Filters) -> str:
-    offences = ", ".join(group_label(o) for o in filters.offences) if filters.offences else "serious violence (8 categories)"
+    ext = extent(data_version())
+    scope = "2 police.uk categories" if ext.incidents and ext.proxy_share >= 1 else "8 categories"
+    offences = ", ".join(group_label(o) for o in filters.offences) if filters.offences else f"serious violence ({scope})"
     places = ", ".join(filters.csps + filters.districts) or "whole force area"
     return f"{filters.date_from} to {filters.date_to} · {places} · {offences} · H3 res {filters.res}"
 
@@ -284,23 +396,59 @@ def draw_chart(chart: alt.TopLevelMixin, datasets: dict[str, pd.DataFrame], wher
     (where or st).vega_lite_chart(spec, **kwargs)
 
 
-def headline_metrics(head, columns: int = 4) -> None:
+def headline_metrics(head, columns: int = 4, compact: bool = False) -> None:
     """The annual report's four headline figures as metrics, in ``columns`` columns (4 across the
-    Overview, 1 beside the map in presentation mode)."""
-    cols = st.columns(columns) if columns > 1 else [st.container()] * 4
-    cols[0].metric(f"Serious violence {head.fy_after}", f"{head.sv_after:,}",
+    Overview, 2 beside the map in presentation mode). ``compact``: the years once above short
+    labels that stay on one line (beside the map the long labels wrapped onto three lines)."""
+    labels = (f"Serious violence {head.fy_after}", "Serious-violence hotspots", f"Patrols in hotspots {head.fy_after}",
+              "Serious violence in hotspots")
+    box = st.container(key="headline_compact") if compact else st.container()
+    if compact:
+        labels = ("Serious violence", "Hotspots", "Hotspot patrols", "SV in hotspots")
+        box.markdown(f"<style>.st-key-headline_compact [data-testid='stMetricLabel'] p {{ white-space: nowrap !important; "
+                     f"font-size: 1.15rem !important; }}</style><b>{head.fy_after} against {head.fy_before}</b>",
+                     unsafe_allow_html=True)
+    with box:
+        cols = st.columns(columns) if columns > 1 else [st.container()] * 4
+    cols[0].metric(labels[0], f"{head.sv_after:,}",
                    delta=f"{head.sv_change:+,} ({head.sv_change_pct:+.1f}%)", delta_color="inverse",
                    help=f"{head.fy_before}: {head.sv_before:,} offences. Places and offences follow the filters.")
-    cols[1 % len(cols)].metric("Serious-violence hotspots", f"{head.hotspots}",
+    cols[1 % len(cols)].metric(labels[1], f"{head.hotspots}",
                                help=f"Gi* hotspot areas on {head.fy_before} (the year before patrols), "
                                     f"{head.hotspot_cells} H3 cells.")
-    cols[2 % len(cols)].metric(f"Patrols in hotspots {head.fy_after}", f"{head.patrols_after:,}",
+    cols[2 % len(cols)].metric(labels[2], f"{head.patrols_after:,}",
                                help=f"{head.patrol_minutes_after:,.0f} patrol minutes recorded inside hotspot cells.")
     cols[3 % len(cols)].metric(
-        "Serious violence in hotspots", f"{head.hotspot_sv_after:,}",
+        labels[3], f"{head.hotspot_sv_after:,}",
         delta=f"{head.hotspot_sv_after - head.hotspot_sv_before:+,} ({head.hotspot_change_pct:+.1f}%)", delta_color="inverse",
         help=f"{head.fy_before}: {head.hotspot_sv_before:,}. Simple before/after count, the report's kind "
              "of figure; the Impact page models it with interrupted time series.")
+
+
+#: Words of engine column names written out for readers (the rest is sentence-cased).
+_WORDS = {"csp": "CSP", "its": "ITS", "cits": "CITS", "ci": "CI", "pct": "%", "wdq": "WDQ", "sm": "SM", "bdm": "BDM",
+          "i2": "I²", "tau2": "τ²", "id": "id", "h3": "H3", "gi": "Gi*", "z": "z", "p": "p", "fdr": "FDR",
+          "lsoa": "LSOA", "k": "k", "no": "No."}
+
+
+def readable(column: str) -> str:
+    """'ci_low_pct' -> 'CI low %', 'csp' -> 'CSP', 'patrol_minutes' -> 'Patrol minutes'."""
+    text = " ".join(_WORDS.get(w, w) for w in str(column).split("_"))
+    return text[:1].upper() + text[1:]
+
+
+def display_table(frame: pd.DataFrame, digits: int = 1, rename: bool = True) -> pd.DataFrame:
+    """A frame as a reader sees it: readable column names, and a dash where a figure cannot be
+    estimated (a float column with gaps becomes text; an empty cell reads 'None' in the app)."""
+    shown = frame.copy()
+    for column in shown.columns:
+        values = shown[column]
+        if pd.api.types.is_float_dtype(values) and values.isna().any():
+            shown[column] = ["–" if pd.isna(v) else (f"{v:.2e}" if 0 < abs(v) < 10 ** -digits else f"{v:,.{digits}f}")
+                             for v in values]
+        elif values.dtype == object or pd.api.types.is_string_dtype(values):
+            shown[column] = values.fillna("–")
+    return shown.rename(columns=readable) if rename else shown
 
 
 def look_back(filters: Filters, months: int = 12) -> Filters:

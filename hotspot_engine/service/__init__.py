@@ -46,6 +46,9 @@ from hotspot_engine.service.store_data import (
                                              open_app_store,
                                              open_store,
                                              rejects,
+                                             remove_sample,
+                                             sample_status,
+                                             streets_in_view,
 )
 from hotspot_engine.store.query import Extent
 
@@ -54,5 +57,5 @@ __all__ = [
     "placebo_runs", "resolve_window", "validate_hotspots", "validate_recent", "weekly_problem",
     "RECORD_LEVEL", "ExportLayers", "export_layers", "export_meta", "export_zip", "headline_figures", "meeting_maps",
     "Extent", "cell_month_counts", "data_version", "extent", "ingest_files", "ingest_street_upload", "ingest_streets", "ingest_upload", "is_sample", "loads",
-    "monthly_counts", "open_app_store", "open_store", "rejects",
+    "monthly_counts", "open_app_store", "open_store", "rejects", "remove_sample", "sample_status", "streets_in_view",
 ]

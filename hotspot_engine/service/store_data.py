@@ -31,10 +31,13 @@ def open_app_store(settings: Settings):
     if settings.sample_on_empty and table_count(con, "incidents") == 0:
         from hotspot_engine.sample import write_sample
         from hotspot_engine.sample_partners import load_partner_sample
+        from hotspot_engine.store.database import label_sample_loads
 
+        before = query.data_version(con)
         paths = write_sample(settings.sample_dir)
         ingest_files(con, [paths["incidents"], paths["patrols"]])
         load_partner_sample(con, paths)
+        label_sample_loads(con, before)
     return con
 
 
@@ -51,6 +54,23 @@ def extent(con) -> query.Extent:
 def is_sample(con) -> bool:
     """True when the store holds the built-in synthetic sample (every page and export says so)."""
     return "sample" in query.extent(con).sources or query.holds_synthetic_sample(con)
+
+
+def sample_status(con) -> str:
+    """'none' (no sample rows), 'only' (the store is the sample alone) or 'mixed' (sample and real
+    incidents together: every figure then mixes both, so the pages say so)."""
+    sample = query.sample_incident_count(con)
+    if sample == 0:
+        return "none"
+    return "only" if sample == query.extent(con).incidents else "mixed"
+
+
+def remove_sample(con) -> tuple[int, int]:
+    """Remove exactly the built-in sample's rows (its incidents and its patrol log), keep every real
+    row; returns (incidents removed, patrols removed). Logged as a load, so the data version moves."""
+    from hotspot_engine.store.database import remove_sample_rows
+
+    return remove_sample_rows(con)
 
 
 def loads(con) -> pd.DataFrame:
@@ -115,3 +135,25 @@ def ingest_upload(con, name: str, data: bytes, fmt: str | None = None, offence_m
     from hotspot_engine.read.loading import ingest_upload as ingest
 
     return ingest(con, name, data, fmt=fmt, offence_map=offence_map)
+
+
+#: Streets are drawn from this zoom in (a CSP or district view); at force zoom a street layer would
+#: send every street of the force to the browser, and names are too small to draw there anyway.
+STREETS_FROM_ZOOM = 10.0
+
+
+def streets_in_view(con, view: dict, width_px: int, height_px: int, limit: int = 40_000) -> pd.DataFrame | None:
+    """The loaded street layer's lines inside the map's view (name, geometry WKB), or None: no street
+    layer, a view wider than a city (below :data:`STREETS_FROM_ZOOM`), or more than ``limit`` lines."""
+    import math
+
+    from hotspot_engine.store.streets import has_streets, streets_in_box
+
+    zoom = float(view.get("zoom", 0))
+    if zoom < STREETS_FROM_ZOOM or not has_streets(con):
+        return None
+    lat, lon = float(view["latitude"]), float(view["longitude"])
+    half_lon = 360.0 / (512 * 2 ** zoom) * width_px / 2
+    half_lat = half_lon * height_px / width_px * math.cos(math.radians(lat))
+    lines = streets_in_box(con, lon - half_lon, lat - half_lat, lon + half_lon, lat + half_lat)
+    return None if len(lines) > limit else lines

@@ -539,3 +539,56 @@ def table_count(con, table: str) -> int:
 
 def iter_tables() -> Iterator[str]:
     yield from ("incidents", "patrols", *PARTNER_TABLES, "loads", "rejects")
+
+
+#: The note the app writes on the loads of the built-in synthetic sample, so the sample's rows can be
+#: told from real ones and removed exactly (the incidents also carry ids HIPS-SYN-...).
+SAMPLE_LOAD_NOTE = "built-in synthetic sample"
+
+
+def label_sample_loads(con, after_load_id: int) -> None:
+    """Mark every load after ``after_load_id`` as the built-in sample's (the app's first start)."""
+    con.execute("UPDATE loads SET notes = ? || CASE WHEN COALESCE(notes, '') = '' THEN '' ELSE '; ' || notes END "
+                "WHERE load_id > ?",
+                [SAMPLE_LOAD_NOTE, after_load_id])
+
+
+def _sample_patrol_loads(con) -> list[int]:
+    """Loads holding the sample's patrols: marked ones, or (stores made before the mark) the patrol
+    load of the sample's patrols.csv made right after the load of its incidents."""
+    marked = [r[0] for r in con.execute(
+        "SELECT load_id FROM loads WHERE kind = 'patrols' AND starts_with(notes, ?)", [SAMPLE_LOAD_NOTE]).fetchall()]
+    if marked:
+        return marked
+    return [r[0] for r in con.execute(
+        "SELECT l.load_id FROM loads l WHERE l.kind = 'patrols' AND l.file = 'patrols.csv' AND l.load_id - 1 IN "
+        "(SELECT DISTINCT load_id FROM incidents WHERE starts_with(incident_id, 'HIPS-SYN-'))").fetchall()]
+
+
+def remove_sample_rows(con) -> tuple[int, int]:
+    """Delete exactly the built-in sample's rows (incidents with ids HIPS-SYN-..., the patrols of the
+    sample's patrol load) in one transaction and log the removal as a load, so the data version
+    moves and no cached result outlives it. Returns (incidents removed, patrols removed)."""
+    con.execute("BEGIN TRANSACTION")
+    try:
+        loads = _sample_patrol_loads(con)
+        incidents = con.execute("SELECT count(*) FROM incidents WHERE starts_with(incident_id, 'HIPS-SYN-')").fetchall()[0][0]
+        con.execute("DELETE FROM incidents WHERE starts_with(incident_id, 'HIPS-SYN-')")
+        patrols = 0
+        if loads:
+            patrols = con.execute("SELECT count(*) FROM patrols WHERE load_id IN (SELECT unnest(?))", [loads]).fetchall()[0][0]
+            con.execute("DELETE FROM patrols WHERE load_id IN (SELECT unnest(?))", [loads])
+        # The partner sample's layers, loaded with the sample at first start (marked loads only).
+        marked = [r[0] for r in con.execute("SELECT load_id FROM loads WHERE starts_with(notes, ?)",
+                                            [SAMPLE_LOAD_NOTE]).fetchall()]
+        for table in PARTNER_TABLES if marked else ():
+            con.execute(f"DELETE FROM {table} WHERE load_id IN (SELECT unnest(?))", [marked])
+        load_id = con.execute("SELECT nextval('load_ids')").fetchall()[0][0]
+        con.execute("INSERT INTO loads (load_id, file, format, kind, rows_read, added, already_present, rejected, notes) "
+                    "VALUES (?, 'built-in sample', 'sample', 'removal', 0, 0, 0, 0, ?)",
+                    [load_id, f"removed the built-in synthetic sample: {incidents} incidents, {patrols} patrols"])
+        con.execute("COMMIT")
+    except BaseException:
+        con.execute("ROLLBACK")
+        raise
+    return int(incidents), int(patrols)

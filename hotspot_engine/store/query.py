@@ -395,6 +395,11 @@ def holds_synthetic_sample(con) -> bool:
         "SELECT count(*) FROM (SELECT 1 FROM incidents WHERE incident_id LIKE 'HIPS-SYN-%' LIMIT 1)").fetchall()[0][0])
 
 
+def sample_incident_count(con) -> int:
+    """How many stored incidents are the built-in synthetic sample's (ids HIPS-SYN-...)."""
+    return int(con.execute("SELECT count(*) FROM incidents WHERE starts_with(incident_id, 'HIPS-SYN-')").fetchall()[0][0])
+
+
 def load_rows(con) -> pd.DataFrame:
     """One row per load, newest first (file name, format, kind, counts)."""
     return con.execute("SELECT load_id, file, format, kind, loaded_at, rows_read, added, already_present, rejected "

@@ -83,10 +83,26 @@ def _flatten_lists(layer: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
+#: p-value columns. Beyond z of about 38 the normal tail underflows a double to exactly 0.0, which a
+#: reader takes for "impossible"; it is written as the smallest positive normal double instead, an
+#: upper bound ("below 2.2e-308"). Every other p keeps its full precision (repr, so 3.6e-287 stays).
+P_VALUE_COLUMNS = ("gi_p", "gi_p_fdr", "p_norm", "p_sim", "p_value")
+P_FLOOR = float(np.finfo(float).tiny)
+
+
+def _floor_p_values(frame: pd.DataFrame) -> pd.DataFrame:
+    for column in (c for c in P_VALUE_COLUMNS if c in frame.columns):
+        values = pd.to_numeric(frame[column], errors="coerce")
+        if (values == 0).any():
+            frame[column] = values.where(values != 0, P_FLOOR)
+    return frame
+
+
 def _csv_frame(layer: pd.DataFrame) -> pd.DataFrame:
-    """Geometry as WKT in a ``geometry`` column (lat/lon and h3 are already columns of every layer)."""
+    """Geometry as WKT in a ``geometry`` column (lat/lon and h3 are already columns of every layer);
+    p-values that underflowed to 0 as an upper bound (:data:`P_VALUE_COLUMNS`)."""
     layer = _flatten_lists(layer)
-    frame = pd.DataFrame(layer)
+    frame = _floor_p_values(pd.DataFrame(layer))
     if isinstance(layer, _geopandas().GeoDataFrame) and layer.geometry.name in layer.columns:
         import shapely
 

@@ -29,6 +29,7 @@ class ExportChoice:
     fmt: str
     safe: bool
     threshold: int
+    hot_only: bool = False
 
 
 def export_choice(filters: Filters, manager: bool) -> ExportChoice:
@@ -47,14 +48,19 @@ def export_choice(filters: Filters, manager: bool) -> ExportChoice:
                      help="For sharing outside the police: drops incident and patrol rows, blanks counts below the threshold.")
     threshold = e4.number_input("Suppress counts below", 1, 100, settings().partner_safe_threshold, key="x_threshold",
                                 disabled=not safe, help="Default from settings.toml, [export] partner_safe_threshold.")
+    hot_only = "hotspot_cells" in chosen and st.toggle(
+        "Hotspot cells: only the hotspots", key="x_hot_only",
+        help="Off: every scored cell of the study area (thousands of rows, for GIS work). On: only the cells of the "
+             "hotspots.")
     if not manager:
         st.caption("Incident- and patrol-level layers need a data-manager role (settings.toml, [access]).")
     if safe and any(k in service.RECORD_LEVEL for k in chosen):
         st.info("Partner-safe mode leaves out the incident and patrol layers: they hold one row per event.")
-    return ExportChoice(chosen, fmt_out, safe, int(threshold))
+    return ExportChoice(chosen, fmt_out, safe, int(threshold), bool(hot_only))
 
 
-def build_layers(filters: Filters, names: list[str], ext: Extent, version: int, manager: bool) -> service.ExportLayers:
+def build_layers(filters: Filters, names: list[str], ext: Extent, version: int, manager: bool,
+                 hot_only: bool = False) -> service.ExportLayers:
     """The chosen layers, as filtered on screen (cached hotspot and impact results reused)."""
     params, window_months = map_params()
     hot_filters = hotspot_window(filters, window_months)
@@ -72,13 +78,13 @@ def build_layers(filters: Filters, names: list[str], ext: Extent, version: int, 
                          "period": period}
     return service.export_layers(cursor(), filters, names, hotspots=hotspots, hotspot_params=(params, hot_filters),
                                  impact=impact, impact_params=impact_params, harm_weights=settings().harm_weights,
-                                 record_level=manager)
+                                 record_level=manager, hot_only=hot_only)
 
 
 def draw_export(filters: Filters, choice: ExportChoice, ext: Extent, version: int, manager: bool) -> None:
     if st.button("Prepare export", type="primary", disabled=not choice.layers, key="x_prepare"):
         with page_errors("Data & export: export"), st.spinner("Writing the files…"):
-            bundle = build_layers(filters, choice.layers, ext, version, manager)
+            bundle = build_layers(filters, choice.layers, ext, version, manager, choice.hot_only)
             what = "_".join(choice.layers) if len(choice.layers) <= 2 else "layers"
             meta = service.export_meta(cursor(), what=what, filters=filters, params=bundle.params, notes=bundle.notes)
             name = export.export_filename(what, filters, choice.fmt)

@@ -6,8 +6,12 @@ import streamlit as st
 from hotspot_engine.render.text_safety import markdown_plain
 from hotspot_engine.service import Extent
 from hotspot_engine.write.export import neutralise_formulas
-from ui.cached import ingest_street_upload, ingest_upload, loads, rejects
+from ui.cached import ingest_street_upload, ingest_upload, loads, rejects, remove_sample, sample_status
+from ui.common import readable
 from ui.errors import show_error
+
+REPLACE = "Replace the sample with my data"
+KEEP = "Keep the sample alongside my data (figures then mix both)"
 
 
 def draw_holdings(ext: Extent) -> None:
@@ -23,24 +27,63 @@ def draw_upload(manager: bool) -> None:
     if not manager:
         st.info("Loading data needs a data-manager role (see settings.toml, [access]).")
         return
+    for kind, line in st.session_state.pop("upload_result", []):
+        getattr(st, kind)(line)
     uploads = st.file_uploader(
         "data.police.uk street CSVs (or their zip), force extracts (CSV, Parquet, XLSX), patrol logs or GPS pings",
         accept_multiple_files=True, type=["csv", "zip", "parquet", "xlsx"], key="uploads")
     fmt = st.selectbox("Format", ["detect from the header", "police-uk", "incidents", "patrols", "gps"], key="upload_fmt")
-    if uploads and st.button("Load into the store", type="primary"):
+    status = sample_status()
+    replace = False
+    if status != "none":
+        # Real and synthetic rows in one store mix into every figure: ask, and replace by default.
+        replace = st.radio("The store holds the built-in synthetic sample (a demo). With your files:",
+                           [REPLACE, KEEP], key="upload_sample", horizontal=True) == REPLACE
+    if uploads and st.button("Load into the store", type="primary", key="upload_go"):
+        added, result, failed = 0, [], False
         for upload in uploads:
             try:
                 summaries = ingest_upload(upload.name, upload.getvalue(), None if fmt.startswith("detect") else fmt)
             except Exception as exc:  # one bad file does not stop the others
                 show_error(exc, "Data & export: upload")
+                failed = True
                 continue
             for s in summaries:
+                added += s.added
                 # File names, headers and notes come from the upload: shown as text.
-                (st.success if s.rejected == 0 else st.warning)(markdown_plain(s.line()))
-                for note in s.notes:
-                    st.caption(markdown_plain(note))
+                result.append(("success" if s.rejected == 0 else "warning", markdown_plain(s.line())))
+                result += [("caption", markdown_plain(note)) for note in s.notes]
+        if replace and added:  # removed only once real rows are in: a failed load leaves the demo
+            result.append(("success", _removed_line(*remove_sample())))
         st.cache_data.clear()
+        if not failed:
+            # Run the page again so the header, filters and banners describe the new store.
+            st.session_state["upload_result"] = result
+            st.rerun()
+        for kind, line in result:
+            getattr(st, kind)(line)
     draw_street_upload()
+
+
+def _removed_line(incidents: int, patrols: int) -> str:
+    return f"Removed the built-in synthetic sample: {incidents:,} incidents and {patrols:,} patrols."
+
+
+def draw_sample_removal(manager: bool) -> None:
+    """The one place the demo leaves the store, keeping every real row."""
+    status = sample_status()
+    if status == "none" or not manager:
+        return
+    st.subheader("The built-in sample")
+    what = ("The store holds only the built-in synthetic sample, a demo with no real incidents."
+            if status == "only" else
+            "The store holds the built-in synthetic sample AND real data: every figure mixes both.")
+    st.write(what + " Removing it deletes exactly the sample's incidents and patrol log; your own rows stay.")
+    if st.button("Remove the sample", key="remove_sample", icon=":material/delete:"):
+        st.session_state["upload_result"] = [("success", _removed_line(*remove_sample()))]
+        st.cache_data.clear()
+        st.rerun()
+
 
 
 def draw_street_upload() -> None:
@@ -64,11 +107,12 @@ def draw_street_upload() -> None:
 
 def draw_loads(manager: bool) -> None:
     st.subheader("Loads")
-    st.dataframe(loads(), hide_index=True, width="stretch")
+    st.dataframe(loads().rename(columns=readable), hide_index=True, width="stretch")
     refused = rejects()
     if len(refused):
         st.write(f"{len(refused):,} rejected rows, by reason:")
-        st.dataframe(refused.groupby(["file", "reason"]).size().rename("rows").reset_index(), hide_index=True)
+        st.dataframe(refused.groupby(["file", "reason"]).size().rename("rows").reset_index().rename(columns=readable),
+                     hide_index=True)
         if manager:
             st.download_button("Download rejected rows (CSV)", neutralise_formulas(rejects(every_column=True))
                                .to_csv(index=False).encode(), file_name="rejected_rows.csv", mime="text/csv")

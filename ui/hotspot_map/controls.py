@@ -56,6 +56,7 @@ def map_controls(present: bool) -> MapChoices:
         elif method == "harm-share":
             share = next(cols).slider("Harm share", 0.1, 0.9, step=0.05, key="m_share")
         measure = next(cols).selectbox("Measure", ["count", "harm"], key="m_measure",
+                                       format_func={"count": "Incidents", "harm": "Harm (days)"}.get,
                                        help="Harm weights each offence by days of custody (Cambridge Crime Harm Index style).")
         colour_by = next(cols).selectbox("Colour cells by", list(COLOUR_LABELS), key="m_colour", format_func=COLOUR_LABELS.get)
         window = next(cols).selectbox("Hotspot window", [12, 6, 3, 0], key="m_window",

@@ -41,7 +41,7 @@ def draw_side(scene: MapScene, legend_title: str, entries, period: str) -> None:
         with page_errors("Hotspot map: headline"):
             head = cached_headline(scene.filters, scene.version)
         if head is not None:
-            headline_metrics(head, columns=2)
+            headline_metrics(head, columns=2, compact=True)
     if legend_title == LEGEND_TITLES["pattern"] and scene.patterns is not None:
         st.markdown(pattern_legend_html(entries, scene.patterns.attrs.get("periods", []), large=present),
                     unsafe_allow_html=True)

@@ -8,7 +8,8 @@ import streamlit as st
 from hotspot_engine.render.text_safety import markdown_plain
 
 AREA_TABLE_CONFIG = {"no": st.column_config.NumberColumn("No.", help="The number on the map"),
-                     "hotspot_name": "Place", "hotspot_id": "Id", "n_cells": "Cells",
+                     "hotspot_name": "Place", "hotspot_id": "Id", "n_cells": "Cells", "csp": "CSP", "district": "District",
+                     "patrols": st.column_config.NumberColumn("Patrols", format="%d"),
                      "area_km2": st.column_config.NumberColumn("Area (km²)", format="%.2f"),
                      "count": st.column_config.NumberColumn("Incidents", format="%d"),
                      "harm": st.column_config.NumberColumn("Harm (days)", format="%d"),

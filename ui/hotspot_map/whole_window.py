@@ -7,15 +7,20 @@ import streamlit as st
 from hotspot_engine.reference.geography import ATTRIBUTION
 from hotspot_engine.render import deck as maps
 from hotspot_engine.render.text_safety import markdown_plain
+from ui.cached import cached_streets
 from ui.hotspot_map.legend import LEGEND_TITLES, draw_side
 from ui.hotspot_map.scene import MapScene
+from ui.hotspot_map.selection import draw_selection, picked_cell
 
 
-def draw_map(scene: MapScene, deck) -> None:
-    st.pydeck_chart(deck, height=scene.height, width="stretch", key="hotspot_map")
+def draw_map(scene: MapScene, deck):
+    """The map (a click on a cell reruns the page with the cell selected); returns its event."""
+    event = st.pydeck_chart(deck, height=scene.height, width="stretch", key="hotspot_map", on_select="rerun",
+                            selection_mode="single-object")
     st.caption("Boundaries: " + ATTRIBUTION
                + (f" Basemap: {scene.basemap_attribution}" if scene.basemap_attribution is not None
                   else " Offline base: district outlines and town labels."))
+    return event
 
 
 def note_left_out(left_out: int) -> None:
@@ -34,12 +39,15 @@ def draw_whole_window(scene: MapScene) -> None:
     deck, legend, left_out = maps.build_deck(
         drawn, colour_by=scene.colour_by, tooltip_fields=tooltip, areas=scene.areas, area_outlines=scene.outlines,
         patrols=scene.cells if scene.choices.show_patrols else None, view=scene.view, map_style=scene.map_style,
-        presentation=scene.present, lsoa_outlines=scene.choices.show_lsoas, viewport_px=scene.viewport_px)
+        presentation=scene.present, lsoa_outlines=scene.choices.show_lsoas, viewport_px=scene.viewport_px,
+        streets=cached_streets(scene.view, scene.viewport_px, scene.version))
     note_left_out(left_out)
     map_col, side_col = st.columns([3, 1.15])
     with map_col:
-        draw_map(scene, deck)
+        event = draw_map(scene, deck)
     with side_col:
+        if scene.colour_by != "pattern" and not scene.present:
+            draw_selection(scene.cells, scene.areas, picked_cell(event), scene.present)
         draw_side(scene, LEGEND_TITLES[scene.colour_by], legend.entries,
                   f"{scene.window.date_from} to {scene.window.date_to}")
         for note in scene.notes if not scene.present else []:

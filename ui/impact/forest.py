@@ -9,7 +9,7 @@ import pandas as pd
 import streamlit as st
 
 from hotspot_engine.render.text_safety import markdown_plain
-from ui.common import OKABE_ITO, draw_chart
+from ui.common import OKABE_ITO, display_table, draw_chart
 
 RTM_PARAGRAPH = (
     "**Regression to the mean.** Hotspots are chosen because they had a bad year ({window}). Places picked "
@@ -143,4 +143,4 @@ def draw_all_figures(table: pd.DataFrame, unit: str) -> None:
                "uncorrected ITS and simple_change_pct the plain before/after.")
     if unit == "week":
         st.caption("Weekly analysis: the columns named months_pre, months_post and simple_window count weeks.")
-    st.dataframe(table, hide_index=True, width="stretch")
+    st.dataframe(display_table(table), hide_index=True, width="stretch")

@@ -8,7 +8,7 @@ import pandas as pd
 import streamlit as st
 
 from hotspot_engine.render.text_safety import markdown_plain
-from ui.common import OKABE_ITO, draw_chart
+from ui.common import OKABE_ITO, display_table, draw_chart
 
 
 def series_chart(frame: pd.DataFrame, start: pd.DataFrame, unit: str):
@@ -59,4 +59,5 @@ def draw_series(result, unit: str) -> None:
     with st.expander("Table of the chart (text alternative)"):
         shown = frame.assign(month=frame["month"].dt.strftime("%Y-%m-%d" if unit == "week" else "%Y-%m")).rename(
             columns={"month": unit})
-        st.dataframe(shown.round(2), hide_index=True, width="stretch")
+        # Months the corrected model skips have no fitted value: a dash, not an empty "None" cell.
+        st.dataframe(display_table(shown.round(2), digits=2, rename=False), hide_index=True, width="stretch")

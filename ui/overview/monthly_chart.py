@@ -39,14 +39,16 @@ def monthly_chart(monthly: pd.DataFrame, big: bool) -> alt.FacetChart:
             tooltip=[alt.Tooltip("month:N", title="Month"), alt.Tooltip("category:N", title="Category"),
                      alt.Tooltip("count:Q", title="Incidents")],
         )
-        .properties(width=350 if big else 300, height=170 if big else 150)
+        # Three panels across fit a 1600 px window beside the sidebar (four were cut off), and the
+        # wall screen without it.
+        .properties(width=400 if big else 290, height=170 if big else 150)
     )
     return (
         alt.layer(panel, data=alt.Data(name="monthly"))
         .facet(facet=alt.Facet("category:N", sort=order, title=None,
                                header=alt.Header(labelFontSize=20 if big else 14, labelFontWeight="bold",
                                                  labelColor="#111111", labelAnchor="start")),
-               columns=4)
+               columns=3)
         .resolve_scale(y="independent")
     )
 
@@ -57,9 +59,14 @@ def draw_monthly(monthly: pd.DataFrame, filters: Filters, big: bool) -> None:
         st.info("No incidents match these filters. Widen the months, places or offence categories.")
         return
     monthly = complete_months(monthly, filters)
+    if monthly["month"].nunique() < 2:
+        st.info("One month is selected: a monthly trend needs two months or more. The counts by category:")
+        counts = monthly.groupby("category", as_index=False)["count"].sum().sort_values("count", ascending=False)
+        st.dataframe(counts.rename(columns={"category": "Category", "count": "Incidents"}), hide_index=True)
+        return
     draw_chart(monthly_chart(monthly, big), {"monthly": monthly})
     st.caption("Incidents per month, one panel per category; each panel has its own vertical scale "
                "(compare shapes across panels, numbers within a panel).")
     with st.expander("Table of the chart (text alternative)"):
         table = monthly.pivot_table(index="month", columns="category", values="count", fill_value=0, aggfunc="sum")
-        st.dataframe(table, width="stretch")
+        st.dataframe(table.rename_axis(index="Month", columns=None), width="stretch")

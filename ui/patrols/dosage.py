@@ -21,11 +21,12 @@ def draw_summary(report: PatrolReport, target: DosageTarget) -> None:
     c1.metric("Patrols", f"{summary['patrols']:,}", help="Patrol-log entries and GPS visits starting in the period.")
     share = summary["share_in_hotspots"]
     c2.metric("In the hotspots", f"{summary['patrols_in_hotspots']:,}",
-              delta=None if summary["patrols"] == 0 else f"{share:.0%} of patrols", delta_color="off")
+              delta=None if summary["patrols"] == 0 else f"{share:.0%} of patrols", delta_color="off",
+              delta_arrow="off")
     c3.metric("Patrol minutes", f"{summary['minutes']:,.0f}")
     c4.metric("Hotspots", f"{summary['hotspots']}",
               delta=" · ".join(f"{summary['hotspots_' + c]} {c}" for c in ("green", "amber", "red") if summary["hotspots_" + c]),
-              delta_color="off")
+              delta_color="off", delta_arrow="off")
     c5.metric("Days dosed (mean)", "–" if pd.isna(summary["mean_compliance"]) else f"{summary['mean_compliance']:.0%}",
               help=f"Target: {target.describe()}.")
     st.caption(markdown_plain(" ".join(report.notes)))
@@ -43,7 +44,7 @@ def dosage_table(dosage: pd.DataFrame) -> pd.DataFrame:
         # Text: a hotspot with no visit has no mean, and a blank number cell would read "None".
         "Mean min": [f"{m:.1f}" if pd.notna(m) else "no visits" for m in dosage["mean_minutes"]],
         "Days patrolled": dosage["patrolled_days"],
-        "Days dosed": dosage["compliance"],
+        "Days dosed": (dosage["compliance"] * 100).round(0),
         "Trend": [f"{TREND_ICON[t]}" + ("" if pd.isna(p) else f" {p:+.0f}%") for t, p in zip(dosage["trend"], dosage["trend_pct"])],
         "Last 4 wks": dosage["patrols_last_4w"],
     })
@@ -53,12 +54,27 @@ def draw_dosage(report: PatrolReport, target: DosageTarget, big: bool) -> None:
     st.subheader("Dosage by hotspot")
     dosage, summary = report.dosage, report.summary
     table = dosage_table(dosage)
+    if big:
+        # The wall screen: an HTML table, which presentation mode's large type scales (a data grid
+        # is drawn on a canvas at its own small size).
+        shown = table.assign(**{"Days dosed": table["Days dosed"].map(lambda v: f"{v:.0f}%")})
+        st.table(shown.style.map(lambda v: STATUS_STYLE.get(v, ""), subset=["Status"]).hide(axis="index")
+                 .format(precision=0, thousands=","))
+    else:
+        _draw_grid(table, target, big)
+    if summary["patrols"]:
+        st.caption(f"{summary['patrols_in_hotspots']:,} of {summary['patrols']:,} patrols fell inside these {len(dosage)} "
+                   f"hotspots ({summary['hotspot_cells']} cells) by their position; {summary['patrols_outside']:,} "
+                   "outside. Sources: " + ", ".join(f"{k} {v:,}" for k, v in summary["by_source"].items()) + ".")
+
+
+def _draw_grid(table: pd.DataFrame, target: DosageTarget, big: bool) -> None:
     st.dataframe(
         table.style.map(lambda v: STATUS_STYLE.get(v, ""), subset=["Status"]), hide_index=True, width="stretch",
         height=(48 if big else 35) * (len(table) + 1) + 3,  # every hotspot in view: presentation rows are taller
         column_config={
             "Days dosed": st.column_config.ProgressColumn(
-                "Days dosed", format="percent", min_value=0.0, max_value=1.0,
+                "Days dosed", format="%d%%", min_value=0, max_value=100,
                 help=f"Share of the required days with the target dose ({target.describe()})."),
             "Harm": st.column_config.NumberColumn(format="%d", help="Crime-harm days (editable weights)."),
             "Hotspot": st.column_config.TextColumn(width="large"),
@@ -68,7 +84,3 @@ def draw_dosage(report: PatrolReport, target: DosageTarget, big: bool) -> None:
             "Status": st.column_config.TextColumn(help=f"Green from {target.green_at:.0%} of days dosed, amber from "
                                                        f"{target.amber_at:.0%}, red below."),
         })
-    if summary["patrols"]:
-        st.caption(f"{summary['patrols_in_hotspots']:,} of {summary['patrols']:,} patrols fell inside these {len(dosage)} "
-                   f"hotspots ({summary['hotspot_cells']} cells) by their position; {summary['patrols_outside']:,} "
-                   "outside. Sources: " + ", ".join(f"{k} {v:,}" for k, v in summary["by_source"].items()) + ".")
