@@ -11,6 +11,7 @@ import sys
 import time
 import urllib.request
 from pathlib import Path
+from urllib.parse import urlparse
 
 ROOT = Path(__file__).resolve().parent.parent
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
@@ -87,3 +88,31 @@ def wait_for_app(page, selector: str = "h1", timeout_ms: int = 120_000) -> None:
             return now - window.__idleSince > 1500;
         }""",
         timeout=timeout_ms, polling=250)
+
+
+def off_machine(requests: list[str]) -> list[str]:
+    """The requests that went anywhere but this machine (data:, blob: and about: never leave it)."""
+    return [u for u in requests if urlparse(u).scheme not in ("data", "blob", "about")
+            and urlparse(u).hostname not in ("127.0.0.1", "localhost")]
+
+
+_CANVAS_DRAWN_JS = """() => {
+            const canvases = [...document.querySelectorAll('canvas')];
+            for (const c of canvases) {
+                if (c.width < 200 || c.height < 200) continue;
+                const probe = document.createElement('canvas');
+                probe.width = 200; probe.height = 200;
+                const ctx = probe.getContext('2d');
+                ctx.drawImage(c, 0, 0, 200, 200);
+                const data = ctx.getImageData(0, 0, 200, 200).data;
+                const seen = new Set();
+                for (let i = 0; i < data.length; i += 4) seen.add(data[i] + ',' + data[i+1] + ',' + data[i+2]);
+                if (seen.size > 8) return true;
+            }
+            return false;
+        }"""
+
+
+def wait_canvas_drawn(page, timeout_ms: int = 60_000) -> None:
+    """Wait until the deck.gl canvas holds non-background pixels (drawn cells and outlines)."""
+    page.wait_for_function(_CANVAS_DRAWN_JS, timeout=timeout_ms, polling=250)

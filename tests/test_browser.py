@@ -4,12 +4,11 @@ from __future__ import annotations
 
 import re
 import shutil
-from urllib.parse import urlparse
 
 import pytest
 from playwright.sync_api import expect
 
-from browser import browser, chromium_path, running_app, wait_for_app
+from browser import browser, chromium_path, off_machine, running_app, wait_canvas_drawn, wait_for_app
 
 pytestmark = [
     pytest.mark.browser,
@@ -18,7 +17,6 @@ pytestmark = [
 ]
 PAGES = {"": "Serious violence overview", "Hotspot_map": "Hotspot map", "Patrols": "Patrols",
          "Impact": "Impact of hotspot patrols", "Data_and_export": "Data & export"}
-LOCAL = {"127.0.0.1", "localhost"}
 
 
 @pytest.fixture(scope="module")
@@ -27,33 +25,6 @@ def app_url(sample_db, tmp_path_factory):
     shutil.copy(sample_db, db)
     with running_app(db) as url:
         yield url
-
-
-def _outside(requests: list[str]) -> list[str]:
-    return [u for u in requests if urlparse(u).scheme not in ("data", "blob", "about")
-            and urlparse(u).hostname not in LOCAL]
-
-
-_CANVAS_DRAWN_JS = """() => {
-            const canvases = [...document.querySelectorAll('canvas')];
-            for (const c of canvases) {
-                if (c.width < 200 || c.height < 200) continue;
-                const probe = document.createElement('canvas');
-                probe.width = 200; probe.height = 200;
-                const ctx = probe.getContext('2d');
-                ctx.drawImage(c, 0, 0, 200, 200);
-                const data = ctx.getImageData(0, 0, 200, 200).data;
-                const seen = new Set();
-                for (let i = 0; i < data.length; i += 4) seen.add(data[i] + ',' + data[i+1] + ',' + data[i+2]);
-                if (seen.size > 8) return true;
-            }
-            return false;
-        }"""
-
-
-def _wait_canvas_drawn(page, timeout_ms: int = 60_000) -> None:
-    """Wait until the deck.gl canvas holds non-background pixels (drawn cells and outlines)."""
-    page.wait_for_function(_CANVAS_DRAWN_JS, timeout=timeout_ms, polling=250)
 
 
 def test_every_page_loads_offline_and_the_map_draws(app_url, tmp_path):
@@ -69,9 +40,9 @@ def test_every_page_loads_offline_and_the_map_draws(app_url, tmp_path):
             assert page.locator("h1").first.inner_text().strip() == title
             assert page.locator("[data-testid='stException']").count() == 0, f"exception on {title}"
             if path == "Hotspot_map":
-                _wait_canvas_drawn(page)
+                wait_canvas_drawn(page)
                 page.screenshot(path=str(tmp_path / "map.png"))
-        assert not _outside(requests), _outside(requests)[:5]
+        assert not off_machine(requests), off_machine(requests)[:5]
         assert not [e for e in errors if "WebGL" not in e], errors[:3]
 
 
@@ -114,7 +85,7 @@ def test_filter_playback_presentation_and_a_shared_url(app_url):
         # The rerun with the CSP may reach the browser after the page looks idle: wait for it.
         expect(page.get_by_text("Filters:").first).to_contain_text("Gosport CSP", timeout=60_000)
         expect(page).to_have_url(re.compile(r"/Hotspot_map\?.*csp=Gosport\+CSP"), timeout=60_000)
-        _wait_canvas_drawn(page)
+        wait_canvas_drawn(page)
 
         # The copied URL in a new session opens the same page with the same filters.
         shared = page.url
@@ -162,7 +133,7 @@ def test_filter_playback_presentation_and_a_shared_url(app_url):
         # The sidebar comes back once the rerun without presentation mode has reached the browser.
         expect(page.locator("[data-testid='stSidebar']")).to_be_visible(timeout=60_000)
         expect(page).not_to_have_url(re.compile(r"present="), timeout=60_000)
-        assert not _outside(requests), _outside(requests)[:5]
+        assert not off_machine(requests), off_machine(requests)[:5]
 
 
 def test_configured_basemap_tiles_draw_under_the_cells(sample_db, tmp_path):
@@ -183,7 +154,7 @@ def test_configured_basemap_tiles_draw_under_the_cells(sample_db, tmp_path):
             page.goto(f"{url}/Hotspot_map?csp=Gosport+CSP")
         wait_for_app(page, "canvas")
         assert "test tiles" in page.get_by_text("Basemap:").first.inner_text()
-        assert not _outside(requests), _outside(requests)[:5]
+        assert not off_machine(requests), off_machine(requests)[:5]
 
 
 def test_partner_page_draws_offline(app_url, tmp_path):
@@ -197,7 +168,7 @@ def test_partner_page_draws_offline(app_url, tmp_path):
         wait_for_app(page, "canvas")
         assert page.locator("h1").first.inner_text().strip() == "Partner data"
         assert page.locator("[data-testid='stException']").count() == 0
-        _wait_canvas_drawn(page)
+        wait_canvas_drawn(page)
         page.wait_for_selector("[data-testid='stVegaLiteChart'] canvas, [data-testid='stVegaLiteChart'] svg")
         page.screenshot(path=str(tmp_path / "partners.png"))
-        assert not _outside(requests), _outside(requests)[:5]
+        assert not off_machine(requests), off_machine(requests)[:5]

@@ -5,10 +5,9 @@ no request off the machine (issue 19)."""
 from __future__ import annotations
 
 import re
-from urllib.parse import urlparse
 
 import pytest
-from browser import browser, chromium_path, running_app, wait_for_app
+from browser import browser, chromium_path, off_machine, running_app, wait_for_app
 from playwright.sync_api import expect
 
 pytestmark = [
@@ -19,11 +18,6 @@ pytestmark = [
 PAGES = {"": "Serious violence overview", "Hotspot_map": "Hotspot map", "Patrols": "Patrols",
          "Impact": "Impact of hotspot patrols", "Data_and_export": "Data & export"}
 BAD_TEXT = re.compile(r"\bNaN\b|\bnan\b|\bNone\b|\b0\.000000\b|\bundefined\b|Sources: \.")
-
-
-def _outside(requests: list[str]) -> list[str]:
-    return [u for u in requests if urlparse(u).scheme not in ("data", "blob", "about")
-            and urlparse(u).hostname not in ("127.0.0.1", "localhost")]
 
 
 def test_upload_a_real_month_into_a_fresh_store_and_walk_every_page(real_month_csv, tmp_path):
@@ -65,5 +59,5 @@ def test_upload_a_real_month_into_a_fresh_store_and_walk_every_page(real_month_c
             main = page.locator("[data-testid='stMain']").inner_text()
             assert not BAD_TEXT.findall(main), (title, [main[max(0, m.start() - 150):m.end() + 60] for m in BAD_TEXT.finditer(main)][:3])
             assert "SYNTHETIC" not in main
-        assert not _outside(requests), _outside(requests)[:5]
+        assert not off_machine(requests), off_machine(requests)[:5]
         assert not [e for e in errors if "WebGL" not in e], errors[:3]

@@ -7,29 +7,14 @@ import shutil
 from urllib.parse import urlparse
 
 import pytest
-from browser import browser, chromium_path, running_app, wait_for_app
+from browser import browser, chromium_path, off_machine, running_app, wait_canvas_drawn, wait_for_app
 from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
 pytestmark = [
     pytest.mark.browser,
     pytest.mark.skipif(chromium_path() is None, reason="Debian's chromium is not installed (apt-get install chromium)"),
 ]
-LOCAL = {"127.0.0.1", "localhost"}
 
-_DECK_CANVAS_DRAWN_JS = """() => {
-    for (const c of document.querySelectorAll('canvas')) {
-        if (c.width < 200 || c.height < 200) continue;
-        const probe = document.createElement('canvas');
-        probe.width = 200; probe.height = 200;
-        const ctx = probe.getContext('2d');
-        ctx.drawImage(c, 0, 0, 200, 200);
-        const data = ctx.getImageData(0, 0, 200, 200).data;
-        const seen = new Set();
-        for (let i = 0; i < data.length; i += 4) seen.add(data[i] + ',' + data[i+1] + ',' + data[i+2]);
-        if (seen.size > 8) return true;
-    }
-    return false;
-}"""
 
 
 def test_patrol_map_with_a_street_layer_stays_on_this_machine(sample_db, tmp_path):
@@ -73,9 +58,8 @@ def test_patrol_map_with_a_street_layer_stays_on_this_machine(sample_db, tmp_pat
         caption = page.get_by_text("Hotspot outline over the loaded street layer")
         caption.wait_for(timeout=60_000)
         caption.scroll_into_view_if_needed()
-        page.wait_for_function(_DECK_CANVAS_DRAWN_JS, timeout=60_000, polling=250)
+        wait_canvas_drawn(page)
         page.screenshot(path=str(tmp_path / "patrol-streets.png"))
-        outside = [u for u in requests if urlparse(u).scheme not in ("data", "blob", "about")
-                   and urlparse(u).hostname not in LOCAL]
+        outside = off_machine(requests)
         assert not outside, outside[:5]
         assert any(urlparse(u).hostname == "127.0.0.1" for u in requests)
