@@ -119,3 +119,21 @@ def _check_page(store_env: str, page: str | None, present: bool) -> None:
     if store_env.startswith("police_uk"):  # only the two proxy categories exist
         assert not [t for t in texts if "8 categories" in t]
     assert os.environ["HOTSPOT_DB"].endswith(".duckdb")
+
+
+@pytest.mark.parametrize(("incidents", "proxy_share", "offered", "not_offered"), [
+    (5_000, 1.0, {"robbery", "weapon_possession", "violence_and_sexual", "public_order"}, {"gbh", "murder"}),
+    (5_000, 0.0, {"robbery", "gbh", "murder", "other_violence"}, {"violence_and_sexual"}),
+    (5_000, 0.4, {"robbery", "gbh", "violence_and_sexual", "public_order"}, set()),
+    (0, 0.0, {"robbery", "gbh"}, set()),
+])
+def test_offence_filter_offers_what_the_store_can_hold(incidents, proxy_share, offered, not_offered):
+    """On police.uk data alone only its two proxy categories and two broad types exist: GBH or
+    murder would be an empty choice there (issue 19)."""
+    from hotspot_engine.service import Extent
+    from ui.common import offence_choices
+
+    ext = Extent(incidents=incidents, patrols=0, first_month="2024-01", last_month="2024-04", sources=("x",),
+                 proxy_share=proxy_share, first_patrol=None)
+    choices = set(offence_choices(ext))
+    assert offered <= choices and not (not_offered & choices)

@@ -19,7 +19,13 @@ import streamlit as st
 from hotspot_engine.errors import InputError
 from hotspot_engine.filters import Filters, months_between, shift_month
 from hotspot_engine.reference.geography import csp_lookup
-from hotspot_engine.reference.offences import PROXY_NOTE, SV_GROUPS, group_label
+from hotspot_engine.reference.offences import (
+    POLICE_UK_SV_PROXY,
+    POLICE_UK_WIDER,
+    PROXY_NOTE,
+    SV_GROUPS,
+    group_label,
+)
 from hotspot_engine.render.text_safety import markdown_plain
 from hotspot_engine.service import Extent
 from ui.access import require_sign_in
@@ -172,9 +178,15 @@ def _to_url(filters: Filters) -> None:
 
 
 def offence_choices(ext: Extent) -> list[str]:
+    """The offence categories the store can hold: on police.uk data alone only its two proxy
+    categories and its two broad types exist, so the other six serious-violence categories are not
+    offered (choosing one would show an empty map, not a finding)."""
+    police_uk = list(POLICE_UK_SV_PROXY.values()) + list(POLICE_UK_WIDER.values())
+    if ext.incidents and ext.proxy_share >= 1:
+        return police_uk
     groups = list(SV_GROUPS) + ["other_violence"]
     if ext.proxy_share > 0:
-        groups += ["violence_and_sexual", "public_order"]
+        groups += list(POLICE_UK_WIDER.values())
     return groups
 
 
