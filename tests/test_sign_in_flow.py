@@ -13,11 +13,8 @@ from __future__ import annotations
 
 import base64
 import json
-import os
 import re
 import secrets
-import subprocess
-import sys
 import threading
 import time
 import urllib.parse
@@ -27,7 +24,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
-from browser import browser, chromium_path, free_port, wait_for_app
+from browser import browser, chromium_path, free_port, running_app, wait_for_app
 
 pytestmark = pytest.mark.browser
 
@@ -153,33 +150,9 @@ def signed_in_app(db: Path, provider: StubProvider, folder: Path, script: str = 
     settings_file = folder / "settings.toml"
     settings_file.write_text(f'[access]\nauth_required = true\ndata_managers = ["{MANAGER}"]\n'
                              f'[store]\nsample_on_empty = false\n')
-    env = {**os.environ, "HOTSPOT_DB": str(db), "HOTSPOT_SETTINGS": str(settings_file)}
-    cmd = [sys.executable, "-m", "streamlit", "run", str(ROOT / script), "--server.address", "127.0.0.1",
-           "--server.port", str(port), "--server.headless", "true", "--browser.gatherUsageStats", "false",
-           "--secrets.files", str(secrets_file)]
-    log = open(folder / "streamlit.log", "wb")
-    proc = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
-    try:
-        deadline = time.time() + 90
-        while True:
-            if proc.poll() is not None:
-                raise RuntimeError(f"streamlit exited with {proc.returncode}: {(folder / 'streamlit.log').read_text()[-2000:]}")
-            try:
-                with urllib.request.urlopen(url + "/_stcore/health", timeout=2) as r:
-                    if r.status == 200:
-                        break
-            except OSError:
-                if time.time() > deadline:
-                    raise RuntimeError("streamlit did not become healthy in 90 s") from None
-                time.sleep(0.5)
-        yield url
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-        log.close()
+    with running_app(db, port=port, extra_env={"HOTSPOT_SETTINGS": str(settings_file)}, script=script,
+                     extra_args=("--secrets.files", str(secrets_file))) as app_url:
+        yield app_url
 
 
 def _watch_session(page) -> dict:
