@@ -16,7 +16,15 @@ the plain before/after beside it. The last scenario adds AR(1) noise with autoco
 every cell's monthly log level (no effect) and reports the null rejection of the corrected
 estimate; benchmarks/bench_its_coverage.py reports it for the per-series ITS.
 
-Usage: ``python benchmarks/bench_impact_rtm.py [--runs 40] [--seed 1] [--workers 2]``
+Issue 27 adds the Total Net Effect (from the corrected counterfactual of hotspot + buffer): the share
+of runs whose pooled TNE interval excludes zero and the share of per-hotspot TNE intervals that do
+(target under no effect: at most 7%; the Poisson-redraw TNE it replaces excluded zero in 42% of
+pooled runs), the share of runs the page would read a TNE in (the gate), the median minimum
+detectable fall, and how often the parallel-trends check's interval excludes zero (the simulation's
+trends are parallel, so about 5%).
+
+Usage: ``python benchmarks/bench_impact_rtm.py [--runs 40] [--seed 1] [--workers 2] [--quick]``
+(``--quick``: the no-effect scenario only, 16 runs).
 """
 from __future__ import annotations
 
@@ -100,10 +108,18 @@ def replicate(args: tuple[int, float, float]) -> dict:
     counts = np.concatenate([before, after], axis=1)
     result = impact_table(_long(cells, counts, MONTHS), hot_cells, area, MONTHS, INTERVENTION,
                           ImpactOptions(selection_window=("2022-04", "2023-03")))
-    row = result.table.set_index("hotspot_id").loc[POOLED_ID]
+    table = result.table.set_index("hotspot_id")
+    row, each = table.loc[POOLED_ID], table.drop(POOLED_ID).dropna(subset=["tne_low"])
+    trends = table.dropna(subset=["pretrend_low_pct"]).drop(POOLED_ID, errors="ignore")
     return {"hotspots": int(hot_cells["hotspot_id"].nunique()), **{k: float(row[k]) for k in (
         "corrected_change_pct", "corrected_ci_low_pct", "corrected_ci_high_pct", "corrected_p_value",
-        "its_change_pct", "ci_low_pct", "ci_high_pct", "simple_change_pct")}}
+        "its_change_pct", "ci_low_pct", "ci_high_pct", "simple_change_pct", "tne_low", "tne_high",
+        "corrected_mde_pct")},
+        "tne_read": float(row["tne_reading"] == ""),
+        "hotspot_tne_excl": float(((each["tne_low"] > 0) | (each["tne_high"] < 0)).sum()),
+        "hotspot_tne_n": float(len(each)),
+        "pretrend_excl": float(((trends["pretrend_low_pct"] > 0) | (trends["pretrend_high_pct"] < 0)).sum()),
+        "pretrend_n": float(len(trends))}
 
 
 def summarise(label: str, effect: float, results: list[dict]) -> None:
@@ -119,6 +135,15 @@ def summarise(label: str, effect: float, results: list[dict]) -> None:
           f"{(high - low).median():5.1f}  | uncorrected ITS mean {frame['its_change_pct'].mean():+6.1f}% "
           f"excludes 0 {its_excl:6.1%}  | plain before/after mean {frame['simple_change_pct'].mean():+6.1f}%",
           flush=True)
+    tne = frame.dropna(subset=["tne_low"])
+    tne_excl = ((tne["tne_low"] > 0) | (tne["tne_high"] < 0)).mean()
+    per_hotspot = frame["hotspot_tne_excl"].sum() / max(frame["hotspot_tne_n"].sum(), 1)
+    trend_excl = frame["pretrend_excl"].sum() / max(frame["pretrend_n"].sum(), 1)
+    print(f"{'':<34} Total Net Effect: pooled interval excludes 0 in {tne_excl:6.1%} of {len(tne)} runs, "
+          f"per-hotspot {per_hotspot:6.1%} of {frame['hotspot_tne_n'].sum():.0f}; read (gate passed) in "
+          f"{frame['tne_read'].mean():6.1%}  | smallest detectable fall (pooled, median) "
+          f"{frame['corrected_mde_pct'].median():4.1f}%  | parallel-trends interval excludes 0 in {trend_excl:6.1%} "
+          f"of {frame['pretrend_n'].sum():.0f} hotspots", flush=True)
 
 
 def main() -> None:
@@ -126,11 +151,16 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=40, help="replications per scenario (default 40)")
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--quick", action="store_true", help="no-effect scenario only, 16 runs")
     args = parser.parse_args()
+    if args.quick:
+        args.runs = 16
     print(f"{os.cpu_count()} cores, {args.workers} workers, {args.runs} runs per scenario, seed {args.seed}; "
           f"districts {', '.join(DISTRICTS)}; place-level CV {PLACE_CV}; hotspots by HotspotParams() on year 4")
     scenarios = [("no effect", 0.0, 0.0), ("planted -10%", math.log(0.9), 0.0), ("planted -20%", math.log(0.8), 0.0),
                  ("no effect, AR(1) 0.7 monthly noise", 0.0, 0.7)]
+    if args.quick:
+        scenarios = scenarios[:1]
     started = time.perf_counter()
     with ProcessPoolExecutor(args.workers) as pool:
         for k, (label, effect, rho) in enumerate(scenarios):

@@ -24,7 +24,7 @@ with page_errors("Impact: models", stop=True):
     result = cached_impact(impact_filters, choice.intervention.isoformat(), choice.model, choice.buffer_k, version,
                            choice.period)
 
-draw_pooled(result, choice.unit)
+draw_pooled(result, choice.unit, patrols=extent(version).first_patrol is not None)
 draw_forest(result.table)
 draw_series(result, choice.unit)
 if choice.period == "month" and result.selection_window[0]:

@@ -14,7 +14,8 @@ POLICE_UK_HEADER = ["Crime ID", "Month", "Reported by", "Falls within", "Longitu
                     "LSOA code", "LSOA name", "Crime type", "Last outcome category", "Context"]
 
 
-def _store(tmp_path: Path, sample_dir: Path, first: str, last: str, police_uk: bool = False) -> Path:
+def _store(tmp_path: Path, sample_dir: Path, first: str, last: str, police_uk: bool = False,
+           patrols: bool = True) -> Path:
     from hotspot_engine.read.loading import ingest_paths
     from hotspot_engine.store.database import connect
 
@@ -35,7 +36,7 @@ def _store(tmp_path: Path, sample_dir: Path, first: str, last: str, police_uk: b
         incidents.to_csv(path, index=False)
     db = tmp_path / "store.duckdb"
     con = connect(db)
-    ingest_paths(con, [path, sample_dir / "patrols.csv"])
+    ingest_paths(con, [path, sample_dir / "patrols.csv"] if patrols else [path])
     con.close()
     return db
 
@@ -89,3 +90,24 @@ def test_impact_page_says_what_is_missing_and_never_nan(store_env, sample_dir, f
         assert not [t for t in texts if "nan" in t.lower().replace("financial", "").replace("nance", "")], texts
         if page:
             assert any(expected in t for t in texts), [t for t in texts if "not" in t or "need" in t]
+
+
+def test_impact_without_patrols_shows_no_effect_figure_in_large_type(store_env, sample_dir):
+    """Issue 27: with no patrols a plain before/after was shown large under "Impact of hotspot patrols".
+    Also: the regression-to-the-mean text names no month before the data begin, and the strength
+    line says what the data cannot tell instead of implying no effect."""
+    import datetime as dt
+
+    os.environ["HOTSPOT_DB"] = str(_store(store_env, sample_dir, "2021-04", "2024-03", patrols=False))
+    at = _run(Path(os.environ["HOTSPOT_DB"]), "pages/3_Impact.py")
+    assert not at.exception, [e.value for e in at.exception]
+    at.date_input(key="i_date").set_value(dt.date(2023, 4, 1)).run()
+    assert not at.exception, [e.value for e in at.exception]
+    assert len(at.metric) == 0, [m.label for m in at.metric]
+    texts = _texts(at)
+    assert any("No patrols are stored" in t for t in texts)
+    rtm = next(t for t in texts if "Regression to the mean" in t)
+    assert "2022-04 to 2023-03" in rtm
+    assert "2021-" not in rtm and "2020-" not in rtm
+    assert any("cannot tell a fall of" in t or "smallest fall these data" in t.lower() for t in texts), texts
+    assert any("Parallel-trends check" in t for t in texts)

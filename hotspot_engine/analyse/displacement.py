@@ -10,12 +10,19 @@ A = target (the hotspot), B = buffer around it, C = control area; 0 = before, 1 
 
 Uncertainty (issue 17: under no effect a bare WDQ read "diffusion" 32% of the time): every count is
 redrawn from a Poisson distribution with the observed count as its mean (:func:`wdq_interval`), and
-the 95% intervals of SM, WDQ and the Total Net Effect are the central 95% of the redraws. A reading
-is given only when the success measure's interval lies below zero; otherwise the hotspot's fall is
-within chance and no displacement reading is made. Total Net Effect (Guerette & Bowers 2009,
-"Assessing the extent of crime displacement and diffusion of benefits", Criminology 47(4)):
-incidents prevented in target and buffer together against what the control's change predicts,
-(A0 C1/C0 - A1) + (B0 C1/C0 - B1); positive is a net benefit.
+the 95% intervals of SM and WDQ are the central 95% of the redraws. A reading is given only when the
+success measure's interval lies below zero; otherwise the hotspot's fall is within chance and no
+displacement reading is made. The WDQ's interval is given only then too: when SM's redraws cross
+zero the quotient's redraws run to plus and minus infinity, and their percentiles are no interval at
+all (issue 27: a WDQ of +30.03 was shown with "-8.70 to +10.25", its SM being nearly zero).
+
+Total Net Effect (Guerette & Bowers 2009, "Assessing the extent of crime displacement and diffusion
+of benefits", Criminology 47(4)): incidents prevented in target and buffer together. Issue 27
+measured the textbook form, (A0 C1/C0 - A1) + (B0 C1/C0 - B1) with Poisson-redraw intervals: it takes
+the selection year as "before", so under no effect its interval excluded zero in 42% of simulated
+histories. :func:`net_effect` derives it instead from the corrected counterfactual of target plus
+buffer (see :mod:`hotspot_engine.analyse.rtm`): observed after-period total x (exp(-b) - 1), b the
+corrected log effect, with the interval from b's (a monotone map, so the point is always inside).
 """
 from __future__ import annotations
 
@@ -89,27 +96,38 @@ WDQ_DRAWS = 4000
 
 @dataclass(frozen=True)
 class WdqInterval:
-    """95% intervals from Poisson redraws of the six counts; ``tne`` the Total Net Effect
-    (incidents prevented, positive = net benefit); ``significant`` when the SM interval lies below
-    zero; ``reading`` the WDQ reading only then, otherwise why none is given."""
+    """95% intervals from Poisson redraws of the six counts; ``significant`` when the SM interval lies
+    below zero; ``reading`` the WDQ reading only then, otherwise why none is given. ``wdq_low`` and
+    ``wdq_high`` are NaN unless ``significant`` (see the module docstring)."""
 
     sm_low: float
     sm_high: float
     wdq_low: float
     wdq_high: float
-    tne: float
-    tne_low: float
-    tne_high: float
     significant: bool
     reading: str
 
 
-def total_net_effect(a0: float, a1: float, b0: float, b1: float, c0: float, c1: float) -> float:
-    """(A0 C1/C0 - A1) + (B0 C1/C0 - B1): incidents prevented in target and buffer (Guerette & Bowers 2009)."""
-    if c0 <= 0:
-        return float("nan")
-    ratio = c1 / c0
-    return (a0 * ratio - a1) + (b0 * ratio - b1)
+@dataclass(frozen=True)
+class NetEffect:
+    """Total Net Effect: incidents fewer than the corrected counterfactual expects in target and
+    buffer together over the after-period (positive = net benefit), with its 95% interval."""
+
+    tne: float
+    low: float
+    high: float
+
+
+def net_effect(observed_after: float, log_effect: float, log_se: float) -> NetEffect:
+    """TNE from the corrected model of target + buffer: ``observed_after`` x (exp(-b) - 1), interval
+    from b -/+ 1.96 se. NaN when the model gave no estimate."""
+    nan = float("nan")
+    if not (math.isfinite(log_effect) and math.isfinite(log_se) and log_se > 0 and observed_after >= 0):
+        return NetEffect(nan, nan, nan)
+    def prevented(b: float) -> float:
+        return float(observed_after * math.expm1(-b))
+    return NetEffect(prevented(log_effect), prevented(log_effect + 1.959964 * log_se),
+                     prevented(log_effect - 1.959964 * log_se))
 
 
 def wdq_interval(a0: float, a1: float, b0: float, b1: float, c0: float, c1: float,
@@ -118,7 +136,7 @@ def wdq_interval(a0: float, a1: float, b0: float, b1: float, c0: float, c1: floa
     nan = float("nan")
     point = wdq(a0, a1, b0, b1, c0, c1)
     if not point.defined:
-        return WdqInterval(nan, nan, nan, nan, nan, nan, nan, False, point.reading)
+        return WdqInterval(nan, nan, nan, nan, False, point.reading)
     rng = np.random.default_rng(seed)
     A0, A1, B0, B1, C0, C1 = (rng.poisson(float(v), draws).astype(float) for v in (a0, a1, b0, b1, c0, c1))
     ok = (C0 > 0) & (C1 > 0)
@@ -126,13 +144,10 @@ def wdq_interval(a0: float, a1: float, b0: float, b1: float, c0: float, c1: floa
     bdm = B1[ok] / C1[ok] - B0[ok] / C0[ok]
     nonzero = sm != 0
     quotient = bdm[nonzero] / sm[nonzero]
-    tne = (A0[ok] * C1[ok] / C0[ok] - A1[ok]) + (B0[ok] * C1[ok] / C0[ok] - B1[ok])
     sm_low, sm_high = np.percentile(sm, [2.5, 97.5])
-    wdq_low, wdq_high = np.percentile(quotient, [2.5, 97.5]) if quotient.size else (nan, nan)
-    tne_low, tne_high = np.percentile(tne, [2.5, 97.5])
     significant = bool(sm_high < 0)
+    wdq_low, wdq_high = np.percentile(quotient, [2.5, 97.5]) if quotient.size and significant else (nan, nan)
     reading = point.reading if significant else (
         "No reading: the hotspot's change relative to the control area is within chance (the success "
         "measure's 95% interval includes zero), so there is no effect to be displaced.")
-    return WdqInterval(float(sm_low), float(sm_high), float(wdq_low), float(wdq_high),
-                       total_net_effect(a0, a1, b0, b1, c0, c1), float(tne_low), float(tne_high), significant, reading)
+    return WdqInterval(float(sm_low), float(sm_high), float(wdq_low), float(wdq_high), significant, reading)

@@ -31,10 +31,22 @@ the charts. Columns (``ImpactResult.table``):
   This is the figure to lead with; ``its_change_pct`` (uncorrected ITS) and ``simple_change_pct``
   (plain before/after) stay beside it, labelled. The pooled row pools the hotspots' corrected
   effects (random effects, Hartung-Knapp);
-- ``wdq_low``/``wdq_high``, ``sm_low``/``sm_high``, ``tne``/``tne_low``/``tne_high``: 95% intervals
-  of the WDQ and its success measure from Poisson redraws, and the Total Net Effect (Guerette &
-  Bowers 2009) with its interval; ``wdq_reading`` reads the WDQ only when the success measure's
-  interval lies below zero;
+- ``corrected_mde_pct``: the smallest fall (a positive %) the corrected estimate would detect with
+  80% power at 5% two-sided, from its standard error (about 2.8 SE on the log scale; Hartung-Knapp
+  t quantiles for the pooled row). When the interval includes zero the page says "cannot tell a fall
+  of X% from none" with this X, never "no effect";
+- ``pretrend_pct``, ``pretrend_low_pct``, ``pretrend_high_pct``: the parallel-trends check beside the
+  corrected estimate: the hotspot's baseline trend minus its comparison's, % per year, with its 95%
+  interval (:func:`hotspot_engine.analyse.rtm.pretrend_difference`; random-effects pool in the
+  pooled row); ``pretrend_note`` why it is missing;
+- ``wdq_low``/``wdq_high``, ``sm_low``/``sm_high``: 95% intervals of the WDQ and its success measure
+  from Poisson redraws (the WDQ's only when SM's lies below zero); ``wdq_reading`` reads the WDQ
+  only when the success measure's interval lies below zero;
+- ``tne``/``tne_low``/``tne_high``: Total Net Effect (Guerette & Bowers 2009), incidents fewer than
+  expected in hotspot and buffer over the whole after-period, from the corrected counterfactual of
+  hotspot + buffer against the same CSP comparison (:func:`hotspot_engine.analyse.displacement.net_effect`);
+  ``tne_reading`` is empty when it may be read (the corrected effect and the TNE interval both beyond
+  chance) and otherwise says why not: the figure is gated like the WDQ;
 - ``message``: why a figure is missing, in plain English (empty when all went well).
 
 Weekly analysis (``period='week'``): the same table from (cell, week) counts, weeks labelled by
@@ -47,13 +59,14 @@ a Monday, otherwise the following Monday (see :func:`first_post_week`).
 """
 from __future__ import annotations
 
+import math
 import re
 from dataclasses import dataclass, field, replace
 
 import numpy as np
 import pandas as pd
 
-from hotspot_engine.analyse.displacement import Wdq, WdqInterval, wdq, wdq_interval
+from hotspot_engine.analyse.displacement import NetEffect, Wdq, WdqInterval, net_effect, wdq, wdq_interval
 from hotspot_engine.analyse.its import (
     WEEKS_PER_YEAR,
     ItsResult,
@@ -63,7 +76,14 @@ from hotspot_engine.analyse.its import (
     pool_random_effects,
     simple_change,
 )
-from hotspot_engine.analyse.rtm import PlaceVariance, corrected_its, place_variance
+from hotspot_engine.analyse.rtm import (
+    PlaceVariance,
+    PreTrend,
+    corrected_its,
+    minimum_detectable_fall,
+    place_variance,
+    pretrend_difference,
+)
 from hotspot_engine.errors import InputError
 from hotspot_engine.filters import parse_month, shift_month
 from hotspot_engine.reference.geography import ring_neighbours
@@ -346,12 +366,15 @@ def _selection_mask(months: list[str], t0: int, options: ImpactOptions) -> tuple
         label = (chosen[0][:7], chosen[-1][:7]) if chosen else ("", "")
         return mask, label
     first, last = options.selection_window
+    # The label names only months the data hold: a window assumed as "the year before" can begin before
+    # the first stored month (issue 27: "a bad year (2024-07 to 2025-06)" on data from 2025-01).
+    label = (max(first, months[0][:7]), last) if months and months[0][:7] <= last else (first, last)
     if options.period == "month":
-        return np.array([first <= m <= last for m in months], dtype=bool), (first, last)
+        return np.array([first <= m <= last for m in months], dtype=bool), label
     start = pd.Timestamp(first + "-01")
     end = pd.Timestamp(last + "-01") + pd.offsets.MonthEnd(0)
     mondays = pd.to_datetime(pd.Series(months))
-    return ((mondays + pd.Timedelta(days=6) >= start) & (mondays <= end)).to_numpy(), (first, last)
+    return ((mondays + pd.Timedelta(days=6) >= start) & (mondays <= end)).to_numpy(), label
 
 
 def build_panel(cell_month: pd.DataFrame, hotspot_cells: pd.DataFrame, study_cells: pd.DataFrame,
@@ -420,11 +443,10 @@ def _wdq_columns(panel: _Panel, target: np.ndarray, buffer: np.ndarray, control:
     else:
         result = wdq(a0, a1, b0, b1, c0, c1)
     interval = (wdq_interval(a0, a1, b0, b1, c0, c1) if result.defined
-                else WdqInterval(nan, nan, nan, nan, nan, nan, nan, False, result.reading))
+                else WdqInterval(nan, nan, nan, nan, False, result.reading))
     return result, interval, {
         "wdq": result.wdq, "wdq_low": interval.wdq_low, "wdq_high": interval.wdq_high,
         "wdq_sm": result.sm, "sm_low": interval.sm_low, "sm_high": interval.sm_high, "wdq_bdm": result.bdm,
-        "tne": interval.tne, "tne_low": interval.tne_low, "tne_high": interval.tne_high,
         "wdq_note": result.undefined_reason or "", "wdq_reading": interval.reading,
         "buffer_cells": len(buffer), "control_cells": len(control)}
 
@@ -464,10 +486,21 @@ class _HotspotFits:
     comparison_rows: np.ndarray
     comparison_kind: str
     control_rows: np.ndarray
+    net: ItsResult
+    pretrend: PreTrend
 
 
-def _fit_hotspot(panel: _Panel, rows: np.ndarray, options: ImpactOptions, place_var: float) -> _HotspotFits:
-    """Uncorrected ITS, controlled ITS and the corrected estimate of one hotspot's series."""
+def _corrected(panel: _Panel, target: np.ndarray, control: np.ndarray, options: ImpactOptions,
+               place_var: float) -> ItsResult:
+    return corrected_its(target, control, panel.months, panel.t0, ~panel.selected, place_var, model=options.model,
+                         seasonal_pairs=options.seasonal_pairs, period_length=options.period_length,
+                         min_baseline=int(options.min_pre or 0))
+
+
+def _fit_hotspot(panel: _Panel, rows: np.ndarray, buffer: np.ndarray, options: ImpactOptions,
+                 place_var: float) -> _HotspotFits:
+    """Uncorrected ITS, controlled ITS and the corrected estimate of one hotspot's series; the
+    corrected model of hotspot + buffer (for the Total Net Effect) and the parallel-trends check."""
     series = panel.counts[rows].sum(axis=0)
     control = panel.control_rows(rows)
     kwargs = options.its_kwargs()
@@ -480,10 +513,32 @@ def _fit_hotspot(panel: _Panel, rows: np.ndarray, options: ImpactOptions, place_
         # A thin matched comparison (zeros in one period) falls back to the whole CSP remainder.
         comp_rows, comp_kind = control, "csp"
         cits = controlled_its(series, panel.counts[comp_rows].sum(axis=0), panel.months, panel.t0, **kwargs)
-    corrected = corrected_its(series, panel.counts[control].sum(axis=0), panel.months, panel.t0, ~panel.selected,
-                              place_var, model=options.model, seasonal_pairs=options.seasonal_pairs,
-                              period_length=options.period_length, min_baseline=int(options.min_pre or 0))
-    return _HotspotFits(fit, cits, corrected, comp_rows, comp_kind, control)
+    comparison = panel.counts[control].sum(axis=0)
+    corrected = _corrected(panel, series, comparison, options, place_var)
+    net = _corrected(panel, series + panel.counts[buffer].sum(axis=0), comparison, options, place_var)
+    pretrend = pretrend_difference(series, comparison, ~panel.selected[:panel.t0], place_var, options.period_length)
+    return _HotspotFits(fit, cits, corrected, comp_rows, comp_kind, control, net, pretrend)
+
+
+TNE_WITHIN_CHANCE = "within chance: its 95% interval includes zero"
+
+
+def _strength_columns(corrected: ItsResult, net: ItsResult, pretrend: PreTrend, log_se: float, dof: float,
+                      after_total: float) -> dict:
+    """Minimum detectable fall, parallel-trends check and the gated Total Net Effect of one row."""
+    tne: NetEffect = net_effect(after_total, net.log_effect, net.log_effect_se)
+    if not math.isfinite(tne.tne):
+        reading = f"not estimable: {net.message}" if net.message else "not estimable"
+    elif not (corrected.ok and corrected.p_value < 0.05):
+        reading = "not read: the corrected effect is within chance"
+    elif tne.low <= 0 <= tne.high:
+        reading = TNE_WITHIN_CHANCE
+    else:
+        reading = ""
+    return {"corrected_mde_pct": minimum_detectable_fall(log_se, dof), "pretrend_pct": pretrend.pct,
+            "pretrend_low_pct": pretrend.low_pct, "pretrend_high_pct": pretrend.high_pct,
+            "pretrend_note": pretrend.message, "tne": tne.tne, "tne_low": tne.low, "tne_high": tne.high,
+            "tne_reading": reading}
 
 
 def _hotspot_record(panel: _Panel, h: str, fits: _HotspotFits, wdq_cols: dict) -> dict:
@@ -502,11 +557,21 @@ def _hotspot_record(panel: _Panel, h: str, fits: _HotspotFits, wdq_cols: dict) -
         "post_vs_counterfactual_pct": fit.post_vs_counterfactual_pct,
         **_its_columns(cits, "cits_"), "comparison": fits.comparison_kind, "comparison_cells": len(fits.comparison_rows),
         **_read_only_if_significant(wdq_cols, corrected.p_value), "message": "; ".join(messages),
+        **_strength_columns(corrected, fits.net, fits.pretrend, corrected.log_effect_se, math.inf,
+                            float(fits.net.observed[panel.t0:].sum())),
     }
 
 
+def _pooled_pretrend(fits: dict[str, _HotspotFits], ci: str) -> PreTrend:
+    pool = pool_random_effects(np.array([f.pretrend.log_slope for f in fits.values()]),
+                               np.array([f.pretrend.log_se for f in fits.values()]), ci=ci)
+    if pool.k == 0:
+        return PreTrend(*(float("nan"),) * 3, message="no hotspot has two years of baseline before the selection window")
+    return PreTrend(pool.pct, pool.ci_low_pct, pool.ci_high_pct, pool.log_effect, pool.log_effect_se)
+
+
 def _pooled_record(panel: _Panel, pools: dict[str, Pooled], aggregates: dict[str, ItsResult], n_hotspots: int,
-                   options: ImpactOptions, comparison_cells: int, wdq_cols: dict) -> dict:
+                   options: ImpactOptions, comparison_cells: int, wdq_cols: dict, pretrend: PreTrend) -> dict:
     pooled, corrected, aggregate = pools["its"], pools["corrected"], aggregates["its"]
     messages = []
     if corrected.k == 0 and n_hotspots:
@@ -532,7 +597,21 @@ def _pooled_record(panel: _Panel, pools: dict[str, Pooled], aggregates: dict[str
         **{f"aggregate_{k}": v for k, v in _its_columns(aggregates["controlled"], "cits_").items()},
         "comparison": options.comparison, "comparison_cells": comparison_cells,
         **_read_only_if_significant(wdq_cols, corrected.p_value), "message": "; ".join(messages),
+        **_strength_columns(aggregates["corrected"] if corrected.k == 0 else _pooled_as_fit(corrected),
+                            aggregates["net"], pretrend, corrected.log_effect_se,
+                            float(corrected.k - 1) if options.pool_ci == "hk" and corrected.k > 1 else math.inf,
+                            float(aggregates["net"].observed[panel.t0:].sum())),
     }
+
+
+def _pooled_as_fit(pooled: Pooled) -> ItsResult:
+    """The pooled corrected effect in the shape the gate reads (ok, p_value)."""
+    return ItsResult(ok=math.isfinite(pooled.p_value), message="", model="", impact="level",
+                     level_change_pct=pooled.pct, ci_low_pct=pooled.ci_low_pct, ci_high_pct=pooled.ci_high_pct,
+                     p_value=pooled.p_value, slope_change_pct_per_period=None, slope_ci_low_pct=None,
+                     slope_ci_high_pct=None, slope_p_value=None, periods=[], intervention_index=0,
+                     observed=np.zeros(0), fitted=np.zeros(0), counterfactual=np.zeros(0), cf_low=np.zeros(0),
+                     cf_high=np.zeros(0), log_effect=pooled.log_effect, log_effect_se=pooled.log_effect_se)
 
 
 COLUMNS = [
@@ -540,6 +619,7 @@ COLUMNS = [
     "simple_window", "simple_pre", "simple_post", "simple_change_pct",
     "its_change_pct", "ci_low_pct", "ci_high_pct", "p_value",
     "corrected_change_pct", "corrected_ci_low_pct", "corrected_ci_high_pct", "corrected_p_value",
+    "corrected_mde_pct", "pretrend_pct", "pretrend_low_pct", "pretrend_high_pct", "pretrend_note",
     "selection_window", "baseline_months", "k_corrected",
     "slope_change_pct", "post_vs_counterfactual_pct", "its_model", "impact", "i2", "tau2", "k_pooled",
     "aggregate_its_change_pct", "aggregate_ci_low_pct", "aggregate_ci_high_pct", "aggregate_p_value",
@@ -547,9 +627,9 @@ COLUMNS = [
     "aggregate_cits_change_pct", "aggregate_cits_ci_low_pct", "aggregate_cits_ci_high_pct", "aggregate_cits_p_value",
     "comparison", "comparison_cells",
     "wdq", "wdq_low", "wdq_high", "wdq_sm", "sm_low", "sm_high", "wdq_bdm", "tne", "tne_low", "tne_high",
-    "wdq_note", "wdq_reading", "buffer_cells", "control_cells", "message",
+    "tne_reading", "wdq_note", "wdq_reading", "buffer_cells", "control_cells", "message",
 ]
-TEXT_COLUMNS = ("wdq_note", "wdq_reading", "message", "csp", "comparison", "its_model", "impact", "selection_window")
+TEXT_COLUMNS = ("wdq_note", "wdq_reading", "tne_reading", "pretrend_note", "message", "csp", "comparison", "its_model", "impact", "selection_window")
 
 
 def _finish_table(records: list[dict]) -> pd.DataFrame:
@@ -615,7 +695,7 @@ def impact_table(cell_month: pd.DataFrame, hotspot_cells: pd.DataFrame, study_ce
     comparisons = {h: panel.counts[panel.control_rows(r)].sum(axis=0) for h, r in panel.rows_of_hotspot.items()}
     place_var = place_variance([panel.counts[panel.rows_of_hotspot[h]].sum(axis=0) for h in ids],
                                [comparisons[h] for h in ids], ~panel.selected[:panel.t0], options.period_length)
-    fits = {h: _fit_hotspot(panel, panel.rows_of_hotspot[h], options, place_var.value) for h in ids}
+    fits = {h: _fit_hotspot(panel, panel.rows_of_hotspot[h], panel.buffers[h], options, place_var.value) for h in ids}
     records, displacement, intervals = [], {}, {}
     for h in ids:
         displacement[h], intervals[h], wdq_cols = _wdq_columns(panel, panel.rows_of_hotspot[h], panel.buffers[h],
@@ -631,17 +711,18 @@ def impact_table(cell_month: pd.DataFrame, hotspot_cells: pd.DataFrame, study_ce
         "controlled": controlled_its(total, panel.counts[union["comparison_rows"]].sum(axis=0), panel.months,
                                      panel.t0, **kwargs),
         # The summed series of k places varies about 1/k as much from year to year as one place.
-        "corrected": corrected_its(total, panel.counts[union["control_rows"]].sum(axis=0), panel.months, panel.t0,
-                                   ~panel.selected, place_var.value / max(len(ids), 1), model=options.model,
-                                   seasonal_pairs=options.seasonal_pairs, period_length=options.period_length,
-                                   min_baseline=int(options.min_pre or 0)),
+        "corrected": _corrected(panel, total, panel.counts[union["control_rows"]].sum(axis=0), options,
+                                place_var.value / max(len(ids), 1)),
+        "net": _corrected(panel, total + panel.counts[np.flatnonzero(panel.in_any_buffer)].sum(axis=0),
+                          panel.counts[union["control_rows"]].sum(axis=0), options, place_var.value / max(len(ids), 1)),
     }
     pools = {"its": _pool({h: f.fit for h, f in fits.items()}, options.pool_ci),
              "controlled": _pool({h: f.controlled for h, f in fits.items()}, options.pool_ci),
              "corrected": _pool({h: f.corrected for h, f in fits.items()}, options.pool_ci)}
     displacement[POOLED_ID], intervals[POOLED_ID], pooled_wdq = _wdq_columns(
         panel, all_rows, np.flatnonzero(panel.in_any_buffer), union["control_rows"], options.unit)
-    records.append(_pooled_record(panel, pools, aggregates, len(ids), options, len(union["comparison_rows"]), pooled_wdq))
+    records.append(_pooled_record(panel, pools, aggregates, len(ids), options, len(union["comparison_rows"]), pooled_wdq,
+                                  _pooled_pretrend(fits, options.pool_ci)))
     series = {h: panel.counts[r].sum(axis=0) for h, r in panel.rows_of_hotspot.items()}
     series[POOLED_ID] = total
     description = aggregates["its"].description or next((f.fit.description for f in fits.values() if f.fit.ok), "")

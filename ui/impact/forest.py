@@ -37,29 +37,64 @@ def reason(row: pd.Series) -> str:
     return text or "too little data either side of the intervention"
 
 
-def draw_pooled(result, unit: str) -> None:
+def strength_line(row: pd.Series) -> str:
+    """What the corrected estimate can and cannot tell: never "no effect" from an interval that
+    includes zero, but the smallest fall the data would detect (80% power, 5% two-sided)."""
+    mde = row.get("corrected_mde_pct", float("nan"))
+    if not (isinstance(mde, float) and math.isfinite(mde)):
+        return ""
+    if row["corrected_p_value"] >= 0.05:
+        return (f"Within chance: these data cannot tell a fall of {mde:.0f}% from none. That is the smallest fall "
+                "they would detect 8 times in 10 (5% two-sided test); a smaller true effect may be there.")
+    return f"Beyond chance. The smallest fall these data would detect 8 times in 10 is {mde:.0f}%."
+
+
+def pretrend_line(row: pd.Series) -> str:
+    """The parallel-trends check: the hotspots' baseline trend beside their comparison's."""
+    span = interval(row.get("pretrend_low_pct", float("nan")), row.get("pretrend_high_pct", float("nan")))
+    if span is None:
+        return f"Parallel-trends check: not possible ({row.get('pretrend_note') or 'too short a baseline'})."
+    verdict = ("consistent with parallel trends" if row["pretrend_low_pct"] <= 0 <= row["pretrend_high_pct"] else
+               "the hotspots were already drifting from their comparison, so the corrected figure is doubtful")
+    return (f"Parallel-trends check (baseline, before the selection window): hotspot trend minus comparison trend "
+            f"{pct(row['pretrend_pct'])} a year (95% interval {span}): {verdict}.")
+
+
+def _small_figures(row: pd.Series, unit: str) -> pd.DataFrame:
+    window = int(row["simple_window"]) if row["simple_window"] == row["simple_window"] else 0
+    return pd.DataFrame({
+        "figure": ["Corrected for regression to the mean (lead with this)", "Uncorrected ITS",
+                   f"Plain before/after ({window} {unit}s after against {window} before)"],
+        "change": [pct(row["corrected_change_pct"]), pct(row["its_change_pct"]), pct(row["simple_change_pct"])],
+        "95% interval": [interval(row["corrected_ci_low_pct"], row["corrected_ci_high_pct"]),
+                         interval(row["ci_low_pct"], row["ci_high_pct"]), "none (no allowance for chance)"],
+    }).fillna("not estimable")
+
+
+def draw_pooled(result, unit: str, patrols: bool = True) -> None:
+    """``patrols``: whether the store holds patrols; without them no figure is shown in large type,
+    since a change at a chosen date is not the effect of patrols that never ran."""
     table = result.table
     pooled = table[table["hotspot_id"] == "pooled"].iloc[0]
     figures, words = st.columns([3, 2])
     with figures:
-        m1, m2 = st.columns(2)
         corrected = pct(pooled["corrected_change_pct"])
-        m1.metric("Effect, corrected for regression to the mean", corrected or "not estimable",
-                  help="Random-effects pool of each hotspot's change against the rest of its CSP, with the months the "
-                       "hotspots were chosen on left out of the baseline. Lead with this figure.")
-        m2.metric("95% interval (corrected)", interval(pooled["corrected_ci_low_pct"], pooled["corrected_ci_high_pct"])
-                  or "not estimable")
-        m3, m4 = st.columns(2)
-        m3.metric("Uncorrected ITS", pct(pooled["its_change_pct"]) or "not estimable",
-                  help="Each hotspot's own trend through every month before, the high selection year included "
-                       f"(95% interval {interval(pooled['ci_low_pct'], pooled['ci_high_pct']) or 'not estimable'}).")
-        window = int(pooled["simple_window"]) if pooled["simple_window"] == pooled["simple_window"] else 0
-        m4.metric("Plain before/after (report's kind of figure)", pct(pooled["simple_change_pct"]) or "not estimable",
-                  help=f"{window} {unit}s after against the {window} {unit}s before, all hotspots together.")
+        if patrols:
+            m1, m2 = st.columns(2)
+            m1.metric("Effect, corrected for regression to the mean", corrected or "not estimable",
+                      help="Random-effects pool of each hotspot's change against the rest of its CSP, with the months "
+                           "the hotspots were chosen on left out of the baseline. Lead with this figure.")
+            m2.metric("95% interval (corrected)",
+                      interval(pooled["corrected_ci_low_pct"], pooled["corrected_ci_high_pct"]) or "not estimable")
+        else:
+            st.info("No patrols are stored, so nothing here is the effect of patrols: these are changes in the "
+                    "hotspots at the date you chose.")
+        st.dataframe(_small_figures(pooled, unit), hide_index=True, width="stretch")
         if corrected is None:
             st.warning(f"No corrected estimate: {reason(pooled)}.")
-        elif pooled["corrected_p_value"] >= 0.05:
-            st.caption("The corrected interval includes zero: these data cannot tell the patrols' effect from chance.")
+        else:
+            st.caption(strength_line(pooled))
+            st.caption(pretrend_line(pooled))
     with words:
         window = " to ".join(result.selection_window) if result.selection_window[0] else "the year before"
         if result.selection_assumed:
@@ -90,7 +125,9 @@ def draw_forest(table: pd.DataFrame) -> None:
         color=alt.Color("kind:N", scale=alt.Scale(range=[OKABE_ITO[4], OKABE_ITO[5]]), title=None),
         tooltip=[alt.Tooltip("label:N"), alt.Tooltip("corrected_change_pct:Q", format="+.1f"),
                  alt.Tooltip("corrected_ci_low_pct:Q", format="+.1f"),
-                 alt.Tooltip("corrected_ci_high_pct:Q", format="+.1f"), alt.Tooltip("corrected_p_value:Q", format=".3f")])
+                 alt.Tooltip("corrected_ci_high_pct:Q", format="+.1f"), alt.Tooltip("corrected_p_value:Q", format=".3f"),
+                 alt.Tooltip("corrected_mde_pct:Q", format=".0f", title="smallest detectable fall %"),
+                 alt.Tooltip("pretrend_pct:Q", format="+.1f", title="baseline trend vs comparison, % a year")])
     zero = alt.Chart(alt.Data(name="zero")).mark_rule(strokeDash=[4, 4], color="#555").encode(x=alt.X("x:Q"))
     draw_chart((bars + points + zero).properties(height=28 * len(forest) + 40),
                {"forest": forest, "zero": pd.DataFrame({"x": [0]})}, width="stretch")
@@ -117,24 +154,34 @@ def draw_placebo(runs: list) -> None:
                "mean at work.")
 
 
+def _tne_cell(tne: float, low: float, high: float, reading: str) -> str:
+    """The Total Net Effect only where it may be read (gated like the WDQ); otherwise why not."""
+    if not (math.isfinite(tne) and math.isfinite(low)):
+        return reading or "not estimable"
+    span = f"{low:+.0f} to {high:+.0f}"
+    return f"{tne:+.0f} fewer ({span})" if not reading else f"{reading} ({span})"
+
+
 def draw_displacement(table: pd.DataFrame) -> None:
     st.subheader("Displacement and Total Net Effect")
     shown = pd.DataFrame({
         "hotspot": table["hotspot_name"].fillna(table["hotspot_id"]),
         "WDQ": [f"{v:+.2f}" if math.isfinite(v) else "undefined" for v in table["wdq"]],
-        "WDQ 95% interval": [f"{a:+.2f} to {b:+.2f}" if math.isfinite(a) and math.isfinite(b) else "undefined"
-                             for a, b in zip(table["wdq_low"], table["wdq_high"])],
-        "Total Net Effect (incidents prevented)": [
-            f"{t:+.0f} ({a:+.0f} to {b:+.0f})" if math.isfinite(t) and math.isfinite(a) else "undefined"
-            for t, a, b in zip(table["tne"], table["tne_low"], table["tne_high"])],
+        "WDQ 95% interval": [f"{a:+.2f} to {b:+.2f}" if math.isfinite(a) and math.isfinite(b) else "none: within chance"
+                             if math.isfinite(w) else "undefined"
+                             for w, a, b in zip(table["wdq"], table["wdq_low"], table["wdq_high"])],
+        "Total Net Effect (incidents, 95% interval)": [
+            _tne_cell(t, a, b, r) for t, a, b, r in zip(table["tne"], table["tne_low"], table["tne_high"],
+                                                        table["tne_reading"])],
         "reading": [r or n for r, n in zip(table["wdq_reading"], table["wdq_note"])],
     })
     st.dataframe(shown, hide_index=True, width="stretch")
     st.caption("Weighted Displacement Quotient (Bowers & Johnson 2003) over the plain before/after windows, with 95% "
-               "intervals from Poisson redraws; Total Net Effect (Guerette & Bowers 2009) counts incidents prevented "
-               "in the hotspot and its buffer together against the control area's change. WDQ > 1: the buffer "
-               "improved more than the hotspot. A reading is given only when the corrected effect and the hotspot's "
-               "fall relative to the control are both beyond chance.")
+               "intervals from Poisson redraws, given only when the hotspot's fall relative to the control is beyond "
+               "chance. Total Net Effect (Guerette & Bowers 2009): incidents fewer than expected in the hotspot and "
+               "its buffer together over the whole after-period, from the corrected model (the rest of the CSP, "
+               "selection months left out), read only when the corrected effect and its own interval are beyond "
+               "chance. WDQ > 1: the buffer improved more than the hotspot.")
 
 
 def draw_all_figures(table: pd.DataFrame, unit: str) -> None:
