@@ -343,7 +343,9 @@ def cmd_patrol_plan(args: argparse.Namespace) -> int:
     except ValueError:
         raise InputError(f"--week-start: expected YYYY-MM-DD, got '{args.week_start}'") from None
     target = DosageTarget(visits=args.visits, per=args.per, days_per_week=args.days_per_week,
-                          min_minutes=args.min_minutes, max_minutes=args.max_minutes)
+                          min_minutes=args.min_minutes, max_minutes=args.max_minutes,
+                          name=(DosageTarget().name if (args.visits, args.per, args.days_per_week, args.min_minutes,
+                                                        args.max_minutes) == (1, "day", 7, 10, 20) else "your own target"))
     if Path(args.out).suffix.lower() != ".csv":
         raise InputError(f"--out: the plan is written as CSV; got '{Path(args.out).suffix or Path(args.out).name}'")
     _check_outputs(("--out", args.out), ("--dosage", args.dosage), ("--briefing", args.briefing))
@@ -436,8 +438,9 @@ def _add_patrol_plan(sub) -> None:
     p.add_argument("--per", choices=["day", "shift"], default="day",
                    help="count the target per day or per 8-hour shift (07-15, 15-23, 23-07)")
     p.add_argument("--days-per-week", type=int, default=7, help="days a week each hotspot needs the target (default 7)")
-    p.add_argument("--min-minutes", type=float, default=10, help="shortest visit that counts (default 10, Koper 1995)")
-    p.add_argument("--max-minutes", type=float, default=15, help="longest useful visit (default 15, Koper 1995)")
+    p.add_argument("--min-minutes", type=float, default=10, help="shortest visit that counts (default 10; Koper 1995 on stop length)")
+    p.add_argument("--max-minutes", type=float, default=20,
+                   help="longest visit the plan counts as in the band (default 20: a 15-minute visit as in UK trials)")
     p.add_argument("--dosage", default=None, metavar="FILE.csv", help="also write the dosage table")
     p.add_argument("--briefing", default=None, metavar="FILE.pdf", help="also write the briefing, a page per hotspot")
     p.add_argument("--out", required=True, help="plan CSV")

@@ -68,9 +68,11 @@ def small_report() -> P.PatrolReport:
 
 def test_target_thresholds_and_validation():
     target = P.DosageTarget()
-    # Koper (1995): 10-15 minutes; one visit a day, every day.
-    assert (target.visits_per_day, target.min_minutes, target.max_minutes, target.days_per_week) == (1, 10, 15, 7)
-    assert target.visit_minutes == 12
+    # UK trials: one 15-minute visit a day, every day; a visit counts from 10 minutes (Koper on stop length).
+    assert (target.visits_per_day, target.min_minutes, target.max_minutes, target.days_per_week) == (1, 10, 20, 7)
+    assert target.visit_minutes == 15 and "UK trials" in target.describe()
+    assert "Koper" not in target.describe()
+    assert P.DOSAGE_PRESETS["15 minutes at random every 2 hours in the hot hours (Sacramento)"].visits_per_day == 4
     assert P.DosageTarget(visits=2, per="shift").visits_per_day == 6
     assert [target.status(c) for c in (1.0, 0.8, 0.79, 0.5, 0.49, 0.0, float("nan"))] == \
         ["green", "green", "amber", "amber", "red", "red", "red"]
@@ -104,7 +106,7 @@ def test_dosage_by_hand(small_report):
     assert d.loc["B", "patrolled_days"] == 6 and d.loc["B", "unpatrolled_days"] == 1
     assert d.loc["B", "dosed_days"] == 3  # Thu, Fri, Sat
     assert d.loc["B", "compliance"] == pytest.approx(3 / 7) and d.loc["B", "status"] == "red"
-    assert d.loc["B", "over_long_minutes"] == 25  # the 40-minute visit, 25 beyond the 10-15 band
+    assert d.loc["B", "over_long_minutes"] == 20  # the 40-minute visit, 20 beyond the 10-20 band
     assert d.loc["B", "in_band_share"] == pytest.approx(3 / 7)  # 12, 12, 10
     # B's one incident fell on Wednesday, a patrolled day.
     assert d.loc["B", "incidents_per_patrolled_day"] == pytest.approx(1 / 6)

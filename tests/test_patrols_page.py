@@ -89,3 +89,16 @@ def test_page_explains_when_there_are_no_hotspots(app_db):
     at = _page({"from": "2019-04", "to": "2019-04", "district": "Hart"})
     assert any("No hotspots" in i.value for i in at.info)
     assert not at.metric and not at.error
+
+
+def test_dosage_target_presets_are_named_for_what_they_are(app_db):
+    """Issue 27: presets (UK trials, Sacramento) and the user's own; Koper only for visit length."""
+    at = _page({"from": "2023-04", "to": "2024-03"})
+    preset = at.selectbox(key="p_preset")
+    assert preset.value.startswith("one 15-minute visit a day (UK trials")
+    assert len(preset.options) == 3
+    assert not [n for n in at.number_input if n.key == "p_visits"]  # a preset's figures are not editable
+    preset.set_value("your own target").run()
+    assert not at.exception, [e.value for e in at.exception]
+    at.number_input(key="p_visits").set_value(2).run()
+    assert at.session_state["p_target"].visits == 2 and at.session_state["p_target"].name == "your own target"

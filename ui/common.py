@@ -16,6 +16,7 @@ import altair as alt
 import pandas as pd
 import streamlit as st
 
+from hotspot_engine.analyse.dosage import DOSAGE_PRESETS, OWN_TARGET
 from hotspot_engine.errors import InputError
 from hotspot_engine.filters import Filters, months_between, shift_month
 from hotspot_engine.reference.geography import csp_lookup
@@ -83,6 +84,8 @@ def _flag(text: str):
     return text in ("1", "true", "on")
 
 
+DOSAGE_TARGET_NAMES = (*DOSAGE_PRESETS, OWN_TARGET)
+
 #: Page settings in the URL too (issue 19: a shared link showed the map's hotspots with another
 #: window and method): session key -> (URL name, parse, default written as absent). A default of
 #: None means the value is always written once set (it depends on the data, e.g. the intervention).
@@ -100,6 +103,7 @@ PAGE_URL = {
     "i_model": ("model", _one_of("negbin", "poisson"), "negbin"),
     "i_buffer": ("rings", lambda t: int(t) if t in ("1", "2") else None, 1),
     "i_period": ("periods", _one_of("month", "week"), "month"),
+    "p_preset": ("target", lambda t: t if t in DOSAGE_TARGET_NAMES else None, DOSAGE_TARGET_NAMES[0]),
     "p_visits": ("visits", _int_in(1, 6), 1),
     "p_band": ("visit_minutes", _int_pair, (10, 20)),
     "p_green": ("green", _float_in(0.5, 1.0), 0.8),

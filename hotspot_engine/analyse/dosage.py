@@ -10,9 +10,14 @@ foot patrol through a 3-cell hotspot into visits of 5, 5 and 3 minutes (no quali
 light despite full compliance); hotspot areas average 6.6 cells, so per-cell cutting undercounts
 almost every real patrol. Joined, the same track is one 16-minute visit (tests/test_patrol_dosage.py).
 
-Dosage target (:class:`DosageTarget`): by default one visit of 10-15 minutes a day in every
-hotspot, every day (Koper 1995, :data:`KOPER_SOURCE`); the user sets visits per day or per shift,
-the minutes and the days per week. A day is *dosed* when the hotspot received the target's
+Dosage target (:class:`DosageTarget`), named for what it is (issue 27), from :data:`DOSAGE_PRESETS`
+or the user's own: by default one 15-minute visit a day in every hotspot, every day, as the UK
+trials planned it (Southend, and the Home Office Grip hotspot programme: one 15-20 minute patrol a
+day per hotspot, DOMAIN.md "Patrols"); or, as in Sacramento (Telep, Mitchell & Weisburd 2014,
+Justice Quarterly 31(5)), about 15 minutes at random every 2 hours in the hot hours. A visit counts
+from 10 minutes: Koper (1995, :data:`KOPER_SOURCE`) is about how long a stop should last (deterrence
+grows up to about 10-15 minutes), not how many visits a day, so it sets the visit-length band only.
+The user sets visits per day or per shift, the minutes and the days per week. A day is *dosed* when the hotspot received the target's
 qualifying visits (at least ``min_minutes`` each); compliance = dosed days / required days
 (``days x days_per_week / 7``, capped at 1). Traffic light: green at ``green_at`` (80%) or more,
 amber at ``amber_at`` (50%) or more, red below.
@@ -61,8 +66,8 @@ ALL_HOTSPOTS = "all"
 # --------------------------------------------------------------------------------------------
 #: Koper, C. S. (1995). Just enough police presence: reducing crime and disorderly behavior by
 #: optimizing patrol time in crime hot spots. Justice Quarterly 12(4), 649-672.
-KOPER_SOURCE = ("Koper (1995), Justice Quarterly 12(4): 649-672 - deterrence grows with each stop up to "
-                "about 10-15 minutes, then tails off")
+KOPER_SOURCE = ("visit length: Koper (1995), Justice Quarterly 12(4): 649-672 - deterrence grows with the "
+                "length of a stop up to about 10-15 minutes, then tails off; it does not set visits a day")
 #: The three 8-hour shifts a per-shift target counts in (start hour, end hour); night runs past midnight
 #: and belongs to the day it starts.
 SHIFTS = ((7, 15, "early"), (15, 23, "late"), (23, 7, "night"))
@@ -77,17 +82,19 @@ class DosageTarget:
 
     ``visits`` visits of at least ``min_minutes`` every day (``per='day'``) or in each of the three
     8-hour shifts (``per='shift'``, :data:`SHIFTS`), on ``days_per_week`` days a week. Default: one
-    visit a day of 10-15 minutes, every day (the Koper curve, :data:`KOPER_SOURCE`).
-    ``green_at``/``amber_at`` are shares of the required days that were dosed.
+    15-minute visit a day (planned at the middle of 10-20 minutes), every day, as the UK trials
+    (:data:`UK_TRIALS`). ``green_at``/``amber_at`` are shares of the required days that were dosed.
+    ``name`` says what the target is (a preset's name, or "your own target").
     """
 
     visits: int = 1
     min_minutes: float = 10.0
-    max_minutes: float = 15.0
+    max_minutes: float = 20.0
     per: str = "day"
     days_per_week: int = 7
     green_at: float = 0.8
     amber_at: float = 0.5
+    name: str = "one 15-minute visit a day (UK trials: Southend, Grip)"
 
     def __post_init__(self) -> None:
         if int(self.visits) < 1:
@@ -127,9 +134,20 @@ class DosageTarget:
         visits = "one visit" if self.visits == 1 else f"{self.visits} visits"
         unit = "a day" if self.per == "day" else "in every shift (07-15, 15-23, 23-07)"
         days = "every day" if self.days_per_week == 7 else f"on {self.days_per_week} days a week"
-        return (f"{visits} of {self.min_minutes:g}-{self.max_minutes:g} minutes {unit}, {days}, in every hotspot; "
+        return (f"{self.name}: {visits} of {self.min_minutes:g}-{self.max_minutes:g} minutes {unit}, {days}, "
+                "in every hotspot; "
                 f"green when {self.green_at:.0%} of the required days or more meet it, amber from "
                 f"{self.amber_at:.0%}, red below")
+
+
+UK_TRIALS = DosageTarget()
+#: Sacramento hot spots experiment (Telep, Mitchell & Weisburd 2014): 12-16 minute visits in random
+#: order, about every 2 hours through the hot hours. Four visits a day stands for an 8-hour hot window;
+#: the user changes the visits to fit their own hot hours.
+SACRAMENTO = DosageTarget(visits=4, min_minutes=10.0, max_minutes=20.0,
+                          name="15 minutes at random every 2 hours in the hot hours (Sacramento)")
+OWN_TARGET = "your own target"
+DOSAGE_PRESETS = {UK_TRIALS.name: UK_TRIALS, SACRAMENTO.name: SACRAMENTO}
 
 
 def period_of(filters: Filters) -> tuple[date, date]:
@@ -573,7 +591,7 @@ def patrol_report(patrols: pd.DataFrame, areas: pd.DataFrame, hotspot_cells: pd.
     summary = _summary(visits, dosage, period, len(hotspot_cells), joined=len(runs) - len(visits))
     timed = int(incidents.loc[incidents["day"].notna(), "count"].sum()) if len(incidents) else 0
     untimed = int(incidents.loc[incidents["day"].isna(), "count"].sum()) if len(incidents) else 0
-    notes = [f"Dosage target: {target.describe()} ({KOPER_SOURCE})."]
+    notes = [f"Dosage target: {target.describe()}. A visit's {KOPER_SOURCE}."]
     if summary["gps_runs_joined"]:
         notes.append(f"{summary['gps_runs_joined']:,} GPS cell run(s) were joined into area visits (a new visit after "
                      f"more than {AREA_GAP_MINUTES:g} minutes without a ping inside the area).")
@@ -612,7 +630,7 @@ def _summary(visits: pd.DataFrame, dosage: pd.DataFrame, period: tuple[date, dat
 
 
 __all__ = [
-    "AREA_GAP_MINUTES", "KOPER_SOURCE", "SHIFTS", "DosageTarget", "PatrolReport", "DOSAGE_COLUMNS",
+    "AREA_GAP_MINUTES", "KOPER_SOURCE", "SHIFTS", "DOSAGE_PRESETS", "OWN_TARGET", "DosageTarget", "PatrolReport", "DOSAGE_COLUMNS",
     "CELL_DOSAGE_COLUMNS", "GRID_COLUMNS", "WEEKLY_COLUMNS", "DAY_NAMES", "ALL_HOTSPOTS", "period_of",
     "parse_actions", "assign_patrols", "merge_area_visits", "time_grid", "weekly_series", "mark_actions",
     "hotspot_dosage", "cell_dosage", "patrol_report",

@@ -22,8 +22,10 @@ from hotspot_engine.analyse.dosage import (
     CELL_DOSAGE_COLUMNS,
     DAY_NAMES,
     DOSAGE_COLUMNS,
+    DOSAGE_PRESETS,
     GRID_COLUMNS,
     KOPER_SOURCE,
+    OWN_TARGET,
     SHIFTS,
     WEEKLY_COLUMNS,
     DosageTarget,
@@ -67,7 +69,7 @@ def hotspot_frames(result) -> tuple[pd.DataFrame, pd.DataFrame]:
 __all__ = [
     "DosageTarget", "PatrolReport", "PatrolPlan", "DOSAGE_COLUMNS", "CELL_DOSAGE_COLUMNS", "GRID_COLUMNS",
     "WEEKLY_COLUMNS", "PLAN_COLUMNS", "DAY_NAMES", "ALL_HOTSPOTS", "AREA_GAP_MINUTES", "KOPER_SOURCE", "SHIFTS",
-    "period_of", "parse_actions", "assign_patrols", "merge_area_visits", "time_grid", "weekly_series", "mark_actions",
+    "DOSAGE_PRESETS", "OWN_TARGET", "period_of", "parse_actions", "assign_patrols", "merge_area_visits", "time_grid", "weekly_series", "mark_actions",
     "hotspot_dosage", "cell_dosage", "patrol_report", "peak_windows", "suggest_plan", "plan_meets_target", "plan_csv",
     "briefing_pdf", "next_monday", "hotspot_frames",
 ]
