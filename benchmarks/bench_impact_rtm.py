@@ -24,7 +24,7 @@ detectable fall, and how often the parallel-trends check's interval excludes zer
 trends are parallel, so about 5%).
 
 Usage: ``python benchmarks/bench_impact_rtm.py [--runs 40] [--seed 1] [--workers 2] [--quick]``
-(``--quick``: the no-effect scenario only, 16 runs).
+(``--quick``: the no-effect scenario only, 40 runs).
 """
 from __future__ import annotations
 
@@ -151,10 +151,10 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=40, help="replications per scenario (default 40)")
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--workers", type=int, default=2)
-    parser.add_argument("--quick", action="store_true", help="no-effect scenario only, 16 runs")
+    parser.add_argument("--quick", action="store_true", help="no-effect scenario only, 40 runs")
     args = parser.parse_args()
     if args.quick:
-        args.runs = 16
+        args.runs = 40
     print(f"{os.cpu_count()} cores, {args.workers} workers, {args.runs} runs per scenario, seed {args.seed}; "
           f"districts {', '.join(DISTRICTS)}; place-level CV {PLACE_CV}; hotspots by HotspotParams() on year 4")
     scenarios = [("no effect", 0.0, 0.0), ("planted -10%", math.log(0.9), 0.0), ("planted -20%", math.log(0.8), 0.0),

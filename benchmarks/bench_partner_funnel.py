@@ -11,7 +11,13 @@ Compared: the limits in hotspot_engine.analyse.partners (binomial mid-p, conditi
 LSOA's combined count, so the police count's own noise is included), the same with plain exact
 tails, and the textbook exact Poisson funnel around E = police x ratio (E treated as known).
 
-    python benchmarks/bench_partner_funnel.py [--runs 200] [--ratio 0.3] [--factor 3.5]
+Issue 27 adds ratios that differ between LSOAs: each LSOA's partner/police ratio is the force-wide
+one times a gamma multiplier with coefficient of variation ``--cv`` (0.4, as real hospital
+catchments differ), the planted LSOAs (of at least average size) at exactly ``--factor`` times it.
+The funnel then estimates that extra variation (Spiegelhalter 2005) and widens its limits; printed:
+flags among ordinary LSOAs, planted ones found, and the estimated CV.
+
+    python benchmarks/bench_partner_funnel.py [--runs 200] [--ratio 0.3] [--factor 3.5] [--cv 0.4] [--quick]
 """
 from __future__ import annotations
 
@@ -40,9 +46,12 @@ def poisson_funnel_flags(partner: np.ndarray, police: np.ndarray, level: float) 
     return higher | lower
 
 
-def one_run(rng: np.random.Generator, ratio: float, planted: int, factor: float) -> dict[str, float]:
-    rate = rng.gamma(2.0, 10.0, LSOAS)
-    boost = np.ones(LSOAS)
+def one_run(rng: np.random.Generator, ratio: float, planted: int, factor: float, cv: float = 0.0,
+            scale: float = 10.0) -> dict[str, float]:
+    rate = rng.gamma(2.0, scale, LSOAS)
+    if cv:
+        rate = rate[np.argsort(rate < 2.0 * scale, kind="stable")]  # planted among LSOAs of average size or more
+    boost = rng.gamma(1 / cv**2, cv**2, LSOAS) if cv else np.ones(LSOAS)
     boost[:planted] = factor
     police = rng.poisson(rate)
     partner = rng.poisson(ratio * rate * boost)
@@ -57,7 +66,8 @@ def one_run(rng: np.random.Generator, ratio: float, planted: int, factor: float)
     naive_998 = poisson_funnel_flags(partner, police, 0.998)
     naive_95 = poisson_funnel_flags(partner, police, 0.95)
     null = slice(planted, None)
-    out = {"midp_998_false": exact_998[null].mean(), "midp_95_false": exact_95[null].mean(),
+    result = partners.funnel(counts)
+    out = {"estimated_cv": result.ratio_cv, "midp_998_false": exact_998[null].mean(), "midp_95_false": exact_95[null].mean(),
            "plain_exact_998_false": plain_998[null].mean(), "plain_exact_95_false": plain_95[null].mean(),
            "poisson_998_false": naive_998[null].mean(), "poisson_95_false": naive_95[null].mean()}
     if planted:
@@ -73,12 +83,24 @@ def main() -> None:
     parser.add_argument("--ratio", type=float, default=0.3)
     parser.add_argument("--factor", type=float, default=3.5)
     parser.add_argument("--planted", type=int, default=6)
+    parser.add_argument("--cv", type=float, default=0.4, help="coefficient of variation of the ratio between LSOAs")
+    parser.add_argument("--quick", action="store_true", help="20 runs per scenario")
     args = parser.parse_args()
+    if args.quick:
+        args.runs = 20
     rng = np.random.default_rng(21)
-    for label, planted in (("null (no LSOA different)", 0), (f"{args.planted} LSOAs x{args.factor}", args.planted)):
-        runs = pd.DataFrame([one_run(rng, args.ratio, planted, args.factor) for _ in range(args.runs)])
+    scenarios = (("null (no LSOA different)", 0, args.factor, 0.0, 10.0),
+                 (f"{args.planted} LSOAs x{args.factor}", args.planted, args.factor, 0.0, 10.0),
+                 (f"ratios differ (CV {args.cv}), nothing planted, mean 50 police counts", 0, 4.0, args.cv, 25.0),
+                 (f"ratios differ (CV {args.cv}), {args.planted} LSOAs x4, mean 50 police counts", args.planted, 4.0,
+                  args.cv, 25.0))
+    for label, planted, factor, cv, scale in scenarios:
+        runs = pd.DataFrame([one_run(rng, args.ratio, planted, factor, cv, scale) for _ in range(args.runs)])
         print(f"{label}, ratio {args.ratio}, {args.runs} runs of {LSOAS} LSOAs:")
         for column, value in runs.mean().items():
+            if column == "estimated_cv":
+                print(f"  {column:20s} {value:.3f}")
+                continue
             per_run = value * (LSOAS - planted) if column.endswith("false") else value
             unit = f"{100 * value:.3f}% of LSOAs ({per_run:.2f} per run)" if column.endswith("false") else f"{100 * value:.1f}%"
             print(f"  {column:20s} {unit}")

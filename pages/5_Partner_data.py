@@ -12,9 +12,11 @@ filters = page_setup("Partner data")
 version = data_version()
 layers = data.layers(version)
 if layers.empty:
-    st.info("No partner data is loaded. Load A&E counts per LSOA, ambulance call-outs or licensed premises with "
-            "`python -m hotspot_engine ingest FILE --format partner-areas|partner-events|partner-places` "
-            "(see the README).")
+    st.info("No partner data is loaded. To add A&E counts per LSOA, ambulance call-outs or licensed premises in "
+            "the browser, open the **Data & export** page and upload the file under \"Load data\" (an analyst "
+            "role is needed); or, on the command line, `python -m hotspot_engine ingest FILE --format "
+            "partner-areas|partner-events|partner-places` (see the README).")
+    st.page_link("pages/4_Data_and_export.py", label="Data & export: upload a partner file", icon=":material/upload:")
     st.stop()
 
 st.caption("Police records miss much violence: emergency departments see assaults never reported (the Cardiff "
@@ -26,36 +28,46 @@ countable = layers[layers["kind"] != "places"]["source"].tolist()
 compare_filters = filters if filters.offences else filters.with_(sv_only=False)
 controls, chart = st.columns([1, 3])
 with controls:
+    # Places (licensed premises) have no counts per LSOA to set against police data: no funnel then.
     source = st.selectbox("Compare with police data", countable, key="p_source",
-                          help="Partner counts per LSOA against what police-recorded violence predicts.")
+                          help="Partner counts per LSOA against what police-recorded violence predicts.") if countable else None
+    if source is None:
+        st.caption("No funnel: the loaded layers are places (such as licensed premises), which have no counts to set "
+                   "against police data. Load A&E counts per LSOA or ambulance call-outs for one.")
     shade, point_layers = draw.layer_switches(layers)
-with page_errors("Partner data: funnel", stop=True):
-    funnel = data.funnel(source, compare_filters, version)
-result = funnel.result
-hide = data.threshold() if funnel.hide_small else None
-flags = result.flag_counts()
+funnel = None
+if source is not None:
+    with page_errors("Partner data: funnel", stop=True):
+        funnel = data.funnel(source, compare_filters, version)
+hide = data.threshold() if funnel is not None and funnel.hide_small else None
 with chart:
-    m1, m2, m3 = st.columns(3)
-    m1.metric("LSOAs higher than police data suggests", flags["higher"], help="Above the 99.8% funnel limit.")
-    m2.metric("LSOAs lower", flags["lower"], help="Below the 99.8% funnel limit.")
-    m3.metric("Force-wide ratio", f"{result.ratio:.2f}",
-              help=f"{source} per police-recorded violent offence, {funnel.filters.date_from} to {funnel.filters.date_to}.")
+    if funnel is not None:
+        flags = funnel.result.flag_counts()
+        m1, m2, m3, m4 = st.columns(4)
+        m1.metric("LSOAs higher than police data suggests", flags["higher"], help="Above the 99.8% funnel limit.")
+        m2.metric("LSOAs lower", flags["lower"], help="Below the 99.8% funnel limit.")
+        m3.metric("Force-wide ratio", f"{funnel.result.ratio:.2f}", help=f"{source} per police-recorded violent offence, "
+                  f"{funnel.filters.date_from} to {funnel.filters.date_to}.")
+        m4.metric("Ratio varies between LSOAs by", f"{funnel.result.ratio_cv:.0%}" if funnel.result.rho else "chance only",
+                  help="Coefficient of variation of the ratio between LSOAs beyond chance (Spiegelhalter 2005); the "
+                       "limits are widened for it.")
     params, window = map_params()
     hotspot_filters = hotspot_window(filters, window)
     outlines = cached_area_outlines(hotspot_filters, params, version)
-    shading = data.lsoa_shading(source, compare_filters, version, only_flagged=False) if shade else None
+    shading = data.lsoa_shading(source, compare_filters, version, only_flagged=False) if shade and source else None
     draw.partner_map(shading, {layer["source"]: data.points(layer, filters, version) for layer in point_layers},
                      outlines, map_style=data.map_style())
-for note in funnel.notes:
-    st.caption(note)
-
-st.subheader(f"Funnel plot: {source} against police-recorded violence")
-draw.funnel_plot(result.table, result.limits, source, hide)
-st.caption(f"{funnel.filters.date_from} to {funnel.filters.date_to}. Exact limits for the ratio of two counts "
-           "(conditional binomial, mid-p), so the police count's own chance variation is included; dots above the "
-           "solid line are LSOAs where police data alone misses violence."
-           + (f" Restricted layer: LSOAs with fewer than {hide} are not drawn." if hide else ""))
-draw.flagged_table(result.table, source, hide)
+if funnel is not None:
+    for note in funnel.notes:
+        st.caption(note)
+    st.subheader(f"Funnel plot: {source} against police-recorded violence")
+    draw.funnel_plot(funnel.result.table, funnel.result.limits, source, hide)
+    st.caption(f"{funnel.filters.date_from} to {funnel.filters.date_to}. Exact limits for the ratio of two counts "
+               "(conditional mid-p), so the police count's own chance variation is included, widened for the ratio's "
+               "variation between LSOAs when there is more than chance; dots above the solid line are LSOAs where "
+               "police data alone misses violence."
+               + (f" Restricted layer: LSOAs with fewer than {hide} are not drawn." if hide else ""))
+    draw.flagged_table(funnel.result.table, source, hide)
 
 st.subheader("What partners know about each hotspot")
 st.caption("Area counts in the LSOAs each hotspot touches; events and places inside its cells; "

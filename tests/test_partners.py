@@ -285,3 +285,37 @@ def test_hotspot_areas_export_carries_partner_columns_and_partner_safe_hides_sma
     shared = gpd.read_file(safe, layer="hotspot_areas")
     shown = shared["Ambulance call-outs_count"].dropna()
     assert (shown >= 5).all() and shared["Ambulance call-outs_count"].isna().any()
+
+
+def _overdispersed(seed: int, cv: float, planted: int = 6, factor: float = 4.0):
+    """1,194 LSOAs (mean 50 police-recorded violent offences each); partner ratio 0.3 x a gamma
+    multiplier with coefficient of variation ``cv`` (real hospital catchments differ), except
+    ``planted`` LSOAs of at least average size at exactly ``factor`` times the ratio."""
+    rng = np.random.default_rng(seed)
+    rate = rng.gamma(2.0, 25.0, 1194)
+    rate = rate[np.argsort(rate < 50, kind="stable")]  # the planted ones first, among the average or bigger
+    multiplier = rng.gamma(1 / cv**2, cv**2, rate.size) if cv else np.ones(rate.size)
+    multiplier[:planted] = factor
+    police, partner = rng.poisson(rate), rng.poisson(0.3 * rate * multiplier)
+    counts = pd.DataFrame({"lsoa_code": [f"L{i:04d}" for i in range(rate.size)], "partner_count": partner,
+                           "police_count": police})
+    result = analysis.funnel(counts)
+    flagged = (result.table.set_index("lsoa_code").loc[counts["lsoa_code"], "flag"] != "").to_numpy()
+    return result, flagged
+
+
+@pytest.mark.parametrize("seed", [1, 2, 3])
+def test_funnel_allows_for_ratios_that_differ_between_lsoas(seed):
+    """Issue 27: ratios with CV 0.4 flagged 1.5% of ordinary LSOAs at 99.8%. With the extra variation
+    estimated (Spiegelhalter 2005) at most 0.5% are, while four of six LSOAs at four times still stand
+    out, and the estimate is reported."""
+    result, flagged = _overdispersed(seed, 0.4)
+    assert flagged[:6].sum() >= 4
+    assert flagged[6:].mean() <= 0.005
+    assert 0.25 < result.ratio_cv < 0.55
+    assert any("coefficient of variation" in note for note in result.notes)
+
+
+def test_funnel_on_chance_keeps_plain_limits():
+    flagged = [_overdispersed(seed, 0.0, planted=0)[1].mean() for seed in (4, 5, 6)]
+    assert np.mean(flagged) <= 0.004  # nominal 0.2% two-sided

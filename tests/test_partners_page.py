@@ -4,6 +4,8 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pytest
+
 ROOT = Path(__file__).resolve().parent.parent
 PAGE = "pages/5_Partner_data.py"
 
@@ -55,3 +57,44 @@ def test_layer_switch_and_weights_change_what_is_shown(app_db):
     after = [df.value for df in at.dataframe][-1]
     assert list(after["h3"]) != list(before["h3"])
     assert any("Score = 100% × share of A&E assaults" in c.value for c in at.caption)
+
+
+@pytest.mark.slow
+def test_page_works_with_only_a_places_layer_and_says_how_to_upload(sample_dir, tmp_path):
+    """Issue 27: with only licensed premises the page stopped on "--source: no partner layer named
+    'None'"; with no partner layer its empty state named only the command line."""
+    import os
+
+    import streamlit as st
+
+    from hotspot_engine.read.loading import ingest_paths
+    from hotspot_engine.sample_partners import load_partner_sample
+    from hotspot_engine.store.database import connect
+
+    before = os.environ.get("HOTSPOT_DB")
+    try:
+        for with_premises in (False, True):
+            db = tmp_path / f"store_{with_premises}.duckdb"
+            con = connect(db)
+            ingest_paths(con, [sample_dir / "incidents.csv"])
+            if with_premises:
+                load_partner_sample(con, {"partner_premises": sample_dir / "partner_licensed_premises.csv"})
+            con.close()
+            os.environ["HOTSPOT_DB"] = str(db)
+            st.cache_data.clear()
+            st.cache_resource.clear()
+            at = _page(db)
+            texts = [str(e.value) for kind in ("info", "caption", "error", "warning") for e in getattr(at, kind)]
+            assert not at.error, [e.value for e in at.error]
+            if with_premises:
+                assert any("No funnel" in t for t in texts), texts
+                assert at.get("deck_gl_json_chart"), "the map still shows the premises"
+            else:
+                assert any("Data & export" in t for t in texts), texts
+    finally:
+        if before is None:
+            os.environ.pop("HOTSPOT_DB", None)
+        else:
+            os.environ["HOTSPOT_DB"] = before
+        st.cache_data.clear()
+        st.cache_resource.clear()

@@ -13,7 +13,23 @@ exact tails jump; as Spiegelhalter interpolates his discrete limits, the tails h
 tail is below 0.001 and ``lower`` when its lower one is (99.8%, two-sided); ``flag_95`` uses
 0.025. As P grows the limits become Spiegelhalter's Poisson limits around E.
 
-Measured (benchmarks/bench_partner_funnel.py: 1,194 LSOAs, gamma-distributed rates with a mean of
+Overdispersion (issue 27; Spiegelhalter 2005, "Handling over-dispersion of performance indicators",
+Qual Saf Health Care 14:347-351). Real partner/police ratios differ between LSOAs (hospital
+catchments, recording): with a coefficient of variation of 0.4 the limits above flagged 1.5% of
+ordinary LSOAs at 99.8% instead of 0.2%. So the extra variation is estimated from the data as an
+additive random effect on the partner share pi_i = R_i / (1 + R_i): z-scores
+z_i = (O_i - n_i pi) / sqrt(n_i pi (1 - pi)) are winsorised at their 10th and 90th percentiles (so
+the LSOAs we look for do not inflate the estimate), phi = mean(z^2) / 0.68 (the shrinkage
+winsorising causes under a normal spread; without it CV 0.4 was estimated as 0.17), and when I phi
+exceeds the 95% point of chi-square on I - 1 (Spiegelhalter's test for overdispersion)
+tau^2 = (I phi - (I - 1)) / (sum w - sum w^2 / sum w), w_i = n_i / (pi (1 - pi)). The tails are then
+beta-binomial with intra-LSOA correlation rho = tau^2 / (pi (1 - pi)) (the binomial when tau^2 = 0,
+so chance data keep their 0.2%), still mid-p. The estimate is reported as the coefficient of
+variation of the ratio beyond chance, sqrt(tau^2) / (pi (1 - pi)).
+Measured (benchmarks/bench_partner_funnel.py, 1,194 LSOAs): see the figures printed there and in
+the README; tests/test_partners.py plants CV 0.4 plus six LSOAs at four times.
+
+Earlier measurement, before overdispersion (benchmarks/bench_partner_funnel.py: 1,194 LSOAs, gamma-distributed rates with a mean of
 20 police counts, 100 runs, nothing planted): the plain exact Poisson funnel flagged 0.44% of
 LSOAs at 99.8% (nominal 0.2%) when partner counts are 0.3 x police counts, and 2.6% when they are
 alike (at 95%: 5.5% and 14%); these limits flag 0.11% and 0.17% (95%: 4.0% and 4.6%). Plain
@@ -54,22 +70,94 @@ class FunnelResult:
     ratio: float
     limits: pd.DataFrame
     notes: list[str] = field(default_factory=list)
+    #: Extra variation between LSOAs (see the module docstring): the coefficient of variation of the
+    #: partner/police ratio beyond chance (0 when none is found), the beta-binomial rho the limits
+    #: use, and Spiegelhalter's winsorised phi.
+    ratio_cv: float = 0.0
+    rho: float = 0.0
+    phi: float = 1.0
 
     def flag_counts(self) -> dict[str, int]:
         flags = self.table["flag"].value_counts()
         return {"higher": int(flags.get("higher", 0)), "lower": int(flags.get("lower", 0))}
 
 
-def _tails(observed: np.ndarray, police: np.ndarray, share: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+WINSOR = 0.10
+#: Fewer LSOAs with counts than this give no estimate of the extra variation (plain limits): with a
+#: handful, the winsorised quantiles and the chi-square test rest on almost nothing.
+MIN_LSOAS_FOR_SPREAD = 30
+
+
+@dataclass(frozen=True)
+class Overdispersion:
+    """Spiegelhalter's (2005) estimate on the partner share: ``phi`` (winsorised mean z^2), ``tau2``
+    (additive random-effect variance of the share), ``rho`` (beta-binomial correlation) and
+    ``ratio_cv`` (the same as a coefficient of variation of the partner/police ratio)."""
+
+    phi: float
+    tau2: float
+    rho: float
+    ratio_cv: float
+
+
+def overdispersion(observed: np.ndarray, police: np.ndarray, share: float) -> Overdispersion:
+    """Extra variation between LSOAs beyond the binomial (see the module docstring)."""
+    n = (observed + police).astype(float)
+    used = n > 0
+    o, n = observed[used].astype(float), n[used]
+    spread = share * (1.0 - share)
+    if o.size < MIN_LSOAS_FOR_SPREAD or spread <= 0:
+        return Overdispersion(1.0, 0.0, 0.0, 0.0)
+    z = (o - n * share) / np.sqrt(n * spread)
+    low, high = np.quantile(z, [WINSOR, 1.0 - WINSOR])
+    phi = float(np.mean(np.clip(z, low, high) ** 2)) / _winsor_factor(WINSOR)
+    k = o.size
+    w = n / spread
+    denominator = float(w.sum() - (w**2).sum() / w.sum())
+    from scipy.stats import chi2
+
+    # Spiegelhalter's test: widen only when I phi exceeds the 95% point of chi-square on I - 1, so
+    # chance data keep the plain limits (and their 0.2%) 19 times in 20.
+    if k * phi <= float(chi2.ppf(0.95, k - 1)) or denominator <= 0:
+        return Overdispersion(phi, 0.0, 0.0, 0.0)
+    tau2 = (k * phi - (k - 1)) / denominator
+    rho = float(min(tau2 / spread, 0.5))
+    return Overdispersion(phi, float(tau2), rho, float(np.sqrt(tau2) / spread))
+
+
+def _winsor_factor(tail: float) -> float:
+    """E[min(Z^2, q^2)] for a standard normal Z winsorised at its ``tail`` quantiles (q = z(1 - tail)):
+    winsorising shrinks mean z^2 by this factor (0.68 at 10%), so dividing by it keeps phi about 1
+    on chance data and lets it reach the true spread (uncorrected, CV 0.4 was estimated as 0.17)."""
+    from scipy.stats import norm
+
+    q = float(norm.isf(tail))
+    return (1.0 - 2.0 * tail) - 2.0 * q * float(norm.pdf(q)) + 2.0 * q * q * tail
+
+
+def _distribution(n, share: float, rho: float):
+    """Frozen count distribution of O given O + P = n: binomial, or beta-binomial when rho > 0."""
+    from scipy.stats import betabinom, binom
+
+    if rho <= 0:
+        return binom(n, share)
+    scale = 1.0 / rho - 1.0
+    return betabinom(n, share * scale, (1.0 - share) * scale)
+
+
+def _tails(observed: np.ndarray, police: np.ndarray, share: float,
+           rho: float = 0.0) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Mid-p tails (P(X > O) + P(X = O) / 2, and P(X < O) + P(X = O) / 2) and the z of the upper
-    one, for X ~ Binomial(O + P, share); NaN where O + P = 0."""
-    from scipy.stats import binom, norm
+    one, for X ~ Binomial(O + P, share) (beta-binomial with correlation ``rho`` when it is above
+    0); NaN where O + P = 0."""
+    from scipy.stats import norm
 
     n = observed + police
+    dist = _distribution(n, share, rho)
     with np.errstate(invalid="ignore", divide="ignore"):
-        half = 0.5 * binom.pmf(observed, n, share)
-        upper = binom.sf(observed, n, share) + half
-        lower = binom.cdf(observed - 1, n, share) + half
+        half = 0.5 * dist.pmf(observed)
+        upper = dist.sf(observed) + half
+        lower = dist.cdf(observed - 1) + half
         z = norm.isf(np.clip(upper, 1e-300, 1 - 1e-16))
     empty = n == 0
     for values in (upper, lower, z):
@@ -94,7 +182,8 @@ def funnel(counts: pd.DataFrame, level: float = FLAG_LEVEL, districts: list[str]
         raise InputError("partners: the partner layer has no counts in these months")
     ratio = float(partner.sum() / police.sum())
     share = ratio / (1.0 + ratio)
-    p_higher, p_lower, z = _tails(partner, police, share)
+    extra = overdispersion(partner, police, share)
+    p_higher, p_lower, z = _tails(partner, police, share, extra.rho)
     alpha = (1.0 - level) / 2.0
     expected = police * ratio
     table = counts.copy()
@@ -113,8 +202,9 @@ def funnel(counts: pd.DataFrame, level: float = FLAG_LEVEL, districts: list[str]
         table = table[table["district"].isin(districts)]
     table = table[list(FUNNEL_COLUMNS)].sort_values(["funnel_z", "lsoa_code"], ascending=[False, True],
                                                     na_position="last").reset_index(drop=True)
-    notes = _funnel_notes(table, ratio)
-    return FunnelResult(table, ratio, funnel_limits(ratio, int(police.max()) if police.size else 0), notes)
+    notes = _funnel_notes(table, ratio, extra)
+    return FunnelResult(table, ratio, funnel_limits(ratio, int(police.max()) if police.size else 0, rho=extra.rho),
+                        notes, extra.ratio_cv, extra.rho, extra.phi)
 
 
 def _flags(p_higher: np.ndarray, p_lower: np.ndarray, alpha: float) -> np.ndarray:
@@ -124,8 +214,15 @@ def _flags(p_higher: np.ndarray, p_lower: np.ndarray, alpha: float) -> np.ndarra
     return flags
 
 
-def _funnel_notes(table: pd.DataFrame, ratio: float) -> list[str]:
+def _funnel_notes(table: pd.DataFrame, ratio: float, extra: Overdispersion) -> list[str]:
     notes = [f"Force-wide ratio: {ratio:.3f} partner counts per police-recorded violent offence"]
+    if extra.rho > 0:
+        notes.append(f"The ratio differs between LSOAs beyond chance (coefficient of variation about "
+                     f"{extra.ratio_cv:.2f}; Spiegelhalter 2005 random effect from 10%-winsorised z-scores): the "
+                     "limits are widened for it, so flagged LSOAs stand out from that variation, not only from chance")
+    else:
+        notes.append("No variation of the ratio between LSOAs beyond chance was found (Spiegelhalter 2005 check): "
+                     "plain limits")
     no_police = int(((table["police_count"] == 0) & (table["partner_count"] > 0)).sum())
     if no_police:
         notes.append(f"{no_police} LSOAs have partner counts but no police-recorded violence: no ratio, tested "
@@ -136,27 +233,51 @@ def _funnel_notes(table: pd.DataFrame, ratio: float) -> list[str]:
     return notes
 
 
-def funnel_limits(ratio: float, max_police: int, levels: tuple[float, ...] = LEVELS) -> pd.DataFrame:
+def _pmf(o: np.ndarray, n: int, share: float, rho: float) -> np.ndarray:
+    """P(O = o | O + P = n): binomial, or beta-binomial with correlation ``rho`` (log-gamma form,
+    vectorised over o; scipy's frozen beta-binomial sums its pmf per call and took 14 s here)."""
+    from scipy.special import betaln, gammaln
+
+    log_choose = gammaln(n + 1.0) - gammaln(o + 1.0) - gammaln(n - o + 1.0)
+    if rho <= 0:
+        return np.exp(log_choose + o * np.log(share) + (n - o) * np.log1p(-share))
+    scale = 1.0 / rho - 1.0
+    a, b = share * scale, (1.0 - share) * scale
+    return np.exp(log_choose + betaln(o + a, n - o + b) - betaln(a, b))
+
+
+def funnel_limits(ratio: float, max_police: int, levels: tuple[float, ...] = LEVELS, rho: float = 0.0) -> pd.DataFrame:
     """The funnel's limits for police counts 1..max_police: columns police_count, expected, level,
     lower, upper (partner counts at the limits: O <= lower is flagged lower, O >= upper higher)
-    and lower_ratio, upper_ratio (the same divided by expected), for drawing."""
-    from scipy.stats import binom
-
+    and lower_ratio, upper_ratio (the same divided by expected), for drawing; ``rho`` widens them
+    for extra variation between LSOAs (:func:`overdispersion`). Walks the combined count n once:
+    each n's distribution gives the mid-p tails of every split (O, P = n - O)."""
     share = ratio / (1.0 + ratio)
-    police = np.arange(1, max(max_police, 1) + 1)
+    most = max(max_police, 1)
+    top = int(np.ceil(ratio * most * 3 + 50))
+    upper = {level: np.full(most + 1, np.inf) for level in levels}
+    lower = {level: np.full(most + 1, -np.inf) for level in levels}
+    for n in range(1, most + top + 1):
+        o = np.arange(max(0, n - most), min(n - 1, top) + 1)
+        if o.size == 0:
+            continue
+        full = _pmf(np.arange(n + 1.0), n, share, rho)
+        cdf = np.cumsum(full)
+        pmf = full[o]
+        upper_p = np.clip(1.0 - cdf[o], 0.0, None) + 0.5 * pmf
+        lower_p = cdf[o] - 0.5 * pmf
+        police = n - o
+        for level in levels:
+            alpha = (1.0 - level) / 2.0
+            hit = upper_p < alpha
+            np.minimum.at(upper[level], police[hit], o[hit])
+            hit = lower_p < alpha
+            np.maximum.at(lower[level], police[hit], o[hit])
     rows = []
     for level in levels:
-        alpha = (1.0 - level) / 2.0
-        top = int(np.ceil(ratio * police.max() * 3 + 50))
-        k = np.arange(0, top + 1)
-        for p in police:
-            half = 0.5 * binom.pmf(k, k + p, share)
-            upper_p = binom.sf(k, k + p, share) + half
-            lower_p = binom.cdf(k - 1, k + p, share) + half
-            upper = int(k[np.argmax(upper_p < alpha)]) if (upper_p < alpha).any() else np.nan
-            low_hits = k[lower_p < alpha]
-            lower = int(low_hits.max()) if low_hits.size else np.nan
-            rows.append((int(p), p * ratio, level, lower, upper))
+        for p in range(1, most + 1):
+            up, low = upper[level][p], lower[level][p]
+            rows.append((p, p * ratio, level, low if np.isfinite(low) else np.nan, up if np.isfinite(up) else np.nan))
     limits = pd.DataFrame(rows, columns=["police_count", "expected", "level", "lower", "upper"])
     limits["lower_ratio"] = limits["lower"] / limits["expected"]
     limits["upper_ratio"] = limits["upper"] / limits["expected"]
