@@ -13,6 +13,7 @@ from hotspot_engine import service
 from hotspot_engine.analyse.hotspots import HotspotParams
 from hotspot_engine.analyse.patrols import DosageTarget, briefing_pdf, suggest_plan
 from hotspot_engine.filters import Filters
+from hotspot_engine.render.context import output_context
 from hotspot_engine.settings import Settings, load_settings
 
 
@@ -185,6 +186,7 @@ def cached_meeting_maps(filters: Filters, hot_filters: Filters, params, value_co
                         threshold: int, version: int, filters_line: str):
     """(html, png, pdf, base file name) for the current view."""
     s = settings()
+    context = output_context(hot_filters, extent(version).proxy_share)
     return service.meeting_maps(cached_hotspots(hot_filters, params, version), cached_headline(filters, version),
                                 filters, hot_filters, value_column, safe, threshold, is_synthetic(), filters_line,
-                                basemap_url=s.basemap_url, basemap_attribution=s.basemap_attribution)
+                                basemap_url=s.basemap_url, basemap_attribution=s.basemap_attribution, context=context)

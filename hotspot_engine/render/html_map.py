@@ -202,7 +202,11 @@ def _to_wgs84(frame):
 
 def _legend_html(title: str, legend: Legend, suppressed: bool, has_areas: bool) -> str:
     """The map's title and its legend: the classes in the order every map lists them
-    (:mod:`hotspot_engine.render.classes`), then the outlines."""
+    (:mod:`hotspot_engine.render.classes`), then the outlines. Lines of ``title`` after the first
+    (the data source and its caveat, :class:`~hotspot_engine.render.context.OutputContext`) are a
+    smaller subtitle."""
+    head, _, rest = title.partition("\n")
+    subtitle = f'<div class="hs-sub">{html.escape(rest)}</div>' if rest else ""
     rows = "".join(
         f'<div class="hs-row"><span class="hs-swatch" style="background:{hex_colour(c)}"></span>{html.escape(label)}</div>'
         for label, c in legend.entries
@@ -213,7 +217,7 @@ def _legend_html(title: str, legend: Legend, suppressed: bool, has_areas: bool) 
         rows += f'<div class="hs-row"><span class="hs-swatch hs-outline" style="border-color:{HOTSPOT_OUTLINE}"></span>hotspot area</div>'
     rows += f'<div class="hs-row"><span class="hs-swatch hs-outline hs-dashed" style="border-color:{DISTRICT_COLOUR}"></span>district boundary</div>'
     return (
-        f'<div class="hs-panel hs-title">{html.escape(title)}</div>'
+        f'<div class="hs-panel hs-title">{html.escape(head)}{subtitle}</div>'
         f'<div class="hs-panel hs-legend"><div class="hs-legend-title">{html.escape(legend.title)}</div>{rows}</div>'
     )
 
@@ -221,6 +225,7 @@ def _legend_html(title: str, legend: Legend, suppressed: bool, has_areas: bool) 
 PAGE_CSS = """
 .hs-panel { position: absolute; z-index: 1000; background: rgba(255,255,255,0.92); padding: 6px 10px;
   border-radius: 4px; box-shadow: 0 1px 4px rgba(0,0,0,0.3); font: 13px/1.35 Arial, Helvetica, sans-serif; color: #222; }
+.hs-sub { font-size: 11px; font-weight: normal; margin-top: 2px; }
 .hs-title { top: 10px; left: 50px; right: 50px; margin: 0 auto; max-width: 640px; text-align: center; font-size: 15px; font-weight: bold; }
 .hs-legend { bottom: 40px; right: 10px; }
 .hs-legend-title { font-weight: bold; margin-bottom: 4px; }

@@ -156,16 +156,22 @@ def _attribution() -> str:
     return ATTRIBUTION
 
 
-def map_png(cells, areas, districts, title: str, value_column: str = "count", dpi: int = 150, synthetic: bool = False) -> bytes:
+def map_png(cells, areas, districts, title: str, value_column: str = "count", dpi: int = 150, synthetic: bool = False,
+            subtitle: str = "") -> bytes:
     """The map as PNG bytes (about 1500 x 1200 px at the default dpi): title, cells coloured by
     ``value_column`` with a legend, hotspot outlines and labels, district outlines, scale bar and
     the boundary attribution; a 'synthetic sample data' banner when ``synthetic``."""
     fig = _figure((10, 8))
     ax = fig.add_axes((0.02, 0.06, 0.96, 0.86))
     draw_map(ax, cells, areas, districts, value_column)
-    fig.suptitle(matplotlib_plain(title), fontsize=14, fontweight="bold", y=0.975)
+    # Titles wrap rather than leave the page (issue 27); the subtitle is the data source and its caveat.
+    fig.suptitle(matplotlib_plain(_wrap(title, 80)), fontsize=14 if len(title) <= 80 else 12, fontweight="bold",
+                 y=0.985, va="top")
+    if subtitle:
+        fig.text(0.5, 0.945, matplotlib_plain(_wrap(subtitle, 160)), ha="center", va="top", fontsize=6.5,
+                 color="#444444")
     if synthetic:
-        fig.text(0.5, 0.935, SYNTHETIC_BANNER, ha="center", va="center", fontsize=10, fontweight="bold", color="white",
+        fig.text(0.5, 0.91, SYNTHETIC_BANNER, ha="center", va="center", fontsize=10, fontweight="bold", color="white",
                  bbox={"boxstyle": "square,pad=0.3", "fc": "#b2182b", "ec": "none"})
     fig.text(0.02, 0.02, _wrap(_attribution(), 150), fontsize=6, color="#444444", va="bottom")
     buffer = io.BytesIO()
@@ -189,8 +195,8 @@ def _cell_text(value) -> str:
         if number.is_integer() and abs(number) < 1e12:
             return f"{int(number):,}"
         return f"{number:,.1f}" if abs(number) >= 10 else f"{number:.2f}"
-    text = str(value)
-    return matplotlib_plain(text if len(text) <= 30 else text[:29] + "…")
+    # Names wrap, never cut (issue 27: the meeting PDF truncated hotspot names).
+    return matplotlib_plain(_wrap(str(value), 30) or str(value))
 
 
 def _fit_columns(fig, ax, table, n_columns: int, font_size: float = 7.0, min_font_size: float = 5.0) -> None:
@@ -221,17 +227,22 @@ def summary_figure(
     synthetic: bool = False,
     value_column: str = "count",
     when: datetime | None = None,
+    subtitle: str = "",
 ):
     """The one-page summary as a matplotlib Figure (A4 landscape): the map on the left; headline
     figures and the top hotspots table on the right; filters, attribution and the time of making
     along the bottom; a red 'synthetic sample data' banner when ``synthetic``."""
     fig = _figure(A4_LANDSCAPE_IN)
-    fig.text(0.03, 0.955, matplotlib_plain(title), fontsize=16, fontweight="bold", va="center")
+    long_title = len(title) > 60
+    fig.text(0.03, 0.975, matplotlib_plain(_wrap(title, 78 if long_title else 60)),
+             fontsize=12 if long_title else 16, fontweight="bold", va="top")
+    if subtitle:
+        fig.text(0.03, 0.925, matplotlib_plain(_wrap(subtitle, 200)), fontsize=6.5, color="#444444", va="top")
     if synthetic:
-        fig.text(0.97, 0.955, SYNTHETIC_BANNER, ha="right", va="center", fontsize=10, fontweight="bold", color="white",
+        fig.text(0.97, 0.975, SYNTHETIC_BANNER, ha="right", va="center", fontsize=10, fontweight="bold", color="white",
                  bbox={"boxstyle": "square,pad=0.35", "fc": "#b2182b", "ec": "none"})
 
-    map_ax = fig.add_axes((0.03, 0.11, 0.50, 0.80))
+    map_ax = fig.add_axes((0.03, 0.11, 0.50, 0.78))
     draw_map(map_ax, cells, areas, districts, value_column)
 
     # Headline figures: label above a large value, two per row.
@@ -254,11 +265,14 @@ def summary_figure(
         # Column widths follow their longest text, so the table always fits its box.
         lengths = np.array([max([len(h)] + [len(r[i]) for r in cell_text]) for i, h in enumerate(headers)], dtype=float)
         widths = list((lengths + 2) / (lengths + 2).sum())
-        height = min(1.0, ROW_HEIGHT * (len(cell_text) + 1))
+        lines = [1] + [max(text.count("\n") + 1 for text in row) for row in cell_text]
+        height = min(1.0, ROW_HEIGHT * sum(lines))
         drawn = table_ax.table(
             cellText=cell_text, colLabels=headers, colWidths=widths, cellLoc="left", colLoc="left",
             bbox=(0.0, 1.0 - height, 1.0, height),
         )
+        for (row, _), cell in drawn.get_celld().items():
+            cell.set_height(lines[row])  # relative: the bbox scales rows to fit, keeping wrapped rows taller
         drawn.auto_set_font_size(False)
         drawn.set_fontsize(7)
         for (row, _), cell in drawn.get_celld().items():
@@ -291,9 +305,11 @@ def summary_pdf(
     synthetic: bool = False,
     value_column: str = "count",
     when: datetime | None = None,
+    subtitle: str = "",
 ) -> bytes:
     """The one-page A4 landscape PDF summary (see :func:`summary_figure`) as bytes."""
-    fig = summary_figure(title, headline, cells, areas, districts, table, filters_line, synthetic, value_column, when)
+    fig = summary_figure(title, headline, cells, areas, districts, table, filters_line, synthetic, value_column, when,
+                         subtitle)
     buffer = io.BytesIO()
     fig.savefig(buffer, format="pdf", metadata={"Title": title, "Creator": f"hotspot_engine {__version__}"})
     return buffer.getvalue()

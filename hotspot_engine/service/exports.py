@@ -15,6 +15,7 @@ from hotspot_engine.analyse.headline import Headline
 from hotspot_engine.analyse.hotspots import HotspotParams, HotspotResult
 from hotspot_engine.analyse.impact import ImpactResult
 from hotspot_engine.filters import Filters
+from hotspot_engine.render.context import OutputContext, output_context
 from hotspot_engine.store import query
 from hotspot_engine.write import export
 from hotspot_engine.write.export import ExportMeta
@@ -86,7 +87,10 @@ def export_zip(bundle: ExportLayers, meta: ExportMeta, file_name: str, partner_s
         with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as zf:
             for p in paths:
                 zf.write(p, p.name)
-    zip_name = Path(file_name).stem + (".partner-safe" if partner_safe else "") + ".zip"
+    # The format is in the name: a GeoPackage and a CSV export of the same view must not download under one
+    # name (issue 27).
+    fmt = Path(file_name).suffix.lstrip(".")
+    zip_name = Path(file_name).stem + (f"_{fmt}" if fmt else "") + (".partner-safe" if partner_safe else "") + ".zip"
     return zip_name, buffer.getvalue(), [p.name for p in paths]
 
 
@@ -101,8 +105,10 @@ def headline_figures(head: Headline | None) -> dict[str, str]:
 
 def meeting_maps(result: HotspotResult, head: Headline | None, filters: Filters, window: Filters, value_column: str,
                  partner_safe: bool, threshold: int, synthetic: bool, filters_line: str, basemap_url: str = "",
-                 basemap_attribution: str = "") -> tuple[str, bytes, bytes, str]:
-    """(html, png, pdf, base file name) of the hotspot map for meetings and partners."""
+                 basemap_attribution: str = "", context: OutputContext | None = None) -> tuple[str, bytes, bytes, str]:
+    """(html, png, pdf, base file name) of the hotspot map for meetings and partners. ``context``
+    (area, window, source and caveat, set name; :func:`hotspot_engine.render.context.output_context`)
+    titles all three; without it, one is made from ``window`` with no source caveat known."""
     from hotspot_engine.reference.geography import districts, districts_for
     from hotspot_engine.render import html_map, static_map
 
@@ -114,15 +120,19 @@ def meeting_maps(result: HotspotResult, head: Headline | None, filters: Filters,
     shapes = districts()
     if window.csps or window.districts:
         shapes = shapes[shapes["district"].isin(districts_for(window.districts, window.csps))]
-    title = f"Serious violence hotspots, {window.date_from} to {window.date_to}"
-    m = html_map.offline_map(cells, areas, shapes, title, value_column=value_column,
+    context = context or output_context(window, 0.0)
+    title = context.title
+    m = html_map.offline_map(cells, areas, shapes, f"{title}\n{context.source_line}", value_column=value_column,
                              basemap_url=basemap_url if "{z}" in basemap_url else None,
                              basemap_attribution=basemap_attribution or None)
     html_page = html_map.map_html(m)
-    png = static_map.map_png(cells, areas, shapes, title, value_column=value_column, synthetic=synthetic)
-    table_cols = [c for c in ("hotspot_name", "district", "count", "harm", "patrols") if c in areas.columns]
-    table = pd.DataFrame(areas[table_cols]) if len(table_cols) else pd.DataFrame()
+    png = static_map.map_png(cells, areas, shapes, title, value_column=value_column, synthetic=synthetic,
+                             subtitle=context.source_line)
+    # The rank is the number the map labels each area with, so the table and the map agree.
+    table_cols = [c for c in ("hotspot_rank", "hotspot_name", "district", "count", "harm", "patrols")
+                  if c in areas.columns]
+    table = pd.DataFrame(areas[table_cols]).rename(columns={"hotspot_rank": "rank"}) if table_cols else pd.DataFrame()
     pdf = static_map.summary_pdf(title, headline_figures(head), cells, areas, shapes, table, filters_line=filters_line,
-                                 synthetic=synthetic, value_column=value_column)
+                                 synthetic=synthetic, value_column=value_column, subtitle=context.source_line)
     base = export.export_filename("hotspot_map" + ("_partner_safe" if partner_safe else ""), window, "csv")[:-4]
     return html_page, png, pdf, base

@@ -42,7 +42,7 @@ def export_choice(filters: Filters, manager: bool) -> ExportChoice:
     e1, e2 = st.columns([2, 1])
     chosen = e1.multiselect("Layers", choices, default=["hotspot_cells", "hotspot_areas"], format_func=LAYER_LABELS.get,
                             key="x_layers")
-    fmt_out = e2.selectbox("Format", list(FORMAT_LABELS), key="x_fmt", format_func=FORMAT_LABELS.get)
+    fmt_out = e2.selectbox("Export format", list(FORMAT_LABELS), key="x_fmt", format_func=FORMAT_LABELS.get)
     e3, e4 = st.columns([1, 2])
     safe = e3.toggle("Partner-safe", key="x_safe",
                      help="For sharing outside the police: drops incident and patrol rows, blanks counts below the threshold.")

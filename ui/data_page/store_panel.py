@@ -32,7 +32,7 @@ def draw_upload(manager: bool) -> None:
     uploads = st.file_uploader(
         "data.police.uk street CSVs (or their zip), force extracts (CSV, Parquet, XLSX), patrol logs or GPS pings",
         accept_multiple_files=True, type=["csv", "zip", "parquet", "xlsx"], key="uploads")
-    fmt = st.selectbox("Format", ["detect from the header", "police-uk", "incidents", "patrols", "gps"], key="upload_fmt")
+    fmt = st.selectbox("File format to load", ["detect from the header", "police-uk", "incidents", "patrols", "gps"], key="upload_fmt")
     status = sample_status()
     replace = False
     if status != "none":

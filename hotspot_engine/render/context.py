@@ -1,0 +1,70 @@
+"""What every output says about itself: area, window, data source and its caveat, and the adopted
+hotspot set's name when there is one (issue 27: every meeting output was titled "Serious violence
+hotspots, 2025-01 to 2025-12", with no area and no proxy warning).
+
+One small value, built once per output request by :func:`output_context` and passed to every
+renderer (meeting PNG/PDF/HTML, briefing), so no renderer builds its own title and they cannot
+disagree. ``set_name`` is optional: the adopted-sets work (issue 26) fills it.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from hotspot_engine.filters import Filters
+from hotspot_engine.reference.offences import PROXY_NOTE
+
+FORCE_WIDE = "force-wide"
+
+
+@dataclass(frozen=True)
+class OutputContext:
+    """``area``: CSPs/districts or "force-wide"; ``window``: "YYYY-MM to YYYY-MM"; ``source``: where
+    the incidents come from; ``caveat``: the source's warning ("" when none); ``set_name``: the
+    adopted hotspot set's name, or None."""
+
+    area: str
+    window: str
+    source: str
+    caveat: str = ""
+    set_name: str | None = None
+    subject: str = "Serious violence hotspots"
+
+    @property
+    def title(self) -> str:
+        """One line: subject, area, window (and the set's name first when there is one)."""
+        named = f"{self.set_name}: " if self.set_name else ""
+        return f"{named}{self.subject}, {self.area}, {self.window}"
+
+    @property
+    def source_line(self) -> str:
+        """The data source with its caveat, for a subtitle or footer."""
+        return f"Data: {self.source}." + (f" {self.caveat}" if self.caveat else "")
+
+    def lines(self) -> list[str]:
+        """Title and source line: what a sidecar or a page header shows."""
+        return [self.title, self.source_line]
+
+    def as_dict(self) -> dict[str, str]:
+        """For the methods sidecar."""
+        return {"area": self.area, "window": self.window, "source": self.source, "caveat": self.caveat,
+                "hotspot_set": self.set_name or ""}
+
+
+def area_of(filters: Filters) -> str:
+    """The filters' CSPs and districts in words, or "force-wide"."""
+    names = list(filters.csps) + list(filters.districts)
+    return ", ".join(names) if names else FORCE_WIDE
+
+
+def output_context(window: Filters, proxy_share: float, set_name: str | None = None) -> OutputContext:
+    """The context of outputs about ``window`` (its months and area). ``proxy_share``: the share of
+    stored incidents classified from police.uk's broad types (store extent); any share above zero
+    carries the proxy warning, since some of the hotspots then rest on it."""
+    if proxy_share >= 1:
+        source, caveat = "data.police.uk street-level crime (month and approximate location only)", PROXY_NOTE
+    elif proxy_share > 0:
+        source = f"force records with {proxy_share:.0%} from data.police.uk"
+        caveat = PROXY_NOTE
+    else:
+        source, caveat = "force crime records", ""
+    return OutputContext(area_of(window), f"{window.date_from} to {window.date_to}", source, caveat, set_name)
