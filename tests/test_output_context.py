@@ -53,3 +53,13 @@ def test_meeting_summary_has_context_rank_column_whole_names_and_stays_on_the_pa
     assert "Southampton CSP" in joined and "2025-01 to 2025-12" in joined and "proxy" in joined
     assert long_name in joined  # wrapped, not cut
     assert "rank" in texts
+
+
+def test_tooltips_use_plain_words_matching_the_exact_test():
+    from hotspot_engine.render import deck, html_map
+
+    assert html_map._tooltip_text(0, "gi_bin", False) == "Not significant"
+    assert "FDR" not in html_map.TOOLTIP_FIELDS["gi_bin"] and "bin" not in html_map.TOOLTIP_FIELDS["gi_bin"]
+    cells = pd.DataFrame({"k": [0, 1], "h3": ["89195da49b7ffff", "89195da49a3ffff"], "gi_bin": [3, 0]})
+    text, fields, _ = deck.cell_records(cells, ("gi_bin",))
+    assert "Not significant" in text and ("b", "Exact test") in fields

@@ -22,6 +22,7 @@ import pandas as pd
 
 from hotspot_engine.render.classes import (  # noqa: F401  (palettes and classes stay importable from here)
     GI_BIN_COLOURS,
+    GI_BIN_LABELS,
     GI_BIN_ORDER,
     NO_PATTERN,
     PATTERN_COLOURS,
@@ -107,8 +108,8 @@ def view_for(lat: np.ndarray, lon: np.ndarray, width_px: int = 1100, height_px: 
 #: Tooltip fields: (short key sent to the browser, label shown). Every key is repeated in every
 #: cell's record, so one-letter keys keep the map's JSON small (a third of it at 20,000 cells).
 TOOLTIP_KEYS: dict[str, tuple[str, str]] = {
-    "h3": ("h", "Cell"), "count": ("n", "Incidents"), "harm": ("w", "Harm (days)"), "gi_z": ("z", "Gi* z"),
-    "gi_bin": ("b", "Significance bin"), "patrols": ("p", "Patrols"), "district": ("d", "District"),
+    "h3": ("h", "Cell"), "count": ("n", "Incidents"), "harm": ("w", "Harm (days)"), "gi_z": ("z", "Clustering score (Gi* z)"),
+    "gi_bin": ("b", "Exact test"), "patrols": ("p", "Patrols"), "district": ("d", "District"),
     "hotspot_name": ("s", "Hotspot"), "month": ("m", "Month"), "pattern": ("t", "Space-time pattern"),
 }
 DEFAULT_TOOLTIP = ("hotspot_name", "count", "harm", "patrols", "district", "gi_z", "h3")
@@ -178,6 +179,8 @@ def cell_records(draw: pd.DataFrame, tooltip_fields: tuple[str, ...], limit: int
             values = hotspot_labels(draw)
         elif f == "gi_z":
             values = column.astype(float).round(1).to_numpy()
+        elif f == "gi_bin":
+            values = np.array([GI_BIN_LABELS.get(int(v), "") if pd.notna(v) else None for v in column], dtype=object)
         elif column.dtype.kind == "f" and f in ("count", "harm", "patrols"):
             values = column.fillna(0).round(0).astype(np.int64).to_numpy()
         elif column.dtype.kind == "f":

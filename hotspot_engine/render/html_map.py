@@ -26,7 +26,7 @@ import numpy as np
 import pandas as pd
 
 from hotspot_engine.errors import InputError
-from hotspot_engine.render.classes import Legend, classify_cells, hex_colour
+from hotspot_engine.render.classes import GI_BIN_LABELS, Legend, classify_cells, hex_colour
 
 DISTRICT_COLOUR = "#4d4d4d"
 #: Near-black, as on the dashboard's light base: a navy outline read as a Gi* cold-spot blue at county scale.
@@ -41,9 +41,10 @@ TOOLTIP_FIELDS: dict[str, str] = {
     "district": "District",
     "count": "Incidents",
     "harm": "Harm (days)",
-    "gi_z": "Gi* z",
-    "gi_p_fdr": "p (FDR)",
-    "gi_bin": "Significance bin",
+    # Plain words matching the page's exact test (issue 27: "Gi* z", "p (FDR)", "Significance bin 0").
+    "gi_z": "Clustering score (Gi* z, for analysts)",
+    "gi_p_fdr": "Chance of a false alarm (exact test, FDR-adjusted)",
+    "gi_bin": "Exact test",
     "hotspot_name": "Hotspot",
     "patrols": "Patrols",
     "patrol_minutes": "Patrol minutes",
@@ -142,6 +143,8 @@ def _tooltip_text(value, column: str, suppressed: bool) -> str:
     if isinstance(value, (int, float, np.integer, np.floating)):
         if column == "gi_p_fdr":
             return f"{float(value):.3g}"
+        if column == "gi_bin" and int(value) in GI_BIN_LABELS:
+            return GI_BIN_LABELS[int(value)]
         if column == "gi_z":
             return f"{float(value):.2f}"
         return _fmt(float(value))

@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import streamlit as st
-import streamlit.components.v1 as components
 
 from hotspot_engine.filters import Filters
 from ui.cached import cached_meeting_maps
@@ -35,6 +34,8 @@ def draw_meeting_maps(filters: Filters, choice: ExportChoice, version: int) -> N
                            key="x_png")
         d3.download_button("One-page summary (PDF)", pdf, file_name=base + ".pdf", mime="application/pdf",
                            icon=":material/picture_as_pdf:", key="x_pdf")
-        components.html(html_page, height=560)
+        # st.iframe replaces st.components.v1.html (removed after 2026-06-01); the page is ours, its data
+        # text escaped by html_map.
+        st.iframe(html_page, height=560)
         st.caption("The same HTML file as the download, shown here; the hotspot table on the Hotspot map page is its "
                    "text alternative.")
