@@ -365,3 +365,21 @@ def test_street_layer_from_a_geopackage_upload(real_db, tmp_path):
     finally:
         con.close()
     assert list(lines["name"]) == ["Above Bar Street"] and lines["minx"].iloc[0] == pytest.approx(-1.4045, abs=1e-4)
+
+
+def test_long_titles_stay_on_the_page_and_place_types_are_not_listed_as_streets():
+    """Issue 27: a long hotspot name ran off the page; "Parking Area (38)" was listed as a street."""
+    from tests.test_output_context import _texts_inside
+
+    report = _small()
+    long_name = "Southampton - Landguard Road / Blechynden Terrace (parking area by the station car park)"
+    report.dosage.loc[report.dosage["hotspot_id"] == "A", "hotspot_name"] = long_name
+    report.streets = pd.DataFrame({"hotspot_id": ["A"] * 3, "street": ["Parking Area", "Landguard Road", "Supermarket"],
+                                   "n": [38, 5, 2], "lat": [50.906, 50.907, 50.905],
+                                   "lon": [-1.404, -1.405, -1.403], "inside": [True, True, False]})
+    fig = B.briefing_page(report, None, "A", synthetic=True)
+    texts = _texts_inside(fig)
+    street_list = next(t for t in texts if "Landguard Road" in t and "   " in t)
+    assert "Parking Area" not in street_list and "Supermarket" not in street_list
+    assert any("place points: Parking Area (38), Supermarket (2)" in t.replace("\n", " ") for t in texts)
+    assert long_name in " ".join(t.replace("\n", " ") for t in texts)

@@ -17,6 +17,7 @@ Status is written as a word, not only a colour, so it survives a black-and-white
 from __future__ import annotations
 
 import io
+import textwrap
 from collections.abc import Sequence
 
 import numpy as np
@@ -24,6 +25,7 @@ import pandas as pd
 
 from hotspot_engine.analyse.dosage import DAY_NAMES, PatrolReport
 from hotspot_engine.analyse.patrol_plan import PatrolPlan, peak_windows
+from hotspot_engine.analyse.places import is_generic
 from hotspot_engine.render.text_safety import matplotlib_plain
 
 #: Weeks of dosage the page lists (most recent last).
@@ -87,8 +89,13 @@ def briefing_page(report: PatrolReport, plan: PatrolPlan | None, hotspot_id: str
     FigureCanvasAgg(fig)
     first, last = report.period
     lat, lon = _centre(report, hotspot_id)
-    fig.text(0.05, 0.97, f"#{int(row['hotspot_rank'])}  {plain(row['hotspot_name'])}", fontsize=15, fontweight="bold",
-             va="top")
+    # Long names wrap and shrink rather than run off the page (issue 27: "Southampton - Landguard Road /
+    # Blechynden Terrace (parking" ran past the right edge).
+    title = f"#{int(row['hotspot_rank'])}  {row['hotspot_name']}"
+    room = 52 if synthetic else 66
+    fig.text(0.05, 0.97, plain(textwrap.shorten(title, 2 * room, placeholder="...") if len(title) > 2 * room
+                               else "\n".join(textwrap.wrap(title, room))),
+             fontsize=15 if len(title) <= room else 11, fontweight="bold", va="top")
     fig.text(0.05, 0.942, f"Centre: grid ref {grid_reference(lat, lon) or 'off the OS grid'}  ·  {lat:.5f}, {lon:.5f}  ·  "
                           f"{plain(row['district'])}  ·  hotspot {plain(hotspot_id)}, {int(row['n_cells'])} cells",
              fontsize=9.5, va="top")
@@ -131,18 +138,28 @@ def _dosage_panel(fig, report: PatrolReport, row: pd.Series) -> None:
 def _streets_panel(fig, report: PatrolReport, hotspot_id: str) -> None:
     fig.text(0.64, 0.655, "Streets in and around (incidents)", fontsize=9, fontweight="bold", va="top")
     streets = _streets_of(report, hotspot_id)
-    if streets.empty:
+    places = _streets_of(report, hotspot_id, generic=True)
+    if streets.empty and places.empty:
         fig.text(0.64, 0.637, "no location text in the records", fontsize=8, va="top")
         return
     lines = [f"{plain(r.street)[:34]:<34} {int(r.n):>4}{'' if r.inside else ' *'}" for r in streets.itertuples()]
     fig.text(0.64, 0.637, "\n".join(lines), fontsize=7, family="monospace", va="top", linespacing=1.25)
-    fig.text(0.64, 0.637 - 0.0115 * (len(lines) + 0.5), "* just outside the outline", fontsize=6.5, color=GREY, va="top")
+    below = 0.637 - 0.0115 * (len(lines) + 0.5)
+    fig.text(0.64, below, "* just outside the outline", fontsize=6.5, color=GREY, va="top")
+    if not places.empty:
+        # Generic snap points (Parking Area, Supermarket...) qualify the streets; they are not streets.
+        named = ", ".join(f"{plain(r.street)} ({int(r.n)})" for r in places.itertuples())
+        fig.text(0.64, below - 0.014, textwrap.fill(f"Also recorded at police.uk place points: {named}", 62),
+                 fontsize=6.5, color=GREY, va="top")
 
 
-def _streets_of(report: PatrolReport, hotspot_id: str) -> pd.DataFrame:
+def _streets_of(report: PatrolReport, hotspot_id: str, generic: bool = False) -> pd.DataFrame:
+    """The hotspot's named streets, or with ``generic`` its police.uk generic place points
+    (:data:`hotspot_engine.analyse.places.GENERIC_PLACES`), which are never listed as streets."""
     if report.streets is None or report.streets.empty:
         return pd.DataFrame(columns=["street", "n", "lat", "lon", "inside"])
     mine = report.streets[report.streets["hotspot_id"] == hotspot_id]
+    mine = mine[is_generic(mine["street"].astype(str)) == generic]
     return mine.sort_values(["inside", "n", "street"], ascending=[False, False, True]).head(STREETS_SHOWN)
 
 
