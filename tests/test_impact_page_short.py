@@ -111,3 +111,17 @@ def test_impact_without_patrols_shows_no_effect_figure_in_large_type(store_env, 
     assert "2021-" not in rtm and "2020-" not in rtm
     assert any("cannot tell a fall of" in t or "smallest fall these data" in t.lower() for t in texts), texts
     assert any("Parallel-trends check" in t for t in texts)
+
+
+def test_presentation_mode_hides_the_impact_controls(app_db):
+    """Issue 27: the Impact controls stayed on the wall screen."""
+    from streamlit.testing.v1 import AppTest
+
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=300)
+    at.query_params["present"] = "1"
+    at.run()
+    at.switch_page("pages/3_Impact.py")
+    at.run()
+    assert not at.exception, [e.value for e in at.exception]
+    assert not [d for d in at.date_input if d.key == "i_date"]
+    assert any(m.label.startswith("Effect, corrected") for m in at.metric)

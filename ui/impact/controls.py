@@ -9,7 +9,7 @@ import streamlit as st
 from hotspot_engine.filters import Filters
 from hotspot_engine.service import Extent
 from ui.cached import cached_weekly_problem
-from ui.common import impact_inputs
+from ui.common import impact_inputs, presentation
 
 MODEL_LABELS = {"negbin": "Negative binomial, level change", "poisson": "Quasi-Poisson, level change"}
 
@@ -30,6 +30,12 @@ def impact_controls(filters: Filters, ext: Extent, version: int) -> ImpactChoice
     """``filters``: the page's filters without months (the impact uses every stored month)."""
     if "i_date" not in st.session_state:
         st.session_state["i_date"] = impact_inputs(ext)[0]
+    if presentation():
+        # The wall screen shows results, not controls (issue 27): the choices made before presenting stand.
+        day, model, buffer_k, period = impact_inputs(ext, with_period=True)
+        # Kept as plain state while their widgets are not drawn, so leaving presentation mode finds them.
+        st.session_state.update({"i_date": day, "i_model": model, "i_buffer": buffer_k, "i_period": period})
+        return ImpactChoice(day, model, int(buffer_k), period)
     c1, c2, c3, c4 = st.columns(4)
     intervention = c1.date_input("Intervention date", key="i_date", help="Default: the month of the first recorded patrol.")
     model = c2.selectbox("Model (chosen before fitting)", ["negbin", "poisson"], key="i_model", format_func=MODEL_LABELS.get)
