@@ -13,8 +13,8 @@ version = data_version()
 layers = data.layers(version)
 if layers.empty:
     st.info("No partner data is loaded. To add A&E counts per LSOA, ambulance call-outs or licensed premises in "
-            "the browser, open the **Data & export** page and upload the file under \"Load data\" (an analyst "
-            "role is needed); or, on the command line, `python -m hotspot_engine ingest FILE --format "
+            "the browser, open the **Data & export** page and upload the file under \"Load data\" (a data-manager "
+            "role is needed; the file name becomes the layer name); or, on the command line, `python -m hotspot_engine ingest FILE --format "
             "partner-areas|partner-events|partner-places` (see the README).")
     st.page_link("pages/4_Data_and_export.py", label="Data & export: upload a partner file", icon=":material/upload:")
     st.stop()

@@ -30,7 +30,9 @@ def draw_upload(manager: bool) -> None:
     for kind, line in st.session_state.pop("upload_result", []):
         getattr(st, kind)(line)
     uploads = st.file_uploader(
-        "data.police.uk street CSVs (or their zip), force extracts (CSV, Parquet, XLSX), patrol logs or GPS pings",
+        "data.police.uk street CSVs (or their zip), force extracts (CSV, Parquet, XLSX), patrol logs, GPS pings, or "
+        "partner files (A&E counts per LSOA, ambulance call-outs, licensed premises: found from their header, the "
+        "file name becomes the layer name)",
         accept_multiple_files=True, type=["csv", "zip", "parquet", "xlsx"], key="uploads")
     fmt = st.selectbox("File format to load", ["detect from the header", "police-uk", "incidents", "patrols", "gps"], key="upload_fmt")
     status = sample_status()
