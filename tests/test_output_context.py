@@ -63,3 +63,14 @@ def test_tooltips_use_plain_words_matching_the_exact_test():
     cells = pd.DataFrame({"k": [0, 1], "h3": ["89195da49b7ffff", "89195da49a3ffff"], "gi_bin": [3, 0]})
     text, fields, _ = deck.cell_records(cells, ("gi_bin",))
     assert "Not significant" in text and ("b", "Exact test") in fields
+
+
+def test_export_sidecar_carries_the_context():
+    from hotspot_engine.write.export import ExportMeta
+
+    window = Filters(date_from="2025-01", date_to="2025-12", csps=("Gosport CSP",))
+    meta = ExportMeta(what="hotspot_areas", filters=window, context=output_context(window, 1.0, "Set A").as_dict())
+    text = meta.to_text()
+    assert "Area: Gosport CSP; window: 2025-01 to 2025-12; hotspot set: Set A" in text
+    assert PROXY_NOTE in text
+    assert meta.to_dict()["context"]["area"] == "Gosport CSP"

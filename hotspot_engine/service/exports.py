@@ -72,9 +72,13 @@ def export_layers(con, filters: Filters, names: list[str], hotspots: HotspotResu
 
 
 def export_meta(con, what: str, filters: Filters, params: dict | None = None, notes: list[str] | None = None,
-                method: str | None = None) -> ExportMeta:
-    """The methods sidecar's content: sources and loads from the store, filters, method, notes."""
-    return ExportMeta.build(con, what=what, filters=filters, method=method, params=params, notes=notes)
+                method: str | None = None, context: OutputContext | None = None) -> ExportMeta:
+    """The methods sidecar's content: sources and loads from the store, filters, method, notes, and
+    the output's context (area, window, source and caveat, hotspot set) when given."""
+    meta = ExportMeta.build(con, what=what, filters=filters, method=method, params=params, notes=notes)
+    if context is not None:
+        meta.context = context.as_dict()
+    return meta
 
 
 def export_zip(bundle: ExportLayers, meta: ExportMeta, file_name: str, partner_safe: bool,

@@ -54,6 +54,9 @@ class ExportMeta:
     holdout: dict | None = None
     #: Partner layers in the store: source, kind, owner, sharing (the most restricted level of its rows).
     partner_layers: list[dict] = field(default_factory=list)
+    #: The output's context (area, window, source, caveat, hotspot set;
+    #: :class:`hotspot_engine.render.context.OutputContext`), when the caller gave one (issue 27).
+    context: dict = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         if self.res is None:
@@ -75,6 +78,10 @@ class ExportMeta:
             f"Filters: {self.filters.describe()}",
             f"H3 resolution: {self.res}",
         ]
+        if self.context:
+            lines.append(f"Area: {self.context.get('area', '')}; window: {self.context.get('window', '')}"
+                         + (f"; hotspot set: {self.context['hotspot_set']}" if self.context.get("hotspot_set") else ""))
+            lines.append(f"Data: {self.context.get('source', '')}. {self.context.get('caveat', '')}".rstrip())
         if self.method:
             lines.append(f"Method: {self.method}")
         for key, value in self.params.items():

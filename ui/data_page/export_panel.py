@@ -10,6 +10,7 @@ import streamlit as st
 from hotspot_engine import service
 from hotspot_engine.errors import InputError
 from hotspot_engine.filters import Filters
+from hotspot_engine.render.context import output_context
 from hotspot_engine.service import Extent
 from hotspot_engine.write import export
 from ui.cached import cached_hotspots, cached_impact, cursor, settings
@@ -86,7 +87,8 @@ def draw_export(filters: Filters, choice: ExportChoice, ext: Extent, version: in
         with page_errors("Data & export: export"), st.spinner("Writing the files…"):
             bundle = build_layers(filters, choice.layers, ext, version, manager, choice.hot_only)
             what = "_".join(choice.layers) if len(choice.layers) <= 2 else "layers"
-            meta = service.export_meta(cursor(), what=what, filters=filters, params=bundle.params, notes=bundle.notes)
+            meta = service.export_meta(cursor(), what=what, filters=filters, params=bundle.params, notes=bundle.notes,
+                                       context=output_context(filters, ext.proxy_share))
             name = export.export_filename(what, filters, choice.fmt)
             st.session_state["export_zip"] = service.export_zip(bundle, meta, name, choice.safe, choice.threshold)
     if "export_zip" in st.session_state:
