@@ -1,14 +1,71 @@
-"""Shared fixtures: the built-in sample, generated and ingested once per test session."""
+"""Shared fixtures: the built-in sample, generated and ingested once per test session; and the split
+between the inner loop (`pytest -m "not slow"`, about a minute) and CI (every test).
+
+Measured with `--durations` (docs/architecture.md, "Which tests are slow"): before the split the
+inner loop spent 5.4 CPU-minutes, two thirds of it in browsers, simulations, AppTests over several
+real stores and subprocesses. Two rules live here rather than in each file: a `browser` test is
+always `slow`, and hypothesis draws fewer examples in the inner loop (profile "inner") than in CI.
+"""
 from __future__ import annotations
 
 import json
 import os
 from pathlib import Path
 
-import pytest
+# One BLAS thread, set before numpy loads: the engine's matrices are small (60-120 rows), and
+# OpenBLAS's second thread only adds hand-over cost. Measured on the 2-core machine with other work
+# beside: its.fixed_b_null on a controlled design (120 x 14, 1,000 draws) took 34 ms of CPU (85 ms
+# wall) with two threads, 4 ms (12 ms wall) with one. Subprocesses (the command line, app servers)
+# inherit it. A value already set in the environment wins.
+os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
+
+import pytest  # noqa: E402
+from hypothesis import settings as hypothesis_settings  # noqa: E402
 
 # The checkout's root is on sys.path through pytest's `pythonpath` setting (pyproject.toml).
 ROOT = Path(__file__).resolve().parent.parent
+
+# Property tests that leave max_examples to the profile: the full count in CI, a quarter of it in
+# the inner loop. `--hypothesis-profile` or $HYPOTHESIS_PROFILE chooses one by hand.
+hypothesis_settings.register_profile("ci", max_examples=60, deadline=None)
+hypothesis_settings.register_profile("inner", max_examples=15, deadline=None)
+
+
+def pytest_configure(config):
+    chosen = config.getoption("--hypothesis-profile", None) or os.environ.get("HYPOTHESIS_PROFILE")
+    hypothesis_settings.load_profile(chosen or ("inner" if _inner_loop(config) else "ci"))
+
+
+def _inner_loop(config) -> bool:
+    return "not slow" in (config.getoption("markexpr", "") or "")
+
+
+def pytest_terminal_summary(terminalreporter, exitstatus, config):
+    """In the inner loop, name the tests that took over 2 s (call and setup): candidates for
+    `@pytest.mark.slow` or a shared fixture. Advice only: times depend on the machine's load."""
+    if not _inner_loop(config):
+        return
+    times: dict[str, float] = {}
+    for reports in terminalreporter.stats.values():
+        for report in reports:
+            if getattr(report, "when", None) in ("setup", "call") and hasattr(report, "duration"):
+                times[report.nodeid] = times.get(report.nodeid, 0.0) + report.duration
+    slow = sorted(((t, n) for n, t in times.items() if t > 2.0), reverse=True)
+    if slow:
+        terminalreporter.write_sep("-", f"{len(slow)} inner-loop tests over 2 s (mark slow, or share the fixture)")
+        for t, nodeid in slow[:15]:
+            terminalreporter.write_line(f"{t:6.1f}s {nodeid}")
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_collection_modifyitems(config, items):
+    """A browser test is slow wherever it is written (it starts an app server and Chromium), so the
+    inner loop never waits for one; tryfirst so that `-m "not slow"` sees the added mark."""
+    for item in items:
+        if item.get_closest_marker("browser") and not item.get_closest_marker("slow"):
+            item.add_marker(pytest.mark.slow)
+
+
 # The app skips Vega-Lite schema validation when drawing charts (a cost on every run); the tests,
 # and the app servers they start, validate every chart they draw.
 os.environ["HOTSPOT_VALIDATE_CHARTS"] = "1"

@@ -152,6 +152,7 @@ def test_sign_in_on_viewer_sees_data_but_cannot_load_or_export_incidents(setting
     assert "need a data-manager role" in _captions(at)
 
 
+@pytest.mark.slow  # loads a file and writes exports in AppTest
 def test_sign_in_on_data_manager_can_load_and_export(settings_file):
     settings_file(auth=True, managers=("@hants.police.uk",))
     at = _run("pages/4_Data_and_export.py", user={"is_logged_in": True, "email": MANAGER})

@@ -186,6 +186,7 @@ def partner_sample(sample_db, sample_dir):
     return sample_db, {"truth": sample_dir / "truth.json"}
 
 
+@pytest.mark.slow  # ingests the sample's incidents again
 def test_sample_partner_files_load_cleanly(sample_dir, tmp_path):
     from hotspot_engine.sample_partners import PARTNER_FILES, load_partner_sample
 
@@ -271,6 +272,7 @@ def test_district_filter_keeps_the_force_wide_ratio(partner_sample, tmp_path):
     assert ratio(b) == pytest.approx(ratio(a))
 
 
+@pytest.mark.slow  # every export layer through the command line
 def test_hotspot_areas_export_carries_partner_columns_and_partner_safe_hides_small(partner_sample, tmp_path):
     import geopandas as gpd
 
