@@ -111,6 +111,7 @@ def _texts(at) -> str:
     return "\n".join(str(p) for p in parts)
 
 
+@pytest.mark.slow  # the Overview's impact again after clearing the caches, and the Data page
 def test_sign_in_off_pages_show_data(settings_file):
     settings_file(auth=False)
     at = _run("app.py", user={"is_logged_in": False})

@@ -224,6 +224,7 @@ def test_lsoa_outlines_are_a_local_static_file(app_db):
     at.toggle(key="m_lsoa").set_value(False).run()
 
 
+@pytest.mark.slow  # a filter change reruns the Overview's impact
 def test_presentation_mode_shows_the_headline_beside_a_high_contrast_map_and_exits(app_db, sample_truth):
     at = _app(app_db, PAGES[0], query={"present": "1", "csp": "Gosport CSP"})
     spec = _deck(at)
@@ -258,6 +259,7 @@ def _zip_names(payload: bytes) -> list[str]:
     return zipfile.ZipFile(io.BytesIO(payload)).namelist()
 
 
+@pytest.mark.slow  # writes every export layer
 def test_export_panel_writes_every_layer_with_its_sidecar(app_db, tmp_path):
     import io
     import zipfile
@@ -339,6 +341,7 @@ def test_incident_export_needs_the_data_manager_role(app_db, monkeypatch):
     assert "Hotspot cells (H3, with every figure)" in options
 
 
+@pytest.mark.slow  # a filter change reruns the Overview's impact
 def test_months_slider_moves_and_stays_moved(app_db):
     at = _app(app_db)
     at.select_slider(key="f_months").set_range("2021-01", "2023-12").run()

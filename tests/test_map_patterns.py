@@ -48,6 +48,7 @@ def test_pattern_colouring_draws_only_patterned_cells_with_a_legend_of_sentences
     assert layer["getFillColor"].count("[") == len(drawn)
 
 
+@pytest.mark.slow  # the map page after clearing the caches, and a second hotspot run
 def test_concentration_gini_matches_the_engine(app_db, sample_store):
     from hotspot_engine.analyse.concentration import concentration
     from hotspot_engine.filters import shift_month

@@ -123,6 +123,7 @@ def test_flags_agree_with_the_drawn_limits():
         assert (row.flag == "lower") == (np.isfinite(lower) and row.partner_count <= lower)
 
 
+@pytest.mark.slow  # a simulation: 21 funnels of 1,200 areas
 def test_funnel_on_chance_flags_about_nothing_and_finds_planted():
     """Partner and police counts from one rate per LSOA: the 99.8% limits flag at most 0.2% of LSOAs
     on average (discrete limits: fewer); LSOAs with four times the partner rate are found."""
