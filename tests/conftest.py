@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import os
+import time
 from pathlib import Path
 
 # One BLAS thread, set before numpy loads: the engine's matrices are small (60-120 rows), and
@@ -40,21 +41,40 @@ def _inner_loop(config) -> bool:
     return "not slow" in (config.getoption("markexpr", "") or "")
 
 
+_CPU_SECONDS: dict[str, float] = {}
+INNER_LOOP_CPU_LIMIT = 1.0
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_setup(item):
+    start = time.process_time()
+    try:
+        return (yield)
+    finally:
+        _CPU_SECONDS[item.nodeid] = _CPU_SECONDS.get(item.nodeid, 0.0) + time.process_time() - start
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_call(item):
+    start = time.process_time()
+    try:
+        return (yield)
+    finally:
+        _CPU_SECONDS[item.nodeid] = _CPU_SECONDS.get(item.nodeid, 0.0) + time.process_time() - start
+
+
 def pytest_terminal_summary(terminalreporter, exitstatus, config):
-    """In the inner loop, name the tests that took over 2 s (call and setup): candidates for
-    `@pytest.mark.slow` or a shared fixture. Advice only: times depend on the machine's load."""
-    if not _inner_loop(config):
+    """In the inner loop, name the tests that used over a second of CPU (setup and call, this
+    process's threads): candidates for `@pytest.mark.slow` or a shared fixture. CPU rather than wall
+    time, so that the list does not depend on what else the machine is doing; advice, not a check."""
+    if not _inner_loop(config) or not _CPU_SECONDS:
         return
-    times: dict[str, float] = {}
-    for reports in terminalreporter.stats.values():
-        for report in reports:
-            if getattr(report, "when", None) in ("setup", "call") and hasattr(report, "duration"):
-                times[report.nodeid] = times.get(report.nodeid, 0.0) + report.duration
-    slow = sorted(((t, n) for n, t in times.items() if t > 2.0), reverse=True)
-    if slow:
-        terminalreporter.write_sep("-", f"{len(slow)} inner-loop tests over 2 s (mark slow, or share the fixture)")
-        for t, nodeid in slow[:15]:
-            terminalreporter.write_line(f"{t:6.1f}s {nodeid}")
+    heavy = sorted(((t, n) for n, t in _CPU_SECONDS.items() if t > INNER_LOOP_CPU_LIMIT), reverse=True)
+    total = sum(_CPU_SECONDS.values())
+    terminalreporter.write_sep("-", f"inner loop: {total:.0f} s of CPU in tests; {len(heavy)} over "
+                                    f"{INNER_LOOP_CPU_LIMIT:.0f} s (mark slow, or share the fixture)")
+    for t, nodeid in heavy[:20]:
+        terminalreporter.write_line(f"{t:6.1f}s {nodeid}")
 
 
 @pytest.hookimpl(tryfirst=True)
