@@ -256,6 +256,7 @@ def sidebar_filters() -> Filters:
             date_from=st.session_state.get("f_from") if months else None,
             date_to=st.session_state.get("f_to") if months else None,
             districts=tuple(districts), csps=tuple(csps), offences=tuple(offences), sv_only=not offences, res=int(res),
+            exclude_flagged=settings().exclude_flagged_months,
         )
     except InputError as exc:
         st.sidebar.error(str(exc))
