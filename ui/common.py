@@ -29,7 +29,7 @@ from hotspot_engine.reference.offences import (
 from hotspot_engine.render.text_safety import markdown_plain
 from hotspot_engine.service import Extent
 from ui.access import require_sign_in
-from ui.cached import data_version, extent, sample_status, settings
+from ui.cached import data_version, extent, quality_warning, sample_status, settings
 
 # A local file: a Material or emoji page icon makes the browser fetch it from the internet.
 FAVICON = Path(__file__).resolve().parent.parent / "static" / "favicon.png"
@@ -353,6 +353,9 @@ def page_header(title: str, filters: Filters) -> None:
             st.warning(MIXED_NOTE, icon=":material/warning:")
     if ext.proxy_share > 0:
         st.info(f"{ext.proxy_share:.0%} of stored incidents come from data.police.uk. {PROXY_NOTE}", icon=":material/info:")
+    warning = quality_warning(filters, data_version())
+    if warning:  # crime types and force names come from the data: shown as text
+        st.warning(markdown_plain(warning), icon=":material/rule:")
 
 
 def _sv_scope(ext: Extent) -> str:
