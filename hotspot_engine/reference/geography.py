@@ -148,14 +148,7 @@ def _exact_districts(lat: np.ndarray, lon: np.ndarray, tolerance_m: float) -> np
 @lru_cache(maxsize=1)
 def _interior_lookup() -> pd.Series:
     """District of every res-9 cell that lies wholly inside one district, indexed by cell. Points in
-    these cells need no polygon test, which makes assignment of a million points take about a second.
-    Cached on disk like the study cells: building it imports geopandas and tests every hexagon,
-    0.6 s of CPU at the start of every ingest (python -X importtime, cProfile)."""
-    frame = _disk_cached(f"interior_r{LOOKUP_RES}", _build_interior_lookup)
-    return pd.Series(frame["district"].to_numpy(dtype=object), index=pd.Index(frame["h3"].to_numpy(np.uint64)))
-
-
-def _build_interior_lookup() -> pd.DataFrame:
+    these cells need no polygon test, which makes assignment of a million points take about a second."""
     import shapely
 
     cells = _all_study_cells(LOOKUP_RES)
@@ -167,7 +160,7 @@ def _build_interior_lookup() -> pd.DataFrame:
         inside = shapely.contains(poly, hexagons.values[candidates])
         district[candidates[inside]] = name
     keep = district != None  # noqa: E711 - elementwise on an object array
-    return pd.DataFrame({"h3": cells["h3"].to_numpy()[keep], "district": district[keep]})
+    return pd.Series(district[keep], index=pd.Index(cells["h3"].to_numpy()[keep]))
 
 
 def assign_districts(
@@ -247,10 +240,13 @@ def _cache_dir() -> Path:
 def _all_study_cells(res: int) -> pd.DataFrame:
     """All cells for all 14 districts at ``res``, cached in memory and on disk (they never change
     unless geodata/ does, and res 10-11 take seconds to build)."""
-    return _disk_cached(f"study_cells_r{res}", lambda: _build_study_cells(res))
-
-
-def _build_study_cells(res: int) -> pd.DataFrame:
+    stamp = int((GEODATA_DIR / "districts.geojson").stat().st_mtime)
+    cache = _cache_dir() / f"study_cells_r{res}_{stamp}.parquet"
+    if cache.exists():
+        try:
+            return pd.read_parquet(cache)
+        except Exception:  # a half-written cache is rebuilt, never trusted
+            pass
     from h3ronpy import ContainmentMode, vector
 
     frame = districts()
@@ -268,19 +264,7 @@ def _build_study_cells(res: int) -> pd.DataFrame:
     lookup = csp_lookup().set_index("district")["csp"]
     out = pd.DataFrame({"h3": cells, "district": district})
     out["csp"] = out["district"].map(lookup)
-    return out.sort_values("h3").reset_index(drop=True)
-
-
-def _disk_cached(name: str, build) -> pd.DataFrame:
-    """``build()``'s frame, kept on disk under the cache folder until geodata/ changes."""
-    stamp = int((GEODATA_DIR / "districts.geojson").stat().st_mtime)
-    cache = _cache_dir() / f"{name}_{stamp}.parquet"
-    if cache.exists():
-        try:
-            return pd.read_parquet(cache)
-        except Exception:  # a half-written cache is rebuilt, never trusted
-            pass
-    out = build()
+    out = out.sort_values("h3").reset_index(drop=True)
     try:
         cache.parent.mkdir(parents=True, exist_ok=True)
         tmp = cache.with_suffix(".tmp")
