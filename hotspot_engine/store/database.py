@@ -142,6 +142,9 @@ CREATE TABLE IF NOT EXISTS loads (
 ALTER TABLE loads ADD COLUMN IF NOT EXISTS conflicts BIGINT DEFAULT 0;
 CREATE TABLE IF NOT EXISTS rejects (
     load_id INTEGER, file VARCHAR, "row" BIGINT, "column" VARCHAR, reason VARCHAR, raw VARCHAR);
+CREATE TABLE IF NOT EXISTS quality_flags (force VARCHAR, month VARCHAR, crime_type VARCHAR, count BIGINT,
+    usual DOUBLE, ratio DOUBLE, z DOUBLE);
+CREATE TABLE IF NOT EXISTS coverage_gaps (force VARCHAR, month VARCHAR, status VARCHAR, count BIGINT, usual DOUBLE);
 """
 
 
