@@ -234,3 +234,17 @@ def test_real_police_uk_months_and_the_sample_are_not_flagged(sample_dir, tmp_pa
         assert report.flags.empty and report.gaps.empty, report.lines()
     finally:
         con.close()
+
+
+def test_the_setting_leaves_the_month_out_of_command_line_outputs(planted_db, tmp_path, monkeypatch):
+    from hotspot_engine.__main__ import main
+
+    settings = tmp_path / "settings.toml"
+    settings.write_text("[quality]\nexclude_flagged_months = true\n", encoding="utf-8")
+    monkeypatch.setenv("HOTSPOT_SETTINGS", str(settings))
+    out = tmp_path / "incidents.csv"
+    assert main(["export", "incidents", "--db", str(planted_db), "--out", str(out)]) == 0
+    months = pd.read_csv(out, usecols=["month"])["month"]
+    assert PLANTED_MONTH not in set(months) and "2022-05" in set(months)
+    text = out.with_name("incidents.methods.txt").read_text(encoding="utf-8")
+    assert "flagged months left out" in text and "left out of this export" in text
