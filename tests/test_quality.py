@@ -157,6 +157,7 @@ def test_setting_is_read_strictly(tmp_path):
         load_settings(path)
 
 
+@pytest.mark.slow  # two ingests through the command line: about 3 s quiet
 def test_ingest_prints_the_flag_line_and_a_missing_month(sample_dir, tmp_path, capsys):
     from hotspot_engine.__main__ import main
 
@@ -201,6 +202,7 @@ def _shown(markdown: str) -> str:
     return re.sub(r"\\(.)", r"\1", markdown).replace("\u2060", "")
 
 
+@pytest.mark.slow  # two AppTest page runs on their own store: about 3 s quiet
 def test_overview_and_data_page_warn_of_the_planted_month(planted_app):
     from streamlit.testing.v1 import AppTest
 
