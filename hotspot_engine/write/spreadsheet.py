@@ -6,6 +6,7 @@ columns are never touched: a negative number in a number column is a number, not
 """
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
 
 # The cell starts a spreadsheet runs as a formula: one list with the loader (read/cells.py).
@@ -40,8 +41,9 @@ def neutralise_formulas(frame: pd.DataFrame) -> pd.DataFrame:
                 out[name] = column.mask(hostile, "'" + column)
             continue
         values = column.astype(object).to_numpy(dtype=object, na_value=None)
-        # Non-text values (numbers in a mixed column, None) give NA here, so False: only text is quoted.
-        hostile = pd.Series(values, dtype=object).str.startswith(FORMULA_PREFIXES, na=False).to_numpy(dtype=bool)
+        hostile = np.fromiter(
+            (isinstance(v, str) and v.startswith(FORMULA_PREFIXES) for v in values), dtype=bool, count=len(values)
+        )
         if hostile.any():
             values = values.copy()
             values[hostile] = ["'" + v for v in values[hostile]]
