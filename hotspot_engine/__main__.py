@@ -177,7 +177,7 @@ def _hotspot_params(args: argparse.Namespace):
         method=getattr(args, "method", "predict"), measure=getattr(args, "measure", "count"),
         top=getattr(args, "top", 19), alpha=getattr(args, "alpha", 0.05), k=getattr(args, "k", 1),
         permutations=getattr(args, "permutations", 0), harm_share=getattr(args, "harm_share", 0.5),
-        min_area_count=getattr(args, "min_area_count", 5), max_area_km2=getattr(args, "max_area_km2", 1.0),
+        min_area_count=getattr(args, "min_area_count", None), max_area_km2=getattr(args, "max_area_km2", 1.0),
     )
 
 
@@ -531,8 +531,8 @@ def _add_hotspot_options(p: argparse.ArgumentParser) -> None:
                    help="use Gi* conditional-permutation pseudo p instead of the exact test (e.g. 999)")
     g.add_argument("--max-area-km2", type=float, default=1.0,
                    help="largest hotspot area; busier regions are split at their peaks (default 1 km2)")
-    g.add_argument("--min-area-count", type=int, default=5,
-                   help="gistar: leave out hotspot areas with fewer incidents in the window (default 5)")
+    g.add_argument("--min-area-count", type=int, default=None,
+                   help="leave out hotspot areas with fewer incidents in the window (default 3 for predict, 5 for gistar)")
     g.add_argument("--harm-weights", default=None,
                    help="CSV of harm weights by offence group (default: settings.toml [hotspots], else the shipped table)")
     g.add_argument("--exclusions", default=None,
