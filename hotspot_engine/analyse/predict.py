@@ -9,41 +9,51 @@ area with scipy sparse disks, no loop per cell):
   at their centres (the engine holds cell counts; benchmarks/bench_predict.py also scores the
   150 m kernel over the incidents' own points, as real-data-check does);
 * :class:`Shrinkage` (the product, ``--method predict``): empirical-Bayes Poisson-gamma
-  shrinkage of each cell's rate towards the mean rate of its surroundings (the radius-2 disk, 19
-  res-9 cells within about 0.6 km): ``(y + a) / (T + a / m)`` with ``y`` the cell's count over
-  ``T`` months, ``m`` the surroundings' rate a cell-month and shape ``a`` = 1. A busy cell keeps
-  its own rate; a cell with one or two incidents is ranked by its surroundings too, which breaks
-  the ties that make a plain count ranking a lottery on sparse serious-violence counts.
+  shrinkage of each cell's rate towards the rate of its surroundings: ``(y + a) / (T + a / m)``
+  with ``y`` the cell's count over ``T`` months, ``m`` the surroundings' rate a cell-month (the
+  counts smoothed by three passes of the ring-1 disk: a kernel reaching 3 rings, about 0.9 km at
+  res 9, heavier near the cell) and shape ``a`` = 2. A busy cell keeps its own rate; a cell with
+  one or two incidents is ranked by its surroundings too, which breaks the ties that make a plain
+  count ranking a lottery on sparse serious-violence counts.
 
-How the default was chosen (benchmarks/bench_predict.py; real data.police.uk Hampshire 2024-01..04,
-five forward splits: 01-02 -> 03-04, 01 -> 02, 02 -> 03, 03 -> 04, 01-03 -> 04; PAI at 50, 100,
-200 and 442 cells (0.1-1% of 44,270 res-9 cells), mean over splits; count ranking with ties
-broken at random (its expected catch)):
+How the default was chosen (real data.police.uk Hampshire 2024-01..04, the only real months on this
+machine; five forward splits: 01-02 -> 03-04, 01 -> 02, 02 -> 03, 03 -> 04, 01-03 -> 04; mean PAI
+over the splits at 50, 100 and 442 cells (0.1%, 0.2% and 1% of the 44,270 res-9 cells); the count
+ranking with ties broken at random, i.e. its expected catch; the kernel over the incidents' points):
 
-=====================================  ======================  ======================
-candidate                              proxy PAI at 50/100/442  violence at 50/100/442
-=====================================  ======================  ======================
-count ranking                          84 / 62 / 26            87 / 69 / 36
-kernel density 150 m (points)          116 / 78 / 34           84 / 69 / 37
-count + 0.3 x ring-1 neighbours        108 / 80 / 36           83 / 67 / 37
-count + 0.5 ring-1 + 0.12 ring-2       120 / 83 / 37           76 / 60 / 35
-shrinkage, disk 2, shape 1 (default)   123 / 87 / 35           87 / 70 / 38
-=====================================  ======================  ======================
+=========================================  ===============  ==================
+candidate                                  proxy 50/100/442  violence 50/100/442
+=========================================  ===============  ==================
+count ranking                              84 / 62 / 26     87 / 69 / 36
+kernel density 150 m (points)              116 / 78 / 34    84 / 69 / 37
+count + 0.5 ring-1 + 0.12 ring-2 (fixed)   120 / 83 / 37    76 / 60 / 35
+shrinkage, disk of 2 rings, shape 1        123 / 87 / 35    87 / 70 / 38
+shrinkage, 2 passes of ring 1, shape 2     115 / 85 / 38    89 / 71 / 38
+shrinkage, 3 passes of ring 1, shape 2     120 / 84 / 38    88 / 71 / 38
+=========================================  ===============  ==================
 
-Averaged over splits and areas, the default's PAI is 1.42 times the count ranking's and 1.08
-times the point kernel's on the proxy, 1.01 and 1.01 on violence: fixed smoothing helps the
-sparse proxy and hurts dense violence, shrinkage adapts to the counts. Shapes 0.3 and 3, disks
-of radius 1 and 3, an estimated shape, and recency weights (halving each month back) were each
-no better on both offence groups, so the default has none of them.
+Fixed smoothing helps the sparse proxy and hurts dense violence; shrinkage adapts to the counts. Of
+the shrinkage variants (shapes 0.1-3, disks of 1-3 rings, a shape estimated by moments, recency
+weights halving or x0.7 each month back, a month-to-month steadiness penalty) none was better on
+both offence groups than the default by more than the split-to-split noise; the default was the
+most even over splits at 30-85 cells (the product's own hotspot area). The disk of 2 rings did as
+well, but building it took 0.35-0.6 s over the study area against milliseconds for the passes.
+
+The product's hotspots (19 places, ``hotspots`` defaults, benchmarks/bench_predict.py) against the
+better of the two baselines at the same number of cells, per split: proxy 0.97, 1.12, 0.95, 1.25,
+1.03 (mean 1.06); violence 1.02, 1.01, 1.01, 0.96, 0.96 (mean 0.99). At 1% to 10% of the area (the
+hit-rate curve) the predictor is above the count ranking at every share of every split, and above
+the kernel or within 1% of it (proxy at 1%: 35-42 against 31-38; violence at 1%: 36-40 against
+35-38).
 
 Significance (:func:`local_significance`): a cell is beyond chance when its count stands out from
-the smooth local surface, the mean of the cells 2 to 5 rings away (about 0.6-1.5 km; ring 1 is
-left out so a place does not raise its own expectation), under a negative binomial whose
+the smooth local surface (:func:`local_surface`: the mean cell within about 2 km, the cell and its
+ring 1 left out so a place does not raise its own expectation), under a negative binomial whose
 dispersion is the between-place overdispersion around that surface, estimated from every cell by
 moments; the p is one-sided (only "high" is tested) and Benjamini-Hochberg runs over those
 one-sided tests. On the same four months with every incident moved at random by 1.5 km (two
-seeds), no cell was significant for the proxy or for violence; on the real months 2 proxy and
-46 violence places were.
+seeds, /work/shared/tools/real-data-check and tests/test_predict.py), no listed place was
+significant for the proxy or for violence; on the real months 2 proxy and 51 violence places were.
 """
 from __future__ import annotations
 
