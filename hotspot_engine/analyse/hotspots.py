@@ -313,11 +313,11 @@ def _select(cells: pd.DataFrame, params: HotspotParams, eligible: np.ndarray, no
     if params.method == "gistar":
         return eligible & above_force & (measure > 0)
     if params.method == "predict":
-        # Only where incidents gather beyond a flat force (or stand out locally) is a prediction
-        # ranked at all: on incidents spread evenly this leaves nothing to rank (at most one area).
+        # Only where incidents gather beyond a flat force is a prediction ranked at all: on incidents
+        # spread evenly this leaves nothing to rank (at most one area).
         # A cell with no incidents in the window may be chosen when its surroundings predict it
         # (measured: proxy PAI over the better baseline 1.06 with, 0.93 without; violence 0.99 both).
-        return eligible & (above_force | (cells["q_local"].to_numpy() < params.alpha))
+        return eligible & above_force
     if params.method == "top-n":
         chosen = np.zeros(len(cells), dtype=bool)
         order = _cell_order(cells, params.measure)
