@@ -87,7 +87,7 @@ def _flag(text: str):
 #: window and method): session key -> (URL name, parse, default written as absent). A default of
 #: None means the value is always written once set (it depends on the data, e.g. the intervention).
 PAGE_URL = {
-    "m_method": ("method", _one_of("gistar", "top-n", "harm-share"), "gistar"),
+    "m_method": ("method", _one_of("predict", "gistar", "top-n", "harm-share"), "predict"),
     "m_measure": ("measure", _one_of("count", "harm"), "count"),
     "m_colour": ("colour", _one_of("count", "harm", "gi_bin", "pattern", "patrols"), "count"),
     "m_window": ("window", lambda t: int(t) if t in ("12", "6", "3", "0") else None, 12),
@@ -487,7 +487,7 @@ def map_params():
     from hotspot_engine.analyse.hotspots import HotspotParams
 
     state = st.session_state
-    params = HotspotParams(method=state.get("m_method", "gistar"), measure=state.get("m_measure", "count"),
+    params = HotspotParams(method=state.get("m_method", "predict"), measure=state.get("m_measure", "count"),
                            top=int(state.get("m_top", 19)), harm_share=float(state.get("m_share", 0.5)))
     return params, int(state.get("m_window", 12))
 

@@ -37,6 +37,7 @@ from hotspot_engine.analyse.patrols import (
 )
 from hotspot_engine.analyse.patrols import patrol_report as patrol_report_from_frames
 from hotspot_engine.analyse.patterns import emerging_hotspots, period_coverage, periodise, window_months
+from hotspot_engine.analyse.predict import CellHistory, CellKernelDensity
 from hotspot_engine.errors import InputError
 from hotspot_engine.filters import Filters, months_between, parse_month, shift_month
 from hotspot_engine.reference import geography
@@ -108,10 +109,15 @@ def validate_hotspots(con, filters: Filters, validate_to: str, params: HotspotPa
         raise InputError(f"--validate-to: must be after the window's last month ({filters.date_to})")
     result = hotspots(con, filters, params, harm_weights, exclusions_path, serious_violence_by_default)
     test_filters, _ = offence_default(replace(filters, date_from=first, date_to=validate_to), serious_violence_by_default)
-    test = query.cell_counts(con, test_filters, harm_weights)
-    test = pd.DataFrame({"h3": geography.cell_to_str(test["h3"].to_numpy(dtype=np.uint64)), "count": test["count"].to_numpy()})
-    holdout = holdout_scores(result.cells, test, (filters.date_from or "", filters.date_to), (first, validate_to),
-                             float(h3.average_hexagon_area(filters.res, "km^2")), params.measure)
+    months = query.cell_month_counts(con, test_filters, harm_weights)
+    test = pd.DataFrame({"h3": geography.cell_to_str(months["h3"].to_numpy(dtype=np.uint64)),
+                         "month": months["month"].astype(str).to_numpy(), "count": months["count"].to_numpy()})
+    ids = np.fromiter((int(c, 16) for c in result.cells["h3"]), dtype=np.uint64, count=len(result.cells))
+    kernel = CellKernelDensity()
+    chosen_counts = result.cells["count"].to_numpy(dtype=float)[:, None]
+    holdout = holdout_scores(result.cells, test.drop(columns="month"), (filters.date_from or "", filters.date_to),
+                             (first, validate_to), float(h3.average_hexagon_area(filters.res, "km^2")), params.measure,
+                             baselines={kernel.name: kernel.predict(CellHistory(ids, chosen_counts))}, test_months=test)
     have, length = result.settings.get("months_with_data", 0), result.settings.get("window_months", 0)
     if have < length:
         holdout.notes.append(f"The hotspots were chosen on {length} months of which only {have} hold data: the check "

@@ -37,7 +37,7 @@ class ExportLayers:
 def hotspot_params_record(params: HotspotParams, window: Filters) -> dict:
     """The hotspot method parameters as the methods sidecar records them."""
     return {"method": params.method, "measure": params.measure, "k": params.k, "alpha": params.alpha,
-            "top": params.top, "harm_share": params.harm_share, "min_area_count": params.min_area_count,
+            "top": params.top, "harm_share": params.harm_share, "min_area_count": params.area_minimum,
             "hotspot_window": f"{window.date_from} to {window.date_to}"}
 
 
