@@ -89,6 +89,7 @@ def flagged_table(table: pd.DataFrame, source: str, hide_below: int | None) -> N
     counts = flagged["partner_count"].astype(float)
     if hide_below:
         counts = counts.where(counts >= hide_below)
+        flagged["ratio"] = flagged["ratio"].where(counts.notna())  # ratio × expected is the hidden count
     flagged[source] = counts
     st.dataframe(flagged[["lsoa_code", "district", "csp", source, "police_count", "expected", "ratio", "flag"]],
                  hide_index=True, width="stretch",
