@@ -17,10 +17,10 @@ from hotspot_engine.read.archive import ArchiveAccount, _files_under, is_zip, sc
 from hotspot_engine.read.detect import FORMATS, detect_format
 from hotspot_engine.read.files import read_raw
 from hotspot_engine.read.incidents import _parse_force
-from hotspot_engine.read.limits import DEFAULT_LIMITS, Limits, too_big
+from hotspot_engine.read.limits import DEFAULT_LIMITS, Limits, check_regular_file, too_big
 from hotspot_engine.read.patrol_logs import _parse_gps, _parse_patrols
 from hotspot_engine.read.police_uk import _parse_police_uk
-from hotspot_engine.read.streaming import STREAM_BYTES, _load_streamed
+from hotspot_engine.read.streaming import STREAM_BYTES, STREAM_FORMATS, _load_streamed
 from hotspot_engine.store import database as store
 from hotspot_engine.store.database import LoadSummary
 
@@ -121,8 +121,8 @@ def _load_zip(con, source: Path | bytes, name: str, fmt: str | None, offence_map
 def _load_file(con, file: Path, name: str, fmt: str | None, offence_map, limits: Limits, partner=None
                ) -> list[LoadSummary]:
     """One file on disk shown as ``name``: streamed block by block when it is a big force extract."""
+    size = check_regular_file(file, name)  # /dev/zero reads for ever and a FIFO waits for ever
     try:
-        size = file.stat().st_size
         with open(file, "rb") as f:
             head = f.read(4)
     except OSError as exc:
@@ -131,7 +131,7 @@ def _load_file(con, file: Path, name: str, fmt: str | None, offence_map, limits:
         raise too_big(name, size, limits.max_file_bytes)
     if is_zip(head, name):
         return _load_zip(con, file, name, fmt, offence_map, limits, partner)
-    if size >= STREAM_BYTES and fmt in (None, "incidents"):
+    if size >= STREAM_BYTES and fmt in STREAM_FORMATS:
         streamed = _load_streamed(con, file, fmt, offence_map, name=name, limits=limits)
         if streamed is not None:
             return [streamed]

@@ -48,10 +48,17 @@ class Limits:
     max_field_bytes: int = 1 * MIB
     #: One physical line of a delimited text file (a header of 100,000 columns is about 1 MB).
     max_line_bytes: int = 16 * MIB
-    #: The XML of one workbook's sheets and shared strings, decompressed.
+    #: Columns of any table (a header of 100,000 columns cost 150 s building anti-social-behaviour ids;
+    #: the widest real extract seen has 40).
+    max_columns: int = 1_000
+    #: Every part of one workbook (sheets, shared strings, whatever their names), decompressed.
     max_sheet_xml_bytes: int = 128 * MIB
     #: Rows times columns of a Parquet file (its cells are materialised as a table).
     max_parquet_cells: int = 400_000_000
+    #: Rows of one table (a national police.uk month is about 500,000; a force's decade about 3M).
+    max_rows: int = 20_000_000
+    #: One Parquet row group, unpacked: read one at a time (writers default to 64-128 MB).
+    max_row_group_bytes: int = 512 * MIB
     #: A street layer file (GeoPackage, Shapefile) on disk; a GeoJSON one, which GDAL parses whole.
     max_street_bytes: int = 512 * MIB
     max_geojson_bytes: int = 128 * MIB
