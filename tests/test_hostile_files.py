@@ -14,6 +14,7 @@ import pandas as pd
 import pytest
 
 from hotspot_engine.__main__ import main as cli_main
+from hotspot_engine.errors import InputError
 from hotspot_engine.read import loading
 from hotspot_engine.store import database as store
 
@@ -191,3 +192,16 @@ def test_the_asb_id_step_ignores_extra_columns(tmp_path):
     assert (first.added, second.added, second.already_present) == (1, 0, 1)
     assert pd.Series(con.execute("SELECT incident_id FROM incidents").fetchnumpy()["incident_id"]).str.startswith(
         "asb-").all()
+
+
+def test_a_partner_file_too_long_to_read_whole_is_refused_before_reading(tmp_path, monkeypatch):
+    from hotspot_engine.read import ingest
+    from hotspot_engine.read.limits import Limits
+
+    monkeypatch.setattr(ingest, "STREAM_BYTES", 1)  # every file counts as big
+    path = tmp_path / "events.csv"
+    path.write_text("callout_id,datetime,lat,lon,category\n" + "".join(
+        f"E{k},2024-01-01T22:00:00,50.9097,-1.4044,assault\n" for k in range(20)))
+    with pytest.raises(InputError, match=r"^events\.csv: over 10 rows, more than a file that is read whole"):
+        _ingest(path, limits=Limits(max_whole_file_rows=10))
+    assert _ingest(path, limits=Limits(max_whole_file_rows=100))[0].added == 20

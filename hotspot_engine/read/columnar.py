@@ -19,8 +19,9 @@ def _check_footer(meta, size: int, name: str, limits: Limits) -> None:
     row group too big to hold (issue 25: a 30 KB file holding one 900 MB string peaked at 4.85 GB)."""
     if meta.num_columns > limits.max_columns:
         raise InputError(f"{name}: {meta.num_columns:,} columns, over the {limits.max_columns:,} limit")
-    if meta.num_rows > limits.max_rows:
-        raise InputError(f"{name}: {meta.num_rows:,} rows, over the {limits.max_rows:,}-row limit; split the file")
+    if meta.num_rows > limits.max_whole_file_rows:  # a Parquet file is read whole
+        raise InputError(f"{name}: {meta.num_rows:,} rows, over the {limits.max_whole_file_rows:,}-row limit for a "
+                         "file read whole; split it or load it as CSV, which streams")
     cells = meta.num_rows * max(meta.num_columns, 1)
     if cells > limits.max_parquet_cells:
         raise InputError(f"{name}: {meta.num_rows:,} rows x {meta.num_columns:,} columns is over the "

@@ -55,8 +55,9 @@ class Limits:
     max_sheet_xml_bytes: int = 128 * MIB
     #: Rows times columns of a Parquet file (its cells are materialised as a table).
     max_parquet_cells: int = 400_000_000
-    #: Rows of one table (a national police.uk month is about 500,000; a force's decade about 3M).
-    max_rows: int = 20_000_000
+    #: Rows of a file read whole rather than streamed (partner layers, patrols, GPS; issue 25: partner
+    #: files of 10M rows peaked at 8.1-9.6 GB, about 0.9 KB a row, so 1M rows stay near 1 GB).
+    max_whole_file_rows: int = 1_000_000
     #: One Parquet row group, unpacked: read one at a time (writers default to 64-128 MB).
     max_row_group_bytes: int = 512 * MIB
     #: A street layer file (GeoPackage, Shapefile) on disk; a GeoJSON one, which GDAL parses whole.
