@@ -194,11 +194,9 @@ def test_the_asb_id_step_ignores_extra_columns(tmp_path):
         "asb-").all()
 
 
-def test_a_partner_file_too_long_to_read_whole_is_refused_before_reading(tmp_path, monkeypatch):
-    from hotspot_engine.read import ingest
+def test_a_partner_file_too_long_to_read_whole_is_refused_before_parsing(tmp_path):
     from hotspot_engine.read.limits import Limits
 
-    monkeypatch.setattr(ingest, "STREAM_BYTES", 1)  # every file counts as big
     path = tmp_path / "events.csv"
     path.write_text("callout_id,datetime,lat,lon,category\n" + "".join(
         f"E{k},2024-01-01T22:00:00,50.9097,-1.4044,assault\n" for k in range(20)))

@@ -30,7 +30,9 @@ from hotspot_engine.read.limits import DEFAULT_LIMITS, Limits, check_regular_fil
 OFFLINE_GDAL = {"GDAL_HTTP_PROXY": "nonet://0.0.0.0:1", "GDAL_HTTP_TIMEOUT": "1", "GDAL_HTTP_CONNECTTIMEOUT": "1",
                 "GDAL_HTTP_MAX_RETRY": "0", "CPL_VSIL_CURL_ALLOWED_FILENAME": "/nonexistent/none",
                 "CPL_VSIL_CURL_ALLOWED_EXTENSIONS": ".none", "GDAL_DISABLE_READDIR_ON_OPEN": "EMPTY_DIR",
-                "GDAL_ALLOW_REMOTE_RESOURCE_TO_ACCESS_LOCAL_FILE": "NO", "CPL_CURL_ENABLE_VSIMEM": "NO"}
+                "GDAL_ALLOW_REMOTE_RESOURCE_TO_ACCESS_LOCAL_FILE": "NO", "CPL_CURL_ENABLE_VSIMEM": "NO",
+                # One GeoJSON feature's parse, in MB (GDAL's default 200 let a 34 MB line take 850 MB).
+                "OGR_GEOJSON_MAX_OBJ_SIZE": "16"}
 _PROXY_ENV = ("no_proxy", "NO_PROXY")
 _MAGIC = {".gpkg": (b"SQLite format 3\x00",), ".shp": (b"\x00\x00\x27\x0a",)}
 _CRS_KEY = re.compile(rb'"crs"\s*:')
@@ -163,6 +165,9 @@ def read_line_layer(path: Path, limits: Limits = DEFAULT_LIMITS):
             except InputError:
                 raise
             except Exception as exc:  # pyogrio raises its own errors for unreadable files
+                if "too complex/large" in str(exc):  # GDAL's own bound on one GeoJSON feature
+                    raise InputError(f"{path.name}: a feature too large to read (GDAL's GeoJSON limit); clip or "
+                                     "simplify the layer first") from None
                 raise InputError(f"{path.name}: cannot read as a line layer ({type(exc).__name__})") from None
     finally:
         pyogrio_log.setLevel(level)

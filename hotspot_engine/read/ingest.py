@@ -135,8 +135,6 @@ def _load_file(con, file: Path, name: str, fmt: str | None, offence_map, limits:
         streamed = _load_streamed(con, file, fmt, offence_map, name=name, limits=limits)
         if streamed is not None:
             return [streamed]
-    if size >= STREAM_BYTES:
-        _check_whole_file_rows(file, name, limits)
     try:
         data = file.read_bytes()
     except OSError as exc:
@@ -144,20 +142,20 @@ def _load_file(con, file: Path, name: str, fmt: str | None, offence_map, limits:
     return _load_one(con, data, name, fmt, offence_map, limits, partner)
 
 
-def _check_whole_file_rows(file: Path, name: str, limits: Limits) -> None:
-    """A big file that does not stream (partner layers, patrols, GPS, a malformed extract) is read
-    whole, so its lines are counted first (about a second a gigabyte) against the whole-file limit."""
-    lines = 0
-    with open(file, "rb") as handle:
-        while chunk := handle.read(16 << 20):
-            lines += chunk.count(b"\n")
-            if lines > limits.max_whole_file_rows:
-                raise InputError(f"{name}: over {limits.max_whole_file_rows:,} rows, more than a file that is read "
-                                 "whole may hold (only incident and police.uk CSVs stream); split the file")
+def _check_whole_file_rows(data: bytes, name: str, limits: Limits) -> None:
+    """A text file that does not stream (partner layers, patrols, GPS, a small or malformed extract)
+    is parsed whole, so its lines are counted first against the whole-file limit (Parquet and
+    workbooks have their own row and size limits)."""
+    if data[:4] in (b"PAR1", b"PK\x03\x04", b"PK\x05\x06"):
+        return
+    if data.count(b"\n") > limits.max_whole_file_rows + 1:
+        raise InputError(f"{name}: over {limits.max_whole_file_rows:,} rows, more than a file that is read whole "
+                         "may hold (only incident and police.uk CSVs stream); split the file")
 
 
 def _load_one(con, data: bytes, name: str, fmt: str | None, offence_map, limits: Limits, partner=None
               ) -> list[LoadSummary]:
+    _check_whole_file_rows(data, name, limits)
     kind, fmt, rows, rejects, notes = _parse(data, name, fmt, offence_map, limits=limits, con=con, partner=partner)
     summary = store.store_rows(con, kind, rows, rejects, file=name, fmt=fmt,
                                sha256=hashlib.sha256(data).hexdigest(), notes=notes)
