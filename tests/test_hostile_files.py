@@ -203,3 +203,10 @@ def test_a_partner_file_too_long_to_read_whole_is_refused_before_parsing(tmp_pat
     with pytest.raises(InputError, match=r"^events\.csv: over 10 rows, more than a file that is read whole"):
         _ingest(path, limits=Limits(max_whole_file_rows=10))
     assert _ingest(path, limits=Limits(max_whole_file_rows=100))[0].added == 20
+
+
+def test_an_uploaded_police_uk_file_with_month_9999_loads_its_other_rows():
+    """The app's upload path (the same parsers): before issue 25 the page said 'Something went wrong'."""
+    data = "\n".join([HEADER, _street_row("9999-12", 1), _street_row("2024-01", 2)]).encode() + b"\n"
+    [summary] = loading.ingest_upload(store.connect(":memory:"), "street.csv", data)
+    assert (summary.added, summary.reject_reasons) == (1, {"bad month": 1})

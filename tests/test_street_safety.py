@@ -160,3 +160,16 @@ def test_a_line_with_too_many_vertices_is_rejected_not_clipped(tmp_path):
     lines, rejects = read_street_file(path)
     assert list(lines["name"]) == ["High Street"]
     assert list(rejects["reason"]) == ["too many vertices for one line"]
+
+
+def test_gdal_warnings_reach_no_output_and_no_server_path(tmp_path, capsys):
+    """GDAL's warnings quote the file's full path on the server: they are counted, never printed."""
+    feature = {"type": "Feature", "id": 1, "properties": {"name": "High Street"},
+               "geometry": {"type": "LineString", "coordinates": LINE}}
+    path = tmp_path / "roads.geojson"
+    path.write_text(json.dumps({"type": "FeatureCollection", "features": [feature, feature]}))  # a repeated id warns
+    frame, warned = geofile.read_line_layer(path)
+    assert len(frame) == 2 and warned >= 1
+    assert cli_main(["ingest", str(path), "--format", "streets", "--db", str(tmp_path / "s.duckdb")]) == 0
+    out = capsys.readouterr()
+    assert str(tmp_path) not in out.out + out.err and "Several features" not in out.err
