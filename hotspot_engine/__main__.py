@@ -18,7 +18,7 @@ import sys
 from dataclasses import replace
 from pathlib import Path
 
-from hotspot_engine.errors import InputError
+from hotspot_engine.errors import InputError, is_disk_full
 
 
 class _Parser(argparse.ArgumentParser):
@@ -558,6 +558,10 @@ def main(argv: list[str] | None = None) -> int:
         print("interrupted", file=sys.stderr)
         return 130
     except Exception as exc:  # an internal error: one line, never incident data
+        if is_disk_full(exc):  # the store's disk (DuckDB raises its own types): the user can fix it
+            print(f"error: {Path(getattr(args, 'db', None) or 'the store').name}: cannot write (no space left on the "
+                  "disk); free some space and run the command again", file=sys.stderr)
+            return 2
         if os.environ.get("HOTSPOT_DEBUG"):
             raise
         from hotspot_engine.errorlog import record_error

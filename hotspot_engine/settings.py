@@ -39,6 +39,9 @@ class Settings:
     offence_map: Path | None = None
     auth_required: bool = False
     data_managers: tuple[str, ...] = field(default_factory=tuple)
+    #: With sign-in off, uploads are refused unless the app listens on this machine only
+    #: (127.0.0.1/localhost/::1) or this says otherwise (ui/access.py; issue 25).
+    open_uploads: bool = False
     #: Partner-safe exports blank counts below this (issue 7; the ONS and Home Office convention
     #: for small numbers is to suppress counts under 5).
     partner_safe_threshold: int = 5
@@ -135,6 +138,7 @@ def load_settings(path: str | Path | None = None) -> Settings:
         offence_map=_path(hot.get("offence_map", ""), base),
         auth_required=bool(access.get("auth_required", False)),
         data_managers=tuple(access.get("data_managers", [])),
+        open_uploads=access.get("open_uploads", False) is True,
         partner_safe_threshold=threshold,
         query_threads=query_threads,
         error_log=_path(str(logs.get("error_log", "")), base) or base / DEFAULT_ERROR_LOG,

@@ -12,7 +12,9 @@ import streamlit as st
 from hotspot_engine import service
 from hotspot_engine.analyse.hotspots import HotspotParams
 from hotspot_engine.analyse.patrols import DosageTarget, briefing_pdf, suggest_plan
+from hotspot_engine.errors import InputError
 from hotspot_engine.filters import Filters
+from hotspot_engine.render.text_safety import markdown_plain
 from hotspot_engine.settings import Settings, load_settings
 
 
@@ -28,7 +30,12 @@ def _store():
 
 
 def cursor():
-    return _store().cursor()
+    try:
+        store = _store()
+    except InputError as exc:  # e.g. an ingest holds the store: say so, not Streamlit's generic error
+        st.error(markdown_plain(str(exc)))
+        st.stop()
+    return store.cursor()
 
 
 def data_version() -> int:

@@ -6,6 +6,7 @@ import streamlit as st
 from hotspot_engine.render.text_safety import markdown_plain
 from hotspot_engine.service import Extent
 from hotspot_engine.write.export import neutralise_formulas
+from ui import access
 from ui.cached import ingest_street_upload, ingest_upload, loads, rejects, remove_sample, sample_status
 from ui.common import readable
 from ui.errors import show_error
@@ -25,7 +26,7 @@ def draw_holdings(ext: Extent) -> None:
 def draw_upload(manager: bool) -> None:
     st.subheader("Load data")
     if not manager:
-        st.info("Loading data needs a data-manager role (see settings.toml, [access]).")
+        st.info(access.UPLOADS_CLOSED)
         return
     for kind, line in st.session_state.pop("upload_result", []):
         getattr(st, kind)(line)
