@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import streamlit as st
 
+from hotspot_engine.render.text_safety import markdown_plain
 from ui.cached import cached_area_outlines, data_version
 from ui.common import hotspot_window, map_params, page_setup
 from ui.errors import page_errors
@@ -46,8 +47,8 @@ with chart:
         m1, m2, m3, m4 = st.columns(4)
         m1.metric("LSOAs higher than police data suggests", flags["higher"], help="Above the 99.8% funnel limit.")
         m2.metric("LSOAs lower", flags["lower"], help="Below the 99.8% funnel limit.")
-        m3.metric("Force-wide ratio", f"{funnel.result.ratio:.2f}", help=f"{source} per police-recorded violent offence, "
-                  f"{funnel.filters.date_from} to {funnel.filters.date_to}.")
+        m3.metric("Force-wide ratio", f"{funnel.result.ratio:.2f}", help=f"{markdown_plain(source)} per police-recorded "
+                  f"violent offence, {funnel.filters.date_from} to {funnel.filters.date_to}.")
         m4.metric("Ratio varies between LSOAs by", f"{funnel.result.ratio_cv:.0%}" if funnel.result.rho else "chance only",
                   help="Coefficient of variation of the ratio between LSOAs beyond chance (Spiegelhalter 2005); the "
                        "limits are widened for it.")
@@ -59,8 +60,8 @@ with chart:
                      outlines, map_style=data.map_style())
 if funnel is not None:
     for note in funnel.notes:
-        st.caption(note)
-    st.subheader(f"Funnel plot: {source} against police-recorded violence")
+        st.caption(markdown_plain(note))  # notes may quote layer names from partner files
+    st.subheader(f"Funnel plot: {markdown_plain(source)} against police-recorded violence")
     draw.funnel_plot(funnel.result.table, funnel.result.limits, source, hide)
     st.caption(f"{funnel.filters.date_from} to {funnel.filters.date_to}. Exact limits for the ratio of two counts "
                "(conditional mid-p), so the police count's own chance variation is included, widened for the ratio's "
