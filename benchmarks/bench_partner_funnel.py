@@ -60,8 +60,11 @@ def one_run(rng: np.random.Generator, ratio: float, planted: int, factor: float,
     table = partners.funnel(counts).table.set_index("lsoa_code").loc[counts["lsoa_code"]]
     exact_998 = (table["flag"] != "").to_numpy()
     exact_95 = (table["flag_95"] != "").to_numpy()
-    half = 0.5 * binom.pmf(partner, partner + police, partner.sum() / (partner.sum() + police.sum()))
-    tails = np.minimum(table["p_higher"].to_numpy(), table["p_lower"].to_numpy()) + half
+    # Plain exact tails: the binomial without mid-p and without the widening for extra variation.
+    share = partner.sum() / (partner.sum() + police.sum())
+    upper, lower, _ = partners._tails(partner, police, share, 0.0)
+    half = 0.5 * binom.pmf(partner, partner + police, share)
+    tails = np.minimum(upper, lower) + half
     plain_998, plain_95 = tails < 0.001, tails < 0.025
     naive_998 = poisson_funnel_flags(partner, police, 0.998)
     naive_95 = poisson_funnel_flags(partner, police, 0.95)
