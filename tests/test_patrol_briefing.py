@@ -385,3 +385,6 @@ def test_long_titles_stay_on_the_page_and_place_types_are_not_listed_as_streets(
     assert "Parking Area" not in street_list and "Supermarket" not in street_list
     assert any("place points: Parking Area (38), Supermarket (2)" in t.replace("\n", " ") for t in texts)
     assert long_name in " ".join(t.replace("\n", " ") for t in texts)
+    renderer = fig.canvas.get_renderer()
+    boxes = [t.get_window_extent(renderer) for t in fig.texts if t.get_text()]
+    assert not [(i, j) for i, a in enumerate(boxes) for j, b in enumerate(boxes) if i < j and a.overlaps(b)]

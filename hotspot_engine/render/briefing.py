@@ -91,11 +91,8 @@ def briefing_page(report: PatrolReport, plan: PatrolPlan | None, hotspot_id: str
     lat, lon = _centre(report, hotspot_id)
     # Long names wrap and shrink rather than run off the page (issue 27: "Southampton - Landguard Road /
     # Blechynden Terrace (parking" ran past the right edge).
-    title = f"#{int(row['hotspot_rank'])}  {row['hotspot_name']}"
-    room = 52 if synthetic else 66
-    fig.text(0.05, 0.97, plain(textwrap.shorten(title, 2 * room, placeholder="...") if len(title) > 2 * room
-                               else "\n".join(textwrap.wrap(title, room))),
-             fontsize=15 if len(title) <= room else 11, fontweight="bold", va="top")
+    text, size = _title_lines(f"#{int(row['hotspot_rank'])}  {row['hotspot_name']}", synthetic)
+    fig.text(0.05, 0.97, plain(text), fontsize=size, fontweight="bold", va="top")
     fig.text(0.05, 0.942, f"Centre: grid ref {grid_reference(lat, lon) or 'off the OS grid'}  ·  {lat:.5f}, {lon:.5f}  ·  "
                           f"{plain(row['district'])}  ·  hotspot {plain(hotspot_id)}, {int(row['n_cells'])} cells",
              fontsize=9.5, va="top")
@@ -114,6 +111,19 @@ def briefing_page(report: PatrolReport, plan: PatrolPlan | None, hotspot_id: str
     fig.text(0.05, 0.018, f"Target: {report.target.describe()}. Stay visible for the planned minutes; vary arrival "
              "times.", fontsize=6.5, color=GREY, wrap=True)
     return fig
+
+
+def _title_lines(title: str, synthetic: bool) -> tuple[str, float]:
+    """(text, font size) of a page title that stays on the page and above the next line: one line at
+    15 pt when it fits, else at most two lines at 8.5 pt (two lines of 8.5 pt end above the centre
+    line at 0.942; the synthetic banner takes the right of the first line)."""
+    if len(title) <= (42 if synthetic else 56):
+        return title, 15.0
+    room = 68 if synthetic else 88
+    lines = textwrap.wrap(title, room)
+    if len(lines) > 2:
+        lines = textwrap.wrap(textwrap.shorten(title, 2 * room - 4, placeholder="..."), room)[:2]
+    return "\n".join(lines), 8.5
 
 
 def _dosage_panel(fig, report: PatrolReport, row: pd.Series) -> None:
