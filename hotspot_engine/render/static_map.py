@@ -162,16 +162,18 @@ def map_png(cells, areas, districts, title: str, value_column: str = "count", dp
     ``value_column`` with a legend, hotspot outlines and labels, district outlines, scale bar and
     the boundary attribution; a 'synthetic sample data' banner when ``synthetic``."""
     fig = _figure((10, 8))
-    ax = fig.add_axes((0.02, 0.06, 0.96, 0.86))
+    # With a subtitle (the source and its caveat, up to three lines) the map starts lower, so no text
+    # lies over it.
+    ax = fig.add_axes((0.02, 0.06, 0.96, 0.80 if subtitle else 0.86))
     draw_map(ax, cells, areas, districts, value_column)
     # Titles wrap rather than leave the page (issue 27); the subtitle is the data source and its caveat.
     fig.suptitle(matplotlib_plain(_wrap(title, 80)), fontsize=14 if len(title) <= 80 else 12, fontweight="bold",
                  y=0.985, va="top")
     if subtitle:
-        fig.text(0.5, 0.945, matplotlib_plain(_wrap(subtitle, 160)), ha="center", va="top", fontsize=6.5,
+        fig.text(0.5, 0.95, matplotlib_plain(_wrap(subtitle, 160)), ha="center", va="top", fontsize=6.5,
                  color="#444444")
     if synthetic:
-        fig.text(0.5, 0.91, SYNTHETIC_BANNER, ha="center", va="center", fontsize=10, fontweight="bold", color="white",
+        fig.text(0.5, 0.885 if subtitle else 0.935, SYNTHETIC_BANNER, ha="center", va="center", fontsize=10, fontweight="bold", color="white",
                  bbox={"boxstyle": "square,pad=0.3", "fc": "#b2182b", "ec": "none"})
     fig.text(0.02, 0.02, _wrap(_attribution(), 150), fontsize=6, color="#444444", va="bottom")
     buffer = io.BytesIO()
