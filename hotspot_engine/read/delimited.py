@@ -38,7 +38,11 @@ def _split_header(line: str, name: str = "", limits: Limits = DEFAULT_LIMITS) ->
     if counts[delimiter] == 0:
         delimiter = ","
     with field_size_limit(max(limits.max_field_bytes, len(line))):  # measured below, with a clear message
-        header = next(csv.reader([line], delimiter=delimiter), [])
+        try:
+            header = next(csv.reader([line], delimiter=delimiter), [])
+        except csv.Error as exc:  # a bare carriage return in the header (found by test_loading_property)
+            raise InputError(f"{name}: row 1: the header line cannot be split into columns "
+                             "(a line break inside it; save the file with ordinary line endings)") from exc
     longest = max((len(h) for h in header), default=0)
     if longest > limits.max_field_bytes:
         raise InputError(f"{name}: row 1: a column name of {longest / 1e6:,.1f} MB is over the "
