@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import hashlib
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -446,9 +446,10 @@ def _merge_notes(parts: list[list[str]]) -> list[str]:
     return out
 
 
-def store_stream(con, kind: str, blocks, file: str, fmt: str, sha256: str = "") -> LoadSummary:
+def store_stream(con, kind: str, blocks, file: str, fmt: str, sha256: str | Callable[[], str] = "") -> LoadSummary:
     """Like :func:`store_rows` for a file parsed block by block: ``blocks`` yields (rows, rejects,
-    notes) per block. Still one transaction for the whole file (a failure in any block, parsing
+    notes) per block; ``sha256`` may be a callable, asked for the digest only when the load is logged
+    (the caller hashes the file while its blocks are parsed). Still one transaction for the whole file (a failure in any block, parsing
     included, leaves the store as it was), while memory holds one block at a time.
 
     Blocks are appended without a per-block anti-join (each would rescan the rows already stored);
@@ -513,7 +514,7 @@ def store_stream(con, kind: str, blocks, file: str, fmt: str, sha256: str = "") 
         summary = LoadSummary(file=file, format=fmt, rows_read=read, added=added,
                               already_present=accepted - added - len(conflict_ids), rejected=rejected,
                               reject_reasons=reasons, notes=merged, load_id=int(load_id), conflicts=len(conflict_ids))
-        _log_load(con, summary, sha256, kind)
+        _log_load(con, summary, sha256() if callable(sha256) else sha256, kind)
         con.execute("COMMIT")
     except BaseException:
         con.execute("ROLLBACK")
