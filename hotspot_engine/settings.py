@@ -49,6 +49,9 @@ class Settings:
     query_threads: int = 0
     #: Internal errors (type and traceback frames, never values) go to this rotating log.
     error_log: Path = DEFAULT_ERROR_LOG
+    #: Leave force-months the data-quality guard flags (or finds partial) out of every window and
+    #: evaluation (issue 24): off by default, so nothing disappears without the user asking.
+    exclude_flagged_months: bool = False
 
     @property
     def sample_dir(self) -> Path:
@@ -139,4 +142,12 @@ def load_settings(path: str | Path | None = None) -> Settings:
         partner_safe_threshold=threshold,
         query_threads=query_threads,
         error_log=_path(str(logs.get("error_log", "")), base) or base / DEFAULT_ERROR_LOG,
+        exclude_flagged_months=_true_or_false(path, data, "quality", "exclude_flagged_months"),
     )
+
+
+def _true_or_false(path: Path, data: dict, section: str, key: str, default: bool = False) -> bool:
+    value = data.get(section, {}).get(key, default)
+    if not isinstance(value, bool):
+        raise InputError(f"{path.name}: [{section}] {key} must be true or false")
+    return value

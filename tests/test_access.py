@@ -115,6 +115,7 @@ def _texts(at) -> str:
     return "\n".join(str(p) for p in parts)
 
 
+@pytest.mark.slow  # the Overview's impact again after clearing the caches, and the Data page
 def test_sign_in_off_pages_show_data(settings_file):
     settings_file(auth=False)
     at = _run("app.py", user={"is_logged_in": False})
@@ -156,6 +157,7 @@ def test_sign_in_on_viewer_sees_data_but_cannot_load_or_export_incidents(setting
     assert "need a data-manager role" in _captions(at)
 
 
+@pytest.mark.slow  # loads a file and writes exports in AppTest
 def test_sign_in_on_data_manager_can_load_and_export(settings_file):
     settings_file(auth=True, managers=("@hants.police.uk",))
     at = _run("pages/4_Data_and_export.py", user={"is_logged_in": True, "email": MANAGER})

@@ -4,6 +4,8 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pytest
+
 ROOT = Path(__file__).resolve().parent.parent
 PAGE = "pages/5_Partner_data.py"
 
@@ -44,6 +46,7 @@ def test_page_flags_the_planted_lsoas_and_draws_every_layer(app_db, sample_truth
     assert at.get("arrow_vega_lite_chart") or at.get("vega_lite_chart")
 
 
+@pytest.mark.slow  # an AppTest with several reruns or pages; the page smoke stays in the inner loop
 def test_layer_switch_and_weights_change_what_is_shown(app_db):
     at = _page(app_db)
     before = [df.value for df in at.dataframe][-1]

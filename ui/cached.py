@@ -195,3 +195,19 @@ def cached_meeting_maps(filters: Filters, hot_filters: Filters, params, value_co
     return service.meeting_maps(cached_hotspots(hot_filters, params, version), cached_headline(filters, version),
                                 filters, hot_filters, value_column, safe, threshold, is_synthetic(), filters_line,
                                 basemap_url=s.basemap_url, basemap_attribution=s.basemap_attribution)
+
+
+@st.cache_data(show_spinner=False, max_entries=16)
+def quality_warning(filters: Filters, version: int) -> str | None:
+    """The data-quality guard's one line for the filters' months (None: nothing flagged)."""
+    from hotspot_engine.service.quality import quality_warning as warning
+
+    return warning(cursor(), filters)
+
+
+@st.cache_data(show_spinner=False, max_entries=4)
+def quality_report(version: int):
+    """Flagged force-months and coverage gaps as the last load judged them."""
+    from hotspot_engine.service.quality import quality_report as report
+
+    return report(cursor())

@@ -78,7 +78,8 @@ def read_incidents(path_or_buffer, name: str, fmt: str | None = None, offence_ma
     kind, _, rows, rejects, notes = _parse(data, name, fmt, offence_map)
     if kind != "incidents":
         raise InputError(f"{name}: holds patrols, not incidents")
-    return rows, rejects, notes
+    # The res-9 cells the district lookup computed travel to the store; a plain read has no use for them.
+    return rows.drop(columns=[c for c in store.H3_COLUMNS if c in rows.columns]), rejects, notes
 
 
 def _bytes_of(source) -> bytes:

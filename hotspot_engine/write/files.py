@@ -78,6 +78,8 @@ def _flatten_lists(layer: pd.DataFrame) -> pd.DataFrame:
         if layer[name].dtype != object or name == getattr(layer, "_geometry_column_name", None):
             continue
         values = layer[name].to_numpy()
+        if pd.api.types.infer_dtype(values, skipna=True) in ("string", "empty"):
+            continue  # all text: no lists (checked in C, not per value)
         if any(isinstance(v, (list, tuple, np.ndarray)) for v in values):
             joined = [" ".join(str(x) for x in v) if isinstance(v, (list, tuple, np.ndarray)) else v for v in values]
             out = out.assign(**{name: pd.Series(joined, index=layer.index, dtype=object)})
