@@ -1,0 +1,113 @@
+"""Adopted hotspot sets (issue 26): stored once, read back exactly, never recomputed."""
+from __future__ import annotations
+
+import shutil
+
+import pandas as pd
+import pytest
+
+from hotspot_engine.errors import InputError
+from hotspot_engine.filters import Filters
+from hotspot_engine.service import analyses, sets
+from hotspot_engine.store.database import connect
+
+WINDOW = Filters(date_from="2023-04", date_to="2024-03")
+
+
+@pytest.fixture()
+def store(sample_db, tmp_path):
+    path = tmp_path / "store.duckdb"
+    shutil.copy(sample_db, path)
+    con = connect(path)
+    yield con
+    con.close()
+
+
+@pytest.fixture(scope="module")
+def chosen(sample_db):
+    con = connect(sample_db, read_only=True)
+    try:
+        yield analyses.hotspots(con, WINDOW)
+    finally:
+        con.close()
+
+
+def test_adopt_keeps_the_maps_ids_numbers_and_names(store, chosen):
+    adopted = sets.adopt(store, "FY 2023-24", chosen, WINDOW, chosen.params, WINDOW, "analyst", "for the board")
+    areas = chosen.areas
+    hotspots = adopted.hotspots()
+    assert list(hotspots["hotspot_id"]) == list(areas["hotspot_id"])
+    assert list(hotspots["hotspot_number"]) == list(areas["hotspot_rank"]) == list(range(1, len(areas) + 1))
+    assert list(hotspots["hotspot_name"]) == list(areas["hotspot_name"])
+    assert list(hotspots["cells"]) == list(areas["n_cells"])
+    hot = chosen.cells[chosen.cells["is_hotspot"].astype(bool)]
+    assert sorted(adopted.cells["h3"]) == sorted(hot["h3"])
+    assert (adopted.name, adopted.adopted_by, adopted.note, adopted.method) == ("FY 2023-24", "analyst", "for the board", "gistar")
+    assert (adopted.window_from, adopted.window_to) == ("2023-04", "2024-03")
+    assert adopted.filters == WINDOW and adopted.params["top"] == 19
+    assert len(adopted.cell_ids()) == len(adopted.cells)
+
+
+def test_list_and_load_newest_first(store, chosen):
+    assert sets.load(store) is None
+    assert sets.list_sets(store).empty
+    sets.adopt(store, "first", chosen, WINDOW, chosen.params, WINDOW, "a")
+    store.execute("UPDATE hotspot_sets SET adopted_at = adopted_at - INTERVAL 1 DAY WHERE name = 'first'")
+    sets.adopt(store, "second", chosen, WINDOW, chosen.params, WINDOW, "b")
+    listing = sets.list_sets(store)
+    assert list(listing["name"]) == ["second", "first"]
+    assert list(listing.columns) == sets.LIST_COLUMNS
+    assert listing["hotspots"].tolist() == [len(chosen.areas)] * 2
+    assert sets.load(store).name == "second"
+    assert sets.load(store, "first").adopted_by == "a"
+    with pytest.raises(InputError, match="no such hotspot set"):
+        sets.load(store, "third")
+
+
+def test_a_taken_name_needs_replace(store, chosen):
+    sets.adopt(store, "q1", chosen, WINDOW, chosen.params, WINDOW, "a")
+    with pytest.raises(InputError, match="exists"):
+        sets.adopt(store, "q1", chosen, WINDOW, chosen.params, WINDOW, "a")
+    other = analyses.hotspots(store, Filters(date_from="2022-04", date_to="2023-03", districts=("Southampton",)))
+    replaced = sets.adopt(store, "q1", other, other_window := Filters(date_from="2022-04", date_to="2023-03"),
+                          other.params, other_window, "b", replace=True)
+    assert replaced.adopted_by == "b" and len(sets.list_sets(store)) == 1
+    assert set(replaced.cells["hotspot_id"]) == set(other.areas["hotspot_id"])
+
+
+def test_bad_names_and_empty_results_are_refused(store, chosen):
+    with pytest.raises(InputError, match="set name"):
+        sets.adopt(store, "  ", chosen, WINDOW, chosen.params, WINDOW, "a")
+    with pytest.raises(InputError, match="set name"):
+        sets.adopt(store, "a\nb", chosen, WINDOW, chosen.params, WINDOW, "a")
+    empty = analyses.hotspots(store, Filters(date_from="2015-01", date_to="2015-12"))
+    with pytest.raises(InputError, match="no hotspots"):
+        sets.adopt(store, "none", empty, WINDOW, empty.params, WINDOW, "a")
+
+
+def test_the_set_is_unchanged_after_a_new_month_is_ingested(store, chosen, real_month_csv):
+    from hotspot_engine.read.loading import ingest_paths
+    from hotspot_engine.store import query
+
+    before = sets.adopt(store, "adopted", chosen, WINDOW, chosen.params, WINDOW, "a")
+    version = query.data_version(store)
+    summaries = ingest_paths(store, [real_month_csv])
+    assert summaries[0].added > 0 and query.data_version(store) != version
+    after = sets.load(store, "adopted")
+    pd.testing.assert_frame_equal(before.cells, after.cells)
+    assert (before.adopted_at, before.params, before.filters, before.window_from, before.window_to) == (
+        after.adopted_at, after.params, after.filters, after.window_from, after.window_to)
+    assert after.hotspots()["hotspot_id"].tolist() == chosen.areas["hotspot_id"].tolist()
+
+
+def test_an_old_store_gains_the_tables_on_open(tmp_path):
+    import duckdb
+
+    path = tmp_path / "old.duckdb"
+    duckdb.connect(str(path)).execute("CREATE TABLE incidents (incident_id VARCHAR)").close()
+    con = connect(path, read_only=True)
+    assert sets.load(con) is None and sets.list_sets(con).empty
+    con.close()
+    con = connect(path)
+    assert sets.list_sets(con).empty
+    con.close()
