@@ -445,8 +445,9 @@ def cmd_patrol_plan(args: argparse.Namespace) -> int:
     for note in report.notes + plan.notes:
         print(f"note: {note}", file=sys.stderr)
     s = report.summary
-    print(f"{s['patrols']:,} patrols, {s['patrols_in_hotspots']:,} in {s['hotspots']} hotspots; "
-          f"{s['hotspots_green']} green, {s['hotspots_amber']} amber, {s['hotspots_red']} red; plan of "
+    status = ("no patrol data loaded, so no dosage status" if s.get("no_patrol_data") else
+              f"{s['hotspots_green']} green, {s['hotspots_amber']} amber, {s['hotspots_red']} red")
+    print(f"{s['patrols']:,} patrols, {s['patrols_in_hotspots']:,} in {s['hotspots']} hotspots; {status}; plan of "
           f"{len(plan.visits)} visits from {plan.week_start} (seed {plan.seed}); wrote {', '.join(map(str, written))}")
     return 0
 

@@ -13,6 +13,7 @@ from hotspot_engine import service
 from hotspot_engine.analyse.hotspots import HotspotParams
 from hotspot_engine.analyse.patrols import DosageTarget, briefing_pdf, suggest_plan
 from hotspot_engine.filters import Filters
+from hotspot_engine.service import sets as sets_service
 from hotspot_engine.settings import Settings, load_settings
 
 
@@ -143,9 +144,11 @@ def cached_patterns(filters: Filters, measure: str, version: int) -> pd.DataFram
 
 @st.cache_data(show_spinner="Fitting the interrupted time-series models…", max_entries=16)
 def cached_impact(filters: Filters, intervention: str, model: str, buffer_k: int, version: int,
-                  period: str = "month"):
+                  period: str = "month", on=None):
+    """Impact on the adopted set ``on`` (its hotspots and selection window), or on the hotspots of
+    the 12 months before the intervention."""
     return service.impact(cursor(), filters, intervention=intervention, model=model, buffer_k=buffer_k,
-                          params=HotspotParams(), period=period)
+                          params=HotspotParams(), period=period, hotspot_set=None if on is None else _set(on))
 
 
 @st.cache_data(show_spinner="Running the placebo checks at earlier dates…", max_entries=16)
@@ -161,23 +164,61 @@ def cached_weekly_problem(filters: Filters, version: int) -> str:
 
 
 @st.cache_data(show_spinner="Measuring patrol dosage…", max_entries=16)
-def cached_patrol_report(filters: Filters, target: DosageTarget, version: int):
+def cached_patrol_report(filters: Filters, target: DosageTarget, version: int, on=None):
+    """The patrol report on the adopted set ``on`` (a ui.sets.SetRef), or on today's hotspots."""
     s = settings()
+    if on is not None:
+        return sets_service.patrol_report(cursor(), filters, _set(on), target, harm_weights=s.harm_weights)
     return service.patrol_report(cursor(), filters, target, harm_weights=s.harm_weights, exclusions_path=s.exclusions)
 
 
 @st.cache_data(show_spinner=False, max_entries=32)
-def cached_plan(filters: Filters, target: DosageTarget, version: int, week_start: date, seed: int, extra: int | None):
-    return suggest_plan(cached_patrol_report(filters, target, version), week_start=week_start, seed=seed,
+def cached_plan(filters: Filters, target: DosageTarget, version: int, week_start: date, seed: int, extra: int | None,
+                on=None):
+    return suggest_plan(cached_patrol_report(filters, target, version, on), week_start=week_start, seed=seed,
                         extra_visits=extra)
 
 
 @st.cache_data(show_spinner="Drawing the briefing…", max_entries=8)
 def cached_briefing(filters: Filters, target: DosageTarget, version: int, week_start: date, seed: int,
-                    extra: int | None, hotspot_ids: tuple[str, ...], synthetic: bool) -> bytes:
-    report = cached_patrol_report(filters, target, version)
-    plan = cached_plan(filters, target, version, week_start, seed, extra)
+                    extra: int | None, hotspot_ids: tuple[str, ...], synthetic: bool, on=None) -> bytes:
+    report = cached_patrol_report(filters, target, version, on)
+    plan = cached_plan(filters, target, version, week_start, seed, extra, on)
     return briefing_pdf(report, plan, hotspot_ids, synthetic=synthetic)
+
+
+# -- adopted hotspot sets ---------------------------------------------------------------------------
+
+def sets_version() -> str:
+    """Changes whenever a set is adopted or replaced."""
+    return sets_service.version(cursor())
+
+
+@st.cache_data(show_spinner=False, max_entries=8)
+def cached_set_list(sets_version: str) -> pd.DataFrame:
+    return sets_service.list_sets(cursor())
+
+
+@st.cache_data(show_spinner=False, max_entries=16)
+def cached_set(name: str | None, sets_version: str):
+    """The adopted set ``name`` (None: the latest), or None when none is adopted."""
+    return sets_service.load(cursor(), name)
+
+
+def _set(on):
+    """The set a SetRef names, as stored (read once per adoption)."""
+    return cached_set(on.name, sets_version())
+
+
+@st.cache_data(show_spinner=False, max_entries=16)
+def cached_set_result(on, version: int):
+    """The set as a HotspotResult, with its cells' incidents over its own window."""
+    return sets_service.set_result(cursor(), _set(on), settings().harm_weights)
+
+
+def adopt_set(name: str, result, window: Filters, params, filters: Filters, adopted_by: str, note: str,
+              replace: bool = False):
+    return sets_service.adopt(cursor(), name, result, window, params, filters, adopted_by, note, replace)
 
 
 @st.cache_data(show_spinner="Drawing the maps…", max_entries=8)

@@ -258,11 +258,28 @@ def patrol_report(con, filters: Filters, target: DosageTarget = DosageTarget(),
     report = patrol_report_from_frames(patrols, areas, hotspot_cells, incidents, period_of(filters), target,
                                        cell_incidents, actions)
     report.notes[:0] = notes
+    if query.extent(con).patrols == 0:
+        _no_patrol_data(report)
     # Where the hotspots are on the ground, for briefings and the Patrols map: the incidents' own
     # location text (street names with counts) and the loaded street layer's lines, if any.
     report.streets = query.locations_near_cells(con, filters, hotspot_cells)
     report.street_lines = streets_near_cells(con, hotspot_cells)
     return report
+
+
+#: The dosage status when the store holds no patrols at all: missing data, not missed patrols (issue 26
+#: found every hotspot "RED 0%" on a store without patrol files).
+NO_PATROL_DATA = "no patrol data"
+
+
+def _no_patrol_data(report: PatrolReport) -> None:
+    """Mark a report made on a store without patrols: no status colour, no compliance figure."""
+    report.dosage["status"] = NO_PATROL_DATA
+    report.dosage["compliance"] = np.nan
+    report.summary.update(hotspots_green=0, hotspots_amber=0, hotspots_red=0, mean_compliance=float("nan"),
+                          no_patrol_data=True)
+    report.notes.insert(0, "No patrol data is loaded: dosage cannot be measured, so no hotspot is marked red "
+                           "(load patrol logs or GPS pings on Data & export).")
 
 
 def patrol_plan(con, filters: Filters, seed: int = 0, target: DosageTarget = DosageTarget(),

@@ -68,8 +68,9 @@ def _check_name(name: str) -> str:
     text = str(name or "").strip()
     if not text:
         raise InputError("set name: empty; give the set a name")
-    if len(text) > MAX_NAME or any(ord(ch) < 32 for ch in text):
-        raise InputError(f"set name: at most {MAX_NAME} characters, no control characters")
+    if len(text) > MAX_NAME or any(ord(ch) < 32 for ch in text) or text.startswith("("):
+        # "(" is kept for the app's own choices ("(none)": today's hotspots).
+        raise InputError(f"set name: at most {MAX_NAME} characters, no control characters, not starting with '('")
     return text
 
 
@@ -143,6 +144,11 @@ def adopt(con, name: str, result, window: Filters, params: dict, filters: Filter
     adopted = load(con, name)
     assert adopted is not None
     return adopted
+
+
+def version(con) -> str:
+    """Changes whenever a set is adopted or replaced: what the app's cached set calls key on."""
+    return store.version(con)
 
 
 def list_sets(con) -> pd.DataFrame:
