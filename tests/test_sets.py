@@ -111,3 +111,22 @@ def test_an_old_store_gains_the_tables_on_open(tmp_path):
     con = connect(path)
     assert sets.list_sets(con).empty
     con.close()
+
+
+def test_compare_names_kept_new_and_dropped_by_shared_cells():
+    from hotspot_engine.analyse.set_changes import compare, summary
+
+    older = pd.DataFrame({"h3": ["a", "b", "c", "d"], "hotspot_id": ["H1", "H1", "H2", "H3"],
+                          "hotspot_number": [1, 1, 2, 3], "hotspot_name": ["One", "One", "Two", "Three"]})
+    # H1 kept under a new id (its peak moved to b), H2 dropped, H3 kept, H9 new.
+    newer = pd.DataFrame({"h3": ["b", "e", "d", "x"], "hotspot_id": ["H1b", "H1b", "H3", "H9"],
+                          "hotspot_number": [1, 1, 2, 3], "hotspot_name": ["One", "One", "Three", "Nine"]})
+    changes = compare(older, newer)
+    assert summary(changes) == "2 kept, 1 new, 1 dropped"
+    kept = changes[changes["status"] == "kept"].set_index("hotspot_id")
+    assert kept.loc["H1b", "other_id"] == "H1" and kept.loc["H1b", "shared_cells"] == 1
+    assert int(kept.loc["H3", "other_number"]) == 3
+    assert changes.loc[changes["status"] == "new", "hotspot_id"].tolist() == ["H9"]
+    assert changes.loc[changes["status"] == "dropped", "hotspot_id"].tolist() == ["H2"]
+    same = compare(older, older)
+    assert summary(same) == "3 kept, 0 new, 0 dropped" and (same["hotspot_id"] == same["other_id"]).all()

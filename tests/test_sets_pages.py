@@ -29,6 +29,11 @@ def _app(query: dict, page: str | None = None):
     return at
 
 
+def _plain(markdown: str) -> str:
+    """Text as shown (the pages escape Markdown in text that comes from data or users)."""
+    return markdown.replace("\\", "")
+
+
 def _frame(at, column: str) -> pd.DataFrame:
     return next(d.value for d in at.dataframe if column in d.value.columns)
 
@@ -43,3 +48,86 @@ def test_the_plan_is_the_same_whichever_way_the_page_was_reached(app_db):
     direct_plan = _frame(direct, "reason")
     assert len(after_change) < len(wide_plan)  # the change of area reached the plan
     pd.testing.assert_frame_equal(after_change.reset_index(drop=True), direct_plan.reset_index(drop=True))
+
+
+MAP, IMPACT, DATA = "pages/1_Hotspot_map.py", "pages/3_Impact.py", "pages/4_Data_and_export.py"
+
+
+@pytest.fixture()
+def own_store(sample_db, tmp_path, monkeypatch):
+    """A private copy of the sample store for the app (a set adopted here stays here), fresh caches."""
+    import shutil
+
+    import streamlit as st
+
+    path = tmp_path / "own.duckdb"
+    shutil.copy(sample_db, path)
+    monkeypatch.setenv("HOTSPOT_DB", str(path))
+    st.cache_resource.clear()
+    st.cache_data.clear()
+    yield path
+    st.cache_resource.clear()
+    st.cache_data.clear()
+
+
+def test_a_set_adopted_on_the_map_is_the_list_on_every_page(own_store):
+    at = _app({"from": "2022-04", "to": "2023-03"}, MAP)
+    assert any("No hotspot set is adopted yet" in i.value for i in at.info)
+    ranked = _frame(at, "hotspot_id")  # the map's ranked table: no, place, id
+    expected = pd.DataFrame({"No": ranked["no"].astype(int), "Id": ranked["hotspot_id"], "Hotspot": ranked["hotspot_name"]})
+    at.text_input(key="s_new_name").input("FY 2023-24")
+    at.text_area(key="s_new_note").input("The report's list")
+    next(b for b in at.button if b.label == "Adopt").click().run()
+    assert not at.exception, [e.value for e in at.exception]
+    assert any("Adopted 'FY 2023-24': 19 hotspots" in _plain(s.value) for s in at.success)
+    assert at.selectbox(key="s_set").value == ""  # the latest: the set just adopted
+    assert at.query_params.get("set") in (None, [], "")  # the default is not written to the URL
+
+    def same(frame: pd.DataFrame, no: str, hotspot_id: str, name: str) -> None:
+        got = frame[[no, hotspot_id, name]].set_axis(["No", "Id", "Hotspot"], axis=1)
+        got = got.assign(No=got["No"].astype(int)).sort_values("No").reset_index(drop=True)
+        pd.testing.assert_frame_equal(got, expected.reset_index(drop=True), check_dtype=False)
+
+    at.switch_page(PATROLS).run()
+    assert not at.exception, [e.value for e in at.exception]
+    same(_frame(at, "Days dosed"), "No", "Id", "Hotspot")
+    briefing = at.selectbox(key="p_brief_for").options
+    assert briefing[1:] == [f"{n}. {name}" for n, name in zip(expected["No"], expected["Hotspot"])]
+    assert any("Hotspot set: FY 2023-24 (19 hotspots" in _plain(c.value) for c in at.caption)
+
+    at.switch_page(IMPACT).run()
+    assert not at.exception, [e.value for e in at.exception]
+    table = _frame(at, "Hotspot number")
+    same(table[table["Hotspot id"] != "pooled"], "Hotspot number", "Hotspot id", "Hotspot name")
+
+    at.switch_page(DATA).run()
+    assert not at.exception, [e.value for e in at.exception]
+    same(_frame(at, "Hotspot id"), "No", "Hotspot id", "Hotspot")
+
+
+def test_the_briefing_prints_the_sets_numbers_and_names(sample_db, tmp_path):
+    import shutil
+
+    from hotspot_engine.filters import Filters
+    from hotspot_engine.render import briefing as B
+    from hotspot_engine.service import analyses, sets
+    from hotspot_engine.store.database import connect
+
+    shutil.copy(sample_db, tmp_path / "copy.duckdb")
+    con = connect(tmp_path / "copy.duckdb")
+    try:
+        window = Filters(date_from="2022-04", date_to="2023-03")
+        chosen = analyses.hotspots(con, window)
+        stored = sets.adopt(con, "FY", chosen, window, chosen.params, window, "t")
+        report = sets.patrol_report(con, Filters(date_from="2023-04", date_to="2023-06"), stored)
+    finally:
+        con.close()
+    hotspots = stored.hotspots()
+    assert len(hotspots) == 19
+    for row in hotspots.itertuples():
+        text = _figure_text(B.briefing_page(report, None, row.hotspot_id))
+        assert f"#{row.hotspot_number}  {row.hotspot_name}" in text
+
+
+def _figure_text(fig) -> str:
+    return "\n".join(t.get_text() for t in fig.findobj(lambda a: hasattr(a, "get_text")))

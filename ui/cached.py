@@ -216,6 +216,14 @@ def cached_set_result(on, version: int):
     return sets_service.set_result(cursor(), _set(on), settings().harm_weights)
 
 
+@st.cache_data(show_spinner=False, max_entries=8)
+def cached_set_outlines(on) -> dict:
+    """The set's hotspot outlines for the map (a set never changes: keyed on its name and time)."""
+    from hotspot_engine.render.deck import areas_outline_geojson
+
+    return areas_outline_geojson(_set(on).cells.assign(is_hotspot=True))
+
+
 def adopt_set(name: str, result, window: Filters, params, filters: Filters, adopted_by: str, note: str,
               replace: bool = False):
     return sets_service.adopt(cursor(), name, result, window, params, filters, adopted_by, note, replace)
@@ -223,9 +231,16 @@ def adopt_set(name: str, result, window: Filters, params, filters: Filters, adop
 
 @st.cache_data(show_spinner="Drawing the maps…", max_entries=8)
 def cached_meeting_maps(filters: Filters, hot_filters: Filters, params, value_column: str, safe: bool,
-                        threshold: int, version: int, filters_line: str):
-    """(html, png, pdf, base file name) for the current view."""
+                        threshold: int, version: int, filters_line: str, on=None):
+    """(html, png, pdf, base file name) for the current view: the adopted set ``on`` (on its own
+    window) when given, else today's hotspots."""
     s = settings()
-    return service.meeting_maps(cached_hotspots(hot_filters, params, version), cached_headline(filters, version),
+    if on is not None:
+        adopted = _set(on)
+        result = cached_set_result(on, version)
+        hot_filters = adopted.filters.with_(date_from=adopted.window_from, date_to=adopted.window_to)
+    else:
+        result = cached_hotspots(hot_filters, params, version)
+    return service.meeting_maps(result, cached_headline(filters, version),
                                 filters, hot_filters, value_column, safe, threshold, is_synthetic(), filters_line,
                                 basemap_url=s.basemap_url, basemap_attribution=s.basemap_attribution)

@@ -89,3 +89,11 @@ def hotspot_table(adopted: AdoptedSet) -> pd.DataFrame:
     return pd.DataFrame({"No": hotspots["hotspot_number"].astype(int), "Hotspot id": hotspots["hotspot_id"],
                          "Hotspot": hotspots["hotspot_name"], "District": hotspots["district"],
                          "Cells": hotspots["cells"].astype(int)})
+
+
+def draw_set_table(adopted: AdoptedSet | None) -> None:
+    """The set the exports and outputs use: one line and its hotspots (or the no-set line)."""
+    st.subheader("Hotspot set")
+    set_line(adopted)
+    if adopted is not None:
+        st.dataframe(hotspot_table(adopted), hide_index=True, width="stretch")
