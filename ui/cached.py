@@ -224,6 +224,14 @@ def cached_set_outlines(on) -> dict:
     return areas_outline_geojson(_set(on).cells.assign(is_hotspot=True))
 
 
+@st.cache_data(show_spinner=False, max_entries=16)
+def cached_overview_periods(filters: Filters, version: int, on=None):
+    """The Overview's comparison for the months loaded (overall, inside the set ``on``)."""
+    from hotspot_engine.service.overview import overview_periods
+
+    return overview_periods(cursor(), filters.with_(date_from=None, date_to=None), None if on is None else _set(on))
+
+
 def adopt_set(name: str, result, window: Filters, params, filters: Filters, adopted_by: str, note: str,
               replace: bool = False):
     return sets_service.adopt(cursor(), name, result, window, params, filters, adopted_by, note, replace)

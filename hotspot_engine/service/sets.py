@@ -308,3 +308,4 @@ def _tag_hotspots(rows: pd.DataFrame, adopted: AdoptedSet) -> pd.DataFrame:
     hotspot_id = hotspot_id.where(hotspot_id.notna(), named)
     return rows.assign(hotspot_id=hotspot_id, hotspot_number=hotspot_id.map(by_id["hotspot_number"]).astype("Int64"),
                        hotspot_name=hotspot_id.map(by_id["hotspot_name"]))
+
