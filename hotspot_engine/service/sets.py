@@ -151,6 +151,30 @@ def version(con) -> str:
     return store.version(con)
 
 
+#: The built-in sample's set: its 19 hotspots for 2023-24, chosen on 2022-23 (the year before its
+#: patrols), as the partnership's report chose them; adopted at the app's first start.
+SAMPLE_SET = "Sample 2023-24"
+SAMPLE_WINDOW = Filters(date_from="2022-04", date_to="2023-03", sv_only=True)
+SAMPLE_ADOPTER = "built-in sample"
+
+
+def adopt_sample_set(con) -> AdoptedSet | None:
+    """Adopt the sample's 19 hotspots for 2023-24 (the app's first start on the sample), so every page
+    shows the programme; None when the store already holds a set."""
+    from hotspot_engine.service.analyses import hotspots
+
+    if not list_sets(con).empty:
+        return None
+    result = hotspots(con, SAMPLE_WINDOW)
+    return adopt(con, SAMPLE_SET, result, SAMPLE_WINDOW, asdict(result.params), SAMPLE_WINDOW, SAMPLE_ADOPTER,
+                 "The synthetic sample's hotspots for 2023-24, chosen on 2022-23 (the year before its patrols).")
+
+
+def remove_sample_sets(con) -> int:
+    """Delete the sample's own set (when the sample's rows are removed, its places go too)."""
+    return store.delete_adopted_by(con, SAMPLE_ADOPTER)
+
+
 def list_sets(con) -> pd.DataFrame:
     """Every adopted set, newest first (LIST_COLUMNS)."""
     return store.set_rows(con)[LIST_COLUMNS].reset_index(drop=True)
