@@ -131,3 +131,34 @@ def test_the_briefing_prints_the_sets_numbers_and_names(sample_db, tmp_path):
 
 def _figure_text(fig) -> str:
     return "\n".join(t.get_text() for t in fig.findobj(lambda a: hasattr(a, "get_text")))
+
+
+def test_the_sets_page_compares_two_sets(own_store):
+    from hotspot_engine.filters import Filters
+    from hotspot_engine.service import analyses, sets
+    from hotspot_engine.store.database import connect
+
+    con = connect(own_store)
+    try:
+        for name, first, last in (("FY 2022-23", "2021-04", "2022-03"), ("FY 2023-24", "2022-04", "2023-03")):
+            window = Filters(date_from=first, date_to=last, sv_only=True)
+            chosen = analyses.hotspots(con, window)
+            sets.adopt(con, name, chosen, window, chosen.params, window, "t")
+            con.execute("UPDATE hotspot_sets SET adopted_at = adopted_at - INTERVAL 1 DAY WHERE name = 'FY 2022-23'")
+        older, newer = sets.load(con, "FY 2022-23"), sets.load(con, "FY 2023-24")
+    finally:
+        con.close()
+    from hotspot_engine.analyse.set_changes import compare, summary
+
+    expected = compare(older.cells, newer.cells)
+    at = _app({}, "pages/6_Hotspot_sets.py")
+    assert _frame(at, "adopted_by")["name"].tolist() == ["FY 2023-24", "FY 2022-23"]
+    assert at.selectbox(key="s_cmp_old").value == "FY 2022-23" and at.selectbox(key="s_cmp_new").value == "FY 2023-24"
+    assert any(summary(expected) in _plain(m.value) for m in at.markdown)
+    table = _frame(at, "Shared cells")
+    assert table["Status"].tolist() == expected["status"].tolist()
+    assert table["Id"].tolist() == expected["hotspot_id"].tolist()
+    assert len(at.get("deck_gl_json_chart")) == 1
+    at.selectbox(key="s_cmp_new").set_value("(today)").run()
+    assert not at.exception, [e.value for e in at.exception]
+    assert any("Today's hotspots" in _plain(m.value) for m in at.markdown)

@@ -312,6 +312,7 @@ NAVIGATION = (
     ("pages/3_Impact.py", "Impact", ":material/trending_down:"),
     ("pages/4_Data_and_export.py", "Data & export", ":material/database:"),
     ("pages/5_Partner_data.py", "Partner data", ":material/diversity_3:"),
+    ("pages/6_Hotspot_sets.py", "Hotspot sets", ":material/push_pin:"),
 )
 
 
