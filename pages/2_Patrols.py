@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import streamlit as st
 
-from ui.cached import cached_patrol_report, cached_plan, data_version
+from ui.cached import cached_monitor, cached_patrol_report, cached_plan, data_version
 from ui.common import page_setup, presentation
 from ui.errors import page_errors
 from ui.patrols.dosage import draw_dosage, draw_summary
+from ui.patrols.monitor import draw_monitor
 from ui.patrols.plan import draw_downloads, draw_visits, plan_choice
 from ui.patrols.target import dosage_target
 from ui.patrols.time_grids import choose_focus, draw_street_map, draw_time_grids, hotspot_names
@@ -38,6 +39,9 @@ if report.summary["patrols"] == 0:
 
 draw_summary(report, target)
 draw_dosage(report, target, big)
+if on is not None and not big:
+    with page_errors("Patrols: monitoring the set"):
+        draw_monitor(cached_monitor(on, target, version))
 
 st.subheader("When serious violence happens, and when patrols are there")
 names = hotspot_names(report)

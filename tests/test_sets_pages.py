@@ -162,3 +162,54 @@ def test_the_sets_page_compares_two_sets(own_store):
     at.selectbox(key="s_cmp_new").set_value("(today)").run()
     assert not at.exception, [e.value for e in at.exception]
     assert any("Today's hotspots" in _plain(m.value) for m in at.markdown)
+
+
+@pytest.fixture()
+def no_patrol_store(real_stores, tmp_path, monkeypatch):
+    """The force extract without patrols, with a set adopted (a private copy), fresh caches."""
+    import shutil
+
+    import streamlit as st
+
+    from hotspot_engine.filters import Filters
+    from hotspot_engine.service import analyses, sets
+    from hotspot_engine.store.database import connect
+
+    path = tmp_path / "no_patrols.duckdb"
+    shutil.copy(real_stores["force_extract_no_patrols"], path)
+    con = connect(path)
+    window = Filters(date_from="2022-04", date_to="2023-03", sv_only=True)
+    chosen = analyses.hotspots(con, window)
+    sets.adopt(con, "FY 2023-24", chosen, window, chosen.params, window, "t", replace=True)
+    con.close()
+    monkeypatch.setenv("HOTSPOT_DB", str(path))
+    st.cache_resource.clear()
+    st.cache_data.clear()
+    yield path
+    st.cache_resource.clear()
+    st.cache_data.clear()
+
+
+def test_without_patrol_data_no_page_shows_red_or_a_patrol_layer(no_patrol_store):
+    at = _app({"from": "2023-04", "to": "2024-03", "colour": "patrols", "dosage": "1"}, PATROLS)
+    table = _frame(at, "Status")
+    assert "Days dosed" not in table.columns and "Patrols" not in table.columns
+    status = table["Status"]
+    assert set(status) == {"no patrol data"}
+    assert next(m for m in at.metric if m.label == "Hotspots").delta == "no patrol data"
+    texts = [_plain(e.value) for e in (*at.markdown, *at.caption, *at.info)]
+    import re
+
+    assert not [t for t in texts if re.search(r"\bRED\b|\d+ red\b|(?<![\d.])0%", t)]  # no status, count or 0% of dosage
+    assert any("No patrol data is loaded" in t for t in texts)
+    assert any("Monitoring the set" in s.value for s in at.subheader)
+    at.switch_page(MAP).run()
+    assert not at.exception, [e.value for e in at.exception]
+    assert "patrols" not in at.selectbox(key="m_colour").options
+    assert at.selectbox(key="m_colour").value == "count"
+    assert at.toggle(key="m_patrols").disabled
+    import json
+
+    deck = json.loads(at.get("deck_gl_json_chart")[0].proto.json)
+    assert "patrols" not in [layer.get("id") for layer in deck["layers"]]
+    assert "set-areas" in [layer.get("id") for layer in deck["layers"]]

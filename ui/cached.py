@@ -232,6 +232,14 @@ def cached_overview_periods(filters: Filters, version: int, on=None):
     return overview_periods(cursor(), filters.with_(date_from=None, date_to=None), None if on is None else _set(on))
 
 
+@st.cache_data(show_spinner="Monitoring the set week by week…", max_entries=8)
+def cached_monitor(on, target: DosageTarget, version: int):
+    """The adopted set's weeks since it came into use (service/monitoring.py)."""
+    from hotspot_engine.service.monitoring import monitor
+
+    return monitor(cursor(), _set(on), target)
+
+
 def adopt_set(name: str, result, window: Filters, params, filters: Filters, adopted_by: str, note: str,
               replace: bool = False):
     return sets_service.adopt(cursor(), name, result, window, params, filters, adopted_by, note, replace)

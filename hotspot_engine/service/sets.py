@@ -313,12 +313,12 @@ def export_layers(con, filters: Filters, names: list[str], adopted: AdoptedSet, 
         from hotspot_engine.store import query
 
         rows = query.patrol_rows(con, on_set(filters, adopted))
-        bundle.layers["patrols"] = export.patrols_layer(_tag_hotspots(rows, adopted))
+        bundle.layers["patrols"] = export.patrols_layer(tag_hotspots(rows, adopted))
         bundle.notes.append(result.notes[0])
     return bundle
 
 
-def _tag_hotspots(rows: pd.DataFrame, adopted: AdoptedSet) -> pd.DataFrame:
+def tag_hotspots(rows: pd.DataFrame, adopted: AdoptedSet) -> pd.DataFrame:
     """Patrol rows with the set's hotspot id, number and name of the cell they fell in (or the hotspot
     the log named), empty elsewhere."""
     from hotspot_engine.reference.geography import cell_to_str

@@ -52,10 +52,16 @@ def dosage_table(dosage: pd.DataFrame) -> pd.DataFrame:
     })
 
 
+#: The columns that measure patrols: left out when the store holds none (missing data, not zeros).
+PATROL_COLUMNS = ["Patrols", "Minutes", "Mean min", "Days patrolled", "Days dosed", "Trend", "Last 4 wks"]
+
+
 def draw_dosage(report: PatrolReport, target: DosageTarget, big: bool) -> None:
     st.subheader("Dosage by hotspot")
     dosage, summary = report.dosage, report.summary
     table = dosage_table(dosage)
+    if summary.get("no_patrol_data"):
+        table = table.drop(columns=PATROL_COLUMNS)
     if big:
         # The wall screen: an HTML table, which presentation mode's large type scales (a data grid
         # is drawn on a canvas at its own small size).
@@ -75,7 +81,7 @@ def _draw_grid(table: pd.DataFrame, target: DosageTarget, big: bool) -> None:
         table.style.map(lambda v: STATUS_STYLE.get(v, ""), subset=["Status"]), hide_index=True, width="stretch",
         height=(48 if big else 35) * (len(table) + 1) + 3,  # every hotspot in view: presentation rows are taller
         column_config={
-            "Days dosed": st.column_config.ProgressColumn(
+            "Days dosed": None if "Days dosed" not in table.columns else st.column_config.ProgressColumn(
                 "Days dosed", format="%d%%", min_value=0, max_value=100,
                 help=f"Share of the required days with the target dose ({target.describe()})."),
             "Harm": st.column_config.NumberColumn(format="%d", help="Crime-harm days (editable weights)."),
