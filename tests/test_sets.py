@@ -193,3 +193,15 @@ def test_monitoring_police_uk_months_compares_months(real_stores):
         con.close()
     assert watch.monthly is not None and list(watch.monthly["month"]) == ["2024-02", "2024-03"]
     assert any("month by month" in line for line in watch.lines)
+
+
+def test_within_keeps_the_sets_hotspots_in_the_places_with_their_numbers(store, chosen):
+    adopted = sets.adopt(store, "all", chosen, WINDOW, chosen.params, WINDOW, "t")
+    south = sets.within(adopted, Filters(districts=("Southampton",)))
+    hotspots, every = south.hotspots(), adopted.hotspots()
+    assert 0 < len(hotspots) < len(every) and set(hotspots["district"]) == {"Southampton"}
+    numbers = every.set_index("hotspot_id")["hotspot_number"]
+    assert (hotspots["hotspot_number"] == hotspots["hotspot_id"].map(numbers)).all()
+    assert sets.within(adopted, Filters()) is adopted
+    with pytest.raises(InputError, match="none of its hotspots"):
+        sets.within(south, Filters(districts=("Rushmoor",)))

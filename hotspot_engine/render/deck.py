@@ -255,7 +255,10 @@ def map_labels(areas: pd.DataFrame | None, view: dict, viewport_px: tuple[int, i
     avoid = None
     if areas is not None and len(areas):
         avoid = areas[["lat", "lon"]]
-        parts.append(pd.DataFrame({"text": [str(k) for k in range(1, len(areas) + 1)], "lat": areas["lat"].to_numpy(),
+        # An adopted set's areas carry their own numbers (a set shown within some places keeps them).
+        numbers = (areas["hotspot_number"].astype(int).tolist() if "hotspot_number" in areas.columns
+                   else range(1, len(areas) + 1))
+        parts.append(pd.DataFrame({"text": [str(k) for k in numbers], "lat": areas["lat"].to_numpy(),
                                    "lon": areas["lon"].to_numpy(), "size_px": number_px, "kind": "number", "priority": 1}))
     return place_labels(pd.concat(parts, ignore_index=True), Viewport.from_view(view, *viewport_px), avoid=avoid)
 
