@@ -35,6 +35,9 @@ def draw_set_beside(scene: MapScene, present: bool) -> None:
         st.caption(f"The set's cells are at H3 resolution {adopted.filters.res}: compare at that resolution.")
         return
     changes = compare(adopted.cells, today_cells(scene))
+    if present:  # the wall screen: the count alone
+        st.markdown(f"Today against the set: **{summary(changes)}**")
+        return
     st.caption(markdown_plain(f"Today's hotspots against the set (chosen on {adopted.window()}): {summary(changes)}. "
                               "Blue outlines and the numbers: the set, as on every page; black outlines: today's "
                               "analysis, ranked below with the set's number where they overlap one of its places."))
