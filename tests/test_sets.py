@@ -206,3 +206,15 @@ def test_within_keeps_the_sets_hotspots_in_the_places_with_their_numbers(store, 
     assert sets.within(adopted, Filters()) is adopted
     with pytest.raises(InputError, match="none of its hotspots"):
         sets.within(south, Filters(districts=("Rushmoor",)))
+
+
+@pytest.mark.slow  # a patrol report on the sample (seconds)
+def test_patrols_on_a_set_in_one_district_keep_the_sets_numbers(store, chosen):
+    adopted = sets.adopt(store, "all", chosen, WINDOW, chosen.params, WINDOW, "t")
+    report = sets.patrol_report(store, Filters(date_from="2023-04", date_to="2023-06", districts=("Southampton",)),
+                                adopted)
+    expected = sets.within(adopted, Filters(districts=("Southampton",))).hotspots()
+    dosage = report.dosage.sort_values("hotspot_rank")
+    assert list(dosage["hotspot_id"]) == list(expected["hotspot_id"])
+    assert list(dosage["hotspot_rank"]) == list(expected["hotspot_number"])
+    assert list(dosage["hotspot_name"]) == list(expected["hotspot_name"])
