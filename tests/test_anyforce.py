@@ -163,3 +163,34 @@ def test_settings_name_forces_for_data_that_does_not(tmp_path, monkeypatch):
     settings.write_text('[area]\nforces = ["Gotham Police"]\n', encoding="utf-8")
     with pytest.raises(Exception, match="unknown force"):
         connect(":memory:")
+
+
+def test_a_split_2011_lsoa_keeps_its_police_counts_after_the_2021_codes(tmp_path):
+    """Southampton 023D (E01017140) was split in 2021 into E01035444 and E01035445. police.uk rows
+    carry the 2011 code before 2023 and the 2021 codes after; the partner funnel counts both under
+    the 2011 code, through the ONS lookup."""
+    from hotspot_engine.read import loading
+    from hotspot_engine.store import database as store
+    from hotspot_engine.store.partner_query import lsoa_comparison
+
+    header = ",".join(loading.POLICE_UK_HEADER)
+    lat, lon = 50.903735, -1.409468  # inside the 2011 LSOA
+
+    def rows(month: str, codes: list[str]) -> str:
+        return "".join(f"{month}-{i}-{code},{month},Hampshire Constabulary,Hampshire Constabulary,{lon},{lat},"
+                       f"On or near X,{code},Southampton 023X,Violence and sexual offences,,\n"
+                       for code in codes for i in range(2))
+
+    con = store.connect(":memory:")
+    police = tmp_path / "street.csv"
+    police.write_text(header + "\n" + rows("2022-06", ["E01017140"]) + rows("2023-06", ["E01035444", "E01035445"]),
+                      encoding="utf-8")
+    assert loading.ingest_paths(con, [police])[0].added == 6
+    partner = tmp_path / "ae.csv"
+    partner.write_text("lsoa_code,month,count\nE01017140,2022-06,5\nE01017140,2023-06,4\n", encoding="utf-8")
+    assert loading.ingest_paths(con, [partner])[0].added == 2
+    table, _ = lsoa_comparison(con, "ae", Filters())
+    row = table.set_index("lsoa_code").loc["E01017140"]
+    assert row["police_count"] == 6 and row["partner_count"] == 9
+    assert not {"E01035444", "E01035445"} & set(table["lsoa_code"])
+    assert geography.is_hips()  # a Hampshire store stays HIPS

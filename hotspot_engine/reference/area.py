@@ -108,3 +108,17 @@ def lsoa_lookup(geodata: Path) -> pd.DataFrame:
     if not path.is_file():
         return pd.DataFrame(columns=["lsoa11_code", "lsoa21_code", "change", "lad_code"])
     return pd.read_csv(path, dtype=str)
+
+
+@lru_cache(maxsize=4)
+def comparison_units(geodata: Path) -> dict[str, str]:
+    """LSOA code -> the code counts are compared under, so that both vintages count in one unit:
+    the 2021 parts of a split 2011 LSOA count under the 2011 code (its police counts continue after
+    police.uk's 2023 switch to 2021 codes), and the 2011 parts of a merged 2021 LSOA under the 2021
+    code. Unchanged codes, and the few complex (X) changes, map to themselves (absent here)."""
+    lookup = lsoa_lookup(geodata)
+    split = lookup[lookup["change"] == "S"]
+    merged = lookup[lookup["change"] == "M"]
+    units = dict(zip(split["lsoa21_code"], split["lsoa11_code"]))
+    units.update(zip(merged["lsoa11_code"], merged["lsoa21_code"]))
+    return units
