@@ -194,3 +194,43 @@ def test_a_split_2011_lsoa_keeps_its_police_counts_after_the_2021_codes(tmp_path
     assert row["police_count"] == 6 and row["partner_count"] == 9
     assert not {"E01035444", "E01035445"} & set(table["lsoa_code"])
     assert geography.is_hips()  # a Hampshire store stays HIPS
+
+
+PAGES = [None, "pages/1_Hotspot_map.py", "pages/2_Patrols.py", "pages/3_Impact.py", "pages/4_Data_and_export.py",
+         "pages/5_Partner_data.py"]
+
+
+@pytest.fixture()
+def cleveland_app(cleveland_db, monkeypatch):
+    import streamlit as st
+
+    monkeypatch.setenv("HOTSPOT_DB", str(cleveland_db))
+    st.cache_resource.clear()
+    st.cache_data.clear()
+    yield cleveland_db
+    st.cache_resource.clear()
+    st.cache_data.clear()
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("page", PAGES, ids=["overview", "map", "patrols", "impact", "data", "partners"])
+def test_every_page_runs_on_another_forces_store(cleveland_app, page):
+    from streamlit.testing.v1 import AppTest
+    from test_real_stores_app import BAD_TEXT, _texts
+
+    at = AppTest.from_file(str(Path(__file__).resolve().parent.parent / "app.py"), default_timeout=300)
+    at.run()
+    if page:
+        at.switch_page(page).run()
+    assert not at.exception, [e.value for e in at.exception]
+    texts: list[str] = []
+    _texts(at._tree, texts)
+    assert not [t[:200] for t in texts if BAD_TEXT.search(t) and not t.startswith("$$ID-")]
+    # The filters offer Cleveland's CSPs and districts, not Hampshire's.
+    csp = [w for w in at.multiselect if w.label == "Community Safety Partnership"]
+    if csp:
+        assert set(csp[0].options) == CLEVELAND_DISTRICTS
+    joined = " ".join(texts)
+    assert "Southampton" not in joined and "Portsmouth" not in joined
+    if page == "pages/1_Hotspot_map.py":
+        assert any(d in joined for d in CLEVELAND_DISTRICTS)
