@@ -234,3 +234,23 @@ def test_every_page_runs_on_another_forces_store(cleveland_app, page):
     assert "Southampton" not in joined and "Portsmouth" not in joined
     if page == "pages/1_Hotspot_map.py":
         assert any(d in joined for d in CLEVELAND_DISTRICTS)
+
+
+@pytest.mark.slow
+def test_briefings_and_exports_on_another_force(cleveland, tmp_path):
+    import geopandas as gpd
+
+    from hotspot_engine import __main__ as cli
+    from hotspot_engine import service
+    from hotspot_engine.analyse import patrols as P
+
+    report = service.patrol_report(cleveland, Filters(date_from="2021-12", date_to="2021-12"))
+    names = report.dosage["hotspot_name"].astype(str)
+    assert len(names) and {n.split(" - ", 1)[0] for n in names} <= CLEVELAND_DISTRICTS
+    pdf = P.briefing_pdf(report, P.suggest_plan(report), list(report.dosage["hotspot_id"][:2]))
+    assert pdf.startswith(b"%PDF")
+    db = cleveland.execute("PRAGMA database_list").fetchall()[0][2]
+    out = tmp_path / "hot.gpkg"
+    assert cli.main(["export", "hotspots", "--db", db, "--from", "2021-01", "--to", "2021-12", "--out", str(out)]) == 0
+    layer = gpd.read_file(out, layer="hotspot_areas")
+    assert len(layer) and set(layer["district"]) <= CLEVELAND_DISTRICTS
