@@ -611,4 +611,5 @@ def remove_sample_rows(con) -> tuple[int, int]:
     except BaseException:
         con.execute("ROLLBACK")
         raise
+    activate_area(con)  # the sample named Hampshire: the area is now what the rest names
     return int(incidents), int(patrols)
