@@ -200,14 +200,24 @@ PAGES = [None, "pages/1_Hotspot_map.py", "pages/2_Patrols.py", "pages/3_Impact.p
          "pages/5_Partner_data.py"]
 
 
+@pytest.fixture(scope="module")
+def cleveland_app_db(cleveland_db, tmp_path_factory) -> Path:
+    """A copy for the app: the module's read-only connection to the original stays open."""
+    import shutil
+
+    path = tmp_path_factory.mktemp("app") / "cleveland_app.duckdb"
+    shutil.copy(cleveland_db, path)
+    return path
+
+
 @pytest.fixture()
-def cleveland_app(cleveland_db, monkeypatch):
+def cleveland_app(cleveland_app_db, monkeypatch):
     import streamlit as st
 
-    monkeypatch.setenv("HOTSPOT_DB", str(cleveland_db))
+    monkeypatch.setenv("HOTSPOT_DB", str(cleveland_app_db))
     st.cache_resource.clear()
     st.cache_data.clear()
-    yield cleveland_db
+    yield cleveland_app_db
     st.cache_resource.clear()
     st.cache_data.clear()
 
@@ -254,3 +264,28 @@ def test_briefings_and_exports_on_another_force(cleveland, tmp_path):
     assert cli.main(["export", "hotspots", "--db", db, "--from", "2021-01", "--to", "2021-12", "--out", str(out)]) == 0
     layer = gpd.read_file(out, layer="hotspot_areas")
     assert len(layer) and set(layer["district"]) <= CLEVELAND_DISTRICTS
+
+
+@pytest.mark.slow
+def test_partner_codes_of_either_vintage_and_the_lsoa_layer_outside_hips(cleveland_db, tmp_path):
+    """A 2021 code police data does not carry yet (E01035204, Stockton-on-Tees 028B) and a 2011 code
+    are both accepted in a Cleveland store; the map's LSOA layer is Cleveland's, sent inline."""
+    import shutil
+
+    from hotspot_engine.read import loading
+    from hotspot_engine.render import deck
+    from hotspot_engine.store.database import connect
+
+    db = tmp_path / "copy.duckdb"
+    shutil.copy(cleveland_db, db)
+    con = connect(db)
+    partner = tmp_path / "ae.csv"
+    partner.write_text("lsoa_code,month,count\nE01035204,2021-06,3\nE01011949,2021-06,2\nE01017140,2021-06,1\n",
+                       encoding="utf-8")
+    summary = loading.ingest_paths(con, [partner])[0]
+    con.close()
+    assert summary.added == 2 and sum(summary.reject_reasons.values()) == 1  # the Southampton code is not Cleveland's
+    deck_, _, _ = deck.build_deck(pd.DataFrame({"h3": pd.Series([], dtype=object), "count": []}), lsoa_outlines=True)
+    layer = next(layer for layer in deck_.layers if layer.id == "lsoas")
+    districts = {f["properties"]["district"] for f in layer.data["features"]}
+    assert districts == CLEVELAND_DISTRICTS

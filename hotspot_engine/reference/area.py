@@ -78,7 +78,8 @@ def cut(geodata: Path, codes: tuple[str, ...], folder: Path) -> Path:
 
     pack = pack_dir(geodata)
     marker = folder / "districts.geojson"
-    stamp = max(p.stat().st_mtime for p in (pack / "districts.parquet", pack / "district_csp.csv", pack / "towns.csv"))
+    stamp = max(p.stat().st_mtime for p in (pack / "districts.parquet", pack / "district_csp.csv", pack / "towns.csv",
+                                            Path(__file__)))
     if marker.is_file() and marker.stat().st_mtime >= stamp:
         return folder
     folder.mkdir(parents=True, exist_ok=True)
@@ -91,7 +92,8 @@ def cut(geodata: Path, codes: tuple[str, ...], folder: Path) -> Path:
     for vintage in ("lsoa11", "lsoa21"):
         for code in codes:
             parts.append(gpd.read_parquet(pack / vintage / f"{code}.parquet").assign(vintage=vintage[-2:]))
-    lsoas = pd.concat(parts, ignore_index=True).drop_duplicates("lsoa_code")
+    # Unchanged LSOAs keep their code in 2021: listed once per vintage (the map draws the 2021 set).
+    lsoas = pd.concat(parts, ignore_index=True).drop_duplicates(["lsoa_code", "vintage"])
     gpd.GeoDataFrame(lsoas, geometry="geometry", crs=4326).to_file(folder / "lsoa.geojson", driver="GeoJSON")
     districts = gpd.read_parquet(pack / "districts.parquet")
     districts = districts[districts["lad_code"].isin(table["lad_code"])][["district", "lad_code", "area_km2", "geometry"]]
