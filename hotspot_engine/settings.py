@@ -46,8 +46,8 @@ class Settings:
     query_threads: int = 0
     #: Internal errors (type and traceback frames, never values) go to this rotating log.
     error_log: Path = DEFAULT_ERROR_LOG
-    #: [area] forces: police force areas the store covers besides those its data names (police.uk
-    #: "Falls within"), as data.police.uk spells them or as PFA codes. Empty: the data decides.
+    #: [area] forces: the police force areas the store covers, as data.police.uk spells them or as
+    #: PFA codes; rows elsewhere are rejected as outside the area. Empty: the data's "Falls within" decides.
     area_forces: tuple[str, ...] = field(default_factory=tuple)
 
     @property

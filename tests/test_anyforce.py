@@ -151,13 +151,16 @@ def test_two_neighbouring_forces_are_covered_together(tmp_path):
     con.close()
 
 
-def test_settings_name_forces_for_data_that_does_not(tmp_path, monkeypatch):
+def test_settings_fix_the_area_whatever_the_data_names(tmp_path, monkeypatch):
     from hotspot_engine.store.database import connect
 
     settings = tmp_path / "settings.toml"
     settings.write_text('[area]\nforces = ["Cleveland Police"]\n', encoding="utf-8")
     monkeypatch.setenv("HOTSPOT_SETTINGS", str(settings))
     con = connect(":memory:")
+    assert geography.area_codes() == (CLEVELAND,)
+    # Fixed by settings: a file that also names Durham (a national month, say) does not widen it.
+    geography.widen_area(["Durham Constabulary"])
     assert geography.area_codes() == (CLEVELAND,)
     con.close()
     settings.write_text('[area]\nforces = ["Gotham Police"]\n', encoding="utf-8")

@@ -40,15 +40,17 @@ def _geopandas():
 
 
 _AREA: tuple[str, ...] = ()  # PFA codes the open store's data names; () before any (HIPS)
+_FIXED = False  # True when settings.toml [area] forces fixed the area: data no longer widens it
 _AREA_LOCK = threading.Lock()
 
 
-def use_area(codes: tuple[str, ...] | list[str] = ()) -> tuple[str, ...]:
+def use_area(codes: tuple[str, ...] | list[str] = (), fixed: bool = False) -> tuple[str, ...]:
     """Make ``codes`` (PFA codes) the area every function here works on; () or Hampshire alone is
-    HIPS. Returns the area in force."""
-    global _AREA
+    HIPS. ``fixed``: the data's own forces do not widen it (settings named the area). Returns the
+    area in force."""
+    global _AREA, _FIXED
     with _AREA_LOCK:
-        _AREA = tuple(sorted(set(codes)))
+        _AREA, _FIXED = tuple(sorted(set(codes))), bool(fixed)
     return _AREA
 
 
@@ -57,6 +59,8 @@ def widen_area(force_names) -> tuple[str, ...]:
     file's rows are placed in its own forces' districts; returns the area in force."""
     from hotspot_engine.reference import area as area_pack
 
+    if _FIXED:
+        return _AREA
     named = area_pack.pfa_codes(pd.unique(pd.Series(force_names, dtype=object).dropna()), GEODATA_DIR)
     if set(named) <= set(_AREA):
         return _AREA

@@ -214,9 +214,10 @@ def connect(path: str | Path | None = None, read_only: bool = False, threads: in
 
 
 def activate_area(con) -> tuple[str, ...]:
-    """Make the store's area the one geography works on: the force areas its incidents name
-    (police.uk "Falls within") plus settings.toml [area] forces. A store naming none, or only
-    Hampshire, keeps the HIPS files. Returns the PFA codes in force."""
+    """Make the store's area the one geography works on: settings.toml [area] forces when given
+    (then fixed: a national police.uk file loads only those forces' rows, the rest rejected as
+    outside the area), else the force areas its incidents name (police.uk "Falls within"). A store
+    naming none, or only Hampshire, keeps the HIPS files. Returns the PFA codes in force."""
     import duckdb
 
     from hotspot_engine.reference import area as area_pack
@@ -227,9 +228,10 @@ def activate_area(con) -> tuple[str, ...]:
         names = [r[0] for r in con.execute("SELECT DISTINCT falls_within FROM incidents").fetchall()]
     except duckdb.Error:  # a read-only store from before the incidents table
         names = []
-    codes = area_pack.pfa_codes(names, geography.GEODATA_DIR)
     configured = area_pack.pfa_codes(load_settings().area_forces, geography.GEODATA_DIR, strict=True)
-    return geography.use_area(codes + configured)
+    if configured:
+        return geography.use_area(configured, fixed=True)
+    return geography.use_area(area_pack.pfa_codes(names, geography.GEODATA_DIR))
 
 
 def h3_columns(lat: np.ndarray, lon: np.ndarray) -> dict[str, np.ndarray]:
