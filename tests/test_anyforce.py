@@ -247,6 +247,8 @@ def test_every_page_runs_on_another_forces_store(cleveland_app, page):
     assert "Southampton" not in joined and "Portsmouth" not in joined
     if page == "pages/1_Hotspot_map.py":
         assert any(d in joined for d in CLEVELAND_DISTRICTS)
+    if page == "pages/4_Data_and_export.py":
+        assert "Area: Cleveland" in joined and "4 districts, 4 CSPs" in joined
 
 
 @pytest.mark.slow

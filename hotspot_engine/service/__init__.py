@@ -33,6 +33,7 @@ from hotspot_engine.service.exports import (
                                              meeting_maps,
 )
 from hotspot_engine.service.store_data import (
+                                             area_summary,
                                              cell_month_counts,
                                              data_version,
                                              extent,
@@ -56,6 +57,6 @@ __all__ = [
     "default_window", "headline", "hotspots", "hotspots_before", "impact", "patrol_plan", "patrol_report", "patterns",
     "placebo_runs", "resolve_window", "validate_hotspots", "validate_recent", "weekly_problem",
     "RECORD_LEVEL", "ExportLayers", "export_layers", "export_meta", "export_zip", "headline_figures", "meeting_maps",
-    "Extent", "cell_month_counts", "data_version", "extent", "ingest_files", "ingest_street_upload", "ingest_streets", "ingest_upload", "is_sample", "loads",
+    "Extent", "area_summary", "cell_month_counts", "data_version", "extent", "ingest_files", "ingest_street_upload", "ingest_streets", "ingest_upload", "is_sample", "loads",
     "monthly_counts", "open_app_store", "open_store", "rejects", "remove_sample", "sample_status", "streets_in_view",
 ]

@@ -41,6 +41,20 @@ def open_app_store(settings: Settings):
     return con
 
 
+def area_summary() -> str:
+    """One line on the area the open store covers (the police force areas its data names)."""
+    from hotspot_engine.reference import area as area_pack
+    from hotspot_engine.reference import geography
+
+    districts, csps = len(geography.district_names()), len(geography.csp_names())
+    if geography.is_hips():
+        return f"Area: Hampshire and the Isle of Wight (HIPS), {districts} districts, {csps} CSPs."
+    forces = area_pack.forces(geography.GEODATA_DIR).set_index("pfa_code")["force"]
+    names = ", ".join(forces.get(code, code) for code in geography.area_codes())
+    return (f"Area: {names} ({districts} districts, {csps} CSPs): the police force areas the data names, "
+            "or settings.toml [area] forces when set.")
+
+
 def data_version(con) -> int:
     """Changes whenever a load lands, so cached results are never stale after an upload."""
     return query.data_version(con)
