@@ -295,3 +295,27 @@ def test_partner_codes_of_either_vintage_and_the_lsoa_layer_outside_hips(clevela
     layer = next(layer for layer in deck_.layers if layer.id == "lsoas")
     districts = {f["properties"]["district"] for f in layer.data["features"]}
     assert districts == CLEVELAND_DISTRICTS
+
+
+@pytest.mark.slow
+def test_a_deployment_set_to_another_force_starts_empty_not_on_the_hampshire_sample(tmp_path, monkeypatch):
+    import streamlit as st
+    from streamlit.testing.v1 import AppTest
+
+    settings = tmp_path / "settings.toml"
+    settings.write_text('[store]\npath = "fresh.duckdb"\n[area]\nforces = ["Cleveland Police"]\n', encoding="utf-8")
+    monkeypatch.setenv("HOTSPOT_SETTINGS", str(settings))
+    monkeypatch.delenv("HOTSPOT_DB", raising=False)
+    st.cache_resource.clear()
+    st.cache_data.clear()
+    try:
+        at = AppTest.from_file(str(Path(__file__).resolve().parent.parent / "app.py"), default_timeout=300)
+        at.run()
+        at.switch_page("pages/4_Data_and_export.py").run()
+        assert not at.exception, [e.value for e in at.exception]
+        captions = " ".join(c.value for c in at.caption).replace("\\", "")
+        assert "Area: Cleveland (4 districts, 4 CSPs)" in captions
+        assert [m.value for m in at.metric if m.label == "Incidents stored"] == ["0"]
+    finally:
+        st.cache_resource.clear()
+        st.cache_data.clear()

@@ -24,11 +24,14 @@ def open_store(path: str | Path | None = None, read_only: bool = False, threads:
 
 def open_app_store(settings: Settings):
     """The dashboard's store: the settings' file, DuckDB threads per query from the settings, and
-    the built-in synthetic sample loaded when the store is empty and the settings ask for it."""
+    the built-in synthetic sample loaded when the store is empty, the settings ask for it and the
+    area is HIPS (settings.toml [area] forces naming other forces start with an empty store)."""
+    from hotspot_engine.reference.geography import is_hips
     from hotspot_engine.store.database import table_count
 
     con = open_store(settings.db_path, threads=settings.app_query_threads)
-    if settings.sample_on_empty and table_count(con, "incidents") == 0:
+    # The sample is HIPS's (Hampshire): a deployment whose settings name another area starts empty.
+    if settings.sample_on_empty and is_hips() and table_count(con, "incidents") == 0:
         from hotspot_engine.sample import write_sample
         from hotspot_engine.sample_partners import load_partner_sample
         from hotspot_engine.store.database import label_sample_loads
