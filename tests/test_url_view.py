@@ -36,8 +36,8 @@ def test_a_link_restores_the_map_settings_and_the_url_follows_them(app_db):
     assert len(at.dataframe[0].value) <= 7  # the ranked hotspots follow the link's method
     at.selectbox(key="m_window").set_value(3).run()
     assert _param(at, "window") == "3" and _param(at, "method") == "top-n"
-    at.selectbox(key="m_method").set_value("gistar").run()
-    assert "method" not in at.query_params  # the default is left out of the link
+    at.selectbox(key="m_method").set_value("predict").run()
+    assert "method" not in at.query_params  # the default (predict) is left out of the link
 
 
 @pytest.mark.slow  # an impact run on every AppTest rerun
