@@ -213,7 +213,29 @@ def connect(path: str | Path | None = None, read_only: bool = False, threads: in
         con.execute(f"SET threads = {int(threads)}")
     if not read_only:
         con.execute(SCHEMA)
+    activate_area(con)
     return con
+
+
+def activate_area(con) -> tuple[str, ...]:
+    """Make the store's area the one geography works on: settings.toml [area] forces when given
+    (then fixed: a national police.uk file loads only those forces' rows, the rest rejected as
+    outside the area), else the force areas its incidents name (police.uk "Falls within"). A store
+    naming none, or only Hampshire, keeps the HIPS files. Returns the PFA codes in force."""
+    import duckdb
+
+    from hotspot_engine.reference import area as area_pack
+    from hotspot_engine.reference import geography
+    from hotspot_engine.settings import load_settings
+
+    try:
+        names = [r[0] for r in con.execute("SELECT DISTINCT falls_within FROM incidents").fetchall()]
+    except duckdb.Error:  # a read-only store from before the incidents table
+        names = []
+    configured = area_pack.pfa_codes(load_settings().area_forces, geography.GEODATA_DIR, strict=True)
+    if configured:
+        return geography.use_area(configured, fixed=True)
+    return geography.use_area(area_pack.pfa_codes(names, geography.GEODATA_DIR))
 
 
 def h3_columns(lat: np.ndarray, lon: np.ndarray, resolutions: tuple[int, ...] = RESOLUTIONS) -> dict[str, np.ndarray]:
@@ -598,4 +620,5 @@ def remove_sample_rows(con) -> tuple[int, int]:
     except BaseException:
         con.execute("ROLLBACK")
         raise
+    activate_area(con)  # the sample named Hampshire: the area is now what the rest names
     return int(incidents), int(patrols)

@@ -87,7 +87,10 @@ def _view(filters: Filters, cells: pd.DataFrame, present: bool, height: int) -> 
         # Fit the map to the selected places (their whole study area, not only the busy cells).
         lat, lon = cell_centres(str_to_cell(cells["h3"]))
         return maps.view_for(lat, lon, width_px=MAP_WIDTH_PRESENT if present else MAP_WIDTH, height_px=height)
-    return dict(maps.FORCE_VIEW, zoom=8.75 if present else 8.55)
+    view = maps.force_view()
+    if view == maps.FORCE_VIEW:  # HIPS: the view its pages have always opened at
+        return dict(view, zoom=8.75 if present else 8.55)
+    return view
 
 
 def build_scene(filters: Filters, choices: MapChoices, version: int, present: bool, settings: Settings) -> MapScene:
