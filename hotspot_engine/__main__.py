@@ -18,7 +18,7 @@ import sys
 from dataclasses import replace
 from pathlib import Path
 
-from hotspot_engine.errors import InputError
+from hotspot_engine.errors import InputError, is_disk_full
 
 
 class _Parser(argparse.ArgumentParser):
@@ -46,11 +46,13 @@ def _add_filters(p: argparse.ArgumentParser, sv_default_note: str = "") -> None:
 
 def _filters(args: argparse.Namespace, sv_default: bool = False):
     from hotspot_engine.filters import Filters
+    from hotspot_engine.settings import load_settings
 
     sv_only = args.sv_only or (sv_default and not args.offence and not getattr(args, "all_offences", False))
     return Filters(
         date_from=args.date_from, date_to=args.date_to, districts=tuple(args.district), csps=tuple(args.csp),
         offences=tuple(args.offence), sv_only=sv_only, res=args.res,
+        exclude_flagged=load_settings().exclude_flagged_months,
     )
 
 
@@ -127,12 +129,17 @@ def cmd_ingest(args: argparse.Namespace) -> int:
         else:
             summaries = ingest_files(con, args.paths, fmt=args.format, offence_map=args.offence_map, limits=limits,
                                      partner=partner)
+        from hotspot_engine.service.quality import quality_report
+
+        quality = quality_report(con).lines()
     finally:
         con.close()
     for s in summaries:
         print(s.line())
         for note in s.notes:
             print(f"  note: {note}")
+    for line in quality:
+        print(line)
     return 0
 
 
@@ -551,6 +558,10 @@ def main(argv: list[str] | None = None) -> int:
         print("interrupted", file=sys.stderr)
         return 130
     except Exception as exc:  # an internal error: one line, never incident data
+        if is_disk_full(exc):  # the store's disk (DuckDB raises its own types): the user can fix it
+            print(f"error: {Path(getattr(args, 'db', None) or 'the store').name}: cannot write (no space left on the "
+                  "disk); free some space and run the command again", file=sys.stderr)
+            return 2
         if os.environ.get("HOTSPOT_DEBUG"):
             raise
         from hotspot_engine.errorlog import record_error

@@ -7,6 +7,8 @@ import json
 import re
 from pathlib import Path
 
+import pytest
+
 ROOT = Path(__file__).resolve().parent.parent
 
 
@@ -65,6 +67,7 @@ def test_holdout_months_can_be_changed(app_db):
     assert "scored on 2024-03 to 2024-03" in text
 
 
+@pytest.mark.slow  # space-time patterns in AppTest
 def test_patterns_on_a_range_ending_mid_year_warn_of_the_incomplete_period(app_db):
     from streamlit.testing.v1 import AppTest
 

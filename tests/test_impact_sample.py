@@ -84,6 +84,7 @@ def test_counterfactual_band_holds_most_baseline_months(sample_impact):
     assert inside.mean() >= 0.8
 
 
+@pytest.mark.slow  # a second impact run on the sample
 def test_placebo_before_the_selection_window_is_about_zero(sample_store):
     from hotspot_engine.service import placebo_runs
 

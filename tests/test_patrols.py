@@ -346,6 +346,7 @@ def test_sample_plan_reproducible_and_meets_the_target(sample_report):
     assert len(one.visits) == 19 * 7 + int(np.ceil(19 * 7 / 2))
 
 
+@pytest.mark.slow  # the patrol plan and dosage through the command line
 def test_command_line_plan(sample_db, tmp_path, capsys):
     from hotspot_engine.__main__ import main
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pandas as pd
+import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
 PAGE = "pages/2_Patrols.py"
@@ -31,6 +32,7 @@ def _frame(at, column: str) -> pd.DataFrame:
     return next(d.value for d in at.dataframe if column in d.value.columns)
 
 
+@pytest.mark.slow  # an AppTest with several reruns or pages; tests/test_app.py keeps the page smoke
 def test_page_shows_dosage_grids_and_a_reproducible_plan(app_db, sample_dir):
     at = _page({"from": "2023-04", "to": "2024-03"})
     csv = pd.read_csv(sample_dir / "patrols.csv")

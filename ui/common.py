@@ -29,7 +29,7 @@ from hotspot_engine.reference.offences import (
 from hotspot_engine.render.text_safety import markdown_plain
 from hotspot_engine.service import Extent
 from ui.access import require_sign_in
-from ui.cached import data_version, extent, sample_status, settings
+from ui.cached import data_version, extent, quality_warning, sample_status, settings
 
 # A local file: a Material or emoji page icon makes the browser fetch it from the internet.
 FAVICON = Path(__file__).resolve().parent.parent / "static" / "favicon.png"
@@ -256,6 +256,7 @@ def sidebar_filters() -> Filters:
             date_from=st.session_state.get("f_from") if months else None,
             date_to=st.session_state.get("f_to") if months else None,
             districts=tuple(districts), csps=tuple(csps), offences=tuple(offences), sv_only=not offences, res=int(res),
+            exclude_flagged=settings().exclude_flagged_months,
         )
     except InputError as exc:
         st.sidebar.error(str(exc))
@@ -352,6 +353,9 @@ def page_header(title: str, filters: Filters) -> None:
             st.warning(MIXED_NOTE, icon=":material/warning:")
     if ext.proxy_share > 0:
         st.info(f"{ext.proxy_share:.0%} of stored incidents come from data.police.uk. {PROXY_NOTE}", icon=":material/info:")
+    warning = quality_warning(filters, data_version())
+    if warning:  # crime types and force names come from the data: shown as text
+        st.warning(markdown_plain(warning), icon=":material/rule:")
 
 
 def _sv_scope(ext: Extent) -> str:

@@ -63,7 +63,7 @@ from typing import Protocol
 
 import h3.api.basic_int as h3i
 import numpy as np
-from scipy import sparse, stats
+from scipy import sparse, special
 
 from hotspot_engine.analyse.gistar import fdr_bh
 from hotspot_engine.reference import geography
@@ -227,12 +227,15 @@ def local_significance(history: CellHistory, values: np.ndarray | None = None) -
     expected = np.maximum(local_surface(history, y), floor)
     excess = float(((y - expected) ** 2 - y).sum())
     dispersion = max(excess / float((expected ** 2).sum()), 0.0) if y.size else 0.0
+    # Upper tails P(X >= y) through scipy.special, not scipy.stats (whose import the `hotspots`
+    # command no longer pays): negative binomial I_{1-p}(y, size), Poisson P(y, mean).
+    hit = y > 0
+    p = np.ones_like(y)
     if dispersion > 0:
         size = 1.0 / dispersion
-        p = stats.nbinom.sf(y - 1, size, size / (size + expected))
+        p[hit] = special.betainc(y[hit], size, expected[hit] / (size + expected[hit]))
     else:
-        p = stats.poisson.sf(y - 1, expected)
-    p = np.where(y > 0, p, 1.0)
+        p[hit] = special.gammainc(y[hit], expected[hit])
     return LocalTest(expected, p, fdr_bh(p), dispersion)
 
 

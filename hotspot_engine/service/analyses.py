@@ -8,18 +8,12 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import replace
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import h3
 import numpy as np
 import pandas as pd
 
-from hotspot_engine.analyse.evaluation import (
-    MIN_TIMESTAMP_SHARE,
-    PlaceboRun,
-    hotspot_cells_from_file,
-    selection_window_of,
-    whole_weeks,
-)
 from hotspot_engine.analyse.headline import Headline, latest_complete_fy
 from hotspot_engine.analyse.holdout import Holdout, holdout_scores
 from hotspot_engine.analyse.hotspots import (
@@ -32,14 +26,6 @@ from hotspot_engine.analyse.hotspots import (
     months_in_window,
     offence_default,
     score_cells,
-)
-from hotspot_engine.analyse.impact import (
-    PERIODS,
-    POOLED_ID,
-    ImpactOptions,
-    ImpactResult,
-    first_post_month,
-    impact_table,
 )
 from hotspot_engine.analyse.patrols import (
     DosageTarget,
@@ -57,6 +43,10 @@ from hotspot_engine.filters import Filters, months_between, parse_month, shift_m
 from hotspot_engine.reference import geography
 from hotspot_engine.store import query
 from hotspot_engine.store.streets import streets_near_cells
+
+if TYPE_CHECKING:  # impact and evaluation import scipy.optimize and statsmodels: only `impact` needs them
+    from hotspot_engine.analyse.evaluation import PlaceboRun
+    from hotspot_engine.analyse.impact import ImpactResult
 
 # -- hotspots ---------------------------------------------------------------------------------------
 
@@ -283,6 +273,8 @@ def patrol_plan(con, filters: Filters, seed: int = 0, target: DosageTarget = Dos
 def weekly_problem(con, filters: Filters) -> str:
     """Why a weekly analysis of these incidents is impossible, in plain English, or '' when it is
     possible (at least 95% of the filtered incidents have a time of offence)."""
+    from hotspot_engine.analyse.evaluation import MIN_TIMESTAMP_SHARE
+
     share = query.has_timestamps(con, filters)
     if np.isnan(share):
         return "no incidents match the filters"
@@ -304,6 +296,9 @@ def impact(con, filters: Filters, intervention: str, hotspots_file: str | Path |
     last month) overrides both. ``period='week'`` fits weekly series (ISO weeks, whole weeks only)
     and raises :class:`InputError` when fewer than 95% of the filtered incidents have a time of
     offence (see :func:`weekly_problem`). ``placebo`` adds :func:`placebo_runs` (monthly)."""
+    from hotspot_engine.analyse.evaluation import hotspot_cells_from_file, selection_window_of, whole_weeks
+    from hotspot_engine.analyse.impact import PERIODS, ImpactOptions, first_post_month, impact_table
+
     ext = query.extent(con)
     if ext.first_month is None or ext.last_month is None:
         raise InputError("the store holds no incidents; run 'ingest' or 'sample' first")
@@ -375,6 +370,9 @@ def placebo_runs(con, filters: Filters, selection_window: tuple[str, str], param
 
 def _placebo_run(con, filters: Filters, cells: pd.DataFrame, first: str, last: str, pseudo: str,
                  window: tuple[str, str], model: str) -> PlaceboRun:
+    from hotspot_engine.analyse.evaluation import PlaceboRun
+    from hotspot_engine.analyse.impact import POOLED_ID, ImpactOptions, impact_table
+
     hot = cells[cells["is_hotspot"].astype(bool)]
     label = f"{window[0]} to {window[1]}"
     nan = float("nan")
