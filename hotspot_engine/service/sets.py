@@ -1,0 +1,352 @@
+"""Adopted hotspot sets: the one list of hotspots a partnership publishes, patrols and is judged on.
+
+:func:`adopt` stores whatever :class:`~hotspot_engine.analyse.hotspots.HotspotResult` the selection
+returned (its hotspot cells, ids, names and the numbers the map shows), with the window, filters,
+parameters, who adopted it and when. :func:`load` reads it back exactly; nothing about a set is
+recomputed, so a hotspot number on an April briefing still names the same place in June whatever was
+loaded or changed since (issue 26 found Impact's #1 a different place from the map's #1, and Patrols'
+plan changing with the page's history).
+"""
+from __future__ import annotations
+
+import json
+from dataclasses import asdict, dataclass, fields, is_dataclass
+from dataclasses import replace as with_changes
+from datetime import UTC, datetime
+
+import numpy as np
+import pandas as pd
+
+from hotspot_engine.errors import InputError
+from hotspot_engine.filters import Filters
+from hotspot_engine.store import sets as store
+
+#: What :func:`list_sets` returns, newest first.
+LIST_COLUMNS = ["name", "adopted_at", "window_from", "window_to", "hotspots", "cells", "method", "adopted_by", "note"]
+CELL_COLUMNS = ["h3", "hotspot_id", "hotspot_number", "hotspot_name", "district", "csp", "lat", "lon"]
+HOTSPOT_COLUMNS = ["hotspot_id", "hotspot_number", "hotspot_name", "cells", "district", "csp", "lat", "lon"]
+MAX_NAME = 80
+
+
+@dataclass(frozen=True)
+class AdoptedSet:
+    """One adopted set as stored. ``cells``: one row per hotspot cell (CELL_COLUMNS; ``h3`` as text,
+    ``hotspot_number`` 1..n as on the map); ``window_from``/``window_to``: the months the hotspots
+    were chosen on ('YYYY-MM'); ``adopted_at``: UTC, naive."""
+
+    name: str
+    adopted_at: datetime
+    adopted_by: str
+    note: str
+    method: str
+    params: dict
+    filters: Filters
+    window_from: str | None
+    window_to: str | None
+    cells: pd.DataFrame
+
+    def hotspots(self) -> pd.DataFrame:
+        """One row per hotspot, by number: id, number, name, cells, district, CSP, centre."""
+        if self.cells.empty:
+            return pd.DataFrame(columns=HOTSPOT_COLUMNS)
+        grouped = self.cells.groupby("hotspot_number", sort=True)
+        out = grouped.agg(hotspot_id=("hotspot_id", "first"), hotspot_name=("hotspot_name", "first"),
+                          cells=("h3", "size"), district=("district", "first"), csp=("csp", "first"),
+                          lat=("lat", "mean"), lon=("lon", "mean")).reset_index()
+        return out[HOTSPOT_COLUMNS]
+
+    def cell_ids(self) -> np.ndarray:
+        """The set's cells as uint64 H3 ids (what the store's queries take)."""
+        from hotspot_engine.reference.geography import str_to_cell
+
+        return str_to_cell(self.cells["h3"]) if len(self.cells) else np.array([], dtype=np.uint64)
+
+    def window(self) -> str:
+        return f"{self.window_from or 'start'} to {self.window_to or 'end'}"
+
+
+def _check_name(name: str) -> str:
+    text = str(name or "").strip()
+    if not text:
+        raise InputError("set name: empty; give the set a name")
+    if len(text) > MAX_NAME or any(ord(ch) < 32 for ch in text) or text.startswith("("):
+        # "(" is kept for the app's own choices ("(none)": today's hotspots).
+        raise InputError(f"set name: at most {MAX_NAME} characters, no control characters, not starting with '('")
+    return text
+
+
+def _params_json(params: dict) -> str:
+    plain = asdict(params) if is_dataclass(params) and not isinstance(params, type) else dict(params or {})
+    return json.dumps(plain, sort_keys=True, default=str)
+
+
+def _filters_json(filters: Filters) -> str:
+    return json.dumps({f.name: (list(v) if isinstance(v := getattr(filters, f.name), tuple) else v)
+                       for f in fields(Filters)}, sort_keys=True)
+
+
+def _filters_from_json(text: str | None) -> Filters:
+    data = json.loads(text or "{}")
+    known = {f.name for f in fields(Filters)}
+    values: dict = {k: tuple(v) if isinstance(v, list) else v for k, v in data.items() if k in known}
+    return Filters(**values)
+
+
+def set_cells_from_result(result) -> pd.DataFrame:
+    """The hotspot cells of a HotspotResult as a set stores them: CELL_COLUMNS, numbered 1..n in the
+    order of the result's hotspot ranks (the numbers the map shows)."""
+    from hotspot_engine.reference.geography import str_to_cell
+
+    hot = result.cells[result.cells["is_hotspot"].fillna(False).astype(bool)]
+    hot = hot[hot["hotspot_id"].notna()]
+    if hot.empty:
+        return pd.DataFrame(columns=CELL_COLUMNS)
+    rank = pd.to_numeric(hot.get("hotspot_rank", pd.Series(np.nan, index=hot.index)), errors="coerce")
+    first_seen = pd.Series(np.arange(len(hot)), index=hot.index).groupby(hot["hotspot_id"]).transform("min")
+    order = pd.DataFrame({"rank": rank.fillna(np.inf).to_numpy(), "seen": first_seen.to_numpy()},
+                         index=hot["hotspot_id"].to_numpy()).groupby(level=0).min().sort_values(["rank", "seen"])
+    number = {hid: k + 1 for k, hid in enumerate(order.index)}
+    ids = str_to_cell(hot["h3"].astype(str))
+    import h3.api.basic_int as h3i
+
+    centres = np.array([h3i.cell_to_latlng(int(c)) for c in ids]) if len(ids) else np.zeros((0, 2))
+    cells = pd.DataFrame({
+        "h3": hot["h3"].astype(str).to_numpy(), "hotspot_id": hot["hotspot_id"].astype(str).to_numpy(),
+        "hotspot_number": [number[h] for h in hot["hotspot_id"]],
+        "hotspot_name": hot["hotspot_name"].astype(object).to_numpy(),
+        "district": hot["district"].astype(object).to_numpy() if "district" in hot else None,
+        "csp": hot["csp"].astype(object).to_numpy() if "csp" in hot else None,
+        "lat": centres[:, 0], "lon": centres[:, 1],
+    })
+    return cells.sort_values(["hotspot_number", "h3"]).reset_index(drop=True)
+
+
+def adopt(con, name: str, result, window: Filters, params: dict, filters: Filters, adopted_by: str,
+          note: str = "", replace: bool = False) -> AdoptedSet:
+    """Store the result's hotspots as the set ``name`` and return it as read back. ``window``: the
+    filters whose months the hotspots were chosen on; ``filters``: the places and offences chosen.
+    InputError when the name is taken (unless ``replace``) or the result holds no hotspots."""
+    name = _check_name(name)
+    if store.exists(con, name) and not replace:
+        raise InputError("set name: a set with that name exists; choose another name or replace it")
+    cells = set_cells_from_result(result)
+    if cells.empty:
+        raise InputError("adopt: the selection holds no hotspots to adopt")
+    plain_params = json.loads(_params_json(params if params else getattr(result, "params", {})))
+    row = {
+        "name": name, "adopted_at": datetime.now(UTC).replace(tzinfo=None, microsecond=0),
+        "adopted_by": str(adopted_by or ""), "note": str(note or ""),
+        "method": str(plain_params.get("method") or getattr(getattr(result, "params", None), "method", "") or ""),
+        "params": json.dumps(plain_params, sort_keys=True), "filters": _filters_json(filters),
+        "window_from": window.date_from, "window_to": window.date_to, "res": int(filters.res),
+        "hotspots": int(cells["hotspot_id"].nunique()), "cells": len(cells),
+    }
+    store.write_set(con, row, cells, replace)
+    adopted = load(con, name)
+    assert adopted is not None
+    return adopted
+
+
+def version(con) -> str:
+    """Changes whenever a set is adopted or replaced: what the app's cached set calls key on."""
+    return store.version(con)
+
+
+#: The built-in sample's set: its 19 hotspots for 2023-24, chosen on 2022-23 (the year before its
+#: patrols), as the partnership's report chose them; adopted at the app's first start.
+SAMPLE_SET = "Sample 2023-24"
+SAMPLE_WINDOW = Filters(date_from="2022-04", date_to="2023-03", sv_only=True)
+SAMPLE_ADOPTER = "built-in sample"
+
+
+def adopt_sample_set(con) -> AdoptedSet | None:
+    """Adopt the sample's 19 hotspots for 2023-24 (the app's first start on the sample), so every page
+    shows the programme; None when the store already holds a set."""
+    from hotspot_engine.service.analyses import hotspots
+
+    if not list_sets(con).empty:
+        return None
+    result = hotspots(con, SAMPLE_WINDOW)
+    return adopt(con, SAMPLE_SET, result, SAMPLE_WINDOW, asdict(result.params), SAMPLE_WINDOW, SAMPLE_ADOPTER,
+                 "The synthetic sample's hotspots for 2023-24, chosen on 2022-23 (the year before its patrols).")
+
+
+def remove_sample_sets(con) -> int:
+    """Delete the sample's own set (when the sample's rows are removed, its places go too)."""
+    return store.delete_adopted_by(con, SAMPLE_ADOPTER)
+
+
+def list_sets(con) -> pd.DataFrame:
+    """Every adopted set, newest first (LIST_COLUMNS)."""
+    return store.set_rows(con)[LIST_COLUMNS].reset_index(drop=True)
+
+
+def load(con, name: str | None = None) -> AdoptedSet | None:
+    """The set named ``name`` (None: the latest adopted), or None when no set is adopted. InputError
+    naming the set when a named set does not exist."""
+    row = store.set_row(con, name)
+    if row is None:
+        if name is None:
+            return None
+        raise InputError(f"--set {name}: no such hotspot set; 'sets' lists them")
+    cells = store.set_cells(con, row["name"])
+    cells["hotspot_number"] = cells["hotspot_number"].astype(int)
+    adopted_at = pd.Timestamp(row["adopted_at"]).to_pydatetime()
+    return AdoptedSet(
+        name=str(row["name"]), adopted_at=adopted_at, adopted_by=str(row["adopted_by"] or ""),
+        note=str(row["note"] or ""), method=str(row["method"] or ""), params=json.loads(row["params"] or "{}"),
+        filters=_filters_from_json(row["filters"]), window_from=row["window_from"] or None,
+        window_to=row["window_to"] or None, cells=cells[CELL_COLUMNS].reset_index(drop=True))
+
+
+# -- the set as the rest of the engine takes hotspots ------------------------------------------------
+
+def _params_of(adopted: AdoptedSet):
+    """The set's HotspotParams, or the defaults when a newer method's parameters do not fit them
+    (the params stay recorded on the set either way)."""
+    from hotspot_engine.analyse.hotspots import HotspotParams
+
+    known = {f.name for f in fields(HotspotParams)}
+    try:
+        return HotspotParams(**{k: v for k, v in adopted.params.items() if k in known})
+    except (InputError, TypeError, ValueError):
+        return HotspotParams()
+
+
+def as_result(adopted: AdoptedSet, counts: pd.DataFrame | None = None):
+    """The set as a HotspotResult, so that the patrol report, plan, briefing, exports and maps take it
+    where they took today's selection: ``cells`` holds only the set's cells (``is_hotspot`` true,
+    ``hotspot_rank`` = the set's number), ``areas`` one row per hotspot. ``counts`` (h3 as text,
+    count, harm) fills the incident figures; without it they are 0."""
+    from hotspot_engine.analyse.hotspots import HotspotResult
+
+    cells = adopted.cells.copy()
+    figures = counts.set_index("h3") if counts is not None and len(counts) else pd.DataFrame(columns=["count", "harm"])
+    for column in ("count", "harm"):
+        cells[column] = figures[column].reindex(cells["h3"]).fillna(0).to_numpy(dtype=float) if column in figures else 0.0
+    cells["count"] = cells["count"].astype(np.int64)
+    cells = cells.assign(is_hotspot=True, next_ranked=False, hotspot_rank=cells["hotspot_number"].astype("Int64"),
+                         area_rank=cells["hotspot_number"].astype("Int64"), area_name=cells["hotspot_name"],
+                         patrols=0, patrol_minutes=0.0, excluded=False, exclusion_reason="")
+    hotspots = adopted.hotspots()
+    sums = cells.groupby("hotspot_number")[["count", "harm"]].sum()
+    members = cells.groupby("hotspot_number")["h3"].apply(list)
+    areas = pd.DataFrame({
+        "hotspot_rank": hotspots["hotspot_number"].to_numpy(), "hotspot_id": hotspots["hotspot_id"].to_numpy(),
+        "hotspot_name": hotspots["hotspot_name"].to_numpy(), "csp": hotspots["csp"].to_numpy(),
+        "district": hotspots["district"].to_numpy(), "n_cells": hotspots["cells"].to_numpy(),
+        "count": sums["count"].reindex(hotspots["hotspot_number"]).to_numpy(),
+        "harm": sums["harm"].reindex(hotspots["hotspot_number"]).to_numpy(),
+        "patrols": 0, "patrol_minutes": 0.0, "peak_cell": members.reindex(hotspots["hotspot_number"]).str[0].to_numpy(),
+        "cells": members.reindex(hotspots["hotspot_number"]).to_numpy(),
+        "lat": hotspots["lat"].to_numpy(), "lon": hotspots["lon"].to_numpy(),
+        "hotspot_number": hotspots["hotspot_number"].to_numpy(),
+    })
+    notes = [f"Hotspots: the adopted set '{adopted.name}' ({len(areas)} hotspots, {len(cells)} cells), chosen on "
+             f"{adopted.window()} and adopted {adopted.adopted_at:%Y-%m-%d}; not recomputed."]
+    return HotspotResult(cells.reset_index(drop=True), areas, _params_of(adopted), notes)
+
+
+def hot_cells(adopted: AdoptedSet) -> pd.DataFrame:
+    """h3 (uint64), hotspot_id, hotspot_name, hotspot_number: the set's cells as Impact takes them."""
+    return pd.DataFrame({"h3": adopted.cell_ids(), "hotspot_id": adopted.cells["hotspot_id"].to_numpy(),
+                         "hotspot_name": adopted.cells["hotspot_name"].to_numpy(),
+                         "hotspot_number": adopted.cells["hotspot_number"].to_numpy()})
+
+
+def counting_filters(adopted: AdoptedSet, filters: Filters | None = None) -> Filters:
+    """The filters to count incidents in the set's cells with: the set's own places, offences and
+    resolution (its cells are at that resolution), with ``filters``' months when given."""
+    base = adopted.filters
+    months = (filters.date_from, filters.date_to) if filters is not None else (adopted.window_from, adopted.window_to)
+    sv = base if (base.offences or base.sv_only) else base.with_(sv_only=True)
+    return sv.with_(date_from=months[0], date_to=months[1])
+
+
+def set_result(con, adopted: AdoptedSet, harm_weights=None):
+    """:func:`as_result` with each cell's incidents over the set's own window, places and offences
+    (the figures it was chosen on, as today's data holds them)."""
+    from hotspot_engine.reference.geography import cell_to_str
+    from hotspot_engine.store import query
+
+    counts = query.cell_counts(con, counting_filters(adopted), harm_weights)
+    counts = counts[counts["h3"].notna()]
+    counts = pd.DataFrame({"h3": cell_to_str(counts["h3"].to_numpy(dtype=np.uint64)),
+                           "count": counts["count"].to_numpy(), "harm": counts["harm"].to_numpy()})
+    return as_result(adopted, counts)
+
+
+def within(adopted: AdoptedSet, filters: Filters) -> AdoptedSet:
+    """The set's hotspots in the filters' places (by each hotspot's district, so a hotspot is kept or
+    left whole), numbers and names unchanged: Southampton's hotspots of a force-wide set keep their
+    force-wide numbers. InputError when none is there."""
+    if not (filters.districts or filters.csps):
+        return adopted
+    from hotspot_engine.reference.geography import districts_for
+
+    keep = adopted.cells["district"].isin(districts_for(filters.districts, filters.csps))
+    if not keep.any():
+        raise InputError(f"set {adopted.name}: none of its hotspots is in the chosen places")
+    return with_changes(adopted, cells=adopted.cells[keep].reset_index(drop=True))
+
+
+def on_set(filters: Filters, adopted: AdoptedSet) -> Filters:
+    """The filters at the set's resolution (its cells are at that resolution)."""
+    return filters.with_(res=adopted.filters.res)
+
+
+def patrol_report(con, filters: Filters, adopted: AdoptedSet, target=None, actions=None, harm_weights=None):
+    """The patrol report for the filters' period on the set's hotspots (never recomputed)."""
+    from hotspot_engine.analyse.patrols import DosageTarget
+    from hotspot_engine.service import analyses
+
+    adopted = within(adopted, filters)
+    result = set_result(con, adopted, harm_weights)
+    report = analyses.patrol_report(con, on_set(filters, adopted), target or DosageTarget(), actions,
+                                    harm_weights=harm_weights, hotspots=result)
+    report.notes.append(result.notes[0])
+    return report
+
+
+def patrol_plan(con, filters: Filters, adopted: AdoptedSet, seed: int = 0, target=None, **plan_options):
+    """The set's patrol report for the filters and the suggested plan for the week after."""
+    from hotspot_engine.analyse.patrols import suggest_plan
+
+    report = patrol_report(con, filters, adopted, target)
+    return report, suggest_plan(report, seed=seed, **plan_options)
+
+
+def export_layers(con, filters: Filters, names: list[str], adopted: AdoptedSet, harm_weights=None):
+    """Export layers on the set: ``hotspot_cells``/``hotspot_areas`` are the set's cells and hotspots
+    (``is_hotspot`` true, ids, numbers, names); ``patrols`` rows carry the set hotspot they fell in."""
+    from hotspot_engine.service.exports import export_layers as layers
+    from hotspot_engine.write import export
+
+    adopted = within(adopted, filters)
+    result = set_result(con, adopted, harm_weights)
+    bundle = layers(con, on_set(filters, adopted), [n for n in names if n != "patrols"], hotspots=result,
+                    harm_weights=harm_weights)
+    if "patrols" in names:
+        from hotspot_engine.store import query
+
+        rows = query.patrol_rows(con, on_set(filters, adopted))
+        bundle.layers["patrols"] = export.patrols_layer(tag_hotspots(rows, adopted))
+        bundle.notes.append(result.notes[0])
+    return bundle
+
+
+def tag_hotspots(rows: pd.DataFrame, adopted: AdoptedSet) -> pd.DataFrame:
+    """Patrol rows with the set's hotspot id, number and name of the cell they fell in (or the hotspot
+    the log named), empty elsewhere."""
+    from hotspot_engine.reference.geography import cell_to_str
+
+    text = pd.Series(cell_to_str(rows["h3"].fillna(0).to_numpy(dtype=np.uint64)) if len(rows) else [], dtype=object,
+                     index=rows.index)
+    by_cell = adopted.cells.drop_duplicates("h3").set_index("h3")
+    by_id = adopted.hotspots().set_index("hotspot_id")
+    hotspot_id = text.map(by_cell["hotspot_id"])
+    named = rows["hotspot_ref"].astype(object).where(rows["hotspot_ref"].isin(by_id.index))
+    hotspot_id = hotspot_id.where(hotspot_id.notna(), named)
+    return rows.assign(hotspot_id=hotspot_id, hotspot_number=hotspot_id.map(by_id["hotspot_number"]).astype("Int64"),
+                       hotspot_name=hotspot_id.map(by_id["hotspot_name"]))
+

@@ -1,0 +1,104 @@
+"""Adopted hotspot sets in the store: one row per set in ``hotspot_sets``, one row per hotspot cell in
+``hotspot_set_cells``.
+
+A set is a record of a decision, not a cache: it is written once, in one transaction, and never
+updated (``--replace`` deletes the old rows and writes new ones in the same transaction). Nothing is
+recomputed on read: the cells, ids, numbers and names come back exactly as they were adopted, whatever
+data or method the store holds since. Filters and parameters are kept as JSON text so that a newer
+method with other parameters still reads old sets.
+"""
+from __future__ import annotations
+
+import pandas as pd
+
+DDL = """
+CREATE TABLE IF NOT EXISTS hotspot_sets (
+    name VARCHAR NOT NULL, adopted_at TIMESTAMP NOT NULL, adopted_by VARCHAR, note VARCHAR,
+    method VARCHAR, params VARCHAR, filters VARCHAR, window_from VARCHAR, window_to VARCHAR,
+    res INTEGER, hotspots INTEGER, cells INTEGER);
+CREATE TABLE IF NOT EXISTS hotspot_set_cells (
+    set_name VARCHAR NOT NULL, h3 VARCHAR NOT NULL, hotspot_id VARCHAR NOT NULL, hotspot_number INTEGER NOT NULL,
+    hotspot_name VARCHAR, district VARCHAR, csp VARCHAR, lat DOUBLE, lon DOUBLE);
+"""
+SET_COLUMNS = ["name", "adopted_at", "adopted_by", "note", "method", "params", "filters", "window_from",
+               "window_to", "res", "hotspots", "cells"]
+CELL_COLUMNS = ["h3", "hotspot_id", "hotspot_number", "hotspot_name", "district", "csp", "lat", "lon"]
+
+
+def has_tables(con) -> bool:
+    """False on a read-only store made before sets existed (opening it read-write adds the tables)."""
+    return bool(con.execute(
+        "SELECT count(*) FROM information_schema.tables WHERE table_name = 'hotspot_sets'").fetchall()[0][0])
+
+
+def exists(con, name: str) -> bool:
+    return has_tables(con) and bool(con.execute(
+        "SELECT count(*) FROM hotspot_sets WHERE name = ?", [name]).fetchall()[0][0])
+
+
+def write_set(con, row: dict, cells: pd.DataFrame, replace: bool) -> None:
+    """Write one set (``row``: the SET_COLUMNS values; ``cells``: CELL_COLUMNS) in one transaction,
+    first deleting a set of the same name when ``replace``."""
+    _set_cells = cells[CELL_COLUMNS].assign(set_name=row["name"])[["set_name", *CELL_COLUMNS]]  # noqa: F841
+    con.execute("BEGIN TRANSACTION")
+    try:
+        if replace:
+            con.execute("DELETE FROM hotspot_set_cells WHERE set_name = ?", [row["name"]])
+            con.execute("DELETE FROM hotspot_sets WHERE name = ?", [row["name"]])
+        con.execute(f"INSERT INTO hotspot_sets ({', '.join(SET_COLUMNS)}) VALUES ({', '.join('?' * len(SET_COLUMNS))})",
+                    [row[c] for c in SET_COLUMNS])
+        con.execute("INSERT INTO hotspot_set_cells SELECT * FROM _set_cells")
+        con.execute("COMMIT")
+    except BaseException:
+        con.execute("ROLLBACK")
+        raise
+
+
+def set_rows(con) -> pd.DataFrame:
+    """Every set's row, newest first (ties: by name)."""
+    if not has_tables(con):
+        return pd.DataFrame(columns=SET_COLUMNS)
+    return con.execute(f"SELECT {', '.join(SET_COLUMNS)} FROM hotspot_sets ORDER BY adopted_at DESC, name").df()
+
+
+def set_row(con, name: str | None) -> dict | None:
+    """One set's row (the newest when ``name`` is None), or None."""
+    if not has_tables(con):
+        return None
+    sql = f"SELECT {', '.join(SET_COLUMNS)} FROM hotspot_sets"
+    frame = (con.execute(sql + " WHERE name = ?", [name]) if name is not None
+             else con.execute(sql + " ORDER BY adopted_at DESC, name LIMIT 1")).df()
+    return frame.iloc[0].to_dict() if len(frame) else None
+
+
+def set_cells(con, name: str) -> pd.DataFrame:
+    """The set's cells, by hotspot number then cell."""
+    return con.execute(f"SELECT {', '.join(CELL_COLUMNS)} FROM hotspot_set_cells WHERE set_name = ? "
+                       "ORDER BY hotspot_number, h3", [name]).df()
+
+
+def version(con) -> str:
+    """Changes whenever a set is adopted or replaced (cached pages key on it)."""
+    if not has_tables(con):
+        return "0"
+    count, latest, digest = con.execute(
+        "SELECT count(*), max(adopted_at), hash(string_agg(name || '|' || CAST(adopted_at AS VARCHAR) || '|' || "
+        "CAST(cells AS VARCHAR) || '|' || COALESCE(note, ''), ',' ORDER BY name)) FROM hotspot_sets").fetchall()[0]
+    return f"{count}|{latest}|{digest}"
+
+
+def delete_adopted_by(con, adopted_by: str) -> int:
+    """Delete the sets adopted by ``adopted_by`` (only the built-in sample's own set is ever deleted)."""
+    if not has_tables(con):
+        return 0
+    names = [r[0] for r in con.execute("SELECT name FROM hotspot_sets WHERE adopted_by = ?", [adopted_by]).fetchall()]
+    con.execute("BEGIN TRANSACTION")
+    try:
+        for name in names:
+            con.execute("DELETE FROM hotspot_set_cells WHERE set_name = ?", [name])
+            con.execute("DELETE FROM hotspot_sets WHERE name = ?", [name])
+        con.execute("COMMIT")
+    except BaseException:
+        con.execute("ROLLBACK")
+        raise
+    return len(names)
