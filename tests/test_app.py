@@ -131,12 +131,14 @@ def test_impact_page_shows_the_pooled_effect(app_db, sample_truth):
     # The predicted places (default since issue 24) hold 1,174 incidents in 2022-23 against the Gi*
     # areas' 1,316: the interval is 30.6 points wide (-18.5% to +12.1%) instead of 29.
     assert high - low <= 31
-    simple = float(_metric(at, "Plain before/after").value.rstrip("%"))
+    # The plain before/after is in the small table of figures, not in large type (issue 27).
+    figures = at.dataframe[0].value
+    simple = float(figures.loc[figures["figure"].str.startswith("Plain before/after"), "change"].iloc[0].rstrip("%"))
     assert abs(simple - sample_truth["report_change"] * 100) < 1.0
     # Text alternative of the one-hotspot chart: the observed and counterfactual months as a table.
-    frame = at.dataframe[0].value
+    frame = at.dataframe[1].value
     assert {"month", "observed", "fitted", "counterfactual"} <= set(frame.columns) and len(frame) >= 24
-    placebo = at.dataframe[1].value
+    placebo = at.dataframe[2].value
     assert list(placebo["pseudo intervention"]) == ["2021-04-01"]
     assert any("Regression to the mean" in m.value for m in at.markdown)
 
