@@ -455,6 +455,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=cmd_sample)
 
     _add_ingest(sub)
+    from hotspot_engine.cli_trial import add_parsers as add_trial_parsers
+
+    add_trial_parsers(sub, _add_store, _add_filters, _filters)
 
     p = sub.add_parser("export", help="write a filtered layer as CSV, GeoJSON, GeoPackage or GeoParquet")
     p.add_argument("layer", choices=["incidents", "hotspots", "patrols"])

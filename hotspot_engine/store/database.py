@@ -27,6 +27,7 @@ import pandas as pd
 from hotspot_engine.errors import InputError
 from hotspot_engine.filters import MAX_RES, MIN_RES
 from hotspot_engine.store.sets import DDL as SETS_DDL
+from hotspot_engine.store.trials import DDL as TRIALS_DDL
 
 RESOLUTIONS = tuple(range(MIN_RES, MAX_RES + 1))
 H3_COLUMNS = tuple(f"h3_r{r}" for r in RESOLUTIONS)
@@ -143,7 +144,7 @@ CREATE TABLE IF NOT EXISTS loads (
 ALTER TABLE loads ADD COLUMN IF NOT EXISTS conflicts BIGINT DEFAULT 0;
 CREATE TABLE IF NOT EXISTS rejects (
     load_id INTEGER, file VARCHAR, "row" BIGINT, "column" VARCHAR, reason VARCHAR, raw VARCHAR);
-""" + SETS_DDL
+""" + SETS_DDL + TRIALS_DDL
 
 
 @dataclass
