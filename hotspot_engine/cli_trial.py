@@ -43,22 +43,21 @@ def cmd_schedule(args: argparse.Namespace) -> int:
     con = open_store(args.db)
     try:
         plan = trial.plan(con, args.set, design, args.compliance, args.target_rr, args.contamination)
-        meta = ExportMeta.build(con, "trial schedule", plan_filters(con, plan),
-                                method="randomised patrol days",
+        meta = ExportMeta.build(con, "trial schedule", plan_filters(con, plan), method="randomised patrol days",
                                 params={"schedule": name, "set": plan.set_name, **plan.design.record()},
                                 notes=[plan.power.line(), plan.history])
         meta.chosen = {"power": trial.power_record(plan)}
-        synthetic = is_sample(con)
-        if not args.no_store:
-            trial.adopt(con, name, plan, created_by=args.by, replace_=args.replace)
+        stem = out.with_suffix("")
+        # The files and the stored schedule land together: a name already taken leaves no files.
+        with staged_outputs() as outputs:
+            outputs.write_bytes(out, _csv_bytes(plan.schedule), "--out")
+            write_sidecar(meta, out, outputs)
+            outputs.write_text(Path(f"{stem}.protocol.md"), protocol_markdown(plan, name), "--out")
+            outputs.write_bytes(Path(f"{stem}.protocol.pdf"), protocol_pdf(plan, name, is_sample(con)), "--out")
+            if not args.no_store:
+                trial.adopt(con, name, plan, created_by=args.by, replace_=args.replace)
     finally:
         con.close()
-    stem = out.with_suffix("")
-    with staged_outputs() as outputs:
-        outputs.write_bytes(out, _csv_bytes(plan.schedule), "--out")
-        write_sidecar(meta, out, outputs)
-        outputs.write_text(Path(f"{stem}.protocol.md"), protocol_markdown(plan, name), "--out")
-        outputs.write_bytes(Path(f"{stem}.protocol.pdf"), protocol_pdf(plan, name, synthetic), "--out")
     counts = plan.schedule["arm"].value_counts()
     print(f"schedule '{name}' on set '{plan.set_name}': {plan.schedule['hotspot_id'].nunique()} hotspots x "
           f"{design.days} days, {counts.get('patrol', 0):,} patrol and {counts.get('control', 0):,} control days "

@@ -159,7 +159,7 @@ def _background(gen, scale: float) -> pd.DataFrame:
     n = sv + other
     lat, lon = gen.points_in_lsoas(rng.choice(len(gen.lsoa_p), size=n, p=gen.lsoa_p))
     days = pd.date_range(TRIAL_START, periods=TRIAL_DAYS, freq="D")
-    p = WEEKDAY_WEIGHTS[days.dayofweek]
+    p = WEEKDAY_WEIGHTS[days.day_of_week]
     day = days.to_numpy()[rng.choice(TRIAL_DAYS, size=n, p=p / p.sum())]
     return pd.DataFrame({"lat": lat, "lon": lon, "day": day, "sv": np.arange(n) < sv, "planted": -1})
 

@@ -94,7 +94,7 @@ def build_panel(schedule: pd.DataFrame, daily: pd.DataFrame, delivery: pd.DataFr
     panel[["count", "harm", "visits"]] = panel[["count", "harm", "visits"]].apply(pd.to_numeric).fillna(0.0)
     panel["dosed"] = panel["dosed"].astype("boolean").fillna(False).astype(bool)
     panel["treat"] = (panel["arm"] == "patrol").astype(float)
-    panel["dow"] = panel["date"].dt.dayofweek
+    panel["dow"] = panel["date"].dt.day_of_week
     return panel
 
 

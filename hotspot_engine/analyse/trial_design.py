@@ -101,7 +101,7 @@ def make_schedule(hotspots: pd.DataFrame, design: TrialDesign) -> pd.DataFrame:
         raise InputError("--set: the set holds no hotspots to schedule")
     spots = hotspots.drop_duplicates("hotspot_id").sort_values("hotspot_id", kind="stable")
     days = pd.date_range(design.first, periods=int(design.days), freq="D")
-    weekday = days.dayofweek.to_numpy()
+    weekday = days.day_of_week.to_numpy()
     streams = np.random.SeedSequence(int(design.seed)).spawn(len(spots))
     frames = []
     for (spot_id, name), stream in zip(spots[["hotspot_id", "hotspot_name"]].itertuples(index=False), streams):
