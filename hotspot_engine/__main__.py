@@ -333,7 +333,7 @@ def cmd_patrol_plan(args: argparse.Namespace) -> int:
         plan_csv,
         suggest_plan,
     )
-    from hotspot_engine.service import patrol_report
+    from hotspot_engine.service import patrol_report, trial
     from hotspot_engine.write.atomic import staged_outputs
     from hotspot_engine.write.export import neutralise_formulas
 
@@ -351,9 +351,10 @@ def cmd_patrol_plan(args: argparse.Namespace) -> int:
     try:
         report = patrol_report(con, filters, target, params=_hotspot_params(args),
                                harm_weights=args.harm_weights, exclusions_path=args.exclusions)
+        plan = suggest_plan(report, week_start=week, seed=args.seed, extra_visits=args.extra_visits)
+        plan = trial.follow_stored(con, plan)  # a stored trial schedule's control days: no dedicated patrol
     finally:
         con.close()
-    plan = suggest_plan(report, week_start=week, seed=args.seed, extra_visits=args.extra_visits)
     out = Path(args.out)
     # Every file is made first and all appear together: a briefing that fails leaves no plan behind.
     with staged_outputs() as outputs:

@@ -11,6 +11,7 @@ from ui.patrols.dosage import draw_dosage, draw_summary
 from ui.patrols.plan import draw_downloads, draw_visits, plan_choice
 from ui.patrols.target import dosage_target
 from ui.patrols.time_grids import choose_focus, draw_street_map, draw_time_grids, hotspot_names
+from ui.patrols.trial import draw_trial_schedule
 from ui.patrols.weekly import draw_weekly
 
 filters = page_setup("Patrols")
@@ -42,6 +43,7 @@ draw_time_grids(report, focus, big)
 draw_street_map(report, focus)
 draw_weekly(report, focus, names.label_of[focus], big)
 
+draw_trial_schedule()
 st.subheader("Suggested patrol plan")
 choice = plan_choice(report, target, big)
 with page_errors("Patrols: plan", stop=True):

@@ -161,20 +161,6 @@ def test_deterrence_times_run_from_the_visit_to_the_next_incident():
 
 
 # -- the sample's trial, through the store and the command line ------------------------------
-@pytest.fixture(scope="module")
-def trial_db(sample_db, sample_dir, tmp_path_factory) -> Path:
-    from hotspot_engine.sample_trial import TRIAL_FILES, load_trial_sample
-    from hotspot_engine.store.database import connect
-
-    path = tmp_path_factory.mktemp("trial") / "trial.duckdb"
-    shutil.copy(sample_db, path)
-    con = connect(path)
-    summaries = load_trial_sample(con, {k: sample_dir / v for k, v in TRIAL_FILES.items()})
-    con.close()
-    assert all(s.balanced and s.rejected == 0 for s in summaries)
-    return path
-
-
 @pytest.mark.slow
 def test_sample_trial_reports_compliance_and_covers_the_planted_effect(trial_db, sample_dir, sample_truth):
     from hotspot_engine.service import trial

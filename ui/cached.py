@@ -167,9 +167,17 @@ def cached_patrol_report(filters: Filters, target: DosageTarget, version: int):
 
 
 @st.cache_data(show_spinner=False, max_entries=32)
-def cached_plan(filters: Filters, target: DosageTarget, version: int, week_start: date, seed: int, extra: int | None):
+def _suggested_plan(filters: Filters, target: DosageTarget, version: int, week_start: date, seed: int,
+                    extra: int | None):
     return suggest_plan(cached_patrol_report(filters, target, version), week_start=week_start, seed=seed,
                         extra_visits=extra)
+
+
+def cached_plan(filters: Filters, target: DosageTarget, version: int, week_start: date, seed: int, extra: int | None):
+    """The suggested week, following a stored trial schedule (read each run: adopting one is no load)."""
+    from hotspot_engine.service import trial
+
+    return trial.follow_stored(cursor(), _suggested_plan(filters, target, version, week_start, seed, extra))
 
 
 @st.cache_data(show_spinner="Drawing the briefing…", max_entries=8)

@@ -146,15 +146,13 @@ def load(con, name: str | None = None) -> tuple[dict, pd.DataFrame] | None:
     return row, store.schedule_days(con, row["name"])
 
 
-def day_arm(con, day: date) -> dict[str, str]:
-    """hotspot_id -> arm on ``day`` in the newest stored schedule that covers it (empty if none):
-    what the weekly plan and the briefings follow."""
-    stored = load(con)
-    if stored is None:
-        return {}
-    days = stored[1]
-    on = days[pd.to_datetime(days["date"]).dt.date == day]
-    return dict(zip(on["hotspot_id"].astype(str), on["arm"].astype(str)))
+def follow_stored(con, plan):
+    """The weekly plan with the newest stored schedule's arms applied (control days: "no dedicated
+    patrol"); the plan unchanged when no schedule is stored."""
+    from hotspot_engine.analyse.trial_plan import follow_schedule
+
+    stored = load(con) if store.has_tables(con) else None
+    return plan if stored is None else follow_schedule(plan, stored[1], str(stored[0]["name"]))
 
 
 # --------------------------------------------------------------------------------------------
@@ -173,6 +171,7 @@ def evaluate(con, schedule: pd.DataFrame, set_name: str | None, filters: Filters
     unknown = sorted(set(schedule["hotspot_id"]) - set(cells["hotspot_id"]))
     if unknown:
         raise InputError(f"--schedule: column hotspot_id names {len(unknown)} hotspot(s) not in set '{adopted.name}'")
+    schedule, to_come = _until_data_end(con, schedule)
     first, last = schedule["date"].min().date(), schedule["date"].max().date()
     base = filters if filters is not None else adopted.filters
     window = replace(base, date_from=_month(first), date_to=_month(last), res=adopted.filters.res)
@@ -187,7 +186,35 @@ def evaluate(con, schedule: pd.DataFrame, set_name: str | None, filters: Filters
     result = analyse_trial(schedule, daily, delivery, visits[visits["in_hotspot"]], timed, buffer_daily)
     if daily.empty:
         result.notes.append("No dated incidents in the set's cells on the trial's days.")
+    if to_come:
+        result.notes.append(f"Evaluated to {last:%d %b %Y}, where the data end: {to_come:,} scheduled place-days "
+                            "are still to come.")
     return result
+
+
+def _until_data_end(con, schedule: pd.DataFrame) -> tuple[pd.DataFrame, int]:
+    """The schedule's days up to the last dated incident in the store (later days have no data yet:
+    counting them as days without incidents would bias every rate down)."""
+    end = store.last_dated_day(con)
+    if end is None:
+        return schedule, 0
+    keep = schedule["date"] <= pd.Timestamp(end)
+    if not keep.any():
+        raise InputError("--schedule: the trial starts after the last dated incident in the store")
+    return schedule[keep], int((~keep).sum())
+
+
+def stored_evaluation(con, name: str | None = None) -> tuple[dict | None, TrialResult | None, str]:
+    """(schedule row, result, reason) for the newest stored schedule: the Impact page's trial section.
+    No schedule: (None, None, reason); one that cannot be evaluated: (row, None, the one-line reason)."""
+    stored = load(con, name) if store.has_tables(con) else None
+    if stored is None:
+        return None, None, "No randomised trial schedule is stored: a data manager can make one on Patrols."
+    row, days = stored
+    try:
+        return row, evaluate(con, days, str(row["set_name"])), ""
+    except InputError as exc:
+        return row, None, str(exc).removeprefix("evaluate: ")
 
 
 def _visits(con, window: Filters, cells: pd.DataFrame, first: date, last: date) -> pd.DataFrame:
@@ -237,5 +264,5 @@ def schedule_set(con, path_meta: dict | None, schedule: pd.DataFrame) -> str | N
     return None
 
 
-__all__ = ["TrialPlan", "MONTH_ONLY", "plan", "adopt", "load", "schedules", "day_arm", "evaluate", "history_window",
-           "buffer_cells", "schedule_set", "power_record"]
+__all__ = ["TrialPlan", "MONTH_ONLY", "plan", "adopt", "load", "schedules", "follow_stored", "evaluate", "history_window",
+           "buffer_cells", "schedule_set", "power_record", "stored_evaluation"]

@@ -82,3 +82,9 @@ def timed_incidents(con, where: str, params: list, res: int, cells: pd.DataFrame
             WHERE {where} AND i.occurred_at IS NOT NULL ORDER BY i.occurred_at""", params).df()
     finally:
         con.unregister("_trial_cells")
+
+
+def last_dated_day(con):
+    """The last day any stored incident carries a date (None when none has one)."""
+    value = con.execute("SELECT CAST(max(occurred_at) AS DATE) FROM incidents").fetchall()[0][0]
+    return value
