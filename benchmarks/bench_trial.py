@@ -74,7 +74,8 @@ def scenario(rr: float, runs: int, offset: int, days: int = DAYS) -> None:
 
     itt = itt_ratio(rr, COMPLIANCE, CONTAMINATION)
     z = abs(np.log(itt)) / analytic.sd_log_rr if itt != 1 else 0.0
-    analytic_power = stats.norm.sf(1.959964 - z) + stats.norm.sf(1.959964 + z)
+    crit = stats.t.ppf(0.975, HOTSPOTS - 1)  # as power() and the cluster-robust interval use
+    analytic_power = stats.norm.sf(crit - z) + stats.norm.sf(crit + z)
     print(f"{days} days, planted rate ratio {rr:.2f} on delivered days (ITT truth {np.mean(truths):.3f}), {runs} runs:")
     for inference, fits in results.items():
         ratio = np.array([f.rate_ratio for f in fits])

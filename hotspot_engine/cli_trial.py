@@ -153,6 +153,34 @@ def cmd_trials(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_sample_trial(args: argparse.Namespace) -> int:
+    """Load the sample's randomised trial into a store (its own files, so the sample's report-year
+    figures stay as they were in stores that do not ask for it)."""
+    import tempfile
+
+    from hotspot_engine.sample import write_sample
+    from hotspot_engine.sample_trial import SCHEDULE_NAME, SET_NAME, TRIAL_FILES, load_trial_sample
+    from hotspot_engine.service import open_store
+    from hotspot_engine.store import query
+    from hotspot_engine.store.database import label_sample_loads
+
+    folder = Path(args.dir) if args.dir else None
+    if folder is None or not all((folder / name).is_file() for name in TRIAL_FILES.values()):
+        folder = Path(tempfile.mkdtemp(prefix="hotspot-sample-"))
+        write_sample(folder)
+    con = open_store(args.db)
+    try:
+        before = query.data_version(con)
+        summaries = load_trial_sample(con, {key: folder / name for key, name in TRIAL_FILES.items()})
+        label_sample_loads(con, before)  # 'Remove the sample' removes the trial's rows too
+    finally:
+        con.close()
+    for summary in summaries:
+        print(summary.line())
+    print(f"hotspot set '{SET_NAME}' adopted and schedule '{SCHEDULE_NAME}' stored (2024-04-01, 183 days)")
+    return 0
+
+
 def add_parsers(sub, add_store, add_filters, make_filters) -> None:
     """Register schedule, evaluate and trials on the main parser's subparsers."""
     p = sub.add_parser("schedule", help="a randomised patrol/control schedule on an adopted hotspot set, its power "
@@ -184,6 +212,11 @@ def add_parsers(sub, add_store, add_filters, make_filters) -> None:
     add_filters(p, " (default: the set's own filters)")
     p.add_argument("--out", required=True, metavar="FILE.csv", help="results CSV")
     p.set_defaults(func=cmd_evaluate, make_filters=make_filters)
+
+    p = sub.add_parser("sample-trial", help="load the sample's randomised patrol trial (2024-04..09) into a store")
+    p.add_argument("--dir", default=None, help="a folder written by 'sample' (default: write one to a temp folder)")
+    add_store(p)
+    p.set_defaults(func=cmd_sample_trial)
 
     p = sub.add_parser("trials", help="list the stored trial schedules")
     add_store(p)

@@ -249,3 +249,47 @@ def test_protocol_shows_names_as_text():
     text = protocol_markdown(plan, "t")
     assert "](http" not in text and "**set**" not in text
     assert protocol_pdf(plan, "t")[:4] == b"%PDF"
+
+
+# -- the weekly plan follows the schedule -----------------------------------------------------
+def _plan(week: str = "2024-04-01"):
+    from datetime import date
+
+    from hotspot_engine.analyse.dosage import DosageTarget
+    from hotspot_engine.analyse.patrol_plan import PLAN_COLUMNS, PatrolPlan
+
+    start = date.fromisoformat(week)
+    rows = [(h, f"name {h}", start + pd.Timedelta(days=d), pd.NaT, pd.NaT, pd.NaT, 15, "team to set", "target")
+            for h in ("A", "B") for d in range(7) if not (h == "B" and d == 6)]
+    return PatrolPlan(pd.DataFrame(rows, columns=PLAN_COLUMNS), start, 0, DosageTarget())
+
+
+def test_plan_follows_the_schedule_control_days_say_no_dedicated_patrol():
+    from hotspot_engine.analyse.trial_plan import CONTROL_REASON, PATROL_REASON, follow_schedule
+    from hotspot_engine.render.briefing import plan_line
+
+    schedule = td.make_schedule(pd.DataFrame({"hotspot_id": ["A", "B"], "hotspot_name": ["a", "b"]}),
+                                td.TrialDesign("2024-04-01", 28, seed=9))
+    plan = follow_schedule(_plan(), schedule, "t")
+    week = schedule[pd.to_datetime(schedule["date"]) < pd.Timestamp("2024-04-08")]
+    visits = plan.visits.assign(date=pd.to_datetime(plan.visits["date"]))
+    for row in week.itertuples(index=False):
+        on = visits[(visits["hotspot_id"] == row.hotspot_id) & (visits["date"] == pd.Timestamp(row.date))]
+        if row.arm == "control":
+            assert list(on["reason"]) == [CONTROL_REASON] and on["minutes"].sum() == 0
+            assert plan_line(on.iloc[0]).endswith("control day: no dedicated patrol")
+        else:
+            assert len(on) >= 1 and CONTROL_REASON not in set(on["reason"])
+    b_sunday = visits[(visits["hotspot_id"] == "B") & (visits["date"] == pd.Timestamp("2024-04-07"))]
+    if week.set_index(["hotspot_id", "date"]).loc[("B", pd.Timestamp("2024-04-07").date()), "arm"] == "patrol":
+        assert list(b_sunday["reason"]) == [PATROL_REASON]  # a patrol day the plan had left empty
+    assert "control days" in plan.notes[-1]
+
+
+def test_plan_outside_the_trial_is_unchanged():
+    from hotspot_engine.analyse.trial_plan import follow_schedule
+
+    schedule = td.make_schedule(pd.DataFrame({"hotspot_id": ["A"], "hotspot_name": ["a"]}),
+                                td.TrialDesign("2024-05-01", 28))
+    plan = _plan()
+    assert follow_schedule(plan, schedule) is plan

@@ -20,7 +20,8 @@ about ``1 / sum_h 1 / v_h`` with ``v_h = (1 + a l_h) / (N s l_h) + (1 + a l_h) /
 (negative-binomial daily counts, rate ``l_h`` a day, overdispersion ``a``, ``N`` days, patrol share
 ``s``). With compliance ``c`` and contamination ``k`` the scheduled arms differ by
 ``(c RR + 1 - c) / (k RR + 1 - k)``, not RR. The minimum detectable effect (80% power, two-sided 5%)
-is the RR whose intention-to-treat ratio is ``exp(-(z_0.975 + z_0.8) sd)``. benchmarks/bench_trial.py
+is the RR whose intention-to-treat ratio is ``exp(-(t_0.975,G-1 + z_0.8) sd)`` (t: the analysis's
+cluster-robust interval has G - 1 degrees of freedom for G hotspots). benchmarks/bench_trial.py
 checks the analytic power against simulation (``--quick`` figures in docs and the README).
 """
 from __future__ import annotations
@@ -220,12 +221,17 @@ def delivered_ratio(itt: float, compliance: float, contamination: float = 0.0) -
 def power(rates: np.ndarray, alpha: float, days: int, share: float = 0.5, compliance: float = 0.85,
           contamination: float = 0.0, target_rr: float = 0.8) -> Power:
     """MDE for these days and the days needed for ``target_rr`` (both 80% power, 5% two-sided)."""
+    from scipy import stats
+
     sd = sd_log_rr(rates, days, share, alpha)
-    mde_itt = math.exp(-(Z_975 + Z_80) * sd) if math.isfinite(sd) else math.nan
+    # The analysis's interval is cluster-robust with t on hotspots - 1 df: the same critical value here.
+    positive = int((np.asarray(rates, float) > 0).sum())
+    crit = float(stats.t.ppf(0.975, positive - 1)) if positive >= 3 else Z_975
+    mde_itt = math.exp(-(crit + Z_80) * sd) if math.isfinite(sd) else math.nan
     target_itt = itt_ratio(target_rr, compliance, contamination)
     needed = None
     if math.isfinite(sd) and target_itt < 1:
-        needed = int(math.ceil(days * ((Z_975 + Z_80) * sd / math.log(target_itt)) ** 2))
+        needed = int(math.ceil(days * ((crit + Z_80) * sd / math.log(target_itt)) ** 2))
     positive = np.asarray(rates, float)
     return Power(hotspots=int(positive.size), days=int(days), patrol_share=float(share), compliance=float(compliance),
                  contamination=float(contamination), mean_rate=float(positive.mean()) if positive.size else 0.0,

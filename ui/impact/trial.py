@@ -83,7 +83,10 @@ def _hotspots(table: pd.DataFrame) -> None:
     st.markdown("**Each hotspot (intention to treat)**")
     shown = table[["hotspot_id", "hotspot_name", "days_patrol", "days_control", "incidents_patrol",
                    "incidents_control", "rate_ratio", "ci_low", "ci_high", "compliance", "contamination"]]
-    st.dataframe(display_table(shown, digits=2), hide_index=True, width="stretch")
+    shown = shown.assign(**{c: shown[c].round(2) for c in ("rate_ratio", "ci_low", "ci_high")},
+                         **{c: (shown[c] * 100).round(0) for c in ("compliance", "contamination")})
+    st.dataframe(display_table(shown.rename(columns={"compliance": "compliance %", "contamination": "control days "
+                                                     "visited %"}), digits=2), hide_index=True, width="stretch")
 
 
 def _delivery(weekly: pd.DataFrame) -> None:
