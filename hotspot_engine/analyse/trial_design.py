@@ -225,8 +225,8 @@ def power(rates: np.ndarray, alpha: float, days: int, share: float = 0.5, compli
 
     sd = sd_log_rr(rates, days, share, alpha)
     # The analysis's interval is cluster-robust with t on hotspots - 1 df: the same critical value here.
-    positive = int((np.asarray(rates, float) > 0).sum())
-    crit = float(stats.t.ppf(0.975, positive - 1)) if positive >= 3 else Z_975
+    n_used = int((np.asarray(rates, float) > 0).sum())
+    crit = float(stats.t.ppf(0.975, n_used - 1)) if n_used >= 3 else Z_975
     mde_itt = math.exp(-(crit + Z_80) * sd) if math.isfinite(sd) else math.nan
     target_itt = itt_ratio(target_rr, compliance, contamination)
     needed = None
