@@ -10,11 +10,13 @@ from __future__ import annotations
 
 import streamlit as st
 
-from ui.cached import cached_headline, cached_impact, cached_monthly, data_version
+from ui.cached import cached_headline, cached_impact, cached_monthly, cached_overview_periods, data_version
 from ui.common import page_setup, presentation
 from ui.errors import page_errors
 from ui.overview.headline import draw_evidence_line, draw_headline
 from ui.overview.monthly_chart import draw_monthly
+from ui.overview.periods import draw_periods
+from ui.sets import current_set, set_ref
 
 filters = page_setup("Serious violence overview")
 version = data_version()
@@ -22,8 +24,12 @@ version = data_version()
 head = None
 with page_errors("Overview: headline"):
     head = cached_headline(filters, version)
-draw_headline(head)
-if head is not None:
+if head is None:  # fewer than two financial years: the months loaded, compared as far as they allow
+    adopted = current_set()
+    with page_errors("Overview: figures"):
+        draw_periods(*cached_overview_periods(filters, version, set_ref(adopted)), adopted.name if adopted else None)
+else:
+    draw_headline(head)
     with page_errors("Overview: how much of the fall the evidence supports"):
         draw_evidence_line(head, cached_impact(filters.with_(date_from=None, date_to=None), f"{head.fy_after[:4]}-04-01",
                                                "negbin", 1, version))

@@ -146,12 +146,21 @@ def cmd_export(args: argparse.Namespace) -> int:
     con = _connect(args, read_only=True)
     result = None
     try:
-        if args.layer == "hotspots":
+        adopted = _adopted_set(con, args)
+        if adopted is not None and args.layer in ("hotspots", "patrols"):
+            from hotspot_engine.service import sets
+
+            names = ["hotspot_cells", "hotspot_areas"] if args.layer == "hotspots" else ["patrols"]
+            filters = _set_filters(args, adopted, filters)
+            bundle = sets.export_layers(con, filters, names, adopted, harm_weights=args.harm_weights)
+            result = sets.set_result(con, adopted, args.harm_weights) if args.layer == "hotspots" else None
+        elif args.layer == "hotspots":
             result = _hotspot_result(con, args, filters)
             bundle = service.export_layers(con, filters, ["hotspot_cells", "hotspot_areas"], hotspots=result, hot_only=args.hot_only)
         else:
             bundle = service.export_layers(con, filters, [args.layer], harm_weights=args.harm_weights)
-        meta = service.export_meta(con, what=args.layer, filters=filters, params=_params_dict(args), notes=bundle.notes)
+        params = _params_dict(args) if adopted is None else {"set": adopted.name, **adopted.params}
+        meta = service.export_meta(con, what=args.layer, filters=filters, params=params, notes=bundle.notes)
     finally:
         con.close()
     if result is not None:
@@ -162,6 +171,23 @@ def cmd_export(args: argparse.Namespace) -> int:
     for path in paths:
         print(f"wrote {path}")
     return 0
+
+
+def _adopted_set(con, args: argparse.Namespace):
+    """The set named by --set (InputError naming it when there is none), or None without --set."""
+    if not getattr(args, "set", None):
+        return None
+    from hotspot_engine.service import sets
+
+    return sets.load(con, args.set)
+
+
+def _set_filters(args: argparse.Namespace, adopted, filters):
+    """With --set and no place or offence filter given, the set's own places and offences (the
+    command line's months kept); the set's resolution always (its cells are at that resolution)."""
+    if not (args.district or args.csp or args.offence or args.sv_only):
+        filters = adopted.filters.with_(date_from=filters.date_from, date_to=filters.date_to)
+    return filters.with_(res=adopted.filters.res)
 
 
 def _params_dict(args: argparse.Namespace) -> dict:
@@ -202,8 +228,11 @@ def cmd_hotspots(args: argparse.Namespace) -> int:
     filters = _filters(args, sv_default=True)
     export.format_for(args.out)
     _check_outputs(("--out", args.out))
-    con = _connect(args, read_only=True)
+    if args.replace and not args.adopt:
+        raise InputError("--replace: only with --adopt NAME")
+    con = _connect(args, read_only=not args.adopt)
     holdout = None
+    adopted = None
     try:
         if args.validate_to:
             result, holdout = service.validate_hotspots(
@@ -216,6 +245,8 @@ def cmd_hotspots(args: argparse.Namespace) -> int:
                                    params=_params_dict(args))
         names = ["hotspot_cells"] + ([] if args.out.lower().endswith((".csv", ".geojson")) else ["hotspot_areas"])
         bundle = service.export_layers(con, filters, names, hotspots=result)
+        if args.adopt:
+            adopted = _adopt(con, args, result, service.default_window(con, filters), filters)
     finally:
         con.close()
     meta.methods = METHODS_TEXT
@@ -231,6 +262,41 @@ def cmd_hotspots(args: argparse.Namespace) -> int:
           f"wrote {', '.join(str(p) for p in paths)}")
     if holdout is not None:
         print(holdout.summary)
+    if adopted is not None:
+        print(f"adopted set '{adopted.name}': {adopted.hotspots().shape[0]} hotspots, {len(adopted.cells)} cells, "
+              f"chosen on {adopted.window()}")
+    return 0
+
+
+def _adopt(con, args: argparse.Namespace, result, window, filters):
+    """Store the result's hotspots as the set --adopt names (exit 2 when it exists without --replace)."""
+    import getpass
+    from dataclasses import asdict
+
+    from hotspot_engine.service import sets
+
+    try:
+        user = getpass.getuser()
+    except (KeyError, OSError):
+        user = "unknown"
+    return sets.adopt(con, args.adopt, result, window, asdict(result.params), filters, adopted_by=f"command line ({user})", note=args.note or "", replace=args.replace)
+
+
+def cmd_sets(args: argparse.Namespace) -> int:
+    """One line per adopted set, newest first: name, adopted at, window, hotspots, cells."""
+    from hotspot_engine.service import sets
+
+    con = _connect(args, read_only=True)
+    try:
+        listing = sets.list_sets(con)
+    finally:
+        con.close()
+    if listing.empty:
+        print("no hotspot sets adopted yet; adopt one with 'hotspots --adopt NAME'")
+        return 0
+    for row in listing.itertuples(index=False):
+        print(f"{row.name}  adopted {row.adopted_at:%Y-%m-%d %H:%M} UTC  window {row.window_from} to "
+              f"{row.window_to}  {int(row.hotspots)} hotspots  {int(row.cells)} cells")
     return 0
 
 
@@ -241,16 +307,22 @@ def cmd_impact(args: argparse.Namespace) -> int:
     if Path(args.out).suffix.lower() != ".csv":
         raise InputError(f"--out: impact writes CSV; got '{Path(args.out).suffix or Path(args.out).name}'")
     _check_outputs(("--out", args.out))
+    if args.set and (args.hotspots or args.selection_window):
+        raise InputError("--set: the set gives the hotspots and their selection window; drop --hotspots and --selection-window")
     con = _connect(args, read_only=True)
     try:
+        adopted = _adopted_set(con, args)
+        if adopted is not None:
+            filters = _set_filters(args, adopted, filters)
         result = impact(con, filters, intervention=args.intervention, hotspots_file=args.hotspots,
                                   model=args.model, buffer_k=args.buffer_k, params=_hotspot_params(args),
                                   harm_weights=args.harm_weights, exclusions_path=args.exclusions,
                                   period=args.period, selection_window=_selection_window(args.selection_window),
-                                  placebo=args.placebo)
+                                  placebo=args.placebo, hotspot_set=adopted)
         table, notes = result.table, result.notes + [placebo_line(run) for run in result.placebo]
         meta = export_meta(con, what="impact", filters=filters, method="interrupted time series",
                            params={"intervention": args.intervention, "model": args.model,
+                                   **({"set": adopted.name} if adopted is not None else {}),
                                    "selection_window": " to ".join(result.selection_window),
                                    "period": args.period, "buffer_k": args.buffer_k},
                            notes=notes + list(IMPACT_REFERENCES))
@@ -349,8 +421,15 @@ def cmd_patrol_plan(args: argparse.Namespace) -> int:
     _check_outputs(("--out", args.out), ("--dosage", args.dosage), ("--briefing", args.briefing))
     con = _connect(args, read_only=True)
     try:
-        report = patrol_report(con, filters, target, params=_hotspot_params(args),
-                               harm_weights=args.harm_weights, exclusions_path=args.exclusions)
+        adopted = _adopted_set(con, args)
+        if adopted is not None:
+            from hotspot_engine.service import sets
+
+            report = sets.patrol_report(con, _set_filters(args, adopted, filters), adopted, target,
+                                        harm_weights=args.harm_weights)
+        else:
+            report = patrol_report(con, filters, target, params=_hotspot_params(args),
+                                   harm_weights=args.harm_weights, exclusions_path=args.exclusions)
         plan = suggest_plan(report, week_start=week, seed=args.seed, extra_visits=args.extra_visits)
         plan = trial.follow_stored(con, plan)  # a stored trial schedule's control days: no dedicated patrol
     finally:
@@ -367,8 +446,9 @@ def cmd_patrol_plan(args: argparse.Namespace) -> int:
     for note in report.notes + plan.notes:
         print(f"note: {note}", file=sys.stderr)
     s = report.summary
-    print(f"{s['patrols']:,} patrols, {s['patrols_in_hotspots']:,} in {s['hotspots']} hotspots; "
-          f"{s['hotspots_green']} green, {s['hotspots_amber']} amber, {s['hotspots_red']} red; plan of "
+    status = ("no patrol data loaded, so no dosage status" if s.get("no_patrol_data") else
+              f"{s['hotspots_green']} green, {s['hotspots_amber']} amber, {s['hotspots_red']} red")
+    print(f"{s['patrols']:,} patrols, {s['patrols_in_hotspots']:,} in {s['hotspots']} hotspots; {status}; plan of "
           f"{len(plan.visits)} visits from {plan.week_start} (seed {plan.seed}); wrote {', '.join(map(str, written))}")
     return 0
 
@@ -439,6 +519,7 @@ def _add_patrol_plan(sub) -> None:
     p.add_argument("--days-per-week", type=int, default=7, help="days a week each hotspot needs the target (default 7)")
     p.add_argument("--min-minutes", type=float, default=10, help="shortest visit that counts (default 10, Koper 1995)")
     p.add_argument("--max-minutes", type=float, default=15, help="longest useful visit (default 15, Koper 1995)")
+    _add_set_option(p)
     p.add_argument("--dosage", default=None, metavar="FILE.csv", help="also write the dosage table")
     p.add_argument("--briefing", default=None, metavar="FILE.pdf", help="also write the briefing, a page per hotspot")
     p.add_argument("--out", required=True, help="plan CSV")
@@ -470,6 +551,7 @@ def build_parser() -> argparse.ArgumentParser:
                    help="partner-safe suppression threshold (default: settings.toml [export], 5)")
     p.add_argument("--hot-only", action="store_true",
                    help="hotspots: the cells layer holds only the hotspot cells (default: every scored study cell)")
+    _add_set_option(p)
     p.add_argument("--out", required=True, help="output file; the extension picks the format")
     p.set_defaults(func=cmd_export)
 
@@ -481,8 +563,16 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--validate-to", default=None, metavar="YYYY-MM",
                    help="hold-out check: choose on the window, score on the months after it up to this one, beside "
                         "ranking cells by count at the same area (hit rate, area share, PAI)")
+    p.add_argument("--adopt", default=None, metavar="NAME",
+                   help="store the hotspots as the set NAME (never changed afterwards; see 'sets')")
+    p.add_argument("--replace", action="store_true", help="with --adopt: replace a set of the same name")
+    p.add_argument("--note", default=None, help="with --adopt: a note kept with the set")
     p.add_argument("--out", required=True, help="output file (.csv, .geojson, .gpkg, .parquet)")
     p.set_defaults(func=cmd_hotspots)
+
+    p = sub.add_parser("sets", help="list the adopted hotspot sets: name, adopted at, window, hotspots, cells")
+    _add_store(p)
+    p.set_defaults(func=cmd_sets)
 
     p = sub.add_parser("impact", help="interrupted time-series impact per hotspot and pooled")
     _add_store(p)
@@ -501,6 +591,7 @@ def build_parser() -> argparse.ArgumentParser:
     _add_hotspot_options(p)
     _add_filters(p, " (the default unless --offence or --all-offences is given)")
     p.add_argument("--all-offences", action="store_true", help="count every offence, not just serious violence")
+    _add_set_option(p)
     p.add_argument("--out", required=True, help="output CSV")
     p.set_defaults(func=cmd_impact)
     _add_patrol_plan(sub)
@@ -514,6 +605,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--out", required=True, help="output file (.csv, .xlsx, ...)")
     p.set_defaults(func=cmd_partners)
     return parser
+
+
+def _add_set_option(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--set", default=None, metavar="NAME",
+                   help="work on the adopted hotspot set NAME (its ids, numbers, names and cells; see 'sets') "
+                        "instead of recomputing the hotspots")
 
 
 def _add_hotspot_options(p: argparse.ArgumentParser) -> None:

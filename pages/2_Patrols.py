@@ -4,15 +4,17 @@ from __future__ import annotations
 
 import streamlit as st
 
-from ui.cached import cached_patrol_report, cached_plan, data_version
+from ui.cached import cached_monitor, cached_patrol_report, cached_plan, data_version
 from ui.common import page_setup, presentation
 from ui.errors import page_errors
 from ui.patrols.dosage import draw_dosage, draw_summary
+from ui.patrols.monitor import draw_monitor
 from ui.patrols.plan import draw_downloads, draw_visits, plan_choice
 from ui.patrols.target import dosage_target
 from ui.patrols.time_grids import choose_focus, draw_street_map, draw_time_grids, hotspot_names
 from ui.patrols.trial import draw_trial_schedule
 from ui.patrols.weekly import draw_weekly
+from ui.sets import current_set, set_line, set_ref
 
 filters = page_setup("Patrols")
 version = data_version()
@@ -22,9 +24,12 @@ if not filters.date_from or not filters.date_to:
     st.info("The store holds no incidents yet: load incident and patrol files on Data & export.")
     st.stop()
 
+adopted = current_set()
+on = set_ref(adopted)
+set_line(adopted)
 target = dosage_target(big)
 with page_errors("Patrols: dosage", stop=True):
-    report = cached_patrol_report(filters, target, version)
+    report = cached_patrol_report(filters, target, version, on)
 if report.dosage.empty:
     st.info("No hotspots were found in the 12 months before the selected period, so there is nothing to measure "
             "patrols against. Choose a later first month or a wider area.")
@@ -35,6 +40,9 @@ if report.summary["patrols"] == 0:
 
 draw_summary(report, target)
 draw_dosage(report, target, big)
+if on is not None and not big:
+    with page_errors("Patrols: monitoring the set"):
+        draw_monitor(cached_monitor(on, target, version))
 
 st.subheader("When serious violence happens, and when patrols are there")
 names = hotspot_names(report)
@@ -47,6 +55,6 @@ draw_trial_schedule()
 st.subheader("Suggested patrol plan")
 choice = plan_choice(report, target, big)
 with page_errors("Patrols: plan", stop=True):
-    plan = cached_plan(filters, target, version, choice.week_start, choice.seed, choice.extra)
+    plan = cached_plan(filters, target, version, choice.week_start, choice.seed, choice.extra, on)
 draw_visits(plan)
-draw_downloads(plan, report, names, filters, target, version, choice)
+draw_downloads(plan, report, names, filters, target, version, choice, on)

@@ -11,11 +11,14 @@ from ui.impact.controls import impact_controls
 from ui.impact.forest import draw_all_figures, draw_displacement, draw_forest, draw_placebo, draw_pooled
 from ui.impact.series import draw_series
 from ui.impact.trial import draw_trial
+from ui.sets import current_set, set_line, set_ref
 
 filters = page_setup("Impact of hotspot patrols")
 version = data_version()
 impact_filters = filters.with_(date_from=None, date_to=None)  # the impact uses every stored month
 
+adopted = current_set()
+set_line(adopted)
 choice = impact_controls(impact_filters, extent(version), version)
 if choice.intervention is None:
     st.info("No patrols are stored, so there is no default intervention date: choose one.")
@@ -23,7 +26,7 @@ if choice.intervention is None:
 
 with page_errors("Impact: models", stop=True):
     result = cached_impact(impact_filters, choice.intervention.isoformat(), choice.model, choice.buffer_k, version,
-                           choice.period)
+                           choice.period, set_ref(adopted))
 
 draw_pooled(result, choice.unit)
 draw_forest(result.table)

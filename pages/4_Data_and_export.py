@@ -7,6 +7,7 @@ from ui.common import page_setup
 from ui.data_page.export_panel import draw_export, export_choice
 from ui.data_page.meeting_maps import draw_meeting_maps
 from ui.data_page.store_panel import draw_holdings, draw_loads, draw_sample_removal, draw_upload
+from ui.sets import current_set, draw_set_table
 
 filters = page_setup("Data & export")
 version = data_version()
@@ -17,6 +18,7 @@ draw_holdings(ext)
 draw_upload(manager)
 draw_sample_removal(manager)
 draw_loads(manager)
+draw_set_table(current_set())
 choice = export_choice(filters, manager)
 draw_export(filters, choice, ext, version, manager)
 draw_meeting_maps(filters, choice, version)

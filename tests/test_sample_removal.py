@@ -68,10 +68,17 @@ def test_first_start_marks_the_sample_loads(tmp_path):
     notes = [n for (n,) in con.execute("SELECT notes FROM loads").fetchall()]
     assert len(notes) >= 2 and all(n.startswith("built-in synthetic sample") for n in notes)
     assert service.sample_status(con) == "only"
-    # Removing it takes the partner sample's layers too: an empty store, every table.
+    # The sample adopts its 19 hotspots for 2023-24 (chosen on 2022-23), so every page shows the programme.
+    from hotspot_engine.service import sets
+
+    adopted = sets.load(con)
+    assert adopted is not None and adopted.name == sets.SAMPLE_SET and len(adopted.hotspots()) == 19
+    assert (adopted.window_from, adopted.window_to) == ("2022-04", "2023-03")
+    # Removing it takes the partner sample's layers and its set too: an empty store, every table.
     from hotspot_engine.store.database import PARTNER_TABLES
 
     assert service.remove_sample(con)[0] > 0
+    assert sets.load(con) is None
     for table in ("incidents", "patrols", *PARTNER_TABLES):
         assert con.execute(f"SELECT count(*) FROM {table}").fetchall()[0][0] == 0, table
     con.close()

@@ -111,3 +111,85 @@ def test_an_old_store_gains_the_tables_on_open(tmp_path):
     con = connect(path)
     assert sets.list_sets(con).empty
     con.close()
+
+
+def test_compare_names_kept_new_and_dropped_by_shared_cells():
+    from hotspot_engine.analyse.set_changes import compare, summary
+
+    older = pd.DataFrame({"h3": ["a", "b", "c", "d"], "hotspot_id": ["H1", "H1", "H2", "H3"],
+                          "hotspot_number": [1, 1, 2, 3], "hotspot_name": ["One", "One", "Two", "Three"]})
+    # H1 kept under a new id (its peak moved to b), H2 dropped, H3 kept, H9 new.
+    newer = pd.DataFrame({"h3": ["b", "e", "d", "x"], "hotspot_id": ["H1b", "H1b", "H3", "H9"],
+                          "hotspot_number": [1, 1, 2, 3], "hotspot_name": ["One", "One", "Three", "Nine"]})
+    changes = compare(older, newer)
+    assert summary(changes) == "2 kept, 1 new, 1 dropped"
+    kept = changes[changes["status"] == "kept"].set_index("hotspot_id")
+    assert kept.loc["H1b", "other_id"] == "H1" and kept.loc["H1b", "shared_cells"] == 1
+    assert int(kept.loc["H3", "other_number"]) == 3
+    assert changes.loc[changes["status"] == "new", "hotspot_id"].tolist() == ["H9"]
+    assert changes.loc[changes["status"] == "dropped", "hotspot_id"].tolist() == ["H2"]
+    same = compare(older, older)
+    assert summary(same) == "3 kept, 0 new, 0 dropped" and (same["hotspot_id"] == same["other_id"]).all()
+
+
+@pytest.mark.slow  # two patrol reports on the sample (seconds)
+def test_monitoring_counts_the_sets_weeks_against_the_year_before(store):
+    from hotspot_engine.service import monitoring
+    from hotspot_engine.store import query
+
+    window = Filters(date_from="2022-04", date_to="2023-03", sv_only=True)
+    chosen = analyses.hotspots(store, window)
+    adopted = sets.adopt(store, "FY", chosen, window, chosen.params, window, "t")
+    watch = monitoring.monitor(store, adopted)
+    weekly = watch.weekly
+    assert str(watch.start) == "2023-04-01" and watch.patrol_data
+    assert weekly["week"].iloc[0] == pd.Timestamp("2023-03-27") and weekly["week"].dt.day_of_week.eq(0).all()
+    # Every dated incident inside the set's cells from the start to the end, week by week.
+    hot = sets.hot_cells(adopted)
+    rows = query.incidents_by_hotspot_hour(store, sets.counting_filters(adopted, Filters(date_from="2023-04", date_to="2024-03")), hot)
+    assert int(weekly["incidents"].sum()) == int(rows["count"].sum())
+    before = query.incidents_by_hotspot_hour(store, sets.counting_filters(adopted, Filters(date_from="2022-04", date_to="2023-04")), hot)
+    days = before.dropna(subset=["day"])
+    inside = days[(days["day"] >= "2022-04-02") & (days["day"] <= "2023-04-02")]
+    assert int(weekly["incidents_year_before"].sum()) == int(inside["count"].sum())
+    assert weekly["dosage_share"].between(0, 1).all() and (weekly["required_days"] > 0).all()
+    # Not visited: no patrol of the last 7 days fell in their cells.
+    patrols = query.patrol_rows(store, Filters(date_from="2024-03", date_to="2024-03"))
+    recent = patrols[pd.to_datetime(patrols["start"]).dt.date >= watch.last_patrol - pd.Timedelta(days=6)]
+    visited = set(sets.tag_hotspots(recent, adopted)["hotspot_id"].dropna())
+    assert set(watch.not_visited["hotspot_id"]) == set(adopted.hotspots()["hotspot_id"]) - visited
+
+
+@pytest.mark.slow  # builds the real-data stores
+def test_monitoring_without_patrol_data_says_so(real_stores):
+    from hotspot_engine.service import monitoring
+
+    con = connect(real_stores["force_extract_no_patrols"])
+    try:
+        window = Filters(date_from="2022-04", date_to="2023-03", sv_only=True)
+        chosen = analyses.hotspots(con, window)
+        adopted = sets.adopt(con, "FY", chosen, window, chosen.params, window, "t", replace=True)
+        watch = monitoring.monitor(con, adopted)
+        report = sets.patrol_report(con, Filters(date_from="2023-04", date_to="2024-03"), adopted)
+    finally:
+        con.close()
+    assert not watch.patrol_data and watch.not_visited is None
+    assert any("No patrol data is loaded" in line for line in watch.lines)
+    assert watch.weekly["dosage_share"].isna().all() and watch.weekly["incidents"].sum() > 0
+    assert set(report.dosage["status"]) == {"no patrol data"} and report.summary["hotspots_red"] == 0
+
+
+@pytest.mark.slow  # builds the real-data stores
+def test_monitoring_police_uk_months_compares_months(real_stores):
+    from hotspot_engine.service import monitoring
+
+    con = connect(real_stores["police_uk_three_months"])
+    try:
+        window = Filters(date_from="2024-01", date_to="2024-01", sv_only=True)
+        chosen = analyses.hotspots(con, window)
+        adopted = sets.adopt(con, "Jan", chosen, window, chosen.params, window, "t", replace=True)
+        watch = monitoring.monitor(con, adopted)
+    finally:
+        con.close()
+    assert watch.monthly is not None and list(watch.monthly["month"]) == ["2024-02", "2024-03"]
+    assert any("month by month" in line for line in watch.lines)

@@ -21,7 +21,7 @@ sys.path.insert(0, str(ROOT / "tests"))
 from browser import browser, running_app, wait_for_app  # noqa: E402
 
 PAGES = {"": "overview", "Hotspot_map": "hotspot_map", "Patrols": "patrols", "Impact": "impact",
-         "Data_and_export": "data_export", "Partner_data": "partner_data"}
+         "Data_and_export": "data_export", "Partner_data": "partner_data", "Hotspot_sets": "hotspot_sets"}
 MAP_SETTLE_MS = 3500  # deck.gl draws after the script finishes; software WebGL is slow
 
 

@@ -13,6 +13,7 @@ from hotspot_engine import service
 from hotspot_engine.analyse.hotspots import HotspotParams
 from hotspot_engine.analyse.patrols import DosageTarget, briefing_pdf, suggest_plan
 from hotspot_engine.filters import Filters
+from hotspot_engine.service import sets as sets_service
 from hotspot_engine.settings import Settings, load_settings
 
 
@@ -143,9 +144,11 @@ def cached_patterns(filters: Filters, measure: str, version: int) -> pd.DataFram
 
 @st.cache_data(show_spinner="Fitting the interrupted time-series models…", max_entries=16)
 def cached_impact(filters: Filters, intervention: str, model: str, buffer_k: int, version: int,
-                  period: str = "month"):
+                  period: str = "month", on=None):
+    """Impact on the adopted set ``on`` (its hotspots and selection window), or on the hotspots of
+    the 12 months before the intervention."""
     return service.impact(cursor(), filters, intervention=intervention, model=model, buffer_k=buffer_k,
-                          params=HotspotParams(), period=period)
+                          params=HotspotParams(), period=period, hotspot_set=None if on is None else _set(on))
 
 
 @st.cache_data(show_spinner="Running the placebo checks at earlier dates…", max_entries=16)
@@ -161,38 +164,108 @@ def cached_weekly_problem(filters: Filters, version: int) -> str:
 
 
 @st.cache_data(show_spinner="Measuring patrol dosage…", max_entries=16)
-def cached_patrol_report(filters: Filters, target: DosageTarget, version: int):
+def cached_patrol_report(filters: Filters, target: DosageTarget, version: int, on=None):
+    """The patrol report on the adopted set ``on`` (a ui.sets.SetRef), or on today's hotspots."""
     s = settings()
+    if on is not None:
+        return sets_service.patrol_report(cursor(), filters, _set(on), target, harm_weights=s.harm_weights)
     return service.patrol_report(cursor(), filters, target, harm_weights=s.harm_weights, exclusions_path=s.exclusions)
 
 
 @st.cache_data(show_spinner=False, max_entries=32)
 def _suggested_plan(filters: Filters, target: DosageTarget, version: int, week_start: date, seed: int,
-                    extra: int | None):
-    return suggest_plan(cached_patrol_report(filters, target, version), week_start=week_start, seed=seed,
+                    extra: int | None, on=None):
+    return suggest_plan(cached_patrol_report(filters, target, version, on), week_start=week_start, seed=seed,
                         extra_visits=extra)
 
 
-def cached_plan(filters: Filters, target: DosageTarget, version: int, week_start: date, seed: int, extra: int | None):
-    """The suggested week, following a stored trial schedule (read each run: adopting one is no load)."""
+def cached_plan(filters: Filters, target: DosageTarget, version: int, week_start: date, seed: int, extra: int | None,
+                on=None):
+    """The suggested week on the set ``on`` (or today's hotspots), following a stored trial schedule
+    (read each run: adopting a schedule is no data load)."""
     from hotspot_engine.service import trial
 
-    return trial.follow_stored(cursor(), _suggested_plan(filters, target, version, week_start, seed, extra))
+    return trial.follow_stored(cursor(), _suggested_plan(filters, target, version, week_start, seed, extra, on))
 
 
 @st.cache_data(show_spinner="Drawing the briefing…", max_entries=8)
 def cached_briefing(filters: Filters, target: DosageTarget, version: int, week_start: date, seed: int,
-                    extra: int | None, hotspot_ids: tuple[str, ...], synthetic: bool) -> bytes:
-    report = cached_patrol_report(filters, target, version)
-    plan = cached_plan(filters, target, version, week_start, seed, extra)
+                    extra: int | None, hotspot_ids: tuple[str, ...], synthetic: bool, on=None) -> bytes:
+    report = cached_patrol_report(filters, target, version, on)
+    plan = cached_plan(filters, target, version, week_start, seed, extra, on)
     return briefing_pdf(report, plan, hotspot_ids, synthetic=synthetic)
+
+
+# -- adopted hotspot sets ---------------------------------------------------------------------------
+
+def sets_version() -> str:
+    """Changes whenever a set is adopted or replaced."""
+    return sets_service.version(cursor())
+
+
+@st.cache_data(show_spinner=False, max_entries=8)
+def cached_set_list(sets_version: str) -> pd.DataFrame:
+    return sets_service.list_sets(cursor())
+
+
+@st.cache_data(show_spinner=False, max_entries=16)
+def cached_set(name: str | None, sets_version: str):
+    """The adopted set ``name`` (None: the latest), or None when none is adopted."""
+    return sets_service.load(cursor(), name)
+
+
+def _set(on):
+    """The set a SetRef names, as stored (read once per adoption)."""
+    return cached_set(on.name, sets_version())
+
+
+@st.cache_data(show_spinner=False, max_entries=16)
+def cached_set_result(on, version: int):
+    """The set as a HotspotResult, with its cells' incidents over its own window."""
+    return sets_service.set_result(cursor(), _set(on), settings().harm_weights)
+
+
+@st.cache_data(show_spinner=False, max_entries=8)
+def cached_set_outlines(on) -> dict:
+    """The set's hotspot outlines for the map (a set never changes: keyed on its name and time)."""
+    from hotspot_engine.render.deck import areas_outline_geojson
+
+    return areas_outline_geojson(_set(on).cells.assign(is_hotspot=True))
+
+
+@st.cache_data(show_spinner=False, max_entries=16)
+def cached_overview_periods(filters: Filters, version: int, on=None):
+    """The Overview's comparison for the months loaded (overall, inside the set ``on``)."""
+    from hotspot_engine.service.overview import overview_periods
+
+    return overview_periods(cursor(), filters.with_(date_from=None, date_to=None), None if on is None else _set(on))
+
+
+@st.cache_data(show_spinner="Monitoring the set week by week…", max_entries=8)
+def cached_monitor(on, target: DosageTarget, version: int):
+    """The adopted set's weeks since it came into use (service/monitoring.py)."""
+    from hotspot_engine.service.monitoring import monitor
+
+    return monitor(cursor(), _set(on), target)
+
+
+def adopt_set(name: str, result, window: Filters, params, filters: Filters, adopted_by: str, note: str,
+              replace: bool = False):
+    return sets_service.adopt(cursor(), name, result, window, params, filters, adopted_by, note, replace)
 
 
 @st.cache_data(show_spinner="Drawing the maps…", max_entries=8)
 def cached_meeting_maps(filters: Filters, hot_filters: Filters, params, value_column: str, safe: bool,
-                        threshold: int, version: int, filters_line: str):
-    """(html, png, pdf, base file name) for the current view."""
+                        threshold: int, version: int, filters_line: str, on=None):
+    """(html, png, pdf, base file name) for the current view: the adopted set ``on`` (on its own
+    window) when given, else today's hotspots."""
     s = settings()
-    return service.meeting_maps(cached_hotspots(hot_filters, params, version), cached_headline(filters, version),
+    if on is not None:
+        adopted = _set(on)
+        result = cached_set_result(on, version)
+        hot_filters = adopted.filters.with_(date_from=adopted.window_from, date_to=adopted.window_to)
+    else:
+        result = cached_hotspots(hot_filters, params, version)
+    return service.meeting_maps(result, cached_headline(filters, version),
                                 filters, hot_filters, value_column, safe, threshold, is_synthetic(), filters_line,
                                 basemap_url=s.basemap_url, basemap_attribution=s.basemap_attribution)

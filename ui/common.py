@@ -30,6 +30,7 @@ from hotspot_engine.render.text_safety import markdown_plain
 from hotspot_engine.service import Extent
 from ui.access import require_sign_in
 from ui.cached import data_version, extent, sample_status, settings
+from ui.sets import set_picker
 
 # A local file: a Material or emoji page icon makes the browser fetch it from the internet.
 FAVICON = Path(__file__).resolve().parent.parent / "static" / "favicon.png"
@@ -106,6 +107,7 @@ PAGE_URL = {
     "p_week": ("plan_week", _iso_date, None),
     "p_seed": ("seed", _int_in(0, 999_999), 1),
     "p_focus": ("focus", lambda t: t or None, None),
+    "s_set": ("set", lambda t: t or None, ""),  # '' = the latest adopted set (ui/sets.py)
 }
 
 
@@ -193,7 +195,7 @@ def offence_choices(ext: Extent) -> list[str]:
 #: Page widgets whose values outlive a page switch too: the map's method settings are what the
 #: Data & export page exports "as on screen", and presentation mode hides (does not draw) them.
 PAGE_KEYS = ("m_method", "m_measure", "m_colour", "m_window", "m_top", "m_share", "m_patrols", "m_lsoa", "m_mode",
-             "i_date", "i_model", "i_buffer", "i_period")
+             "i_date", "i_model", "i_buffer", "i_period", "s_set")
 
 
 def _restore_widget_state() -> None:
@@ -310,6 +312,7 @@ NAVIGATION = (
     ("pages/3_Impact.py", "Impact", ":material/trending_down:"),
     ("pages/4_Data_and_export.py", "Data & export", ":material/database:"),
     ("pages/5_Partner_data.py", "Partner data", ":material/diversity_3:"),
+    ("pages/6_Hotspot_sets.py", "Hotspot sets", ":material/push_pin:"),
 )
 
 
@@ -324,6 +327,8 @@ def page_setup(title: str) -> Filters:
             st.page_link(script, label=label, icon=icon)
         st.divider()
     filters = sidebar_filters()
+    set_picker()
+    _page_settings_to_url()  # the set chosen just now
     page_header(title, filters)
     return filters
 

@@ -114,7 +114,8 @@ def _dosage_panel(fig, report: PatrolReport, row: pd.Series) -> None:
     required = report.target.required_days(int(row["days"]))
     mean = "-" if not np.isfinite(row["mean_minutes"]) else f"{row['mean_minutes']:.0f} min"
     lines = [
-        ("Dosage status", f"{row['status'].upper()}  ({row['compliance']:.0%} of required days)"),
+        ("Dosage status", f"{row['status'].upper()}  ({row['compliance']:.0%} of required days)"
+         if pd.notna(row["compliance"]) else "no patrol data loaded"),
         ("Target", f"{report.target.visits_per_day} x {report.target.min_minutes:g}-{report.target.max_minutes:g} min, "
                    f"{report.target.days_per_week} days/week"),
         ("Visits / minutes in hotspot", f"{int(row['patrols']):,} / {row['minutes']:,.0f}"),

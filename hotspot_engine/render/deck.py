@@ -358,6 +358,11 @@ def _patrol_layer(patrols: pd.DataFrame):
     )
 
 
+#: The adopted set's outlines: Okabe-Ito blue, wide, under today's black outlines (a set hotspot
+#: still hot today shows as a black line inside a blue band; one that moved, as blue alone).
+SET_OUTLINE_COLOUR = (0, 114, 178)
+
+
 def build_deck(
     cells: pd.DataFrame,
     colour_by: str = "count",
@@ -374,6 +379,7 @@ def build_deck(
     max_cells: int = MAX_DRAWN_CELLS,
     viewport_px: tuple[int, int] = (1050, 640),
     streets: pd.DataFrame | None = None,
+    set_outlines: dict | None = None,
 ):
     """The hotspot map: hex cells coloured by ``colour_by`` (count, harm, gi_bin, patrols...), district
     outlines, town labels, optional LSOA outlines, hotspot outlines with numbers and a patrol-dosage
@@ -382,6 +388,8 @@ def build_deck(
     ``k`` (a playback month, :func:`month_colours`). Presentation mode draws for a wall screen: dark
     base, opaque cells, white outlines, large text. Labels are placed for ``view`` at ``viewport_px``
     (the map's width and height) so that none overlaps (:mod:`hotspot_engine.render.labels`).
+    ``set_outlines`` (GeoJSON) draws an adopted set's hotspots in :data:`SET_OUTLINE_COLOUR`, under
+    today's black outlines, so what moved since adoption shows.
     Returns (deck, legend, cells left out), see :data:`MAX_DRAWN_CELLS`."""
     import pydeck as pdk
 
@@ -392,6 +400,12 @@ def build_deck(
     layers = _outline_and_cell_layers(colours, opacity, lsoa_outlines, presentation, dark)
     if patrols is not None and len(patrols):
         layers.append(_patrol_layer(patrols))
+    if set_outlines is not None:
+        layers.append(pdk.Layer(
+            "GeoJsonLayer", set_outlines, id="set-areas", stroked=True, filled=False,
+            get_line_color=list(SET_OUTLINE_COLOUR) + [255], line_width_min_pixels=6 if presentation else 5,
+            pickable=False,
+        ))
     if area_outlines is not None:
         layers.append(pdk.Layer(
             "GeoJsonLayer", area_outlines, id="hotspot-areas", stroked=True, filled=False,

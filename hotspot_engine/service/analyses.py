@@ -258,11 +258,28 @@ def patrol_report(con, filters: Filters, target: DosageTarget = DosageTarget(),
     report = patrol_report_from_frames(patrols, areas, hotspot_cells, incidents, period_of(filters), target,
                                        cell_incidents, actions)
     report.notes[:0] = notes
+    if query.extent(con).patrols == 0:
+        _no_patrol_data(report)
     # Where the hotspots are on the ground, for briefings and the Patrols map: the incidents' own
     # location text (street names with counts) and the loaded street layer's lines, if any.
     report.streets = query.locations_near_cells(con, filters, hotspot_cells)
     report.street_lines = streets_near_cells(con, hotspot_cells)
     return report
+
+
+#: The dosage status when the store holds no patrols at all: missing data, not missed patrols (issue 26
+#: found every hotspot "RED 0%" on a store without patrol files).
+NO_PATROL_DATA = "no patrol data"
+
+
+def _no_patrol_data(report: PatrolReport) -> None:
+    """Mark a report made on a store without patrols: no status colour, no compliance figure."""
+    report.dosage["status"] = NO_PATROL_DATA
+    report.dosage["compliance"] = np.nan
+    report.summary.update(hotspots_green=0, hotspots_amber=0, hotspots_red=0, mean_compliance=float("nan"),
+                          no_patrol_data=True)
+    report.notes.insert(0, "No patrol data is loaded: dosage cannot be measured, so no hotspot is marked red "
+                           "(load patrol logs or GPS pings on Data & export).")
 
 
 def patrol_plan(con, filters: Filters, seed: int = 0, target: DosageTarget = DosageTarget(),
@@ -290,7 +307,7 @@ def weekly_problem(con, filters: Filters) -> str:
 def impact(con, filters: Filters, intervention: str, hotspots_file: str | Path | None = None,
            model: str = "negbin", buffer_k: int = 1, params=None, harm_weights=None,
            exclusions_path=None, period: str = "month", selection_window: tuple[str, str] | None = None,
-           placebo: bool = False) -> ImpactResult:
+           placebo: bool = False, hotspot_set=None) -> ImpactResult:
     """Impact of an intervention on serious violence in the hotspots, over every month in the store
     (or the filters' months). Without ``hotspots_file`` the hotspots are found with ``params`` on the
     12 months before the intervention, which is then their selection window; with it, the window is
@@ -313,7 +330,12 @@ def impact(con, filters: Filters, intervention: str, hotspots_file: str | Path |
         if problem:
             raise InputError(f"weekly impact: {problem}")
     window = selection_window
-    if hotspots_file:
+    if hotspot_set is not None:
+        from hotspot_engine.service.sets import hot_cells
+
+        hot, filters = hot_cells(hotspot_set), filters.with_(res=hotspot_set.filters.res)
+        window = window or (hotspot_set.window_from, hotspot_set.window_to)
+    elif hotspots_file:
         hot = hotspot_cells_from_file(hotspots_file)
         window = window or selection_window_of(hotspots_file)
     else:
@@ -331,16 +353,24 @@ def impact(con, filters: Filters, intervention: str, hotspots_file: str | Path |
         weeks = whole_weeks(months[0], months[-1])
         if not weeks:
             raise InputError("weekly impact: the selected months hold no whole week")
-        counts = query.cell_week_counts(con, counting)
+        counts = query.cell_week_counts(con, counting.with_(res=filters.res))
         counts = counts[counts["week"].isin(weeks)].rename(columns={"week": "month"})
         counts["h3"] = counts["h3"].astype(np.uint64)
-        return impact_table(counts[["h3", "month", "count"]], hot, area.cells, weeks, intervention, options)
-    counts = query.cell_month_counts(con, counting)
+        return _numbered(impact_table(counts[["h3", "month", "count"]], hot, area.cells, weeks, intervention, options), hot)
+    counts = query.cell_month_counts(con, counting.with_(res=filters.res))
     counts["h3"] = counts["h3"].astype(np.uint64)
-    result = impact_table(counts[["h3", "month", "count"]], hot, area.cells, months, intervention, options)
+    result = _numbered(impact_table(counts[["h3", "month", "count"]], hot, area.cells, months, intervention, options), hot)
     if placebo:
         result.placebo.extend(placebo_runs(con, filters, window or (shift_month(post, -12), shift_month(post, -1)),
                                            params, harm_weights, exclusions_path, model))
+    return result
+
+
+def _numbered(result: ImpactResult, hot: pd.DataFrame) -> ImpactResult:
+    """The table with the adopted set's hotspot numbers (as on the map) after the id, when ``hot`` has them."""
+    if "hotspot_number" in hot.columns:
+        number = hot.drop_duplicates("hotspot_id").set_index("hotspot_id")["hotspot_number"]
+        result.table.insert(1, "hotspot_number", result.table["hotspot_id"].map(number).astype("Int64"))
     return result
 
 

@@ -68,8 +68,9 @@ def _check_name(name: str) -> str:
     text = str(name or "").strip()
     if not text:
         raise InputError("set name: empty; give the set a name")
-    if len(text) > MAX_NAME or any(ord(ch) < 32 for ch in text):
-        raise InputError(f"set name: at most {MAX_NAME} characters, no control characters")
+    if len(text) > MAX_NAME or any(ord(ch) < 32 for ch in text) or text.startswith("("):
+        # "(" is kept for the app's own choices ("(none)": today's hotspots).
+        raise InputError(f"set name: at most {MAX_NAME} characters, no control characters, not starting with '('")
     return text
 
 
@@ -145,6 +146,35 @@ def adopt(con, name: str, result, window: Filters, params: dict, filters: Filter
     return adopted
 
 
+def version(con) -> str:
+    """Changes whenever a set is adopted or replaced: what the app's cached set calls key on."""
+    return store.version(con)
+
+
+#: The built-in sample's set: its 19 hotspots for 2023-24, chosen on 2022-23 (the year before its
+#: patrols), as the partnership's report chose them; adopted at the app's first start.
+SAMPLE_SET = "Sample 2023-24"
+SAMPLE_WINDOW = Filters(date_from="2022-04", date_to="2023-03", sv_only=True)
+SAMPLE_ADOPTER = "built-in sample"
+
+
+def adopt_sample_set(con) -> AdoptedSet | None:
+    """Adopt the sample's 19 hotspots for 2023-24 (the app's first start on the sample), so every page
+    shows the programme; None when the store already holds a set."""
+    from hotspot_engine.service.analyses import hotspots
+
+    if not list_sets(con).empty:
+        return None
+    result = hotspots(con, SAMPLE_WINDOW)
+    return adopt(con, SAMPLE_SET, result, SAMPLE_WINDOW, asdict(result.params), SAMPLE_WINDOW, SAMPLE_ADOPTER,
+                 "The synthetic sample's hotspots for 2023-24, chosen on 2022-23 (the year before its patrols).")
+
+
+def remove_sample_sets(con) -> int:
+    """Delete the sample's own set (when the sample's rows are removed, its places go too)."""
+    return store.delete_adopted_by(con, SAMPLE_ADOPTER)
+
+
 def list_sets(con) -> pd.DataFrame:
     """Every adopted set, newest first (LIST_COLUMNS)."""
     return store.set_rows(con)[LIST_COLUMNS].reset_index(drop=True)
@@ -166,3 +196,140 @@ def load(con, name: str | None = None) -> AdoptedSet | None:
         note=str(row["note"] or ""), method=str(row["method"] or ""), params=json.loads(row["params"] or "{}"),
         filters=_filters_from_json(row["filters"]), window_from=row["window_from"] or None,
         window_to=row["window_to"] or None, cells=cells[CELL_COLUMNS].reset_index(drop=True))
+
+
+# -- the set as the rest of the engine takes hotspots ------------------------------------------------
+
+def _params_of(adopted: AdoptedSet):
+    """The set's HotspotParams, or the defaults when a newer method's parameters do not fit them
+    (the params stay recorded on the set either way)."""
+    from hotspot_engine.analyse.hotspots import HotspotParams
+
+    known = {f.name for f in fields(HotspotParams)}
+    try:
+        return HotspotParams(**{k: v for k, v in adopted.params.items() if k in known})
+    except (InputError, TypeError, ValueError):
+        return HotspotParams()
+
+
+def as_result(adopted: AdoptedSet, counts: pd.DataFrame | None = None):
+    """The set as a HotspotResult, so that the patrol report, plan, briefing, exports and maps take it
+    where they took today's selection: ``cells`` holds only the set's cells (``is_hotspot`` true,
+    ``hotspot_rank`` = the set's number), ``areas`` one row per hotspot. ``counts`` (h3 as text,
+    count, harm) fills the incident figures; without it they are 0."""
+    from hotspot_engine.analyse.hotspots import HotspotResult
+
+    cells = adopted.cells.copy()
+    figures = counts.set_index("h3") if counts is not None and len(counts) else pd.DataFrame(columns=["count", "harm"])
+    for column in ("count", "harm"):
+        cells[column] = figures[column].reindex(cells["h3"]).fillna(0).to_numpy(dtype=float) if column in figures else 0.0
+    cells["count"] = cells["count"].astype(np.int64)
+    cells = cells.assign(is_hotspot=True, next_ranked=False, hotspot_rank=cells["hotspot_number"].astype("Int64"),
+                         area_rank=cells["hotspot_number"].astype("Int64"), area_name=cells["hotspot_name"],
+                         patrols=0, patrol_minutes=0.0, excluded=False, exclusion_reason="")
+    hotspots = adopted.hotspots()
+    sums = cells.groupby("hotspot_number")[["count", "harm"]].sum()
+    members = cells.groupby("hotspot_number")["h3"].apply(list)
+    areas = pd.DataFrame({
+        "hotspot_rank": hotspots["hotspot_number"].to_numpy(), "hotspot_id": hotspots["hotspot_id"].to_numpy(),
+        "hotspot_name": hotspots["hotspot_name"].to_numpy(), "csp": hotspots["csp"].to_numpy(),
+        "district": hotspots["district"].to_numpy(), "n_cells": hotspots["cells"].to_numpy(),
+        "count": sums["count"].reindex(hotspots["hotspot_number"]).to_numpy(),
+        "harm": sums["harm"].reindex(hotspots["hotspot_number"]).to_numpy(),
+        "patrols": 0, "patrol_minutes": 0.0, "peak_cell": members.reindex(hotspots["hotspot_number"]).str[0].to_numpy(),
+        "cells": members.reindex(hotspots["hotspot_number"]).to_numpy(),
+        "lat": hotspots["lat"].to_numpy(), "lon": hotspots["lon"].to_numpy(),
+        "hotspot_number": hotspots["hotspot_number"].to_numpy(),
+    })
+    notes = [f"Hotspots: the adopted set '{adopted.name}' ({len(areas)} hotspots, {len(cells)} cells), chosen on "
+             f"{adopted.window()} and adopted {adopted.adopted_at:%Y-%m-%d}; not recomputed."]
+    return HotspotResult(cells.reset_index(drop=True), areas, _params_of(adopted), notes)
+
+
+def hot_cells(adopted: AdoptedSet) -> pd.DataFrame:
+    """h3 (uint64), hotspot_id, hotspot_name, hotspot_number: the set's cells as Impact takes them."""
+    return pd.DataFrame({"h3": adopted.cell_ids(), "hotspot_id": adopted.cells["hotspot_id"].to_numpy(),
+                         "hotspot_name": adopted.cells["hotspot_name"].to_numpy(),
+                         "hotspot_number": adopted.cells["hotspot_number"].to_numpy()})
+
+
+def counting_filters(adopted: AdoptedSet, filters: Filters | None = None) -> Filters:
+    """The filters to count incidents in the set's cells with: the set's own places, offences and
+    resolution (its cells are at that resolution), with ``filters``' months when given."""
+    base = adopted.filters
+    months = (filters.date_from, filters.date_to) if filters is not None else (adopted.window_from, adopted.window_to)
+    sv = base if (base.offences or base.sv_only) else base.with_(sv_only=True)
+    return sv.with_(date_from=months[0], date_to=months[1])
+
+
+def set_result(con, adopted: AdoptedSet, harm_weights=None):
+    """:func:`as_result` with each cell's incidents over the set's own window, places and offences
+    (the figures it was chosen on, as today's data holds them)."""
+    from hotspot_engine.reference.geography import cell_to_str
+    from hotspot_engine.store import query
+
+    counts = query.cell_counts(con, counting_filters(adopted), harm_weights)
+    counts = counts[counts["h3"].notna()]
+    counts = pd.DataFrame({"h3": cell_to_str(counts["h3"].to_numpy(dtype=np.uint64)),
+                           "count": counts["count"].to_numpy(), "harm": counts["harm"].to_numpy()})
+    return as_result(adopted, counts)
+
+
+def on_set(filters: Filters, adopted: AdoptedSet) -> Filters:
+    """The filters at the set's resolution (its cells are at that resolution)."""
+    return filters.with_(res=adopted.filters.res)
+
+
+def patrol_report(con, filters: Filters, adopted: AdoptedSet, target=None, actions=None, harm_weights=None):
+    """The patrol report for the filters' period on the set's hotspots (never recomputed)."""
+    from hotspot_engine.analyse.patrols import DosageTarget
+    from hotspot_engine.service import analyses
+
+    result = set_result(con, adopted, harm_weights)
+    report = analyses.patrol_report(con, on_set(filters, adopted), target or DosageTarget(), actions,
+                                    harm_weights=harm_weights, hotspots=result)
+    report.notes.append(result.notes[0])
+    return report
+
+
+def patrol_plan(con, filters: Filters, adopted: AdoptedSet, seed: int = 0, target=None, **plan_options):
+    """The set's patrol report for the filters and the suggested plan for the week after."""
+    from hotspot_engine.analyse.patrols import suggest_plan
+
+    report = patrol_report(con, filters, adopted, target)
+    return report, suggest_plan(report, seed=seed, **plan_options)
+
+
+def export_layers(con, filters: Filters, names: list[str], adopted: AdoptedSet, harm_weights=None):
+    """Export layers on the set: ``hotspot_cells``/``hotspot_areas`` are the set's cells and hotspots
+    (``is_hotspot`` true, ids, numbers, names); ``patrols`` rows carry the set hotspot they fell in."""
+    from hotspot_engine.service.exports import export_layers as layers
+    from hotspot_engine.write import export
+
+    result = set_result(con, adopted, harm_weights)
+    bundle = layers(con, on_set(filters, adopted), [n for n in names if n != "patrols"], hotspots=result,
+                    harm_weights=harm_weights)
+    if "patrols" in names:
+        from hotspot_engine.store import query
+
+        rows = query.patrol_rows(con, on_set(filters, adopted))
+        bundle.layers["patrols"] = export.patrols_layer(tag_hotspots(rows, adopted))
+        bundle.notes.append(result.notes[0])
+    return bundle
+
+
+def tag_hotspots(rows: pd.DataFrame, adopted: AdoptedSet) -> pd.DataFrame:
+    """Patrol rows with the set's hotspot id, number and name of the cell they fell in (or the hotspot
+    the log named), empty elsewhere."""
+    from hotspot_engine.reference.geography import cell_to_str
+
+    text = pd.Series(cell_to_str(rows["h3"].fillna(0).to_numpy(dtype=np.uint64)) if len(rows) else [], dtype=object,
+                     index=rows.index)
+    by_cell = adopted.cells.drop_duplicates("h3").set_index("h3")
+    by_id = adopted.hotspots().set_index("hotspot_id")
+    hotspot_id = text.map(by_cell["hotspot_id"])
+    named = rows["hotspot_ref"].astype(object).where(rows["hotspot_ref"].isin(by_id.index))
+    hotspot_id = hotspot_id.where(hotspot_id.notna(), named)
+    return rows.assign(hotspot_id=hotspot_id, hotspot_number=hotspot_id.map(by_id["hotspot_number"]).astype("Int64"),
+                       hotspot_name=hotspot_id.map(by_id["hotspot_name"]))
+

@@ -38,6 +38,9 @@ def open_app_store(settings: Settings):
         ingest_files(con, [paths["incidents"], paths["patrols"]])
         load_partner_sample(con, paths)
         label_sample_loads(con, before)
+        from hotspot_engine.service.sets import adopt_sample_set
+
+        adopt_sample_set(con)
     return con
 
 
@@ -68,9 +71,12 @@ def sample_status(con) -> str:
 def remove_sample(con) -> tuple[int, int]:
     """Remove exactly the built-in sample's rows (its incidents and its patrol log), keep every real
     row; returns (incidents removed, patrols removed). Logged as a load, so the data version moves."""
+    from hotspot_engine.service.sets import remove_sample_sets
     from hotspot_engine.store.database import remove_sample_rows
 
-    return remove_sample_rows(con)
+    removed = remove_sample_rows(con)
+    remove_sample_sets(con)  # the sample's demo set names sample places: it goes with them
+    return removed
 
 
 def loads(con) -> pd.DataFrame:

@@ -411,3 +411,9 @@ def reject_rows(con, every_column: bool = False) -> pd.DataFrame:
     with ``every_column``, for the data manager's download)."""
     columns = "*" if every_column else 'load_id, file, "row", "column", reason'
     return con.execute(f'SELECT {columns} FROM rejects ORDER BY load_id, "row"').df()
+
+
+def last_patrol_day(con):
+    """The day of the latest patrol start in the store (a ``date``), or None without patrols."""
+    value = con.execute("SELECT max(start) FROM patrols").fetchall()[0][0]
+    return None if value is None else value.date()

@@ -75,3 +75,30 @@ def set_cells(con, name: str) -> pd.DataFrame:
     """The set's cells, by hotspot number then cell."""
     return con.execute(f"SELECT {', '.join(CELL_COLUMNS)} FROM hotspot_set_cells WHERE set_name = ? "
                        "ORDER BY hotspot_number, h3", [name]).df()
+
+
+def version(con) -> str:
+    """Changes whenever a set is adopted or replaced (cached pages key on it)."""
+    if not has_tables(con):
+        return "0"
+    count, latest, digest = con.execute(
+        "SELECT count(*), max(adopted_at), hash(string_agg(name || '|' || CAST(adopted_at AS VARCHAR) || '|' || "
+        "CAST(cells AS VARCHAR) || '|' || COALESCE(note, ''), ',' ORDER BY name)) FROM hotspot_sets").fetchall()[0]
+    return f"{count}|{latest}|{digest}"
+
+
+def delete_adopted_by(con, adopted_by: str) -> int:
+    """Delete the sets adopted by ``adopted_by`` (only the built-in sample's own set is ever deleted)."""
+    if not has_tables(con):
+        return 0
+    names = [r[0] for r in con.execute("SELECT name FROM hotspot_sets WHERE adopted_by = ?", [adopted_by]).fetchall()]
+    con.execute("BEGIN TRANSACTION")
+    try:
+        for name in names:
+            con.execute("DELETE FROM hotspot_set_cells WHERE set_name = ?", [name])
+            con.execute("DELETE FROM hotspot_sets WHERE name = ?", [name])
+        con.execute("COMMIT")
+    except BaseException:
+        con.execute("ROLLBACK")
+        raise
+    return len(names)

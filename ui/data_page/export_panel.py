@@ -10,11 +10,13 @@ import streamlit as st
 from hotspot_engine import service
 from hotspot_engine.errors import InputError
 from hotspot_engine.filters import Filters
+from hotspot_engine.render.text_safety import markdown_plain
 from hotspot_engine.service import Extent
 from hotspot_engine.write import export
-from ui.cached import cached_hotspots, cached_impact, cursor, settings
+from ui.cached import cached_hotspots, cached_impact, cached_set_result, cursor, settings
 from ui.common import describe, hotspot_window, impact_inputs, map_params
 from ui.errors import page_errors
+from ui.sets import current_set, set_ref
 
 LAYER_LABELS = {"hotspot_cells": "Hotspot cells (H3, with every figure)", "hotspot_areas": "Hotspot areas (polygons)",
                 "impact": "Impact table (per hotspot and pooled)", "incidents": "Incidents (one row each)",
@@ -36,8 +38,11 @@ def export_choice(filters: Filters, manager: bool) -> ExportChoice:
     params, window_months = map_params()
     hot_filters = hotspot_window(filters, window_months)
     st.subheader("Export the filtered layers")
-    st.caption(f"Exactly what the pages show: incidents and patrols for {describe(filters)}; hotspots as on the Hotspot map "
-               f"({params.describe()}, {hot_filters.date_from} to {hot_filters.date_to}); the impact table as on the Impact page.")
+    adopted = current_set()
+    hotspots_text = (f"hotspots: the adopted set {adopted.name} (chosen on {adopted.window()})" if adopted is not None else
+                     f"hotspots as on the Hotspot map ({params.describe()}, {hot_filters.date_from} to {hot_filters.date_to})")
+    st.caption(markdown_plain(f"Exactly what the pages show: incidents and patrols for {describe(filters)}; {hotspots_text}; "
+                              "the impact table as on the Impact page."))
     choices = [k for k in LAYER_LABELS if manager or k not in service.RECORD_LEVEL]
     e1, e2 = st.columns([2, 1])
     chosen = e1.multiselect("Layers", choices, default=["hotspot_cells", "hotspot_areas"], format_func=LAYER_LABELS.get,
@@ -66,17 +71,22 @@ def build_layers(filters: Filters, names: list[str], ext: Extent, version: int, 
     hot_filters = hotspot_window(filters, window_months)
     hotspots = impact = None
     impact_params: dict = {}
-    if "hotspot_cells" in names or "hotspot_areas" in names:
+    on = set_ref(current_set())
+    if on is not None and ("hotspot_cells" in names or "hotspot_areas" in names):
+        hotspots = cached_set_result(on, version)
+        impact_params["hotspot_set"] = on.name
+    elif "hotspot_cells" in names or "hotspot_areas" in names:
         hotspots = cached_hotspots(hot_filters, params, version)
     if "impact" in names:
         day, model, buffer_k, period = impact_inputs(ext, with_period=True)
         if day is None:
             raise InputError("impact table: no patrols are stored, so there is no intervention date")
         impact = cached_impact(filters.with_(date_from=None, date_to=None), day.isoformat(), model, buffer_k, version,
-                               period)
-        impact_params = {"intervention": day.isoformat(), "model": model, "displacement_rings": buffer_k,
-                         "period": period}
-    return service.export_layers(cursor(), filters, names, hotspots=hotspots, hotspot_params=(params, hot_filters),
+                               period, on)
+        impact_params |= {"intervention": day.isoformat(), "model": model, "displacement_rings": buffer_k,
+                          "period": period}
+    return service.export_layers(cursor(), filters, names, hotspots=hotspots,
+                                 hotspot_params=None if on is not None else (params, hot_filters),
                                  impact=impact, impact_params=impact_params, harm_weights=settings().harm_weights,
                                  record_level=manager, hot_only=hot_only)
 

@@ -9,6 +9,7 @@ from ui.cached import cached_meeting_maps
 from ui.common import describe, hotspot_window, map_params
 from ui.data_page.export_panel import ExportChoice
 from ui.errors import page_errors
+from ui.sets import current_set, set_ref
 
 VALUE_COLUMNS = {"count": "Incidents", "harm": "Harm (days)", "gi_bin": "Significance (exact test)", "patrols": "Patrols"}
 
@@ -25,9 +26,10 @@ def draw_meeting_maps(filters: Filters, choice: ExportChoice, version: int) -> N
         return
     params, window_months = map_params()
     hot_filters = hotspot_window(filters, window_months)
+    on = set_ref(current_set())
     with page_errors("Data & export: meeting maps"):
         html_page, png, pdf, base = cached_meeting_maps(filters, hot_filters, params, value_column, choice.safe,
-                                                        choice.threshold, version, describe(filters))
+                                                        choice.threshold, version, describe(filters), on)
         d1, d2, d3 = st.columns(3)
         d1.download_button("Interactive map (HTML, works offline)", html_page.encode("utf-8"), file_name=base + ".html",
                            mime="text/html", icon=":material/map:", key="x_html")

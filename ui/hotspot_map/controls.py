@@ -7,6 +7,7 @@ from dataclasses import dataclass
 import streamlit as st
 
 from hotspot_engine.analyse.hotspots import HotspotParams
+from ui.cached import data_version, extent
 from ui.common import map_params
 
 METHOD_LABELS = {"gistar": "Significant places (exact test)", "top-n": "Top N cells",
@@ -58,7 +59,13 @@ def map_controls(present: bool) -> MapChoices:
         measure = next(cols).selectbox("Measure", ["count", "harm"], key="m_measure",
                                        format_func={"count": "Incidents", "harm": "Harm (days)"}.get,
                                        help="Harm weights each offence by days of custody (Cambridge Crime Harm Index style).")
-        colour_by = next(cols).selectbox("Colour cells by", list(COLOUR_LABELS), key="m_colour", format_func=COLOUR_LABELS.get)
+        # Without patrol data a patrol colouring is a blank map with a 0-1 legend: not offered.
+        colours = [k for k in COLOUR_LABELS if k != "patrols" or extent(data_version()).patrols]
+        if st.session_state.get("m_colour") not in colours:
+            st.session_state["m_colour"] = "count"
+        colour_by = next(cols).selectbox("Colour cells by", colours, key="m_colour", format_func=COLOUR_LABELS.get,
+                                         help=None if "patrols" in colours else
+                                         "Patrols: no patrol data is loaded (Data & export loads patrol logs and GPS).")
         window = next(cols).selectbox("Hotspot window", [12, 6, 3, 0], key="m_window",
                                       format_func=lambda m: f"Last {m} months of the range" if m else "Whole selected range",
                                       help="Hotspots are found on this window; the playback steps through the whole range.")

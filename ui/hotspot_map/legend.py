@@ -11,6 +11,7 @@ from hotspot_engine.render import classes
 from ui.cached import cached_headline
 from ui.common import headline_metrics, legend_html
 from ui.errors import page_errors
+from ui.hotspot_map.adopt import draw_set_beside
 from ui.hotspot_map.scene import MapScene
 
 #: The titles every map uses (the exported HTML, PNG and PDF maps too).
@@ -53,4 +54,7 @@ def draw_side(scene: MapScene, legend_title: str, entries, period: str) -> None:
     if not present:
         st.toggle("LSOA outlines", key="m_lsoa", help="Lower-layer super output areas (2011), drawn faintly.")
         if scene.choices.mode == "window":
-            st.toggle("Patrol dosage columns", key="m_patrols", help="Extruded columns: patrols per cell over the same window.")
+            st.toggle("Patrol dosage columns", key="m_patrols", disabled=not scene.patrol_data,
+                      help="Extruded columns: patrols per cell over the same window." if scene.patrol_data
+                      else "No patrol data is loaded: load patrol logs or GPS pings on Data & export.")
+    draw_set_beside(scene, present)

@@ -11,11 +11,13 @@ from hotspot_engine.analyse.patterns import period_of
 from hotspot_engine.filters import Filters, months_between
 from hotspot_engine.reference.geography import cell_centres, str_to_cell
 from hotspot_engine.render import deck as maps
+from hotspot_engine.service.sets import AdoptedSet
 from hotspot_engine.settings import Settings
-from ui.cached import cached_area_outlines, cached_hotspots, cached_patterns
+from ui.cached import cached_area_outlines, cached_hotspots, cached_patterns, cached_set_outlines, data_version, extent
 from ui.common import hotspot_window
 from ui.errors import page_errors
 from ui.hotspot_map.controls import MapChoices
+from ui.sets import current_set, set_ref
 
 MIN_PATTERN_PERIODS = 3  # with two financial years every 'trend' is one step: too few to call a pattern
 
@@ -42,6 +44,9 @@ class MapScene:
     height: int
     basemap_attribution: str | None  # None: the offline base
     version: int
+    adopted: AdoptedSet | None = None  # the adopted set drawn beside today's hotspots
+    set_outlines: dict | None = None
+    patrol_data: bool = True  # False: the store holds no patrols (no patrol colouring or columns)
 
     @property
     def viewport_px(self) -> tuple[int, int]:
@@ -80,7 +85,11 @@ def build_scene(filters: Filters, choices: MapChoices, version: int, present: bo
     height = 780 if present else 640
     map_style = (maps.basemap_style(settings.basemap_url, settings.basemap_attribution) if settings.basemap_url
                  else maps.OFFLINE_STYLE_DARK if present else maps.OFFLINE_STYLE)
-    return MapScene(filters, window, choices, choices.colour_by if choices.colour_by != "pattern" or patterns is not None
-                    else "count", result.cells, result.areas, result.next_ranked, outlines, list(result.notes), patterns,
+    adopted = current_set()
+    patrol_data = extent(data_version()).patrols > 0
+    colour_by = choices.colour_by if choices.colour_by != "pattern" or patterns is not None else "count"
+    return MapScene(filters, window, choices, "count" if colour_by == "patrols" and not patrol_data else colour_by,
+                    result.cells, result.areas, result.next_ranked, outlines, list(result.notes), patterns,
                     _view(filters, result.cells, present, height), map_style, present, height,
-                    settings.basemap_attribution if settings.basemap_url else None, version)
+                    settings.basemap_attribution if settings.basemap_url else None, version, adopted,
+                    cached_set_outlines(set_ref(adopted)) if adopted is not None else None, patrol_data)

@@ -38,9 +38,10 @@ def draw_whole_window(scene: MapScene) -> None:
         tooltip = ("h3", "pattern", "district")
     deck, legend, left_out = maps.build_deck(
         drawn, colour_by=scene.colour_by, tooltip_fields=tooltip, areas=scene.areas, area_outlines=scene.outlines,
-        patrols=scene.cells if scene.choices.show_patrols else None, view=scene.view, map_style=scene.map_style,
-        presentation=scene.present, lsoa_outlines=scene.choices.show_lsoas, viewport_px=scene.viewport_px,
-        streets=cached_streets(scene.view, scene.viewport_px, scene.version))
+        patrols=scene.cells if scene.choices.show_patrols and scene.patrol_data else None, view=scene.view,
+        map_style=scene.map_style, presentation=scene.present, lsoa_outlines=scene.choices.show_lsoas,
+        viewport_px=scene.viewport_px, streets=cached_streets(scene.view, scene.viewport_px, scene.version),
+        set_outlines=scene.set_outlines)
     note_left_out(left_out)
     map_col, side_col = st.columns([3, 1.15])
     with map_col:

@@ -75,6 +75,9 @@ def draw_forest(table: pd.DataFrame) -> None:
         st.info("No hotspot has a corrected estimate: see the reason above.")
         return
     forest["label"] = forest["hotspot_name"].fillna(forest["hotspot_id"])
+    if "hotspot_number" in forest.columns:  # an adopted set: the map's numbers beside the names
+        number = forest["hotspot_number"]
+        forest["label"] = [f"{int(n)}. {t}" if pd.notna(n) else t for n, t in zip(number, forest["label"])]
     forest["kind"] = forest["hotspot_id"].eq("pooled").map({True: "Pooled", False: "Hotspot"})
     base = alt.Chart(alt.Data(name="forest")).encode(
         y=alt.Y("label:N", sort=list(forest["label"]), title=None, axis=alt.Axis(labelLimit=360)))

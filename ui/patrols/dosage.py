@@ -8,7 +8,7 @@ import streamlit as st
 from hotspot_engine.analyse.patrols import DosageTarget, PatrolReport
 from hotspot_engine.render.text_safety import markdown_plain
 
-STATUS_TEXT = {"green": "GREEN", "amber": "AMBER", "red": "RED"}
+STATUS_TEXT = {"green": "GREEN", "amber": "AMBER", "red": "RED", "no patrol data": "no patrol data"}
 STATUS_STYLE = {"GREEN": "background-color:#1a9850;color:white;font-weight:bold",
                 "AMBER": "background-color:#fdb863;color:black;font-weight:bold",
                 "RED": "background-color:#b2182b;color:white;font-weight:bold"}
@@ -25,7 +25,8 @@ def draw_summary(report: PatrolReport, target: DosageTarget) -> None:
               delta_arrow="off")
     c3.metric("Patrol minutes", f"{summary['minutes']:,.0f}")
     c4.metric("Hotspots", f"{summary['hotspots']}",
-              delta=" · ".join(f"{summary['hotspots_' + c]} {c}" for c in ("green", "amber", "red") if summary["hotspots_" + c]),
+              delta="no patrol data" if summary.get("no_patrol_data") else
+              " · ".join(f"{summary['hotspots_' + c]} {c}" for c in ("green", "amber", "red") if summary["hotspots_" + c]),
               delta_color="off", delta_arrow="off")
     c5.metric("Days dosed (mean)", "–" if pd.isna(summary["mean_compliance"]) else f"{summary['mean_compliance']:.0%}",
               help=f"Target: {target.describe()}.")
@@ -36,6 +37,7 @@ def dosage_table(dosage: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame({
         "Status": dosage["status"].map(STATUS_TEXT),
         "No": dosage["hotspot_rank"].astype(int),
+        "Id": dosage["hotspot_id"],
         "Hotspot": dosage["hotspot_name"],
         "Incidents": dosage["incidents"],
         "Harm": dosage["harm"].round(0),
@@ -50,10 +52,16 @@ def dosage_table(dosage: pd.DataFrame) -> pd.DataFrame:
     })
 
 
+#: The columns that measure patrols: left out when the store holds none (missing data, not zeros).
+PATROL_COLUMNS = ["Patrols", "Minutes", "Mean min", "Days patrolled", "Days dosed", "Trend", "Last 4 wks"]
+
+
 def draw_dosage(report: PatrolReport, target: DosageTarget, big: bool) -> None:
     st.subheader("Dosage by hotspot")
     dosage, summary = report.dosage, report.summary
     table = dosage_table(dosage)
+    if summary.get("no_patrol_data"):
+        table = table.drop(columns=PATROL_COLUMNS)
     if big:
         # The wall screen: an HTML table, which presentation mode's large type scales (a data grid
         # is drawn on a canvas at its own small size).
@@ -73,7 +81,7 @@ def _draw_grid(table: pd.DataFrame, target: DosageTarget, big: bool) -> None:
         table.style.map(lambda v: STATUS_STYLE.get(v, ""), subset=["Status"]), hide_index=True, width="stretch",
         height=(48 if big else 35) * (len(table) + 1) + 3,  # every hotspot in view: presentation rows are taller
         column_config={
-            "Days dosed": st.column_config.ProgressColumn(
+            "Days dosed": None if "Days dosed" not in table.columns else st.column_config.ProgressColumn(
                 "Days dosed", format="%d%%", min_value=0, max_value=100,
                 help=f"Share of the required days with the target dose ({target.describe()})."),
             "Harm": st.column_config.NumberColumn(format="%d", help="Crime-harm days (editable weights)."),

@@ -34,7 +34,10 @@ def plan_choice(report: PatrolReport, target: DosageTarget, big: bool) -> PlanCh
                                help="The same seed gives the same plan; a new seed reshuffles the times within "
                                     "the windows (unpredictability is part of the tactic)."))
     base = len(report.dosage) * target.days_per_week * target.visits_per_day
-    extra = int(p3.number_input("Extra visits beyond the target", 0, 5 * base, (base + 1) // 2, key="p_extra",
+    # The key carries the target it was set against: kept under one key, a value chosen (or defaulted)
+    # for another area's hotspots outlived the change and gave another plan for the same filters
+    # (issue 26: 84 + 67 visits after force-wide, 84 + 42 opened directly).
+    extra = int(p3.number_input("Extra visits beyond the target", 0, 5 * base, (base + 1) // 2, key=f"p_extra_{base}",
                                 help="Shared by recent harm (last 13 weeks) and under-dosage (last 4 weeks)."))
     st.session_state["p_extra_value"] = extra
     return PlanChoice(week_start, seed, extra)
@@ -71,7 +74,7 @@ def visit_rows(plan: PatrolPlan) -> pd.DataFrame:
 
 
 def draw_downloads(plan: PatrolPlan, report: PatrolReport, names: HotspotNames, filters: Filters,
-                   target: DosageTarget, version: int, choice: PlanChoice) -> None:
+                   target: DosageTarget, version: int, choice: PlanChoice, on=None) -> None:
     """The plan as CSV and the briefing (every hotspot or one), prepared on request."""
     dosage = report.dosage
     d1, d2, d3 = st.columns([1, 1.4, 1], vertical_alignment="bottom")
@@ -81,12 +84,12 @@ def draw_downloads(plan: PatrolPlan, report: PatrolReport, names: HotspotNames, 
     brief_label = d2.selectbox("Briefing for", [every] + [names.label_of[h] for h in dosage["hotspot_id"]],
                                key="p_brief_for")
     brief_for = ALL_HOTSPOTS if brief_label == every else names.id_of[brief_label]
-    briefing_key = (filters, target, version, choice.week_start, choice.seed, choice.extra, brief_for)
+    briefing_key = (filters, target, version, choice.week_start, choice.seed, choice.extra, brief_for, on)
     if d3.button("Prepare the briefing (PDF)", icon=":material/print:"):
         ids = tuple(dosage["hotspot_id"]) if brief_for == ALL_HOTSPOTS else (brief_for,)
         with page_errors("Patrols: briefing"):
             pdf = cached_briefing(filters, target, version, choice.week_start, choice.seed, choice.extra, ids,
-                                  is_synthetic())
+                                  is_synthetic(), on)
             st.session_state["p_briefing"] = (briefing_key, ids, pdf)
     stored = st.session_state.get("p_briefing")
     if stored and stored[0] == briefing_key:  # a briefing made for another plan is not offered

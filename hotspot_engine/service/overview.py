@@ -1,0 +1,27 @@
+"""The Overview's figures for whatever months the store holds (see
+:mod:`hotspot_engine.analyse.periods` for the three cases), overall and inside the adopted set."""
+from __future__ import annotations
+
+from hotspot_engine.analyse.periods import PeriodFigures, compare_periods
+from hotspot_engine.filters import Filters
+from hotspot_engine.service.sets import AdoptedSet
+from hotspot_engine.store import query
+
+
+def overview_periods(con, filters: Filters, adopted: AdoptedSet | None = None
+                     ) -> tuple[PeriodFigures | None, PeriodFigures | None]:
+    """The Overview's comparison for whatever months the store holds (the filters' places and
+    offences; serious violence when none is chosen): (PeriodFigures of every incident, and of
+    those inside the adopted set's cells when a set is given, else None)."""
+    ext = query.extent(con)
+    if ext.first_month is None or ext.last_month is None:
+        return None, None
+    base = filters.with_(date_from=None, date_to=None)
+    sv = base if (base.offences or base.sv_only) else base.with_(sv_only=True)
+    overall = compare_periods(query.monthly_counts(con, sv), ext.first_month, ext.last_month)
+    if adopted is None:
+        return overall, None
+    inside = query.cell_month_counts(con, sv.with_(res=adopted.filters.res))
+    inside = inside[inside["h3"].isin(set(adopted.cell_ids().tolist()))]
+    monthly = inside.groupby("month", as_index=False)["count"].sum()
+    return overall, compare_periods(monthly, ext.first_month, ext.last_month)

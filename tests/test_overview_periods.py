@@ -1,0 +1,103 @@
+"""The Overview for whatever data is loaded (issue 26): the last 12 months against the 12 before
+where there are 24; the months loaded against the same months a year earlier where possible;
+otherwise totals alone; the financial-year headline where two financial years exist."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from hotspot_engine.analyse.periods import compare_periods
+from hotspot_engine.filters import months_between
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def _monthly(first: str, last: str) -> pd.DataFrame:
+    months = months_between(first, last)
+    return pd.DataFrame({"month": months, "count": range(1, len(months) + 1)})
+
+
+def test_one_month_gives_its_total_alone():
+    figures = compare_periods(_monthly("2024-03", "2024-03"), "2024-03", "2024-03")
+    assert (figures.case, figures.count_current, figures.previous, figures.change_pct) == ("totals", 1, None, None)
+    assert figures.line.startswith("1 month loaded (2024-03 to 2024-03)")
+
+
+@pytest.mark.parametrize("last", ["2024-06", "2024-12"])
+def test_up_to_twelve_months_give_totals(last):
+    figures = compare_periods(_monthly("2024-01", last), "2024-01", last)
+    n = len(months_between("2024-01", last))
+    assert figures.case == "totals" and figures.count_current == n * (n + 1) // 2 and figures.months == n
+
+
+def test_thirteen_months_compare_the_last_with_the_same_month_a_year_earlier():
+    figures = compare_periods(_monthly("2023-01", "2024-01"), "2023-01", "2024-01")
+    assert figures.case == "same-months"
+    assert figures.current == ("2024-01", "2024-01") and figures.previous == ("2023-01", "2023-01")
+    assert (figures.count_current, figures.count_previous) == (13, 1)
+    assert figures.change_pct == pytest.approx(1200.0)
+
+
+def test_twenty_four_months_or_more_compare_the_last_12_with_the_12_before():
+    figures = compare_periods(_monthly("2020-01", "2024-03"), "2020-01", "2024-03")
+    assert figures.case == "last-12"
+    assert figures.current == ("2023-04", "2024-03") and figures.previous == ("2022-04", "2023-03")
+    monthly = _monthly("2020-01", "2024-03").set_index("month")["count"]
+    assert figures.count_current == monthly["2023-04":"2024-03"].sum()
+    assert figures.count_previous == monthly["2022-04":"2023-03"].sum()
+
+
+def test_a_month_without_incidents_counts_as_zero():
+    monthly = _monthly("2023-01", "2024-02").query("month != '2023-02'")
+    figures = compare_periods(monthly, "2023-01", "2024-02")
+    assert figures.previous == ("2023-01", "2023-02") and figures.count_previous == 1
+
+
+# -- the page on stores of 1, 6, 12 and 13+ months ------------------------------------------------
+
+@pytest.fixture(scope="module")
+def month_stores(sample_dir, tmp_path_factory) -> dict[str, Path]:
+    """Stores holding the sample's last 1, 6, 12 and 13 months (incidents only: no patrols)."""
+    from hotspot_engine.read.loading import ingest_paths
+    from hotspot_engine.store.database import connect
+
+    out = tmp_path_factory.mktemp("month_stores")
+    incidents = pd.read_csv(sample_dir / "incidents.csv", dtype=str)
+    month = incidents["occurred_at"].str[:7]
+    stores = {}
+    for n, first in ((1, "2024-03"), (6, "2023-10"), (12, "2023-04"), (13, "2023-03")):
+        csv = out / f"incidents_{n}.csv"
+        incidents[month >= first].to_csv(csv, index=False)
+        stores[str(n)] = out / f"store_{n}.duckdb"
+        con = connect(stores[str(n)])
+        ingest_paths(con, [csv])
+        con.close()
+    return stores
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(("months", "case_text"), [
+    ("1", "1 month loaded"), ("6", "6 months loaded"), ("12", "12 months loaded"),
+    ("13", "13 months are loaded: the last 1 (2024-03 to 2024-03) against the same months a year earlier"),
+])
+def test_overview_shows_figures_on_every_store(month_stores, months, case_text, monkeypatch):
+    import streamlit as st
+    from streamlit.testing.v1 import AppTest
+
+    monkeypatch.setenv("HOTSPOT_DB", str(month_stores[months]))
+    st.cache_resource.clear()
+    st.cache_data.clear()
+    try:
+        at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=240).run()
+        assert not at.exception, [e.value for e in at.exception]
+        captions = [c.value.replace("\\", "") for c in at.caption]
+        assert any(case_text in c for c in captions), captions
+        metric = next(m for m in at.metric if m.label == "Serious violence")
+        assert int(metric.value.replace(",", "")) > 0
+        assert bool(metric.delta) == (months == "13")
+        assert not [i for i in at.info if "needs two complete financial years" in i.value]
+    finally:
+        st.cache_resource.clear()
+        st.cache_data.clear()

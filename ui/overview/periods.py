@@ -1,0 +1,38 @@
+"""The Overview's figures when the store holds fewer than two complete financial years: the months
+loaded compared as far as they allow (hotspot_engine/analyse/periods.py), said in one line."""
+from __future__ import annotations
+
+import streamlit as st
+
+from hotspot_engine.analyse.periods import PeriodFigures
+from hotspot_engine.render.text_safety import markdown_plain
+
+
+def _metric(where, label: str, figures: PeriodFigures, help_text: str) -> None:
+    change = figures.change_pct
+    delta = None if figures.count_previous is None else (
+        f"{figures.count_current - figures.count_previous:+,}" + (f" ({change:+.1f}%)" if change is not None else ""))
+    where.metric(label, f"{figures.count_current:,}", delta=delta, delta_color="inverse", help=help_text)
+
+
+def draw_periods(overall: PeriodFigures | None, inside: PeriodFigures | None, set_name: str | None) -> None:
+    if overall is None:
+        st.info("The store holds no incidents yet: load incident files on Data & export.")
+        return
+    first, last = overall.current
+    st.subheader(f"Serious violence, {first} to {last}")
+    st.caption(markdown_plain(overall.line) + " The financial-year headline needs two complete financial years "
+               "(April to March).")
+    cols = st.columns(3)
+    _metric(cols[0], "Serious violence", overall, "Places and offences follow the filters; the months are the store's.")
+    cols[1].metric("Per month", f"{overall.count_current / max(len_months(overall), 1):,.1f}",
+                   help=f"Mean over the {len_months(overall)} month(s) counted.")
+    if inside is not None and set_name is not None:
+        _metric(cols[2], "In the adopted set's hotspots", inside,
+                f"Incidents inside the cells of the set {set_name}, same months.")
+
+
+def len_months(figures: PeriodFigures) -> int:
+    from hotspot_engine.filters import months_between
+
+    return len(months_between(*figures.current))

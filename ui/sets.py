@@ -1,0 +1,99 @@
+"""The adopted hotspot set every page works on: the latest by default, or the one chosen in the
+sidebar (kept in the URL as ``set=NAME``, like the other view settings, so a shared link shows the
+same list). Pages take :func:`current_set` and say in one line when no set is adopted, then use
+today's hotspots for the filters."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import pandas as pd
+import streamlit as st
+
+from hotspot_engine.render.text_safety import markdown_plain
+from hotspot_engine.service.sets import AdoptedSet
+from ui.cached import cached_set, cached_set_list, sets_version
+
+#: Session key of the choice (URL ``set``): '' = the latest adopted set; TODAY = no set, today's hotspots.
+SET_KEY = "s_set"
+TODAY = "(none)"  # set names cannot start with "(" (service.sets)
+NO_SET_LINE = ("No hotspot set is adopted yet: this page uses today's hotspots for the filters. Adopt a set on the "
+               "Hotspot map to fix one list for every page.")
+
+
+@dataclass(frozen=True)
+class SetRef:
+    """What cached results key on: the set's name and when it was adopted (a replaced set is new)."""
+    name: str
+    adopted_at: str
+
+
+def _label(listing: pd.DataFrame):
+    latest = str(listing["name"].iloc[0]) if len(listing) else ""
+
+    def label(value: str) -> str:
+        if value == "":
+            return f"Latest adopted: {latest}"
+        if value == TODAY:
+            return "None: today's hotspots"
+        return value
+    return label
+
+
+def set_picker() -> None:
+    """The sidebar's choice of set (nothing is drawn when no set is adopted)."""
+    listing = cached_set_list(sets_version())
+    if listing.empty:
+        return
+    options = ["", *[str(n) for n in listing["name"]], TODAY]
+    if st.session_state.get(SET_KEY) not in options:
+        st.session_state[SET_KEY] = ""
+    st.sidebar.selectbox("Hotspot set", options, key=SET_KEY, format_func=_label(listing),
+                         help="The adopted list of hotspots that Patrols, Impact, the briefing and the exports work "
+                              "on. Adopt a new set on the Hotspot map.")
+    st.session_state["_keep_" + SET_KEY] = st.session_state[SET_KEY]  # survives a page switch (ui/common.py)
+
+
+def current_set() -> AdoptedSet | None:
+    """The chosen adopted set (the latest unless another is chosen), or None (none adopted, or
+    today's hotspots chosen)."""
+    choice = st.session_state.get(SET_KEY, "")
+    if choice == TODAY:
+        return None
+    return cached_set(choice or None, sets_version())
+
+
+def set_ref(adopted: AdoptedSet | None) -> SetRef | None:
+    return None if adopted is None else SetRef(adopted.name, adopted.adopted_at.isoformat())
+
+
+def chose_today() -> bool:
+    return st.session_state.get(SET_KEY, "") == TODAY
+
+
+def set_line(adopted: AdoptedSet | None) -> None:
+    """One line naming the set the page works on, or saying there is none."""
+    if adopted is None:
+        st.info("Today's hotspots for the filters (no adopted set chosen)." if chose_today() else NO_SET_LINE,
+                icon=":material/info:")
+        return
+    hotspots = adopted.hotspots()
+    st.caption(markdown_plain(
+        f"Hotspot set: {adopted.name} ({len(hotspots)} hotspots, {len(adopted.cells)} cells), chosen on "
+        f"{adopted.window()} with {adopted.method}; adopted {adopted.adopted_at:%Y-%m-%d %H:%M} UTC"
+        + (f" by {adopted.adopted_by}" if adopted.adopted_by else "") + ". Numbers and names as on the map."))
+
+
+def hotspot_table(adopted: AdoptedSet) -> pd.DataFrame:
+    """The set's hotspots as every page lists them: number, id, name, district, cells."""
+    hotspots = adopted.hotspots()
+    return pd.DataFrame({"No": hotspots["hotspot_number"].astype(int), "Hotspot id": hotspots["hotspot_id"],
+                         "Hotspot": hotspots["hotspot_name"], "District": hotspots["district"],
+                         "Cells": hotspots["cells"].astype(int)})
+
+
+def draw_set_table(adopted: AdoptedSet | None) -> None:
+    """The set the exports and outputs use: one line and its hotspots (or the no-set line)."""
+    st.subheader("Hotspot set")
+    set_line(adopted)
+    if adopted is not None:
+        st.dataframe(hotspot_table(adopted), hide_index=True, width="stretch")
