@@ -15,7 +15,8 @@ beside the sample's own, with its own random stream: the 2019-2024 sample and ev
 it stay exactly as they were. ``truth.json["trial"]`` records the design, the planted rate ratio,
 the realised compliance and contamination, and the ITT ratio they imply.
 :func:`load_trial_sample` loads the files into a store, adopts the 19 hotspots as the set
-:data:`SET_NAME` and stores the schedule as :data:`SCHEDULE_NAME`, as a partnership would.
+:data:`SET_NAME` and stores the schedule as :data:`SCHEDULE_NAME`, as a partnership would; all three
+are the sample's, so removing the sample removes them.
 """
 from __future__ import annotations
 
@@ -238,14 +239,15 @@ def load_trial_sample(con, paths: dict[str, Path]) -> list:
     if not set_store.exists(con, SET_NAME):
         window = Filters(date_from="2023-04", date_to="2024-03", sv_only=True)
         sets.adopt(con, SET_NAME, set_result(trial_hotspots()), window, {"method": "planted (synthetic sample)"},
-                   Filters(sv_only=True), "sample", "the sample's 19 hotspots, patrolled on a randomised schedule")
+                   Filters(sv_only=True), sets.SAMPLE_ADOPTER,
+                   "the sample's 19 hotspots, patrolled on a randomised schedule")
     if "trial_schedule" in paths and not trial_store.exists(con, SCHEDULE_NAME):
         # The schedule the CLI makes on the set with the trial's seed is the one the sample followed.
         made = trial.plan(con, SET_NAME, TrialDesign(TRIAL_START, TRIAL_DAYS, 0.5, TRIAL_SEED), COMPLIANCE, RATE_RATIO)
         written = check_schedule(pd.read_csv(paths["trial_schedule"], dtype=str, keep_default_na=False))
         if list(written["arm"]) != list(made.schedule["arm"]):
             raise RuntimeError("the sample's trial schedule differs from the one its seed makes")
-        trial.adopt(con, SCHEDULE_NAME, made, created_by="sample")
+        trial.adopt(con, SCHEDULE_NAME, made, created_by=trial.SAMPLE_CREATOR)
     return summaries
 
 

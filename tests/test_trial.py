@@ -293,3 +293,21 @@ def test_plan_outside_the_trial_is_unchanged():
                                 td.TrialDesign("2024-05-01", 28))
     plan = _plan()
     assert follow_schedule(plan, schedule) is plan
+
+
+@pytest.mark.slow
+def test_removing_the_sample_removes_its_trial_and_keeps_a_users_schedule(trial_db, tmp_path):
+    from hotspot_engine.service import remove_sample, trial
+    from hotspot_engine.store.database import connect
+
+    db = tmp_path / "r.duckdb"
+    shutil.copy(trial_db, db)
+    con = connect(db)
+    try:
+        row, _ = trial.load(con, "Sample trial 2024")
+        made = trial.plan(con, row["set_name"], td.TrialDesign("2024-04-01", 28, seed=1))
+        trial.adopt(con, "mine", made, created_by="analyst")
+        remove_sample(con)
+        assert list(trial.schedules(con)["name"]) == ["mine"]
+    finally:
+        con.close()

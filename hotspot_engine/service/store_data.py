@@ -76,6 +76,9 @@ def remove_sample(con) -> tuple[int, int]:
 
     removed = remove_sample_rows(con)
     remove_sample_sets(con)  # the sample's demo set names sample places: it goes with them
+    from hotspot_engine.service.trial import remove_sample_schedules
+
+    remove_sample_schedules(con)  # and the sample's trial schedule (sample-trial)
     return removed
 
 

@@ -25,6 +25,8 @@ from hotspot_engine.service import sets
 from hotspot_engine.store import query
 from hotspot_engine.store import trials as store
 
+#: Who the sample's own schedule is stored as: removing the sample removes it.
+SAMPLE_CREATOR = "built-in sample"
 MONTH_ONLY = ("evaluate: the incidents in the trial's months carry a month only (data.police.uk), so they "
               "cannot be placed on patrol or control days; load force records with dates")
 
@@ -128,6 +130,11 @@ def power_record(trial: TrialPlan) -> dict:
 
     return {**{k: (None if isinstance(v, float) and not np.isfinite(v) else v) for k, v in asdict(trial.power).items()},
             "history": trial.history, "line": trial.power.line()}
+
+
+def remove_sample_schedules(con) -> int:
+    """Delete the sample's own schedules (when the sample's rows are removed, its trial goes too)."""
+    return store.delete_created_by(con, SAMPLE_CREATOR)
 
 
 def schedules(con) -> pd.DataFrame:
@@ -264,5 +271,5 @@ def schedule_set(con, path_meta: dict | None, schedule: pd.DataFrame) -> str | N
     return None
 
 
-__all__ = ["TrialPlan", "MONTH_ONLY", "plan", "adopt", "load", "schedules", "follow_stored", "evaluate", "history_window",
+__all__ = ["TrialPlan", "MONTH_ONLY", "plan", "adopt", "load", "schedules", "follow_stored", "remove_sample_schedules", "SAMPLE_CREATOR", "evaluate", "history_window",
            "buffer_cells", "schedule_set", "power_record", "stored_evaluation"]

@@ -51,6 +51,23 @@ def write_schedule(con, row: dict, days: pd.DataFrame, replace: bool) -> None:
         raise
 
 
+def delete_created_by(con, who: str) -> int:
+    """Delete every schedule stored by ``who`` (and its days) in one transaction; returns how many."""
+    if not has_tables(con):
+        return 0
+    names = [r[0] for r in con.execute("SELECT name FROM trial_schedules WHERE created_by = ?", [who]).fetchall()]
+    con.execute("BEGIN TRANSACTION")
+    try:
+        for name in names:
+            con.execute("DELETE FROM trial_schedule_days WHERE schedule_name = ?", [name])
+        con.execute("DELETE FROM trial_schedules WHERE created_by = ?", [who])
+        con.execute("COMMIT")
+    except BaseException:
+        con.execute("ROLLBACK")
+        raise
+    return len(names)
+
+
 def schedule_rows(con) -> pd.DataFrame:
     """Every schedule's row, newest first."""
     if not has_tables(con):
