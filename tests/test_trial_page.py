@@ -63,6 +63,7 @@ def test_patrols_page_offers_the_schedule_maker(store_at, trial_db, tmp_path):
     store_at(db)
     at = _page("pages/2_Patrols.py")
     assert any("Randomised trial schedule" in e.label for e in at.expander)
+    assert any("patrol days delivered" in c.value for c in at.caption)  # the trial's latest week
     submit = next(b for b in at.get("form_submit_button") if "Make schedule" in str(b.proto.label))
     submit.click().run()
     assert not at.exception, [e.value for e in at.exception]

@@ -25,6 +25,11 @@ def _evaluation(version: int, stamp: str):
     return trial.stored_evaluation(cursor())
 
 
+def evaluation(version: int):
+    """(schedule row, result, reason) of the newest stored schedule, cached on data and schedule."""
+    return _evaluation(version, _stamp())
+
+
 def _stamp() -> str:
     """Which schedule is newest (adopting one is no data load, so the cache key must see it)."""
     from hotspot_engine.service import trial
@@ -39,7 +44,7 @@ def _ratio(value: float) -> str:
 
 def draw_trial(version: int) -> None:
     st.subheader("Randomised patrol days (trial)")
-    row, result, why = _evaluation(version, _stamp())
+    row, result, why = evaluation(version)
     if row is None or result is None:
         st.info(markdown_plain(why))
         return

@@ -33,6 +33,7 @@ def draw_trial_schedule() -> None:
             st.caption(markdown_plain(f"Stored: '{latest['name']}' on set '{latest['set_name']}' from "
                                       f"{latest['start']:%d %b %Y} for {latest['days']} days. The plan below "
                                       "follows it: control days say 'no dedicated patrol'."))
+            _behind()
         with st.form("trial_form"):
             design = _design_inputs(adopted["name"].tolist())
             made = st.form_submit_button("Make schedule and power")
@@ -40,6 +41,24 @@ def draw_trial_schedule() -> None:
             with page_errors("Patrols: trial schedule"):
                 st.session_state["trial_plan"] = trial.plan(cursor(), *design)
         _show_plan(st.session_state.get("trial_plan"))
+
+
+def _behind() -> None:
+    """The stored trial's delivery in its latest week with data: hotspots under 80% of patrol days."""
+    from ui.cached import data_version
+    from ui.impact.trial import evaluation
+
+    _, result, why = evaluation(data_version())
+    if result is None:
+        st.caption(markdown_plain(why))
+        return
+    weekly = result.weekly
+    latest = weekly[weekly["week"] == weekly["week"].max()]
+    behind = latest[latest["behind"]]["hotspot_name"].astype(str).tolist()
+    share = latest["delivered"].sum() / max(int(latest["patrol_days"].sum()), 1)
+    st.caption(markdown_plain(f"Week from {latest['week_start'].iloc[0]:%d %b %Y}: {share:.0%} of patrol days "
+                              f"delivered; behind (under 80%): {', '.join(behind) if behind else 'none'}. Full "
+                              "delivery and results: Impact page."))
 
 
 def _design_inputs(set_names: list[str]):
