@@ -91,10 +91,13 @@ def _read_schedule(path: str):
     source = Path(path)
     if not source.is_file():
         raise InputError(f"--schedule {source.name}: no such file")
+    from hotspot_engine.analyse.trial_design import check_schedule
+
     try:
-        return pd.read_csv(source, dtype=str, keep_default_na=False)
+        frame = pd.read_csv(source, dtype=str, keep_default_na=False)
     except (ValueError, UnicodeDecodeError):
         raise InputError(f"--schedule {source.name}: not a readable CSV") from None
+    return check_schedule(frame, f"--schedule {source.name}")
 
 
 def cmd_evaluate(args: argparse.Namespace) -> int:
