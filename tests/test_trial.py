@@ -311,3 +311,9 @@ def test_removing_the_sample_removes_its_trial_and_keeps_a_users_schedule(trial_
         assert list(trial.schedules(con)["name"]) == ["mine"]
     finally:
         con.close()
+
+
+def test_latest_week_skips_a_partial_last_week():
+    panel = _panel(2)  # 120 days: 17 full weeks and one of 1 day
+    weekly = ta.weekly_delivery(panel)
+    assert ta.latest_week(weekly)["week"].unique().tolist() == [17]

@@ -271,6 +271,14 @@ def weekly_delivery(panel: pd.DataFrame) -> pd.DataFrame:
     return out[WEEKLY_COLUMNS]
 
 
+def latest_week(weekly: pd.DataFrame) -> pd.DataFrame:
+    """The rows of the latest week with all seven days scheduled (a trial's last, partial week
+    would read 1 of 1 or 0 of 1), else of the latest week."""
+    full = weekly[(weekly["patrol_days"] + weekly["control_days"]) == 7]
+    frame = full if len(full) else weekly
+    return frame[frame["week"] == frame["week"].max()]
+
+
 def residual_deterrence(visits: pd.DataFrame, incidents: pd.DataFrame) -> pd.DataFrame:
     """Time from the end of each visit to the next incident in the same hotspot, by visit length
     (Koper). ``visits``: hotspot_id, end, minutes; ``incidents``: hotspot_id, occurred_at. Visits
@@ -315,4 +323,4 @@ def analyse_trial(schedule: pd.DataFrame, daily: pd.DataFrame, delivery: pd.Data
 
 
 __all__ = ["Fit", "TrialResult", "RESULT_COLUMNS", "WEEKLY_COLUMNS", "build_panel", "fit_pooled", "fit_simple",
-           "trial_table", "consort_flow", "weekly_delivery", "residual_deterrence", "analyse_trial"]
+           "trial_table", "consort_flow", "weekly_delivery", "latest_week", "residual_deterrence", "analyse_trial"]

@@ -13,6 +13,7 @@ import altair as alt
 import pandas as pd
 import streamlit as st
 
+from hotspot_engine.analyse.trial_analysis import latest_week
 from hotspot_engine.render.text_safety import markdown_plain
 from ui.cached import cursor
 from ui.common import display_table, draw_chart
@@ -109,9 +110,9 @@ def _delivery(weekly: pd.DataFrame) -> None:
         color=alt.Color("measure:N", title=None), tooltip=["week_start:T", "measure:N", alt.Tooltip("share:Q", format=".0%")])
     draw_chart(chart.properties(height=220), {"trial_weeks": long})
     behind = weekly[weekly["behind"]].groupby(["hotspot_id", "hotspot_name"]).size().rename("weeks behind")
-    latest = weekly[weekly["week"] == weekly["week"].max()]
+    latest = latest_week(weekly)
     now = latest[latest["behind"]]["hotspot_name"].astype(str).tolist()
-    st.caption(markdown_plain(f"Behind in the latest week (under 80% of patrol days delivered): "
+    st.caption(markdown_plain(f"Behind in the latest full week (under 80% of patrol days delivered): "
                               f"{', '.join(now) if now else 'none'}."))
     if len(behind):
         st.dataframe(behind.sort_values(ascending=False).reset_index().head(10), hide_index=True, width="stretch")

@@ -52,8 +52,9 @@ def _behind() -> None:
     if result is None:
         st.caption(markdown_plain(why))
         return
-    weekly = result.weekly
-    latest = weekly[weekly["week"] == weekly["week"].max()]
+    from hotspot_engine.analyse.trial_analysis import latest_week
+
+    latest = latest_week(result.weekly)
     behind = latest[latest["behind"]]["hotspot_name"].astype(str).tolist()
     share = latest["delivered"].sum() / max(int(latest["patrol_days"].sum()), 1)
     st.caption(markdown_plain(f"Week from {latest['week_start'].iloc[0]:%d %b %Y}: {share:.0%} of patrol days "
