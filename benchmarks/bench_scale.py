@@ -11,6 +11,11 @@ ingest (`loading.ingest_paths`, one transaction for the file), queries (a read-o
 `--app` also runs benchmarks/bench_app.py (Streamlit AppTest re-render of the map page) on the
 store. The machine is shared: compare wall time with the CPU time printed beside it.
 
+Issue 24 (sizes up to 2M, `--compare-repeat`): whole processes in turn, medians printed: `hotspots`
+against a plain pandas + h3 loop + esda Gi* pipeline on the same file and window (target: at most a
+third of its time), and `ingest` against the floor, DuckDB's read_csv plus H3 at three resolutions
+stored (target: at most 2.5 times). CPU time is printed beside each median: the machine is shared.
+
 Targets: 10M: ingest >= 200,000 rows/s, hotspots < 5 s, map re-render < 2 s median, peak < 3 GB;
 1M: map re-render < 0.5 s median; ingest of 1M CSV rows < 10 s (issue 3).
 """
@@ -31,6 +36,8 @@ from machine_info import machine_summary
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+#: Sizes up to this get the issue-24 comparisons (the plain pipeline holds the whole file in pandas).
+COMPARE_MAX = 2_000_000
 CSV_BYTES_PER_ROW = 160  # the sample's incidents.csv: about 150 bytes a row
 STORE_BYTES_PER_ROW = 60  # DuckDB file, compressed
 #: Filter changes for the re-render timing, in the order a user might make them: each one new.
@@ -157,6 +164,99 @@ def child_query(db: str, repeat: int) -> dict:
     return out
 
 
+def child_floor(csv: str, db: str) -> dict:
+    """The ingest floor (issue 24): read the CSV into DuckDB and store H3 at three resolutions, with
+    nothing else (no validation, districts, offence groups, ids or account of rows)."""
+    import duckdb
+    import numpy as np
+    from h3ronpy import vector
+
+    con = duckdb.connect(db)
+    table = con.sql(f"SELECT * FROM read_csv('{csv}')").to_arrow_table()
+    lat = np.asarray(table.column("lat").to_numpy(), dtype=float)
+    lon = np.asarray(table.column("lon").to_numpy(), dtype=float)
+    for res in (7, 9, 11):
+        table = table.append_column(f"h3_r{res}", vector.coordinates_to_cells(lat, lon, res))
+    con.register("cells", table)
+    con.execute("CREATE TABLE incidents AS SELECT * FROM cells")
+    con.close()
+    return {"rows": table.num_rows}
+
+
+def child_plain(csv: str, out: str) -> dict:
+    """The plain pipeline `hotspots` is compared with (issue 24): pandas reads the file, an h3 loop
+    bins the last 12 months at res 9, esda's Gi* (analytical, ring-1 weights, self included) scores
+    every cell with incidents, Benjamini-Hochberg over the cells, CSV out."""
+    import esda
+    import h3
+    import numpy as np
+    import pandas as pd
+    from libpysal.weights import W
+
+    frame = pd.read_csv(csv, usecols=["occurred_at", "lat", "lon"])
+    month = frame["occurred_at"].str.slice(0, 7)
+    last = month.max()
+    first = f"{int(last[:4]) - 1}-{last[5:]}"
+    frame = frame[(month > first) & (month <= last)]
+    cells = [h3.latlng_to_cell(a, b, 9) for a, b in zip(frame["lat"].to_numpy(), frame["lon"].to_numpy())]
+    counts = pd.Series(cells).value_counts()
+    ids = list(counts.index)
+    where = {c: k for k, c in enumerate(ids)}
+    neighbours = {k: [where[n] for n in h3.grid_ring(c, 1) if n in where] for k, c in enumerate(ids)}
+    w = W(neighbours, silence_warnings=True)
+    g = esda.G_Local(counts.to_numpy(dtype=float), w, star=True, transform="B", permutations=0)
+    p = 2 * np.minimum(g.p_norm, 1 - g.p_norm)
+    order = np.argsort(p)
+    ranked = p[order] * len(p) / np.arange(1, len(p) + 1)
+    fdr = np.empty_like(p)
+    fdr[order] = np.minimum.accumulate(ranked[::-1])[::-1].clip(max=1)
+    pd.DataFrame({"h3": ids, "count": counts.to_numpy(), "gi_z": g.Zs, "gi_p": p, "gi_p_fdr": fdr}).to_csv(out, index=False)
+    return {"cells": len(ids)}
+
+
+def _interleaved(runs: dict[str, list[str]], repeat: int, fresh: tuple[Path, ...]) -> dict[str, list[tuple[float, float]]]:
+    """(wall, CPU) of each command line, run ``repeat`` times in turn (A, B, A, B...) so the others'
+    load on a shared machine falls on both alike. The ``fresh`` stores are removed before each run."""
+    out: dict[str, list[tuple[float, float]]] = {name: [] for name in runs}
+    for _ in range(repeat):
+        for name, args in runs.items():
+            for path in fresh:
+                path.unlink(missing_ok=True)
+                path.with_name(path.name + ".wal").unlink(missing_ok=True)
+            wall, cpu, _, _ = reaped_child(args)
+            out[name].append((wall, cpu))
+    return out
+
+
+def _median_line(times: list[tuple[float, float]]) -> str:
+    walls = [t[0] for t in times]
+    return (f"median {statistics.median(walls):.2f} s wall (runs {', '.join(f'{w:.2f}' for w in walls)}), "
+            f"CPU {statistics.median([t[1] for t in times]):.2f} s")
+
+
+def compare(data: Path, db: Path, workdir: Path, repeat: int) -> None:
+    """Issue 24's speed targets, whole processes in the same run: `hotspots` at most a third of the
+    plain pipeline's time; `ingest` at most 2.5 times the floor's."""
+    csv = str(data / "incidents.csv")
+    fresh = (workdir / "cmp_ingest.duckdb", workdir / "cmp_floor.duckdb")
+    runs = _interleaved({
+        # --all-offences: the plain pipeline counts every incident of the window too.
+        "hotspots": ["-m", "hotspot_engine", "hotspots", "--db", str(db), "--all-offences", "--out", str(workdir / "h.csv")],
+        "plain": [__file__, "--child", "plain", csv, str(workdir / "plain.csv")],
+        "ingest": ["-m", "hotspot_engine", "ingest", csv, "--db", str(fresh[0])],
+        "floor": [__file__, "--child", "floor", csv, str(fresh[1])],
+    }, repeat, fresh)
+    med = {name: statistics.median(t[0] for t in times) for name, times in runs.items()}
+    print(f"`hotspots` (whole process, default window): {_median_line(runs['hotspots'])}")
+    print(f"plain pandas + h3 loop + esda Gi* (whole process, same window): {_median_line(runs['plain'])}")
+    print(f"  -> hotspots / plain = {med['hotspots'] / med['plain']:.2f} (target <= 0.33) [{load()}]")
+    print(f"`ingest` (whole process, fresh store): {_median_line(runs['ingest'])}")
+    print(f"floor: DuckDB read_csv + H3 at 3 resolutions, stored (whole process): {_median_line(runs['floor'])}")
+    print(f"  -> ingest / floor = {med['ingest'] / med['floor']:.2f} (target <= 2.5) [{load()}]")
+    for path in fresh:
+        path.unlink(missing_ok=True)
+
+
 # ---------------------------------------------------------------------------------------------
 # Driver
 # ---------------------------------------------------------------------------------------------
@@ -164,7 +264,8 @@ def fmt_times(times: list[float]) -> str:
     return f"median {statistics.median(times):.2f} s (runs: {', '.join(f'{t:.2f}' for t in times)})"
 
 
-def bench_size(n: int, workdir: Path, repeat: int, app: bool, keep: bool, reuse: bool = False) -> None:
+def bench_size(n: int, workdir: Path, repeat: int, app: bool, keep: bool, reuse: bool = False,
+               compare_repeat: int = 3) -> None:
     need = n * (CSV_BYTES_PER_ROW + STORE_BYTES_PER_ROW) * 1.2
     free = shutil.disk_usage(workdir).free
     print(f"\n=== {n:,} incidents ===")
@@ -211,6 +312,9 @@ def bench_size(n: int, workdir: Path, repeat: int, app: bool, keep: bool, reuse:
             print(f"command line `{command[0]}` end to end (start-up included): {wall:.2f} s wall, {cpu:.2f} s CPU, "
                   f"peak {peak:,.0f} MB [{load()}]")
 
+        if n <= COMPARE_MAX and compare_repeat:
+            compare(data, db, workdir, compare_repeat)
+
         if app:
             bench_app = ROOT / "benchmarks" / "bench_app.py"
             if bench_app.exists():
@@ -234,7 +338,9 @@ def main() -> None:
     parser.add_argument("--workdir", type=Path, default=None, help="where the CSVs and stores go (default: a temp dir)")
     parser.add_argument("--keep", action="store_true", help="keep the generated files and stores")
     parser.add_argument("--reuse", action="store_true", help="with --workdir: reuse samples a --keep run left there")
-    parser.add_argument("--child", choices=["ingest", "query"], help=argparse.SUPPRESS)
+    parser.add_argument("--compare-repeat", type=int, default=3,
+                        help="runs of each whole-process comparison (issue 24; sizes up to 2M; 0 skips)")
+    parser.add_argument("--child", choices=["ingest", "query", "floor", "plain"], help=argparse.SUPPRESS)
     parser.add_argument("--db", help=argparse.SUPPRESS)
     parser.add_argument("paths", nargs="*", help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -244,15 +350,18 @@ def main() -> None:
     if args.child == "query":
         print(json.dumps(child_query(args.db, args.repeat)))
         return
+    if args.child in ("floor", "plain"):
+        print(json.dumps((child_floor if args.child == "floor" else child_plain)(*args.paths)))
+        return
     print(machine())
     if args.workdir:
         args.workdir.mkdir(parents=True, exist_ok=True)
         for n in args.sizes:
-            bench_size(n, args.workdir, args.repeat, args.app, args.keep, args.reuse)
+            bench_size(n, args.workdir, args.repeat, args.app, args.keep, args.reuse, args.compare_repeat)
     else:
         with tempfile.TemporaryDirectory(prefix="bench_scale_") as tmp:
             for n in args.sizes:
-                bench_size(n, Path(tmp), args.repeat, args.app, args.keep)
+                bench_size(n, Path(tmp), args.repeat, args.app, args.keep, compare_repeat=args.compare_repeat)
 
 
 if __name__ == "__main__":

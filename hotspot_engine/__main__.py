@@ -18,7 +18,7 @@ import sys
 from dataclasses import replace
 from pathlib import Path
 
-from hotspot_engine.errors import InputError
+from hotspot_engine.errors import InputError, is_disk_full
 
 
 class _Parser(argparse.ArgumentParser):
@@ -46,11 +46,13 @@ def _add_filters(p: argparse.ArgumentParser, sv_default_note: str = "") -> None:
 
 def _filters(args: argparse.Namespace, sv_default: bool = False):
     from hotspot_engine.filters import Filters
+    from hotspot_engine.settings import load_settings
 
     sv_only = args.sv_only or (sv_default and not args.offence and not getattr(args, "all_offences", False))
     return Filters(
         date_from=args.date_from, date_to=args.date_to, districts=tuple(args.district), csps=tuple(args.csp),
         offences=tuple(args.offence), sv_only=sv_only, res=args.res,
+        exclude_flagged=load_settings().exclude_flagged_months,
     )
 
 
@@ -127,12 +129,17 @@ def cmd_ingest(args: argparse.Namespace) -> int:
         else:
             summaries = ingest_files(con, args.paths, fmt=args.format, offence_map=args.offence_map, limits=limits,
                                      partner=partner)
+        from hotspot_engine.service.quality import quality_report
+
+        quality = quality_report(con).lines()
     finally:
         con.close()
     for s in summaries:
         print(s.line())
         for note in s.notes:
             print(f"  note: {note}")
+    for line in quality:
+        print(line)
     return 0
 
 
@@ -200,10 +207,10 @@ def _hotspot_params(args: argparse.Namespace):
     from hotspot_engine.analyse.hotspots import HotspotParams
 
     return HotspotParams(
-        method=getattr(args, "method", "gistar"), measure=getattr(args, "measure", "count"),
+        method=getattr(args, "method", "predict"), measure=getattr(args, "measure", "count"),
         top=getattr(args, "top", 19), alpha=getattr(args, "alpha", 0.05), k=getattr(args, "k", 1),
         permutations=getattr(args, "permutations", 0), harm_share=getattr(args, "harm_share", 0.5),
-        min_area_count=getattr(args, "min_area_count", 5), max_area_km2=getattr(args, "max_area_km2", 1.0),
+        min_area_count=getattr(args, "min_area_count", None), max_area_km2=getattr(args, "max_area_km2", 1.0),
     )
 
 
@@ -253,7 +260,8 @@ def cmd_hotspots(args: argparse.Namespace) -> int:
     meta.chosen = dict(result.settings)
     if holdout is not None:
         meta.holdout = {"summary": holdout.summary, "window": list(holdout.window), "test": list(holdout.test),
-                        "test_incidents": holdout.test_incidents, "table": holdout.table.to_dict("records")}
+                        "test_incidents": holdout.test_incidents, "table": holdout.table.to_dict("records"),
+                        "curve": holdout.curve.to_dict("records")}
     paths = export.write_layers(bundle.layers, args.out, meta, first_at_path=True)
     for note in result.notes + (holdout.notes if holdout is not None else []):
         print(f"note: {note}", file=sys.stderr)
@@ -261,7 +269,9 @@ def cmd_hotspots(args: argparse.Namespace) -> int:
           f"({len(result.next_ranked)} more next ranked) out of {len(result.cells)} cells; "
           f"wrote {', '.join(str(p) for p in paths)}")
     if holdout is not None:
-        print(holdout.summary)
+        from hotspot_engine.analyse.holdout import report_lines
+
+        print("\n".join(report_lines(holdout)))
     if adopted is not None:
         print(f"adopted set '{adopted.name}': {adopted.hotspots().shape[0]} hotspots, {len(adopted.cells)} cells, "
               f"chosen on {adopted.window()}")
@@ -615,10 +625,12 @@ def _add_set_option(p: argparse.ArgumentParser) -> None:
 
 def _add_hotspot_options(p: argparse.ArgumentParser) -> None:
     g = p.add_argument_group("hotspot method")
-    g.add_argument("--method", choices=["gistar", "top-n", "harm-share"], default="gistar")
+    g.add_argument("--method", choices=["predict", "gistar", "top-n", "harm-share"], default="predict",
+                   help="predict (default): places of the cells with the highest predicted rate (empirical-Bayes "
+                        "shrinkage towards the surroundings); gistar: significant neighbourhoods grown into areas")
     g.add_argument("--measure", choices=["count", "harm"], default="count")
     g.add_argument("--top", type=int, default=19,
-                   help="hotspot areas for gistar (the rest are listed as next ranked), cells for top-n (default 19)")
+                   help="hotspot areas for predict and gistar (the rest are listed as next ranked), cells for top-n (default 19)")
     g.add_argument("--harm-share", type=float, default=0.5, help="share of harm for harm-share (default 0.5)")
     g.add_argument("--alpha", type=float, default=0.05,
                    help="false discovery rate for gistar's exact neighbourhood test (default 0.05)")
@@ -627,8 +639,8 @@ def _add_hotspot_options(p: argparse.ArgumentParser) -> None:
                    help="use Gi* conditional-permutation pseudo p instead of the exact test (e.g. 999)")
     g.add_argument("--max-area-km2", type=float, default=1.0,
                    help="largest hotspot area; busier regions are split at their peaks (default 1 km2)")
-    g.add_argument("--min-area-count", type=int, default=5,
-                   help="gistar: leave out hotspot areas with fewer incidents in the window (default 5)")
+    g.add_argument("--min-area-count", type=int, default=None,
+                   help="leave out hotspot areas with fewer incidents in the window (default 3 for predict, 5 for gistar)")
     g.add_argument("--harm-weights", default=None,
                    help="CSV of harm weights by offence group (default: settings.toml [hotspots], else the shipped table)")
     g.add_argument("--exclusions", default=None,
@@ -647,6 +659,10 @@ def main(argv: list[str] | None = None) -> int:
         print("interrupted", file=sys.stderr)
         return 130
     except Exception as exc:  # an internal error: one line, never incident data
+        if is_disk_full(exc):  # the store's disk (DuckDB raises its own types): the user can fix it
+            print(f"error: {Path(getattr(args, 'db', None) or 'the store').name}: cannot write (no space left on the "
+                  "disk); free some space and run the command again", file=sys.stderr)
+            return 2
         if os.environ.get("HOTSPOT_DEBUG"):
             raise
         from hotspot_engine.errorlog import record_error

@@ -30,6 +30,8 @@ class Filters:
     offences: tuple[str, ...] = ()
     sv_only: bool = False
     res: int = DEFAULT_RES
+    #: Leave out force-months the data-quality guard flagged ([quality] exclude_flagged_months).
+    exclude_flagged: bool = False
 
     def __post_init__(self) -> None:
         for name in ("date_from", "date_to"):
@@ -55,7 +57,7 @@ class Filters:
             "district: " + (", ".join(self.districts) if self.districts else "all"),
             "offences: " + (", ".join(self.offences) if self.offences else ("serious violence" if self.sv_only else "all")),
             f"H3 res {self.res}",
-        ]
+        ] + (["flagged months left out"] if self.exclude_flagged else [])
         return " | ".join(parts)
 
 

@@ -39,6 +39,9 @@ class Settings:
     offence_map: Path | None = None
     auth_required: bool = False
     data_managers: tuple[str, ...] = field(default_factory=tuple)
+    #: With sign-in off, uploads are refused unless the app listens on this machine only
+    #: (127.0.0.1/localhost/::1) or this says otherwise (ui/access.py; issue 25).
+    open_uploads: bool = False
     #: Partner-safe exports blank counts below this (issue 7; the ONS and Home Office convention
     #: for small numbers is to suppress counts under 5).
     partner_safe_threshold: int = 5
@@ -46,6 +49,9 @@ class Settings:
     query_threads: int = 0
     #: Internal errors (type and traceback frames, never values) go to this rotating log.
     error_log: Path = DEFAULT_ERROR_LOG
+    #: Leave force-months the data-quality guard flags (or finds partial) out of every window and
+    #: evaluation (issue 24): off by default, so nothing disappears without the user asking.
+    exclude_flagged_months: bool = False
 
     @property
     def sample_dir(self) -> Path:
@@ -132,7 +138,16 @@ def load_settings(path: str | Path | None = None) -> Settings:
         offence_map=_path(hot.get("offence_map", ""), base),
         auth_required=bool(access.get("auth_required", False)),
         data_managers=tuple(access.get("data_managers", [])),
+        open_uploads=access.get("open_uploads", False) is True,
         partner_safe_threshold=threshold,
         query_threads=query_threads,
         error_log=_path(str(logs.get("error_log", "")), base) or base / DEFAULT_ERROR_LOG,
+        exclude_flagged_months=_true_or_false(path, data, "quality", "exclude_flagged_months"),
     )
+
+
+def _true_or_false(path: Path, data: dict, section: str, key: str, default: bool = False) -> bool:
+    value = data.get(section, {}).get(key, default)
+    if not isinstance(value, bool):
+        raise InputError(f"{path.name}: [{section}] {key} must be true or false")
+    return value

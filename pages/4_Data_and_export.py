@@ -2,11 +2,11 @@
 from __future__ import annotations
 
 from ui import access
-from ui.cached import data_version, extent, settings
+from ui.cached import data_version, extent, quality_report, settings
 from ui.common import page_setup
 from ui.data_page.export_panel import draw_export, export_choice
 from ui.data_page.meeting_maps import draw_meeting_maps
-from ui.data_page.store_panel import draw_holdings, draw_loads, draw_sample_removal, draw_upload
+from ui.data_page.store_panel import draw_holdings, draw_loads, draw_quality, draw_sample_removal, draw_upload
 from ui.sets import current_set, draw_set_table
 
 filters = page_setup("Data & export")
@@ -15,6 +15,7 @@ ext = extent(version)
 manager = access.can_manage_data(settings())
 
 draw_holdings(ext)
+draw_quality(quality_report(version))
 draw_upload(manager)
 draw_sample_removal(manager)
 draw_loads(manager)

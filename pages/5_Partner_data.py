@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import streamlit as st
 
+from hotspot_engine.render.text_safety import markdown_plain
 from ui.cached import cached_area_outlines, data_version
 from ui.common import hotspot_window, map_params, page_setup
 from ui.errors import page_errors
@@ -39,7 +40,7 @@ with chart:
     m1.metric("LSOAs higher than police data suggests", flags["higher"], help="Above the 99.8% funnel limit.")
     m2.metric("LSOAs lower", flags["lower"], help="Below the 99.8% funnel limit.")
     m3.metric("Force-wide ratio", f"{result.ratio:.2f}",
-              help=f"{source} per police-recorded violent offence, {funnel.filters.date_from} to {funnel.filters.date_to}.")
+              help=f"{markdown_plain(source)} per police-recorded violent offence, {funnel.filters.date_from} to {funnel.filters.date_to}.")
     params, window = map_params()
     hotspot_filters = hotspot_window(filters, window)
     outlines = cached_area_outlines(hotspot_filters, params, version)
@@ -47,9 +48,9 @@ with chart:
     draw.partner_map(shading, {layer["source"]: data.points(layer, filters, version) for layer in point_layers},
                      outlines, map_style=data.map_style())
 for note in funnel.notes:
-    st.caption(note)
+    st.caption(markdown_plain(note))  # notes may quote layer names from partner files
 
-st.subheader(f"Funnel plot: {source} against police-recorded violence")
+st.subheader(f"Funnel plot: {markdown_plain(source)} against police-recorded violence")
 draw.funnel_plot(result.table, result.limits, source, hide)
 st.caption(f"{funnel.filters.date_from} to {funnel.filters.date_to}. Exact limits for the ratio of two counts "
            "(conditional binomial, mid-p), so the police count's own chance variation is included; dots above the "

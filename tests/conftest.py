@@ -1,14 +1,93 @@
-"""Shared fixtures: the built-in sample, generated and ingested once per test session."""
+"""Shared fixtures: the built-in sample, generated and ingested once per test session; and the split
+between the inner loop (`pytest -m "not slow"`, about a minute) and CI (every test).
+
+Measured on the 2-core machine (docs/architecture.md, "Which tests run in the inner loop"): before
+the split the inner loop used 344 s of CPU (821 tests), most of it in Chromium, simulations,
+AppTests over several stores or pages, and subprocesses; after it, about 73 s (731 tests), of which
+about 6 s is collection. Three rules live here rather than in each file: a `browser` test is always
+`slow`; hypothesis draws fewer examples in the inner loop (profile "inner") than in CI; and the
+inner loop ends with the tests that used over a second of CPU.
+"""
 from __future__ import annotations
 
 import json
 import os
+import time
 from pathlib import Path
 
-import pytest
+# One BLAS thread, set before numpy loads: the engine's matrices are small (60-120 rows), and
+# OpenBLAS's second thread only adds hand-over cost. Measured on the 2-core machine with other work
+# beside: its.fixed_b_null on a controlled design (120 x 14, 1,000 draws) took 34 ms of CPU (85 ms
+# wall) with two threads, 4 ms (12 ms wall) with one. Subprocesses (the command line, app servers)
+# inherit it. A value already set in the environment wins.
+os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
+
+import pytest  # noqa: E402
+from hypothesis import settings as hypothesis_settings  # noqa: E402
 
 # The checkout's root is on sys.path through pytest's `pythonpath` setting (pyproject.toml).
 ROOT = Path(__file__).resolve().parent.parent
+
+# Property tests that leave max_examples to the profile: the full count in CI, a quarter of it in
+# the inner loop. `--hypothesis-profile` or $HYPOTHESIS_PROFILE chooses one by hand.
+hypothesis_settings.register_profile("ci", max_examples=60, deadline=None)
+hypothesis_settings.register_profile("inner", max_examples=15, deadline=None)
+
+
+def pytest_configure(config):
+    chosen = config.getoption("--hypothesis-profile", None) or os.environ.get("HYPOTHESIS_PROFILE")
+    hypothesis_settings.load_profile(chosen or ("inner" if _inner_loop(config) else "ci"))
+
+
+def _inner_loop(config) -> bool:
+    return "not slow" in (config.getoption("markexpr", "") or "")
+
+
+_CPU_SECONDS: dict[str, float] = {}
+INNER_LOOP_CPU_LIMIT = 1.0
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_setup(item):
+    start = time.process_time()
+    try:
+        return (yield)
+    finally:
+        _CPU_SECONDS[item.nodeid] = _CPU_SECONDS.get(item.nodeid, 0.0) + time.process_time() - start
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_call(item):
+    start = time.process_time()
+    try:
+        return (yield)
+    finally:
+        _CPU_SECONDS[item.nodeid] = _CPU_SECONDS.get(item.nodeid, 0.0) + time.process_time() - start
+
+
+def pytest_terminal_summary(terminalreporter, exitstatus, config):
+    """In the inner loop, name the tests that used over a second of CPU (setup and call, this
+    process's threads): candidates for `@pytest.mark.slow` or a shared fixture. CPU rather than wall
+    time, so that the list does not depend on what else the machine is doing; advice, not a check."""
+    if not _inner_loop(config) or not _CPU_SECONDS:
+        return
+    heavy = sorted(((t, n) for n, t in _CPU_SECONDS.items() if t > INNER_LOOP_CPU_LIMIT), reverse=True)
+    total = sum(_CPU_SECONDS.values())
+    terminalreporter.write_sep("-", f"inner loop: {total:.0f} s of CPU in tests; {len(heavy)} over "
+                                    f"{INNER_LOOP_CPU_LIMIT:.0f} s (mark slow, or share the fixture)")
+    for t, nodeid in heavy[:20]:
+        terminalreporter.write_line(f"{t:6.1f}s {nodeid}")
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_collection_modifyitems(config, items):
+    """A browser test is slow wherever it is written (it starts an app server and Chromium), so the
+    inner loop never waits for one; tryfirst so that `-m "not slow"` sees the added mark."""
+    for item in items:
+        if item.get_closest_marker("browser") and not item.get_closest_marker("slow"):
+            item.add_marker(pytest.mark.slow)
+
+
 # The app skips Vega-Lite schema validation when drawing charts (a cost on every run); the tests,
 # and the app servers they start, validate every chart they draw.
 os.environ["HOTSPOT_VALIDATE_CHARTS"] = "1"

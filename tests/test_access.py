@@ -43,9 +43,13 @@ def test_is_data_manager(email, managers, expected):
 def test_can_manage_data_follows_sign_in_and_role(monkeypatch):
     import ui.access as access
 
-    # Sign-in off: local use, everyone may load and export.
+    # Sign-in off: on a server listening on this machine alone, everyone may load and export;
+    # listening on the network, no one (issue 25: safe by default).
     monkeypatch.setattr(access.st, "user", SimpleNamespace(is_logged_in=False, email=None), raising=False)
+    monkeypatch.setattr(access, "server_address", lambda: "127.0.0.1")
     assert access.can_manage_data(_settings(False)) is True
+    monkeypatch.setattr(access, "server_address", lambda: "0.0.0.0")
+    assert access.can_manage_data(_settings(False)) is False
     # Sign-in on: a signed-out user and a signed-in user without the role may not.
     assert access.can_manage_data(_settings(True, (MANAGER,))) is False
     monkeypatch.setattr(access.st, "user", SimpleNamespace(is_logged_in=True, email="viewer@hants.police.uk"))
@@ -111,6 +115,7 @@ def _texts(at) -> str:
     return "\n".join(str(p) for p in parts)
 
 
+@pytest.mark.slow  # the Overview's impact again after clearing the caches, and the Data page
 def test_sign_in_off_pages_show_data(settings_file):
     settings_file(auth=False)
     at = _run("app.py", user={"is_logged_in": False})
@@ -146,12 +151,13 @@ def test_sign_in_on_viewer_sees_data_but_cannot_load_or_export_incidents(setting
     at = _run("pages/4_Data_and_export.py", user={"is_logged_in": True, "email": "viewer@hants.police.uk"})
     assert next(m for m in at.metric if m.label == "Incidents stored").value != "0"
     assert not at.get("file_uploader")
-    assert "Loading data needs a data-manager role" in _texts(at)
+    assert "Loading data needs a signed-in data manager" in _texts(at)
     layers = at.multiselect(key="x_layers")
     assert layers.options and not set(RECORD_LAYERS) & set(layers.options)
     assert "need a data-manager role" in _captions(at)
 
 
+@pytest.mark.slow  # loads a file and writes exports in AppTest
 def test_sign_in_on_data_manager_can_load_and_export(settings_file):
     settings_file(auth=True, managers=("@hants.police.uk",))
     at = _run("pages/4_Data_and_export.py", user={"is_logged_in": True, "email": MANAGER})

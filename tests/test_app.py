@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pytest
+
 
 ROOT = Path(__file__).resolve().parent.parent
 PAGES = ["pages/1_Hotspot_map.py", "pages/2_Patrols.py", "pages/3_Impact.py", "pages/4_Data_and_export.py"]
@@ -81,6 +83,7 @@ def test_map_draws_cells_offline(app_db):
     assert len(labels["data"]) == len(table)
 
 
+@pytest.mark.slow  # an AppTest with several reruns or pages
 def test_filters_follow_the_user_between_pages(app_db):
     at = _app(app_db)
     at.multiselect(key="f_csp").set_value(["Gosport CSP"]).run()
@@ -194,6 +197,7 @@ def test_playback_steps_month_by_month_and_counts_match_the_store(app_db, sample
     at.selectbox(key="m_mode").set_value("window").run()
 
 
+@pytest.mark.slow  # an AppTest with several reruns or pages
 def test_playback_stops_at_the_last_month(app_db):
     at = _app(app_db, PAGES[0], query={"from": "2024-02", "to": "2024-03"})
     at.selectbox(key="m_mode").set_value("months").run()
@@ -220,6 +224,7 @@ def test_lsoa_outlines_are_a_local_static_file(app_db):
     at.toggle(key="m_lsoa").set_value(False).run()
 
 
+@pytest.mark.slow  # a filter change reruns the Overview's impact
 def test_presentation_mode_shows_the_headline_beside_a_high_contrast_map_and_exits(app_db, sample_truth):
     at = _app(app_db, PAGES[0], query={"present": "1", "csp": "Gosport CSP"})
     spec = _deck(at)
@@ -254,6 +259,7 @@ def _zip_names(payload: bytes) -> list[str]:
     return zipfile.ZipFile(io.BytesIO(payload)).namelist()
 
 
+@pytest.mark.slow  # writes every export layer
 def test_export_panel_writes_every_layer_with_its_sidecar(app_db, tmp_path):
     import io
     import zipfile
@@ -282,6 +288,7 @@ def test_export_panel_writes_every_layer_with_its_sidecar(app_db, tmp_path):
     assert any(n.endswith(".methods.txt") for n in zf.namelist())
 
 
+@pytest.mark.slow  # writes every export layer, partner-safe
 def test_partner_safe_export_has_no_rows_and_no_small_counts(app_db, tmp_path):
     import io
     import zipfile
@@ -307,6 +314,7 @@ def test_partner_safe_export_has_no_rows_and_no_small_counts(app_db, tmp_path):
     assert meta["partner_safe"] is True and meta["threshold"] == 10
 
 
+@pytest.mark.slow  # draws the meeting maps in three formats
 def test_meeting_maps_are_offline_and_downloadable(app_db):
     from hotspot_engine.render.html_map import remote_assets
 
@@ -333,6 +341,7 @@ def test_incident_export_needs_the_data_manager_role(app_db, monkeypatch):
     assert "Hotspot cells (H3, with every figure)" in options
 
 
+@pytest.mark.slow  # a filter change reruns the Overview's impact
 def test_months_slider_moves_and_stays_moved(app_db):
     at = _app(app_db)
     at.select_slider(key="f_months").set_range("2021-01", "2023-12").run()

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from hypothesis import given, settings
+from hypothesis import given
 from hypothesis import strategies as st
 
 from hotspot_engine.analyse.concentration import concentration
@@ -42,7 +42,7 @@ def test_worked_example():
     assert "41% in the top 10% of the area" in c.summary(area_shares=(0.1,))
 
 
-@settings(max_examples=60, deadline=None)
+# Examples: the hypothesis profile (tests/conftest.py), 60 in CI, 15 in the inner loop
 @given(st.lists(st.integers(min_value=0, max_value=50), min_size=1, max_size=40).filter(lambda v: sum(v) > 0))
 def test_gini_equals_mean_difference_formula(values):
     x = np.array(values, dtype=float)

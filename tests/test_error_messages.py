@@ -136,6 +136,7 @@ def _read_only_mount(folder: Path) -> list[str] | None:
     return ["unshare", "-m", "sh", "-c", f"mount -t tmpfs -o ro tmpfs '{folder}' && exec \"$@\"", "sh"]
 
 
+@pytest.mark.slow  # the command line in a subprocess
 @pytest.mark.parametrize("argv, expected", [
     (["ingest", "{good}", "--db", "{ro}/missing/s.duckdb"], "--db s.duckdb: cannot create its folder (Read-only file system)"),
     (["ingest", "{good}", "--db", "{ro}/s.duckdb"], "s.duckdb: cannot open the store"),

@@ -209,3 +209,26 @@ def test_harm_weights_change_gistar():
     assert by_count.loc[key, "gi_z"] == 0.0  # equal counts: no clustering of counts at all
     assert by_harm.loc[key, "gi_z"] > 3.0
     assert not np.allclose(by_count["gi_z"], by_harm.loc[by_count.index, "gi_z"])
+
+
+def test_fdr_bh_equals_scipy_with_ties_and_ones():
+    from scipy import stats
+
+    rng = np.random.default_rng(3)
+    p = np.concatenate([rng.uniform(size=500), rng.uniform(0, 1e-4, 50), np.ones(20), np.full(30, 0.01)])
+    rng.shuffle(p)
+    np.testing.assert_allclose(fdr_bh(p), stats.false_discovery_control(p, method="bh"), rtol=1e-12, atol=0)
+
+
+def test_analytical_p_is_the_two_sided_normal_tail():
+    from scipy import stats
+
+    from hotspot_engine.analyse.gistar import gistar as gi
+
+    rng = np.random.default_rng(5)
+    values = rng.poisson(3, 200).astype(float)
+    i = np.repeat(np.arange(200), 3)
+    j = (i + np.tile([0, 1, 199], 200)) % 200
+    result = gi(values, i, j)
+    z = np.asarray(result.z)
+    np.testing.assert_allclose(np.asarray(result.p_norm), 2 * stats.norm.sf(np.abs(z)), rtol=1e-12, atol=1e-300)

@@ -7,6 +7,8 @@ import json
 import re
 from pathlib import Path
 
+import pytest
+
 ROOT = Path(__file__).resolve().parent.parent
 
 
@@ -30,6 +32,16 @@ def test_hotspot_map_shows_holdout_next_ranked_and_chance(app_db):
     assert holdout["cells"].iloc[0] == holdout["cells"].iloc[-1] > 0  # the same area
     assert (holdout["hit_rate"].between(0, 1)).all() and (holdout["pai"] > 1).all()
     assert any("PAI" in m.value for m in at.markdown)
+    # Issue 24: the kernel density baseline at the same area, PEI/RRI, an interval over months, the
+    # hit-rate curve, the ratio to the better baseline, and what "significant" means.
+    assert any(s.startswith("kernel density 150 m") for s in holdout["selection"])
+    assert {"pei", "rri", "pai_low", "pai_high"} <= set(holdout.columns)
+    captions = " ".join(c.value for c in at.caption)
+    assert "better of ranking cells by count and a kernel density surface" in captions
+    assert "'Significant' means the place's count stands out from the smooth surface" in captions
+    assert any(c.proto.spec and "pai" in c.proto.spec for c in at.get("vega_lite_chart"))
+    ranked = next(df.value for df in at.dataframe if "hotspot_name" in df.value.columns)
+    assert "significant" in ranked.columns
 
     assert any(e.label.startswith("Next ranked:") for e in at.expander)
     labels = [m.label for m in at.metric]
@@ -44,6 +56,7 @@ def test_hotspot_map_shows_holdout_next_ranked_and_chance(app_db):
     assert not any("unreliable" in w.value for w in at.warning)
     method = at.selectbox(key="m_method")
     assert method.format_func("gistar") == "Significant places (exact test)"
+    assert method.value == "predict"
 
 
 def test_holdout_months_can_be_changed(app_db):
@@ -54,6 +67,7 @@ def test_holdout_months_can_be_changed(app_db):
     assert "scored on 2024-03 to 2024-03" in text
 
 
+@pytest.mark.slow  # space-time patterns in AppTest
 def test_patterns_on_a_range_ending_mid_year_warn_of_the_incomplete_period(app_db):
     from streamlit.testing.v1 import AppTest
 

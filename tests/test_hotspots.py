@@ -56,7 +56,7 @@ def test_gistar_finds_two_areas_with_ids_and_names():
     study = _study()
     counts = _counts(study, _hot_two_centres())
     tops = _tops({A: ("On or near Above Bar Street", 25), B: ("On or near Portswood Road", 15)})
-    result = score_cells(study, counts, None, tops, HotspotParams())
+    result = score_cells(study, counts, None, tops, HotspotParams(method="gistar"))
     assert list(result.cells.columns) == CELL_COLUMNS and list(result.areas.columns) == AREA_COLUMNS
     assert len(result.cells) == len(study)  # every study cell, zeros included
     areas = result.areas

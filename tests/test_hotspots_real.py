@@ -157,6 +157,7 @@ def test_result_says_what_was_chosen(real_result):
     assert any(note.startswith("Test: exact tail") for note in real_result.notes)
 
 
+@pytest.mark.slow  # the command line in a subprocess
 def test_cli_validate_to_prints_and_records_the_holdout(real_db, tmp_path):
     import json
     import subprocess
@@ -177,6 +178,7 @@ def test_cli_validate_to_prints_and_records_the_holdout(real_db, tmp_path):
     assert {"p_exact", "nbhd_total", "expected", "next_ranked", "area_rank", "area_name"} <= set(cells.columns)
 
 
+@pytest.mark.slow  # the command line in a subprocess
 @pytest.mark.parametrize("value", ["2024-02", "2024-13", "soon"])
 def test_cli_validate_to_rejects_bad_months(real_db, tmp_path, value):
     import subprocess

@@ -77,8 +77,8 @@ def store_env(tmp_path):
 
 @pytest.mark.parametrize("first, last, police_uk, expected", [
     ("2023-04", "2023-04", False, "before the intervention"),
-    ("2022-04", "2023-04", False, "outside the window the hotspots were chosen on"),
-    ("2021-04", "2024-03", True, "Weeks are not available"),
+    pytest.param("2022-04", "2023-04", False, "outside the window the hotspots were chosen on", marks=pytest.mark.slow),
+    pytest.param("2021-04", "2024-03", True, "Weeks are not available", marks=pytest.mark.slow),  # impact on 3 years
 ])
 def test_impact_page_says_what_is_missing_and_never_nan(store_env, sample_dir, first, last, police_uk, expected):
     os.environ["HOTSPOT_DB"] = str(_store(store_env, sample_dir, first, last, police_uk))

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import pytest
 
+from hotspot_engine.analyse.hotspots import HotspotParams
 from hotspot_engine.analyse.impact import POOLED_ID, ImpactOptions, as_cells, impact_table
 from hotspot_engine.filters import Filters, months_between
 
@@ -24,7 +25,9 @@ def sample_impact(sample_store, sample_truth):
     from hotspot_engine.store.query import cell_month_counts, extent
 
     con, truth = sample_store, sample_truth
-    found = hotspots(con, Filters(date_from="2022-04", date_to="2023-03", sv_only=True))
+    # The acceptance was written for the Gi* areas (issue 17); the predicted places (the default since
+    # issue 24) hold fewer incidents: their interval covers the true effect too, 30.6 points wide.
+    found = hotspots(con, Filters(date_from="2022-04", date_to="2023-03", sv_only=True), HotspotParams(method="gistar"))
     cells = found.cells
     hotspot_cells = cells.loc[cells["is_hotspot"].astype(bool), ["h3", "hotspot_id", "hotspot_name"]]
     cell_month = cell_month_counts(con, Filters(sv_only=True, res=9))
@@ -81,6 +84,7 @@ def test_counterfactual_band_holds_most_baseline_months(sample_impact):
     assert inside.mean() >= 0.8
 
 
+@pytest.mark.slow  # a second impact run on the sample
 def test_placebo_before_the_selection_window_is_about_zero(sample_store):
     from hotspot_engine.service import placebo_runs
 

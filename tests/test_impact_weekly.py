@@ -41,6 +41,7 @@ def test_week_rules():
     assert weeks_between("2023-03-29", "2023-04-11") == ["2023-03-27", "2023-04-03", "2023-04-10"]
 
 
+@pytest.mark.slow  # a weekly impact run on the sample (260 weeks)
 def test_weekly_pooled_corrected_estimate_contains_the_true_effect(weekly, sample_truth):
     _, result = weekly
     planted = sample_truth["true_effect"] * 100
@@ -56,6 +57,7 @@ def test_weekly_pooled_corrected_estimate_contains_the_true_effect(weekly, sampl
     assert any("week" in note for note in result.notes)
 
 
+@pytest.mark.slow  # a weekly impact run on the sample (260 weeks)
 def test_weekly_simple_change_is_a_direct_count(weekly, sample_store):
     hotspot_cells, result = weekly
     pooled = result.table.set_index("hotspot_id").loc[POOLED_ID]
@@ -91,6 +93,7 @@ def test_weekly_counts_sum_to_monthly_counts(sample_store):
     assert august == direct > 0
 
 
+@pytest.mark.slow  # a weekly impact run on the sample (260 weeks)
 def test_impact_for_store_weekly_runs_on_the_sample(sample_store, sample_truth):
     from hotspot_engine.service import impact as impact_for_store
 
@@ -145,6 +148,7 @@ def test_bad_period_and_week_labels_raise():
         impact_table(cell, hot, study, ["2023-01-03"], "2023-01-02", period="week")
 
 
+@pytest.mark.slow  # a weekly impact run on the sample (260 weeks)
 def test_impact_page_switches_to_weeks(app_db, sample_truth):
     from streamlit.testing.v1 import AppTest
 

@@ -161,3 +161,69 @@ def test_planted_markup_stays_text_on_every_page_and_export(app_db, tmp_path):
     outside = [r for r in requests if urlparse(r).scheme in ("http", "https", "ws", "wss")
                and urlparse(r).hostname != "127.0.0.1"]
     assert trapped == [] and outside == [], (trapped[:5], outside[:5])
+
+
+def _hostile_partner_files(folder: Path, trap: int, lsoas: list[str]) -> tuple[Path, Path, str]:
+    """A partner-events layer whose name (its --source), owner and category are planted markup, and a
+    partner-areas file with a planted measure; returns (events, areas, layer name)."""
+    layer = f"![i](http://127.0.0.1:{trap}/layer.png) **Blayer** $x^2$ <img src=http://127.0.0.1:{trap}/l.png>"
+    owner, category = _payload(trap, "owner"), _payload(trap, "category")
+    events = ["callout_id,datetime,lat,lon,category,owner,sharing"]
+    for k in range(60):
+        events.append(f"E{k},2024-0{1 + k % 3}-{1 + k % 27:02d}T22:00:00,{50.7989 + (k % 5) * 1e-4:.6f},"
+                      f'-1.091200,"{category}","{owner}",open')
+    areas = ["lsoa_code,month,count,measure", *[f'{code},2024-01,{k % 9 + 1},"{_payload(trap, "measure")}"'
+                                                for k, code in enumerate(lsoas)]]
+    ev, ar = folder / "events.csv", folder / "areas.csv"
+    ev.write_text("\n".join(events) + "\n", encoding="utf-8")
+    ar.write_text("\n".join(areas) + "\n", encoding="utf-8")
+    return ev, ar, layer
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(chromium_path() is None, reason="needs Debian's chromium")
+def test_partner_names_owners_and_categories_stay_text_on_the_partner_page(app_db, tmp_path):
+    """Issue 25 item 1: partner layer names went to the subheader, toggle and slider labels and metric
+    help as Markdown, so a file named like an image made every viewer fetch its URL."""
+    from hotspot_engine.read import loading
+    from hotspot_engine.read.partners import PartnerOptions
+    from hotspot_engine.store import database as store
+
+    trap = free_port()
+    db = tmp_path / "store.duckdb"
+    shutil.copy(app_db, db)
+    con = store.connect(db)
+    lsoas = [r[0] for r in con.execute("SELECT DISTINCT lsoa_code FROM incidents WHERE lsoa_code IS NOT NULL "
+                                       "ORDER BY 1 LIMIT 60").fetchall()]
+    events, areas, layer = _hostile_partner_files(tmp_path, trap, lsoas)
+    loaded = loading.ingest_paths(con, [events], partner=PartnerOptions(source=layer))
+    loaded += loading.ingest_paths(con, [areas], fmt="partner-areas",
+                                   partner=PartnerOptions(source=_payload(trap, "areas")))
+    con.close()
+    assert all(s.added > 0 for s in loaded), [s.line() for s in loaded]
+    requests: list[str] = []
+    with running_app(db) as url, browser() as chromium:
+        context = chromium.new_context(viewport={"width": 1500, "height": 1000})
+        context.on("request", lambda r: requests.append(r.url))
+        page = context.new_page()
+        page.goto(f"{url}/Data_and_export")
+        wait_for_app(page)
+        # A partner file uploaded under a hostile name: the name becomes the layer's name.
+        hostile_name = f"![u](x.png) **Bupload** $x^2$ <img src=x> :red[r] {trap}.csv"
+        page.locator("[data-testid='stFileUploader'] input[type='file']").first.set_input_files(
+            {"name": hostile_name, "mimeType": "text/csv", "buffer": events.read_bytes()})
+        page.get_by_role("button", name="Load into the store").click()
+        page.get_by_text(re.compile(r"read 60")).first.wait_for(timeout=60_000)
+        assert _rendered_markup(page, trap) == []
+        page.goto(f"{url}/Partner_data?from=2023-04&to=2024-03")
+        wait_for_app(page, "h1")
+        _open_everything(page)
+        assert page.locator("[data-testid='stException']").count() == 0
+        assert _rendered_markup(page, trap) == []
+        shown = page.inner_text("body").replace("\u2060", "")
+        assert "**Blayer**" in shown and "**Bupload**" in shown, "the layer names are not shown as typed"
+        context.close()
+    trapped = [r for r in requests if f":{trap}" in r]
+    outside = [r for r in requests if urlparse(r).scheme in ("http", "https", "ws", "wss")
+               and urlparse(r).hostname != "127.0.0.1"]
+    assert trapped == [] and outside == [], (trapped[:5], outside[:5])

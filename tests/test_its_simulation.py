@@ -13,8 +13,11 @@ Newey-West with fixed-b critical values simulated for the design (its.fixed_b_nu
 from __future__ import annotations
 
 import numpy as np
+import pytest
 
 from hotspot_engine.analyse.its import fit_its
+
+pytestmark = pytest.mark.slow  # a seeded simulation of 600 fits (benchmarks/ has the larger one)
 
 TRUE_EFFECT = float(np.log(0.83))
 

@@ -54,7 +54,8 @@ def files(draw):
     return fmt, buf.getvalue().encode("utf-8"), n_rows
 
 
-@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+# Examples: the hypothesis profile (tests/conftest.py), 60 in CI, 15 in the inner loop
+@settings(suppress_health_check=[HealthCheck.too_slow])
 @given(files(), st.booleans())
 def test_random_rows_are_all_accounted_for(file, forced):
     fmt, data, n_rows = file
@@ -72,7 +73,7 @@ def test_random_rows_are_all_accounted_for(file, forced):
     con.close()
 
 
-@settings(max_examples=40, deadline=None)
+# Examples: the hypothesis profile (tests/conftest.py), 60 in CI, 15 in the inner loop
 @given(st.binary(max_size=300), st.sampled_from(["x.csv", "x.parquet", "x.xlsx", "x.zip", "x.txt"]))
 def test_random_bytes_raise_only_input_error(data, name):
     con = store.connect(":memory:")

@@ -6,6 +6,7 @@ import json
 from pathlib import Path
 
 import numpy as np
+import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
 MAP_PAGE = "pages/1_Hotspot_map.py"
@@ -27,6 +28,7 @@ def _cells_layer(at) -> list[dict]:
     return next(layer for layer in spec["layers"] if layer["id"] == "cells")
 
 
+@pytest.mark.slow  # space-time patterns over five years in AppTest
 def test_pattern_colouring_draws_only_patterned_cells_with_a_legend_of_sentences(app_db):
     from hotspot_engine.analyse.patterns import PATTERN_LEGEND
 
@@ -46,6 +48,7 @@ def test_pattern_colouring_draws_only_patterned_cells_with_a_legend_of_sentences
     assert layer["getFillColor"].count("[") == len(drawn)
 
 
+@pytest.mark.slow  # the map page after clearing the caches, and a second hotspot run
 def test_concentration_gini_matches_the_engine(app_db, sample_store):
     from hotspot_engine.analyse.concentration import concentration
     from hotspot_engine.filters import shift_month

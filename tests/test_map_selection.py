@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from types import SimpleNamespace
 
+import pytest
+
 from ui.hotspot_map.selection import picked_cell
 
 
@@ -41,6 +43,7 @@ def test_the_panel_shows_the_hotspot_of_the_clicked_cell():
     assert "Click a cell" in at.caption[0].value
 
 
+@pytest.mark.slow  # loads a street layer and reruns the map in AppTest
 def test_streets_and_their_names_are_drawn_at_city_zoom_only(sample_db, tmp_path, monkeypatch):
     """With a street layer loaded, a CSP view draws its streets and names; the force view does not
     (it would send every street of the force)."""

@@ -123,6 +123,7 @@ def test_flags_agree_with_the_drawn_limits():
         assert (row.flag == "lower") == (np.isfinite(lower) and row.partner_count <= lower)
 
 
+@pytest.mark.slow  # a simulation: 21 funnels of 1,200 areas
 def test_funnel_on_chance_flags_about_nothing_and_finds_planted():
     """Partner and police counts from one rate per LSOA: the 99.8% limits flag at most 0.2% of LSOAs
     on average (discrete limits: fewer); LSOAs with four times the partner rate are found."""
@@ -186,6 +187,7 @@ def partner_sample(sample_db, sample_dir):
     return sample_db, {"truth": sample_dir / "truth.json"}
 
 
+@pytest.mark.slow  # ingests the sample's incidents again
 def test_sample_partner_files_load_cleanly(sample_dir, tmp_path):
     from hotspot_engine.sample_partners import PARTNER_FILES, load_partner_sample
 
@@ -271,6 +273,7 @@ def test_district_filter_keeps_the_force_wide_ratio(partner_sample, tmp_path):
     assert ratio(b) == pytest.approx(ratio(a))
 
 
+@pytest.mark.slow  # every export layer through the command line
 def test_hotspot_areas_export_carries_partner_columns_and_partner_safe_hides_small(partner_sample, tmp_path):
     import geopandas as gpd
 

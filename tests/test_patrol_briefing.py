@@ -175,6 +175,7 @@ def real_db(tmp_path_factory) -> Path:
     return path
 
 
+@pytest.mark.slow  # the command line, a PDF and a briefing page per hotspot
 def test_police_uk_plan_and_briefing_carry_no_invented_times(real_db, tmp_path):
     from hotspot_engine.__main__ import main
 
@@ -241,6 +242,7 @@ def _street_file(path: Path, lat: float, lon: float, name_key: str = "name") -> 
     return path
 
 
+@pytest.mark.slow  # loads a street layer and draws briefing pages
 def test_street_layer_loads_with_an_account_and_is_drawn(real_db, tmp_path, capsys):
     import shutil
 

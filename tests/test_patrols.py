@@ -298,7 +298,10 @@ def test_sample_dosage_agrees_with_a_direct_count(sample_report, sample_dir, sam
     csv["area"] = [area_of_cell.get(int(h, 16)) for h in csv["h3"].astype(str)]
     inside = csv[csv["area"].notna()]
     assert report.summary["patrols_in_hotspots"] == len(inside)
-    assert 0.75 * 2934 < len(inside) < 2934
+    # Issue 24: the default hotspots are the predicted places, only the cells the prediction chose
+    # (72 cells, 70 of them in the planted peaks' ring-1 disks, against 165 for the Gi* areas), so
+    # the sample's patrols on the rest of each 7-cell disk now count as outside: about 55% inside.
+    assert 0.5 * 2934 < len(inside) < 2934
     dosage = report.dosage.set_index("hotspot_id")
     inside = inside.assign(day=inside["start"].dt.normalize())
     for area, mine in inside.groupby("area"):
@@ -308,7 +311,8 @@ def test_sample_dosage_agrees_with_a_direct_count(sample_report, sample_dir, sam
         dosed = mine[mine["duration_minutes"] >= 10]["day"].nunique()
         assert dosage.loc[area, "compliance"] == pytest.approx(dosed / 366)  # 2023-24 is a leap year
     # Compliance varies, as in real deployments: some hotspots green, some amber, some red.
-    assert {"green", "amber", "red"} <= set(report.dosage["status"])
+    # The predicted places (issue 24) are tighter than the sample's patrol beats: 1 green, 0 amber, 18 red.
+    assert {"green", "red"} <= set(report.dosage["status"])
 
     # Per cell: the res-9 cell that holds each patrol's position, as patrols.csv gives it; the
     # visits are spread over each area's cells, not piled on its centre.
@@ -320,7 +324,9 @@ def test_sample_dosage_agrees_with_a_direct_count(sample_report, sample_dir, sam
     assert (patrolled.loc[per_cell.index, "patrols"].to_numpy() == per_cell["patrols"].to_numpy()).all()
     assert (patrolled.loc[per_cell.index, "minutes"].to_numpy() == per_cell["minutes"].to_numpy()).all()
     in_area = cells[cells["hotspot_id"].notna()]
-    assert (in_area.groupby("hotspot_id")["patrols"].apply(lambda p: (p > 0).sum()) >= 3).all()
+    # Predicted places (issue 24) hold 1-7 cells, only those the prediction chose.
+    assert (in_area.groupby("hotspot_id")["patrols"].apply(lambda p: (p > 0).sum()) >= 1).all()
+    assert (in_area.groupby("hotspot_id")["patrols"].apply(lambda p: (p > 0).sum()) >= 3).sum() >= 5
 
     # Grids and weekly series add up to the same patrols and minutes in the hotspots.
     everything = report.grid[report.grid["hotspot_id"] == P.ALL_HOTSPOTS]
@@ -340,6 +346,7 @@ def test_sample_plan_reproducible_and_meets_the_target(sample_report):
     assert len(one.visits) == 19 * 7 + int(np.ceil(19 * 7 / 2))
 
 
+@pytest.mark.slow  # the patrol plan and dosage through the command line
 def test_command_line_plan(sample_db, tmp_path, capsys):
     from hotspot_engine.__main__ import main
 
@@ -350,7 +357,8 @@ def test_command_line_plan(sample_db, tmp_path, capsys):
     plan = pd.read_csv(out)
     assert list(plan.columns) == P.PLAN_COLUMNS and plan["hotspot_id"].nunique() == 19
     assert plan.groupby(["hotspot_id", "date"]).size().min() >= 1 and plan["date"].nunique() == 7
-    assert 0.75 * 2934 < pd.read_csv(dosage)["patrols"].sum() < 2934  # the rest were outside the areas
+    # The rest were outside the predicted places (tighter than the sample's patrol beats, issue 24).
+    assert 0.5 * 2934 < pd.read_csv(dosage)["patrols"].sum() < 2934
     assert "2,934 patrols" in capsys.readouterr().out
     again = tmp_path / "again.csv"
     assert main(["patrol-plan", "--db", str(sample_db), "--from", "2023-04", "--to", "2024-03", "--seed", "4",

@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pandas as pd
+import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
 PAGE = "pages/2_Patrols.py"
@@ -31,6 +32,7 @@ def _frame(at, column: str) -> pd.DataFrame:
     return next(d.value for d in at.dataframe if column in d.value.columns)
 
 
+@pytest.mark.slow  # an AppTest with several reruns or pages; tests/test_app.py keeps the page smoke
 def test_page_shows_dosage_grids_and_a_reproducible_plan(app_db, sample_dir):
     at = _page({"from": "2023-04", "to": "2024-03"})
     csv = pd.read_csv(sample_dir / "patrols.csv")
@@ -39,8 +41,9 @@ def test_page_shows_dosage_grids_and_a_reproducible_plan(app_db, sample_dir):
     assert _metric(at, "Patrol minutes").value == f"{csv['duration_minutes'].sum():,}"
     table = _frame(at, "Days dosed")
     # Every logged patrol names a hotspot; a few were on streets just outside the measured areas.
-    assert len(table) == 19 and 0.75 * len(csv) < table["Patrols"].sum() < len(csv)
-    assert set(table["Status"]) == {"GREEN", "AMBER", "RED"}  # compliance varies across hotspots
+    # The predicted places (issue 24) are tighter than the sample's patrol beats: about 55% inside.
+    assert len(table) == 19 and 0.5 * len(csv) < table["Patrols"].sum() < len(csv)
+    assert {"GREEN", "RED"} <= set(table["Status"])  # compliance varies across hotspots
     assert table["Days dosed"].between(0, 100).all()  # whole percent ("23%", not "22.68%")
     charts = at.get("arrow_vega_lite_chart") + at.get("vega_lite_chart")
     assert len(charts) >= 3  # two time grids and the weekly series
@@ -85,7 +88,9 @@ def test_page_explains_months_without_patrols(app_db):
 
 
 def test_page_explains_when_there_are_no_hotspots(app_db):
-    # The sample starts in April 2019 and Hart has no planted hotspot: one month there holds none.
-    at = _page({"from": "2019-04", "to": "2019-04", "district": "Hart"})
+    # The sample starts in April 2019, so nothing comes before it, and April in East Hampshire holds
+    # no hotspot. (Hart's April holds one predicted place of 3 incidents since issue 24, where the Gi*
+    # areas needed 5.)
+    at = _page({"from": "2019-04", "to": "2019-04", "district": "East Hampshire"})
     assert any("No hotspots" in i.value for i in at.info)
     assert not at.metric and not at.error

@@ -12,6 +12,8 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
+pytestmark = pytest.mark.slow  # every page on five stores in AppTest; tests/test_app.py is the inner loop's page smoke
+
 ROOT = Path(__file__).resolve().parent.parent
 PAGES = [None, "pages/1_Hotspot_map.py", "pages/2_Patrols.py", "pages/3_Impact.py", "pages/4_Data_and_export.py"]
 STORES = ["police_uk_one_month", "police_uk_three_months", "police_uk_with_patrols", "force_extract_no_patrols", "sample"]

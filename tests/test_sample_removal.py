@@ -61,6 +61,7 @@ def test_unmarked_sample_store_still_loses_its_patrols(sample_db, tmp_path):
     con.close()
 
 
+@pytest.mark.slow  # builds a sample store from scratch
 def test_first_start_marks_the_sample_loads(tmp_path):
     from hotspot_engine.settings import Settings
 
@@ -84,6 +85,7 @@ def test_first_start_marks_the_sample_loads(tmp_path):
     con.close()
 
 
+@pytest.mark.slow  # a mixed store through every page in AppTest
 def test_the_pages_warn_of_a_mixed_store_and_the_data_page_removes_the_sample(sample_db, real_month_csv, tmp_path,
                                                                              monkeypatch):
     import streamlit as st

@@ -18,6 +18,7 @@ from hotspot_engine.filters import Filters
 from hotspot_engine.reference.offences import SV_GROUPS
 
 
+@pytest.mark.slow  # writes the sample twice more
 def test_sample_is_deterministic_and_labelled(sample_dir, sample_truth, tmp_path):
     assert sample_truth["synthetic"] is True
     again = sample.generate()

@@ -37,6 +37,7 @@ def test_a_bad_query_threads_names_the_file_and_the_key(tmp_path, value):
         _settings(tmp_path, f"[store]\nquery_threads = {value}\n")
 
 
+@pytest.mark.slow  # the Overview's impact run in AppTest
 def test_the_app_store_runs_queries_with_those_threads(app_db):
     from streamlit.testing.v1 import AppTest
 
@@ -149,6 +150,7 @@ def test_commands_without_settings_options_do_not_read_the_file(no_overrides, mo
     assert _parsed("sample", "--out", "s").out == "s"  # no InputError: the sample needs no settings
 
 
+@pytest.mark.slow  # every export layer through the command line
 def test_export_uses_the_store_and_threshold_of_the_settings_file(no_overrides, sample_db):
     from hotspot_engine.__main__ import main
 

@@ -170,3 +170,34 @@ def test_export_parquet_partitions_by_year_with_every_cell(tmp_path):
     stored = con.execute("SELECT incident_id, h3_r7, h3_r9 FROM incidents ORDER BY 1").fetchall()
     frame = table.to_pandas().sort_values("incident_id")
     assert list(zip(frame["incident_id"], frame["h3_r7"].astype(int), frame["h3_r9"].astype(int))) == stored
+
+
+def test_police_uk_streams_and_equals_the_whole_file_load(tmp_path, streamed):
+    """Issue 25/29: police.uk files stream too. Identical anti-social behaviour rows (no Crime ID)
+    straddle block boundaries and must keep their distinct ids; a month out of range is a rejected row."""
+    head = ("Crime ID,Month,Reported by,Falls within,Longitude,Latitude,Location,LSOA code,LSOA name,Crime type,"
+            "Last outcome category,Context")
+    lines = [head]
+    for k in range(40):
+        lat, lon = PLACES[k % len(PLACES)]
+        crime_id = "" if k % 2 else f"id{k:04d}"  # every other row is anti-social behaviour (no id)
+        kind = "Anti-social behaviour" if k % 2 else "Robbery"
+        lon_text = f"{lon:.6f}" if k % 4 == 1 else f"{lon + 1e-4:.6f}"  # k % 4 == 1 rows are identical
+        lines.append(f"{crime_id},2024-0{1 + k % 3},Hampshire Constabulary,Hampshire Constabulary,{lon_text},"
+                     f"{lat:.6f},On or near High Street,E01017140,Southampton 001A,{kind},,")
+    lines.append("x9,9999-12,Hampshire Constabulary,Hampshire Constabulary,-1.4044,50.9097,On or near X,E01017140,"
+                 "Southampton 001A,Robbery,,")
+    (tmp_path / "street.csv").write_text("\n".join(lines) + "\n", encoding="utf-8")
+    con_stream = store.connect(":memory:")
+    [got] = loading.ingest_paths(con_stream, [tmp_path / "street.csv"])
+    assert streamed == [True] and got.format == "police-uk"
+    streamed.clear()
+    ingest.STREAM_BYTES = 1 << 40
+    con_whole = store.connect(":memory:")
+    [want] = loading.ingest_paths(con_whole, [tmp_path / "street.csv"])
+    assert streamed == []
+    assert (got.rows_read, got.added, got.rejected, got.reject_reasons) == (41, 40, 1, {"bad month": 1})
+    assert (got.rows_read, got.added, got.already_present, got.rejected) == (
+        want.rows_read, want.added, want.already_present, want.rejected)
+    assert got.notes == want.notes
+    pd.testing.assert_frame_equal(_table(con_stream), _table(con_whole))

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+
 ROOT = Path(__file__).resolve().parent.parent
 
 
@@ -38,6 +40,7 @@ def test_a_link_restores_the_map_settings_and_the_url_follows_them(app_db):
     assert "method" not in at.query_params  # the default is left out of the link
 
 
+@pytest.mark.slow  # an impact run on every AppTest rerun
 def test_a_link_restores_the_impact_controls(app_db):
     at = _open(app_db, "pages/3_Impact.py", {"model": "poisson", "rings": "2", "intervention": "2023-06-01"})
     assert at.selectbox(key="i_model").value == "poisson"
@@ -46,6 +49,7 @@ def test_a_link_restores_the_impact_controls(app_db):
     assert _param(at, "intervention") == "2023-06-01"
 
 
+@pytest.mark.slow  # an AppTest with several reruns or pages
 def test_a_link_with_bad_settings_falls_back_to_the_defaults(app_db):
     at = _open(app_db, "pages/1_Hotspot_map.py", {"method": "<script>", "window": "99", "top": "x"})
     assert at.selectbox(key="m_method").value == "gistar"

@@ -12,7 +12,9 @@ import streamlit as st
 from hotspot_engine import service
 from hotspot_engine.analyse.hotspots import HotspotParams
 from hotspot_engine.analyse.patrols import DosageTarget, briefing_pdf, suggest_plan
+from hotspot_engine.errors import InputError
 from hotspot_engine.filters import Filters
+from hotspot_engine.render.text_safety import markdown_plain
 from hotspot_engine.service import sets as sets_service
 from hotspot_engine.settings import Settings, load_settings
 
@@ -29,7 +31,12 @@ def _store():
 
 
 def cursor():
-    return _store().cursor()
+    try:
+        store = _store()
+    except InputError as exc:  # e.g. an ingest holds the store: say so, not Streamlit's generic error
+        st.error(markdown_plain(str(exc)))
+        st.stop()
+    return store.cursor()
 
 
 def data_version() -> int:
@@ -269,3 +276,19 @@ def cached_meeting_maps(filters: Filters, hot_filters: Filters, params, value_co
     return service.meeting_maps(result, cached_headline(filters, version),
                                 filters, hot_filters, value_column, safe, threshold, is_synthetic(), filters_line,
                                 basemap_url=s.basemap_url, basemap_attribution=s.basemap_attribution)
+
+
+@st.cache_data(show_spinner=False, max_entries=16)
+def quality_warning(filters: Filters, version: int) -> str | None:
+    """The data-quality guard's one line for the filters' months (None: nothing flagged)."""
+    from hotspot_engine.service.quality import quality_warning as warning
+
+    return warning(cursor(), filters)
+
+
+@st.cache_data(show_spinner=False, max_entries=4)
+def quality_report(version: int):
+    """Flagged force-months and coverage gaps as the last load judged them."""
+    from hotspot_engine.service.quality import quality_report as report
+
+    return report(cursor())

@@ -29,7 +29,7 @@ from hotspot_engine.reference.offences import (
 from hotspot_engine.render.text_safety import markdown_plain
 from hotspot_engine.service import Extent
 from ui.access import require_sign_in
-from ui.cached import data_version, extent, sample_status, settings
+from ui.cached import data_version, extent, quality_warning, sample_status, settings
 from ui.sets import set_picker
 
 # A local file: a Material or emoji page icon makes the browser fetch it from the internet.
@@ -88,7 +88,7 @@ def _flag(text: str):
 #: window and method): session key -> (URL name, parse, default written as absent). A default of
 #: None means the value is always written once set (it depends on the data, e.g. the intervention).
 PAGE_URL = {
-    "m_method": ("method", _one_of("gistar", "top-n", "harm-share"), "gistar"),
+    "m_method": ("method", _one_of("predict", "gistar", "top-n", "harm-share"), "predict"),
     "m_measure": ("measure", _one_of("count", "harm"), "count"),
     "m_colour": ("colour", _one_of("count", "harm", "gi_bin", "pattern", "patrols"), "count"),
     "m_window": ("window", lambda t: int(t) if t in ("12", "6", "3", "0") else None, 12),
@@ -258,6 +258,7 @@ def sidebar_filters() -> Filters:
             date_from=st.session_state.get("f_from") if months else None,
             date_to=st.session_state.get("f_to") if months else None,
             districts=tuple(districts), csps=tuple(csps), offences=tuple(offences), sv_only=not offences, res=int(res),
+            exclude_flagged=settings().exclude_flagged_months,
         )
     except InputError as exc:
         st.sidebar.error(str(exc))
@@ -357,6 +358,9 @@ def page_header(title: str, filters: Filters) -> None:
             st.warning(MIXED_NOTE, icon=":material/warning:")
     if ext.proxy_share > 0:
         st.info(f"{ext.proxy_share:.0%} of stored incidents come from data.police.uk. {PROXY_NOTE}", icon=":material/info:")
+    warning = quality_warning(filters, data_version())
+    if warning:  # crime types and force names come from the data: shown as text
+        st.warning(markdown_plain(warning), icon=":material/rule:")
 
 
 def _sv_scope(ext: Extent) -> str:
@@ -488,7 +492,7 @@ def map_params():
     from hotspot_engine.analyse.hotspots import HotspotParams
 
     state = st.session_state
-    params = HotspotParams(method=state.get("m_method", "gistar"), measure=state.get("m_measure", "count"),
+    params = HotspotParams(method=state.get("m_method", "predict"), measure=state.get("m_measure", "count"),
                            top=int(state.get("m_top", 19)), harm_share=float(state.get("m_share", 0.5)))
     return params, int(state.get("m_window", 12))
 

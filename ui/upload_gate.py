@@ -9,8 +9,9 @@ measured four 50 MB uploads from a signed-out session taking the server from 236
 The gate is ASGI middleware on ``st.App`` (serve.py): it reads the same signed ``_streamlit_user``
 cookie Streamlit sets after OIDC sign-in (verified with the cookie secret, chunked cookies joined, by
 Streamlit's own helper), and refuses the request with 403 before its body is read unless the cookie
-is valid, signed in and names a data manager. With sign-in off (local use) it lets everything
-through. Tested end to end against a stub identity provider in tests/test_sign_in_flow.py.
+is valid, signed in and names a data manager. With sign-in off it lets uploads through only when
+the server listens on this machine alone or settings.toml opens uploads (ui/access.py), and it
+gates DELETE like PUT. Tested end to end against a stub identity provider in tests/test_sign_in_flow.py.
 """
 from __future__ import annotations
 
@@ -18,9 +19,11 @@ import json
 from typing import Any
 
 from hotspot_engine.settings import Settings, load_settings
-from ui.access import is_data_manager
+from ui.access import PROXY_HEADERS, server_address, uploads_allowed
 
 UPLOAD_PATH_PART = "/_stcore/upload_file/"
+#: Every method that adds or removes an upload (issue 25: an anonymous DELETE was not gated).
+GATED_METHODS = ("PUT", "POST", "DELETE", "PATCH")
 
 
 def signed_in_email(request: Any) -> str | None:
@@ -40,7 +43,7 @@ def signed_in_email(request: Any) -> str | None:
 
 
 class UploadGate:
-    """ASGI middleware: 403 for uploads that are not from a signed-in data manager (sign-in on)."""
+    """ASGI middleware: 403 for upload requests :func:`ui.access.uploads_allowed` refuses."""
 
     def __init__(self, app: Any, settings: Settings | None = None) -> None:
         self.app = app
@@ -53,12 +56,15 @@ class UploadGate:
         return self._settings
 
     async def __call__(self, scope: dict, receive: Any, send: Any) -> None:
-        if scope.get("type") == "http" and UPLOAD_PATH_PART in scope.get("path", "") \
-                and scope.get("method") in ("PUT", "POST") and self.settings.auth_required:
+        if scope.get("type") == "http" and UPLOAD_PATH_PART in scope.get("path", "").lower() \
+                and scope.get("method") in GATED_METHODS:
             from starlette.requests import Request
             from starlette.responses import PlainTextResponse
 
-            if not is_data_manager(self.settings, signed_in_email(Request(scope))):
+            request = Request(scope)
+            email = signed_in_email(request) if self.settings.auth_required else None
+            proxied = any(h in request.headers for h in PROXY_HEADERS)
+            if not uploads_allowed(self.settings, email, server_address(), proxied):
                 response = PlainTextResponse("Uploads need a signed-in data manager.", status_code=403)
                 await response(scope, receive, send)
                 return

@@ -29,7 +29,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-from scipy import sparse, special, stats
+from scipy import sparse, special
 
 
 @dataclass(frozen=True)
@@ -94,7 +94,7 @@ def gistar(values: np.ndarray, i: np.ndarray, j: np.ndarray, permutations: int =
         z = (statistic - expected) / np.sqrt(var_g)
     # No variation (all equal, e.g. all zero) or a disk covering every cell: nothing to test.
     z = np.where(np.isfinite(z), z, 0.0)
-    p_norm = 2.0 * stats.norm.sf(np.abs(z))
+    p_norm = 2.0 * special.ndtr(-np.abs(z))  # the normal tail, without importing scipy.stats
     p_sim = None
     if permutations:
         p_sim = _permutation_p(values, lag, cardinality.astype(np.int64), int(permutations), seed)
@@ -253,7 +253,13 @@ def fdr_bh(p: np.ndarray) -> np.ndarray:
     p = np.asarray(p, dtype=float)
     if p.size == 0:
         return p.copy()
-    return np.asarray(stats.false_discovery_control(p, method="bh"), dtype=float)
+    # The step-up rule itself (equal to scipy's to the last digit: tests/test_gistar.py): importing
+    # scipy.stats for it cost every `hotspots` run 0.4-0.6 s of start-up.
+    order = np.argsort(p, kind="stable")
+    scaled = p[order] * p.size / np.arange(1, p.size + 1)
+    adjusted = np.empty_like(p)
+    adjusted[order] = np.minimum(np.minimum.accumulate(scaled[::-1])[::-1], 1.0)
+    return adjusted
 
 
 def gi_bins(z: np.ndarray, p: np.ndarray) -> np.ndarray:

@@ -119,9 +119,9 @@ def _datetimes(series: pd.Series, label: str, notes: list[str]) -> tuple[pd.Seri
         values = pd.to_datetime(series)
         if getattr(values.dt, "tz", None) is not None:
             values = values.dt.tz_convert("Europe/London").dt.tz_localize(None)
-        values = values.reset_index(drop=True).astype("datetime64[ns]")
-        blank = values.isna().to_numpy()
-        return values, blank, np.zeros(n, dtype=bool)
+        values, outside = _as_ns(values.reset_index(drop=True))
+        blank = values.isna().to_numpy() & ~outside
+        return values, blank, outside
     if series.dtype == object and n:
         # Excel cells may be datetime objects mixed with text.
         is_dt = series.map(lambda v: hasattr(v, "year")).to_numpy(dtype=bool)
@@ -152,9 +152,10 @@ def _datetimes(series: pd.Series, label: str, notes: list[str]) -> tuple[pd.Seri
                 parsed = parsed.dt.tz_convert("UTC").dt.tz_localize(None)
         else:
             parsed = pd.to_datetime(part, format=fmt, errors="coerce")
+        parsed, _ = _as_ns(parsed)  # out of range stays to do, and so ends as unparseable
         hit = parsed.notna().to_numpy()
         if hit.any():
-            out.iloc[idx[hit]] = parsed.to_numpy()[hit].astype("datetime64[ns]")
+            out.iloc[idx[hit]] = parsed.to_numpy()[hit]
             todo[idx[hit]] = False
             family = "ISO 8601 (YYYY-MM-DD)" if fmt == ISO_FORMAT else "UK day-first (DD/MM/YYYY)"
             used[family] = used.get(family, 0) + int(hit.sum())
@@ -163,13 +164,42 @@ def _datetimes(series: pd.Series, label: str, notes: list[str]) -> tuple[pd.Seri
     return out, blank, todo
 
 
+def _as_ns(values: pd.Series) -> tuple[pd.Series, np.ndarray]:
+    """Timestamps in nanoseconds, with those nanoseconds cannot hold (before 1677 or after 2262, such
+    as a month 9999-12 or a Parquet timestamp in year 9999) as NaT, and a mask of them: issue 25
+    found these escaping as an internal OutOfBoundsDatetime instead of a rejected row."""
+    values = values.reset_index(drop=True)
+    if values.dtype == "datetime64[ns]":
+        return values, np.zeros(len(values), dtype=bool)
+    raw = values.to_numpy()
+    with np.errstate(invalid="ignore"):
+        outside = ~np.isnat(raw) & ((raw < np.datetime64(pd.Timestamp.min)) | (raw > np.datetime64(pd.Timestamp.max)))
+    if outside.any():
+        raw = raw.copy()
+        raw[outside] = np.datetime64("NaT")
+    return pd.Series(raw.astype("datetime64[ns]")), outside
+
+
+def _month_text(series: pd.Series) -> pd.Series:
+    """A month column as text; dates (an Excel cell typed 'Jan-24' is the date 2024-01-01) become
+    their 'YYYY-MM'."""
+    if pd.api.types.is_datetime64_any_dtype(series):
+        return series.dt.strftime("%Y-%m")
+    if series.dtype == object and len(series):
+        is_date = series.map(lambda v: hasattr(v, "year") and hasattr(v, "month")).to_numpy(dtype=bool)
+        if is_date.any():
+            return series.where(~is_date, series.map(lambda v: f"{v.year:04d}-{v.month:02d}" if hasattr(v, "month")
+                                                     else v))
+    return series
+
+
 def _month_starts(series: pd.Series) -> tuple[pd.Series, np.ndarray, np.ndarray]:
     """police.uk 'YYYY-MM' months: (first days, blank, bad)."""
-    text = _text(series).reset_index(drop=True)
+    text = _text(_month_text(series)).reset_index(drop=True)
     blank = text.isna().to_numpy()
-    parsed = pd.to_datetime(text, format="%Y-%m", errors="coerce")
-    bad = ~blank & parsed.isna().to_numpy()
-    return parsed.astype("datetime64[ns]"), blank, bad
+    parsed, outside = _as_ns(pd.to_datetime(text, format="%Y-%m", errors="coerce"))
+    bad = ~blank & (parsed.isna().to_numpy() | outside)
+    return parsed, blank, bad
 
 
 def _booleans(series: pd.Series) -> tuple[pd.Series, int]:
@@ -232,17 +262,22 @@ def _finish_rejects(raw: RawTable, rej: _Rejects) -> pd.DataFrame:
     return out.sort_values("row", kind="stable").reset_index(drop=True)
 
 
-def _content_ids(prefix: str, parts: list[pd.Series], n: int) -> np.ndarray:
+def _content_ids(prefix: str, parts: list[pd.Series], n: int, seen: dict[str, int] | None = None) -> np.ndarray:
     """Ids for rows that have none: a SHA-1 of the row's own cells (never the file name, so the same
     rows reloaded from any file get the same ids) plus the occurrence number among identical rows,
     which keeps genuinely repeated reports distinct. hashlib, not pandas hashing, so ids stay the
-    same across library versions."""
+    same across library versions. ``seen`` carries the occurrences counted in earlier blocks of the
+    same file, so a file read block by block numbers its repeats as a whole file would."""
     if parts:
         keys = ["\x1f".join(map(str, values)) for values in zip(*(p.astype(object).to_numpy() for p in parts))]
     else:
         keys = [""] * n
     digests = [hashlib.sha1(k.encode("utf-8", "surrogatepass")).hexdigest()[:16] for k in keys]
     occurrence = pd.Series(digests).groupby(digests).cumcount().to_numpy()
+    if seen is not None:
+        occurrence = occurrence + np.array([seen.get(d, 0) for d in digests], dtype=np.int64)
+        for d, o in zip(digests, occurrence):
+            seen[d] = int(o) + 1
     return np.array([f"{prefix}-{d}-{o}" for d, o in zip(digests, occurrence)], dtype=object)
 
 

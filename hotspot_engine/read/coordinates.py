@@ -104,11 +104,21 @@ def _coordinates(frame: pd.DataFrame, cols: dict[str, str | None], rej: _Rejects
 
 
 def _districts(lat: np.ndarray, lon: np.ndarray, rej: _Rejects, column: str | None) -> np.ndarray:
-    from hotspot_engine.reference.geography import assign_districts
+    return _districts_and_cells(lat, lon, rej, column)[0]
+
+
+def _districts_and_cells(lat: np.ndarray, lon: np.ndarray, rej: _Rejects, column: str | None
+                         ) -> tuple[np.ndarray, np.ndarray]:
+    """(district, res-9 cell) per row (None and 0 where there is none). The district lookup needs the
+    res-9 cells anyway: handing them to the store saves computing them again at load (0.4 s of CPU
+    per million rows)."""
+    from hotspot_engine.reference.geography import LOOKUP_RES, assign_districts, cells_for_points
 
     district = np.full(len(lat), None, dtype=object)
+    cells = np.zeros(len(lat), dtype=np.uint64)
     ok = rej.ok & np.isfinite(lat) & np.isfinite(lon)
     if ok.any():
-        district[ok] = assign_districts(lat[ok], lon[ok])
+        cells[ok] = cells_for_points(lat[ok], lon[ok], LOOKUP_RES)
+        district[ok] = assign_districts(lat[ok], lon[ok], cells=cells[ok])
     rej.add(ok & pd.isna(district), column, "outside area")
-    return district
+    return district, cells

@@ -37,8 +37,14 @@ def _split_header(line: str, name: str = "", limits: Limits = DEFAULT_LIMITS) ->
     delimiter = max(DELIMITERS, key=lambda d: counts[d])
     if counts[delimiter] == 0:
         delimiter = ","
-    with field_size_limit(max(limits.max_field_bytes, len(line))):  # measured below, with a clear message
-        header = next(csv.reader([line], delimiter=delimiter), [])
+    try:
+        with field_size_limit(max(limits.max_field_bytes, len(line))):  # measured below, with a clear message
+            header = next(csv.reader([line], delimiter=delimiter), [])
+    except csv.Error:  # a bare carriage return inside the header line (issue 25)
+        raise InputError(f"{name}: row 1: the header line holds a stray line break (a bare carriage return) "
+                         "outside quotes; save the file again with ordinary line endings") from None
+    if len(header) > limits.max_columns:
+        raise InputError(f"{name}: row 1: {len(header):,} columns, over the {limits.max_columns:,} limit")
     longest = max((len(h) for h in header), default=0)
     if longest > limits.max_field_bytes:
         raise InputError(f"{name}: row 1: a column name of {longest / 1e6:,.1f} MB is over the "

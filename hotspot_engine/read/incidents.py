@@ -18,7 +18,7 @@ from hotspot_engine.read.cells import (
     _split,
     _text,
 )
-from hotspot_engine.read.coordinates import _coordinates, _districts
+from hotspot_engine.read.coordinates import _coordinates, _districts_and_cells
 from hotspot_engine.read.detect import _pick_all
 from hotspot_engine.read.raw import RawTable
 
@@ -86,7 +86,7 @@ def _parse_force(raw: RawTable, name: str, offence_map) -> tuple[pd.DataFrame, p
         _plausible_dates(month, np.zeros(n, bool), np.zeros(n, bool), rej, cols_used["date"], bad_reason="bad month")
         notes.append(f"{int(month_only.sum()):,} rows give a month only (YYYY-MM): no occurrence time")
     lat, lon = _coordinates(frame, cols_used, rej, notes)
-    district = _districts(lat, lon, rej, cols_used["lat"] or cols_used["easting"])
+    district, cells = _districts_and_cells(lat, lon, rej, cols_used["lat"] or cols_used["easting"])
     formula = [0]
     ho = _clean_text(frame[cols_used["ho_code"]] if cols_used["ho_code"] else None, n, formula)
     offence = _clean_text(frame[cols_used["offence"]] if cols_used["offence"] else None, n, formula)
@@ -124,5 +124,6 @@ def _parse_force(raw: RawTable, name: str, offence_map) -> tuple[pd.DataFrame, p
         "lsoa_code": _clean_text(frame[cols_used["lsoa_code"]] if cols_used["lsoa_code"] else None, n, formula),
         "lsoa_name": _clean_text(frame[cols_used["lsoa_name"]] if cols_used["lsoa_name"] else None, n, formula),
         "falls_within": _clean_text(frame[cols_used["falls_within"]] if cols_used["falls_within"] else None, n, formula),
+        "h3_r9": cells,
     })
     return _split(rows, raw, rej, notes, formula)

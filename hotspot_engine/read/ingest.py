@@ -17,10 +17,10 @@ from hotspot_engine.read.archive import ArchiveAccount, _files_under, is_zip, sc
 from hotspot_engine.read.detect import FORMATS, detect_format
 from hotspot_engine.read.files import read_raw
 from hotspot_engine.read.incidents import _parse_force
-from hotspot_engine.read.limits import DEFAULT_LIMITS, Limits, too_big
+from hotspot_engine.read.limits import DEFAULT_LIMITS, Limits, check_regular_file, too_big
 from hotspot_engine.read.patrol_logs import _parse_gps, _parse_patrols
 from hotspot_engine.read.police_uk import _parse_police_uk
-from hotspot_engine.read.streaming import STREAM_BYTES, _load_streamed
+from hotspot_engine.read.streaming import STREAM_BYTES, STREAM_FORMATS, _load_streamed
 from hotspot_engine.store import database as store
 from hotspot_engine.store.database import LoadSummary
 
@@ -78,7 +78,8 @@ def read_incidents(path_or_buffer, name: str, fmt: str | None = None, offence_ma
     kind, _, rows, rejects, notes = _parse(data, name, fmt, offence_map)
     if kind != "incidents":
         raise InputError(f"{name}: holds patrols, not incidents")
-    return rows, rejects, notes
+    # The res-9 cells the district lookup computed travel to the store; a plain read has no use for them.
+    return rows.drop(columns=[c for c in store.H3_COLUMNS if c in rows.columns]), rejects, notes
 
 
 def _bytes_of(source) -> bytes:
@@ -121,8 +122,8 @@ def _load_zip(con, source: Path | bytes, name: str, fmt: str | None, offence_map
 def _load_file(con, file: Path, name: str, fmt: str | None, offence_map, limits: Limits, partner=None
                ) -> list[LoadSummary]:
     """One file on disk shown as ``name``: streamed block by block when it is a big force extract."""
+    size = check_regular_file(file, name)  # /dev/zero reads for ever and a FIFO waits for ever
     try:
-        size = file.stat().st_size
         with open(file, "rb") as f:
             head = f.read(4)
     except OSError as exc:
@@ -131,7 +132,7 @@ def _load_file(con, file: Path, name: str, fmt: str | None, offence_map, limits:
         raise too_big(name, size, limits.max_file_bytes)
     if is_zip(head, name):
         return _load_zip(con, file, name, fmt, offence_map, limits, partner)
-    if size >= STREAM_BYTES and fmt in (None, "incidents"):
+    if size >= STREAM_BYTES and fmt in STREAM_FORMATS:
         streamed = _load_streamed(con, file, fmt, offence_map, name=name, limits=limits)
         if streamed is not None:
             return [streamed]
@@ -142,8 +143,20 @@ def _load_file(con, file: Path, name: str, fmt: str | None, offence_map, limits:
     return _load_one(con, data, name, fmt, offence_map, limits, partner)
 
 
+def _check_whole_file_rows(data: bytes, name: str, limits: Limits) -> None:
+    """A text file that does not stream (partner layers, patrols, GPS, a small or malformed extract)
+    is parsed whole, so its lines are counted first against the whole-file limit (Parquet and
+    workbooks have their own row and size limits)."""
+    if data[:4] in (b"PAR1", b"PK\x03\x04", b"PK\x05\x06"):
+        return
+    if data.count(b"\n") > limits.max_whole_file_rows + 1:
+        raise InputError(f"{name}: over {limits.max_whole_file_rows:,} rows, more than a file that is read whole "
+                         "may hold (only incident and police.uk CSVs stream); split the file")
+
+
 def _load_one(con, data: bytes, name: str, fmt: str | None, offence_map, limits: Limits, partner=None
               ) -> list[LoadSummary]:
+    _check_whole_file_rows(data, name, limits)
     kind, fmt, rows, rejects, notes = _parse(data, name, fmt, offence_map, limits=limits, con=con, partner=partner)
     summary = store.store_rows(con, kind, rows, rejects, file=name, fmt=fmt,
                                sha256=hashlib.sha256(data).hexdigest(), notes=notes)

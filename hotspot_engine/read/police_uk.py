@@ -19,8 +19,16 @@ from hotspot_engine.read.coordinates import _coordinates, _districts
 from hotspot_engine.read.detect import _key, _pick
 from hotspot_engine.read.raw import RawTable
 
+#: The columns of a data.police.uk street file that describe a report (Crime ID and the outcome,
+#: which changes between releases, left out): an anti-social behaviour row's id is built from them.
+POLICE_UK_CONTENT_KEYS = ("month", "reportedby", "fallswithin", "longitude", "latitude", "location", "lsoacode",
+                          "lsoaname", "crimetype", "context")
 
-def _parse_police_uk(raw: RawTable, name: str) -> tuple[pd.DataFrame, pd.DataFrame, list[str]]:
+
+def _parse_police_uk(raw: RawTable, name: str, seen: dict[str, int] | None = None
+                     ) -> tuple[pd.DataFrame, pd.DataFrame, list[str]]:
+    """Rows, rejects and notes of a police.uk street file (or one block of it: ``seen`` then carries
+    the anti-social behaviour ids' occurrence counts from block to block)."""
     from hotspot_engine.reference.offences import POLICE_UK_SV_PROXY, POLICE_UK_WIDER, SV_GROUPS
 
     frame, notes = raw.frame, list(raw.notes)
@@ -46,9 +54,11 @@ def _parse_police_uk(raw: RawTable, name: str) -> tuple[pd.DataFrame, pd.DataFra
     no_id = crime_id.isna().to_numpy()
     incident_id = np.array(crime_id.to_numpy(dtype=object, na_value=None), dtype=object, copy=True)
     if no_id.any():
-        content_cols = [c for c in cols if _key(c) not in ("crimeid", "lastoutcomecategory")]
+        # The published columns only: a file padded with 100,000 extra columns cost 150 s here, one
+        # pandas operation per column (issue 25); on a published file the ids are unchanged.
+        content_cols = [c for c in cols if _key(c) in POLICE_UK_CONTENT_KEYS]
         content = frame.iloc[np.flatnonzero(no_id)][content_cols]
-        incident_id[no_id] = _content_ids("asb", [_text(content[c]).fillna("") for c in content_cols], int(no_id.sum()))
+        incident_id[no_id] = _content_ids("asb", [_text(content[c]).fillna("") for c in content_cols], int(no_id.sum()), seen)
     groups = crime_type.map({**POLICE_UK_SV_PROXY, **POLICE_UK_WIDER}).fillna("other").astype(str)
     rej.add(crime_type.isna().to_numpy(), type_col, "no crime type")
     rows = pd.DataFrame({

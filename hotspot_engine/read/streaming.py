@@ -1,6 +1,9 @@
-"""Big force-extract CSVs read, parsed and stored block by block (one transaction still).
+"""Big force-extract and data.police.uk CSVs read, parsed and stored block by block (one
+transaction still).
 
-Memory holds one block, not the file: 10 million rows load in well under 3 GB.
+Memory holds one block, not the file: 10 million rows load in well under 3 GB. police.uk files
+stream the same way since issue 25/29 (a 1 GB police.uk CSV peaked at 8.3 GB read whole); their
+anti-social behaviour rows, which have no Crime ID, are numbered across blocks as in a whole file.
 """
 from __future__ import annotations
 
@@ -17,6 +20,7 @@ from hotspot_engine.read.encoding import _reading_notes, decode_header, first_li
 from hotspot_engine.read.files import _sniff_kind
 from hotspot_engine.read.incidents import _parse_force
 from hotspot_engine.read.limits import DEFAULT_LIMITS, Limits
+from hotspot_engine.read.police_uk import _parse_police_uk
 from hotspot_engine.read.raw import RawTable, _check_header, _empty_rejects
 from hotspot_engine.store import database as store
 from hotspot_engine.store.database import LoadSummary
@@ -25,6 +29,11 @@ from hotspot_engine.store.database import LoadSummary
 #: still), so memory holds one block, not the file: 10 million rows load in well under 3 GB.
 STREAM_BYTES = 64 << 20
 STREAM_BLOCK_ROWS = 500_000
+#: police.uk rows cost more to parse than a force extract's (districts, anti-social behaviour ids:
+#: a 420,000-row block peaked at 1.17 GB), and two blocks are in flight at once, so blocks are smaller.
+POLICE_UK_BLOCK_ROWS = 200_000
+#: Formats (as given to ``ingest --format``; None is detected) that stream.
+STREAM_FORMATS = (None, "incidents", "police-uk")
 
 
 class _NotStreamable(Exception):
@@ -32,8 +41,8 @@ class _NotStreamable(Exception):
 
 
 def _stream_blocks(path: Path, header: list[str], delimiter: str, encoding: str, notes: list[str], offence_map,
-                   block_rows: int, name: str | None = None, limits: Limits = DEFAULT_LIMITS
-                   ) -> Iterator[tuple[pd.DataFrame, pd.DataFrame, list[str]]]:
+                   block_rows: int, name: str | None = None, limits: Limits = DEFAULT_LIMITS,
+                   fmt: str = "incidents") -> Iterator[tuple[pd.DataFrame, pd.DataFrame, list[str]]]:
     """(rows, rejects, notes) per block of a force-extract CSV, parsed exactly as a whole file is.
     Any row pyarrow cannot split raises _NotStreamable: the whole-file reader gives its line number."""
     import pyarrow as pa
@@ -56,12 +65,15 @@ def _stream_blocks(path: Path, header: list[str], delimiter: str, encoding: str,
     pending = None  # rows read but not yet parsed, as one Arrow table
 
     shown = name or path.name
+    seen: dict[str, int] = {}  # anti-social behaviour ids' occurrences so far
 
     def block(table):
         check_field_sizes(table, header, shown, limits, first_row=first_line)
         frame = table.to_pandas()
         frame.columns = header
         raw = RawTable(frame, np.arange(first_line, first_line + len(frame)), _empty_rejects(), delimiter, list(notes))
+        if fmt == "police-uk":
+            return _parse_police_uk(raw, shown, seen)
         return _parse_force(raw, shown, offence_map)
 
     while True:
@@ -121,9 +133,10 @@ def _prefetched(blocks: Iterator) -> Iterator:
         worker.join()
 
 
-def _header_of(path: Path, name: str, limits: Limits) -> tuple[str, list[str], str] | None:
-    """(encoding, header, delimiter) of a force-extract CSV that can stream, else None. The header
-    line is read whole; a file mixing encodings cannot stream (pyarrow decodes it one way)."""
+def _header_of(path: Path, name: str, limits: Limits) -> tuple[str, list[str], str, str] | None:
+    """(encoding, header, delimiter, format) of a force-extract or police.uk CSV that can stream, else
+    None. The header line is read whole; a file mixing encodings cannot stream (pyarrow decodes it
+    one way)."""
     with open(path, "rb") as f:
         head = f.read(min(limits.max_line_bytes + 1, 1 << 16))
         if b"\n" not in head:
@@ -135,11 +148,12 @@ def _header_of(path: Path, name: str, limits: Limits) -> tuple[str, list[str], s
         return None
     header, delimiter = _split_header(header_text, name, limits)
     _check_header(header, name)
-    if len(header) < 2 or detect_format(header) != "incidents":
+    fmt = detect_format(header) if len(header) >= 2 else None
+    if fmt not in ("incidents", "police-uk"):
         return None
     if encoding == "cp1252" and _file_has_utf8_multibyte(path):
         return None
-    return encoding, header, delimiter
+    return encoding, header, delimiter, str(fmt)
 
 
 def _file_has_utf8_multibyte(path: Path, chunk: int = 16 << 20) -> bool:
@@ -158,7 +172,7 @@ def _load_streamed(con, path: Path, fmt: str | None, offence_map, block_rows: in
     whole-file reader), and the caller then loads it the ordinary way. ``name`` is the name shown
     (a zip member's, when ``path`` is its temporary file)."""
     shown = name or path.name
-    if fmt not in (None, "incidents"):
+    if fmt not in STREAM_FORMATS:
         return None
     try:
         found = _header_of(path, shown, limits)
@@ -166,11 +180,16 @@ def _load_streamed(con, path: Path, fmt: str | None, offence_map, block_rows: in
         return None  # the whole-file reader says what is wrong, with the same message
     if found is None:
         return None
-    encoding, header, delimiter = found
+    encoding, header, delimiter, detected = found
+    if fmt is not None and fmt != detected:
+        return None  # the whole-file reader says why the format given does not fit
     notes = _reading_notes(encoding, delimiter)
-    blocks = _prefetched(_stream_blocks(path, header, delimiter, encoding, notes, offence_map, block_rows, shown, limits))
+    if detected == "police-uk":
+        block_rows = min(block_rows, POLICE_UK_BLOCK_ROWS)
+    blocks = _prefetched(_stream_blocks(path, header, delimiter, encoding, notes, offence_map, block_rows, shown, limits,
+                                        detected))
     try:
-        return store.store_stream(con, "incidents", blocks, file=shown, fmt="incidents",
+        return store.store_stream(con, "incidents", blocks, file=shown, fmt=detected,
                                   sha256=store.file_digest(path))
     except _NotStreamable:
         return None

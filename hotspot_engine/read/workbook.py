@@ -29,7 +29,9 @@ def _check_parts(data: bytes, name: str, limits: Limits) -> None:
     """Refuse a workbook whose XML would unpack beyond the limits, before parsing any of it."""
     try:
         with zipfile.ZipFile(io.BytesIO(data)) as archive:
-            parts = [i for i in archive.infolist() if i.filename.lower().endswith((".xml", ".rels", ".vml"))]
+            # Every part whatever its name: openpyxl follows the relationships, so a sheet or shared
+            # strings stored as 'sheet1.bin' are parsed all the same (issue 25: 6.1 GB from 0.7 MB).
+            parts = archive.infolist()
     except (zipfile.BadZipFile, OSError):
         raise InputError(f"{name}: cannot read as an Excel workbook (the zip inside is damaged)") from None
     total = 0
@@ -83,6 +85,8 @@ def _read_xlsx(data: bytes, name: str, limits: Limits = DEFAULT_LIMITS) -> RawTa
     _check_parts(data, name, limits)
     book = _open_book(data, name)
     notes = []
+    if not book.worksheets:
+        raise InputError(f"{name}: the workbook has no sheets")
     sheet = book.worksheets[0]
     if len(book.worksheets) > 1:
         notes.append(f"workbook has {len(book.worksheets)} sheets; read the first, '{sheet.title}'")
@@ -90,9 +94,11 @@ def _read_xlsx(data: bytes, name: str, limits: Limits = DEFAULT_LIMITS) -> RawTa
     header_row = next(rows, None)
     if header_row is None:
         raise InputError(f"{name}: the first sheet is empty")
-    header = ["" if v is None else str(v).strip() for v in header_row]
+    header = ["" if v is None else str(v).strip() for v in header_row[:limits.max_columns + 1]]
     while header and header[-1] == "":
         header.pop()
+    if len(header) > limits.max_columns:
+        raise InputError(f"{name}: row 1: more than {limits.max_columns:,} columns, over the limit")
     _check_header(header, name)
     width = len(header)
     records, lines = [], []

@@ -8,18 +8,12 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import replace
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import h3
 import numpy as np
 import pandas as pd
 
-from hotspot_engine.analyse.evaluation import (
-    MIN_TIMESTAMP_SHARE,
-    PlaceboRun,
-    hotspot_cells_from_file,
-    selection_window_of,
-    whole_weeks,
-)
 from hotspot_engine.analyse.headline import Headline, latest_complete_fy
 from hotspot_engine.analyse.holdout import Holdout, holdout_scores
 from hotspot_engine.analyse.hotspots import (
@@ -33,14 +27,6 @@ from hotspot_engine.analyse.hotspots import (
     offence_default,
     score_cells,
 )
-from hotspot_engine.analyse.impact import (
-    PERIODS,
-    POOLED_ID,
-    ImpactOptions,
-    ImpactResult,
-    first_post_month,
-    impact_table,
-)
 from hotspot_engine.analyse.patrols import (
     DosageTarget,
     PatrolPlan,
@@ -51,11 +37,16 @@ from hotspot_engine.analyse.patrols import (
 )
 from hotspot_engine.analyse.patrols import patrol_report as patrol_report_from_frames
 from hotspot_engine.analyse.patterns import emerging_hotspots, period_coverage, periodise, window_months
+from hotspot_engine.analyse.predict import CellHistory, CellKernelDensity
 from hotspot_engine.errors import InputError
 from hotspot_engine.filters import Filters, months_between, parse_month, shift_month
 from hotspot_engine.reference import geography
 from hotspot_engine.store import query
 from hotspot_engine.store.streets import streets_near_cells
+
+if TYPE_CHECKING:  # impact and evaluation import scipy.optimize and statsmodels: only `impact` needs them
+    from hotspot_engine.analyse.evaluation import PlaceboRun
+    from hotspot_engine.analyse.impact import ImpactResult
 
 # -- hotspots ---------------------------------------------------------------------------------------
 
@@ -118,10 +109,15 @@ def validate_hotspots(con, filters: Filters, validate_to: str, params: HotspotPa
         raise InputError(f"--validate-to: must be after the window's last month ({filters.date_to})")
     result = hotspots(con, filters, params, harm_weights, exclusions_path, serious_violence_by_default)
     test_filters, _ = offence_default(replace(filters, date_from=first, date_to=validate_to), serious_violence_by_default)
-    test = query.cell_counts(con, test_filters, harm_weights)
-    test = pd.DataFrame({"h3": geography.cell_to_str(test["h3"].to_numpy(dtype=np.uint64)), "count": test["count"].to_numpy()})
-    holdout = holdout_scores(result.cells, test, (filters.date_from or "", filters.date_to), (first, validate_to),
-                             float(h3.average_hexagon_area(filters.res, "km^2")), params.measure)
+    months = query.cell_month_counts(con, test_filters, harm_weights)
+    test = pd.DataFrame({"h3": geography.cell_to_str(months["h3"].to_numpy(dtype=np.uint64)),
+                         "month": months["month"].astype(str).to_numpy(), "count": months["count"].to_numpy()})
+    ids = np.fromiter((int(c, 16) for c in result.cells["h3"]), dtype=np.uint64, count=len(result.cells))
+    kernel = CellKernelDensity()
+    chosen_counts = result.cells["count"].to_numpy(dtype=float)[:, None]
+    holdout = holdout_scores(result.cells, test.drop(columns="month"), (filters.date_from or "", filters.date_to),
+                             (first, validate_to), float(h3.average_hexagon_area(filters.res, "km^2")), params.measure,
+                             baselines={kernel.name: kernel.predict(CellHistory(ids, chosen_counts))}, test_months=test)
     have, length = result.settings.get("months_with_data", 0), result.settings.get("window_months", 0)
     if have < length:
         holdout.notes.append(f"The hotspots were chosen on {length} months of which only {have} hold data: the check "
@@ -294,6 +290,8 @@ def patrol_plan(con, filters: Filters, seed: int = 0, target: DosageTarget = Dos
 def weekly_problem(con, filters: Filters) -> str:
     """Why a weekly analysis of these incidents is impossible, in plain English, or '' when it is
     possible (at least 95% of the filtered incidents have a time of offence)."""
+    from hotspot_engine.analyse.evaluation import MIN_TIMESTAMP_SHARE
+
     share = query.has_timestamps(con, filters)
     if np.isnan(share):
         return "no incidents match the filters"
@@ -315,6 +313,9 @@ def impact(con, filters: Filters, intervention: str, hotspots_file: str | Path |
     last month) overrides both. ``period='week'`` fits weekly series (ISO weeks, whole weeks only)
     and raises :class:`InputError` when fewer than 95% of the filtered incidents have a time of
     offence (see :func:`weekly_problem`). ``placebo`` adds :func:`placebo_runs` (monthly)."""
+    from hotspot_engine.analyse.evaluation import hotspot_cells_from_file, selection_window_of, whole_weeks
+    from hotspot_engine.analyse.impact import PERIODS, ImpactOptions, first_post_month, impact_table
+
     ext = query.extent(con)
     if ext.first_month is None or ext.last_month is None:
         raise InputError("the store holds no incidents; run 'ingest' or 'sample' first")
@@ -399,6 +400,9 @@ def placebo_runs(con, filters: Filters, selection_window: tuple[str, str], param
 
 def _placebo_run(con, filters: Filters, cells: pd.DataFrame, first: str, last: str, pseudo: str,
                  window: tuple[str, str], model: str) -> PlaceboRun:
+    from hotspot_engine.analyse.evaluation import PlaceboRun
+    from hotspot_engine.analyse.impact import POOLED_ID, ImpactOptions, impact_table
+
     hot = cells[cells["is_hotspot"].astype(bool)]
     label = f"{window[0]} to {window[1]}"
     nan = float("nan")

@@ -8,16 +8,19 @@ import tempfile
 import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pandas as pd
 
-from hotspot_engine.analyse.headline import Headline
-from hotspot_engine.analyse.hotspots import HotspotParams, HotspotResult
-from hotspot_engine.analyse.impact import ImpactResult
 from hotspot_engine.filters import Filters
 from hotspot_engine.store import query
 from hotspot_engine.write import export
 from hotspot_engine.write.export import ExportMeta
+
+if TYPE_CHECKING:  # annotations only: importing impact costs `hotspots` scipy.stats and scipy.optimize
+    from hotspot_engine.analyse.headline import Headline
+    from hotspot_engine.analyse.hotspots import HotspotParams, HotspotResult
+    from hotspot_engine.analyse.impact import ImpactResult
 
 #: Layers holding one row per incident or patrol: never partner-safe, data managers only.
 RECORD_LEVEL = ("incidents", "patrols")
@@ -34,7 +37,7 @@ class ExportLayers:
 def hotspot_params_record(params: HotspotParams, window: Filters) -> dict:
     """The hotspot method parameters as the methods sidecar records them."""
     return {"method": params.method, "measure": params.measure, "k": params.k, "alpha": params.alpha,
-            "top": params.top, "harm_share": params.harm_share, "min_area_count": params.min_area_count,
+            "top": params.top, "harm_share": params.harm_share, "min_area_count": params.area_minimum,
             "hotspot_window": f"{window.date_from} to {window.date_to}"}
 
 

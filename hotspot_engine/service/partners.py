@@ -96,7 +96,8 @@ def combined_ranking(con, cells: pd.DataFrame, filters: Filters, weights: dict[s
     """Study-area cells ranked by a weighted sum of police harm and partner counts (``weights``:
     ``"police"`` and layer names). Area layers are shared equally among the cells whose centre
     lies in each LSOA; events and places count in their own cell. With ``threshold``, restricted
-    layers' per-cell counts below it are blanked in the returned table (the score still uses them)."""
+    layers' per-cell counts below it are blanked in the returned table, and so are those rows' scores
+    (the ranking still uses them)."""
     from hotspot_engine.reference.geography import cell_to_str
 
     cells = cells.assign(h3=_as_cells(cells["h3"]))
@@ -111,7 +112,13 @@ def combined_ranking(con, cells: pd.DataFrame, filters: Filters, weights: dict[s
     partner_cells = partner_cells[partner_cells["source"].isin(wanted)]
     ranked = analysis.combined_ranking(cells, partner_cells, weights)
     ranked = ranked.assign(h3=cell_to_str(ranked["h3"].to_numpy(dtype=np.uint64)))
-    return _screen_safe(con, ranked, threshold, suffix="") if threshold else ranked
+    if not threshold:
+        return ranked
+    safe = _screen_safe(con, ranked, threshold, suffix="")
+    if "suppressed" in safe:
+        # With the weights on screen, a cell's score is an affine function of its hidden count.
+        safe["score"] = safe["score"].where(~safe["suppressed"].astype(bool))
+    return safe
 
 
 def map_points(con, layer: dict, filters: Filters, threshold: int) -> pd.DataFrame:

@@ -71,14 +71,15 @@ def sample_status(con) -> str:
 def remove_sample(con) -> tuple[int, int]:
     """Remove exactly the built-in sample's rows (its incidents and its patrol log), keep every real
     row; returns (incidents removed, patrols removed). Logged as a load, so the data version moves."""
+    from hotspot_engine.service.quality import refresh_quality
     from hotspot_engine.service.sets import remove_sample_sets
+    from hotspot_engine.service.trial import remove_sample_schedules
     from hotspot_engine.store.database import remove_sample_rows
 
     removed = remove_sample_rows(con)
     remove_sample_sets(con)  # the sample's demo set names sample places: it goes with them
-    from hotspot_engine.service.trial import remove_sample_schedules
-
     remove_sample_schedules(con)  # and the sample's trial schedule (sample-trial)
+    refresh_quality(con)
     return removed
 
 
@@ -109,9 +110,13 @@ def ingest_files(con, paths, fmt: str | None = None, offence_map=None, max_bytes
     owner and sharing level."""
     from hotspot_engine.read.limits import DEFAULT_LIMITS
     from hotspot_engine.read.loading import ingest_paths
+    from hotspot_engine.service.quality import refresh_quality
 
-    return ingest_paths(con, [Path(p) for p in paths], fmt=fmt, offence_map=offence_map, max_bytes=max_bytes,
-                        limits=limits or DEFAULT_LIMITS, partner=partner)
+    try:
+        return ingest_paths(con, [Path(p) for p in paths], fmt=fmt, offence_map=offence_map, max_bytes=max_bytes,
+                            limits=limits or DEFAULT_LIMITS, partner=partner)
+    finally:  # files loaded before a bad one stay loaded: judge them too
+        refresh_quality(con)
 
 
 def ingest_streets(con, paths, name_column: str | None = None) -> list[LoadSummary]:
@@ -142,8 +147,12 @@ def ingest_street_upload(con, name: str, data: bytes, name_column: str | None = 
 def ingest_upload(con, name: str, data: bytes, fmt: str | None = None, offence_map=None) -> list[LoadSummary]:
     """Load one uploaded file (its name and bytes) into the store."""
     from hotspot_engine.read.loading import ingest_upload as ingest
+    from hotspot_engine.service.quality import refresh_quality
 
-    return ingest(con, name, data, fmt=fmt, offence_map=offence_map)
+    try:
+        return ingest(con, name, data, fmt=fmt, offence_map=offence_map)
+    finally:
+        refresh_quality(con)
 
 
 #: Streets are drawn from this zoom in (a CSP or district view); at force zoom a street layer would

@@ -144,6 +144,9 @@ CREATE TABLE IF NOT EXISTS loads (
 ALTER TABLE loads ADD COLUMN IF NOT EXISTS conflicts BIGINT DEFAULT 0;
 CREATE TABLE IF NOT EXISTS rejects (
     load_id INTEGER, file VARCHAR, "row" BIGINT, "column" VARCHAR, reason VARCHAR, raw VARCHAR);
+CREATE TABLE IF NOT EXISTS quality_flags (force VARCHAR, month VARCHAR, crime_type VARCHAR, count BIGINT,
+    usual DOUBLE, ratio DOUBLE, z DOUBLE);
+CREATE TABLE IF NOT EXISTS coverage_gaps (force VARCHAR, month VARCHAR, status VARCHAR, count BIGINT, usual DOUBLE);
 """ + SETS_DDL + TRIALS_DDL
 
 
@@ -214,20 +217,22 @@ def connect(path: str | Path | None = None, read_only: bool = False, threads: in
     return con
 
 
-def h3_columns(lat: np.ndarray, lon: np.ndarray) -> dict[str, np.ndarray]:
-    """h3_r7..h3_r11 as uint64 arrays (0 = no cell), each the cell that holds the point."""
+def h3_columns(lat: np.ndarray, lon: np.ndarray, resolutions: tuple[int, ...] = RESOLUTIONS) -> dict[str, np.ndarray]:
+    """h3_r7..h3_r11 (or ``resolutions``) as uint64 arrays (0 = no cell), each the cell that holds the point."""
     from hotspot_engine.reference.geography import cells_for_points
 
     lat = np.asarray(lat, dtype=float)
     lon = np.asarray(lon, dtype=float)
-    return {f"h3_r{res}": cells_for_points(lat, lon, res) for res in RESOLUTIONS}
+    return {f"h3_r{res}": cells_for_points(lat, lon, res) for res in resolutions}
 
 
 def with_h3(frame: pd.DataFrame) -> pd.DataFrame:
-    """Add h3_r7..h3_r11 from lat/lon (0 where there are no coordinates; stored as NULL)."""
+    """Add h3_r7..h3_r11 from lat/lon (0 where there are no coordinates; stored as NULL). A uint64
+    column the parser already filled (the res-9 cells its district lookup computed) is kept."""
     lat = frame["lat"].to_numpy(dtype=float, na_value=np.nan)
     lon = frame["lon"].to_numpy(dtype=float, na_value=np.nan)
-    return frame.assign(**h3_columns(lat, lon))
+    todo = tuple(r for r in RESOLUTIONS if not (f"h3_r{r}" in frame.columns and frame[f"h3_r{r}"].dtype == np.uint64))
+    return frame.assign(**h3_columns(lat, lon, todo))
 
 
 def file_digest(path: Path) -> str:

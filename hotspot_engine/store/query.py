@@ -46,6 +46,10 @@ def where_incidents(filters: Filters, alias: str = "i") -> tuple[str, list]:
         params.append([resolve_group(o) for o in filters.offences])
     if filters.sv_only:
         clauses.append(f"{alias}.sv_category IS NOT NULL")
+    if filters.exclude_flagged:
+        from hotspot_engine.store.quality import excluded_months_sql
+
+        clauses.append(excluded_months_sql(alias))
     return " AND ".join(clauses), params
 
 

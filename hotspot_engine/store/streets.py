@@ -18,6 +18,7 @@ import numpy as np
 import pandas as pd
 
 from hotspot_engine.errors import InputError
+from hotspot_engine.read.limits import DEFAULT_LIMITS
 from hotspot_engine.store.database import LoadSummary, file_digest
 
 STREET_SUFFIXES = (".gpkg", ".geojson", ".json", ".shp")
@@ -60,15 +61,12 @@ def _name_column(columns: list[str], given: str | None, file: str) -> str:
 def read_street_file(path: Path, name_column: str | None = None) -> tuple[pd.DataFrame, pd.DataFrame]:
     """(lines, rejects) from one file: lines have street_id, name, geometry (WKB, WGS84), bbox;
     rejects have row, column, reason, raw (raw left empty: no data values in the account)."""
-    import geopandas as gpd
     import shapely
 
+    from hotspot_engine.read.geofile import read_line_layer
     from hotspot_engine.reference import geography
 
-    try:
-        frame = gpd.read_file(path)
-    except Exception as exc:  # pyogrio raises its own errors for unreadable files
-        raise InputError(f"{path.name}: cannot read as a line layer ({type(exc).__name__})") from None
+    frame, _ = read_line_layer(path)
     column = _name_column([c for c in frame.columns if c != "geometry"], name_column, path.name)
     if frame.crs is None:
         if len(frame) and not np.all(np.abs(frame.total_bounds) <= 180):
@@ -78,6 +76,9 @@ def read_street_file(path: Path, name_column: str | None = None) -> tuple[pd.Dat
     geometry = frame.geometry.to_numpy()
     kinds = shapely.get_type_id(geometry)
     is_line = np.isin(kinds, [1, 2, 5])  # LineString, LinearRing, MultiLineString
+    # One line's clip costs its vertices times the boundary's: a bounded line keeps it linear.
+    too_long = is_line & (shapely.get_num_coordinates(geometry) > DEFAULT_LIMITS.max_line_vertices)
+    is_line &= ~too_long
     area = shapely.union_all(geography.districts().geometry.to_numpy())
     shapely.prepare(area)
     inside = np.zeros(len(frame), bool)
@@ -86,8 +87,9 @@ def read_street_file(path: Path, name_column: str | None = None) -> tuple[pd.Dat
     partial = inside.copy()
     partial[inside] = ~shapely.contains(area, geometry[inside])
     clipped[partial] = shapely.intersection(geometry[partial], area)
-    reasons = np.where(pd.isna(geometry), "no geometry", np.where(~is_line, "not a line",
-                                                                 np.where(~inside, "outside the 14 districts", "")))
+    reasons = np.where(pd.isna(geometry), "no geometry",
+                       np.where(too_long, "too many vertices for one line",
+                                np.where(~is_line, "not a line", np.where(~inside, "outside the 14 districts", ""))))
     names = frame[column].astype(object).where(frame[column].notna(), "").astype(str).str.strip().to_numpy()
     keep = reasons == ""
     wkb = shapely.to_wkb(clipped[keep])

@@ -11,17 +11,22 @@ from __future__ import annotations
 
 import errno
 import os
+import shutil
 import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from hotspot_engine.errors import InputError
+from hotspot_engine.errors import InputError, is_disk_full
 
 #: OS errors that mean "this place cannot be written", told to the user as such (exit 2); any other
 #: OSError is an internal error.
 _UNWRITABLE = {errno.EACCES, errno.EPERM, errno.EROFS, errno.ENOSPC, errno.EDQUOT, errno.ENOTDIR, errno.EISDIR,
                errno.ENOENT, errno.ENAMETOOLONG, errno.EEXIST}
+
+
+#: Free space below which a failed write is put down to a full disk.
+FULL_DISK_BYTES = 1 << 20
 
 
 def _reason(exc: OSError) -> str:
@@ -82,7 +87,18 @@ class Outputs:
                 pass
         self._staged.clear()
 
-    def _shown_for(self, exc: OSError) -> str:
+    def _short_of_space(self) -> bool:
+        """Whether a staged file's disk is (nearly) full: GeoPackage writes through SQLite, whose
+        error on a full disk names a missing table, not the disk (issue 25)."""
+        for tmp, _, _ in self._staged:
+            try:
+                if shutil.disk_usage(tmp.parent).free < FULL_DISK_BYTES:
+                    return True
+            except OSError:
+                continue
+        return False
+
+    def _shown_for(self, exc: BaseException) -> str:
         """Which staged file an OS error was about (the last staged when it does not say)."""
         name = getattr(exc, "filename", None)
         for tmp, target, shown in self._staged:
@@ -105,8 +121,12 @@ def staged_outputs() -> Iterator[Outputs]:
         if exc.errno in _UNWRITABLE:
             raise InputError(f"{shown}: cannot write ({_reason(exc)})") from None
         raise
-    except BaseException:
+    except BaseException as exc:
+        shown = outputs._shown_for(exc)
+        full = isinstance(exc, Exception) and (is_disk_full(exc) or outputs._short_of_space())
         outputs._discard()
+        if full:  # GDAL's writers raise their own types, and SQLite's message may not say why
+            raise InputError(f"{shown}: cannot write (no space left on the disk)") from None
         raise
 
 

@@ -1,6 +1,16 @@
 """Partner-safe mode (disclosure control): layers safe to share outside the police. Record-level
-layers are dropped; small counts are blanked with everything derived from them, optionally the
-rest rounded (see :func:`suppression_rule` for the rule in words, as the sidecar records it).
+layers are dropped; small counts are blanked with everything derived from them and the rest rounded
+(see :func:`suppression_rule` for the rule in words, as the sidecar records it).
+
+Why by construction, not by blanking alone: issue 25 solved the linear system given by each cell's
+published ring sum (``nbhd_total``) over the H3 ring and got back 100% of the blanked counts, 1-4
+included; Gi* z is an affine function of the same ring sum, the exact p a monotone one, and a
+funnel row's ratio times its expectation is its count. So a partner-safe table holds no
+neighbourhood statistic at all (:data:`NEIGHBOURHOOD_COLUMNS` are dropped; the significance class
+``gi_bin`` and the funnel ``flag`` stay), a figure derived from several counts is blanked when any of
+them is, and counts at or above the threshold are rounded to a multiple of the threshold by default,
+so an area total minus its visible cells leaves a band of at least the threshold's width
+(tests/test_disclosure_recovery.py runs each attack on the exports and the screen tables: 0% back).
 """
 from __future__ import annotations
 
@@ -22,12 +32,17 @@ COUNT_COLUMNS = ("count", "patrols", "incidents", "n", "visits", "top_location_n
 #: Text taken from the incidents themselves (the most common location in a cell): blanked with the
 #: cell's count, since "a few incidents, on or near this street" is what suppression hides.
 INCIDENT_TEXT_COLUMNS = ("top_location", "location")
-#: Columns whose value reveals the count they were derived from, with that count's column.
-DEPENDENT_COLUMNS = {"harm": "count", "patrol_minutes": "patrols", "mean_harm": "count",
-                     # The partner funnel table: the expectation reveals the police count, the ratio,
-                     # z and tail probabilities the partner count.
-                     "expected": "police_count", "ratio": "partner_count", "funnel_z": "partner_count",
-                     "p_higher": "partner_count", "p_lower": "partner_count"}
+#: Columns whose value reveals the count(s) they were derived from, with those counts' columns.
+DEPENDENT_COLUMNS: dict[str, tuple[str, ...]] = {
+    "harm": ("count",), "patrol_minutes": ("patrols",), "mean_harm": ("count",),
+    # The partner funnel table: the expectation reveals the police count; the ratio (partner count
+    # over expectation), z and tail probabilities reveal either count given the other.
+    "expected": ("police_count",), "ratio": ("partner_count", "police_count"),
+    "funnel_z": ("partner_count", "police_count"), "p_higher": ("partner_count", "police_count"),
+    "p_lower": ("partner_count", "police_count")}
+#: Statistics of a cell's neighbourhood (its ring sum and the tests on it): dropped from every
+#: partner-safe table, since the ring sums of all cells form a linear system in the cells' counts.
+NEIGHBOURHOOD_COLUMNS = ("nbhd_total", "gi_z", "gi_p", "gi_p_fdr", "p_exact", "p_norm", "p_sim", "max_gi_z")
 
 
 def _count_columns(frame: pd.DataFrame) -> list[str]:
@@ -39,20 +54,21 @@ def _count_columns(frame: pd.DataFrame) -> list[str]:
     return out
 
 
-def _dependent_columns(frame: pd.DataFrame, counts: list[str]) -> dict[str, str]:
-    """harm -> count, harm_12m -> count_12m, patrol_minutes -> patrols, ..."""
-    out: dict[str, str] = {}
+def _dependent_columns(frame: pd.DataFrame, counts: list[str]) -> dict[str, list[str]]:
+    """harm -> [count], harm_12m -> [count_12m], ratio -> [partner_count, police_count], ..."""
+    out: dict[str, list[str]] = {}
     for name in frame.columns:
         if name in counts or not pd.api.types.is_numeric_dtype(frame[name].dtype):
             continue
-        if name in DEPENDENT_COLUMNS and DEPENDENT_COLUMNS[name] in counts:
-            out[name] = DEPENDENT_COLUMNS[name]
+        bases = [c for c in DEPENDENT_COLUMNS.get(name, ()) if c in counts]
+        if bases:
+            out[name] = bases
         elif name.startswith("harm_") and ("count_" + name[5:]) in counts:
-            out[name] = "count_" + name[5:]
+            out[name] = ["count_" + name[5:]]
         elif name.startswith("harm_") and not name.startswith("harm_share") and "count" in counts:
-            out[name] = "count"
+            out[name] = ["count"]
         elif name.startswith("patrol_minutes_") and ("patrols_" + name[15:]) in counts:
-            out[name] = "patrols_" + name[15:]
+            out[name] = ["patrols_" + name[15:]]
     return out
 
 
@@ -61,16 +77,20 @@ def _is_record_level(name: str, layer: pd.DataFrame) -> bool:
 
 
 def suppression_rule(threshold: int, round_to: int | None = None) -> str:
-    """The rule applied in partner-safe mode, in words for the sidecar."""
+    """The rule applied in partner-safe mode, in words for the sidecar (``round_to`` None: rounded to
+    multiples of ``threshold``; 1: counts at or above the threshold exact)."""
+    round_to = _rounding(threshold, round_to)
     rule = (
         f"Partner-safe export: incident-level and patrol-level rows are removed. In every remaining "
         f"table, counts below {threshold} (0 to {threshold - 1}, so a reader cannot tell a zero from a "
         f"small number) are blanked and the row's 'suppressed' flag is set; figures derived from a "
         f"blanked count (harm from that count, patrol minutes from that number of patrols, before/after "
         f"means whose total is below {threshold}, and the simple change between them, and the most common "
-        f"incident location of the cell) are blanked with it."
+        f"incident location of the cell) are blanked with it. Neighbourhood statistics (ring sums, "
+        f"Gi* z and p values) are not published, since the ring sums of neighbouring cells can be solved "
+        f"for their counts; the significance class is."
     )
-    if round_to:
+    if round_to > 1:
         rule += (
             f" Counts at or above the threshold are rounded to the nearest {round_to} (never below "
             f"{threshold}) and harm and minutes to two significant figures, so totals cannot be "
@@ -93,8 +113,12 @@ def _round_sig(values: np.ndarray, digits: int = 2) -> np.ndarray:
     return out
 
 
-def _safe_table(frame: pd.DataFrame, threshold: int, round_to: int | None) -> pd.DataFrame:
-    out = frame.copy()
+def _rounding(threshold: int, round_to: int | None) -> int:
+    return int(threshold) if round_to is None else int(round_to)
+
+
+def _safe_table(frame: pd.DataFrame, threshold: int, round_to: int) -> pd.DataFrame:
+    out = frame.drop(columns=[c for c in NEIGHBOURHOOD_COLUMNS if c in frame.columns])
     counts = _count_columns(out)
     dependents = _dependent_columns(out, counts)
     flag = np.zeros(len(out), dtype=bool)
@@ -104,16 +128,17 @@ def _safe_table(frame: pd.DataFrame, threshold: int, round_to: int | None) -> pd
         small = np.isfinite(values) & (values < threshold)
         blanked[name] = small
         flag |= small
-        if round_to:
+        if round_to > 1:
             big = np.isfinite(values) & ~small
             values[big] = np.maximum(np.round(values[big] / round_to) * round_to, threshold)
         values[small] = np.nan
         out[name] = values
-    for name, basis in dependents.items():
+    for name, bases in dependents.items():
         values = np.array(pd.to_numeric(out[name], errors="coerce").to_numpy(dtype=float, na_value=np.nan))
-        if round_to:
+        if round_to > 1:
             values = _round_sig(values)
-        values[blanked[basis]] = np.nan
+        for basis in bases:
+            values[blanked[basis]] = np.nan
         out[name] = values
     if "count" in blanked:
         for name in INCIDENT_TEXT_COLUMNS:
@@ -155,6 +180,7 @@ def partner_safe(
         raise InputError(f"partner-safe threshold: must be at least 1, got {threshold}")
     if round_to is not None and int(round_to) < 1:
         raise InputError(f"partner-safe rounding: must be at least 1, got {round_to}")
+    round_to = _rounding(threshold, round_to)
     out: dict[str, pd.DataFrame] = {}
     for name, layer in layers.items():
         if _is_record_level(name, layer):

@@ -5,6 +5,7 @@ every file, and a temporary name renamed into place so a failed export never lea
 from __future__ import annotations
 
 import csv
+import io
 import re
 from collections.abc import Mapping
 from dataclasses import replace
@@ -77,6 +78,8 @@ def _flatten_lists(layer: pd.DataFrame) -> pd.DataFrame:
         if layer[name].dtype != object or name == getattr(layer, "_geometry_column_name", None):
             continue
         values = layer[name].to_numpy()
+        if pd.api.types.infer_dtype(values, skipna=True) in ("string", "empty"):
+            continue  # all text: no lists (checked in C, not per value)
         if any(isinstance(v, (list, tuple, np.ndarray)) for v in values):
             joined = [" ".join(str(x) for x in v) if isinstance(v, (list, tuple, np.ndarray)) else v for v in values]
             out = out.assign(**{name: pd.Series(joined, index=layer.index, dtype=object)})
@@ -193,7 +196,12 @@ def _write_xlsx(frames: Mapping[str, pd.DataFrame], path: Path) -> None:
         columns = [frame[c].astype(object).to_numpy() for c in frame.columns]
         for row in zip(*columns):
             sheet.append([_xlsx_value(v) for v in row])
-    book.save(path)
+    # Zipped in memory, then written in one plain write: a full disk met inside openpyxl's zip left
+    # it unclosed, and its clean-up printed a traceback (issue 25); the zip is a fifth of the XML.
+    buffer = io.BytesIO()
+    book.save(buffer)
+    with open(path, "wb") as handle:
+        handle.write(buffer.getbuffer())
 
 
 def _layer_names(layers: Mapping[str, pd.DataFrame]) -> list[str]:

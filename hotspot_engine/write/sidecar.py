@@ -54,6 +54,8 @@ class ExportMeta:
     holdout: dict | None = None
     #: Partner layers in the store: source, kind, owner, sharing (the most restricted level of its rows).
     partner_layers: list[dict] = field(default_factory=list)
+    #: Months of the export far off their neighbours, or missing or partial (the data-quality guard).
+    data_quality: list[str] = field(default_factory=list)
 
     def __post_init__(self) -> None:
         if self.res is None:
@@ -115,6 +117,8 @@ class ExportMeta:
             lines.append(f"  {self.suppression}")
         for note in self.notes:
             lines.append(f"Note: {note}")
+        for line in self.data_quality:
+            lines.append(f"Data quality: {line}")
         lines.append("Coordinates: WGS84 (EPSG:4326). H3 ids: 15-character hex strings.")
         lines.append(
             "Text cells starting with =, +, -, @, tab or carriage return carry a leading ' in CSV and "
@@ -136,6 +140,7 @@ class ExportMeta:
         return cls(
             what=what, filters=filters, method=method or params.get("method"), params=params,
             sources=sources, loads=loads, notes=list(notes or []), partner_layers=partner_layers_from_store(con),
+            data_quality=quality_from_store(con, filters),
         )
 
     from_store = build
@@ -147,6 +152,19 @@ def sources_from_store(con) -> tuple[list[dict], list[dict]]:
     from hotspot_engine.store import query
 
     return query.source_ranges(con), query.load_log(con)
+
+
+def quality_from_store(con, filters: Filters) -> list[str]:
+    """The data-quality guard's flags and coverage gaps in the export's months, as the ingest words them."""
+    from hotspot_engine.analyse.quality import in_window, report_lines
+    from hotspot_engine.store.quality import read_quality
+
+    flags, gaps = read_quality(con)
+    lines = report_lines(in_window(flags, filters.date_from, filters.date_to),
+                         in_window(gaps, filters.date_from, filters.date_to))
+    if lines and filters.exclude_flagged:
+        lines.append("flagged and partial months left out of this export ([quality] exclude_flagged_months)")
+    return lines
 
 
 def partner_layers_from_store(con) -> list[dict]:

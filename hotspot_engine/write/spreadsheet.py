@@ -22,14 +22,16 @@ def _is_text_column(series: pd.Series) -> bool:
 
 
 def neutralise_formulas(frame: pd.DataFrame) -> pd.DataFrame:
-    """A copy of ``frame`` in which every text cell that a spreadsheet would run as a formula (it
-    starts with ``=``, ``+``, ``-``, ``@``, tab or carriage return) gets a leading single quote.
+    """A copy of ``frame`` in which every text cell and column name that a spreadsheet would run as a
+    formula (it starts with ``=``, ``+``, ``-``, ``@``, tab or carriage return) gets a leading single quote.
 
     Only text columns are touched; numbers stay numbers (a column of negative numbers is not text).
     The quote is the OWASP-recommended mitigation and stays visible, so a reader sees that the value
     was neutralised rather than a silently different value.
     """
-    out = frame.copy()
+    # Headers too: a partner layer named '=WEBSERVICE(...)' made the header '=WEBSERVICE(...)_count',
+    # which the XLSX writer stored as a real formula (issue 25).
+    out = frame.rename(columns=lambda c: "'" + c if isinstance(c, str) and c.startswith(FORMULA_PREFIXES) else c)
     for name in out.columns:
         column = out[name]
         if not _is_text_column(column):

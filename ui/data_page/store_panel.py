@@ -6,6 +6,7 @@ import streamlit as st
 from hotspot_engine.render.text_safety import markdown_plain
 from hotspot_engine.service import Extent
 from hotspot_engine.write.export import neutralise_formulas
+from ui import access
 from ui.cached import ingest_street_upload, ingest_upload, loads, rejects, remove_sample, sample_status
 from ui.common import readable
 from ui.errors import show_error
@@ -25,7 +26,7 @@ def draw_holdings(ext: Extent) -> None:
 def draw_upload(manager: bool) -> None:
     st.subheader("Load data")
     if not manager:
-        st.info("Loading data needs a data-manager role (see settings.toml, [access]).")
+        st.info(access.UPLOADS_CLOSED)
         return
     for kind, line in st.session_state.pop("upload_result", []):
         getattr(st, kind)(line)
@@ -116,3 +117,22 @@ def draw_loads(manager: bool) -> None:
         if manager:
             st.download_button("Download rejected rows (CSV)", neutralise_formulas(rejects(every_column=True))
                                .to_csv(index=False).encode(), file_name="rejected_rows.csv", mime="text/csv")
+
+
+def draw_quality(report) -> None:
+    """The data-quality guard: force-months missing or partial, and months far off a crime type's
+    neighbouring months (service.quality.QualityReport)."""
+    st.subheader("Coverage and data quality")
+    gaps, flagged = report.gap_lines(), report.flag_lines()
+    if not gaps and not flagged:
+        st.success("Every force-month between the first and the last is present and in line with its neighbours.")
+        return
+    for line in gaps:
+        st.warning(markdown_plain("Coverage: " + line), icon=":material/calendar_month:")
+    for line in flagged:
+        st.warning(markdown_plain("Far off its neighbouring months: " + line), icon=":material/rule:")
+    with st.expander("Details (count, usual level = median of up to 6 months either side)"):
+        if not report.flags.empty:
+            st.dataframe(neutralise_formulas(report.flags.round(2)), hide_index=True)
+        if not report.gaps.empty:
+            st.dataframe(neutralise_formulas(report.gaps), hide_index=True)

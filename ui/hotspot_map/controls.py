@@ -10,7 +10,7 @@ from hotspot_engine.analyse.hotspots import HotspotParams
 from ui.cached import data_version, extent
 from ui.common import map_params
 
-METHOD_LABELS = {"gistar": "Significant places (exact test)", "top-n": "Top N cells",
+METHOD_LABELS = {"predict": "Predicted places (default)", "gistar": "Significant places (exact test)", "top-n": "Top N cells",
                  "harm-share": "Fewest cells holding x% of harm"}
 COLOUR_LABELS = {"count": "Count", "harm": "Harm", "gi_bin": "Significance (exact test)", "pattern": "Space-time pattern",
                  "patrols": "Patrols"}
@@ -41,12 +41,14 @@ def map_controls(present: bool) -> MapChoices:
     with st.container(border=True):
         st.session_state.setdefault("m_top", 19)
         st.session_state.setdefault("m_share", 0.5)
-        method = st.session_state.get("m_method", "gistar")
-        widths = [1.4, 0.8, 1, 1, 1.2, 1.2] if method != "gistar" else [1.4, 1, 1, 1.2, 1.2]
+        method = st.session_state.get("m_method", "predict")
+        widths = [1.4, 0.8, 1, 1, 1.2, 1.2] if method in ("top-n", "harm-share") else [1.4, 1, 1, 1.2, 1.2]
         cols = iter(st.columns(widths, vertical_alignment="bottom"))
         method = next(cols).selectbox(
             "Method", list(METHOD_LABELS), format_func=METHOD_LABELS.get, key="m_method",
-            help="Significant places: each cell and its six neighbours tested against the area's average rate "
+            help="Predicted places: the cells with the highest predicted rate next period (each cell's rate shrunk "
+                 "towards its surroundings), adjacent ones grouped into places; the 19 places holding the highest "
+                 "predictions are the hotspots. Significant places: each cell and its six neighbours tested against the area's average rate "
                  "(exact negative-binomial tail, false discovery rate 5% over all cells), grown into places of at "
                  "most 1 km²; the 19 busiest are the hotspots. Top N: the busiest cells. Harm share: the fewest "
                  "cells holding the chosen share of harm.")

@@ -1,6 +1,8 @@
 """Do the hotspots predict? The hold-out check under the Hotspot map: the same method chosen on a
 window of the same length that ends a few months earlier, scored on those months, beside ranking
-cells by count over the same area (Chainey, Tompson & Uhlig 2008's hit rate and PAI)."""
+cells by count and a 150 m kernel density surface over the same area (Chainey, Tompson & Uhlig
+2008's hit rate and PAI; PEI, RRI, an interval over months, and the hit-rate curve from 1% to 10%
+of the area)."""
 from __future__ import annotations
 
 import streamlit as st
@@ -18,6 +20,11 @@ TABLE_CONFIG = {
     "incidents_caught": st.column_config.NumberColumn("Incidents caught", format="%d"),
     "hit_rate": st.column_config.NumberColumn("Hit rate", format="percent"),
     "pai": st.column_config.NumberColumn("PAI", format="%.1f", help="Hit rate ÷ share of area"),
+    "pai_low": st.column_config.NumberColumn("PAI low", format="%.1f", help="95% interval over test months drawn again"),
+    "pai_high": st.column_config.NumberColumn("PAI high", format="%.1f"),
+    "pei": st.column_config.NumberColumn("PEI", format="%.2f", help="PAI ÷ the best PAI possible at that area"),
+    "rri": st.column_config.NumberColumn("RRI", format="%.2f",
+                                         help="Share caught in the test months ÷ share caught in the choice window"),
 }
 
 
@@ -33,11 +40,16 @@ def draw_holdout(window: Filters, params, version: int) -> None:
             st.info(holdout.summary)
             return
         st.markdown(holdout.summary)
-        ratio = holdout.pai_ratio()
+        ratio = holdout.better_baseline_ratio()
         if ratio is not None:
-            st.caption(f"The hotspots' PAI is {ratio:.2f} times that of ranking cells by count at the same area "
-                       "(1 or more: at least as good as the plain ranking).")
+            st.caption(f"The hotspots' PAI is {ratio:.2f} times that of the better of ranking cells by count and a "
+                       "kernel density surface at the same area (1 or more: at least as good as both).")
         table = holdout.table.assign(selection=holdout.table["selection"].replace(SELECTION_LABELS))
         st.dataframe(table, hide_index=True, width="stretch", column_config=TABLE_CONFIG)
+        if len(holdout.curve):
+            st.caption("PAI when each ranking chooses 1% to 10% of the area (the hit-rate curve):")
+            curve = holdout.curve.assign(area=(holdout.curve["area_share"] * 100).round().astype(int))
+            st.line_chart(curve, x="area", y="pai", color="predictor", x_label="% of the area", y_label="PAI",
+                          height=220)
         for note in holdout.notes:
             st.caption(markdown_plain(note))

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
+from hotspot_engine.analyse.predict import SIGNIFICANT_TEXT
 from hotspot_engine.render.text_safety import markdown_plain
 
 AREA_TABLE_CONFIG = {"no": st.column_config.NumberColumn("No.", help="The number on the map"),
@@ -13,12 +14,14 @@ AREA_TABLE_CONFIG = {"no": st.column_config.NumberColumn("No.", help="The number
                      "area_km2": st.column_config.NumberColumn("Area (km²)", format="%.2f"),
                      "count": st.column_config.NumberColumn("Incidents", format="%d"),
                      "harm": st.column_config.NumberColumn("Harm (days)", format="%d"),
-                     "patrol_minutes": st.column_config.NumberColumn("Patrol minutes", format="%d")}
+                     "patrol_minutes": st.column_config.NumberColumn("Patrol minutes", format="%d"),
+                     "significant": st.column_config.CheckboxColumn(
+                         "Beyond chance", help="Stands out from its surroundings (0.6-1.5 km) beyond chance")}
 
 
 def _area_table(areas: pd.DataFrame, first: int = 1) -> pd.DataFrame:
     table = areas[[c for c in ("hotspot_name", "hotspot_id", "csp", "district", "n_cells", "area_km2", "count", "harm",
-                               "patrols", "patrol_minutes") if c in areas.columns]].copy()
+                               "patrols", "patrol_minutes", "significant") if c in areas.columns]].copy()
     table.insert(0, "no", range(first, first + len(table)))
     return table
 
@@ -26,13 +29,16 @@ def _area_table(areas: pd.DataFrame, first: int = 1) -> pd.DataFrame:
 def draw_ranked(areas: pd.DataFrame, next_ranked: pd.DataFrame | None = None) -> None:
     st.subheader("Hotspots, ranked")
     if areas.empty:
-        st.info("No place is significantly above the area's average rate with these filters and this method.")
+        st.info("No place to rank: incidents are not concentrated above the area's average rate with these "
+                "filters (or this method selects none).")
         return
     st.dataframe(_area_table(areas), hide_index=True, width="stretch", column_config=AREA_TABLE_CONFIG)
+    st.caption(SIGNIFICANT_TEXT + " The rank says where most incidents are expected; a place can rank high "
+               "without standing out from a busy town centre around it.")
     if next_ranked is not None and len(next_ranked):
-        with st.expander(f"Next ranked: {len(next_ranked)} more significant places"):
-            st.caption("Also significantly above the area's average rate, after the hotspots: candidates when a "
-                       "hotspot is dropped or patrol capacity grows.")
+        with st.expander(f"Next ranked: {len(next_ranked)} more places"):
+            st.caption("After the hotspots, in the same order: candidates when a hotspot is dropped or patrol "
+                       "capacity grows.")
             st.dataframe(_area_table(next_ranked, len(areas) + 1), hide_index=True, width="stretch",
                          column_config=AREA_TABLE_CONFIG)
 

@@ -8,6 +8,7 @@ import pandas as pd
 import streamlit as st
 
 from hotspot_engine.render.partner_deck import FLAG_COLOURS, build_partner_deck
+from hotspot_engine.render.text_safety import markdown_plain
 from ui.common import draw_chart, legend_html
 
 KIND_LABELS = {"areas": "counts per LSOA", "events": "dated events", "places": "places"}
@@ -33,7 +34,7 @@ def layer_switches(layers: pd.DataFrame) -> tuple[bool, list[dict]]:
     chosen = []
     # Places first, so events (fewer, and the ones that move) are drawn on top of them.
     for layer in layers[layers["kind"] != "areas"].sort_values("kind", ascending=False).to_dict("records"):
-        if st.toggle(f"{layer['source']} ({KIND_LABELS[layer['kind']]})", value=True, key=f"p_layer_{layer['source']}"):
+        if st.toggle(f"{markdown_plain(layer['source'])} ({KIND_LABELS[layer['kind']]})", value=True, key=f"p_layer_{layer['source']}"):
             chosen.append(layer)
     return shade, chosen
 
@@ -88,6 +89,7 @@ def flagged_table(table: pd.DataFrame, source: str, hide_below: int | None) -> N
     counts = flagged["partner_count"].astype(float)
     if hide_below:
         counts = counts.where(counts >= hide_below)
+        flagged["ratio"] = flagged["ratio"].where(counts.notna())  # ratio × expected is the hidden count
     flagged[source] = counts
     st.dataframe(flagged[["lsoa_code", "district", "csp", source, "police_count", "expected", "ratio", "flag"]],
                  hide_index=True, width="stretch",
@@ -121,7 +123,7 @@ def weight_sliders(layers: pd.DataFrame) -> dict[str, float]:
     weights = {"police": st.slider("Police harm", 0.0, 1.0, 0.5, 0.05, key="p_w_police",
                                    help="Cambridge Crime Harm Index days of serious violence in the cell.")}
     for layer in layers.to_dict("records"):
-        weights[layer["source"]] = st.slider(layer["source"], 0.0, 1.0, 0.5 if layer["kind"] != "places" else 0.0,
+        weights[layer["source"]] = st.slider(markdown_plain(layer["source"]), 0.0, 1.0, 0.5 if layer["kind"] != "places" else 0.0,
                                              0.05, key=f"p_w_{layer['source']}")
     return weights
 
@@ -129,7 +131,7 @@ def weight_sliders(layers: pd.DataFrame) -> dict[str, float]:
 def ranking_table(ranking: pd.DataFrame, weights: dict[str, float], threshold: int, top: int = 20) -> None:
     used = {k: v for k, v in weights.items() if v > 0}
     total = sum(used.values()) or 1.0
-    formula = " + ".join(f"{v / total:.0%} × share of {'police harm' if k == 'police' else k}" for k, v in used.items())
+    formula = " + ".join(f"{v / total:.0%} × share of {'police harm' if k == 'police' else markdown_plain(k)}" for k, v in used.items())
     st.caption(f"Score = {formula}. Each measure is divided by its total over the study area first, so a "
                "weight is the share of the score it carries, whatever its units.")
     head = ranking.head(top)

@@ -1,0 +1,73 @@
+"""The store's data-quality tables: ``quality_flags`` (force-months far off a crime type's history)
+and ``coverage_gaps`` (force-months missing or partial), both rebuilt from the whole store after
+every load (a new month changes its neighbours' judgement too), and the counts they are built from.
+
+One GROUP BY over the incidents (0.03 s of CPU on a million rows, 0.16 s wall on the shared machine),
+so it runs after every load.
+"""
+from __future__ import annotations
+
+import pandas as pd
+
+from hotspot_engine.analyse.quality import FLAG_COLUMNS, GAP_COLUMNS, STORE_FORCE
+
+#: The force a row counts under: police.uk rows by their "Falls within", every other source (force
+#: extracts, the sample) as the store's own force.
+FORCE_SQL = (f"CASE WHEN {{a}}source = 'police-uk' THEN COALESCE(NULLIF({{a}}falls_within, ''), 'police.uk') "
+             f"ELSE '{STORE_FORCE}' END")
+
+
+def force_expr(alias: str = "") -> str:
+    """SQL for a row's force; ``alias`` is the incidents table's alias ('i') or empty."""
+    return FORCE_SQL.format(a=f"{alias}." if alias else "")
+
+
+def type_counts(con) -> pd.DataFrame:
+    """Columns force, month ('YYYY-MM'), crime_type, count: police.uk rows by their Crime type, other
+    rows by their offence group."""
+    # Grouped on the stored columns first (one cheap hash pass), then worded: formatting a month per
+    # row doubled the cost on a million rows.
+    return con.execute(f"""
+        WITH g AS (
+            SELECT source, falls_within, month, CASE WHEN source = 'police-uk' THEN offence END AS offence,
+                   offence_group, count(*) AS n
+            FROM incidents GROUP BY ALL)
+        SELECT {force_expr()} AS force, strftime(month, '%Y-%m') AS month, COALESCE(offence, offence_group) AS crime_type,
+               sum(n)::BIGINT AS count
+        FROM g GROUP BY 1, 2, 3""").df()
+
+
+def replace_quality(con, flags: pd.DataFrame, gaps: pd.DataFrame) -> None:
+    """Swap both tables' contents in one transaction (the tables are in the store's schema:
+    database.SCHEMA, created by every connection that can write)."""
+    _flags, _gaps = flags[FLAG_COLUMNS], gaps[GAP_COLUMNS]  # noqa: F841 - read by name in the SQL below
+    con.execute("BEGIN TRANSACTION")
+    try:
+        con.execute("DELETE FROM quality_flags")
+        con.execute("DELETE FROM coverage_gaps")
+        con.execute("INSERT INTO quality_flags SELECT * FROM _flags")
+        con.execute("INSERT INTO coverage_gaps SELECT * FROM _gaps")
+        con.execute("COMMIT")
+    except BaseException:
+        con.execute("ROLLBACK")
+        raise
+
+
+def read_quality(con) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """(flags, gaps) as stored; empty frames for a store made before these tables existed."""
+    from hotspot_engine.store.query import table_names
+
+    if not {"quality_flags", "coverage_gaps"} <= table_names(con):
+        return pd.DataFrame(columns=FLAG_COLUMNS), pd.DataFrame(columns=GAP_COLUMNS)
+    flags = con.execute("SELECT * FROM quality_flags ORDER BY month, force, abs(ln(ratio)) DESC").df()
+    gaps = con.execute("SELECT * FROM coverage_gaps ORDER BY force, month").df()
+    return flags, gaps
+
+
+def excluded_months_sql(alias: str = "i") -> str:
+    """A WHERE clause leaving out the rows of flagged or partial force-months (the store must hold the
+    tables: any connection that can write creates them, so a store made before them needs one ingest
+    or one start of the app before read-only commands can leave months out)."""
+    return (f"NOT EXISTS (SELECT 1 FROM (SELECT force, month FROM quality_flags UNION ALL SELECT force, month "
+            f"FROM coverage_gaps WHERE status = 'partial') q WHERE q.month = strftime({alias}.month, '%Y-%m') "
+            f"AND q.force = {force_expr(alias)})")
