@@ -126,7 +126,7 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
     meta.chosen = {"flow": result.flow, "deterrence": result.deterrence.to_dict("records"),
                    "displacement_rate_ratio": None if result.displacement is None else result.displacement.__dict__}
     with staged_outputs() as outputs:
-        outputs.write_bytes(out, _csv_bytes(result.table), "--out")
+        outputs.write_bytes(out, _csv_bytes(result.table.round(4)), "--out")
         outputs.write_bytes(out.with_name(f"{out.stem}.delivery.csv"), _csv_bytes(result.weekly), "--out")
         write_sidecar(meta, out, outputs)
     f = result.flow
