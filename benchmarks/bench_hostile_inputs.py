@@ -280,6 +280,7 @@ def main() -> None:
     parser.add_argument("--keep", type=Path, default=None, help="build the files here and keep them")
     parser.add_argument("--scale", type=float, default=1.0, help="fraction of the issue's sizes")
     parser.add_argument("--quick", action="store_true", help="the same as --scale 0.1")
+    parser.add_argument("--skip", default="", help="comma-separated file names not to run")
     args = parser.parse_args()
     if args.quick:
         args.scale = 0.1
@@ -313,6 +314,8 @@ def main() -> None:
     print(f"{'file':<28} {'size MB':>8} {'exit':>4} {'peak MB':>8} {'seconds':>8}  message")
     try:
         for name, build, extra in cases:
+            if name in args.skip.split(","):
+                continue
             path = folder / name
             if not path.exists() and not path.is_symlink():
                 _build(build, path)

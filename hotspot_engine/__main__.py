@@ -289,7 +289,8 @@ def _adopt(con, args: argparse.Namespace, result, window, filters):
         user = getpass.getuser()
     except (KeyError, OSError):
         user = "unknown"
-    return sets.adopt(con, args.adopt, result, window, asdict(result.params), filters, adopted_by=f"command line ({user})", note=args.note or "", replace=args.replace)
+    return sets.adopt(con, args.adopt, result, window, asdict(result.params), filters,
+                      adopted_by=f"command line ({user})", note=args.note or "", replace=args.replace)
 
 
 def cmd_sets(args: argparse.Namespace) -> int:

@@ -49,6 +49,9 @@ class Settings:
     query_threads: int = 0
     #: Internal errors (type and traceback frames, never values) go to this rotating log.
     error_log: Path = DEFAULT_ERROR_LOG
+    #: [area] forces: the police force areas the store covers, as data.police.uk spells them or as
+    #: PFA codes; rows elsewhere are rejected as outside the area. Empty: the data's "Falls within" decides.
+    area_forces: tuple[str, ...] = field(default_factory=tuple)
     #: Leave force-months the data-quality guard flags (or finds partial) out of every window and
     #: evaluation (issue 24): off by default, so nothing disappears without the user asking.
     exclude_flagged_months: bool = False
@@ -126,6 +129,10 @@ def load_settings(path: str | Path | None = None) -> Settings:
     hot = data.get("hotspots", {})
     access = data.get("access", {})
     logs = data.get("logging", {})
+    area = data.get("area", {})
+    forces = area.get("forces", []) if isinstance(area, dict) else []
+    if isinstance(forces, str) or not all(isinstance(f, str) for f in forces):
+        raise InputError(f"{path.name}: [area] forces must be a list of force names, e.g. [\"Cleveland Police\"]")
     threshold = _whole_number(path, data, "export", "partner_safe_threshold", default=5, least=1)
     query_threads = _whole_number(path, data, "store", "query_threads", default=0, least=0)
     return Settings(
@@ -142,6 +149,7 @@ def load_settings(path: str | Path | None = None) -> Settings:
         partner_safe_threshold=threshold,
         query_threads=query_threads,
         error_log=_path(str(logs.get("error_log", "")), base) or base / DEFAULT_ERROR_LOG,
+        area_forces=tuple(forces),
         exclude_flagged_months=_true_or_false(path, data, "quality", "exclude_flagged_months"),
     )
 

@@ -6,7 +6,7 @@ import streamlit as st
 
 from ui.cached import data_version, settings
 from ui.common import page_setup, presentation
-from ui.hotspot_map.adopt import draw_adopt
+from ui.hotspot_map.adopt import draw_adopt, set_numbers
 from ui.hotspot_map.controls import map_controls
 from ui.hotspot_map.holdout import draw_holdout
 from ui.hotspot_map.lorenz import draw_concentration
@@ -30,7 +30,7 @@ if present:
     st.stop()  # the wall screen shows the map and the headline only
 
 draw_adopt(scene)
-draw_ranked(scene.areas, scene.next_ranked)
+draw_ranked(scene.areas, scene.next_ranked, set_numbers(scene))
 draw_holdout(scene.window, choices.params, version)
 draw_concentration(scene.cells, scene.window)
 draw_notes(scene.notes)

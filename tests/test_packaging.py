@@ -81,6 +81,11 @@ def test_an_installed_engine_runs_from_any_folder(tmp_path):
     package, geodata, static = (Path(line) for line in where.stdout.split())
     assert package == target / "hotspot_engine"
     assert geodata == package / "geodata" and (geodata / "districts.geojson").is_file()
+    # The England and Wales pack ships whole: districts, lookups, and LSOAs of both vintages per force.
+    assert {"districts.parquet", "district_csp.csv", "towns.csv", "lsoa11_lsoa21.csv.gz"} <= {
+        p.name for p in (geodata / "ew").iterdir()}
+    assert len(list((geodata / "ew" / "lsoa11").glob("*.parquet"))) == 43
+    assert len(list((geodata / "ew" / "lsoa21").glob("*.parquet"))) == 43
     assert static == package / "static" and (static / "lsoa_outlines.geojson").is_file()
 
     helped = run("-m", "hotspot_engine", "--help")

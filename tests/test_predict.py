@@ -157,3 +157,28 @@ def test_violence_chance_with_the_real_urban_gradient_gives_a_tenth_of_the_real(
     real = _significant_places(rows, violence)
     assert real >= 10  # the check can fail: real micro-places stand out
     assert _significant_places(_moved(rows, seed), violence) <= real / 10
+
+
+def test_local_p_equals_scipys_negative_binomial_and_poisson_tails():
+    """The local test's p without importing scipy.stats (issue 24 item 5) is scipy's sf(y - 1)."""
+    from scipy import stats
+
+    from hotspot_engine.analyse.gistar import upper_tail
+
+    cells, y, _ = _smooth_town(3, planted=25)
+    test = predict.local_significance(predict.CellHistory(cells, y[:, None]))
+    size = 1 / test.dispersion
+    ref = stats.nbinom.sf(y - 1, size, size / (size + test.expected))
+    np.testing.assert_allclose(test.p, np.where(y > 0, ref, 1.0), rtol=1e-12, atol=1e-15)
+
+    rng = np.random.default_rng(11)
+    y = np.concatenate([rng.poisson(3, 1500).astype(float), rng.uniform(0, 20, 300)])
+    expected = rng.uniform(0.01, 10, y.size)
+    for dispersion in (0.0, 0.4, 3.0):
+        if dispersion:
+            size = 1 / dispersion
+            ref = stats.nbinom.sf(y - 1, size, size / (size + expected))
+        else:
+            ref = stats.poisson.sf(y - 1, expected)
+        got = np.where(y > 0, upper_tail(np.floor(y), expected, dispersion), 1.0)
+        np.testing.assert_allclose(got, np.where(y > 0, ref, 1.0), rtol=1e-12, atol=1e-15)

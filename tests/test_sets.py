@@ -11,7 +11,8 @@ from hotspot_engine.filters import Filters
 from hotspot_engine.service import analyses, sets
 from hotspot_engine.store.database import connect
 
-WINDOW = Filters(date_from="2023-04", date_to="2024-03")
+#: Two districts keep the selection well under a second (the whole force area takes seconds).
+WINDOW = Filters(date_from="2023-04", date_to="2024-03", districts=("Portsmouth", "Southampton"))
 
 
 @pytest.fixture()
@@ -42,7 +43,8 @@ def test_adopt_keeps_the_maps_ids_numbers_and_names(store, chosen):
     assert list(hotspots["cells"]) == list(areas["n_cells"])
     hot = chosen.cells[chosen.cells["is_hotspot"].astype(bool)]
     assert sorted(adopted.cells["h3"]) == sorted(hot["h3"])
-    assert (adopted.name, adopted.adopted_by, adopted.note, adopted.method) == ("FY 2023-24", "analyst", "for the board", "gistar")
+    assert (adopted.name, adopted.adopted_by, adopted.note) == ("FY 2023-24", "analyst", "for the board")
+    assert adopted.method == chosen.params.method  # whatever the selection used
     assert (adopted.window_from, adopted.window_to) == ("2023-04", "2024-03")
     assert adopted.filters == WINDOW and adopted.params["top"] == 19
     assert len(adopted.cell_ids()) == len(adopted.cells)
@@ -193,3 +195,27 @@ def test_monitoring_police_uk_months_compares_months(real_stores):
         con.close()
     assert watch.monthly is not None and list(watch.monthly["month"]) == ["2024-02", "2024-03"]
     assert any("month by month" in line for line in watch.lines)
+
+
+def test_within_keeps_the_sets_hotspots_in_the_places_with_their_numbers(store, chosen):
+    adopted = sets.adopt(store, "all", chosen, WINDOW, chosen.params, WINDOW, "t")
+    south = sets.within(adopted, Filters(districts=("Southampton",)))
+    hotspots, every = south.hotspots(), adopted.hotspots()
+    assert 0 < len(hotspots) < len(every) and set(hotspots["district"]) == {"Southampton"}
+    numbers = every.set_index("hotspot_id")["hotspot_number"]
+    assert (hotspots["hotspot_number"] == hotspots["hotspot_id"].map(numbers)).all()
+    assert sets.within(adopted, Filters()) is adopted
+    with pytest.raises(InputError, match="none of its hotspots"):
+        sets.within(south, Filters(districts=("Rushmoor",)))
+
+
+@pytest.mark.slow  # a patrol report on the sample (seconds)
+def test_patrols_on_a_set_in_one_district_keep_the_sets_numbers(store, chosen):
+    adopted = sets.adopt(store, "all", chosen, WINDOW, chosen.params, WINDOW, "t")
+    report = sets.patrol_report(store, Filters(date_from="2023-04", date_to="2023-06", districts=("Southampton",)),
+                                adopted)
+    expected = sets.within(adopted, Filters(districts=("Southampton",))).hotspots()
+    dosage = report.dosage.sort_values("hotspot_rank")
+    assert list(dosage["hotspot_id"]) == list(expected["hotspot_id"])
+    assert list(dosage["hotspot_rank"]) == list(expected["hotspot_number"])
+    assert list(dosage["hotspot_name"]) == list(expected["hotspot_name"])

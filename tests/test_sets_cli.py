@@ -47,7 +47,9 @@ def test_adopt_stores_what_hotspots_wrote(adopted_db):
     assert dict(zip(adopted.cells["h3"], adopted.cells["hotspot_id"])) == dict(zip(hot["h3"], hot["hotspot_id"]))
     assert adopted.note == "the report's list" and adopted.adopted_by.startswith("command line")
     assert (adopted.window_from, adopted.window_to) == ("2023-04", "2024-03")
-    assert adopted.filters.sv_only and adopted.params["method"] == "gistar"
+    from hotspot_engine.analyse.hotspots import HotspotParams
+
+    assert adopted.filters.sv_only and adopted.params["method"] == HotspotParams().method  # the default method
 
 
 def test_adopting_a_taken_name_exits_2_unless_replace(adopted_db, tmp_path, capsys):

@@ -227,7 +227,7 @@ def test_oidc_sign_in_then_only_a_data_manager_can_upload(app_db, tmp_path):
         assert provider.token_requests == 1  # the code went through the token endpoint (httpx)
         page.goto(f"{url}/Data_and_export")
         wait_for_app(page)
-        assert page.get_by_text("Loading data needs a signed-in data manager").is_visible()
+        page.get_by_text("Loading data needs a signed-in data manager").first.wait_for(timeout=60_000)
         assert page.locator('[data-testid="stFileUploader"]').count() == 0
         assert _direct_upload(page, url, seen["session"]) == 403
         viewer.close()

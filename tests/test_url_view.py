@@ -36,8 +36,8 @@ def test_a_link_restores_the_map_settings_and_the_url_follows_them(app_db):
     assert len(at.dataframe[0].value) <= 7  # the ranked hotspots follow the link's method
     at.selectbox(key="m_window").set_value(3).run()
     assert _param(at, "window") == "3" and _param(at, "method") == "top-n"
-    at.selectbox(key="m_method").set_value("gistar").run()
-    assert "method" not in at.query_params  # the default is left out of the link
+    at.selectbox(key="m_method").set_value("predict").run()
+    assert "method" not in at.query_params  # the default (predict since issue 24) is left out of the link
 
 
 @pytest.mark.slow  # an impact run on every AppTest rerun
@@ -52,5 +52,5 @@ def test_a_link_restores_the_impact_controls(app_db):
 @pytest.mark.slow  # an AppTest with several reruns or pages
 def test_a_link_with_bad_settings_falls_back_to_the_defaults(app_db):
     at = _open(app_db, "pages/1_Hotspot_map.py", {"method": "<script>", "window": "99", "top": "x"})
-    assert at.selectbox(key="m_method").value == "gistar"
+    assert at.selectbox(key="m_method").value == "predict"  # the default since issue 24
     assert at.selectbox(key="m_window").value == 12

@@ -256,6 +256,12 @@ def cached_monitor(on, target: DosageTarget, version: int):
     return monitor(cursor(), _set(on), target)
 
 
+@st.cache_data(show_spinner=False, max_entries=8)
+def cached_set_areas(on) -> pd.DataFrame:
+    """The set's hotspots as the map labels them: number, id, name, centre."""
+    return _set(on).hotspots()
+
+
 def adopt_set(name: str, result, window: Filters, params, filters: Filters, adopted_by: str, note: str,
               replace: bool = False):
     return sets_service.adopt(cursor(), name, result, window, params, filters, adopted_by, note, replace)

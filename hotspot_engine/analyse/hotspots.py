@@ -58,6 +58,9 @@ from hotspot_engine.resources import DATA_DIR  # noqa: E402
 
 METHODS = ("predict", "gistar", "top-n", "harm-share")
 MEASURES = ("count", "harm")
+#: Places listed after the hotspots by the predict method, at most: naming every candidate place
+#: of a busy year (thousands on 1M incidents) cost about a second and nobody reads that far.
+NEXT_RANKED_PLACES = 200
 #: The look-back window used when the filters give no start month (UK practice: the last 12 months).
 DEFAULT_WINDOW_MONTHS = 12
 LOCATION_PREFIX = "On or near "
@@ -624,10 +627,11 @@ def _predicted_places(cells: pd.DataFrame, chosen: np.ndarray, params: HotspotPa
     # Positions (in prediction order) where each place's first cell, its peak, comes.
     starts = np.sort(np.unique(label[taken], return_index=True)[1]) if taken.size else np.zeros(0, dtype=np.int64)
     cut = int(starts[params.top]) if starts.size > params.top else taken.size
+    end = int(starts[params.top + NEXT_RANKED_PLACES]) if starts.size > params.top + NEXT_RANKED_PLACES else taken.size
     hot = np.zeros(len(cells), dtype=bool)
     hot[taken[:cut]] = True
     rest = np.zeros(len(cells), dtype=bool)
-    rest[taken[cut:]] = True
+    rest[taken[cut:end]] = True
     first_label = micro_places(h3, hot, priority, cap)
     second_label = micro_places(h3, rest, priority, cap)
     n_hot = int(first_label.max()) + 1 if hot.any() else 0

@@ -137,26 +137,37 @@ def _load_file(con, file: Path, name: str, fmt: str | None, offence_map, limits:
         if streamed is not None:
             return [streamed]
     try:
+        _check_whole_file_rows(_file_chunks(file), name, limits)  # before the whole file is in memory
         data = file.read_bytes()
     except OSError as exc:
         raise InputError(f"{name}: cannot read ({exc.strerror})") from None
     return _load_one(con, data, name, fmt, offence_map, limits, partner)
 
 
-def _check_whole_file_rows(data: bytes, name: str, limits: Limits) -> None:
+def _check_whole_file_rows(chunks, name: str, limits: Limits) -> None:
     """A text file that does not stream (partner layers, patrols, GPS, a small or malformed extract)
-    is parsed whole, so its lines are counted first against the whole-file limit (Parquet and
-    workbooks have their own row and size limits)."""
-    if data[:4] in (b"PAR1", b"PK\x03\x04", b"PK\x05\x06"):
-        return
-    if data.count(b"\n") > limits.max_whole_file_rows + 1:
-        raise InputError(f"{name}: over {limits.max_whole_file_rows:,} rows, more than a file that is read whole "
-                         "may hold (only incident and police.uk CSVs stream); split the file")
+    is parsed whole, so its lines are counted first, chunk by chunk, against the whole-file limit
+    (Parquet and workbooks have their own row and size limits). ``chunks``: the file's bytes in order."""
+    lines, first = 0, True
+    for chunk in chunks:
+        if first and chunk[:4] in (b"PAR1", b"PK\x03\x04", b"PK\x05\x06"):
+            return
+        first = False
+        lines += chunk.count(b"\n")
+        if lines > limits.max_whole_file_rows + 1:
+            raise InputError(f"{name}: over {limits.max_whole_file_rows:,} rows, more than a file that is read "
+                             "whole may hold (only incident and police.uk CSVs stream); split the file")
+
+
+def _file_chunks(file: Path, size: int = 16 << 20):
+    with open(file, "rb") as handle:
+        while chunk := handle.read(size):
+            yield chunk
 
 
 def _load_one(con, data: bytes, name: str, fmt: str | None, offence_map, limits: Limits, partner=None
               ) -> list[LoadSummary]:
-    _check_whole_file_rows(data, name, limits)
+    _check_whole_file_rows([data], name, limits)
     kind, fmt, rows, rejects, notes = _parse(data, name, fmt, offence_map, limits=limits, con=con, partner=partner)
     summary = store.store_rows(con, kind, rows, rejects, file=name, fmt=fmt,
                                sha256=hashlib.sha256(data).hexdigest(), notes=notes)

@@ -45,6 +45,11 @@ def _parse_police_uk(raw: RawTable, name: str, seen: dict[str, int] | None = Non
     _plausible_dates(month, blank, bad, rej, month_col, "no month", "bad month")
     crime_type = _text(frame[type_col]).reset_index(drop=True)
     lat, lon = _coordinates(frame, {"lat": pick["lat"], "lon": pick["lon"]}, rej, notes)
+    if pick["falls_within"]:
+        from hotspot_engine.reference.geography import widen_area
+
+        # The store covers the forces its data names: place this file's rows in their districts.
+        widen_area(frame[pick["falls_within"]])
     district = _districts(lat, lon, rej, pick["lat"])
     formula = [0]
     crime_id = _text(frame[pick["id"]]).reset_index(drop=True) if pick["id"] else pd.Series([pd.NA] * n, dtype="string")

@@ -1,4 +1,9 @@
-"""Districts, CSPs and the H3 study area, loaded once from ``geodata/``.
+"""Districts, CSPs and the H3 study area, loaded once per area from ``geodata/``.
+
+The area is the set of police force areas the open store covers (:func:`use_area`; see
+:mod:`hotspot_engine.reference.area`): Hampshire alone reads the HIPS files at the top of
+``geodata/``, any other set reads a folder cut from the England and Wales pack. Every cache below is
+kept per area folder, so switching stores never mixes two areas' districts.
 
 Point-to-district assignment is exact point-in-polygon against the district polygons (dissolved from
 the generalised ONS LSOA boundaries), with a nearest-district fallback within a tolerance for the
@@ -34,24 +39,90 @@ def _geopandas():
     return gpd
 
 
-@lru_cache(maxsize=1)
+_AREA: tuple[str, ...] = ()  # PFA codes the open store's data names; () before any (HIPS)
+_FIXED = False  # True when settings.toml [area] forces fixed the area: data no longer widens it
+_AREA_LOCK = threading.Lock()
+
+
+def use_area(codes: tuple[str, ...] | list[str] = (), fixed: bool = False) -> tuple[str, ...]:
+    """Make ``codes`` (PFA codes) the area every function here works on; () or Hampshire alone is
+    HIPS. ``fixed``: the data's own forces do not widen it (settings named the area). Returns the
+    area in force."""
+    global _AREA, _FIXED
+    with _AREA_LOCK:
+        _AREA, _FIXED = tuple(sorted(set(codes))), bool(fixed)
+    return _AREA
+
+
+def widen_area(force_names) -> tuple[str, ...]:
+    """Add the force areas named (police.uk "Falls within" values) to the area in force, so that a
+    file's rows are placed in its own forces' districts; returns the area in force."""
+    from hotspot_engine.reference import area as area_pack
+
+    if _FIXED:
+        return _AREA
+    named = area_pack.pfa_codes(pd.unique(pd.Series(force_names, dtype=object).dropna()), GEODATA_DIR)
+    if set(named) <= set(_AREA):
+        return _AREA
+    return use_area(_AREA + named)
+
+
+def area_codes() -> tuple[str, ...]:
+    """PFA codes of the area in force (() before any data names one: HIPS)."""
+    return _AREA
+
+
+def is_hips() -> bool:
+    """True when the area in force is Hampshire's (the HIPS files), as for the sample."""
+    from hotspot_engine.reference import area as area_pack
+
+    return area_pack.is_hips(_AREA)
+
+
+def area_dir() -> Path:
+    """The folder of the area in force: the HIPS files, or the area cut from the pack."""
+    from hotspot_engine.reference import area as area_pack
+
+    codes = _AREA
+    if area_pack.is_hips(codes):
+        return GEODATA_DIR
+    return _cut_area(codes, _cache_dir())
+
+
+@lru_cache(maxsize=8)
+def _cut_area(codes: tuple[str, ...], cache: Path) -> Path:
+    from hotspot_engine.reference import area as area_pack
+
+    return area_pack.cut(GEODATA_DIR, codes, cache / "areas" / "-".join(codes))
+
+
 def districts():
     """GeoDataFrame: district, lad_code, area_km2, csp, geometry (WGS84)."""
-    frame = _geopandas().read_file(GEODATA_DIR / "districts.geojson")
+    return _districts(area_dir())
+
+
+@lru_cache(maxsize=4)
+def _districts(folder: Path):
+    frame = _geopandas().read_file(folder / "districts.geojson")
     lookup = csp_lookup()
     frame = frame.merge(lookup[["lad_code", "csp"]], on="lad_code", how="left")
     return frame.sort_values("district").reset_index(drop=True)
 
 
-@lru_cache(maxsize=1)
 def lsoas():
-    """GeoDataFrame: lsoa_code, lsoa_name, district, lad_code, area_km2, geometry (WGS84)."""
-    return _geopandas().read_file(GEODATA_DIR / "lsoa.geojson")
+    """GeoDataFrame: lsoa_code, lsoa_name, district, lad_code, area_km2, geometry (WGS84); outside
+    HIPS also ``vintage`` ("11" or "21"), both vintages' LSOAs being listed."""
+    return _lsoas(area_dir())
+
+
+@lru_cache(maxsize=4)
+def _lsoas(folder: Path):
+    return _geopandas().read_file(folder / "lsoa.geojson")
 
 
 def csp_lookup(path: str | Path | None = None) -> pd.DataFrame:
     """The editable district-to-CSP lookup (lad_code, district, csp)."""
-    return _read_csp_lookup(Path(path) if path else GEODATA_DIR / "district_csp.csv")
+    return _read_csp_lookup(Path(path) if path else area_dir() / "district_csp.csv")
 
 
 @read_once_per_version
@@ -94,8 +165,12 @@ def districts_for(districts_: tuple[str, ...] = (), csps: tuple[str, ...] = ()) 
     return sorted(lookup.loc[keep, "district"])
 
 
-@lru_cache(maxsize=1)
 def _district_shapes():
+    return _district_shapes_of(area_dir())
+
+
+@lru_cache(maxsize=4)
+def _district_shapes_of(folder: Path):
     import shapely
     from pyproj import Transformer
 
@@ -145,8 +220,12 @@ def _exact_districts(lat: np.ndarray, lon: np.ndarray, tolerance_m: float) -> np
     return out
 
 
-@lru_cache(maxsize=1)
 def _interior_lookup() -> pd.Series:
+    return _interior_lookup_of(area_dir())
+
+
+@lru_cache(maxsize=4)
+def _interior_lookup_of(folder: Path) -> pd.Series:
     """District of every res-9 cell that lies wholly inside one district, indexed by cell. Points in
     these cells need no polygon test, which makes assignment of a million points take about a second."""
     import shapely
@@ -236,12 +315,17 @@ def _cache_dir() -> Path:
     return Path(os.environ.get("HOTSPOT_CACHE", Path.cwd() / "data" / "cache"))
 
 
-@lru_cache(maxsize=8)
 def _all_study_cells(res: int) -> pd.DataFrame:
-    """All cells for all 14 districts at ``res``, cached in memory and on disk (they never change
-    unless geodata/ does, and res 10-11 take seconds to build)."""
-    stamp = int((GEODATA_DIR / "districts.geojson").stat().st_mtime)
-    cache = _cache_dir() / f"study_cells_r{res}_{stamp}.parquet"
+    return _all_study_cells_of(res, area_dir())
+
+
+@lru_cache(maxsize=8)
+def _all_study_cells_of(res: int, folder: Path) -> pd.DataFrame:
+    """All cells for all the area's districts at ``res``, cached in memory and on disk (they never
+    change unless geodata/ does, and res 10-11 take seconds to build)."""
+    stamp = int((folder / "districts.geojson").stat().st_mtime)
+    suffix = f"_{folder.name}" if folder != GEODATA_DIR else ""
+    cache = _cache_dir() / f"study_cells_r{res}_{stamp}{suffix}.parquet"
     if cache.exists():
         try:
             return pd.read_parquet(cache)

@@ -38,7 +38,7 @@ from hotspot_engine.render.classes import (  # noqa: F401  (palettes and classes
     value_classes,
 )
 from hotspot_engine.render.labels import Viewport, place_labels
-from hotspot_engine.resources import GEODATA_DIR, STATIC_DIR
+from hotspot_engine.resources import STATIC_DIR
 
 OFFLINE_STYLE = "/app/static/blank_style.json"
 OFFLINE_STYLE_DARK = "/app/static/dark_style.json"
@@ -54,9 +54,16 @@ def _rounded_geojson(frame) -> dict:
     return json.loads(frame.to_json(drop_id=True))
 
 
-@lru_cache(maxsize=4)
 def district_outlines_geojson(simplify_m: float = 60.0) -> dict:
-    """District outlines as GeoJSON (simplified further for the browser, coordinates to ~1 m)."""
+    """District outlines of the store's area as GeoJSON (simplified further for the browser,
+    coordinates to ~1 m)."""
+    from hotspot_engine.reference.geography import area_dir
+
+    return _district_outlines_geojson(simplify_m, area_dir())
+
+
+@lru_cache(maxsize=8)
+def _district_outlines_geojson(simplify_m: float, folder) -> dict:
     from hotspot_engine.reference.geography import districts
 
     frame = districts().to_crs(27700)
@@ -65,10 +72,14 @@ def district_outlines_geojson(simplify_m: float = 60.0) -> dict:
 
 
 def lsoa_outlines_geojson(simplify_m: float = 15.0) -> dict:
-    """LSOA outlines (code, name, district) as GeoJSON for the map's optional LSOA layer."""
+    """LSOA outlines (code, name, district) as GeoJSON for the map's optional LSOA layer. Outside
+    HIPS the area lists both vintages; the 2021 LSOAs (police.uk's codes since 2023) are drawn."""
     from hotspot_engine.reference.geography import lsoas
 
-    frame = lsoas().to_crs(27700)
+    frame = lsoas()
+    if "vintage" in frame.columns:
+        frame = frame[frame["vintage"] == "21"]
+    frame = frame.to_crs(27700)
     frame["geometry"] = frame.geometry.simplify(simplify_m, preserve_topology=True)
     return _rounded_geojson(frame.to_crs(4326)[["lsoa_code", "lsoa_name", "district", "geometry"]])
 
@@ -84,9 +95,33 @@ def write_lsoa_outlines(path=None):
     return path
 
 
-@lru_cache(maxsize=1)
 def towns() -> pd.DataFrame:
-    return pd.read_csv(GEODATA_DIR / "towns.csv")
+    """Town labels of the store's area (name, lat, lon, rank)."""
+    from hotspot_engine.reference.geography import area_dir
+
+    return _towns(area_dir())
+
+
+@lru_cache(maxsize=8)
+def _towns(folder) -> pd.DataFrame:
+    return pd.read_csv(folder / "towns.csv")
+
+
+def force_view() -> dict:
+    """The view a map opens at: the HIPS view (Hampshire and the Isle of Wight) for HIPS, else one
+    that fits the store's districts."""
+    from hotspot_engine.reference.geography import area_dir, is_hips
+
+    return dict(FORCE_VIEW) if is_hips() else _area_view(area_dir())
+
+
+@lru_cache(maxsize=8)
+def _area_view(folder) -> dict:
+    from hotspot_engine.reference.geography import districts
+
+    minx, miny, maxx, maxy = districts().total_bounds
+    view = view_for(np.array([miny, maxy]), np.array([minx, maxx]))
+    return dict(view, zoom=view["zoom"] - 0.3)  # the page's map is narrower than view_for's default
 
 
 def view_for(lat: np.ndarray, lon: np.ndarray, width_px: int = 1100, height_px: int = 650) -> dict:
@@ -255,7 +290,10 @@ def map_labels(areas: pd.DataFrame | None, view: dict, viewport_px: tuple[int, i
     avoid = None
     if areas is not None and len(areas):
         avoid = areas[["lat", "lon"]]
-        parts.append(pd.DataFrame({"text": [str(k) for k in range(1, len(areas) + 1)], "lat": areas["lat"].to_numpy(),
+        # An adopted set's areas carry their own numbers (a set shown within some places keeps them).
+        numbers = (areas["hotspot_number"].astype(int).tolist() if "hotspot_number" in areas.columns
+                   else range(1, len(areas) + 1))
+        parts.append(pd.DataFrame({"text": [str(k) for k in numbers], "lat": areas["lat"].to_numpy(),
                                    "lon": areas["lon"].to_numpy(), "size_px": number_px, "kind": "number", "priority": 1}))
     return place_labels(pd.concat(parts, ignore_index=True), Viewport.from_view(view, *viewport_px), avoid=avoid)
 
@@ -322,9 +360,12 @@ def _outline_and_cell_layers(colours: list, opacity: float, lsoa_outlines: bool,
     line_colour = [255, 255, 255] if dark else [40, 40, 40]
     layers = []
     if lsoa_outlines:
-        # A URL, not inline data: the browser fetches the static file once from this app's server.
+        # HIPS: a URL, not inline data: the browser fetches the static file once from this app's
+        # server. Another area's outlines go inline (the static file is Hampshire's).
+        from hotspot_engine.reference.geography import is_hips
+
         layers.append(pdk.Layer(
-            "GeoJsonLayer", LSOA_OUTLINES_URL, id="lsoas", stroked=True, filled=False,
+            "GeoJsonLayer", LSOA_OUTLINES_URL if is_hips() else lsoa_outlines_geojson(), id="lsoas", stroked=True, filled=False,
             get_line_color=line_colour + [70], line_width_min_pixels=0.6, pickable=False,
         ))
     layers += [
@@ -415,11 +456,12 @@ def build_deck(
     if streets is not None and len(streets):
         # Under the labels: street names give way to hotspot numbers and towns.
         layers += street_layers(streets, dark)
-    layers += label_layers(areas, view or FORCE_VIEW, viewport_px, presentation, dark)
+    view = view or force_view()
+    layers += label_layers(areas, view, viewport_px, presentation, dark)
     tooltip_html = "<br/>".join(f"<b>{label}</b>: {{{key}}}" for key, label in fields)
     deck = _compact_deck_class()(
         layers=layers,
-        initial_view_state=pdk.ViewState(**(view or FORCE_VIEW)),
+        initial_view_state=pdk.ViewState(**view),
         map_style=map_style,
         # No provider: deck.gl's default (CARTO) would fetch a style from the internet.
         map_provider=None,

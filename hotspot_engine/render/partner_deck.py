@@ -13,7 +13,7 @@ import json
 import numpy as np
 import pandas as pd
 
-from hotspot_engine.render.deck import FORCE_VIEW, OFFLINE_STYLE, _compact_deck_class, district_outlines_geojson
+from hotspot_engine.render.deck import OFFLINE_STYLE, _compact_deck_class, district_outlines_geojson, force_view
 
 FLAG_COLOURS = {"higher": [189, 0, 38, 170], "lower": [33, 102, 172, 170], "": [150, 150, 150, 35]}
 #: One colour per point layer, in the order the layers are given (Okabe-Ito, colour-blind safe).
@@ -85,7 +85,7 @@ def build_partner_deck(lsoa_geojson: dict | None, point_layers: dict[str, pd.Dat
         layers.append(pdk.Layer("GeoJsonLayer", hotspot_outlines, id="hotspot-areas", stroked=True, filled=False,
                                 get_line_color=[0, 0, 0, 230], line_width_min_pixels=2, pickable=False))
     deck = _compact_deck_class()(
-        layers=layers, initial_view_state=pdk.ViewState(**(view or FORCE_VIEW)), map_style=map_style,
+        layers=layers, initial_view_state=pdk.ViewState(**(view or force_view())), map_style=map_style,
         map_provider=None,  # deck.gl's default provider would fetch a style from the internet
         tooltip={"html": "<b>{label}</b><br/>{detail}", "style": {"fontSize": "13px"}},
     )

@@ -93,6 +93,7 @@ _WHERE: dict[str, str] = {
     "export_zip": "hotspot_engine.service.exports",
     "headline_figures": "hotspot_engine.service.exports",
     "meeting_maps": "hotspot_engine.service.exports",
+    "area_summary": "hotspot_engine.service.store_data",
     "cell_month_counts": "hotspot_engine.service.store_data",
     "data_version": "hotspot_engine.service.store_data",
     "extent": "hotspot_engine.service.store_data",
@@ -116,7 +117,7 @@ _WHERE: dict[str, str] = {
     "refresh_quality": "hotspot_engine.service.quality",
 }
 __all__ = [
-    "ExportLayers", "Extent", "QualityReport", "RECORD_LEVEL", "cell_month_counts", "data_version",
+    "ExportLayers", "Extent", "QualityReport", "RECORD_LEVEL", "area_summary", "cell_month_counts", "data_version",
     "default_window", "export_layers", "export_meta", "export_zip", "extent", "headline", "headline_figures",
     "hotspots", "hotspots_before", "impact", "ingest_files", "ingest_street_upload", "ingest_streets",
     "ingest_upload", "is_sample", "loads", "meeting_maps", "monthly_counts", "open_app_store", "open_store",

@@ -332,9 +332,9 @@ def impact(con, filters: Filters, intervention: str, hotspots_file: str | Path |
             raise InputError(f"weekly impact: {problem}")
     window = selection_window
     if hotspot_set is not None:
-        from hotspot_engine.service.sets import hot_cells
+        from hotspot_engine.service.sets import hot_cells, within
 
-        hot, filters = hot_cells(hotspot_set), filters.with_(res=hotspot_set.filters.res)
+        hot, filters = hot_cells(within(hotspot_set, filters)), filters.with_(res=hotspot_set.filters.res)
         window = window or (hotspot_set.window_from, hotspot_set.window_to)
     elif hotspots_file:
         hot = hotspot_cells_from_file(hotspots_file)

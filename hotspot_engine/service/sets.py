@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import asdict, dataclass, fields, is_dataclass
+from dataclasses import replace as with_changes
 from datetime import UTC, datetime
 
 import numpy as np
@@ -275,6 +276,20 @@ def set_result(con, adopted: AdoptedSet, harm_weights=None):
     return as_result(adopted, counts)
 
 
+def within(adopted: AdoptedSet, filters: Filters) -> AdoptedSet:
+    """The set's hotspots in the filters' places (by each hotspot's district, so a hotspot is kept or
+    left whole), numbers and names unchanged: Southampton's hotspots of a force-wide set keep their
+    force-wide numbers. InputError when none is there."""
+    if not (filters.districts or filters.csps):
+        return adopted
+    from hotspot_engine.reference.geography import districts_for
+
+    keep = adopted.cells["district"].isin(districts_for(filters.districts, filters.csps))
+    if not keep.any():
+        raise InputError(f"set {adopted.name}: none of its hotspots is in the chosen places")
+    return with_changes(adopted, cells=adopted.cells[keep].reset_index(drop=True))
+
+
 def on_set(filters: Filters, adopted: AdoptedSet) -> Filters:
     """The filters at the set's resolution (its cells are at that resolution)."""
     return filters.with_(res=adopted.filters.res)
@@ -285,6 +300,7 @@ def patrol_report(con, filters: Filters, adopted: AdoptedSet, target=None, actio
     from hotspot_engine.analyse.patrols import DosageTarget
     from hotspot_engine.service import analyses
 
+    adopted = within(adopted, filters)
     result = set_result(con, adopted, harm_weights)
     report = analyses.patrol_report(con, on_set(filters, adopted), target or DosageTarget(), actions,
                                     harm_weights=harm_weights, hotspots=result)
@@ -306,6 +322,7 @@ def export_layers(con, filters: Filters, names: list[str], adopted: AdoptedSet, 
     from hotspot_engine.service.exports import export_layers as layers
     from hotspot_engine.write import export
 
+    adopted = within(adopted, filters)
     result = set_result(con, adopted, harm_weights)
     bundle = layers(con, on_set(filters, adopted), [n for n in names if n != "patrols"], hotspots=result,
                     harm_weights=harm_weights)

@@ -24,11 +24,14 @@ def open_store(path: str | Path | None = None, read_only: bool = False, threads:
 
 def open_app_store(settings: Settings):
     """The dashboard's store: the settings' file, DuckDB threads per query from the settings, and
-    the built-in synthetic sample loaded when the store is empty and the settings ask for it."""
+    the built-in synthetic sample loaded when the store is empty, the settings ask for it and the
+    area is HIPS (settings.toml [area] forces naming other forces start with an empty store)."""
+    from hotspot_engine.reference.geography import is_hips
     from hotspot_engine.store.database import table_count
 
     con = open_store(settings.db_path, threads=settings.app_query_threads)
-    if settings.sample_on_empty and table_count(con, "incidents") == 0:
+    # The sample is HIPS's (Hampshire): a deployment whose settings name another area starts empty.
+    if settings.sample_on_empty and is_hips() and table_count(con, "incidents") == 0:
         from hotspot_engine.sample import write_sample
         from hotspot_engine.sample_partners import load_partner_sample
         from hotspot_engine.store.database import label_sample_loads
@@ -42,6 +45,20 @@ def open_app_store(settings: Settings):
 
         adopt_sample_set(con)
     return con
+
+
+def area_summary() -> str:
+    """One line on the area the open store covers (the police force areas its data names)."""
+    from hotspot_engine.reference import area as area_pack
+    from hotspot_engine.reference import geography
+
+    districts, csps = len(geography.district_names()), len(geography.csp_names())
+    if geography.is_hips():
+        return f"Area: Hampshire and the Isle of Wight (HIPS), {districts} districts, {csps} CSPs."
+    forces = area_pack.forces(geography.GEODATA_DIR).set_index("pfa_code")["force"]
+    names = ", ".join(forces.get(code, code) for code in geography.area_codes())
+    return (f"Area: {names} ({districts} districts, {csps} CSPs): the police force areas the data names, "
+            "or settings.toml [area] forces when set.")
 
 
 def data_version(con) -> int:
@@ -77,9 +94,9 @@ def remove_sample(con) -> tuple[int, int]:
     from hotspot_engine.store.database import remove_sample_rows
 
     removed = remove_sample_rows(con)
+    refresh_quality(con)
     remove_sample_sets(con)  # the sample's demo set names sample places: it goes with them
     remove_sample_schedules(con)  # and the sample's trial schedule (sample-trial)
-    refresh_quality(con)
     return removed
 
 

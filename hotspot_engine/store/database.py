@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import hashlib
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -214,7 +214,29 @@ def connect(path: str | Path | None = None, read_only: bool = False, threads: in
         con.execute(f"SET threads = {int(threads)}")
     if not read_only:
         con.execute(SCHEMA)
+    activate_area(con)
     return con
+
+
+def activate_area(con) -> tuple[str, ...]:
+    """Make the store's area the one geography works on: settings.toml [area] forces when given
+    (then fixed: a national police.uk file loads only those forces' rows, the rest rejected as
+    outside the area), else the force areas its incidents name (police.uk "Falls within"). A store
+    naming none, or only Hampshire, keeps the HIPS files. Returns the PFA codes in force."""
+    import duckdb
+
+    from hotspot_engine.reference import area as area_pack
+    from hotspot_engine.reference import geography
+    from hotspot_engine.settings import load_settings
+
+    try:
+        names = [r[0] for r in con.execute("SELECT DISTINCT falls_within FROM incidents").fetchall()]
+    except duckdb.Error:  # a read-only store from before the incidents table
+        names = []
+    configured = area_pack.pfa_codes(load_settings().area_forces, geography.GEODATA_DIR, strict=True)
+    if configured:
+        return geography.use_area(configured, fixed=True)
+    return geography.use_area(area_pack.pfa_codes(names, geography.GEODATA_DIR))
 
 
 def h3_columns(lat: np.ndarray, lon: np.ndarray, resolutions: tuple[int, ...] = RESOLUTIONS) -> dict[str, np.ndarray]:
@@ -448,9 +470,10 @@ def _merge_notes(parts: list[list[str]]) -> list[str]:
     return out
 
 
-def store_stream(con, kind: str, blocks, file: str, fmt: str, sha256: str = "") -> LoadSummary:
+def store_stream(con, kind: str, blocks, file: str, fmt: str, sha256: str | Callable[[], str] = "") -> LoadSummary:
     """Like :func:`store_rows` for a file parsed block by block: ``blocks`` yields (rows, rejects,
-    notes) per block. Still one transaction for the whole file (a failure in any block, parsing
+    notes) per block; ``sha256`` may be a callable, asked for the digest only when the load is logged
+    (the caller hashes the file while its blocks are parsed). Still one transaction for the whole file (a failure in any block, parsing
     included, leaves the store as it was), while memory holds one block at a time.
 
     Blocks are appended without a per-block anti-join (each would rescan the rows already stored);
@@ -515,7 +538,7 @@ def store_stream(con, kind: str, blocks, file: str, fmt: str, sha256: str = "") 
         summary = LoadSummary(file=file, format=fmt, rows_read=read, added=added,
                               already_present=accepted - added - len(conflict_ids), rejected=rejected,
                               reject_reasons=reasons, notes=merged, load_id=int(load_id), conflicts=len(conflict_ids))
-        _log_load(con, summary, sha256, kind)
+        _log_load(con, summary, sha256() if callable(sha256) else sha256, kind)
         con.execute("COMMIT")
     except BaseException:
         con.execute("ROLLBACK")
@@ -598,4 +621,5 @@ def remove_sample_rows(con) -> tuple[int, int]:
     except BaseException:
         con.execute("ROLLBACK")
         raise
+    activate_area(con)  # the sample named Hampshire: the area is now what the rest names
     return int(incidents), int(patrols)

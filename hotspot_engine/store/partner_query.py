@@ -116,6 +116,29 @@ def partner_lsoa_counts(con, source: str, kind: str, filters: Filters) -> pd.Ser
     raise InputError(f"--source: '{source}' is a layer of places, not counts; choose an area or event layer")
 
 
+def _units() -> dict[str, str]:
+    from hotspot_engine.reference import area as area_pack
+    from hotspot_engine.reference.geography import GEODATA_DIR
+
+    return area_pack.comparison_units(GEODATA_DIR)
+
+
+def _in_units(counts: pd.Series, units: dict[str, str]) -> pd.Series:
+    """Counts per LSOA code summed per comparison unit (:func:`area.comparison_units`)."""
+    if counts.empty:
+        return counts
+    keys = pd.Index([units.get(str(c), str(c)) for c in counts.index])
+    return counts.groupby(keys).sum().astype(np.int64)
+
+
+def _unit_districts(known: pd.DataFrame, units: dict[str, str]) -> pd.DataFrame:
+    """``known`` with every comparison unit its codes map to (a merged 2021 code police data may not
+    carry yet) given the district of the codes it stands for."""
+    extra = pd.DataFrame({"lsoa_code": [units[c] for c in known["lsoa_code"] if c in units],
+                          "district": [d for c, d in zip(known["lsoa_code"], known["district"]) if c in units]})
+    return pd.concat([known, extra], ignore_index=True).drop_duplicates("lsoa_code")
+
+
 def lsoa_comparison(con, source: str, filters: Filters) -> tuple[pd.DataFrame, Filters]:
     """Per LSOA of the whole force area (the funnel's ratio is force-wide): lsoa_code, district,
     csp, partner_count, police_count; and the filters with the window actually used (the district
@@ -123,12 +146,15 @@ def lsoa_comparison(con, source: str, filters: Filters) -> tuple[pd.DataFrame, F
     layer = layer_of(con, source)
     filters = _window(con, filters, source, f"partner_{layer['kind']}")
     known = _known_codes(con)
-    police = police_lsoa_counts(con, filters, known)
-    partner = partner_lsoa_counts(con, source, layer["kind"], filters)
+    # Both vintages count in one unit (a split 2011 LSOA keeps its police counts after 2023).
+    units = _units()
+    police = _in_units(police_lsoa_counts(con, filters, known), units)
+    partner = _in_units(partner_lsoa_counts(con, source, layer["kind"], filters), units)
     from hotspot_engine.reference.geography import lsoas
 
-    # Every 2011 LSOA of the districts, plus the 2021 codes either side actually uses.
-    codes = set(lsoas()["lsoa_code"]) | set(police.index) | set(partner.index)
+    # Every LSOA of the districts, plus the 2021 codes either side actually uses, in their units.
+    codes = {units.get(c, c) for c in lsoas()["lsoa_code"]} | set(police.index) | set(partner.index)
+    known = _unit_districts(known, units)
     table = known[known["lsoa_code"].isin(codes)].copy()
     table = table.merge(csp_lookup()[["district", "csp"]], on="district", how="left")
     table["partner_count"] = table["lsoa_code"].map(partner).fillna(0).astype(np.int64)

@@ -4,7 +4,7 @@ from __future__ import annotations
 import streamlit as st
 
 from hotspot_engine.render.text_safety import markdown_plain
-from hotspot_engine.service import Extent
+from hotspot_engine.service import Extent, area_summary
 from hotspot_engine.write.export import neutralise_formulas
 from ui import access
 from ui.cached import ingest_street_upload, ingest_upload, loads, rejects, remove_sample, sample_status
@@ -21,6 +21,7 @@ def draw_holdings(ext: Extent) -> None:
     c2.metric("Patrols stored", f"{ext.patrols:,}")
     c3.metric("Months", f"{ext.first_month} to {ext.last_month}" if ext.first_month else "none")
     c4.metric("Sources", ", ".join(ext.sources) or "none")
+    st.caption(markdown_plain(area_summary()))
 
 
 def draw_upload(manager: bool) -> None:

@@ -35,8 +35,23 @@ def draw_set_beside(scene: MapScene, present: bool) -> None:
         st.caption(f"The set's cells are at H3 resolution {adopted.filters.res}: compare at that resolution.")
         return
     changes = compare(adopted.cells, today_cells(scene))
+    if present:  # the wall screen: the count alone
+        st.markdown(f"Today against the set: **{summary(changes)}**")
+        return
     st.caption(markdown_plain(f"Today's hotspots against the set (chosen on {adopted.window()}): {summary(changes)}. "
-                              "Blue outlines: the set; black: today's analysis."))
+                              "Blue outlines and the numbers: the set, as on every page; black outlines: today's "
+                              "analysis, ranked below with the set's number where they overlap one of its places."))
+
+
+def set_numbers(scene: MapScene):
+    """Today's hotspot id -> the number of the set's hotspot it overlaps most (None without a set, or
+    when the set is at another resolution)."""
+    adopted = scene.adopted
+    if adopted is None or adopted.filters.res != scene.window.res:
+        return None
+    changes = compare(adopted.cells, today_cells(scene))
+    kept = changes[changes["status"] == "kept"]
+    return kept.set_index("hotspot_id")["other_number"]
 
 
 def _user() -> str:

@@ -52,7 +52,7 @@ def _draw_month(scene: MapScene, frames, legend, colours, months: list[str]) -> 
     month = c2.select_slider("Month", options=months, key="m_month", disabled=bool(st.session_state.get("m_playing")))
     month_cells = frames[frames["month"] == month]
     deck, _, left_out = maps.build_deck(
-        month_cells, areas=scene.areas, area_outlines=scene.outlines, view=scene.view, map_style=scene.map_style,
+        month_cells, areas=scene.label_areas, area_outlines=scene.outlines, set_outlines=scene.set_outlines, view=scene.view, map_style=scene.map_style,
         presentation=present, tooltip_fields=("h3", "count"), precoloured=(legend, colours),
         lsoa_outlines=bool(st.session_state.get("m_lsoa")), viewport_px=scene.viewport_px)
     note_left_out(left_out)

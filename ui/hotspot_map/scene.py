@@ -13,7 +13,15 @@ from hotspot_engine.reference.geography import cell_centres, str_to_cell
 from hotspot_engine.render import deck as maps
 from hotspot_engine.service.sets import AdoptedSet
 from hotspot_engine.settings import Settings
-from ui.cached import cached_area_outlines, cached_hotspots, cached_patterns, cached_set_outlines, data_version, extent
+from ui.cached import (
+    cached_area_outlines,
+    cached_hotspots,
+    cached_patterns,
+    cached_set_areas,
+    cached_set_outlines,
+    data_version,
+    extent,
+)
 from ui.common import hotspot_window
 from ui.errors import page_errors
 from ui.hotspot_map.controls import MapChoices
@@ -47,6 +55,13 @@ class MapScene:
     adopted: AdoptedSet | None = None  # the adopted set drawn beside today's hotspots
     set_outlines: dict | None = None
     patrol_data: bool = True  # False: the store holds no patrols (no patrol colouring or columns)
+    set_areas: pd.DataFrame | None = None  # the set's hotspots: the numbers on the map when a set is shown
+
+    @property
+    def label_areas(self) -> pd.DataFrame:
+        """The areas whose numbers the map shows: the adopted set's (the numbers every page uses) when
+        one is shown, else today's ranking."""
+        return self.set_areas if self.set_areas is not None else self.areas
 
     @property
     def viewport_px(self) -> tuple[int, int]:
@@ -72,7 +87,10 @@ def _view(filters: Filters, cells: pd.DataFrame, present: bool, height: int) -> 
         # Fit the map to the selected places (their whole study area, not only the busy cells).
         lat, lon = cell_centres(str_to_cell(cells["h3"]))
         return maps.view_for(lat, lon, width_px=MAP_WIDTH_PRESENT if present else MAP_WIDTH, height_px=height)
-    return dict(maps.FORCE_VIEW, zoom=8.75 if present else 8.55)
+    view = maps.force_view()
+    if view == maps.FORCE_VIEW:  # HIPS: the view its pages have always opened at
+        return dict(view, zoom=8.75 if present else 8.55)
+    return view
 
 
 def build_scene(filters: Filters, choices: MapChoices, version: int, present: bool, settings: Settings) -> MapScene:
@@ -92,4 +110,5 @@ def build_scene(filters: Filters, choices: MapChoices, version: int, present: bo
                     result.cells, result.areas, result.next_ranked, outlines, list(result.notes), patterns,
                     _view(filters, result.cells, present, height), map_style, present, height,
                     settings.basemap_attribution if settings.basemap_url else None, version, adopted,
-                    cached_set_outlines(set_ref(adopted)) if adopted is not None else None, patrol_data)
+                    cached_set_outlines(set_ref(adopted)) if adopted is not None else None, patrol_data,
+                    cached_set_areas(set_ref(adopted)) if adopted is not None else None)

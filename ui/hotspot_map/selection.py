@@ -16,8 +16,11 @@ def picked_cell(event) -> str | None:
     return str(objects[0].get("h")) if objects and objects[0].get("h") else None
 
 
-def draw_selection(cells: pd.DataFrame, areas: pd.DataFrame, h3: str | None, big: bool = False) -> None:
-    """The clicked cell's hotspot (its number, name and figures) or the cell's own figures."""
+def draw_selection(cells: pd.DataFrame, areas: pd.DataFrame, h3: str | None, big: bool = False,
+                   set_numbers: pd.Series | None = None) -> None:
+    """The clicked cell's hotspot (its number, name and figures) or the cell's own figures. With an
+    adopted set shown (``set_numbers``: today's id -> the set's number), the number on the map is the
+    set's: today's rank is named as such."""
     if h3 is None:
         st.caption("Click a cell on the map to see its hotspot here.")
         return
@@ -33,7 +36,12 @@ def draw_selection(cells: pd.DataFrame, areas: pd.DataFrame, h3: str | None, big
             return
         area = hotspot.iloc[0]
         name = markdown_plain(str(area["hotspot_name"]))  # text from the data, shown as text
-        st.markdown(f"**#{int(area['hotspot_rank'])} {name}**" if not big else f"### #{int(area['hotspot_rank'])} {name}")
+        rank = f"#{int(area['hotspot_rank'])}" if set_numbers is None else f"Today's #{int(area['hotspot_rank'])}:"
+        st.markdown(f"**{rank} {name}**" if not big else f"### {rank} {name}")
+        if set_numbers is not None:
+            number = set_numbers.get(area["hotspot_id"])
+            st.caption(f"In the adopted set as #{int(number)} (the number on the map)." if pd.notna(number)
+                       else "Not in the adopted set: a place that is hot today only.")
         figures = {"District": area["district"], "CSP": area["csp"], "Cells": f"{int(area['n_cells'])}",
                    "Incidents": f"{int(area['count']):,}", "Harm (days)": f"{area['harm']:,.0f}",
                    "Patrols": f"{int(area['patrols']):,}", "Patrol minutes": f"{area['patrol_minutes']:,.0f}",

@@ -15,24 +15,29 @@ AREA_TABLE_CONFIG = {"no": st.column_config.NumberColumn("No.", help="The number
                      "count": st.column_config.NumberColumn("Incidents", format="%d"),
                      "harm": st.column_config.NumberColumn("Harm (days)", format="%d"),
                      "patrol_minutes": st.column_config.NumberColumn("Patrol minutes", format="%d"),
+                     "set_no": st.column_config.NumberColumn("Set No.", help="The adopted set's hotspot this place "
+                                                             "overlaps most (its number on the map and every page)"),
                      "significant": st.column_config.CheckboxColumn(
                          "Beyond chance", help="Stands out from its surroundings (0.6-1.5 km) beyond chance")}
 
 
-def _area_table(areas: pd.DataFrame, first: int = 1) -> pd.DataFrame:
+def _area_table(areas: pd.DataFrame, first: int = 1, set_numbers: pd.Series | None = None) -> pd.DataFrame:
     table = areas[[c for c in ("hotspot_name", "hotspot_id", "csp", "district", "n_cells", "area_km2", "count", "harm",
                                "patrols", "patrol_minutes", "significant") if c in areas.columns]].copy()
     table.insert(0, "no", range(first, first + len(table)))
+    if set_numbers is not None:
+        table.insert(1, "set_no", table["hotspot_id"].map(set_numbers).astype("Int64"))
     return table
 
 
-def draw_ranked(areas: pd.DataFrame, next_ranked: pd.DataFrame | None = None) -> None:
+def draw_ranked(areas: pd.DataFrame, next_ranked: pd.DataFrame | None = None,
+                set_numbers: pd.Series | None = None) -> None:
     st.subheader("Hotspots, ranked")
     if areas.empty:
         st.info("No place to rank: incidents are not concentrated above the area's average rate with these "
                 "filters (or this method selects none).")
         return
-    st.dataframe(_area_table(areas), hide_index=True, width="stretch", column_config=AREA_TABLE_CONFIG)
+    st.dataframe(_area_table(areas, 1, set_numbers), hide_index=True, width="stretch", column_config=AREA_TABLE_CONFIG)
     st.caption(SIGNIFICANT_TEXT + " The rank says where most incidents are expected; a place can rank high "
                "without standing out from a busy town centre around it.")
     if next_ranked is not None and len(next_ranked):

@@ -8,6 +8,7 @@ from hotspot_engine.reference.geography import ATTRIBUTION
 from hotspot_engine.render import deck as maps
 from hotspot_engine.render.text_safety import markdown_plain
 from ui.cached import cached_streets
+from ui.hotspot_map.adopt import set_numbers
 from ui.hotspot_map.legend import LEGEND_TITLES, draw_side
 from ui.hotspot_map.scene import MapScene
 from ui.hotspot_map.selection import draw_selection, picked_cell
@@ -37,7 +38,7 @@ def draw_whole_window(scene: MapScene) -> None:
         drawn = scene.patterns.merge(scene.cells[["h3", "district"]], on="h3", how="left")
         tooltip = ("h3", "pattern", "district")
     deck, legend, left_out = maps.build_deck(
-        drawn, colour_by=scene.colour_by, tooltip_fields=tooltip, areas=scene.areas, area_outlines=scene.outlines,
+        drawn, colour_by=scene.colour_by, tooltip_fields=tooltip, areas=scene.label_areas, area_outlines=scene.outlines,
         patrols=scene.cells if scene.choices.show_patrols and scene.patrol_data else None, view=scene.view,
         map_style=scene.map_style, presentation=scene.present, lsoa_outlines=scene.choices.show_lsoas,
         viewport_px=scene.viewport_px, streets=cached_streets(scene.view, scene.viewport_px, scene.version),
@@ -48,7 +49,7 @@ def draw_whole_window(scene: MapScene) -> None:
         event = draw_map(scene, deck)
     with side_col:
         if scene.colour_by != "pattern" and not scene.present:
-            draw_selection(scene.cells, scene.areas, picked_cell(event), scene.present)
+            draw_selection(scene.cells, scene.areas, picked_cell(event), scene.present, set_numbers(scene))
         draw_side(scene, LEGEND_TITLES[scene.colour_by], legend.entries,
                   f"{scene.window.date_from} to {scene.window.date_to}")
         for note in scene.notes if not scene.present else []:

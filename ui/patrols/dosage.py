@@ -65,7 +65,8 @@ def draw_dosage(report: PatrolReport, target: DosageTarget, big: bool) -> None:
     if big:
         # The wall screen: an HTML table, which presentation mode's large type scales (a data grid
         # is drawn on a canvas at its own small size).
-        shown = table.assign(**{"Days dosed": table["Days dosed"].map(lambda v: f"{v:.0f}%")})
+        shown = (table.assign(**{"Days dosed": table["Days dosed"].map(lambda v: f"{v:.0f}%")})
+                 if "Days dosed" in table.columns else table)
         st.table(shown.style.map(lambda v: STATUS_STYLE.get(v, ""), subset=["Status"]).hide(axis="index")
                  .format(precision=0, thousands=","))
     else:

