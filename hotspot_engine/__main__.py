@@ -416,7 +416,7 @@ def cmd_patrol_plan(args: argparse.Namespace) -> int:
         plan_csv,
         suggest_plan,
     )
-    from hotspot_engine.service import patrol_report
+    from hotspot_engine.service import patrol_report, trial
     from hotspot_engine.write.atomic import staged_outputs
     from hotspot_engine.write.export import neutralise_formulas
 
@@ -443,9 +443,10 @@ def cmd_patrol_plan(args: argparse.Namespace) -> int:
         else:
             report = patrol_report(con, filters, target, params=_hotspot_params(args),
                                    harm_weights=args.harm_weights, exclusions_path=args.exclusions)
+        plan = suggest_plan(report, week_start=week, seed=args.seed, extra_visits=args.extra_visits)
+        plan = trial.follow_stored(con, plan)  # a stored trial schedule's control days: no dedicated patrol
     finally:
         con.close()
-    plan = suggest_plan(report, week_start=week, seed=args.seed, extra_visits=args.extra_visits)
     out = Path(args.out)
     # Every file is made first and all appear together: a briefing that fails leaves no plan behind.
     with staged_outputs() as outputs:
@@ -550,6 +551,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=cmd_sample)
 
     _add_ingest(sub)
+    from hotspot_engine.cli_trial import add_parsers as add_trial_parsers
+
+    add_trial_parsers(sub, _add_store, _add_filters, _filters)
 
     p = sub.add_parser("export", help="write a filtered layer as CSV, GeoJSON, GeoPackage or GeoParquet")
     p.add_argument("layer", choices=["incidents", "hotspots", "patrols"])

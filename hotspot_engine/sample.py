@@ -523,10 +523,14 @@ def write_sample(out_dir: str | Path, seed: int = DEFAULT_SEED, incidents: int |
     from hotspot_engine.sample_partners import generate_partners, write_partner_files
 
     partners = generate_partners(sample.incidents, sample.truth, seed)
+    from hotspot_engine.sample_trial import generate_trial, write_trial_files  # issue 28: own module, own stream
+
+    trial = generate_trial(sample.incidents, seed, (incidents / DEFAULT_INCIDENTS) if incidents else 1.0)
     with staged_outputs() as outputs:  # the incidents, patrols and truth appear together, or none
         for key in ("incidents", "patrols"):
             frame = getattr(sample, key)
             pacsv.write_csv(pa.Table.from_pandas(frame, preserve_index=False), outputs.stage(paths[key], "--out"))
-        outputs.write_text(paths["truth"], json.dumps({**sample.truth, **partners.truth}, indent=2), "--out")
+        outputs.write_text(paths["truth"], json.dumps({**sample.truth, **partners.truth, **trial.truth}, indent=2), "--out")
     paths.update(write_partner_files(out, partners))
+    paths.update(write_trial_files(out, trial))
     return paths

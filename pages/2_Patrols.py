@@ -12,6 +12,7 @@ from ui.patrols.monitor import draw_monitor
 from ui.patrols.plan import draw_downloads, draw_visits, plan_choice
 from ui.patrols.target import dosage_target
 from ui.patrols.time_grids import choose_focus, draw_street_map, draw_time_grids, hotspot_names
+from ui.patrols.trial import draw_trial_schedule
 from ui.patrols.weekly import draw_weekly
 from ui.sets import current_set, set_line, set_ref
 
@@ -50,6 +51,7 @@ draw_time_grids(report, focus, big)
 draw_street_map(report, focus)
 draw_weekly(report, focus, names.label_of[focus], big)
 
+draw_trial_schedule()
 st.subheader("Suggested patrol plan")
 choice = plan_choice(report, target, big)
 with page_errors("Patrols: plan", stop=True):

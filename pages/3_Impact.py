@@ -10,6 +10,7 @@ from ui.errors import page_errors
 from ui.impact.controls import impact_controls
 from ui.impact.forest import draw_all_figures, draw_displacement, draw_forest, draw_placebo, draw_pooled
 from ui.impact.series import draw_series
+from ui.impact.trial import draw_trial
 from ui.sets import current_set, set_line, set_ref
 
 filters = page_setup("Impact of hotspot patrols")
@@ -35,3 +36,5 @@ if choice.period == "month" and result.selection_window[0]:
         draw_placebo(cached_placebo(impact_filters, result.selection_window, choice.model, version))
 draw_displacement(result.table)
 draw_all_figures(result.table, choice.unit)
+with page_errors("Impact: randomised trial"):
+    draw_trial(version)

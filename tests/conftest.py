@@ -220,3 +220,21 @@ def real_stores(sample_dir, real_month_csv, tmp_path_factory) -> dict[str, Path]
         ingest_paths(con, paths)
         con.close()
     return stores
+
+
+@pytest.fixture(scope="session")
+def trial_db(sample_db, sample_dir, tmp_path_factory) -> Path:
+    """The sample store with its randomised trial (2024-04..09) loaded, the set adopted and the
+    schedule stored (hotspot_engine.sample_trial)."""
+    import shutil
+
+    from hotspot_engine.sample_trial import TRIAL_FILES, load_trial_sample
+    from hotspot_engine.store.database import connect
+
+    path = tmp_path_factory.mktemp("trial") / "trial.duckdb"
+    shutil.copy(sample_db, path)
+    con = connect(path)
+    summaries = load_trial_sample(con, {k: sample_dir / v for k, v in TRIAL_FILES.items()})
+    con.close()
+    assert all(s.balanced and s.rejected == 0 for s in summaries)
+    return path

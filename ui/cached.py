@@ -181,10 +181,19 @@ def cached_patrol_report(filters: Filters, target: DosageTarget, version: int, o
 
 
 @st.cache_data(show_spinner=False, max_entries=32)
-def cached_plan(filters: Filters, target: DosageTarget, version: int, week_start: date, seed: int, extra: int | None,
-                on=None):
+def _suggested_plan(filters: Filters, target: DosageTarget, version: int, week_start: date, seed: int,
+                    extra: int | None, on=None):
     return suggest_plan(cached_patrol_report(filters, target, version, on), week_start=week_start, seed=seed,
                         extra_visits=extra)
+
+
+def cached_plan(filters: Filters, target: DosageTarget, version: int, week_start: date, seed: int, extra: int | None,
+                on=None):
+    """The suggested week on the set ``on`` (or today's hotspots), following a stored trial schedule
+    (read each run: adopting a schedule is no data load)."""
+    from hotspot_engine.service import trial
+
+    return trial.follow_stored(cursor(), _suggested_plan(filters, target, version, week_start, seed, extra, on))
 
 
 @st.cache_data(show_spinner="Drawing the briefing…", max_entries=8)

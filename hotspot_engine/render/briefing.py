@@ -26,6 +26,7 @@ import pandas as pd
 from hotspot_engine.analyse.dosage import DAY_NAMES, PatrolReport
 from hotspot_engine.analyse.patrol_plan import PatrolPlan, peak_windows
 from hotspot_engine.analyse.places import is_generic
+from hotspot_engine.analyse.trial_plan import is_control_row
 from hotspot_engine.render.text_safety import matplotlib_plain
 
 #: Weeks of dosage the page lists (most recent last).
@@ -213,6 +214,8 @@ def plan_line(visit) -> str:
     """One planned visit as printed. The day printed is the day of the suggested start, so a start at
     00:16 in a 23:00-01:00 window is listed under the day it happens, not the day the window opened."""
     minutes = int(visit.minutes)
+    if is_control_row(getattr(visit, "reason", "")):
+        return f"{pd.Timestamp(visit.date):%a %d %b}  control day: no dedicated patrol"
     if pd.isna(visit.suggested_start):
         return f"{pd.Timestamp(visit.date):%a %d %b}  {minutes} min  time: team to set"
     start, window_start, window_end = (pd.Timestamp(visit.suggested_start), pd.Timestamp(visit.window_start),

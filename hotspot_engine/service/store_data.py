@@ -90,11 +90,13 @@ def remove_sample(con) -> tuple[int, int]:
     row; returns (incidents removed, patrols removed). Logged as a load, so the data version moves."""
     from hotspot_engine.service.quality import refresh_quality
     from hotspot_engine.service.sets import remove_sample_sets
+    from hotspot_engine.service.trial import remove_sample_schedules
     from hotspot_engine.store.database import remove_sample_rows
 
     removed = remove_sample_rows(con)
     refresh_quality(con)
     remove_sample_sets(con)  # the sample's demo set names sample places: it goes with them
+    remove_sample_schedules(con)  # and the sample's trial schedule (sample-trial)
     return removed
 
 

@@ -27,6 +27,7 @@ import pandas as pd
 from hotspot_engine.errors import InputError
 from hotspot_engine.filters import MAX_RES, MIN_RES
 from hotspot_engine.store.sets import DDL as SETS_DDL
+from hotspot_engine.store.trials import DDL as TRIALS_DDL
 
 RESOLUTIONS = tuple(range(MIN_RES, MAX_RES + 1))
 H3_COLUMNS = tuple(f"h3_r{r}" for r in RESOLUTIONS)
@@ -146,7 +147,7 @@ CREATE TABLE IF NOT EXISTS rejects (
 CREATE TABLE IF NOT EXISTS quality_flags (force VARCHAR, month VARCHAR, crime_type VARCHAR, count BIGINT,
     usual DOUBLE, ratio DOUBLE, z DOUBLE);
 CREATE TABLE IF NOT EXISTS coverage_gaps (force VARCHAR, month VARCHAR, status VARCHAR, count BIGINT, usual DOUBLE);
-""" + SETS_DDL
+""" + SETS_DDL + TRIALS_DDL
 
 
 @dataclass
