@@ -23,7 +23,7 @@ pooled runs), the share of runs the page would read a TNE in (the gate), the med
 detectable fall, and how often the parallel-trends check's interval excludes zero (the simulation's
 trends are parallel, so about 5%).
 
-Usage: ``python benchmarks/bench_impact_rtm.py [--runs 40] [--seed 1] [--workers 2] [--quick]``
+Usage: ``python benchmarks/bench_impact_rtm.py [--runs 40] [--seed 1] [--workers 2] [--quick] [--method NAME]``
 (``--quick``: the no-effect scenario only, 40 runs).
 """
 from __future__ import annotations
@@ -91,15 +91,15 @@ def _long(cells: np.ndarray, counts: np.ndarray, months: list[str]) -> pd.DataFr
     return pd.DataFrame({"h3": cells[rows], "month": np.array(months)[cols], "count": counts[rows, cols]})
 
 
-def replicate(args: tuple[int, float, float]) -> dict:
-    seed, effect, rho = args
+def replicate(args: tuple[int, float, float, str]) -> dict:
+    seed, effect, rho, method = args
     rng = np.random.default_rng(seed)
     area = study_area(9, DISTRICTS).cells
     cells = area["h3"].to_numpy(dtype=np.uint64)
     level = _levels(rng, cells)
     before = _counts(rng, level, range(4), rho=rho)
     chosen = score_cells(area, pd.DataFrame({"h3": cells, "count": before[:, 36:48].sum(axis=1),
-                                             "harm": before[:, 36:48].sum(axis=1)}), None, None, HotspotParams())
+                                             "harm": before[:, 36:48].sum(axis=1)}), None, None, HotspotParams(method=method))
     hot = chosen.cells[chosen.cells["is_hotspot"].astype(bool)]
     hot_cells = pd.DataFrame({"h3": [int(h, 16) for h in hot["h3"]], "hotspot_id": hot["hotspot_id"].to_numpy(),
                               "hotspot_name": hot["hotspot_id"].to_numpy()})
@@ -152,11 +152,13 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--quick", action="store_true", help="no-effect scenario only, 40 runs")
+    parser.add_argument("--method", default=HotspotParams().method,
+                        help=f"how the hotspots are chosen (default: the product's, {HotspotParams().method})")
     args = parser.parse_args()
     if args.quick:
         args.runs = 40
     print(f"{os.cpu_count()} cores, {args.workers} workers, {args.runs} runs per scenario, seed {args.seed}; "
-          f"districts {', '.join(DISTRICTS)}; place-level CV {PLACE_CV}; hotspots by HotspotParams() on year 4")
+          f"districts {', '.join(DISTRICTS)}; place-level CV {PLACE_CV}; hotspots by --method {args.method} on year 4")
     scenarios = [("no effect", 0.0, 0.0), ("planted -10%", math.log(0.9), 0.0), ("planted -20%", math.log(0.8), 0.0),
                  ("no effect, AR(1) 0.7 monthly noise", 0.0, 0.7)]
     if args.quick:
@@ -164,7 +166,7 @@ def main() -> None:
     started = time.perf_counter()
     with ProcessPoolExecutor(args.workers) as pool:
         for k, (label, effect, rho) in enumerate(scenarios):
-            jobs = [(args.seed * 100_000 + k * 1_000 + i, effect, rho) for i in range(args.runs)]
+            jobs = [(args.seed * 100_000 + k * 1_000 + i, effect, rho, args.method) for i in range(args.runs)]
             summarise(label, effect, list(pool.map(replicate, jobs)))
     print(f"{time.perf_counter() - started:.0f} s in all")
 
