@@ -7,18 +7,18 @@ report counted them ("2,934 patrols in 19 hotspots"), so ``export patrols --from
 :data:`OUTSIDE_SHARE` of the logged patrols are placed on nearby streets two cells from the hotspot
 centre, outside the area dosage is measured on, and the dosage table counts them as outside (the
 ``in_hotspot`` test is the position, not the log's label), while the Overview headline counts
-logged hotspot patrols as the report did (2,934). Measured on the sample: 2,507 of the 2,934 fall
-inside the Gi* areas chosen on 2022-23 (the rest are on ring-1 cells the areas left out, or the 4%
-placed two cells out); the dosage table shows 2 green, 5 amber and 12 red hotspots.
-The predicted places that are the default since issue 24 hold only the cells the prediction chose
-(72 cells, 70 of them in the planted ring-1 disks): 1,618 of the 2,934 fall inside them, and the
-dosage table shows 1 green, 0 amber and 18 red. Re-placing the patrols where the places are is
-left to a later change (the sample is one seeded stream shared with other work).
+logged hotspot patrols as the report did (2,934). Officers walk where the incidents are: a patrol's
+cell follows the planted incidents (:data:`hotspot_engine.sample.PEAK_SHARE` of them in the peak
+cell, the rest over its six neighbours). Spread evenly over the seven cells instead (the centre only
+twice as often as each neighbour), 1,618 of the 2,934 fell inside the predicted places that are the
+default since issue 24 (72 cells, 70 of them in the planted disks), and the dosage table showed 1
+green, 0 amber and 18 red: patrols on cells where nothing happens, which no tasking would do. Now
+2,481 of them fall inside, and the table shows 1 green, 7 amber and 11 red.
 
 What makes it realistic rather than a toy (the old sample put every patrol in the hotspot's central
 cell, and every hotspot was red):
 
-- visits spread over each area's seven cells (the centre twice as often as each neighbour);
+- visits spread over each area's seven cells as its incidents are (mostly the peak cell);
 - compliance that varies by hotspot: :data:`TIERS` give a few hotspots near-daily patrols (green
   against the default one-visit-a-day target), some most days (amber) and the rest a few a month
   (red), which is how uneven real deployments are;
@@ -55,13 +55,16 @@ def _per_hotspot(n_hotspots: int, rng: np.random.Generator) -> np.ndarray:
 
 
 def _cells_for(centre: int, n: int, rng: np.random.Generator) -> np.ndarray:
-    """n cells around a hotspot centre: ring-1 disk (centre weighted 2) or, for OUTSIDE_SHARE, ring 2."""
+    """n cells around a hotspot centre: the ring-1 disk, weighted as the planted incidents are, or, for
+    OUTSIDE_SHARE, ring 2."""
     import h3
+
+    from hotspot_engine.sample import PEAK_SHARE
 
     origin = h3.int_to_str(int(centre))
     disk = [h3.str_to_int(c) for c in h3.grid_disk(origin, 1)]
     ring2 = [h3.str_to_int(c) for c in h3.grid_ring(origin, 2)]
-    p = np.array([2.0 if c == int(centre) else 1.0 for c in disk])
+    p = np.array([PEAK_SHARE if c == int(centre) else (1 - PEAK_SHARE) / (len(disk) - 1) for c in disk])
     cells = np.array(disk, dtype=np.uint64)[rng.choice(len(disk), size=n, p=p / p.sum())]
     outside = rng.uniform(0, 1, n) < OUTSIDE_SHARE
     cells[outside] = np.array(ring2, dtype=np.uint64)[rng.integers(0, len(ring2), int(outside.sum()))]

@@ -301,9 +301,9 @@ def test_sample_dosage_agrees_with_a_direct_count(sample_report, sample_dir, sam
     inside = csv[csv["area"].notna()]
     assert report.summary["patrols_in_hotspots"] == len(inside)
     # Issue 24: the default hotspots are the predicted places, only the cells the prediction chose
-    # (72 cells, 70 of them in the planted peaks' ring-1 disks, against 165 for the Gi* areas), so
-    # the sample's patrols on the rest of each 7-cell disk now count as outside: about 55% inside.
-    assert 0.5 * 2934 < len(inside) < 2934
+    # (72 cells, 70 of them in the planted peaks' ring-1 disks); the sample's officers walk where its
+    # incidents are, so most patrols fall inside them (2,481), the rest on quiet cells or outside.
+    assert 0.75 * 2934 < len(inside) < 2934
     dosage = report.dosage.set_index("hotspot_id")
     inside = inside.assign(day=inside["start"].dt.normalize())
     for area, mine in inside.groupby("area"):
@@ -313,8 +313,7 @@ def test_sample_dosage_agrees_with_a_direct_count(sample_report, sample_dir, sam
         dosed = mine[mine["duration_minutes"] >= 10]["day"].nunique()
         assert dosage.loc[area, "compliance"] == pytest.approx(dosed / 366)  # 2023-24 is a leap year
     # Compliance varies, as in real deployments: some hotspots green, some amber, some red.
-    # The predicted places (issue 24) are tighter than the sample's patrol beats: 1 green, 0 amber, 18 red.
-    assert {"green", "red"} <= set(report.dosage["status"])
+    assert {"green", "amber", "red"} <= set(report.dosage["status"])
 
     # Per cell: the res-9 cell that holds each patrol's position, as patrols.csv gives it; the
     # visits are spread over each area's cells, not piled on its centre.
@@ -359,8 +358,7 @@ def test_command_line_plan(sample_db, tmp_path, capsys):
     plan = pd.read_csv(out)
     assert list(plan.columns) == P.PLAN_COLUMNS and plan["hotspot_id"].nunique() == 19
     assert plan.groupby(["hotspot_id", "date"]).size().min() >= 1 and plan["date"].nunique() == 7
-    # The rest were outside the predicted places (tighter than the sample's patrol beats, issue 24).
-    assert 0.5 * 2934 < pd.read_csv(dosage)["patrols"].sum() < 2934
+    assert 0.75 * 2934 < pd.read_csv(dosage)["patrols"].sum() < 2934  # the rest were outside the places
     assert "2,934 patrols" in capsys.readouterr().out
     again = tmp_path / "again.csv"
     assert main(["patrol-plan", "--db", str(sample_db), "--from", "2023-04", "--to", "2024-03", "--seed", "4",

@@ -41,9 +41,8 @@ def test_page_shows_dosage_grids_and_a_reproducible_plan(app_db, sample_dir):
     assert _metric(at, "Patrol minutes").value == f"{csv['duration_minutes'].sum():,}"
     table = _frame(at, "Days dosed")
     # Every logged patrol names a hotspot; a few were on streets just outside the measured areas.
-    # The predicted places (issue 24) are tighter than the sample's patrol beats: about 55% inside.
-    assert len(table) == 19 and 0.5 * len(csv) < table["Patrols"].sum() < len(csv)
-    assert {"GREEN", "RED"} <= set(table["Status"])  # compliance varies across hotspots
+    assert len(table) == 19 and 0.75 * len(csv) < table["Patrols"].sum() < len(csv)
+    assert set(table["Status"]) == {"GREEN", "AMBER", "RED"}  # compliance varies across hotspots
     assert table["Days dosed"].between(0, 100).all()  # whole percent ("23%", not "22.68%")
     charts = at.get("arrow_vega_lite_chart") + at.get("vega_lite_chart")
     assert len(charts) >= 3  # two time grids and the weekly series
