@@ -219,3 +219,22 @@ def test_patrols_on_a_set_in_one_district_keep_the_sets_numbers(store, chosen):
     assert list(dosage["hotspot_id"]) == list(expected["hotspot_id"])
     assert list(dosage["hotspot_rank"]) == list(expected["hotspot_number"])
     assert list(dosage["hotspot_name"]) == list(expected["hotspot_name"])
+
+
+def test_overview_headline_counts_in_the_set_adopted_on_the_year_before(store):
+    """The Overview judges the list that was patrolled: a set adopted on the year before the latest
+    financial year is the headline's hotspots, whatever today's selection would choose."""
+    from hotspot_engine.analyse.hotspots import HotspotParams
+
+    places = Filters(districts=("Portsmouth", "Southampton"))
+    before = places.with_(date_from="2022-04", date_to="2023-03")
+    assert analyses.headline(store, places).hotspot_set is None  # none adopted: chosen today
+    three = analyses.hotspots(store, before, HotspotParams(method="top-n", top=3))
+    sets.adopt(store, "three cells", three, before, three.params, before, "analyst")
+    head = analyses.headline(store, places)
+    assert head.hotspot_set == "three cells" and head.hotspots == 3 and head.hotspot_cells == 3
+    adopted = sets.load(store, "three cells")
+    from hotspot_engine.store import query
+
+    sv = places.with_(sv_only=True, date_from="2023-04", date_to="2024-03")
+    assert head.hotspot_sv_after == query.count_in_cells(store, sv, adopted.cell_ids())

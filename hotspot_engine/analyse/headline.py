@@ -27,6 +27,8 @@ class Headline:
     hotspot_sv_before: int
     hotspot_sv_after: int
     notes: list[str] = field(default_factory=list)
+    #: The adopted set the hotspot figures count in (issue 26), or None when chosen on the year today.
+    hotspot_set: str | None = None
 
     @property
     def sv_change(self) -> int:

@@ -188,20 +188,41 @@ def headline(con, filters: Filters, params=None, harm_weights=None, exclusions_p
     for key, (first, last) in (("before", before), ("after", after)):
         frame = query.monthly_counts(con, sv.with_(date_from=first, date_to=last))
         totals[key] = int(frame["count"].sum()) if len(frame) else 0
-    result = hotspots(con, sv.with_(date_from=before[0], date_to=before[1]), params or HotspotParams(),
-                      harm_weights=harm_weights, exclusions_path=exclusions_path)
-    hot_cells = result.cells.loc[result.cells["is_hotspot"].astype(bool), "h3"]
-    hot_ids = geography.str_to_cell(hot_cells) if len(hot_cells) else np.array([], dtype=np.uint64)
+    hot_ids, n_hotspots, set_name, notes = _headline_hotspots(con, sv, before, params, harm_weights, exclusions_path)
     in_hot = {key: query.count_in_cells(con, sv.with_(date_from=first, date_to=last), hot_ids)
               for key, (first, last) in (("before", before), ("after", after))}
     patrols, minutes = query.patrols_in_cells(con, base.with_(date_from=after[0], date_to=after[1]), hot_ids)
     return Headline(
         fy_before=query.fy_label(after_year - 1), fy_after=query.fy_label(after_year),
         sv_before=totals["before"], sv_after=totals["after"],
-        hotspots=int(len(result.areas)), hotspot_cells=int(len(hot_ids)),
+        hotspots=n_hotspots, hotspot_cells=int(len(hot_ids)),
         patrols_after=patrols, patrol_minutes_after=minutes,
-        hotspot_sv_before=in_hot["before"], hotspot_sv_after=in_hot["after"], notes=list(result.notes),
+        hotspot_sv_before=in_hot["before"], hotspot_sv_after=in_hot["after"], notes=notes, hotspot_set=set_name,
     )
+
+
+def _headline_hotspots(con, sv: Filters, before: tuple[str, str], params, harm_weights,
+                       exclusions_path) -> tuple[np.ndarray, int, str | None, list[str]]:
+    """The hotspots the headline counts in: the set the partnership adopted on the year before (the
+    latest set whose window is that financial year), so the Overview judges the list that was
+    patrolled, as every other page does (issue 26); without one, the hotspots chosen on that year
+    today, said in a note."""
+    from hotspot_engine.service import sets
+
+    listed = sets.list_sets(con)  # newest first
+    on_year = listed[(listed["window_from"] == before[0]) & (listed["window_to"] == before[1])]
+    adopted = sets.load(con, str(on_year["name"].iloc[0])) if len(on_year) else None
+    if adopted is not None:
+        try:
+            adopted = sets.within(adopted, sv)
+        except InputError:
+            return np.array([], dtype=np.uint64), 0, adopted.name, []
+        return adopted.cell_ids(), int(adopted.cells["hotspot_id"].nunique()), adopted.name, []
+    result = hotspots(con, sv.with_(date_from=before[0], date_to=before[1]), params or HotspotParams(),
+                      harm_weights=harm_weights, exclusions_path=exclusions_path)
+    hot_cells = result.cells.loc[result.cells["is_hotspot"].astype(bool), "h3"]
+    hot_ids = geography.str_to_cell(hot_cells) if len(hot_cells) else np.array([], dtype=np.uint64)
+    return hot_ids, int(len(result.areas)), None, list(result.notes)
 
 
 # -- patrols ----------------------------------------------------------------------------------------

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import streamlit as st
 
+from hotspot_engine.render.text_safety import markdown_plain
 from ui.common import headline_metrics
 
 
@@ -14,8 +15,16 @@ def draw_headline(head) -> None:
     headline_metrics(head)
     st.caption(
         f"Force-wide change {head.sv_change:+,} offences ({head.sv_change_pct:+.1f}%); in the {head.hotspots} hotspots "
-        f"{head.hotspot_change_pct:+.1f}% with {head.patrols_after:,} patrols. Hotspots were chosen on {head.fy_before}, "
+        f"{head.hotspot_change_pct:+.1f}% with {head.patrols_after:,} patrols. {_chosen(head)}, "
         "so part of any fall is regression to the mean, worked out below.")
+
+
+def _chosen(head) -> str:
+    """Which list the hotspot figures count in: the set adopted on the year before, or (none adopted)
+    the hotspots chosen on it today."""
+    if head.hotspot_set:
+        return f"Hotspots: the adopted set “{markdown_plain(head.hotspot_set)}”, chosen on {head.fy_before}"
+    return f"Hotspots chosen on {head.fy_before} today (no set was adopted on that year)"
 
 
 def draw_evidence_line(head, result) -> None:
