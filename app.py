@@ -10,7 +10,15 @@ from __future__ import annotations
 
 import streamlit as st
 
-from ui.cached import cached_headline, cached_impact, cached_monthly, cached_overview_periods, data_version
+from ui.cached import (
+    cached_headline,
+    cached_impact,
+    cached_monthly,
+    cached_overview_periods,
+    cached_set,
+    data_version,
+    sets_version,
+)
 from ui.common import page_setup, presentation
 from ui.errors import page_errors
 from ui.overview.headline import draw_evidence_line, draw_headline
@@ -31,8 +39,9 @@ if head is None:  # fewer than two financial years: the months loaded, compared 
 else:
     draw_headline(head)
     with page_errors("Overview: how much of the fall the evidence supports"):
+        on = set_ref(cached_set(head.hotspot_set, sets_version())) if head.hotspot_set else None
         draw_evidence_line(head, cached_impact(filters.with_(date_from=None, date_to=None), f"{head.fy_after[:4]}-04-01",
-                                               "negbin", 1, version))
+                                               "negbin", 1, version, on=on))
 
 st.subheader("Monthly serious violence by category")
 draw_monthly(cached_monthly(filters, "offence_group", version), filters, presentation())
