@@ -76,8 +76,17 @@ def _check_outputs(*targets: tuple[str, str | None]) -> None:
 
 def _connect(args: argparse.Namespace, read_only: bool = False):
     from hotspot_engine.service import open_store
+    from hotspot_engine.settings import load_settings
 
-    return open_store(args.db, read_only=read_only)
+    con = open_store(args.db, read_only=read_only)
+    if read_only and load_settings().exclude_flagged_months:
+        from hotspot_engine.store.query import table_names
+
+        if "quality_flags" not in table_names(con):
+            con.close()
+            raise InputError(f"{args.db}: this store was made before months were checked, so [quality] "
+                             "exclude_flagged_months cannot leave any out: run one ingest or start the app on it")
+    return con
 
 
 #: Options whose default is in settings.toml: option name -> Settings field.

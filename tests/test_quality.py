@@ -250,3 +250,23 @@ def test_the_setting_leaves_the_month_out_of_command_line_outputs(planted_db, tm
     assert PLANTED_MONTH not in set(months) and "2022-05" in set(months)
     text = out.with_name("incidents.methods.txt").read_text(encoding="utf-8")
     assert "flagged months left out" in text and "left out of this export" in text
+
+
+def test_the_setting_on_a_store_made_before_the_check_exits_2_with_one_line(planted_db, tmp_path, monkeypatch, capsys):
+    import shutil
+
+    from hotspot_engine.__main__ import main
+    from hotspot_engine.store.database import connect
+
+    old = tmp_path / "old.duckdb"
+    shutil.copy(planted_db, old)
+    con = connect(old)
+    con.execute("DROP TABLE quality_flags")
+    con.execute("DROP TABLE coverage_gaps")
+    con.close()
+    settings = tmp_path / "settings.toml"
+    settings.write_text("[quality]\nexclude_flagged_months = true\n", encoding="utf-8")
+    monkeypatch.setenv("HOTSPOT_SETTINGS", str(settings))
+    assert main(["export", "incidents", "--db", str(old), "--out", str(tmp_path / "x.csv")]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "exclude_flagged_months" in err[0] and "ingest" in err[0]
