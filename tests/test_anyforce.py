@@ -319,3 +319,14 @@ def test_a_deployment_set_to_another_force_starts_empty_not_on_the_hampshire_sam
     finally:
         st.cache_resource.clear()
         st.cache_data.clear()
+
+
+def test_an_area_of_every_force_has_a_cache_folder_name_the_file_system_takes():
+    """A national month names all 43 forces: their codes joined are over 255 bytes (OSError before)."""
+    from hotspot_engine.reference.geography import _area_folder_name
+
+    every = tuple(f"E230000{i:02d}" for i in range(1, 40)) + tuple(f"W1500000{i}" for i in range(1, 5))
+    name = _area_folder_name(every)
+    assert len(name) < 64 and name.startswith("43-forces-")
+    assert name != _area_folder_name(every[:-1]) and _area_folder_name(every) == name
+    assert _area_folder_name(("E23000013", "E23000008")) == "E23000013-E23000008"  # a few forces: readable

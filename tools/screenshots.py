@@ -44,12 +44,33 @@ def main() -> None:
     parser.add_argument("--db", default=str(ROOT / "data" / "hotspot.duckdb"))
     parser.add_argument("--out", default=str(ROOT / "docs" / "screenshots"))
     parser.add_argument("--suffix", default="", help="added to every file name, e.g. _policeuk")
+    parser.add_argument("--presentation", action="store_true",
+                        help="instead: every page in presentation mode at 1920x1080 and 1280x720 (wall screens)")
     args = parser.parse_args()
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
     with running_app(Path(args.db)) as url, browser() as b:
+        if args.presentation:
+            for width, height in WALL_SCREENS:
+                page = b.new_page(viewport={"width": width, "height": height})
+                shoot_presentation(page, url, out, f"_{width}x{height}{args.suffix}")
+                page.close()
+            return
         page = b.new_page(viewport={"width": 1920, "height": 1080})
         shoot(page, url, out, args.suffix)
+
+
+#: The wall screens a partnership meeting projects on (issue 27).
+WALL_SCREENS = ((1920, 1080), (1280, 720))
+
+
+def shoot_presentation(page, url: str, out: Path, suffix: str) -> None:
+    """Every page in presentation mode, the screen's whole first view (no scrolling)."""
+    for path, name in PAGES.items():
+        page.goto(f"{url}/{path}?present=1")
+        wait_for_app(page, "canvas" if path == "Hotspot_map" else "h1")
+        page.wait_for_timeout(MAP_SETTLE_MS if path in ("Hotspot_map", "Hotspot_sets") else 1500)
+        _save(page, out / f"presentation_{name}{suffix}.png")
 
 
 def shoot(page, url: str, out: Path, suffix: str = "") -> None:

@@ -303,6 +303,15 @@ def apply_presentation_style() -> None:
         [data-testid="stSidebar"], [data-testid="stSidebarCollapsedControl"], [data-testid="stExpandSidebarButton"] { display: none; }
         header[data-testid="stHeader"] { display: none; }
         .block-container { padding-top: 0.8rem !important; padding-bottom: 0.5rem !important; max-width: 100% !important; }
+        @media (max-height: 800px) {
+          html, body, [class*="css"], .stMarkdown p, .stDataFrame, [data-testid="stTable"] table { font-size: 16px !important; }
+          h1 { font-size: 1.9rem !important; } h2, h3 { font-size: 1.4rem !important; }
+          [data-testid="stCaptionContainer"] p { font-size: 0.95rem !important; }
+          [data-testid="stMetricValue"] { font-size: 2rem !important; }
+          [data-testid="stMetricLabel"] p, [data-testid="stMetricDelta"] { font-size: 1rem !important; }
+          [data-testid="stDeckGlJsonChart"], [data-testid="stDeckGlJsonChart"] > div {
+            height: calc(100vh - 190px) !important; min-height: 420px; }
+        }
         </style>""",
         unsafe_allow_html=True,
     )

@@ -93,7 +93,18 @@ def area_dir() -> Path:
 def _cut_area(codes: tuple[str, ...], cache: Path) -> Path:
     from hotspot_engine.reference import area as area_pack
 
-    return area_pack.cut(GEODATA_DIR, codes, cache / "areas" / "-".join(codes))
+    return area_pack.cut(GEODATA_DIR, codes, cache / "areas" / _area_folder_name(codes))
+
+
+def _area_folder_name(codes: tuple[str, ...]) -> str:
+    """The cache folder of an area: its force codes joined, or, past a few forces (43 codes joined are
+    over the 255-byte limit of a file name: a national month failed there), their count and a hash."""
+    joined = "-".join(codes)
+    if len(joined) <= 120:
+        return joined
+    import hashlib
+
+    return f"{len(codes)}-forces-{hashlib.sha256(joined.encode()).hexdigest()[:16]}"
 
 
 def districts():
