@@ -13,6 +13,7 @@ from __future__ import annotations
 import json
 import os
 import time
+from contextlib import contextmanager
 from pathlib import Path
 
 # One BLAS thread, set before numpy loads: the engine's matrices are small (60-120 rows), and
@@ -177,6 +178,27 @@ def app_db(sample_db, tmp_path_factory) -> Path:
     shutil.copy(sample_db, path)
     os.environ["HOTSPOT_DB"] = str(path)
     return path
+
+
+@contextmanager
+def app_serving(path: Path):
+    """The app pointed at the store ``path`` for the block; the store it served before is restored
+    afterwards (Streamlit caches the store connection per process, so the caches are cleared both ways)."""
+    import streamlit as st
+
+    before = os.environ.get("HOTSPOT_DB")
+    os.environ["HOTSPOT_DB"] = str(path)
+    st.cache_resource.clear()
+    st.cache_data.clear()
+    try:
+        yield path
+    finally:
+        if before is None:
+            os.environ.pop("HOTSPOT_DB", None)
+        else:
+            os.environ["HOTSPOT_DB"] = before
+        st.cache_resource.clear()
+        st.cache_data.clear()
 
 
 REAL_ZIP = ROOT / "tests" / "data" / "realdata" / "police-uk-southampton-2024-01-to-03.zip"

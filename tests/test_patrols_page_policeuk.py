@@ -4,10 +4,11 @@ no patrols): no invented times, no empty grids, no 0.000000 axes; one-line reaso
 Data: tests/data/policeuk_sv_sample (real data.police.uk rows, Open Government Licence v3.0)."""
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import pytest
+
+from tests.conftest import app_serving
 
 ROOT = Path(__file__).resolve().parent.parent
 REAL = Path(__file__).parent / "data" / "policeuk_sv_sample"
@@ -17,8 +18,6 @@ REAL = Path(__file__).parent / "data" / "policeuk_sv_sample"
 def policeuk_app(tmp_path):
     """The app pointed at a police.uk-only store; the shared sample store is restored afterwards
     (Streamlit caches the store connection per process, so the caches are cleared both ways)."""
-    import streamlit as st
-
     from hotspot_engine.read.loading import ingest_paths
     from hotspot_engine.store.database import connect
 
@@ -26,19 +25,8 @@ def policeuk_app(tmp_path):
     con = connect(path)
     ingest_paths(con, [REAL])
     con.close()
-    before = os.environ.get("HOTSPOT_DB")
-    os.environ["HOTSPOT_DB"] = str(path)
-    st.cache_resource.clear()
-    st.cache_data.clear()
-    try:
+    with app_serving(path):
         yield path
-    finally:
-        if before is None:
-            os.environ.pop("HOTSPOT_DB", None)
-        else:
-            os.environ["HOTSPOT_DB"] = before
-        st.cache_resource.clear()
-        st.cache_data.clear()
 
 
 def _all_text(at) -> str:

@@ -4,7 +4,6 @@ sidecars; a missing month is reported; ordinary months (the sample, real police.
 """
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import numpy as np
@@ -12,6 +11,7 @@ import pandas as pd
 import pytest
 
 from hotspot_engine.analyse import quality
+from tests.conftest import app_serving
 
 ROOT = Path(__file__).resolve().parent.parent
 REALDATA = Path("/work/shared/realdata/police-uk-hampshire-2018-03-and-2024-01-to-04.zip")
@@ -177,23 +177,9 @@ def test_ingest_prints_the_flag_line_and_a_missing_month(sample_dir, tmp_path, c
 
 @pytest.fixture()
 def planted_app(planted_db):
-    """The app on the planted store; the shared sample store is restored afterwards (Streamlit caches
-    the store connection per process, so the caches are cleared both ways)."""
-    import streamlit as st
-
-    before = os.environ.get("HOTSPOT_DB")
-    os.environ["HOTSPOT_DB"] = str(planted_db)
-    st.cache_resource.clear()
-    st.cache_data.clear()
-    try:
+    """The app on the planted store; the shared sample store is restored afterwards."""
+    with app_serving(planted_db):
         yield planted_db
-    finally:
-        if before is None:
-            os.environ.pop("HOTSPOT_DB", None)
-        else:
-            os.environ["HOTSPOT_DB"] = before
-        st.cache_resource.clear()
-        st.cache_data.clear()
 
 
 def _shown(markdown: str) -> str:
