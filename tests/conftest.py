@@ -201,6 +201,22 @@ def app_serving(path: Path):
         st.cache_data.clear()
 
 
+def run_app(page: str | None = None, query: dict | None = None, timeout: int = 180):
+    """The app run once (on the store $HOTSPOT_DB names) with ``query`` in the URL, switched to
+    ``page`` when given; fails on any exception the page raised."""
+    from streamlit.testing.v1 import AppTest
+
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=timeout)
+    for key, value in (query or {}).items():
+        at.query_params[key] = value
+    at.run()
+    if page:
+        at.switch_page(page)
+        at.run()
+    assert not at.exception, [e.value for e in at.exception]
+    return at
+
+
 REAL_ZIP = ROOT / "tests" / "data" / "realdata" / "police-uk-southampton-2024-01-to-03.zip"
 
 

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.conftest import run_app
 
 ROOT = Path(__file__).resolve().parent.parent
 PAGES = ["pages/1_Hotspot_map.py", "pages/2_Patrols.py", "pages/3_Impact.py", "pages/4_Data_and_export.py"]
@@ -22,17 +23,7 @@ def _shown(markdown: str) -> str:
 
 
 def _app(app_db, page: str | None = None, query: dict | None = None):
-    from streamlit.testing.v1 import AppTest
-
-    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=180)
-    for key, value in (query or {}).items():
-        at.query_params[key] = value
-    at.run()
-    if page:
-        at.switch_page(page)
-        at.run()
-    assert not at.exception, [e.value for e in at.exception]
-    return at
+    return run_app(page, query)
 
 
 def _metric(at, label_start: str):
@@ -172,8 +163,8 @@ def _layer(spec: dict, layer_id: str) -> dict:
 def test_playback_steps_month_by_month_and_counts_match_the_store(app_db, sample_store):
     """Each playback frame draws that month's serious violence, cell by cell: its cells add up to the
     store's count for the month (an independent SQL count over the same filters)."""
-    from hotspot_engine.store import query
     from hotspot_engine.filters import Filters
+    from hotspot_engine.store import query
 
     at = _app(app_db, PAGES[0], query={"from": "2023-01", "to": "2023-06"})
     at.selectbox(key="m_mode").set_value("months").run()

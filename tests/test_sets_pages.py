@@ -8,6 +8,8 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
+from tests.conftest import run_app
+
 ROOT = Path(__file__).resolve().parent.parent
 PATROLS = "pages/2_Patrols.py"
 
@@ -16,17 +18,7 @@ pytestmark = pytest.mark.slow
 
 
 def _app(query: dict, page: str | None = None):
-    from streamlit.testing.v1 import AppTest
-
-    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=300)
-    for key, value in query.items():
-        at.query_params[key] = value
-    at.run()
-    if page:
-        at.switch_page(page)
-        at.run()
-    assert not at.exception, [e.value for e in at.exception]
-    return at
+    return run_app(page, query, timeout=300)
 
 
 def _plain(markdown: str) -> str:
