@@ -90,21 +90,24 @@ def one_split(con, data: pd.DataFrame, group: str, train: tuple[str, ...], test:
     cells = result.cells
     ids = np.array([int(h, 16) for h in cells["h3"]], dtype=np.uint64)
     order = np.argsort(ids)
-    sub = data[data["Crime type"].isin(types)]
     import h3.api.basic_int as h3i
 
-    hexes = np.array([h3i.latlng_to_cell(a, b, 9) for a, b in zip(sub["Latitude"], sub["Longitude"])], dtype=np.uint64)
+    hexes = np.array([h3i.latlng_to_cell(a, b, 9) for a, b in zip(data["Latitude"], data["Longitude"])], dtype=np.uint64)
     where = np.clip(np.searchsorted(ids[order], hexes), 0, len(ids) - 1)
-    pos = np.where(ids[order][where] == hexes, order[where], -1)
+    every_pos = np.where(ids[order][where] == hexes, order[where], -1)
+    selected = data["Crime type"].isin(types).to_numpy()
+    sub, pos = data[selected], every_pos[selected]
     train_months, test_months = months_between(train[0], train[-1]), months_between(test[0], test[-1])
     month = sub["Month"].to_numpy(dtype=str)
     train_grid = month_grid(pos, month, train_months, len(cells))
     test_grid = month_grid(pos, month, test_months, len(cells))
+    # The other offences in the window: the product's prior (as service.hotspots gives it).
+    others = month_grid(every_pos[~selected], data["Month"].to_numpy(dtype=str)[~selected], train_months, len(cells))
     actual, before = test_grid.sum(axis=1), train_grid.sum(axis=1)
     in_train = np.isin(month, train_months)
     kde = point_kde(to_xy(sub["Latitude"].to_numpy()[in_train], sub["Longitude"].to_numpy()[in_train]),
                     to_xy(cells["lat"].to_numpy(), cells["lon"].to_numpy()))
-    history = predict.CellHistory(ids, train_grid)
+    history = predict.CellHistory(ids, train_grid, context=others.sum(axis=1))
     risks = {"product (shrinkage)": predict.Shrinkage().predict(history), "count ranking": before,
              "kernel density 150 m": kde}
     hot = cells["is_hotspot"].astype(bool).to_numpy()

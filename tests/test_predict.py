@@ -65,6 +65,13 @@ def test_shrinkage_breaks_ties_by_the_surroundings():
     rate = predict.Shrinkage().predict(predict.CellHistory(cells, y[:, None]))
     assert rate[index[h3.str_to_int(A)]] == rate.max()
     assert rate[index[h3.str_to_int(busy)]] > rate[index[h3.str_to_int(lonely)]]
+    # Other offences in a cell raise its prior: of two cells with one incident each, the one where
+    # other incidents gather ranks first.
+    context = np.zeros(cells.size)
+    context[index[h3.str_to_int(lonely)]] = 30
+    with_context = predict.Shrinkage().predict(predict.CellHistory(cells, y[:, None], context=context))
+    assert with_context[index[h3.str_to_int(lonely)]] > with_context[index[h3.str_to_int(busy)]]
+    assert with_context[index[h3.str_to_int(A)]] == with_context.max()
     # The count ranking cannot tell the two apart.
     counts = predict.CountRanking().predict(predict.CellHistory(cells, y[:, None]))
     assert counts[index[h3.str_to_int(busy)]] == counts[index[h3.str_to_int(lonely)]]
@@ -127,12 +134,16 @@ def _moved(rows: pd.DataFrame, seed: int) -> pd.DataFrame:
 
 
 def _significant_places(rows: pd.DataFrame, types: list[str]) -> int:
+    # Every row, moved or not, as service.hotspots gives it: the prediction's prior (context).
+    every = pd.DataFrame({"h3": geography.cells_for_points(rows["Latitude"].to_numpy(), rows["Longitude"].to_numpy(), 9),
+                          "count": 1}).groupby("h3", as_index=False).sum()
     rows = rows[rows["Crime type"].isin(types)]
     cells = geography.cells_for_points(rows["Latitude"].to_numpy(), rows["Longitude"].to_numpy(), 9)
     months = pd.DataFrame({"h3": cells, "month": rows["Month"].to_numpy(), "count": 1, "harm": 1.0, "harm_sq": 1.0})
     months = months.groupby(["h3", "month"], as_index=False).sum()
     totals = months.groupby("h3", as_index=False)[["count", "harm", "harm_sq"]].sum()
-    result = score_cells(geography.study_area(9).cells, totals, None, None, HotspotParams(), cell_months=months)
+    result = score_cells(geography.study_area(9).cells, totals, None, None, HotspotParams(), cell_months=months,
+                         context=every)
     return int(result.cells.loc[result.cells["significant"], "area_rank"].nunique())
 
 

@@ -456,18 +456,32 @@ def _test_cells(cells: pd.DataFrame, params: HotspotParams, i: np.ndarray, j: np
             grid, weights)
 
 
-def _predict_cells(cells: pd.DataFrame, params: HotspotParams, grid: np.ndarray | None, disk1, settings: dict) -> None:
-    """The predicted rate a month (Shrinkage, in the measure's units) and the test against the local
-    surface (``local_expected``, one-sided ``p_local``, BH ``q_local``) of every cell."""
+def _predict_cells(cells: pd.DataFrame, params: HotspotParams, grid: np.ndarray | None, disk1, settings: dict,
+                   context: pd.DataFrame | None = None) -> None:
+    """The predicted rate a month (Shrinkage, in the measure's units; ``context``: h3, count of every
+    incident in the window, whatever its offence) and the test against the local surface
+    (``local_expected``, one-sided ``p_local``, BH ``q_local``) of every cell."""
     unit = settings["incident_unit"]
     values = cells[params.measure].to_numpy(dtype=float) / unit
     history = CellHistory(cells["h3"].to_numpy().astype(np.uint64), grid if grid is not None else values[:, None],
-                          {1: disk1} if params.k == 1 else None)
+                          {1: disk1} if params.k == 1 else None, _other_incidents(cells, context))
     cells["predicted"] = Shrinkage().predict(history) * unit
     local = local_significance(history, values)
     cells["local_expected"] = local.expected * unit
     cells["p_local"], cells["q_local"] = local.p, local.q
     settings["local_dispersion"] = local.dispersion
+
+
+def _other_incidents(cells: pd.DataFrame, context: pd.DataFrame | None) -> np.ndarray | None:
+    """Per study cell, the window's incidents of the offences not selected: every incident less the
+    selected ones (None without ``context``)."""
+    if context is None or not len(context):
+        return None
+    keys = _as_uint64(context["h3"])
+    pos = pd.Index(cells["h3"].to_numpy()).get_indexer(keys)
+    every = np.bincount(pos[pos >= 0], weights=pd.to_numeric(context["count"]).to_numpy(dtype=float)[pos >= 0],
+                        minlength=len(cells))
+    return np.maximum(every - cells["count"].to_numpy(dtype=float), 0.0)
 
 
 def _incident_unit(cells: pd.DataFrame, measure: str) -> float:
@@ -530,7 +544,7 @@ def _smallest_significant(expected: float, dispersion: float, n: int, alpha: flo
 def score_cells(study_cells: pd.DataFrame, counts: pd.DataFrame, patrols: pd.DataFrame | None,
                 top_locations: pd.DataFrame | None, params: HotspotParams = HotspotParams(),
                 exclusions: pd.DataFrame | None = None, *, cell_months: pd.DataFrame | None = None,
-                locations: pd.DataFrame | None = None) -> HotspotResult:
+                locations: pd.DataFrame | None = None, context: pd.DataFrame | None = None) -> HotspotResult:
     """Score every study cell and select hotspot areas.
 
     study_cells: h3 (uint64 or hex), district, csp, one row per cell of the study area.
@@ -539,6 +553,8 @@ def score_cells(study_cells: pd.DataFrame, counts: pd.DataFrame, patrols: pd.Dat
     exclusions: pattern, reason (see :func:`load_exclusions`); None excludes nothing.
     cell_months: h3, month, count, harm (to estimate the dispersion; None: Poisson).
     locations: h3, location, n, every (cell, location) pair (for names; None: top_locations).
+    context: h3, count of every incident in the window, selected offences or not (the prediction's
+    prior, see :class:`~hotspot_engine.analyse.predict.Shrinkage`; None: the surroundings only).
     """
     notes: list[str] = []
     cells = _cell_frame(study_cells, counts, patrols, top_locations if top_locations is not None else locations, notes)
@@ -548,7 +564,7 @@ def score_cells(study_cells: pd.DataFrame, counts: pd.DataFrame, patrols: pd.Dat
     cells["lat"], cells["lon"] = geography.cell_centres(cells["h3"].to_numpy())
     i, j = geography.ring_neighbours(cells["h3"].to_numpy(), int(params.k))
     chosen_settings, grid, disk1 = _test_cells(cells, params, i, j, cell_months, notes)
-    _predict_cells(cells, params, grid, disk1, chosen_settings)
+    _predict_cells(cells, params, grid, disk1, chosen_settings, context)
 
     cells["exclusion_reason"] = match_exclusions(cells["top_location"], exclusions).to_numpy(dtype=object)
     cells["excluded"] = cells["exclusion_reason"] != ""

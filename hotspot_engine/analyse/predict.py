@@ -75,11 +75,14 @@ CURVE_SHARES = (0.01, 0.02, 0.03, 0.04, 0.05, 0.06, 0.07, 0.08, 0.09, 0.10)
 @dataclass
 class CellHistory:
     """Counts per study cell and month: ``cells`` (uint64 H3, sorted), ``grid`` (cells x months,
-    oldest month first). Disk matrices (cell and its k-ring, self included) are built once each."""
+    oldest month first); ``context``: every other incident in the window per cell (the offences not
+    selected; None or all zeros: none known). Disk matrices (cell and its k-ring, self included) are
+    built once each."""
 
     cells: np.ndarray
     grid: np.ndarray
     _disks: dict | None = None
+    context: np.ndarray | None = None
 
     def disk(self, k: int) -> sparse.csr_matrix:
         if self._disks is None:
@@ -131,12 +134,15 @@ class CellKernelDensity:
 
 @dataclass(frozen=True)
 class Shrinkage:
-    """Empirical-Bayes Poisson-gamma rate per cell-month, shrunk towards the surroundings' rate:
-    the counts smoothed by ``steps`` passes of the ring-1 disk (a kernel reaching ``steps`` rings,
-    heavier near the cell; three sparse products instead of building a radius-3 disk)."""
+    """Empirical-Bayes Poisson-gamma rate per cell-month, shrunk towards a prior rate: the counts
+    smoothed by ``steps`` passes of the ring-1 disk (a kernel reaching ``steps`` rings, heavier near
+    the cell; three sparse products instead of building a radius-3 disk), blended ``context_weight``
+    to (1 - ``context_weight``) with the cell's other incidents (``history.context``) scaled to the
+    selected offences' total, when the history has them."""
 
-    shape: float = 2.0
+    shape: float = 3.0
     steps: int = 3
+    context_weight: float = 0.5
     name: str = "shrinkage (product)"
 
     def predict(self, history: CellHistory) -> np.ndarray:
@@ -146,9 +152,15 @@ class Shrinkage:
         total, weight = y, np.ones_like(y)
         for _ in range(self.steps):
             total, weight = disk @ total, disk @ weight
+        local = total / np.maximum(weight, 1e-12) / months
+        other = history.context
+        if other is not None and other.sum() > 0 and y.sum() > 0:
+            # Where every other offence gathers (town centres, night-time streets) says where the
+            # selected ones will: the cell's own other incidents, at the selected offences' scale.
+            local = (1 - self.context_weight) * local + self.context_weight * other * (y.sum() / other.sum()) / months
         # A floor of a tenth of the force's mean rate keeps empty countryside finite and ordered.
         floor = max(y.sum() / max(y.size, 1) / months * 0.1, 1e-9)
-        local = np.maximum(total / np.maximum(weight, 1e-12) / months, floor)
+        local = np.maximum(local, floor)
         return (y + self.shape) / (months + self.shape / local)
 
 
