@@ -12,11 +12,15 @@ ones) and for the serious-violence proxy (Robbery + Possession of weapons, ``--s
   hotspot_engine/analyse/predict.py), the count ranking and the point kernel;
 * a summary: the product's PAI over the better baseline's, per offence group, mean over splits.
 
-Every predictor is scored by the same code (``predict.score``). Data: the zip in
-/work/shared/realdata (Hampshire 2024-01..04) unless ``--data`` names other police.uk folders/zips.
+Every predictor is scored by the same code (``predict.score``). Data, each force in its own store:
+Hampshire 2024-01..04 (the zip in /work/shared/realdata, or the police.uk folders/zips ``--data``
+names; skipped when absent): 5 forward splits; Cleveland 2021 (tests/data/realdata, twelve months:
+every month -> the next, and quarter -> next quarter, 14 splits); Durham 2021-10..12
+(tests/data/realdata: 3 splits). The predictor's settings were chosen on Cleveland; Hampshire and
+Durham are held out (hotspot_engine/analyse/predict.py says how).
 
 Usage: ``python benchmarks/bench_predict.py [--quick] [--data PATH ...]``
-(``--quick``: the 2024-01..02 -> 03..04 split only; the full run takes a few minutes on a busy machine.)
+(``--quick``: the first split of each force; the full run takes a few minutes on a busy machine.)
 """
 from __future__ import annotations
 
@@ -35,14 +39,24 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from hotspot_engine.analyse import predict  # noqa: E402
 from hotspot_engine.filters import Filters  # noqa: E402
 from hotspot_engine.read.ingest import ingest_paths  # noqa: E402
+from hotspot_engine.reference import geography  # noqa: E402
 from hotspot_engine.service import hotspots  # noqa: E402
 from hotspot_engine.store.database import connect  # noqa: E402
 
 REALDATA = Path("/work/shared/realdata/police-uk-hampshire-2018-03-and-2024-01-to-04.zip")
+TESTDATA = Path(__file__).resolve().parent.parent / "tests" / "data" / "realdata"
 GROUPS = {"proxy": (["Robbery", "Possession of weapons"], {"sv_only": True}),
           "violence": (["Violence and sexual offences"], {"offences": ("violence_and_sexual",)})}
 SPLITS = [(("2024-01", "2024-02"), ("2024-03", "2024-04")), (("2024-01",), ("2024-02",)),
           (("2024-02",), ("2024-03",)), (("2024-03",), ("2024-04",)), (("2024-01", "2024-03"), ("2024-04",))]
+_2021 = [f"2021-{m:02d}" for m in range(1, 13)]
+CLEVELAND_SPLITS = ([((a,), (b,)) for a, b in zip(_2021, _2021[1:])]
+                    + [((_2021[q], _2021[q + 2]), (_2021[q + 3], _2021[q + 5])) for q in (0, 3, 6)])
+DURHAM_SPLITS = [(("2021-10",), ("2021-11",)), (("2021-11",), ("2021-12",)), (("2021-10", "2021-11"), ("2021-12",))]
+#: force: (data, year of the months used, splits, role in choosing the predictor's settings)
+FORCES = {"Hampshire 2024": ([REALDATA], "2024", SPLITS, "held out"),
+          "Cleveland 2021": ([TESTDATA / "police-uk-cleveland-2021.zip"], "2021", CLEVELAND_SPLITS, "settings chosen here"),
+          "Durham 2021": ([TESTDATA / "police-uk-durham-2021-10-to-12.zip"], "2021", DURHAM_SPLITS, "held out")}
 
 
 def read_street(paths: list[Path]) -> pd.DataFrame:
@@ -56,8 +70,8 @@ def read_street(paths: list[Path]) -> pd.DataFrame:
     return pd.concat(frames, ignore_index=True).dropna(subset=["Latitude"])
 
 
-def to_xy(lat: np.ndarray, lon: np.ndarray) -> np.ndarray:
-    return np.c_[np.asarray(lon) * 111320 * np.cos(np.radians(50.95)), np.asarray(lat) * 110540]
+def to_xy(lat: np.ndarray, lon: np.ndarray, lat0: float) -> np.ndarray:
+    return np.c_[np.asarray(lon) * 111320 * np.cos(np.radians(lat0)), np.asarray(lat) * 110540]
 
 
 def point_kde(points: np.ndarray, centres: np.ndarray, bandwidth: float = 150.0) -> np.ndarray:
@@ -90,9 +104,7 @@ def one_split(con, data: pd.DataFrame, group: str, train: tuple[str, ...], test:
     cells = result.cells
     ids = np.array([int(h, 16) for h in cells["h3"]], dtype=np.uint64)
     order = np.argsort(ids)
-    import h3.api.basic_int as h3i
-
-    hexes = np.array([h3i.latlng_to_cell(a, b, 9) for a, b in zip(data["Latitude"], data["Longitude"])], dtype=np.uint64)
+    hexes = data["cell"].to_numpy(dtype=np.uint64)
     where = np.clip(np.searchsorted(ids[order], hexes), 0, len(ids) - 1)
     every_pos = np.where(ids[order][where] == hexes, order[where], -1)
     selected = data["Crime type"].isin(types).to_numpy()
@@ -105,16 +117,21 @@ def one_split(con, data: pd.DataFrame, group: str, train: tuple[str, ...], test:
     others = month_grid(every_pos[~selected], data["Month"].to_numpy(dtype=str)[~selected], train_months, len(cells))
     actual, before = test_grid.sum(axis=1), train_grid.sum(axis=1)
     in_train = np.isin(month, train_months)
-    kde = point_kde(to_xy(sub["Latitude"].to_numpy()[in_train], sub["Longitude"].to_numpy()[in_train]),
-                    to_xy(cells["lat"].to_numpy(), cells["lon"].to_numpy()))
+    lat0 = float(data["Latitude"].mean())
+    kde = point_kde(to_xy(sub["Latitude"].to_numpy()[in_train], sub["Longitude"].to_numpy()[in_train], lat0),
+                    to_xy(cells["lat"].to_numpy(), cells["lon"].to_numpy(), lat0))
     history = predict.CellHistory(ids, train_grid, context=others.sum(axis=1))
-    risks = {"product (shrinkage)": predict.Shrinkage().predict(history), "count ranking": before,
-             "kernel density 150 m": kde}
+    # Every method ranks the same eligible cells: the product's excluded places (police stations and
+    # headquarters, where incidents are recorded, not committed) are no patrol target for anyone.
+    excluded = cells["excluded"].astype(bool).to_numpy()
+    risks = {name: np.where(excluded, -1.0, risk) for name, risk in
+             {"product (shrinkage)": predict.Shrinkage().predict(history), "count ranking": before,
+              "kernel density 150 m": kde}.items()}
     hot = cells["is_hotspot"].astype(bool).to_numpy()
     share = hot.sum() / len(cells)
     # The product's own cells: a risk of 1 on them, 0 elsewhere, so score() takes exactly those.
     at_area = {"product hotspots": hot.astype(float), "its predictor, all cells": risks["product (shrinkage)"],
-               "count ranking": before, "kernel density 150 m": kde}
+               "count ranking": risks["count ranking"], "kernel density 150 m": risks["kernel density 150 m"]}
     rows = {}
     for name, risk in at_area.items():
         row = predict.score(risk, actual, share, train=before)
@@ -122,13 +139,14 @@ def one_split(con, data: pd.DataFrame, group: str, train: tuple[str, ...], test:
         rows[name] = row
     curve = {name: [s["pai"] for s in predict.hit_rate_curve(risk, actual)] for name, risk in risks.items()}
     significant = int(cells.loc[cells["significant"].astype(bool), "area_rank"].nunique())
-    return {"rows": rows, "curve": curve, "cells": int(hot.sum()), "areas": len(result.areas),
+    return {"rows": rows, "curve": curve, "cells": int(hot.sum()), "areas": len(result.areas), "excluded": int(excluded.sum()),
             "significant": significant, "test_incidents": int(actual.sum())}
 
 
-def show(group: str, train, test, out: dict) -> None:
-    print(f"\n{group}: chosen on {'..'.join(train)}, scored on {'..'.join(test)} ({out['test_incidents']:,} incidents); "
-          f"{out['areas']} hotspot places, {out['cells']} cells; {out['significant']} significant places listed")
+def show(force: str, group: str, train, test, out: dict) -> None:
+    print(f"\n{force}, {group}: chosen on {'..'.join(train)}, scored on {'..'.join(test)} ({out['test_incidents']:,} incidents); "
+          f"{out['areas']} hotspot places, {out['cells']} cells; {out['significant']} significant places listed; "
+          f"{out['excluded']} excluded cells (recording places) left out of every ranking")
     print(f"  {'at the hotspots area':<24}{'PAI':>7}{'95% over months':>18}{'PEI':>7}{'RRI':>7}")
     for name, row in out["rows"].items():
         low, high = row["ci"]
@@ -140,32 +158,51 @@ def show(group: str, train, test, out: dict) -> None:
         print(f"  {name:<24}" + "".join(f"{v:>6.1f}" for v in values))
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--quick", action="store_true")
-    parser.add_argument("--data", nargs="*", type=Path, default=[REALDATA])
-    args = parser.parse_args()
-    data = read_street(args.data)
-    data = data[data["Month"].astype(str).str.startswith("2024")]
-    splits = SPLITS[:1] if args.quick else SPLITS
-    ratios: dict[str, list[float]] = {g: [] for g in GROUPS}
+def run_force(force: str, paths: list[Path], year: str, splits: list, ratios: dict) -> None:
+    """Ingest the force's months into a fresh store and score every split for both offence groups."""
+    import h3.api.basic_int as h3i
+
+    data = read_street(paths)
+    data = data[data["Month"].astype(str).str.startswith(year)].reset_index(drop=True)
+    data["cell"] = np.array([h3i.latlng_to_cell(a, b, 9) for a, b in zip(data["Latitude"], data["Longitude"])],
+                            dtype=np.uint64)
+    geography.use_area(())  # each force's own districts (its rows widen the area at ingest)
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp) / "months"
         folder.mkdir()
-        data.to_csv(folder / "2024-hampshire-street.csv", index=False)
+        data.drop(columns="cell").to_csv(folder / f"{year}-street.csv", index=False)
         con = connect(Path(tmp) / "store.duckdb")
         ingest_paths(con, [folder])
         for group in GROUPS:
             for train, test in splits:
                 out = one_split(con, data, group, train, test)
-                show(group, train, test, out)
+                if not out["cells"]:
+                    print(f"\n{force}, {group}: chosen on {'..'.join(train)}: no hotspot places (nothing to score)")
+                    continue
+                show(force, group, train, test, out)
                 rows = out["rows"]
                 best = max(rows["count ranking"]["pai"], rows["kernel density 150 m"]["pai"])
-                ratios[group].append(rows["product hotspots"]["pai"] / best)
+                ratios[(force, group)].append(rows["product hotspots"]["pai"] / best)
         con.close()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--quick", action="store_true")
+    parser.add_argument("--data", nargs="*", type=Path, default=[REALDATA], help="Hampshire's 2024 months")
+    args = parser.parse_args()
+    ratios: dict[tuple[str, str], list[float]] = {(f, g): [] for f in FORCES for g in GROUPS}
+    for force, (paths, year, splits, _) in FORCES.items():
+        paths = args.data if force.startswith("Hampshire") else paths
+        if not all(p.exists() for p in paths):
+            print(f"\n{force}: skipped (no data at {', '.join(map(str, paths))})")
+            continue
+        run_force(force, paths, year, splits[:1] if args.quick else splits, ratios)
     print("\nproduct hotspots' PAI over the better baseline at the same area (goal: at least 1):")
-    for group, values in ratios.items():
-        print(f"  {group}: " + ", ".join(f"{v:.2f}" for v in values) + f"; mean {np.mean(values):.2f}")
+    for (force, group), values in ratios.items():
+        if values:
+            print(f"  {force} ({FORCES[force][3]}), {group}: " + ", ".join(f"{v:.2f}" for v in values)
+                  + f"; mean {np.mean(values):.2f}")
 
 
 if __name__ == "__main__":
