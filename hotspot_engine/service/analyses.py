@@ -88,7 +88,7 @@ def hotspots(con, filters: Filters, params: HotspotParams = HotspotParams(), har
     locations = query.cell_locations(con, filters)
     # Every offence in the window, for the prediction's prior (analyse/predict.py: Shrinkage); only
     # the predict method ranks by it, and with no offence selected there is nothing else to count.
-    context = (query.cell_counts(con, filters.with_(offences=(), sv_only=False))
+    context = (query.cell_incidents(con, filters.with_(offences=(), sv_only=False))
                if params.method == "predict" and (filters.offences or filters.sv_only) else None)
     result = score_cells(area.cells, cell_totals(months), patrols, None, params, load_exclusions(exclusions_path),
                          cell_months=months, locations=locations, context=context)

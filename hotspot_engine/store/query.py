@@ -88,6 +88,13 @@ def cell_counts(con, filters: Filters, harm_weights: str | Path | None = None) -
     return _fetch(con, sql, params)
 
 
+def cell_incidents(con, filters: Filters) -> pd.DataFrame:
+    """Columns h3, count: one row per cell with at least one incident, counts only (the prediction's
+    prior needs no harm: 6 ms against 45 ms with the harm join, four real Hampshire months)."""
+    where, params = where_incidents(filters)
+    return _fetch(con, f"SELECT i.h3_r{filters.res} AS h3, count(*) AS count FROM incidents i WHERE {where} GROUP BY 1", params)
+
+
 def cell_month_counts(con, filters: Filters, harm_weights: str | Path | None = None) -> pd.DataFrame:
     """Columns h3, month ('YYYY-MM'), count, harm, harm_sq; only non-zero (cell, month) pairs."""
     _register_lookups(con, harm_weights)
