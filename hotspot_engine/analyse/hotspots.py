@@ -66,9 +66,11 @@ DEFAULT_WINDOW_MONTHS = 12
 LOCATION_PREFIX = "On or near "
 #: The method in a few sentences, for the methods sidecar and the pages.
 METHODS_TEXT = (
-    "Default method (predict): each cell's rate next period is estimated by shrinking its own count towards the "
-    "rate of its surroundings (empirical Bayes, Poisson-gamma, the cells within about 600 m at resolution 9): a busy cell keeps "
-    "its own rate, a cell with one or two incidents is judged with its surroundings. Cells are taken in order of "
+    "Default method (predict): each cell's rate next period is estimated by shrinking its own count towards a "
+    "prior rate (empirical Bayes, Poisson-gamma): half the rate of its surroundings (the cells within about 600 m "
+    "at resolution 9), half the cell's own count of every other offence in the window, scaled to the selected "
+    "offences' total (where other crime gathers, the selected offences follow). A busy cell keeps its own rate, a "
+    "cell with one or two incidents is judged with its surroundings and its other crime. Cells are taken in order of "
     "that prediction, among neighbourhoods above the force's average rate (the exact tail test below, "
     "Benjamini-Hochberg over every cell); adjacent chosen cells form places of at most the size limit (default "
     "1 km2) and no unchosen cell is added; the 19 places holding the highest predictions are the hotspots, the "
@@ -167,7 +169,7 @@ class HotspotParams:
     def describe(self) -> str:
         if self.method == "predict":
             return (f"cells ranked by their predicted rate of {self.measure} (each cell's own rate shrunk towards its "
-                    f"surroundings, empirical Bayes), among cells in neighbourhoods above the force's rate (FDR < "
+                    f"surroundings and its other offences, empirical Bayes), among cells in neighbourhoods above the force's rate (FDR < "
                     f"{self.alpha}); adjacent chosen cells form places of at most {self.max_area_km2:g} km2; the "
                     f"{self.top} places holding the cells of highest prediction are the hotspots")
         if self.method == "gistar":

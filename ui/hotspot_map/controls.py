@@ -47,7 +47,7 @@ def map_controls(present: bool) -> MapChoices:
         method = next(cols).selectbox(
             "Method", list(METHOD_LABELS), format_func=METHOD_LABELS.get, key="m_method",
             help="Predicted places: the cells with the highest predicted rate next period (each cell's rate shrunk "
-                 "towards its surroundings), adjacent ones grouped into places; the 19 places holding the highest "
+                 "towards its surroundings and its other offences), adjacent ones grouped into places; the 19 places holding the highest "
                  "predictions are the hotspots. Significant places: each cell and its six neighbours tested against the area's average rate "
                  "(exact negative-binomial tail, false discovery rate 5% over all cells), grown into places of at "
                  "most 1 km²; the 19 busiest are the hotspots. Top N: the busiest cells. Harm share: the fewest "
