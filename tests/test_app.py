@@ -69,7 +69,8 @@ def test_map_draws_cells_offline(app_db):
     table = at.dataframe[0].value  # hotspot areas over the last 12 months, ranked
     assert len(table) >= 10
     assert list(table["no"]) == list(range(1, len(table) + 1))
-    assert table["count"].is_monotonic_decreasing and (table["count"] >= 5).all()
+    # Ranked by predicted incidents (the default method), not by count: nearly, not exactly, by count.
+    assert table["count"].rank().corr(table["no"].rank()) < -0.9 and (table["count"] >= 5).all()
     labels = next(layer for layer in spec["layers"] if layer["id"] == "hotspot-labels")
     assert len(labels["data"]) == len(table)
 
@@ -120,8 +121,9 @@ def test_impact_page_shows_the_pooled_effect(app_db, sample_truth):
     high = float(_metric(at, "95% interval (corrected)").value.split("to")[1].strip().rstrip("%"))
     assert low <= sample_truth["true_effect"] * 100 <= high
     # The predicted places (default since issue 24) hold 1,174 incidents in 2022-23 against the Gi*
-    # areas' 1,316: the interval is 30.6 points wide (-18.5% to +12.1%) instead of 29.
-    assert high - low <= 31
+    # areas' 1,316: the interval is 30.6 points wide (-18.5% to +12.1%) instead of 29; with the
+    # other offences in the prediction's prior (issue 24 item 1) 31.3 (-19.1% to +12.2%).
+    assert high - low <= 32
     # The plain before/after is in the small table of figures, not in large type (issue 27).
     figures = at.dataframe[0].value
     simple = float(figures.loc[figures["figure"].str.startswith("Plain before/after"), "change"].iloc[0].rstrip("%"))
