@@ -122,8 +122,9 @@ def test_impact_page_shows_the_pooled_effect(app_db, sample_truth):
     assert low <= sample_truth["true_effect"] * 100 <= high
     # The predicted places (default since issue 24) hold 1,174 incidents in 2022-23 against the Gi*
     # areas' 1,316: the interval is 30.6 points wide (-18.5% to +12.1%) instead of 29; with the
-    # other offences in the prediction's prior (issue 24 item 1) 31.3 (-19.1% to +12.2%).
-    assert high - low <= 32
+    # other offences as three quarters of the prediction's prior (issue 24 item 1) 33.2 (-24.5% to
+    # +8.7%): the sample's places hold fewer incidents, so the interval is wider.
+    assert high - low <= 34
     # The plain before/after is in the small table of figures, not in large type (issue 27).
     figures = at.dataframe[0].value
     simple = float(figures.loc[figures["figure"].str.startswith("Plain before/after"), "change"].iloc[0].rstrip("%"))

@@ -325,9 +325,10 @@ def test_sample_dosage_agrees_with_a_direct_count(sample_report, sample_dir, sam
     assert (patrolled.loc[per_cell.index, "patrols"].to_numpy() == per_cell["patrols"].to_numpy()).all()
     assert (patrolled.loc[per_cell.index, "minutes"].to_numpy() == per_cell["minutes"].to_numpy()).all()
     in_area = cells[cells["hotspot_id"].notna()]
-    # Predicted places (issue 24) hold 1-7 cells, only those the prediction chose.
+    # Predicted places (issue 24) hold 1-7 cells, only those the prediction chose; with the other
+    # offences in the prior (issue 24 item 1) 4 of them have 3 or more patrolled cells (was 5).
     assert (in_area.groupby("hotspot_id")["patrols"].apply(lambda p: (p > 0).sum()) >= 1).all()
-    assert (in_area.groupby("hotspot_id")["patrols"].apply(lambda p: (p > 0).sum()) >= 3).sum() >= 5
+    assert (in_area.groupby("hotspot_id")["patrols"].apply(lambda p: (p > 0).sum()) >= 3).sum() >= 4
 
     # Grids and weekly series add up to the same patrols and minutes in the hotspots.
     everything = report.grid[report.grid["hotspot_id"] == P.ALL_HOTSPOTS]

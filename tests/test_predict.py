@@ -68,6 +68,7 @@ def test_shrinkage_breaks_ties_by_the_surroundings():
     # Other offences in a cell raise its prior: of two cells with one incident each, the one where
     # other incidents gather ranks first.
     context = np.zeros(cells.size)
+    context[index[h3.str_to_int(A)]] = 60  # a busy centre: other crime where the 20 incidents are
     context[index[h3.str_to_int(lonely)]] = 30
     with_context = predict.Shrinkage().predict(predict.CellHistory(cells, y[:, None], context=context))
     assert with_context[index[h3.str_to_int(lonely)]] > with_context[index[h3.str_to_int(busy)]]

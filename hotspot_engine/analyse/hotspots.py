@@ -67,8 +67,8 @@ LOCATION_PREFIX = "On or near "
 #: The method in a few sentences, for the methods sidecar and the pages.
 METHODS_TEXT = (
     "Default method (predict): each cell's rate next period is estimated by shrinking its own count towards a "
-    "prior rate (empirical Bayes, Poisson-gamma): half the rate of its surroundings (the cells within about 600 m "
-    "at resolution 9), half the cell's own count of every other offence in the window, scaled to the selected "
+    "prior rate (empirical Bayes, Poisson-gamma): a quarter the rate of its surroundings (the cells within about "
+    "600 m at resolution 9), three quarters the cell's own count of every other offence in the window, scaled to the selected "
     "offences' total (where other crime gathers, the selected offences follow). A busy cell keeps its own rate, a "
     "cell with one or two incidents is judged with its surroundings and its other crime. Cells are taken in order of "
     "that prediction, among neighbourhoods above the force's average rate (the exact tail test below, "
