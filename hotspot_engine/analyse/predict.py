@@ -18,7 +18,7 @@ area with scipy sparse disks, no loop per cell):
   selected offences follow; a busy cell keeps its own rate, a cell with one or two incidents is ranked
   by its surroundings and its other crime, which breaks the ties that make a plain count ranking a
   lottery on sparse serious-violence counts. Without other offences in the store (an incident file
-  of one type) the prior is the surroundings alone.
+  of one type) the prior is the surroundings alone, with the shape 2 chosen for it (below).
 
 How the first default was chosen (real data.police.uk Hampshire 2024-01..04; five forward splits:
 01-02 -> 03-04, 01 -> 02, 02 -> 03, 03 -> 04, 01-03 -> 04; mean PAI over the splits at 50, 100 and
@@ -176,11 +176,13 @@ class Shrinkage:
     smoothed by ``steps`` passes of the ring-1 disk (a kernel reaching ``steps`` rings, heavier near
     the cell; three sparse products instead of building a radius-3 disk) blended with the cell's other
     incidents (``history.context``) scaled to the selected offences' total, when the history has
-    them: the other incidents weigh ``context_weight``, the surroundings the rest."""
+    them: the other incidents weigh ``context_weight``, the surroundings the rest. Each prior has the
+    shape chosen with it: ``shape`` with the other offences, ``surroundings_shape`` without them."""
 
     shape: float = 5.0
     steps: int = 3
     context_weight: float = 0.75
+    surroundings_shape: float = 2.0
     name: str = "shrinkage (product)"
 
     def predict(self, history: CellHistory) -> np.ndarray:
@@ -191,15 +193,16 @@ class Shrinkage:
         for _ in range(self.steps):
             total, weight = disk @ total, disk @ weight
         local = total / np.maximum(weight, 1e-12) / months
-        other = history.context
+        other, shape = history.context, self.surroundings_shape
         if other is not None and other.sum() > 0 and y.sum() > 0:
             # Where every other offence gathers (town centres, night-time streets) says where the
             # selected ones will: the cell's own other incidents, at the selected offences' scale.
             local = (1 - self.context_weight) * local + self.context_weight * other * (y.sum() / other.sum()) / months
+            shape = self.shape
         # A floor of a tenth of the force's mean rate keeps empty countryside finite and ordered.
         floor = max(y.sum() / max(y.size, 1) / months * 0.1, 1e-9)
         local = np.maximum(local, floor)
-        return (y + self.shape) / (months + self.shape / local)
+        return (y + shape) / (months + shape / local)
 
 
 #: The predictors the hold-out check compares, the product first.
