@@ -14,13 +14,12 @@ import sys
 from pathlib import Path
 
 import streamlit as st
-from starlette.middleware import Middleware
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from ui.upload_gate import UploadGate  # noqa: E402
+from ui.upload_gate import GATE  # noqa: E402
 
-app = st.App(str(Path(__file__).resolve().parent / "app.py"), middleware=[Middleware(UploadGate)])
+app = st.App(str(Path(__file__).resolve().parent / "app.py"), middleware=GATE)
 
 if __name__ == "__main__":
     parser = argparse.ArgumentParser(description="Serve Hotspot with the upload gate.")

@@ -32,13 +32,16 @@ def free_port() -> int:
 @contextlib.contextmanager
 def running_app(db_path: Path, port: int | None = None, extra_env: dict | None = None, script: str = "app.py",
                 extra_args: tuple[str, ...] = (), address: str = "127.0.0.1"):
-    """Start ``script`` (the app, or serve.py) against ``db_path``; yield its base URL; stop it
-    afterwards. ``extra_args`` go to ``streamlit run`` (e.g. ``--secrets.files``)."""
+    """Start ``streamlit run script`` (the app, or serve.py), or with ``script="python serve.py"`` the
+    production command, against ``db_path``; yield its base URL; stop it afterwards. ``extra_args`` go to
+    ``streamlit run`` (e.g. ``--secrets.files``)."""
     port = port or free_port()
     env = {**os.environ, "HOTSPOT_DB": str(db_path), **(extra_env or {})}
     cmd = [sys.executable, "-m", "streamlit", "run", str(ROOT / script), "--server.address", address,
            "--server.port", str(port), "--server.headless", "true", "--browser.gatherUsageStats", "false",
            *extra_args]
+    if script == "python serve.py":
+        cmd = [sys.executable, str(ROOT / "serve.py"), "--address", address, "--port", str(port), *extra_args]
     log_path = Path(db_path).with_suffix(f".{port}.log")
     log = open(log_path, "wb")
     proc = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)

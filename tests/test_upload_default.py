@@ -3,7 +3,10 @@ listens on this machine alone, unless settings.toml opens them; the gate refuses
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import shutil
+import subprocess
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -77,10 +80,9 @@ def test_the_gate_refuses_every_upload_method_on_a_network_server(method, monkey
 
 @pytest.mark.slow
 @pytest.mark.skipif(chromium_path() is None, reason="needs Debian's chromium")
-def test_a_fresh_app_on_a_network_address_refuses_anonymous_uploads(app_db, tmp_path):
-    """`streamlit run app.py` on 127.0.0.2 (loopback to the kernel, the network to the app: only the
-    names of this machine count as local), and `serve.py` on the same: no upload panel, the reason on
-    the page, and the gated endpoint answers 403 to PUT and DELETE."""
+def test_a_fresh_app_on_a_network_address_shows_why_uploads_are_closed(app_db, tmp_path):
+    """`streamlit run app.py` and `serve.py` on 127.0.0.2 (loopback to the kernel, the network to the
+    app: only the names of this machine count as local): no upload panel, the reason on the page."""
     db = tmp_path / "store.duckdb"
     shutil.copy(app_db, db)
     for script in ("app.py", "serve.py"):
@@ -90,10 +92,78 @@ def test_a_fresh_app_on_a_network_address_refuses_anonymous_uploads(app_db, tmp_
             wait_for_app(page)
             page.get_by_text(UPLOADS_CLOSED[:60]).first.wait_for(timeout=60_000)
             assert page.locator('[data-testid="stFileUploader"]').count() == 0
-            if script == "serve.py":
-                for method in ("PUT", "DELETE"):
-                    status = page.evaluate(
-                        """async ([url, method]) => (await fetch(`${url}/_stcore/upload_file/s/f`,
-                             {method, body: method === 'PUT' ? 'x' : undefined})).status""", [url, method])
-                    assert status == 403, (method, status)
             page.close()
+
+
+def this_machines_network_address() -> str | None:
+    """An IPv4 address of this machine that is not loopback (`hostname -I`), or None."""
+    try:
+        found = subprocess.run(["hostname", "-I"], capture_output=True, text=True, timeout=10).stdout.split()
+    except OSError:
+        return None
+    return next((a for a in found if "." in a and not a.startswith("127.")), None)
+
+
+@contextlib.contextmanager
+def live_session(url: str, xsrf: str) -> Iterator[str]:
+    """Open a Streamlit session the way the browser does (websocket, then a script run) and yield its id."""
+    from streamlit.proto.BackMsg_pb2 import BackMsg
+    from streamlit.proto.ForwardMsg_pb2 import ForwardMsg
+    from websockets.sync.client import connect
+
+    with connect(url.replace("http", "ws", 1) + "/_stcore/stream", subprotocols=["streamlit", xsrf],  # type: ignore[list-item]
+                 additional_headers={"Cookie": f"_streamlit_xsrf={xsrf}", "Origin": url}) as socket:
+        rerun = BackMsg()
+        rerun.rerun_script.query_string = ""
+        socket.send(rerun.SerializeToString())
+        while True:  # the session id comes in the first message of the run (NewSession)
+            message = ForwardMsg()
+            message.ParseFromString(socket.recv(timeout=60))
+            if message.WhichOneof("type") == "new_session":
+                yield message.new_session.initialize.session_id
+                return
+
+
+def upload_statuses(url: str) -> dict[str, int]:
+    """What Streamlit's upload endpoint answers an anonymous client holding a valid XSRF token: a PUT
+    before any session exists (so before the app script ran: Streamlit's own answer is 400, no such
+    session), then a PUT and a DELETE of a file in a live session (204 when taken)."""
+    import requests
+
+    http = requests.Session()
+    http.get(f"{url}/_stcore/health", timeout=30)  # sets the XSRF cookie, as the page load does
+    xsrf = http.cookies["_streamlit_xsrf"]
+    headers = {"X-Xsrftoken": xsrf}
+    file = {"file": ("incidents.csv", b"month,lsoa\n2024-01,E01000001\n")}
+    statuses = {"first PUT": http.put(f"{url}/_stcore/upload_file/no-session/f1", files=file, headers=headers,
+                                      timeout=30).status_code}
+    with live_session(url, xsrf) as session:
+        upload = f"{url}/_stcore/upload_file/{session}/f1"
+        statuses["PUT"] = http.put(upload, files=file, headers=headers, timeout=30).status_code
+        statuses["DELETE"] = http.delete(upload, headers=headers, timeout=30).status_code
+    return statuses
+
+
+REFUSED = {"first PUT": 403, "PUT": 403, "DELETE": 403}
+TAKEN = {"first PUT": 400, "PUT": 204, "DELETE": 204}
+
+
+@pytest.mark.slow
+def test_a_fresh_streamlit_run_app_py_on_a_network_address_refuses_anonymous_uploads(app_db, tmp_path):
+    """Issue 25's "Done when": `streamlit run app.py --server.address 0.0.0.0`, reached on this machine's
+    network address, answers 403 to an anonymous PUT or DELETE at Streamlit's upload endpoint, from the
+    first request on (before any session ran the app); so does `python serve.py`. On 127.0.0.1, or with
+    ``[access] open_uploads``, the same requests are taken. Before, the network server took them (204)."""
+    network = this_machines_network_address()
+    if network is None:
+        pytest.skip("this machine has no non-loopback IPv4 address")
+    db = tmp_path / "store.duckdb"
+    shutil.copy(app_db, db)
+    opened = tmp_path / "opened.toml"
+    opened.write_text("[access]\nopen_uploads = true\n[store]\nsample_on_empty = false\n")
+    cases = [("app.py", "0.0.0.0", {}, REFUSED), ("python serve.py", "0.0.0.0", {}, REFUSED),
+             ("app.py", "127.0.0.1", {}, TAKEN), ("app.py", "0.0.0.0", {"HOTSPOT_SETTINGS": str(opened)}, TAKEN)]
+    for script, address, env, expected in cases:
+        with running_app(db, script=script, address=address, extra_env=env) as url:
+            got = upload_statuses(url.replace("0.0.0.0", network))
+        assert got == expected, (script, address, env, got)

@@ -18,6 +18,8 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from starlette.middleware import Middleware
+
 from hotspot_engine.settings import Settings, load_settings
 from ui.access import PROXY_HEADERS, server_address, uploads_allowed
 
@@ -69,3 +71,7 @@ class UploadGate:
                 await response(scope, receive, send)
                 return
         await self.app(scope, receive, send)
+
+
+#: The middleware of every Hotspot server: app.py's (``streamlit run app.py``) and serve.py's.
+GATE = [Middleware(UploadGate)]
