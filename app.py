@@ -2,6 +2,10 @@
 
 Run:  streamlit run app.py   (opens on the built-in synthetic sample when the store is empty)
 
+Streamlit imports this file to find its server (``app``, below): Hotspot is served as an st.App with the
+upload gate, so a plain ``streamlit run app.py`` on a network address refuses anonymous uploads at
+Streamlit's upload endpoint (issue 25; ui/upload_gate.py). Each page run executes it as "__main__".
+
 This script is the Overview page; the other pages are in pages/. Each page starts with
 ui.common.page_setup, which draws the navigation and the shared filters, then reads as
 filters -> service (through ui.cached) -> draw (ui/ modules named for what they draw).

@@ -3,14 +3,18 @@ listens on this machine alone, unless settings.toml opens them; the gate refuses
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import shutil
-import subprocess
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from browser import browser, chromium_path, running_app, wait_for_app
+from browser import (
+    browser,
+    chromium_path,
+    running_app,
+    this_machines_network_address,
+    upload_statuses,
+    wait_for_app,
+)
 
 from hotspot_engine.settings import Settings, load_settings
 from ui.access import UPLOADS_CLOSED, served_locally, uploads_allowed
@@ -95,55 +99,6 @@ def test_a_fresh_app_on_a_network_address_shows_why_uploads_are_closed(app_db, t
             page.close()
 
 
-def this_machines_network_address() -> str | None:
-    """An IPv4 address of this machine that is not loopback (`hostname -I`), or None."""
-    try:
-        found = subprocess.run(["hostname", "-I"], capture_output=True, text=True, timeout=10).stdout.split()
-    except OSError:
-        return None
-    return next((a for a in found if "." in a and not a.startswith("127.")), None)
-
-
-@contextlib.contextmanager
-def live_session(url: str, xsrf: str) -> Iterator[str]:
-    """Open a Streamlit session the way the browser does (websocket, then a script run) and yield its id."""
-    from streamlit.proto.BackMsg_pb2 import BackMsg
-    from streamlit.proto.ForwardMsg_pb2 import ForwardMsg
-    from websockets.sync.client import connect
-
-    with connect(url.replace("http", "ws", 1) + "/_stcore/stream", subprotocols=["streamlit", xsrf],  # type: ignore[list-item]
-                 additional_headers={"Cookie": f"_streamlit_xsrf={xsrf}", "Origin": url}) as socket:
-        rerun = BackMsg()
-        rerun.rerun_script.query_string = ""
-        socket.send(rerun.SerializeToString())
-        while True:  # the session id comes in the first message of the run (NewSession)
-            message = ForwardMsg()
-            message.ParseFromString(socket.recv(timeout=60))
-            if message.WhichOneof("type") == "new_session":
-                yield message.new_session.initialize.session_id
-                return
-
-
-def upload_statuses(url: str) -> dict[str, int]:
-    """What Streamlit's upload endpoint answers an anonymous client holding a valid XSRF token: a PUT
-    before any session exists (so before the app script ran: Streamlit's own answer is 400, no such
-    session), then a PUT and a DELETE of a file in a live session (204 when taken)."""
-    import requests
-
-    http = requests.Session()
-    http.get(f"{url}/_stcore/health", timeout=30)  # sets the XSRF cookie, as the page load does
-    xsrf = http.cookies["_streamlit_xsrf"]
-    headers = {"X-Xsrftoken": xsrf}
-    file = {"file": ("incidents.csv", b"month,lsoa\n2024-01,E01000001\n")}
-    statuses = {"first PUT": http.put(f"{url}/_stcore/upload_file/no-session/f1", files=file, headers=headers,
-                                      timeout=30).status_code}
-    with live_session(url, xsrf) as session:
-        upload = f"{url}/_stcore/upload_file/{session}/f1"
-        statuses["PUT"] = http.put(upload, files=file, headers=headers, timeout=30).status_code
-        statuses["DELETE"] = http.delete(upload, headers=headers, timeout=30).status_code
-    return statuses
-
-
 REFUSED = {"first PUT": 403, "PUT": 403, "DELETE": 403}
 TAKEN = {"first PUT": 400, "PUT": 204, "DELETE": 204}
 
@@ -167,3 +122,18 @@ def test_a_fresh_streamlit_run_app_py_on_a_network_address_refuses_anonymous_upl
         with running_app(db, script=script, address=address, extra_env=env) as url:
             got = upload_statuses(url.replace("0.0.0.0", network))
         assert got == expected, (script, address, env, got)
+
+
+@pytest.mark.slow
+def test_without_the_gate_streamlit_takes_anonymous_uploads(tmp_path):
+    """What Streamlit itself allows (why the gate exists): a plain script under `streamlit run`, on a
+    network address, takes a PUT and a DELETE from any live session; it checks the XSRF token and that
+    the session exists, not who sends. If a Streamlit release starts refusing them, this fails: the gate
+    may then be simplified."""
+    network = this_machines_network_address()
+    if network is None:
+        pytest.skip("this machine has no non-loopback IPv4 address")
+    plain = tmp_path / "plain.py"
+    plain.write_text("import streamlit as st\n\nst.write('plain Streamlit')\n")
+    with running_app(tmp_path / "unused.duckdb", script=str(plain), address="0.0.0.0") as url:
+        assert upload_statuses(url.replace("0.0.0.0", network)) == TAKEN
