@@ -4,7 +4,6 @@ every file, and a temporary name renamed into place so a failed export never lea
 """
 from __future__ import annotations
 
-import csv
 import io
 import re
 from collections.abc import Mapping
@@ -18,6 +17,7 @@ import pandas as pd
 from hotspot_engine.errors import InputError
 from hotspot_engine.filters import Filters
 from hotspot_engine.write.atomic import Outputs, staged_outputs
+from hotspot_engine.write.csv_text import write_csv
 from hotspot_engine.write.disclosure import DEFAULT_THRESHOLD, suppression_rule
 from hotspot_engine.write.disclosure import partner_safe as _partner_safe_layers  # write_layers' flag shadows it
 from hotspot_engine.write.layers import _geopandas
@@ -123,7 +123,8 @@ def _write_one(layer: pd.DataFrame, path: Path, fmt: str) -> None:
     if fmt == "csv":
         # Every text field quoted (OWASP's advice, and pandas would not quote a bare carriage
         # return under minimal quoting, which splits the row in every reader); numbers stay bare.
-        neutralise_formulas(_csv_frame(layer)).to_csv(path, index=False, encoding="utf-8", quoting=csv.QUOTE_NONNUMERIC)
+        # write_csv gives pandas' QUOTE_NONNUMERIC bytes in a third of the time (write/csv_text.py).
+        write_csv(neutralise_formulas(_csv_frame(layer)), path)
     elif fmt == "parquet":
         if is_geo:
             layer.to_parquet(path, index=False)
