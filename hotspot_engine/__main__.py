@@ -260,7 +260,7 @@ def cmd_hotspots(args: argparse.Namespace) -> int:
         meta = service.export_meta(con, what="hotspots", filters=service.default_window(con, filters),
                                    params=_params_dict(args))
         names = ["hotspot_cells"] + ([] if args.out.lower().endswith((".csv", ".geojson")) else ["hotspot_areas"])
-        bundle = service.export_layers(con, filters, names, hotspots=result)
+        bundle = service.export_layers(con, filters, names, hotspots=result, wkt=args.out.lower().endswith(".csv"))
         if args.adopt:
             adopted = _adopt(con, args, result, service.default_window(con, filters), filters)
     finally:

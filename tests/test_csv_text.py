@@ -81,3 +81,6 @@ def test_same_bytes_as_pandas_on_a_hotspot_cells_layer(tmp_path, sample_store):
     assert len(frame) > 1000 and "geometry" in frame.columns
     assert csv_text(frame) is not None
     assert written(frame, tmp_path) == pandas_text(frame)
+    # The CSV path's own layer (WKT without geopandas) gives the very same text.
+    plain = neutralise_formulas(_csv_frame(export.cells_wkt_layer(result.cells)))
+    assert written(plain, tmp_path) == pandas_text(frame)

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import io
 import re
+import sys
 from collections.abc import Mapping
 from dataclasses import replace
 from datetime import datetime
@@ -101,12 +102,19 @@ def _floor_p_values(frame: pd.DataFrame) -> pd.DataFrame:
     return frame
 
 
+def _is_geo(layer: pd.DataFrame) -> bool:
+    """Whether ``layer`` is a GeoDataFrame, without importing geopandas for a plain table (a
+    ``cells_wkt_layer`` written as CSV never needs it)."""
+    gpd = sys.modules.get("geopandas")
+    return gpd is not None and isinstance(layer, gpd.GeoDataFrame)
+
+
 def _csv_frame(layer: pd.DataFrame) -> pd.DataFrame:
     """Geometry as WKT in a ``geometry`` column (lat/lon and h3 are already columns of every layer);
     p-values that underflowed to 0 as an upper bound (:data:`P_VALUE_COLUMNS`)."""
     layer = _flatten_lists(layer)
     frame = _floor_p_values(pd.DataFrame(layer))
-    if isinstance(layer, _geopandas().GeoDataFrame) and layer.geometry.name in layer.columns:
+    if _is_geo(layer) and layer.geometry.name in layer.columns:
         import shapely
 
         name = layer.geometry.name
@@ -118,8 +126,7 @@ def _csv_frame(layer: pd.DataFrame) -> pd.DataFrame:
 
 def _write_one(layer: pd.DataFrame, path: Path, fmt: str) -> None:
     """One layer as CSV, GeoParquet or GeoJSON at ``path`` (a staged temporary name)."""
-    gpd = _geopandas()
-    is_geo = isinstance(layer, gpd.GeoDataFrame)
+    is_geo = _is_geo(layer)
     if fmt == "csv":
         # Every text field quoted (OWASP's advice, and pandas would not quote a bare carriage
         # return under minimal quoting, which splits the row in every reader); numbers stay bare.
