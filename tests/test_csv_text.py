@@ -65,6 +65,12 @@ def test_other_columns_go_to_pandas_and_give_its_bytes(tmp_path, column):
     assert written(frame, tmp_path) == pandas_text(frame)
 
 
+def test_repeated_column_names_go_to_pandas(tmp_path):
+    frame = pd.DataFrame([[1.5, "a"], [2.0, "b"]], columns=["x", "x"])
+    assert csv_text(frame) is None
+    assert written(frame, tmp_path) == pandas_text(frame)
+
+
 def test_same_bytes_as_pandas_on_a_hotspot_cells_layer(tmp_path, sample_store):
     """The layer `hotspots --out x.csv` writes (WKT hexagons, p-values, names), as it was written
     before the fast writer."""

@@ -1,17 +1,19 @@
 """CSV text of a layer, byte for byte what ``frame.to_csv(path, index=False, encoding="utf-8",
-quoting=csv.QUOTE_NONNUMERIC)`` writes, in about a fifth of the time.
+quoting=csv.QUOTE_NONNUMERIC)`` writes, in a third to a half of the time.
 
 Why: the cells layer of `hotspots` on a 1M-incident store is 44,270 rows x 35 columns (29 MB with
 the hexagons' WKT). pandas' writer hands every row to the csv module, which formats each of the
-~750,000 floats with ``repr`` and scans every field for quotes: 0.66-0.83 s CPU of the command's
-2.5 s (measured in-process with ``time.process_time`` on the bench_scale store). Here each column
-is turned into its text once, per distinct value (``pd.factorize``; a column of 0.0 and 1.0 formats
-two numbers, not 44,270), and the rows are joined with ``str.join``: 0.15-0.2 s for the same file.
+~750,000 floats with ``repr`` and scans every field for quotes: 0.78-0.83 s CPU of the command's
+2.5 s (measured in-process with ``time.process_time`` on the bench_scale store, load 5-10). Here
+each number column is formatted once per distinct value (``pd.factorize``; a column of 0.0 and 1.0
+formats two numbers, not 44,270), text is quoted and the rows joined by Arrow's string kernels:
+0.25-0.45 s for the same file on the same machine (``csv.writer`` alone on the prepared rows took
+0.69 s, so the csv module itself was the cost, not pandas' preparation).
 
 The rules are the csv module's under ``QUOTE_NONNUMERIC`` as pandas drives it: text quoted with
 ``"`` and inner quotes doubled; numbers (floats by ``repr``, integers, booleans) bare; a missing
-value (NaN, None, NA) is pandas' ``na_rep`` ``""``, quoted. A column of any other kind (dates,
-categories, mixed objects) or a non-text header sends the whole frame to pandas' own writer, so
+value (NaN, None, NA) is pandas' ``na_rep`` ``""``, quoted. A column of any other kind (float32,
+dates, categories, mixed objects) or a repeated or non-text header sends the whole frame to pandas' own writer, so
 the result never differs (tests/test_csv_text.py compares both on awkward frames).
 """
 from __future__ import annotations
@@ -81,15 +83,16 @@ def csv_text(frame: pd.DataFrame) -> str | None:
     column or header is of a kind this writer leaves to pandas."""
     import pyarrow.compute as pc
 
-    if not len(frame.columns) or not all(isinstance(c, str) for c in frame.columns):
-        return None
+    names = list(frame.columns)
+    if not names or len(set(names)) < len(names) or not all(isinstance(c, str) for c in names):
+        return None  # no columns, a repeated name or a non-text one: pandas' own writer
     columns = []
-    for name in frame.columns:
+    for name in names:
         text = _column_text(frame[name])
         if text is None:
             return None
         columns.append(text)
-    header = ",".join(_quoted(c) for c in frame.columns) + "\n"
+    header = ",".join(_quoted(c) for c in names) + "\n"
     if not len(frame):
         return header
     rows = pc.binary_join_element_wise(*columns, ",") if len(columns) > 1 else columns[0]
