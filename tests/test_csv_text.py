@@ -47,6 +47,14 @@ def test_same_bytes_as_pandas_on_awkward_columns(tmp_path):
     assert written(frame, tmp_path) == pandas_text(frame)
 
 
+def test_rows_written_in_several_chunks_give_the_same_bytes(tmp_path, monkeypatch):
+    from hotspot_engine.write import csv_text as module
+
+    monkeypatch.setattr(module, "CHUNK_ROWS", 2)  # 9 rows: five chunks, the last of one row
+    frame = awkward()
+    assert written(frame, tmp_path) == pandas_text(frame)
+
+
 def test_same_bytes_for_an_empty_frame_and_a_single_column(tmp_path):
     frame = awkward()
     assert written(frame.iloc[:0], tmp_path) == pandas_text(frame.iloc[:0])
