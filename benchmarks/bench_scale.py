@@ -4,6 +4,7 @@ analytical, 12-month window) and `impact`, and the engine time of a map re-rende
 change; plus the machine and the load average beside every figure. Asserts nothing.
 
     python benchmarks/bench_scale.py [--sizes 1000000 10000000] [--repeat 3] [--app] [--workdir DIR [--keep] [--reuse]]
+    python benchmarks/bench_scale.py --sizes 1000000 --compare-only --workdir DIR --keep --reuse  # issue 24 only
 
 Each phase runs in its own process, so each peak memory (ru_maxrss of that process, from wait4)
 is the phase's own: generation (`python -m hotspot_engine sample --incidents N`, not a target),
@@ -14,7 +15,10 @@ store. The machine is shared: compare wall time with the CPU time printed beside
 Issue 24 (sizes up to 2M, `--compare-repeat`): whole processes in turn, medians printed: `hotspots`
 against a plain pandas + h3 loop + esda Gi* pipeline on the same file and window (target: at most a
 third of its time), and `ingest` against the floor, DuckDB's read_csv plus H3 at three resolutions
-stored (target: at most 2.5 times). CPU time is printed beside each median: the machine is shared.
+stored (target: at most 2.5 times). CPU time is printed beside each median, and the CPU ratio beside
+the wall ratio: on the shared machine the others' load inflates wall times 3-4 times and unevenly
+(7 December 2026, load 13-21: hotspots/plain 0.54-0.58 wall, 0.52-0.54 CPU; ingest/floor 2.08-2.39
+wall, 2.21-2.26 CPU).
 
 Targets: 10M: ingest >= 200,000 rows/s, hotspots < 5 s, map re-render < 2 s median, peak < 3 GB;
 1M: map re-render < 0.5 s median; ingest of 1M CSV rows < 10 s (issue 3).
@@ -247,12 +251,16 @@ def compare(data: Path, db: Path, workdir: Path, repeat: int) -> None:
         "floor": [__file__, "--child", "floor", csv, str(fresh[1])],
     }, repeat, fresh)
     med = {name: statistics.median(t[0] for t in times) for name, times in runs.items()}
+    cpu = {name: statistics.median(t[1] for t in times) for name, times in runs.items()}
     print(f"`hotspots` (whole process, default window): {_median_line(runs['hotspots'])}")
     print(f"plain pandas + h3 loop + esda Gi* (whole process, same window): {_median_line(runs['plain'])}")
-    print(f"  -> hotspots / plain = {med['hotspots'] / med['plain']:.2f} (target <= 0.33) [{load()}]")
+    # CPU beside wall: on a shared machine the others' load inflates wall time unevenly.
+    print(f"  -> hotspots / plain = {med['hotspots'] / med['plain']:.2f} wall, {cpu['hotspots'] / cpu['plain']:.2f} CPU "
+          f"(target <= 0.33) [{load()}]")
     print(f"`ingest` (whole process, fresh store): {_median_line(runs['ingest'])}")
     print(f"floor: DuckDB read_csv + H3 at 3 resolutions, stored (whole process): {_median_line(runs['floor'])}")
-    print(f"  -> ingest / floor = {med['ingest'] / med['floor']:.2f} (target <= 2.5) [{load()}]")
+    print(f"  -> ingest / floor = {med['ingest'] / med['floor']:.2f} wall, {cpu['ingest'] / cpu['floor']:.2f} CPU "
+          f"(target <= 2.5) [{load()}]")
     for path in fresh:
         path.unlink(missing_ok=True)
 
@@ -265,7 +273,7 @@ def fmt_times(times: list[float]) -> str:
 
 
 def bench_size(n: int, workdir: Path, repeat: int, app: bool, keep: bool, reuse: bool = False,
-               compare_repeat: int = 3) -> None:
+               compare_repeat: int = 3, compare_only: bool = False) -> None:
     need = n * (CSV_BYTES_PER_ROW + STORE_BYTES_PER_ROW) * 1.2
     free = shutil.disk_usage(workdir).free
     print(f"\n=== {n:,} incidents ===")
@@ -284,6 +292,11 @@ def bench_size(n: int, workdir: Path, repeat: int, app: bool, keep: bool, reuse:
             size_mb = (data / "incidents.csv").stat().st_size / 1e6
             print(f"generate (sample --incidents {n}): {wall:.1f} s wall, {cpu:.1f} s CPU, peak {peak:,.0f} MB, "
                   f"incidents.csv {size_mb:,.0f} MB [{load()}] (not a target)")
+        if compare_only:
+            if not db.exists():
+                reaped_child([__file__, "--child", "ingest", "--db", str(db), str(data / "incidents.csv")])
+            compare(data, db, workdir, compare_repeat)
+            return
         db.unlink(missing_ok=True)
 
         wall, cpu, peak, out = reaped_child([__file__, "--child", "ingest", "--db", str(db),
@@ -340,6 +353,8 @@ def main() -> None:
     parser.add_argument("--reuse", action="store_true", help="with --workdir: reuse samples a --keep run left there")
     parser.add_argument("--compare-repeat", type=int, default=3,
                         help="runs of each whole-process comparison (issue 24; sizes up to 2M; 0 skips)")
+    parser.add_argument("--compare-only", action="store_true",
+                        help="only the issue-24 comparisons (with --workdir --keep --reuse: the store is reused too)")
     parser.add_argument("--child", choices=["ingest", "query", "floor", "plain"], help=argparse.SUPPRESS)
     parser.add_argument("--db", help=argparse.SUPPRESS)
     parser.add_argument("paths", nargs="*", help=argparse.SUPPRESS)
@@ -357,11 +372,13 @@ def main() -> None:
     if args.workdir:
         args.workdir.mkdir(parents=True, exist_ok=True)
         for n in args.sizes:
-            bench_size(n, args.workdir, args.repeat, args.app, args.keep, args.reuse, args.compare_repeat)
+            bench_size(n, args.workdir, args.repeat, args.app, args.keep, args.reuse, args.compare_repeat,
+                       args.compare_only)
     else:
         with tempfile.TemporaryDirectory(prefix="bench_scale_") as tmp:
             for n in args.sizes:
-                bench_size(n, Path(tmp), args.repeat, args.app, args.keep, compare_repeat=args.compare_repeat)
+                bench_size(n, Path(tmp), args.repeat, args.app, args.keep, compare_repeat=args.compare_repeat,
+                           compare_only=args.compare_only)
 
 
 if __name__ == "__main__":

@@ -260,7 +260,7 @@ def cmd_hotspots(args: argparse.Namespace) -> int:
         meta = service.export_meta(con, what="hotspots", filters=service.default_window(con, filters),
                                    params=_params_dict(args))
         names = ["hotspot_cells"] + ([] if args.out.lower().endswith((".csv", ".geojson")) else ["hotspot_areas"])
-        bundle = service.export_layers(con, filters, names, hotspots=result)
+        bundle = service.export_layers(con, filters, names, hotspots=result, wkt=args.out.lower().endswith(".csv"))
         if args.adopt:
             adopted = _adopt(con, args, result, service.default_window(con, filters), filters)
     finally:
@@ -688,5 +688,18 @@ def main(argv: list[str] | None = None) -> int:
         return 1
 
 
+def exit_now(code: int) -> None:
+    """End the process with ``code`` once its output is flushed, skipping the interpreter's
+    teardown. Every command has closed its store and renamed its files into place by then; the
+    teardown only freed memory object by object: 0.2 s of the 2.3 s of CPU `hotspots` used on a
+    1M-incident store (measured with /usr/bin/time against time.process_time at the end of main)."""
+    for stream in (sys.stdout, sys.stderr):
+        try:
+            stream.flush()
+        except (OSError, ValueError):  # a closed pipe (`| head`): nothing more can be written anyway
+            pass
+    os._exit(code)
+
+
 if __name__ == "__main__":
-    sys.exit(main())
+    exit_now(main())

@@ -45,17 +45,19 @@ def hotspot_params_record(params: HotspotParams, window: Filters) -> dict:
 def export_layers(con, filters: Filters, names: list[str], hotspots: HotspotResult | None = None,
                   hotspot_params: tuple[HotspotParams, Filters] | None = None, impact: ImpactResult | None = None,
                   impact_params: dict | None = None, harm_weights=None,
-                  record_level: bool = True, hot_only: bool = False) -> ExportLayers:
+                  record_level: bool = True, hot_only: bool = False, wkt: bool = False) -> ExportLayers:
     """The named layers for the filters: ``hotspot_cells``/``hotspot_areas`` from ``hotspots``,
     ``impact`` from ``impact``, ``incidents``/``patrols`` read from the store (only with
     ``record_level``). ``hotspot_params`` (params, window) and ``impact_params`` go into the
     sidecar's parameters when given. ``hot_only`` keeps only the hotspot cells in ``hotspot_cells``
-    (every study cell is scored: on the sample 9,413 rows and 4.8 MB of CSV for 13 hot cells)."""
+    (every study cell is scored: on the sample 9,413 rows and 4.8 MB of CSV for 13 hot cells). With
+    ``wkt`` the cells layer carries its hexagons as WKT text (:func:`~hotspot_engine.write.layers.cells_wkt_layer`:
+    what a CSV holds, built without geopandas)."""
     out = ExportLayers()
     if hotspots is not None and ("hotspot_cells" in names or "hotspot_areas" in names):
         if "hotspot_cells" in names:
             cells = hotspots.cells[hotspots.cells["is_hotspot"]] if hot_only else hotspots.cells
-            out.layers["hotspot_cells"] = export.cells_layer(cells)
+            out.layers["hotspot_cells"] = export.cells_wkt_layer(cells) if wkt else export.cells_layer(cells)
             if hot_only:
                 out.notes.append(f"Hotspot cells only: {len(cells):,} of {len(hotspots.cells):,} scored cells.")
         if "hotspot_areas" in names:

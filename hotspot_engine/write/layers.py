@@ -113,23 +113,43 @@ def patrols_layer(rows: pd.DataFrame) -> gpd.GeoDataFrame:
     return _geopandas().GeoDataFrame(frame, geometry=_points(located), crs=CRS)
 
 
-def cells_layer(cells: pd.DataFrame) -> gpd.GeoDataFrame:
-    """H3 hexagons with every figure of ``cells`` (a hotspot result: h3 plus count, harm, gi_z...).
-    ``h3`` becomes a hex string; ``lat``/``lon`` (the cell centre) are added when absent, so CSV
-    users can plot the cells without parsing WKT."""
-    from hotspot_engine.reference.geography import cell_centres, cell_polygons
+def _cells_frame(cells: pd.DataFrame) -> tuple[pd.DataFrame, np.ndarray]:
+    """(``cells`` with ``h3`` as hex text and ``lat``/``lon`` the centres when absent, uint64 ids)."""
+    from hotspot_engine.reference.geography import cell_centres
 
     _require(cells, ("h3",), "cells")
     frame = cells.copy().reset_index(drop=True)
     frame["h3"] = h3_hex(frame["h3"]).to_numpy()
     if frame["h3"].isna().any():
         raise InputError(f"cells: row {int(np.flatnonzero(frame['h3'].isna())[0]) + 1}, column h3: empty")
-    ids = _h3_uint(frame["h3"])
+    given = cells["h3"]
+    # uint64 ids (a hotspot result) are the ids: parsing their hex back cost 44,000 int() calls.
+    ids = given.to_numpy(dtype=np.uint64) if pd.api.types.is_integer_dtype(given.dtype) else _h3_uint(frame["h3"])
     if "lat" not in frame.columns or "lon" not in frame.columns:
         frame["lat"], frame["lon"] = cell_centres(ids)
+    return frame, ids
+
+
+def cells_layer(cells: pd.DataFrame) -> gpd.GeoDataFrame:
+    """H3 hexagons with every figure of ``cells`` (a hotspot result: h3 plus count, harm, gi_z...).
+    ``h3`` becomes a hex string; ``lat``/``lon`` (the cell centre) are added when absent, so CSV
+    users can plot the cells without parsing WKT."""
+    from hotspot_engine.reference.geography import cell_polygons
+
+    frame, ids = _cells_frame(cells)
     geometry = cell_polygons(ids)
     geometry.index = frame.index
     return _geopandas().GeoDataFrame(frame, geometry=geometry, crs=CRS)
+
+
+def cells_wkt_layer(cells: pd.DataFrame) -> pd.DataFrame:
+    """:func:`cells_layer` as the CSV export writes it: a plain table whose last column ``geometry``
+    holds each hexagon as WKT text, built without geopandas (for `hotspots --out x.csv`)."""
+    from hotspot_engine.reference.geography import cell_wkt
+
+    frame, ids = _cells_frame(cells)
+    frame["geometry"] = pd.Series(cell_wkt(ids), index=frame.index, dtype=object)
+    return frame
 
 
 def _hotspot_key(series: pd.Series) -> pd.Series:
@@ -191,4 +211,4 @@ def areas_layer(areas: pd.DataFrame | None, cells: pd.DataFrame) -> gpd.GeoDataF
     return gpd.GeoDataFrame(out, geometry=geometry, crs=CRS)
 
 
-__all__ = ["AREA_SUMS", "CRS", "areas_layer", "cells_layer", "h3_hex", "incidents_layer", "patrols_layer"]
+__all__ = ["AREA_SUMS", "CRS", "areas_layer", "cells_layer", "cells_wkt_layer", "h3_hex", "incidents_layer", "patrols_layer"]

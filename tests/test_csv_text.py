@@ -1,0 +1,100 @@
+"""The fast CSV writer (write/csv_text.py) writes the same bytes as pandas' QUOTE_NONNUMERIC writer,
+which it replaced for export layers."""
+from __future__ import annotations
+
+import csv
+import io
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from hotspot_engine.write.csv_text import csv_text, write_csv
+
+
+def pandas_text(frame: pd.DataFrame) -> str:
+    buffer = io.StringIO()
+    frame.to_csv(buffer, index=False, quoting=csv.QUOTE_NONNUMERIC)
+    return buffer.getvalue()
+
+
+def written(frame: pd.DataFrame, tmp_path) -> str:
+    path = tmp_path / "out.csv"
+    write_csv(frame, path)
+    return path.read_bytes().decode("utf-8")
+
+
+def awkward() -> pd.DataFrame:
+    """Every kind of column an export layer holds, with the values that trip writers up."""
+    n = 9
+    return pd.DataFrame({
+        "float": [1.5, -0.0, np.nan, 1e-5, 1e16, float("inf"), 2.2250738585072014e-308, 0.1, 3.0],
+        "same_float": [0.0] * 4 + [1.0] * 5,
+        "nullable_int": pd.array([1, None, 3, 4, 5, 6, 7, 8, -9], dtype="Int64"),
+        "uint64": np.array([1, 2, 3, 4, 5, 6, 7, 8, 2**64 - 1], dtype=np.uint64),
+        "int8": np.arange(n, dtype=np.int8) - 4,
+        "bool": [True, False] * 4 + [True],
+        "nullable_bool": pd.array([True, None, False] * 3, dtype="boolean"),
+        "text": ['say "hi"', "a,b", "two\nlines", None, "", "'=1+2", "é ü", "cr\rhere", np.nan],
+        "str_dtype": pd.Series(["x", None, "z", "POLYGON ((1 2, 3 4))", "b", "c", "d", "e", "f"], dtype="str"),
+        "all_missing": [None] * n,
+    })
+
+
+def test_same_bytes_as_pandas_on_awkward_columns(tmp_path):
+    frame = awkward()
+    assert csv_text(frame) is not None  # every column here takes the fast path
+    assert written(frame, tmp_path) == pandas_text(frame)
+
+
+def test_rows_written_in_several_chunks_give_the_same_bytes(tmp_path, monkeypatch):
+    from hotspot_engine.write import csv_text as module
+
+    monkeypatch.setattr(module, "CHUNK_ROWS", 2)  # 9 rows: five chunks, the last of one row
+    frame = awkward()
+    assert written(frame, tmp_path) == pandas_text(frame)
+
+
+def test_same_bytes_for_an_empty_frame_and_a_single_column(tmp_path):
+    frame = awkward()
+    assert written(frame.iloc[:0], tmp_path) == pandas_text(frame.iloc[:0])
+    assert written(frame[["text"]], tmp_path) == pandas_text(frame[["text"]])
+
+
+@pytest.mark.parametrize("column", [
+    np.array([0.1, 0.2], dtype=np.float32),  # its own shortest repr
+    pd.to_datetime(["2024-01-01", "2024-02-01"]),
+    pd.Categorical(["a", "b"]),
+    [1.5, "mixed"],
+])
+def test_other_columns_go_to_pandas_and_give_its_bytes(tmp_path, column):
+    frame = pd.DataFrame({"a": ["x", "y"], "b": column})
+    assert csv_text(frame) is None
+    assert written(frame, tmp_path) == pandas_text(frame)
+
+
+def test_repeated_column_names_go_to_pandas(tmp_path):
+    frame = pd.DataFrame([[1.5, "a"], [2.0, "b"]], columns=["x", "x"])
+    assert csv_text(frame) is None
+    assert written(frame, tmp_path) == pandas_text(frame)
+
+
+def test_same_bytes_as_pandas_on_a_hotspot_cells_layer(tmp_path, sample_store):
+    """The layer `hotspots --out x.csv` writes (WKT hexagons, p-values, names), as it was written
+    before the fast writer."""
+    from hotspot_engine import service
+    from hotspot_engine.analyse.hotspots import HotspotParams
+    from hotspot_engine.filters import Filters
+    from hotspot_engine.write import export
+    from hotspot_engine.write.files import _csv_frame
+    from hotspot_engine.write.spreadsheet import neutralise_formulas
+
+    window = service.default_window(sample_store, Filters())
+    result = service.hotspots(sample_store, window, HotspotParams())
+    frame = neutralise_formulas(_csv_frame(export.cells_layer(result.cells)))
+    assert len(frame) > 1000 and "geometry" in frame.columns
+    assert csv_text(frame) is not None
+    assert written(frame, tmp_path) == pandas_text(frame)
+    # The CSV path's own layer (WKT without geopandas) gives the very same text.
+    plain = neutralise_formulas(_csv_frame(export.cells_wkt_layer(result.cells)))
+    assert written(plain, tmp_path) == pandas_text(frame)
