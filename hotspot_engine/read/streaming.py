@@ -94,6 +94,35 @@ def _stream_blocks(path: Path, header: list[str], delimiter: str, encoding: str,
         yield block(pending)
 
 
+def _widen_to_file(path: Path, header: list[str], delimiter: str, encoding: str) -> None:
+    """Widen the area to every force a police.uk file names ("Falls within") before its first block
+    is placed, reading that one column through the file (0.4 s for a national month's 80 MB).
+    Widened block by block, a national month (sorted by force) grew the area eleven times, each a new
+    cut, study area and interior lookup: 2.66 GB and 18 minutes on the shared machine."""
+    import pyarrow as pa
+    import pyarrow.csv as pacsv
+
+    from hotspot_engine.read.detect import _key
+    from hotspot_engine.reference.geography import widen_area
+
+    column = next((f"c{i}" for i, h in enumerate(header) if _key(h) == "fallswithin"), None)
+    if column is None:
+        return
+    names: set[str] = set()
+    try:
+        reader = pacsv.open_csv(
+            str(path),
+            read_options=pacsv.ReadOptions(column_names=[f"c{i}" for i in range(len(header))], skip_rows=1,
+                                           block_size=1 << 24, encoding="cp1252" if encoding == "cp1252" else "utf8"),
+            parse_options=pacsv.ParseOptions(delimiter=delimiter, ignore_empty_lines=False),
+            convert_options=pacsv.ConvertOptions(include_columns=[column], column_types={column: pa.string()}))
+        for batch in reader:
+            names.update(v for v in batch.column(0).unique().to_pylist() if v)
+    except (pa.ArrowInvalid, UnicodeDecodeError):
+        return  # the stream (or the whole-file reader) says what is wrong with the file
+    widen_area(sorted(names))
+
+
 def _prefetched(blocks: Iterator) -> Iterator:
     """Run a block generator one block ahead in a thread: parsing block k+1 (numpy, Arrow, pandas;
     much of it outside the GIL) overlaps DuckDB storing block k (which releases the GIL)."""
@@ -187,6 +216,7 @@ def _load_streamed(con, path: Path, fmt: str | None, offence_map, block_rows: in
     notes = _reading_notes(encoding, delimiter)
     if detected == "police-uk":
         block_rows = min(block_rows, POLICE_UK_BLOCK_ROWS)
+        _widen_to_file(path, header, delimiter, encoding)
     blocks = _prefetched(_stream_blocks(path, header, delimiter, encoding, notes, offence_map, block_rows, shown, limits,
                                         detected))
     from concurrent.futures import ThreadPoolExecutor
