@@ -7,6 +7,7 @@ import pandas as pd
 
 from hotspot_engine.errors import InputError
 from hotspot_engine.read.cells import (
+    Occurrences,
     _clean_text,
     _content_ids,
     _month_starts,
@@ -25,7 +26,7 @@ POLICE_UK_CONTENT_KEYS = ("month", "reportedby", "fallswithin", "longitude", "la
                           "lsoaname", "crimetype", "context")
 
 
-def _parse_police_uk(raw: RawTable, name: str, seen: dict[str, int] | None = None
+def _parse_police_uk(raw: RawTable, name: str, seen: Occurrences | None = None
                      ) -> tuple[pd.DataFrame, pd.DataFrame, list[str]]:
     """Rows, rejects and notes of a police.uk street file (or one block of it: ``seen`` then carries
     the anti-social behaviour ids' occurrence counts from block to block)."""

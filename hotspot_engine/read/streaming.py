@@ -14,6 +14,7 @@ import numpy as np
 import pandas as pd
 
 from hotspot_engine.errors import InputError
+from hotspot_engine.read.cells import Occurrences
 from hotspot_engine.read.delimited import _split_header, check_field_sizes
 from hotspot_engine.read.detect import detect_format
 from hotspot_engine.read.encoding import _reading_notes, decode_header, first_line, has_utf8_multibyte
@@ -66,7 +67,7 @@ def _stream_blocks(path: Path, header: list[str], delimiter: str, encoding: str,
     pending = None  # rows read but not yet parsed, as one Arrow table
 
     shown = name or path.name
-    seen: dict[str, int] = {}  # anti-social behaviour ids' occurrences so far
+    seen = Occurrences()  # anti-social behaviour ids' occurrences so far
 
     def block(table):
         check_field_sizes(table, header, shown, limits, first_row=first_line)
