@@ -219,3 +219,18 @@ def test_occurrences_count_repeats_across_blocks_as_in_one_pass():
     want = pd.Series(digests).groupby(digests).cumcount().to_numpy()
     assert np.array_equal(np.concatenate(got), want)
     assert counter.counts.sum() == digests.size and bool(np.all(counter.keys[1:] > counter.keys[:-1]))
+
+
+def test_a_line_longer_than_two_read_blocks_still_streams(tmp_path, streamed, monkeypatch):
+    """pyarrow reads 4 MB at a time (16 MB held 450-490 MB read ahead); a line over two blocks (it
+    "straddles two block boundaries") makes the file stream again with blocks that hold any line the
+    limits allow, leaving nothing of the first attempt."""
+    monkeypatch.setattr(streaming, "READ_BLOCK_BYTES", 1024)
+    long_location = "On or near" + " Long Street" * 400  # about 4,800 bytes: over two blocks
+    _csv(tmp_path / "long.csv", 30, extra=[f"INC-L,2023-06-01T10:00:00,50.9097,-1.4044,34B,Robbery,N,{long_location}"])
+    con = store.connect(":memory:")
+    [summary] = loading.ingest_paths(con, [tmp_path / "long.csv"])
+    assert streamed == [True]
+    assert (summary.rows_read, summary.added, summary.rejected) == (31, 31, 0)
+    assert con.execute("SELECT count(*) FROM loads").fetchall() == [(1,)]
+    assert con.execute("SELECT location FROM incidents WHERE incident_id = 'INC-L'").fetchall() == [(long_location,)]

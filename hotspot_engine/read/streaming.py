@@ -34,6 +34,10 @@ STREAM_BLOCK_ROWS = 500_000
 #: a 420,000-row block peaked at 1.17 GB, 200,000-row blocks took a 1 GB file to 1.72 GB) and two
 #: blocks are in flight at once; 40,000-row blocks held 320,000 rows at 534 MB, at the same speed.
 POLICE_UK_BLOCK_ROWS = 50_000
+#: Bytes of CSV pyarrow parses at a time. Its streaming reader reads ahead several of them: with 16 MB
+#: it held 450-490 MB of Arrow memory (RSS 713-751 MB reading the 1 GB police.uk file alone), with
+#: 4 MB 111 MB (265 MB), and read a 300 MB file in 4.5-5.6 s instead of 8.8-9.6 s.
+READ_BLOCK_BYTES = 4 << 20
 #: Formats (as given to ``ingest --format``; None is detected) that stream.
 STREAM_FORMATS = (None, "incidents", "police-uk")
 
@@ -42,9 +46,19 @@ class _NotStreamable(Exception):
     """The file needs the whole-file reader (malformed rows, blank lines, quoted line breaks...)."""
 
 
+class _LineOverBlock(_NotStreamable):
+    """A line longer than about two read blocks (pyarrow: "straddles two block boundaries"): the file
+    streams again with blocks as big as the longest line allowed."""
+
+
+def _not_streamable(exc: Exception) -> _NotStreamable:
+    return _LineOverBlock() if "straddl" in str(exc) else _NotStreamable()
+
+
 def _stream_blocks(path: Path, header: list[str], delimiter: str, encoding: str, notes: list[str], offence_map,
                    block_rows: int, name: str | None = None, limits: Limits = DEFAULT_LIMITS,
-                   fmt: str = "incidents") -> Iterator[tuple[pd.DataFrame, pd.DataFrame, list[str]]]:
+                   fmt: str = "incidents", read_bytes: int = READ_BLOCK_BYTES
+                   ) -> Iterator[tuple[pd.DataFrame, pd.DataFrame, list[str]]]:
     """(rows, rejects, notes) per block of a force-extract CSV, parsed exactly as a whole file is.
     Any row pyarrow cannot split raises _NotStreamable: the whole-file reader gives its line number."""
     import pyarrow as pa
@@ -54,7 +68,7 @@ def _stream_blocks(path: Path, header: list[str], delimiter: str, encoding: str,
     try:
         reader = pacsv.open_csv(
             str(path),
-            read_options=pacsv.ReadOptions(column_names=names, skip_rows=1, block_size=1 << 24,
+            read_options=pacsv.ReadOptions(column_names=names, skip_rows=1, block_size=read_bytes,
                                            encoding="cp1252" if encoding == "cp1252" else "utf8"),
             parse_options=pacsv.ParseOptions(delimiter=delimiter, invalid_row_handler=lambda row: "error",
                                              ignore_empty_lines=False),
@@ -62,7 +76,7 @@ def _stream_blocks(path: Path, header: list[str], delimiter: str, encoding: str,
                                                  quoted_strings_can_be_null=False),
         )
     except (pa.ArrowInvalid, UnicodeDecodeError) as exc:
-        raise _NotStreamable from exc
+        raise _not_streamable(exc) from exc
     first_line = 2
     pending = None  # rows read but not yet parsed, as one Arrow table
 
@@ -84,7 +98,7 @@ def _stream_blocks(path: Path, header: list[str], delimiter: str, encoding: str,
         except StopIteration:
             break
         except (pa.ArrowInvalid, UnicodeDecodeError) as exc:
-            raise _NotStreamable from exc
+            raise _not_streamable(exc) from exc
         table = pa.Table.from_batches([batch])
         pending = table if pending is None else pa.concat_tables([pending, table])
         while pending.num_rows >= block_rows:
@@ -114,7 +128,7 @@ def _widen_to_file(path: Path, header: list[str], delimiter: str, encoding: str)
         reader = pacsv.open_csv(
             str(path),
             read_options=pacsv.ReadOptions(column_names=[f"c{i}" for i in range(len(header))], skip_rows=1,
-                                           block_size=1 << 24, encoding="cp1252" if encoding == "cp1252" else "utf8"),
+                                           block_size=READ_BLOCK_BYTES, encoding="cp1252" if encoding == "cp1252" else "utf8"),
             parse_options=pacsv.ParseOptions(delimiter=delimiter, ignore_empty_lines=False),
             convert_options=pacsv.ConvertOptions(include_columns=[column], column_types={column: pa.string()}))
         for batch in reader:
@@ -218,15 +232,19 @@ def _load_streamed(con, path: Path, fmt: str | None, offence_map, block_rows: in
     if detected == "police-uk":
         block_rows = min(block_rows, POLICE_UK_BLOCK_ROWS)
         _widen_to_file(path, header, delimiter, encoding)
-    blocks = _prefetched(_stream_blocks(path, header, delimiter, encoding, notes, offence_map, block_rows, shown, limits,
-                                        detected))
     from concurrent.futures import ThreadPoolExecutor
 
     # The file's sha256 (0.35 s of CPU for 150 MB) is taken while the first block is parsed, when the
     # store side waits anyway, instead of before it (hashlib and file reads release the GIL).
     with ThreadPoolExecutor(1, thread_name_prefix="hotspot-digest") as pool:
         digest = pool.submit(store.file_digest, path)
-        try:
-            return store.store_stream(con, "incidents", blocks, file=shown, fmt=detected, sha256=digest.result)
-        except _NotStreamable:
-            return None
+        for read_bytes in (READ_BLOCK_BYTES, 2 * limits.max_line_bytes):
+            blocks = _prefetched(_stream_blocks(path, header, delimiter, encoding, notes, offence_map, block_rows, shown,
+                                                limits, detected, read_bytes))
+            try:
+                return store.store_stream(con, "incidents", blocks, file=shown, fmt=detected, sha256=digest.result)
+            except _LineOverBlock:
+                continue  # rolled back: again with blocks that hold the longest line allowed
+            except _NotStreamable:
+                return None
+    return None
