@@ -357,3 +357,25 @@ def test_a_streamed_file_widens_the_area_once_to_every_force_it_names(tmp_path, 
     assert areas[-1] == (DURHAM, CLEVELAND) and set(areas[1:]) == {(DURHAM, CLEVELAND)}
     assert con.execute("SELECT count(DISTINCT falls_within) FROM incidents").fetchall()[0][0] == 2
     con.close()
+
+
+@pytest.mark.slow
+def test_a_zip_of_force_files_widens_the_area_once_from_their_names(tmp_path, monkeypatch):
+    """The national download is one street file per force: the area is widened from data.police.uk's
+    file names before the first loads, not once per file (43 cuts of a growing area)."""
+    from hotspot_engine.read.loading import ingest_paths
+    from hotspot_engine.store.database import connect
+
+    with zipfile.ZipFile(tmp_path / "2021-12.zip", "w") as out:
+        for source, member in ((CLEVELAND_ZIP, "2021-12/2021-12-cleveland-street.csv"),
+                               (DURHAM_ZIP, "2021-12/2021-12-durham-street.csv")):
+            with zipfile.ZipFile(source) as z:
+                out.writestr(member, z.read(next(n for n in z.namelist() if n.endswith(member.split("/")[1]))))
+    con = connect(":memory:")
+    areas = []
+    real = geography.use_area
+    monkeypatch.setattr(geography, "use_area", lambda codes=(), fixed=False: areas.append(tuple(sorted(codes))) or real(codes, fixed))
+    summaries = ingest_paths(con, [tmp_path / "2021-12.zip"])
+    assert len(summaries) == 2 and all(s.added >= 0.99 * s.rows_read for s in summaries)
+    assert areas == [(DURHAM, CLEVELAND)]
+    con.close()
