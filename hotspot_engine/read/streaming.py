@@ -4,6 +4,14 @@ transaction still).
 Memory holds one block, not the file: 10 million rows load in well under 3 GB. police.uk files
 stream the same way since issue 25/29 (a 1 GB police.uk CSV peaked at 8.3 GB read whole); their
 anti-social behaviour rows, which have no Crime ID, are numbered across blocks as in a whole file.
+
+Where a streamed police.uk load's memory went (RSS sampled every 0.2 s with each thread's stack, and
+DuckDB's own ``duckdb_memory()``; a 1.05 GB, 5.6M-row file peaked at 1,501 MB): pyarrow's read-ahead
+of 16 MB blocks (450-490 MB: now 4 MB blocks, :data:`READ_BLOCK_BYTES`), DuckDB holding the file's
+uncommitted rows (357 MB at the end: now held to 256 MB, :data:`POLICE_UK_DUCKDB_MEMORY`), the
+anti-social behaviour occurrence counts (a dict of hex strings: now :class:`~hotspot_engine.read.cells.Occurrences`),
+and a process baseline of about 250 MB (libraries and the area's geography). A national month's
+2.66 GB came from the area being widened block by block (:func:`_widen_to_file`).
 """
 from __future__ import annotations
 
