@@ -16,7 +16,6 @@ and a process baseline of about 250 MB (libraries and the area's geography). A n
 from __future__ import annotations
 
 from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 
 import numpy as np
@@ -225,25 +224,6 @@ def _file_has_utf8_multibyte(path: Path, chunk: int = 16 << 20) -> bool:
     return False
 
 
-@contextmanager
-def _duckdb_memory(con, limit: str | None) -> Iterator[None]:
-    """DuckDB's memory_limit set to ``limit`` for a load into a store on disk, then its default."""
-    on_disk = limit and con.execute(
-        "SELECT path FROM duckdb_databases() WHERE database_name = current_database()").fetchall()[0][0]
-    if on_disk:
-        con.execute(f"SET memory_limit = '{limit}'")
-    try:
-        yield
-    finally:
-        if on_disk:
-            import duckdb
-
-            try:
-                con.execute("RESET memory_limit")
-            except duckdb.Error:  # the connection failed (a full disk): the load's own error is the one to show
-                pass
-
-
 def _load_streamed(con, path: Path, fmt: str | None, offence_map, block_rows: int = STREAM_BLOCK_ROWS,
                    name: str | None = None, limits: Limits = DEFAULT_LIMITS) -> LoadSummary | None:
     """Store a big force-extract CSV block by block; None when the file is not one (or needs the
@@ -275,7 +255,7 @@ def _load_streamed(con, path: Path, fmt: str | None, offence_map, block_rows: in
             blocks = _prefetched(_stream_blocks(path, header, delimiter, encoding, notes, offence_map, block_rows, shown,
                                                 limits, detected, read_bytes))
             try:
-                with _duckdb_memory(con, POLICE_UK_DUCKDB_MEMORY if detected == "police-uk" else None):
+                with store.memory_held(con, POLICE_UK_DUCKDB_MEMORY if detected == "police-uk" else None):
                     return store.store_stream(con, "incidents", blocks, file=shown, fmt=detected, sha256=digest.result)
             except _LineOverBlock:
                 continue  # rolled back: again with blocks that hold the longest line allowed
