@@ -135,7 +135,7 @@ def _load_file(con, file: Path, name: str, fmt: str | None, offence_map, limits:
     if is_zip(head, name):
         return _load_zip(con, file, name, fmt, offence_map, limits, partner)
     if size >= STREAM_BYTES and fmt in STREAM_FORMATS:
-        streamed = _load_streamed(con, file, fmt, offence_map, name=name, limits=limits)
+        streamed = _load_streamed(con, file, fmt, offence_map, name=name, limits=limits, partner=partner)
         if streamed is not None:
             return [streamed]
     try:
@@ -143,6 +143,14 @@ def _load_file(con, file: Path, name: str, fmt: str | None, offence_map, limits:
         data = file.read_bytes()
     except OSError as exc:
         raise InputError(f"{name}: cannot read ({exc.strerror})") from None
+    except InputError:
+        # Too many rows to read whole: a file that streams (partner events and places below the
+        # streaming size included) is read block by block instead.
+        streamed = _load_streamed(con, file, fmt, offence_map, name=name, limits=limits, partner=partner) \
+            if fmt in STREAM_FORMATS else None
+        if streamed is None:
+            raise
+        return [streamed]
     return _load_one(con, data, name, fmt, offence_map, limits, partner)
 
 

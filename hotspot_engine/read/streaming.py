@@ -52,7 +52,10 @@ READ_BLOCK_BYTES = 4 << 20
 #: 870 MB, 540 s against 547 s on the shared machine). A store in memory has nowhere to write them.
 POLICE_UK_DUCKDB_MEMORY = "256MB"
 #: Formats (as given to ``ingest --format``; None is detected) that stream.
-STREAM_FORMATS = (None, "incidents", "police-uk")
+#: Partner layers that stream (issue 25: "partner files: the same limits as incidents"); an areas file
+#: rejects an LSOA-month repeated anywhere in it, which a block cannot see, so it is read whole.
+STREAMED_PARTNER_FORMATS = ("partner-events", "partner-places")
+STREAM_FORMATS = (None, "incidents", "police-uk", *STREAMED_PARTNER_FORMATS)
 
 
 class _NotStreamable(Exception):
@@ -70,7 +73,7 @@ def _not_streamable(exc: Exception) -> _NotStreamable:
 
 def _stream_blocks(path: Path, header: list[str], delimiter: str, encoding: str, notes: list[str], offence_map,
                    block_rows: int, name: str | None = None, limits: Limits = DEFAULT_LIMITS,
-                   fmt: str = "incidents", read_bytes: int = READ_BLOCK_BYTES
+                   fmt: str = "incidents", read_bytes: int = READ_BLOCK_BYTES, partner=None
                    ) -> Iterator[tuple[pd.DataFrame, pd.DataFrame, list[str]]]:
     """(rows, rejects, notes) per block of a force-extract CSV, parsed exactly as a whole file is.
     Any row pyarrow cannot split raises _NotStreamable: the whole-file reader gives its line number."""
@@ -103,6 +106,10 @@ def _stream_blocks(path: Path, header: list[str], delimiter: str, encoding: str,
         raw = RawTable(frame, np.arange(first_line, first_line + len(frame)), _empty_rejects(), delimiter, list(notes))
         if fmt == "police-uk":
             return _parse_police_uk(raw, shown, seen)
+        if fmt in STREAMED_PARTNER_FORMATS:
+            from hotspot_engine.read.partners import parse_partner
+
+            return parse_partner(raw, shown, fmt, partner, None, seen)[1:]
         return _parse_force(raw, shown, offence_map)
 
     while True:
@@ -206,8 +213,10 @@ def _header_of(path: Path, name: str, limits: Limits) -> tuple[str, list[str], s
         return None
     header, delimiter = _split_header(header_text, name, limits)
     _check_header(header, name)
-    fmt = detect_format(header) if len(header) >= 2 else None
-    if fmt not in ("incidents", "police-uk"):
+    from hotspot_engine.read.partners import detect_partner_format
+
+    fmt = detect_partner_format(header) or (detect_format(header) if len(header) >= 2 else None)
+    if fmt not in ("incidents", "police-uk", *STREAMED_PARTNER_FORMATS):
         return None
     if encoding == "cp1252" and _file_has_utf8_multibyte(path):
         return None
@@ -225,10 +234,11 @@ def _file_has_utf8_multibyte(path: Path, chunk: int = 16 << 20) -> bool:
 
 
 def _load_streamed(con, path: Path, fmt: str | None, offence_map, block_rows: int = STREAM_BLOCK_ROWS,
-                   name: str | None = None, limits: Limits = DEFAULT_LIMITS) -> LoadSummary | None:
-    """Store a big force-extract CSV block by block; None when the file is not one (or needs the
-    whole-file reader), and the caller then loads it the ordinary way. ``name`` is the name shown
-    (a zip member's, when ``path`` is its temporary file)."""
+                   name: str | None = None, limits: Limits = DEFAULT_LIMITS, partner=None) -> LoadSummary | None:
+    """Store a big force-extract, police.uk or partner events/places CSV block by block; None when
+    the file is not one (or needs the whole-file reader), and the caller then loads it the ordinary
+    way. ``name`` is the name shown (a zip member's, when ``path`` is its temporary file);
+    ``partner`` the layer's PartnerOptions."""
     shown = name or path.name
     if fmt not in STREAM_FORMATS:
         return None
@@ -242,9 +252,12 @@ def _load_streamed(con, path: Path, fmt: str | None, offence_map, block_rows: in
     if fmt is not None and fmt != detected:
         return None  # the whole-file reader says why the format given does not fit
     notes = _reading_notes(encoding, delimiter)
-    if detected == "police-uk":
+    if detected != "incidents":
+        # Partner rows cost about what police.uk rows do (1M partner events read whole: 1.13 GB).
         block_rows = min(block_rows, POLICE_UK_BLOCK_ROWS)
+    if detected == "police-uk":
         _widen_to_file(path, header, delimiter, encoding)
+    kind = "incidents" if detected in ("incidents", "police-uk") else detected.replace("-", "_")
     from concurrent.futures import ThreadPoolExecutor
 
     # The file's sha256 (0.35 s of CPU for 150 MB) is taken while the first block is parsed, when the
@@ -253,10 +266,10 @@ def _load_streamed(con, path: Path, fmt: str | None, offence_map, block_rows: in
         digest = pool.submit(store.file_digest, path)
         for read_bytes in (READ_BLOCK_BYTES, 2 * limits.max_line_bytes):
             blocks = _prefetched(_stream_blocks(path, header, delimiter, encoding, notes, offence_map, block_rows, shown,
-                                                limits, detected, read_bytes))
+                                                limits, detected, read_bytes, partner))
             try:
                 with store.memory_held(con, POLICE_UK_DUCKDB_MEMORY if detected == "police-uk" else None):
-                    return store.store_stream(con, "incidents", blocks, file=shown, fmt=detected, sha256=digest.result)
+                    return store.store_stream(con, kind, blocks, file=shown, fmt=detected, sha256=digest.result)
             except _LineOverBlock:
                 continue  # rolled back: again with blocks that hold the longest line allowed
             except _NotStreamable:

@@ -480,9 +480,9 @@ def store_stream(con, kind: str, blocks, file: str, fmt: str, sha256: str | Call
     Blocks are appended without a per-block anti-join (each would rescan the rows already stored);
     once all are in, one join removes this load's rows whose id an earlier load holds and one pass
     keeps the first of ids repeated within the file, so the counts match :func:`store_rows`."""
-    if kind not in ("incidents", "patrols"):
+    if kind not in TABLES:
         raise ValueError(kind)
-    key, columns = ("incident_id", INCIDENT_COLUMNS) if kind == "incidents" else ("patrol_id", PATROL_COLUMNS)
+    key, columns = TABLES[kind]
     con.execute("BEGIN TRANSACTION")
     try:
         load_id = con.execute("SELECT nextval('load_ids')").fetchall()[0][0]
