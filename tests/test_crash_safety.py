@@ -252,7 +252,7 @@ import hotspot_engine.read.streaming as streaming
 import hotspot_engine.store.database as store
 ingest.STREAM_BYTES = 1
 streaming.POLICE_UK_BLOCK_ROWS = 500
-streaming.POLICE_UK_DUCKDB_MEMORY = "8MB"  # uncommitted blocks are written to the store file early
+streaming.STREAMED_DUCKDB_MEMORY = "8MB"  # uncommitted blocks are written to the store file early
 with_h3, calls = store.with_h3, []
 def then_die(frame):
     calls.append(1)

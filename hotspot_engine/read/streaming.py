@@ -8,7 +8,7 @@ anti-social behaviour rows, which have no Crime ID, are numbered across blocks a
 Where a streamed police.uk load's memory went (RSS sampled every 0.2 s with each thread's stack, and
 DuckDB's own ``duckdb_memory()``; a 1.05 GB, 5.6M-row file peaked at 1,501 MB): pyarrow's read-ahead
 of 16 MB blocks (450-490 MB: now 4 MB blocks, :data:`READ_BLOCK_BYTES`), DuckDB holding the file's
-uncommitted rows (357 MB at the end: now held to 256 MB, :data:`POLICE_UK_DUCKDB_MEMORY`), the
+uncommitted rows (357 MB at the end: now held to 256 MB, :data:`STREAMED_DUCKDB_MEMORY`), the
 anti-social behaviour occurrence counts (a dict of hex strings: now :class:`~hotspot_engine.read.cells.Occurrences`),
 and a process baseline of about 250 MB (libraries and the area's geography). A national month's
 2.66 GB came from the area being widened block by block (:func:`_widen_to_file`).
@@ -46,11 +46,11 @@ POLICE_UK_BLOCK_ROWS = 50_000
 #: it held 450-490 MB of Arrow memory (RSS 713-751 MB reading the 1 GB police.uk file alone), with
 #: 4 MB 111 MB (265 MB), and read a 300 MB file in 4.5-5.6 s instead of 8.8-9.6 s.
 READ_BLOCK_BYTES = 4 << 20
-#: DuckDB's memory while a police.uk file streams into a store on disk: it otherwise keeps the
+#: DuckDB's memory while a police.uk or partner file streams into a store on disk: it otherwise keeps the
 #: file's uncommitted rows and their blocks in memory (357 MB by the end of a 5.6M-row, 1.05 GB file,
 #: whose ingest peaked at 1,121 MB); held to 256 MB it writes them out (210 MB at the end, peak
 #: 870 MB, 540 s against 547 s on the shared machine). A store in memory has nowhere to write them.
-POLICE_UK_DUCKDB_MEMORY = "256MB"
+STREAMED_DUCKDB_MEMORY = "256MB"
 #: Formats (as given to ``ingest --format``; None is detected) that stream.
 #: Partner layers that stream (issue 25: "partner files: the same limits as incidents"); an areas file
 #: rejects an LSOA-month repeated anywhere in it, which a block cannot see, so it is read whole.
@@ -268,7 +268,7 @@ def _load_streamed(con, path: Path, fmt: str | None, offence_map, block_rows: in
             blocks = _prefetched(_stream_blocks(path, header, delimiter, encoding, notes, offence_map, block_rows, shown,
                                                 limits, detected, read_bytes, partner))
             try:
-                with store.memory_held(con, POLICE_UK_DUCKDB_MEMORY if detected == "police-uk" else None):
+                with store.memory_held(con, STREAMED_DUCKDB_MEMORY if detected != "incidents" else None):
                     return store.store_stream(con, kind, blocks, file=shown, fmt=detected, sha256=digest.result)
             except _LineOverBlock:
                 continue  # rolled back: again with blocks that hold the longest line allowed
