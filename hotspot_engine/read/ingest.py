@@ -166,7 +166,7 @@ def _check_whole_file_rows(chunks, name: str, limits: Limits) -> None:
         lines += chunk.count(b"\n")
         if lines > limits.max_whole_file_rows + 1:
             raise InputError(f"{name}: over {limits.max_whole_file_rows:,} rows, more than a file that is read "
-                             "whole may hold (only incident and police.uk CSVs stream); split the file")
+                             "whole may hold (only incident, police.uk and partner events/places CSVs stream); split the file")
 
 
 def _file_chunks(file: Path, size: int = 16 << 20):
