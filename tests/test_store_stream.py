@@ -258,3 +258,19 @@ def test_duckdb_memory_is_held_while_a_police_uk_file_streams_into_a_store_on_di
     assert seen == ["244.1 MiB"]
     assert con.execute("SELECT current_setting('memory_limit')").fetchall()[0][0] == default
     con.close()
+
+
+def test_a_line_over_the_limit_is_not_streamed_again_but_left_to_the_whole_file_reader(tmp_path, streamed, monkeypatch):
+    """Streaming again with bigger blocks read 200 MB ahead into a 200 MB line (+170 MB peak): a line
+    over the limit goes straight to the whole-file reader (which refuses what it must)."""
+    from hotspot_engine.read.limits import Limits
+
+    monkeypatch.setattr(streaming, "READ_BLOCK_BYTES", 512)
+    attempts = []
+    real = streaming._stream_blocks
+    monkeypatch.setattr(streaming, "_stream_blocks", lambda *a, **k: attempts.append(1) or real(*a, **k))
+    _csv(tmp_path / "long.csv", 10, extra=[f"INC-L,2023-06-01T10:00:00,50.9097,-1.4044,34B,Robbery,N,{'x' * 3000}"])
+    [summary] = loading.ingest_paths(store.connect(":memory:"), [tmp_path / "long.csv"], limits=Limits(max_line_bytes=2000))
+    assert streamed == [False] and len(attempts) == 1 and summary.added == 11
+    [again] = loading.ingest_paths(store.connect(":memory:"), [tmp_path / "long.csv"], limits=Limits(max_line_bytes=4000))
+    assert streamed == [False, True] and len(attempts) == 3 and again.added == 11  # within the limit: streamed again

@@ -223,6 +223,25 @@ def _header_of(path: Path, name: str, limits: Limits) -> tuple[str, list[str], s
     return encoding, header, delimiter, str(fmt)
 
 
+def _lines_within(path: Path, limit: int, chunk: int = 4 << 20) -> bool:
+    """True when no line of the file is longer than ``limit`` bytes (read a chunk at a time)."""
+    run = 0
+    with open(path, "rb") as f:
+        while piece := f.read(chunk):
+            last = piece.rfind(b"\n")
+            if last < 0:
+                run += len(piece)
+            else:
+                first = piece.find(b"\n")
+                inner = piece[first:last + 1].split(b"\n")
+                if run + first > limit or max(map(len, inner)) > limit:
+                    return False
+                run = len(piece) - last - 1
+            if run > limit:
+                return False
+    return True
+
+
 def _file_has_utf8_multibyte(path: Path, chunk: int = 16 << 20) -> bool:
     with open(path, "rb") as f:
         carry = b""
@@ -264,13 +283,15 @@ def _load_streamed(con, path: Path, fmt: str | None, offence_map, block_rows: in
     # store side waits anyway, instead of before it (hashlib and file reads release the GIL).
     with ThreadPoolExecutor(1, thread_name_prefix="hotspot-digest") as pool:
         digest = pool.submit(store.file_digest, path)
-        for read_bytes in (READ_BLOCK_BYTES, 2 * limits.max_line_bytes):
+        for read_bytes in (READ_BLOCK_BYTES, limits.max_line_bytes + (1 << 16)):
             blocks = _prefetched(_stream_blocks(path, header, delimiter, encoding, notes, offence_map, block_rows, shown,
                                                 limits, detected, read_bytes, partner))
             try:
                 with store.memory_held(con, STREAMED_DUCKDB_MEMORY if detected != "incidents" else None):
                     return store.store_stream(con, kind, blocks, file=shown, fmt=detected, sha256=digest.result)
             except _LineOverBlock:
+                if not _lines_within(path, limits.max_line_bytes):
+                    return None  # the whole-file reader refuses the line (a retry read 200 MB ahead: +170 MB)
                 continue  # rolled back: again with blocks that hold the longest line allowed
             except _NotStreamable:
                 return None
