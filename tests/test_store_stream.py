@@ -6,7 +6,6 @@ import pandas as pd
 import pytest
 
 from hotspot_engine.read import incidents, ingest, loading, streaming
-
 from hotspot_engine.store import database as store
 
 # Points well inside Southampton and Portsmouth (district interiors, see geodata/).
