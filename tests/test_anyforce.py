@@ -330,3 +330,52 @@ def test_an_area_of_every_force_has_a_cache_folder_name_the_file_system_takes():
     assert len(name) < 64 and name.startswith("43-forces-")
     assert name != _area_folder_name(every[:-1]) and _area_folder_name(every) == name
     assert _area_folder_name(("E23000013", "E23000008")) == "E23000013-E23000008"  # a few forces: readable
+
+
+@pytest.mark.slow
+def test_a_streamed_file_widens_the_area_once_to_every_force_it_names(tmp_path, monkeypatch):
+    """A national month is sorted by force: widened block by block, its area grew eleven times (each
+    a new cut, study area and interior lookup: 2.66 GB). The whole file's forces are named first."""
+    from hotspot_engine.read import ingest, streaming
+    from hotspot_engine.read.loading import ingest_paths
+    from hotspot_engine.store.database import connect
+
+    with zipfile.ZipFile(CLEVELAND_ZIP) as z:
+        cleveland = z.read("2021-12/2021-12-cleveland-street.csv").decode("utf-8").splitlines()
+    with zipfile.ZipFile(DURHAM_ZIP) as z:
+        member = next(n for n in z.namelist() if n.endswith("2021-12-durham-street.csv"))
+        durham = z.read(member).decode("utf-8").splitlines()
+    (tmp_path / "two-forces.csv").write_text("\n".join(cleveland + durham[1:]) + "\n", encoding="utf-8")
+    monkeypatch.setattr(ingest, "STREAM_BYTES", 1)
+    monkeypatch.setattr(streaming, "POLICE_UK_BLOCK_ROWS", 1000)  # Durham's rows only in the last blocks
+    areas = []
+    real = geography.use_area
+    monkeypatch.setattr(geography, "use_area", lambda codes=(), fixed=False: areas.append(tuple(sorted(codes))) or real(codes, fixed))
+    con = connect(":memory:")
+    [summary] = ingest_paths(con, [tmp_path / "two-forces.csv"])
+    assert summary.added >= 0.99 * (len(cleveland) + len(durham) - 2)
+    assert areas[-1] == (DURHAM, CLEVELAND) and set(areas[1:]) == {(DURHAM, CLEVELAND)}
+    assert con.execute("SELECT count(DISTINCT falls_within) FROM incidents").fetchall()[0][0] == 2
+    con.close()
+
+
+@pytest.mark.slow
+def test_a_zip_of_force_files_widens_the_area_once_from_their_names(tmp_path, monkeypatch):
+    """The national download is one street file per force: the area is widened from data.police.uk's
+    file names before the first loads, not once per file (43 cuts of a growing area)."""
+    from hotspot_engine.read.loading import ingest_paths
+    from hotspot_engine.store.database import connect
+
+    with zipfile.ZipFile(tmp_path / "2021-12.zip", "w") as out:
+        for source, member in ((CLEVELAND_ZIP, "2021-12/2021-12-cleveland-street.csv"),
+                               (DURHAM_ZIP, "2021-12/2021-12-durham-street.csv")):
+            with zipfile.ZipFile(source) as z:
+                out.writestr(member, z.read(next(n for n in z.namelist() if n.endswith(member.split("/")[1]))))
+    con = connect(":memory:")
+    areas = []
+    real = geography.use_area
+    monkeypatch.setattr(geography, "use_area", lambda codes=(), fixed=False: areas.append(tuple(sorted(codes))) or real(codes, fixed))
+    summaries = ingest_paths(con, [tmp_path / "2021-12.zip"])
+    assert len(summaries) == 2 and all(s.added >= 0.99 * s.rows_read for s in summaries)
+    assert areas == [(DURHAM, CLEVELAND)]
+    con.close()

@@ -243,3 +243,51 @@ def test_two_ingests_at_once_one_is_refused_and_the_store_is_whole(sample_dir, t
 def _added(stdout: str) -> list[int]:
     """The 'added N' figure of each ingest summary line."""
     return [int(line.split(", added ")[1].split(",")[0]) for line in stdout.splitlines() if ", added " in line]
+
+
+KILL_MID_POLICE_UK_STREAM = """
+import os, signal, sys
+import hotspot_engine.read.ingest as ingest
+import hotspot_engine.read.streaming as streaming
+import hotspot_engine.store.database as store
+ingest.STREAM_BYTES = 1
+streaming.POLICE_UK_BLOCK_ROWS = 500
+streaming.STREAMED_DUCKDB_MEMORY = "8MB"  # uncommitted blocks are written to the store file early
+with_h3, calls = store.with_h3, []
+def then_die(frame):
+    calls.append(1)
+    if len(calls) == 8:
+        os.kill(os.getpid(), signal.SIGKILL)
+    return with_h3(frame)
+store.with_h3 = then_die
+from hotspot_engine.__main__ import main
+sys.exit(main(["ingest", {csv!r}, "--db", {db!r}]))
+"""
+
+
+def test_sigkill_mid_police_uk_stream_with_duckdb_memory_held_leaves_none(base_store, tmp_path):
+    """A police.uk file streams with DuckDB's memory held down, so its uncommitted rows go to the store
+    file before COMMIT: a kill after seven blocks leaves none of them, and the file then loads whole."""
+    base, patrols = base_store
+    db = _copy(base, tmp_path / "stream.duckdb")
+    head = ("Crime ID,Month,Reported by,Falls within,Longitude,Latitude,Location,LSOA code,LSOA name,Crime type,"
+            "Last outcome category,Context")
+    rows = [f"{'' if k % 3 == 0 else f'id{k:06d}'},2024-0{1 + k % 4},Hampshire Constabulary,Hampshire Constabulary,"
+            f"{-1.4044 + (k % 97) * 1e-4:.6f},{50.9097 + (k % 89) * 1e-4:.6f},On or near Street {k % 50},E01017140,"
+            f"Southampton 001A,{'Anti-social behaviour' if k % 3 == 0 else 'Robbery'},," for k in range(6000)]
+    csv = tmp_path / "street.csv"
+    csv.write_text("\n".join([head, *rows]) + "\n", encoding="utf-8")
+    proc = _start_python(KILL_MID_POLICE_UK_STREAM.format(csv=str(csv), db=str(db)))
+    proc.communicate(timeout=180)
+    assert proc.returncode == -signal.SIGKILL
+    assert _assert_all_or_none(_state(db), patrols, 6000) == "none"
+    from hotspot_engine.read.loading import ingest_paths
+    from hotspot_engine.store.database import connect
+
+    con = connect(db)
+    try:
+        [summary] = ingest_paths(con, [csv])
+    finally:
+        con.close()
+    assert summary.added == 6000
+    assert _assert_all_or_none(_state(db), patrols, 6000) == "all"

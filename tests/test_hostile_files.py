@@ -213,15 +213,37 @@ def test_the_asb_id_step_ignores_extra_columns(tmp_path):
         "asb-").all()
 
 
-def test_a_partner_file_too_long_to_read_whole_is_refused_before_parsing(tmp_path):
+def test_a_partner_areas_file_too_long_to_read_whole_is_refused_before_parsing(tmp_path):
     from hotspot_engine.read.limits import Limits
 
-    path = tmp_path / "events.csv"
-    path.write_text("callout_id,datetime,lat,lon,category\n" + "".join(
-        f"E{k},2024-01-01T22:00:00,50.9097,-1.4044,assault\n" for k in range(20)))
-    with pytest.raises(InputError, match=r"^events\.csv: over 10 rows, more than a file that is read whole"):
+    path = tmp_path / "areas.csv"
+    path.write_text("lsoa_code,month,count\n" + "".join(f"E01017140,2024-{1 + k % 12:02d},{k}\n" for k in range(20)))
+    with pytest.raises(InputError, match=r"^areas\.csv: over 10 rows, more than a file that is read whole"):
         _ingest(path, limits=Limits(max_whole_file_rows=10))
-    assert _ingest(path, limits=Limits(max_whole_file_rows=100))[0].added == 20
+    assert _ingest(path, limits=Limits(max_whole_file_rows=100))[0].rows_read == 20
+
+
+@pytest.mark.parametrize("id_column", [True, False])
+def test_partner_events_too_long_to_read_whole_stream_and_equal_the_whole_file_load(tmp_path, monkeypatch, id_column):
+    """Issue 25: partner files take the incidents' limits. Events (and places) over the whole-file row
+    limit stream in blocks; identical events without ids straddle blocks and keep distinct ids."""
+    from hotspot_engine.read import streaming
+    from hotspot_engine.read.limits import Limits
+
+    monkeypatch.setattr(streaming, "POLICE_UK_BLOCK_ROWS", 7)
+    path = tmp_path / "events.csv"
+    rows = [f"{f'E{k},' if id_column else ''}2024-01-0{1 + k % 3}T22:00:00,50.9097,-1.4044,assault" for k in range(40)]
+    rows.append(f"{'E99,' if id_column else ''}2024-01-01T22:00:00,52.5,-1.9,assault")  # outside the area
+    path.write_text(("callout_id," if id_column else "") + "datetime,lat,lon,category\n" + "\n".join(rows) + "\n")
+    con_stream = store.connect(":memory:")
+    [got] = loading.ingest_paths(con_stream, [path], limits=Limits(max_whole_file_rows=10))
+    con_whole = store.connect(":memory:")
+    [want] = loading.ingest_paths(con_whole, [path])
+    assert (got.rows_read, got.added, got.already_present, got.rejected) == (41, 40, 0, 1)
+    assert (got.rows_read, got.added, got.already_present, got.rejected, got.reject_reasons, got.notes) == (
+        want.rows_read, want.added, want.already_present, want.rejected, want.reject_reasons, want.notes)
+    query = "SELECT event_id, source, owner, sharing, month, lat, lon, category, district, h3_r9 FROM partner_events ORDER BY 1"
+    pd.testing.assert_frame_equal(con_stream.execute(query).df(), con_whole.execute(query).df())
 
 
 def test_an_uploaded_police_uk_file_with_month_9999_loads_its_other_rows():

@@ -262,7 +262,35 @@ def _finish_rejects(raw: RawTable, rej: _Rejects) -> pd.DataFrame:
     return out.sort_values("row", kind="stable").reset_index(drop=True)
 
 
-def _content_ids(prefix: str, parts: list[pd.Series], n: int, seen: dict[str, int] | None = None) -> np.ndarray:
+class Occurrences:
+    """How often each content digest occurred in the blocks of a file read so far: sorted uint64
+    digests and their counts, 16 bytes a distinct row. A dict of hex strings took about 150 bytes a
+    row: some 200 MB over the 1.4M anti-social behaviour rows of a 1 GB police.uk file."""
+
+    def __init__(self) -> None:
+        self.keys = np.zeros(0, dtype=np.uint64)
+        self.counts = np.zeros(0, dtype=np.int64)
+
+    def take(self, digests: np.ndarray) -> np.ndarray:
+        """Occurrences of each digest in earlier blocks; then counts this block's in."""
+        digests = np.asarray(digests, dtype=np.uint64)
+        prior = np.zeros(digests.size, dtype=np.int64)
+        if self.keys.size:
+            pos = np.minimum(np.searchsorted(self.keys, digests), self.keys.size - 1)
+            found = self.keys[pos] == digests
+            prior[found] = self.counts[pos[found]]
+        unique, n = np.unique(digests, return_counts=True)
+        pos = np.searchsorted(self.keys, unique)
+        found = np.zeros(unique.size, dtype=bool)
+        inside = pos < self.keys.size
+        found[inside] = self.keys[pos[inside]] == unique[inside]
+        self.counts[pos[found]] += n[found]
+        self.keys = np.insert(self.keys, pos[~found], unique[~found])
+        self.counts = np.insert(self.counts, pos[~found], n[~found])
+        return prior
+
+
+def _content_ids(prefix: str, parts: list[pd.Series], n: int, seen: Occurrences | None = None) -> np.ndarray:
     """Ids for rows that have none: a SHA-1 of the row's own cells (never the file name, so the same
     rows reloaded from any file get the same ids) plus the occurrence number among identical rows,
     which keeps genuinely repeated reports distinct. hashlib, not pandas hashing, so ids stay the
@@ -274,10 +302,8 @@ def _content_ids(prefix: str, parts: list[pd.Series], n: int, seen: dict[str, in
         keys = [""] * n
     digests = [hashlib.sha1(k.encode("utf-8", "surrogatepass")).hexdigest()[:16] for k in keys]
     occurrence = pd.Series(digests).groupby(digests).cumcount().to_numpy()
-    if seen is not None:
-        occurrence = occurrence + np.array([seen.get(d, 0) for d in digests], dtype=np.int64)
-        for d, o in zip(digests, occurrence):
-            seen[d] = int(o) + 1
+    if seen is not None and digests:
+        occurrence = occurrence + seen.take(np.frombuffer(bytes.fromhex("".join(digests)), dtype=">u8"))
     return np.array([f"{prefix}-{d}-{o}" for d, o in zip(digests, occurrence)], dtype=object)
 
 

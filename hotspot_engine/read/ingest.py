@@ -13,13 +13,13 @@ from pathlib import Path
 import pandas as pd
 
 from hotspot_engine.errors import InputError
-from hotspot_engine.read.archive import ArchiveAccount, _files_under, is_zip, scratch_folder, zip_members
+from hotspot_engine.read.archive import ArchiveAccount, _files_under, _open_zip, is_zip, scratch_folder, zip_members
 from hotspot_engine.read.detect import FORMATS, detect_format
 from hotspot_engine.read.files import read_raw
 from hotspot_engine.read.incidents import _parse_force
 from hotspot_engine.read.limits import DEFAULT_LIMITS, Limits, check_regular_file, too_big
 from hotspot_engine.read.patrol_logs import _parse_gps, _parse_patrols
-from hotspot_engine.read.police_uk import _parse_police_uk
+from hotspot_engine.read.police_uk import _parse_police_uk, widen_to_file_names
 from hotspot_engine.read.streaming import STREAM_BYTES, STREAM_FORMATS, _load_streamed
 from hotspot_engine.store import database as store
 from hotspot_engine.store.database import LoadSummary
@@ -109,6 +109,8 @@ def _load_zip(con, source: Path | bytes, name: str, fmt: str | None, offence_map
     in a note on the archive's first summary."""
     account = ArchiveAccount()
     summaries: list[LoadSummary] = []
+    with _open_zip(source, name) as archive:
+        widen_to_file_names(archive.namelist())
     with scratch_folder() as workdir:
         for display, member in zip_members(source, name, limits, workdir, account):
             summaries.extend(_load_file(con, member, display, fmt, offence_map, limits, partner))
@@ -133,7 +135,7 @@ def _load_file(con, file: Path, name: str, fmt: str | None, offence_map, limits:
     if is_zip(head, name):
         return _load_zip(con, file, name, fmt, offence_map, limits, partner)
     if size >= STREAM_BYTES and fmt in STREAM_FORMATS:
-        streamed = _load_streamed(con, file, fmt, offence_map, name=name, limits=limits)
+        streamed = _load_streamed(con, file, fmt, offence_map, name=name, limits=limits, partner=partner)
         if streamed is not None:
             return [streamed]
     try:
@@ -141,6 +143,14 @@ def _load_file(con, file: Path, name: str, fmt: str | None, offence_map, limits:
         data = file.read_bytes()
     except OSError as exc:
         raise InputError(f"{name}: cannot read ({exc.strerror})") from None
+    except InputError:
+        # Too many rows to read whole: a file that streams (partner events and places below the
+        # streaming size included) is read block by block instead.
+        streamed = _load_streamed(con, file, fmt, offence_map, name=name, limits=limits, partner=partner) \
+            if fmt in STREAM_FORMATS else None
+        if streamed is None:
+            raise
+        return [streamed]
     return _load_one(con, data, name, fmt, offence_map, limits, partner)
 
 
@@ -156,7 +166,7 @@ def _check_whole_file_rows(chunks, name: str, limits: Limits) -> None:
         lines += chunk.count(b"\n")
         if lines > limits.max_whole_file_rows + 1:
             raise InputError(f"{name}: over {limits.max_whole_file_rows:,} rows, more than a file that is read "
-                             "whole may hold (only incident and police.uk CSVs stream); split the file")
+                             "whole may hold (only incident, police.uk and partner events/places CSVs stream); split the file")
 
 
 def _file_chunks(file: Path, size: int = 16 << 20):
@@ -191,6 +201,7 @@ def ingest_paths(con, paths: list[str | Path], fmt: str | None = None, offence_m
         if not path.exists():
             raise InputError(f"{path.name}: no such file or folder")
         files = _files_under(path) if path.is_dir() else [path]
+        widen_to_file_names(file.name for file in files)
         for file in files:
             summaries.extend(_load_file(con, file, file.name, fmt, offence_map, limits, partner))
     return summaries

@@ -23,6 +23,7 @@ import pandas as pd
 
 from hotspot_engine.errors import InputError
 from hotspot_engine.read import loading as base
+from hotspot_engine.read.cells import Occurrences
 
 PARTNER_FORMATS = ("partner-areas", "partner-events", "partner-places")
 KIND_OF_FORMAT = {"partner-areas": "partner_areas", "partner-events": "partner_events",
@@ -212,17 +213,19 @@ def parse_areas(raw: base.RawTable, name: str, options: PartnerOptions, known_ls
 
 
 def _ids(frame: pd.DataFrame, column: str | None, source: str, prefix: str, content: list[pd.Series],
-         rej: base._Rejects, n: int, notes: list[str]) -> np.ndarray:
+         rej: base._Rejects, n: int, notes: list[str], seen: Occurrences | None = None) -> np.ndarray:
     if column:
         ids = base._text(frame[column])
         rej.add(ids.isna().to_numpy(), column, "no id")
         return np.array([f"{source}|{v}" for v in ids.astype(object).to_numpy()], dtype=object)
     notes.append("no id column: ids derived from the row content, so reloading adds nothing")
-    return np.array([f"{source}|{v}" for v in base._content_ids(prefix, content, n)], dtype=object)
+    return np.array([f"{source}|{v}" for v in base._content_ids(prefix, content, n, seen)], dtype=object)
 
 
-def parse_events(raw: base.RawTable, name: str, options: PartnerOptions) -> tuple[pd.DataFrame, pd.DataFrame, list[str]]:
-    """Rows for ``partner_events`` (dated points), rejects and notes."""
+def parse_events(raw: base.RawTable, name: str, options: PartnerOptions, seen: Occurrences | None = None
+                 ) -> tuple[pd.DataFrame, pd.DataFrame, list[str]]:
+    """Rows for ``partner_events`` (dated points), rejects and notes (``seen``: content ids' repeats in
+    earlier blocks of a streamed file)."""
     frame, notes = raw.frame, list(raw.notes)
     n = len(frame)
     cols = _pick_all([str(c) for c in frame.columns], ("id", "date", "lat", "lon", "easting", "northing", "category",
@@ -241,7 +244,7 @@ def parse_events(raw: base.RawTable, name: str, options: PartnerOptions) -> tupl
     category = base._clean_text(frame[cols["category"]] if cols["category"] else None, n, formula)
     content = [when.astype(str), pd.Series(lat).round(6).astype(str), pd.Series(lon).round(6).astype(str),
                category.astype(object).astype(str)]
-    ids = _ids(frame, cols["id"], source, "event", content, rej, n, notes)
+    ids = _ids(frame, cols["id"], source, "event", content, rej, n, notes, seen)
     # A date without a time of day is kept as a date; occurred_at then stays empty.
     has_time = (when.dt.normalize() != when).to_numpy() | (base._text(frame[cols["date"]]).str.len() > 10).to_numpy(
         dtype=bool, na_value=False)
@@ -271,7 +274,8 @@ def _closing_times(series: pd.Series | None, column: str | None, rej: base._Reje
     return out
 
 
-def parse_places(raw: base.RawTable, name: str, options: PartnerOptions) -> tuple[pd.DataFrame, pd.DataFrame, list[str]]:
+def parse_places(raw: base.RawTable, name: str, options: PartnerOptions, seen: Occurrences | None = None
+                 ) -> tuple[pd.DataFrame, pd.DataFrame, list[str]]:
     """Rows for ``partner_places`` (named points: licensed premises, schools, youth provision)."""
     frame, notes = raw.frame, list(raw.notes)
     n = len(frame)
@@ -292,7 +296,7 @@ def parse_places(raw: base.RawTable, name: str, options: PartnerOptions) -> tupl
     kind = base._clean_text(frame[cols["kind"]] if cols["kind"] else None, n, formula)
     content = [place_name.astype(object).astype(str), pd.Series(lat).round(5).astype(str),
                pd.Series(lon).round(5).astype(str)]
-    ids = _ids(frame, cols["id"], source, "place", content, rej, n, notes)
+    ids = _ids(frame, cols["id"], source, "place", content, rej, n, notes, seen)
     rows = pd.DataFrame({"place_id": ids, "source": source, "owner": owner, "sharing": sharing,
                          "name": place_name.astype(object).to_numpy(), "kind": kind.astype(object).to_numpy(),
                          "closing_time": closing, "lat": lat, "lon": lon, "district": district})
@@ -325,16 +329,17 @@ def known_lsoa_districts(con) -> dict[str, str]:
     return known
 
 
-def parse_partner(raw: base.RawTable, name: str, fmt: str, options: PartnerOptions | None, con
-                  ) -> tuple[str, pd.DataFrame, pd.DataFrame, list[str]]:
-    """(store kind, rows, rejects, notes) for one partner file of format ``fmt``."""
+def parse_partner(raw: base.RawTable, name: str, fmt: str, options: PartnerOptions | None, con,
+                  seen: Occurrences | None = None) -> tuple[str, pd.DataFrame, pd.DataFrame, list[str]]:
+    """(store kind, rows, rejects, notes) for one partner file of format ``fmt`` (or one block of an
+    events or places file: ``seen`` carries content ids' repeats from block to block)."""
     options = options or PartnerOptions()
     if fmt == "partner-areas":
         rows, rejects, notes = parse_areas(raw, name, options, known_lsoa_districts(con))
     elif fmt == "partner-events":
-        rows, rejects, notes = parse_events(raw, name, options)
+        rows, rejects, notes = parse_events(raw, name, options, seen)
     elif fmt == "partner-places":
-        rows, rejects, notes = parse_places(raw, name, options)
+        rows, rejects, notes = parse_places(raw, name, options, seen)
     else:
         raise InputError(f"unknown partner format '{fmt}'; choose from: {', '.join(PARTNER_FORMATS)}")
     if not rows.empty:

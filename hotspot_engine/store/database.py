@@ -18,6 +18,7 @@ from __future__ import annotations
 import hashlib
 import re
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -479,9 +480,9 @@ def store_stream(con, kind: str, blocks, file: str, fmt: str, sha256: str | Call
     Blocks are appended without a per-block anti-join (each would rescan the rows already stored);
     once all are in, one join removes this load's rows whose id an earlier load holds and one pass
     keeps the first of ids repeated within the file, so the counts match :func:`store_rows`."""
-    if kind not in ("incidents", "patrols"):
+    if kind not in TABLES:
         raise ValueError(kind)
-    key, columns = ("incident_id", INCIDENT_COLUMNS) if kind == "incidents" else ("patrol_id", PATROL_COLUMNS)
+    key, columns = TABLES[kind]
     con.execute("BEGIN TRANSACTION")
     try:
         load_id = con.execute("SELECT nextval('load_ids')").fetchall()[0][0]
@@ -561,6 +562,27 @@ def export_parquet(con, out_dir: str | Path, table: str = "incidents") -> Path:
     con.execute(f"COPY (SELECT {columns}, year({when}) AS year FROM {table}) TO '{target}' "
                 "(FORMAT parquet, PARTITION_BY (year), OVERWRITE_OR_IGNORE true, COMPRESSION zstd)")
     return out
+
+
+@contextmanager
+def memory_held(con, limit: str | None) -> Iterator[None]:
+    """DuckDB's memory_limit set to ``limit`` (e.g. "256MB") while a load runs into a store on disk,
+    which then writes what it holds (a streamed file's uncommitted rows) to the file; then its default.
+    A store in memory has nowhere to write them and is left as it is."""
+    import duckdb
+
+    on_disk = limit and con.execute(
+        "SELECT path FROM duckdb_databases() WHERE database_name = current_database()").fetchall()[0][0]
+    if on_disk:
+        con.execute(f"SET memory_limit = '{limit}'")
+    try:
+        yield
+    finally:
+        if on_disk:
+            try:
+                con.execute("RESET memory_limit")
+            except duckdb.Error:  # the connection failed (a full disk): the load's own error is the one to show
+                pass
 
 
 def table_count(con, table: str) -> int:
