@@ -101,7 +101,7 @@ def test_the_offline_html_map_places_numbers_per_zoom_without_overlaps():
 
 # -- briefings and meeting summaries, read back from the PDF (slow) ---------------------------------
 
-def _outputs(db: Path, window: dict, set_name: str | None = None):
+def _outputs(db: Path, window: dict, set_name: str | None = None, synthetic: bool = False):
     """(briefing PDF, meeting summary PDF, the briefing's context) of the store at ``db``."""
     from hotspot_engine import service
     from hotspot_engine.analyse.patrols import briefing_pdf, suggest_plan
@@ -114,9 +114,9 @@ def _outputs(db: Path, window: dict, set_name: str | None = None):
         report = service.patrol_report(con, filters)
         plan = suggest_plan(report, seed=0)
         context = exports.store_context(con, exports.report_window(filters, report.period), set_name)
-        briefing = briefing_pdf(report, plan, context=context)
+        briefing = briefing_pdf(report, plan, synthetic=synthetic, context=context)
         result = service.hotspots(con, filters)
-        _, _, summary, _ = exports.meeting_maps(result, None, filters, filters, "count", False, 5, False, "filters",
+        _, _, summary, _ = exports.meeting_maps(result, None, filters, filters, "count", False, 5, synthetic, "filters",
                                                context=exports.store_context(con, filters))
     finally:
         con.close()
@@ -126,7 +126,8 @@ def _outputs(db: Path, window: dict, set_name: str | None = None):
 @needs_poppler
 @pytest.mark.slow  # a briefing page per hotspot and the meeting summary, read back with pdftotext
 def test_sample_briefing_and_summary_keep_every_word_on_the_page_and_apart(sample_db, tmp_path):
-    briefing, summary, context, report = _outputs(sample_db, {"date_from": "2023-04", "date_to": "2024-03"})
+    briefing, summary, context, report = _outputs(sample_db, {"date_from": "2023-04", "date_to": "2024-03"},
+                                                  synthetic=True)  # the banner, as the app draws the sample
     assert layout_problems(briefing, tmp_path) == []
     assert layout_problems(summary, tmp_path) == []
     pages = page_text(briefing, tmp_path)

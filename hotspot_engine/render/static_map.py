@@ -246,11 +246,14 @@ def summary_figure(
     figures and the top hotspots table on the right; filters, attribution and the time of making
     along the bottom; a red 'synthetic sample data' banner when ``synthetic``."""
     fig = _figure(A4_LANDSCAPE_IN)
-    long_title = len(title) > 60
-    fig.text(0.03, 0.975, matplotlib_plain(_wrap(title, 78 if long_title else 60)),
+    # The synthetic banner takes the right third of the title's line: the title wraps short of it (the
+    # sample's title had run under the banner).
+    room = 44 if synthetic else 60
+    long_title = len(title) > room
+    fig.text(0.03, 0.975, matplotlib_plain(_wrap(title, (58 if synthetic else 78) if long_title else room)),
              fontsize=12 if long_title else 16, fontweight="bold", va="top")
     if subtitle:
-        fig.text(0.03, 0.925, matplotlib_plain(_wrap(subtitle, 200)), fontsize=6.5, color="#444444", va="top")
+        fig.text(0.03, 0.918, matplotlib_plain(_wrap(subtitle, 200)), fontsize=6.5, color="#444444", va="top")
     if synthetic:
         fig.text(0.97, 0.975, SYNTHETIC_BANNER, ha="right", va="center", fontsize=10, fontweight="bold", color="white",
                  bbox={"boxstyle": "square,pad=0.35", "fc": "#b2182b", "ec": "none"})
