@@ -69,8 +69,16 @@ def shoot_presentation(page, url: str, out: Path, suffix: str) -> None:
     for path, name in PAGES.items():
         page.goto(f"{url}/{path}?present=1")
         wait_for_app(page, "canvas" if path == "Hotspot_map" else "h1")
+        if path == "Hotspot_map":  # the browser reports the screen, the page reruns and fits the map to it
+            page.wait_for_function(FITTED, timeout=60_000)
+            wait_for_app(page, "canvas")
         page.wait_for_timeout(MAP_SETTLE_MS if path in ("Hotspot_map", "Hotspot_sets") else 1500)
         _save(page, out / f"presentation_{name}{suffix}.png")
+
+
+#: True once the map ends inside the window (ui/viewport.py has reported and the page has rerun).
+FITTED = ("(() => { const d = document.querySelector('[data-testid=\"stDeckGlJsonChart\"]');"
+          " return d && d.getBoundingClientRect().bottom <= window.innerHeight; })()")
 
 
 def shoot(page, url: str, out: Path, suffix: str = "") -> None:

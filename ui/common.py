@@ -27,7 +27,7 @@ from hotspot_engine.reference.offences import (
     SV_GROUPS,
     group_label,
 )
-from hotspot_engine.render.text_safety import markdown_plain
+from hotspot_engine.render.text_safety import html_plain, markdown_plain
 from hotspot_engine.service import Extent
 from ui.access import require_sign_in
 from ui.cached import data_version, extent, quality_warning, sample_status, settings
@@ -309,8 +309,8 @@ def apply_presentation_style() -> None:
           [data-testid="stCaptionContainer"] p { font-size: 0.95rem !important; }
           [data-testid="stMetricValue"] { font-size: 2rem !important; }
           [data-testid="stMetricLabel"] p, [data-testid="stMetricDelta"] { font-size: 1rem !important; }
-          [data-testid="stDeckGlJsonChart"], [data-testid="stDeckGlJsonChart"] > div {
-            height: calc(100vh - 190px) !important; min-height: 420px; }
+          .hs-large { font-size: 14px !important; line-height: 1.15 !important; }
+          .hs-large div { margin: 0 !important; }
         }
         </style>""",
         unsafe_allow_html=True,
@@ -369,11 +369,27 @@ def page_header(title: str, filters: Filters) -> None:
             st.warning(f"{SYNTHETIC_NOTE} {DEMO_HOW_TO}", icon=":material/science:")
         else:
             st.warning(MIXED_NOTE, icon=":material/warning:")
+    warning = quality_warning(filters, data_version())
+    if presentation():
+        _compact_notices(ext.proxy_share, warning)
+        return
     if ext.proxy_share > 0:
         st.info(f"{ext.proxy_share:.0%} of stored incidents come from data.police.uk. {PROXY_NOTE}", icon=":material/info:")
-    warning = quality_warning(filters, data_version())
     if warning:  # crime types and force names come from the data: shown as text
         st.warning(markdown_plain(warning), icon=":material/rule:")
+
+
+def _compact_notices(proxy_share: float, warning: str | None) -> None:
+    """Presentation mode: the proxy caveat and the data-quality line as one small line each, not boxes
+    (the proxy notice took about 15% of a 1080-pixel wall screen, issue 27)."""
+    lines = []
+    if proxy_share > 0:
+        lines.append(f"{proxy_share:.0%} police.uk proxy: {PROXY_NOTE.split(': ', 1)[1].split(';')[0]}.")
+    if warning:
+        lines.append(warning)
+    if lines:
+        st.markdown("<div style='font-size:0.8rem;line-height:1.25;color:#333'>"
+                    + "<br>".join(html_plain(line) for line in lines) + "</div>", unsafe_allow_html=True)
 
 
 def _sv_scope(ext: Extent) -> str:
@@ -402,7 +418,8 @@ def legend_html(title: str, entries: list[tuple[str, tuple[int, int, int]]], lar
         f"<span>{html.escape(label)}</span></div>"
         for label, c in entries
     )
-    return f'<div style="font-size:{size};line-height:1.3"><b>{html.escape(title)}</b>{rows}</div>'
+    return (f'<div class="{"hs-large" if large else ""}" style="font-size:{size};line-height:1.3">'
+            f"<b>{html.escape(title)}</b>{rows}</div>")
 
 
 #: Set by the test suite: every chart is then checked against the Vega-Lite schema as it is drawn.

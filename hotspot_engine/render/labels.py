@@ -1,17 +1,26 @@
-"""Map labels that never overlap: the two cities' names first, then hotspot numbers, then the other
-towns, placed for the view the map opens at.
+"""Map labels that never overlap: one placer for every map (deck.gl on the pages, the meeting PNG
+and PDF map, the briefing's street map, the offline HTML map), so no renderer piles labels up.
 
 deck.gl's TextLayer draws every label where it is told, so at force zoom the numbers of nearby
 hotspots pile onto each other and onto the city names (on the sample: 19/10/9/7 on Portsmouth,
-18/12/14 on Southampton). Placement here is greedy in priority order, the way cartographic label
-engines start: each label tries a ring of candidate positions around its anchor, nearest first, and
-takes the first whose box is free. A hotspot number is never dropped: it moves further out and a
-leader line joins it to its hotspot. A town label that finds no free place is dropped (the lesser
-label); no label covers a hotspot. Positions are projected with Web Mercator at the opening zoom; zooming in only spreads
-labels apart, since their text stays the same size in pixels while the ground stretches.
+18/12/14 on Southampton); the meeting PNG/PDF annotated each area at its point, the briefing put
+snap-point names at their coordinates, and the HTML map drew every name (issue 27: overlaps in all
+of them). Placement here (:func:`place_boxes`, in screen pixels) is greedy in priority order, the way
+cartographic label engines start: each label tries a ring of candidate positions around its anchor,
+nearest first, and takes the first whose box is free (and inside the frame, when one is given). A
+hotspot number is never dropped: it moves further out and a leader line joins it to its hotspot. A
+town or street label that finds no free place is dropped (the lesser label); no label covers a
+hotspot.
 
-Box sizes are estimated from the font size: a proportional sans-serif averages about 0.6 em a
-character (digits and capitals a little more), plus the TextLayer's background padding.
+The adapters differ only in how they get pixels: deck.gl projects with Web Mercator at the opening
+zoom (:func:`place_labels`; zooming in only spreads labels apart, since text keeps its size in pixels
+while the ground stretches); matplotlib measures each Text as its renderer will draw it
+(:func:`place_texts`); the HTML map, whose opening zoom the browser chooses, is placed once per Leaflet
+zoom (:func:`place_by_zoom`). For deck.gl and Leaflet, box sizes are estimated from the font size: a
+proportional sans-serif averages about 0.6 em a character (digits and capitals a little more), plus
+the background padding. Measured: the briefings of the sample and of the real Hampshire months
+(19 pages each) and their meeting summaries have no two overlapping word boxes and none off the page
+(tests/test_output_labels.py reads them back with poppler's pdftotext).
 """
 from __future__ import annotations
 

@@ -1,0 +1,45 @@
+"""Issue 27: presentation mode fits the wall screen. Once the browser has reported its window
+(ui/viewport.py), the Hotspot map is drawn as tall as the screen below the map's top, and its view
+holds the whole force area inside that box, at 1280x720 as at 1920x1080; the police.uk caveat is one
+small line, not a box."""
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+
+from tests.conftest import ROOT
+
+
+def _present(size: dict | None):
+    from streamlit.testing.v1 import AppTest
+
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=180)
+    at.query_params["present"] = "1"
+    if size is not None:
+        at.session_state["_viewport_size"] = size
+    at.run()
+    at.switch_page("pages/1_Hotspot_map.py")
+    at.run()
+    assert not at.exception, [e.value for e in at.exception]
+    return at
+
+
+@pytest.mark.slow  # two runs of the map page through AppTest
+@pytest.mark.parametrize("screen", [(1280, 720, 183, 800), (1920, 1080, 196, 1220)])
+def test_the_whole_force_fits_the_map_the_screen_leaves(app_db, screen):
+    from hotspot_engine.reference.geography import districts
+    from hotspot_engine.render.labels import Viewport, project
+    from ui.viewport import BOTTOM_MARGIN_PX
+
+    vw, vh, top, width = screen
+    at = _present({"vw": vw, "vh": vh, "top": top, "width": width})
+    chart = at.get("deck_gl_json_chart")[0]
+    height = vh - top - BOTTOM_MARGIN_PX  # the map ends above the screen's bottom edge: no scrolling to see it
+    view = json.loads(chart.proto.json)["initialViewState"]
+    minx, miny, maxx, maxy = districts().total_bounds
+    x, y = project(np.array([miny, maxy, miny, maxy]), np.array([minx, minx, maxx, maxx]),
+                   Viewport(view["latitude"], view["longitude"], view["zoom"], width, height))
+    assert x.min() >= 0 and x.max() <= width and y.min() >= 0 and y.max() <= height  # nothing cut off
+    assert (x.max() - x.min()) > 0.6 * width or (y.max() - y.min()) > 0.6 * height  # and not a postage stamp
