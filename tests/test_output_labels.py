@@ -200,3 +200,15 @@ def test_a_flagged_month_is_named_on_the_meeting_png_pdf_html_and_the_briefing(s
     assert f"{PLANTED_MONTH}:" in " ".join(page_text(pdf, tmp_path))
     assert all(f"{PLANTED_MONTH}:" in page for page in page_text(briefing, tmp_path))
     assert later.quality == ""  # a window without the month names none
+
+
+def test_the_briefing_names_area_set_and_months_on_every_page():
+    from hotspot_engine.filters import Filters
+    from hotspot_engine.render.briefing import _where_line
+    from hotspot_engine.render.context import output_context
+
+    context = output_context(Filters(csps=("Gosport CSP",), date_from="2024-01", date_to="2024-04"), 1.0, "FY 2023-24",
+                             "Data quality: 2024-02: robbery at 4.6 times its usual level: flagged")
+    line = _where_line(context, "2024-01-01", "2024-04-30")
+    assert line == "Gosport CSP  ·  hotspot set 'FY 2023-24'  ·  figures 2024-01-01 to 2024-04-30"
+    assert context.subtitle.splitlines()[1].startswith("Data quality: 2024-02") and "police.uk proxy" in context.subtitle
