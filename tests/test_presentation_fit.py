@@ -18,7 +18,7 @@ def _present(size: dict | None):
     at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=180)
     at.query_params["present"] = "1"
     if size is not None:
-        at.session_state["_viewport_size"] = size
+        at.session_state["_viewport_size_map"] = size
     at.run()
     at.switch_page("pages/1_Hotspot_map.py")
     at.run()

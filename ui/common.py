@@ -298,7 +298,7 @@ def apply_presentation_style() -> None:
         [data-testid="stMetricValue"] { font-size: 3rem !important; font-weight: 700; }
         [data-testid="stMetricLabel"] p { font-size: 1.35rem !important; font-weight: 600; color: #111; }
         [data-testid="stMetricDelta"] { font-size: 1.3rem !important; }
-        [data-testid="stMetricLabel"] *, [data-testid="stMetricDelta"] * { white-space: normal !important;
+        [data-testid="stMetricLabel"] *, [data-testid="stMetricDelta"] *, [data-testid="stMetricValue"] * { white-space: normal !important;
             overflow: visible !important; text-overflow: clip !important; }
         [data-testid="stSidebar"], [data-testid="stSidebarCollapsedControl"], [data-testid="stExpandSidebarButton"] { display: none; }
         header[data-testid="stHeader"] { display: none; }

@@ -55,22 +55,25 @@ def _component():
     return st.components.v2.component("hotspot.viewport", js=_JS)
 
 
-def reported_size() -> dict | None:
-    """What the browser last reported (``vw, vh, top, width``), or None before its first answer."""
-    return st.session_state.get("_viewport_size")
+def reported_size(page: str = "map") -> dict | None:
+    """What the browser last reported on ``page`` (``vw, vh, top, width``), or None before its first
+    answer. Kept per page: each page's map starts at its own height."""
+    return st.session_state.get(f"_viewport_size_{page}")
 
 
-def measure_screen() -> None:
+def measure_screen(page: str = "map") -> None:
     """Mount the measuring component (after the map, so it can find it); its answer reruns the page."""
+    key = f"viewport_{page}"
+
     def keep() -> None:
-        st.session_state["_viewport_size"] = st.session_state["viewport"].get("size")
+        st.session_state[f"_viewport_size_{page}"] = st.session_state[key].get("size")
 
-    _component()(key="viewport", data=reported_size(), on_size_change=keep, height=0)
+    _component()(key=key, data=reported_size(page), on_size_change=keep, height=0)
 
 
-def map_fit(default_width: int, default_height: int) -> ScreenFit:
+def map_fit(default_width: int, default_height: int, page: str = "map") -> ScreenFit:
     """The map's size: the reported width, and the height from its top to the screen's bottom edge."""
-    size = reported_size()
+    size = reported_size(page)
     if not size or not size.get("vh") or not size.get("top"):
         return ScreenFit(default_width, default_height)
     height = int(size["vh"]) - int(size["top"]) - BOTTOM_MARGIN_PX
