@@ -12,29 +12,31 @@ import pytest
 from tests.conftest import ROOT
 
 
-def _present(size: dict | None):
+def _present(size: dict | None, page: str = "pages/1_Hotspot_map.py", key: str = "map"):
     from streamlit.testing.v1 import AppTest
 
     at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=180)
     at.query_params["present"] = "1"
     if size is not None:
-        at.session_state["_viewport_size_map"] = size
+        at.session_state[f"_viewport_size_{key}"] = size
     at.run()
-    at.switch_page("pages/1_Hotspot_map.py")
+    at.switch_page(page)
     at.run()
     assert not at.exception, [e.value for e in at.exception]
     return at
 
 
-@pytest.mark.slow  # two runs of the map page through AppTest
-@pytest.mark.parametrize("screen", [(1280, 720, 183, 800), (1920, 1080, 196, 1220)])
-def test_the_whole_force_fits_the_map_the_screen_leaves(app_db, screen):
+@pytest.mark.slow  # runs of the map pages through AppTest
+@pytest.mark.parametrize("page, key, screen", [
+    ("pages/1_Hotspot_map.py", "map", (1280, 720, 183, 800)), ("pages/1_Hotspot_map.py", "map", (1920, 1080, 196, 1220)),
+    ("pages/5_Partner_data.py", "partners", (1280, 720, 280, 850))])
+def test_the_whole_force_fits_the_map_the_screen_leaves(app_db, page, key, screen):
     from hotspot_engine.reference.geography import districts
     from hotspot_engine.render.labels import Viewport, project
     from ui.viewport import BOTTOM_MARGIN_PX
 
     vw, vh, top, width = screen
-    at = _present({"vw": vw, "vh": vh, "top": top, "width": width})
+    at = _present({"vw": vw, "vh": vh, "top": top, "width": width}, page, key)
     chart = at.get("deck_gl_json_chart")[0]
     height = vh - top - BOTTOM_MARGIN_PX  # the map ends above the screen's bottom edge: no scrolling to see it
     view = json.loads(chart.proto.json)["initialViewState"]

@@ -125,6 +125,15 @@ def _area_view(folder) -> dict:
     return dict(view, zoom=view["zoom"] - 0.3)  # the page's map is narrower than view_for's default
 
 
+def fitted_force_view(width_px: int, height_px: int) -> dict:
+    """The whole force area (its districts' bounds) fitted into a map of this size in pixels: the wall
+    screen's view, whatever its size (issue 27)."""
+    from hotspot_engine.reference.geography import districts
+
+    minx, miny, maxx, maxy = districts().total_bounds
+    return view_for(np.array([miny, maxy]), np.array([minx, maxx]), width_px, height_px)
+
+
 def view_for(lat: np.ndarray, lon: np.ndarray, width_px: int = 1100, height_px: int = 650) -> dict:
     """A view state that fits the given points (used to fit the map to the selected CSPs)."""
     if len(lat) == 0:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-import numpy as np
 import pandas as pd
 import streamlit as st
 
@@ -95,10 +94,7 @@ def _view(filters: Filters, cells: pd.DataFrame, present: bool, width: int, heig
     if present:
         # The wall screen: the whole force area fitted into the map as this screen draws it, so nothing
         # is cut off at 1280x720 or 1920x1080 (issue 27).
-        from hotspot_engine.reference.geography import districts
-
-        minx, miny, maxx, maxy = districts().total_bounds
-        return maps.view_for(np.array([miny, maxy]), np.array([minx, maxx]), width_px=width, height_px=height)
+        return maps.fitted_force_view(width, height)
     view = maps.force_view()
     if view == maps.FORCE_VIEW:  # HIPS: the view its pages have always opened at
         return dict(view, zoom=8.55)
