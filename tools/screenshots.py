@@ -73,12 +73,12 @@ def shoot_presentation(page, url: str, out: Path, suffix: str) -> None:
         if path == "Hotspot_map":  # the browser reports the screen, the page reruns and fits the map to it
             page.wait_for_function(FITTED, timeout=60_000)
             wait_for_app(page, "canvas")
-        elif path == "Hotspot_sets":  # the comparison's map is fitted too, when a set is adopted
+        elif path in ("Hotspot_sets", "Partner_data"):  # their maps are fitted too, when there is one
             try:
                 page.wait_for_function(FITTED, timeout=20_000)
             except PlaywrightTimeout:
-                pass  # no set adopted: no map on the page
-        page.wait_for_timeout(MAP_SETTLE_MS if path in ("Hotspot_map", "Hotspot_sets") else 1500)
+                pass  # no set adopted or no partner layer: no map on the page
+        page.wait_for_timeout(MAP_SETTLE_MS if path in ("Hotspot_map", "Hotspot_sets", "Partner_data") else 1500)
         _save(page, out / f"presentation_{name}{suffix}.png")
 
 
