@@ -45,3 +45,12 @@ def test_the_whole_force_fits_the_map_the_screen_leaves(app_db, page, key, scree
                    Viewport(view["latitude"], view["longitude"], view["zoom"], width, height))
     assert x.min() >= 0 and x.max() <= width and y.min() >= 0 and y.max() <= height  # nothing cut off
     assert (x.max() - x.min()) > 0.6 * width or (y.max() - y.min()) > 0.6 * height  # and not a postage stamp
+
+
+def test_a_change_from_nothing_is_said_in_words_not_as_nan():
+    """On the real Hampshire months (2018-03, 2024-01 to 2024-04) the headline and the presentation
+    read '+786 (+nan%)': 2022-23 holds no incident."""
+    from ui.common import change_text
+
+    assert change_text(786, float("nan"), "2022-23") == "none stored in 2022-23 to compare with"
+    assert change_text(-241, -4.8, "2022-23") == "-241 (-4.8%)"

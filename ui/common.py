@@ -9,6 +9,7 @@ runs that page without the main script, so a shared link would open without filt
 from __future__ import annotations
 
 import html
+import math
 import os
 from pathlib import Path
 
@@ -447,6 +448,14 @@ def draw_chart(chart: alt.TopLevelMixin, datasets: dict[str, pd.DataFrame], wher
     (where or st).vega_lite_chart(spec, **kwargs)
 
 
+def change_text(change: int, pct: float, before_year: str) -> str:
+    """'+12 (+3.4%)', or in words when the earlier year holds nothing to compare with (a percentage of
+    nothing read '+786 (+nan%)' on real police.uk months with a gap of years)."""
+    if not math.isfinite(pct):
+        return f"none stored in {before_year} to compare with"
+    return f"{change:+,} ({pct:+.1f}%)"
+
+
 def headline_metrics(head, columns: int = 4, compact: bool = False) -> None:
     """The annual report's four headline figures as metrics, in ``columns`` columns (4 across the
     Overview, 2 beside the map in presentation mode). ``compact``: the years once above short
@@ -462,7 +471,7 @@ def headline_metrics(head, columns: int = 4, compact: bool = False) -> None:
     with box:
         cols = st.columns(columns) if columns > 1 else [st.container()] * 4
     cols[0].metric(labels[0], f"{head.sv_after:,}",
-                   delta=f"{head.sv_change:+,} ({head.sv_change_pct:+.1f}%)", delta_color="inverse",
+                   delta=change_text(head.sv_change, head.sv_change_pct, head.fy_before), delta_color="inverse",
                    help=f"{head.fy_before}: {head.sv_before:,} offences. Places and offences follow the filters.")
     cols[1 % len(cols)].metric(labels[1], f"{head.hotspots}",
                                help=f"Gi* hotspot areas on {head.fy_before} (the year before patrols), "
@@ -471,7 +480,8 @@ def headline_metrics(head, columns: int = 4, compact: bool = False) -> None:
                                help=f"{head.patrol_minutes_after:,.0f} patrol minutes recorded inside hotspot cells.")
     cols[3 % len(cols)].metric(
         labels[3], f"{head.hotspot_sv_after:,}",
-        delta=f"{head.hotspot_sv_after - head.hotspot_sv_before:+,} ({head.hotspot_change_pct:+.1f}%)", delta_color="inverse",
+        delta=change_text(head.hotspot_sv_after - head.hotspot_sv_before, head.hotspot_change_pct, head.fy_before),
+        delta_color="inverse",
         help=f"{head.fy_before}: {head.hotspot_sv_before:,}. Simple before/after count, the report's kind "
              "of figure; the Impact page models it with interrupted time series.")
 
