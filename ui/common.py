@@ -456,6 +456,13 @@ def change_text(change: int, pct: float, before_year: str) -> str:
     return f"{change:+,} ({pct:+.1f}%)"
 
 
+def _delta(change: int, pct: float, before_year: str) -> dict:
+    """st.metric's delta arguments: a change from nothing is grey words, with no arrow."""
+    finite = math.isfinite(pct)
+    return {"delta": change_text(change, pct, before_year), "delta_color": "inverse" if finite else "off",
+            "delta_arrow": "auto" if finite else "off"}
+
+
 def headline_metrics(head, columns: int = 4, compact: bool = False) -> None:
     """The annual report's four headline figures as metrics, in ``columns`` columns (4 across the
     Overview, 2 beside the map in presentation mode). ``compact``: the years once above short
@@ -471,7 +478,7 @@ def headline_metrics(head, columns: int = 4, compact: bool = False) -> None:
     with box:
         cols = st.columns(columns) if columns > 1 else [st.container()] * 4
     cols[0].metric(labels[0], f"{head.sv_after:,}",
-                   delta=change_text(head.sv_change, head.sv_change_pct, head.fy_before), delta_color="inverse",
+                   **_delta(head.sv_change, head.sv_change_pct, head.fy_before),
                    help=f"{head.fy_before}: {head.sv_before:,} offences. Places and offences follow the filters.")
     cols[1 % len(cols)].metric(labels[1], f"{head.hotspots}",
                                help=f"Gi* hotspot areas on {head.fy_before} (the year before patrols), "
@@ -480,8 +487,7 @@ def headline_metrics(head, columns: int = 4, compact: bool = False) -> None:
                                help=f"{head.patrol_minutes_after:,.0f} patrol minutes recorded inside hotspot cells.")
     cols[3 % len(cols)].metric(
         labels[3], f"{head.hotspot_sv_after:,}",
-        delta=change_text(head.hotspot_sv_after - head.hotspot_sv_before, head.hotspot_change_pct, head.fy_before),
-        delta_color="inverse",
+        **_delta(head.hotspot_sv_after - head.hotspot_sv_before, head.hotspot_change_pct, head.fy_before),
         help=f"{head.fy_before}: {head.hotspot_sv_before:,}. Simple before/after count, the report's kind "
              "of figure; the Impact page models it with interrupted time series.")
 
