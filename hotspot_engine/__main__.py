@@ -425,7 +425,7 @@ def cmd_patrol_plan(args: argparse.Namespace) -> int:
         plan_csv,
         suggest_plan,
     )
-    from hotspot_engine.service import patrol_report, trial
+    from hotspot_engine.service import exports, patrol_report, trial
     from hotspot_engine.write.atomic import staged_outputs
     from hotspot_engine.write.export import neutralise_formulas
 
@@ -454,6 +454,8 @@ def cmd_patrol_plan(args: argparse.Namespace) -> int:
                                    harm_weights=args.harm_weights, exclusions_path=args.exclusions)
         plan = suggest_plan(report, week_start=week, seed=args.seed, extra_visits=args.extra_visits)
         plan = trial.follow_stored(con, plan)  # a stored trial schedule's control days: no dedicated patrol
+        context = (exports.store_context(con, exports.report_window(filters, report.period),
+                                         adopted.name if adopted is not None else None) if args.briefing else None)
     finally:
         con.close()
     out = Path(args.out)
@@ -464,7 +466,8 @@ def cmd_patrol_plan(args: argparse.Namespace) -> int:
             dosage = neutralise_formulas(report.dosage).to_csv(index=False).encode("utf-8")
             written.append(outputs.write_bytes(args.dosage, dosage, "--dosage"))
         if args.briefing:
-            written.append(outputs.write_bytes(args.briefing, briefing_pdf(report, plan), "--briefing"))
+            written.append(outputs.write_bytes(args.briefing, briefing_pdf(report, plan, context=context),
+                                                "--briefing"))
     for note in report.notes + plan.notes:
         print(f"note: {note}", file=sys.stderr)
     s = report.summary

@@ -5,7 +5,7 @@ import streamlit as st
 
 from hotspot_engine.render.text_safety import markdown_plain
 from ui.cached import cached_area_outlines, data_version
-from ui.common import hotspot_window, map_params, page_setup
+from ui.common import hotspot_window, map_params, page_setup, presentation
 from ui.errors import page_errors
 from ui.partners import data, draw
 
@@ -20,9 +20,11 @@ if layers.empty:
     st.page_link("pages/4_Data_and_export.py", label="Data & export: upload a partner file", icon=":material/upload:")
     st.stop()
 
-st.caption("Police records miss much violence: emergency departments see assaults never reported (the Cardiff "
-           "Model). Each layer keeps its owner and sharing level; restricted layers never show small counts.")
-draw.layer_table(layers)
+present = presentation()
+if not present:  # the wall screen goes straight to the figures and the map (issue 27)
+    st.caption("Police records miss much violence: emergency departments see assaults never reported (the Cardiff "
+               "Model). Each layer keeps its owner and sharing level; restricted layers never show small counts.")
+    draw.layer_table(layers)
 
 countable = layers[layers["kind"] != "places"]["source"].tolist()
 # The comparison counts police-recorded violence, not only serious violence, unless offences are chosen.
@@ -57,7 +59,7 @@ with chart:
     outlines = cached_area_outlines(hotspot_filters, params, version)
     shading = data.lsoa_shading(source, compare_filters, version, only_flagged=False) if shade and source else None
     draw.partner_map(shading, {layer["source"]: data.points(layer, filters, version) for layer in point_layers},
-                     outlines, map_style=data.map_style())
+                     outlines, map_style=data.map_style(), present=present)
 if funnel is not None:
     for note in funnel.notes:
         st.caption(markdown_plain(note))  # notes may quote layer names from partner files

@@ -5,7 +5,7 @@ from __future__ import annotations
 import streamlit as st
 
 from ui.cached import cached_hotspots, cached_set, cached_set_list, data_version, sets_version
-from ui.common import hotspot_window, map_params, page_setup
+from ui.common import hotspot_window, map_params, page_setup, presentation
 from ui.errors import page_errors
 from ui.sets_page.compare import TODAY, choose_pair, draw_comparison, draw_listing
 
@@ -16,10 +16,11 @@ if listing.empty:
     st.info("No hotspot set is adopted yet: adopt today's hotspots on the Hotspot map (a data manager's action).")
     st.stop()
 
-st.subheader("Adopted sets")
-draw_listing(listing)
-
-st.subheader("What changed")
+present = presentation()
+if not present:  # the wall screen shows the comparison's map, fitted to the screen (issue 27)
+    st.subheader("Adopted sets")
+    draw_listing(listing)
+    st.subheader("What changed")
 older_name, newer_name = choose_pair([str(n) for n in listing["name"]])
 older = cached_set(older_name, sets_version())
 with page_errors("Hotspot sets: comparison", stop=True):
@@ -36,4 +37,4 @@ with page_errors("Hotspot sets: comparison", stop=True):
     if older.filters.res != newer_res:
         st.info("The two lists are at different H3 resolutions: their cells cannot be matched.")
         st.stop()
-    draw_comparison(older.cells, newer, older_name, newer_label)
+    draw_comparison(older.cells, newer, older_name, newer_label, present)

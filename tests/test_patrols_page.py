@@ -2,6 +2,8 @@
 VRP annual report 2023-24, DOMAIN.md), and its guards (no patrols in the months, no hotspots)."""
 from __future__ import annotations
 
+import shutil
+
 from pathlib import Path
 
 import pandas as pd
@@ -33,7 +35,7 @@ def _frame(at, column: str) -> pd.DataFrame:
 
 
 @pytest.mark.slow  # an AppTest with several reruns or pages; tests/test_app.py keeps the page smoke
-def test_page_shows_dosage_grids_and_a_reproducible_plan(app_db, sample_dir):
+def test_page_shows_dosage_grids_and_a_reproducible_plan(app_db, sample_dir, tmp_path):
     at = _page({"from": "2023-04", "to": "2024-03"})
     csv = pd.read_csv(sample_dir / "patrols.csv")
     assert _metric(at, "Patrols").value == f"{len(csv):,}" == "2,934"
@@ -73,6 +75,11 @@ def test_page_shows_dosage_grids_and_a_reproducible_plan(app_db, sample_dir):
     assert not at.exception and not at.error
     briefing = at.session_state["p_briefing"]
     assert briefing[1] == (briefing[1][0],) and briefing[2].startswith(b"%PDF")
+    if shutil.which("pdftotext"):  # the context every output carries (issue 27): area, months, source
+        from tests.test_output_labels import page_text
+
+        (page,) = page_text(briefing[2], tmp_path)
+        assert "force-wide" in page and "figures 2023-04-01 to" in page and "Data: force crime records." in page
 
     at.selectbox(key="p_focus").select_index(1).run()  # the first hotspot alone
     assert not at.exception

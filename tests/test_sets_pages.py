@@ -154,6 +154,8 @@ def test_the_sets_page_compares_two_sets(own_store):
     at.selectbox(key="s_cmp_new").set_value("(today)").run()
     assert not at.exception, [e.value for e in at.exception]
     assert any("Today's hotspots" in _plain(m.value) for m in at.markdown)
+    shown = _app({"present": "1"}, "pages/6_Hotspot_sets.py")  # the wall screen: the map, no tables
+    assert not shown.dataframe and len(shown.get("deck_gl_json_chart")) == 1
 
 
 @pytest.fixture()

@@ -19,6 +19,7 @@ sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "tests"))
 
 from browser import browser, running_app, wait_for_app  # noqa: E402
+from playwright.sync_api import TimeoutError as PlaywrightTimeout  # noqa: E402
 
 PAGES = {"": "overview", "Hotspot_map": "hotspot_map", "Patrols": "patrols", "Impact": "impact",
          "Data_and_export": "data_export", "Partner_data": "partner_data", "Hotspot_sets": "hotspot_sets"}
@@ -69,8 +70,21 @@ def shoot_presentation(page, url: str, out: Path, suffix: str) -> None:
     for path, name in PAGES.items():
         page.goto(f"{url}/{path}?present=1")
         wait_for_app(page, "canvas" if path == "Hotspot_map" else "h1")
-        page.wait_for_timeout(MAP_SETTLE_MS if path in ("Hotspot_map", "Hotspot_sets") else 1500)
+        if path == "Hotspot_map":  # the browser reports the screen, the page reruns and fits the map to it
+            page.wait_for_function(FITTED, timeout=60_000)
+            wait_for_app(page, "canvas")
+        elif path in ("Hotspot_sets", "Partner_data"):  # their maps are fitted too, when there is one
+            try:
+                page.wait_for_function(FITTED, timeout=20_000)
+            except PlaywrightTimeout:
+                pass  # no set adopted or no partner layer: no map on the page
+        page.wait_for_timeout(MAP_SETTLE_MS if path in ("Hotspot_map", "Hotspot_sets", "Partner_data") else 1500)
         _save(page, out / f"presentation_{name}{suffix}.png")
+
+
+#: True once the map ends inside the window (ui/viewport.py has reported and the page has rerun).
+FITTED = ("(() => { const d = document.querySelector('[data-testid=\"stDeckGlJsonChart\"]');"
+          " return d && d.getBoundingClientRect().bottom <= window.innerHeight; })()")
 
 
 def shoot(page, url: str, out: Path, suffix: str = "") -> None:

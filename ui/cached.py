@@ -199,9 +199,15 @@ def cached_plan(filters: Filters, target: DosageTarget, version: int, week_start
 @st.cache_data(show_spinner="Drawing the briefing…", max_entries=8)
 def cached_briefing(filters: Filters, target: DosageTarget, version: int, week_start: date, seed: int,
                     extra: int | None, hotspot_ids: tuple[str, ...], synthetic: bool, on=None) -> bytes:
+    from hotspot_engine.service.exports import report_window
+
     report = cached_patrol_report(filters, target, version, on)
     plan = cached_plan(filters, target, version, week_start, seed, extra, on)
-    return briefing_pdf(report, plan, hotspot_ids, synthetic=synthetic)
+    # The context every output carries, over the months the briefing's figures use (issue 27).
+    window = report_window(filters, report.period)
+    context = output_context(window, extent(version).proxy_share, None if on is None else _set(on).name,
+                             quality_warning(window, version))
+    return briefing_pdf(report, plan, hotspot_ids, synthetic=synthetic, context=context)
 
 
 # -- adopted hotspot sets ---------------------------------------------------------------------------
@@ -283,7 +289,7 @@ def cached_meeting_maps(filters: Filters, hot_filters: Filters, params, value_co
     else:
         result = cached_hotspots(hot_filters, params, version)
     # One context for the three files: area, window, source and caveat, and the adopted set's name.
-    context = output_context(hot_filters, extent(version).proxy_share, set_name)
+    context = output_context(hot_filters, extent(version).proxy_share, set_name, quality_warning(hot_filters, version))
     return service.meeting_maps(result, cached_headline(filters, version),
                                 filters, hot_filters, value_column, safe, threshold, is_synthetic(), filters_line,
                                 basemap_url=s.basemap_url, basemap_attribution=s.basemap_attribution, context=context)

@@ -9,6 +9,7 @@ runs that page without the main script, so a shared link would open without filt
 from __future__ import annotations
 
 import html
+import math
 import os
 from pathlib import Path
 
@@ -27,7 +28,7 @@ from hotspot_engine.reference.offences import (
     SV_GROUPS,
     group_label,
 )
-from hotspot_engine.render.text_safety import markdown_plain
+from hotspot_engine.render.text_safety import html_plain, markdown_plain
 from hotspot_engine.service import Extent
 from ui.access import require_sign_in
 from ui.cached import data_version, extent, quality_warning, sample_status, settings
@@ -298,7 +299,7 @@ def apply_presentation_style() -> None:
         [data-testid="stMetricValue"] { font-size: 3rem !important; font-weight: 700; }
         [data-testid="stMetricLabel"] p { font-size: 1.35rem !important; font-weight: 600; color: #111; }
         [data-testid="stMetricDelta"] { font-size: 1.3rem !important; }
-        [data-testid="stMetricLabel"] *, [data-testid="stMetricDelta"] * { white-space: normal !important;
+        [data-testid="stMetricLabel"] *, [data-testid="stMetricDelta"] *, [data-testid="stMetricValue"] * { white-space: normal !important;
             overflow: visible !important; text-overflow: clip !important; }
         [data-testid="stSidebar"], [data-testid="stSidebarCollapsedControl"], [data-testid="stExpandSidebarButton"] { display: none; }
         header[data-testid="stHeader"] { display: none; }
@@ -309,8 +310,8 @@ def apply_presentation_style() -> None:
           [data-testid="stCaptionContainer"] p { font-size: 0.95rem !important; }
           [data-testid="stMetricValue"] { font-size: 2rem !important; }
           [data-testid="stMetricLabel"] p, [data-testid="stMetricDelta"] { font-size: 1rem !important; }
-          [data-testid="stDeckGlJsonChart"], [data-testid="stDeckGlJsonChart"] > div {
-            height: calc(100vh - 190px) !important; min-height: 420px; }
+          .hs-large { font-size: 14px !important; line-height: 1.15 !important; }
+          .hs-large div { margin: 0 !important; }
         }
         </style>""",
         unsafe_allow_html=True,
@@ -369,11 +370,27 @@ def page_header(title: str, filters: Filters) -> None:
             st.warning(f"{SYNTHETIC_NOTE} {DEMO_HOW_TO}", icon=":material/science:")
         else:
             st.warning(MIXED_NOTE, icon=":material/warning:")
+    warning = quality_warning(filters, data_version())
+    if presentation():
+        _compact_notices(ext.proxy_share, warning)
+        return
     if ext.proxy_share > 0:
         st.info(f"{ext.proxy_share:.0%} of stored incidents come from data.police.uk. {PROXY_NOTE}", icon=":material/info:")
-    warning = quality_warning(filters, data_version())
     if warning:  # crime types and force names come from the data: shown as text
         st.warning(markdown_plain(warning), icon=":material/rule:")
+
+
+def _compact_notices(proxy_share: float, warning: str | None) -> None:
+    """Presentation mode: the proxy caveat and the data-quality line as one small line each, not boxes
+    (the proxy notice took about 15% of a 1080-pixel wall screen, issue 27)."""
+    lines = []
+    if proxy_share > 0:
+        lines.append(f"{proxy_share:.0%} police.uk proxy: {PROXY_NOTE.split(': ', 1)[1].split(';')[0]}.")
+    if warning:
+        lines.append(warning)
+    if lines:
+        st.markdown("<div style='font-size:0.8rem;line-height:1.25;color:#333'>"
+                    + "<br>".join(html_plain(line) for line in lines) + "</div>", unsafe_allow_html=True)
 
 
 def _sv_scope(ext: Extent) -> str:
@@ -402,7 +419,8 @@ def legend_html(title: str, entries: list[tuple[str, tuple[int, int, int]]], lar
         f"<span>{html.escape(label)}</span></div>"
         for label, c in entries
     )
-    return f'<div style="font-size:{size};line-height:1.3"><b>{html.escape(title)}</b>{rows}</div>'
+    return (f'<div class="{"hs-large" if large else ""}" style="font-size:{size};line-height:1.3">'
+            f"<b>{html.escape(title)}</b>{rows}</div>")
 
 
 #: Set by the test suite: every chart is then checked against the Vega-Lite schema as it is drawn.
@@ -430,6 +448,21 @@ def draw_chart(chart: alt.TopLevelMixin, datasets: dict[str, pd.DataFrame], wher
     (where or st).vega_lite_chart(spec, **kwargs)
 
 
+def change_text(change: int, pct: float, before_year: str) -> str:
+    """'+12 (+3.4%)', or in words when the earlier year holds nothing to compare with (a percentage of
+    nothing read '+786 (+nan%)' on real police.uk months with a gap of years)."""
+    if not math.isfinite(pct):
+        return f"none stored in {before_year} to compare with"
+    return f"{change:+,} ({pct:+.1f}%)"
+
+
+def _delta(change: int, pct: float, before_year: str) -> dict:
+    """st.metric's delta arguments: a change from nothing is grey words, with no arrow."""
+    finite = math.isfinite(pct)
+    return {"delta": change_text(change, pct, before_year), "delta_color": "inverse" if finite else "off",
+            "delta_arrow": "auto" if finite else "off"}
+
+
 def headline_metrics(head, columns: int = 4, compact: bool = False) -> None:
     """The annual report's four headline figures as metrics, in ``columns`` columns (4 across the
     Overview, 2 beside the map in presentation mode). ``compact``: the years once above short
@@ -445,7 +478,7 @@ def headline_metrics(head, columns: int = 4, compact: bool = False) -> None:
     with box:
         cols = st.columns(columns) if columns > 1 else [st.container()] * 4
     cols[0].metric(labels[0], f"{head.sv_after:,}",
-                   delta=f"{head.sv_change:+,} ({head.sv_change_pct:+.1f}%)", delta_color="inverse",
+                   **_delta(head.sv_change, head.sv_change_pct, head.fy_before),
                    help=f"{head.fy_before}: {head.sv_before:,} offences. Places and offences follow the filters.")
     cols[1 % len(cols)].metric(labels[1], f"{head.hotspots}",
                                help=f"Gi* hotspot areas on {head.fy_before} (the year before patrols), "
@@ -454,7 +487,7 @@ def headline_metrics(head, columns: int = 4, compact: bool = False) -> None:
                                help=f"{head.patrol_minutes_after:,.0f} patrol minutes recorded inside hotspot cells.")
     cols[3 % len(cols)].metric(
         labels[3], f"{head.hotspot_sv_after:,}",
-        delta=f"{head.hotspot_sv_after - head.hotspot_sv_before:+,} ({head.hotspot_change_pct:+.1f}%)", delta_color="inverse",
+        **_delta(head.hotspot_sv_after - head.hotspot_sv_before, head.hotspot_change_pct, head.fy_before),
         help=f"{head.fy_before}: {head.hotspot_sv_before:,}. Simple before/after count, the report's kind "
              "of figure; the Impact page models it with interrupted time series.")
 

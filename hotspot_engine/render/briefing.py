@@ -27,6 +27,8 @@ from hotspot_engine.analyse.dosage import DAY_NAMES, PatrolReport
 from hotspot_engine.analyse.patrol_plan import PatrolPlan, peak_windows
 from hotspot_engine.analyse.places import is_generic
 from hotspot_engine.analyse.trial_plan import is_control_row
+from hotspot_engine.render.context import OutputContext
+from hotspot_engine.render.labels import PDF_FONTS, place_texts
 from hotspot_engine.render.text_safety import matplotlib_plain
 
 #: Weeks of dosage the page lists (most recent last).
@@ -57,15 +59,19 @@ def grid_reference(lat: float, lon: float) -> str:
 
 
 def briefing_pdf(report: PatrolReport, plan: PatrolPlan | None = None, hotspot_ids: Sequence[str] | None = None,
-                 synthetic: bool = False) -> bytes:
-    """A printable PDF, one A4 portrait page per hotspot (see the module docstring)."""
+                 synthetic: bool = False, context: OutputContext | None = None) -> bytes:
+    """A printable PDF, one A4 portrait page per hotspot (see the module docstring). ``context``: the
+    area, hotspot window, data source and caveat, adopted set and flagged months every output carries
+    (:mod:`hotspot_engine.render.context`), printed on every page."""
     from matplotlib.backends.backend_pdf import PdfPages
 
     ids = list(hotspot_ids) if hotspot_ids is not None else report.dosage.sort_values("hotspot_rank")["hotspot_id"].tolist()
+    from matplotlib import rc_context
+
     buffer = io.BytesIO()
-    with PdfPages(buffer) as pdf:
+    with rc_context(PDF_FONTS), PdfPages(buffer) as pdf:
         for hotspot_id in ids:
-            pdf.savefig(briefing_page(report, plan, hotspot_id, synthetic))
+            pdf.savefig(briefing_page(report, plan, hotspot_id, synthetic, context))
         info = pdf.infodict()
         info["Title"] = "Hotspot patrol briefing"
         info["Creator"] = "Hotspot"
@@ -80,7 +86,8 @@ def _centre(report: PatrolReport, hotspot_id: str) -> tuple[float, float]:
     return float(np.mean(lat)), float(np.mean(lon))
 
 
-def briefing_page(report: PatrolReport, plan: PatrolPlan | None, hotspot_id: str, synthetic: bool = False):
+def briefing_page(report: PatrolReport, plan: PatrolPlan | None, hotspot_id: str, synthetic: bool = False,
+                  context: OutputContext | None = None):
     """One hotspot's page as a matplotlib Figure."""
     from matplotlib.backends.backend_agg import FigureCanvasAgg
     from matplotlib.figure import Figure
@@ -97,9 +104,13 @@ def briefing_page(report: PatrolReport, plan: PatrolPlan | None, hotspot_id: str
     fig.text(0.05, 0.942, f"Centre: grid ref {grid_reference(lat, lon) or 'off the OS grid'}  ·  {lat:.5f}, {lon:.5f}  ·  "
                           f"{plain(row['district'])}  ·  hotspot {plain(hotspot_id)}, {int(row['n_cells'])} cells",
              fontsize=9.5, va="top")
-    fig.text(0.05, 0.925, f"Figures {first} to {last}", fontsize=8, color=GREY, va="top")
-    fig.text(0.95, 0.925, "Status is written in words: readable printed in black and white", fontsize=6.5, color=GREY,
-             ha="right", va="top")
+    fig.text(0.05, 0.925, plain(_where_line(context, first, last)), fontsize=8, color=GREY, va="top")
+    # Its own line at the foot: beside the area line a long CSP name would run into it.
+    fig.text(0.05, 0.05, "Status is written in words: readable printed in black and white", fontsize=6.5, color=GREY,
+             va="top")
+    if context is not None:  # the source, its caveat and any flagged month, above the footer
+        fig.text(0.05, 0.125, plain("\n".join(textwrap.wrap(context.subtitle.replace("\n", " "), 150)[:5])),
+                 fontsize=6.5, color=GREY, va="top", linespacing=1.3)
     if synthetic:
         fig.text(0.95, 0.97, "SYNTHETIC SAMPLE DATA", fontsize=9, fontweight="bold", ha="right", va="top",
                  bbox={"boxstyle": "square,pad=0.3", "fc": "white", "ec": "black", "lw": 1.5})
@@ -112,6 +123,15 @@ def briefing_page(report: PatrolReport, plan: PatrolPlan | None, hotspot_id: str
     fig.text(0.05, 0.018, f"Target: {report.target.describe()}. Stay visible for the planned minutes; vary arrival "
              "times.", fontsize=6.5, color=GREY, wrap=True)
     return fig
+
+
+def _where_line(context: OutputContext | None, first: object, last: object) -> str:
+    """Area, the adopted set and the figures' months (the rank in the title is the number the set's maps
+    show)."""
+    if context is None:
+        return f"Figures {first} to {last}"
+    named = f"  ·  hotspot set '{context.set_name}'" if context.set_name else ""
+    return f"{context.area}{named}  ·  figures {first} to {last}"
 
 
 def _title_lines(title: str, synthetic: bool) -> tuple[str, float]:
@@ -257,12 +277,12 @@ def draw_street_map(ax, report: PatrolReport, hotspot_id: str) -> None:
     pad = max(xmax - xmin, ymax - ymin) * 0.35 + 80
     ax.set_xlim(xmin - pad, xmax + pad)
     ax.set_ylim(ymin - pad, ymax + pad)
+    ax.set_aspect("equal")  # before the labels: the placer measures the map as it will be drawn
     drawn = _draw_street_lines(ax, report, hotspot_id)
     if not drawn:
         _draw_snap_names(ax, report, hotspot_id)
     polygons.boundary.plot(ax=ax, color="#888888", linewidth=0.5, linestyle=":")
     outline.boundary.plot(ax=ax, color="black", linewidth=2.2)
-    ax.set_aspect("equal")
     ax.set_xlabel("")
     ax.set_ylabel("")
     source = "street layer" if drawn else "incident locations (no street layer loaded)"
@@ -293,34 +313,23 @@ def _draw_street_lines(ax, report: PatrolReport, hotspot_id: str) -> bool:
     ax.set_xlim(x0, x1)
     ax.set_ylim(y0, y1)
     view = shapely.box(x0, y0, x1, y1)
-    placed: list = []
+    names, anchors = [], []
     for name, group in frame.groupby("name"):
         if not str(name).strip():
             continue
         visible = shapely.intersection(shapely.union_all(group.geometry.to_numpy()), view)
         if visible.is_empty:
             continue
-        point = _label_point(visible, placed, min_gap=(x1 - x0) / 20)
-        placed.append(point)
-        ax.text(point.x, point.y, plain(name), fontsize=6.5, ha="center", va="center", clip_on=True,
-                bbox={"boxstyle": "round,pad=0.1", "fc": "white", "ec": "none", "alpha": 0.8})
+        point = visible if visible.geom_type == "Point" else visible.interpolate(0.5, normalized=True)
+        names.append(name)
+        anchors.append((point.x, point.y))
+    texts = [ax.text(x, y, plain(name), fontsize=6.5, ha="center", va="center", clip_on=True,
+                     bbox={"boxstyle": "round,pad=0.1", "fc": "white", "ec": "none", "alpha": 0.8})
+             for name, (x, y) in zip(names, anchors)]
+    # The placer every map uses: a name that finds no free place is left out (the panel lists it).
+    place_texts(ax, texts, np.array(anchors, dtype=float).reshape(-1, 2), ["town"] * len(texts),
+                list(range(len(texts))))
     return True
-
-
-def _label_point(line, placed: list, min_gap: float):
-    """A point along the street for its name, away from names already placed (crossing streets
-    share a middle point)."""
-    if line.geom_type == "Point":
-        return line
-    candidates = [line.interpolate(f, normalized=True) for f in (0.5, 0.3, 0.7, 0.15, 0.85)]
-    for point in candidates:
-        if all(point.distance(other) >= min_gap for other in placed):
-            return point
-    # Nowhere clear along a short street: stack the name under the ones it would cover.
-    import shapely
-
-    close = sum(1 for other in placed if candidates[0].distance(other) < min_gap)
-    return shapely.Point(candidates[0].x, candidates[0].y - 0.5 * min_gap * close)
 
 
 def _draw_snap_names(ax, report: PatrolReport, hotspot_id: str) -> None:
@@ -334,9 +343,12 @@ def _draw_snap_names(ax, report: PatrolReport, hotspot_id: str) -> None:
     x, y = Transformer.from_crs(4326, 27700, always_xy=True).transform(streets["lon"].to_numpy(float),
                                                                         streets["lat"].to_numpy(float))
     ax.scatter(x, y, s=10, color="black", zorder=3)
-    for xi, yi, name, n in zip(x, y, streets["street"], streets["n"]):
-        ax.annotate(f"{plain(name)} ({int(n)})", (xi, yi), xytext=(3, 3), textcoords="offset points", fontsize=6,
-                    clip_on=True, bbox={"boxstyle": "round,pad=0.1", "fc": "white", "ec": "none", "alpha": 0.8})
+    anchors = np.column_stack([x, y])
+    texts = [ax.text(xi, yi, f"{plain(name)} ({int(n)})", fontsize=6, ha="center", va="center", clip_on=True,
+                     bbox={"boxstyle": "round,pad=0.1", "fc": "white", "ec": "none", "alpha": 0.8})
+             for xi, yi, name, n in zip(x, y, streets["street"], streets["n"])]
+    # Busiest first; a name beside its dot, never over another name or dot (issue 27: they overlapped).
+    place_texts(ax, texts, anchors, ["town"] * len(texts), list(range(len(texts))), avoid=anchors)
 
 
 __all__ = ["briefing_pdf", "briefing_page", "draw_street_map", "grid_reference", "plain", "plan_line"]

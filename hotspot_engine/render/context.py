@@ -28,6 +28,7 @@ class OutputContext:
     caveat: str = ""
     set_name: str | None = None
     subject: str = "Serious violence hotspots"
+    quality: str = ""  # the data-quality guard's line for flagged or partial months in the window, or ""
 
     @property
     def title(self) -> str:
@@ -40,9 +41,15 @@ class OutputContext:
         """The data source with its caveat, for a subtitle or footer."""
         return f"Data: {self.source}." + (f" {self.caveat}" if self.caveat else "")
 
+    @property
+    def subtitle(self) -> str:
+        """The source line, and on a line of its own any flagged month the window uses (issue 24: a
+        bad month is named on every output that uses it)."""
+        return self.source_line + (f"\n{self.quality}" if self.quality else "")
+
     def lines(self) -> list[str]:
-        """Title and source line: what a sidecar or a page header shows."""
-        return [self.title, self.source_line]
+        """Title, source line and data-quality line: what a sidecar or a page header shows."""
+        return [self.title, self.source_line] + ([self.quality] if self.quality else [])
 
     def as_dict(self) -> dict[str, str]:
         """For the methods sidecar."""
@@ -56,10 +63,12 @@ def area_of(filters: Filters) -> str:
     return ", ".join(names) if names else FORCE_WIDE
 
 
-def output_context(window: Filters, proxy_share: float, set_name: str | None = None) -> OutputContext:
+def output_context(window: Filters, proxy_share: float, set_name: str | None = None, quality: str | None = None
+                   ) -> OutputContext:
     """The context of outputs about ``window`` (its months and area). ``proxy_share``: the share of
     stored incidents classified from police.uk's broad types (store extent); any share above zero
-    carries the proxy warning, since some of the hotspots then rest on it."""
+    carries the proxy warning, since some of the hotspots then rest on it. ``quality``: the data-quality
+    guard's line for the window (:func:`hotspot_engine.service.quality.quality_warning`), or None."""
     if proxy_share >= 1:
         source, caveat = "data.police.uk street-level crime (month and approximate location only)", PROXY_NOTE
     elif proxy_share > 0:
@@ -67,4 +76,5 @@ def output_context(window: Filters, proxy_share: float, set_name: str | None = N
         caveat = PROXY_NOTE
     else:
         source, caveat = "force crime records", ""
-    return OutputContext(area_of(window), f"{window.date_from} to {window.date_to}", source, caveat, set_name)
+    return OutputContext(area_of(window), f"{window.date_from} to {window.date_to}", source, caveat, set_name,
+                         quality=quality or "")

@@ -125,6 +125,15 @@ def _area_view(folder) -> dict:
     return dict(view, zoom=view["zoom"] - 0.3)  # the page's map is narrower than view_for's default
 
 
+def fitted_force_view(width_px: int, height_px: int) -> dict:
+    """The whole force area (its districts' bounds) fitted into a map of this size in pixels: the wall
+    screen's view, whatever its size (issue 27)."""
+    from hotspot_engine.reference.geography import districts
+
+    minx, miny, maxx, maxy = districts().total_bounds
+    return view_for(np.array([miny, maxy]), np.array([minx, maxx]), width_px, height_px)
+
+
 def view_for(lat: np.ndarray, lon: np.ndarray, width_px: int = 1100, height_px: int = 650) -> dict:
     """A view state that fits the given points (used to fit the map to the selected CSPs)."""
     if len(lat) == 0:
@@ -283,7 +292,10 @@ LABEL_FONT = "'Helvetica Neue, Helvetica, Arial, Liberation Sans, DejaVu Sans, s
 def map_labels(areas: pd.DataFrame | None, view: dict, viewport_px: tuple[int, int], presentation: bool) -> pd.DataFrame:
     """Hotspot numbers (1 = first area) and town names placed so that no two overlap in the view
     the map opens at (:func:`hotspot_engine.render.labels.place_labels`)."""
-    number_px, town_px = (26, (26, 20, 16)) if presentation else (15, (17, 14, 12))
+    number_px, town_px = (26, [26, 20, 16]) if presentation else (15, [17, 14, 12])
+    if presentation:  # a 1280x720 wall screen: smaller type, or 19 numbers fill the map (issue 27)
+        scale = min(1.0, max(0.75, viewport_px[1] / 780))
+        number_px, town_px = round(number_px * scale), [round(t * scale) for t in town_px]
     town = towns()
     rank = town["rank"].clip(1, 3).astype(int).to_numpy()
     # Priorities: the cities (rank 1) orient the reader, then every hotspot number, then the towns.

@@ -34,6 +34,8 @@ HOTSPOT_OUTLINE = "#141414"
 #: Above this many cells Leaflet draws on a canvas instead of one SVG path per cell (faster).
 CANVAS_ABOVE = 4000
 LABELS_FROM_ZOOM = 12  # hotspot names show from this zoom (about 3 km across a screen) inwards
+LABEL_ZOOMS = range(7, 19)  # Leaflet zooms the labels are placed for: a county to a street
+LABEL_PX = 12
 COORD_DECIMALS = 6  # about 0.1 m: enough for 174 m hexagons, and it halves the file size
 
 TOOLTIP_FIELDS: dict[str, str] = {
@@ -228,7 +230,7 @@ def _legend_html(title: str, legend: Legend, suppressed: bool, has_areas: bool) 
 PAGE_CSS = """
 .hs-panel { position: absolute; z-index: 1000; background: rgba(255,255,255,0.92); padding: 6px 10px;
   border-radius: 4px; box-shadow: 0 1px 4px rgba(0,0,0,0.3); font: 13px/1.35 Arial, Helvetica, sans-serif; color: #222; }
-.hs-sub { font-size: 11px; font-weight: normal; margin-top: 2px; }
+.hs-sub { font-size: 11px; font-weight: normal; margin-top: 2px; white-space: pre-line; }
 .hs-title { top: 10px; left: 50px; right: 50px; margin: 0 auto; max-width: 640px; text-align: center; font-size: 15px; font-weight: bold; }
 .hs-legend { bottom: 40px; right: 10px; }
 .hs-legend-title { font-weight: bold; margin-bottom: 4px; }
@@ -239,8 +241,10 @@ PAGE_CSS = """
 .hs-dashed { border-style: dashed; }
 .leaflet-container { background: #f4f4f2; }
 .leaflet-control-attribution { font-size: 10px; max-width: 60%; }
-.hs-hide-labels .hs-label { display: none; }
-.hs-label { font: bold 12px Arial, Helvetica, sans-serif; color: #141414; white-space: nowrap; text-shadow: 0 0 3px #fff, 0 0 3px #fff, 0 0 3px #fff; }
+.hs-label, .hs-num { font: bold 12px/1 Arial, Helvetica, sans-serif; white-space: nowrap; width: 100%; height: 100%;
+  display: flex; align-items: center; justify-content: center; box-sizing: border-box; }
+.hs-label { color: #141414; text-shadow: 0 0 3px #fff, 0 0 3px #fff, 0 0 3px #fff; }
+.hs-num { color: #fff; background: rgba(20,20,20,0.9); border-radius: 2px; }
 """
 
 
@@ -320,10 +324,10 @@ def _add_cells(m, props: pd.DataFrame, tip_columns: list[str], layer_name: str) 
 
 
 def _add_areas(m, areas) -> None:
-    """Hotspot outlines with their figures as tooltips and their names as labels."""
+    """Hotspot outlines with their figures as tooltips, and their numbers and names as labels."""
     import folium
     import geopandas as gpd
-    from folium.features import DivIcon, GeoJsonTooltip
+    from folium.features import GeoJsonTooltip
 
     area_columns = [c for c in AREA_TOOLTIP_FIELDS if c in areas.columns]
     area_props = pd.DataFrame(index=areas.index)
@@ -338,17 +342,60 @@ def _add_areas(m, areas) -> None:
         area_data,
         tooltip=GeoJsonTooltip(fields=area_columns, aliases=[AREA_TOOLTIP_FIELDS[c] for c in area_columns], sticky=True) if area_columns and area_data["features"] else None,
     ).add_to(group)
-    if "hotspot_name" in areas.columns:
-        points = areas.geometry.to_crs(27700).representative_point().to_crs(4326)
-        for name, point in zip(areas["hotspot_name"].tolist(), points):
-            if name is None or (isinstance(name, float) and math.isnan(name)) or point is None:
-                continue
-            folium.Marker(
-                [point.y, point.x],
-                icon=DivIcon(html=f'<div class="hs-label">{html.escape(str(name))}</div>', icon_size=(0, 0), icon_anchor=(0, 0)),
-                interactive=False,
-            ).add_to(group)
     group.add_to(m)
+    _add_area_labels(m, areas)
+
+
+def _area_labels(areas) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """(labels for the placer: each area's number, its name as the lesser label; the anchors to keep
+    clear). The number is the area's rank, the one every other output shows."""
+    points = areas.geometry.to_crs(27700).representative_point().to_crs(4326)
+    ranks = (areas["hotspot_rank"].tolist() if "hotspot_rank" in areas.columns else range(1, len(areas) + 1))
+    names = areas["hotspot_name"].tolist() if "hotspot_name" in areas.columns else [None] * len(areas)
+    rows = []
+    for k, (rank, name, point) in enumerate(zip(ranks, names, points)):
+        if point is None or point.is_empty:
+            continue
+        number = str(int(rank)) if pd.notna(rank) else str(k + 1)
+        rows.append({"text": number, "lat": point.y, "lon": point.x, "size_px": LABEL_PX, "kind": "number",
+                     "priority": 1, "name": False})
+        if name is not None and not (isinstance(name, float) and math.isnan(name)):
+            rows.append({"text": str(name), "lat": point.y, "lon": point.x, "size_px": LABEL_PX, "kind": "town",
+                         "priority": 2, "name": True})
+    labels = pd.DataFrame(rows, columns=["text", "lat", "lon", "size_px", "kind", "priority", "name"])
+    return labels, labels.loc[~labels["name"].astype(bool), ["lat", "lon"]]
+
+
+def _add_area_labels(m, areas) -> None:
+    """Numbers (and names from :data:`LABELS_FROM_ZOOM` in) placed by the placer every map uses, once
+    for each Leaflet zoom, since the browser chooses the zoom the map opens at; only the current
+    zoom's labels are on the map (issue 27: names piled up on the HTML map)."""
+    import folium
+    from folium.features import DivIcon
+
+    from hotspot_engine.render.labels import box_size, place_by_zoom
+
+    labels, anchors = _area_labels(areas)
+    if labels.empty:
+        return
+    groups = {}
+    for zoom, placed in place_by_zoom(labels, LABEL_ZOOMS, avoid=anchors).items():
+        group = folium.FeatureGroup(name=f"labels {zoom}", control=False)
+        for row in placed.itertuples(index=False):
+            is_name = row.kind != "number"
+            if is_name and zoom < LABELS_FROM_ZOOM:
+                continue
+            width, height = box_size(row.text, row.size_px)
+            css = "hs-label" if is_name else "hs-num"
+            folium.Marker([row.lat, row.lon], interactive=False, icon=DivIcon(
+                html=f'<div class="{css}">{html.escape(row.text)}</div>', icon_size=(round(width), round(height)),
+                icon_anchor=(round(width / 2), round(height / 2)))).add_to(group)
+            if row.leader:
+                folium.PolyLine([[row.lat, row.lon], [row.anchor_lat, row.anchor_lon]], color="#141414", weight=1.5,
+                                interactive=False).add_to(group)
+        groups[zoom] = group
+        group.add_to(m)
+    m.add_child(_ZoomLabels(groups))
 
 
 def offline_map(
@@ -396,8 +443,6 @@ def offline_map(
     root.html.add_child(folium.Element(_legend_html(title, legend, suppressed, has_areas)), name="hotspot_legend")
     # Leaflet's own attribution control carries the OGL notice the boundaries require.
     m.add_child(_Attribution(html.escape(ATTRIBUTION)))
-    if has_areas:
-        m.add_child(_LabelZoom(LABELS_FROM_ZOOM))
     _make_offline(m)
     return m
 
@@ -428,25 +473,29 @@ def _Attribution(text: str):
     return Attribution(text)
 
 
-def _LabelZoom(min_zoom: int):
-    """Hide hotspot name labels below ``min_zoom``: at force scale they would pile on each other."""
+def _ZoomLabels(groups: dict):
+    """Keep on the map only the label group placed for the current zoom (the nearest one placed)."""
     from branca.element import MacroElement
     from folium.template import Template
 
-    class LabelZoom(MacroElement):
+    class ZoomLabels(MacroElement):
         _template = Template(
             "{% macro script(this, kwargs) %}"
-            "(function(map){function f(){map.getContainer().classList.toggle('hs-hide-labels', map.getZoom() < "
-            "{{ this.min_zoom }});} map.on('zoomend', f); f();})({{ this._parent.get_name() }});"
+            "(function(map, groups){var zooms = Object.keys(groups).map(Number);"
+            "function f(){var z = Math.round(map.getZoom());"
+            "var best = Math.min(Math.max(z, zooms[0]), zooms[zooms.length - 1]);"
+            "zooms.forEach(function(k){ if (k === best) { map.addLayer(groups[k]); } else { map.removeLayer(groups[k]); } });}"
+            "map.on('zoomend', f); f();})({{ this._parent.get_name() }}, {{ this.groups }});"
             "{% endmacro %}"
         )
 
-        def __init__(self, value: int):
+        def __init__(self, value: dict):
             super().__init__()
-            self._name = "LabelZoom"
-            self.min_zoom = int(value)
+            self._name = "ZoomLabels"
+            # A JavaScript object of zoom -> layer group (the groups' variable names are fixed once made).
+            self.groups = "{" + ", ".join(f"{zoom}: {group.get_name()}" for zoom, group in value.items()) + "}"
 
-    return LabelZoom(min_zoom)
+    return ZoomLabels(groups)
 
 
 def _make_offline(m) -> None:

@@ -1,17 +1,26 @@
-"""Map labels that never overlap: the two cities' names first, then hotspot numbers, then the other
-towns, placed for the view the map opens at.
+"""Map labels that never overlap: one placer for every map (deck.gl on the pages, the meeting PNG
+and PDF map, the briefing's street map, the offline HTML map), so no renderer piles labels up.
 
 deck.gl's TextLayer draws every label where it is told, so at force zoom the numbers of nearby
 hotspots pile onto each other and onto the city names (on the sample: 19/10/9/7 on Portsmouth,
-18/12/14 on Southampton). Placement here is greedy in priority order, the way cartographic label
-engines start: each label tries a ring of candidate positions around its anchor, nearest first, and
-takes the first whose box is free. A hotspot number is never dropped: it moves further out and a
-leader line joins it to its hotspot. A town label that finds no free place is dropped (the lesser
-label); no label covers a hotspot. Positions are projected with Web Mercator at the opening zoom; zooming in only spreads
-labels apart, since their text stays the same size in pixels while the ground stretches.
+18/12/14 on Southampton); the meeting PNG/PDF annotated each area at its point, the briefing put
+snap-point names at their coordinates, and the HTML map drew every name (issue 27: overlaps in all
+of them). Placement here (:func:`place_boxes`, in screen pixels) is greedy in priority order, the way
+cartographic label engines start: each label tries a ring of candidate positions around its anchor,
+nearest first, and takes the first whose box is free (and inside the frame, when one is given). A
+hotspot number is never dropped: it moves further out and a leader line joins it to its hotspot. A
+town or street label that finds no free place is dropped (the lesser label); no label covers a
+hotspot.
 
-Box sizes are estimated from the font size: a proportional sans-serif averages about 0.6 em a
-character (digits and capitals a little more), plus the TextLayer's background padding.
+The adapters differ only in how they get pixels: deck.gl projects with Web Mercator at the opening
+zoom (:func:`place_labels`; zooming in only spreads labels apart, since text keeps its size in pixels
+while the ground stretches); matplotlib measures each Text as its renderer will draw it
+(:func:`place_texts`); the HTML map, whose opening zoom the browser chooses, is placed once per Leaflet
+zoom (:func:`place_by_zoom`). For deck.gl and Leaflet, box sizes are estimated from the font size: a
+proportional sans-serif averages about 0.6 em a character (digits and capitals a little more), plus
+the background padding. Measured: the briefings of the sample and of the real Hampshire months
+(19 pages each) and their meeting summaries have no two overlapping word boxes and none off the page
+(tests/test_output_labels.py reads them back with poppler's pdftotext).
 """
 from __future__ import annotations
 
@@ -32,6 +41,10 @@ RINGS_PX = {"number": NUMBER_RINGS_PX, "city": CITY_RINGS_PX, "town": TOWN_RINGS
 LEADER_MIN_PX = 24  # below this a number still reads as sitting on its hotspot
 #: Half the side of the square kept clear around each hotspot (its outline at force zoom).
 AVOID_HALF_PX = 7
+#: Matplotlib settings for every PDF with labels: TrueType (Type 42) fonts, not the default Type 3, so a
+#: PDF reader gets each word's true box (with Type 3, poppler read a 9.5 pt line as 18 pt tall) and the
+#: text can be searched, copied and checked for overlaps.
+PDF_FONTS: dict = {"pdf.fonttype": 42}
 
 
 @dataclass(frozen=True)
@@ -98,6 +111,58 @@ def _candidates(rings: tuple[int, ...]) -> list[tuple[float, float]]:
     return out
 
 
+def place_boxes(boxes: pd.DataFrame, avoid_xy: np.ndarray | None = None,
+                bounds: tuple[float, float, float, float] | None = None, avoid_half_px: float = AVOID_HALF_PX,
+                gap_px: float = 0.0, blocked: list[tuple[float, float, float, float]] | None = None) -> pd.DataFrame:
+    """The placer every map uses (deck.gl, the meeting PNG/PDF, the briefing, the offline HTML map), in
+    screen pixels with y pointing down. ``boxes``: ``x, y`` (the anchor), ``w, h`` (the box), ``kind``
+    (``number``, ``city`` or ``town``: its rings, :data:`RINGS_PX`) and ``priority`` (lower first, ties in
+    row order). ``avoid_xy``: points no box may cover (the hotspots, or a street map's snap points);
+    ``bounds``: (x0, y0, x1, y1) a box must lie inside (a page's map frame) or it tries the next place;
+    ``gap_px``: clear space kept between boxes (a PDF reader's word boxes are a little larger than the
+    ink); ``blocked``: boxes already taken (a legend, a scale bar).
+
+    Returns the placed boxes: ``index`` (the row of ``boxes``), ``x, y`` (where the box's centre sits),
+    ``moved`` (pixels from the anchor) and the box ``x0, y0, x1, y1``. Numbers are always placed; a
+    town or street name that finds no free place is left out.
+    """
+    columns = ["index", "x", "y", "moved", "x0", "y0", "x1", "y1"]
+    placed: list[tuple[float, float, float, float]] = list(blocked or [])
+    if avoid_xy is not None and len(avoid_xy):
+        placed += [(x - avoid_half_px, y - avoid_half_px, x + avoid_half_px, y + avoid_half_px)
+                   for x, y in np.asarray(avoid_xy, dtype=float)]
+
+    def inside(box: tuple[float, float, float, float]) -> bool:
+        return bounds is None or (box[0] >= bounds[0] and box[1] >= bounds[1] and box[2] <= bounds[2]
+                                  and box[3] <= bounds[3])
+
+    half_gap = gap_px / 2
+    rows = []
+    for row in boxes.sort_values("priority", kind="stable").itertuples():
+        half_w, half_h = row.w / 2 + half_gap, row.h / 2 + half_gap
+        spot = None
+        for dx, dy in _candidates(RINGS_PX.get(row.kind, TOWN_RINGS_PX)):
+            x, y = row.x + dx, row.y + dy
+            box = (x - half_w, y - half_h, x + half_w, y + half_h)
+            if inside(box) and not _overlaps(box, placed):
+                spot = (x, y, box, math.hypot(dx, dy))
+                break
+        if spot is None and row.kind != "number":
+            continue  # the lesser label gives way
+        if spot is None:  # crowded beyond every ring: stack outward until free (rare; still no overlap)
+            x, y = row.x, row.y - NUMBER_RINGS_PX[-1]
+            box = (x - half_w, y - half_h, x + half_w, y + half_h)
+            while _overlaps(box, placed):
+                y -= row.h + 2
+                box = (x - half_w, y - half_h, x + half_w, y + half_h)
+            spot = (x, y, box, abs(row.y - y))
+        x, y, box, moved = spot
+        placed.append(box)
+        rows.append({"index": row.Index, "x": x, "y": y, "moved": moved, "x0": box[0] + half_gap,
+                     "y0": box[1] + half_gap, "x1": box[2] - half_gap, "y1": box[3] - half_gap})
+    return pd.DataFrame(rows, columns=columns)
+
+
 def place_labels(labels: pd.DataFrame, viewport: Viewport, avoid: pd.DataFrame | None = None) -> pd.DataFrame:
     """Place ``labels`` (columns ``text, lat, lon, size_px, kind, priority``; kind ``number``,
     ``city`` or ``town``; lower priority first, ties in row order) so that no two boxes overlap in ``viewport``,
@@ -111,40 +176,81 @@ def place_labels(labels: pd.DataFrame, viewport: Viewport, avoid: pd.DataFrame |
     columns = ["text", "lat", "lon", "size_px", "kind", "anchor_lat", "anchor_lon", "leader", "x0", "y0", "x1", "y1"]
     if labels is None or len(labels) == 0:
         return pd.DataFrame(columns=columns)
-    ordered = labels.sort_values("priority", kind="stable").reset_index(drop=True)
+    ordered = labels.reset_index(drop=True)
     ax, ay = project(ordered["lat"].to_numpy(), ordered["lon"].to_numpy(), viewport)
-    placed: list[tuple[float, float, float, float]] = []
+    sizes = [box_size(text, size) for text, size in zip(ordered["text"], ordered["size_px"])]
+    boxes = pd.DataFrame({"x": ax, "y": ay, "w": [s[0] for s in sizes], "h": [s[1] for s in sizes],
+                          "kind": ordered["kind"].to_numpy(), "priority": ordered["priority"].to_numpy()})
+    avoid_xy = None
     if avoid is not None and len(avoid):
-        vx, vy = project(avoid["lat"].to_numpy(), avoid["lon"].to_numpy(), viewport)
-        placed += [(x - AVOID_HALF_PX, y - AVOID_HALF_PX, x + AVOID_HALF_PX, y + AVOID_HALF_PX) for x, y in zip(vx, vy)]
-    rows = []
-    for i, label in enumerate(ordered.itertuples(index=False)):
-        width, height = box_size(label.text, label.size_px)
-        is_number = label.kind == "number"
-        spot = None
-        for dx, dy in _candidates(RINGS_PX.get(label.kind, TOWN_RINGS_PX)):
-            x, y = ax[i] + dx, ay[i] + dy
-            box = (x - width / 2, y - height / 2, x + width / 2, y + height / 2)
-            if not _overlaps(box, placed):
-                spot = (x, y, box, math.hypot(dx, dy))
-                break
-        if spot is None and not is_number:
-            continue  # the lesser label gives way
-        if spot is None:  # crowded beyond every ring: stack outward until free (rare; still no overlap)
-            x, y = ax[i], ay[i] - NUMBER_RINGS_PX[-1]
-            box = (x - width / 2, y - height / 2, x + width / 2, y + height / 2)
-            while _overlaps(box, placed):
-                y -= height + 2
-                box = (x - width / 2, y - height / 2, x + width / 2, y + height / 2)
-            spot = (x, y, box, abs(ay[i] - y))
-        x, y, box, moved = spot
-        placed.append(box)
-        lat, lon = unproject(np.array([x]), np.array([y]), viewport)
-        rows.append({"text": label.text, "lat": float(lat[0]), "lon": float(lon[0]), "size_px": label.size_px,
-                     "kind": label.kind, "anchor_lat": float(label.lat), "anchor_lon": float(label.lon),
-                     "leader": bool(is_number and moved >= LEADER_MIN_PX),
-                     "x0": box[0], "y0": box[1], "x1": box[2], "y1": box[3]})
-    return pd.DataFrame(rows, columns=columns)
+        avoid_xy = np.column_stack(project(avoid["lat"].to_numpy(), avoid["lon"].to_numpy(), viewport))
+    spots = place_boxes(boxes, avoid_xy)
+    if spots.empty:
+        return pd.DataFrame(columns=columns)
+    lat, lon = unproject(spots["x"].to_numpy(), spots["y"].to_numpy(), viewport)
+    chosen = ordered.loc[spots["index"].to_numpy()]
+    return pd.DataFrame({
+        "text": chosen["text"].to_numpy(), "lat": lat, "lon": lon, "size_px": chosen["size_px"].to_numpy(),
+        "kind": chosen["kind"].to_numpy(), "anchor_lat": chosen["lat"].astype(float).to_numpy(),
+        "anchor_lon": chosen["lon"].astype(float).to_numpy(),
+        "leader": (chosen["kind"].to_numpy() == "number") & (spots["moved"].to_numpy() >= LEADER_MIN_PX),
+        "x0": spots["x0"].to_numpy(), "y0": spots["y0"].to_numpy(), "x1": spots["x1"].to_numpy(),
+        "y1": spots["y1"].to_numpy()}, columns=columns)
+
+
+def place_by_zoom(labels: pd.DataFrame, zooms: range, avoid: pd.DataFrame | None = None) -> dict[int, pd.DataFrame]:
+    """For a slippy map that opens at a zoom the browser chooses (Leaflet's fitBounds in the offline
+    HTML map): :func:`place_labels` at every whole Leaflet zoom in ``zooms``. Leaflet's tiles are 256 px
+    where deck.gl's are 512, so Leaflet zoom z is deck.gl zoom z - 1. The placement does not depend on
+    the window's size (nothing is bounded by the frame), so each zoom's labels hold whatever the size."""
+    lat = float(labels["lat"].mean()) if len(labels) else 0.0
+    lon = float(labels["lon"].mean()) if len(labels) else 0.0
+    return {z: place_labels(labels, Viewport(lat, lon, z - 1.0), avoid) for z in zooms}
+
+
+def place_texts(ax, texts: list, anchors: np.ndarray, kinds: list[str], priorities: list[float],
+                avoid: np.ndarray | None = None, pad_px: float = 2.0, gap_px: float = 2.0,
+                blockers: list | None = None) -> list[tuple]:
+    """Matplotlib's side of the placer (meeting PNG/PDF map, briefing street map): ``texts`` are Text
+    artists already on ``ax`` (drawn centred: ``ha='center', va='center'``) belonging at ``anchors``
+    (data coordinates, one row each). Each is measured as the renderer will draw it (plus ``pad_px``
+    for its background box), placed with :func:`place_boxes` inside the axes, and moved there; a
+    label that finds no place is removed. ``avoid``: data points no label may cover; ``blockers``:
+    artists already drawn on the map that no label may cover (its legend, scale bar). Returns (anchor,
+    position) in data coordinates of the numbers that moved far enough to need a leader line."""
+    if not texts:
+        return []
+    figure = ax.figure
+    ax.apply_aspect()  # an equal-aspect map settles its frame only at draw time: settle it now
+    renderer = figure.canvas.get_renderer()
+    height_px = figure.bbox.height
+    to_px = ax.transData.transform
+    anchor_px = to_px(np.asarray(anchors, dtype=float))
+    extents = [t.get_window_extent(renderer) for t in texts]
+    frame = ax.get_window_extent(renderer)
+    boxes = pd.DataFrame({"x": anchor_px[:, 0], "y": height_px - anchor_px[:, 1],
+                          "w": [e.width + 2 * pad_px for e in extents], "h": [e.height + 2 * pad_px for e in extents],
+                          "kind": kinds, "priority": priorities})
+    avoid_xy = None
+    if avoid is not None and len(avoid):
+        avoid_px = to_px(np.asarray(avoid, dtype=float))
+        avoid_xy = np.column_stack([avoid_px[:, 0], height_px - avoid_px[:, 1]])
+    taken = [b.get_window_extent(renderer) for b in blockers or []]
+    spots = place_boxes(boxes, avoid_xy, bounds=(frame.x0, height_px - frame.y1, frame.x1, height_px - frame.y0),
+                        avoid_half_px=4, gap_px=gap_px,
+                        blocked=[(b.x0, height_px - b.y1, b.x1, height_px - b.y0) for b in taken]).set_index("index")
+    to_data = ax.transData.inverted().transform
+    leaders = []
+    for i, text in enumerate(texts):
+        if i not in spots.index:
+            text.remove()
+            continue
+        spot = spots.loc[i]
+        position = to_data((spot["x"], height_px - spot["y"]))
+        text.set_position((float(position[0]), float(position[1])))
+        if kinds[i] == "number" and spot["moved"] >= LEADER_MIN_PX:
+            leaders.append((tuple(np.asarray(anchors, dtype=float)[i]), (float(position[0]), float(position[1]))))
+    return leaders
 
 
 def overlapping_pairs(placed: pd.DataFrame) -> list[tuple[str, str]]:
@@ -160,4 +266,5 @@ def overlapping_pairs(placed: pd.DataFrame) -> list[tuple[str, str]]:
     return pairs
 
 
-__all__ = ["Viewport", "box_size", "overlapping_pairs", "place_labels", "project", "unproject"]
+__all__ = ["Viewport", "box_size", "overlapping_pairs", "place_boxes", "place_by_zoom", "place_labels", "place_texts",
+           "project", "unproject"]

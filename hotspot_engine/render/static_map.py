@@ -73,8 +73,24 @@ def _area_labels(areas) -> list[str]:
     return numbers
 
 
-def _scale_bar(ax, xmin: float, xmax: float, ymin: float, ymax: float) -> None:
-    """A true-length bar (BNG metres) of a round length about a fifth of the map width."""
+def _label_areas(ax, areas, points, blockers: list) -> None:
+    """The areas' numbers (and names when few) placed by the placer every map uses
+    (:func:`hotspot_engine.render.labels.place_texts`): no two overlap, none covers a hotspot, a
+    number that had to move is joined to its hotspot by a line (issue 27: labels piled up)."""
+    from hotspot_engine.render.labels import place_texts
+
+    anchors = np.array([[p.x, p.y] for p in points], dtype=float).reshape(-1, 2)
+    texts = [ax.text(x, y, label, fontsize=7, fontweight="bold", color=HOTSPOT_OUTLINE, ha="center", va="center",
+                     zorder=6, bbox={"boxstyle": "round,pad=0.15", "fc": "white", "ec": "none", "alpha": 0.85})
+             for label, (x, y) in zip(_area_labels(areas), anchors)]
+    leaders = place_texts(ax, texts, anchors, ["number"] * len(texts), list(range(len(texts))), avoid=anchors,
+                          blockers=blockers)
+    for (ax0, ay0), (x1, y1) in leaders:
+        ax.plot([ax0, x1], [ay0, y1], color=HOTSPOT_OUTLINE, linewidth=0.7, zorder=5)
+
+
+def _scale_bar(ax, xmin: float, xmax: float, ymin: float, ymax: float):
+    """A true-length bar (BNG metres) of a round length about a fifth of the map width; returns its label."""
     width = xmax - xmin
     target = width / 5
     length = 10 ** math.floor(math.log10(target))
@@ -86,7 +102,7 @@ def _scale_bar(ax, xmin: float, xmax: float, ymin: float, ymax: float) -> None:
     y0 = ymin + (ymax - ymin) * 0.04
     ax.plot([x0, x0 + length], [y0, y0], color="#222222", linewidth=3, solid_capstyle="butt", zorder=6)
     label = f"{length / 1000:g} km" if length >= 1000 else f"{length:g} m"
-    ax.text(x0 + length / 2, y0 + (ymax - ymin) * 0.015, label, ha="center", va="bottom", fontsize=7, zorder=6)
+    return ax.text(x0 + length / 2, y0 + (ymax - ymin) * 0.015, label, ha="center", va="bottom", fontsize=7, zorder=6)
 
 
 def draw_map(ax, cells, areas, districts, value_column: str = "count", legend: bool = True) -> None:
@@ -120,14 +136,6 @@ def draw_map(ax, cells, areas, districts, value_column: str = "count", legend: b
         districts_bng.boundary.plot(ax=ax, color=DISTRICT_COLOUR, linewidth=0.8, linestyle=(0, (4, 3)), zorder=3)
     if areas_bng is not None:
         areas_bng.boundary.plot(ax=ax, color=HOTSPOT_OUTLINE, linewidth=1.6, zorder=4)
-        points = areas_bng.representative_point()
-        for label, point in zip(_area_labels(areas), points):
-            if xmin <= point.x <= xmax and ymin <= point.y <= ymax:
-                ax.annotate(
-                    label, (point.x, point.y), fontsize=7, fontweight="bold", color=HOTSPOT_OUTLINE, ha="left", va="bottom",
-                    xytext=(3, 3), textcoords="offset points", zorder=5,
-                    bbox={"boxstyle": "round,pad=0.15", "fc": "white", "ec": "none", "alpha": 0.75},
-                )
     ax.set_xlim(xmin, xmax)
     ax.set_ylim(ymin, ymax)
     ax.set_aspect("equal")
@@ -135,7 +143,7 @@ def draw_map(ax, cells, areas, districts, value_column: str = "count", legend: b
     ax.set_yticks([])
     ax.set_xlabel("")  # geopandas labels the CRS axes; a meeting map needs none
     ax.set_ylabel("")
-    _scale_bar(ax, xmin, xmax, ymin, ymax)
+    blockers = [_scale_bar(ax, xmin, xmax, ymin, ymax)]
     if legend:
         handles: list[Artist] = [
             Patch(facecolor=c, edgecolor="#777777", label=label) if c else Patch(facecolor="none", edgecolor="none", label=label)
@@ -144,10 +152,12 @@ def draw_map(ax, cells, areas, districts, value_column: str = "count", legend: b
         if areas_bng is not None:
             handles.append(Line2D([], [], color=HOTSPOT_OUTLINE, linewidth=1.6, label="hotspot area"))
         handles.append(Line2D([], [], color=DISTRICT_COLOUR, linewidth=0.8, linestyle=(0, (4, 3)), label="district boundary"))
-        ax.legend(
+        blockers.append(ax.legend(
             handles=handles, title=title, loc="lower right", fontsize=7,
             title_fontsize=8, framealpha=0.92,
-        )
+        ))
+    if areas_bng is not None:  # last, so the numbers keep clear of the legend and the scale bar
+        _label_areas(ax, areas, areas_bng.representative_point(), blockers)
 
 
 def _attribution() -> str:
@@ -182,7 +192,8 @@ def map_png(cells, areas, districts, title: str, value_column: str = "count", dp
 
 
 def _wrap(text: str, width: int) -> str:
-    return "\n".join(textwrap.wrap(text, width))
+    """Each line of ``text`` wrapped at ``width`` characters (a subtitle's data-quality line stays its own line)."""
+    return "\n".join(wrapped for line in text.split("\n") for wrapped in textwrap.wrap(line, width))
 
 
 def _cell_text(value) -> str:
@@ -235,11 +246,14 @@ def summary_figure(
     figures and the top hotspots table on the right; filters, attribution and the time of making
     along the bottom; a red 'synthetic sample data' banner when ``synthetic``."""
     fig = _figure(A4_LANDSCAPE_IN)
-    long_title = len(title) > 60
-    fig.text(0.03, 0.975, matplotlib_plain(_wrap(title, 78 if long_title else 60)),
+    # The synthetic banner takes the right third of the title's line: the title wraps short of it (the
+    # sample's title had run under the banner).
+    room = 44 if synthetic else 60
+    long_title = len(title) > room
+    fig.text(0.03, 0.975, matplotlib_plain(_wrap(title, (58 if synthetic else 78) if long_title else room)),
              fontsize=12 if long_title else 16, fontweight="bold", va="top")
     if subtitle:
-        fig.text(0.03, 0.925, matplotlib_plain(_wrap(subtitle, 200)), fontsize=6.5, color="#444444", va="top")
+        fig.text(0.03, 0.918, matplotlib_plain(_wrap(subtitle, 200)), fontsize=6.5, color="#444444", va="top")
     if synthetic:
         fig.text(0.97, 0.975, SYNTHETIC_BANNER, ha="right", va="center", fontsize=10, fontweight="bold", color="white",
                  bbox={"boxstyle": "square,pad=0.35", "fc": "#b2182b", "ec": "none"})
@@ -312,8 +326,13 @@ def summary_pdf(
     """The one-page A4 landscape PDF summary (see :func:`summary_figure`) as bytes."""
     fig = summary_figure(title, headline, cells, areas, districts, table, filters_line, synthetic, value_column, when,
                          subtitle)
+    from matplotlib import rc_context
+
+    from hotspot_engine.render.labels import PDF_FONTS
+
     buffer = io.BytesIO()
-    fig.savefig(buffer, format="pdf", metadata={"Title": title, "Creator": f"hotspot_engine {__version__}"})
+    with rc_context(PDF_FONTS):
+        fig.savefig(buffer, format="pdf", metadata={"Title": title, "Creator": f"hotspot_engine {__version__}"})
     return buffer.getvalue()
 
 

@@ -112,6 +112,22 @@ def headline_figures(head: Headline | None) -> dict[str, str]:
             "In the hotspots": f"{head.hotspot_change_pct:+.1f}%"}
 
 
+def store_context(con, window: Filters, set_name: str | None = None) -> OutputContext:
+    """The context of an output about ``window`` read from the store: the police.uk proxy caveat when
+    any stored incident is a proxy, and the data-quality guard's line when the window uses a flagged or
+    partial month (issue 24 item 4). The command line's briefing uses it; the app builds the same from
+    its cached extent and warning."""
+    from hotspot_engine.service.quality import quality_warning
+
+    return output_context(window, query.extent(con).proxy_share, set_name, quality_warning(con, window))
+
+
+def report_window(filters: Filters, period) -> Filters:
+    """The filters over a patrol report's months (its ``period``, two dates): the window a briefing's
+    figures use."""
+    return filters.with_(date_from=f"{period[0]:%Y-%m}", date_to=f"{period[1]:%Y-%m}")
+
+
 def meeting_maps(result: HotspotResult, head: Headline | None, filters: Filters, window: Filters, value_column: str,
                  partner_safe: bool, threshold: int, synthetic: bool, filters_line: str, basemap_url: str = "",
                  basemap_attribution: str = "", context: OutputContext | None = None) -> tuple[str, bytes, bytes, str]:
@@ -131,17 +147,17 @@ def meeting_maps(result: HotspotResult, head: Headline | None, filters: Filters,
         shapes = shapes[shapes["district"].isin(districts_for(window.districts, window.csps))]
     context = context or output_context(window, 0.0)
     title = context.title
-    m = html_map.offline_map(cells, areas, shapes, f"{title}\n{context.source_line}", value_column=value_column,
+    m = html_map.offline_map(cells, areas, shapes, f"{title}\n{context.subtitle}", value_column=value_column,
                              basemap_url=basemap_url if "{z}" in basemap_url else None,
                              basemap_attribution=basemap_attribution or None)
     html_page = html_map.map_html(m)
     png = static_map.map_png(cells, areas, shapes, title, value_column=value_column, synthetic=synthetic,
-                             subtitle=context.source_line)
+                             subtitle=context.subtitle)
     # The rank is the number the map labels each area with, so the table and the map agree.
     table_cols = [c for c in ("hotspot_rank", "hotspot_name", "district", "count", "harm", "patrols")
                   if c in areas.columns]
     table = pd.DataFrame(areas[table_cols]).rename(columns={"hotspot_rank": "rank"}) if table_cols else pd.DataFrame()
     pdf = static_map.summary_pdf(title, headline_figures(head), cells, areas, shapes, table, filters_line=filters_line,
-                                 synthetic=synthetic, value_column=value_column, subtitle=context.source_line)
+                                 synthetic=synthetic, value_column=value_column, subtitle=context.subtitle)
     base = export.export_filename("hotspot_map" + ("_partner_safe" if partner_safe else ""), window, "csv")[:-4]
     return html_page, png, pdf, base

@@ -26,12 +26,15 @@ from ui.common import hotspot_window
 from ui.errors import page_errors
 from ui.hotspot_map.controls import MapChoices
 from ui.sets import current_set, set_ref
+from ui.viewport import ScreenFit, map_fit
 
 MIN_PATTERN_PERIODS = 3  # with two financial years every 'trend' is one step: too few to call a pattern
 
 
 #: The map's width in pixels at a 1920 px window (normal, presentation): views and labels are fitted to it.
+#: In presentation mode the browser's own measure replaces it (ui/viewport.py) once it has answered.
 MAP_WIDTH, MAP_WIDTH_PRESENT = 1050, 1300
+HEIGHT, HEIGHT_PRESENT = 640, 780
 
 
 @dataclass(frozen=True)
@@ -56,6 +59,7 @@ class MapScene:
     set_outlines: dict | None = None
     patrol_data: bool = True  # False: the store holds no patrols (no patrol colouring or columns)
     set_areas: pd.DataFrame | None = None  # the set's hotspots: the numbers on the map when a set is shown
+    width: int = MAP_WIDTH  # the map's width in pixels (presentation: as the browser measured it)
 
     @property
     def label_areas(self) -> pd.DataFrame:
@@ -66,7 +70,7 @@ class MapScene:
     @property
     def viewport_px(self) -> tuple[int, int]:
         """The map's size in pixels as drawn (labels are placed for it)."""
-        return (MAP_WIDTH_PRESENT if self.present else MAP_WIDTH), self.height
+        return self.width, self.height
 
 
 def _patterns(filters: Filters, measure: str, version: int) -> pd.DataFrame | None:
@@ -82,14 +86,18 @@ def _patterns(filters: Filters, measure: str, version: int) -> pd.DataFrame | No
     return None
 
 
-def _view(filters: Filters, cells: pd.DataFrame, present: bool, height: int) -> dict:
+def _view(filters: Filters, cells: pd.DataFrame, present: bool, width: int, height: int) -> dict:
     if filters.csps or filters.districts:
         # Fit the map to the selected places (their whole study area, not only the busy cells).
         lat, lon = cell_centres(str_to_cell(cells["h3"]))
-        return maps.view_for(lat, lon, width_px=MAP_WIDTH_PRESENT if present else MAP_WIDTH, height_px=height)
+        return maps.view_for(lat, lon, width_px=width, height_px=height)
+    if present:
+        # The wall screen: the whole force area fitted into the map as this screen draws it, so nothing
+        # is cut off at 1280x720 or 1920x1080 (issue 27).
+        return maps.fitted_force_view(width, height)
     view = maps.force_view()
     if view == maps.FORCE_VIEW:  # HIPS: the view its pages have always opened at
-        return dict(view, zoom=8.75 if present else 8.55)
+        return dict(view, zoom=8.55)
     return view
 
 
@@ -100,7 +108,8 @@ def build_scene(filters: Filters, choices: MapChoices, version: int, present: bo
         result = cached_hotspots(window, choices.params, version)
         outlines = cached_area_outlines(window, choices.params, version)
     patterns = _patterns(filters, choices.params.measure, version) if choices.colour_by == "pattern" else None
-    height = 780 if present else 640
+    fit = map_fit(MAP_WIDTH_PRESENT, HEIGHT_PRESENT) if present else ScreenFit(MAP_WIDTH, HEIGHT)
+    width, height = fit.width_px, fit.height_px
     map_style = (maps.basemap_style(settings.basemap_url, settings.basemap_attribution) if settings.basemap_url
                  else maps.OFFLINE_STYLE_DARK if present else maps.OFFLINE_STYLE)
     adopted = current_set()
@@ -108,7 +117,7 @@ def build_scene(filters: Filters, choices: MapChoices, version: int, present: bo
     colour_by = choices.colour_by if choices.colour_by != "pattern" or patterns is not None else "count"
     return MapScene(filters, window, choices, "count" if colour_by == "patrols" and not patrol_data else colour_by,
                     result.cells, result.areas, result.next_ranked, outlines, list(result.notes), patterns,
-                    _view(filters, result.cells, present, height), map_style, present, height,
+                    _view(filters, result.cells, present, width, height), map_style, present, height,
                     settings.basemap_attribution if settings.basemap_url else None, version, adopted,
                     cached_set_outlines(set_ref(adopted)) if adopted is not None else None, patrol_data,
-                    cached_set_areas(set_ref(adopted)) if adopted is not None else None)
+                    cached_set_areas(set_ref(adopted)) if adopted is not None else None, width)

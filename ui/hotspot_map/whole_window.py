@@ -12,12 +12,15 @@ from ui.hotspot_map.adopt import set_numbers
 from ui.hotspot_map.legend import LEGEND_TITLES, draw_side
 from ui.hotspot_map.scene import MapScene
 from ui.hotspot_map.selection import draw_selection, picked_cell
+from ui.viewport import measure_screen
 
 
 def draw_map(scene: MapScene, deck):
     """The map (a click on a cell reruns the page with the cell selected); returns its event."""
     event = st.pydeck_chart(deck, height=scene.height, width="stretch", key="hotspot_map", on_select="rerun",
                             selection_mode="single-object")
+    if scene.present:
+        measure_screen()  # the wall screen's size: the next run fits the map to it
     st.caption("Boundaries: " + ATTRIBUTION
                + (f" Basemap: {scene.basemap_attribution}" if scene.basemap_attribution is not None
                   else " Offline base: district outlines and town labels."))

@@ -4,7 +4,7 @@ from __future__ import annotations
 import streamlit as st
 
 from hotspot_engine.render.text_safety import markdown_plain
-from ui.common import headline_metrics
+from ui.common import change_text, headline_metrics
 
 
 def draw_headline(head) -> None:
@@ -14,8 +14,9 @@ def draw_headline(head) -> None:
     st.subheader(f"Financial year {head.fy_after} against {head.fy_before}")
     headline_metrics(head)
     st.caption(
-        f"Force-wide change {head.sv_change:+,} offences ({head.sv_change_pct:+.1f}%); in the {head.hotspots} hotspots "
-        f"{head.hotspot_change_pct:+.1f}% with {head.patrols_after:,} patrols. {_chosen(head)}, "
+        f"Force-wide change: {change_text(head.sv_change, head.sv_change_pct, head.fy_before)}; in the {head.hotspots} "
+        f"hotspots: {change_text(head.hotspot_sv_after - head.hotspot_sv_before, head.hotspot_change_pct, head.fy_before)}"
+        f", with {head.patrols_after:,} patrols. {_chosen(head)}, "
         "so part of any fall is regression to the mean, worked out below.")
 
 

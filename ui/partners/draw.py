@@ -7,9 +7,11 @@ import numpy as np
 import pandas as pd
 import streamlit as st
 
+from hotspot_engine.render.deck import fitted_force_view
 from hotspot_engine.render.partner_deck import FLAG_COLOURS, build_partner_deck
 from hotspot_engine.render.text_safety import markdown_plain
 from ui.common import draw_chart, legend_html
+from ui.viewport import map_fit, measure_screen
 
 KIND_LABELS = {"areas": "counts per LSOA", "events": "dated events", "places": "places"}
 SHARING_HELP = {"open": "shown exactly everywhere",
@@ -40,10 +42,19 @@ def layer_switches(layers: pd.DataFrame) -> tuple[bool, list[dict]]:
 
 
 def partner_map(lsoa_geojson: dict | None, point_layers: dict[str, pd.DataFrame], outlines: dict | None,
-                map_style: str) -> None:
-    deck, legend = build_partner_deck(lsoa_geojson, point_layers, outlines, map_style=map_style)
+                map_style: str, present: bool = False) -> None:
+    """The layers over the force; in presentation mode as tall as the screen below the map's top, the
+    whole force fitted into it (ui/viewport.py)."""
+    view = None
+    height = 560
+    if present:
+        fit = map_fit(900, 560, page="partners")
+        view, height = fitted_force_view(fit.width_px, fit.height_px), fit.height_px
+    deck, legend = build_partner_deck(lsoa_geojson, point_layers, outlines, view=view, map_style=map_style)
     left, right = st.columns([5, 1.3])
-    left.pydeck_chart(deck, height=560)
+    left.pydeck_chart(deck, height=height)
+    if present:
+        measure_screen(page="partners")
     entries = [("higher than police data suggests", tuple(FLAG_COLOURS["higher"][:3])),
                ("lower than police data suggests", tuple(FLAG_COLOURS["lower"][:3]))] if lsoa_geojson else []
     entries += [(name, tuple(colour)) for name, colour in legend]

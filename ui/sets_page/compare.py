@@ -11,6 +11,7 @@ from hotspot_engine.render import set_map
 from hotspot_engine.render.deck import view_for
 from hotspot_engine.render.text_safety import markdown_plain
 from ui.common import legend_html
+from ui.viewport import ScreenFit, map_fit, measure_screen
 
 TODAY = "(today)"  # the map's hotspots for the current filters and method
 STATUS_WORDS = {"kept": "kept", "new": "new", "dropped": "dropped"}
@@ -37,18 +38,26 @@ def choose_pair(names: list[str]) -> tuple[str, str]:
     return older, newer
 
 
-def draw_comparison(older: pd.DataFrame, newer: pd.DataFrame, older_label: str, newer_label: str) -> None:
+def draw_comparison(older: pd.DataFrame, newer: pd.DataFrame, older_label: str, newer_label: str,
+                    present: bool = False) -> None:
+    """The changes as a map (in presentation mode as tall as the screen below it, ui/viewport.py) and
+    a table (not on the wall screen)."""
     changes = compare(older, newer)
     st.markdown(markdown_plain(f"{newer_label} against {older_label}: {summary(changes)}."))
     cells = set_map.change_cells(older, newer, changes)
     lat, lon = cell_centres(str_to_cell(cells["h3"])) if len(cells) else ([], [])
+    fit = map_fit(1000, 560, page="sets") if present else ScreenFit(1000, 560)
     map_col, side = st.columns([3, 1])
-    map_col.pydeck_chart(set_map.compare_deck(cells, view_for(lat, lon, 1000, 560)), height=560, width="stretch")
+    map_col.pydeck_chart(set_map.compare_deck(cells, view_for(lat, lon, fit.width_px, fit.height_px)),
+                         height=fit.height_px, width="stretch")
+    if present:
+        measure_screen(page="sets")
     side.markdown(legend_html("Hotspot", [(k.capitalize(), c) for k, c in set_map.STATUS_COLOURS.items()]),
                   unsafe_allow_html=True)
     side.caption("Matched by shared cells: a place whose busiest cell moved keeps its status as kept.")
     table = changes.rename(columns={"status": "Status", "hotspot_number": "No", "hotspot_id": "Id",
                                     "hotspot_name": "Hotspot", "cells": "Cells", "shared_cells": "Shared cells",
                                     "other_number": "Earlier No", "other_name": "Earlier hotspot"})
-    st.dataframe(table[["Status", "No", "Id", "Hotspot", "Cells", "Shared cells", "Earlier No", "Earlier hotspot"]],
-                 hide_index=True, width="stretch")
+    if not present:
+        st.dataframe(table[["Status", "No", "Id", "Hotspot", "Cells", "Shared cells", "Earlier No", "Earlier hotspot"]],
+                     hide_index=True, width="stretch")

@@ -1,0 +1,56 @@
+"""Issue 27: presentation mode fits the wall screen. Once the browser has reported its window
+(ui/viewport.py), the Hotspot map is drawn as tall as the screen below the map's top, and its view
+holds the whole force area inside that box, at 1280x720 as at 1920x1080; the police.uk caveat is one
+small line, not a box."""
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+
+from tests.conftest import ROOT
+
+
+def _present(size: dict | None, page: str = "pages/1_Hotspot_map.py", key: str = "map"):
+    from streamlit.testing.v1 import AppTest
+
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=180)
+    at.query_params["present"] = "1"
+    if size is not None:
+        at.session_state[f"_viewport_size_{key}"] = size
+    at.run()
+    at.switch_page(page)
+    at.run()
+    assert not at.exception, [e.value for e in at.exception]
+    return at
+
+
+@pytest.mark.slow  # runs of the map pages through AppTest
+@pytest.mark.parametrize("page, key, screen", [
+    ("pages/1_Hotspot_map.py", "map", (1280, 720, 183, 800)), ("pages/1_Hotspot_map.py", "map", (1920, 1080, 196, 1220)),
+    ("pages/5_Partner_data.py", "partners", (1280, 720, 280, 850))])
+def test_the_whole_force_fits_the_map_the_screen_leaves(app_db, page, key, screen):
+    from hotspot_engine.reference.geography import districts
+    from hotspot_engine.render.labels import Viewport, project
+    from ui.viewport import BOTTOM_MARGIN_PX
+
+    vw, vh, top, width = screen
+    at = _present({"vw": vw, "vh": vh, "top": top, "width": width}, page, key)
+    chart = at.get("deck_gl_json_chart")[0]
+    height = vh - top - BOTTOM_MARGIN_PX  # the map ends above the screen's bottom edge: no scrolling to see it
+    view = json.loads(chart.proto.json)["initialViewState"]
+    minx, miny, maxx, maxy = districts().total_bounds
+    x, y = project(np.array([miny, maxy, miny, maxy]), np.array([minx, minx, maxx, maxx]),
+                   Viewport(view["latitude"], view["longitude"], view["zoom"], width, height))
+    assert x.min() >= 0 and x.max() <= width and y.min() >= 0 and y.max() <= height  # nothing cut off
+    assert (x.max() - x.min()) > 0.6 * width or (y.max() - y.min()) > 0.6 * height  # and not a postage stamp
+
+
+def test_a_change_from_nothing_is_said_in_words_not_as_nan():
+    """On the real Hampshire months (2018-03, 2024-01 to 2024-04) the headline and the presentation
+    read '+786 (+nan%)': 2022-23 holds no incident."""
+    from ui.common import change_text
+
+    assert change_text(786, float("nan"), "2022-23") == "none stored in 2022-23 to compare with"
+    assert change_text(-241, -4.8, "2022-23") == "-241 (-4.8%)"

@@ -1,0 +1,80 @@
+"""The wall screen's size, as the browser reports it, so presentation mode can fit the map to it.
+
+Streamlit draws a pydeck map at a height in pixels fixed by the script, and deck.gl opens at the zoom
+the script gives; neither follows the window. A map computed for a 1920x1080 screen (780 px tall) cut
+off the north of the force and the south of the Isle of Wight on a 1280x720 projector (issue 27). A
+tiny ``st.components.v2`` component (inline JavaScript, nothing fetched: it works offline) measures
+the window and where the map starts on the page and sends them back; the page then draws the map
+as tall as the screen below that point, with the zoom that fits the area into that box. It measures
+again after a resize. The first run, before the browser has answered, uses a 1920x1080 screen.
+
+The component sends a new size only when a figure moved by more than a few pixels, so the rerun it
+causes settles at once (the map's top does not move when only its height changes).
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import streamlit as st
+
+_JS = """
+export default function(component) {
+  const { setStateValue, data } = component;
+  const last = data || {};
+  function measure() {
+    const deck = document.querySelector('[data-testid="stDeckGlJsonChart"]');
+    const box = deck ? deck.getBoundingClientRect() : null;
+    const now = { vw: window.innerWidth, vh: window.innerHeight,
+                  top: box ? Math.round(box.top + window.scrollY) : 0, width: box ? Math.round(box.width) : 0 };
+    const moved = ['vw', 'vh', 'top', 'width'].some((k) => Math.abs((last[k] || 0) - now[k]) > 4);
+    if (moved) { Object.assign(last, now); setStateValue('size', now); }
+  }
+  let timer = setTimeout(measure, 400);
+  const onResize = () => { clearTimeout(timer); timer = setTimeout(measure, 300); };
+  window.addEventListener('resize', onResize);
+  return () => { clearTimeout(timer); window.removeEventListener('resize', onResize); };
+}
+"""
+
+#: Space kept under the map (pixels) so its bottom edge and attribution never touch the screen's edge.
+BOTTOM_MARGIN_PX = 14
+#: The smallest map drawn, however little room is left (a very short window scrolls instead).
+MIN_HEIGHT_PX = 360
+
+
+@dataclass(frozen=True)
+class ScreenFit:
+    """The map's size in pixels on this screen."""
+
+    width_px: int
+    height_px: int
+
+
+@st.cache_resource
+def _component():
+    return st.components.v2.component("hotspot.viewport", js=_JS)
+
+
+def reported_size(page: str = "map") -> dict | None:
+    """What the browser last reported on ``page`` (``vw, vh, top, width``), or None before its first
+    answer. Kept per page: each page's map starts at its own height."""
+    return st.session_state.get(f"_viewport_size_{page}")
+
+
+def measure_screen(page: str = "map") -> None:
+    """Mount the measuring component (after the map, so it can find it); its answer reruns the page."""
+    key = f"viewport_{page}"
+
+    def keep() -> None:
+        st.session_state[f"_viewport_size_{page}"] = st.session_state[key].get("size")
+
+    _component()(key=key, data=reported_size(page), on_size_change=keep, height=0)
+
+
+def map_fit(default_width: int, default_height: int, page: str = "map") -> ScreenFit:
+    """The map's size: the reported width, and the height from its top to the screen's bottom edge."""
+    size = reported_size(page)
+    if not size or not size.get("vh") or not size.get("top"):
+        return ScreenFit(default_width, default_height)
+    height = int(size["vh"]) - int(size["top"]) - BOTTOM_MARGIN_PX
+    return ScreenFit(int(size.get("width") or default_width), max(MIN_HEIGHT_PX, height))
