@@ -79,6 +79,7 @@ def test_impact_page_shows_the_trial_at_first_start(store_at, first_start_db, sa
     assert low < sample_truth["trial"]["itt_rate_ratio"] < high and low < ratio < high
     assert abs(float(metrics["Compliance"].rstrip("%")) / 100 - sample_truth["trial"]["compliance"]) < 0.05
     assert any("Randomised patrol days" in h.value for h in at.subheader)
+    assert any(c.value.startswith("Randomisation inference") and "p = " in c.value for c in at.caption)
 
 
 def test_impact_page_says_in_one_line_when_no_trial_is_stored(store_at, app_db):
