@@ -18,8 +18,11 @@ multiplies a day's count by r" (a count on a patrol day is divided by r to give 
 then each shuffle multiplies its own patrol days by r; Rosenbaum's inversion), found by bisection
 on log r with the same shuffles for every r.
 
-Measured in benchmarks/bench_trial.py (figures in the README): size under no effect and coverage of
-a planted effect that differs between hotspots, beside the cluster-robust interval.
+Measured in benchmarks/bench_trial.py (300 runs, 500 re-draws each; 19 hotspots x 183 days at 0.1-0.5
+a day, negative-binomial days, level drift, effects that differ between hotspots): with no effect
+4.7% of intervals exclude 1 (cluster-robust 5.3%); with -20% on delivered days 64.7% lie below 1
+(cluster-robust 60.3%) and 96.3% hold the truth (97.7%); over 365 days 94.3% below 1 (89.3%). So it
+sits beside the cluster-robust interval as a check that rests on the design alone.
 """
 from __future__ import annotations
 
