@@ -53,8 +53,9 @@ else:
         draw_headline(head)
         with page_errors("Overview: how much of the fall the evidence supports"):
             on = set_ref(cached_set(head.hotspot_set, sets_version())) if head.hotspot_set else None
-            draw_evidence_line(head, cached_impact(filters.with_(date_from=None, date_to=None),
-                                                   f"{head.fy_after[:4]}-04-01", "negbin", 1, version, on=on))
+            # To the end of the headline's year: later months (the sample's trial) would move its estimate.
+            year = filters.with_(date_from=None, date_to=f"{int(head.fy_after[:4]) + 1}-03")
+            draw_evidence_line(head, cached_impact(year, f"{head.fy_after[:4]}-04-01", "negbin", 1, version, on=on))
 
     st.subheader("Monthly serious violence by category")
     draw_monthly(cached_monthly(filters, "offence_group", version), filters, presentation())

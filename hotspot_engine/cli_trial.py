@@ -114,12 +114,18 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
     con = open_store(args.db, read_only=True)
     try:
         set_name = args.set or trial.schedule_set(con, design, schedule)
+        blocks = int((design or {}).get("block_weeks") or 4)
         result = trial.evaluate(con, schedule, set_name, filters,
-                                DosageTarget(min_minutes=args.min_minutes, max_minutes=max(args.min_minutes, 15)))
-        meta = ExportMeta.build(con, "trial evaluation", filters or args.make_filters(args),
-                                method="place-day ITT, Poisson with hotspot and weekday effects, cluster-robust",
+                                DosageTarget(min_minutes=args.min_minutes, max_minutes=max(args.min_minutes, 15)),
+                                permutations=args.permutations, block_weeks=blocks)
+        method = "place-day ITT, Poisson with hotspot and weekday effects, cluster-robust"
+        if args.permutations:
+            method += (f"; randomisation inference beside it ({args.permutations:,} re-draws inside the design's "
+                       f"weekday blocks of {blocks} weeks, Mantel-Haenszel rate ratio; ri_* columns)")
+        meta = ExportMeta.build(con, "trial evaluation", filters or args.make_filters(args), method=method,
                                 params={"schedule": Path(args.schedule).name, "set": set_name,
-                                        "design": design or "no sidecar beside the schedule"},
+                                        "design": design or "no sidecar beside the schedule",
+                                        "permutations": args.permutations},
                                 notes=result.notes)
     finally:
         con.close()
@@ -135,6 +141,12 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
           f"{f['patrol_not_visited']:,} not visited); {f['control_days']:,} control ({f['control_contaminated']:,} "
           f"visited anyway, {f['control_washout']:,} washout); wrote {out}")
     return 0
+
+
+def _permutations(text: str) -> int:
+    if not text.isdigit() or int(text) > 100_000:
+        raise argparse.ArgumentTypeError("expected a whole number from 0 to 100000")
+    return int(text)
 
 
 def _filters_given(args: argparse.Namespace) -> bool:
@@ -211,6 +223,9 @@ def add_parsers(sub, add_store, add_filters, make_filters) -> None:
     p.add_argument("--schedule", required=True, metavar="FILE.csv", help="a schedule written by 'schedule'")
     p.add_argument("--set", default=None, metavar="NAME", help="the set it was made on (default: from its sidecar)")
     p.add_argument("--min-minutes", type=float, default=10, help="a delivered visit lasts at least this (default 10)")
+    p.add_argument("--permutations", type=_permutations, default=0, metavar="N",
+                   help="also a randomisation-inference interval and p-value from N re-draws of the schedule inside "
+                        "its blocks (ri_* columns; 2000 is plenty; default 0: none)")
     add_store(p)
     add_filters(p, " (default: the set's own filters)")
     p.add_argument("--out", required=True, metavar="FILE.csv", help="results CSV")

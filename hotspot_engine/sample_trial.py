@@ -189,7 +189,8 @@ def _finish(frame: pd.DataFrame, gen) -> pd.DataFrame:
                         "location": "On or near " + pd.Series(streets), "lsoa_code": None})
     out["lsoa_code"] = _lsoa_of(out["lat"].to_numpy(), out["lon"].to_numpy())
     out = out.sort_values("occurred_at", kind="stable").reset_index(drop=True)
-    out.insert(0, "incident_id", [f"HIPS-TRL-{i:07d}" for i in range(1, n + 1)])
+    # HIPS-SYN-: every check of the sample (its label, "Remove the sample") finds the trial too.
+    out.insert(0, "incident_id", [f"HIPS-SYN-TRL-{i:07d}" for i in range(1, n + 1)])
     out["occurred_at"] = out["occurred_at"].dt.strftime("%Y-%m-%dT%H:%M:00")
     return out
 

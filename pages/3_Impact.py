@@ -15,14 +15,15 @@ from ui.sets import current_set, set_line, set_ref
 
 filters = page_setup("Impact of hotspot patrols")
 version = data_version()
-impact_filters = filters.with_(date_from=None, date_to=None)  # the impact uses every stored month
+impact_filters = filters.with_(date_from=None, date_to=None)  # from the first stored month
 
 adopted = current_set()
 set_line(adopted)
-choice = impact_controls(impact_filters, extent(version), version)
+choice = impact_controls(impact_filters, extent(version), version, adopted)
 if choice.intervention is None:
     st.info("No patrols are stored, so there is no default intervention date: choose one.")
     st.stop()
+impact_filters = impact_filters.with_(date_to=choice.last_month)  # default: the end of the set's year
 
 with page_errors("Impact: models", stop=True):
     result = cached_impact(impact_filters, choice.intervention.isoformat(), choice.model, choice.buffer_k, version,

@@ -261,6 +261,19 @@ def real_stores(sample_dir, real_month_csv, tmp_path_factory) -> dict[str, Path]
 
 
 @pytest.fixture(scope="session")
+def first_start_db(tmp_path_factory) -> Path:
+    """The store the app builds at first start (service.open_app_store): the sample, its partner
+    layers, its trial (2024-04..09, set and schedule) and the set "Sample 2023-24". Copy it before
+    pointing the app at it (the app opens it read-write)."""
+    from hotspot_engine import service
+    from hotspot_engine.settings import Settings
+
+    path = tmp_path_factory.mktemp("first") / "first.duckdb"
+    service.open_app_store(Settings(db_path=path)).close()
+    return path
+
+
+@pytest.fixture(scope="session")
 def trial_db(sample_db, sample_dir, tmp_path_factory) -> Path:
     """The sample store with its randomised trial (2024-04..09) loaded, the set adopted and the
     schedule stored (hotspot_engine.sample_trial)."""

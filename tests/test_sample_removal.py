@@ -62,24 +62,30 @@ def test_unmarked_sample_store_still_loses_its_patrols(sample_db, tmp_path):
 
 
 @pytest.mark.slow  # builds a sample store from scratch
-def test_first_start_marks_the_sample_loads(tmp_path):
-    from hotspot_engine.settings import Settings
-
-    con = service.open_app_store(Settings(db_path=tmp_path / "first.duckdb"))
+def test_first_start_marks_the_sample_loads(first_start_db, tmp_path):
+    path = tmp_path / "first.duckdb"
+    shutil.copy(first_start_db, path)
+    con = connect(path)
     notes = [n for (n,) in con.execute("SELECT notes FROM loads").fetchall()]
-    assert len(notes) >= 2 and all(n.startswith("built-in synthetic sample") for n in notes)
-    assert service.sample_status(con) == "only"
-    # The sample adopts its 19 hotspots for 2023-24 (chosen on 2022-23), so every page shows the programme.
-    from hotspot_engine.service import sets
+    assert len(notes) >= 4 and all(n.startswith("built-in synthetic sample") for n in notes)
+    assert service.sample_status(con) == "only"  # the trial's incidents are the sample's too
+    # The sample adopts its 19 hotspots for 2023-24 (chosen on 2022-23), so every page shows the programme;
+    # the newest set, so every page opens on it although the trial's set was adopted first.
+    from hotspot_engine.sample_trial import SCHEDULE_NAME, SET_NAME
+    from hotspot_engine.service import sets, trial
 
     adopted = sets.load(con)
     assert adopted is not None and adopted.name == sets.SAMPLE_SET and len(adopted.hotspots()) == 19
     assert (adopted.window_from, adopted.window_to) == ("2022-04", "2023-03")
-    # Removing it takes the partner sample's layers and its set too: an empty store, every table.
+    # Its randomised trial (issue 28): the months after the report year, the set and the schedule stored.
+    assert set(sets.list_sets(con)["name"]) == {sets.SAMPLE_SET, SET_NAME}
+    assert list(trial.schedules(con)["name"]) == [SCHEDULE_NAME]
+    assert service.extent(con).last_month == "2024-09"
+    # Removing it takes the partner sample's layers, the trial and the sets too: an empty store, every table.
     from hotspot_engine.store.database import PARTNER_TABLES
 
     assert service.remove_sample(con)[0] > 0
-    assert sets.load(con) is None
+    assert sets.load(con) is None and trial.schedules(con).empty
     for table in ("incidents", "patrols", *PARTNER_TABLES):
         assert con.execute(f"SELECT count(*) FROM {table}").fetchall()[0][0] == 0, table
     con.close()

@@ -204,11 +204,17 @@ def test_schedule_and_evaluate_on_the_command_line(trial_db, tmp_path):
                  "--out", str(out))
     assert again.returncode == 2 and len(again.stderr.strip().splitlines()) == 1  # the name is taken
     result = tmp_path / "result.csv"
-    ran = _cli("evaluate", "--schedule", str(out), "--db", str(db), "--out", str(result))
+    ran = _cli("evaluate", "--schedule", str(out), "--db", str(db), "--out", str(result), "--permutations", "500")
     assert ran.returncode == 0, ran.stderr
     table = pd.read_csv(result)
     assert table["hotspot_id"].iloc[-1] == "pooled" and len(table) == 20
     assert {"compliance", "contamination", "rate_ratio", "ci_low", "ci_high"} <= set(table.columns)
+    pooled = table.iloc[-1]  # randomisation inference beside the cluster-robust interval
+    assert 0 < pooled["ri_ci_low"] < pooled["rate_ratio"] < pooled["ri_ci_high"] and 0 < pooled["ri_p_value"] <= 1
+    assert "re-randomisation" in ran.stdout
+    assert "500 re-draws" in json.loads((tmp_path / "result.methods.json").read_text())["method"]
+    bad = _cli("evaluate", "--schedule", str(out), "--db", str(db), "--out", str(result), "--permutations", "x")
+    assert bad.returncode == 2 and "Traceback" not in bad.stderr
 
 
 @pytest.mark.slow
@@ -317,3 +323,45 @@ def test_latest_week_skips_a_partial_last_week():
     panel = _panel(2)  # 120 days: 17 full weeks and one of 1 day
     weekly = ta.weekly_delivery(panel)
     assert ta.latest_week(weekly)["week"].unique().tolist() == [17]
+
+
+# -- randomisation inference -------------------------------------------------------------------
+def _simulated_panel(rr: float, seed: int, days: int = 183) -> pd.DataFrame:
+    """19 hotspots at 0.1-0.5 a day, negative-binomial days, rate x ``rr`` on every patrol day."""
+    rng = np.random.default_rng(seed)
+    spots = pd.DataFrame({"hotspot_id": [f"H{i:02d}" for i in range(19)], "hotspot_name": "x"})
+    schedule = td.make_schedule(spots, td.TrialDesign("2024-04-01", days, 0.5, seed=seed))
+    rates = dict(zip(spots["hotspot_id"], rng.uniform(0.1, 0.5, 19)))
+    mu = schedule["hotspot_id"].map(rates).to_numpy() * np.where(schedule["arm"] == "patrol", rr, 1.0)
+    counts = rng.poisson(mu * rng.gamma(1 / 0.3, 0.3, mu.size))
+    daily = pd.DataFrame({"hotspot_id": schedule["hotspot_id"], "date": schedule["date"], "count": counts,
+                          "harm": counts * 1.0})
+    return ta.build_panel(schedule, daily)
+
+
+def test_rerandomisation_keeps_every_blocks_patrol_days():
+    from hotspot_engine.analyse import trial_ri
+
+    panel = _simulated_panel(1.0, 4, days=56)
+    drawn = trial_ri.shuffles(panel, 50, block_weeks=4, seed=1)
+    observed = panel["treat"].to_numpy() > 0.5
+    blocks = trial_ri._strata(panel, 4)
+    for row in drawn:
+        assert (np.bincount(blocks, weights=row) == np.bincount(blocks, weights=observed)).all()
+    assert 0.3 < (drawn != observed).mean() < 0.7  # re-drawn, not copied
+    assert (trial_ri.shuffles(panel, 50, 4, seed=1) == drawn).all()  # the same seed, the same re-draws
+
+
+def test_randomisation_inference_finds_a_strong_effect_and_inverts_its_test():
+    from hotspot_engine.analyse import trial_ri
+
+    effect = trial_ri.randomisation_inference(_simulated_panel(0.6, 11), permutations=1000)
+    assert effect.ci_low < 0.6 < effect.ci_high < 1 and effect.p_value < 0.01
+    assert effect.ci_low < effect.rate_ratio < effect.ci_high
+    none = trial_ri.randomisation_inference(_simulated_panel(1.0, 12), permutations=1000)
+    assert none.ci_low < 1 < none.ci_high and none.p_value > 0.05
+    table = ta.trial_table(_simulated_panel(0.6, 11), permutations=1000)
+    pooled = table.iloc[-1]
+    assert (pooled["ri_ci_low"], pooled["ri_ci_high"]) == pytest.approx((effect.ci_low, effect.ci_high))
+    assert table["ri_p_value"].iloc[:-1].isna().all()  # on the pooled row only
+    assert ta.trial_table(_simulated_panel(0.6, 11))[["ri_ci_low", "ri_p_value"]].isna().all().all()

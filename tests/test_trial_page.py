@@ -1,5 +1,6 @@
 """The trial on the pages (issue 28): the Impact page's trial section and the Patrols page's schedule
-maker, on the sample store with its trial, and one line when no schedule is stored."""
+maker on the store the app builds at first start (the sample with its trial), one line when no
+schedule is stored, and the report year's figures the trial's months must not move."""
 from __future__ import annotations
 
 from pathlib import Path
@@ -24,29 +25,61 @@ def store_at(monkeypatch):
     st.cache_data.clear()
 
 
-def _page(page: str):
+def _page(page: str | None):
     from streamlit.testing.v1 import AppTest
 
     at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=240)
     at.run()
-    at.switch_page(page).run()
+    if page:
+        at.switch_page(page).run()
     assert not at.exception, [e.value for e in at.exception]
     return at
 
 
-def test_impact_page_shows_the_trial(store_at, trial_db, tmp_path, sample_truth):
+def _first_start(store_at, first_start_db, tmp_path) -> None:
     import shutil
 
     db = tmp_path / "app.duckdb"
-    shutil.copy(trial_db, db)
+    shutil.copy(first_start_db, db)
     store_at(db)
+
+
+def _report_year_estimate(sample_db, tmp_path) -> str:
+    """The corrected estimate for 2023-24 on the sample without its trial (a store ending 2024-03) on
+    the set "Sample 2023-24", as the Impact page formats it."""
+    import shutil
+
+    from hotspot_engine import service
+    from hotspot_engine.filters import Filters
+    from hotspot_engine.service import sets
+    from hotspot_engine.store.database import connect
+    from ui.impact.forest import pct
+
+    path = tmp_path / "no_trial.duckdb"
+    shutil.copy(sample_db, path)
+    con = connect(path)
+    try:
+        adopted = sets.adopt_sample_set(con)
+        result = service.impact(con, Filters(sv_only=True), intervention="2023-04-01", hotspot_set=adopted)
+    finally:
+        con.close()
+    return pct(result.table.set_index("hotspot_id").loc["pooled", "corrected_change_pct"])
+
+
+def test_impact_page_shows_the_trial_at_first_start(store_at, first_start_db, sample_db, tmp_path, sample_truth):
+    expected = _report_year_estimate(sample_db, tmp_path)
+    _first_start(store_at, first_start_db, tmp_path)
     at = _page("pages/3_Impact.py")
     metrics = {m.label: m.value for m in at.metric}
+    # The trial's months (to 2024-09) are past the set's year: the default evaluation stops at 2024-03.
+    assert metrics["Effect, corrected for regression to the mean"] == expected
+    assert at.selectbox(key="i_to").value == ""
     ratio = float(metrics["Rate ratio, patrol vs control days"])
     low, high = (float(v) for v in metrics["95% interval"].split(" to "))
     assert low < sample_truth["trial"]["itt_rate_ratio"] < high and low < ratio < high
     assert abs(float(metrics["Compliance"].rstrip("%")) / 100 - sample_truth["trial"]["compliance"]) < 0.05
     assert any("Randomised patrol days" in h.value for h in at.subheader)
+    assert any(c.value.startswith("Randomisation inference") and "p = " in c.value for c in at.caption)
 
 
 def test_impact_page_says_in_one_line_when_no_trial_is_stored(store_at, app_db):
@@ -55,12 +88,16 @@ def test_impact_page_says_in_one_line_when_no_trial_is_stored(store_at, app_db):
     assert any("No randomised trial schedule is stored" in i.value for i in at.info)
 
 
-def test_patrols_page_offers_the_schedule_maker(store_at, trial_db, tmp_path):
-    import shutil
+def test_overview_keeps_the_report_years_estimate_at_first_start(store_at, first_start_db, sample_db, tmp_path):
+    expected = _report_year_estimate(sample_db, tmp_path)
+    _first_start(store_at, first_start_db, tmp_path)
+    at = _page(None)
+    line = next(m.value for m in at.markdown if "the evidence supports about" in m.value)
+    assert f"about **{expected}**" in line, line
 
-    db = tmp_path / "app.duckdb"
-    shutil.copy(trial_db, db)
-    store_at(db)
+
+def test_patrols_page_offers_the_schedule_maker(store_at, first_start_db, tmp_path):
+    _first_start(store_at, first_start_db, tmp_path)
     at = _page("pages/2_Patrols.py")
     assert any("Randomised trial schedule" in e.label for e in at.expander)
     assert any("patrol days delivered" in c.value for c in at.caption)  # the trial's latest week

@@ -42,7 +42,9 @@ def test_a_link_restores_the_map_settings_and_the_url_follows_them(app_db):
 
 @pytest.mark.slow  # an impact run on every AppTest rerun
 def test_a_link_restores_the_impact_controls(app_db):
-    at = _open(app_db, "pages/3_Impact.py", {"model": "poisson", "rings": "2", "intervention": "2023-06-01"})
+    at = _open(app_db, "pages/3_Impact.py", {"model": "poisson", "rings": "2", "intervention": "2023-06-01",
+                                             "impact_to": "2023-12"})
+    assert at.selectbox(key="i_to").value == "2023-12"  # the last month evaluated
     assert at.selectbox(key="i_model").value == "poisson"
     assert at.selectbox(key="i_buffer").value == 2
     assert str(at.date_input(key="i_date").value) == "2023-06-01"

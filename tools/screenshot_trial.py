@@ -30,6 +30,8 @@ def main() -> None:
         page.goto(f"{url}/Impact")
         wait_for_app(page, "h1", timeout_ms=240_000)
         page.wait_for_selector("text=Randomised patrol days (trial)", timeout=300_000)
+        # The section's heading is drawn before its evaluation: wait for the figures themselves.
+        page.wait_for_selector("text=Rate ratio, patrol vs control days", timeout=300_000)
         wait_for_app(page, "h1", timeout_ms=240_000)
         page.get_by_text("Randomised patrol days (trial)").evaluate("e => e.scrollIntoView({block: 'start'})")
         page.wait_for_timeout(1500)

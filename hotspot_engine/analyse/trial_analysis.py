@@ -10,7 +10,8 @@ days at 0.1-0.5 a day, negative-binomial days, level drift, effects varying by h
 compliance): with no effect 5.3% of its intervals exclude 1 (quasi-Poisson 6.3%); with -20% on
 delivered days it holds the truth in 97.7% (quasi 96.7%) and lies below 1 in 60% (quasi 66%; over
 365 days 89%). The quasi-Poisson alternative (``inference='quasi'``) is shorter but assumes one
-common effect.
+common effect. Randomisation inference (:mod:`trial_ri`: re-drawing the schedule inside its own
+blocks) can be added beside it on the pooled row (``ri_*`` columns).
 
 Per hotspot: the rate ratio with a quasi-Poisson interval (log ratio +- 1.96 sqrt(phi (1/y_p + 1/y_c)),
 phi the hotspot's Pearson dispersion of daily counts around its arm means, at least 1; 0.5 added to
@@ -36,7 +37,7 @@ RESULT_COLUMNS = [
     "hotspot_id", "hotspot_name", "days_patrol", "days_control", "incidents_patrol", "incidents_control",
     "rate_ratio", "ci_low", "ci_high", "p_value", "compliance", "dosed_share", "contamination",
     "harm_patrol", "harm_control", "harm_ratio", "harm_ci_low", "harm_ci_high",
-    "pp_rate_ratio", "pp_ci_low", "pp_ci_high", "days_washout",
+    "pp_rate_ratio", "pp_ci_low", "pp_ci_high", "days_washout", "ri_ci_low", "ri_ci_high", "ri_p_value",
 ]
 WEEKLY_COLUMNS = ["week", "week_start", "hotspot_id", "hotspot_name", "patrol_days", "delivered", "control_days",
                   "contaminated", "delivered_share", "behind"]
@@ -75,7 +76,15 @@ class TrialResult:
             return "pooled: no incidents in the trial days to compare"
         return (f"pooled rate ratio {p['rate_ratio']:.2f} (95% {p['ci_low']:.2f} to {p['ci_high']:.2f}, "
                 f"p={p['p_value']:.3f}) by intention to treat; compliance {p['compliance']:.0%}, "
-                f"control days visited {p['contamination']:.0%}")
+                f"control days visited {p['contamination']:.0%}{self.ri_line()}")
+
+    def ri_line(self) -> str:
+        """'; by re-randomisation 95% .. to .., p=..' when randomisation inference was run, else ''."""
+        p = self.pooled
+        if not np.isfinite(p["ri_p_value"]):
+            return ""
+        return (f"; by re-randomisation (randomisation inference) 95% {p['ri_ci_low']:.2f} to "
+                f"{p['ri_ci_high']:.2f}, p={p['ri_p_value']:.3f}")
 
 
 # --------------------------------------------------------------------------------------------
@@ -225,8 +234,13 @@ def _per_hotspot(days: pd.DataFrame, hotspot_id: str, name: str) -> dict:
             **_fit_columns(pp, "pp_")}
 
 
-def trial_table(panel: pd.DataFrame, inference: str = "cluster") -> pd.DataFrame:
-    """:data:`RESULT_COLUMNS`, one row per hotspot then ``pooled`` (washout days left out)."""
+def trial_table(panel: pd.DataFrame, inference: str = "cluster", permutations: int = 0,
+                block_weeks: int = 4) -> pd.DataFrame:
+    """:data:`RESULT_COLUMNS`, one row per hotspot then ``pooled`` (washout days left out). With
+    ``permutations`` the pooled row also carries the randomisation-inference interval and p-value
+    (:mod:`trial_ri`, shuffles inside the design's weekday blocks of ``block_weeks``); NaN otherwise."""
+    from hotspot_engine.analyse.trial_ri import NO_RI, randomisation_inference
+
     used = panel[~panel["washout"].astype(bool)]
     washout = panel.groupby("hotspot_id")["washout"].sum()
     rows = [_per_hotspot(days, str(spot), str(days["hotspot_name"].iloc[0]))
@@ -235,8 +249,10 @@ def trial_table(panel: pd.DataFrame, inference: str = "cluster") -> pd.DataFrame
     fit = fit_pooled(used, "count", "treat", inference)
     harm = fit_pooled(used, "harm", "treat", inference)
     pp = fit_pooled(used.assign(pp=used["dosed"].astype(float)), "count", "pp", inference)
+    ri = randomisation_inference(used, "count", permutations, block_weeks) if permutations else NO_RI
     rows.append({**pooled, **_fit_columns(fit), "p_value": fit.p_value,
-                 **_fit_columns(harm, names=("harm_ratio", "harm_ci_low", "harm_ci_high")), **_fit_columns(pp, "pp_")})
+                 **_fit_columns(harm, names=("harm_ratio", "harm_ci_low", "harm_ci_high")), **_fit_columns(pp, "pp_"),
+                 "ri_ci_low": ri.ci_low, "ri_ci_high": ri.ci_high, "ri_p_value": ri.p_value})
     table = pd.DataFrame(rows)
     table["days_washout"] = table["hotspot_id"].map(washout).fillna(washout.sum()).astype(int)
     return table[RESULT_COLUMNS]
@@ -309,9 +325,11 @@ def residual_deterrence(visits: pd.DataFrame, incidents: pd.DataFrame) -> pd.Dat
 
 def analyse_trial(schedule: pd.DataFrame, daily: pd.DataFrame, delivery: pd.DataFrame | None = None,
                   visits: pd.DataFrame | None = None, timed: pd.DataFrame | None = None,
-                  buffer_daily: pd.DataFrame | None = None, inference: str = "cluster") -> TrialResult:
+                  buffer_daily: pd.DataFrame | None = None, inference: str = "cluster", permutations: int = 0,
+                  block_weeks: int = 4) -> TrialResult:
     """Everything the evaluation reports. ``visits``/``timed`` (incident times) feed residual
-    deterrence; ``buffer_daily`` (hotspot_id, date, count in rings 1-2) feeds displacement."""
+    deterrence; ``buffer_daily`` (hotspot_id, date, count in rings 1-2) feeds displacement;
+    ``permutations``/``block_weeks``: randomisation inference on the pooled row (:func:`trial_table`)."""
     panel = build_panel(schedule, daily, delivery)
     notes = [f"Design: {DESIGN_NAME}; analysis by intention to treat (the scheduled arm)."]
     displacement = None
@@ -320,7 +338,7 @@ def analyse_trial(schedule: pd.DataFrame, daily: pd.DataFrame, delivery: pd.Data
         displacement = fit_pooled(buffer_panel[~buffer_panel["washout"].astype(bool)], "count", "treat", inference)
     deterrence = residual_deterrence(visits if visits is not None else pd.DataFrame(columns=["hotspot_id", "end", "minutes"]),
                                      timed if timed is not None else pd.DataFrame(columns=["hotspot_id", "occurred_at"]))
-    return TrialResult(trial_table(panel, inference), consort_flow(panel), weekly_delivery(panel), deterrence,
+    return TrialResult(trial_table(panel, inference, permutations, block_weeks), consort_flow(panel), weekly_delivery(panel), deterrence,
                        displacement, notes)
 
 

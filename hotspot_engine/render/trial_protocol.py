@@ -15,12 +15,15 @@ import textwrap
 import pandas as pd
 
 from hotspot_engine.analyse.trial_design import DESIGN_NAME
+from hotspot_engine.analyse.trial_ri import DEFAULT_PERMUTATIONS
 from hotspot_engine.render.text_safety import markdown_plain, matplotlib_plain
 
 PRIMARY = ("Incidents in each hotspot's cells on its patrol days against its control days, by "
            "the scheduled arm whatever was delivered (intention to treat); also harm (weighted incidents).")
 ANALYSIS = ("Poisson model of daily counts with hotspot fixed effects and day of week; 95% interval "
-            "cluster-robust by hotspot (t, hotspots - 1 df); pooled and per hotspot. Washout days left out.")
+            "cluster-robust by hotspot (t, hotspots - 1 df); pooled and per hotspot. Washout days left out. "
+            f"Beside it, randomisation inference: the schedule re-drawn {DEFAULT_PERMUTATIONS:,} times inside its "
+            "own blocks (Mantel-Haenszel rate ratio), its p-value and interval.")
 SECONDARY = ("Labelled as such: per protocol by delivered visits (a visit of at least 10 minutes); "
              "residual deterrence (hours to the next incident after a visit, by visit length); displacement to "
              "the buffer (cells within 2 rings) on patrol days; a CONSORT-style flow of days scheduled, delivered "

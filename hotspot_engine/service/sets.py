@@ -161,10 +161,12 @@ SAMPLE_ADOPTER = "built-in sample"
 
 def adopt_sample_set(con) -> AdoptedSet | None:
     """Adopt the sample's 19 hotspots for 2023-24 (the app's first start on the sample), so every page
-    shows the programme; None when the store already holds a set."""
+    shows the programme; None when the store already holds it, or a set the sample did not adopt (the
+    sample's trial set, adopted just before at first start, does not count)."""
     from hotspot_engine.service.analyses import hotspots
 
-    if not list_sets(con).empty:
+    listed = list_sets(con)
+    if (listed["name"] == SAMPLE_SET).any() or (listed["adopted_by"] != SAMPLE_ADOPTER).any():
         return None
     result = hotspots(con, SAMPLE_WINDOW)
     return adopt(con, SAMPLE_SET, result, SAMPLE_WINDOW, asdict(result.params), SAMPLE_WINDOW, SAMPLE_ADOPTER,

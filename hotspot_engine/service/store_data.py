@@ -40,11 +40,25 @@ def open_app_store(settings: Settings):
         paths = write_sample(settings.sample_dir)
         ingest_files(con, [paths["incidents"], paths["patrols"]])
         load_partner_sample(con, paths)
+        _load_sample_trial(con, paths)
         label_sample_loads(con, before)
         from hotspot_engine.service.sets import adopt_sample_set
 
+        # After the trial's set, so the report year's set is the newest: the one every page opens on.
         adopt_sample_set(con)
     return con
+
+
+def _load_sample_trial(con, paths: dict[str, Path]) -> None:
+    """The sample's randomised trial (2024-04..09, issue 28) with its set and stored schedule, so the
+    Impact page's trial section and the Patrols schedule show one at first start. Its months run past
+    the report year: the Overview and Impact pin their windows to the set's year (ui), so the report
+    year's figures stay what they were without it."""
+    from hotspot_engine.sample_trial import TRIAL_FILES, load_trial_sample
+    from hotspot_engine.service.quality import refresh_quality
+
+    load_trial_sample(con, {key: paths[key] for key in TRIAL_FILES})
+    refresh_quality(con)
 
 
 def area_summary() -> str:

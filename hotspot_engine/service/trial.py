@@ -166,10 +166,12 @@ def follow_stored(con, plan):
 # Evaluation
 # --------------------------------------------------------------------------------------------
 def evaluate(con, schedule: pd.DataFrame, set_name: str | None, filters: Filters | None = None,
-             target: DosageTarget = DosageTarget()) -> TrialResult:
+             target: DosageTarget = DosageTarget(), permutations: int = 0, block_weeks: int = 4) -> TrialResult:
     """ITT comparison of patrol and control days in the set's hotspots (see trial_analysis).
 
-    ``filters``: offences/places (default: the set's own); months are the schedule's."""
+    ``filters``: offences/places (default: the set's own); months are the schedule's.
+    ``permutations``: randomisation inference with that many re-draws inside the design's weekday
+    blocks of ``block_weeks`` (0: none)."""
     schedule = check_schedule(schedule)
     adopted = sets.load(con, set_name)
     if adopted is None:
@@ -190,7 +192,8 @@ def evaluate(con, schedule: pd.DataFrame, set_name: str | None, filters: Filters
     delivery = _delivery(visits, target)
     timed = store.timed_incidents(con, *query.where_incidents(window), window.res, cells)
     buffer_daily = _daily(con, window, buffer_cells(cells))
-    result = analyse_trial(schedule, daily, delivery, visits[visits["in_hotspot"]], timed, buffer_daily)
+    result = analyse_trial(schedule, daily, delivery, visits[visits["in_hotspot"]], timed, buffer_daily,
+                           permutations=permutations, block_weeks=block_weeks)
     if daily.empty:
         result.notes.append("No dated incidents in the set's cells on the trial's days.")
     if to_come:
@@ -217,9 +220,12 @@ def stored_evaluation(con, name: str | None = None) -> tuple[dict | None, TrialR
     stored = load(con, name) if store.has_tables(con) else None
     if stored is None:
         return None, None, "No randomised trial schedule is stored: a data manager can make one on Patrols."
+    from hotspot_engine.analyse.trial_ri import DEFAULT_PERMUTATIONS
+
     row, days = stored
     try:
-        return row, evaluate(con, days, str(row["set_name"])), ""
+        blocks = int(row["design"].get("block_weeks") or 4)
+        return row, evaluate(con, days, str(row["set_name"]), permutations=DEFAULT_PERMUTATIONS, block_weeks=blocks), ""
     except InputError as exc:
         return row, None, str(exc).removeprefix("evaluate: ")
 

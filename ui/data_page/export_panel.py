@@ -15,7 +15,7 @@ from hotspot_engine.render.text_safety import markdown_plain
 from hotspot_engine.service import Extent
 from hotspot_engine.write import export
 from ui.cached import cached_hotspots, cached_impact, cached_set_result, cursor, settings
-from ui.common import describe, hotspot_window, impact_inputs, map_params
+from ui.common import describe, hotspot_window, impact_inputs, impact_last_month, map_params
 from ui.errors import page_errors
 from ui.sets import current_set, set_ref
 
@@ -82,10 +82,11 @@ def build_layers(filters: Filters, names: list[str], ext: Extent, version: int, 
         day, model, buffer_k, period = impact_inputs(ext, with_period=True)
         if day is None:
             raise InputError("impact table: no patrols are stored, so there is no intervention date")
-        impact = cached_impact(filters.with_(date_from=None, date_to=None), day.isoformat(), model, buffer_k, version,
+        last = impact_last_month(ext, current_set())  # as the Impact page evaluates it
+        impact = cached_impact(filters.with_(date_from=None, date_to=last), day.isoformat(), model, buffer_k, version,
                                period, on)
         impact_params |= {"intervention": day.isoformat(), "model": model, "displacement_rings": buffer_k,
-                          "period": period}
+                          "period": period, "last_month": last}
     return service.export_layers(cursor(), filters, names, hotspots=hotspots,
                                  hotspot_params=None if on is not None else (params, hot_filters),
                                  impact=impact, impact_params=impact_params, harm_weights=settings().harm_weights,

@@ -14,6 +14,7 @@ import pandas as pd
 import streamlit as st
 
 from hotspot_engine.analyse.trial_analysis import latest_week
+from hotspot_engine.analyse.trial_ri import DEFAULT_PERMUTATIONS
 from hotspot_engine.render.text_safety import markdown_plain
 from ui.cached import cursor
 from ui.common import display_table, draw_chart
@@ -62,6 +63,11 @@ def draw_trial(version: int) -> None:
     m2.metric("95% interval", f"{_ratio(pooled['ci_low'])} to {_ratio(pooled['ci_high'])}")
     m3.metric("Compliance", f"{pooled['compliance']:.0%}", help="Patrol days on which a patrol visited the hotspot.")
     m4.metric("Control days visited anyway", f"{pooled['contamination']:.0%}")
+    if math.isfinite(pooled["ri_p_value"]):
+        st.caption(f"Randomisation inference (the schedule re-drawn {DEFAULT_PERMUTATIONS:,} times inside its own "
+                   f"weekday blocks; no model of the counts): 95% interval {_ratio(pooled['ri_ci_low'])} to "
+                   f"{_ratio(pooled['ri_ci_high'])}, p = {pooled['ri_p_value']:.3f}; model-based p = "
+                   f"{pooled['p_value']:.3f}.")
     power = row.get("power") or {}
     if power.get("line"):
         st.caption(markdown_plain("Set before the start: " + power["line"]))
