@@ -83,6 +83,7 @@ from hotspot_engine.analyse.rtm import (
     minimum_detectable_fall,
     place_variance,
     pretrend_difference,
+    shared_comparison_covariance,
 )
 from hotspot_engine.errors import InputError
 from hotspot_engine.filters import parse_month, shift_month
@@ -473,9 +474,9 @@ def _pool_columns(pooled: Pooled, prefix: str) -> dict:
             f"{prefix}ci_high_pct": pooled.ci_high_pct, f"{prefix}p_value": pooled.p_value}
 
 
-def _pool(fits: dict[str, ItsResult], ci: str) -> Pooled:
+def _pool(fits: dict[str, ItsResult], ci: str, covariance: np.ndarray | None = None) -> Pooled:
     return pool_random_effects(np.array([f.log_effect for f in fits.values()]),
-                               np.array([f.log_effect_se for f in fits.values()]), ci=ci)
+                               np.array([f.log_effect_se for f in fits.values()]), ci=ci, covariance=covariance)
 
 
 @dataclass(frozen=True, eq=False)
@@ -748,7 +749,9 @@ def impact_table(cell_month: pd.DataFrame, hotspot_cells: pd.DataFrame, study_ce
     }
     pools = {"its": _pool({h: f.fit for h, f in fits.items()}, options.pool_ci),
              "controlled": _pool({h: f.controlled for h, f in fits.items()}, options.pool_ci),
-             "corrected": _pool({h: f.corrected for h, f in fits.items()}, options.pool_ci)}
+             "corrected": _pool({h: f.corrected for h, f in fits.items()}, options.pool_ci, shared_comparison_covariance(
+                 panel.counts, [fits[h].control_rows for h in ids], ~panel.selected[:panel.t0], place_var.value,
+                 options.period_length))}
     displacement[POOLED_ID], intervals[POOLED_ID], pooled_wdq = _wdq_columns(
         panel, all_rows, np.flatnonzero(panel.in_any_buffer), union["control_rows"], options.unit)
     records.append(_pooled_tne(records, _pooled_record(panel, pools, aggregates, len(ids), options,

@@ -108,6 +108,38 @@ def place_variance(treated: list[np.ndarray], comparison: list[np.ndarray], keep
                          f"(CV {math.sqrt(math.expm1(value)):.2f} beyond Poisson)", dof)
 
 
+def years_factor(n_base: int, n_post: int, period_length: float) -> float:
+    """1 / after-years + 1 / baseline-years: how a yearly place variance enters a change between the
+    two (a part-year after counts as a whole year: one yearly shock covers it)."""
+    years_post = max(1.0, n_post / period_length)
+    return 1.0 / math.ceil(years_post - 1e-9) + 1.0 / max(1.0, n_base / period_length)
+
+
+def shared_comparison_covariance(counts: np.ndarray, comparisons: list[np.ndarray], keep_pre: np.ndarray,
+                                 place_var: float, period_length: float) -> np.ndarray:
+    """Covariance between hotspots' corrected log effects that comes from the comparison cells they
+    share (every hotspot of a CSP is compared with the same rest of that CSP), k x k in the order of
+    ``comparisons`` (row indices of ``counts``, cells x periods; periods from ``len(keep_pre)`` on are
+    after). A comparison's change from baseline to after carries its cells' Poisson noise and their
+    yearly place variation; a hotspot's effect is its own change minus that, so two hotspots sharing
+    cells share that error:
+    ``c_ij = sum over shared cells k of [b_k / (B_i B_j) + a_k / (A_i A_j)
+    + place_var * years_factor * b_k (b_k - 1) / (B_i B_j)]``, b/a a cell's baseline (kept periods) and
+    after counts, B/A the comparison totals; b(b - 1) is the unbiased estimate of a mean squared
+    (each cell is taken as a place with the hotspots' yearly place variance, as they are)."""
+    t0 = len(keep_pre)
+    base = counts[:, :t0][:, np.asarray(keep_pre, dtype=bool)].sum(axis=1)
+    after = counts[:, t0:].sum(axis=1)
+    member = np.zeros((len(comparisons), counts.shape[0]))
+    for i, rows in enumerate(comparisons):
+        member[i, rows] = 1.0
+    base_share = member / np.maximum(member @ base, 1.0)[:, None]
+    after_share = member / np.maximum(member @ after, 1.0)[:, None]
+    factor = place_var * years_factor(int(np.sum(keep_pre)), counts.shape[1] - t0, period_length)
+    baseline_part = (base_share * (factor * base * np.maximum(base - 1.0, 0.0) + base)) @ base_share.T
+    return baseline_part + (after_share * after) @ after_share.T
+
+
 def _design(n: int, t0: int, seasonal_pairs: int, period_length: float) -> np.ndarray:
     """Stacked design, treated rows first: [1, t, season..., post, treated, treated x post]. The
     comparison carries trend, season and the common change at the intervention; the hotspot adds
@@ -160,9 +192,8 @@ def corrected_its(treated: np.ndarray, comparison: np.ndarray, periods: list[str
     except (_FitError, np.linalg.LinAlgError, ValueError, FloatingPointError) as exc:
         return fail(str(exc) if isinstance(exc, _FitError) else "the model could not be fitted")
     effect = X.shape[1] - 1
-    years_post = max(1.0, n_post / period_length)
     years_base = max(1.0, n_base / period_length)
-    variance = float(cov[effect, effect]) + place_var * (1.0 / math.ceil(years_post - 1e-9) + 1.0 / years_base)
+    variance = float(cov[effect, effect]) + place_var * years_factor(n_base, n_post, period_length)
     est, se = float(params[effect]), math.sqrt(variance)
     if not (math.isfinite(est) and se > 0) or abs(est) > math.log(1e4):
         return fail("the model did not give a usable estimate of the change")
