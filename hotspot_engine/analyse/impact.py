@@ -30,7 +30,8 @@ the charts. Columns (``ImpactResult.table``):
   hotspots were chosen on (``selection_window``) left out of the baseline (``baseline_months``).
   This is the figure to lead with; ``its_change_pct`` (uncorrected ITS) and ``simple_change_pct``
   (plain before/after) stay beside it, labelled. The pooled row pools the hotspots' corrected
-  effects (random effects, Hartung-Knapp);
+  effects (random effects, Hartung-Knapp), its variance adding the covariance of hotspots that share
+  comparison cells (:func:`hotspot_engine.analyse.rtm.shared_comparison_covariance`);
 - ``corrected_mde_pct``: the smallest fall (a positive %) the corrected estimate would detect with
   80% power at 5% two-sided, from its standard error (about 2.8 SE on the log scale; Hartung-Knapp
   t quantiles for the pooled row). When the interval includes zero the page says "cannot tell a fall
@@ -695,7 +696,8 @@ def _notes(panel: _Panel, options: ImpactOptions, intervention: str, place_var: 
         "regression to the mean.",
         "Pooled row: random-effects (DerSimonian-Laird) pools of the hotspot effects"
         + (" with Hartung-Knapp intervals; " if options.pool_ci == "hk" else "; ")
-        + "aggregate_its_change_pct is one model of the summed series of all hotspots.",
+        + "the corrected pool allows for hotspots of one CSP sharing its comparison (their errors move together); "
+        "aggregate_its_change_pct is one model of the summed series of all hotspots.",
         ("Controlled ITS: comparison = the rest of each hotspot's CSP outside every hotspot and buffer."
          if options.comparison == "csp" else
          "Controlled ITS: comparison = CSP cells with pre-period levels like the hotspot's; cells chosen for "

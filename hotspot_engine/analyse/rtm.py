@@ -33,6 +33,21 @@ with ``place_variance`` estimated across the hotspots from the spread of their y
 hotspot-to-comparison ratios in the baseline, beyond Poisson (:func:`place_variance`). The pooled
 figure is a random-effects pool with the Hartung-Knapp interval. Figures on simulated data are in
 benchmarks/bench_impact_rtm.py.
+
+Hotspots of one CSP share its comparison series, so the comparison's own noise (Poisson, and the
+yearly variation of the places in it) enters every one of their estimates with the same sign. A pool
+that treats them as independent is too narrow: on 440 simulated no-effect histories (19 hotspots in
+5 CSPs, the benchmark's design) the estimates of two hotspots of one CSP had a covariance of 0.012
+on the log scale (0.000 across CSPs), and the pooled interval excluded zero in 7.5% of runs (and in
+12.5% of the benchmark's first 40, quoted as 17.5% before). :func:`shared_comparison_covariance`
+works that covariance out from the comparison cells' counts (0.0095 on average there, against
+0.0094 measured for the comparisons' changes themselves), and the pool adds it: the same runs then
+excluded zero in 4.1% (standard error 0.9%); the pooled SE rose 12% (0.087 to 0.098, against an SD of
+0.091 of the pooled estimate across runs). A cluster-robust (sandwich) variance by CSP was not used:
+with the 1-5 CSPs a study area has it is either impossible or rests on a handful of degrees of
+freedom. Not corrected: the estimate of a log level from one after-year is low by about half the
+place variance (the log of a mean-one yearly multiplier), so under no effect the pooled estimate
+averaged -1.9% (0.4% standard error), small beside its standard error of about 10%.
 """
 from __future__ import annotations
 
@@ -127,17 +142,21 @@ def shared_comparison_covariance(counts: np.ndarray, comparisons: list[np.ndarra
     + place_var * years_factor * b_k (b_k - 1) / (B_i B_j)]``, b/a a cell's baseline (kept periods) and
     after counts, B/A the comparison totals; b(b - 1) is the unbiased estimate of a mean squared
     (each cell is taken as a place with the hotspots' yearly place variance, as they are)."""
+    from scipy import sparse
+
     t0 = len(keep_pre)
-    base = counts[:, :t0][:, np.asarray(keep_pre, dtype=bool)].sum(axis=1)
-    after = counts[:, t0:].sum(axis=1)
-    member = np.zeros((len(comparisons), counts.shape[0]))
-    for i, rows in enumerate(comparisons):
-        member[i, rows] = 1.0
-    base_share = member / np.maximum(member @ base, 1.0)[:, None]
-    after_share = member / np.maximum(member @ after, 1.0)[:, None]
+    kept = np.zeros(counts.shape[1])
+    kept[:t0] = np.asarray(keep_pre, dtype=float)
+    base, after = counts @ kept, counts[:, t0:].sum(axis=1)
+    member = sparse.csr_matrix((np.ones(sum(len(r) for r in comparisons)),
+                                (np.repeat(np.arange(len(comparisons)), [len(r) for r in comparisons]),
+                                 np.concatenate([np.asarray(r, dtype=int) for r in comparisons]) if comparisons
+                                 else np.zeros(0, dtype=int))), shape=(len(comparisons), counts.shape[0]))
+    base_share = sparse.diags(1.0 / np.maximum(member @ base, 1.0)) @ member
+    after_share = sparse.diags(1.0 / np.maximum(member @ after, 1.0)) @ member
     factor = place_var * years_factor(int(np.sum(keep_pre)), counts.shape[1] - t0, period_length)
-    baseline_part = (base_share * (factor * base * np.maximum(base - 1.0, 0.0) + base)) @ base_share.T
-    return baseline_part + (after_share * after) @ after_share.T
+    baseline_part = base_share @ sparse.diags(factor * base * np.maximum(base - 1.0, 0.0) + base) @ base_share.T
+    return np.asarray((baseline_part + after_share @ sparse.diags(after) @ after_share.T).todense())
 
 
 def _design(n: int, t0: int, seasonal_pairs: int, period_length: float) -> np.ndarray:
