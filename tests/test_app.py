@@ -120,8 +120,9 @@ def test_impact_page_shows_the_pooled_effect(app_db, sample_truth):
     high = float(_metric(at, "95% interval (corrected)").value.split("to")[1].strip().rstrip("%"))
     assert low <= sample_truth["true_effect"] * 100 <= high
     # The predicted places (default since issue 24) hold 1,174 incidents in 2022-23 against the Gi*
-    # areas' 1,316: the interval is 30.6 points wide (-18.5% to +12.1%) instead of 29.
-    assert high - low <= 31
+    # areas' 1,316: the interval was 30.6 points wide (-18.5% to +12.1%) instead of 29; allowing for
+    # hotspots that share a CSP comparison (their errors move together) makes it 31.5 (-18.9% to +12.6%).
+    assert high - low <= 32
     # The plain before/after is in the small table of figures, not in large type (issue 27).
     figures = at.dataframe[0].value
     simple = float(figures.loc[figures["figure"].str.startswith("Plain before/after"), "change"].iloc[0].rstrip("%"))
