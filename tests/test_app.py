@@ -121,10 +121,11 @@ def test_impact_page_shows_the_pooled_effect(app_db, sample_truth):
     high = float(_metric(at, "95% interval (corrected)").value.split("to")[1].strip().rstrip("%"))
     assert low <= sample_truth["true_effect"] * 100 <= high
     # The predicted places (default since issue 24) hold 1,174 incidents in 2022-23 against the Gi*
-    # areas' 1,316: the interval is 30.6 points wide (-18.5% to +12.1%) instead of 29; with the
-    # other offences as three quarters of the prediction's prior (issue 24 item 1) 33.2 (-24.5% to
-    # +8.7%): the sample's places hold fewer incidents, so the interval is wider.
-    assert high - low <= 34
+    # areas' 1,316: the interval was 30.6 points wide (-18.5% to +12.1%) instead of 29. With the other
+    # offences as three quarters of the prediction's prior (issue 24 item 1) the places hold fewer
+    # incidents (33.2 points), and allowing for hotspots that share a CSP comparison (their errors move
+    # together) widens it by about a point more.
+    assert high - low <= 35
     # The plain before/after is in the small table of figures, not in large type (issue 27).
     figures = at.dataframe[0].value
     simple = float(figures.loc[figures["figure"].str.startswith("Plain before/after"), "change"].iloc[0].rstrip("%"))

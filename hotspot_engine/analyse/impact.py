@@ -30,7 +30,8 @@ the charts. Columns (``ImpactResult.table``):
   hotspots were chosen on (``selection_window``) left out of the baseline (``baseline_months``).
   This is the figure to lead with; ``its_change_pct`` (uncorrected ITS) and ``simple_change_pct``
   (plain before/after) stay beside it, labelled. The pooled row pools the hotspots' corrected
-  effects (random effects, Hartung-Knapp);
+  effects (random effects, Hartung-Knapp), its variance adding the covariance of hotspots that share
+  comparison cells (:func:`hotspot_engine.analyse.rtm.shared_comparison_covariance`);
 - ``corrected_mde_pct``: the smallest fall (a positive %) the corrected estimate would detect with
   80% power at 5% two-sided, from its standard error (about 2.8 SE on the log scale; Hartung-Knapp
   t quantiles for the pooled row). When the interval includes zero the page says "cannot tell a fall
@@ -83,6 +84,7 @@ from hotspot_engine.analyse.rtm import (
     minimum_detectable_fall,
     place_variance,
     pretrend_difference,
+    shared_comparison_covariance,
 )
 from hotspot_engine.errors import InputError
 from hotspot_engine.filters import parse_month, shift_month
@@ -473,9 +475,9 @@ def _pool_columns(pooled: Pooled, prefix: str) -> dict:
             f"{prefix}ci_high_pct": pooled.ci_high_pct, f"{prefix}p_value": pooled.p_value}
 
 
-def _pool(fits: dict[str, ItsResult], ci: str) -> Pooled:
+def _pool(fits: dict[str, ItsResult], ci: str, covariance: np.ndarray | None = None) -> Pooled:
     return pool_random_effects(np.array([f.log_effect for f in fits.values()]),
-                               np.array([f.log_effect_se for f in fits.values()]), ci=ci)
+                               np.array([f.log_effect_se for f in fits.values()]), ci=ci, covariance=covariance)
 
 
 @dataclass(frozen=True, eq=False)
@@ -694,7 +696,8 @@ def _notes(panel: _Panel, options: ImpactOptions, intervention: str, place_var: 
         "regression to the mean.",
         "Pooled row: random-effects (DerSimonian-Laird) pools of the hotspot effects"
         + (" with Hartung-Knapp intervals; " if options.pool_ci == "hk" else "; ")
-        + "aggregate_its_change_pct is one model of the summed series of all hotspots.",
+        + "the corrected pool allows for hotspots of one CSP sharing its comparison (their errors move together); "
+        "aggregate_its_change_pct is one model of the summed series of all hotspots.",
         ("Controlled ITS: comparison = the rest of each hotspot's CSP outside every hotspot and buffer."
          if options.comparison == "csp" else
          "Controlled ITS: comparison = CSP cells with pre-period levels like the hotspot's; cells chosen for "
@@ -748,7 +751,9 @@ def impact_table(cell_month: pd.DataFrame, hotspot_cells: pd.DataFrame, study_ce
     }
     pools = {"its": _pool({h: f.fit for h, f in fits.items()}, options.pool_ci),
              "controlled": _pool({h: f.controlled for h, f in fits.items()}, options.pool_ci),
-             "corrected": _pool({h: f.corrected for h, f in fits.items()}, options.pool_ci)}
+             "corrected": _pool({h: f.corrected for h, f in fits.items()}, options.pool_ci, shared_comparison_covariance(
+                 panel.counts, [fits[h].control_rows for h in ids], ~panel.selected[:panel.t0], place_var.value,
+                 options.period_length))}
     displacement[POOLED_ID], intervals[POOLED_ID], pooled_wdq = _wdq_columns(
         panel, all_rows, np.flatnonzero(panel.in_any_buffer), union["control_rows"], options.unit)
     records.append(_pooled_tne(records, _pooled_record(panel, pools, aggregates, len(ids), options,

@@ -567,7 +567,8 @@ class Pooled:
     log_effect_se: float = float("nan")
 
 
-def pool_random_effects(log_effects: np.ndarray, ses: np.ndarray, ci: str = "z") -> Pooled:
+def pool_random_effects(log_effects: np.ndarray, ses: np.ndarray, ci: str = "z",
+                        covariance: np.ndarray | None = None) -> Pooled:
     """DerSimonian-Laird random-effects meta-analysis in log space (DerSimonian & Laird 1986).
 
     ``ci='z'`` (default): the usual normal interval. ``ci='hk'``: the Hartung-Knapp(-Sidik-Jonkman)
@@ -575,11 +576,18 @@ def pool_random_effects(log_effects: np.ndarray, ses: np.ndarray, ci: str = "z")
     t(k - 1): more honest when the per-hotspot standard errors are themselves estimated from few
     months (see benchmarks/bench_its_coverage.py). Non-finite effects or standard errors (failed
     fits) are left out; ``k`` counts those used. With one effect it is returned unchanged
-    (tau² = 0, I² = 0); with none, every figure is NaN."""
+    (tau² = 0, I² = 0); with none, every figure is NaN.
+
+    ``covariance`` (k x k, in the order of ``log_effects``; its diagonal is not read): covariances
+    between the effects' errors, e.g. hotspots sharing one comparison series. They add
+    sum_{i != j} w_i w_j c_ij / (sum w)^2 to the pooled variance, and the Hartung-Knapp factor scales
+    that variance, not the one that assumes independent errors (see :mod:`hotspot_engine.analyse.rtm`)."""
     y = np.asarray(log_effects, dtype=float).ravel()
     se = np.asarray(ses, dtype=float).ravel()
     keep = np.isfinite(y) & np.isfinite(se) & (se > 0)
     y, se = y[keep], se[keep]
+    shared = np.zeros((len(y), len(y))) if covariance is None else np.asarray(covariance, dtype=float)[np.ix_(keep, keep)]
+    np.fill_diagonal(shared, 0.0)
     k = len(y)
     nan = float("nan")
     if k == 0:
@@ -593,11 +601,12 @@ def pool_random_effects(log_effects: np.ndarray, ses: np.ndarray, ci: str = "z")
     i2 = max(0.0, (q - (k - 1)) / q) * 100.0 if k > 1 and q > 0 else 0.0
     w_re = 1.0 / (v + tau2)
     mu = float(np.sum(w_re * y) / np.sum(w_re))
-    se_mu = float(math.sqrt(1.0 / np.sum(w_re)))
+    variance = float((1.0 + w_re @ shared @ w_re / np.sum(w_re)) / np.sum(w_re))
+    se_mu = math.sqrt(max(variance, 0.0))
     dof = math.inf
     if ci == "hk" and k > 1:
-        hk_var = float(np.sum(w_re * (y - mu) ** 2) / ((k - 1) * np.sum(w_re)))
-        se_mu = max(se_mu, math.sqrt(hk_var))
+        hk_factor = float(np.sum(w_re * (y - mu) ** 2) / (k - 1))
+        se_mu = max(se_mu, math.sqrt(max(hk_factor * variance, 0.0)))
         dof = float(k - 1)
     elif ci not in ("z", "hk"):
         raise ValueError(f"ci: expected 'z' or 'hk', got {ci!r}")

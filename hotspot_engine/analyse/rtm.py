@@ -33,6 +33,25 @@ with ``place_variance`` estimated across the hotspots from the spread of their y
 hotspot-to-comparison ratios in the baseline, beyond Poisson (:func:`place_variance`). The pooled
 figure is a random-effects pool with the Hartung-Knapp interval. Figures on simulated data are in
 benchmarks/bench_impact_rtm.py.
+
+Hotspots of one CSP share its comparison series, so the comparison's own noise (Poisson, and the
+yearly variation of the places in it) enters every one of their estimates with the same sign. A pool
+that treats them as independent is too narrow. On 400 simulated no-effect histories (the design of
+benchmarks/bench_impact_rtm.py: 19 hotspots in 5 CSPs), the estimates of two hotspots in one CSP had
+a covariance of 0.012 on the log scale, and 0.000 across CSPs. :func:`shared_comparison_covariance`
+works it out from the comparison cells' counts (0.0095 on average, against 0.0094 measured for the
+comparisons' changes), and the pool adds it. The benchmark, 200 no-effect runs:
+- with the covariance, the pooled interval excluded zero in 4.0% (Monte-Carlo error 1.4%);
+- without it, in 6.0%;
+- the SE went from 0.087 to 0.098, against an SD of 0.096 of the pooled estimate across runs;
+- a planted -10% was covered in 97% of 100 runs.
+
+A cluster-robust (sandwich) variance by CSP was not used: a study area has 1-5 CSPs, so it is
+either impossible or rests on a handful of degrees of freedom.
+
+Not corrected: the estimate of a log level from one after-year is low by about a third of the place
+variance (the log of a mean-one yearly multiplier). Under no effect the pooled estimate averaged
+-1.2%, small beside its standard error of about 10%.
 """
 from __future__ import annotations
 
@@ -108,6 +127,42 @@ def place_variance(treated: list[np.ndarray], comparison: list[np.ndarray], keep
                          f"(CV {math.sqrt(math.expm1(value)):.2f} beyond Poisson)", dof)
 
 
+def years_factor(n_base: int, n_post: int, period_length: float) -> float:
+    """1 / after-years + 1 / baseline-years: how a yearly place variance enters a change between the
+    two (a part-year after counts as a whole year: one yearly shock covers it)."""
+    years_post = max(1.0, n_post / period_length)
+    return 1.0 / math.ceil(years_post - 1e-9) + 1.0 / max(1.0, n_base / period_length)
+
+
+def shared_comparison_covariance(counts: np.ndarray, comparisons: list[np.ndarray], keep_pre: np.ndarray,
+                                 place_var: float, period_length: float) -> np.ndarray:
+    """Covariance between hotspots' corrected log effects that comes from the comparison cells they
+    share (every hotspot of a CSP is compared with the same rest of that CSP), k x k in the order of
+    ``comparisons`` (row indices of ``counts``, cells x periods; periods from ``len(keep_pre)`` on are
+    after). A comparison's change from baseline to after carries its cells' Poisson noise and their
+    yearly place variation; a hotspot's effect is its own change minus that, so two hotspots sharing
+    cells share that error:
+    ``c_ij = sum over shared cells k of [b_k / (B_i B_j) + a_k / (A_i A_j)
+    + place_var * years_factor * b_k (b_k - 1) / (B_i B_j)]``, b/a a cell's baseline (kept periods) and
+    after counts, B/A the comparison totals; b(b - 1) is the unbiased estimate of a mean squared
+    (each cell is taken as a place with the hotspots' yearly place variance, as they are)."""
+    from scipy import sparse
+
+    t0 = len(keep_pre)
+    kept = np.zeros(counts.shape[1])
+    kept[:t0] = np.asarray(keep_pre, dtype=float)
+    base, after = counts @ kept, counts[:, t0:].sum(axis=1)
+    member = sparse.csr_matrix((np.ones(sum(len(r) for r in comparisons)),
+                                (np.repeat(np.arange(len(comparisons)), [len(r) for r in comparisons]),
+                                 np.concatenate([np.asarray(r, dtype=int) for r in comparisons]) if comparisons
+                                 else np.zeros(0, dtype=int))), shape=(len(comparisons), counts.shape[0]))
+    base_share = sparse.diags(1.0 / np.maximum(member @ base, 1.0)) @ member
+    after_share = sparse.diags(1.0 / np.maximum(member @ after, 1.0)) @ member
+    factor = place_var * years_factor(int(np.sum(keep_pre)), counts.shape[1] - t0, period_length)
+    baseline_part = base_share @ sparse.diags(factor * base * np.maximum(base - 1.0, 0.0) + base) @ base_share.T
+    return np.asarray((baseline_part + after_share @ sparse.diags(after) @ after_share.T).todense())
+
+
 def _design(n: int, t0: int, seasonal_pairs: int, period_length: float) -> np.ndarray:
     """Stacked design, treated rows first: [1, t, season..., post, treated, treated x post]. The
     comparison carries trend, season and the common change at the intervention; the hotspot adds
@@ -160,9 +215,8 @@ def corrected_its(treated: np.ndarray, comparison: np.ndarray, periods: list[str
     except (_FitError, np.linalg.LinAlgError, ValueError, FloatingPointError) as exc:
         return fail(str(exc) if isinstance(exc, _FitError) else "the model could not be fitted")
     effect = X.shape[1] - 1
-    years_post = max(1.0, n_post / period_length)
     years_base = max(1.0, n_base / period_length)
-    variance = float(cov[effect, effect]) + place_var * (1.0 / math.ceil(years_post - 1e-9) + 1.0 / years_base)
+    variance = float(cov[effect, effect]) + place_var * years_factor(n_base, n_post, period_length)
     est, se = float(params[effect]), math.sqrt(variance)
     if not (math.isfinite(est) and se > 0) or abs(est) > math.log(1e4):
         return fail("the model did not give a usable estimate of the change")
