@@ -46,6 +46,7 @@ def test_cleveland_opens_labelled_with_its_real_towns():
     assert set(towns.loc[towns["rank"] == 1, "name"]) == {"Middlesbrough", "Hartlepool", "Stockton-on-Tees"}
     assert "Redcar and Cleveland" not in set(towns["name"])
     assert {"Billingham", "Guisborough", "Thornaby-on-Tees"} <= set(towns["name"])
+    assert "GeoNames" in deck.towns_attribution() and "CC BY 4.0" in deck.towns_attribution()
 
 
 def test_durham_and_a_two_force_area_get_theirs_once_each():
@@ -60,6 +61,7 @@ def test_durham_and_a_two_force_area_get_theirs_once_each():
 def test_hampshire_keeps_its_hand_placed_towns():
     geography.use_area(())
     pd.testing.assert_frame_equal(deck.towns(), pd.read_csv(ROOT / "geodata" / "towns.csv"))
+    assert deck.towns_attribution() == ""
 
 
 def test_an_area_caps_its_cities_and_tells_same_named_places_apart():

@@ -108,6 +108,14 @@ def _towns(folder) -> pd.DataFrame:
     return pd.read_csv(folder / "towns.csv")
 
 
+def towns_attribution() -> str:
+    """Credit owed for the town labels: outside HIPS they are GeoNames places (CC BY 4.0, which asks
+    for it); the HIPS towns are placed by hand."""
+    from hotspot_engine.reference.geography import is_hips
+
+    return "" if is_hips() else " Town names: GeoNames (geonames.org), CC BY 4.0."
+
+
 def force_view() -> dict:
     """The view a map opens at: the HIPS view (Hampshire and the Isle of Wight) for HIPS, else one
     that fits the store's districts."""

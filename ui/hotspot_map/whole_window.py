@@ -18,7 +18,7 @@ def draw_map(scene: MapScene, deck):
     """The map (a click on a cell reruns the page with the cell selected); returns its event."""
     event = st.pydeck_chart(deck, height=scene.height, width="stretch", key="hotspot_map", on_select="rerun",
                             selection_mode="single-object")
-    st.caption("Boundaries: " + ATTRIBUTION
+    st.caption("Boundaries: " + ATTRIBUTION + maps.towns_attribution()
                + (f" Basemap: {scene.basemap_attribution}" if scene.basemap_attribution is not None
                   else " Offline base: district outlines and town labels."))
     return event
