@@ -89,8 +89,10 @@ def cut(geodata: Path, codes: tuple[str, ...], folder: Path) -> Path:
 
     pack = pack_dir(geodata)
     marker = folder / "districts.geojson"
-    stamp = max(p.stat().st_mtime for p in (pack / "districts.parquet", pack / "district_csp.csv", pack / "towns.csv",
-                                            Path(__file__)))
+    # Any of the pack's files this area is cut from, or this code, being newer re-cuts it.
+    sources = [pack / "districts.parquet", pack / "district_csp.csv", pack / "towns.csv", Path(__file__)]
+    sources += [pack / vintage / f"{code}.parquet" for vintage in ("lsoa11", "lsoa21") for code in codes]
+    stamp = max(p.stat().st_mtime for p in sources)
     if marker.is_file() and marker.stat().st_mtime >= stamp:
         return folder
     folder.mkdir(parents=True, exist_ok=True)
