@@ -47,6 +47,8 @@ def test_cleveland_opens_labelled_with_its_real_towns():
     assert "Redcar and Cleveland" not in set(towns["name"])
     assert {"Billingham", "Guisborough", "Thornaby-on-Tees"} <= set(towns["name"])
     assert "GeoNames" in deck.towns_attribution() and "CC BY 4.0" in deck.towns_attribution()
+    # A map with nothing to fit (a comparison of two empty lists) opens on Cleveland, not Hampshire.
+    assert deck.view_for([], []) == deck.force_view() and 54.4 < deck.force_view()["latitude"] < 54.8
 
 
 def test_durham_and_a_two_force_area_get_theirs_once_each():
@@ -62,6 +64,7 @@ def test_hampshire_keeps_its_hand_placed_towns():
     geography.use_area(())
     pd.testing.assert_frame_equal(deck.towns(), pd.read_csv(ROOT / "geodata" / "towns.csv"))
     assert deck.towns_attribution() == ""
+    assert deck.view_for([], []) == {"latitude": 50.98, "longitude": -1.25, "zoom": 8.6}
 
 
 def test_an_area_caps_its_cities_and_tells_same_named_places_apart():

@@ -134,9 +134,12 @@ def _area_view(folder) -> dict:
 
 
 def view_for(lat: np.ndarray, lon: np.ndarray, width_px: int = 1100, height_px: int = 650) -> dict:
-    """A view state that fits the given points (used to fit the map to the selected CSPs)."""
+    """A view state that fits the given points (used to fit the map to the selected CSPs); with no
+    points, the store's area (HIPS: the view it has always had)."""
     if len(lat) == 0:
-        return {"latitude": 50.98, "longitude": -1.25, "zoom": 8.6}
+        from hotspot_engine.reference.geography import is_hips
+
+        return {"latitude": 50.98, "longitude": -1.25, "zoom": 8.6} if is_hips() else force_view()
     lat_min, lat_max = float(np.min(lat)), float(np.max(lat))
     lon_min, lon_max = float(np.min(lon)), float(np.max(lon))
     span_lon = max(lon_max - lon_min, 0.02) * 1.15
