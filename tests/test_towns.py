@@ -108,3 +108,15 @@ def test_the_packed_labels_cover_every_district_and_stay_small():
     assert 1_000 <= len(towns) <= 3_000 and (pack / "towns.csv").stat().st_size < 200_000
     assert towns["lat"].between(49.8, 55.9).all() and towns["lon"].between(-6.5, 1.8).all()
     assert set(towns["rank"]) == {1, 2, 3} and towns["name"].str.strip().str.len().gt(0).all()
+
+
+def test_districts_that_geonames_lists_as_places_are_not_town_labels():
+    build_pack = _build_pack()
+    places = pd.DataFrame({"name": ["Mendip", "High Peak", "Lewes", "Wells", "Brent"],
+                           "population": [110_000, 92_666, 17_297, 10_536, 329_100]})
+    kept = build_pack.drop_districts_as_places(places, {"Mendip", "High Peak", "Lewes", "Brent"},
+                                               {"lewes", "wells", "brent"})
+    # A district's name stays where ONS has a built-up area of that name (Lewes, Brent).
+    assert kept["name"].tolist() == ["Lewes", "Wells", "Brent"]
+    towns = pd.read_csv(ROOT / "geodata" / "ew" / "towns.csv")
+    assert not {"Mendip", "High Peak", "Fylde", "Rossendale"} & set(towns["name"])

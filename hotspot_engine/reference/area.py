@@ -12,7 +12,7 @@ Both LSOA vintages go into the area's lsoa.geojson (a ``vintage`` column says wh
 files carry 2011 codes before 2023 and 2021 codes after, and partners' files carry either.
 
 Town labels: the pack's towns.csv holds every GeoNames place of 5,000 people or more in England and
-Wales (1,643 after de-duplication) with a size class (1 = 75,000+, a city or major town; 2 = 20,000+;
+Wales (1,635 after de-duplication) with a size class (1 = 75,000+, a city or major town; 2 = 20,000+;
 3 = smaller). A city label is placed before the hotspot numbers and pushes them aside, so an area
 keeps class 1 for at most CITIES_PER_FORCE cities a force, none within CITY_SPACING_M of a larger
 one; the others are drawn as towns. Measured: the Metropolitan and City of London area has 23 places of 75,000+
