@@ -2,6 +2,10 @@
 
 Run:  streamlit run app.py   (opens on the built-in synthetic sample when the store is empty)
 
+Streamlit imports this file to find its server (``app``, below): Hotspot is served as an st.App with the
+upload gate, so a plain ``streamlit run app.py`` on a network address refuses anonymous uploads at
+Streamlit's upload endpoint (issue 25; ui/upload_gate.py). Each page run executes it as "__main__".
+
 This script is the Overview page; the other pages are in pages/. Each page starts with
 ui.common.page_setup, which draws the navigation and the shared filters, then reads as
 filters -> service (through ui.cached) -> draw (ui/ modules named for what they draw).
@@ -10,38 +14,47 @@ from __future__ import annotations
 
 import streamlit as st
 
-from ui.cached import (
-    cached_headline,
-    cached_impact,
-    cached_monthly,
-    cached_overview_periods,
-    cached_set,
-    data_version,
-    sets_version,
-)
-from ui.common import page_setup, presentation
-from ui.errors import page_errors
-from ui.overview.headline import draw_evidence_line, draw_headline
-from ui.overview.monthly_chart import draw_monthly
-from ui.overview.periods import draw_periods
-from ui.sets import current_set, set_ref
+if __name__ != "__main__":
+    # `streamlit run app.py` (and uvicorn, and serve.py) import this file to find the server before any
+    # session exists: it is served as an st.App with the upload gate in front of Streamlit's upload
+    # endpoint, so even the first request from the network meets the gate (ui/upload_gate.py).
+    # Streamlit runs the page itself as "__main__".
+    from ui.upload_gate import GATE
 
-filters = page_setup("Serious violence overview")
-version = data_version()
-
-head = None
-with page_errors("Overview: headline"):
-    head = cached_headline(filters, version)
-if head is None:  # fewer than two financial years: the months loaded, compared as far as they allow
-    adopted = current_set()
-    with page_errors("Overview: figures"):
-        draw_periods(*cached_overview_periods(filters, version, set_ref(adopted)), adopted.name if adopted else None)
+    app = st.App(__file__, middleware=GATE)
 else:
-    draw_headline(head)
-    with page_errors("Overview: how much of the fall the evidence supports"):
-        on = set_ref(cached_set(head.hotspot_set, sets_version())) if head.hotspot_set else None
-        draw_evidence_line(head, cached_impact(filters.with_(date_from=None, date_to=None), f"{head.fy_after[:4]}-04-01",
-                                               "negbin", 1, version, on=on))
+    from ui.cached import (
+        cached_headline,
+        cached_impact,
+        cached_monthly,
+        cached_overview_periods,
+        cached_set,
+        data_version,
+        sets_version,
+    )
+    from ui.common import page_setup, presentation
+    from ui.errors import page_errors
+    from ui.overview.headline import draw_evidence_line, draw_headline
+    from ui.overview.monthly_chart import draw_monthly
+    from ui.overview.periods import draw_periods
+    from ui.sets import current_set, set_ref
 
-st.subheader("Monthly serious violence by category")
-draw_monthly(cached_monthly(filters, "offence_group", version), filters, presentation())
+    filters = page_setup("Serious violence overview")
+    version = data_version()
+
+    head = None
+    with page_errors("Overview: headline"):
+        head = cached_headline(filters, version)
+    if head is None:  # fewer than two financial years: the months loaded, compared as far as they allow
+        adopted = current_set()
+        with page_errors("Overview: figures"):
+            draw_periods(*cached_overview_periods(filters, version, set_ref(adopted)), adopted.name if adopted else None)
+    else:
+        draw_headline(head)
+        with page_errors("Overview: how much of the fall the evidence supports"):
+            on = set_ref(cached_set(head.hotspot_set, sets_version())) if head.hotspot_set else None
+            draw_evidence_line(head, cached_impact(filters.with_(date_from=None, date_to=None),
+                                                   f"{head.fy_after[:4]}-04-01", "negbin", 1, version, on=on))
+
+    st.subheader("Monthly serious violence by category")
+    draw_monthly(cached_monthly(filters, "offence_group", version), filters, presentation())

@@ -1,5 +1,6 @@
 """Real-browser helpers: start `streamlit run app.py` on 127.0.0.1 and drive Debian's Chromium with
-Playwright (never a downloaded browser). Used by the browser tests and by tools/screenshots.py."""
+Playwright (never a downloaded browser); and a bare client of Streamlit's websocket and upload endpoint
+(what a script, not a browser, can send). Used by the browser tests and by tools/screenshots.py."""
 from __future__ import annotations
 
 import contextlib
@@ -10,6 +11,7 @@ import subprocess
 import sys
 import time
 import urllib.request
+from collections.abc import Iterator
 from pathlib import Path
 from urllib.parse import urlparse
 
@@ -32,13 +34,16 @@ def free_port() -> int:
 @contextlib.contextmanager
 def running_app(db_path: Path, port: int | None = None, extra_env: dict | None = None, script: str = "app.py",
                 extra_args: tuple[str, ...] = (), address: str = "127.0.0.1"):
-    """Start ``script`` (the app, or serve.py) against ``db_path``; yield its base URL; stop it
-    afterwards. ``extra_args`` go to ``streamlit run`` (e.g. ``--secrets.files``)."""
+    """Start ``streamlit run script`` (the app, or serve.py), or with ``script="python serve.py"`` the
+    production command, against ``db_path``; yield its base URL; stop it afterwards. ``extra_args`` go to
+    ``streamlit run`` (e.g. ``--secrets.files``)."""
     port = port or free_port()
     env = {**os.environ, "HOTSPOT_DB": str(db_path), **(extra_env or {})}
     cmd = [sys.executable, "-m", "streamlit", "run", str(ROOT / script), "--server.address", address,
            "--server.port", str(port), "--server.headless", "true", "--browser.gatherUsageStats", "false",
            *extra_args]
+    if script == "python serve.py":
+        cmd = [sys.executable, str(ROOT / "serve.py"), "--address", address, "--port", str(port), *extra_args]
     log_path = Path(db_path).with_suffix(f".{port}.log")
     log = open(log_path, "wb")
     proc = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
@@ -64,6 +69,55 @@ def running_app(db_path: Path, port: int | None = None, extra_env: dict | None =
         except subprocess.TimeoutExpired:
             proc.kill()
         log.close()
+
+
+def this_machines_network_address() -> str | None:
+    """An IPv4 address of this machine that is not loopback (`hostname -I`), or None."""
+    try:
+        found = subprocess.run(["hostname", "-I"], capture_output=True, text=True, timeout=10).stdout.split()
+    except OSError:
+        return None
+    return next((a for a in found if "." in a and not a.startswith("127.")), None)
+
+
+@contextlib.contextmanager
+def live_session(url: str, xsrf: str) -> Iterator[str]:
+    """Open a Streamlit session the way the browser does (websocket, then a script run) and yield its id."""
+    from streamlit.proto.BackMsg_pb2 import BackMsg
+    from streamlit.proto.ForwardMsg_pb2 import ForwardMsg
+    from websockets.sync.client import connect
+
+    with connect(url.replace("http", "ws", 1) + "/_stcore/stream", subprotocols=["streamlit", xsrf],  # type: ignore[list-item]
+                 additional_headers={"Cookie": f"_streamlit_xsrf={xsrf}", "Origin": url}) as socket:
+        rerun = BackMsg()
+        rerun.rerun_script.query_string = ""
+        socket.send(rerun.SerializeToString())
+        while True:  # the session id comes in the first message of the run (NewSession)
+            message = ForwardMsg()
+            message.ParseFromString(socket.recv(timeout=60))
+            if message.WhichOneof("type") == "new_session":
+                yield message.new_session.initialize.session_id
+                return
+
+
+def upload_statuses(url: str) -> dict[str, int]:
+    """What Streamlit's upload endpoint answers an anonymous client holding a valid XSRF token: a PUT
+    before any session exists (so before the app script ran: Streamlit's own answer is 400, no such
+    session), then a PUT and a DELETE of a file in a live session (204 when taken)."""
+    import requests
+
+    http = requests.Session()
+    http.get(f"{url}/_stcore/health", timeout=30)  # sets the XSRF cookie, as the page load does
+    xsrf = http.cookies["_streamlit_xsrf"]
+    headers = {"X-Xsrftoken": xsrf}
+    file = {"file": ("incidents.csv", b"month,lsoa\n2024-01,E01000001\n")}
+    statuses = {"first PUT": http.put(f"{url}/_stcore/upload_file/no-session/f1", files=file, headers=headers,
+                                      timeout=30).status_code}
+    with live_session(url, xsrf) as session:
+        upload = f"{url}/_stcore/upload_file/{session}/f1"
+        statuses["PUT"] = http.put(upload, files=file, headers=headers, timeout=30).status_code
+        statuses["DELETE"] = http.delete(upload, headers=headers, timeout=30).status_code
+    return statuses
 
 
 @contextlib.contextmanager

@@ -47,6 +47,25 @@ def test_partner_area_months_out_of_range_are_rejected_rows(tmp_path, month):
     assert summary.rejected == 1 and summary.reject_reasons == {"bad month": 1}
 
 
+@pytest.mark.parametrize("name, text", [
+    ("street.csv", "\n".join([HEADER, _street_row("2024-01", 1), _street_row("9999-12", 2)]) + "\n"),
+    ("areas.csv", "lsoa_code,month,count\nE01017140,2024-01,3\nE01017140,0001-01,3\n")])
+def test_a_month_out_of_range_is_named_at_ingest_and_nothing_else_is_lost(tmp_path, capsys, name, text):
+    """Issue 25 item 7 asked exit 2 for these; they are rejected rows instead, as 2100-01 always was: one
+    summary line names the reason, the rejects table names row and column, and the good row loads
+    (exit 2 would have refused the whole file for one cell). No traceback, no internal error."""
+    import duckdb
+
+    path, db = tmp_path / name, tmp_path / "s.duckdb"
+    path.write_text(text)
+    assert cli_main(["ingest", str(path), "--db", str(db)]) == 0
+    out, err = capsys.readouterr()
+    assert f"{name} [" in out and "read 2, added 1, already present 0, rejected 1 (bad month: 1)" in out
+    assert "Traceback" not in out + err
+    with duckdb.connect(str(db), read_only=True) as con:
+        assert con.execute('SELECT "row", lower("column"), reason FROM rejects').fetchall() == [(3, "month", "bad month")]
+
+
 def test_a_parquet_timestamp_in_9999_is_a_rejected_row(tmp_path):
     import pyarrow as pa
     import pyarrow.parquet as pq

@@ -1,4 +1,4 @@
-"""Sign-in end to end: the app (``streamlit run serve.py``) against a stub OpenID Connect provider on
+"""Sign-in end to end: the app (``streamlit run app.py`` and ``streamlit run serve.py``) against a stub OpenID Connect provider on
 127.0.0.1, in Chromium, through Streamlit's own st.login (Authlib + httpx).
 
 The stub serves a discovery document, an authorize endpoint that signs in whichever user the test
@@ -202,14 +202,15 @@ def _sign_in(context, url: str, provider: StubProvider, email: str):
 
 
 @pytest.mark.skipif(chromium_path() is None, reason="needs Debian's chromium")
-def test_oidc_sign_in_then_only_a_data_manager_can_upload(app_db, tmp_path):
+@pytest.mark.parametrize("script", ["serve.py", "app.py"])
+def test_oidc_sign_in_then_only_a_data_manager_can_upload(app_db, tmp_path, script):
     import shutil
 
     db = tmp_path / "store.duckdb"
     shutil.copy(app_db, db)
     good = ROOT / "tests" / "data" / "good" / "2024-03-hampshire-street.csv"
     provider = StubProvider()
-    with provider.running(), signed_in_app(db, provider, tmp_path) as url, browser() as chromium:
+    with provider.running(), signed_in_app(db, provider, tmp_path, script) as url, browser() as chromium:
         # Signed out: only the Sign in button, and Streamlit's upload endpoint refuses the session.
         anonymous = chromium.new_context()
         page = anonymous.new_page()
@@ -249,23 +250,3 @@ def test_oidc_sign_in_then_only_a_data_manager_can_upload(app_db, tmp_path):
 
     con = duckdb.connect(str(db), read_only=True)
     assert con.execute("SELECT count(*) FROM loads WHERE file = '2024-03-hampshire-street.csv'").fetchall() == [(1,)]
-
-
-@pytest.mark.skipif(chromium_path() is None, reason="needs Debian's chromium")
-def test_without_the_gate_streamlit_takes_uploads_from_signed_out_sessions(app_db, tmp_path):
-    """What Streamlit itself allows (why serve.py exists): run as plain ``app.py`` with sign-in on, a
-    signed-out session that never sees the upload panel can still PUT a file to the upload endpoint.
-    If a Streamlit release starts refusing it, this fails: the gate may then be simplified."""
-    import shutil
-
-    db = tmp_path / "store.duckdb"
-    shutil.copy(app_db, db)
-    provider = StubProvider()
-    with provider.running(), signed_in_app(db, provider, tmp_path, script="app.py") as url, browser() as chromium:
-        context = chromium.new_context()
-        page = context.new_page()
-        seen = _watch_session(page)
-        page.goto(url)
-        page.get_by_role("button", name="Sign in").wait_for(timeout=60_000)
-        assert _direct_upload(page, url, seen["session"]) in (200, 204)
-        context.close()

@@ -7,7 +7,14 @@ import shutil
 from pathlib import Path
 
 import pytest
-from browser import browser, chromium_path, running_app, wait_for_app
+from browser import (
+    browser,
+    chromium_path,
+    running_app,
+    this_machines_network_address,
+    upload_statuses,
+    wait_for_app,
+)
 
 from hotspot_engine.settings import Settings, load_settings
 from ui.access import UPLOADS_CLOSED, served_locally, uploads_allowed
@@ -77,10 +84,9 @@ def test_the_gate_refuses_every_upload_method_on_a_network_server(method, monkey
 
 @pytest.mark.slow
 @pytest.mark.skipif(chromium_path() is None, reason="needs Debian's chromium")
-def test_a_fresh_app_on_a_network_address_refuses_anonymous_uploads(app_db, tmp_path):
-    """`streamlit run app.py` on 127.0.0.2 (loopback to the kernel, the network to the app: only the
-    names of this machine count as local), and `serve.py` on the same: no upload panel, the reason on
-    the page, and the gated endpoint answers 403 to PUT and DELETE."""
+def test_a_fresh_app_on_a_network_address_shows_why_uploads_are_closed(app_db, tmp_path):
+    """`streamlit run app.py` and `serve.py` on 127.0.0.2 (loopback to the kernel, the network to the
+    app: only the names of this machine count as local): no upload panel, the reason on the page."""
     db = tmp_path / "store.duckdb"
     shutil.copy(app_db, db)
     for script in ("app.py", "serve.py"):
@@ -90,10 +96,44 @@ def test_a_fresh_app_on_a_network_address_refuses_anonymous_uploads(app_db, tmp_
             wait_for_app(page)
             page.get_by_text(UPLOADS_CLOSED[:60]).first.wait_for(timeout=60_000)
             assert page.locator('[data-testid="stFileUploader"]').count() == 0
-            if script == "serve.py":
-                for method in ("PUT", "DELETE"):
-                    status = page.evaluate(
-                        """async ([url, method]) => (await fetch(`${url}/_stcore/upload_file/s/f`,
-                             {method, body: method === 'PUT' ? 'x' : undefined})).status""", [url, method])
-                    assert status == 403, (method, status)
             page.close()
+
+
+REFUSED = {"first PUT": 403, "PUT": 403, "DELETE": 403}
+TAKEN = {"first PUT": 400, "PUT": 204, "DELETE": 204}
+
+
+@pytest.mark.slow
+def test_a_fresh_streamlit_run_app_py_on_a_network_address_refuses_anonymous_uploads(app_db, tmp_path):
+    """Issue 25's "Done when": `streamlit run app.py --server.address 0.0.0.0`, reached on this machine's
+    network address, answers 403 to an anonymous PUT or DELETE at Streamlit's upload endpoint, from the
+    first request on (before any session ran the app); so does `python serve.py`. On 127.0.0.1, or with
+    ``[access] open_uploads``, the same requests are taken. Before, the network server took them (204)."""
+    network = this_machines_network_address()
+    if network is None:
+        pytest.skip("this machine has no non-loopback IPv4 address")
+    db = tmp_path / "store.duckdb"
+    shutil.copy(app_db, db)
+    opened = tmp_path / "opened.toml"
+    opened.write_text("[access]\nopen_uploads = true\n[store]\nsample_on_empty = false\n")
+    cases = [("app.py", "0.0.0.0", {}, REFUSED), ("python serve.py", "0.0.0.0", {}, REFUSED),
+             ("app.py", "127.0.0.1", {}, TAKEN), ("app.py", "0.0.0.0", {"HOTSPOT_SETTINGS": str(opened)}, TAKEN)]
+    for script, address, env, expected in cases:
+        with running_app(db, script=script, address=address, extra_env=env) as url:
+            got = upload_statuses(url.replace("0.0.0.0", network))
+        assert got == expected, (script, address, env, got)
+
+
+@pytest.mark.slow
+def test_without_the_gate_streamlit_takes_anonymous_uploads(tmp_path):
+    """What Streamlit itself allows (why the gate exists): a plain script under `streamlit run`, on a
+    network address, takes a PUT and a DELETE from any live session; it checks the XSRF token and that
+    the session exists, not who sends. If a Streamlit release starts refusing them, this fails: the gate
+    may then be simplified."""
+    network = this_machines_network_address()
+    if network is None:
+        pytest.skip("this machine has no non-loopback IPv4 address")
+    plain = tmp_path / "plain.py"
+    plain.write_text("import streamlit as st\n\nst.write('plain Streamlit')\n")
+    with running_app(tmp_path / "unused.duckdb", script=str(plain), address="0.0.0.0") as url:
+        assert upload_statuses(url.replace("0.0.0.0", network)) == TAKEN

@@ -6,9 +6,12 @@ the XSRF token and that the session exists, not who is signed in), so the page-l
 ui/access.py hid the upload panel but did not stop a signed-out visitor from sending files: issue 20
 measured four 50 MB uploads from a signed-out session taking the server from 236 MB to 443 MB.
 
-The gate is ASGI middleware on ``st.App`` (serve.py): it reads the same signed ``_streamlit_user``
-cookie Streamlit sets after OIDC sign-in (verified with the cookie secret, chunked cookies joined, by
-Streamlit's own helper), and refuses the request with 403 before its body is read unless the cookie
+The gate is ASGI middleware on ``st.App`` (app.py, which ``streamlit run app.py`` serves as an st.App,
+and serve.py), so it stands before the server takes its first request. (Installing it on the running
+server when a page first runs would leave a gap: Streamlit sends a new session its id before the
+script's first line runs, and that first run imports the whole app.) It reads the same signed
+``_streamlit_user`` cookie Streamlit sets after OIDC sign-in (verified with the cookie secret, chunked
+cookies joined, by Streamlit's own helper), and refuses the request with 403 before its body is read unless the cookie
 is valid, signed in and names a data manager. With sign-in off it lets uploads through only when
 the server listens on this machine alone or settings.toml opens uploads (ui/access.py), and it
 gates DELETE like PUT. Tested end to end against a stub identity provider in tests/test_sign_in_flow.py.
@@ -17,6 +20,8 @@ from __future__ import annotations
 
 import json
 from typing import Any
+
+from starlette.middleware import Middleware
 
 from hotspot_engine.settings import Settings, load_settings
 from ui.access import PROXY_HEADERS, server_address, uploads_allowed
@@ -69,3 +74,7 @@ class UploadGate:
                 await response(scope, receive, send)
                 return
         await self.app(scope, receive, send)
+
+
+#: The middleware of every Hotspot server: app.py's (``streamlit run app.py``) and serve.py's.
+GATE = [Middleware(UploadGate)]
