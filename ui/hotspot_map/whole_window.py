@@ -21,7 +21,7 @@ def draw_map(scene: MapScene, deck):
                             selection_mode="single-object")
     if scene.present:
         measure_screen()  # the wall screen's size: the next run fits the map to it
-    st.caption("Boundaries: " + ATTRIBUTION
+    st.caption("Boundaries: " + ATTRIBUTION + maps.towns_attribution()
                + (f" Basemap: {scene.basemap_attribution}" if scene.basemap_attribution is not None
                   else " Offline base: district outlines and town labels."))
     return event
