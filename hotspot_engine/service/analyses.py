@@ -184,7 +184,7 @@ def headline(con, filters: Filters, params=None, harm_weights=None, exclusions_p
     after_year = latest_complete_fy(ext.last_month)
     before = query.financial_year(after_year - 1)
     after = query.financial_year(after_year)
-    if ext.first_month > before[0]:
+    if ext.first_month > before[0] or not (_whole_year_stored(con, before) and _whole_year_stored(con, after)):
         return None
     base = filters.with_(date_from=None, date_to=None)
     sv = base if (base.offences or base.sv_only) else base.with_(sv_only=True)
@@ -203,6 +203,14 @@ def headline(con, filters: Filters, params=None, harm_weights=None, exclusions_p
         patrols_after=patrols, patrol_minutes_after=minutes,
         hotspot_sv_before=in_hot["before"], hotspot_sv_after=in_hot["after"], notes=notes, hotspot_set=set_name,
     )
+
+
+def _whole_year_stored(con, year: tuple[str, str]) -> bool:
+    """True when every month of the year holds incidents. Real police.uk stores can skip years (a 2018
+    month beside 2024 ones): a year with nothing, or with months missing, read '+786 (+nan%)' against
+    the year before. The Overview then compares the months it has instead (service/overview.py)."""
+    months = query.monthly_counts(con, Filters(date_from=year[0], date_to=year[1]))
+    return len(months) == len(months_between(*year))
 
 
 def _headline_hotspots(con, sv: Filters, before: tuple[str, str], params, harm_weights,
