@@ -42,9 +42,14 @@ def open_app_store(settings: Settings):
         load_partner_sample(con, paths)
         _load_sample_trial(con, paths)
         label_sample_loads(con, before)
+        import time
+        from datetime import UTC, datetime
+
         from hotspot_engine.service.sets import adopt_sample_set
 
         # After the trial's set, so the report year's set is the newest: the one every page opens on.
+        # adopted_at has whole seconds and ties sort by name (the trial's first): wait for the next second.
+        time.sleep(1.0 - datetime.now(UTC).microsecond / 1e6)
         adopt_sample_set(con)
     return con
 
