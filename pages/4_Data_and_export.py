@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from ui import access
 from ui.cached import data_version, extent, quality_report, settings
-from ui.common import page_setup
+from ui.common import page_setup, presentation
 from ui.data_page.export_panel import draw_export, export_choice
 from ui.data_page.meeting_maps import draw_meeting_maps
 from ui.data_page.store_panel import draw_holdings, draw_loads, draw_quality, draw_sample_removal, draw_upload
@@ -16,11 +16,13 @@ manager = access.can_manage_data(settings())
 
 draw_holdings(ext)
 draw_quality(quality_report(version))
-draw_upload(manager)
-draw_sample_removal(manager)
-draw_loads(manager)
+# The wall screen shows what the store holds; loading, removing and exporting are desk work (issue 27).
+if not presentation():
+    draw_upload(manager)
+    draw_sample_removal(manager)
+    draw_loads(manager)
 draw_set_table(current_set())
-choice = export_choice(filters, manager)
-draw_export(filters, choice, ext, version, manager)
-draw_meeting_maps(filters, choice, version)
-
+if not presentation():
+    choice = export_choice(filters, manager)
+    draw_export(filters, choice, ext, version, manager)
+    draw_meeting_maps(filters, choice, version)

@@ -54,3 +54,15 @@ def test_a_change_from_nothing_is_said_in_words_not_as_nan():
 
     assert change_text(786, float("nan"), "2022-23") == "none stored in 2022-23 to compare with"
     assert change_text(-241, -4.8, "2022-23") == "-241 (-4.8%)"
+
+
+@pytest.mark.slow  # AppTest runs of the Data & export page
+def test_data_page_on_the_wall_screen_shows_holdings_without_desk_controls(app_db):
+    from tests.conftest import run_app
+
+    desk = run_app("pages/4_Data_and_export.py", {})
+    assert "x_prepare" in [b.key for b in desk.button]  # the export is there at the desk
+    wall = _present(None, "pages/4_Data_and_export.py")
+    assert "Incidents stored" in [m.label for m in wall.metric]
+    assert not [b for b in wall.button if b.key in ("x_prepare", "remove_sample", "upload_go")]
+    assert not wall.get("file_uploader")
