@@ -29,15 +29,15 @@ if not present:  # the wall screen goes straight to the figures and the map (iss
 countable = layers[layers["kind"] != "places"]["source"].tolist()
 # The comparison counts police-recorded violence, not only serious violence, unless offences are chosen.
 compare_filters = filters if filters.offences else filters.with_(sv_only=False)
-controls, chart = st.columns([1, 3])
+# The wall screen draws no controls: the map takes the width, with the desk's last choices (issue 27).
+controls, chart = (st.container(), st.container()) if present else st.columns([1, 3])
 with controls:
     # Places (licensed premises) have no counts per LSOA to set against police data: no funnel then.
-    source = st.selectbox("Compare with police data", countable, key="p_source",
-                          help="Partner counts per LSOA against what police-recorded violence predicts.") if countable else None
+    source = draw.compared_source(countable, present)
     if source is None:
         st.caption("No funnel: the loaded layers are places (such as licensed premises), which have no counts to set "
                    "against police data. Load A&E counts per LSOA or ambulance call-outs for one.")
-    shade, point_layers = draw.layer_switches(layers)
+    shade, point_layers = draw.layer_switches(layers, present)
 funnel = None
 if source is not None:
     with page_errors("Partner data: funnel", stop=True):
@@ -72,6 +72,8 @@ if funnel is not None:
                + (f" Restricted layer: LSOAs with fewer than {hide} are not drawn." if hide else ""))
     draw.flagged_table(funnel.result.table, source, hide)
 
+if present:  # the tables below are desk work
+    st.stop()
 st.subheader("What partners know about each hotspot")
 st.caption("Area counts in the LSOAs each hotspot touches; events and places inside its cells; "
            f"{hotspot_filters.date_from} to {hotspot_filters.date_to}.")

@@ -66,3 +66,30 @@ def test_data_page_on_the_wall_screen_shows_holdings_without_desk_controls(app_d
     assert "Incidents stored" in [m.label for m in wall.metric]
     assert not [b for b in wall.button if b.key in ("x_prepare", "remove_sample", "upload_go")]
     assert not wall.get("file_uploader")
+
+
+@pytest.mark.slow  # AppTest runs of the Partner data page
+def test_partner_page_on_the_wall_screen_draws_no_controls_and_keeps_the_desk_choice(app_db):
+    from streamlit.testing.v1 import AppTest
+
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=180)
+    at.run()
+    at.switch_page("pages/5_Partner_data.py")
+    at.run()
+    assert at.selectbox(key="p_source") is not None and at.slider  # the desk has its controls
+    layer_keys = [t.key for t in at.toggle if t.key and t.key.startswith("p_layer_")]
+    points_at_desk = _point_layers(at)
+    at.toggle(key=layer_keys[0]).set_value(False).run()
+    assert _point_layers(at) == points_at_desk - 1
+    at.query_params["present"] = "1"
+    at.session_state["present"] = True
+    at.run()
+    at.run()  # a second run, as the viewport's report causes: the desk's choice must survive it
+    assert not at.exception, [e.value for e in at.exception]
+    assert not at.selectbox and not at.slider and not [t for t in at.toggle if t.key and t.key.startswith("p_")]
+    assert _point_layers(at) == points_at_desk - 1  # the layer switched off at the desk stays off
+
+
+def _point_layers(at) -> int:
+    layers = json.loads(at.get("deck_gl_json_chart")[0].proto.json)["layers"]
+    return sum(str(layer.get("id", "")).startswith("partner-points-") for layer in layers)

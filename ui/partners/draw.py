@@ -19,6 +19,9 @@ SHARING_HELP = {"open": "shown exactly everywhere",
                 "restricted": "small counts hidden on screen and in partner-safe exports"}
 
 
+_KEPT_LAYERS = "_partner_layers_kept"
+_KEPT_SOURCE = "_partner_source_kept"
+
 def layer_table(layers: pd.DataFrame) -> None:
     shown = layers.assign(kind=layers["kind"].map(KIND_LABELS),
                           months=np.where(layers["first"] != "", layers["first"] + " to " + layers["last"], "—"),
@@ -29,16 +32,37 @@ def layer_table(layers: pd.DataFrame) -> None:
                                                  "rows": st.column_config.NumberColumn("Rows", format="%d")})
 
 
-def layer_switches(layers: pd.DataFrame) -> tuple[bool, list[dict]]:
-    """(shade LSOAs by the funnel?, point layers switched on) from toggles, one per layer."""
+def layer_switches(layers: pd.DataFrame, present: bool = False) -> tuple[bool, list[dict]]:
+    """(shade LSOAs by the funnel?, point layers switched on) from toggles, one per layer. The wall
+    screen draws no toggles (issue 27: controls hidden) and keeps what was last chosen at the desk:
+    Streamlit forgets a widget's value once it is not drawn, so the choice is kept under its own key."""
+    drawable = layers[layers["kind"] != "areas"].sort_values("kind", ascending=False).to_dict("records")
+    if present:
+        shade, sources = st.session_state.get(_KEPT_LAYERS, (True, [layer["source"] for layer in drawable]))
+        return shade, [layer for layer in drawable if layer["source"] in sources]
     st.markdown("**Map layers**")
     shade = st.toggle("LSOAs higher or lower than police data suggests", value=True, key="p_shade")
     chosen = []
     # Places first, so events (fewer, and the ones that move) are drawn on top of them.
-    for layer in layers[layers["kind"] != "areas"].sort_values("kind", ascending=False).to_dict("records"):
+    for layer in drawable:
         if st.toggle(f"{markdown_plain(layer['source'])} ({KIND_LABELS[layer['kind']]})", value=True, key=f"p_layer_{layer['source']}"):
             chosen.append(layer)
+    st.session_state[_KEPT_LAYERS] = (shade, [layer["source"] for layer in chosen])
     return shade, chosen
+
+
+def compared_source(countable: list[str], present: bool = False) -> str | None:
+    """The partner layer set against police data: a choice at the desk, the desk's last choice (or the
+    first layer) on the wall screen."""
+    if not countable:
+        return None
+    if present:
+        kept = st.session_state.get(_KEPT_SOURCE)
+        return kept if kept in countable else countable[0]
+    source = st.selectbox("Compare with police data", countable, key="p_source",
+                          help="Partner counts per LSOA against what police-recorded violence predicts.")
+    st.session_state[_KEPT_SOURCE] = source
+    return source
 
 
 def partner_map(lsoa_geojson: dict | None, point_layers: dict[str, pd.DataFrame], outlines: dict | None,
