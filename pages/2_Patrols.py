@@ -5,7 +5,7 @@ from __future__ import annotations
 import streamlit as st
 
 from ui.cached import cached_monitor, cached_patrol_report, cached_plan, data_version
-from ui.common import page_setup, presentation
+from ui.common import page_setup, presentation, set_year_end
 from ui.errors import page_errors
 from ui.patrols.dosage import draw_dosage, draw_summary
 from ui.patrols.monitor import draw_monitor
@@ -28,8 +28,15 @@ adopted = current_set()
 on = set_ref(adopted)
 set_line(adopted)
 target = dosage_target(big)
+# Dosage is measured over the set's own year: later months belong to another programme (the sample's
+# trial, April to September 2024, runs on its own set) and would turn the report year's greens red.
+year_end = set_year_end(adopted, filters.date_to)
+dosed = filters.with_(date_to=year_end) if year_end and filters.date_from <= year_end < filters.date_to else filters
+if dosed is not filters:
+    st.caption(f"Dosage and incidents to {year_end}, the end of the year the set was chosen for; later months "
+               "belong to another programme (choose its set in the sidebar).")
 with page_errors("Patrols: dosage", stop=True):
-    report = cached_patrol_report(filters, target, version, on)
+    report = cached_patrol_report(dosed, target, version, on)
 if report.dosage.empty:
     st.info("No hotspots were found in the 12 months before the selected period, so there is nothing to measure "
             "patrols against. Choose a later first month or a wider area.")

@@ -105,3 +105,19 @@ def test_patrols_page_offers_the_schedule_maker(store_at, first_start_db, tmp_pa
     submit.click().run()
     assert not at.exception, [e.value for e in at.exception]
     assert any("smallest detectable effect" in m.value for m in at.markdown)
+
+
+def test_patrols_page_measures_the_report_years_set_over_its_own_year_at_first_start(store_at, first_start_db,
+                                                                                      sample_db, tmp_path):
+    """The trial's patrols (April to September 2024, on its own set) are not counted as the report
+    year's: the sample's 2,934 patrols stay 2,934 at first start, as on a store without the trial."""
+    import shutil
+
+    shutil.copy(sample_db, tmp_path / "without_trial.duckdb")
+    store_at(tmp_path / "without_trial.duckdb")
+    without_trial = _page("pages/2_Patrols.py")
+    _first_start(store_at, first_start_db, tmp_path)
+    at = _page("pages/2_Patrols.py")
+    patrols = {m.label: m.value for m in at.metric}
+    assert patrols["Patrols"] == {m.label: m.value for m in without_trial.metric}["Patrols"] == "2,934"
+    assert any("the end of the year the set was chosen for" in c.value for c in at.caption)
