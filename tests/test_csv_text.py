@@ -79,6 +79,7 @@ def test_repeated_column_names_go_to_pandas(tmp_path):
     assert written(frame, tmp_path) == pandas_text(frame)
 
 
+@pytest.mark.slow  # writes the sample's cells layer both ways (3.5 s)
 def test_same_bytes_as_pandas_on_a_hotspot_cells_layer(tmp_path, sample_store):
     """The layer `hotspots --out x.csv` writes (WKT hexagons, p-values, names), as it was written
     before the fast writer."""

@@ -92,6 +92,7 @@ def test_impact_page_says_what_is_missing_and_never_nan(store_env, sample_dir, f
             assert any(expected in t for t in texts), [t for t in texts if "not" in t or "need" in t]
 
 
+@pytest.mark.slow  # builds a store and runs the Impact page (5 s)
 def test_impact_without_patrols_shows_no_effect_figure_in_large_type(store_env, sample_dir):
     """Issue 27: with no patrols a plain before/after was shown large under "Impact of hotspot patrols".
     Also: the regression-to-the-mean text names no month before the data begin, and the strength
@@ -113,6 +114,7 @@ def test_impact_without_patrols_shows_no_effect_figure_in_large_type(store_env, 
     assert any("Parallel-trends check" in t for t in texts)
 
 
+@pytest.mark.slow  # an AppTest run of the Impact page (7 s)
 def test_presentation_mode_hides_the_impact_controls(app_db):
     """Issue 27: the Impact controls stayed on the wall screen."""
     from streamlit.testing.v1 import AppTest

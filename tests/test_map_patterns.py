@@ -51,8 +51,8 @@ def test_pattern_colouring_draws_only_patterned_cells_with_a_legend_of_sentences
 @pytest.mark.slow  # the map page after clearing the caches, and a second hotspot run
 def test_concentration_gini_matches_the_engine(app_db, sample_store):
     from hotspot_engine.analyse.concentration import concentration
-    from hotspot_engine.filters import shift_month
     from hotspot_engine.analyse.hotspots import HotspotParams
+    from hotspot_engine.filters import shift_month
     from hotspot_engine.service import hotspots as find_hotspots
 
     at = _map_page(app_db)
@@ -71,6 +71,7 @@ def test_concentration_gini_matches_the_engine(app_db, sample_store):
     assert np.all(np.diff(shares[:-1]) >= 0) and 0 < shares[-1] <= 1
 
 
+@pytest.mark.slow  # an AppTest run of the map page (2.6 s)
 def test_pattern_colouring_falls_back_to_counts_under_three_financial_years(app_db):
     at = _map_page(app_db)
     at.selectbox(key="m_colour").set_value("pattern").run()

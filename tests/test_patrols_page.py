@@ -3,7 +3,6 @@ VRP annual report 2023-24, DOMAIN.md), and its guards (no patrols in the months,
 from __future__ import annotations
 
 import shutil
-
 from pathlib import Path
 
 import pandas as pd
@@ -102,6 +101,7 @@ def test_page_explains_when_there_are_no_hotspots(app_db):
     assert not at.metric and not at.error
 
 
+@pytest.mark.slow  # AppTest runs of the Patrols page (2.8 s)
 def test_dosage_target_presets_are_named_for_what_they_are(app_db):
     """Issue 27: presets (UK trials, Sacramento) and the user's own; Koper only for visit length."""
     at = _page({"from": "2023-04", "to": "2024-03"})
