@@ -65,38 +65,24 @@ def test_layer_switch_and_weights_change_what_is_shown(app_db):
 def test_page_works_with_only_a_places_layer_and_says_how_to_upload(sample_dir, tmp_path):
     """Issue 27: with only licensed premises the page stopped on "--source: no partner layer named
     'None'"; with no partner layer its empty state named only the command line."""
-    import os
-
-    import streamlit as st
-
     from hotspot_engine.read.loading import ingest_paths
     from hotspot_engine.sample_partners import load_partner_sample
     from hotspot_engine.store.database import connect
+    from tests.conftest import app_serving
 
-    before = os.environ.get("HOTSPOT_DB")
-    try:
-        for with_premises in (False, True):
-            db = tmp_path / f"store_{with_premises}.duckdb"
-            con = connect(db)
-            ingest_paths(con, [sample_dir / "incidents.csv"])
-            if with_premises:
-                load_partner_sample(con, {"partner_premises": sample_dir / "partner_licensed_premises.csv"})
-            con.close()
-            os.environ["HOTSPOT_DB"] = str(db)
-            st.cache_data.clear()
-            st.cache_resource.clear()
+    for with_premises in (False, True):
+        db = tmp_path / f"store_{with_premises}.duckdb"
+        con = connect(db)
+        ingest_paths(con, [sample_dir / "incidents.csv"])
+        if with_premises:
+            load_partner_sample(con, {"partner_premises": sample_dir / "partner_licensed_premises.csv"})
+        con.close()
+        with app_serving(db):
             at = _page(db)
-            texts = [str(e.value) for kind in ("info", "caption", "error", "warning") for e in getattr(at, kind)]
-            assert not at.error, [e.value for e in at.error]
-            if with_premises:
-                assert any("No funnel" in t for t in texts), texts
-                assert at.get("deck_gl_json_chart"), "the map still shows the premises"
-            else:
-                assert any("Data & export" in t for t in texts), texts
-    finally:
-        if before is None:
-            os.environ.pop("HOTSPOT_DB", None)
+        texts = [str(e.value) for kind in ("info", "caption", "error", "warning") for e in getattr(at, kind)]
+        assert not at.error, [e.value for e in at.error]
+        if with_premises:
+            assert any("No funnel" in t for t in texts), texts
+            assert at.get("deck_gl_json_chart"), "the map still shows the premises"
         else:
-            os.environ["HOTSPOT_DB"] = before
-        st.cache_data.clear()
-        st.cache_resource.clear()
+            assert any("Data & export" in t for t in texts), texts

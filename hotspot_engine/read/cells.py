@@ -88,7 +88,7 @@ def _numbers(series: pd.Series) -> tuple[np.ndarray, np.ndarray]:
                 values = pc.cast(raw, pa.float64()).to_numpy(zero_copy_only=False).copy()
                 return values, np.zeros(len(values), dtype=bool)
         except (pa.ArrowInvalid, pa.ArrowNotImplementedError, TypeError):
-            pass
+            pass  # some cell is not a plain number: the reading below cleans the text and marks bad cells
     text = _text(series)
     try:
         values = pc.cast(pa.array(text.array), pa.float64()).to_numpy(zero_copy_only=False).copy()
