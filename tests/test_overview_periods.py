@@ -55,6 +55,20 @@ def test_a_month_without_incidents_counts_as_zero():
     assert figures.previous == ("2023-01", "2023-02") and figures.count_previous == 1
 
 
+
+def test_an_earlier_window_the_store_does_not_hold_is_no_comparison():
+    """Real police.uk months 2018-03 and 2024-01..04: the last 12 months read '+1,039' against an
+    empty 2022-05..2023-04. A month the store holds nothing in is not a zero."""
+    monthly = pd.DataFrame({"month": ["2018-03", "2024-01", "2024-02", "2024-03", "2024-04"],
+                            "count": [90, 80, 85, 95, 100]})
+    stored = set(monthly["month"])
+    figures = compare_periods(monthly, "2018-03", "2024-04", stored)
+    assert (figures.case, figures.previous, figures.count_previous, figures.change_pct) == ("totals", None, None, None)
+    assert figures.current == ("2023-05", "2024-04") and figures.count_current == 360
+    assert "are not all stored" in figures.line
+    whole = set(months_between("2018-03", "2024-04"))  # every month held: the same months compare
+    assert compare_periods(monthly, "2018-03", "2024-04", whole).case == "last-12"
+
 # -- the page on stores of 1, 6, 12 and 13+ months ------------------------------------------------
 
 @pytest.fixture(scope="module")

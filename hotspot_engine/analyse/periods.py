@@ -10,7 +10,10 @@ Three cases, each said in one line:
   with the second mixes seasons with change).
 
 Months are counted from the store's first to its last month (a month with no incident inside is a
-month with a zero, not a missing month), so the windows are the calendar's, not the data's.
+month with a zero, not a missing month), so the windows are the calendar's, not the data's. But an
+earlier window the store does not wholly hold (no incident of any kind in some month: real police.uk
+downloads skip years) is no comparison: the real months 2018-03 and 2024-01..04 read "+1,039" against
+an empty 2022-23, so then the current window's total stands alone.
 """
 from __future__ import annotations
 
@@ -47,9 +50,9 @@ def _total(monthly: pd.DataFrame, first: str, last: str) -> int:
     return int(monthly.loc[(months >= first) & (months <= last), "count"].sum())
 
 
-def compare_periods(monthly: pd.DataFrame, first: str, last: str) -> PeriodFigures:
+def compare_periods(monthly: pd.DataFrame, first: str, last: str, stored: set[str] | None = None) -> PeriodFigures:
     """The comparison for the months ``first``..``last`` held by the store; ``monthly``: month
-    ('YYYY-MM'), count."""
+    ('YYYY-MM'), count; ``stored``: the months the store holds any incident in (None: every month)."""
     n = len(months_between(first, last))
     if n >= 24:
         current, previous = (shift_month(last, -11), last), (shift_month(last, -23), shift_month(last, -12))
@@ -67,5 +70,9 @@ def compare_periods(monthly: pd.DataFrame, first: str, last: str) -> PeriodFigur
         line = (f"{n} month{'s' if n != 1 else ''} loaded ({first} to {last}): no earlier year to compare with, so "
                 "totals alone.")
         case = "totals"
+    if previous is not None and stored is not None and not set(months_between(*previous)) <= stored:
+        line = (f"{current[0]} to {current[1]}: the months before ({previous[0]} to {previous[1]}) are not all "
+                "stored, so totals alone.")
+        previous, case = None, "totals"
     return PeriodFigures(case, line, n, current, previous, _total(monthly, *current),
                          None if previous is None else _total(monthly, *previous))

@@ -209,8 +209,7 @@ def _whole_year_stored(con, year: tuple[str, str]) -> bool:
     """True when every month of the year holds incidents. Real police.uk stores can skip years (a 2018
     month beside 2024 ones): a year with nothing, or with months missing, read '+786 (+nan%)' against
     the year before. The Overview then compares the months it has instead (service/overview.py)."""
-    months = query.monthly_counts(con, Filters(date_from=year[0], date_to=year[1]))
-    return len(months) == len(months_between(*year))
+    return set(months_between(*year)) <= query.stored_months(con)
 
 
 def _headline_hotspots(con, sv: Filters, before: tuple[str, str], params, harm_weights,

@@ -18,10 +18,11 @@ def overview_periods(con, filters: Filters, adopted: AdoptedSet | None = None
         return None, None
     base = filters.with_(date_from=None, date_to=None)
     sv = base if (base.offences or base.sv_only) else base.with_(sv_only=True)
-    overall = compare_periods(query.monthly_counts(con, sv), ext.first_month, ext.last_month)
+    stored = query.stored_months(con)
+    overall = compare_periods(query.monthly_counts(con, sv), ext.first_month, ext.last_month, stored)
     if adopted is None:
         return overall, None
     inside = query.cell_month_counts(con, sv.with_(res=adopted.filters.res))
     inside = inside[inside["h3"].isin(set(adopted.cell_ids().tolist()))]
     monthly = inside.groupby("month", as_index=False)["count"].sum()
-    return overall, compare_periods(monthly, ext.first_month, ext.last_month)
+    return overall, compare_periods(monthly, ext.first_month, ext.last_month, stored)

@@ -204,6 +204,12 @@ def monthly_counts(con, filters: Filters, by: str | None = None, harm_weights: s
     return _fetch(con, sql, params)
 
 
+def stored_months(con) -> set[str]:
+    """The months ('YYYY-MM') holding any incident, whatever the filters: a month missing here is a
+    month the data does not cover (real police.uk downloads skip years), not a month with a zero."""
+    return set(monthly_counts(con, Filters())["month"].astype(str))
+
+
 def financial_year(start_year: int) -> tuple[str, str]:
     """April to March: financial_year(2023) == ('2023-04', '2024-03')."""
     return f"{start_year}-04", f"{start_year + 1}-03"
