@@ -99,3 +99,21 @@ def test_same_bytes_as_pandas_on_a_hotspot_cells_layer(tmp_path, sample_store):
     # The CSV path's own layer (WKT without geopandas) gives the very same text.
     plain = neutralise_formulas(_csv_frame(export.cells_wkt_layer(result.cells)))
     assert written(plain, tmp_path) == pandas_text(frame)
+
+
+def test_many_distinct_floats_of_every_magnitude_give_pandas_bytes(tmp_path):
+    """Columns of many distinct floats take Arrow's shortest digits where repr writes plain decimals
+    (write/csv_text._float_fields): the text must still be repr's, at every magnitude and sign."""
+    rng = np.random.default_rng(24)
+    n = 40_000
+    columns = {
+        "unit": rng.random(n),
+        "coordinates": rng.uniform(-180, 180, n),
+        "spread": np.exp(rng.uniform(-30, 45, n)) * rng.choice([-1.0, 1.0], n),  # 1e-13 to 1e19
+        "edges": np.concatenate([np.repeat([1e-4, 9.999999999999999e-05, 1e16, 9999999999999998.0, 0.0, -0.0, 3.0,
+                                           np.nan, np.inf, -np.inf, 5e-324, 123456789.125], 10),
+                                 rng.integers(0, 10**6, n - 120).astype(float) / 8]),
+        "bits": rng.integers(0, 2**63, n, dtype=np.int64).view(np.float64),  # any double at all
+    }
+    frame = pd.DataFrame(columns)
+    assert written(frame, tmp_path) == pandas_text(frame)

@@ -75,3 +75,39 @@ def test_study_area_covers_districts_with_zeros_and_neighbours():
 def test_string_and_int_cells_round_trip():
     cells = geography.cells_for_points(np.array([50.9]), np.array([-1.4]), 9)
     assert list(geography.str_to_cell(geography.cell_to_str(cells))) == list(cells)
+
+
+@pytest.mark.parametrize("ids", [
+    list(geography.cell_to_str(geography._all_study_cells(7)["h3"].to_numpy())),  # the fast path
+    ["89195d2cc23ffff", "0", "ff", "ffffffffffffffff"],
+    ["0x89195d2cc23ffff", " 89195d2cc23ffff", "89195D2CC23FFFF", "8_9"],  # what int(s, 16) accepts
+])
+def test_hex_ids_parse_as_int_does(ids):
+    import pandas as pd
+
+    expected = [int(s, 16) for s in ids]
+    assert geography.str_to_cell(ids).tolist() == expected
+    assert geography.str_to_cell(pd.Series(ids)).tolist() == expected
+    assert geography.str_to_cell(pd.Series(ids, dtype=object)).tolist() == expected
+
+
+@pytest.mark.parametrize("ids", [["zz"], [None], ["1ffffffffffffffff"], ["89195d2cc23ffff", 5]])
+def test_bad_hex_ids_are_refused_as_int_refuses_them(ids):
+    with pytest.raises((TypeError, ValueError, OverflowError)):
+        geography.str_to_cell(ids)
+
+
+def test_hexagon_wkt_from_the_area_cache_is_the_wkt_built_from_the_cells(tmp_path, monkeypatch):
+    """cell_wkt keeps the study area's hexagons on disk: the first call builds the file, the next
+    reads it, and both give what shapely writes for the cells, in the order asked for."""
+    monkeypatch.setenv("HOTSPOT_CACHE", str(tmp_path))
+    geography._study_wkt.cache_clear()
+    cells = geography._all_study_cells(7)["h3"].to_numpy()[::-1].copy()  # not in the cache's order
+    built = geography._compute_wkt(cells).to_pylist()
+    assert geography.cell_wkt(cells).to_pylist() == built
+    assert list(tmp_path.glob("cell_wkt_r7_*.arrow"))
+    geography._study_wkt.cache_clear()  # now from the file
+    assert geography.cell_wkt(cells).to_pylist() == built
+    outside = geography.cells_for_points(np.array([53.48]), np.array([-2.24]), 7)  # Manchester
+    assert geography.cell_wkt(np.r_[cells[:3], outside]).to_pylist() == built[:3] + geography._compute_wkt(outside).to_pylist()
+    geography._study_wkt.cache_clear()
