@@ -316,6 +316,19 @@ def test_neutralise_formulas_quotes_hostile_text_and_leaves_numbers():
     assert frame["location"].iloc[0] == HOSTILE[0]  # the input is not modified
 
 
+def test_object_text_columns_are_neutralised_as_the_per_value_test_does():
+    """Object columns of text and None are tested in Arrow (spreadsheet._hostile_texts); mixed ones
+    value by value: both mark what str.startswith(FORMULA_PREFIXES) marks, nothing else."""
+    from hotspot_engine.write.spreadsheet import FORMULA_PREFIXES, _hostile_texts
+
+    texts = HOSTILE + ["On or near Park", None, "", "'=1", " =1", "a=b", "\t", "\r\n", "@", "-", "é=", np.nan]
+    for values in (texts, texts + [5, b"=x", 1.5]):
+        column = np.array(values, dtype=object)
+        expected = [isinstance(v, str) and v.startswith(FORMULA_PREFIXES) for v in pd.Series(column).astype(object)
+                    .to_numpy(dtype=object, na_value=None)]
+        assert _hostile_texts(pd.Series(column).astype(object).to_numpy(dtype=object, na_value=None)).tolist() == expected
+
+
 def test_control_characters_do_not_break_xlsx(tmp_path):
     rows = _incident_rows(6)
     rows["location"] = ["On or near \x01Park\x1f", "=1\x00"] * 3

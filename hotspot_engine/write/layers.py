@@ -62,6 +62,8 @@ def _clean_hex(series: pd.Series) -> bool:
 
     if not len(series) or not (pd.api.types.is_string_dtype(series.dtype) or series.dtype == object):
         return False
+    if series.dtype == object and pd.api.types.infer_dtype(series, skipna=False) != "string":
+        return False  # bytes, numbers or missing values among the texts: the tidy decides
     try:
         text = pa.array(series.array, type=pa.string())
     except (pa.ArrowException, TypeError, ValueError):
@@ -73,10 +75,10 @@ def _clean_hex(series: pd.Series) -> bool:
 def _h3_uint(hex_ids: pd.Series) -> np.ndarray:
     from hotspot_engine.reference.geography import str_to_cell
 
-    ids = list(hex_ids)
     try:
-        return str_to_cell(ids)
+        return str_to_cell(hex_ids)
     except (TypeError, ValueError):
+        ids = list(hex_ids)
         bad = next(i for i, v in enumerate(ids) if not isinstance(v, str) or not re.fullmatch(r"[0-9a-f]{15}", v or ""))
         raise InputError(f"column h3: row {bad + 1} is not an H3 cell id") from None
 

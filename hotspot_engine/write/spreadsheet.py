@@ -21,6 +21,22 @@ def _is_text_column(series: pd.Series) -> bool:
     ) and not pd.api.types.is_bool_dtype(series.dtype)
 
 
+def _hostile_texts(values: np.ndarray) -> np.ndarray:
+    """Which values are text starting as a formula. Columns of text and None only (the names and
+    ids of a hotspot cells layer) are tested in Arrow: a generator over 44,270 cells x 3 columns
+    took 0.03-0.05 s of `hotspots --out x.csv`; anything else (numbers, bytes) stays per value."""
+    if pd.api.types.infer_dtype(values, skipna=True) in ("string", "empty"):
+        import pyarrow as pa
+        import pyarrow.compute as pc
+
+        text = pa.array(values, type=pa.string(), from_pandas=True)
+        found = pa.array(np.zeros(len(values), dtype=bool))
+        for prefix in FORMULA_PREFIXES:
+            found = pc.or_(found, pc.starts_with(text, prefix))
+        return pc.fill_null(found, False).to_numpy(zero_copy_only=False)
+    return np.fromiter((isinstance(v, str) and v.startswith(FORMULA_PREFIXES) for v in values), dtype=bool, count=len(values))
+
+
 def neutralise_formulas(frame: pd.DataFrame) -> pd.DataFrame:
     """A copy of ``frame`` in which every text cell and column name that a spreadsheet would run as a
     formula (it starts with ``=``, ``+``, ``-``, ``@``, tab or carriage return) gets a leading single quote.
@@ -43,9 +59,7 @@ def neutralise_formulas(frame: pd.DataFrame) -> pd.DataFrame:
                 out[name] = column.mask(hostile, "'" + column)
             continue
         values = column.astype(object).to_numpy(dtype=object, na_value=None)
-        hostile = np.fromiter(
-            (isinstance(v, str) and v.startswith(FORMULA_PREFIXES) for v in values), dtype=bool, count=len(values)
-        )
+        hostile = _hostile_texts(values)
         if hostile.any():
             values = values.copy()
             values[hostile] = ["'" + v for v in values[hostile]]
