@@ -12,11 +12,9 @@ Set HOTSPOT_DEBUG=1 to see the traceback of an internal error.
 from __future__ import annotations
 
 import argparse
-import gc
 import math
 import os
 import sys
-from contextlib import contextmanager
 from dataclasses import replace
 from pathlib import Path
 
@@ -239,26 +237,6 @@ def _hotspot_result(con, args: argparse.Namespace, filters):
 
 
 def cmd_hotspots(args: argparse.Namespace) -> int:
-    with _no_cycle_collection():
-        return _run_hotspots(args)
-
-
-@contextmanager
-def _no_cycle_collection():
-    """Python's cycle collector paused for one bounded analysis: it walked the 200,000-odd objects
-    the imports leave behind 240 times during `hotspots` on the 1M store, for 0.06-0.11 s of its
-    CPU (gc.callbacks, three runs), and found next to nothing; the process's peak memory was the same
-    without it. Re-enabled afterwards, since tests and the app call main() in-process."""
-    enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if enabled:
-            gc.enable()
-
-
-def _run_hotspots(args: argparse.Namespace) -> int:
     from hotspot_engine import service
     from hotspot_engine.analyse.hotspots import METHODS_TEXT
     from hotspot_engine.write import export
