@@ -17,8 +17,8 @@ against a plain pandas + h3 loop + esda Gi* pipeline on the same file and window
 third of its time), and `ingest` against the floor, DuckDB's read_csv plus H3 at three resolutions
 stored (target: at most 2.5 times). CPU time is printed beside each median, and the CPU ratio beside
 the wall ratio: on the shared machine the others' load inflates wall times 3-4 times and unevenly
-(7 December 2026 15:06-15:30, load 6-14: hotspots/plain 0.32-0.45 wall, 0.35-0.42 CPU; ingest/floor
-2.13-2.23 wall, 2.07-2.20 CPU). The plain pipeline's own CPU rises with the load (4.2 s at load 8-13,
+(7 December 2026 15:06-15:38, load 6-14: hotspots/plain 0.32-0.45 wall, 0.35-0.42 CPU; ingest/floor
+2.13-2.30 wall, 2.07-2.23 CPU). The plain pipeline's own CPU rises with the load (4.2 s at load 8-13,
 5.0-5.7 s at 6-14), so compare ratios from runs at similar load.
 
 Targets: 10M: ingest >= 200,000 rows/s, hotspots < 5 s, map re-render < 2 s median, peak < 3 GB;
