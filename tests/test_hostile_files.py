@@ -10,6 +10,7 @@ import re
 import zipfile
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pytest
 
@@ -213,14 +214,59 @@ def test_the_asb_id_step_ignores_extra_columns(tmp_path):
         "asb-").all()
 
 
-def test_a_partner_areas_file_too_long_to_read_whole_is_refused_before_parsing(tmp_path):
+def _areas_text(police_code: str) -> str:
+    """30 area rows: repeats of one LSOA-month-measure in the same block and across blocks (of 7),
+    a 2021 code only the police rows in the store carry, and bad rows of other kinds."""
+    rows = [f"E01017140,2024-{1 + k % 12:02d},{k},m{k // 12}" for k in range(24)]
+    rows += ["E01017140,2024-01,9,m0",  # row 26: repeats row 2 (an earlier block)
+             "E01017140,2024-03,9,m1",  # repeats row 16
+             f"{police_code},2024-02,4,m0",
+             f"{police_code},2024-02,5,m0",  # repeats the row above (same block)
+             "E01099999,2024-02,4,m0",  # outside the 14 districts
+             "E01017140,2024-05,-1,m9"]  # bad count
+    return "lsoa_code,month,count,measure\n" + "\n".join(rows) + "\n"
+
+
+def test_partner_areas_too_long_to_read_whole_stream_and_equal_the_whole_file_load(tmp_path, monkeypatch):
+    """Issue 25: an areas file over the whole-file row limit streams in blocks (it was refused); its
+    repeated LSOA-month check spans blocks, so the rejects, their row numbers and the stored rows equal
+    a whole-file load's; a 2021 code the police rows carry is accepted in both."""
+    from hotspot_engine.read import streaming
     from hotspot_engine.read.limits import Limits
 
+    monkeypatch.setattr(streaming, "POLICE_UK_BLOCK_ROWS", 7)
+    police = tmp_path / "2024-02-hampshire-street.csv"
+    police.write_text(HEADER + "\n" + _street_row("2024-02").replace("E01017140,Southampton 001A",
+                                                                     "E01035000,Southampton 040F") + "\n")
     path = tmp_path / "areas.csv"
-    path.write_text("lsoa_code,month,count\n" + "".join(f"E01017140,2024-{1 + k % 12:02d},{k}\n" for k in range(20)))
-    with pytest.raises(InputError, match=r"^areas\.csv: over 10 rows, more than a file that is read whole"):
-        _ingest(path, limits=Limits(max_whole_file_rows=10))
-    assert _ingest(path, limits=Limits(max_whole_file_rows=100))[0].rows_read == 20
+    path.write_text(_areas_text("E01035000"))
+    got_con, want_con = store.connect(":memory:"), store.connect(":memory:")
+    for con in (got_con, want_con):
+        loading.ingest_paths(con, [police])
+    [got] = loading.ingest_paths(got_con, [path], limits=Limits(max_whole_file_rows=10))
+    [want] = loading.ingest_paths(want_con, [path])
+    assert (got.rows_read, got.added, got.rejected) == (30, 25, 5)
+    assert got.reject_reasons == {"repeated LSOA and month": 3, "LSOA outside the 14 districts": 1, "bad count": 1}
+    assert (got.rows_read, got.added, got.already_present, got.rejected, got.reject_reasons, got.notes) == (
+        want.rows_read, want.added, want.already_present, want.rejected, want.reject_reasons, want.notes)
+    for query in ('SELECT "row", "column", reason, raw FROM rejects ORDER BY 1',
+                  "SELECT row_id, source, owner, sharing, lsoa_code, district, month, count, measure FROM partner_areas "
+                  "ORDER BY 1"):
+        pd.testing.assert_frame_equal(got_con.execute(query).df(), want_con.execute(query).df())
+    assert got_con.execute('SELECT "row" FROM rejects WHERE reason LIKE \'repeated%\' ORDER BY 1').fetchall() == [
+        (26,), (27,), (29,)]
+    [again] = loading.ingest_paths(got_con, [path], limits=Limits(max_whole_file_rows=10))
+    assert (again.added, again.already_present, again.rejected) == (0, 25, 5)
+
+
+def test_a_partner_areas_key_repeated_across_blocks_is_told_by_its_digest():
+    """The cross-block check keeps digests alone (8 bytes a key) and says only whether one was seen."""
+    from hotspot_engine.read.cells import Occurrences
+
+    seen = Occurrences(counted=False)
+    assert seen.take(np.array([5, 3, 5], dtype=np.uint64)).tolist() == [0, 0, 0]
+    assert seen.take(np.array([3, 7, 5, 7], dtype=np.uint64)).tolist() == [1, 0, 1, 0]
+    assert seen.keys.tolist() == [3, 5, 7] and seen.counts.size == 0
 
 
 @pytest.mark.parametrize("id_column", [True, False])

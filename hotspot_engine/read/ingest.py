@@ -144,8 +144,8 @@ def _load_file(con, file: Path, name: str, fmt: str | None, offence_map, limits:
     except OSError as exc:
         raise InputError(f"{name}: cannot read ({exc.strerror})") from None
     except InputError:
-        # Too many rows to read whole: a file that streams (partner events and places below the
-        # streaming size included) is read block by block instead.
+        # Too many rows to read whole: a file that streams (partner files below the streaming size
+        # included) is read block by block instead.
         streamed = _load_streamed(con, file, fmt, offence_map, name=name, limits=limits, partner=partner) \
             if fmt in STREAM_FORMATS else None
         if streamed is None:
@@ -166,7 +166,7 @@ def _check_whole_file_rows(chunks, name: str, limits: Limits) -> None:
         lines += chunk.count(b"\n")
         if lines > limits.max_whole_file_rows + 1:
             raise InputError(f"{name}: over {limits.max_whole_file_rows:,} rows, more than a file that is read "
-                             "whole may hold (only incident, police.uk and partner events/places CSVs stream); split the file")
+                             "whole may hold (only incident, police.uk and partner CSVs stream); split the file")
 
 
 def _file_chunks(file: Path, size: int = 16 << 20):
