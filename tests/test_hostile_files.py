@@ -297,3 +297,33 @@ def test_an_uploaded_police_uk_file_with_month_9999_loads_its_other_rows():
     data = "\n".join([HEADER, _street_row("9999-12", 1), _street_row("2024-01", 2)]).encode() + b"\n"
     [summary] = loading.ingest_upload(store.connect(":memory:"), "street.csv", data)
     assert (summary.added, summary.reject_reasons) == (1, {"bad month": 1})
+
+
+@pytest.mark.parametrize("kind", ["police-uk", "partner-areas", "partner-events"])
+def test_an_uploaded_csv_over_the_whole_file_row_limit_streams_like_the_command_line(tmp_path, monkeypatch, kind):
+    """Issue 25: the app's upload (ingest_upload) read a plain CSV whole, so the whole-file row limit
+    refused it; it now streams as the same file given to ``ingest`` does, with the same account."""
+    from hotspot_engine.read import streaming
+    from hotspot_engine.read.limits import Limits
+
+    monkeypatch.setattr(streaming, "POLICE_UK_BLOCK_ROWS", 7)
+    if kind == "police-uk":
+        text = "\n".join([HEADER, *(_street_row(f"2024-0{1 + k % 4}", k) for k in range(30)), _street_row("9999-12", 99)])
+    elif kind == "partner-areas":
+        text = _areas_text("E01017141")
+    else:
+        text = "callout_id,datetime,lat,lon,category\n" + "\n".join(
+            f"E{k},2024-01-0{1 + k % 3}T22:00:00,50.9097,-1.4044,assault" for k in range(30))
+    path = tmp_path / "upload.csv"
+    path.write_text(text + "\n")
+    tight = Limits(max_whole_file_rows=10)
+    with pytest.raises(InputError, match=r"^upload\.csv: over 10 rows, more than a file that is read whole"):
+        loading.ingest_paths(store.connect(":memory:"), [path], fmt="patrols", limits=tight)  # does not stream
+    uploaded, given = store.connect(":memory:"), store.connect(":memory:")
+    [got] = loading.ingest_upload(uploaded, "upload.csv", path.read_bytes(), limits=tight)
+    [want] = loading.ingest_paths(given, [path], limits=tight)
+    assert got.rows_read > 10 and got.added > 10
+    assert (got.file, got.format, got.rows_read, got.added, got.rejected, got.reject_reasons, got.notes) == (
+        want.file, want.format, want.rows_read, want.added, want.rejected, want.reject_reasons, want.notes)
+    sha = "SELECT file, sha256, rows_read FROM loads"
+    assert uploaded.execute(sha).fetchall() == given.execute(sha).fetchall()
