@@ -298,8 +298,12 @@ def test_the_funnel_ratio_gives_back_no_hidden_lsoa_on_screen_or_in_the_export()
         truth = table["partner_count"].to_numpy(dtype=float)
         naive = table.assign(partner_count=table["partner_count"].where(truth >= THRESHOLD))
         naive_got += _funnel_attack(naive, result.limits, truth, 1)
-        compared = partner_service.PartnerFunnel(result, Filters(), {}, hide_small=True)
-        screen = partner_service.screen_funnel(compared, THRESHOLD).result
+        compared = partner_service.PartnerFunnel(result, Filters(), {}, hide_small=True, notes=list(result.notes))
+        screened = partner_service.screen_funnel(compared, THRESHOLD)
+        screen = screened.result
+        # The page's notes give the force-wide ratio too: the shown one, not the exact one.
+        assert analysis.ratio_note(screen.ratio) in screened.notes and analysis.ratio_note(screen.ratio) in screen.notes
+        assert sum(note.startswith("Force-wide ratio") for note in screened.notes) == 1
         shown = screen.table.set_index("lsoa_code").loc[counts["lsoa_code"]].reset_index()
         assert shown["partner_count"].isna().sum() == 1 and shown[["funnel_z", "p_higher", "p_lower"]].isna().all().all()
         screen_got += _funnel_attack(shown, screen.limits, truth, THRESHOLD)

@@ -214,8 +214,12 @@ def _flags(p_higher: np.ndarray, p_lower: np.ndarray, alpha: float) -> np.ndarra
     return flags
 
 
+def ratio_note(ratio: float) -> str:
+    return f"Force-wide ratio: {ratio:.3f} partner counts per police-recorded violent offence"
+
+
 def _funnel_notes(table: pd.DataFrame, ratio: float, extra: Overdispersion) -> list[str]:
-    notes = [f"Force-wide ratio: {ratio:.3f} partner counts per police-recorded violent offence"]
+    notes = [ratio_note(ratio)]
     if extra.rho > 0:
         notes.append(f"The ratio differs between LSOAs beyond chance (coefficient of variation about "
                      f"{extra.ratio_cv:.2f}; Spiegelhalter 2005 random effect from 10%-winsorised z-scores): the "

@@ -85,7 +85,13 @@ def screen_funnel(compared: PartnerFunnel, threshold: int) -> PartnerFunnel:
     for side in ("lower", "upper"):
         with np.errstate(divide="ignore", invalid="ignore"):
             limits[f"{side}_ratio"] = (limits[side] / limits["expected"]).replace([np.inf, -np.inf], np.nan)
-    return replace(compared, result=replace(compared.result, table=table, ratio=ratio, limits=limits))
+    exact_note = analysis.ratio_note(compared.result.ratio)
+
+    def shown(notes: list[str]) -> list[str]:
+        return [analysis.ratio_note(ratio) if note == exact_note else note for note in notes]
+
+    return replace(compared, notes=shown(compared.notes),
+                   result=replace(compared.result, table=table, ratio=ratio, limits=limits, notes=shown(compared.result.notes)))
 
 
 def lsoa_shapes(codes: list[str]):
