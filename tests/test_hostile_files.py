@@ -327,3 +327,23 @@ def test_an_uploaded_csv_over_the_whole_file_row_limit_streams_like_the_command_
         want.file, want.format, want.rows_read, want.added, want.rejected, want.reject_reasons, want.notes)
     sha = "SELECT file, sha256, rows_read FROM loads"
     assert uploaded.execute(sha).fetchall() == given.execute(sha).fetchall()
+
+
+def test_a_streamed_partner_areas_file_keeps_the_incident_limits_and_refuses_in_one_line(tmp_path, monkeypatch):
+    """Issue 25 "partner files: the same limits as incidents": a field over the limit in a later block of
+    a streamed areas file is refused with one line naming the file, row and column, and nothing is stored."""
+    from hotspot_engine.read import streaming
+    from hotspot_engine.read.limits import Limits
+
+    monkeypatch.setattr(streaming, "POLICE_UK_BLOCK_ROWS", 7)
+    rows = [f"E01017140,2024-{1 + k % 12:02d},{k},m{k // 12}" for k in range(30)]
+    rows[20] = "E01017140,2024-09,3," + "x" * 500
+    path = tmp_path / "areas.csv"
+    path.write_text("lsoa_code,month,count,measure\n" + "\n".join(rows) + "\n")
+    con = store.connect(":memory:")
+    with pytest.raises(InputError) as caught:
+        loading.ingest_paths(con, [path], limits=Limits(max_whole_file_rows=10, max_field_bytes=100))
+    message = str(caught.value)
+    assert message.startswith("areas.csv: row 22") and "measure" in message and "\n" not in message
+    assert "x" * 20 not in message
+    assert con.execute("SELECT count(*) FROM partner_areas").fetchall() == [(0,)]
