@@ -5,7 +5,7 @@ from __future__ import annotations
 import streamlit as st
 
 from ui.cached import cached_impact, cached_placebo, data_version, extent
-from ui.common import page_setup
+from ui.common import page_setup, presentation
 from ui.errors import page_errors
 from ui.impact.controls import impact_controls
 from ui.impact.forest import draw_all_figures, draw_displacement, draw_forest, draw_placebo, draw_pooled
@@ -29,7 +29,9 @@ with page_errors("Impact: models", stop=True):
     result = cached_impact(impact_filters, choice.intervention.isoformat(), choice.model, choice.buffer_k, version,
                            choice.period, set_ref(adopted))
 
-draw_pooled(result, choice.unit, patrols=extent(version).first_patrol is not None)
+draw_pooled(result, choice.unit, patrols=extent(version).first_patrol is not None, wall=presentation())
+if presentation():  # the wall screen: the pooled figures on one screen, the rest at the desk (issue 27)
+    st.stop()
 draw_forest(result.table)
 draw_series(result, choice.unit)
 if choice.period == "month" and result.selection_window[0]:
