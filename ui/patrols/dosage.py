@@ -66,15 +66,7 @@ def draw_dosage(report: PatrolReport, target: DosageTarget, big: bool) -> None:
     table = dosage_table(dosage)
     if summary.get("no_patrol_data"):
         table = table.drop(columns=PATROL_COLUMNS)
-    if big:
-        # The wall screen: an HTML table, which presentation mode's large type scales (a data grid
-        # is drawn on a canvas at its own small size).
-        shown = (table.assign(**{"Days dosed": table["Days dosed"].map(lambda v: f"{v:.0f}%")})
-                 if "Days dosed" in table.columns else table)
-        st.table(shown.style.map(lambda v: STATUS_STYLE.get(v, ""), subset=["Status"]).hide(axis="index")
-                 .format(precision=0, thousands=","))
-    else:
-        _draw_grid(table, target, big)
+    _draw_grid(table, target, big)  # the wall screen draws draw_wall_dosage instead (ui/wall.py)
     if summary["patrols"]:
         st.caption(f"{summary['patrols_in_hotspots']:,} of {summary['patrols']:,} patrols fell inside these {len(dosage)} "
                    f"hotspots ({summary['hotspot_cells']} cells) by their position; {summary['patrols_outside']:,} "

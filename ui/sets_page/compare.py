@@ -57,7 +57,7 @@ def draw_comparison(older: pd.DataFrame, newer: pd.DataFrame, older_label: str, 
                          height=fit.height_px, width="stretch")
     if present:
         measure_screen(page="sets")
-    side.markdown(legend_html("Hotspot", [(k.capitalize(), c) for k, c in set_map.STATUS_COLOURS.items()]),
+    side.markdown(legend_html("Hotspot", [(k.capitalize(), c) for k, c in set_map.STATUS_COLOURS.items()], large=present),
                   unsafe_allow_html=True)
     side.caption("Matched by shared cells: a place whose busiest cell moved keeps its status as kept.")
     table = changes.rename(columns={"status": "Status", "hotspot_number": "No", "hotspot_id": "Id",
