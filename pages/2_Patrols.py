@@ -42,7 +42,9 @@ if report.dosage.empty:
     st.info("No hotspots were found in the 12 months before the selected period, so there is nothing to measure "
             "patrols against. Choose a later first month or a wider area.")
     st.stop()
-if report.summary["patrols"] == 0:
+if report.summary["patrols"] == 0 and big:
+    st.caption("No patrols are recorded in the selected months and places.")
+elif report.summary["patrols"] == 0:
     st.info("No patrols are recorded in the selected months and places. Load patrol logs or GPS pings on Data & "
             "export; the hotspots, their peak times and a plan are shown below.")
 

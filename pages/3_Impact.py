@@ -21,7 +21,9 @@ adopted = current_set()
 set_line(adopted)
 choice = impact_controls(impact_filters, extent(version), version, adopted)
 if choice.intervention is None:
-    st.info("No patrols are stored, so there is no default intervention date: choose one.")
+    st.info("No patrols are stored, so there is no intervention to evaluate: choose a date at the desk view "
+            "(Exit presentation mode)." if presentation() else
+            "No patrols are stored, so there is no default intervention date: choose one.")
     st.stop()
 impact_filters = impact_filters.with_(date_to=choice.last_month)  # default: the end of the set's year
 

@@ -73,6 +73,9 @@ def chose_today() -> bool:
 
 def set_line(adopted: AdoptedSet | None) -> None:
     """One line naming the set the page works on, or saying there is none."""
+    if adopted is None and st.session_state.get("present"):  # the wall screen: a line, not a box
+        st.caption("Today's hotspots for the filters (no adopted set chosen)." if chose_today() else NO_SET_LINE)
+        return
     if adopted is None:
         st.info("Today's hotspots for the filters (no adopted set chosen)." if chose_today() else NO_SET_LINE,
                 icon=":material/info:")
