@@ -120,3 +120,28 @@ def test_every_page_is_one_wall_screen_in_chromium(sample_db, tmp_path):
             page.close()
     assert len(looked) == 14 and all(title for _, title in looked), looked  # every page drew its title
     assert not problems, problems
+
+
+@pytest.mark.slow  # AppTest runs of Patrols and Data & export on the wall screen
+@pytest.mark.parametrize("page, key", [("pages/2_Patrols.py", "patrols"), ("pages/4_Data_and_export.py", "data")])
+@pytest.mark.parametrize("vh, top, row, rows", [(720, 394, 33, 6), (1080, 600, 45, 8), (1080, 300, 45, 14)])
+def test_a_wall_table_shows_the_rows_the_reported_screen_holds(first_start_db, tmp_path, page, key, vh, top, row,
+                                                               rows):
+    """The browser reports where the table starts and how tall its rows are (ui/viewport.py): the page
+    shows the rows that fit above the caption's room and says how many are left for the desk view. On
+    the first-start store, whose adopted set Data & export lists."""
+    import shutil
+
+    from tests.conftest import app_serving
+    from ui.viewport import BOTTOM_MARGIN_PX
+    from ui.wall import CAPTION_PX
+
+    assert (vh - top - BOTTOM_MARGIN_PX - CAPTION_PX - row) // row == rows  # the figures the cases stand for
+    shutil.copy(first_start_db, tmp_path / "app.duckdb")
+    with app_serving(tmp_path / "app.duckdb"):
+        at = _present({"vw": 1280, "vh": vh, "top": top, "width": 1120, "row": row, "head": row}, page, key)
+    tables = at.get("table")
+    assert len(tables) == 1 and not at.dataframe  # an HTML table (presentation type enlarges it), no grid
+    captions = [c.value for c in at.caption]
+    assert f"The first {rows} of 19 hotspots; the other {19 - rows} are on the desk view (Exit presentation mode)." \
+        in captions, captions
