@@ -231,3 +231,7 @@ def open_presented(page, url: str, path: str) -> None:
                 raise
     page.wait_for_timeout(1000)  # the report reruns pages without a map too (ui/wall.py)
     wait_for_app(page, "canvas" if path == "Hotspot_map" else "h1")
+    try:  # a loaded machine may take a second report (ui/viewport.py measures again after 1.5 and 4 s)
+        page.wait_for_function(f"({_WALL_PROBLEMS_JS})().length === 0", timeout=15_000, polling=500)
+    except PlaywrightTimeout:
+        pass  # the caller looks at what is still wrong (wall_screen_problems)

@@ -47,10 +47,14 @@ export default function(component) {
     const moved = ['vw', 'vh', 'top', 'width', 'row', 'head', 'after'].some((k) => Math.abs((last[k] || 0) - now[k]) > 4);
     if (moved) { Object.assign(last, now); setStateValue('size', now); }
   }
-  let timer = setTimeout(measure, 400);
+  // Measured again a little later: on a loaded machine the map or table may not be in the page yet at
+  // the first measure, and with nothing to resize the page would keep its first-run size (seen on the
+  // real police.uk store at 1280x720). Unchanged figures send nothing, so this causes no extra rerun.
+  const later = [400, 1500, 4000].map((ms) => setTimeout(measure, ms));
+  let timer = null;
   const onResize = () => { clearTimeout(timer); timer = setTimeout(measure, 300); };
   window.addEventListener('resize', onResize);
-  return () => { clearTimeout(timer); window.removeEventListener('resize', onResize); };
+  return () => { later.forEach(clearTimeout); clearTimeout(timer); window.removeEventListener('resize', onResize); };
 }
 """
 
