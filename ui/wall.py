@@ -17,8 +17,9 @@ import streamlit as st
 from ui.viewport import fit_marker, measure_screen, rows_that_fit
 
 #: Room kept under a fitted table for its "more on the desk view" line: one caption line of 22 px type
-#: (41 px measured at 1920x1080) and the gap above it (22 px), less the bottom margin.
-CAPTION_PX = 56
+#: (41 px measured at 1920x1080) and the gap above it (22 px). The page's padding below is in
+#: ui/viewport.BOTTOM_MARGIN_PX.
+CAPTION_PX = 64
 
 
 def draw_wall_table(table: pd.DataFrame, page: str, noun: str, style: Callable | None = None) -> None:
