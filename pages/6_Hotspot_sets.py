@@ -21,7 +21,7 @@ if not present:  # the wall screen shows the comparison's map, fitted to the scr
     st.subheader("Adopted sets")
     draw_listing(listing)
     st.subheader("What changed")
-older_name, newer_name = choose_pair([str(n) for n in listing["name"]])
+older_name, newer_name = choose_pair([str(n) for n in listing["name"]], present)
 older = cached_set(older_name, sets_version())
 with page_errors("Hotspot sets: comparison", stop=True):
     if newer_name == TODAY:

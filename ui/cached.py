@@ -113,6 +113,11 @@ def cached_monthly(filters: Filters, by: str | None, version: int) -> pd.DataFra
     return service.monthly_counts(cursor(), filters, by=by, harm_weights=settings().harm_weights)
 
 
+@st.cache_data(show_spinner=False, max_entries=4)
+def cached_stored_months(version: int) -> frozenset[str]:
+    return frozenset(service.stored_months(cursor()))
+
+
 @st.cache_data(show_spinner="Scoring cells…", max_entries=32)
 def cached_hotspots(filters: Filters, params, version: int):
     s = settings()

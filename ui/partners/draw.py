@@ -82,7 +82,7 @@ def partner_map(lsoa_geojson: dict | None, point_layers: dict[str, pd.DataFrame]
     entries = [("higher than police data suggests", tuple(FLAG_COLOURS["higher"][:3])),
                ("lower than police data suggests", tuple(FLAG_COLOURS["lower"][:3]))] if lsoa_geojson else []
     entries += [(name, tuple(colour)) for name, colour in legend]
-    right.markdown(legend_html("Layers", entries), unsafe_allow_html=True)
+    right.markdown(legend_html("Layers", entries, large=present), unsafe_allow_html=True)  # read from the room
     right.caption("Black outlines: police hotspot areas.")
 
 
