@@ -1,0 +1,72 @@
+"""Months the store does not hold are not months with no incidents (audit on the real police.uk months,
+2018-03 beside 2024-01..04): the impact series and its placebo runs take only the unbroken run of
+stored months, and a displacement reading never claims an interval that was not estimated."""
+from __future__ import annotations
+
+import math
+
+import pandas as pd
+import pytest
+
+from hotspot_engine.analyse.impact import NO_EFFECT_READING, NO_ESTIMATE_READING, _read_only_if_significant
+from hotspot_engine.filters import months_between
+from hotspot_engine.service.analyses import stored_run
+
+REAL = {"2018-03", "2024-01", "2024-02", "2024-03", "2024-04"}
+
+
+def test_the_run_around_the_intervention_leaves_the_unstored_years_out():
+    months, note = stored_run(months_between("2018-03", "2024-04"), REAL, "2024-03")
+    assert months == ["2024-01", "2024-02", "2024-03", "2024-04"]
+    assert "69, 2018-04 to 2023-12" in note and "2024-01 to 2024-04" in note
+
+
+def test_an_intervention_after_the_last_stored_month_keeps_the_run_before_it():
+    months, _ = stored_run(months_between("2018-03", "2024-04"), REAL, "2024-05")
+    assert months == ["2024-01", "2024-02", "2024-03", "2024-04"]
+
+
+def test_a_wholly_stored_range_is_left_alone():
+    months = months_between("2024-01", "2024-04")
+    assert stored_run(months, REAL, "2024-03") == (months, "")
+
+
+def test_an_intervention_inside_the_gap_changes_nothing():
+    """Neither the first month after nor the one before is stored: no run to choose, and the model
+    says why it cannot fit (too few months after) rather than a silent trim."""
+    months = months_between("2018-03", "2024-04")
+    assert stored_run(months, REAL, "2021-06") == (months, "")
+
+
+def test_no_corrected_estimate_gives_no_within_chance_reading():
+    wdq = {"wdq": 1.7}
+    assert _read_only_if_significant(wdq, math.nan)["wdq_reading"] == NO_ESTIMATE_READING
+    assert _read_only_if_significant(wdq, 0.4)["wdq_reading"] == NO_EFFECT_READING
+    assert "wdq_reading" not in _read_only_if_significant(wdq, 0.01)
+
+
+@pytest.mark.slow
+def test_impact_on_a_store_with_a_gap_counts_only_stored_months(sample_dir, tmp_path):
+    """The sample's 2020-04 beside 2022-04..2024-03: the baseline is the 12 stored months before
+    2023-04, not 36 months of which 24 are unstored zeros; the placebo runs would need the gap."""
+    from hotspot_engine import service
+    from hotspot_engine.filters import Filters
+    from hotspot_engine.read.loading import ingest_paths
+    from hotspot_engine.store.database import connect
+
+    incidents = pd.read_csv(sample_dir / "incidents.csv", dtype=str)
+    month = incidents["occurred_at"].str[:7]
+    keep = (month == "2020-04") | ((month >= "2022-04") & (month <= "2024-03"))
+    path = tmp_path / "incidents.csv"
+    incidents[keep].to_csv(path, index=False)
+    con = connect(tmp_path / "gap.duckdb")
+    try:
+        ingest_paths(con, [path])
+        result = service.impact(con, Filters(), "2023-04-01")
+        pooled = result.table.set_index("hotspot_id").loc["pooled"]
+        assert (pooled["months_pre"], pooled["months_post"]) == (12, 12)
+        assert result.months[0] == "2022-04"
+        assert any("2020-05 to 2022-03" in note for note in result.notes)
+        assert service.placebo_runs(con, Filters(), result.selection_window) == []
+    finally:
+        con.close()
