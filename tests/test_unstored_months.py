@@ -70,3 +70,32 @@ def test_impact_on_a_store_with_a_gap_counts_only_stored_months(sample_dir, tmp_
         assert service.placebo_runs(con, Filters(), result.selection_window) == []
     finally:
         con.close()
+
+
+@pytest.fixture(scope="module")
+def gap_store(tmp_path_factory):
+    """Real Southampton 2024-01 and 2024-03 only: February is a gap in the data, not a quiet month."""
+    from conftest import _real_month
+
+    from hotspot_engine.read.loading import ingest_paths
+    from hotspot_engine.store.database import connect
+
+    folder = tmp_path_factory.mktemp("gap")
+    path = folder / "gap.duckdb"
+    con = connect(path)
+    ingest_paths(con, [_real_month(folder, "2024-01"), _real_month(folder, "2024-03")])
+    con.close()
+    return path
+
+
+@pytest.mark.slow  # an AppTest of the map page
+def test_playback_skips_months_the_store_does_not_hold(gap_store):
+    from conftest import app_serving, run_app
+
+    with app_serving(gap_store):
+        at = run_app("pages/1_Hotspot_map.py", query={"from": "2024-01", "to": "2024-03"})
+        at.selectbox(key="m_mode").set_value("months").run()
+        assert not at.exception
+        assert list(at.select_slider(key="m_month").options) == ["2024-01", "2024-03"]
+        assert any("1 of the 3 selected months are not in the store" in c.value for c in at.caption)
+        at.selectbox(key="m_mode").set_value("window").run()

@@ -50,6 +50,12 @@ def extent(version: int) -> service.Extent:
     return service.extent(cursor())
 
 
+@st.cache_data(show_spinner=False, max_entries=4)
+def stored_months(version: int) -> list[str]:
+    """The months the store holds incidents in: the others are gaps in the data, not zeros."""
+    return service.stored_months(cursor())
+
+
 def is_synthetic() -> bool:
     """True when the store holds the built-in synthetic sample (every page and export says so)."""
     return _is_sample(data_version())

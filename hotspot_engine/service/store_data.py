@@ -134,6 +134,12 @@ def monthly_counts(con, filters: Filters, by: str | None = None, harm_weights=No
     return query.monthly_counts(con, filters, by=by, harm_weights=harm_weights)
 
 
+def stored_months(con) -> list[str]:
+    """The months ('YYYY-MM') the store holds any incident in, in order: a month missing here is not
+    covered by the data (real police.uk downloads skip years), not a month with no incidents."""
+    return sorted(query.stored_months(con))
+
+
 def cell_month_counts(con, filters: Filters, harm_weights=None) -> pd.DataFrame:
     """Incidents per H3 cell and month for the filters (the map's playback)."""
     return query.cell_month_counts(con, filters, harm_weights=harm_weights)
