@@ -99,3 +99,33 @@ def test_playback_skips_months_the_store_does_not_hold(gap_store):
         assert list(at.select_slider(key="m_month").options) == ["2024-01", "2024-03"]
         assert any("1 of the 3 selected months are not in the store" in c.value for c in at.caption)
         at.selectbox(key="m_mode").set_value("window").run()
+
+
+@pytest.mark.slow  # renders the meeting summary PDF and reads it back with pdftotext
+def test_meeting_summary_has_no_patrols_column_without_patrol_data(gap_store, tmp_path):
+    """Audit on the real months: the summary's table read 'patrols 0' for every hotspot of a store
+    with no patrol data at all, as if patrols had been counted and none found."""
+    import shutil
+    import subprocess
+
+    from hotspot_engine import service
+    from hotspot_engine.filters import Filters
+    from hotspot_engine.service import exports
+
+    if not shutil.which("pdftotext"):
+        pytest.skip("poppler's pdftotext is not installed")
+    con = service.open_store(gap_store, read_only=True)
+    try:
+        filters = Filters(sv_only=True)
+        result = service.hotspots(con, filters)
+        texts = {}
+        for stored in (True, False):
+            pdf = exports.meeting_maps(result, None, filters, filters, "count", False, 5, False, "filters",
+                                       context=exports.store_context(con, filters), patrols_stored=stored)[2]
+            path = tmp_path / f"summary_{stored}.pdf"
+            path.write_bytes(pdf)
+            texts[stored] = subprocess.run(["pdftotext", str(path), "-"], capture_output=True, text=True,
+                                           check=True).stdout
+    finally:
+        con.close()
+    assert "patrols" in texts[True] and "patrols" not in texts[False]

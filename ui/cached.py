@@ -298,7 +298,8 @@ def cached_meeting_maps(filters: Filters, hot_filters: Filters, params, value_co
     context = output_context(hot_filters, extent(version).proxy_share, set_name, quality_warning(hot_filters, version))
     return service.meeting_maps(result, cached_headline(filters, version),
                                 filters, hot_filters, value_column, safe, threshold, is_synthetic(), filters_line,
-                                basemap_url=s.basemap_url, basemap_attribution=s.basemap_attribution, context=context)
+                                basemap_url=s.basemap_url, basemap_attribution=s.basemap_attribution, context=context,
+                                patrols_stored=extent(version).patrols > 0)
 
 
 @st.cache_data(show_spinner=False, max_entries=16)
