@@ -129,3 +129,21 @@ def test_meeting_summary_has_no_patrols_column_without_patrol_data(gap_store, tm
     finally:
         con.close()
     assert "patrols" in texts[True] and "patrols" not in texts[False]
+
+
+@pytest.mark.slow  # an AppTest of the Impact page
+def test_impact_page_says_which_months_the_series_left_out(tmp_path_factory, gap_store):
+    """Real Southampton 2024-01 and 2024-03 (February unstored), intervention 2024-03-01: the series is
+    2024-03 alone and the page says February and January were left out, instead of a zero February."""
+    import datetime as dt
+    import shutil
+
+    from conftest import app_serving, run_app
+
+    path = tmp_path_factory.mktemp("gapapp") / "gap.duckdb"
+    shutil.copy(gap_store, path)
+    with app_serving(path):
+        at = run_app("pages/3_Impact.py")
+        at.date_input(key="i_date").set_value(dt.date(2024, 3, 1)).run()
+        assert not at.exception
+        assert any("Months not in the store (1, 2024-02 to 2024-02)" in c.value.replace("\\", "") for c in at.caption)

@@ -403,6 +403,10 @@ def impact(con, filters: Filters, intervention: str, hotspots_file: str | Path |
     return result
 
 
+#: How the note of :func:`stored_run` begins (the Impact page shows it under the pooled figures).
+GAP_NOTE = "Months not in the store"
+
+
 def stored_run(months: list[str], stored: set[str], post: str) -> tuple[list[str], str]:
     """The unbroken run of stored months in ``months`` around the intervention (``post``, the first
     month after, or else the month before it), and a note naming what was left out ('' when nothing was).
@@ -423,7 +427,7 @@ def stored_run(months: list[str], stored: set[str], post: str) -> tuple[list[str
     kept = months[first:last + 1]
     missing = [m for m in months if m not in stored]
     left = sorted(set(months) - set(kept))
-    return kept, (f"Months not in the store ({len(missing)}, {missing[0]} to {missing[-1]}) would count as zero "
+    return kept, (f"{GAP_NOTE} ({len(missing)}, {missing[0]} to {missing[-1]}) would count as zero "
                   f"incidents, so the series is the unbroken run of stored months {kept[0]} to {kept[-1]} "
                   f"({len(left)} month(s) of the range left out).")
 
