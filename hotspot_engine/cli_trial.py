@@ -63,6 +63,7 @@ def cmd_schedule(args: argparse.Namespace) -> int:
           f"{design.days} days, {counts.get('patrol', 0):,} patrol and {counts.get('control', 0):,} control days "
           f"(seed {design.seed}){'' if args.no_store else ', stored'}; wrote {out}, its sidecar and protocol")
     print(f"power: {plan.power.line()}")
+    print(f"history: {plan.history}")  # what the power rests on (month-only rates: optimistic, and no evaluation)
     return 0
 
 

@@ -147,3 +147,23 @@ def test_impact_page_says_which_months_the_series_left_out(tmp_path_factory, gap
         at.date_input(key="i_date").set_value(dt.date(2024, 3, 1)).run()
         assert not at.exception
         assert any("Months not in the store (1, 2024-02 to 2024-02)" in c.value.replace("\\", "") for c in at.caption)
+
+
+@pytest.mark.slow  # the command line: adopt a set, make a schedule
+def test_schedule_on_month_only_records_says_what_its_power_rests_on(gap_store, tmp_path, capsys):
+    """Audit on the real months: 'schedule' printed a detectable rate ratio as if the trial could be
+    evaluated, though the records give no day (evaluate exits 2 on them) and the power assumes Poisson."""
+    import shutil
+
+    from hotspot_engine.__main__ import main
+
+    db = tmp_path / "gap.duckdb"
+    shutil.copy(gap_store, db)
+    assert main(["hotspots", "--db", str(db), "--from", "2024-01", "--to", "2024-03", "--adopt", "S",
+                 "--out", str(tmp_path / "hs.csv")]) == 0
+    capsys.readouterr()
+    assert main(["schedule", "--db", str(db), "--set", "S", "--start", "2024-04-01", "--days", "28",
+                 "--out", str(tmp_path / "sched.csv")]) == 0
+    history = next(line for line in capsys.readouterr().out.splitlines() if line.startswith("history: "))
+    assert "month-only incidents" in history and "Poisson assumed" in history
+    assert "'evaluate' will need force records with dates" in history

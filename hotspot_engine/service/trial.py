@@ -104,7 +104,8 @@ def _history(daily: pd.DataFrame, window: Filters, adopted) -> tuple[np.ndarray,
     if untimed and daily.empty:  # month-only history: the rate is still known, day-to-day spread is not
         return (np.full(len(ids), untimed / len(ids) / len(days)), 0.0,
                 f"rates from {untimed:,} month-only incidents {window.date_from} to {window.date_to}; "
-                "overdispersion unknown (Poisson assumed: the MDE is optimistic)")
+                "overdispersion unknown (Poisson assumed: the MDE is optimistic); records like these give no "
+                "day, so 'evaluate' will need force records with dates for the trial's months")
     rates, alpha = history_rates(counts)
     return rates, alpha, (f"rates from {int(counts['count'].sum()):,} dated incidents in the set's cells, "
                           f"{window.date_from} to {window.date_to}; mean {rates.mean():.2f} a hotspot-day, "
