@@ -98,7 +98,9 @@ def test_playback_skips_months_the_store_does_not_hold(gap_store):
         assert not at.exception
         assert list(at.select_slider(key="m_month").options) == ["2024-01", "2024-03"]
         assert any("1 of the 3 selected months are not in the store" in c.value for c in at.caption)
+        assert any("outlines: 2024-01 to 2024-03, 2 of 3 months stored" in m.value for m in at.markdown)
         at.selectbox(key="m_mode").set_value("window").run()
+        assert any("cells · 2024-01 to 2024-03, 2 of 3 months stored" in m.value for m in at.markdown)
 
 
 @pytest.mark.slow  # renders the meeting summary PDF and reads it back with pdftotext

@@ -56,6 +56,18 @@ def stored_months(version: int) -> list[str]:
     return service.stored_months(cursor())
 
 
+def window_label(first: str | None, last: str | None, version: int) -> str:
+    """'first to last', with how many of its months the store holds when not all: a window the map
+    calls 2023-05 to 2024-04 held 4 stored months of the real police.uk data, not 12."""
+    from hotspot_engine.filters import months_between
+
+    if not first or not last:
+        return f"{first or ''} to {last or ''}"
+    window = months_between(first, last)
+    held = len(set(window) & set(stored_months(version)))
+    return f"{first} to {last}" + (f", {held} of {len(window)} months stored" if held < len(window) else "")
+
+
 def is_synthetic() -> bool:
     """True when the store holds the built-in synthetic sample (every page and export says so)."""
     return _is_sample(data_version())

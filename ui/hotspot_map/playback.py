@@ -9,7 +9,7 @@ import streamlit as st
 from hotspot_engine.filters import months_between
 from hotspot_engine.render import deck as maps
 from hotspot_engine.render.text_safety import html_plain
-from ui.cached import cached_month_colours, stored_months
+from ui.cached import cached_month_colours, stored_months, window_label
 from ui.hotspot_map.legend import draw_side
 from ui.hotspot_map.scene import MapScene
 from ui.hotspot_map.whole_window import draw_map, note_left_out
@@ -63,8 +63,8 @@ def _draw_month(scene: MapScene, frames, legend, colours, months: list[str]) -> 
         st.markdown(f"<div style='font-size:{'44px' if present else '30px'};font-weight:700' "
                     f"data-testid='playback-month'>{html_plain(month)}</div>", unsafe_allow_html=True)
         st.caption(f"{int(month_cells['count'].sum()):,} incidents in {len(month_cells):,} cells this month.")
-        draw_side(scene, "Incidents per cell in the month", legend.entries, f"outlines: {scene.window.date_from} to "
-                  f"{scene.window.date_to}")
+        draw_side(scene, "Incidents per cell in the month", legend.entries,
+                  f"outlines: {window_label(scene.window.date_from, scene.window.date_to, scene.version)}")
     if not present:
         with st.expander(f"Cells in {month} (text alternative to the map)"):
             st.dataframe(month_cells[["h3", "count"]].sort_values("count", ascending=False), hide_index=True,
