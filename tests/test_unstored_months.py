@@ -169,3 +169,21 @@ def test_schedule_on_month_only_records_says_what_its_power_rests_on(gap_store, 
     history = next(line for line in capsys.readouterr().out.splitlines() if line.startswith("history: "))
     assert "month-only incidents" in history and "Poisson assumed" in history
     assert "'evaluate' will need force records with dates" in history
+
+
+@pytest.mark.slow  # builds the two-month real store (about 2.5 s)
+def test_a_default_window_says_how_many_of_its_months_are_stored(gap_store):
+    """patrol-plan and the other commands without --from read 'Window: 2023-05 to 2024-04 (the 12 months
+    up to the latest month)' on the real store, which holds 4 of them."""
+    from hotspot_engine import service
+    from hotspot_engine.filters import Filters
+
+    con = service.open_store(gap_store, read_only=True)
+    try:
+        window, note = service.resolve_window(con, Filters())
+        three, whole = service.resolve_window(con, Filters(), months=1)
+    finally:
+        con.close()
+    assert (window.date_from, window.date_to) == ("2023-04", "2024-03")
+    assert note == "Window: 2023-04 to 2024-03 (the 12 months up to the latest month; only 2 of them are stored)."
+    assert whole == "Window: 2024-03 to 2024-03 (the 1 months up to the latest month)."
