@@ -187,3 +187,25 @@ def test_a_default_window_says_how_many_of_its_months_are_stored(gap_store):
     assert (window.date_from, window.date_to) == ("2023-04", "2024-03")
     assert note == "Window: 2023-04 to 2024-03 (the 12 months up to the latest month; only 2 of them are stored)."
     assert whole == "Window: 2024-03 to 2024-03 (the 1 months up to the latest month)."
+
+
+@pytest.mark.slow  # the command line: adopt a set, make a schedule, evaluate it
+def test_evaluate_on_months_the_store_does_not_hold_says_so(gap_store, tmp_path, capsys):
+    """Audit: a schedule in 2024-05 on a store ending 2024-04 read 'pooled: no incidents in the trial
+    days to compare' and exited 0, as if the days had been counted and were quiet."""
+    import shutil
+
+    from hotspot_engine.__main__ import main
+
+    db = tmp_path / "gap.duckdb"
+    shutil.copy(gap_store, db)
+    assert main(["hotspots", "--db", str(db), "--from", "2024-01", "--to", "2024-03", "--adopt", "S",
+                 "--out", str(tmp_path / "hs.csv")]) == 0
+    sched = tmp_path / "sched.csv"
+    assert main(["schedule", "--db", str(db), "--set", "S", "--start", "2024-04-01", "--days", "28",
+                 "--out", str(sched)]) == 0
+    capsys.readouterr()
+    assert main(["evaluate", "--db", str(db), "--schedule", str(sched), "--out", str(tmp_path / "e.csv")]) == 2
+    err = capsys.readouterr().err.strip()
+    assert err == ("error: --schedule: the trial starts after the last month the store holds incidents in; "
+                   "load the trial's months first")

@@ -207,7 +207,11 @@ def _until_data_end(con, schedule: pd.DataFrame) -> tuple[pd.DataFrame, int]:
     """The schedule's days up to the last dated incident in the store (later days have no data yet:
     counting them as days without incidents would bias every rate down)."""
     end = store.last_dated_day(con)
-    if end is None:
+    if end is None:  # month-only records (police.uk): the trial's months must at least be stored
+        last_month = query.extent(con).last_month
+        if last_month is None or schedule["date"].min() >= pd.Timestamp(f"{shift_month(last_month, 1)}-01"):
+            raise InputError("--schedule: the trial starts after the last month the store holds incidents in; "
+                             "load the trial's months first")
         return schedule, 0
     keep = schedule["date"] <= pd.Timestamp(end)
     if not keep.any():
