@@ -399,10 +399,12 @@ def _pct_or_reason(value: float, low: float, high: float, reason: str) -> str:
 
 def pooled_summary(r) -> str:
     """One line: the corrected estimate first, then the uncorrected ITS and the plain before/after."""
-    reason = str(r.get("message", ""))
+    # The pooled message ends with the summed series' own reason: the uncorrected figure gives that one,
+    # not the corrected estimate's (which it had repeated).
+    reason, _, summed = str(r.get("message", "")).partition("; summed series: ")
     simple = f"{r['simple_change_pct']:+.1f}%" if r["simple_change_pct"] == r["simple_change_pct"] else "not estimable"
     return (f"pooled: corrected for regression to the mean {_pct_or_reason(r['corrected_change_pct'], r['corrected_ci_low_pct'], r['corrected_ci_high_pct'], reason)}; "
-            f"uncorrected ITS {_pct_or_reason(r['its_change_pct'], r['ci_low_pct'], r['ci_high_pct'], reason)}; "
+            f"uncorrected ITS {_pct_or_reason(r['its_change_pct'], r['ci_low_pct'], r['ci_high_pct'], summed or reason)}; "
             f"plain before/after {simple}")
 
 

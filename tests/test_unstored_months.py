@@ -209,3 +209,16 @@ def test_evaluate_on_months_the_store_does_not_hold_says_so(gap_store, tmp_path,
     err = capsys.readouterr().err.strip()
     assert err == ("error: --schedule: the trial starts after the last month the store holds incidents in; "
                    "load the trial's months first")
+
+
+def test_the_pooled_line_gives_each_figure_its_own_reason():
+    from hotspot_engine.__main__ import pooled_summary
+
+    nan = math.nan
+    row = {"message": "corrected estimate: only 0 months before the intervention lie outside the window; 19 of 19 "
+                      "hotspots had no model; summed series: too few periods before the intervention: 2",
+           "corrected_change_pct": nan, "corrected_ci_low_pct": nan, "corrected_ci_high_pct": nan,
+           "its_change_pct": nan, "ci_low_pct": nan, "ci_high_pct": nan, "simple_change_pct": -13.8}
+    line = pooled_summary(row)
+    assert "uncorrected ITS not estimable (too few periods before the intervention: 2)" in line
+    assert line.count("only 0 months") == 1 and "plain before/after -13.8%" in line
