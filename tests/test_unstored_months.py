@@ -164,6 +164,9 @@ def test_schedule_on_month_only_records_says_what_its_power_rests_on(gap_store, 
     assert main(["hotspots", "--db", str(db), "--from", "2024-01", "--to", "2024-03", "--adopt", "S",
                  "--out", str(tmp_path / "hs.csv")]) == 0
     capsys.readouterr()
+    assert main(["schedule", "--db", str(db), "--set", "S", "--start", "2024-01-01", "--days", "28",
+                 "--out", str(tmp_path / "early.csv")]) == 2  # no history before the start: said, not a date range
+    assert capsys.readouterr().err.startswith("error: --start: power is estimated on the set's window before")
     assert main(["schedule", "--db", str(db), "--set", "S", "--start", "2024-04-01", "--days", "28",
                  "--out", str(tmp_path / "sched.csv")]) == 0
     history = next(line for line in capsys.readouterr().out.splitlines() if line.startswith("history: "))

@@ -71,6 +71,9 @@ def history_window(adopted, start: date) -> Filters:
     """The months power is estimated on: the set's own window, else the 12 before the start."""
     last = shift_month(_month(start), -1)
     first, to = adopted.window_from or shift_month(last, -11), adopted.window_to or last
+    if first > last:  # a start inside the set's window leaves no history before it to estimate power on
+        raise InputError("--start: power is estimated on the set's window before the start; start after the "
+                         "first month of the set's window")
     return replace(adopted.filters, date_from=first, date_to=min(to, last) if to else last)
 
 
