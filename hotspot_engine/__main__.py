@@ -169,7 +169,7 @@ def cmd_export(args: argparse.Namespace) -> int:
             names = ["hotspot_cells", "hotspot_areas"] if args.layer == "hotspots" else ["patrols"]
             filters = _set_filters(args, adopted, filters)
             bundle = sets.export_layers(con, filters, names, adopted, harm_weights=args.harm_weights)
-            result = sets.set_result(con, adopted, args.harm_weights) if args.layer == "hotspots" else None
+            result = sets.set_result(con, adopted, args.harm_weights, filters) if args.layer == "hotspots" else None
         elif args.layer == "hotspots":
             result = _hotspot_result(con, args, filters)
             bundle = service.export_layers(con, filters, ["hotspot_cells", "hotspot_areas"], hotspots=result, hot_only=args.hot_only)

@@ -225,3 +225,26 @@ def test_the_pooled_line_gives_each_figure_its_own_reason():
     line = pooled_summary(row)
     assert "uncorrected ITS not estimable (too few periods before the intervention: 2)" in line
     assert line.count("only 0 months") == 1 and "plain before/after -13.8%" in line
+
+
+@pytest.mark.slow  # the command line: adopt a set, export it three times
+def test_a_set_export_counts_over_the_months_asked_for(gap_store, tmp_path):
+    """Audit: 'export hotspots --set S --from 2024-03 --to 2024-04' wrote the counts of the set's own
+    window (2024-01..04) under a sidecar saying 2024-03 to 2024-04."""
+    import shutil
+
+    from hotspot_engine.__main__ import main
+
+    db = tmp_path / "gap.duckdb"
+    shutil.copy(gap_store, db)
+    assert main(["hotspots", "--db", str(db), "--from", "2024-01", "--to", "2024-03", "--adopt", "S",
+                 "--out", str(tmp_path / "hs.csv")]) == 0
+    totals = {}
+    for label, months in (("set", []), ("jan", ["--from", "2024-01", "--to", "2024-01"]),
+                          ("mar", ["--from", "2024-03", "--to", "2024-03"])):
+        assert main(["export", "hotspots", "--db", str(db), "--set", "S", *months,
+                     "--out", str(tmp_path / f"{label}.csv")]) == 0
+        totals[label] = int(pd.read_csv(tmp_path / f"{label}_hotspot_areas.csv")["count"].sum())
+        sidecar = (tmp_path / f"{label}.methods.txt").read_text(encoding="utf-8")
+        assert ("Incident counts (count, harm) cover 2024-03 to 2024-03." in sidecar) == (label == "mar")
+    assert 0 < totals["mar"] < totals["set"] and totals["set"] == totals["jan"] + totals["mar"]
