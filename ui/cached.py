@@ -50,12 +50,6 @@ def extent(version: int) -> service.Extent:
     return service.extent(cursor())
 
 
-@st.cache_data(show_spinner=False, max_entries=4)
-def stored_months(version: int) -> list[str]:
-    """The months the store holds incidents in: the others are gaps in the data, not zeros."""
-    return service.stored_months(cursor())
-
-
 def window_label(first: str | None, last: str | None, version: int) -> str:
     """'first to last', with how many of its months the store holds when not all: a window the map
     calls 2023-05 to 2024-04 held 4 stored months of the real police.uk data, not 12."""
@@ -64,7 +58,7 @@ def window_label(first: str | None, last: str | None, version: int) -> str:
     if not first or not last:
         return f"{first or ''} to {last or ''}"
     window = months_between(first, last)
-    held = len(set(window) & set(stored_months(version)))
+    held = len(set(window) & cached_stored_months(version))
     return f"{first} to {last}" + (f", {held} of {len(window)} months stored" if held < len(window) else "")
 
 
@@ -129,6 +123,11 @@ def _cached_headline(filters: Filters, version: int):
 @st.cache_data(show_spinner=False, max_entries=64)
 def cached_monthly(filters: Filters, by: str | None, version: int) -> pd.DataFrame:
     return service.monthly_counts(cursor(), filters, by=by, harm_weights=settings().harm_weights)
+
+
+@st.cache_data(show_spinner=False, max_entries=4)
+def cached_stored_months(version: int) -> frozenset[str]:
+    return frozenset(service.stored_months(cursor()))
 
 
 @st.cache_data(show_spinner="Scoring cells…", max_entries=32)

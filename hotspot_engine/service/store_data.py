@@ -134,10 +134,11 @@ def monthly_counts(con, filters: Filters, by: str | None = None, harm_weights=No
     return query.monthly_counts(con, filters, by=by, harm_weights=harm_weights)
 
 
-def stored_months(con) -> list[str]:
-    """The months ('YYYY-MM') the store holds any incident in, in order: a month missing here is not
-    covered by the data (real police.uk downloads skip years), not a month with no incidents."""
-    return sorted(query.stored_months(con))
+def stored_months(con) -> set[str]:
+    """The months holding any incident, whatever the filters: a month of a chart's range missing here
+    is one the data does not cover (the real police.uk store holds 2018-03 and 2024-01..04), to be
+    drawn as a gap, not as a month with no incidents."""
+    return query.stored_months(con)
 
 
 def cell_month_counts(con, filters: Filters, harm_weights=None) -> pd.DataFrame:

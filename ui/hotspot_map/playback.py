@@ -9,7 +9,7 @@ import streamlit as st
 from hotspot_engine.filters import months_between
 from hotspot_engine.render import deck as maps
 from hotspot_engine.render.text_safety import html_plain
-from ui.cached import cached_month_colours, stored_months, window_label
+from ui.cached import cached_month_colours, cached_stored_months, window_label
 from ui.hotspot_map.legend import draw_side
 from ui.hotspot_map.scene import MapScene
 from ui.hotspot_map.whole_window import draw_map, note_left_out
@@ -77,7 +77,7 @@ def draw_playback(scene: MapScene, dark: bool) -> None:
     frames, legend, colours = cached_month_colours(filters, scene.version, dark=dark)
     wanted = (months_between(filters.date_from, filters.date_to) if filters.date_from and filters.date_to
               else sorted(frames["month"].unique()))
-    held = set(stored_months(scene.version))
+    held = cached_stored_months(scene.version)
     months = [m for m in wanted if m in held]  # an unstored month is no data, not "0 incidents"
     if not months:
         st.info("No months to play: the store holds none of the selected months.")
