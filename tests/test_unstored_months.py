@@ -248,3 +248,29 @@ def test_a_set_export_counts_over_the_months_asked_for(gap_store, tmp_path):
         sidecar = (tmp_path / f"{label}.methods.txt").read_text(encoding="utf-8")
         assert ("Incident counts (count, harm) cover 2024-03 to 2024-03." in sidecar) == (label == "mar")
     assert 0 < totals["mar"] < totals["set"] and totals["set"] == totals["jan"] + totals["mar"]
+
+
+@pytest.mark.slow  # loads a partner layer into a copy of the real two-month store
+def test_partner_funnel_compares_only_months_both_sources_hold(gap_store, sample_dir, tmp_path):
+    """Audit: the sample's A&E layer (2022-04..2024-03) beside the real police months compared 24 months
+    of partner counts with the few police months stored; the window is now the last unbroken run of
+    months holding police data (2024-03 here: 2024-02 is not stored)."""
+    import shutil
+
+    from hotspot_engine import service
+    from hotspot_engine.filters import Filters
+    from hotspot_engine.service import partners
+    from hotspot_engine.store.database import connect
+
+    db = tmp_path / "gap.duckdb"
+    shutil.copy(gap_store, db)
+    con = connect(db)
+    try:
+        service.ingest_files(con, [sample_dir / "partner_ae_attendances.csv"], fmt="partner-areas")
+        source = str(partners.layers(con)["source"].iloc[0])
+        compared = partners.funnel(con, source, Filters())
+        assert (compared.filters.date_from, compared.filters.date_to) == ("2024-03", "2024-03")
+        january = partners.funnel(con, source, Filters(date_to="2024-01"))
+        assert (january.filters.date_from, january.filters.date_to) == ("2024-01", "2024-01")
+    finally:
+        con.close()
