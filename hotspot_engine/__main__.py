@@ -352,6 +352,7 @@ def cmd_impact(args: argparse.Namespace) -> int:
     from hotspot_engine.write.export import neutralise_formulas, write_sidecar
 
     out = Path(args.out)
+    meta.row_counts = {"impact": len(table)}  # the sidecar's "Layers written:" had been left empty
     # The table and its methods sidecar appear together, or not at all.
     with staged_outputs() as outputs:
         outputs.write_bytes(out, neutralise_formulas(table).to_csv(index=False).encode("utf-8"), "--out")

@@ -169,6 +169,9 @@ def test_schedule_on_month_only_records_says_what_its_power_rests_on(gap_store, 
     assert capsys.readouterr().err.startswith("error: --start: power is estimated on the set's window before")
     assert main(["schedule", "--db", str(db), "--set", "S", "--start", "2024-04-01", "--days", "28",
                  "--out", str(tmp_path / "sched.csv")]) == 0
+    sidecar = (tmp_path / "sched.methods.txt").read_text(encoding="utf-8")
+    rows = len(pd.read_csv(tmp_path / "sched.csv"))  # the list had been empty
+    assert f"Layers written:\n  schedule: {rows} rows" in sidecar and rows % 28 == 0
     history = next(line for line in capsys.readouterr().out.splitlines() if line.startswith("history: "))
     assert "month-only incidents" in history and "Poisson assumed" in history
     assert "'evaluate' will need force records with dates" in history
