@@ -69,6 +69,18 @@ def test_an_earlier_window_the_store_does_not_hold_is_no_comparison():
     whole = set(months_between("2018-03", "2024-04"))  # every month held: the same months compare
     assert compare_periods(monthly, "2018-03", "2024-04", whole).case == "last-12"
 
+def test_the_mean_per_month_divides_by_the_stored_months_only():
+    """The real months read 'Per month 86.6' (1,039 over twelve months, eight of them unstored); the
+    four stored months of 2024 hold about 260 a month."""
+    monthly = pd.DataFrame({"month": ["2018-03", "2024-01", "2024-02", "2024-03", "2024-04"],
+                            "count": [90, 80, 85, 95, 100]})
+    figures = compare_periods(monthly, "2018-03", "2024-04", set(monthly["month"]))
+    assert figures.months_held == 4 and figures.per_month == pytest.approx(360 / 4)
+    assert "Only 4 of the 12 months 2023-05 to 2024-04 are stored." in figures.line
+    whole = compare_periods(_monthly("2024-01", "2024-06"), "2024-01", "2024-06", set(months_between("2024-01", "2024-06")))
+    assert whole.months_held == 6 and whole.per_month == pytest.approx(21 / 6) and "Only" not in whole.line
+
+
 # -- the page on stores of 1, 6, 12 and 13+ months ------------------------------------------------
 
 @pytest.fixture(scope="module")

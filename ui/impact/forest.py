@@ -9,6 +9,7 @@ import pandas as pd
 import streamlit as st
 
 from hotspot_engine.render.text_safety import markdown_plain
+from hotspot_engine.service.analyses import GAP_NOTE
 from ui.common import OKABE_ITO, display_table, draw_chart
 
 RTM_PARAGRAPH = (
@@ -117,7 +118,8 @@ def draw_pooled(result, unit: str, patrols: bool = True, wall: bool = False) -> 
             st.caption(WALL_REST)
             return
         st.markdown(RTM_PARAGRAPH.format(window=window, variation=result.place_variance.source))
-    st.caption(markdown_plain(result.aggregate_corrected.description or result.description))
+    gaps = [note for note in result.notes if note.startswith(GAP_NOTE)]  # the series left unstored months out
+    st.caption(markdown_plain(" ".join([result.aggregate_corrected.description or result.description, *gaps])))
 
 
 def draw_forest(table: pd.DataFrame) -> None:
