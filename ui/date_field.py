@@ -28,7 +28,7 @@ import streamlit as st
 _CSS = """
 :host { display: block; }
 .hs-date { font-family: var(--st-font); color: var(--st-text-color); font-size: var(--st-base-font-size, 16px); }
-.hs-date label { display: flex; align-items: center; gap: 0.3em; font-size: 0.875em; line-height: 1.6;
+.hs-date .hs-top { display: flex; align-items: center; gap: 0.3em; font-size: 0.875em; line-height: 1.6;
   min-height: 1.5em; margin-bottom: 0.25em; }
 .hs-date .hs-help { cursor: help; opacity: 0.7; font-size: 0.9em; border: 1px solid currentColor; border-radius: 50%;
   width: 1.15em; height: 1.15em; display: inline-flex; align-items: center; justify-content: center; }
@@ -64,7 +64,7 @@ export default function(component) {
     const root = document.createElement('div');
     root.className = 'hs-date';
     const id = 'hs-date-' + Math.random().toString(36).slice(2);
-    root.innerHTML = `<label for="${id}"><span class="hs-label"></span><span class="hs-help" hidden>?</span></label>
+    root.innerHTML = `<div class="hs-top"><label for="${id}" class="hs-label"></label><span class="hs-help" aria-hidden="true" hidden>?</span></div>
       <input id="${id}" type="date" aria-describedby="${id}-msg"><div class="hs-msg" id="${id}-msg" aria-live="polite"></div>`;
     parentElement.appendChild(root);
     f = { root, input: root.querySelector('input'), msg: root.querySelector('.hs-msg'), data: {}, n: 0 };
@@ -105,7 +105,8 @@ export default function(component) {
   const label = f.root.querySelector('.hs-label');
   if (label.textContent !== (d.label || '')) label.textContent = d.label || '';
   const help = f.root.querySelector('.hs-help');
-  help.hidden = !d.help; set(help, 'title', d.help || ''); set(help, 'aria-label', d.help || '');
+  // The help is read out as the input's description; the "?" only shows it to the mouse.
+  help.hidden = !d.help; set(help, 'title', d.help || '');
   set(f.input, 'aria-description', d.help || '');
   set(f.input, 'min', d.min || ''); set(f.input, 'max', d.max || '');
   if (f.input.disabled !== !!d.disabled) f.input.disabled = !!d.disabled;
