@@ -78,3 +78,16 @@ def test_the_date_in_session_state_is_kept_in_range_and_shown():
     at.session_state["d_from"] = datetime(2024, 5, 6, 13, 0)
     at.run()
     assert "day=2024-03-31" in _shown(at) and "from=2024-05-06" in _shown(at)
+
+
+def test_no_page_uses_the_components_v1_api():
+    """Streamlit removes ``st.components.v1`` after 2026-06-01 (its server log said so, issue 27 item 7):
+    the app's own components are v2 (ui/viewport.py, ui/date_field.py) and embedded HTML is st.iframe."""
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parent.parent
+    sources = [root / "app.py", *(root / "pages").glob("*.py"), *(root / "ui").rglob("*.py")]
+    assert len(sources) > 10
+    code = {p.name: [line.split("#")[0] for line in p.read_text(encoding="utf-8").splitlines()] for p in sources}
+    used = [name for name, lines in code.items() if any("components.v1" in line for line in lines)]
+    assert not used, used
