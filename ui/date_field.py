@@ -26,8 +26,9 @@ from typing import Any
 import streamlit as st
 
 _CSS = """
+/* Sizes in rem, like Streamlit's own widgets: presentation mode's larger root type enlarges it too. */
 :host { display: block; }
-.hs-date { font-family: var(--st-font); color: var(--st-text-color); font-size: var(--st-base-font-size, 16px); }
+.hs-date { font-family: var(--st-font); color: var(--st-text-color); font-size: 1rem; }
 .hs-date .hs-top { display: flex; align-items: center; gap: 0.3em; font-size: 0.875em; line-height: 1.6;
   min-height: 1.5em; margin-bottom: 0.25em; }
 .hs-date .hs-help { cursor: help; opacity: 0.7; font-size: 0.9em; border: 1px solid currentColor; border-radius: 50%;
