@@ -8,7 +8,10 @@ dropped last session). The browser's own ``<input type="date">`` can: measured i
 its ``value`` is then the ISO date. Typing a year goes through 0002, 0020 and 0202 on the way to
 2024, so a year before 1000 counts as still being typed (no message, nothing applied). Editing one
 segment of a whole date applies each whole date on the way (typing "12" into the month applies
-January, then December): each is a real date the field shows, and the last one wins.
+January, then December): each is a real date the field shows, and the last one wins. The page reruns
+while the user types on; the input is built once and its attributes are set only when they change:
+setting the same min/max again on each rerun reset Chromium's half-typed segment (3 of 3 runs typed
+"15" as "05"; 0 of 3 after the change).
 
 The field is a tiny ``st.components.v2`` component (inline JavaScript and CSS, nothing fetched: it
 works offline, like ui/viewport.py). The chosen date lives in plain session state under the page's
@@ -147,7 +150,9 @@ def typed_date(typed: Any, min_value: date | None = None, max_value: date | None
         day = date.fromisoformat(text) if isinstance(text, str) and len(text) == 10 else None
     except ValueError:
         return None
-    if day is None or (min_value is not None and day < min_value) or (max_value is not None and day > max_value):
+    if day is None or day.year < 1000:  # a year still being typed (0002, 0020, 0202 on the way to 2024)
+        return None
+    if (min_value is not None and day < min_value) or (max_value is not None and day > max_value):
         return None
     return day
 
