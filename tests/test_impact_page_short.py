@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
+from date_typing import has_field, type_date
 
 ROOT = Path(__file__).resolve().parent.parent
 POLICE_UK_HEADER = ["Crime ID", "Month", "Reported by", "Falls within", "Longitude", "Latitude", "Location",
@@ -102,7 +103,7 @@ def test_impact_without_patrols_shows_no_effect_figure_in_large_type(store_env, 
     os.environ["HOTSPOT_DB"] = str(_store(store_env, sample_dir, "2021-04", "2024-03", patrols=False))
     at = _run(Path(os.environ["HOTSPOT_DB"]), "pages/3_Impact.py")
     assert not at.exception, [e.value for e in at.exception]
-    at.date_input(key="i_date").set_value(dt.date(2023, 4, 1)).run()
+    type_date(at, "i_date", dt.date(2023, 4, 1).isoformat())
     assert not at.exception, [e.value for e in at.exception]
     assert len(at.metric) == 0, [m.label for m in at.metric]
     texts = _texts(at)
@@ -125,5 +126,5 @@ def test_presentation_mode_hides_the_impact_controls(app_db):
     at.switch_page("pages/3_Impact.py")
     at.run()
     assert not at.exception, [e.value for e in at.exception]
-    assert not [d for d in at.date_input if d.key == "i_date"]
+    assert not has_field(at, "i_date")
     assert any(m.label.startswith("Effect, corrected") for m in at.metric)

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
+from date_typing import type_date
 
 ROOT = Path(__file__).resolve().parent.parent
 PAGE = "pages/2_Patrols.py"
@@ -67,6 +68,15 @@ def test_page_shows_dosage_grids_and_a_reproducible_plan(app_db, sample_dir, tmp
     weekly = _frame(at, "action")
     assert (weekly["action"] == "Op Sceptre").sum() == 2  # 1-7 April 2023 spans two Monday weeks
     assert weekly["patrols"].sum() == table["Patrols"].sum()  # the all-hotspots series: every patrol in them
+    # Typed dates (ui/date_field.py): a Monday-to-Sunday week is one week on the series; a date before
+    # the period is refused and the last good one stands.
+    type_date(at, "p_action_from", "2023-05-01")
+    type_date(at, "p_action_to", "2023-05-07")
+    type_date(at, "p_action_from", "2020-01-01")
+    at.text_input[0].set_value("Second week")
+    next(b for b in at.button if b.label == "Add period").click().run()
+    assert not at.exception
+    assert (_frame(at, "action")["action"] == "Second week").sum() == 1
 
     # A one-page briefing for the first hotspot, offered as a PDF download.
     at.selectbox(key="p_brief_for").select_index(1).run()

@@ -6,6 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from date_typing import type_date
 
 ROOT = Path(__file__).resolve().parent.parent
 pytestmark = pytest.mark.slow  # the Impact page fits its models: several seconds a run
@@ -101,10 +102,16 @@ def test_patrols_page_offers_the_schedule_maker(store_at, first_start_db, tmp_pa
     at = _page("pages/2_Patrols.py")
     assert any("Randomised trial schedule" in e.label for e in at.expander)
     assert any("patrol days delivered" in c.value for c in at.caption)  # the trial's latest week
+    # Typed dates (ui/date_field.py): the plan's week and the trial's first day reach what is made.
+    type_date(at, "p_week", "2024-06-03")
+    plan_lines = [c.value.replace("\\", "") for c in at.caption if "visits for" in c.value]  # shown escaped
+    assert any("visits for 2024-06-03 to 2024-06-09" in line for line in plan_lines), plan_lines
+    type_date(at, "trial_start", "2025-01-06")
     submit = next(b for b in at.get("form_submit_button") if "Make schedule" in str(b.proto.label))
     submit.click().run()
     assert not at.exception, [e.value for e in at.exception]
     assert any("smallest detectable effect" in m.value for m in at.markdown)
+    assert at.session_state["trial_plan"].design.start == "2025-01-06"
 
 
 def test_patrols_page_measures_the_report_years_set_over_its_own_year_at_first_start(store_at, first_start_db,

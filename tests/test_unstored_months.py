@@ -141,12 +141,13 @@ def test_impact_page_says_which_months_the_series_left_out(tmp_path_factory, gap
     import shutil
 
     from conftest import app_serving, run_app
+    from date_typing import type_date
 
     path = tmp_path_factory.mktemp("gapapp") / "gap.duckdb"
     shutil.copy(gap_store, path)
     with app_serving(path):
         at = run_app("pages/3_Impact.py")
-        at.date_input(key="i_date").set_value(dt.date(2024, 3, 1)).run()
+        type_date(at, "i_date", dt.date(2024, 3, 1).isoformat())  # typed in the date field (ui/date_field.py)
         assert not at.exception
         assert any("Months not in the store (1, 2024-02 to 2024-02)" in c.value.replace("\\", "") for c in at.caption)
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from date_typing import type_date
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -47,8 +48,10 @@ def test_a_link_restores_the_impact_controls(app_db):
     assert at.selectbox(key="i_to").value == "2023-12"  # the last month evaluated
     assert at.selectbox(key="i_model").value == "poisson"
     assert at.selectbox(key="i_buffer").value == 2
-    assert str(at.date_input(key="i_date").value) == "2023-06-01"
+    assert str(at.session_state["i_date"]) == "2023-06-01"  # the date field shows what the page holds
     assert _param(at, "intervention") == "2023-06-01"
+    type_date(at, "i_date", "2023-09-01")  # typed in the date field (ui/date_field.py): the URL follows
+    assert _param(at, "intervention") == "2023-09-01"
 
 
 @pytest.mark.slow  # an AppTest with several reruns or pages

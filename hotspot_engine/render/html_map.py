@@ -9,7 +9,8 @@ legend are the dashboard's (:mod:`hotspot_engine.render.classes`), and the legen
 so branca's d3-based colour maps are not needed.
 
 The same HTML shows the map inside the Streamlit app with no outside request:
-``streamlit.components.v1.html(map_html(m), height=620)`` (``streamlit_folium.st_folium`` would load
+``st.iframe(map_html(m), height=560)`` on the Data & export page (``streamlit.components.v1.html``, used
+before, is removed from Streamlit after 2026-06-01; ``streamlit_folium.st_folium`` would load
 Leaflet, jQuery and Bootstrap from CDNs, which fails offline).
 """
 from __future__ import annotations
@@ -528,7 +529,7 @@ def _make_offline(m) -> None:
 
 def map_html(m) -> str:
     """The map as one self-contained HTML page (Leaflet inlined, no remote asset), for a file
-    attachment or ``streamlit.components.v1.html(map_html(m), height=...)``. Raises RuntimeError
+    attachment or ``st.iframe(map_html(m), height=...)``. Raises RuntimeError
     if anything in the page would be fetched from the network."""
     _make_offline(m)  # idempotent; covers layers added after offline_map returned
     page = m.get_root().render()

@@ -11,6 +11,7 @@ from hotspot_engine.filters import Filters, months_between
 from hotspot_engine.service import Extent
 from ui.cached import cached_weekly_problem
 from ui.common import impact_inputs, impact_last_month, presentation, set_year_end
+from ui.date_field import date_field
 
 MODEL_LABELS = {"negbin": "Negative binomial, level change", "poisson": "Quasi-Poisson, level change"}
 
@@ -41,7 +42,7 @@ def impact_controls(filters: Filters, ext: Extent, version: int, adopted=None) -
                                  "i_to": st.session_state.get("i_to", "")})
         return ImpactChoice(day, model, int(buffer_k), period, impact_last_month(ext, adopted))
     c1, c2, c3, c4, c5 = st.columns(5)
-    intervention = c1.date_input("Intervention date", key="i_date", help="Default: the month of the first recorded patrol.")
+    intervention = date_field("Intervention date", "i_date", where=c1, help="Default: the month of the first recorded patrol.")
     model = c2.selectbox("Model (chosen before fitting)", ["negbin", "poisson"], key="i_model", format_func=MODEL_LABELS.get)
     buffer_k = c3.selectbox("Displacement buffer (rings)", [1, 2], key="i_buffer")
     sv_filters = filters if (filters.sv_only or filters.offences) else filters.with_(sv_only=True)

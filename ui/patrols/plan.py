@@ -11,6 +11,7 @@ from hotspot_engine.analyse.patrols import ALL_HOTSPOTS, DosageTarget, PatrolPla
 from hotspot_engine.filters import Filters
 from hotspot_engine.render.text_safety import markdown_plain
 from ui.cached import cached_briefing, is_synthetic
+from ui.date_field import date_field
 from ui.errors import page_errors
 from ui.patrols.time_grids import HotspotNames
 
@@ -28,8 +29,8 @@ def plan_choice(report: PatrolReport, target: DosageTarget, big: bool) -> PlanCh
         return PlanChoice(st.session_state.get("p_week", default_week), int(st.session_state.get("p_seed", 1)),
                           st.session_state.get("p_extra_value"))
     p1, p2, p3 = st.columns(3)
-    week_start = p1.date_input("Week starting (Monday)", value=default_week, key="p_week",
-                               help="Any date: the plan covers the 7 days from it.")
+    week_start = date_field("Week starting (Monday)", "p_week", default=default_week, where=p1,
+                            help="Any date: the plan covers the 7 days from it.")
     seed = int(p2.number_input("Seed", 0, 999_999, 1, key="p_seed",
                                help="The same seed gives the same plan; a new seed reshuffles the times within "
                                     "the windows (unpredictability is part of the tactic)."))

@@ -14,6 +14,7 @@ import streamlit as st
 from hotspot_engine.render.text_safety import markdown_plain
 from ui.access import can_manage_data
 from ui.cached import cursor, is_synthetic, settings
+from ui.date_field import date_field
 from ui.errors import page_errors
 
 
@@ -68,7 +69,7 @@ def _design_inputs(set_names: list[str]):
     c1, c2, c3 = st.columns(3)
     set_name = c1.selectbox("Hotspot set", set_names, key="trial_set")
     today = date.today()
-    start = c2.date_input("First day", value=today + timedelta(days=7 - today.weekday()), key="trial_start")
+    start = date_field("First day", "trial_start", default=today + timedelta(days=7 - today.weekday()), where=c2)
     days = int(c3.number_input("Days", 7, 3 * 366, 183, key="trial_days"))
     c4, c5, c6 = st.columns(3)
     share = float(c4.slider("Patrol share", 0.1, 0.9, 0.5, 0.05, key="trial_share"))

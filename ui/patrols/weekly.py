@@ -9,6 +9,7 @@ import streamlit as st
 
 from hotspot_engine.analyse.patrols import PatrolReport, mark_actions, parse_actions
 from ui.common import draw_chart
+from ui.date_field import date_field
 from ui.errors import page_errors
 from ui.patrols.style import font_size, styled
 
@@ -20,9 +21,10 @@ def weeks_of_action(report: PatrolReport, big: bool) -> pd.DataFrame:
         with st.expander("Weeks of action (e.g. Op Sceptre)", icon=":material/flag:"):
             with st.form("p_action_form", clear_on_submit=True, border=False):
                 a1, a2, a3, a4 = st.columns([1, 1, 2, 1], vertical_alignment="bottom")
-                start = a1.date_input("From", value=report.period[0], min_value=report.period[0], max_value=report.period[1])
-                end = a2.date_input("To", value=report.period[0] + timedelta(days=6), min_value=report.period[0],
-                                    max_value=report.period[1])
+                first, last = report.period
+                start = date_field("From", "p_action_from", default=first, min_value=first, max_value=last, where=a1)
+                end = date_field("To", "p_action_to", default=min(first + timedelta(days=6), last), min_value=first,
+                                 max_value=last, where=a2)
                 label = a3.text_input("Label", value="Op Sceptre week of action", max_chars=60)
                 if a4.form_submit_button("Add period"):
                     with page_errors("Patrols: week of action"):
