@@ -84,6 +84,34 @@ the predictor is above both baselines on every Hampshire split (proxy 44-54 agai
 places: Cleveland January -> February 0.64, 6 places). Cost: one more query (every offence's count
 per cell, 14 ms on four real months, 2-3% of a ``hotspots`` run).
 
+Looked at cell by cell afterwards, and left as it is (full record: /work/notes/predict.md of that
+session). Durham 2021-10..11 -> 12 (violence 0.85, 218 incidents caught against the count ranking's
+256 at 27 cells): the count ranking's cells the product missed hold 13-16 violent incidents in the
+two months and 2-16 other offences (residential streets: repeat violence at an address); the prior
+puts them at 1.6-5.2 a month and they had 2-18 in December (mean 8.8), while the cells taken instead
+(10-12 violent, 24-45 other, anti-social behaviour the largest part) had 0-9 (mean 3.8). On every
+split, busy cells (4+ a month) with little other crime keep about half their rate the next month
+after a one-month window and two thirds to four fifths after two or three months, which the shape-5
+prior follows on average; Durham's two-month window kept 79% against 60-65% predicted. A shape
+estimated per window from the covariance between its months (persistent variation only, none for one
+month) gives 3.4-6.0 for violence on every force, confirming 5, and moves that split only to 0.87.
+At the hotspots' number of cells (mean over splits of the predictor's catch over the better
+baseline; current 1.027 on Cleveland's violence, Durham 0.977), these did no better on Cleveland: a
+two-part prior (the gamma, or, with a share fitted to the window, a vague gamma of shape 0.5-2 that
+lets a count far above its prior stand) 1.012-1.026 (Durham 0.965-0.992); the shape fitted to the
+window's counts by likelihood 1.006 (proxy 1.18 against 1.30; Durham 0.995); the other offences less
+anti-social behaviour 1.023 (Durham 0.982). The proxy on one-month windows loses to the candidate
+gate, not the predictor (Cleveland January: the predictor's own top 30 cells would catch 19 of
+February's 66, the hotspots caught 7: the highest-predicted cells, town-centre cells with no robbery
+that month and 39-53 other offences, are outside every disk that passes the flat-force test, and
+with 6 places the hotspots take every candidate cell, quiet fringe included). A gate that also
+passes a cell when its part of town (parent cell and ring-1 parents) is above the flat force, or
+that ranks every cell once any cell passes, raised Cleveland's proxy mean from 1.03 to 1.14 (January
+0.64 to 1.00 and 1.38) and left Hampshire at 1.11-1.15, but Durham's proxy fell from 1.96 and 1.58
+to 1.00 and 0.65 (a few dozen test incidents) because the few places that hold three incidents are
+taken whole, 10 cells each; cutting them at the best left-out cell's prediction lowered Hampshire to
+1.03-1.06. None of these is in use.
+
 Significance (:func:`local_significance`): a cell is beyond chance when its count stands out from
 the smooth local surface (:func:`local_surface`: the mean cell within about 2 km, the cell and its
 ring 1 left out so a place does not raise its own expectation), under a negative binomial whose
