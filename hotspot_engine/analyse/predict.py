@@ -352,9 +352,11 @@ class _ParentRegions:
         """``y`` (per cell, or cells x months) summed over each parent's region."""
         if y.ndim == 1:
             return self.outer @ np.bincount(self.inverse, weights=y, minlength=self.outer.shape[0])
-        per_parent = np.zeros((self.outer.shape[0], y.shape[1]))
-        np.add.at(per_parent, self.inverse, y)
-        return self.outer @ per_parent
+        # One bincount over (parent, month): np.add.at over 44,270 cells x 12 months took 58 ms.
+        parents, months = self.outer.shape[0], y.shape[1]
+        flat = (self.inverse[:, None] * months + np.arange(months)).ravel()
+        per_parent = np.bincount(flat, weights=np.asarray(y, dtype=float).ravel(), minlength=parents * months)
+        return self.outer @ per_parent.reshape(parents, months)
 
     def sum_per_cell(self, y: np.ndarray) -> np.ndarray:
         return np.asarray(self.sums(y))[self.inverse]
