@@ -88,6 +88,25 @@ def test_chance_finds_at_most_one_area(seed):
     assert not any("unreliable" in note for note in result.notes)
 
 
+@pytest.mark.slow
+def test_chance_in_one_sparse_month_finds_no_area():
+    """Predict's gate tests parts of town as well as disks: 100 incidents spread evenly in one month
+    (the proxy's one-month volume) still give nothing to rank."""
+    area = geography.study_area(9)
+    months = chance_cell_months(7, incidents=100, months=1)
+    totals = months.groupby("h3", as_index=False)[["count", "harm", "harm_sq"]].sum()
+    result = score_cells(area.cells, totals, None, None, HotspotParams(), cell_months=months)
+    assert len(result.areas) + len(result.next_ranked) == 0
+    # The check can fail: the same 100 incidents in 400 neighbouring cells (sorted ids share parents) are ranked.
+    town = area.cells["h3"].to_numpy()[:400]
+    rng = np.random.default_rng(7)
+    clustered = pd.DataFrame({"h3": rng.choice(town, 100), "month": "2024-01", "count": 1, "harm": 1.0, "harm_sq": 1.0})
+    clustered = clustered.groupby(["h3", "month"], as_index=False).sum()
+    totals = clustered.groupby("h3", as_index=False)[["count", "harm", "harm_sq"]].sum()
+    result = score_cells(area.cells, totals, None, None, HotspotParams(), cell_months=clustered)
+    assert len(result.areas) > 0
+
+
 def test_real_months_give_micro_places_with_street_names(real_result):
     areas = real_result.areas
     assert 5 <= len(areas) <= 19
