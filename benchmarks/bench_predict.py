@@ -181,8 +181,9 @@ def run_force(force: str, paths: list[Path], year: str, splits: list, ratios: di
                     continue
                 show(force, group, train, test, out)
                 rows = out["rows"]
-                best = max(rows["count ranking"]["pai"], rows["kernel density 150 m"]["pai"])
-                ratios[(force, group)].append(rows["product hotspots"]["pai"] / best)
+                better = max(("count ranking", "kernel density 150 m"), key=lambda name: rows[name]["pai"])
+                ratios[(force, group)].append((rows["product hotspots"]["pai"] / rows[better]["pai"],
+                                               rows["product hotspots"]["caught"], rows[better]["caught"]))
         con.close()
 
 
@@ -191,18 +192,22 @@ def main() -> None:
     parser.add_argument("--quick", action="store_true")
     parser.add_argument("--data", nargs="*", type=Path, default=[REALDATA], help="Hampshire's 2024 months")
     args = parser.parse_args()
-    ratios: dict[tuple[str, str], list[float]] = {(f, g): [] for f in FORCES for g in GROUPS}
+    ratios: dict[tuple[str, str], list[tuple[float, float, float]]] = {(f, g): [] for f in FORCES for g in GROUPS}
     for force, (paths, year, splits, _) in FORCES.items():
         paths = args.data if force.startswith("Hampshire") else paths
         if not all(p.exists() for p in paths):
             print(f"\n{force}: skipped (no data at {', '.join(map(str, paths))})")
             continue
         run_force(force, paths, year, splits[:1] if args.quick else splits, ratios)
-    print("\nproduct hotspots' PAI over the better baseline at the same area (goal: at least 1):")
+    # The incidents caught beside each ratio: on a few dozen test incidents (Durham's proxy) two
+    # incidents move a split's ratio by a third.
+    print("\nproduct hotspots' PAI over the better baseline at the same area (goal: at least 1), "
+          "with the test incidents each caught (product / better baseline):")
     for (force, group), values in ratios.items():
         if values:
-            print(f"  {force} ({FORCES[force][3]}), {group}: " + ", ".join(f"{v:.2f}" for v in values)
-                  + f"; mean {np.mean(values):.2f}")
+            print(f"  {force} ({FORCES[force][3]}), {group}: "
+                  + ", ".join(f"{ratio:.2f} ({mine:.0f}/{theirs:.0f})" for ratio, mine, theirs in values)
+                  + f"; mean {np.mean([v[0] for v in values]):.2f}")
 
 
 if __name__ == "__main__":

@@ -659,7 +659,7 @@ def _add_hotspot_options(p: argparse.ArgumentParser) -> None:
     g.add_argument("--max-area-km2", type=float, default=1.0,
                    help="largest hotspot area; busier regions are split at their peaks (default 1 km2)")
     g.add_argument("--min-area-count", type=int, default=None,
-                   help="leave out hotspot areas with fewer incidents in the window (default 3 for predict, 5 for gistar)")
+                   help="leave out hotspot areas with fewer incidents in the window (default 0 for predict, 5 for gistar)")
     g.add_argument("--harm-weights", default=None,
                    help="CSV of harm weights by offence group (default: settings.toml [hotspots], else the shipped table)")
     g.add_argument("--exclusions", default=None,

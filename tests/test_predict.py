@@ -13,6 +13,7 @@ import pandas as pd
 import pytest
 
 from hotspot_engine.analyse import predict
+from hotspot_engine.analyse.gistar import exact_neighbourhood_p
 from hotspot_engine.analyse.hotspots import HotspotParams, score_cells
 from hotspot_engine.reference import geography
 
@@ -194,3 +195,29 @@ def test_local_p_equals_scipys_negative_binomial_and_poisson_tails():
             ref = stats.poisson.sf(y - 1, expected)
         got = np.where(y > 0, upper_tail(np.floor(y), expected, dispersion), 1.0)
         np.testing.assert_allclose(got, np.where(y > 0, ref, 1.0), rtol=1e-12, atol=1e-15)
+
+
+def test_a_busy_part_of_town_makes_candidates_where_no_disk_passes():
+    """One sparse month: incidents spread thinly over a part of town pass the town-scale flat-force
+    test though no cell's own disk holds enough; the same count scattered over the whole area does
+    not, and neither passes the disk test alone."""
+    cells = _disk_cells(20)
+    rng = np.random.default_rng(5)
+    spaced: list[str] = []  # cells at least 3 apart: no ring-1 disk holds two incidents
+    for c in h3.grid_disk(A, 5):
+        if all(h3.grid_distance(c, other) >= 3 for other in spaced):
+            spaced.append(c)
+    town = np.array([np.searchsorted(cells, np.uint64(h3.str_to_int(c))) for c in spaced])
+    spread = np.zeros(cells.size)
+    spread[town] = 1.0
+    scattered = np.zeros(cells.size)
+    scattered[rng.choice(cells.size, town.size, replace=False)] = 1.0
+    for y, expect_town in ((spread, True), (scattered, False)):
+        history = predict.CellHistory(cells, y[:, None])
+        disk = history.disk(1) @ y
+        expected = 7 * y.sum() / y.size
+        disk_p = exact_neighbourhood_p(disk, np.full(y.size, expected))
+        assert not (predict.fdr_bh(disk_p) < 0.05).any()  # no disk passes on its own
+        candidate = predict.above_flat_force(history, disk_p, disk > expected, 0.05)
+        assert candidate[town].any() == expect_town
+        assert candidate.sum() < 0.2 * cells.size

@@ -8,8 +8,10 @@ Selection methods (see DOMAIN.md):
 
 * ``predict`` (default, issue 24): cells ranked by an empirical-Bayes estimate of next period's rate
   (:class:`hotspot_engine.analyse.predict.Shrinkage`; the measured PAI that chose it is in that
-  module's docstring), among cells whose neighbourhood is above the force's rate by the exact test
-  below (so incidents spread evenly give nothing to rank). The cells are taken in order of
+  module's docstring), among cells whose neighbourhood or part of town (the parent cell and its
+  ring-1 parents, about 1.3 km) is above the force's rate by the exact test below
+  (:func:`hotspot_engine.analyse.predict.above_flat_force`: incidents spread evenly give nothing to
+  rank). The cells are taken in order of
   prediction until the ``top`` + 1-th place would start; adjacent chosen cells form places (no
   unchosen cell is added: growing areas around peaks took in quieter cells and lowered the PAI).
   ``significant`` (every method) marks the listed places with a cell beyond its local surface
@@ -48,7 +50,13 @@ from hotspot_engine.analyse.gistar import (
     gistar,
 )
 from hotspot_engine.analyse.places import area_names, micro_places
-from hotspot_engine.analyse.predict import SIGNIFICANT_TEXT, CellHistory, Shrinkage, local_significance
+from hotspot_engine.analyse.predict import (
+    SIGNIFICANT_TEXT,
+    CellHistory,
+    Shrinkage,
+    above_flat_force,
+    local_significance,
+)
 from hotspot_engine.errors import InputError
 from hotspot_engine.filters import Filters
 from hotspot_engine.reference import geography
@@ -71,10 +79,12 @@ METHODS_TEXT = (
     "600 m at resolution 9), three quarters the cell's own count of every other offence in the window, scaled to the selected "
     "offences' total (where other crime gathers, the selected offences follow). A busy cell keeps its own rate, a "
     "cell with one or two incidents is judged with its surroundings and its other crime. Cells are taken in order of "
-    "that prediction, among neighbourhoods above the force's average rate (the exact tail test below, "
-    "Benjamini-Hochberg over every cell); adjacent chosen cells form places of at most the size limit (default "
-    "1 km2) and no unchosen cell is added; the 19 places holding the highest predictions are the hotspots, the "
-    "rest are listed as next ranked. On real police.uk months this predicted the next months as well as or "
+    "that prediction, among neighbourhoods (the cell and its six neighbours) or parts of town (about 1.3 km "
+    "around) above the force's average rate (the exact tail test below, Benjamini-Hochberg once over both); "
+    "adjacent chosen cells form places of at most the size limit (default 1 km2) and no unchosen cell is added; "
+    "the 19 places holding the highest predictions are the hotspots, the rest are listed as next ranked. On a "
+    "short or sparse window a place may hold one or no incident of the selected offences when its surroundings "
+    "and its other crime predict it. On real police.uk months this predicted the next months as well as or "
     "better than ranking cells by count or a 150 m kernel density surface (benchmarks/bench_predict.py). "
     + SIGNIFICANT_TEXT + " "
     "Gi* of the measure is kept as gi_z for analysts. The gistar method instead tests each cell's neighbourhood "
@@ -122,9 +132,11 @@ class HotspotParams:
     permutations: int = 0
     seed: int = 0
     #: Areas holding fewer incidents than this in the window are not reported (None: 5 for gistar,
-    #: 3 for predict): Gi* flags a cell with one or two incidents when its neighbours are busy, and
-    #: such a place is no patrol target. For predict, 3 kept the proxy's hold-out PAI at 1.06 times
-    #: the better baseline (5: 0.95; 0: 1.07), and a place with one or two incidents is no target.
+    #: 0 for predict): Gi* flags a cell with one or two incidents when its neighbours are busy, and
+    #: such a place is no patrol target. Predict takes cells by their prediction, and a minimum of 3
+    #: cost it on sparse months: with fewer than ``top`` places holding 3 incidents, each such place
+    #: was taken whole, quiet fringe included (Cleveland's proxy, where it was chosen: 1.27 times the
+    #: better baseline with 0 and the town-scale gate, 1.03 before; predict.py has the figures).
     min_area_count: int | None = None
     max_area_km2: float = 1.0
     #: A cell joins an area only with at least this share of the area's peak count (0: any
@@ -164,13 +176,13 @@ class HotspotParams:
         """The smallest count of a reported area: ``min_area_count``, or the method's default."""
         if self.min_area_count is not None:
             return int(self.min_area_count)
-        return 3 if self.method == "predict" else 5
+        return 0 if self.method == "predict" else 5
 
     def describe(self) -> str:
         if self.method == "predict":
             return (f"cells ranked by their predicted rate of {self.measure} (each cell's own rate shrunk towards its "
-                    f"surroundings and its other offences, empirical Bayes), among cells in neighbourhoods above the force's rate (FDR < "
-                    f"{self.alpha}); adjacent chosen cells form places of at most {self.max_area_km2:g} km2; the "
+                    f"surroundings and its other offences, empirical Bayes), among cells in neighbourhoods or parts of town above the "
+                    f"force's rate (FDR < {self.alpha}); adjacent chosen cells form places of at most {self.max_area_km2:g} km2; the "
                     f"{self.top} places holding the cells of highest prediction are the hotspots")
         if self.method == "gistar":
             test = (f"Gi* conditional permutations ({self.permutations})" if self.permutations
@@ -318,11 +330,12 @@ def _select(cells: pd.DataFrame, params: HotspotParams, eligible: np.ndarray, no
     if params.method == "gistar":
         return eligible & above_force & (measure > 0)
     if params.method == "predict":
-        # Only where incidents gather beyond a flat force is a prediction ranked at all: on incidents
-        # spread evenly this leaves nothing to rank (at most one area).
+        # Only where incidents gather beyond a flat force, in the cell's disk or its part of town
+        # (predict.above_flat_force), is a prediction ranked at all: on incidents spread evenly this
+        # leaves nothing to rank (at most one area).
         # A cell with no incidents in the window may be chosen when its surroundings predict it
         # (measured: proxy PAI over the better baseline 1.06 with, 0.93 without; violence 0.99 both).
-        return eligible & above_force
+        return eligible & cells["candidate"].to_numpy(dtype=bool)
     if params.method == "top-n":
         chosen = np.zeros(len(cells), dtype=bool)
         order = _cell_order(cells, params.measure)
@@ -468,6 +481,9 @@ def _predict_cells(cells: pd.DataFrame, params: HotspotParams, grid: np.ndarray 
     history = CellHistory(cells["h3"].to_numpy().astype(np.uint64), grid if grid is not None else values[:, None],
                           {1: disk1} if params.k == 1 else None, _other_incidents(cells, context))
     cells["predicted"] = Shrinkage().predict(history) * unit
+    if params.method == "predict":
+        cells["candidate"] = above_flat_force(history, cells["gi_p"].to_numpy(), cells["gi_z"].to_numpy() > 0,
+                                              params.alpha, params.dispersion)
     local = local_significance(history, values)
     cells["local_expected"] = local.expected * unit
     cells["p_local"], cells["q_local"] = local.p, local.q

@@ -56,7 +56,8 @@ def resolve_window(con, filters: Filters, months: int = DEFAULT_WINDOW_MONTHS) -
         if not last:
             return filters, None
     first = shift_month(last, -(months - 1))
-    held = len(set(months_between(first, last)) & query.stored_months(con))
+    # Without a store (con None: only the window's arithmetic is asked for) every month counts as held.
+    held = len(set(months_between(first, last)) & query.stored_months(con)) if con is not None else months
     return replace(filters, date_from=first, date_to=last), (
         f"Window: {first} to {last} (the {months} months up to the {'chosen' if filters.date_to else 'latest'} month"
         + (f"; only {held} of them are stored)." if held < months else ").")
