@@ -416,6 +416,14 @@ def test_partner_safe_drops_records_and_blanks_small_counts(layers):
     assert layers["cells"]["count"].notna().all()  # the caller's layers are not modified
 
 
+def test_partner_safe_keeps_each_area_s_number_of_cells(layers):
+    # an area's size in cells is no event count: its own cell list gives it, so rounding it is only wrong
+    areas = layers["areas"]
+    assert "n_cells" in areas.columns and (areas["n_cells"] < 5).any()  # else the test cannot fail
+    safe = export.partner_safe(layers, threshold=5, round_to=5)
+    assert safe["areas"]["n_cells"].tolist() == areas["n_cells"].tolist()
+
+
 def test_partner_safe_threshold_is_configurable(layers):
     safe = export.partner_safe(layers, threshold=10)
     values = _count_values(safe["cells"])
