@@ -61,7 +61,7 @@ def pytest_runtest_setup(item):
     try:
         return (yield)
     finally:
-        _CPU_SECONDS[item.nodeid] = _CPU_SECONDS.get(item.nodeid, 0.0) + time.process_time() - start
+        item.user_properties.append(("cpu_seconds", time.process_time() - start))
 
 
 @pytest.hookimpl(wrapper=True)
@@ -70,7 +70,14 @@ def pytest_runtest_call(item):
     try:
         return (yield)
     finally:
-        _CPU_SECONDS[item.nodeid] = _CPU_SECONDS.get(item.nodeid, 0.0) + time.process_time() - start
+        item.user_properties.append(("cpu_seconds", time.process_time() - start))
+
+
+def pytest_runtest_logreport(report):
+    """The CPU of setup and call reaches the process that prints the summary through the test's
+    report (with pytest-xdist, the workers measure and the controller prints)."""
+    if report.when == "teardown":
+        _CPU_SECONDS[report.nodeid] = sum(v for k, v in report.user_properties if k == "cpu_seconds")
 
 
 def pytest_terminal_summary(terminalreporter, exitstatus, config):
