@@ -108,7 +108,7 @@ def _scan_installed_components_once() -> None:
     on its first run (streamlit.components.v2.manifest_scanner, about 95 packages parsed here); the
     installed packages do not change during a test session, so the scan runs once and its answer is
     reused. Measured (2026-12-07): a warm Overview AppTest run took 0.23 s of CPU with the scan, 0.08 s
-    without (0.75-1 s wall under load); the inner loop creates about 150 AppTests. The app servers the
+    without (0.75-1 s wall under load), and each page test creates its own AppTest. The app servers the
     browser tests start are separate processes and still scan for themselves."""
     try:
         from streamlit.components.v2 import manifest_scanner
