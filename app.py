@@ -29,6 +29,7 @@ else:
         cached_monthly,
         cached_overview_periods,
         cached_set,
+        cached_stored_months,
         data_version,
         sets_version,
     )
@@ -50,7 +51,7 @@ else:
         with page_errors("Overview: figures"):
             draw_periods(*cached_overview_periods(filters, version, set_ref(adopted)), adopted.name if adopted else None)
     else:
-        draw_headline(head)
+        draw_headline(head, wall=presentation())
         with page_errors("Overview: how much of the fall the evidence supports"):
             on = set_ref(cached_set(head.hotspot_set, sets_version())) if head.hotspot_set else None
             # To the end of the headline's year: later months (the sample's trial) would move its estimate.
@@ -58,4 +59,5 @@ else:
             draw_evidence_line(head, cached_impact(year, f"{head.fy_after[:4]}-04-01", "negbin", 1, version, on=on))
 
     st.subheader("Monthly serious violence by category")
-    draw_monthly(cached_monthly(filters, "offence_group", version), filters, presentation())
+    draw_monthly(cached_monthly(filters, "offence_group", version), filters, presentation(),
+                 cached_stored_months(version))

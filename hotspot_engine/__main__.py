@@ -169,7 +169,7 @@ def cmd_export(args: argparse.Namespace) -> int:
             names = ["hotspot_cells", "hotspot_areas"] if args.layer == "hotspots" else ["patrols"]
             filters = _set_filters(args, adopted, filters)
             bundle = sets.export_layers(con, filters, names, adopted, harm_weights=args.harm_weights)
-            result = sets.set_result(con, adopted, args.harm_weights) if args.layer == "hotspots" else None
+            result = sets.set_result(con, adopted, args.harm_weights, filters) if args.layer == "hotspots" else None
         elif args.layer == "hotspots":
             result = _hotspot_result(con, args, filters)
             bundle = service.export_layers(con, filters, ["hotspot_cells", "hotspot_areas"], hotspots=result, hot_only=args.hot_only)
@@ -352,6 +352,7 @@ def cmd_impact(args: argparse.Namespace) -> int:
     from hotspot_engine.write.export import neutralise_formulas, write_sidecar
 
     out = Path(args.out)
+    meta.row_counts = {"impact": len(table)}  # the sidecar's "Layers written:" had been left empty
     # The table and its methods sidecar appear together, or not at all.
     with staged_outputs() as outputs:
         outputs.write_bytes(out, neutralise_formulas(table).to_csv(index=False).encode("utf-8"), "--out")
@@ -399,10 +400,12 @@ def _pct_or_reason(value: float, low: float, high: float, reason: str) -> str:
 
 def pooled_summary(r) -> str:
     """One line: the corrected estimate first, then the uncorrected ITS and the plain before/after."""
-    reason = str(r.get("message", ""))
+    # The pooled message ends with the summed series' own reason: the uncorrected figure gives that one,
+    # not the corrected estimate's (which it had repeated).
+    reason, _, summed = str(r.get("message", "")).partition("; summed series: ")
     simple = f"{r['simple_change_pct']:+.1f}%" if r["simple_change_pct"] == r["simple_change_pct"] else "not estimable"
     return (f"pooled: corrected for regression to the mean {_pct_or_reason(r['corrected_change_pct'], r['corrected_ci_low_pct'], r['corrected_ci_high_pct'], reason)}; "
-            f"uncorrected ITS {_pct_or_reason(r['its_change_pct'], r['ci_low_pct'], r['ci_high_pct'], reason)}; "
+            f"uncorrected ITS {_pct_or_reason(r['its_change_pct'], r['ci_low_pct'], r['ci_high_pct'], summed or reason)}; "
             f"plain before/after {simple}")
 
 

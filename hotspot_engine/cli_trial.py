@@ -47,6 +47,7 @@ def cmd_schedule(args: argparse.Namespace) -> int:
                                 params={"schedule": name, "set": plan.set_name, **plan.design.record()},
                                 notes=[plan.power.line(), plan.history])
         meta.chosen = {"power": trial.power_record(plan)}
+        meta.row_counts = {"schedule": len(plan.schedule)}
         stem = out.with_suffix("")
         # The files and the stored schedule land together: a name already taken leaves no files.
         with staged_outputs() as outputs:
@@ -63,6 +64,7 @@ def cmd_schedule(args: argparse.Namespace) -> int:
           f"{design.days} days, {counts.get('patrol', 0):,} patrol and {counts.get('control', 0):,} control days "
           f"(seed {design.seed}){'' if args.no_store else ', stored'}; wrote {out}, its sidecar and protocol")
     print(f"power: {plan.power.line()}")
+    print(f"history: {plan.history}")  # what the power rests on (month-only rates: optimistic, and no evaluation)
     return 0
 
 
@@ -129,6 +131,7 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
                                 notes=result.notes)
     finally:
         con.close()
+    meta.row_counts = {"evaluation": len(result.table), "delivery": len(result.weekly)}
     meta.chosen = {"flow": result.flow, "deterrence": result.deterrence.to_dict("records"),
                    "displacement_rate_ratio": None if result.displacement is None else result.displacement.__dict__}
     with staged_outputs() as outputs:

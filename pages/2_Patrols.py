@@ -7,7 +7,7 @@ import streamlit as st
 from ui.cached import cached_monitor, cached_patrol_report, cached_plan, data_version
 from ui.common import page_setup, presentation, set_year_end
 from ui.errors import page_errors
-from ui.patrols.dosage import draw_dosage, draw_summary
+from ui.patrols.dosage import draw_dosage, draw_summary, draw_wall_dosage
 from ui.patrols.monitor import draw_monitor
 from ui.patrols.plan import draw_downloads, draw_visits, plan_choice
 from ui.patrols.target import dosage_target
@@ -33,7 +33,8 @@ target = dosage_target(big)
 year_end = set_year_end(adopted, filters.date_to)
 dosed = filters.with_(date_to=year_end) if year_end and filters.date_from <= year_end < filters.date_to else filters
 if dosed is not filters:
-    st.caption(f"Dosage and incidents to {year_end}, the end of the year the set was chosen for; later months "
+    st.caption(f"Dosage and incidents to {year_end}, the end of the set's year." if big else
+               f"Dosage and incidents to {year_end}, the end of the year the set was chosen for; later months "
                "belong to another programme (choose its set in the sidebar).")
 with page_errors("Patrols: dosage", stop=True):
     report = cached_patrol_report(dosed, target, version, on)
@@ -41,11 +42,16 @@ if report.dosage.empty:
     st.info("No hotspots were found in the 12 months before the selected period, so there is nothing to measure "
             "patrols against. Choose a later first month or a wider area.")
     st.stop()
-if report.summary["patrols"] == 0:
+if report.summary["patrols"] == 0 and big:
+    st.caption("No patrols are recorded in the selected months and places.")
+elif report.summary["patrols"] == 0:
     st.info("No patrols are recorded in the selected months and places. Load patrol logs or GPS pings on Data & "
             "export; the hotspots, their peak times and a plan are shown below.")
 
-draw_summary(report, target)
+draw_summary(report, target, notes=not big)
+if big:  # the wall screen: the figures and as many hotspots as fit, no scrolling (issue 27)
+    draw_wall_dosage(report)
+    st.stop()
 draw_dosage(report, target, big)
 if on is not None and not big:
     with page_errors("Patrols: monitoring the set"):

@@ -5,7 +5,7 @@ from __future__ import annotations
 import streamlit as st
 
 from ui.cached import cached_impact, cached_placebo, data_version, extent
-from ui.common import page_setup
+from ui.common import page_setup, presentation
 from ui.errors import page_errors
 from ui.impact.controls import impact_controls
 from ui.impact.forest import draw_all_figures, draw_displacement, draw_forest, draw_placebo, draw_pooled
@@ -21,7 +21,9 @@ adopted = current_set()
 set_line(adopted)
 choice = impact_controls(impact_filters, extent(version), version, adopted)
 if choice.intervention is None:
-    st.info("No patrols are stored, so there is no default intervention date: choose one.")
+    st.info("No patrols are stored, so there is no intervention to evaluate: choose a date at the desk view "
+            "(Exit presentation mode)." if presentation() else
+            "No patrols are stored, so there is no default intervention date: choose one.")
     st.stop()
 impact_filters = impact_filters.with_(date_to=choice.last_month)  # default: the end of the set's year
 
@@ -29,7 +31,9 @@ with page_errors("Impact: models", stop=True):
     result = cached_impact(impact_filters, choice.intervention.isoformat(), choice.model, choice.buffer_k, version,
                            choice.period, set_ref(adopted))
 
-draw_pooled(result, choice.unit, patrols=extent(version).first_patrol is not None)
+draw_pooled(result, choice.unit, patrols=extent(version).first_patrol is not None, wall=presentation())
+if presentation():  # the wall screen: the pooled figures on one screen, the rest at the desk (issue 27)
+    st.stop()
 draw_forest(result.table)
 draw_series(result, choice.unit)
 if choice.period == "month" and result.selection_window[0]:

@@ -60,6 +60,8 @@ with chart:
     shading = data.lsoa_shading(source, compare_filters, version, only_flagged=False) if shade and source else None
     draw.partner_map(shading, {layer["source"]: data.points(layer, filters, version) for layer in point_layers},
                      outlines, map_style=data.map_style(), present=present)
+if present:  # the wall screen: the figures and the map; the funnel and the tables below are desk work
+    st.stop()
 if funnel is not None:
     for note in funnel.notes:
         st.caption(markdown_plain(note))  # notes may quote layer names from partner files
@@ -72,8 +74,6 @@ if funnel is not None:
                + (f" Restricted layer: LSOAs with fewer than {hide} are not drawn." if hide else ""))
     draw.flagged_table(funnel.result.table, source, hide)
 
-if present:  # the tables below are desk work
-    st.stop()
 st.subheader("What partners know about each hotspot")
 st.caption("Area counts in the LSOAs each hotspot touches; events and places inside its cells; "
            f"{hotspot_filters.date_from} to {hotspot_filters.date_to}.")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from ui.cached import cached_hotspots, cached_set, cached_set_list, data_version, sets_version
+from ui.cached import cached_hotspots, cached_set, cached_set_list, data_version, sets_version, window_label
 from ui.common import hotspot_window, map_params, page_setup, presentation
 from ui.errors import page_errors
 from ui.sets_page.compare import TODAY, choose_pair, draw_comparison, draw_listing
@@ -21,7 +21,7 @@ if not present:  # the wall screen shows the comparison's map, fitted to the scr
     st.subheader("Adopted sets")
     draw_listing(listing)
     st.subheader("What changed")
-older_name, newer_name = choose_pair([str(n) for n in listing["name"]])
+older_name, newer_name = choose_pair([str(n) for n in listing["name"]], present)
 older = cached_set(older_name, sets_version())
 with page_errors("Hotspot sets: comparison", stop=True):
     if newer_name == TODAY:
@@ -30,7 +30,7 @@ with page_errors("Hotspot sets: comparison", stop=True):
         result = cached_hotspots(window, params, version)
         hot = result.cells[result.cells["is_hotspot"].astype(bool)].dropna(subset=["hotspot_id"])
         newer = hot.assign(hotspot_number=hot["hotspot_rank"])[["h3", "hotspot_id", "hotspot_number", "hotspot_name"]]
-        newer_label, newer_res = f"Today's hotspots ({window.date_from} to {window.date_to})", window.res
+        newer_label, newer_res = f"Today's hotspots ({window_label(window.date_from, window.date_to, version)})", window.res
     else:
         later = cached_set(newer_name, sets_version())
         newer, newer_label, newer_res = later.cells, newer_name, later.filters.res

@@ -174,3 +174,64 @@ _CANVAS_DRAWN_JS = """() => {
 def wait_canvas_drawn(page, timeout_ms: int = 60_000) -> None:
     """Wait until the deck.gl canvas holds non-background pixels (drawn cells and outlines)."""
     page.wait_for_function(_CANVAS_DRAWN_JS, timeout=timeout_ms, polling=250)
+
+
+#: What keeps a presentation-mode page from being one screen (issue 27): a scrolling box, an element
+#: (or a chart's canvas or svg, or a table) reaching past the window's edges, or a control on the wall
+#: screen (the exit button and the map's own zoom buttons aside). One line per problem.
+_WALL_PROBLEMS_JS = """() => {
+    const vw = window.innerWidth, vh = window.innerHeight, out = [];
+    const name = (e) => (e.getAttribute('data-testid') || e.tagName.toLowerCase()) + ' "'
+        + (e.innerText || '').trim().replace(/\\s+/g, ' ').slice(0, 50) + '"';
+    const shown = (r) => r.width > 0 && r.height > 0;
+    for (const e of document.querySelectorAll('*')) {
+        const style = getComputedStyle(e);
+        if (/(auto|scroll)/.test(style.overflowY) && e.clientHeight > 0 && e.scrollHeight > e.clientHeight + 2)
+            out.push(`scrolls ${e.scrollHeight - e.clientHeight} px: ${name(e)}`);
+    }
+    const main = document.querySelector('[data-testid="stMain"]') || document.body;
+    for (const e of main.querySelectorAll('[data-testid="stElementContainer"], canvas, svg, table')) {
+        const r = e.getBoundingClientRect();
+        if (shown(r) && (r.bottom > vh + 1 || r.right > vw + 1 || r.left < -1 || r.top < -1))
+            out.push(`cut (${Math.round(r.left)},${Math.round(r.top)})-(${Math.round(r.right)},${Math.round(r.bottom)}): ${name(e)}`);
+    }
+    const controls = ['stSelectbox', 'stMultiSelect', 'stSlider', 'stDateInput', 'stNumberInput', 'stTextInput',
+                      'stFileUploader', 'stRadio', 'stCheckbox', 'stToggle', 'stExpander', 'stButton',
+                      'stDownloadButton', 'stTextArea', 'stSegmentedControl', 'stPills'];
+    for (const e of main.querySelectorAll(controls.map((c) => `[data-testid="${c}"]`).join(','))) {
+        if (shown(e.getBoundingClientRect()) && !(e.innerText || '').includes('Exit presentation mode'))
+            out.push(`control: ${name(e)}`);
+    }
+    return out;
+}"""
+
+
+def wall_screen_problems(page) -> list[str]:
+    """Why the page in ``page`` is not one wall screen (empty when it is): see _WALL_PROBLEMS_JS."""
+    return page.evaluate(_WALL_PROBLEMS_JS)
+
+
+#: True once the map ends inside the window (ui/viewport.py has reported and the page has rerun).
+MAP_FITTED_JS = ("(() => { const d = document.querySelector('[data-testid=\"stDeckGlJsonChart\"]');"
+                 " return d && d.getBoundingClientRect().bottom <= window.innerHeight; })()")
+
+
+def open_presented(page, url: str, path: str) -> None:
+    """Open the page at ``path`` in presentation mode and wait until it has fitted itself to the window:
+    the browser reports the screen (ui/viewport.py), the page reruns with its map or table sized to it."""
+    from playwright.sync_api import TimeoutError as PlaywrightTimeout
+
+    page.goto(f"{url}/{path}?present=1")
+    wait_for_app(page, "canvas" if path == "Hotspot_map" else "h1")
+    if path in ("Hotspot_map", "Hotspot_sets", "Partner_data"):
+        try:  # the Hotspot map always has its map; the sets and partner pages only with a set or a layer
+            page.wait_for_function(MAP_FITTED_JS, timeout=60_000 if path == "Hotspot_map" else 20_000)
+        except PlaywrightTimeout:
+            if path == "Hotspot_map":
+                raise
+    page.wait_for_timeout(1000)  # the report reruns pages without a map too (ui/wall.py)
+    wait_for_app(page, "canvas" if path == "Hotspot_map" else "h1")
+    try:  # a loaded machine may take a second report (ui/viewport.py measures again after 1.5 and 4 s)
+        page.wait_for_function(f"({_WALL_PROBLEMS_JS})().length === 0", timeout=15_000, polling=500)
+    except PlaywrightTimeout:
+        pass  # the caller looks at what is still wrong (wall_screen_problems)

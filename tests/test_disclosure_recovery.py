@@ -134,10 +134,22 @@ def test_expected_times_ratio_recovers_nothing_from_a_partner_safe_funnel():
     assert _product_attack(safe, table) == 0.0
 
 
+def _band(shown: float, step: int) -> tuple[float, float]:
+    """The whole counts a shown count can stand for: itself when exact (step 1), else those that round
+    to it, never under the threshold (the rule in write/disclosure.py)."""
+    return (shown, shown) if step <= 1 else (max(shown - step // 2, THRESHOLD), shown + step // 2)
+
+
+def _fits(total: tuple[float, float], visible: list[float], step: int) -> list[int]:
+    """The hidden counts (0 to the threshold - 1) a total (low, high) less the visible counts allows."""
+    bands = [_band(v, step) for v in visible]
+    low, high = total[0] - sum(b[1] for b in bands), total[1] - sum(b[0] for b in bands)
+    return [v for v in range(THRESHOLD) if low - 1e-9 <= v <= high + 1e-9]
+
+
 def _difference_attack(areas: pd.DataFrame, cells: pd.DataFrame, truth: pd.Series, step: int) -> float:
     """Areas holding exactly one blanked cell: the counts its published total and visible cells allow
-    (each published count stands for a band ``step`` wide); recovered when only one fits."""
-    half = step / 2 if step > 1 else 0.0
+    (each published count stands for the whole counts that round to it); recovered when only one fits."""
     got, tried = 0, 0
     for area_id, members in cells.groupby("hotspot_id"):
         blank = members["count"].isna()
@@ -145,10 +157,7 @@ def _difference_attack(areas: pd.DataFrame, cells: pd.DataFrame, truth: pd.Serie
         if blank.sum() != 1 or pd.isna(total):
             continue
         tried += 1
-        visible = members.loc[~blank, "count"]
-        low = total - half - (visible + half).sum()
-        high = total + half - (visible - half).clip(lower=THRESHOLD).sum()
-        fits = [v for v in range(THRESHOLD) if low - 1e-9 <= v <= high + 1e-9]
+        fits = _fits(_band(total, step), members.loc[~blank, "count"].tolist(), step)
         got += fits == [int(truth[members.index[blank][0]])]
     assert tried > 0
     return got / tried
@@ -202,4 +211,105 @@ def test_partner_safe_hotspot_export_and_screen_tables_of_the_sample(sample_db, 
         con.close()
     hidden = ranking["Ambulance call-outs"].isna() & ranking["suppressed"]
     assert hidden.any()
-    assert ranking.loc[hidden, "score"].isna().all()  # score = count / layer total with this weight
+    # Ranked on the counts as shown: a hidden cell scores 0 and a shown one its shown share, so the
+    # layer total a score gives is the sum of the shown counts, not the exact total (issue 25).
+    shown = ranking["Ambulance call-outs"]
+    assert (ranking.loc[hidden, "score"] == 0).all() and (shown.dropna() % THRESHOLD == 0).all()
+    np.testing.assert_allclose(ranking.loc[~hidden, "score"], shown[~hidden] / shown.sum())
+
+
+# --------------------------------------------------------------------------------------------
+# On screen: a total that includes the one hidden count, less the shown counts (issue 25)
+# --------------------------------------------------------------------------------------------
+
+
+def _one_hidden(rng, n: int) -> np.ndarray:
+    """``n`` counts of which exactly one (the first) is under the threshold and above 0."""
+    counts = rng.integers(THRESHOLD, 4 * THRESHOLD, n).astype(float)
+    counts[0] = rng.integers(1, THRESHOLD)
+    return counts
+
+
+def _score_attack(shown: pd.DataFrame, truth: np.ndarray, step: int) -> bool:
+    """With the police weight 0 a shown score is the cell's count over the layer's total: the total
+    is a shown count over its score, and that total less every shown count leaves the hidden one."""
+    visible = shown[shown["ae"].notna()]
+    total = float(visible["ae"].iloc[0] / visible["score"].iloc[0])
+    hidden_row = shown["ae"].isna().to_numpy()
+    return _fits((total, total), visible["ae"].tolist(), step) == [int(truth[hidden_row][0])]
+
+
+def test_a_ranking_score_gives_back_no_hidden_count_on_screen():
+    """The Partner data page's ranking: scores were computed from the exact counts, so one hidden cell
+    was the layer's total (a count over its score) less the shown counts; ranked on the shown counts,
+    a restricted layer's scores say nothing more than the table."""
+    from hotspot_engine.analyse import partners as analysis
+
+    rng = np.random.default_rng(11)
+    naive_got = safe_got = 0
+    trials = 60
+    for _ in range(trials):
+        n = int(rng.integers(3, 30))
+        counts = _one_hidden(rng, n)
+        cells = pd.DataFrame({"h3": np.arange(n, dtype=np.uint64), "harm": rng.uniform(1, 500, n)})
+        partner = pd.DataFrame({"source": "ae", "h3": np.arange(n, dtype=np.uint64), "count": counts})
+        weights = {"police": 0.0, "ae": 1.0}
+        naive = analysis.combined_ranking(cells, partner, weights).sort_values("h3")
+        small = naive["ae"] < THRESHOLD  # what the page showed before: the count hidden, the others exact
+        naive = naive.assign(ae=naive["ae"].mask(small), score=naive["score"].mask(small))
+        naive_got += _score_attack(naive, counts, 1)
+        safe = analysis.combined_ranking(cells, partner, weights, shown_only={"ae": THRESHOLD}).sort_values("h3")
+        assert safe["ae"].isna().sum() == 1 and (safe["ae"].dropna() % THRESHOLD == 0).all()
+        safe_got += _score_attack(safe, counts, THRESHOLD)
+    assert naive_got / trials > 0.9
+    assert safe_got == 0
+
+
+def _funnel_attack(shown: pd.DataFrame, limits: pd.DataFrame, truth: np.ndarray, step: int) -> bool:
+    """The attacker knows the police counts. Any expected count over its police count (a row's, or a
+    limit's) is the force-wide ratio; times the police total it is the partner total, less the shown
+    counts the hidden one. Exact R when nothing is banded; otherwise the total it gives is banded too."""
+    ratios = pd.concat([shown["expected"] / shown["police_count"], limits["expected"] / limits["police_count"]])
+    total = float(ratios.dropna().iloc[0] * shown["police_count"].sum())
+    hidden_row = shown["partner_count"].isna().to_numpy()
+    fits = _fits(_band(round(total), step), shown.loc[~hidden_row, "partner_count"].tolist(), step)
+    return fits == [int(truth[hidden_row][0])]
+
+
+def test_the_funnel_ratio_gives_back_no_hidden_lsoa_on_screen_or_in_the_export():
+    """The funnel of a restricted layer: the expected counts (police count x force-wide ratio) gave the
+    partner total, which less the shown LSOA counts gave back the one hidden. On screen
+    (service.screen_funnel) and in the partner-safe export nothing comes back."""
+    from hotspot_engine.analyse import partners as analysis
+    from hotspot_engine.filters import Filters
+    from hotspot_engine.service import partners as partner_service
+
+    rng = np.random.default_rng(13)
+    naive_got = screen_got = export_got = 0
+    trials = 40
+    for _ in range(trials):
+        n = int(rng.integers(3, 40))
+        partner = _one_hidden(rng, n)
+        counts = pd.DataFrame({"lsoa_code": [f"L{i:04d}" for i in range(n)], "district": "D", "csp": "C",
+                               "partner_count": partner.astype(np.int64),
+                               "police_count": rng.integers(5, 60, n)})
+        result = analysis.funnel(counts)
+        table = result.table.set_index("lsoa_code").loc[counts["lsoa_code"]].reset_index()
+        truth = table["partner_count"].to_numpy(dtype=float)
+        naive = table.assign(partner_count=table["partner_count"].where(truth >= THRESHOLD))
+        naive_got += _funnel_attack(naive, result.limits, truth, 1)
+        compared = partner_service.PartnerFunnel(result, Filters(), {}, hide_small=True, notes=list(result.notes))
+        screened = partner_service.screen_funnel(compared, THRESHOLD)
+        screen = screened.result
+        # The page's notes give the force-wide ratio too: the shown one, not the exact one.
+        assert analysis.ratio_note(screen.ratio) in screened.notes and analysis.ratio_note(screen.ratio) in screen.notes
+        assert sum(note.startswith("Force-wide ratio") for note in screened.notes) == 1
+        shown = screen.table.set_index("lsoa_code").loc[counts["lsoa_code"]].reset_index()
+        assert shown["partner_count"].isna().sum() == 1 and shown[["funnel_z", "p_higher", "p_lower"]].isna().all().all()
+        screen_got += _funnel_attack(shown, screen.limits, truth, THRESHOLD)
+        safe = export.partner_safe({"partners": table}, threshold=THRESHOLD)["partners"]
+        # The export bands the police counts too; the attacker has the exact ones from police data.
+        safe = safe.assign(police_count=table["police_count"])
+        export_got += _funnel_attack(safe, result.limits.iloc[0:0], truth, THRESHOLD) if safe["expected"].notna().any() else 0
+    assert naive_got / trials > 0.9
+    assert screen_got == 0 and export_got == 0

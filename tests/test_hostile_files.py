@@ -10,6 +10,7 @@ import re
 import zipfile
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pytest
 
@@ -213,14 +214,59 @@ def test_the_asb_id_step_ignores_extra_columns(tmp_path):
         "asb-").all()
 
 
-def test_a_partner_areas_file_too_long_to_read_whole_is_refused_before_parsing(tmp_path):
+def _areas_text(police_code: str) -> str:
+    """30 area rows: repeats of one LSOA-month-measure in the same block and across blocks (of 7),
+    a 2021 code only the police rows in the store carry, and bad rows of other kinds."""
+    rows = [f"E01017140,2024-{1 + k % 12:02d},{k},m{k // 12}" for k in range(24)]
+    rows += ["E01017140,2024-01,9,m0",  # row 26: repeats row 2 (an earlier block)
+             "E01017140,2024-03,9,m1",  # repeats row 16
+             f"{police_code},2024-02,4,m0",
+             f"{police_code},2024-02,5,m0",  # repeats the row above (same block)
+             "E01099999,2024-02,4,m0",  # outside the 14 districts
+             "E01017140,2024-05,-1,m9"]  # bad count
+    return "lsoa_code,month,count,measure\n" + "\n".join(rows) + "\n"
+
+
+def test_partner_areas_too_long_to_read_whole_stream_and_equal_the_whole_file_load(tmp_path, monkeypatch):
+    """Issue 25: an areas file over the whole-file row limit streams in blocks (it was refused); its
+    repeated LSOA-month check spans blocks, so the rejects, their row numbers and the stored rows equal
+    a whole-file load's; a 2021 code the police rows carry is accepted in both."""
+    from hotspot_engine.read import streaming
     from hotspot_engine.read.limits import Limits
 
+    monkeypatch.setattr(streaming, "POLICE_UK_BLOCK_ROWS", 7)
+    police = tmp_path / "2024-02-hampshire-street.csv"
+    police.write_text(HEADER + "\n" + _street_row("2024-02").replace("E01017140,Southampton 001A",
+                                                                     "E01035000,Southampton 040F") + "\n")
     path = tmp_path / "areas.csv"
-    path.write_text("lsoa_code,month,count\n" + "".join(f"E01017140,2024-{1 + k % 12:02d},{k}\n" for k in range(20)))
-    with pytest.raises(InputError, match=r"^areas\.csv: over 10 rows, more than a file that is read whole"):
-        _ingest(path, limits=Limits(max_whole_file_rows=10))
-    assert _ingest(path, limits=Limits(max_whole_file_rows=100))[0].rows_read == 20
+    path.write_text(_areas_text("E01035000"))
+    got_con, want_con = store.connect(":memory:"), store.connect(":memory:")
+    for con in (got_con, want_con):
+        loading.ingest_paths(con, [police])
+    [got] = loading.ingest_paths(got_con, [path], limits=Limits(max_whole_file_rows=10))
+    [want] = loading.ingest_paths(want_con, [path])
+    assert (got.rows_read, got.added, got.rejected) == (30, 25, 5)
+    assert got.reject_reasons == {"repeated LSOA and month": 3, "LSOA outside the 14 districts": 1, "bad count": 1}
+    assert (got.rows_read, got.added, got.already_present, got.rejected, got.reject_reasons, got.notes) == (
+        want.rows_read, want.added, want.already_present, want.rejected, want.reject_reasons, want.notes)
+    for query in ('SELECT "row", "column", reason, raw FROM rejects ORDER BY 1',
+                  "SELECT row_id, source, owner, sharing, lsoa_code, district, month, count, measure FROM partner_areas "
+                  "ORDER BY 1"):
+        pd.testing.assert_frame_equal(got_con.execute(query).df(), want_con.execute(query).df())
+    assert got_con.execute('SELECT "row" FROM rejects WHERE reason LIKE \'repeated%\' ORDER BY 1').fetchall() == [
+        (26,), (27,), (29,)]
+    [again] = loading.ingest_paths(got_con, [path], limits=Limits(max_whole_file_rows=10))
+    assert (again.added, again.already_present, again.rejected) == (0, 25, 5)
+
+
+def test_a_partner_areas_key_repeated_across_blocks_is_told_by_its_digest():
+    """The cross-block check keeps digests alone (8 bytes a key) and says only whether one was seen."""
+    from hotspot_engine.read.cells import Occurrences
+
+    seen = Occurrences(counted=False)
+    assert seen.take(np.array([5, 3, 5], dtype=np.uint64)).tolist() == [0, 0, 0]
+    assert seen.take(np.array([3, 7, 5, 7], dtype=np.uint64)).tolist() == [1, 0, 1, 0]
+    assert seen.keys.tolist() == [3, 5, 7] and seen.counts.size == 0
 
 
 @pytest.mark.parametrize("id_column", [True, False])
@@ -251,3 +297,53 @@ def test_an_uploaded_police_uk_file_with_month_9999_loads_its_other_rows():
     data = "\n".join([HEADER, _street_row("9999-12", 1), _street_row("2024-01", 2)]).encode() + b"\n"
     [summary] = loading.ingest_upload(store.connect(":memory:"), "street.csv", data)
     assert (summary.added, summary.reject_reasons) == (1, {"bad month": 1})
+
+
+@pytest.mark.parametrize("kind", ["police-uk", "partner-areas", "partner-events"])
+def test_an_uploaded_csv_over_the_whole_file_row_limit_streams_like_the_command_line(tmp_path, monkeypatch, kind):
+    """Issue 25: the app's upload (ingest_upload) read a plain CSV whole, so the whole-file row limit
+    refused it; it now streams as the same file given to ``ingest`` does, with the same account."""
+    from hotspot_engine.read import streaming
+    from hotspot_engine.read.limits import Limits
+
+    monkeypatch.setattr(streaming, "POLICE_UK_BLOCK_ROWS", 7)
+    if kind == "police-uk":
+        text = "\n".join([HEADER, *(_street_row(f"2024-0{1 + k % 4}", k) for k in range(30)), _street_row("9999-12", 99)])
+    elif kind == "partner-areas":
+        text = _areas_text("E01017141")
+    else:
+        text = "callout_id,datetime,lat,lon,category\n" + "\n".join(
+            f"E{k},2024-01-0{1 + k % 3}T22:00:00,50.9097,-1.4044,assault" for k in range(30))
+    path = tmp_path / "upload.csv"
+    path.write_text(text + "\n")
+    tight = Limits(max_whole_file_rows=10)
+    with pytest.raises(InputError, match=r"^upload\.csv: over 10 rows, more than a file that is read whole"):
+        loading.ingest_paths(store.connect(":memory:"), [path], fmt="patrols", limits=tight)  # does not stream
+    uploaded, given = store.connect(":memory:"), store.connect(":memory:")
+    [got] = loading.ingest_upload(uploaded, "upload.csv", path.read_bytes(), limits=tight)
+    [want] = loading.ingest_paths(given, [path], limits=tight)
+    assert got.rows_read > 10 and got.added > 10
+    assert (got.file, got.format, got.rows_read, got.added, got.rejected, got.reject_reasons, got.notes) == (
+        want.file, want.format, want.rows_read, want.added, want.rejected, want.reject_reasons, want.notes)
+    sha = "SELECT file, sha256, rows_read FROM loads"
+    assert uploaded.execute(sha).fetchall() == given.execute(sha).fetchall()
+
+
+def test_a_streamed_partner_areas_file_keeps_the_incident_limits_and_refuses_in_one_line(tmp_path, monkeypatch):
+    """Issue 25 "partner files: the same limits as incidents": a field over the limit in a later block of
+    a streamed areas file is refused with one line naming the file, row and column, and nothing is stored."""
+    from hotspot_engine.read import streaming
+    from hotspot_engine.read.limits import Limits
+
+    monkeypatch.setattr(streaming, "POLICE_UK_BLOCK_ROWS", 7)
+    rows = [f"E01017140,2024-{1 + k % 12:02d},{k},m{k // 12}" for k in range(30)]
+    rows[20] = "E01017140,2024-09,3," + "x" * 500
+    path = tmp_path / "areas.csv"
+    path.write_text("lsoa_code,month,count,measure\n" + "\n".join(rows) + "\n")
+    con = store.connect(":memory:")
+    with pytest.raises(InputError) as caught:
+        loading.ingest_paths(con, [path], limits=Limits(max_whole_file_rows=10, max_field_bytes=100))
+    message = str(caught.value)
+    assert message.startswith("areas.csv: row 22") and "measure" in message and "\n" not in message
+    assert "x" * 20 not in message
+    assert con.execute("SELECT count(*) FROM partner_areas").fetchall() == [(0,)]

@@ -69,6 +69,18 @@ def test_an_earlier_window_the_store_does_not_hold_is_no_comparison():
     whole = set(months_between("2018-03", "2024-04"))  # every month held: the same months compare
     assert compare_periods(monthly, "2018-03", "2024-04", whole).case == "last-12"
 
+def test_the_mean_per_month_divides_by_the_stored_months_only():
+    """The real months read 'Per month 86.6' (1,039 over twelve months, eight of them unstored); the
+    four stored months of 2024 hold about 260 a month."""
+    monthly = pd.DataFrame({"month": ["2018-03", "2024-01", "2024-02", "2024-03", "2024-04"],
+                            "count": [90, 80, 85, 95, 100]})
+    figures = compare_periods(monthly, "2018-03", "2024-04", set(monthly["month"]))
+    assert figures.months_held == 4 and figures.per_month == pytest.approx(360 / 4)
+    assert "Only 4 of the 12 months 2023-05 to 2024-04 are stored." in figures.line
+    whole = compare_periods(_monthly("2024-01", "2024-06"), "2024-01", "2024-06", set(months_between("2024-01", "2024-06")))
+    assert whole.months_held == 6 and whole.per_month == pytest.approx(21 / 6) and "Only" not in whole.line
+
+
 # -- the page on stores of 1, 6, 12 and 13+ months ------------------------------------------------
 
 @pytest.fixture(scope="module")
@@ -112,6 +124,73 @@ def test_overview_shows_figures_on_every_store(month_stores, months, case_text, 
         assert int(metric.value.replace(",", "")) > 0
         assert bool(metric.delta) == (months == "13")
         assert not [i for i in at.info if "needs two complete financial years" in i.value]
+    finally:
+        st.cache_resource.clear()
+        st.cache_data.clear()
+
+
+# -- the monthly chart: months the store does not hold are gaps, not zeros (issue 27) ---------------
+
+def test_months_the_store_does_not_hold_are_gaps_and_held_empty_months_zeros():
+    """The real police.uk store holds 2018-03 and 2024-01..04: the chart drew 2018-04..2023-12 as zeros."""
+    from hotspot_engine.filters import Filters
+    from ui.overview.monthly_chart import complete_months, unstored_spans
+
+    held = ["2018-03", "2024-01", "2024-02", "2024-03", "2024-04"]
+    monthly = pd.DataFrame({"month": held + ["2024-01"], "offence_group": ["robbery"] * 5 + ["weapons"],
+                            "count": [9, 8, 7, 6, 5, 3], "harm": [1.0] * 6})
+    full = complete_months(monthly, Filters(date_from="2018-03", date_to="2024-04"), frozenset(held))
+    assert len(full) == 2 * len(months_between("2018-03", "2024-04"))
+    gaps = full[~full["month"].isin(held)]
+    assert gaps["count"].isna().all() and len(gaps) == 2 * 69  # not zeros
+    weapons = full[(full["offence_group"] == "weapons") & full["month"].isin(held)].set_index("month")["count"]
+    assert weapons.to_dict() == {"2018-03": 0, "2024-01": 3, "2024-02": 0, "2024-03": 0, "2024-04": 0}
+    assert unstored_spans(full) == ["2018-04 to 2023-12"]
+    # Without the stored months (every month held), a missing month is a zero, as before.
+    assert complete_months(monthly, Filters(date_from="2018-03", date_to="2024-04"))["count"].notna().all()
+    assert unstored_spans(full[full["month"] <= "2018-05"]) == ["2018-04 to 2018-05"]
+
+
+@pytest.fixture(scope="module")
+def gap_store(sample_dir, tmp_path_factory) -> Path:
+    """The sample's 2019-04..06 and 2024-01..03 only: two years of months the store does not hold."""
+    from hotspot_engine.read.loading import ingest_paths
+    from hotspot_engine.store.database import connect
+
+    out = tmp_path_factory.mktemp("gap_store")
+    incidents = pd.read_csv(sample_dir / "incidents.csv", dtype=str)
+    month = incidents["occurred_at"].str[:7]
+    csv = out / "incidents.csv"
+    incidents[month.between("2019-04", "2019-06") | month.between("2024-01", "2024-03")].to_csv(csv, index=False)
+    con = connect(out / "gap.duckdb")
+    ingest_paths(con, [csv])
+    con.close()
+    return out / "gap.duckdb"
+
+
+@pytest.mark.slow  # AppTest runs of the Overview, at the desk and on the wall screen
+@pytest.mark.parametrize("present", [False, True])
+def test_overview_chart_draws_unstored_months_as_gaps(gap_store, present, monkeypatch):
+    import pyarrow as pa
+    import streamlit as st
+    from streamlit.testing.v1 import AppTest
+
+    monkeypatch.setenv("HOTSPOT_DB", str(gap_store))
+    st.cache_resource.clear()
+    st.cache_data.clear()
+    try:
+        at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=240)
+        if present:
+            at.query_params["present"] = "1"
+        at.run()
+        assert not at.exception, [e.value for e in at.exception]
+        chart = at.get("vega_lite_chart")[-1].proto
+        data = pa.ipc.open_stream(chart.datasets[0].data.data).read_all().to_pandas()
+        by_month = data.groupby("month")["count"]
+        assert by_month.apply(lambda c: c.isna().all()).loc["2019-07":"2023-12"].all()  # gaps, not zeros
+        assert by_month.apply(lambda c: c.notna().all()).loc[["2019-04", "2019-06", "2024-01", "2024-03"]].all()
+        captions = " ".join(c.value for c in at.caption)
+        assert "no data for 2019-07 to 2023-12: left as gaps, not zeros" in captions, captions
     finally:
         st.cache_resource.clear()
         st.cache_data.clear()

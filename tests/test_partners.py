@@ -257,6 +257,10 @@ def test_hotspot_table_gains_partner_columns_and_restricted_counts_are_hidden(pa
     assert small.any() and (~small).any()
     assert table.loc[small.to_numpy(), "Ambulance call-outs_count"].isna().all()
     assert table.loc[small.to_numpy(), "suppressed"].all()
+    # ... and the rest rounded to 5s, as a partner-safe export shows them (issue 25: a total less exact
+    # shown counts gave back a lone hidden one).
+    assert (table["Ambulance call-outs_count"].dropna() % 5 == 0).all()
+    assert (exact["Ambulance call-outs_count"] % 5 != 0).any()
     assert table["Licensed premises_count"].notna().all()
     assert ranking["rank"].tolist()[:3] == [1, 2, 3] and ranking["score"].is_monotonic_decreasing
 
@@ -322,3 +326,13 @@ def test_funnel_allows_for_ratios_that_differ_between_lsoas(seed):
 def test_funnel_on_chance_keeps_plain_limits():
     flagged = [_overdispersed(seed, 0.0, planted=0)[1].mean() for seed in (4, 5, 6)]
     assert np.mean(flagged) <= 0.004  # nominal 0.2% two-sided
+
+
+def test_a_restricted_lsoa_tooltip_reads_its_banded_count_as_such():
+    """The funnel map's tooltip: screen_funnel hands a restricted layer's counts over banded (hidden as
+    NaN, the rest rounded), so a hidden one reads 'fewer than 5', a shown one 'about 10'."""
+    from hotspot_engine.render.partner_deck import _count_text
+
+    assert (_count_text(float("nan"), 5), _count_text(10.0, 5), _count_text(3.0, 5)) == (
+        "fewer than 5", "about 10", "fewer than 5")
+    assert (_count_text(3.0, None), _count_text(float("nan"), None)) == ("3", "not known")

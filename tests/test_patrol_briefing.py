@@ -210,6 +210,23 @@ def test_police_uk_plan_and_briefing_carry_no_invented_times(real_db, tmp_path):
     assert not report.streets["street"].str.startswith("On or near").any()
 
 
+def test_a_store_without_patrols_gives_no_measured_zeros_on_the_briefing(real_db):
+    """Audit on the real months: with no patrol data at all the page read 'Visits 0 / 0', 'Days dosed
+    0 of 366 required' and weeks of '0 of 7' beside 'no patrol data loaded'; nothing was measured."""
+    from hotspot_engine.store.database import connect
+
+    con = connect(real_db, read_only=True)
+    try:
+        report = service.patrol_report(con, APRIL)
+    finally:
+        con.close()
+    assert report.summary["no_patrol_data"]
+    text = _figure_text(B.briefing_page(report, None, report.dosage["hotspot_id"].iloc[0]))
+    assert "no patrol data loaded: visits cannot be counted" in text
+    assert "- (of " in text
+    assert " of 7" not in text and "0 / 0" not in text
+
+
 def test_balanced_days_when_the_target_is_fewer_days_a_week(real_db):
     from hotspot_engine.store.database import connect
 

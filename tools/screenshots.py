@@ -18,8 +18,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "tests"))
 
-from browser import browser, running_app, wait_for_app  # noqa: E402
-from playwright.sync_api import TimeoutError as PlaywrightTimeout  # noqa: E402
+from browser import browser, open_presented, running_app, wait_for_app, wall_screen_problems  # noqa: E402
 
 PAGES = {"": "overview", "Hotspot_map": "hotspot_map", "Patrols": "patrols", "Impact": "impact",
          "Data_and_export": "data_export", "Partner_data": "partner_data", "Hotspot_sets": "hotspot_sets"}
@@ -66,25 +65,14 @@ WALL_SCREENS = ((1920, 1080), (1280, 720))
 
 
 def shoot_presentation(page, url: str, out: Path, suffix: str) -> None:
-    """Every page in presentation mode, the screen's whole first view (no scrolling)."""
+    """Every page in presentation mode, the screen's whole first view (no scrolling); prints what keeps
+    a page from being one screen, if anything does (tests/browser.wall_screen_problems)."""
     for path, name in PAGES.items():
-        page.goto(f"{url}/{path}?present=1")
-        wait_for_app(page, "canvas" if path == "Hotspot_map" else "h1")
-        if path == "Hotspot_map":  # the browser reports the screen, the page reruns and fits the map to it
-            page.wait_for_function(FITTED, timeout=60_000)
-            wait_for_app(page, "canvas")
-        elif path in ("Hotspot_sets", "Partner_data"):  # their maps are fitted too, when there is one
-            try:
-                page.wait_for_function(FITTED, timeout=20_000)
-            except PlaywrightTimeout:
-                pass  # no set adopted or no partner layer: no map on the page
+        open_presented(page, url, path)
         page.wait_for_timeout(MAP_SETTLE_MS if path in ("Hotspot_map", "Hotspot_sets", "Partner_data") else 1500)
+        for problem in wall_screen_problems(page):
+            print(f"  {name} at {suffix}: {problem}")
         _save(page, out / f"presentation_{name}{suffix}.png")
-
-
-#: True once the map ends inside the window (ui/viewport.py has reported and the page has rerun).
-FITTED = ("(() => { const d = document.querySelector('[data-testid=\"stDeckGlJsonChart\"]');"
-          " return d && d.getBoundingClientRect().bottom <= window.innerHeight; })()")
 
 
 def shoot(page, url: str, out: Path, suffix: str = "") -> None:

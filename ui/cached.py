@@ -50,6 +50,18 @@ def extent(version: int) -> service.Extent:
     return service.extent(cursor())
 
 
+def window_label(first: str | None, last: str | None, version: int) -> str:
+    """'first to last', with how many of its months the store holds when not all: a window the map
+    calls 2023-05 to 2024-04 held 4 stored months of the real police.uk data, not 12."""
+    from hotspot_engine.filters import months_between
+
+    if not first or not last:
+        return f"{first or ''} to {last or ''}"
+    window = months_between(first, last)
+    held = len(set(window) & cached_stored_months(version))
+    return f"{first} to {last}" + (f", {held} of {len(window)} months stored" if held < len(window) else "")
+
+
 def is_synthetic() -> bool:
     """True when the store holds the built-in synthetic sample (every page and export says so)."""
     return _is_sample(data_version())
@@ -111,6 +123,11 @@ def _cached_headline(filters: Filters, version: int):
 @st.cache_data(show_spinner=False, max_entries=64)
 def cached_monthly(filters: Filters, by: str | None, version: int) -> pd.DataFrame:
     return service.monthly_counts(cursor(), filters, by=by, harm_weights=settings().harm_weights)
+
+
+@st.cache_data(show_spinner=False, max_entries=4)
+def cached_stored_months(version: int) -> frozenset[str]:
+    return frozenset(service.stored_months(cursor()))
 
 
 @st.cache_data(show_spinner="Scoring cells…", max_entries=32)
@@ -292,7 +309,8 @@ def cached_meeting_maps(filters: Filters, hot_filters: Filters, params, value_co
     context = output_context(hot_filters, extent(version).proxy_share, set_name, quality_warning(hot_filters, version))
     return service.meeting_maps(result, cached_headline(filters, version),
                                 filters, hot_filters, value_column, safe, threshold, is_synthetic(), filters_line,
-                                basemap_url=s.basemap_url, basemap_attribution=s.basemap_attribution, context=context)
+                                basemap_url=s.basemap_url, basemap_attribution=s.basemap_attribution, context=context,
+                                patrols_stored=extent(version).patrols > 0)
 
 
 @st.cache_data(show_spinner=False, max_entries=16)

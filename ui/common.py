@@ -312,6 +312,7 @@ def apply_presentation_style() -> None:
         [data-testid="stSidebar"], [data-testid="stSidebarCollapsedControl"], [data-testid="stExpandSidebarButton"] { display: none; }
         header[data-testid="stHeader"] { display: none; }
         .block-container { padding-top: 0.8rem !important; padding-bottom: 0.5rem !important; max-width: 100% !important; }
+        [class*="st-key-viewport_"] { display: none !important; }
         @media (max-height: 800px) {
           html, body, [class*="css"], .stMarkdown p, .stDataFrame, [data-testid="stTable"] table { font-size: 16px !important; }
           h1 { font-size: 1.9rem !important; } h2, h3 { font-size: 1.4rem !important; }

@@ -12,6 +12,7 @@ import streamlit as st
 from hotspot_engine.render.text_safety import markdown_plain
 from hotspot_engine.service.sets import AdoptedSet
 from ui.cached import cached_set, cached_set_list, sets_version
+from ui.wall import draw_wall_table
 
 #: Session key of the choice (URL ``set``): '' = the latest adopted set; TODAY = no set, today's hotspots.
 SET_KEY = "s_set"
@@ -72,11 +73,18 @@ def chose_today() -> bool:
 
 def set_line(adopted: AdoptedSet | None) -> None:
     """One line naming the set the page works on, or saying there is none."""
+    if adopted is None and st.session_state.get("present"):  # the wall screen: a line, not a box
+        st.caption("Today's hotspots for the filters (no adopted set chosen)." if chose_today() else NO_SET_LINE)
+        return
     if adopted is None:
         st.info("Today's hotspots for the filters (no adopted set chosen)." if chose_today() else NO_SET_LINE,
                 icon=":material/info:")
         return
     hotspots = adopted.hotspots()
+    if st.session_state.get("present"):  # the wall screen: one short line (the rest is on the desk view)
+        st.caption(markdown_plain(f"Hotspot set: {adopted.name} ({len(hotspots)} hotspots), chosen on "
+                                  f"{adopted.window()}. Numbers and names as on the map."))
+        return
     st.caption(markdown_plain(
         f"Hotspot set: {adopted.name} ({len(hotspots)} hotspots, {len(adopted.cells)} cells), chosen on "
         f"{adopted.window()} with {adopted.method}; adopted {adopted.adopted_at:%Y-%m-%d %H:%M} UTC"
@@ -91,9 +99,12 @@ def hotspot_table(adopted: AdoptedSet) -> pd.DataFrame:
                          "Cells": hotspots["cells"].astype(int)})
 
 
-def draw_set_table(adopted: AdoptedSet | None) -> None:
-    """The set the exports and outputs use: one line and its hotspots (or the no-set line)."""
+def draw_set_table(adopted: AdoptedSet | None, wall: bool = False) -> None:
+    """The set the exports and outputs use: one line and its hotspots (or the no-set line). ``wall``:
+    as many hotspots as fit the screen (ui/wall.py)."""
     st.subheader("Hotspot set")
     set_line(adopted)
-    if adopted is not None:
+    if adopted is not None and wall:
+        draw_wall_table(hotspot_table(adopted).drop(columns=["Hotspot id"]), "data", "hotspots")
+    elif adopted is not None:
         st.dataframe(hotspot_table(adopted), hide_index=True, width="stretch")

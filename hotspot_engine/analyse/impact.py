@@ -457,9 +457,15 @@ NO_EFFECT_READING = ("No reading: the effect corrected for regression to the mea
                      "includes zero), so there is no effect to be displaced.")
 
 
+NO_ESTIMATE_READING = ("No reading: there is no effect corrected for regression to the mean (see the message), so "
+                       "nothing to read displacement against.")
+
+
 def _read_only_if_significant(wdq_cols: dict, p_value: float) -> dict:
     """The WDQ is read only when the corrected effect itself is beyond chance: its success measure is
     a plain before/after against the control, which counts regression to the mean as success."""
+    if np.isnan(p_value):  # "within chance" would claim an interval that was never estimated
+        return {**wdq_cols, "wdq_reading": NO_ESTIMATE_READING}
     if not p_value < 0.05:
         return {**wdq_cols, "wdq_reading": NO_EFFECT_READING}
     return wdq_cols

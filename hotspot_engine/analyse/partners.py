@@ -214,8 +214,12 @@ def _flags(p_higher: np.ndarray, p_lower: np.ndarray, alpha: float) -> np.ndarra
     return flags
 
 
+def ratio_note(ratio: float) -> str:
+    return f"Force-wide ratio: {ratio:.3f} partner counts per police-recorded violent offence"
+
+
 def _funnel_notes(table: pd.DataFrame, ratio: float, extra: Overdispersion) -> list[str]:
-    notes = [f"Force-wide ratio: {ratio:.3f} partner counts per police-recorded violent offence"]
+    notes = [ratio_note(ratio)]
     if extra.rho > 0:
         notes.append(f"The ratio differs between LSOAs beyond chance (coefficient of variation about "
                      f"{extra.ratio_cv:.2f}; Spiegelhalter 2005 random effect from 10%-winsorised z-scores): the "
@@ -320,14 +324,20 @@ def spread_area_counts(area_counts: pd.DataFrame, cell_of_lsoa: pd.DataFrame) ->
 
 
 def combined_ranking(cells: pd.DataFrame, partner_cells: pd.DataFrame, weights: dict[str, float],
-                     police_column: str = "harm") -> pd.DataFrame:
+                     police_column: str = "harm", shown_only: dict[str, int] | None = None) -> pd.DataFrame:
     """Cells ranked by a weighted sum of police harm and partner counts.
 
     ``cells``: h3 and ``police_column``. ``partner_cells``: source, h3, count. ``weights``: layer
     name -> weight, with ``"police"`` for the police measure. Each measure is first divided by its
     total over the cells, so a weight is the share of the score that measure carries whatever its
     units (days of harm, attendances, premises). Returns h3, the police measure, one column per
-    partner layer (``<source>``), ``score`` and ``rank`` (1 = highest), sorted by rank."""
+    partner layer (``<source>``), ``score`` and ``rank`` (1 = highest), sorted by rank.
+
+    ``shown_only`` (layer -> threshold; restricted layers on screen) ranks those layers on their
+    counts as shown (:func:`banded`: under the threshold hidden and counted as 0, the rest rounded),
+    and returns them so with a ``suppressed`` flag. Ranked on the exact counts, a shown score gave
+    away the layer's total over the area (a shown count over its score), and that total less the
+    shown counts gave back a cell hidden alone (issue 25)."""
     bad = {k: v for k, v in weights.items() if not np.isfinite(v) or v < 0}
     if bad:
         raise InputError(f"combined ranking: weight for '{next(iter(bad))}' must be a number at least 0")
@@ -339,32 +349,50 @@ def combined_ranking(cells: pd.DataFrame, partner_cells: pd.DataFrame, weights: 
         # Study-area cells only: partner points outside the selected districts do not rank.
         table = table.merge(wide, left_on="h3", right_index=True, how="left")
         table[list(wide.columns)] = table[list(wide.columns)].fillna(0)
+    hidden = np.zeros(len(table), dtype=bool)
+    for name, threshold in (shown_only or {}).items():
+        if name in table:
+            table[name], small = banded(table[name].to_numpy(dtype=float), threshold)
+            hidden |= small
     score = np.zeros(len(table))
     for name, weight in weights.items():
         column = police_column if name == "police" else name
         if column not in table or weight == 0:
             continue
-        values = table[column].to_numpy(dtype=float)
+        values = np.nan_to_num(table[column].to_numpy(dtype=float))
         total = values.sum()
         if total > 0:
             score += weight * values / total
     table["score"] = score / sum(weights.values())
+    if shown_only:
+        table["suppressed"] = hidden
     table = table.sort_values(["score", "h3"], ascending=[False, True]).reset_index(drop=True)
     table["rank"] = np.arange(1, len(table) + 1)
     return table
 
 
+def banded(values: np.ndarray, threshold: int, round_to: int | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """(counts as a partner-safe table shows them, which were hidden): counts below ``threshold``
+    blanked (NaN), the rest rounded to the nearest ``round_to`` (the threshold by default; 1 keeps
+    them exact) and never below the threshold. Rounded, a total less the shown counts leaves a band
+    of possible values rather than one hidden count (tests/test_disclosure_recovery.py)."""
+    values = np.array(values, dtype=float)
+    step = int(threshold) if round_to is None else int(round_to)
+    small = np.isfinite(values) & (values < threshold)
+    if step > 1:
+        big = np.isfinite(values) & ~small
+        values[big] = np.maximum(np.round(values[big] / step) * step, threshold)
+    values[small] = np.nan
+    return values, small
+
+
 def suppress_small(frame: pd.DataFrame, columns: list[str], threshold: int) -> pd.DataFrame:
-    """Counts below ``threshold`` in ``columns`` blanked (NaN), for layers whose sharing level
-    hides small numbers on screen; a ``suppressed`` column says which rows were touched."""
+    """Counts in ``columns`` as a partner-safe table shows them (:func:`banded`), for layers whose
+    sharing level hides small numbers on screen; a ``suppressed`` column says which rows hide one."""
     out = frame.copy()
     flag = np.zeros(len(out), dtype=bool)
     for column in columns:
-        values = pd.to_numeric(out[column], errors="coerce").to_numpy(dtype=float)
-        small = np.isfinite(values) & (values < threshold)
-        values = values.copy()
-        values[small] = np.nan
-        out[column] = values
+        out[column], small = banded(pd.to_numeric(out[column], errors="coerce").to_numpy(dtype=float), threshold)
         flag |= small
     out["suppressed"] = flag
     return out

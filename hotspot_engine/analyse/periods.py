@@ -37,6 +37,15 @@ class PeriodFigures:
     previous: tuple[str, str] | None
     count_current: int
     count_previous: int | None
+    #: months of ``current`` the store holds (None: all of them); a mean per month divides by these
+    months_held: int | None = None
+
+    @property
+    def per_month(self) -> float:
+        """The mean per stored month of ``current``: an unstored month is no data, not a month of zeros
+        (the real months read 86.6 a month over 2023-05..2024-04, four months of 260 over twelve)."""
+        held = self.months_held if self.months_held is not None else len(months_between(*self.current))
+        return self.count_current / max(held, 1)
 
     @property
     def change_pct(self) -> float | None:
@@ -74,5 +83,9 @@ def compare_periods(monthly: pd.DataFrame, first: str, last: str, stored: set[st
         line = (f"{current[0]} to {current[1]}: the months before ({previous[0]} to {previous[1]}) are not all "
                 "stored, so totals alone.")
         previous, case = None, "totals"
+    window = months_between(*current)
+    held = len(window) if stored is None else len(set(window) & stored)
+    if held < len(window):
+        line += f" Only {held} of the {len(window)} months {current[0]} to {current[1]} are stored."
     return PeriodFigures(case, line, n, current, previous, _total(monthly, *current),
-                         None if previous is None else _total(monthly, *previous))
+                         None if previous is None else _total(monthly, *previous), held)

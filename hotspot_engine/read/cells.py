@@ -265,11 +265,16 @@ def _finish_rejects(raw: RawTable, rej: _Rejects) -> pd.DataFrame:
 class Occurrences:
     """How often each content digest occurred in the blocks of a file read so far: sorted uint64
     digests and their counts, 16 bytes a distinct row. A dict of hex strings took about 150 bytes a
-    row: some 200 MB over the 1.4M anti-social behaviour rows of a 1 GB police.uk file."""
+    row: some 200 MB over the 1.4M anti-social behaviour rows of a 1 GB police.uk file.
 
-    def __init__(self) -> None:
+    ``counted=False`` keeps the digests alone (8 bytes a distinct row) and :meth:`take` then says
+    only whether a digest occurred before (1) or not (0): a streamed partner-areas file's repeated
+    LSOA-month check (10M distinct keys: 80 MB; their strings in a Python set would take over 100 bytes each)."""
+
+    def __init__(self, counted: bool = True) -> None:
         self.keys = np.zeros(0, dtype=np.uint64)
         self.counts = np.zeros(0, dtype=np.int64)
+        self.counted = counted
 
     def take(self, digests: np.ndarray) -> np.ndarray:
         """Occurrences of each digest in earlier blocks; then counts this block's in."""
@@ -278,15 +283,16 @@ class Occurrences:
         if self.keys.size:
             pos = np.minimum(np.searchsorted(self.keys, digests), self.keys.size - 1)
             found = self.keys[pos] == digests
-            prior[found] = self.counts[pos[found]]
+            prior[found] = self.counts[pos[found]] if self.counted else 1
         unique, n = np.unique(digests, return_counts=True)
         pos = np.searchsorted(self.keys, unique)
         found = np.zeros(unique.size, dtype=bool)
         inside = pos < self.keys.size
         found[inside] = self.keys[pos[inside]] == unique[inside]
-        self.counts[pos[found]] += n[found]
+        if self.counted:
+            self.counts[pos[found]] += n[found]
+            self.counts = np.insert(self.counts, pos[~found], n[~found])
         self.keys = np.insert(self.keys, pos[~found], unique[~found])
-        self.counts = np.insert(self.counts, pos[~found], n[~found])
         return prior
 
 

@@ -55,10 +55,10 @@ class Limits:
     max_sheet_xml_bytes: int = 128 * MIB
     #: Rows times columns of a Parquet file (its cells are materialised as a table).
     max_parquet_cells: int = 400_000_000
-    #: Rows of a file read whole rather than streamed (partner areas, patrols, GPS, Parquet; issue 25:
-    #: partner files of 10M rows peaked at 8.1-9.6 GB; 1M partner events peaked at 1.13 GB read whole,
-    #: so half a million keeps under 1 GB; a force's year of ambulance call-outs is about 100,000).
-    #: Partner events and places over it stream instead (1M events: 526 MB, read/streaming.py).
+    #: Rows of a file read whole rather than streamed (patrols, GPS, Parquet; issue 25: partner files
+    #: of 10M rows peaked at 8.1-9.6 GB; 1M partner events peaked at 1.13 GB read whole, so half a
+    #: million keeps under 1 GB; a force's year of ambulance call-outs is about 100,000). Incident,
+    #: police.uk and partner CSVs over it stream instead (1M events: 526 MB, read/streaming.py).
     max_whole_file_rows: int = 500_000
     #: One Parquet row group, unpacked: read one at a time (writers default to 64-128 MB).
     max_row_group_bytes: int = 512 * MIB

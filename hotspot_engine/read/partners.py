@@ -174,10 +174,11 @@ def _lsoa_districts(codes: pd.Series, known: dict[str, str], column: str, rej: b
     return district
 
 
-def parse_areas(raw: base.RawTable, name: str, options: PartnerOptions, known_lsoas: dict[str, str]
-                ) -> tuple[pd.DataFrame, pd.DataFrame, list[str]]:
+def parse_areas(raw: base.RawTable, name: str, options: PartnerOptions, known_lsoas: dict[str, str],
+                seen: Occurrences | None = None) -> tuple[pd.DataFrame, pd.DataFrame, list[str]]:
     """Rows for ``partner_areas``, rejects and notes. ``known_lsoas`` maps every accepted LSOA code
-    (2011 codes of the 14 districts, and 2021 codes seen in police data) to its district."""
+    (2011 codes of the 14 districts, and 2021 codes seen in police data) to its district. ``seen``
+    (digests only) holds the keys accepted in earlier blocks of a streamed file."""
     frame, notes = raw.frame, list(raw.notes)
     n = len(frame)
     cols = _pick_all([str(c) for c in frame.columns], ("lsoa_code", "month", "count", "measure", "owner", "sharing"))
@@ -199,12 +200,25 @@ def parse_areas(raw: base.RawTable, name: str, options: PartnerOptions, known_ls
                        for c, m, x in zip(code_text, month_text, measure.astype(object).to_numpy())], dtype=object)
     # A second row for the same LSOA, month and measure would silently replace or double the first:
     # rejected, so the partner sees it and sends one figure.
-    repeated = pd.Series(row_id).where(rej.ok).duplicated(keep="first").to_numpy() & rej.ok
+    repeated = _repeated(row_id, rej.ok, seen)
     rej.add(repeated, cols["lsoa_code"], "repeated LSOA and month")
     rows = pd.DataFrame({"row_id": row_id, "source": source, "owner": owner, "sharing": sharing,
                          "lsoa_code": code_text, "district": district, "month": month.to_numpy(),
                          "count": counts, "measure": measure.astype(object).to_numpy()})
     return base._split(rows, raw, rej, notes, formula)
+
+
+def _repeated(row_id: np.ndarray, ok: np.ndarray, seen: Occurrences | None) -> np.ndarray:
+    """Accepted rows whose key an earlier accepted row of the file holds: earlier in this block, or
+    (streamed) in an earlier block, told by a 64-bit digest of the key. Two different keys share a
+    digest with a chance of about n^2 / 2^65 (3 in a million for 10M distinct keys in one file); the
+    content ids of events and places without an id column rest on the same 64 bits."""
+    repeated = pd.Series(row_id).where(ok).duplicated(keep="first").to_numpy() & ok
+    if seen is not None:
+        first = np.flatnonzero(ok & ~repeated)
+        digests = pd.util.hash_array(row_id[first].astype(object), categorize=False)
+        repeated[first[seen.take(digests) > 0]] = True
+    return repeated
 
 
 # --------------------------------------------------------------------------------------------
@@ -330,12 +344,15 @@ def known_lsoa_districts(con) -> dict[str, str]:
 
 
 def parse_partner(raw: base.RawTable, name: str, fmt: str, options: PartnerOptions | None, con,
-                  seen: Occurrences | None = None) -> tuple[str, pd.DataFrame, pd.DataFrame, list[str]]:
-    """(store kind, rows, rejects, notes) for one partner file of format ``fmt`` (or one block of an
-    events or places file: ``seen`` carries content ids' repeats from block to block)."""
+                  seen: Occurrences | None = None, known_lsoas: dict[str, str] | None = None
+                  ) -> tuple[str, pd.DataFrame, pd.DataFrame, list[str]]:
+    """(store kind, rows, rejects, notes) for one partner file of format ``fmt`` (or one block of a
+    streamed file: ``seen`` carries content ids' repeats, or an areas file's keys, from block to
+    block; ``known_lsoas``, read once from the store before the first block, stands in for ``con``)."""
     options = options or PartnerOptions()
     if fmt == "partner-areas":
-        rows, rejects, notes = parse_areas(raw, name, options, known_lsoa_districts(con))
+        known = known_lsoas if known_lsoas is not None else known_lsoa_districts(con)
+        rows, rejects, notes = parse_areas(raw, name, options, known, seen)
     elif fmt == "partner-events":
         rows, rejects, notes = parse_events(raw, name, options, seen)
     elif fmt == "partner-places":

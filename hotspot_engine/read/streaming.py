@@ -52,9 +52,11 @@ READ_BLOCK_BYTES = 4 << 20
 #: 870 MB, 540 s against 547 s on the shared machine). A store in memory has nowhere to write them.
 STREAMED_DUCKDB_MEMORY = "256MB"
 #: Formats (as given to ``ingest --format``; None is detected) that stream.
-#: Partner layers that stream (issue 25: "partner files: the same limits as incidents"); an areas file
-#: rejects an LSOA-month repeated anywhere in it, which a block cannot see, so it is read whole.
-STREAMED_PARTNER_FORMATS = ("partner-events", "partner-places")
+#: Partner layers that stream (issue 25: "partner files: the same limits as incidents"). An areas file
+#: rejects an LSOA-month-measure repeated anywhere in it: across blocks that check keeps a 64-bit digest
+#: of each key accepted so far (:class:`~hotspot_engine.read.cells.Occurrences` without counts, 8 bytes
+#: a key), so 10M rows read in bounded memory (benchmarks/bench_hostile_inputs.py).
+STREAMED_PARTNER_FORMATS = ("partner-areas", "partner-events", "partner-places")
 STREAM_FORMATS = (None, "incidents", "police-uk", *STREAMED_PARTNER_FORMATS)
 
 
@@ -73,10 +75,11 @@ def _not_streamable(exc: Exception) -> _NotStreamable:
 
 def _stream_blocks(path: Path, header: list[str], delimiter: str, encoding: str, notes: list[str], offence_map,
                    block_rows: int, name: str | None = None, limits: Limits = DEFAULT_LIMITS,
-                   fmt: str = "incidents", read_bytes: int = READ_BLOCK_BYTES, partner=None
-                   ) -> Iterator[tuple[pd.DataFrame, pd.DataFrame, list[str]]]:
+                   fmt: str = "incidents", read_bytes: int = READ_BLOCK_BYTES, partner=None,
+                   known_lsoas: dict[str, str] | None = None) -> Iterator[tuple[pd.DataFrame, pd.DataFrame, list[str]]]:
     """(rows, rejects, notes) per block of a force-extract CSV, parsed exactly as a whole file is.
-    Any row pyarrow cannot split raises _NotStreamable: the whole-file reader gives its line number."""
+    Any row pyarrow cannot split raises _NotStreamable: the whole-file reader gives its line number.
+    ``known_lsoas``: a partner-areas file's accepted LSOA codes, read from the store beforehand."""
     import pyarrow as pa
     import pyarrow.csv as pacsv
 
@@ -97,7 +100,8 @@ def _stream_blocks(path: Path, header: list[str], delimiter: str, encoding: str,
     pending = None  # rows read but not yet parsed, as one Arrow table
 
     shown = name or path.name
-    seen = Occurrences()  # anti-social behaviour ids' occurrences so far
+    # Anti-social behaviour or partner content ids' occurrences so far; an areas file's keys so far.
+    seen = Occurrences(counted=fmt != "partner-areas")
 
     def block(table):
         check_field_sizes(table, header, shown, limits, first_row=first_line)
@@ -109,7 +113,7 @@ def _stream_blocks(path: Path, header: list[str], delimiter: str, encoding: str,
         if fmt in STREAMED_PARTNER_FORMATS:
             from hotspot_engine.read.partners import parse_partner
 
-            return parse_partner(raw, shown, fmt, partner, None, seen)[1:]
+            return parse_partner(raw, shown, fmt, partner, None, seen, known_lsoas)[1:]
         return _parse_force(raw, shown, offence_map)
 
     while True:
@@ -254,7 +258,7 @@ def _file_has_utf8_multibyte(path: Path, chunk: int = 16 << 20) -> bool:
 
 def _load_streamed(con, path: Path, fmt: str | None, offence_map, block_rows: int = STREAM_BLOCK_ROWS,
                    name: str | None = None, limits: Limits = DEFAULT_LIMITS, partner=None) -> LoadSummary | None:
-    """Store a big force-extract, police.uk or partner events/places CSV block by block; None when
+    """Store a big force-extract, police.uk or partner CSV block by block; None when
     the file is not one (or needs the whole-file reader), and the caller then loads it the ordinary
     way. ``name`` is the name shown (a zip member's, when ``path`` is its temporary file);
     ``partner`` the layer's PartnerOptions."""
@@ -277,6 +281,11 @@ def _load_streamed(con, path: Path, fmt: str | None, offence_map, block_rows: in
     if detected == "police-uk":
         _widen_to_file(path, header, delimiter, encoding)
     kind = "incidents" if detected in ("incidents", "police-uk") else detected.replace("-", "_")
+    known = None
+    if detected == "partner-areas":  # the store is read here, not from the parsing thread
+        from hotspot_engine.read.partners import known_lsoa_districts
+
+        known = known_lsoa_districts(con)
     from concurrent.futures import ThreadPoolExecutor
 
     # The file's sha256 (0.35 s of CPU for 150 MB) is taken while the first block is parsed, when the
@@ -285,7 +294,7 @@ def _load_streamed(con, path: Path, fmt: str | None, offence_map, block_rows: in
         digest = pool.submit(store.file_digest, path)
         for read_bytes in (READ_BLOCK_BYTES, limits.max_line_bytes + (1 << 16)):
             blocks = _prefetched(_stream_blocks(path, header, delimiter, encoding, notes, offence_map, block_rows, shown,
-                                                limits, detected, read_bytes, partner))
+                                                limits, detected, read_bytes, partner, known))
             try:
                 with store.memory_held(con, STREAMED_DUCKDB_MEMORY if detected != "incidents" else None):
                     return store.store_stream(con, kind, blocks, file=shown, fmt=detected, sha256=digest.result)

@@ -150,14 +150,16 @@ def _title_lines(title: str, synthetic: bool) -> tuple[str, float]:
 def _dosage_panel(fig, report: PatrolReport, row: pd.Series) -> None:
     required = report.target.required_days(int(row["days"]))
     mean = "-" if not np.isfinite(row["mean_minutes"]) else f"{row['mean_minutes']:.0f} min"
+    # Without patrol data, "0 / 0" and "0 of 366" read as measured failures; they were never measured.
+    unmeasured = bool(report.summary.get("no_patrol_data"))
     lines = [
         ("Dosage status", f"{row['status'].upper()}  ({row['compliance']:.0%} of required days)"
          if pd.notna(row["compliance"]) else "no patrol data loaded"),
         ("Target", f"{report.target.visits_per_day} x {report.target.min_minutes:g}-{report.target.max_minutes:g} min, "
                    f"{report.target.days_per_week} days/week"),
-        ("Visits / minutes in hotspot", f"{int(row['patrols']):,} / {row['minutes']:,.0f}"),
+        ("Visits / minutes in hotspot", "-" if unmeasured else f"{int(row['patrols']):,} / {row['minutes']:,.0f}"),
         ("Mean visit", mean),
-        ("Days dosed", f"{int(row['dosed_days'])} of {required:.0f} required"),
+        ("Days dosed", f"- (of {required:.0f} required)" if unmeasured else f"{int(row['dosed_days'])} of {required:.0f} required"),
         ("Incidents in the period", f"{int(row['incidents']):,}"),
     ]
     y = 0.905
@@ -198,8 +200,9 @@ def _streets_of(report: PatrolReport, hotspot_id: str, generic: bool = False) ->
 def _weeks_panel(fig, report: PatrolReport, hotspot_id: str) -> None:
     weekly = report.weekly[report.weekly["hotspot_id"] == hotspot_id].sort_values("week").tail(RECENT_WEEKS_SHOWN)
     fig.text(0.05, 0.475, "Dosage, recent weeks", fontsize=9, fontweight="bold", va="top")
-    if weekly.empty:
-        fig.text(0.05, 0.457, "no weeks in the period", fontsize=8, va="top")
+    if weekly.empty or report.summary.get("no_patrol_data"):
+        fig.text(0.05, 0.457, "no patrol data loaded: visits cannot be counted" if not weekly.empty
+                 else "no weeks in the period", fontsize=8, va="top")
         return
     required = report.target.days_per_week
     lines = [f"{'week from':<11}{'visits':>7}{'minutes':>9}{'days dosed':>12}"]

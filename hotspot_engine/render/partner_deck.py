@@ -22,11 +22,12 @@ SMALL = "fewer than {n}"
 
 
 def _count_text(value: float, hide_below: int | None) -> str:
+    """A restricted layer's count (``hide_below`` set) arrives banded: hidden as NaN, else rounded."""
+    if hide_below and (not np.isfinite(value) or value < hide_below):
+        return SMALL.format(n=hide_below)
     if not np.isfinite(value):
         return "not known"
-    if hide_below and value < hide_below:
-        return SMALL.format(n=hide_below)
-    return f"{int(value):,}"
+    return f"about {int(value):,}" if hide_below else f"{int(value):,}"
 
 
 def lsoa_shading_geojson(shapes, funnel: pd.DataFrame, source: str, hide_below: int | None,

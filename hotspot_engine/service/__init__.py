@@ -65,6 +65,7 @@ if TYPE_CHECKING:
         rejects,
         remove_sample,
         sample_status,
+        stored_months,
         streets_in_view,
     )
     from hotspot_engine.store.query import (
@@ -104,6 +105,7 @@ _WHERE: dict[str, str] = {
     "is_sample": "hotspot_engine.service.store_data",
     "loads": "hotspot_engine.service.store_data",
     "monthly_counts": "hotspot_engine.service.store_data",
+    "stored_months": "hotspot_engine.service.store_data",
     "open_app_store": "hotspot_engine.service.store_data",
     "open_store": "hotspot_engine.service.store_data",
     "rejects": "hotspot_engine.service.store_data",
@@ -122,7 +124,8 @@ __all__ = [
     "hotspots", "hotspots_before", "impact", "ingest_files", "ingest_street_upload", "ingest_streets",
     "ingest_upload", "is_sample", "loads", "meeting_maps", "monthly_counts", "open_app_store", "open_store",
     "patrol_plan", "patrol_report", "patterns", "placebo_runs", "quality_report", "quality_warning",
-    "refresh_quality", "rejects", "remove_sample", "resolve_window", "sample_status", "streets_in_view",
+    "refresh_quality", "rejects", "remove_sample", "resolve_window", "sample_status", "stored_months",
+    "streets_in_view",
     "validate_hotspots", "validate_recent", "weekly_problem",
 ]
 

@@ -130,10 +130,12 @@ def report_window(filters: Filters, period) -> Filters:
 
 def meeting_maps(result: HotspotResult, head: Headline | None, filters: Filters, window: Filters, value_column: str,
                  partner_safe: bool, threshold: int, synthetic: bool, filters_line: str, basemap_url: str = "",
-                 basemap_attribution: str = "", context: OutputContext | None = None) -> tuple[str, bytes, bytes, str]:
+                 basemap_attribution: str = "", context: OutputContext | None = None,
+                 patrols_stored: bool = True) -> tuple[str, bytes, bytes, str]:
     """(html, png, pdf, base file name) of the hotspot map for meetings and partners. ``context``
     (area, window, source and caveat, set name; :func:`hotspot_engine.render.context.output_context`)
-    titles all three; without it, one is made from ``window`` with no source caveat known."""
+    titles all three; without it, one is made from ``window`` with no source caveat known. Without
+    ``patrols_stored`` the summary's table has no patrols column: a 0 there would read as measured."""
     from hotspot_engine.reference.geography import districts, districts_for
     from hotspot_engine.render import html_map, static_map
 
@@ -155,7 +157,7 @@ def meeting_maps(result: HotspotResult, head: Headline | None, filters: Filters,
                              subtitle=context.subtitle)
     # The rank is the number the map labels each area with, so the table and the map agree.
     table_cols = [c for c in ("hotspot_rank", "hotspot_name", "district", "count", "harm", "patrols")
-                  if c in areas.columns]
+                  if c in areas.columns and (patrols_stored or c != "patrols")]
     table = pd.DataFrame(areas[table_cols]).rename(columns={"hotspot_rank": "rank"}) if table_cols else pd.DataFrame()
     pdf = static_map.summary_pdf(title, headline_figures(head), cells, areas, shapes, table, filters_line=filters_line,
                                  synthetic=synthetic, value_column=value_column, subtitle=context.subtitle)

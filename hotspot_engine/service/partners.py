@@ -5,8 +5,13 @@ the Streamlit page and the command line call these and nothing below them.
 
 On-screen suppression follows each layer's sharing level: ``open`` layers are shown exactly;
 ``partnership`` layers are shown exactly to partnership users on screen and have small counts
-suppressed in partner-safe exports; ``restricted`` layers have counts below the settings'
-``partner_safe_threshold`` hidden on screen too.
+suppressed in partner-safe exports; ``restricted`` layers are shown on screen as partner-safe exports
+show them: counts below the settings' ``partner_safe_threshold`` hidden, the rest rounded to it.
+
+Why rounded, and why the score and funnel ratio come from the shown counts (issue 25): with exact
+counts beside a total, one hidden cell was the total less the shown ones. The totals were on screen
+through other figures: a ranking score is a cell's count over the layer's total, and the funnel's
+expected count is the police count times the force-wide ratio, which gives the partner total.
 """
 from __future__ import annotations
 
@@ -55,6 +60,40 @@ def funnel(con, source: str, filters: Filters) -> PartnerFunnel:
     return PartnerFunnel(result, window, layer, hides_small_counts(layer["sharing"]), list(result.notes))
 
 
+def screen_funnel(compared: PartnerFunnel, threshold: int) -> PartnerFunnel:
+    """The funnel as the screen shows it. A restricted layer's LSOA counts are banded
+    (:func:`~hotspot_engine.analyse.partners.banded`); the force-wide ratio shown is the banded
+    partner total over the police total, and each LSOA's expected count and ratio, and the limits'
+    expected counts, follow from it and from the shown count, so no figure on screen gives the exact
+    total back; z and tail probabilities (monotone in the exact count) are blanked. Flags stay those
+    of the exact counts. Other layers are returned as they are."""
+    from dataclasses import replace
+
+    if not compared.hide_small:
+        return compared
+    table = compared.result.table.copy()
+    police = float(table["police_count"].sum())
+    total, _ = analysis.banded(np.array([table["partner_count"].sum()], dtype=float), threshold)
+    ratio = float(np.nan_to_num(total[0])) / police if police else compared.result.ratio
+    table["partner_count"], _ = analysis.banded(table["partner_count"].to_numpy(dtype=float), threshold)
+    table["expected"] = table["police_count"].to_numpy(dtype=float) * ratio
+    with np.errstate(divide="ignore", invalid="ignore"):
+        table["ratio"] = np.where(table["expected"] > 0, table["partner_count"] / table["expected"], np.nan)
+    table[[c for c in ("funnel_z", "p_higher", "p_lower") if c in table]] = np.nan
+    limits = compared.result.limits.copy()
+    limits["expected"] = limits["police_count"] * ratio
+    for side in ("lower", "upper"):
+        with np.errstate(divide="ignore", invalid="ignore"):
+            limits[f"{side}_ratio"] = (limits[side] / limits["expected"]).replace([np.inf, -np.inf], np.nan)
+    exact_note = analysis.ratio_note(compared.result.ratio)
+
+    def shown(notes: list[str]) -> list[str]:
+        return [analysis.ratio_note(ratio) if note == exact_note else note for note in notes]
+
+    return replace(compared, notes=shown(compared.notes),
+                   result=replace(compared.result, table=table, ratio=ratio, limits=limits, notes=shown(compared.result.notes)))
+
+
 def lsoa_shapes(codes: list[str]):
     """GeoDataFrame of the 2011 LSOA polygons among ``codes`` (2021-only codes have none here)."""
     from hotspot_engine.reference.geography import lsoas
@@ -84,11 +123,14 @@ def hotspot_partner_table(con, hotspot_cells: pd.DataFrame, filters: Filters, th
     return _screen_safe(con, table, threshold)
 
 
-def _screen_safe(con, table: pd.DataFrame, threshold: int, suffix: str = "_count") -> pd.DataFrame:
+def _restricted(con) -> list[str]:
     meta = layers(con)
-    hidden = [f"{s}{suffix}" for s in meta.loc[meta["sharing"].map(hides_small_counts), "source"]
-              if f"{s}{suffix}" in table]
-    return analysis.suppress_small(table, hidden, threshold) if hidden else table
+    return meta.loc[meta["sharing"].map(hides_small_counts), "source"].tolist()
+
+
+def _screen_safe(con, table: pd.DataFrame, threshold: int) -> pd.DataFrame:
+    hidden = [f"{s}_count" for s in _restricted(con) if f"{s}_count" in table]
+    return analysis.suppress_small(table, hidden, threshold) if hidden and threshold else table
 
 
 def combined_ranking(con, cells: pd.DataFrame, filters: Filters, weights: dict[str, float],
@@ -96,8 +138,8 @@ def combined_ranking(con, cells: pd.DataFrame, filters: Filters, weights: dict[s
     """Study-area cells ranked by a weighted sum of police harm and partner counts (``weights``:
     ``"police"`` and layer names). Area layers are shared equally among the cells whose centre
     lies in each LSOA; events and places count in their own cell. With ``threshold``, restricted
-    layers' per-cell counts below it are blanked in the returned table, and so are those rows' scores
-    (the ranking still uses them)."""
+    layers are ranked and returned with their per-cell counts as shown (under it hidden, counted as
+    0; the rest rounded to it), so a score reveals nothing the table does not show."""
     from hotspot_engine.reference.geography import cell_to_str
 
     cells = cells.assign(h3=_as_cells(cells["h3"]))
@@ -110,15 +152,9 @@ def combined_ranking(con, cells: pd.DataFrame, filters: Filters, weights: dict[s
     partner_cells = pd.concat(parts, ignore_index=True)
     wanted = [k for k, v in weights.items() if k != "police" and v > 0]
     partner_cells = partner_cells[partner_cells["source"].isin(wanted)]
-    ranked = analysis.combined_ranking(cells, partner_cells, weights)
-    ranked = ranked.assign(h3=cell_to_str(ranked["h3"].to_numpy(dtype=np.uint64)))
-    if not threshold:
-        return ranked
-    safe = _screen_safe(con, ranked, threshold, suffix="")
-    if "suppressed" in safe:
-        # With the weights on screen, a cell's score is an affine function of its hidden count.
-        safe["score"] = safe["score"].where(~safe["suppressed"].astype(bool))
-    return safe
+    shown_only = {name: int(threshold) for name in _restricted(con)} if threshold else None
+    ranked = analysis.combined_ranking(cells, partner_cells, weights, shown_only=shown_only)
+    return ranked.assign(h3=cell_to_str(ranked["h3"].to_numpy(dtype=np.uint64)))
 
 
 def map_points(con, layer: dict, filters: Filters, threshold: int) -> pd.DataFrame:
@@ -131,10 +167,12 @@ def map_points(con, layer: dict, filters: Filters, threshold: int) -> pd.DataFra
     if not hides_small_counts(layer["sharing"]) or points.empty:
         return points[["lat", "lon", "label", "detail"]]
     counts = points.groupby("h3").size()
-    counts = counts[counts >= threshold]
-    lat, lon = cell_centres(counts.index.to_numpy(dtype=np.uint64))
-    return pd.DataFrame({"lat": lat, "lon": lon, "label": [f"{n} {layer['source']} in this cell" for n in counts],
-                         "detail": f"{layer['sharing']} layer: cells with fewer than {threshold} are not shown"})
+    shown, small = analysis.banded(counts.to_numpy(dtype=float), threshold)
+    lat, lon = cell_centres(counts.index.to_numpy(dtype=np.uint64)[~small])
+    return pd.DataFrame({"lat": lat, "lon": lon,
+                         "label": [f"about {n:,.0f} {layer['source']} in this cell" for n in shown[~small]],
+                         "detail": f"{layer['sharing']} layer: counts rounded to {threshold}s; cells with fewer "
+                                   f"than {threshold} are not shown"})
 
 
 def with_partner_columns(con, result, filters: Filters):

@@ -265,13 +265,15 @@ def counting_filters(adopted: AdoptedSet, filters: Filters | None = None) -> Fil
     return sv.with_(date_from=months[0], date_to=months[1])
 
 
-def set_result(con, adopted: AdoptedSet, harm_weights=None):
+def set_result(con, adopted: AdoptedSet, harm_weights=None, months: Filters | None = None):
     """:func:`as_result` with each cell's incidents over the set's own window, places and offences
-    (the figures it was chosen on, as today's data holds them)."""
+    (the figures it was chosen on, as today's data holds them), or over ``months``' months when it
+    gives any (an export asked for 2024-03..04 had written the set window's counts under that label)."""
     from hotspot_engine.reference.geography import cell_to_str
     from hotspot_engine.store import query
 
-    counts = query.cell_counts(con, counting_filters(adopted), harm_weights)
+    given = months is not None and bool(months.date_from or months.date_to)
+    counts = query.cell_counts(con, counting_filters(adopted, months if given else None), harm_weights)
     counts = counts[counts["h3"].notna()]
     counts = pd.DataFrame({"h3": cell_to_str(counts["h3"].to_numpy(dtype=np.uint64)),
                            "count": counts["count"].to_numpy(), "harm": counts["harm"].to_numpy()})
@@ -325,9 +327,14 @@ def export_layers(con, filters: Filters, names: list[str], adopted: AdoptedSet, 
     from hotspot_engine.write import export
 
     adopted = within(adopted, filters)
-    result = set_result(con, adopted, harm_weights)
+    result = set_result(con, adopted, harm_weights, filters)
     bundle = layers(con, on_set(filters, adopted), [n for n in names if n != "patrols"], hotspots=result,
                     harm_weights=harm_weights)
+    if "hotspot_cells" in names or "hotspot_areas" in names:
+        counted = counting_filters(adopted, filters if (filters.date_from or filters.date_to) else None)
+        bundle.notes.append(f"Incident counts (count, harm) cover {counted.date_from or 'the first month'} to "
+                            f"{counted.date_to or 'the last month'}"
+                            + ("." if (filters.date_from or filters.date_to) else ", the set's own window."))
     if "patrols" in names:
         from hotspot_engine.store import query
 

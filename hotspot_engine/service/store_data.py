@@ -134,6 +134,13 @@ def monthly_counts(con, filters: Filters, by: str | None = None, harm_weights=No
     return query.monthly_counts(con, filters, by=by, harm_weights=harm_weights)
 
 
+def stored_months(con) -> set[str]:
+    """The months holding any incident, whatever the filters: a month of a chart's range missing here
+    is one the data does not cover (the real police.uk store holds 2018-03 and 2024-01..04), to be
+    drawn as a gap, not as a month with no incidents."""
+    return query.stored_months(con)
+
+
 def cell_month_counts(con, filters: Filters, harm_weights=None) -> pd.DataFrame:
     """Incidents per H3 cell and month for the filters (the map's playback)."""
     return query.cell_month_counts(con, filters, harm_weights=harm_weights)

@@ -71,6 +71,9 @@ def history_window(adopted, start: date) -> Filters:
     """The months power is estimated on: the set's own window, else the 12 before the start."""
     last = shift_month(_month(start), -1)
     first, to = adopted.window_from or shift_month(last, -11), adopted.window_to or last
+    if first > last:  # a start inside the set's window leaves no history before it to estimate power on
+        raise InputError("--start: power is estimated on the set's window before the start; start after the "
+                         "first month of the set's window")
     return replace(adopted.filters, date_from=first, date_to=min(to, last) if to else last)
 
 
@@ -104,7 +107,8 @@ def _history(daily: pd.DataFrame, window: Filters, adopted) -> tuple[np.ndarray,
     if untimed and daily.empty:  # month-only history: the rate is still known, day-to-day spread is not
         return (np.full(len(ids), untimed / len(ids) / len(days)), 0.0,
                 f"rates from {untimed:,} month-only incidents {window.date_from} to {window.date_to}; "
-                "overdispersion unknown (Poisson assumed: the MDE is optimistic)")
+                "overdispersion unknown (Poisson assumed: the MDE is optimistic); records like these give no "
+                "day, so 'evaluate' will need force records with dates for the trial's months")
     rates, alpha = history_rates(counts)
     return rates, alpha, (f"rates from {int(counts['count'].sum()):,} dated incidents in the set's cells, "
                           f"{window.date_from} to {window.date_to}; mean {rates.mean():.2f} a hotspot-day, "
@@ -206,7 +210,11 @@ def _until_data_end(con, schedule: pd.DataFrame) -> tuple[pd.DataFrame, int]:
     """The schedule's days up to the last dated incident in the store (later days have no data yet:
     counting them as days without incidents would bias every rate down)."""
     end = store.last_dated_day(con)
-    if end is None:
+    if end is None:  # month-only records (police.uk): the trial's months must at least be stored
+        last_month = query.extent(con).last_month
+        if last_month is None or schedule["date"].min() >= pd.Timestamp(f"{shift_month(last_month, 1)}-01"):
+            raise InputError("--schedule: the trial starts after the last month the store holds incidents in; "
+                             "load the trial's months first")
         return schedule, 0
     keep = schedule["date"] <= pd.Timestamp(end)
     if not keep.any():

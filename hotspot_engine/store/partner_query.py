@@ -50,7 +50,24 @@ def _window(con, filters: Filters, source: str, table: str) -> Filters:
     if start > end:
         raise InputError(f"partners: '{source}' has no data from {filters.date_from or 'the start'} to "
                          f"{filters.date_to or 'the end'} (it covers {first} to {last})")
-    return filters.with_(date_from=start, date_to=end)
+    return _police_held(con, filters.with_(date_from=start, date_to=end))
+
+
+def _police_held(con, filters: Filters) -> Filters:
+    """The window cut to its last unbroken run of months the store holds police data for: a partner
+    month with no police month beside it is no evidence of a higher partner ratio (the sample's A&E
+    2022-04..2024-03 beside the real police months 2024-01..03 compared 24 months with 3)."""
+    from hotspot_engine.filters import months_between, shift_month
+    from hotspot_engine.store.query import stored_months
+
+    held = stored_months(con)
+    months = [m for m in months_between(str(filters.date_from), str(filters.date_to)) if m in held]
+    if not months:
+        raise InputError("partners: the store holds no police data in the months the partner layer covers")
+    first = months[-1]
+    while shift_month(first, -1) in months:
+        first = shift_month(first, -1)
+    return filters.with_(date_from=first, date_to=months[-1])
 
 
 def _known_codes(con) -> pd.DataFrame:

@@ -11,6 +11,8 @@ neighbourhood statistic at all (:data:`NEIGHBOURHOOD_COLUMNS` are dropped; the s
 them is, and counts at or above the threshold are rounded to a multiple of the threshold by default,
 so an area total minus its visible cells leaves a band of at least the threshold's width
 (tests/test_disclosure_recovery.py runs each attack on the exports and the screen tables: 0% back).
+The rounding is :func:`~hotspot_engine.analyse.partners.banded`, which the screen uses too for
+restricted layers (service/partners.py).
 """
 from __future__ import annotations
 
@@ -19,6 +21,7 @@ from collections.abc import Mapping
 import numpy as np
 import pandas as pd
 
+from hotspot_engine.analyse.partners import banded
 from hotspot_engine.errors import InputError
 
 DEFAULT_THRESHOLD = 5
@@ -124,15 +127,10 @@ def _safe_table(frame: pd.DataFrame, threshold: int, round_to: int) -> pd.DataFr
     flag = np.zeros(len(out), dtype=bool)
     blanked: dict[str, np.ndarray] = {}
     for name in counts:
-        values = np.array(pd.to_numeric(out[name], errors="coerce").to_numpy(dtype=float, na_value=np.nan))
-        small = np.isfinite(values) & (values < threshold)
+        out[name], small = banded(pd.to_numeric(out[name], errors="coerce").to_numpy(dtype=float, na_value=np.nan),
+                                  threshold, round_to)
         blanked[name] = small
         flag |= small
-        if round_to > 1:
-            big = np.isfinite(values) & ~small
-            values[big] = np.maximum(np.round(values[big] / round_to) * round_to, threshold)
-        values[small] = np.nan
-        out[name] = values
     for name, bases in dependents.items():
         values = np.array(pd.to_numeric(out[name], errors="coerce").to_numpy(dtype=float, na_value=np.nan))
         if round_to > 1:

@@ -15,8 +15,9 @@ REPLACE = "Replace the sample with my data"
 KEEP = "Keep the sample alongside my data (figures then mix both)"
 
 
-def draw_holdings(ext: Extent) -> None:
-    c1, c2, c3, c4 = st.columns(4)
+def draw_holdings(ext: Extent, across: int = 4) -> None:
+    """The four holdings figures, ``across`` to a row (two on the wall screen, beside the set's table)."""
+    c1, c2, c3, c4 = st.columns(4) if across == 4 else [*st.columns(2), *st.columns(2)]
     c1.metric("Incidents stored", f"{ext.incidents:,}")
     c2.metric("Patrols stored", f"{ext.patrols:,}")
     c3.metric("Months", f"{ext.first_month} to {ext.last_month}" if ext.first_month else "none")
@@ -122,11 +123,17 @@ def draw_loads(manager: bool) -> None:
                                .to_csv(index=False).encode(), file_name="rejected_rows.csv", mime="text/csv")
 
 
-def draw_quality(report) -> None:
+def draw_quality(report, compact: bool = False) -> None:
     """The data-quality guard: force-months missing or partial, and months far off a crime type's
-    neighbouring months (service.quality.QualityReport)."""
-    st.subheader("Coverage and data quality")
+    neighbouring months (service.quality.QualityReport). ``compact`` (the wall screen): one small line
+    each, no boxes and no details, as presentation mode's notices are."""
     gaps, flagged = report.gap_lines(), report.flag_lines()
+    if compact:
+        lines = ["Coverage: " + line for line in gaps] + ["Far off its neighbouring months: " + line for line in flagged]
+        st.caption(markdown_plain(" ".join(lines) or "Coverage and quality: every force-month between the first "
+                                  "and the last is present and in line with its neighbours."))
+        return
+    st.subheader("Coverage and data quality")
     if not gaps and not flagged:
         st.success("Every force-month between the first and the last is present and in line with its neighbours.")
         return

@@ -9,7 +9,7 @@ import streamlit as st
 from hotspot_engine.filters import months_between
 from hotspot_engine.render import deck as maps
 from hotspot_engine.render.text_safety import html_plain
-from ui.cached import cached_month_colours
+from ui.cached import cached_month_colours, cached_stored_months, window_label
 from ui.hotspot_map.legend import draw_side
 from ui.hotspot_map.scene import MapScene
 from ui.hotspot_map.whole_window import draw_map, note_left_out
@@ -63,8 +63,8 @@ def _draw_month(scene: MapScene, frames, legend, colours, months: list[str]) -> 
         st.markdown(f"<div style='font-size:{'44px' if present else '30px'};font-weight:700' "
                     f"data-testid='playback-month'>{html_plain(month)}</div>", unsafe_allow_html=True)
         st.caption(f"{int(month_cells['count'].sum()):,} incidents in {len(month_cells):,} cells this month.")
-        draw_side(scene, "Incidents per cell in the month", legend.entries, f"outlines: {scene.window.date_from} to "
-                  f"{scene.window.date_to}")
+        draw_side(scene, "Incidents per cell in the month", legend.entries,
+                  f"outlines: {window_label(scene.window.date_from, scene.window.date_to, scene.version)}")
     if not present:
         with st.expander(f"Cells in {month} (text alternative to the map)"):
             st.dataframe(month_cells[["h3", "count"]].sort_values("count", ascending=False), hide_index=True,
@@ -75,11 +75,16 @@ def draw_playback(scene: MapScene, dark: bool) -> None:
     """The slider, the play button and the month's map; ``dark`` for the presentation's dark base."""
     filters = scene.filters
     frames, legend, colours = cached_month_colours(filters, scene.version, dark=dark)
-    months = (months_between(filters.date_from, filters.date_to) if filters.date_from and filters.date_to
+    wanted = (months_between(filters.date_from, filters.date_to) if filters.date_from and filters.date_to
               else sorted(frames["month"].unique()))
+    held = cached_stored_months(scene.version)
+    months = [m for m in wanted if m in held]  # an unstored month is no data, not "0 incidents"
     if not months:
-        st.info("No months to play.")
+        st.info("No months to play: the store holds none of the selected months.")
         return
+    if len(months) < len(wanted):
+        st.caption(f"{len(wanted) - len(months)} of the {len(wanted)} selected months are not in the store "
+                   f"and are skipped (no data, not zero incidents).")
     st.session_state["_m_first_month"], st.session_state["_m_last_month"] = months[0], months[-1]
     if st.session_state.get("m_month") not in months:
         st.session_state["m_month"] = months[0]

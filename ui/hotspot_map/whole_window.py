@@ -7,7 +7,7 @@ import streamlit as st
 from hotspot_engine.reference.geography import ATTRIBUTION
 from hotspot_engine.render import deck as maps
 from hotspot_engine.render.text_safety import markdown_plain
-from ui.cached import cached_streets
+from ui.cached import cached_streets, window_label
 from ui.hotspot_map.adopt import set_numbers
 from ui.hotspot_map.legend import LEGEND_TITLES, draw_side
 from ui.hotspot_map.scene import MapScene
@@ -54,7 +54,7 @@ def draw_whole_window(scene: MapScene) -> None:
         if scene.colour_by != "pattern" and not scene.present:
             draw_selection(scene.cells, scene.areas, picked_cell(event), scene.present, set_numbers(scene))
         draw_side(scene, LEGEND_TITLES[scene.colour_by], legend.entries,
-                  f"{scene.window.date_from} to {scene.window.date_to}")
+                  window_label(scene.window.date_from, scene.window.date_to, scene.version))
         for note in scene.notes if not scene.present else []:
             if note.startswith(("Only ", "No cell passes")):  # too few cells or areas for what was asked
                 st.warning(markdown_plain(note))

@@ -9,6 +9,7 @@ import pandas as pd
 import streamlit as st
 
 from hotspot_engine.render.text_safety import markdown_plain
+from hotspot_engine.service.analyses import GAP_NOTE
 from ui.common import OKABE_ITO, display_table, draw_chart
 
 RTM_PARAGRAPH = (
@@ -71,9 +72,19 @@ def _small_figures(row: pd.Series, unit: str) -> pd.DataFrame:
     }).fillna("not estimable")
 
 
-def draw_pooled(result, unit: str, patrols: bool = True) -> None:
+RTM_SHORT = ("**Regression to the mean.** Hotspots are chosen for a bad year ({window}), and places picked for a "
+             "high year fall back even when nothing is done: the corrected figure leaves that year out and "
+             "compares each hotspot with the rest of its community safety partnership.")
+
+#: The wall screen's closing line: what the meeting does not see on one screen.
+WALL_REST = ("Each hotspot's estimate, the time series, the placebo runs and displacement are on the desk view "
+             "(Exit presentation mode).")
+
+
+def draw_pooled(result, unit: str, patrols: bool = True, wall: bool = False) -> None:
     """``patrols``: whether the store holds patrols; without them no figure is shown in large type,
-    since a change at a chosen date is not the effect of patrols that never ran."""
+    since a change at a chosen date is not the effect of patrols that never ran. ``wall`` (presentation
+    mode): the figures, the strength and trend checks and a short reason, on one screen (issue 27)."""
     table = result.table
     pooled = table[table["hotspot_id"] == "pooled"].iloc[0]
     figures, words = st.columns([3, 2])
@@ -89,7 +100,10 @@ def draw_pooled(result, unit: str, patrols: bool = True) -> None:
         else:
             st.info("No patrols are stored, so nothing here is the effect of patrols: these are changes in the "
                     "hotspots at the date you chose.")
-        st.dataframe(_small_figures(pooled, unit), hide_index=True, width="stretch")
+        if wall:  # an HTML table, which presentation type enlarges
+            st.table(_small_figures(pooled, unit).style.hide(axis="index"))
+        else:
+            st.dataframe(_small_figures(pooled, unit), hide_index=True, width="stretch")
         if corrected is None:
             st.warning(f"No corrected estimate: {reason(pooled)}.")
         else:
@@ -99,8 +113,13 @@ def draw_pooled(result, unit: str, patrols: bool = True) -> None:
         window = " to ".join(result.selection_window) if result.selection_window[0] else "the year before"
         if result.selection_assumed:
             window += ", assumed"
+        if wall:
+            st.markdown(RTM_SHORT.format(window=window))
+            st.caption(WALL_REST)
+            return
         st.markdown(RTM_PARAGRAPH.format(window=window, variation=result.place_variance.source))
-    st.caption(markdown_plain(result.aggregate_corrected.description or result.description))
+    gaps = [note for note in result.notes if note.startswith(GAP_NOTE)]  # the series left unstored months out
+    st.caption(markdown_plain(" ".join([result.aggregate_corrected.description or result.description, *gaps])))
 
 
 def draw_forest(table: pd.DataFrame) -> None:

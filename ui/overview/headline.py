@@ -7,12 +7,17 @@ from hotspot_engine.render.text_safety import markdown_plain
 from ui.common import change_text, headline_metrics
 
 
-def draw_headline(head) -> None:
+def draw_headline(head, wall: bool = False) -> None:
+    """``wall`` (presentation mode): the figures and which hotspots they count, without the sentence
+    that repeats the figures' changes, so the monthly chart below keeps room on the screen."""
     if head is None:
         st.info("The headline needs two complete financial years (April to March) of data.")
         return
     st.subheader(f"Financial year {head.fy_after} against {head.fy_before}")
     headline_metrics(head)
+    if wall:
+        st.caption(f"{_chosen(head)}.")
+        return
     st.caption(
         f"Force-wide change: {change_text(head.sv_change, head.sv_change_pct, head.fy_before)}; in the {head.hotspots} "
         f"hotspots: {change_text(head.hotspot_sv_after - head.hotspot_sv_before, head.hotspot_change_pct, head.fy_before)}"

@@ -25,8 +25,10 @@ def draw_periods(overall: PeriodFigures | None, inside: PeriodFigures | None, se
                "(April to March).")
     cols = st.columns(3)
     _metric(cols[0], "Serious violence", overall, "Places and offences follow the filters; the months are the store's.")
-    cols[1].metric("Per month", f"{overall.count_current / max(len_months(overall), 1):,.1f}",
-                   help=f"Mean over the {len_months(overall)} month(s) counted.")
+    held = overall.months_held if overall.months_held is not None else len_months(overall)
+    cols[1].metric("Per month", f"{overall.per_month:,.1f}",
+                   help=f"Mean over the {held} stored month(s) of {first} to {last}; months not in the store "
+                        "are no data, not zeros.")
     if inside is not None and set_name is not None:
         _metric(cols[2], "In the adopted set's hotspots", inside,
                 f"Incidents inside the cells of the set {set_name}, same months.")

@@ -28,7 +28,7 @@ def layers(version: int) -> pd.DataFrame:
 
 @st.cache_data(show_spinner="Comparing partner and police counts per LSOA…", max_entries=16)
 def funnel(source: str, filters: Filters, version: int) -> partner_service.PartnerFunnel:
-    return partner_service.funnel(cursor(), source, filters)
+    return partner_service.screen_funnel(partner_service.funnel(cursor(), source, filters), threshold())
 
 
 @st.cache_data(show_spinner=False, max_entries=16)

@@ -16,7 +16,7 @@ from ui.viewport import map_fit, measure_screen
 KIND_LABELS = {"areas": "counts per LSOA", "events": "dated events", "places": "places"}
 SHARING_HELP = {"open": "shown exactly everywhere",
                 "partnership": "shown exactly on screen; small counts suppressed in partner-safe exports",
-                "restricted": "small counts hidden on screen and in partner-safe exports"}
+                "restricted": "small counts hidden and the rest rounded, on screen and in partner-safe exports"}
 
 
 _KEPT_LAYERS = "_partner_layers_kept"
@@ -82,7 +82,7 @@ def partner_map(lsoa_geojson: dict | None, point_layers: dict[str, pd.DataFrame]
     entries = [("higher than police data suggests", tuple(FLAG_COLOURS["higher"][:3])),
                ("lower than police data suggests", tuple(FLAG_COLOURS["lower"][:3]))] if lsoa_geojson else []
     entries += [(name, tuple(colour)) for name, colour in legend]
-    right.markdown(legend_html("Layers", entries), unsafe_allow_html=True)
+    right.markdown(legend_html("Layers", entries, large=present), unsafe_allow_html=True)  # read from the room
     right.caption("Black outlines: police hotspot areas.")
 
 
@@ -150,7 +150,8 @@ def hotspot_partner_table(table: pd.DataFrame, threshold: int) -> None:
                                 "count": "Police SV incidents",
                                 "harm": st.column_config.NumberColumn("Police harm (days)", format="%.0f")})
     if "suppressed" in table and table["suppressed"].any():
-        st.caption(f"'< {threshold}': a restricted layer's count below the partner-safe threshold, not shown.")
+        st.caption(f"'< {threshold}': a restricted layer's count below the partner-safe threshold, not shown; its "
+                   f"other counts are rounded to {threshold}s, as in a partner-safe export.")
 
 
 def weight_sliders(layers: pd.DataFrame) -> dict[str, float]:
@@ -181,3 +182,6 @@ def ranking_table(ranking: pd.DataFrame, weights: dict[str, float], threshold: i
                                 "score": st.column_config.NumberColumn("Score", format="%.4f")})
     st.caption("A&E-style counts per LSOA are shared equally among the cells whose centre lies in the LSOA, "
                "so they can be fractions.")
+    if "suppressed" in ranking and ranking["suppressed"].any():
+        st.caption(f"Restricted layers count as shown: rounded to {threshold}s, and '< {threshold}' as 0, so a "
+                   "score gives away no hidden count.")

@@ -7,6 +7,7 @@ import streamlit as st
 
 from hotspot_engine.analyse.patrols import DosageTarget, PatrolReport
 from hotspot_engine.render.text_safety import markdown_plain
+from ui.wall import draw_wall_table
 
 STATUS_TEXT = {"green": "GREEN", "amber": "AMBER", "red": "RED", "no patrol data": "no patrol data"}
 STATUS_STYLE = {"GREEN": "background-color:#1a9850;color:white;font-weight:bold",
@@ -15,7 +16,9 @@ STATUS_STYLE = {"GREEN": "background-color:#1a9850;color:white;font-weight:bold"
 TREND_ICON = {"up": "▲ up", "down": "▼ down", "steady": "► steady", "new": "★ new", "none": "– none"}
 
 
-def draw_summary(report: PatrolReport, target: DosageTarget) -> None:
+def draw_summary(report: PatrolReport, target: DosageTarget, notes: bool = True) -> None:
+    """The five figures, and the notes on the period and target under them unless ``notes`` is False
+    (the wall screen, where four lines of notes would push the table off the screen)."""
     summary = report.summary
     c1, c2, c3, c4, c5 = st.columns(5)
     c1.metric("Patrols", f"{summary['patrols']:,}", help="Patrol-log entries and GPS visits starting in the period.")
@@ -30,7 +33,8 @@ def draw_summary(report: PatrolReport, target: DosageTarget) -> None:
               delta_color="off", delta_arrow="off")
     c5.metric("Days dosed (mean)", "–" if pd.isna(summary["mean_compliance"]) else f"{summary['mean_compliance']:.0%}",
               help=f"Target: {target.describe()}.")
-    st.caption(markdown_plain(" ".join(report.notes)))
+    if notes:
+        st.caption(markdown_plain(" ".join(report.notes)))
 
 
 def dosage_table(dosage: pd.DataFrame) -> pd.DataFrame:
@@ -62,19 +66,27 @@ def draw_dosage(report: PatrolReport, target: DosageTarget, big: bool) -> None:
     table = dosage_table(dosage)
     if summary.get("no_patrol_data"):
         table = table.drop(columns=PATROL_COLUMNS)
-    if big:
-        # The wall screen: an HTML table, which presentation mode's large type scales (a data grid
-        # is drawn on a canvas at its own small size).
-        shown = (table.assign(**{"Days dosed": table["Days dosed"].map(lambda v: f"{v:.0f}%")})
-                 if "Days dosed" in table.columns else table)
-        st.table(shown.style.map(lambda v: STATUS_STYLE.get(v, ""), subset=["Status"]).hide(axis="index")
-                 .format(precision=0, thousands=","))
-    else:
-        _draw_grid(table, target, big)
+    _draw_grid(table, target, big)  # the wall screen draws draw_wall_dosage instead (ui/wall.py)
     if summary["patrols"]:
         st.caption(f"{summary['patrols_in_hotspots']:,} of {summary['patrols']:,} patrols fell inside these {len(dosage)} "
                    f"hotspots ({summary['hotspot_cells']} cells) by their position; {summary['patrols_outside']:,} "
                    "outside. Sources: " + ", ".join(f"{k} {v:,}" for k, v in summary["by_source"].items()) + ".")
+
+
+#: The wall screen's dosage columns: what a meeting reads (the desk view has all of them).
+WALL_COLUMNS = ["Status", "No", "Hotspot", "Incidents", "Patrols", "Days dosed", "Trend"]
+
+
+def draw_wall_dosage(report: PatrolReport) -> None:
+    """Presentation mode: the hotspots in map order, as many as fit the screen (ui/wall.py)."""
+    table = dosage_table(report.dosage)
+    if report.summary.get("no_patrol_data"):
+        table = table.drop(columns=PATROL_COLUMNS)
+    else:
+        table = table.assign(**{"Days dosed": table["Days dosed"].map(lambda v: f"{v:.0f}%")})
+    table = table[[c for c in WALL_COLUMNS if c in table.columns]]
+    draw_wall_table(table, "patrols", "hotspots", lambda shown: shown.style.map(
+        lambda v: STATUS_STYLE.get(v, ""), subset=["Status"]).hide(axis="index").format(precision=0, thousands=","))
 
 
 def _draw_grid(table: pd.DataFrame, target: DosageTarget, big: bool) -> None:

@@ -26,15 +26,20 @@ def draw_listing(listing: pd.DataFrame) -> None:
                                 "cells": "Cells", "method": "Method", "adopted_by": "Adopted by", "note": "Note"})
 
 
-def choose_pair(names: list[str]) -> tuple[str, str]:
+def choose_pair(names: list[str], present: bool = False) -> tuple[str, str]:
     """(older, newer): by default the second newest set against the newest, or with one set, the set
-    against today's hotspots."""
-    c1, c2 = st.columns(2)
-    older = c1.selectbox("Earlier list", names, index=min(1, len(names) - 1), key="s_cmp_old")
+    against today's hotspots. ``present`` (the wall screen): no controls, the pair chosen at the desk."""
     newer_options = [TODAY] + names
     default = 1 if len(names) > 1 else 0
+    if present:
+        older, newer = st.session_state.get("_s_cmp_pair", (None, None))
+        return (older if older in names else names[min(1, len(names) - 1)],
+                newer if newer in newer_options else newer_options[default])
+    c1, c2 = st.columns(2)
+    older = c1.selectbox("Earlier list", names, index=min(1, len(names) - 1), key="s_cmp_old")
     newer = c2.selectbox("Later list", newer_options, index=default, key="s_cmp_new",
                          format_func=lambda n: "Today's hotspots (the map's method and window)" if n == TODAY else n)
+    st.session_state["_s_cmp_pair"] = (older, newer)  # plain state: outlives the widgets on the wall screen
     return older, newer
 
 
@@ -52,7 +57,7 @@ def draw_comparison(older: pd.DataFrame, newer: pd.DataFrame, older_label: str, 
                          height=fit.height_px, width="stretch")
     if present:
         measure_screen(page="sets")
-    side.markdown(legend_html("Hotspot", [(k.capitalize(), c) for k, c in set_map.STATUS_COLOURS.items()]),
+    side.markdown(legend_html("Hotspot", [(k.capitalize(), c) for k, c in set_map.STATUS_COLOURS.items()], large=present),
                   unsafe_allow_html=True)
     side.caption("Matched by shared cells: a place whose busiest cell moved keeps its status as kept.")
     table = changes.rename(columns={"status": "Status", "hotspot_number": "No", "hotspot_id": "Id",
