@@ -164,6 +164,7 @@ def _layer(spec: dict, layer_id: str) -> dict:
     return next(layer for layer in spec["layers"] if layer["id"] == layer_id)
 
 
+@pytest.mark.slow  # five reruns, the month colours counted cell by cell (3.4-4.6 s of CPU)
 def test_playback_steps_month_by_month_and_counts_match_the_store(app_db, sample_store):
     """Each playback frame draws that month's serious violence, cell by cell: its cells add up to the
     store's count for the month (an independent SQL count over the same filters)."""
