@@ -176,7 +176,7 @@ class HotspotParams:
         """The smallest count of a reported area: ``min_area_count``, or the method's default."""
         if self.min_area_count is not None:
             return int(self.min_area_count)
-        return 0 if self.method == "predict" else 5
+        return 1 if self.method == "predict" else 5
 
     def describe(self) -> str:
         if self.method == "predict":
