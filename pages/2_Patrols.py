@@ -14,7 +14,7 @@ from ui.patrols.target import dosage_target
 from ui.patrols.time_grids import choose_focus, draw_street_map, draw_time_grids, hotspot_names
 from ui.patrols.trial import draw_trial_schedule
 from ui.patrols.weekly import draw_weekly
-from ui.sets import current_set, set_line, set_ref
+from ui.sets import current_set, hotspots_ref, set_line, set_ref
 
 filters = page_setup("Patrols")
 version = data_version()
@@ -26,6 +26,7 @@ if not filters.date_from or not filters.date_to:
 
 adopted = current_set()
 on = set_ref(adopted)
+hot = hotspots_ref(adopted)  # the set, or today's hotspots as the Hotspot map numbers them
 set_line(adopted)
 target = dosage_target(big)
 # Dosage is measured over the set's own year: later months belong to another programme (the sample's
@@ -37,10 +38,10 @@ if dosed is not filters:
                f"Dosage and incidents to {year_end}, the end of the year the set was chosen for; later months "
                "belong to another programme (choose its set in the sidebar).")
 with page_errors("Patrols: dosage", stop=True):
-    report = cached_patrol_report(dosed, target, version, on)
+    report = cached_patrol_report(dosed, target, version, hot)
 if report.dosage.empty:
-    st.info("No hotspots were found in the 12 months before the selected period, so there is nothing to measure "
-            "patrols against. Choose a later first month or a wider area.")
+    st.info("No hotspots were found for these months and places (as on the Hotspot map, or in the adopted set), so "
+            "there is nothing to measure patrols against. Choose other months or a wider area.")
     st.stop()
 if report.summary["patrols"] == 0 and big:
     st.caption("No patrols are recorded in the selected months and places.")
@@ -68,6 +69,6 @@ draw_trial_schedule()
 st.subheader("Suggested patrol plan")
 choice = plan_choice(report, target, big)
 with page_errors("Patrols: plan", stop=True):
-    plan = cached_plan(filters, target, version, choice.week_start, choice.seed, choice.extra, on)
+    plan = cached_plan(filters, target, version, choice.week_start, choice.seed, choice.extra, hot)
 draw_visits(plan)
-draw_downloads(plan, report, names, filters, target, version, choice, on)
+draw_downloads(plan, report, names, filters, target, version, choice, hot)

@@ -97,6 +97,23 @@ def test_a_set_adopted_on_the_map_is_the_list_on_every_page(own_store):
     same(_frame(at, "Hotspot id"), "No", "Hotspot id", "Hotspot")
 
 
+def test_without_a_set_patrols_numbers_the_maps_places(own_store):
+    # Patrols used to choose on the 12 months before its period (2022-04..2023-03 here) while the map
+    # chose on the period's last 12 months: the same numbers named other places (audit, real months)
+    at = _app({"from": "2023-04", "to": "2024-03"}, MAP)
+    assert any("No hotspot set is adopted yet" in i.value for i in at.info)
+    ranked = _frame(at, "hotspot_id")
+    expected = pd.DataFrame({"No": ranked["no"].astype(int), "Id": ranked["hotspot_id"],
+                             "Hotspot": ranked["hotspot_name"]}).sort_values("No").reset_index(drop=True)
+    at.switch_page(PATROLS).run()
+    assert not at.exception, [e.value for e in at.exception]
+    table = _frame(at, "Days dosed")
+    got = table[["No", "Id", "Hotspot"]].assign(No=table["No"].astype(int)).sort_values("No").reset_index(drop=True)
+    pd.testing.assert_frame_equal(got, expected, check_dtype=False)
+    briefing = at.selectbox(key="p_brief_for").options
+    assert briefing[1:] == [f"{n}. {name}" for n, name in zip(expected["No"], expected["Hotspot"])]
+
+
 def test_the_briefing_prints_the_sets_numbers_and_names(sample_db, tmp_path):
     import shutil
 

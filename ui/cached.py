@@ -190,8 +190,21 @@ def cached_weekly_problem(filters: Filters, version: int) -> str:
 
 @st.cache_data(show_spinner="Measuring patrol dosage…", max_entries=16)
 def cached_patrol_report(filters: Filters, target: DosageTarget, version: int, on=None):
-    """The patrol report on the adopted set ``on`` (a ui.sets.SetRef), or on today's hotspots."""
+    """The patrol report on the adopted set ``on`` (a ui.sets.SetRef), on today's map hotspots (a
+    ui.sets.TodayRef: the Hotspot map's window and method), or with neither on the hotspots of the 12
+    months before the period."""
+    from ui.sets import TodayRef  # ui.sets imports this module
+
     s = settings()
+    if isinstance(on, TodayRef):
+        from ui.common import hotspot_window
+
+        window = hotspot_window(filters, on.window_months)
+        report = service.patrol_report(cursor(), filters, target, harm_weights=s.harm_weights,
+                                       exclusions_path=s.exclusions,
+                                       hotspots=cached_hotspots(window, on.params, version))
+        report.notes.insert(0, f"Hotspots as on the Hotspot map: chosen on {window.date_from} to {window.date_to}.")
+        return report
     if on is not None:
         return sets_service.patrol_report(cursor(), filters, _set(on), target, harm_weights=s.harm_weights)
     return service.patrol_report(cursor(), filters, target, harm_weights=s.harm_weights, exclusions_path=s.exclusions)
@@ -217,12 +230,13 @@ def cached_plan(filters: Filters, target: DosageTarget, version: int, week_start
 def cached_briefing(filters: Filters, target: DosageTarget, version: int, week_start: date, seed: int,
                     extra: int | None, hotspot_ids: tuple[str, ...], synthetic: bool, on=None) -> bytes:
     from hotspot_engine.service.exports import report_window
+    from ui.sets import SetRef
 
     report = cached_patrol_report(filters, target, version, on)
     plan = cached_plan(filters, target, version, week_start, seed, extra, on)
     # The context every output carries, over the months the briefing's figures use (issue 27).
     window = report_window(filters, report.period)
-    context = output_context(window, extent(version).proxy_share, None if on is None else _set(on).name,
+    context = output_context(window, extent(version).proxy_share, _set(on).name if isinstance(on, SetRef) else None,
                              quality_warning(window, version))
     return briefing_pdf(report, plan, hotspot_ids, synthetic=synthetic, context=context)
 

@@ -67,6 +67,23 @@ def set_ref(adopted: AdoptedSet | None) -> SetRef | None:
     return None if adopted is None else SetRef(adopted.name, adopted.adopted_at.isoformat())
 
 
+@dataclass(frozen=True)
+class TodayRef:
+    """With no adopted set: today's hotspots as the Hotspot map chooses them (its method and look-back
+    window), so the map's number 3 is the same place on Patrols. Before, Patrols chose on the 12
+    months before its period, or on the whole period when the store held nothing earlier: on the
+    real months the map's #3 was Cranbury Place and Patrols' #3 Fourposts Hill."""
+    params: object
+    window_months: int
+
+
+def hotspots_ref(adopted: AdoptedSet | None) -> SetRef | TodayRef:
+    """What a page's hotspot figures are keyed on: the adopted set, or today's map hotspots."""
+    from ui.common import map_params  # ui.common imports this module
+
+    return set_ref(adopted) or TodayRef(*map_params())
+
+
 def chose_today() -> bool:
     return st.session_state.get(SET_KEY, "") == TODAY
 
