@@ -184,13 +184,14 @@ def test_a_split_2011_lsoa_keeps_its_police_counts_after_the_2021_codes(tmp_path
                        f"On or near X,{code},Southampton 023X,Violence and sexual offences,,\n"
                        for code in codes for i in range(2))
 
+    # adjacent months: the funnel compares the last unbroken run of months both hold
     con = store.connect(":memory:")
     police = tmp_path / "street.csv"
-    police.write_text(header + "\n" + rows("2022-06", ["E01017140"]) + rows("2023-06", ["E01035444", "E01035445"]),
+    police.write_text(header + "\n" + rows("2022-12", ["E01017140"]) + rows("2023-01", ["E01035444", "E01035445"]),
                       encoding="utf-8")
     assert loading.ingest_paths(con, [police])[0].added == 6
     partner = tmp_path / "ae.csv"
-    partner.write_text("lsoa_code,month,count\nE01017140,2022-06,5\nE01017140,2023-06,4\n", encoding="utf-8")
+    partner.write_text("lsoa_code,month,count\nE01017140,2022-12,5\nE01017140,2023-01,4\n", encoding="utf-8")
     assert loading.ingest_paths(con, [partner])[0].added == 2
     table, _ = lsoa_comparison(con, "ae", Filters())
     row = table.set_index("lsoa_code").loc["E01017140"]
