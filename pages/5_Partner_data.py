@@ -24,7 +24,7 @@ present = presentation()
 if not present:  # the wall screen goes straight to the figures and the map (issue 27)
     st.caption("Police records miss much violence: emergency departments see assaults never reported (the Cardiff "
                "Model). Each layer keeps its owner and sharing level; restricted layers never show small counts.")
-    draw.layer_table(layers)
+    draw.layer_table(data.screen_layers(version))
 
 countable = layers[layers["kind"] != "places"]["source"].tolist()
 # The comparison counts police-recorded violence, not only serious violence, unless offences are chosen.

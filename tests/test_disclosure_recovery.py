@@ -313,3 +313,18 @@ def test_the_funnel_ratio_gives_back_no_hidden_lsoa_on_screen_or_in_the_export()
         export_got += _funnel_attack(safe, result.limits.iloc[0:0], truth, THRESHOLD) if safe["expected"].notna().any() else 0
     assert naive_got / trials > 0.9
     assert screen_got == 0 and export_got == 0
+
+
+def test_the_layer_list_shows_a_restricted_layers_row_total_as_counts_are_shown():
+    """A restricted events layer's row count is its total: exact beside its rounded cells, it narrowed
+    the hidden ones (one hidden cell: the total less the shown band). Open and partnership layers
+    keep their exact row counts."""
+    from hotspot_engine.service import partners as partner_service
+
+    layers = pd.DataFrame({"source": ["ae", "ambulance", "premises", "tiny"], "kind": ["events", "events", "places", "events"],
+                           "owner": "x", "sharing": ["restricted", "partnership", "open", "restricted"],
+                           "rows": [1_237, 1_237, 41, 3], "first": "", "last": ""})
+    shown = partner_service.screen_layers(layers, THRESHOLD).set_index("source")["rows"]
+    assert shown["ae"] == 1_235 and shown["ambulance"] == 1_237 and shown["premises"] == 41
+    assert np.isnan(shown["tiny"])
+    assert layers["rows"].tolist() == [1_237, 1_237, 41, 3]  # the caller's frame is not changed

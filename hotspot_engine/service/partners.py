@@ -35,6 +35,19 @@ def layers(con) -> pd.DataFrame:
                         columns=["source", "kind", "owner", "sharing", "rows", "first", "last"])
 
 
+def screen_layers(layers_frame: pd.DataFrame, threshold: int) -> pd.DataFrame:
+    """The layer list as the screen shows it: a restricted layer's row count is its total (one row an
+    event), which against its rounded cells would narrow the hidden ones, so it is shown as the
+    screen shows counts (below ``threshold`` hidden, the rest rounded; :func:`analysis.banded`)."""
+    out = layers_frame.copy()
+    hidden = out["sharing"].map(hides_small_counts).to_numpy(dtype=bool)
+    rows = out["rows"].to_numpy(dtype=float)
+    if hidden.any() and threshold:
+        rows[hidden], _ = analysis.banded(rows[hidden], threshold)
+    out["rows"] = rows
+    return out
+
+
 def hides_small_counts(sharing: str) -> bool:
     return sharing in SCREEN_SUPPRESSED
 

@@ -26,6 +26,11 @@ def layers(version: int) -> pd.DataFrame:
     return partner_service.layers(cursor())
 
 
+def screen_layers(version: int) -> pd.DataFrame:
+    """The layer list with restricted layers' row totals as the screen shows counts."""
+    return partner_service.screen_layers(layers(version), threshold())
+
+
 @st.cache_data(show_spinner="Comparing partner and police counts per LSOA…", max_entries=16)
 def funnel(source: str, filters: Filters, version: int) -> partner_service.PartnerFunnel:
     return partner_service.screen_funnel(partner_service.funnel(cursor(), source, filters), threshold())

@@ -29,7 +29,9 @@ def layer_table(layers: pd.DataFrame) -> None:
     st.dataframe(shown[["source", "kind", "owner", "sharing", "handling", "rows", "months"]], hide_index=True,
                  width="stretch", column_config={"source": "Layer", "kind": "Kind", "owner": "Owner", "sharing": "Sharing",
                                                  "handling": "Small counts", "months": "Months",
-                                                 "rows": st.column_config.NumberColumn("Rows", format="%d")})
+                                                 "rows": st.column_config.NumberColumn(
+                                                     "Rows", format="%d", help="Restricted layers: rounded, and "
+                                                     "blank below the partner-safe threshold, like their counts")})
 
 
 def layer_switches(layers: pd.DataFrame, present: bool = False) -> tuple[bool, list[dict]]:
