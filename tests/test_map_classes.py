@@ -191,3 +191,16 @@ def test_partner_safe_gi_map_hides_which_quiet_cells_had_small_counts(cells, dis
     assert (~significant & shown["count"].isna() & (cells.set_index("h3")["count"] > 0)).any()  # the case exists
     png_colour, _, _ = _png_drawn(safe, districts, "gi_bin")
     assert png_colour == colour
+
+
+def test_a_partner_safe_legend_lists_only_counts_that_can_occur():
+    # counts rounded to fives: a class '8' or '11 - 13' (read on the real months' meeting HTML) holds nothing
+    from hotspot_engine.render.classes import YLORRD, classify_colours, value_grain
+
+    rounded = np.array([5, 5, 10, 10, 15, 20, 25, 30, 45, 60, 80, 100], dtype=float)
+    assert value_grain(rounded) == 5
+    labels = [label for label, _ in classify_colours(rounded, YLORRD)[1].entries]
+    bounds = [float(part.replace(",", "")) for label in labels for part in label.split(" – ")]
+    assert labels[0].startswith("5") and all(b % 5 == 0 for b in bounds), labels
+    exact = np.array([1, 1, 2, 3, 5, 8, 13, 40, 90], dtype=float)
+    assert value_grain(exact) == 1 and [label for label, _ in classify_colours(exact, YLORRD)[1].entries][0] == "1 – 3"

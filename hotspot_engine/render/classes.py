@@ -108,9 +108,21 @@ def hex_colour(rgb: RGB) -> str:
     return "#{:02x}{:02x}{:02x}".format(*(int(c) for c in rgb))
 
 
+def value_grain(values: np.ndarray) -> int:
+    """The step every positive value is a whole multiple of (5 for partner-safe counts rounded to
+    fives), else 1: classes then hold values that can occur (a partner-safe legend read '8' and
+    '11 – 13', which no rounded count can be)."""
+    positive = np.asarray(values, dtype=float)
+    positive = positive[np.isfinite(positive) & (positive > 0)]
+    if positive.size == 0 or not np.all(positive == np.round(positive)) or positive.max() > 2**62:
+        return 1
+    return max(1, int(np.gcd.reduce(positive.astype(np.int64))))
+
+
 def nice_breaks(values: np.ndarray, n: int) -> np.ndarray:
     """Upper bounds of up to ``n`` classes over the non-zero values: geometric steps rounded to
-    whole numbers, so a skewed count (most cells 1, a few 90) still gets readable classes."""
+    whole numbers (to whole steps of :func:`value_grain`), so a skewed count (most cells 1, a few 90)
+    still gets readable classes."""
     positive = values[values > 0]
     if positive.size == 0:
         return np.array([1.0])
@@ -121,7 +133,9 @@ def nice_breaks(values: np.ndarray, n: int) -> np.ndarray:
     raw = low * (top / low) ** (np.arange(1, n + 1) / n)
     # Two significant figures above 10 (12, 45, 230, 1,200), whole numbers below.
     magnitude = 10.0 ** (np.floor(np.log10(np.maximum(raw, 1e-9))) - 1)
-    rounded = np.unique(np.where(raw < 10, np.ceil(raw), np.ceil(raw / magnitude) * magnitude))
+    rounded = np.where(raw < 10, np.ceil(raw), np.ceil(raw / magnitude) * magnitude)
+    grain = value_grain(positive)
+    rounded = np.unique(np.ceil(rounded / grain) * grain if grain > 1 else rounded)
     rounded[-1] = max(rounded[-1], top)
     return rounded
 
@@ -136,9 +150,10 @@ def classify_colours(values: np.ndarray, palette: list[RGB]) -> tuple[np.ndarray
     idx = np.clip(np.searchsorted(uppers, values, side="left"), 0, len(uppers) - 1)
     colours = np.array(palette)[shades[idx]] if values.size else np.zeros((0, 3), dtype=int)
     lower = float(values[values > 0].min()) if (values > 0).any() else 0.0
+    grain = value_grain(values)
     entries = []
     for k, upper in enumerate(uppers):
-        lo = lower if k == 0 else uppers[k - 1] + (1 if float(uppers[k - 1]).is_integer() else 0)
+        lo = lower if k == 0 else uppers[k - 1] + (grain if float(uppers[k - 1]).is_integer() else 0)
         label = f"{lo:,.0f}" if round(lo) >= round(upper) else f"{lo:,.0f} – {upper:,.0f}"
         entries.append((label, palette[shades[k]]))
     return colours, Legend("", entries), idx
