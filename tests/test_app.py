@@ -136,6 +136,8 @@ def test_impact_page_shows_the_pooled_effect(app_db, sample_truth):
     placebo = at.dataframe[2].value
     assert list(placebo["pseudo intervention"]) == ["2021-04-01"]
     assert any("Regression to the mean" in m.value for m in at.markdown)
+    # The pooled chart's model (-11.6% on the sample) is not the headline's pool (-9.4%): it says so
+    assert any("summed series, a check on the headline figure" in c.value for c in at.caption)
 
 
 def test_data_page_lists_loads_and_exports(app_db):

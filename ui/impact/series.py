@@ -55,7 +55,9 @@ def draw_series(result, unit: str) -> None:
                + "The vertical line marks "
                f"{'the week of Monday ' if unit == 'week' else ''}{result.intervention_month}. "
                f"Modelled level change {fit.level_change_pct:+.1f}% (95% interval {fit.ci_low_pct:+.1f}% to "
-               f"{fit.ci_high_pct:+.1f}%, p = {fit.p_value:.3f}).")
+               f"{fit.ci_high_pct:+.1f}%, p = {fit.p_value:.3f})."
+               + (" This models the hotspots' summed series, a check on the headline figure above, which pools "
+                  "each hotspot's own estimate." if chosen == "pooled" else ""))
     with st.expander("Table of the chart (text alternative)"):
         shown = frame.assign(month=frame["month"].dt.strftime("%Y-%m-%d" if unit == "week" else "%Y-%m")).rename(
             columns={"month": unit})
