@@ -140,10 +140,14 @@ def _band(shown: float, step: int) -> tuple[float, float]:
     return (shown, shown) if step <= 1 else (max(shown - step // 2, THRESHOLD), shown + step // 2)
 
 
-def _fits(total: tuple[float, float], visible: list[float], step: int) -> list[int]:
-    """The hidden counts (0 to the threshold - 1) a total (low, high) less the visible counts allows."""
+def _fits(total: tuple[float, float], visible: list[float], step: int, others: int = 0) -> list[int]:
+    """The hidden counts (0 to the threshold - 1) a total (low, high) less the visible counts allows.
+    ``others``: further hidden counts the attacker knows are at least the threshold (secondary
+    suppression), with nothing known above it."""
     bands = [_band(v, step) for v in visible]
     low, high = total[0] - sum(b[1] for b in bands), total[1] - sum(b[0] for b in bands)
+    if others:
+        low, high = -np.inf, high - others * THRESHOLD
     return [v for v in range(THRESHOLD) if low - 1e-9 <= v <= high + 1e-9]
 
 
@@ -272,8 +276,11 @@ def _funnel_attack(shown: pd.DataFrame, limits: pd.DataFrame, truth: np.ndarray,
     ratios = pd.concat([shown["expected"] / shown["police_count"], limits["expected"] / limits["police_count"]])
     total = float(ratios.dropna().iloc[0] * shown["police_count"].sum())
     hidden_row = shown["partner_count"].isna().to_numpy()
-    fits = _fits(_band(round(total), step), shown.loc[~hidden_row, "partner_count"].tolist(), step)
-    return fits == [int(truth[hidden_row][0])]
+    # the strongest attacker: knows which hidden count is the small one, the rest being at least the threshold
+    small = hidden_row & (truth < THRESHOLD)
+    fits = _fits(_band(round(total), step), shown.loc[~hidden_row, "partner_count"].tolist(), step,
+                 others=int(hidden_row.sum() - small.sum()))
+    return fits == [int(truth[small][0])]
 
 
 def test_the_funnel_ratio_gives_back_no_hidden_lsoa_on_screen_or_in_the_export():
@@ -305,7 +312,9 @@ def test_the_funnel_ratio_gives_back_no_hidden_lsoa_on_screen_or_in_the_export()
         assert analysis.ratio_note(screen.ratio) in screened.notes and analysis.ratio_note(screen.ratio) in screen.notes
         assert sum(note.startswith("Force-wide ratio") for note in screened.notes) == 1
         shown = screen.table.set_index("lsoa_code").loc[counts["lsoa_code"]].reset_index()
-        assert shown["partner_count"].isna().sum() == 1 and shown[["funnel_z", "p_higher", "p_lower"]].isna().all().all()
+        # the lone small count and one secondary (the smallest shown): a lone hidden count could be
+        # pinned by the rounded total in small views (benchmarks/bench_partner_safe_recovery.py)
+        assert shown["partner_count"].isna().sum() == 2 and shown[["funnel_z", "p_higher", "p_lower"]].isna().all().all()
         screen_got += _funnel_attack(shown, screen.limits, truth, THRESHOLD)
         safe = export.partner_safe({"partners": table}, threshold=THRESHOLD)["partners"]
         # The export bands the police counts too; the attacker has the exact ones from police data.
