@@ -27,9 +27,8 @@ def _type_keys(page, label: str, keys: str) -> None:
     field = page.get_by_label(label, exact=True)
     field.wait_for(timeout=120_000)
     field.focus()
-    for key in keys:
-        page.keyboard.type(key)
-        page.wait_for_timeout(120)  # a person's pace; Chromium joins two digits typed close together
+    # at a person's pace (Playwright's key delay, not a sleep): Chromium joins two digits typed close together
+    page.keyboard.type(keys, delay=120)
 
 
 @pytest.fixture(scope="module")
