@@ -111,3 +111,14 @@ def test_hexagon_wkt_from_the_area_cache_is_the_wkt_built_from_the_cells(tmp_pat
     outside = geography.cells_for_points(np.array([53.48]), np.array([-2.24]), 7)  # Manchester
     assert geography.cell_wkt(np.r_[cells[:3], outside]).to_pylist() == built[:3] + geography._compute_wkt(outside).to_pylist()
     geography._study_wkt.cache_clear()
+
+
+def test_hex_ids_in_a_chunked_arrow_column_decode_like_int():
+    # a pandas column backed by Arrow in several chunks (pd.concat of two): the Hotspot sets page's
+    # comparison failed on it with "ChunkedArray has no attribute buffers"
+    import pandas as pd
+
+    ids = [h3.latlng_to_cell(50.9, -1.4, 9), h3.latlng_to_cell(50.8, -1.1, 9), "8f"]
+    column = pd.concat([pd.Series(ids[:1], dtype="string[pyarrow]"), pd.Series(ids[1:], dtype="string[pyarrow]")],
+                       ignore_index=True)
+    assert geography.str_to_cell(column).tolist() == [int(i, 16) for i in ids]

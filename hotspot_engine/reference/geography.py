@@ -364,6 +364,8 @@ def str_to_cell(ids: pd.Series | list[str]) -> np.ndarray:
         text = pa.array(ids.array if isinstance(ids, pd.Series) else ids, type=pa.string())
     except (pa.ArrowException, TypeError, ValueError):
         text = None
+    if isinstance(text, pa.ChunkedArray):  # a pandas column backed by Arrow in several chunks
+        text = text.combine_chunks()
     if text is not None and len(text) and text.null_count == 0 and pc.all(pc.match_substring_regex(text, "^[0-9a-f]{1,16}$")).as_py():
         digits = pc.utf8_lpad(text, 16, "0").cast(pa.large_string())
         data = memoryview(digits.buffers()[2])[8 * 2 * digits.offset:8 * 2 * (digits.offset + len(digits))]
