@@ -100,12 +100,13 @@ def set_line(adopted: AdoptedSet | None) -> None:
     hotspots = adopted.hotspots()
     if st.session_state.get("present"):  # the wall screen: one short line (the rest is on the desk view)
         st.caption(markdown_plain(f"Hotspot set: {adopted.name} ({len(hotspots)} hotspots), chosen on "
-                                  f"{adopted.window()}. Numbers and names as on the map."))
+                                  f"{adopted.window()}. Numbers and names as on the map. {adopted.chance_line()}"))
         return
     st.caption(markdown_plain(
         f"Hotspot set: {adopted.name} ({len(hotspots)} hotspots, {len(adopted.cells)} cells), chosen on "
         f"{adopted.window()} with {adopted.method}; adopted {adopted.adopted_at:%Y-%m-%d %H:%M} UTC"
-        + (f" by {adopted.adopted_by}" if adopted.adopted_by else "") + ". Numbers and names as on the map."))
+        + (f" by {adopted.adopted_by}" if adopted.adopted_by else "") + ". Numbers and names as on the map. "
+        + adopted.chance_line()))
 
 
 def hotspot_table(adopted: AdoptedSet) -> pd.DataFrame:

@@ -210,6 +210,9 @@ class PatrolReport:
     streets: pd.DataFrame | None = None
     #: Loaded street-layer lines near each hotspot (hotspot_id, name, geometry WKB in WGS84), if any.
     street_lines: pd.DataFrame | None = None
+    #: How many of the hotspots stand out from their surroundings beyond chance, in one line
+    #: (render.context.chance_line; "" when not known): the briefing prints it.
+    chance: str = ""
 
     @property
     def has_times(self) -> bool:

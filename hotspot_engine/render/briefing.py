@@ -17,6 +17,7 @@ Status is written as a word, not only a colour, so it survives a black-and-white
 from __future__ import annotations
 
 import io
+from dataclasses import replace
 import textwrap
 from collections.abc import Sequence
 
@@ -65,6 +66,8 @@ def briefing_pdf(report: PatrolReport, plan: PatrolPlan | None = None, hotspot_i
     (:mod:`hotspot_engine.render.context`), printed on every page."""
     from matplotlib.backends.backend_pdf import PdfPages
 
+    if context is not None and report.chance and not context.chance:
+        context = replace(context, chance=report.chance)
     ids = list(hotspot_ids) if hotspot_ids is not None else report.dosage.sort_values("hotspot_rank")["hotspot_id"].tolist()
     from matplotlib import rc_context
 

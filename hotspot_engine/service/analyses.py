@@ -263,6 +263,7 @@ def patrol_report(con, filters: Filters, target: DosageTarget | None = None,
     months in the store. ``target``: None is the default :class:`DosageTarget`."""
     from hotspot_engine.analyse.patrols import DosageTarget, hotspot_frames, period_of
     from hotspot_engine.analyse.patrols import patrol_report as patrol_report_from_frames
+    from hotspot_engine.render.context import chance_line
     from hotspot_engine.store.streets import streets_near_cells
 
     target = DosageTarget() if target is None else target
@@ -288,6 +289,7 @@ def patrol_report(con, filters: Filters, target: DosageTarget | None = None,
     report = patrol_report_from_frames(patrols, areas, hotspot_cells, incidents, period_of(filters), target,
                                        cell_incidents, actions)
     report.notes[:0] = notes
+    report.chance = chance_line(hotspots.areas.get("significant") if len(hotspots.areas) else None)
     if query.extent(con).patrols == 0:
         _no_patrol_data(report)
     # Where the hotspots are on the ground, for briefings and the Patrols map: the incidents' own

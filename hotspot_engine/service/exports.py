@@ -6,14 +6,14 @@ from __future__ import annotations
 import io
 import tempfile
 import zipfile
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 import pandas as pd
 
 from hotspot_engine.filters import Filters
-from hotspot_engine.render.context import OutputContext, output_context
+from hotspot_engine.render.context import OutputContext, chance_line, output_context
 from hotspot_engine.store import query
 from hotspot_engine.write import export
 from hotspot_engine.write.export import ExportMeta
@@ -148,6 +148,8 @@ def meeting_maps(result: HotspotResult, head: Headline | None, filters: Filters,
     if window.csps or window.districts:
         shapes = shapes[shapes["district"].isin(districts_for(window.districts, window.csps))]
     context = context or output_context(window, 0.0)
+    if not context.chance and "significant" in result.areas:
+        context = replace(context, chance=chance_line(result.areas["significant"]))
     title = context.title
     m = html_map.offline_map(cells, areas, shapes, f"{title}\n{context.subtitle}", value_column=value_column,
                              basemap_url=basemap_url if "{z}" in basemap_url else None,

@@ -23,8 +23,9 @@ from hotspot_engine.store import sets as store
 
 #: What :func:`list_sets` returns, newest first.
 LIST_COLUMNS = ["name", "adopted_at", "window_from", "window_to", "hotspots", "cells", "method", "adopted_by", "note"]
-CELL_COLUMNS = ["h3", "hotspot_id", "hotspot_number", "hotspot_name", "district", "csp", "lat", "lon"]
-HOTSPOT_COLUMNS = ["hotspot_id", "hotspot_number", "hotspot_name", "cells", "district", "csp", "lat", "lon"]
+CELL_COLUMNS = ["h3", "hotspot_id", "hotspot_number", "hotspot_name", "district", "csp", "lat", "lon", "significant"]
+HOTSPOT_COLUMNS = ["hotspot_id", "hotspot_number", "hotspot_name", "cells", "district", "csp", "lat", "lon",
+                   "significant"]
 MAX_NAME = 80
 
 
@@ -32,7 +33,10 @@ MAX_NAME = 80
 class AdoptedSet:
     """One adopted set as stored. ``cells``: one row per hotspot cell (CELL_COLUMNS; ``h3`` as text,
     ``hotspot_number`` 1..n as on the map); ``window_from``/``window_to``: the months the hotspots
-    were chosen on ('YYYY-MM'); ``adopted_at``: UTC, naive."""
+    were chosen on ('YYYY-MM'); ``adopted_at``: UTC, naive. ``cells["significant"]`` (pandas
+    "boolean"): the cell's hotspot stood out from its surroundings beyond chance when adopted, <NA>
+    where the set was adopted before this was recorded; ``significance``: what that test meant then
+    (None: not recorded)."""
 
     name: str
     adopted_at: datetime
@@ -44,16 +48,31 @@ class AdoptedSet:
     window_from: str | None
     window_to: str | None
     cells: pd.DataFrame
+    significance: str | None = None
 
     def hotspots(self) -> pd.DataFrame:
-        """One row per hotspot, by number: id, number, name, cells, district, CSP, centre."""
+        """One row per hotspot, by number: id, number, name, cells, district, CSP, centre, and
+        ``significant`` ("boolean", <NA>: not recorded)."""
         if self.cells.empty:
             return pd.DataFrame(columns=HOTSPOT_COLUMNS)
         grouped = self.cells.groupby("hotspot_number", sort=True)
         out = grouped.agg(hotspot_id=("hotspot_id", "first"), hotspot_name=("hotspot_name", "first"),
                           cells=("h3", "size"), district=("district", "first"), csp=("csp", "first"),
                           lat=("lat", "mean"), lon=("lon", "mean")).reset_index()
+        flags = self.cells.get("significant", pd.Series(pd.NA, index=self.cells.index, dtype="boolean"))
+        recorded = flags.notna().groupby(self.cells["hotspot_number"]).all()
+        beyond = flags.fillna(False).astype(bool).groupby(self.cells["hotspot_number"]).any()
+        out["significant"] = pd.array([b if r else pd.NA for b, r in zip(beyond.reindex(out["hotspot_number"]),
+                                                                           recorded.reindex(out["hotspot_number"]))],
+                                      dtype="boolean")
         return out[HOTSPOT_COLUMNS]
+
+    def chance_line(self) -> str:
+        """One line: how many of the set's hotspots stand out from their surroundings beyond chance
+        (or that it was not recorded when the set was adopted)."""
+        from hotspot_engine.render.context import chance_line
+
+        return chance_line(self.hotspots()["significant"], recorded_when="the set was adopted")
 
     def cell_ids(self) -> np.ndarray:
         """The set's cells as uint64 H3 ids (what the store's queries take)."""
@@ -117,6 +136,10 @@ def set_cells_from_result(result) -> pd.DataFrame:
         "district": hot["district"].astype(object).to_numpy() if "district" in hot else None,
         "csp": hot["csp"].astype(object).to_numpy() if "csp" in hot else None,
         "lat": centres[:, 0], "lon": centres[:, 1],
+        # The hotspot's place stood out from its surroundings beyond chance (analyse.hotspots): kept so
+        # that outputs made on the set months later can still say how many do (audit 2026-12-07 item 4).
+        "significant": pd.array(hot["significant"].astype(object).where(hot["significant"].notna(), None).to_numpy()
+                                if "significant" in hot else [pd.NA] * len(hot), dtype="boolean"),
     })
     return cells.sort_values(["hotspot_number", "h3"]).reset_index(drop=True)
 
@@ -140,11 +163,18 @@ def adopt(con, name: str, result, window: Filters, params: dict, filters: Filter
         "params": json.dumps(plain_params, sort_keys=True), "filters": _filters_json(filters),
         "window_from": window.date_from, "window_to": window.date_to, "res": int(filters.res),
         "hotspots": int(cells["hotspot_id"].nunique()), "cells": len(cells),
+        "significance": _significance_text() if cells["significant"].notna().any() else None,
     }
     store.write_set(con, row, cells, replace)
     adopted = load(con, name)
     assert adopted is not None
     return adopted
+
+
+def _significance_text() -> str:
+    from hotspot_engine.analyse.predict import SIGNIFICANT_TEXT
+
+    return SIGNIFICANT_TEXT
 
 
 def version(con) -> str:
@@ -193,12 +223,14 @@ def load(con, name: str | None = None) -> AdoptedSet | None:
         raise InputError(f"--set {name}: no such hotspot set; 'sets' lists them")
     cells = store.set_cells(con, row["name"])
     cells["hotspot_number"] = cells["hotspot_number"].astype(int)
+    cells["significant"] = cells["significant"].astype("boolean")
     adopted_at = pd.Timestamp(row["adopted_at"]).to_pydatetime()
     return AdoptedSet(
         name=str(row["name"]), adopted_at=adopted_at, adopted_by=str(row["adopted_by"] or ""),
         note=str(row["note"] or ""), method=str(row["method"] or ""), params=json.loads(row["params"] or "{}"),
         filters=_filters_from_json(row["filters"]), window_from=row["window_from"] or None,
-        window_to=row["window_to"] or None, cells=cells[CELL_COLUMNS].reset_index(drop=True))
+        window_to=row["window_to"] or None, cells=cells[CELL_COLUMNS].reset_index(drop=True),
+        significance=None if pd.isna(row.get("significance")) else str(row["significance"]))
 
 
 # -- the set as the rest of the engine takes hotspots ------------------------------------------------
@@ -243,6 +275,7 @@ def as_result(adopted: AdoptedSet, counts: pd.DataFrame | None = None):
         "cells": members.reindex(hotspots["hotspot_number"]).to_numpy(),
         "lat": hotspots["lat"].to_numpy(), "lon": hotspots["lon"].to_numpy(),
         "hotspot_number": hotspots["hotspot_number"].to_numpy(),
+        "significant": hotspots["significant"].to_numpy(),
     })
     notes = [f"Hotspots: the adopted set '{adopted.name}' ({len(areas)} hotspots, {len(cells)} cells), chosen on "
              f"{adopted.window()} and adopted {adopted.adopted_at:%Y-%m-%d}; not recomputed."]

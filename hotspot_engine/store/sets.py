@@ -19,10 +19,25 @@ CREATE TABLE IF NOT EXISTS hotspot_sets (
 CREATE TABLE IF NOT EXISTS hotspot_set_cells (
     set_name VARCHAR NOT NULL, h3 VARCHAR NOT NULL, hotspot_id VARCHAR NOT NULL, hotspot_number INTEGER NOT NULL,
     hotspot_name VARCHAR, district VARCHAR, csp VARCHAR, lat DOUBLE, lon DOUBLE);
+ALTER TABLE hotspot_sets ADD COLUMN IF NOT EXISTS significance VARCHAR;
+ALTER TABLE hotspot_set_cells ADD COLUMN IF NOT EXISTS significant BOOLEAN;
 """
+# ``significance`` (what the chance test meant when the set was adopted) and ``significant`` (each
+# cell's hotspot stood out from its surroundings beyond chance) came after the first sets: a store
+# made before holds NULL there, which reads as "not recorded", never as "not significant". A store
+# opened read-only is not migrated, so reads ask only for the columns it has (``_present``).
 SET_COLUMNS = ["name", "adopted_at", "adopted_by", "note", "method", "params", "filters", "window_from",
-               "window_to", "res", "hotspots", "cells"]
-CELL_COLUMNS = ["h3", "hotspot_id", "hotspot_number", "hotspot_name", "district", "csp", "lat", "lon"]
+               "window_to", "res", "hotspots", "cells", "significance"]
+CELL_COLUMNS = ["h3", "hotspot_id", "hotspot_number", "hotspot_name", "district", "csp", "lat", "lon", "significant"]
+LATER_COLUMNS = {"hotspot_sets": ("significance",), "hotspot_set_cells": ("significant",)}
+
+
+def _present(con, table: str, columns: list[str]) -> str:
+    """``columns`` as a SELECT list, with NULL for a later column the store does not have yet."""
+    later = [c for c in LATER_COLUMNS[table] if c in columns]
+    have = {r[0] for r in con.execute("SELECT column_name FROM information_schema.columns WHERE table_name = ?",
+                                      [table]).fetchall()} if later else set()
+    return ", ".join(c if c not in later or c in have else f"NULL AS {c}" for c in columns)
 
 
 def has_tables(con) -> bool:
@@ -39,15 +54,15 @@ def exists(con, name: str) -> bool:
 def write_set(con, row: dict, cells: pd.DataFrame, replace: bool) -> None:
     """Write one set (``row``: the SET_COLUMNS values; ``cells``: CELL_COLUMNS) in one transaction,
     first deleting a set of the same name when ``replace``."""
-    _set_cells = cells[CELL_COLUMNS].assign(set_name=row["name"])[["set_name", *CELL_COLUMNS]]  # noqa: F841
+    _set_cells = cells.reindex(columns=CELL_COLUMNS).assign(set_name=row["name"])[["set_name", *CELL_COLUMNS]]  # noqa: F841
     con.execute("BEGIN TRANSACTION")
     try:
         if replace:
             con.execute("DELETE FROM hotspot_set_cells WHERE set_name = ?", [row["name"]])
             con.execute("DELETE FROM hotspot_sets WHERE name = ?", [row["name"]])
         con.execute(f"INSERT INTO hotspot_sets ({', '.join(SET_COLUMNS)}) VALUES ({', '.join('?' * len(SET_COLUMNS))})",
-                    [row[c] for c in SET_COLUMNS])
-        con.execute("INSERT INTO hotspot_set_cells SELECT * FROM _set_cells")
+                    [row.get(c) for c in SET_COLUMNS])
+        con.execute(f"INSERT INTO hotspot_set_cells (set_name, {', '.join(CELL_COLUMNS)}) SELECT * FROM _set_cells")
         con.execute("COMMIT")
     except BaseException:
         con.execute("ROLLBACK")
@@ -58,14 +73,15 @@ def set_rows(con) -> pd.DataFrame:
     """Every set's row, newest first (ties: by name)."""
     if not has_tables(con):
         return pd.DataFrame(columns=SET_COLUMNS)
-    return con.execute(f"SELECT {', '.join(SET_COLUMNS)} FROM hotspot_sets ORDER BY adopted_at DESC, name").df()
+    return con.execute(f"SELECT {_present(con, 'hotspot_sets', SET_COLUMNS)} FROM hotspot_sets "
+                       "ORDER BY adopted_at DESC, name").df()
 
 
 def set_row(con, name: str | None) -> dict | None:
     """One set's row (the newest when ``name`` is None), or None."""
     if not has_tables(con):
         return None
-    sql = f"SELECT {', '.join(SET_COLUMNS)} FROM hotspot_sets"
+    sql = f"SELECT {_present(con, 'hotspot_sets', SET_COLUMNS)} FROM hotspot_sets"
     frame = (con.execute(sql + " WHERE name = ?", [name]) if name is not None
              else con.execute(sql + " ORDER BY adopted_at DESC, name LIMIT 1")).df()
     return frame.iloc[0].to_dict() if len(frame) else None
@@ -73,7 +89,7 @@ def set_row(con, name: str | None) -> dict | None:
 
 def set_cells(con, name: str) -> pd.DataFrame:
     """The set's cells, by hotspot number then cell."""
-    return con.execute(f"SELECT {', '.join(CELL_COLUMNS)} FROM hotspot_set_cells WHERE set_name = ? "
+    return con.execute(f"SELECT {_present(con, 'hotspot_set_cells', CELL_COLUMNS)} FROM hotspot_set_cells WHERE set_name = ? "
                        "ORDER BY hotspot_number, h3", [name]).df()
 
 

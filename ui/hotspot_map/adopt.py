@@ -37,10 +37,12 @@ def draw_set_beside(scene: MapScene, present: bool) -> None:
     changes = compare(adopted.cells, today_cells(scene))
     if present:  # the wall screen: the count alone
         st.markdown(f"Today against the set: **{summary(changes)}**")
+        st.caption(adopted.chance_line())
         return
     st.caption(markdown_plain(f"Today's hotspots against the set (chosen on {adopted.window()}): {summary(changes)}. "
                               "Blue outlines and the numbers: the set, as on every page; black outlines: today's "
-                              "analysis, ranked below with the set's number where they overlap one of its places."))
+                              "analysis, ranked below with the set's number where they overlap one of its places. "
+                              f"The set: {adopted.chance_line()}"))
 
 
 def set_numbers(scene: MapScene):
