@@ -17,9 +17,9 @@ Status is written as a word, not only a colour, so it survives a black-and-white
 from __future__ import annotations
 
 import io
-from dataclasses import replace
 import textwrap
 from collections.abc import Sequence
+from dataclasses import replace
 
 import numpy as np
 import pandas as pd
