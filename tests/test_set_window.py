@@ -117,3 +117,106 @@ def _pdf_text(pdf: bytes) -> str:
         pytest.skip("pdftotext is not installed")
     out = subprocess.run(["pdftotext", "-", "-"], input=pdf, capture_output=True, check=True).stdout.decode()
     return " ".join(out.split())
+
+
+# -- dosage and weeks on a gapped store (audit items 6 and 9) ---------------------------------------
+
+def _gapped_report(stored: set[str] | None):
+    """A year of one hotspot with a visit of 15 minutes every day of 2024-01..04 (the months stored)."""
+    from datetime import date
+
+    import numpy as np
+
+    from hotspot_engine.analyse import patrols as P
+
+    cell = np.uint64(int("8919590258bffff", 16))
+    days = pd.date_range("2024-01-01", "2024-04-30", freq="D")
+    patrols = pd.DataFrame({"patrol_id": [f"p{i}" for i in range(len(days))], "source": "log",
+                            "start": days + pd.Timedelta(hours=21), "minutes": 15.0, "hotspot_ref": None})
+    patrols["h3"] = pd.array([int(cell)] * len(days), dtype="UInt64")
+    areas = pd.DataFrame({"hotspot_rank": [1], "hotspot_id": ["A"], "hotspot_name": ["Alpha"],
+                          "district": ["Southampton"], "n_cells": [1]})
+    cells = pd.DataFrame({"h3": np.array([cell], dtype=np.uint64), "hotspot_id": ["A"], "hotspot_name": ["Alpha"]})
+    incidents = pd.DataFrame({"hotspot_id": ["A"], "day": pd.to_datetime(["2024-02-03"]), "hour": [22], "count": [2],
+                              "harm": [10.0]})
+    return P.patrol_report(patrols, areas, cells, incidents, (date(2023, 5, 1), date(2024, 4, 30)),
+                           stored_months=stored)
+
+
+def test_required_days_count_only_stored_months():
+    stored = {"2018-03", "2024-01", "2024-02", "2024-03", "2024-04"}
+    gapped = _gapped_report(stored)
+    row = gapped.dosage.iloc[0]
+    assert row["days"] == 121 == gapped.summary["days"]  # 2024-01..04, not the 366 days of 2023-05..2024-04
+    assert row["dosed_days"] == 121 and row["compliance"] == pytest.approx(1.0) and row["status"] == "green"
+    assert any("121 days" in note and "not stored" in note for note in gapped.notes)
+    whole = _gapped_report(None).dosage.iloc[0]  # without the store's months, every day counts (as before)
+    assert whole["days"] == 366 and whole["status"] == "red"
+
+
+def test_weeks_in_unstored_months_are_marked_as_such():
+    weekly = _gapped_report({"2024-01", "2024-02", "2024-03", "2024-04"}).weekly
+    weeks = weekly[weekly["hotspot_id"] == "all"].set_index("week")
+    assert weeks.loc[pd.Timestamp("2023-10-02"), "stored_days"] == 0
+    assert weeks.loc[pd.Timestamp("2024-02-05"), "stored_days"] == 7
+    assert weeks.loc[pd.Timestamp("2024-01-01"), "stored_days"] == 7
+    assert weeks.loc[pd.Timestamp("2023-12-25"), "stored_days"] == 0  # Dec 25-31: the month is not stored
+    assert weeks.loc[pd.Timestamp("2024-04-29"), "stored_days"] == 2
+    assert weeks["stored_days"].sum() == 121
+
+
+@pytest.fixture(scope="module")
+def gap_set_store(tmp_path_factory):
+    """Real Southampton 2024-01 and 2024-03 only (February unstored), a set adopted on them, and
+    patrol logs: a 15-minute visit to the set's #1 every day of January and March."""
+    from conftest import _real_month
+
+    from hotspot_engine.read.loading import ingest_paths, ingest_upload
+
+    folder = tmp_path_factory.mktemp("gapset")
+    path = folder / "gap.duckdb"
+    con = connect(path)
+    try:
+        ingest_paths(con, [_real_month(folder, "2024-01"), _real_month(folder, "2024-03")])
+        window = Filters(date_from="2024-01", date_to="2024-03", sv_only=True)
+        result = analyses.hotspots(con, window)
+        adopted = sets.adopt(con, "Gap set", result, window, result.params, window, "test")
+        first = adopted.cells.iloc[0]
+        days = [d for d in pd.date_range("2024-01-01", "2024-03-31") if d.month != 2]
+        log = "patrol_id,start,duration_minutes,h3,unit\n" + "".join(
+            f"P{i},{d:%Y-%m-%d}T21:00:00,15,{first['h3']},U1\n" for i, d in enumerate(days))
+        ingest_upload(con, "log.csv", log.encode())
+    finally:
+        con.close()
+    return path
+
+
+@pytest.mark.slow  # the command line, and pdftotext on the briefing
+def test_the_briefings_required_days_are_the_stored_days(gap_set_store, tmp_path):
+    import subprocess
+    import sys
+
+    out = tmp_path / "plan.csv"
+    done = subprocess.run([sys.executable, "-m", "hotspot_engine", "patrol-plan", "--db", str(gap_set_store),
+                           "--set", "Gap set", "--from", "2024-01", "--to", "2024-03", "--out", str(out),
+                           "--briefing", str(tmp_path / "b.pdf"), "--dosage", str(tmp_path / "d.csv")],
+                          capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    dosage = pd.read_csv(tmp_path / "d.csv")
+    assert (dosage["days"] == 62).all()  # January and March: February is not stored
+    assert dosage.loc[dosage["hotspot_rank"] == 1, "status"].item() == "green"
+    text = _pdf_text((tmp_path / "b.pdf").read_bytes())
+    assert "62 of 62 required" in text and "of 91 required" not in text
+
+
+@pytest.mark.slow  # an AppTest of the Patrols page
+def test_patrols_weekly_table_leaves_out_unstored_weeks_and_says_so(gap_set_store):
+    from conftest import app_serving, run_app
+
+    with app_serving(gap_set_store):
+        at = run_app("pages/2_Patrols.py", query={"from": "2024-01", "to": "2024-03"})
+        line = [c.value for c in at.caption if "fall in months the store does not hold" in c.value]
+        assert line and "between 2024-02-05 and 2024-02-19" in line[0]
+        tables = [t.value for t in at.dataframe if "stored_days" in t.value.columns]
+        assert tables and (tables[0]["stored_days"] > 0).all()
+        assert pd.Timestamp("2024-02-12") not in set(tables[0]["week"])

@@ -57,7 +57,8 @@ DOSAGE_COLUMNS = [
 CELL_DOSAGE_COLUMNS = ["h3", "hotspot_id", "hotspot_name", "incidents", "harm", "patrols", "minutes", "mean_minutes",
                        "patrolled_days"]
 GRID_COLUMNS = ["hotspot_id", "dow", "day", "hour", "incidents", "harm", "patrol_minutes", "patrols"]
-WEEKLY_COLUMNS = ["hotspot_id", "week", "days", "patrols", "minutes", "dosed_days", "incidents", "harm", "action"]
+WEEKLY_COLUMNS = ["hotspot_id", "week", "days", "stored_days", "patrols", "minutes", "dosed_days", "incidents", "harm",
+                  "action"]
 ALL_HOTSPOTS = "all"
 
 
@@ -372,13 +373,15 @@ def time_grid(incidents: pd.DataFrame, patrol_hours: pd.DataFrame, hotspot_ids: 
 
 def weekly_series(incidents: pd.DataFrame, patrols: pd.DataFrame, period: tuple[date, date],
                   actions: pd.DataFrame | None = None, target: DosageTarget | None = None,
-                  hotspot_ids: Sequence[str] = ()) -> pd.DataFrame:
+                  hotspot_ids: Sequence[str] = (), stored_months: set[str] | None = None) -> pd.DataFrame:
     """Patrols, minutes, incidents and harm per Monday-starting week of the period, per hotspot and
     for 'all' hotspots; weeks with nothing are zeros. ``days`` is how many of the week's days fall in
     the period (the first and last weeks may be partial: compare them with care). ``action`` is the
     label of any week of action overlapping the week ('' otherwise). ``dosed_days``: days of the
     week that met ``target`` (the default target when none is given). Every id in ``hotspot_ids``
-    gets its weeks, zeros included (a hotspot with no timed incident and no patrol still has weeks)."""
+    gets its weeks, zeros included (a hotspot with no timed incident and no patrol still has weeks).
+    ``stored_days``: how many of those days lie in a month the store holds (``stored_months``; all
+    when None): a week with none is no data, not a week of zeros."""
     first, last = period
     weeks = pd.date_range(pd.Timestamp(first) - pd.Timedelta(days=first.weekday()), pd.Timestamp(last), freq="W-MON")
     inc = incidents.dropna(subset=["day"])
@@ -404,6 +407,9 @@ def weekly_series(incidents: pd.DataFrame, patrols: pd.DataFrame, period: tuple[
     out[["minutes", "harm"]] = out[["minutes", "harm"]].fillna(0.0)
     week_end = out["week"] + pd.Timedelta(days=6)
     out["days"] = ((week_end.clip(upper=pd.Timestamp(last)) - out["week"].clip(lower=pd.Timestamp(first))).dt.days + 1)
+    held = pd.Series(1, index=held_days(period, stored_months))
+    per_week = held.groupby(held.index - pd.to_timedelta(held.index.day_of_week, unit="D")).sum()
+    out["stored_days"] = out["week"].map(per_week).fillna(0).astype(int).to_numpy()
     out["action"] = mark_actions(out["week"], actions)
     return out[WEEKLY_COLUMNS]
 
@@ -449,17 +455,26 @@ def _daily_table(patrols: pd.DataFrame, target: DosageTarget) -> pd.DataFrame:
     return counts
 
 
+def held_days(period: tuple[date, date], stored_months: set[str] | None = None) -> pd.DatetimeIndex:
+    """The period's days that lie in a stored month (every day when ``stored_months`` is None). A real
+    police.uk store holds 2018-03 and 2024-01..04: over 2023-05..2024-04 a dosage target counted 366
+    required days where the incident data cover 121 (audit 2026-12-07 item 6)."""
+    days = pd.date_range(pd.Timestamp(period[0]), pd.Timestamp(period[1]), freq="D")
+    return days if stored_months is None else days[days.strftime("%Y-%m").isin(sorted(stored_months))]
+
+
 def hotspot_dosage(patrols: pd.DataFrame, areas: pd.DataFrame, incidents: pd.DataFrame, period: tuple[date, date],
-                   target: DosageTarget = DosageTarget()) -> pd.DataFrame:
+                   target: DosageTarget = DosageTarget(), stored_months: set[str] | None = None) -> pd.DataFrame:
     """One row per hotspot (:data:`DOSAGE_COLUMNS`).
 
     ``patrols`` from :func:`assign_patrols`; ``areas``: hotspot_rank, hotspot_id, hotspot_name,
     district, n_cells; ``incidents``: hotspot_id, day, hour, count, harm (rows with no day still
     count towards the totals). Compliance = dosed days / days in the period; ``minutes_vs_target``
     = minutes / (days x visits_per_day x min_minutes); trend compares patrols in the last 4 weeks of
-    the period with the 4 weeks before (NaN when there were none before)."""
+    the period with the 4 weeks before (NaN when there were none before). ``stored_months``: the
+    months the store holds; the days counted (``days``, required days) are only theirs."""
     first, last = period
-    n_days = (last - first).days + 1
+    n_days = len(held_days(period, stored_months))
     ids = areas["hotspot_id"].astype(object).tolist()
     inside = patrols.loc[patrols["in_hotspot"], ["hotspot_id", "day", "minutes"]]
     minutes = inside["minutes"]
@@ -486,7 +501,8 @@ def hotspot_dosage(patrols: pd.DataFrame, areas: pd.DataFrame, incidents: pd.Dat
     out["unpatrolled_days"] = n_days - out["patrolled_days"]
     out["dosed_days"] = dosed.fillna(0).astype(int).to_numpy()
     required = target.required_days(n_days)
-    out["compliance"] = (out["dosed_days"] / required).clip(upper=1.0)
+    with np.errstate(divide="ignore", invalid="ignore"):  # no stored day: nothing to judge (NaN, not 0%)
+        out["compliance"] = (out["dosed_days"] / required).clip(upper=1.0) if required else np.nan
     out["minutes_vs_target"] = out["minutes"] / (required * target.visits_per_day * target.min_minutes)
     out["status"] = [target.status(c) for c in out["compliance"]]
 
@@ -565,14 +581,17 @@ def cell_dosage(patrols: pd.DataFrame, hotspot_cells: pd.DataFrame, cell_inciden
 
 def patrol_report(patrols: pd.DataFrame, areas: pd.DataFrame, hotspot_cells: pd.DataFrame, incidents: pd.DataFrame,
                   period: tuple[date, date], target: DosageTarget = DosageTarget(),
-                  cell_incidents: pd.DataFrame | None = None, actions: Iterable[Sequence] | None = None) -> PatrolReport:
+                  cell_incidents: pd.DataFrame | None = None, actions: Iterable[Sequence] | None = None,
+                  stored_months: set[str] | None = None) -> PatrolReport:
     """Dosage for a period from frames.
 
     ``patrols``: patrol_id, start, minutes, h3 (uint64 at the hotspot resolution; NA if unknown),
     optional source, unit, hotspot_ref; ``areas``: hotspot_rank, hotspot_id, hotspot_name, district,
     n_cells; ``hotspot_cells``: h3 (uint64), hotspot_id, hotspot_name; ``incidents``: aggregated
     hotspot_id, day, hour, count, harm (day/hour NA for month-only records); ``cell_incidents``:
-    h3, count, harm; ``actions``: weeks of action as (start, end, label).
+    h3, count, harm; ``actions``: weeks of action as (start, end, label); ``stored_months``: the
+    months the store holds (None: every month of the period), so required days and weeks count only
+    days the data cover.
 
     GPS runs are joined into area visits (:func:`merge_area_visits`) for the dosage, grids and weekly
     series; the per-cell table keeps the runs, since a cell is what a run is."""
@@ -587,11 +606,12 @@ def patrol_report(patrols: pd.DataFrame, areas: pd.DataFrame, hotspot_cells: pd.
     visits = merge_area_visits(runs)
     action_frame = parse_actions(actions)
     ids = areas["hotspot_id"].astype(object).tolist()
-    dosage = hotspot_dosage(visits, areas, incidents, period, target)
+    dosage = hotspot_dosage(visits, areas, incidents, period, target, stored_months)
     grid = time_grid(incidents, _minutes_by_hour(visits[visits["in_hotspot"]]), ids)
-    weekly = weekly_series(incidents, visits, period, action_frame, target, ids)
+    weekly = weekly_series(incidents, visits, period, action_frame, target, ids, stored_months)
     cells = cell_dosage(runs, hotspot_cells, cell_incidents)
     summary = _summary(visits, dosage, period, len(hotspot_cells), joined=len(runs) - len(visits))
+    summary["days"] = len(held_days(period, stored_months))
     timed = int(incidents.loc[incidents["day"].notna(), "count"].sum()) if len(incidents) else 0
     untimed = int(incidents.loc[incidents["day"].isna(), "count"].sum()) if len(incidents) else 0
     notes = [f"Dosage target: {target.describe()}. A visit's {KOPER_SOURCE}."]
@@ -603,6 +623,9 @@ def patrol_report(patrols: pd.DataFrame, areas: pd.DataFrame, hotspot_cells: pd.
                      "the totals only.")
     if outside_period:
         notes.append(f"{outside_period:,} patrol(s) outside {first} to {last} were left out.")
+    if summary["days"] < (last - first).days + 1:
+        notes.append(f"Dosage counts the {summary['days']:,} days of {first} to {last} in months the store holds; "
+                     "the other months are not stored (no data, not days without patrols).")
     if untimed:
         notes.append(f"{untimed:,} incident(s) in the hotspots have a month but no date or time (police.uk): they count "
                      "in the totals, not in the time grids or the weekly series.")

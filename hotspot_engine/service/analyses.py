@@ -287,7 +287,7 @@ def patrol_report(con, filters: Filters, target: DosageTarget | None = None,
     incidents = query.incidents_by_hotspot_hour(con, filters, hotspot_cells, harm_weights)
     cell_incidents = query.cell_counts(con, filters, harm_weights)
     report = patrol_report_from_frames(patrols, areas, hotspot_cells, incidents, period_of(filters), target,
-                                       cell_incidents, actions)
+                                       cell_incidents, actions, stored_months=query.stored_months(con))
     report.notes[:0] = notes
     report.chance = chance_line(hotspots.areas.get("significant") if len(hotspots.areas) else None)
     if query.extent(con).patrols == 0:

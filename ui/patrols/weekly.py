@@ -68,7 +68,11 @@ def draw_weekly(report: PatrolReport, focus: str, title: str, big: bool) -> None
     action_frame = weeks_of_action(report, big)
     weekly = report.weekly[report.weekly["hotspot_id"] == focus].copy()
     weekly["action"] = mark_actions(weekly["week"], action_frame)
-    full_weeks = weekly[weekly["days"] == 7]  # a partial first or last week would look like a drop
+    # Weeks in months the store does not hold are no data: listed as zeros they read as quiet weeks
+    # (the real store's table ran 323 weeks from 2018-02-26, 69 months of them unstored; audit item 9).
+    unstored = weekly[weekly["stored_days"] == 0]
+    weekly = weekly[weekly["stored_days"] > 0]
+    full_weeks = weekly[weekly["stored_days"] == 7]  # a partial first or last week would look like a drop
     # A line is drawn only where it has data: month-only incidents have no week (a flat zero line
     # would read as "none"), and no patrols is no line.
     series = [name for name, has in (("patrols", full_weeks["patrols"].sum() > 0),
@@ -84,6 +88,17 @@ def draw_weekly(report: PatrolReport, focus: str, title: str, big: bool) -> None
     partial = len(weekly) - len(full_weeks)
     if partial and series:
         st.caption(f"Weeks start on Monday; {partial} partial week(s) at the ends of the period are in the table, not the chart.")
+    if len(unstored):
+        st.caption(unstored_weeks_line(unstored))
     with st.expander("Table of the chart (text alternative)"):
-        st.dataframe(weekly[["week", "days", "patrols", "minutes", "incidents", "harm", "action"]], hide_index=True,
-                     width="stretch")
+        if len(unstored):
+            st.caption(unstored_weeks_line(unstored))
+        st.dataframe(weekly[["week", "days", "stored_days", "patrols", "minutes", "incidents", "harm", "action"]],
+                     hide_index=True, width="stretch", column_config={"stored_days": "days stored"})
+
+
+def unstored_weeks_line(unstored: pd.DataFrame) -> str:
+    """One line for the weeks left out because the store holds none of their days."""
+    first, last = unstored["week"].min(), unstored["week"].max()
+    return (f"{len(unstored)} week(s) between {first:%Y-%m-%d} and {last:%Y-%m-%d} fall in months the store does not "
+            "hold: left out of the chart and the table (no data, not weeks without incidents or patrols).")
