@@ -75,8 +75,7 @@ if funnel is not None:
     draw.flagged_table(funnel.result.table, source, hide)
 
 st.subheader("What partners know about each hotspot")
-st.caption("Area counts in the LSOAs each hotspot touches; events and places inside its cells; "
-           f"{hotspot_filters.date_from} to {hotspot_filters.date_to}.")
+st.caption(draw.hotspot_table_window(hotspot_filters, layers, version))
 with page_errors("Partner data: hotspot table"):
     draw.hotspot_partner_table(data.hotspot_table(hotspot_filters, params, version), data.threshold())
 

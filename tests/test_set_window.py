@@ -220,3 +220,24 @@ def test_patrols_weekly_table_leaves_out_unstored_weeks_and_says_so(gap_set_stor
         tables = [t.value for t in at.dataframe if "stored_days" in t.value.columns]
         assert tables and (tables[0]["stored_days"] > 0).all()
         assert pd.Timestamp("2024-02-12") not in set(tables[0]["week"])
+
+
+@pytest.mark.slow  # an AppTest of the Partner data page
+def test_partner_hotspot_table_says_how_many_police_months_are_stored(gap_set_store, sample_dir, tmp_path):
+    from conftest import app_serving, run_app
+
+    from hotspot_engine import service
+
+    db = tmp_path / "gap.duckdb"
+    shutil.copy(gap_set_store, db)
+    con = connect(db)
+    try:
+        service.ingest_files(con, [sample_dir / "partner_ae_attendances.csv"], fmt="partner-areas")
+    finally:
+        con.close()
+    with app_serving(db):
+        at = run_app("pages/5_Partner_data.py")
+        line = [c.value.replace("\\", "") for c in at.caption if c.value.startswith("Area counts in the LSOAs")]
+        assert line, [c.value for c in at.caption]
+        assert "Police incidents: 2024-01 to 2024-03, 2 of 3 months stored" in line[0], line[0]
+        assert "their months may differ" in line[0] and "2022-04 to 2024-03" in line[0]

@@ -10,6 +10,7 @@ import streamlit as st
 from hotspot_engine.render.deck import fitted_force_view
 from hotspot_engine.render.partner_deck import FLAG_COLOURS, build_partner_deck
 from hotspot_engine.render.text_safety import markdown_plain
+from ui.cached import window_label
 from ui.common import draw_chart, legend_html
 from ui.viewport import map_fit, measure_screen
 
@@ -187,3 +188,16 @@ def ranking_table(ranking: pd.DataFrame, weights: dict[str, float], threshold: i
     if "suppressed" in ranking and ranking["suppressed"].any():
         st.caption(f"Restricted layers count as shown: rounded to {threshold}s, and '< {threshold}' as 0, so a "
                    "score gives away no hidden count.")
+
+
+def hotspot_table_window(hotspot_filters, layers: pd.DataFrame, version: int) -> str:
+    """The hotspots' partner table's window line: the police months (and how many of them the store
+    holds: the real store's 2023-05 to 2024-04 held 4 months, audit item 14) and each layer's own
+    months, which may differ (a partner row counts only inside the window)."""
+    police = window_label(hotspot_filters.date_from, hotspot_filters.date_to, version)
+    own = "; ".join(f"{row.source} {row.first} to {row.last}" for row in layers.itertuples()
+                    if isinstance(row.first, str) and row.first)
+    return markdown_plain(
+        "Area counts in the LSOAs each hotspot touches; events and places inside its cells. Police incidents: "
+        f"{police}. Partner layers count their own rows inside that window, and their months may differ"
+        + (f" ({own})." if own else "."))
