@@ -450,8 +450,13 @@ def cmd_patrol_plan(args: argparse.Namespace) -> int:
         if adopted is not None:
             from hotspot_engine.service import sets
 
+            if not (filters.date_from or filters.date_to):  # the set's window, as every page and output
+                window = sets.store_set_window(con, adopted)
+                filters = filters.with_(date_from=window.date_from, date_to=window.date_to)
             report = sets.patrol_report(con, _set_filters(args, adopted, filters), adopted, target,
                                         harm_weights=args.harm_weights)
+            if not (args.date_from or args.date_to):
+                report.notes.append(f"Figures over the set's window: {window.label}.")
         else:
             report = patrol_report(con, filters, target, params=_hotspot_params(args),
                                    harm_weights=args.harm_weights, exclusions_path=args.exclusions)

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import streamlit as st
 
+from hotspot_engine.render.text_safety import markdown_plain
 from ui.cached import cached_monitor, cached_patrol_report, cached_plan, data_version
-from ui.common import page_setup, presentation, set_year_end
+from ui.common import page_setup, presentation
 from ui.errors import page_errors
 from ui.patrols.dosage import draw_dosage, draw_summary, draw_wall_dosage
 from ui.patrols.monitor import draw_monitor
+from ui.patrols.period import patrol_period
 from ui.patrols.plan import draw_downloads, draw_visits, plan_choice
 from ui.patrols.target import dosage_target
 from ui.patrols.time_grids import choose_focus, draw_street_map, draw_time_grids, hotspot_names
@@ -29,14 +31,8 @@ on = set_ref(adopted)
 hot = hotspots_ref(adopted)  # the set, or today's hotspots as the Hotspot map numbers them
 set_line(adopted)
 target = dosage_target(big)
-# Dosage is measured over the set's own year: later months belong to another programme (the sample's
-# trial, April to September 2024, runs on its own set) and would turn the report year's greens red.
-year_end = set_year_end(adopted, filters.date_to)
-dosed = filters.with_(date_to=year_end) if year_end and filters.date_from <= year_end < filters.date_to else filters
-if dosed is not filters:
-    st.caption(f"Dosage and incidents to {year_end}, the end of the set's year." if big else
-               f"Dosage and incidents to {year_end}, the end of the year the set was chosen for; later months "
-               "belong to another programme (choose its set in the sidebar).")
+# One window for the set's figures on every page (ui/patrols/period.py), said beside them.
+dosed, period_line = patrol_period(adopted, filters)
 with page_errors("Patrols: dosage", stop=True):
     report = cached_patrol_report(dosed, target, version, hot)
 if report.dosage.empty:
@@ -49,6 +45,7 @@ elif report.summary["patrols"] == 0:
     st.info("No patrols are recorded in the selected months and places. Load patrol logs or GPS pings on Data & "
             "export; the hotspots, their peak times and a plan are shown below.")
 
+st.caption(markdown_plain(period_line))
 draw_summary(report, target, notes=not big)
 if big:  # the wall screen: the figures and as many hotspots as fit, no scrolling (issue 27)
     draw_wall_dosage(report)

@@ -241,3 +241,95 @@ def test_partner_hotspot_table_says_how_many_police_months_are_stored(gap_set_st
         assert line, [c.value for c in at.caption]
         assert "Police incidents: 2024-01 to 2024-03, 2 of 3 months stored" in line[0], line[0]
         assert "their months may differ" in line[0] and "2022-04 to 2024-03" in line[0]
+
+
+# -- one window for the set's figures (audit item 2) --------------------------------------------------
+
+@pytest.fixture(scope="module")
+def jan_set_store(gap_set_store, tmp_path_factory):
+    """The gapped store with a set chosen on 2024-01 alone: its year starts 2024-02, so its window
+    (2024-02..03, February unstored) differs from the sidebar's default, every stored month."""
+    path = tmp_path_factory.mktemp("janset") / "jan.duckdb"
+    shutil.copy(gap_set_store, path)
+    con = connect(path)
+    try:
+        window = Filters(date_from="2024-01", date_to="2024-01", sv_only=True)
+        result = analyses.hotspots(con, window)
+        sets.adopt(con, "Jan set", result, window, result.params, window, "test")
+    finally:
+        con.close()
+    return path
+
+
+def test_the_set_window_is_the_year_chosen_for_else_the_months_chosen_on():
+    adopted = sets.AdoptedSet("s", pd.Timestamp("2026-01-01").to_pydatetime(), "", "", "predict", {}, Filters(),
+                              "2022-04", "2023-03", pd.DataFrame(columns=sets.CELL_COLUMNS))
+    whole = sets.set_window(adopted, "2024-09")
+    assert (whole.date_from, whole.date_to) == ("2023-04", "2024-03") and "the year the set was chosen for" in whole.label
+    part = sets.set_window(adopted, "2023-06", stored={"2023-04", "2023-06"})
+    assert (part.date_from, part.date_to) == ("2023-04", "2023-06")
+    assert "so far (it runs to 2024-03)" in part.label and "2 of its 3 months stored" in part.label
+    early = sets.set_window(adopted, "2023-03")
+    assert (early.date_from, early.date_to) == ("2022-04", "2023-03") and "chosen on" in early.label
+
+
+def test_every_output_counts_the_set_over_one_window(jan_set_store):
+    from hotspot_engine.service.overview import overview_periods
+
+    con = connect(jan_set_store, read_only=True)
+    try:
+        adopted = sets.load(con, "Jan set")
+        window = sets.store_set_window(con, adopted)
+        assert (window.date_from, window.date_to) == ("2024-02", "2024-03")
+        result = sets.set_result(con, adopted)
+        total = int(result.areas["count"].sum())
+        assert total > 0 and window.label in result.notes[-1]
+        _, inside = overview_periods(con, Filters(), adopted)
+        assert inside.count_current == total and window.label in inside.line
+        january = sets.set_result(con, adopted, months=Filters(date_from="2024-01", date_to="2024-03"))
+        assert int(january.areas["count"].sum()) > total  # the sidebar's whole range is another window
+    finally:
+        con.close()
+
+
+@pytest.mark.slow  # the command line
+def test_patrol_plan_on_a_set_counts_over_the_sets_window(jan_set_store, tmp_path):
+    import subprocess
+    import sys
+
+    con = connect(jan_set_store, read_only=True)
+    try:
+        expected = sets.set_result(con, sets.load(con, "Jan set")).areas.set_index("hotspot_id")["count"]
+    finally:
+        con.close()
+    done = subprocess.run([sys.executable, "-m", "hotspot_engine", "patrol-plan", "--db", str(jan_set_store),
+                           "--set", "Jan set", "--out", str(tmp_path / "p.csv"), "--dosage", str(tmp_path / "d.csv")],
+                          capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    assert "Figures over the set's window: 2024-02 to 2024-03" in done.stderr
+    dosage = pd.read_csv(tmp_path / "d.csv").set_index("hotspot_id")["incidents"]
+    assert dosage.to_dict() == expected.reindex(dosage.index).to_dict()
+
+
+@pytest.mark.slow  # AppTests of the Patrols page and the Overview
+def test_patrols_and_overview_count_the_set_over_its_window_and_say_so(jan_set_store):
+    from conftest import app_serving, run_app
+
+    con = connect(jan_set_store, read_only=True)
+    try:
+        total = int(sets.set_result(con, sets.load(con, "Jan set")).areas["count"].sum())
+    finally:
+        con.close()
+    with app_serving(jan_set_store):
+        at = run_app("pages/2_Patrols.py", query={"set": "Jan set"})
+        assert any(c.value.replace("\\", "").startswith("Figures over the set's window, as on every page and output: "
+                                                        "2024-02 to 2024-03") for c in at.caption)
+        table = next(t.value for t in at.dataframe if "Incidents" in t.value.columns and "Days dosed" in t.value.columns)
+        assert int(table["Incidents"].sum()) == total
+        at = run_app(query={"set": "Jan set"})
+        assert {m.label: m.value for m in at.metric}["In the adopted set's hotspots"] == f"{total:,}"
+        assert any("Counted over 2024-02 to 2024-03" in c.value.replace("\\", "") for c in at.caption)
+        at = run_app("pages/2_Patrols.py", query={"set": "Jan set", "from": "2024-03", "to": "2024-03"})
+        lines = [c.value.replace("\\", "") for c in at.caption]
+        assert any("Figures over the months chosen in the sidebar, 2024-03 to 2024-03" in line
+                   and "not the set's window (2024-02 to 2024-03" in line for line in lines), lines

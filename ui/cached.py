@@ -266,8 +266,14 @@ def _set(on):
 
 @st.cache_data(show_spinner=False, max_entries=16)
 def cached_set_result(on, version: int):
-    """The set as a HotspotResult, with its cells' incidents over its own window."""
+    """The set as a HotspotResult, with its cells' incidents over the set's window (set_window)."""
     return sets_service.set_result(cursor(), _set(on), settings().harm_weights)
+
+
+@st.cache_data(show_spinner=False, max_entries=16)
+def cached_set_window(on, version: int):
+    """The months every page and output counts the set's incidents over, and the words for them."""
+    return sets_service.store_set_window(cursor(), _set(on))
 
 
 @st.cache_data(show_spinner=False, max_entries=8)
@@ -315,7 +321,8 @@ def cached_meeting_maps(filters: Filters, hot_filters: Filters, params, value_co
     if on is not None:
         adopted = _set(on)
         result = cached_set_result(on, version)
-        hot_filters = adopted.filters.with_(date_from=adopted.window_from, date_to=adopted.window_to)
+        window = cached_set_window(on, version)  # the months the set's counts cover: the title says them
+        hot_filters = adopted.filters.with_(date_from=window.date_from, date_to=window.date_to)
         set_name = adopted.name
     else:
         result = cached_hotspots(hot_filters, params, version)

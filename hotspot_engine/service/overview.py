@@ -2,9 +2,11 @@
 :mod:`hotspot_engine.analyse.periods` for the three cases), overall and inside the adopted set."""
 from __future__ import annotations
 
+from dataclasses import replace
+
 from hotspot_engine.analyse.periods import PeriodFigures, compare_periods
 from hotspot_engine.filters import Filters
-from hotspot_engine.service.sets import AdoptedSet
+from hotspot_engine.service.sets import AdoptedSet, set_window
 from hotspot_engine.store import query
 
 
@@ -12,7 +14,10 @@ def overview_periods(con, filters: Filters, adopted: AdoptedSet | None = None
                      ) -> tuple[PeriodFigures | None, PeriodFigures | None]:
     """The Overview's comparison for whatever months the store holds (the filters' places and
     offences; serious violence when none is chosen): (PeriodFigures of every incident, and of
-    those inside the adopted set's cells when a set is given, else None)."""
+    those inside the adopted set's cells over the set's window when a set is given, else None).
+
+    The set's figure is counted over :func:`~hotspot_engine.service.sets.set_window`, the window
+    every page and output uses for the set; its ``line`` says which months those are."""
     ext = query.extent(con)
     if ext.first_month is None or ext.last_month is None:
         return None, None
@@ -25,4 +30,6 @@ def overview_periods(con, filters: Filters, adopted: AdoptedSet | None = None
     inside = query.cell_month_counts(con, sv.with_(res=adopted.filters.res))
     inside = inside[inside["h3"].isin(set(adopted.cell_ids().tolist()))]
     monthly = inside.groupby("month", as_index=False)["count"].sum()
-    return overall, compare_periods(monthly, ext.first_month, ext.last_month, stored)
+    window = set_window(adopted, ext.last_month, stored)
+    figures = compare_periods(monthly, window.date_from or ext.first_month, window.date_to or ext.last_month, stored)
+    return overall, replace(figures, line=f"Counted over {window.label}.")

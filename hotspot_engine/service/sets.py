@@ -289,6 +289,52 @@ def hot_cells(adopted: AdoptedSet) -> pd.DataFrame:
                          "hotspot_number": adopted.cells["hotspot_number"].to_numpy()})
 
 
+@dataclass(frozen=True)
+class SetWindow:
+    """The months every page and output counts a set's incidents over, and the words that say so."""
+
+    date_from: str | None
+    date_to: str | None
+    label: str
+
+
+def set_window(adopted: AdoptedSet, last_month: str | None, stored: set[str] | None = None) -> SetWindow:
+    """One window for the set's figures on every page and output: the year it was chosen for (the 12
+    months after the months it was chosen on, as the sample's "2023-24" set chosen on 2022-23, and as
+    DOMAIN.md has a partnership judged on its list for that period), up to the store's last month;
+    while the store holds none of that year yet (a set adopted on the latest months), the months it
+    was chosen on. ``stored``: the store's months, to say how many of the window's it holds.
+
+    Before (audit 2026-12-07 item 2), the real store's #1 had 53 incidents on Patrols (the sidebar's
+    2018-03..2024-04), 175 in all hotspots on the Overview and patrol-plan (2023-05..2024-04) and 45
+    on the meeting PDF and briefing (the months chosen on), none of them stated beside the figure."""
+    from hotspot_engine.filters import months_between, shift_month
+
+    if not adopted.window_to or not last_month:
+        return SetWindow(adopted.window_from, adopted.window_to, f"{adopted.window()}, the months the set was chosen on")
+    year = (shift_month(adopted.window_to, 1), shift_month(adopted.window_to, 12))
+    if last_month >= year[0]:
+        first, last = year[0], min(year[1], last_month)
+        label = f"{first} to {last}, the year the set was chosen for" + (
+            "" if last == year[1] else f" so far (it runs to {year[1]})")
+    else:
+        first, last = adopted.window_from or adopted.window_to, adopted.window_to
+        label = (f"{first} to {last}, the months the set was chosen on (none of the year it was chosen for, "
+                 f"{year[0]} to {year[1]}, is stored yet)")
+    if stored is not None:
+        window = months_between(first, last)
+        held = len(set(window) & stored)
+        label += f"; {held} of its {len(window)} months stored" if held < len(window) else ""
+    return SetWindow(first, last, label)
+
+
+def store_set_window(con, adopted: AdoptedSet) -> SetWindow:
+    """:func:`set_window` for the store's months."""
+    from hotspot_engine.store import query
+
+    return set_window(adopted, query.extent(con).last_month, query.stored_months(con))
+
+
 def counting_filters(adopted: AdoptedSet, filters: Filters | None = None) -> Filters:
     """The filters to count incidents in the set's cells with: the set's own places, offences and
     resolution (its cells are at that resolution), with ``filters``' months when given."""
@@ -299,18 +345,25 @@ def counting_filters(adopted: AdoptedSet, filters: Filters | None = None) -> Fil
 
 
 def set_result(con, adopted: AdoptedSet, harm_weights=None, months: Filters | None = None):
-    """:func:`as_result` with each cell's incidents over the set's own window, places and offences
-    (the figures it was chosen on, as today's data holds them), or over ``months``' months when it
-    gives any (an export asked for 2024-03..04 had written the set window's counts under that label)."""
+    """:func:`as_result` with each cell's incidents over the set's places and offences and over the
+    set's window (:func:`set_window`, the same on every page and output), or over ``months``' months
+    when it gives any (an export asked for 2024-03..04 had written the set window's counts under that
+    label). The result's second note says which months the counts cover."""
     from hotspot_engine.reference.geography import cell_to_str
     from hotspot_engine.store import query
 
-    given = months is not None and bool(months.date_from or months.date_to)
-    counts = query.cell_counts(con, counting_filters(adopted, months if given else None), harm_weights)
+    if months is not None and (months.date_from or months.date_to):
+        label = f"{months.date_from or 'the first month'} to {months.date_to or 'the last month'}"
+    else:
+        window = store_set_window(con, adopted)
+        months, label = Filters(date_from=window.date_from, date_to=window.date_to), window.label
+    counts = query.cell_counts(con, counting_filters(adopted, months), harm_weights)
     counts = counts[counts["h3"].notna()]
     counts = pd.DataFrame({"h3": cell_to_str(counts["h3"].to_numpy(dtype=np.uint64)),
                            "count": counts["count"].to_numpy(), "harm": counts["harm"].to_numpy()})
-    return as_result(adopted, counts)
+    result = as_result(adopted, counts)
+    result.notes.append(f"Incident counts: {label}.")
+    return result
 
 
 def within(adopted: AdoptedSet, filters: Filters) -> AdoptedSet:
@@ -364,10 +417,7 @@ def export_layers(con, filters: Filters, names: list[str], adopted: AdoptedSet, 
     bundle = layers(con, on_set(filters, adopted), [n for n in names if n != "patrols"], hotspots=result,
                     harm_weights=harm_weights)
     if "hotspot_cells" in names or "hotspot_areas" in names:
-        counted = counting_filters(adopted, filters if (filters.date_from or filters.date_to) else None)
-        bundle.notes.append(f"Incident counts (count, harm) cover {counted.date_from or 'the first month'} to "
-                            f"{counted.date_to or 'the last month'}"
-                            + ("." if (filters.date_from or filters.date_to) else ", the set's own window."))
+        bundle.notes.append(result.notes[-1].replace("Incident counts:", "Incident counts (count, harm) cover", 1))
     if "patrols" in names:
         from hotspot_engine.store import query
 

@@ -31,7 +31,8 @@ def draw_periods(overall: PeriodFigures | None, inside: PeriodFigures | None, se
                         "are no data, not zeros.")
     if inside is not None and set_name is not None:
         _metric(cols[2], "In the adopted set's hotspots", inside,
-                f"Incidents inside the cells of the set {set_name}, same months.")
+                f"Incidents inside the cells of the set {set_name}, {inside.current[0]} to {inside.current[1]}.")
+        cols[2].caption(markdown_plain(inside.line))
 
 
 def len_months(figures: PeriodFigures) -> int:
