@@ -66,6 +66,7 @@ draw_trial_schedule()
 st.subheader("Suggested patrol plan")
 choice = plan_choice(report, target, big)
 with page_errors("Patrols: plan", stop=True):
-    plan = cached_plan(filters, target, version, choice.week_start, choice.seed, choice.extra, hot)
+    # The plan and the briefing on the report shown above: the briefing's figures are the page's.
+    plan = cached_plan(dosed, target, version, choice.week_start, choice.seed, choice.extra, hot)
 draw_visits(plan)
-draw_downloads(plan, report, names, filters, target, version, choice, hot)
+draw_downloads(plan, report, names, dosed, target, version, choice, hot)
