@@ -49,14 +49,18 @@ else:
     if head is None:  # fewer than two financial years: the months loaded, compared as far as they allow
         adopted = current_set()
         with page_errors("Overview: figures"):
-            draw_periods(*cached_overview_periods(filters, version, set_ref(adopted)), adopted.name if adopted else None)
+            draw_periods(*cached_overview_periods(filters, version, set_ref(adopted)), adopted.name if adopted else None,
+                         adopted.chance_line() if adopted else "")
     else:
         draw_headline(head, wall=presentation())
         with page_errors("Overview: how much of the fall the evidence supports"):
-            on = set_ref(cached_set(head.hotspot_set, sets_version())) if head.hotspot_set else None
+            chosen = cached_set(head.hotspot_set, sets_version()) if head.hotspot_set else None
+            on = set_ref(chosen)
             # To the end of the headline's year: later months (the sample's trial) would move its estimate.
             year = filters.with_(date_from=None, date_to=f"{int(head.fy_after[:4]) + 1}-03")
             draw_evidence_line(head, cached_impact(year, f"{head.fy_after[:4]}-04-01", "negbin", 1, version, on=on))
+            if chosen is not None:  # how many of the set's hotspots stand out beyond chance (audit item 4)
+                st.caption(chosen.chance_line())
 
     st.subheader("Monthly serious violence by category")
     draw_monthly(cached_monthly(filters, "offence_group", version), filters, presentation(),

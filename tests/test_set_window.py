@@ -317,19 +317,37 @@ def test_patrols_and_overview_count_the_set_over_its_window_and_say_so(jan_set_s
 
     con = connect(jan_set_store, read_only=True)
     try:
-        total = int(sets.set_result(con, sets.load(con, "Jan set")).areas["count"].sum())
+        adopted = sets.load(con, "Jan set")
+        total, chance = int(sets.set_result(con, adopted).areas["count"].sum()), adopted.chance_line()
     finally:
         con.close()
+    assert "stand out from their surroundings beyond chance" in chance
     with app_serving(jan_set_store):
         at = run_app("pages/2_Patrols.py", query={"set": "Jan set"})
+        assert any(chance in c.value.replace("\\", "") for c in at.caption)  # the set line
         assert any(c.value.replace("\\", "").startswith("Figures over the set's window, as on every page and output: "
                                                         "2024-02 to 2024-03") for c in at.caption)
         table = next(t.value for t in at.dataframe if "Incidents" in t.value.columns and "Days dosed" in t.value.columns)
         assert int(table["Incidents"].sum()) == total
         at = run_app(query={"set": "Jan set"})
         assert {m.label: m.value for m in at.metric}["In the adopted set's hotspots"] == f"{total:,}"
-        assert any("Counted over 2024-02 to 2024-03" in c.value.replace("\\", "") for c in at.caption)
+        assert any("Counted over 2024-02 to 2024-03" in c.value.replace("\\", "") and chance in c.value.replace("\\", "")
+                   for c in at.caption)
         at = run_app("pages/2_Patrols.py", query={"set": "Jan set", "from": "2024-03", "to": "2024-03"})
         lines = [c.value.replace("\\", "") for c in at.caption]
         assert any("Figures over the months chosen in the sidebar, 2024-03 to 2024-03" in line
                    and "not the set's window (2024-02 to 2024-03" in line for line in lines), lines
+
+
+@pytest.mark.slow  # an AppTest of the Overview on the sample
+def test_the_sample_overview_says_how_many_of_its_sets_hotspots_stand_out(store, tmp_path):
+    from conftest import app_serving, run_app
+
+    adopted = sets.adopt_sample_set(store)  # what the app's first start adopts
+    chance = adopted.chance_line()
+    store.close()
+    assert chance.startswith(("All 19 hotspots", f"{int(adopted.hotspots()['significant'].sum())} of 19 hotspots"))
+    with app_serving(next(tmp_path.glob("store.duckdb"))):
+        at = run_app()
+        lines = [c.value.replace("\\", "") for c in at.caption]
+        assert chance in lines, lines

@@ -15,7 +15,8 @@ def _metric(where, label: str, figures: PeriodFigures, help_text: str) -> None:
     where.metric(label, f"{figures.count_current:,}", delta=delta, delta_color="inverse", help=help_text)
 
 
-def draw_periods(overall: PeriodFigures | None, inside: PeriodFigures | None, set_name: str | None) -> None:
+def draw_periods(overall: PeriodFigures | None, inside: PeriodFigures | None, set_name: str | None,
+                 chance: str = "") -> None:
     if overall is None:
         st.info("The store holds no incidents yet: load incident files on Data & export.")
         return
@@ -32,7 +33,7 @@ def draw_periods(overall: PeriodFigures | None, inside: PeriodFigures | None, se
     if inside is not None and set_name is not None:
         _metric(cols[2], "In the adopted set's hotspots", inside,
                 f"Incidents inside the cells of the set {set_name}, {inside.current[0]} to {inside.current[1]}.")
-        cols[2].caption(markdown_plain(inside.line))
+        cols[2].caption(markdown_plain(inside.line + (f" {chance}" if chance else "")))
 
 
 def len_months(figures: PeriodFigures) -> int:
