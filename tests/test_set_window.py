@@ -351,3 +351,21 @@ def test_the_sample_overview_says_how_many_of_its_sets_hotspots_stand_out(store,
         at = run_app()
         lines = [c.value.replace("\\", "") for c in at.caption]
         assert chance in lines, lines
+
+
+def test_the_summary_pdfs_subtitle_lines_stay_above_the_map(chosen):
+    """Source, caveat, the chance line and a flagged month: four subtitle lines ran under the map's top."""
+    from hotspot_engine.reference.geography import districts
+    from hotspot_engine.render import static_map
+    from hotspot_engine.write import export
+
+    cells, areas = export.cells_layer(chosen.cells), export.areas_layer(chosen.areas, chosen.cells)
+    subtitle = "\n".join(["Data: a source with a long caveat " * 8, "0 of 19 hotspots stand out beyond chance.",
+                          "Data-quality check: 2024-02 is partial."])
+    fig = static_map.summary_figure("A title", {}, cells, areas, districts(), pd.DataFrame(), subtitle=subtitle)
+    fig.canvas.draw()
+    renderer = fig.canvas.get_renderer()
+    text = next(t for t in fig.texts if "beyond chance" in t.get_text())
+    # The map's box as laid out (a wide area is drawn shorter inside it, a tall one fills it).
+    map_top = fig.transFigure.transform((0, fig.axes[0].get_position(original=True).y1))[1]
+    assert text.get_window_extent(renderer).y0 > map_top

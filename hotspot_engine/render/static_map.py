@@ -258,7 +258,11 @@ def summary_figure(
         fig.text(0.97, 0.975, SYNTHETIC_BANNER, ha="right", va="center", fontsize=10, fontweight="bold", color="white",
                  bbox={"boxstyle": "square,pad=0.35", "fc": "#b2182b", "ec": "none"})
 
-    map_ax = fig.add_axes((0.03, 0.11, 0.50, 0.78))
+    # The map starts below the subtitle's lines (source and caveat, the chance line, a flagged month):
+    # with four lines the fourth ran under the map's top edge (0.89).
+    lines = len(_wrap(subtitle, 200).split("\n")) if subtitle else 0
+    map_top = min(0.89, 0.918 - 0.0125 * lines - 0.008)
+    map_ax = fig.add_axes((0.03, 0.11, 0.50, map_top - 0.11))
     draw_map(map_ax, cells, areas, districts, value_column)
 
     # Headline figures: label above a large value, two per row.
