@@ -32,7 +32,7 @@ hot = hotspots_ref(adopted)  # the set, or today's hotspots as the Hotspot map n
 set_line(adopted)
 target = dosage_target(big)
 # One window for the set's figures on every page (ui/patrols/period.py), said beside them.
-dosed, period_line = patrol_period(adopted, filters)
+dosed, period_line = patrol_period(adopted, filters, wall=big)
 with page_errors("Patrols: dosage", stop=True):
     report = cached_patrol_report(dosed, target, version, hot)
 if report.dosage.empty:

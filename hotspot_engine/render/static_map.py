@@ -260,8 +260,8 @@ def summary_figure(
 
     # The map starts below the subtitle's lines (source and caveat, the chance line, a flagged month):
     # with four lines the fourth ran under the map's top edge (0.89).
-    lines = len(_wrap(subtitle, 200).split("\n")) if subtitle else 0
-    map_top = min(0.89, 0.918 - 0.0125 * lines - 0.008)
+    subtitle_lines = len(_wrap(subtitle, 200).split("\n")) if subtitle else 0
+    map_top = min(0.89, 0.918 - 0.0125 * subtitle_lines - 0.008)
     map_ax = fig.add_axes((0.03, 0.11, 0.50, map_top - 0.11))
     draw_map(map_ax, cells, areas, districts, value_column)
 
