@@ -369,3 +369,24 @@ def test_the_summary_pdfs_subtitle_lines_stay_above_the_map(chosen):
     # The map's box as laid out (a wide area is drawn shorter inside it, a tall one fills it).
     map_top = fig.transFigure.transform((0, fig.axes[0].get_position(original=True).y1))[1]
     assert text.get_window_extent(renderer).y0 > map_top
+
+
+@pytest.mark.slow  # an AppTest of Data & export writing the set's hotspot layers
+def test_the_apps_set_export_says_which_months_its_counts_cover(jan_set_store):
+    import io
+    import json
+    import zipfile
+
+    from conftest import app_serving, run_app
+
+    with app_serving(jan_set_store):
+        at = run_app("pages/4_Data_and_export.py", query={"set": "Jan set"})
+        at.multiselect(key="x_layers").set_value(["hotspot_areas"]).run()
+        at.selectbox(key="x_fmt").set_value("csv").run()
+        at.button(key="x_prepare").click().run()
+        assert not at.exception and not at.error, [e.value for e in at.error]
+        _name, payload, _names = at.session_state["export_zip"]
+    archive = zipfile.ZipFile(io.BytesIO(payload))
+    meta = json.loads(archive.read(next(n for n in archive.namelist() if n.endswith(".methods.json"))))
+    assert any(str(note).startswith("Incident counts: 2024-02 to 2024-03, the year the set was chosen for")
+               for note in meta["notes"]), meta["notes"]
