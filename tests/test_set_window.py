@@ -388,5 +388,5 @@ def test_the_apps_set_export_says_which_months_its_counts_cover(jan_set_store):
         _name, payload, _names = at.session_state["export_zip"]
     archive = zipfile.ZipFile(io.BytesIO(payload))
     meta = json.loads(archive.read(next(n for n in archive.namelist() if n.endswith(".methods.json"))))
-    assert any(str(note).startswith("Incident counts: 2024-02 to 2024-03, the year the set was chosen for")
+    assert any(str(note).startswith("Incident counts (count, harm) cover 2024-02 to 2024-03, the year the set was chosen for")
                for note in meta["notes"]), meta["notes"]

@@ -362,7 +362,7 @@ def set_result(con, adopted: AdoptedSet, harm_weights=None, months: Filters | No
     counts = pd.DataFrame({"h3": cell_to_str(counts["h3"].to_numpy(dtype=np.uint64)),
                            "count": counts["count"].to_numpy(), "harm": counts["harm"].to_numpy()})
     result = as_result(adopted, counts)
-    result.notes.append(f"Incident counts: {label}.")
+    result.notes.append(f"Incident counts (count, harm) cover {label}.")
     return result
 
 
@@ -416,8 +416,6 @@ def export_layers(con, filters: Filters, names: list[str], adopted: AdoptedSet, 
     result = set_result(con, adopted, harm_weights, filters)
     bundle = layers(con, on_set(filters, adopted), [n for n in names if n != "patrols"], hotspots=result,
                     harm_weights=harm_weights)
-    if "hotspot_cells" in names or "hotspot_areas" in names:
-        bundle.notes.append(result.notes[-1].replace("Incident counts:", "Incident counts (count, harm) cover", 1))
     if "patrols" in names:
         from hotspot_engine.store import query
 
