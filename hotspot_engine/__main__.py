@@ -283,7 +283,7 @@ def cmd_hotspots(args: argparse.Namespace) -> int:
         print("\n".join(report_lines(holdout)))
     if adopted is not None:
         print(f"adopted set '{adopted.name}': {adopted.hotspots().shape[0]} hotspots, {len(adopted.cells)} cells, "
-              f"chosen on {adopted.window()}")
+              f"chosen on {adopted.window()}; {adopted.chance_line()}")
     return 0
 
 

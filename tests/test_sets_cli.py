@@ -46,6 +46,9 @@ def test_adopt_stores_what_hotspots_wrote(adopted_db):
     assert sorted(adopted.cells["h3"]) == sorted(hot["h3"])
     assert dict(zip(adopted.cells["h3"], adopted.cells["hotspot_id"])) == dict(zip(hot["h3"], hot["hotspot_id"]))
     assert adopted.note == "the report's list" and adopted.adopted_by.startswith("command line")
+    # Whether each hotspot stood out beyond chance is kept as the CSV wrote it (audit item 4).
+    assert dict(zip(adopted.cells["h3"], adopted.cells["significant"].astype(bool))) == dict(
+        zip(hot["h3"], hot["significant"].astype(bool)))
     assert (adopted.window_from, adopted.window_to) == ("2023-04", "2024-03")
     from hotspot_engine.analyse.hotspots import HotspotParams
 
