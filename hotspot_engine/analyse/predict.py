@@ -163,8 +163,11 @@ proxy 1.19 / 1.17 / 1.21, Hampshire proxy PAI at 1% of the area 47.4):
 * the in-window back-test (earlier months predict the window's last; one-month windows keep the
   default, so only Durham's two-month split could move): on 2021-10 -> 11 the shapes 0.5-13 score
   0.99-1.11 of the count ranking, best at 3, which on 10..11 -> 12 gives 0.86 (0.85 at 5; only 0.5,
-  nearly the count ranking itself, reaches 1.02). Within the window, the own-count cells did not
-  yet stand out.
+  nearly the count ranking itself, reaches 1.02). A blend of the estimate with the cell's own rate,
+  weight 0-1 in quarters, chosen the same way: 10 -> 11 picks 1/4 (1.09 of the count ranking), which
+  on 10..11 -> 12 gives 0.87 (only the count ranking itself reaches 1). The other multi-month windows
+  pick 0 (Hampshire 01..02, Cleveland 04..06), 3/4 (Hampshire 01..03), 1/4 (Cleveland 01..03) and 1/2
+  (Cleveland 07..09). Within the window, the own-count cells did not yet stand out.
 
 By Cleveland's rule (the larger worse-group mean, the proxy no lower) the pick would be the fitted
 prior with the cell left out (violence 1.03 -> 1.035, proxy 1.17 -> 1.18); held out it gives Hampshire
