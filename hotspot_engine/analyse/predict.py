@@ -133,13 +133,14 @@ five are identical.
 
 Durham violence (issue 24 item 1: 1.03, 1.05, 0.85, mean 0.98) was looked at again, cell by cell,
 knowing Durham's figures (seen in every earlier session). In the 0.85 split (2021-10..11 -> 12, 27
-cells, 218 against 256 incidents) the count ranking's cells the product left out held 13-16 violent
-and 2-16 other offences in the window and 10-18 in December; the product took cells with 10-13
-violent and 22-45 other offences instead (0-13 in December). The fixed prior puts a cell with 42 other
+cells, 218 against 256 incidents) the count ranking's three cells above its tie that the product
+left out held 14-16 violent and 6-8 other offences in the window and 10-18 in December, its seven
+cells tied at 13 (2-16 other) 6.9 each; the product took cells with 10-13 violent and 22-45 other
+offences instead (0-13 in December, 4.9 each). The fixed prior puts a cell with 42 other
 offences at 9.4 violent incidents a month where it had 5: the window's own cells say violence grows
 with other crime as about its 0.4-0.7th power (Poisson regression, every window of every force), not
 in proportion. On the cells the product and the count ranking do not share, the Poisson standard
-error of the violence ratio to the count ranking is 0.04-0.05 a one-month split and 0.026 on Durham's
+error of the violence ratio to the count ranking is 0.02-0.05 a one-month split and 0.026 on Durham's
 mean (0.977); the 0.85 split alone is about 3.7 errors below 1, so it is a real miss. Tried, each
 run printing all three forces (``bench_predict``, product hotspots over the better baseline, means
 Hampshire / Cleveland / Durham; proxy means after; the current default: violence 1.01 / 1.03 / 0.98,
