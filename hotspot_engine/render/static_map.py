@@ -229,6 +229,13 @@ def _fit_columns(fig, ax, table, n_columns: int, font_size: float = 7.0, min_fon
         cell.set_width(need[col] / need.sum())
 
 
+def _summary_map_top(subtitle: str) -> float:
+    """Where the summary's map ends at the top: below the subtitle's lines (source and caveat, the
+    chance line, a flagged month); with four lines the fourth ran under the map's top edge (0.89)."""
+    lines = len(_wrap(subtitle, 200).split("\n")) if subtitle else 0
+    return min(0.89, 0.918 - 0.0125 * lines - 0.008)
+
+
 def summary_figure(
     title: str,
     headline: dict[str, str],
@@ -258,11 +265,7 @@ def summary_figure(
         fig.text(0.97, 0.975, SYNTHETIC_BANNER, ha="right", va="center", fontsize=10, fontweight="bold", color="white",
                  bbox={"boxstyle": "square,pad=0.35", "fc": "#b2182b", "ec": "none"})
 
-    # The map starts below the subtitle's lines (source and caveat, the chance line, a flagged month):
-    # with four lines the fourth ran under the map's top edge (0.89).
-    subtitle_lines = len(_wrap(subtitle, 200).split("\n")) if subtitle else 0
-    map_top = min(0.89, 0.918 - 0.0125 * subtitle_lines - 0.008)
-    map_ax = fig.add_axes((0.03, 0.11, 0.50, map_top - 0.11))
+    map_ax = fig.add_axes((0.03, 0.11, 0.50, _summary_map_top(subtitle) - 0.11))
     draw_map(map_ax, cells, areas, districts, value_column)
 
     # Headline figures: label above a large value, two per row.
