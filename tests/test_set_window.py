@@ -390,3 +390,18 @@ def test_the_apps_set_export_says_which_months_its_counts_cover(jan_set_store):
     meta = json.loads(archive.read(next(n for n in archive.namelist() if n.endswith(".methods.json"))))
     assert any(str(note).startswith("Incident counts (count, harm) cover 2024-02 to 2024-03, the year the set was chosen for")
                for note in meta["notes"]), meta["notes"]
+
+
+def test_monitoring_requires_only_stored_days_and_says_which_months_are_missing(jan_set_store):
+    from hotspot_engine.service.monitoring import monitor
+
+    con = connect(jan_set_store, read_only=True)
+    try:
+        watch = monitor(con, sets.load(con, "Jan set"))
+    finally:
+        con.close()
+    assert any(line.startswith("Not in the store: 1 of the 2 months since and 2 of the same months a year before")
+               for line in watch.lines), watch.lines
+    weeks = watch.weekly.set_index("week")
+    assert weeks.loc[pd.Timestamp("2024-02-12"), "required_days"] == 0  # February is not stored
+    assert weeks.loc[pd.Timestamp("2024-03-11"), "required_days"] > 0

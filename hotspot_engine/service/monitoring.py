@@ -64,7 +64,8 @@ def _weekly(con, adopted: AdoptedSet, start: date, end: date, target: DosageTarg
     weeks = now.weekly[now.weekly["hotspot_id"] == ALL_HOTSPOTS].copy()
     weeks = weeks[(weeks["week"] >= pd.Timestamp(start) - pd.Timedelta(days=6)) & (weeks["week"] <= pd.Timestamp(end))]
     hotspots = len(adopted.hotspots())
-    weeks["required_days"] = [hotspots * target.required_days(int(d)) for d in weeks["days"]]
+    # Only days of stored months are required (a gapped store's missing months are no data).
+    weeks["required_days"] = [hotspots * target.required_days(int(d)) for d in weeks["stored_days"]]
     weeks["dosage_share"] = weeks["dosed_days"] / weeks["required_days"].where(weeks["required_days"] > 0)
     # The same weeks a year before, the same days of them (a partial first or last week stays partial).
     earlier = _incidents_by_week(con, adopted, start - timedelta(days=364), end - timedelta(days=364))
@@ -92,6 +93,22 @@ def _not_visited(con, adopted: AdoptedSet, last_patrol: date) -> pd.DataFrame:
     return hotspots.loc[~hotspots["hotspot_id"].isin(visited), ["hotspot_number", "hotspot_id", "hotspot_name"]]
 
 
+def _unstored_line(stored: set[str], start: date, end: date) -> list[str]:
+    """One line when months since the set came into use, or the same months a year before, are not
+    in the store: their weeks read 0 in the charts, and that is no data, not a quiet week."""
+    from hotspot_engine.filters import months_between
+
+    since = months_between(f"{start:%Y-%m}", f"{end:%Y-%m}")
+    missing = [m for m in since if m not in stored]
+    before = [m for m in (shift_month(m, -12) for m in since) if m not in stored]
+    if not missing and not before:
+        return []
+    parts = ([f"{len(missing)} of the {len(since)} months since"] if missing else []) + (
+        [f"{len(before)} of the same months a year before"] if before else [])
+    return [f"Not in the store: {' and '.join(parts)}; their incidents show as 0 in the charts below, which is no "
+            "data, not a quiet week."]
+
+
 def monitor(con, adopted: AdoptedSet, target: DosageTarget = DosageTarget()) -> SetMonitor:
     """The set's monitoring since it came into use, up to the last day the store holds."""
     ext = query.extent(con)
@@ -106,6 +123,7 @@ def monitor(con, adopted: AdoptedSet, target: DosageTarget = DosageTarget()) -> 
         lines.append("The store holds no data since then: monitoring starts when newer months are loaded.")
         return SetMonitor(start, end, pd.DataFrame(columns=WEEK_COLUMNS), None, None, last_patrol, ext.patrols > 0, lines)
     weekly, dated = _weekly(con, adopted, start, end, target)
+    lines += _unstored_line(query.stored_months(con), start, end)
     monthly = None if dated else _monthly(con, adopted, start, end)
     if monthly is not None:
         lines.append("These incidents have a month but no date (data.police.uk): they are compared month by month "
