@@ -405,3 +405,21 @@ def test_monitoring_requires_only_stored_days_and_says_which_months_are_missing(
     weeks = watch.weekly.set_index("week")
     assert weeks.loc[pd.Timestamp("2024-02-12"), "required_days"] == 0  # February is not stored
     assert weeks.loc[pd.Timestamp("2024-03-11"), "required_days"] > 0
+
+
+@pytest.mark.slow  # an AppTest drawing the meeting maps on a set
+def test_the_apps_meeting_maps_on_a_set_name_its_window_and_its_chance_line(jan_set_store):
+    from conftest import app_serving, run_app
+
+    con = connect(jan_set_store, read_only=True)
+    try:
+        chance = sets.load(con, "Jan set").chance_line()
+    finally:
+        con.close()
+    with app_serving(jan_set_store):
+        at = run_app("pages/4_Data_and_export.py", query={"set": "Jan set"})
+        at.toggle(key="x_maps").set_value(True).run()
+        assert not at.exception and not at.error, [e.value for e in at.error]
+        page = at.get("iframe")[0].proto.srcdoc
+    assert "Jan set: Serious violence hotspots, force-wide, 2024-02 to 2024-03" in page
+    assert chance in page
