@@ -286,6 +286,7 @@ def test_every_output_counts_the_set_over_one_window(jan_set_store):
         assert total > 0 and window.label in result.notes[-1]
         _, inside = overview_periods(con, Filters(), adopted)
         assert inside.count_current == total and window.label in inside.line
+        assert inside.count_previous is None and "not all stored, so no comparison" in inside.line
         january = sets.set_result(con, adopted, months=Filters(date_from="2024-01", date_to="2024-03"))
         assert int(january.areas["count"].sum()) > total  # the sidebar's whole range is another window
     finally:
@@ -423,3 +424,16 @@ def test_the_apps_meeting_maps_on_a_set_name_its_window_and_its_chance_line(jan_
         page = at.get("iframe")[0].proto.srcdoc
     assert "Jan set: Serious violence hotspots, force-wide, 2024-02 to 2024-03" in page
     assert chance in page
+
+
+@pytest.mark.slow  # the sample's headline (hotspots and a year's counts)
+def test_the_overviews_set_figure_is_the_headlines_on_the_sample(store):
+    from hotspot_engine.service.overview import overview_periods
+
+    adopted = sets.adopt_sample_set(store)
+    head = analyses.headline(store, Filters(sv_only=True))
+    _, inside = overview_periods(store, Filters(sv_only=True), adopted)
+    assert head.hotspot_set == adopted.name
+    assert (inside.count_current, inside.count_previous) == (head.hotspot_sv_after, head.hotspot_sv_before)
+    assert inside.line.startswith("Counted over 2023-04 to 2024-03, the year the set was chosen for; against the "
+                                  "same places 2022-04 to 2023-03")

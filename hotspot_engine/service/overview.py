@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import replace
 
 from hotspot_engine.analyse.periods import PeriodFigures, compare_periods
-from hotspot_engine.filters import Filters
+from hotspot_engine.filters import Filters, months_between, shift_month
 from hotspot_engine.service.sets import AdoptedSet, set_window
 from hotspot_engine.store import query
 
@@ -31,5 +31,12 @@ def overview_periods(con, filters: Filters, adopted: AdoptedSet | None = None
     inside = inside[inside["h3"].isin(set(adopted.cell_ids().tolist()))]
     monthly = inside.groupby("month", as_index=False)["count"].sum()
     window = set_window(adopted, ext.last_month, stored)
-    figures = compare_periods(monthly, window.date_from or ext.first_month, window.date_to or ext.last_month, stored)
-    return overall, replace(figures, line=f"Counted over {window.label}.")
+    first, last = window.date_from or ext.first_month, window.date_to or ext.last_month
+    figures = compare_periods(monthly, first, last, stored)
+    before = (shift_month(first, -12), shift_month(last, -12))
+    if not set(months_between(*before)) <= stored:  # a set is judged against its places a year before
+        return overall, replace(figures, line=f"Counted over {window.label}; the same months a year before are not "
+                                                "all stored, so no comparison.")
+    earlier = int(monthly.loc[monthly["month"].astype(str).between(*before), "count"].sum())
+    return overall, replace(figures, case="same-months", previous=before, count_previous=earlier,
+                            line=f"Counted over {window.label}; against the same places {before[0]} to {before[1]}.")
