@@ -405,6 +405,11 @@ def test_monitoring_requires_only_stored_days_and_says_which_months_are_missing(
                for line in watch.lines), watch.lines
     weeks = watch.weekly.set_index("week")
     assert weeks.loc[pd.Timestamp("2024-02-12"), "required_days"] == 0  # February is not stored
+    assert pd.isna(weeks.loc[pd.Timestamp("2024-02-12"), "incidents"])  # no data, not a quiet week
+    assert weeks["incidents_year_before"].isna().all()  # 2023 is not stored at all
+    months = watch.monthly.set_index("month")  # police.uk months: compared month by month
+    assert pd.isna(months.loc["2024-02", "incidents"]) and months.loc["2024-03", "incidents"] > 0
+    assert months["incidents_year_before"].isna().all()
     assert weeks.loc[pd.Timestamp("2024-03-11"), "required_days"] > 0
 
 

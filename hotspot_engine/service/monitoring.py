@@ -70,6 +70,12 @@ def _weekly(con, adopted: AdoptedSet, start: date, end: date, target: DosageTarg
     # The same weeks a year before, the same days of them (a partial first or last week stays partial).
     earlier = _incidents_by_week(con, adopted, start - timedelta(days=364), end - timedelta(days=364))
     weeks["incidents_year_before"] = (weeks["week"] - pd.Timedelta(days=364)).map(earlier).fillna(0).astype(int)
+    # A week in months the store does not hold is no data (<NA>), not a quiet week of 0.
+    stored = query.stored_months(con)
+    prior = weeks["week"] - pd.Timedelta(days=364)
+    prior_held = prior.dt.strftime("%Y-%m").isin(stored) | (prior + pd.Timedelta(days=6)).dt.strftime("%Y-%m").isin(stored)
+    weeks["incidents"] = weeks["incidents"].astype("Int64").where(weeks["stored_days"] > 0, pd.NA)
+    weeks["incidents_year_before"] = weeks["incidents_year_before"].astype("Int64").where(prior_held, pd.NA)
     return weeks[WEEK_COLUMNS].reset_index(drop=True), now.timed_incidents >= now.untimed_incidents
 
 
@@ -80,8 +86,12 @@ def _monthly(con, adopted: AdoptedSet, start: date, end: date) -> pd.DataFrame:
     counts = query.cell_month_counts(con, sv.with_(date_from=shift_month(first, -12), date_to=f"{end:%Y-%m}"))
     counts = counts[counts["h3"].isin(set(adopted.cell_ids().tolist()))].groupby("month")["count"].sum()
     months = [m for m in pd.period_range(first, f"{end:%Y-%m}", freq="M").strftime("%Y-%m")]
-    return pd.DataFrame({"month": months, "incidents": [int(counts.get(m, 0)) for m in months],
-                         "incidents_year_before": [int(counts.get(shift_month(m, -12), 0)) for m in months]})
+    stored = query.stored_months(con)  # a month the store does not hold is <NA>, not 0
+
+    def held(month: str) -> object:
+        return int(counts.get(month, 0)) if month in stored else pd.NA
+    return pd.DataFrame({"month": months, "incidents": pd.array([held(m) for m in months], dtype="Int64"),
+                         "incidents_year_before": pd.array([held(shift_month(m, -12)) for m in months], dtype="Int64")})
 
 
 def _not_visited(con, adopted: AdoptedSet, last_patrol: date) -> pd.DataFrame:
@@ -105,8 +115,8 @@ def _unstored_line(stored: set[str], start: date, end: date) -> list[str]:
         return []
     parts = ([f"{len(missing)} of the {len(since)} months since"] if missing else []) + (
         [f"{len(before)} of the same months a year before"] if before else [])
-    return [f"Not in the store: {' and '.join(parts)}; their incidents show as 0 in the charts below, which is no "
-            "data, not a quiet week."]
+    return [f"Not in the store: {' and '.join(parts)}: no data, left as gaps below and out of the comparison, not "
+            "counted as quiet weeks."]
 
 
 def monitor(con, adopted: AdoptedSet, target: DosageTarget = DosageTarget()) -> SetMonitor:

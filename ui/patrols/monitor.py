@@ -13,8 +13,11 @@ from ui.common import draw_chart
 
 
 def _incidents_chart(frame: pd.DataFrame, period: str) -> None:
-    long = frame.melt(id_vars=[period], value_vars=["incidents", "incidents_year_before"], var_name="series",
-                      value_name="incidents in the set")
+    # Months the store does not hold are <NA>: gaps in the lines, not zeros.
+    values = frame.assign(incidents=frame["incidents"].astype(float),
+                          incidents_year_before=frame["incidents_year_before"].astype(float))
+    long = values.melt(id_vars=[period], value_vars=["incidents", "incidents_year_before"], var_name="series",
+                       value_name="incidents in the set")
     long["series"] = long["series"].map({"incidents": "since adoption", "incidents_year_before": "a year before"})
     chart = alt.Chart(alt.Data(name="monitor_incidents")).mark_line(point=True).encode(
         x=alt.X(f"{period}:T", title="Week starting" if period == "week" else "Month"),
@@ -42,13 +45,15 @@ def draw_monitor(monitor: SetMonitor) -> None:
     if monitor.weekly.empty:
         return
     weekly = monitor.weekly
-    before, now = int(weekly["incidents_year_before"].sum()), int(weekly["incidents"].sum())
+    both = weekly.dropna(subset=["incidents", "incidents_year_before"])  # weeks with data in both years
+    before, now = int(both["incidents_year_before"].sum()), int(both["incidents"].sum())
     if monitor.monthly is not None:
         _incidents_chart(monitor.monthly.assign(month=pd.to_datetime(monitor.monthly["month"])), "month")
     else:
         change = f" ({(now / before - 1) * 100:+.1f}%)" if before else ""
-        st.markdown(f"Incidents in the set: **{now:,}** in {len(weekly)} weeks, against {before:,} in the same weeks a "
-                    f"year before{change}. A fall in places chosen for a high year is partly regression to the mean: "
+        st.markdown(f"Incidents in the set: **{now:,}** in {len(both)} weeks, against {before:,} in the same weeks a "
+                    f"year before{change}" + (f" (the {len(both)} of {len(weekly)} weeks stored in both years)"
+                                              if len(both) < len(weekly) else "") + ". A fall in places chosen for a high year is partly regression to the mean: "
                     "see Impact.")
         _incidents_chart(weekly, "week")
     if not monitor.patrol_data:
