@@ -33,7 +33,10 @@ def draw_periods(overall: PeriodFigures | None, inside: PeriodFigures | None, se
     if inside is not None and set_name is not None:
         _metric(cols[2], "In the adopted set's hotspots", inside,
                 f"Incidents inside the cells of the set {set_name}, {inside.current[0]} to {inside.current[1]}.")
-        cols[2].caption(markdown_plain(inside.line + (f" {chance}" if chance else "")))
+        if st.session_state.get("present"):  # the wall screen: the months alone (the rest is on the desk view)
+            cols[2].caption(f"Counted over {inside.current[0]} to {inside.current[1]}.")
+        else:
+            cols[2].caption(markdown_plain(inside.line + (f" {chance}" if chance else "")))
 
 
 def len_months(figures: PeriodFigures) -> int:
