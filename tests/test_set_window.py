@@ -46,6 +46,7 @@ def test_chance_line_counts_the_hotspots_beyond_chance():
     assert chance_line([]) == "" and chance_line(None) == ""
 
 
+@pytest.mark.slow  # a hotspot selection on two districts (about 4 s of CPU) and renders
 def test_a_set_keeps_each_hotspots_significance_and_the_tests_meaning(store, chosen):
     adopted = sets.adopt(store, "FY 2023-24", chosen, WINDOW, chosen.params, WINDOW, "analyst")
     hotspots = adopted.hotspots()
@@ -91,6 +92,7 @@ def test_an_old_set_reads_not_recorded_never_false(tmp_path, read_only):
         con.close()
 
 
+@pytest.mark.slow  # a hotspot selection on two districts (about 4 s of CPU) and renders
 def test_meeting_outputs_and_the_briefing_say_how_many_stand_out(store, chosen):
     from hotspot_engine.analyse.patrols import briefing_pdf
     from hotspot_engine.service.exports import meeting_maps
@@ -354,6 +356,7 @@ def test_the_sample_overview_says_how_many_of_its_sets_hotspots_stand_out(store,
         assert chance in lines, lines
 
 
+@pytest.mark.slow  # a hotspot selection on two districts (about 4 s of CPU) and renders
 def test_the_summary_pdfs_subtitle_lines_stay_above_the_map(chosen):
     """Source, caveat, the chance line and a flagged month: four subtitle lines ran under the map's top."""
     from hotspot_engine.reference.geography import districts
