@@ -304,9 +304,9 @@ def _place_in_order(boxes: pd.DataFrame, squares: list[Box], bounds: Box | None,
             tries = [(dx, dy, crowd) for crowd in (True, False) for dx, dy in _NUMBER_STEPS]
         else:
             tries = [(dx, dy, False) for dx, dy in _candidates(RINGS_PX.get(row.kind, TOWN_RINGS_PX))]
-        # A label whose anchor lies outside the frame (a hotspot beyond a CSP's view) is placed by it, as
-        # it will show when the reader pans there.
-        fits = inside if inside((row.x, row.y, row.x, row.y)) else (lambda box: True)
+        # A number whose hotspot lies outside the frame (beyond a CSP's view) is placed by it, as it will
+        # show when the reader pans there; a name outside the frame still has to fit inside or go.
+        fits = inside if row.kind != "number" or inside((row.x, row.y, row.x, row.y)) else (lambda box: True)
         spot = next((s for dx, dy, crowd in tries if (s := _try_spot(row, dx, dy, half, taken, fits, crowd))), None)
         if spot is None and row.kind != "number":
             continue  # the lesser label gives way
