@@ -34,6 +34,12 @@ CHARTS_DRAWN_JS = """() => [...document.querySelectorAll('[data-testid="stVegaLi
     .every((chart) => chart.querySelector('canvas, svg'))"""
 
 
+#: No hover tooltip shows: the map's, or a widget's help (a button's stayed after a click: playback).
+TOOLTIPS_GONE_JS = """() => [...document.querySelectorAll('.deck-tooltip, [role="tooltip"], [data-testid="stTooltipContent"]')]
+    .every((t) => { const r = t.getBoundingClientRect(); return getComputedStyle(t).display === 'none'
+        || getComputedStyle(t).visibility === 'hidden' || r.width === 0 || r.height === 0 || !t.innerText.trim(); })"""
+
+
 def settle(page, selector: str = "h1") -> None:
     """Wait (on conditions, never a fixed time) until the app has finished running (every run the page
     asked for, no stale element: tests/browser.wait_for_app), every deck.gl map has drawn and every
@@ -46,9 +52,7 @@ def settle(page, selector: str = "h1") -> None:
 
 def _save(page, path: Path, full_page: bool = False) -> None:
     page.mouse.move(5, page.viewport_size["height"] - 5)  # no hover tooltip in the picture
-    page.wait_for_function("() => [...document.querySelectorAll('.deck-tooltip')]"
-                           ".every((t) => getComputedStyle(t).display === 'none' || !t.innerText.trim())",
-                           timeout=10_000, polling=100)
+    page.wait_for_function(TOOLTIPS_GONE_JS, timeout=10_000, polling=100)
     page.screenshot(path=str(path), full_page=full_page)
     try:
         from PIL import Image

@@ -58,6 +58,8 @@ FAR_RINGS_PX = (46, 62, 82, 106, 132, 160, 196)
 LEADER_GAP_PX = 12
 #: A number's box keeps this far from the other hotspots where it can (see ``_Taken.clear_of_others``).
 CLEAR_PX = 12
+#: ... but only this near its hotspot: further out, a nearer place beside the crowd is better.
+CROWD_REACH_PX = 62
 #: Greedy passes at most, each putting the numbers the last one walled in first (and from the
 #: third on, without the city name nearest them).
 REORDER_TRIES = 8
@@ -226,6 +228,10 @@ def _last_resort(row, half: tuple[float, float], taken: _Taken) -> tuple:
 
 
 _NUMBER_STEPS = _number_candidates()
+#: (dx, dy, keep clear of the crowd): clear of the other hotspots within :data:`CROWD_REACH_PX`, then
+#: anywhere. Clear at any distance first had sent a Portsmouth number 110 px away, to Sandown.
+_NUMBER_TRIES = ([(dx, dy, True) for dx, dy in _NUMBER_STEPS if math.hypot(dx, dy) <= CROWD_REACH_PX]
+                 + [(dx, dy, False) for dx, dy in _NUMBER_STEPS])
 
 
 def place_boxes(boxes: pd.DataFrame, avoid_xy: np.ndarray | None = None,
@@ -300,8 +306,8 @@ def _place_in_order(boxes: pd.DataFrame, squares: list[Box], bounds: Box | None,
     rows, stuck = [], []
     for row in boxes.itertuples():
         half = (row.w / 2 + half_gap, row.h / 2 + half_gap)
-        if row.kind == "number":  # first clear of the crowd, then anywhere free
-            tries = [(dx, dy, crowd) for crowd in (True, False) for dx, dy in _NUMBER_STEPS]
+        if row.kind == "number":  # first clear of the crowd nearby, then anywhere free
+            tries = _NUMBER_TRIES
         else:
             tries = [(dx, dy, False) for dx, dy in _candidates(RINGS_PX.get(row.kind, TOWN_RINGS_PX))]
         # A number whose hotspot lies outside the frame (beyond a CSP's view) is placed by it, as it will
