@@ -363,6 +363,9 @@ def label_layers(areas: pd.DataFrame | None, view: dict, viewport_px: tuple[int,
         "TextLayer", towns_placed[["text", "lat", "lon", "size_px"]], id="towns", get_position="[lon, lat]",
         get_text="text", get_size="size_px", get_color=[255, 255, 255, 235] if dark else [60, 60, 60, 230],
         font_family=LABEL_FONT, font_weight=600, pickable=False,
+        # A halo in the base's colour: white names over pale cells could not be read in a CSP view.
+        font_settings={"sdf": True}, outline_width=3 if dark else 2,
+        outline_color=[17, 19, 23, 255] if dark else [255, 255, 255, 230],
     ))
     return layers
 
