@@ -109,9 +109,18 @@ REAL_SET = [(50.90377, -1.405088), (50.79751, -1.089671), (50.907197, -1.414993)
             (50.785732, -1.089384), (50.804882, -1.08274), (50.799869, -1.076764), (51.062041, -1.312287),
             (50.899972, -1.379074), (50.896361, -1.394507), (51.204732, -1.480171)]
 
+#: The sample's adopted set "Sample 2023-24" (the app's first start), numbered as the set numbers them:
+#: the map labels the set's hotspots, whose centres and order are not the truth file's.
+SAMPLE_SET = [(51.247734, -0.761111), (50.730603, -1.1604), (51.293159, -0.758817), (50.917542, -1.487743),
+              (50.852843, -1.179377), (51.26486, -1.084518), (50.85245, -0.985573), (50.701078, -1.294871),
+              (51.207504, -1.478568), (51.06177, -1.316909), (50.797546, -1.093645), (50.785877, -1.07155),
+              (50.906364, -1.406566), (50.88025, -1.030144), (50.916915, -1.364871), (50.968838, -1.348312),
+              (50.818748, -1.074711), (50.794414, -1.124309), (50.921783, -1.395472)]
+
 #: Map sizes (width, height in pixels): the wall screen's map from a 1280x720 projector up to 1920x1080
 #: (ui/viewport.py measures it), shorter windows down to the smallest map drawn, and the desk view.
-WALL_MAPS = [(801, 464), (801, 420), (640, 360), (1000, 560), (1300, 780), (1210, 860), (1600, 900)]
+WALL_MAPS = [(801, 464), (801, 438), (801, 420), (640, 360), (1000, 560), (1300, 780), (1329, 642), (1210, 860),
+             (1600, 900)]
 
 
 def label_problems(placed: pd.DataFrame, viewport_px: tuple[int, int]) -> list[str]:
@@ -147,10 +156,11 @@ def _placed_with_anchors(areas: pd.DataFrame, view: dict, viewport_px: tuple[int
     return placed.assign(ax=ax, ay=ay)
 
 
-@pytest.mark.parametrize("hotspots", ["real set", "sample"])
+@pytest.mark.parametrize("hotspots", ["real set", "sample set", "sample"])
 @pytest.mark.parametrize("viewport_px", [*WALL_MAPS, "desk"])
 def test_every_number_sits_by_its_hotspot_or_has_a_clear_leader(sample_truth, hotspots, viewport_px):
-    areas = (pd.DataFrame(REAL_SET, columns=["lat", "lon"]) if hotspots == "real set" else _sample_areas(sample_truth))
+    sets = {"real set": REAL_SET, "sample set": SAMPLE_SET}
+    areas = (pd.DataFrame(sets[hotspots], columns=["lat", "lon"]) if hotspots in sets else _sample_areas(sample_truth))
     if viewport_px == "desk":
         viewport_px, view, present = (1050, 640), dict(maps.FORCE_VIEW, zoom=8.55), False
     else:

@@ -63,6 +63,8 @@ CROWD_REACH_PX = 62
 #: Greedy passes at most, each putting the numbers the last one walled in first (and from the
 #: third on, without the city name nearest them).
 REORDER_TRIES = 8
+#: Passes at most that only bring far-out numbers (beyond :data:`CROWD_REACH_PX`) forward.
+FAR_TRIES = 3
 #: Half the side of the square kept clear around each hotspot (its outline at force zoom).
 AVOID_HALF_PX = 7
 #: Matplotlib settings for every PDF with labels: TrueType (Type 42) fonts, not the default Type 3, so a
@@ -256,25 +258,31 @@ def place_boxes(boxes: pd.DataFrame, avoid_xy: np.ndarray | None = None,
     squares = [] if avoid_xy is None or not len(avoid_xy) else [
         (x - avoid_half_px, y - avoid_half_px, x + avoid_half_px, y + avoid_half_px) for x, y in np.asarray(avoid_xy, dtype=float)]
     order = list(boxes.sort_values("priority", kind="stable").index)
-    priority = boxes["priority"].to_dict()
-    best: tuple[list[dict], list] | None = None
+    priority, kinds = boxes["priority"].to_dict(), boxes["kind"].to_dict()
+    best: tuple[tuple, list[dict]] | None = None
     for attempt in range(REORDER_TRIES):
         rows, stuck = _place_in_order(boxes.loc[order], squares, bounds, gap_px, list(blocked or []))
-        if best is None or len(stuck) < len(best[1]):
-            best = (rows, stuck)
-        if not stuck:
+        far = [r["index"] for r in rows if kinds[r["index"]] == "number" and r["moved"] > CROWD_REACH_PX]
+        names = sum(kinds[r["index"]] == "city" for r in rows)
+        score = (len(stuck), -names, sum(r["moved"] for r in rows if r["index"] in far))
+        if best is None or score < best[0]:
+            best = (score, rows)
+        if not stuck and (not far or attempt >= FAR_TRIES):
             break
-        # A number walled in by the numbers placed before it goes first among its equals next time (a
-        # crowd of hotspots closes every way out for the last of them, whatever the rings). When that
-        # is not enough, the city name placed nearest it gives way (Southampton's name, over seven
-        # hotspots at wall-screen zoom on the real months): a number is never dropped, a name may be.
+        # A number walled in by the numbers placed before it (or pushed far out) goes first among its
+        # equals next time: a crowd of hotspots closes every way out for the last of them. When that
+        # is not enough, the city name placed nearest a walled-in number gives way (Southampton's
+        # name, over seven hotspots at wall-screen zoom on the real months): a number is never
+        # dropped, a name may be. The pass kept has the fewest walled-in numbers, then the most city
+        # names, then the least far-out numbers.
+        first = stuck or far
         rank = {i: k for k, i in enumerate(order)}
-        order = sorted(order, key=lambda i: (priority[i], i not in stuck, rank[i]))
-        if attempt >= 1:
+        order = sorted(order, key=lambda i: (priority[i], i not in first, rank[i]))
+        if stuck and attempt >= 1:
             in_the_way = _names_in_the_way(boxes, rows, stuck)
             order = [i for i in order if i not in in_the_way]
     assert best is not None
-    return pd.DataFrame(best[0], columns=["index", "x", "y", "moved", "leader", "x0", "y0", "x1", "y1"])
+    return pd.DataFrame(best[1], columns=["index", "x", "y", "moved", "leader", "x0", "y0", "x1", "y1"])
 
 
 def _names_in_the_way(boxes: pd.DataFrame, rows: list[dict], stuck: list) -> set:
