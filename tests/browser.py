@@ -162,7 +162,7 @@ _RUNS_JS = """(() => {
     }
     send(data) {
       const bytes = this.__hs && bytesOf(data);
-      if (bytes && fields(bytes).some(([number]) => number === 11)) runs.asked = ++runs.seq;
+      if (bytes && fields(bytes).some(([number]) => number === 11)) { runs.asked = ++runs.seq; runs.askedAt = Date.now(); }
       return super.send(data);
     }
   }
@@ -216,7 +216,10 @@ def wait_for_app(page, selector: str = "h1", timeout_ms: int = 120_000) -> None:
     page.wait_for_function(
         """(quietMs) => {
             const runs = window.__hsRuns;
-            const running = runs && !runs.unreadable && !(runs.finished > runs.asked && runs.finished > runs.started);
+            // A run started and not finished; or one asked for and not yet started, unless the server has let
+            // it drop for 3 s (a fragment's timer ask after the page stopped playing never starts).
+            const running = runs && !runs.unreadable && (runs.started > runs.finished
+                || (runs.asked > runs.finished && Date.now() - (runs.askedAt || 0) < 3000));
             const busy = running || document.querySelector('[data-testid="stStatusWidget"]')
                 || document.querySelector('[data-testid="stSpinner"]')
                 || document.querySelector('[data-stale="true"]');
