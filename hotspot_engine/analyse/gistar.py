@@ -23,13 +23,24 @@ Inference:
   (benchmarks/bench_hotspots.py prints the figures over 20 seeds).
 
 Multiple testing (:func:`fdr_bh`) is *not* applied here: the caller applies it exactly once.
+
+No scipy at import (issue 24 item 5): the disks are :class:`Disks`, a binary CSR structure in numpy
+whose products add in the order scipy.sparse's do (equal to the last bit: tests/test_gistar.py), and
+the tails use scipy.special's compiled ufuncs loaded without scipy.special's array-API layer
+(:func:`special_functions`). Importing scipy.sparse and scipy.special cost every `hotspots` run 0.14-0.15 s of
+CPU (scipy 1.17; ``python -X importtime``: scipy._lib._array_api clones numpy's namespace, pulling in
+numpy.f2py and numpy.testing, and _support_alternative_backends wraps every function), against 0.013 s
+for the ufuncs' own extension modules.
 """
 from __future__ import annotations
 
+import sys
+import threading
 from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
 
 import numpy as np
-from scipy import sparse, special
 
 
 @dataclass(frozen=True)
@@ -60,13 +71,83 @@ def _validate(values: np.ndarray, i: np.ndarray, j: np.ndarray) -> tuple[np.ndar
     return values, i, j
 
 
-def _binary_weights(i: np.ndarray, j: np.ndarray, n: int) -> sparse.csr_matrix:
+@dataclass(frozen=True)
+class Disks:
+    """Binary weights (each cell with its neighbours, itself included) in compressed sparse rows:
+    row r holds the columns ``indices[indptr[r]:indptr[r + 1]]``, ascending; ``rows`` is the row of
+    each stored pair. ``disks @ x`` sums x over each row's columns, adding in the same order as
+    scipy.sparse's csr product of the same matrix, so the sums are the same to the last bit."""
+
+    indptr: np.ndarray
+    indices: np.ndarray
+    rows: np.ndarray
+    shape: tuple[int, int]
+
+    def __matmul__(self, x: np.ndarray) -> np.ndarray:
+        x = np.asarray(x, dtype=float)
+        n = self.shape[0]
+        if x.ndim == 1:
+            return np.bincount(self.rows, weights=x[self.indices], minlength=n)
+        # Rows x columns of x: one bincount over (row, column), pairs in row order as scipy adds them.
+        width = x.shape[1]
+        flat = (self.rows[:, None] * width + np.arange(width)).ravel()
+        return np.bincount(flat, weights=x[self.indices].ravel(), minlength=n * width).reshape(n, width)
+
+    def sum(self, axis: int = 1) -> np.ndarray:
+        """Stored pairs per row (the disk's size), as floats; rows only."""
+        if axis != 1:
+            raise ValueError("Disks.sum: rows only (axis=1)")
+        return np.diff(self.indptr).astype(float)
+
+
+def binary_weights(i: np.ndarray, j: np.ndarray, n: int, m: int | None = None) -> Disks:
     """Binary weights with each cell its own neighbour (duplicate pairs collapse to 1), which is
-    what esda does with star=True on binary weights: a missing diagonal is filled with 1."""
-    pairs = sparse.csr_matrix((np.ones(i.size), (i, j)), shape=(n, n))
-    weights = (pairs + sparse.identity(n, format="csr")).tocsr()
-    weights.data[:] = 1.0
-    return weights
+    what esda does with star=True on binary weights: a missing diagonal is filled with 1. ``n`` rows
+    and ``m`` (default ``n``) columns."""
+    m = n if m is None else m
+    i = np.asarray(i, dtype=np.int64).ravel()
+    j = np.asarray(j, dtype=np.int64).ravel()
+    diagonal = np.arange(min(n, m), dtype=np.int64)
+    keys = np.unique(np.concatenate([i * m + j, diagonal * m + diagonal]))
+    rows, indices = np.divmod(keys, max(m, 1))
+    indptr = np.concatenate([[0], np.cumsum(np.bincount(rows, minlength=n))]).astype(np.int64)
+    return Disks(indptr, indices, rows, (n, m))
+
+
+
+@lru_cache(maxsize=1)
+def special_functions():
+    """scipy.special's compiled ufuncs (``betainc``, ``gammainc``, ``ndtr``). When scipy.special is not
+    imported yet and no other thread runs (the command line), its extension module is loaded under
+    a stand-in package for the moment of the import (a second thread could meet the stand-in, so
+    the Streamlit app takes the plain import). A later ``import scipy.special`` reuses the loaded
+    module: the same ufunc objects, the same digits (tests/test_gistar.py). Anything unexpected
+    falls back to the plain import."""
+    if "scipy.special" not in sys.modules and threading.active_count() == 1:
+        try:
+            return _ufuncs_alone()
+        except Exception:  # a scipy laid out otherwise: the plain import below
+            pass
+    from scipy import special
+
+    return special
+
+
+def _ufuncs_alone():
+    import types
+
+    import scipy
+
+    stand_in = types.ModuleType("scipy.special")
+    stand_in.__path__ = [str(Path(scipy.__path__[0]) / "special")]
+    sys.modules["scipy.special"] = stand_in
+    try:
+        from scipy.special import _ufuncs
+    finally:
+        del sys.modules["scipy.special"]
+        if scipy.__dict__.get("special") is stand_in:
+            delattr(scipy, "special")
+    return _ufuncs
 
 
 def gistar(values: np.ndarray, i: np.ndarray, j: np.ndarray, permutations: int = 0, seed: int = 0) -> GiStar:
@@ -80,7 +161,7 @@ def gistar(values: np.ndarray, i: np.ndarray, j: np.ndarray, permutations: int =
     if n == 0:
         empty = np.zeros(0)
         return GiStar(empty, empty.copy(), empty.copy() if permutations else None)
-    weights = _binary_weights(i, j, n)
+    weights = binary_weights(i, j, n)
     lag = weights @ values  # sum of values over each cell's disk
     cardinality = np.diff(weights.indptr).astype(float)  # disk size, self included
 
@@ -94,7 +175,7 @@ def gistar(values: np.ndarray, i: np.ndarray, j: np.ndarray, permutations: int =
         z = (statistic - expected) / np.sqrt(var_g)
     # No variation (all equal, e.g. all zero) or a disk covering every cell: nothing to test.
     z = np.where(np.isfinite(z), z, 0.0)
-    p_norm = 2.0 * special.ndtr(-np.abs(z))  # the normal tail, without importing scipy.stats
+    p_norm = 2.0 * special_functions().ndtr(-np.abs(z))  # the normal tail, without importing scipy.stats
     p_sim = None
     if permutations:
         p_sim = _permutation_p(values, lag, cardinality.astype(np.int64), int(permutations), seed)
@@ -184,7 +265,7 @@ def neighbourhood_totals(values: np.ndarray, i: np.ndarray, j: np.ndarray) -> tu
     quantities behind both Gi* and the exact test. ``values`` may be cells x periods (2-D)."""
     values = np.asarray(values, dtype=float)
     flat, i, j = _validate(values if values.ndim == 1 else values[:, 0], i, j)
-    weights = _binary_weights(i, j, flat.size)
+    weights = binary_weights(i, j, flat.size)
     return np.asarray(weights @ values), np.diff(weights.indptr).astype(float)
 
 
@@ -202,9 +283,9 @@ def upper_tail(observed: np.ndarray, expected: np.ndarray, dispersion: float = 0
     s, m = observed[live], expected[live]
     if dispersion > 0:
         r = 1.0 / dispersion
-        p[live] = special.betainc(s, r, m / (r + m))
+        p[live] = special_functions().betainc(s, r, m / (r + m))
     else:
-        p[live] = special.gammainc(s, m)
+        p[live] = special_functions().gammainc(s, m)
     p[(observed > 0) & (expected <= 0)] = 0.0
     return p
 
@@ -271,5 +352,5 @@ def gi_bins(z: np.ndarray, p: np.ndarray) -> np.ndarray:
     return (np.sign(z) * level).astype(np.int8)
 
 
-__all__ = ["GiStar", "gistar", "fdr_bh", "gi_bins", "neighbourhood_totals", "upper_tail", "lower_tail",
+__all__ = ["GiStar", "Disks", "binary_weights", "special_functions", "gistar", "fdr_bh", "gi_bins", "neighbourhood_totals", "upper_tail", "lower_tail",
            "exact_neighbourhood_p", "estimate_dispersion"]

@@ -43,6 +43,8 @@ import numpy as np
 import pandas as pd
 
 from hotspot_engine.analyse.gistar import (
+    Disks,
+    binary_weights,
     estimate_dispersion,
     exact_neighbourhood_p,
     fdr_bh,
@@ -517,14 +519,9 @@ def _incident_unit(cells: pd.DataFrame, measure: str) -> float:
     return float(ratio.max()) if ratio.size and ratio.max() > 0 else 1.0
 
 
-def _disk_matrix(i: np.ndarray, j: np.ndarray, n: int):
-    """The binary disk weights (self included) as a sparse matrix, built once per run."""
-    from scipy import sparse
-
-    matrix = sparse.csr_matrix((np.ones(i.size), (i, j)), shape=(n, n))
-    matrix = (matrix + sparse.identity(n, format="csr")).tocsr()
-    matrix.data[:] = 1.0
-    return matrix
+def _disk_matrix(i: np.ndarray, j: np.ndarray, n: int) -> Disks:
+    """The binary disk weights (self included), built once per run."""
+    return binary_weights(i, j, n)
 
 
 def _dispersion(params: HotspotParams, weights, grid: np.ndarray | None, notes: list[str]) -> float:
