@@ -450,12 +450,12 @@ def _test_cells(cells: pd.DataFrame, params: HotspotParams, i: np.ndarray, j: np
     """Gi* z (for analysts) and the exact neighbourhood test (for decisions) on every cell; BH once.
     Returns what was chosen (dispersion, scale, expectation per cell) for the notes and sidecar."""
     values = cells[params.measure].to_numpy(dtype=float)
-    result = gistar(values, i, j, permutations=int(params.permutations), seed=int(params.seed))
+    weights = _disk_matrix(i, j, len(cells))  # the disks Gi* sums over, as gistar.neighbourhood_totals
+    result = gistar(values, i, j, permutations=int(params.permutations), seed=int(params.seed), weights=weights)
     cells["gi_z"], cells["p_norm"] = result.z, result.p_norm
     cells["p_sim"] = result.p_sim if result.p_sim is not None else np.nan
 
     unit = _incident_unit(cells, params.measure)  # harm in incident units: a scaled Poisson
-    weights = _disk_matrix(i, j, len(cells))  # the disks Gi* sums over, as gistar.neighbourhood_totals
     totals, size = weights @ (values / unit), np.diff(weights.indptr).astype(float)
     expected = size * (values.sum() / unit) / max(len(cells), 1)
     grid = _month_grid(cells, cell_months, params.measure, unit)
