@@ -652,8 +652,10 @@ def _predicted_places(cells: pd.DataFrame, chosen: np.ndarray, params: HotspotPa
     priority = np.empty(len(cells))
     priority[order] = -np.arange(len(cells), dtype=float)
     cap = float(params.max_area_km2)
-    label = _drop_small(cells, micro_places(h3, chosen, priority, cap), params, notes)
-    label = micro_places(h3, label >= 0, priority, cap)  # regrown without the small places
+    grown = micro_places(h3, chosen, priority, cap)
+    label = _drop_small(cells, grown, params, notes)
+    if label is not grown:  # regrown without the small places (none dropped: the same places)
+        label = micro_places(h3, label >= 0, priority, cap)
     taken = order[label[order] >= 0]
     # Positions (in prediction order) where each place's first cell, its peak, comes.
     starts = np.sort(np.unique(label[taken], return_index=True)[1]) if taken.size else np.zeros(0, dtype=np.int64)
