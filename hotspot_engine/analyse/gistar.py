@@ -92,10 +92,10 @@ class Disks:
         if x.ndim == 2:
             # Column by column: the whole cells x months grid at once made 4 MB temporaries, fresh
             # pages for the kernel to fault in (2,000 faults, 35-43 ms against 13-15 ms this way).
-            out = np.empty((self.shape[0], x.shape[1]))
+            grid = np.empty((self.shape[0], x.shape[1]))
             for month in range(x.shape[1]):
-                out[:, month] = self @ x[:, month]
-            return out
+                grid[:, month] = self @ x[:, month]
+            return grid
         with_zero = np.append(x, 0.0)
         out = np.zeros(self.shape[0])
         taken = np.empty(self.shape[0])
