@@ -17,8 +17,8 @@ against a plain pandas + h3 loop + esda Gi* pipeline on the same file and window
 third of its time), and `ingest` against the floor, DuckDB's read_csv plus H3 at three resolutions
 stored (target: at most 2.5 times). CPU time is printed beside each median, and the CPU ratio beside
 the wall ratio: on the shared machine the others' load inflates wall times 3-4 times and unevenly
-(7 December 2026 17:58-18:09, load 2.6-5.6: hotspots/plain 0.35-0.55 wall, 0.37-0.40 CPU, hotspots
-1.52-1.74 s CPU against 4.0-4.6 s; ingest/floor 1.60-2.41 wall, 2.07-2.26 CPU). The plain pipeline's
+(7 December 2026 17:58-18:15, load 2.4-5.6: hotspots/plain 0.35-0.55 wall, 0.37-0.41 CPU, hotspots
+1.52-1.78 s CPU against 4.0-4.6 s; ingest/floor 1.60-2.41 wall, 2.07-2.26 CPU). The plain pipeline's
 own CPU rises with the load (4.0-4.6 s at load 3-7, 5.0-5.7 s at 6-14), so compare ratios from runs at
 similar load. The engine's bytecode is compiled before the comparison (:func:`_compile_engine`).
 
