@@ -79,10 +79,17 @@ def export_layers(con, filters: Filters, names: list[str], hotspots: HotspotResu
 def export_meta(con, what: str, filters: Filters, params: dict | None = None, notes: list[str] | None = None,
                 method: str | None = None, context: OutputContext | None = None) -> ExportMeta:
     """The methods sidecar's content: sources and loads from the store, filters, method, notes, and
-    the output's context (area, window, source and caveat, hotspot set) when given."""
+    the output's context (area, window, source and caveat, hotspot set) when given. Without one (the
+    command line), a store holding police.uk rows still gets the source and its proxy caveat as the
+    first note: DOMAIN.md asks for it wherever the proxy is in use, and the command line's hotspots,
+    export, impact and schedule sidecars on the real Hampshire store never named it."""
     meta = ExportMeta.build(con, what=what, filters=filters, method=method, params=params, notes=notes)
     if context is not None:
         meta.context = context.as_dict()
+    else:
+        share = query.extent(con).proxy_share
+        if share > 0:
+            meta.notes.insert(0, output_context(filters, share).source_line)
     return meta
 
 

@@ -1,0 +1,53 @@
+"""Audit on real police.uk months (this session): what the command line's outputs say about
+themselves on a police.uk store, and what they say about months the store does not hold."""
+from __future__ import annotations
+
+import shutil
+
+import pytest
+
+from hotspot_engine.reference.offences import PROXY_NOTE
+
+
+@pytest.fixture(scope="module")
+def gap_store(tmp_path_factory):
+    """Real Southampton 2024-01 and 2024-03 only (tests/data/realdata)."""
+    from conftest import _real_month
+
+    from hotspot_engine.read.loading import ingest_paths
+    from hotspot_engine.store.database import connect
+
+    folder = tmp_path_factory.mktemp("auditgap")
+    path = folder / "gap.duckdb"
+    con = connect(path)
+    ingest_paths(con, [_real_month(folder, "2024-01"), _real_month(folder, "2024-03")])
+    con.close()
+    return path
+
+
+@pytest.mark.slow  # the command line on a real two-month store
+def test_command_line_sidecars_carry_the_police_uk_proxy_caveat(gap_store, tmp_path):
+    """The hotspots, export, impact and schedule sidecars on the real Hampshire store never named the
+    serious-violence proxy (only the app's exports, which pass a context, did)."""
+    from hotspot_engine.__main__ import main
+
+    db = tmp_path / "gap.duckdb"
+    shutil.copy(gap_store, db)
+    assert main(["hotspots", "--db", str(db), "--from", "2024-01", "--to", "2024-03", "--sv-only",
+                 "--adopt", "S", "--out", str(tmp_path / "hs.csv")]) == 0
+    assert main(["export", "hotspots", "--db", str(db), "--set", "S", "--out", str(tmp_path / "set.csv")]) == 0
+    assert main(["impact", "--db", str(db), "--set", "S", "--intervention", "2024-03-01",
+                 "--out", str(tmp_path / "imp.csv")]) == 0
+    assert main(["schedule", "--db", str(db), "--set", "S", "--start", "2024-04-01", "--days", "28",
+                 "--out", str(tmp_path / "sched.csv")]) == 0
+    for stem in ("hs", "set", "imp", "sched"):
+        text = (tmp_path / f"{stem}.methods.txt").read_text(encoding="utf-8")
+        assert f"Note: Data: data.police.uk street-level crime (month and approximate location only). {PROXY_NOTE}" in text, stem
+
+
+def test_force_records_get_no_proxy_note(sample_store):
+    from hotspot_engine import service
+    from hotspot_engine.filters import Filters
+
+    meta = service.export_meta(sample_store, "incidents", Filters())
+    assert not any("proxy" in note for note in meta.notes)
