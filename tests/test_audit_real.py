@@ -51,3 +51,20 @@ def test_force_records_get_no_proxy_note(sample_store):
 
     meta = service.export_meta(sample_store, "incidents", Filters())
     assert not any("proxy" in note for note in meta.notes)
+
+
+@pytest.mark.slow  # the command line on a real two-month store
+def test_hold_out_check_on_months_the_store_does_not_hold(gap_store, tmp_path, capsys):
+    """'--validate-to' past the store's last month scored the hotspots on months it does not hold
+    ("nothing to score (no incidents)", PAI nan, exit 0); a check over a gap counted its unstored months."""
+    from hotspot_engine.__main__ import main
+
+    assert main(["hotspots", "--db", str(gap_store), "--from", "2024-01", "--to", "2024-03", "--validate-to", "2024-05",
+                 "--out", str(tmp_path / "late.csv")]) == 2
+    assert capsys.readouterr().err.strip() == ("error: hold-out check: none of the test months 2024-04 to 2024-05 is "
+                                              "in the store; load them, or end the check at a stored month")
+    assert main(["hotspots", "--db", str(gap_store), "--from", "2024-01", "--to", "2024-01", "--validate-to", "2024-03",
+                 "--out", str(tmp_path / "gap.csv")]) == 0
+    line = "Scored on the 1 of the 2 test months 2024-02 to 2024-03 that the store holds"
+    assert line in capsys.readouterr().err
+    assert line in (tmp_path / "gap.methods.txt").read_text(encoding="utf-8")
