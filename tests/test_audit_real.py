@@ -117,3 +117,36 @@ def test_a_store_of_two_forces_with_different_months_warns_every_page(tmp_path):
     finally:
         con.close()
         geography.use_area(())
+
+
+def test_a_wdq_without_an_interval_is_not_shown_as_a_figure():
+    """Impact page on the real months: WDQ +62.40 beside 'No reading' (its success measure within chance)."""
+    from ui.impact.forest import wdq_cells
+
+    nan = float("nan")
+    table = pd.DataFrame({"wdq": [62.4, 0.8, nan], "wdq_low": [nan, 0.2, nan], "wdq_high": [nan, 1.4, nan]})
+    assert wdq_cells(table) == (["not read", "+0.80", "undefined"],
+                                ["none: within chance", "+0.20 to +1.40", "undefined"])
+
+
+@pytest.mark.slow  # an AppTest of the Impact page
+def test_impact_page_shows_no_bare_wdq_on_real_months(tmp_path):
+    """Real Southampton 2024-01..03, intervention 2024-03-01: no hotspot's fall is beyond chance, so no
+    WDQ is shown as a figure on the page (the All figures table keeps them)."""
+    from conftest import REAL_ZIP, app_serving, run_app
+    from date_typing import type_date
+
+    from hotspot_engine import service
+
+    path = tmp_path / "real.duckdb"
+    con = service.open_store(path)
+    service.ingest_files(con, [REAL_ZIP])
+    con.close()
+    with app_serving(path):
+        at = run_app("pages/3_Impact.py")
+        type_date(at, "i_date", "2024-03-01")
+        assert not at.exception
+        shown = next(df.value for df in at.dataframe if "WDQ 95% interval" in df.value.columns)
+        bare = shown[(shown["WDQ 95% interval"] == "none: within chance") & (shown["WDQ"] != "not read")]
+        assert bare.empty, bare
+        assert (shown["WDQ"] == "not read").any()
