@@ -150,3 +150,24 @@ def test_impact_page_shows_no_bare_wdq_on_real_months(tmp_path):
         bare = shown[(shown["WDQ 95% interval"] == "none: within chance") & (shown["WDQ"] != "not read")]
         assert bare.empty, bare
         assert (shown["WDQ"] == "not read").any()
+
+
+@pytest.mark.slow  # the command line on a real two-month store
+def test_patrol_plan_gives_no_unmeasured_reasons_on_month_only_records(gap_store, tmp_path, capsys):
+    """Real months, no patrol data: every extra visit read "harm rank 1/19 (13 weeks), dosed 0% of required
+    days" (no incident carries a day, so every recent harm was 0; no patrol was ever measured)."""
+    from hotspot_engine.__main__ import main
+
+    assert main(["patrol-plan", "--db", str(gap_store), "--out", str(tmp_path / "plan.csv")]) == 0
+    reasons = set(pd.read_csv(tmp_path / "plan.csv")["reason"])
+    assert reasons == {"target; time for the team to set", "extra: shared evenly; time for the team to set"}
+    assert "extra, shared evenly (no dated incident in the last 13 weeks" in capsys.readouterr().err
+
+
+def test_plan_reasons_name_only_what_was_measured():
+    from hotspot_engine.analyse.patrol_plan import _reasons
+
+    assert _reasons(0.5, 2, 19, (True, True), 1) == [
+        "target; dosed 50% of required days in the last 4 weeks", "extra: harm rank 2/19 (13 weeks), dosed 50% of "
+        "required days (4 weeks)"]
+    assert _reasons(0.0, 1, 19, (True, False), 1) == ["target", "extra: harm rank 1/19 (13 weeks)"]
