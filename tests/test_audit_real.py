@@ -171,3 +171,19 @@ def test_plan_reasons_name_only_what_was_measured():
         "target; dosed 50% of required days in the last 4 weeks", "extra: harm rank 2/19 (13 weeks), dosed 50% of "
         "required days (4 weeks)"]
     assert _reasons(0.0, 1, 19, (True, False), 1) == ["target", "extra: harm rank 1/19 (13 weeks)"]
+
+
+def test_the_concentration_headline_says_what_chance_gives():
+    import numpy as np
+
+    from hotspot_engine.analyse.concentration import chance_concentration, concentration
+    from ui.hotspot_map.lorenz import concentration_sentence
+
+    counts = np.zeros(44_270)
+    counts[:885] = np.resize([3, 2, 1, 1, 1, 1], 885)  # sparse, as the real months: 1,000-odd incidents
+    conc = concentration(counts)
+    chance = chance_concentration(int(counts.sum()), len(counts))
+    sentence = concentration_sentence(conc, chance, 0.15, 0.001)
+    by_chance = f"({chance.value_share_in_top(0.01):.0%} would by chance alone"
+    assert sentence.startswith(f"{conc.value_share_in_top(0.01):.0%} of serious violence happened in 1% of the area "
+                               + by_chance)
