@@ -103,6 +103,16 @@ def _read_schedule(path: str):
     return check_schedule(frame, f"--schedule {source.name}")
 
 
+def flow_line(f: dict, min_minutes: float) -> str:
+    """The trial's flow of place-days, each part adding up to its whole: the sample's line read '1,735 patrol
+    (1,373 delivered, 211 not visited)', leaving out the 151 days visited for less than the dose."""
+    short = f["patrol_visited"] - f["patrol_delivered"]
+    return (f"flow: {f['place_days']:,} place-days; {f['patrol_days']:,} patrol ({f['patrol_delivered']:,} delivered, "
+            f"{short:,} visited for less than {min_minutes:g} minutes, {f['patrol_not_visited']:,} not visited); "
+            f"{f['control_days']:,} control ({f['control_contaminated']:,} visited anyway, {f['control_washout']:,} "
+            "washout)")
+
+
 def cmd_evaluate(args: argparse.Namespace) -> int:
     from hotspot_engine.analyse.dosage import DosageTarget
     from hotspot_engine.service import open_store, trial
@@ -142,9 +152,7 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
         write_sidecar(meta, out, outputs)
     f = result.flow
     print(result.summary_line())
-    print(f"flow: {f['place_days']:,} place-days; {f['patrol_days']:,} patrol ({f['patrol_delivered']:,} delivered, "
-          f"{f['patrol_not_visited']:,} not visited); {f['control_days']:,} control ({f['control_contaminated']:,} "
-          f"visited anyway, {f['control_washout']:,} washout); wrote {out}")
+    print(flow_line(f, args.min_minutes) + f"; wrote {out}")
     return 0
 
 

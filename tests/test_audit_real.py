@@ -187,3 +187,12 @@ def test_the_concentration_headline_says_what_chance_gives():
     by_chance = f"({chance.value_share_in_top(0.01):.0%} would by chance alone"
     assert sentence.startswith(f"{conc.value_share_in_top(0.01):.0%} of serious violence happened in 1% of the area "
                                + by_chance)
+
+
+def test_the_trial_flow_line_adds_up():
+    from hotspot_engine.cli_trial import flow_line
+
+    flow = {"place_days": 3477, "patrol_days": 1735, "patrol_delivered": 1373, "patrol_visited": 1524,
+            "patrol_not_visited": 211, "control_days": 1742, "control_washout": 0, "control_contaminated": 87}
+    assert flow_line(flow, 10) == ("flow: 3,477 place-days; 1,735 patrol (1,373 delivered, 151 visited for less than "
+                                   "10 minutes, 211 not visited); 1,742 control (87 visited anyway, 0 washout)")
