@@ -196,3 +196,45 @@ def test_the_trial_flow_line_adds_up():
             "patrol_not_visited": 211, "control_days": 1742, "control_washout": 0, "control_contaminated": 87}
     assert flow_line(flow, 10) == ("flow: 3,477 place-days; 1,735 patrol (1,373 delivered, 151 visited for less than "
                                    "10 minutes, 211 not visited); 1,742 control (87 visited anyway, 0 washout)")
+
+
+def test_impact_warns_when_the_hotspots_were_chosen_after_the_intervention():
+    from hotspot_engine.service.analyses import chosen_after
+
+    assert chosen_after(("2024-01", "2024-04"), "2024-03").startswith(
+        "The hotspots were chosen on 2024-01 to 2024-04, which runs past the intervention (from 2024-03)")
+    assert chosen_after(("2023-03", "2024-02"), "2024-03") is None
+    assert chosen_after(None, "2024-03") is None
+
+
+@pytest.mark.slow  # the command line on a real two-month store
+def test_impact_on_a_set_chosen_after_the_intervention_says_so(gap_store, tmp_path, capsys):
+    from hotspot_engine.__main__ import main
+
+    db = tmp_path / "gap.duckdb"
+    shutil.copy(gap_store, db)
+    assert main(["hotspots", "--db", str(db), "--from", "2024-01", "--to", "2024-03", "--adopt", "S",
+                 "--out", str(tmp_path / "hs.csv")]) == 0
+    capsys.readouterr()
+    assert main(["impact", "--db", str(db), "--set", "S", "--intervention", "2024-03-01",
+                 "--out", str(tmp_path / "imp.csv")]) == 0
+    assert "note: The hotspots were chosen on 2024-01 to 2024-03, which runs past the intervention" in capsys.readouterr().err
+    assert "runs past the intervention" in (tmp_path / "imp.methods.txt").read_text(encoding="utf-8")
+
+
+@pytest.mark.slow  # an AppTest of the Impact page
+def test_impact_page_warns_of_a_set_chosen_after_the_intervention(gap_store, tmp_path):
+    from conftest import app_serving, run_app
+    from date_typing import type_date
+
+    from hotspot_engine.__main__ import main
+
+    db = tmp_path / "gap.duckdb"
+    shutil.copy(gap_store, db)
+    assert main(["hotspots", "--db", str(db), "--from", "2024-01", "--to", "2024-03", "--adopt", "S",
+                 "--out", str(tmp_path / "hs.csv")]) == 0
+    with app_serving(db):
+        at = run_app("pages/3_Impact.py")
+        type_date(at, "i_date", "2024-03-01")
+        assert not at.exception
+        assert any("which runs past the intervention" in w.value.replace("\\", "") for w in at.warning)

@@ -349,6 +349,21 @@ def weekly_problem(con, filters: Filters) -> str:
     return ""
 
 
+#: How the warning of :func:`chosen_after` starts (the Impact page finds it among the notes).
+CHOSEN_AFTER = "The hotspots were chosen on"
+
+
+def chosen_after(window: tuple[str, str] | None, post: str) -> str | None:
+    """A warning when the hotspots were chosen on months from the intervention on: their after-period
+    counts are then part of why they were chosen. On the real store the set chosen on 2024-01..04,
+    evaluated at 2024-03-01, printed a plain before/after of -20.5% with no word of it."""
+    if not window or window[1] < post:
+        return None
+    return (f"{CHOSEN_AFTER} {window[0]} to {window[1]}, which runs past the intervention (from {post}): "
+            "the months after it helped choose them, so no before/after figure here is a fair effect; evaluate "
+            "hotspots chosen before the intervention.")
+
+
 def impact(con, filters: Filters, intervention: str, hotspots_file: str | Path | None = None,
            model: str = "negbin", buffer_k: int = 1, params=None, harm_weights=None,
            exclusions_path=None, period: str = "month", selection_window: tuple[str, str] | None = None,
@@ -407,11 +422,13 @@ def impact(con, filters: Filters, intervention: str, hotspots_file: str | Path |
         counts["h3"] = counts["h3"].astype(np.uint64)
         weekly = _numbered(impact_table(counts[["h3", "month", "count"]], hot, area.cells, weeks, intervention, options), hot)
         weekly.notes.extend([gap_note] if gap_note else [])
+        weekly.notes[:0] = [line for line in [chosen_after(window, post)] if line]
         return weekly
     counts = query.cell_month_counts(con, counting.with_(res=filters.res))
     counts["h3"] = counts["h3"].astype(np.uint64)
     result = _numbered(impact_table(counts[["h3", "month", "count"]], hot, area.cells, months, intervention, options), hot)
     result.notes.extend([gap_note] if gap_note else [])
+    result.notes[:0] = [line for line in [chosen_after(window, post)] if line]
     if placebo:
         result.placebo.extend(placebo_runs(con, filters, window or (shift_month(post, -12), shift_month(post, -1)),
                                            params, harm_weights, exclusions_path, model))

@@ -9,7 +9,7 @@ import pandas as pd
 import streamlit as st
 
 from hotspot_engine.render.text_safety import markdown_plain
-from hotspot_engine.service.analyses import GAP_NOTE
+from hotspot_engine.service.analyses import CHOSEN_AFTER, GAP_NOTE
 from ui.common import OKABE_ITO, display_table, draw_chart
 
 RTM_PARAGRAPH = (
@@ -87,6 +87,9 @@ def draw_pooled(result, unit: str, patrols: bool = True, wall: bool = False) -> 
     mode): the figures, the strength and trend checks and a short reason, on one screen (issue 27)."""
     table = result.table
     pooled = table[table["hotspot_id"] == "pooled"].iloc[0]
+    for note in result.notes:  # hotspots chosen on months after the intervention: no figure below is fair
+        if note.startswith(CHOSEN_AFTER):
+            st.warning(markdown_plain(note), icon=":material/warning:")
     figures, words = st.columns([3, 2])
     with figures:
         corrected = pct(pooled["corrected_change_pct"])
