@@ -238,3 +238,37 @@ def test_impact_page_warns_of_a_set_chosen_after_the_intervention(gap_store, tmp
         type_date(at, "i_date", "2024-03-01")
         assert not at.exception
         assert any("which runs past the intervention" in w.value.replace("\\", "") for w in at.warning)
+
+
+def _real_trial():
+    from datetime import date
+    from types import SimpleNamespace
+
+    ids = {"HS-8919590258f": "#1 Southampton - Hanover Buildings", "HS-891959025a7": "#18 Southampton - Canute Road",
+           "HS-891959025cf": "#3 Southampton - Parking Area near Tintern Grove"}
+    days = pd.date_range("2024-05-01", periods=4)
+    schedule = pd.DataFrame([(h, n, d, "patrol" if k % 2 else "control") for h, n in ids.items()
+                             for k, d in enumerate(days)], columns=["hotspot_id", "hotspot_name", "date", "arm"])
+    design = SimpleNamespace(first=date(2024, 5, 1), last=date(2024, 5, 4), days=4, block_weeks=4, patrol_share=0.5,
+                             washout_days=0, seed=0)
+    return SimpleNamespace(schedule=schedule, design=design, power=SimpleNamespace(line=lambda: "power"),
+                           history="history", set_name="Real 2024 Jan-Apr")
+
+
+def test_the_trial_protocol_lists_hotspots_by_number():
+    from hotspot_engine.render.trial_protocol import protocol_markdown
+
+    rows = [line for line in protocol_markdown(_real_trial(), "t").splitlines() if line.startswith("| HS")]
+    assert [row.split(" | ")[1].split(" ")[0] for row in rows] == ["\\#1", "\\#3", "\\#18"]  # escaped Markdown
+
+
+@pytest.mark.slow  # reads the PDF back with pdftotext
+def test_the_trial_protocol_pdf_prints_whole_ids(tmp_path):
+    import subprocess
+
+    from hotspot_engine.render.trial_protocol import protocol_pdf
+
+    (tmp_path / "p.pdf").write_bytes(protocol_pdf(_real_trial(), "t"))
+    text = subprocess.run(["pdftotext", "-layout", str(tmp_path / "p.pdf"), "-"], capture_output=True, text=True,
+                          check=True).stdout
+    assert "HS-8919590258f" in text and "HS-891959025a7" in text  # cut to 9 characters, every id read HS-891959
