@@ -78,11 +78,15 @@ def protocol_markdown(trial, name: str) -> str:
 def _calendar(fig, trial) -> None:
     """The schedule as a strip per hotspot: black patrol, white control (prints in black and white)."""
     s = trial.schedule
-    order = _hotspot_rows(trial)["hotspot_id"].tolist()
+    rows = _hotspot_rows(trial)
+    order = rows["hotspot_id"].tolist()
+    # Labelled by the set's numbers where the names carry them: a whole real id ran off the page's margin.
+    numbers = rows["hotspot_name"].astype(str).str.extract(r"^(#\d+)\b")[0]
+    labels = [n if isinstance(n, str) else matplotlib_plain(h) for n, h in zip(numbers, order)]
     grid = s.pivot(index="hotspot_id", columns="date", values="arm").eq("patrol").reindex(order).to_numpy(float)
     ax = fig.add_axes((0.06, 0.06, 0.88, 0.17))
     ax.imshow(grid, aspect="auto", cmap="Greys", vmin=0, vmax=1, interpolation="nearest")
-    ax.set_yticks(range(grid.shape[0]), [matplotlib_plain(h) for h in order], fontsize=5)
+    ax.set_yticks(range(grid.shape[0]), labels, fontsize=5)
     dates = sorted(s["date"].unique())
     step = max(1, len(dates) // 8)
     ax.set_xticks(range(0, len(dates), step), [f"{pd.Timestamp(d):%d %b}" for d in dates[::step]], fontsize=6)
