@@ -272,3 +272,15 @@ def test_the_trial_protocol_pdf_prints_whole_ids(tmp_path):
     text = subprocess.run(["pdftotext", "-layout", str(tmp_path / "p.pdf"), "-"], capture_output=True, text=True,
                           check=True).stdout
     assert "HS-8919590258f" in text and "HS-891959025a7" in text  # cut to 9 characters, every id read HS-891959
+
+
+@pytest.mark.slow  # the command line on a real two-month store
+def test_impact_before_the_stores_first_month_says_there_is_no_data(gap_store, tmp_path, capsys):
+    """The Durham-only impact on Cleveland 2021 + Durham 2021-10..12 said 'no hotspots were found in the
+    12 months before the intervention' when the store held no month of those places before it."""
+    from hotspot_engine.__main__ import main
+
+    assert main(["impact", "--db", str(gap_store), "--intervention", "2024-01-01", "--out", str(tmp_path / "i.csv")]) == 2
+    assert capsys.readouterr().err.strip() == (
+        "error: the store holds no incidents of the selected places and offences in 2023-01 to 2023-12, the 12 "
+        "months before the intervention: choose a later date, or load them")

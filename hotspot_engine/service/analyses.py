@@ -407,6 +407,10 @@ def impact(con, filters: Filters, intervention: str, hotspots_file: str | Path |
         found = hotspots(con, filters.with_(date_from=window[0], date_to=window[1]), params or HotspotParams(),
                          harm_weights=harm_weights, exclusions_path=exclusions_path)
         cells = found.cells[found.cells["is_hotspot"].astype(bool)]
+        if cells.empty and not found.settings.get("months_with_data", 1):
+            # Not "none found": nothing was there to look at (Durham's places before its first stored month).
+            raise InputError(f"the store holds no incidents of the selected places and offences in {window[0]} to "
+                             f"{window[1]}, the 12 months before the intervention: choose a later date, or load them")
         if cells.empty:
             raise InputError("no hotspots were found in the 12 months before the intervention")
         hot = pd.DataFrame({"h3": geography.str_to_cell(cells["h3"]), "hotspot_id": cells["hotspot_id"].to_numpy(),
