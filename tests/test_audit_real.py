@@ -13,22 +13,6 @@ from hotspot_engine.reference.offences import PROXY_NOTE
 ROOT = Path(__file__).resolve().parent.parent
 
 
-@pytest.fixture(scope="module")
-def gap_store(tmp_path_factory):
-    """Real Southampton 2024-01 and 2024-03 only (tests/data/realdata)."""
-    from conftest import _real_month
-
-    from hotspot_engine.read.loading import ingest_paths
-    from hotspot_engine.store.database import connect
-
-    folder = tmp_path_factory.mktemp("auditgap")
-    path = folder / "gap.duckdb"
-    con = connect(path)
-    ingest_paths(con, [_real_month(folder, "2024-01"), _real_month(folder, "2024-03")])
-    con.close()
-    return path
-
-
 @pytest.mark.slow  # the command line on a real two-month store
 def test_command_line_sidecars_carry_the_police_uk_proxy_caveat(gap_store, tmp_path):
     """The hotspots, export, impact and schedule sidecars on the real Hampshire store never named the
@@ -284,3 +268,43 @@ def test_impact_before_the_stores_first_month_says_there_is_no_data(gap_store, t
     assert capsys.readouterr().err.strip() == (
         "error: the store holds no incidents of the selected places and offences in 2023-01 to 2023-12, the 12 "
         "months before the intervention: choose a later date, or load them")
+
+
+def test_window_words_say_how_many_months_are_stored():
+    from hotspot_engine.service.store_data import window_words
+
+    assert window_words("2023-05", "2024-04", {"2024-01", "2024-02", "2024-03", "2024-04", "2018-03"}) == (
+        "2023-05 to 2024-04, 4 of 12 months stored")
+    assert window_words("2024-01", "2024-02", {"2024-01", "2024-02"}) == "2024-01 to 2024-02"
+
+
+@pytest.mark.slow  # builds the two-month real store
+def test_meeting_outputs_and_briefings_title_the_stored_months(gap_store):
+    """Meeting PNG/PDF/HTML without a set on the real store were titled '2023-05 to 2024-04' over the 4
+    months stored; the pages already said '4 of 12 months stored'."""
+    from hotspot_engine import service
+    from hotspot_engine.filters import Filters
+    from hotspot_engine.service.exports import store_context
+
+    con = service.open_store(gap_store, read_only=True)
+    try:
+        context = store_context(con, Filters(date_from="2024-01", date_to="2024-03"))
+    finally:
+        con.close()
+    assert context.title.endswith("force-wide, 2024-01 to 2024-03, 2 of 3 months stored")
+
+
+@pytest.mark.slow  # an AppTest drawing the meeting maps on the two-month real store
+def test_the_apps_meeting_map_titles_the_stored_months(gap_store, tmp_path):
+    import html
+
+    from conftest import app_serving, run_app
+
+    db = tmp_path / "gap.duckdb"
+    shutil.copy(gap_store, db)
+    with app_serving(db):
+        at = run_app("pages/4_Data_and_export.py", query={"from": "2024-01", "to": "2024-03"})
+        at.toggle(key="x_maps").set_value(True).run()
+        assert not at.exception and not at.error, [e.value for e in at.error]
+        page = html.unescape(at.get("iframe")[0].proto.srcdoc)
+        assert "2024-01 to 2024-03, 2 of 3 months stored" in page

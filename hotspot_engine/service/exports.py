@@ -124,9 +124,13 @@ def store_context(con, window: Filters, set_name: str | None = None) -> OutputCo
     any stored incident is a proxy, and the data-quality guard's line when the window uses a flagged or
     partial month (issue 24 item 4). The command line's briefing uses it; the app builds the same from
     its cached extent and warning."""
-    from hotspot_engine.service.quality import quality_warning
+    from dataclasses import replace
 
-    return output_context(window, query.extent(con).proxy_share, set_name, quality_warning(con, window))
+    from hotspot_engine.service.quality import quality_warning
+    from hotspot_engine.service.store_data import window_words
+
+    context = output_context(window, query.extent(con).proxy_share, set_name, quality_warning(con, window))
+    return replace(context, window=window_words(window.date_from, window.date_to, query.stored_months(con)))
 
 
 def report_window(filters: Filters, period) -> Filters:
