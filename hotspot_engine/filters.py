@@ -48,11 +48,23 @@ class Filters:
     def with_(self, **changes) -> Filters:
         return replace(self, **changes)
 
+    def period(self) -> str:
+        """The months in words: "2024-01 to 2024-04"; an open end says what it takes ("all stored
+        months", "2024-01 to the last stored month"). "start to end", for `impact` without --from,
+        read as if the words were a placeholder (audit 3 item 13)."""
+        if self.date_from and self.date_to:
+            return f"{self.date_from} to {self.date_to}"
+        if self.date_from:
+            return f"{self.date_from} to the last stored month"
+        if self.date_to:
+            return f"the first stored month to {self.date_to}"
+        return "all stored months"
+
     def describe(self) -> str:
         """One line for the export sidecar (filters_text). The page header words its own line,
         ui/common.describe, with offence labels rather than codes."""
         parts = [
-            f"{self.date_from or 'start'} to {self.date_to or 'end'}",
+            self.period(),
             "CSP: " + (", ".join(self.csps) if self.csps else "all"),
             "district: " + (", ".join(self.districts) if self.districts else "all"),
             "offences: " + (", ".join(self.offences) if self.offences else ("serious violence" if self.sv_only else "all")),

@@ -120,6 +120,76 @@ def upload_statuses(url: str) -> dict[str, int]:
     return statuses
 
 
+#: Installed in every page opened through :func:`browser`: follows the script runs of the page's Streamlit
+#: session on its websocket. The browser asks for a run (BackMsg field 11, ``rerun_script``: the page load,
+#: a widget, the screen-size component of ui/viewport.py); the server starts one (ForwardMsg field 4,
+#: ``new_session``) and says when it finished (field 6, ``script_finished``; status 2 is "stopped early
+#: for a rerun"). Only the top-level protobuf fields are read. The page's own signs of a run (the status
+#: widget, faded stale elements) show only a moment after a run was asked for, so a wait on them alone
+#: could take a page about to rerun for a settled one (the Partner data map was captured mid-rerun: an
+#: empty grey bar, audit 3 item 12).
+_RUNS_JS = """(() => {
+  const Native = window.WebSocket;
+  const runs = window.__hsRuns = { seq: 0, asked: 0, started: 0, finished: 0 };
+  const bytesOf = (data) => data instanceof ArrayBuffer ? new Uint8Array(data)
+    : ArrayBuffer.isView(data) ? new Uint8Array(data.buffer, data.byteOffset, data.byteLength) : null;
+  function fields(bytes) {
+    let i = 0; const out = [];
+    const varint = () => { let v = 0, scale = 1, b; do { b = bytes[i++]; v += (b & 0x7f) * scale; scale *= 128; } while (b & 0x80 && i < bytes.length); return v; };
+    while (i < bytes.length) {
+      const tag = varint(), number = Math.floor(tag / 8), wire = tag % 8;
+      let value = null;
+      if (wire === 0) value = varint(); else if (wire === 2) { const n = varint(); i += n; }
+      else if (wire === 1) i += 8; else if (wire === 5) i += 4; else break;
+      out.push([number, value]);
+    }
+    return out;
+  }
+  class Watched extends Native {
+    constructor(...args) {
+      super(...args);
+      this.__hs = String(args[0]).includes('_stcore/stream');
+      if (!this.__hs) return;
+      runs.asked = runs.started = runs.finished = 0;
+      this.addEventListener('message', (event) => {
+        const bytes = bytesOf(event.data);
+        if (!bytes) { runs.unreadable = true; return; }
+        for (const [number, value] of fields(bytes)) {
+          if (number === 4) runs.started = ++runs.seq;
+          if (number === 6 && value !== 2) runs.finished = ++runs.seq;
+        }
+      });
+    }
+    send(data) {
+      const bytes = this.__hs && bytesOf(data);
+      if (bytes && fields(bytes).some(([number]) => number === 11)) { runs.asked = ++runs.seq; runs.askedAt = Date.now(); }
+      return super.send(data);
+    }
+  }
+  window.WebSocket = Watched;
+})();"""
+
+
+class _Browser:
+    """Playwright's Browser, whose pages follow their app's script runs (:data:`_RUNS_JS`)."""
+
+    def __init__(self, browser) -> None:
+        self._browser = browser
+
+    def __getattr__(self, name):
+        return getattr(self._browser, name)
+
+    def new_page(self, **options):
+        page = self._browser.new_page(**options)
+        page.add_init_script(_RUNS_JS)
+        return page
+
+    def new_context(self, **options):
+        context = self._browser.new_context(**options)
+        context.add_init_script(_RUNS_JS)
+        return context
+
+
 @contextlib.contextmanager
 def browser():
     from playwright.sync_api import sync_playwright
@@ -127,25 +197,43 @@ def browser():
     with sync_playwright() as p:
         b = p.chromium.launch(executable_path=chromium_path(), args=CHROMIUM_ARGS)
         try:
-            yield b
+            yield _Browser(b)
         finally:
             b.close()
 
 
+#: How long the app must stay settled before a wait ends: the screen-size component reports 0.4 and
+#: 1.5 s after the page draws (ui/viewport.py), and its report starts another run.
+QUIET_MS = 1500
+
+
 def wait_for_app(page, selector: str = "h1", timeout_ms: int = 120_000) -> None:
-    """Wait until ``selector`` shows and Streamlit has stopped running the script for a moment."""
+    """Wait until ``selector`` shows and the app has settled for :data:`QUIET_MS`: every script run the
+    page asked for has finished (:data:`_RUNS_JS`, on pages opened through :func:`browser`), and no
+    status widget, spinner or stale element shows."""
     page.wait_for_selector(selector, timeout=timeout_ms)
+    page.evaluate("window.__idleSince = null")  # the quiet time counts from this call on
     page.wait_for_function(
-        """() => {
-            const busy = document.querySelector('[data-testid="stStatusWidget"]')
+        """(quietMs) => {
+            const runs = window.__hsRuns;
+            // A run started and not finished; or one asked for and not yet started, unless the server has let
+            // it drop for 3 s (a fragment's timer ask after the page stopped playing never starts).
+            const running = runs && !runs.unreadable && (runs.started > runs.finished
+                || (runs.asked > runs.finished && Date.now() - (runs.askedAt || 0) < 3000));
+            const busy = running || document.querySelector('[data-testid="stStatusWidget"]')
                 || document.querySelector('[data-testid="stSpinner"]')
                 || document.querySelector('[data-stale="true"]');
             const now = Date.now();
             if (busy) { window.__idleSince = null; return false; }
             window.__idleSince = window.__idleSince || now;
-            return now - window.__idleSince > 1500;
+            return now - window.__idleSince > quietMs;
         }""",
-        timeout=timeout_ms, polling=250)
+        arg=QUIET_MS, timeout=timeout_ms, polling=250)
+
+
+def wait_maps_drawn(page, timeout_ms: int = 60_000) -> None:
+    """Wait until every deck.gl map on the page has drawn (its canvas holds more than the background)."""
+    page.wait_for_function(_MAPS_DRAWN_JS, timeout=timeout_ms, polling=250)
 
 
 def off_machine(requests: list[str]) -> list[str]:
@@ -169,6 +257,20 @@ _CANVAS_DRAWN_JS = """() => {
             }
             return false;
         }"""
+
+
+_MAPS_DRAWN_JS = """() => [...document.querySelectorAll('[data-testid="stDeckGlJsonChart"]')].every((deck) => {
+            const c = [...deck.querySelectorAll('canvas')].find((c) => c.width >= 200 && c.height >= 200);
+            if (!c) return false;
+            const probe = document.createElement('canvas');
+            probe.width = 200; probe.height = 200;
+            const ctx = probe.getContext('2d');
+            ctx.drawImage(c, 0, 0, 200, 200);
+            const data = ctx.getImageData(0, 0, 200, 200).data;
+            const seen = new Set();
+            for (let i = 0; i < data.length; i += 4) seen.add(data[i] + ',' + data[i+1] + ',' + data[i+2]);
+            return seen.size > 8;
+        })"""
 
 
 def wait_canvas_drawn(page, timeout_ms: int = 60_000) -> None:
@@ -229,7 +331,7 @@ def open_presented(page, url: str, path: str) -> None:
         except PlaywrightTimeout:
             if path == "Hotspot_map":
                 raise
-    page.wait_for_timeout(1000)  # the report reruns pages without a map too (ui/wall.py)
+    # The screen-size report reruns pages without a map too (ui/wall.py): wait_for_app waits for that run.
     wait_for_app(page, "canvas" if path == "Hotspot_map" else "h1")
     try:  # a loaded machine may take a second report (ui/viewport.py measures again after 1.5 and 4 s)
         page.wait_for_function(f"({_WALL_PROBLEMS_JS})().length === 0", timeout=15_000, polling=500)

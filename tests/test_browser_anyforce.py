@@ -10,7 +10,7 @@ import zipfile
 from pathlib import Path
 
 import pytest
-from browser import browser, chromium_path, off_machine, running_app, wait_for_app
+from browser import browser, chromium_path, off_machine, running_app, wait_for_app, wait_maps_drawn
 from playwright.sync_api import expect
 
 pytestmark = [
@@ -49,7 +49,7 @@ def test_upload_a_cleveland_month_and_walk_every_page(tmp_path):
             assert not BAD_TEXT.findall(main), title
             assert "Southampton" not in main and "Portsmouth" not in main, title
             if path == "Hotspot_map":
-                page.wait_for_timeout(3000)
+                wait_maps_drawn(page)  # the picture is of the drawn map, not a fixed wait
                 page.screenshot(path=str(Path(os.environ.get("HOTSPOT_SHOTS", tmp_path)) / "browser_map_cleveland.png"))
         page.goto(url)
         wait_for_app(page, "h1")

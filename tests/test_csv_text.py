@@ -55,6 +55,17 @@ def test_rows_written_in_several_chunks_give_the_same_bytes(tmp_path, monkeypatc
     assert written(frame, tmp_path) == pandas_text(frame)
 
 
+@pytest.mark.parametrize("where", [0, 30_000, 59_999])
+def test_a_quote_anywhere_in_megabytes_of_text_is_doubled_as_pandas_does(tmp_path, where):
+    """The quote check scans the text a megabyte at a time: a quote in the first, a middle or the
+    last value of 2.4 MB of WKT-like text (and in a str column sliced from a longer one) is found."""
+    texts = [f"POLYGON (({k}.5 50.{k}, 1 2))" * 1 for k in range(60_000)]
+    texts[where] = texts[where][:9] + '"' + texts[where][9:]
+    frame = pd.DataFrame({"n": np.arange(60_000), "wkt": texts,
+                          "sliced": pd.Series(["x"] + texts, dtype="str").iloc[1:].reset_index(drop=True)})
+    assert written(frame, tmp_path) == pandas_text(frame)
+
+
 def test_same_bytes_for_an_empty_frame_and_a_single_column(tmp_path):
     frame = awkward()
     assert written(frame.iloc[:0], tmp_path) == pandas_text(frame.iloc[:0])

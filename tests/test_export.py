@@ -192,6 +192,19 @@ def test_single_layer_is_written_under_the_given_name(layers, tmp_path):
     assert back["h3"].tolist() == layers["cells"]["h3"].tolist()
 
 
+def test_geojson_is_named_after_its_layer_and_the_same_export_gives_the_same_bytes(layers, tmp_path):
+    """The FeatureCollection's name is the layer's, as GeoPackage names its layers: left to OGR it
+    was the staged file's random temporary name, so two exports of the same layer differed."""
+    import json
+
+    first, second = tmp_path / "a" / "cells.geojson", tmp_path / "b" / "cells.geojson"
+    for path in (first, second):
+        path.parent.mkdir()
+        export.write_layers({"cells": layers["cells"]}, path, _meta())
+    assert json.loads(first.read_text())["name"] == "cells"
+    assert first.read_bytes() == second.read_bytes()
+
+
 def test_unknown_extension_names_it_without_the_path(layers, tmp_path):
     with pytest.raises(InputError) as info:
         export.write_layers({"cells": layers["cells"]}, tmp_path / "secret_folder" / "cells.shp", _meta())

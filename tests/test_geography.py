@@ -122,3 +122,31 @@ def test_hex_ids_in_a_chunked_arrow_column_decode_like_int():
     column = pd.concat([pd.Series(ids[:1], dtype="string[pyarrow]"), pd.Series(ids[1:], dtype="string[pyarrow]")],
                        ignore_index=True)
     assert geography.str_to_cell(column).tolist() == [int(i, 16) for i in ids]
+
+
+def test_study_area_ring_pairs_and_centres_from_the_area_cache_are_the_computed_ones(tmp_path, monkeypatch):
+    """ring_neighbours (k=1) and cell_centres of the whole study area come from the area's cache
+    once built: the same arrays as computed, in both calls (built, then read from the file); any
+    other cells (a subset, k=2) are computed."""
+    monkeypatch.setenv("HOTSPOT_CACHE", str(tmp_path))
+    geography._all_study_cells_of.cache_clear()
+    geography._stored_pair.cache_clear()
+    cells = geography._all_study_cells(7)["h3"].to_numpy(dtype=np.uint64)  # builds the study cells file
+    assert list(tmp_path.glob("study_cells_r7_*.arrow"))
+    i, j = geography._compute_ring_neighbours(cells, 1)
+    lat, lon = geography._compute_cell_centres(cells)
+    for _ in range(2):
+        got_i, got_j = geography._study_or_computed_ring_neighbours(cells, 1)
+        got_lat, got_lon = geography._study_or_computed_centres(cells)
+        assert np.array_equal(got_i, i) and np.array_equal(got_j, j)
+        assert np.array_equal(got_lat, lat) and np.array_equal(got_lon, lon)
+        assert got_i.dtype == i.dtype and got_lat.dtype == lat.dtype
+        geography._stored_pair.cache_clear()  # the second round reads the files
+    assert list(tmp_path.glob("ring1_r7_*.arrow")) and list(tmp_path.glob("centres_r7_*.arrow"))
+    subset = cells[::2].copy()
+    assert geography._study_arrays(subset, "ring1", ("i", "j"), geography._ring1) is None
+    si, sj = geography._study_or_computed_ring_neighbours(subset, 1)
+    assert np.array_equal(si, geography._compute_ring_neighbours(subset, 1)[0])
+    assert np.array_equal(geography._study_or_computed_ring_neighbours(cells, 2)[1], geography._compute_ring_neighbours(cells, 2)[1])
+    geography._all_study_cells_of.cache_clear()
+    geography._stored_pair.cache_clear()

@@ -232,3 +232,66 @@ def test_analytical_p_is_the_two_sided_normal_tail():
     result = gi(values, i, j)
     z = np.asarray(result.z)
     np.testing.assert_allclose(np.asarray(result.p_norm), 2 * stats.norm.sf(np.abs(z)), rtol=1e-12, atol=1e-300)
+
+
+def _scipy_disks(i: np.ndarray, j: np.ndarray, n: int, m: int):
+    """The scipy.sparse matrix the engine built before Disks (issue 24 item 5)."""
+    from scipy import sparse
+
+    matrix = sparse.csr_matrix((np.ones(i.size), (i, j)), shape=(n, m))
+    matrix = (matrix + sparse.identity(n, format="csr") if n == m else matrix + sparse.eye(n, m, format="csr")).tocsr()
+    matrix.data[:] = 1.0
+    return matrix
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_disks_sum_as_scipy_sparse_to_the_last_bit(seed):
+    """Disks @ x adds in scipy's order: equal bit for bit on non-integer values (where order shows),
+    with duplicate pairs, missing and present self pairs, 1-D and 2-D, square and not."""
+    from hotspot_engine.analyse.gistar import binary_weights
+
+    rng = np.random.default_rng(seed)
+    n = int(rng.integers(1, 400))
+    m = n if seed % 2 == 0 else int(rng.integers(1, 400))
+    pairs = int(rng.integers(0, 8 * n))
+    i, j = rng.integers(0, n, pairs), rng.integers(0, m, pairs)
+    ours, theirs = binary_weights(i, j, n, m), _scipy_disks(i, j, n, m)
+    assert np.array_equal(ours.indptr, theirs.indptr) and np.array_equal(ours.indices, theirs.indices)
+    x = rng.standard_normal(m) * 10.0 ** rng.integers(-8, 8, m)
+    assert np.array_equal(ours @ x, theirs @ x)
+    grid = rng.standard_normal((m, 5)) * 10.0 ** rng.integers(-8, 8, (m, 1))
+    assert np.array_equal(ours @ grid, np.asarray(theirs @ grid))
+    assert np.array_equal(ours.sum(axis=1), np.asarray(theirs.sum(axis=1)).ravel())
+
+
+def test_disks_on_real_ring_pairs_equal_scipy():
+    from hotspot_engine.analyse.gistar import binary_weights
+
+    cells = _patch(6)
+    i, j = geography.ring_neighbours(cells, 2)
+    x = np.random.default_rng(1).gamma(0.3, 2.0, cells.size)
+    assert np.array_equal(binary_weights(i, j, cells.size) @ x, _scipy_disks(i, j, cells.size, cells.size) @ x)
+
+
+@pytest.mark.slow
+def test_special_functions_load_alone_and_are_scipys_own():
+    """In a fresh process (the command line) the ufuncs load without scipy.special's package, and
+    a later plain import hands back the very same functions."""
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    code = (
+        "import sys\n"
+        "from hotspot_engine.analyse.gistar import special_functions, upper_tail\n"
+        "f = special_functions()\n"
+        "p = upper_tail(__import__('numpy').array([3.0, 7.0]), 1.5, 0.2)\n"
+        "assert 'scipy.special' not in sys.modules and 'scipy.sparse' not in sys.modules, sorted(sys.modules)\n"
+        "import scipy.special as s\n"
+        "assert f.betainc is s.betainc and f.gammainc is s.gammainc and f.ndtr is s.ndtr\n"
+        "from scipy import stats\n"
+        "assert abs(p - stats.nbinom.sf([2, 6], 5.0, 5.0 / 6.5)).max() < 1e-15\n"
+        "print('ok')\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=Path(__file__).parent.parent)
+    assert out.returncode == 0 and out.stdout.strip() == "ok", out.stderr

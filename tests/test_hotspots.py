@@ -266,3 +266,25 @@ def test_small_gistar_areas_are_left_out_and_said():
     assert any("fewer than" in note for note in pruned.notes)
     with pytest.raises(InputError):
         HotspotParams(min_area_count=-1)
+
+
+@pytest.mark.parametrize("seed", range(3))
+def test_month_grid_puts_each_cell_month_where_a_plain_loop_does(seed):
+    """The month grid's hash lookup: every (cell, month) row lands in its cell's row and month's
+    column, rows of cells outside the study area are left out, a cell-month given twice adds up."""
+    from hotspot_engine.analyse.hotspots import _month_grid
+
+    rng = np.random.default_rng(seed)
+    study = np.sort(rng.choice(np.arange(10**6, 2 * 10**6, dtype=np.uint64), 500, replace=False))
+    outside = np.arange(3 * 10**6, 3 * 10**6 + 50, dtype=np.uint64)
+    months = ["2024-01", "2023-11", "2023-12"]
+    rows = pd.DataFrame({"h3": rng.choice(np.r_[study, outside], 2_000),
+                         "month": rng.choice(months, 2_000),
+                         "count": rng.integers(1, 9, 2_000)})
+    grid = _month_grid(pd.DataFrame({"h3": study}), rows, "count", 2.0)
+    expected = np.zeros((study.size, 3))
+    where = {int(c): k for k, c in enumerate(study)}
+    for cell, month, count in zip(rows["h3"], rows["month"], rows["count"]):
+        if int(cell) in where:
+            expected[where[int(cell)], sorted(months).index(month)] += count / 2.0
+    assert np.array_equal(grid, expected)

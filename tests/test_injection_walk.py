@@ -19,7 +19,7 @@ from urllib.parse import urlparse
 import pytest
 from browser import browser, chromium_path, free_port, running_app, wait_for_app
 
-pytestmark = pytest.mark.browser
+pytestmark = [pytest.mark.browser, pytest.mark.slow]  # a running app and Chromium
 
 ROOT = Path(__file__).resolve().parent.parent
 PAGES = ["", "Hotspot_map", "Patrols", "Impact", "Data_and_export"]
@@ -87,7 +87,8 @@ def _rendered_markup(page, trap: int) -> list[str]:
                 for (const el of doc.querySelectorAll('b, strong')) {
                     if (/bold|strong/.test(el.textContent) && /Zeta|street|Police|patrol/i.test(el.textContent + el.outerHTML))
                         found.push(el.outerHTML.slice(0, 120));
-                    if (/^(bold|strong)(street|PoliceStation|patrol)$/.test(el.textContent.trim())) found.push(el.outerHTML);
+                    if (/^(bold|strong)(street|PoliceStation|patrol)$/.test(el.textContent.trim())
+                        || /^B(set|places|layer|upload)$/.test(el.textContent.trim())) found.push(el.outerHTML);
                 }
                 if (doc.querySelector('.katex')) found.push('katex: ' + doc.querySelector('.katex').textContent.slice(0, 60));
                 for (const el of doc.querySelectorAll('[class*="red"], span[style*="color"]')) {
@@ -222,6 +223,76 @@ def test_partner_names_owners_and_categories_stay_text_on_the_partner_page(app_d
         assert _rendered_markup(page, trap) == []
         shown = page.inner_text("body").replace("\u2060", "")
         assert "**Blayer**" in shown and "**Bupload**" in shown, "the layer names are not shown as typed"
+        context.close()
+    trapped = [r for r in requests if f":{trap}" in r]
+    outside = [r for r in requests if urlparse(r).scheme in ("http", "https", "ws", "wss")
+               and urlparse(r).hostname != "127.0.0.1"]
+    assert trapped == [] and outside == [], (trapped[:5], outside[:5])
+
+
+def _hostile_places(folder: Path, trap: int) -> Path:
+    """A partner-places layer (licensed premises) whose place names, kinds and owner are planted markup,
+    and a spreadsheet formula, at the planted Portsmouth hotspot and across the force."""
+    rows = ["premises_id,name,lat,lon,kind,owner,sharing"]
+    for k in range(40):
+        lat, lon = (50.798900, -1.091200) if k < 10 else (50.70 + (k % 6) * 0.1, -1.70 + (k // 6) * 0.12)
+        name = _payload(trap, "place") if k % 2 else f"=HYPERLINK(\"http://127.0.0.1:{trap}/f\";\"x\") {k}"
+        rows.append(f'P{k},"{name.replace(chr(34), chr(34) * 2)}",{lat:.6f},{lon:.6f},"{_payload(trap, "kind")}",'
+                    f'"{_payload(trap, "owner")}",open')
+    path = folder / "places.csv"
+    path.write_text("\n".join(rows) + "\n", encoding="utf-8")
+    return path
+
+
+@pytest.mark.skipif(chromium_path() is None, reason="needs Debian's chromium")
+def test_set_names_notes_hotspot_names_and_partner_places_stay_text_on_the_sets_and_partner_pages(app_db, tmp_path):
+    """Audit 3 item 10: the walk above skipped the Hotspot sets page (hotspot names, set names and notes)
+    and the Partner data page's places. A set is adopted under a planted name and note on a store whose
+    planted location names a hotspot, and a places layer with planted names, kinds, owner and layer name
+    is loaded; both pages (desk and wall screen, every expander open) must render none of it, fetch
+    nothing, and show the planted set name and layer name as typed."""
+    from hotspot_engine.filters import Filters
+    from hotspot_engine.read import loading
+    from hotspot_engine.read.partners import PartnerOptions
+    from hotspot_engine.service import analyses
+    from hotspot_engine.service import sets as sets_service
+    from hotspot_engine.store import database as store
+
+    trap = free_port()
+    db = tmp_path / "store.duckdb"
+    shutil.copy(app_db, db)
+    incidents, _ = _hostile_files(tmp_path, trap)
+    places = _hostile_places(tmp_path, trap)
+    layer = f"![i](http://127.0.0.1:{trap}/layer.png) **Bplaces** $x^2$ <img src=http://127.0.0.1:{trap}/p.png>"
+    set_name = f"**Bset** $x^2$ <img src=http://127.0.0.1:{trap}/set.png> :red[rset]"
+    note = _payload(trap, "note")
+    con = store.connect(db)
+    loaded = loading.ingest_paths(con, [incidents])
+    loaded += loading.ingest_paths(con, [places], fmt="partner-places", partner=PartnerOptions(source=layer))
+    window = Filters(date_from="2023-04", date_to="2024-03", sv_only=True)
+    chosen = analyses.hotspots(con, window)
+    names = " ".join(chosen.areas["hotspot_name"].astype(str))
+    assert "Zetastreet" in names.replace(" ", "") or "Zeta" in names, "the planted location names no hotspot"
+    sets_service.adopt(con, set_name, chosen, window, chosen.params, window, "<b>boldadopter</b> $x^2$", note)
+    con.close()
+    assert all(s.added > 0 for s in loaded), [s.line() for s in loaded]
+    requests: list[str] = []
+    with running_app(db) as url, browser() as chromium:
+        context = chromium.new_context(viewport={"width": 1500, "height": 1000})
+        context.on("request", lambda r: requests.append(r.url))
+        page = context.new_page()
+        for path in ("Hotspot_sets", "Partner_data", "Hotspot_sets?present=1", "Partner_data?present=1"):
+            page.goto(f"{url}/{path}")
+            wait_for_app(page, "h1")
+            _open_everything(page)
+            assert page.locator("[data-testid='stException']").count() == 0, path
+            rendered = _rendered_markup(page, trap)
+            assert rendered == [], f"{path}: " + " || ".join(rendered)
+            shown = page.inner_text("body").replace("\u2060", "")
+            if path == "Hotspot_sets":
+                assert set_name in shown, "the set's name is not shown as typed"
+            if path == "Partner_data":
+                assert "**Bplaces**" in shown, "the places layer's name is not shown as typed"
         context.close()
     trapped = [r for r in requests if f":{trap}" in r]
     outside = [r for r in requests if urlparse(r).scheme in ("http", "https", "ws", "wss")

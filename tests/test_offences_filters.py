@@ -73,6 +73,23 @@ def test_filters_validate_and_describe():
             Filters(**bad)
 
 
+@pytest.mark.parametrize("window, words", [
+    ({}, "all stored months"),
+    ({"date_from": "2024-01"}, "2024-01 to the last stored month"),
+    ({"date_to": "2024-04"}, "the first stored month to 2024-04"),
+    ({"date_from": "2024-01", "date_to": "2024-04"}, "2024-01 to 2024-04"),
+])
+def test_an_open_window_is_worded_not_start_to_end(window, words):
+    """`impact` without --from wrote "Filters: start to end" in its sidecar (audit 3 item 13)."""
+    from hotspot_engine.write.sidecar import ExportMeta
+
+    filters = Filters(**window)
+    assert filters.period() == words and filters.describe().startswith(words + " | ")
+    meta = ExportMeta(what="impact", filters=filters)
+    assert f"Filters: {words} | " in meta.to_text() and meta.to_dict()["filters_text"].startswith(words)
+    assert "start" not in filters.describe().replace("stored", "") and " end" not in filters.describe()
+
+
 def test_month_helpers():
     assert months_between("2023-11", "2024-02") == ["2023-11", "2023-12", "2024-01", "2024-02"]
     assert shift_month("2024-01", -1) == "2023-12" and shift_month("2023-04", 11) == "2024-03"

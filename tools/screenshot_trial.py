@@ -16,7 +16,18 @@ sys.path.insert(0, str(ROOT / "tests"))
 sys.path.insert(0, str(ROOT / "tools"))
 
 from browser import browser, running_app, wait_for_app  # noqa: E402
-from screenshots import _save  # noqa: E402
+from screenshots import _save, settle  # noqa: E402
+
+
+def scroll_to(page, text: str) -> None:
+    """Bring the heading with ``text`` to the top of the window and wait until it is there (a smooth
+    scroll takes a moment): a condition, not a fixed wait."""
+    heading = page.get_by_text(text).first
+    heading.evaluate("e => e.scrollIntoView({block: 'start'})")
+    heading.evaluate("""e => new Promise((done) => {
+        const check = () => { const top = e.getBoundingClientRect().top;
+            if (top >= -2 && top < window.innerHeight / 3) done(); else requestAnimationFrame(check); };
+        check(); })""")
 
 
 def main() -> None:
@@ -33,17 +44,15 @@ def main() -> None:
         # The section's heading is drawn before its evaluation: wait for the figures themselves.
         page.wait_for_selector("text=Rate ratio, patrol vs control days", timeout=300_000)
         wait_for_app(page, "h1", timeout_ms=240_000)
-        page.get_by_text("Randomised patrol days (trial)").evaluate("e => e.scrollIntoView({block: 'start'})")
-        page.wait_for_timeout(1500)
+        settle(page)
+        scroll_to(page, "Randomised patrol days (trial)")
         _save(page, out / "impact_trial.png")
         page.goto(f"{url}/Patrols")
         wait_for_app(page, "h1", timeout_ms=240_000)
         page.get_by_text("Randomised trial schedule (data manager)").click()
         page.get_by_role("button", name="Make schedule and power").click()
-        wait_for_app(page, "h1")
-        page.wait_for_timeout(1500)
-        page.get_by_text("Randomised trial schedule (data manager)").evaluate("e => e.scrollIntoView({block: 'start'})")
-        page.wait_for_timeout(1000)
+        settle(page)
+        scroll_to(page, "Randomised trial schedule (data manager)")
         _save(page, out / "patrols_trial_schedule.png")
 
 

@@ -18,16 +18,41 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "tests"))
 
-from browser import browser, open_presented, running_app, wait_for_app, wall_screen_problems  # noqa: E402
+from browser import (  # noqa: E402
+    browser,
+    open_presented,
+    running_app,
+    wait_for_app,
+    wait_maps_drawn,
+    wall_screen_problems,
+)
 
 PAGES = {"": "overview", "Hotspot_map": "hotspot_map", "Patrols": "patrols", "Impact": "impact",
          "Data_and_export": "data_export", "Partner_data": "partner_data", "Hotspot_sets": "hotspot_sets"}
-MAP_SETTLE_MS = 3500  # deck.gl draws after the script finishes; software WebGL is slow
+#: Every chart on the page has drawn: a Vega-Lite chart its canvas or svg.
+CHARTS_DRAWN_JS = """() => [...document.querySelectorAll('[data-testid="stVegaLiteChart"]')]
+    .every((chart) => chart.querySelector('canvas, svg'))"""
+
+
+#: No hover tooltip shows: the map's, or a widget's help (a button's stayed after a click: playback).
+TOOLTIPS_GONE_JS = """() => [...document.querySelectorAll('.deck-tooltip, [role="tooltip"], [data-testid="stTooltipContent"]')]
+    .every((t) => { const r = t.getBoundingClientRect(); return getComputedStyle(t).display === 'none'
+        || getComputedStyle(t).visibility === 'hidden' || r.width === 0 || r.height === 0 || !t.innerText.trim(); })"""
+
+
+def settle(page, selector: str = "h1") -> None:
+    """Wait (on conditions, never a fixed time) until the app has finished running (every run the page
+    asked for, no stale element: tests/browser.wait_for_app), every deck.gl map has drawn and every
+    chart has drawn. A fixed 1.5-3.5 s wait had captured the Partner data map mid-rerun (an empty grey
+    bar on the desk, a faded page on the wall screen: audit 3 item 12)."""
+    wait_for_app(page, selector)
+    wait_maps_drawn(page)
+    page.wait_for_function(CHARTS_DRAWN_JS, timeout=60_000, polling=250)
 
 
 def _save(page, path: Path, full_page: bool = False) -> None:
-    page.mouse.move(5, 1075)  # no hover tooltip in the picture
-    page.wait_for_timeout(300)
+    page.mouse.move(5, page.viewport_size["height"] - 5)  # no hover tooltip in the picture
+    page.wait_for_function(TOOLTIPS_GONE_JS, timeout=10_000, polling=100)
     page.screenshot(path=str(path), full_page=full_page)
     try:
         from PIL import Image
@@ -69,7 +94,7 @@ def shoot_presentation(page, url: str, out: Path, suffix: str) -> None:
     a page from being one screen, if anything does (tests/browser.wall_screen_problems)."""
     for path, name in PAGES.items():
         open_presented(page, url, path)
-        page.wait_for_timeout(MAP_SETTLE_MS if path in ("Hotspot_map", "Hotspot_sets", "Partner_data") else 1500)
+        settle(page, "canvas" if path == "Hotspot_map" else "h1")
         for problem in wall_screen_problems(page):
             print(f"  {name} at {suffix}: {problem}")
         _save(page, out / f"presentation_{name}{suffix}.png")
@@ -82,12 +107,7 @@ def shoot(page, url: str, out: Path, suffix: str = "") -> None:
 
     for path, name in PAGES.items():
         page.goto(f"{url}/{path}")
-        wait_for_app(page, "canvas" if path == "Hotspot_map" else "h1")
-        if path == "Hotspot_map":
-            page.wait_for_timeout(MAP_SETTLE_MS)
-        elif page.locator("[data-testid='stVegaLiteChart']").count():
-            page.wait_for_selector("[data-testid='stVegaLiteChart'] canvas, [data-testid='stVegaLiteChart'] svg")
-            page.wait_for_timeout(800)
+        settle(page, "canvas" if path == "Hotspot_map" else "h1")
         save(name)
 
     # Month-by-month playback, a few months in (the last two years of the sample; any range of real data).
@@ -96,24 +116,29 @@ def shoot(page, url: str, out: Path, suffix: str = "") -> None:
     page.get_by_role("combobox", name="Cells show").click()
     page.get_by_role("option", name="Month by month (playback)").click()
     wait_for_app(page, "canvas")
+    first = page.get_by_test_id("playback-month").inner_text()
     page.get_by_role("button", name="Play").click()
-    page.wait_for_timeout(5000)
+    # A few months in (one a tick), then paused, so the picture is one settled month.
+    page.wait_for_function("(first) => { const m = document.querySelector('[data-testid=\"playback-month\"]');"
+                           " return m && m.innerText.trim() !== first && m.innerText.trim() > first; }",
+                           arg=first.strip(), timeout=60_000, polling=250)
+    for _ in range(2):
+        shown = page.get_by_test_id("playback-month").inner_text().strip()
+        page.wait_for_function("(shown) => document.querySelector('[data-testid=\"playback-month\"]').innerText.trim()"
+                               " !== shown", arg=shown, timeout=30_000, polling=250)
+    page.get_by_role("button", name="Pause").click()
+    settle(page, "canvas")
     save("hotspot_map_playback")
 
     # Presentation mode: the wall screen, whole force and one CSP.
     page.goto(f"{url}/Hotspot_map?present=1")
-    wait_for_app(page, "canvas")
-    page.wait_for_timeout(MAP_SETTLE_MS)
+    settle(page, "canvas")
     save("presentation_map")
     page.goto(f"{url}/Hotspot_map?present=1&csp=Safe+City+Partnership+Southampton")
-    wait_for_app(page, "canvas")
-    page.wait_for_timeout(MAP_SETTLE_MS)
+    settle(page, "canvas")
     save("presentation_map_southampton")
     page.goto(f"{url}/?present=1")
-    wait_for_app(page, "h1")
-    if page.locator("[data-testid='stVegaLiteChart']").count():
-        page.wait_for_selector("[data-testid='stVegaLiteChart'] canvas, [data-testid='stVegaLiteChart'] svg")
-    page.wait_for_timeout(800)
+    settle(page)
     save("presentation_overview")
 
 

@@ -417,7 +417,7 @@ def describe(filters: Filters) -> str:
     scope = "2 police.uk categories" if ext.incidents and ext.proxy_share >= 1 else "8 categories"
     offences = ", ".join(group_label(o) for o in filters.offences) if filters.offences else f"serious violence ({scope})"
     places = ", ".join(filters.csps + filters.districts) or "whole force area"
-    return f"{filters.date_from} to {filters.date_to} · {places} · {offences} · H3 res {filters.res}"
+    return f"{filters.period()} · {places} · {offences} · H3 res {filters.res}"
 
 
 def legend_html(title: str, entries: list[tuple[str, tuple[int, int, int]]], large: bool = False) -> str:

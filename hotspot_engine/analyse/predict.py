@@ -2,7 +2,7 @@
 surface, and one scoring interface for the product and its baselines.
 
 Predictors (open_cp style: ``predict(history) -> risk per cell``, all vectorised over the study
-area with scipy sparse disks, no loop per cell):
+area with numpy disks (:class:`~hotspot_engine.analyse.gistar.Disks`), no loop per cell):
 
 * :class:`CountRanking`: the window's count per cell (the baseline every method must beat);
 * :class:`CellKernelDensity`: a Gaussian kernel surface, 150 m bandwidth, from the cells' counts
@@ -197,9 +197,15 @@ from typing import Protocol
 
 import h3.api.basic_int as h3i
 import numpy as np
-from scipy import sparse
 
-from hotspot_engine.analyse.gistar import estimate_dispersion, exact_neighbourhood_p, fdr_bh, upper_tail
+from hotspot_engine.analyse.gistar import (
+    Disks,
+    binary_weights,
+    estimate_dispersion,
+    exact_neighbourhood_p,
+    fdr_bh,
+    upper_tail,
+)
 from hotspot_engine.reference import geography
 
 #: Area shares of the hit-rate curve (1% to 10% of the study area).
@@ -218,16 +224,12 @@ class CellHistory:
     _disks: dict | None = None
     context: np.ndarray | None = None
 
-    def disk(self, k: int) -> sparse.csr_matrix:
+    def disk(self, k: int) -> Disks:
         if self._disks is None:
             self._disks = {}
         if k not in self._disks:
             i, j = geography.ring_neighbours(self.cells, k)
-            n = self.cells.size
-            matrix = sparse.csr_matrix((np.ones(i.size), (i, j)), shape=(n, n))
-            matrix = (matrix + sparse.identity(n, format="csr")).tocsr()
-            matrix.data[:] = 1.0
-            self._disks[k] = matrix
+            self._disks[k] = binary_weights(i, j, self.cells.size)
         return self._disks[k]
 
     def total(self) -> np.ndarray:
@@ -257,12 +259,14 @@ class CellKernelDensity:
     name: str = "kernel density 150 m"
 
     def predict(self, history: CellHistory) -> np.ndarray:
-        disk = history.disk(2).tocoo()
+        from scipy import sparse  # the baselines only: `hotspots` itself imports no scipy.sparse
+
+        disk = history.disk(2)
         lat, lon = geography.cell_centres(history.cells)
         x = np.radians(lon) * 6_371_000 * np.cos(np.radians(np.mean(lat) if lat.size else 0.0))
         y = np.radians(lat) * 6_371_000
-        d2 = (x[disk.row] - x[disk.col]) ** 2 + (y[disk.row] - y[disk.col]) ** 2
-        kernel = sparse.csr_matrix((np.exp(-0.5 * d2 / self.bandwidth_m ** 2), (disk.row, disk.col)), shape=disk.shape)
+        d2 = (x[disk.rows] - x[disk.indices]) ** 2 + (y[disk.rows] - y[disk.indices]) ** 2
+        kernel = sparse.csr_matrix((np.exp(-0.5 * d2 / self.bandwidth_m ** 2), (disk.rows, disk.indices)), shape=disk.shape)
         return kernel @ history.total()
 
 
@@ -404,7 +408,7 @@ class _ParentRegions:
     region a study cell belongs to through its parent (``inverse``: the parent of each cell)."""
 
     inverse: np.ndarray
-    outer: sparse.csr_matrix
+    outer: Disks
 
     def sums(self, y: np.ndarray) -> np.ndarray:
         """``y`` (per cell, or cells x months) summed over each parent's region."""
@@ -424,10 +428,7 @@ def _parent_regions(cells: np.ndarray, rings: int) -> _ParentRegions:
     res = h3i.get_resolution(int(cells[0]))
     parents, inverse = np.unique(geography.cell_parents(cells, res - 1), return_inverse=True)
     i, j = geography.ring_neighbours(parents.astype(np.uint64), rings)
-    outer = sparse.csr_matrix((np.ones(i.size), (i, j)), shape=(parents.size, parents.size))
-    outer = (outer + sparse.identity(parents.size, format="csr")).tocsr()
-    outer.data[:] = 1.0
-    return _ParentRegions(inverse.ravel(), outer)
+    return _ParentRegions(inverse.ravel(), binary_weights(i, j, parents.size))
 
 
 def above_flat_force(history: CellHistory, disk_p: np.ndarray, disk_high: np.ndarray, alpha: float,

@@ -321,7 +321,8 @@ def map_labels(areas: pd.DataFrame | None, view: dict, viewport_px: tuple[int, i
                    else range(1, len(areas) + 1))
         parts.append(pd.DataFrame({"text": [str(k) for k in numbers], "lat": areas["lat"].to_numpy(),
                                    "lon": areas["lon"].to_numpy(), "size_px": number_px, "kind": "number", "priority": 1}))
-    return place_labels(pd.concat(parts, ignore_index=True), Viewport.from_view(view, *viewport_px), avoid=avoid)
+    return place_labels(pd.concat(parts, ignore_index=True), Viewport.from_view(view, *viewport_px), avoid=avoid,
+                        in_frame=True)
 
 
 def label_layers(areas: pd.DataFrame | None, view: dict, viewport_px: tuple[int, int], presentation: bool, dark: bool) -> list:
@@ -337,11 +338,20 @@ def label_layers(areas: pd.DataFrame | None, view: dict, viewport_px: tuple[int,
     layers = []
     leaders = numbers[numbers["leader"]]
     if len(leaders):
-        layers.append(pdk.Layer(
-            "LineLayer", leaders[["lat", "lon", "anchor_lat", "anchor_lon"]], id="hotspot-leaders",
-            get_source_position="[lon, lat]", get_target_position="[anchor_lon, anchor_lat]",
-            get_color=number_box, get_width=1.5, width_units="'pixels'", pickable=False,
-        ))
+        # A leader in the number's box colour over a casing in its ink colour, ending in a dot on the
+        # hotspot: a plain 1.5 px line in the box colour looked like one more district boundary (white
+        # on the wall screen) and could not be told apart (audit 3 item 8).
+        ends = leaders[["anchor_lat", "anchor_lon"]]
+        for suffix, colour, width in (("-casing", number_ink, 4.5), ("", number_box, 2)):
+            layers.append(pdk.Layer(
+                "LineLayer", leaders[["lat", "lon", "anchor_lat", "anchor_lon"]], id=f"hotspot-leaders{suffix}",
+                get_source_position="[lon, lat]", get_target_position="[anchor_lon, anchor_lat]",
+                get_color=colour, get_width=width, width_units="'pixels'", pickable=False,
+            ))
+            layers.append(pdk.Layer(
+                "ScatterplotLayer", ends, id=f"hotspot-leader-ends{suffix}", get_position="[anchor_lon, anchor_lat]",
+                get_fill_color=colour, get_radius=width + 1, radius_units="'pixels'", pickable=False,
+            ))
     if len(numbers):
         layers.append(pdk.Layer(
             "TextLayer", numbers[["text", "lat", "lon", "size_px"]], id="hotspot-labels", get_position="[lon, lat]",
@@ -353,6 +363,9 @@ def label_layers(areas: pd.DataFrame | None, view: dict, viewport_px: tuple[int,
         "TextLayer", towns_placed[["text", "lat", "lon", "size_px"]], id="towns", get_position="[lon, lat]",
         get_text="text", get_size="size_px", get_color=[255, 255, 255, 235] if dark else [60, 60, 60, 230],
         font_family=LABEL_FONT, font_weight=600, pickable=False,
+        # A halo in the base's colour: white names over pale cells could not be read in a CSP view.
+        font_settings={"sdf": True}, outline_width=3 if dark else 2,
+        outline_color=[17, 19, 23, 255] if dark else [255, 255, 255, 230],
     ))
     return layers
 

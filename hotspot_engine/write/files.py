@@ -124,8 +124,10 @@ def _csv_frame(layer: pd.DataFrame) -> pd.DataFrame:
     return frame
 
 
-def _write_one(layer: pd.DataFrame, path: Path, fmt: str) -> None:
-    """One layer as CSV, GeoParquet or GeoJSON at ``path`` (a staged temporary name)."""
+def _write_one(layer: pd.DataFrame, path: Path, fmt: str, name: str | None = None) -> None:
+    """One layer as CSV, GeoParquet or GeoJSON at ``path`` (a staged temporary name). ``name``: the
+    GeoJSON collection's name, as GeoPackage names its layers (left to OGR, it was the staged file's
+    random temporary name, so two runs of one export differed)."""
     is_geo = _is_geo(layer)
     if fmt == "csv":
         # Every text field quoted (OWASP's advice, and pandas would not quote a bare carriage
@@ -138,7 +140,7 @@ def _write_one(layer: pd.DataFrame, path: Path, fmt: str) -> None:
         else:
             pd.DataFrame(layer).to_parquet(path, index=False)
     elif fmt == "geojson":
-        _to_ogr(layer, path, "GeoJSON", layer_name=None)
+        _to_ogr(layer, path, "GeoJSON", layer_name=name)
 
 
 def _ogr_ready(layer: pd.DataFrame) -> pd.DataFrame:
@@ -282,7 +284,7 @@ def _write_staged(frames: dict[str, pd.DataFrame], path: Path, fmt: str, meta: E
         for index, (name, layer) in enumerate(frames.items()):
             at_path = len(frames) == 1 or (first_at_path and index == 0)
             target = path if at_path else path.with_name(f"{path.stem}_{name}{path.suffix}")
-            _write_one(layer, outputs.stage(target, "--out"), fmt)
+            _write_one(layer, outputs.stage(target, "--out"), fmt, name)
             written.append(target)
     meta = replace(
         meta,
