@@ -268,7 +268,8 @@ def cmd_hotspots(args: argparse.Namespace) -> int:
     meta.methods = METHODS_TEXT
     meta.chosen = dict(result.settings)
     if holdout is not None:
-        meta.holdout = {"summary": holdout.summary, "window": list(holdout.window), "test": list(holdout.test),
+        # The check's notes (unstored test months, a short window) qualify its summary: they go with it.
+        meta.holdout = {"summary": " ".join([holdout.summary, *holdout.notes]), "window": list(holdout.window), "test": list(holdout.test),
                         "test_incidents": holdout.test_incidents, "table": holdout.table.to_dict("records"),
                         "curve": holdout.curve.to_dict("records")}
     paths = export.write_layers(bundle.layers, args.out, meta, first_at_path=True)

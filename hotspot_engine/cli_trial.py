@@ -32,8 +32,9 @@ def cmd_schedule(args: argparse.Namespace) -> int:
     from hotspot_engine.analyse.trial_design import TrialDesign
     from hotspot_engine.render.trial_protocol import protocol_markdown, protocol_pdf
     from hotspot_engine.service import is_sample, open_store, trial
+    from hotspot_engine.service.exports import export_meta
     from hotspot_engine.write.atomic import ensure_writable, staged_outputs
-    from hotspot_engine.write.sidecar import ExportMeta, write_sidecar
+    from hotspot_engine.write.sidecar import write_sidecar
 
     out = _require_csv(args.out)
     ensure_writable(out, "--out")
@@ -43,9 +44,9 @@ def cmd_schedule(args: argparse.Namespace) -> int:
     con = open_store(args.db)
     try:
         plan = trial.plan(con, args.set, design, args.compliance, args.target_rr, args.contamination)
-        meta = ExportMeta.build(con, "trial schedule", plan_filters(con, plan), method="randomised patrol days",
-                                params={"schedule": name, "set": plan.set_name, **plan.design.record()},
-                                notes=[plan.power.line(), plan.history])
+        meta = export_meta(con, "trial schedule", plan_filters(con, plan), method="randomised patrol days",
+                           params={"schedule": name, "set": plan.set_name, **plan.design.record()},
+                           notes=[plan.power.line(), plan.history])
         meta.chosen = {"power": trial.power_record(plan)}
         meta.row_counts = {"schedule": len(plan.schedule)}
         stem = out.with_suffix("")
@@ -102,11 +103,22 @@ def _read_schedule(path: str):
     return check_schedule(frame, f"--schedule {source.name}")
 
 
+def flow_line(f: dict, min_minutes: float) -> str:
+    """The trial's flow of place-days, each part adding up to its whole: the sample's line read '1,735 patrol
+    (1,373 delivered, 211 not visited)', leaving out the 151 days visited for less than the dose."""
+    short = f["patrol_visited"] - f["patrol_delivered"]
+    return (f"flow: {f['place_days']:,} place-days; {f['patrol_days']:,} patrol ({f['patrol_delivered']:,} delivered, "
+            f"{short:,} visited for less than {min_minutes:g} minutes, {f['patrol_not_visited']:,} not visited); "
+            f"{f['control_days']:,} control ({f['control_contaminated']:,} visited anyway, {f['control_washout']:,} "
+            "washout)")
+
+
 def cmd_evaluate(args: argparse.Namespace) -> int:
     from hotspot_engine.analyse.dosage import DosageTarget
     from hotspot_engine.service import open_store, trial
+    from hotspot_engine.service.exports import export_meta
     from hotspot_engine.write.atomic import ensure_writable, staged_outputs
-    from hotspot_engine.write.sidecar import ExportMeta, write_sidecar
+    from hotspot_engine.write.sidecar import write_sidecar
 
     out = _require_csv(args.out)
     ensure_writable(out, "--out")
@@ -124,11 +136,11 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
         if args.permutations:
             method += (f"; randomisation inference beside it ({args.permutations:,} re-draws inside the design's "
                        f"weekday blocks of {blocks} weeks, Mantel-Haenszel rate ratio; ri_* columns)")
-        meta = ExportMeta.build(con, "trial evaluation", filters or args.make_filters(args), method=method,
-                                params={"schedule": Path(args.schedule).name, "set": set_name,
-                                        "design": design or "no sidecar beside the schedule",
-                                        "permutations": args.permutations},
-                                notes=result.notes)
+        meta = export_meta(con, "trial evaluation", filters or args.make_filters(args), method=method,
+                           params={"schedule": Path(args.schedule).name, "set": set_name,
+                                   "design": design or "no sidecar beside the schedule",
+                                   "permutations": args.permutations},
+                           notes=result.notes)
     finally:
         con.close()
     meta.row_counts = {"evaluation": len(result.table), "delivery": len(result.weekly)}
@@ -140,9 +152,7 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
         write_sidecar(meta, out, outputs)
     f = result.flow
     print(result.summary_line())
-    print(f"flow: {f['place_days']:,} place-days; {f['patrol_days']:,} patrol ({f['patrol_delivered']:,} delivered, "
-          f"{f['patrol_not_visited']:,} not visited); {f['control_days']:,} control ({f['control_contaminated']:,} "
-          f"visited anyway, {f['control_washout']:,} washout); wrote {out}")
+    print(flow_line(f, args.min_minutes) + f"; wrote {out}")
     return 0
 
 

@@ -419,3 +419,18 @@ def trial_db(sample_db, sample_dir, tmp_path_factory) -> Path:
     con.close()
     assert all(s.balanced and s.rejected == 0 for s in summaries)
     return path
+
+
+@pytest.fixture(scope="session")
+def gap_store(tmp_path_factory) -> Path:
+    """Real Southampton 2024-01 and 2024-03 only: February is a gap in the data, not a quiet month
+    (tests of months the store does not hold). Copy it before writing to it."""
+    from hotspot_engine.read.loading import ingest_paths
+    from hotspot_engine.store.database import connect
+
+    folder = tmp_path_factory.mktemp("gap")
+    path = folder / "gap.duckdb"
+    con = connect(path)
+    ingest_paths(con, [_real_month(folder, "2024-01"), _real_month(folder, "2024-03")])
+    con.close()
+    return path

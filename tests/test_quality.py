@@ -256,3 +256,13 @@ def test_the_setting_on_a_store_made_before_the_check_exits_2_with_one_line(plan
     assert main(["export", "incidents", "--db", str(old), "--out", str(tmp_path / "x.csv")]) == 2
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and "exclude_flagged_months" in err[0] and "ingest" in err[0]
+
+
+def test_a_force_holding_fewer_of_the_stores_months_has_them_missing():
+    # Cleveland 2021-01..12 with Durham 2021-10..12 (tests/data/realdata): force-wide windows cover
+    # Durham's first nine months too, so they are gaps, not months of zero incidents.
+    cleveland = _counts({"all": [8000] * 12}, first="2021-01", force="Cleveland Police")
+    durham = _counts({"all": [6000] * 3}, first="2021-10", force="Durham Constabulary")
+    gaps = quality.coverage_gaps(pd.concat([cleveland, durham]))
+    assert gaps["force"].unique().tolist() == ["Durham Constabulary"]
+    assert quality.gap_lines(gaps) == ["Durham Constabulary: missing 2021-01 to 2021-09 (9 months)"]

@@ -72,22 +72,6 @@ def test_impact_on_a_store_with_a_gap_counts_only_stored_months(sample_dir, tmp_
         con.close()
 
 
-@pytest.fixture(scope="module")
-def gap_store(tmp_path_factory):
-    """Real Southampton 2024-01 and 2024-03 only: February is a gap in the data, not a quiet month."""
-    from conftest import _real_month
-
-    from hotspot_engine.read.loading import ingest_paths
-    from hotspot_engine.store.database import connect
-
-    folder = tmp_path_factory.mktemp("gap")
-    path = folder / "gap.duckdb"
-    con = connect(path)
-    ingest_paths(con, [_real_month(folder, "2024-01"), _real_month(folder, "2024-03")])
-    con.close()
-    return path
-
-
 @pytest.mark.slow  # an AppTest of the map page
 def test_playback_skips_months_the_store_does_not_hold(gap_store):
     from conftest import app_serving, run_app

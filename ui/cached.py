@@ -4,6 +4,7 @@ version, so a result is computed once per filter set and never outlives an uploa
 runs SQL (tests/test_layout.py checks ui/ and pages/)."""
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import date
 
 import pandas as pd
@@ -53,13 +54,9 @@ def extent(version: int) -> service.Extent:
 def window_label(first: str | None, last: str | None, version: int) -> str:
     """'first to last', with how many of its months the store holds when not all: a window the map
     calls 2023-05 to 2024-04 held 4 stored months of the real police.uk data, not 12."""
-    from hotspot_engine.filters import months_between
+    from hotspot_engine.service.store_data import window_words
 
-    if not first or not last:
-        return f"{first or ''} to {last or ''}"
-    window = months_between(first, last)
-    held = len(set(window) & cached_stored_months(version))
-    return f"{first} to {last}" + (f", {held} of {len(window)} months stored" if held < len(window) else "")
+    return window_words(first, last, cached_stored_months(version))
 
 
 def is_synthetic() -> bool:
@@ -328,6 +325,8 @@ def cached_meeting_maps(filters: Filters, hot_filters: Filters, params, value_co
         result = cached_hotspots(hot_filters, params, version)
     # One context for the three files: area, window, source and caveat, and the adopted set's name.
     context = output_context(hot_filters, extent(version).proxy_share, set_name, quality_warning(hot_filters, version))
+    # The title's window says how many of its months are stored (the real store's 2023-05 to 2024-04 holds 4).
+    context = replace(context, window=window_label(hot_filters.date_from, hot_filters.date_to, version))
     return service.meeting_maps(result, cached_headline(filters, version),
                                 filters, hot_filters, value_column, safe, threshold, is_synthetic(), filters_line,
                                 basemap_url=s.basemap_url, basemap_attribution=s.basemap_attribution, context=context,

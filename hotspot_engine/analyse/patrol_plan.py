@@ -15,7 +15,9 @@ Times come from one of three places, in this order (``PatrolPlan.time_basis``):
 
 Days and hotspots are always chosen: every hotspot gets the target dose on its required days
 (``days_per_week`` of 7, balanced so each weekday carries a similar load, ties broken by the seed),
-and extra visits go to hotspots by recent harm x under-dosage. Same inputs and seed, same plan.
+and extra visits go to hotspots by recent harm x under-dosage, or evenly where neither was measured
+(police.uk months give no day to place recent harm in; no patrol data gives no dosage): the reasons
+name only what was measured. Same inputs and seed, same plan.
 """
 from __future__ import annotations
 
@@ -185,6 +187,28 @@ def _extra_shares(report: PatrolReport, dosage: pd.DataFrame, extra_total: int, 
     return extras, pd.Series(-harm).rank(method="min").astype(int).to_numpy(), under
 
 
+#: Why extra visits are shared evenly: nothing measured to weight them by (police.uk months give no day,
+#: so no incident falls in the last 13 weeks' days, and no patrol data gives no dosage).
+UNWEIGHTED = "no dated incident in the last 13 weeks to rank harm by, and no patrol data to measure dosage"
+
+
+def _weighted_by(report: PatrolReport, dosage: pd.DataFrame) -> tuple[bool, bool]:
+    """(harm ranks, dosage measured): what the extra visits could be weighted by. On the real police.uk
+    months every hotspot read "harm rank 1/19" (no incident carries a day, so all recent harm is 0) and
+    "dosed 0%" with no patrol data loaded: ranks and shares that were never measured."""
+    return bool(dosage["recent_harm"].sum() > 0), not report.summary.get("no_patrol_data")
+
+
+def _reasons(compliance: float, harm_rank: int, hotspots: int, weighted: tuple[bool, bool], visits: int) -> list[str]:
+    """The plan's reason for each of a day's target visits, then for its extra visits: only what was measured."""
+    ranked, measured = weighted
+    dosed = f"dosed {compliance:.0%} of required days"
+    extra = [f"harm rank {harm_rank}/{hotspots} (13 weeks)"] if ranked else []
+    extra += [f"{dosed} (4 weeks)"] if measured else []
+    return ([f"target; {dosed} in the last 4 weeks" if measured else "target"] * visits
+            + ["extra: " + (", ".join(extra) if extra else "shared evenly")])
+
+
 def _day_rows(spot, day: date, count: int, basis: str, windows: np.ndarray | None, slots: np.ndarray | None,
               window_hours: int, minutes: int, reasons: list[str], rng: np.random.Generator) -> list[tuple]:
     """The plan rows of one hotspot on one day: timed windows when ``windows`` is given, else none."""
@@ -229,24 +253,25 @@ def suggest_plan(report: PatrolReport, week_start: date | None = None, seed: int
     extra_total = int(math.ceil(0.5 * base_total)) if extra_visits is None else int(extra_visits)
     if extra_total < 0:
         raise InputError(f"extra visits: must be 0 or more, got {extra_visits}")
-    extras, harm_rank, under = _extra_shares(report, dosage, extra_total, 7 * max_visits_per_day - base_total // len(dosage))
+    extras, harm_rank, _ = _extra_shares(report, dosage, extra_total, 7 * max_visits_per_day - base_total // len(dosage))
+    weighted = _weighted_by(report, dosage)
     rows: list[tuple] = []
     for i, spot in dosage.iterrows():
         slots = _slot_weights(report.grid, spot["hotspot_id"], column) if column else None
         windows = _window_scores(slots, window_hours) if slots is not None else None
         day_weight = slots.sum(axis=1) if slots is not None else np.ones(7)
         per_day = _visits_per_day(required[i] * target.visits_per_day, int(extras[i]), day_weight, max_visits_per_day, rng)
-        reasons = [f"target; dosed {spot['recent_compliance']:.0%} of required days in the last 4 weeks"] * \
-            target.visits_per_day + [f"extra: harm rank {harm_rank[i]}/{len(dosage)} (13 weeks), dosed "
-                                     f"{1 - under[i]:.0%} of required days (4 weeks)"]
+        reasons = _reasons(spot["recent_compliance"], int(harm_rank[i]), len(dosage), weighted, target.visits_per_day)
         for day_index in range(7):
             rows += _day_rows(spot, week_start + timedelta(days=day_index), int(per_day[day_index]), basis, windows,
                               slots, window_hours, target.visit_minutes, reasons if required[i, day_index] else
                               reasons[-1:], rng)
     visits = pd.DataFrame(rows, columns=PLAN_COLUMNS)
     visits = visits.sort_values(["date", "suggested_start", "hotspot_id"], kind="stable").reset_index(drop=True)
+    weights = " and ".join(w for w, on in zip(("recent harm", "under-dosage"), weighted) if on)
     notes = [f"{len(visits):,} visits for {week_start} to {week_start + timedelta(days=6)}: {base_total:,} for the "
-             f"target and {len(visits) - base_total:,} extra, weighted by recent harm and under-dosage; seed {seed}.",
+             f"target and {len(visits) - base_total:,} extra, "
+             + (f"weighted by {weights}" if weights else f"shared evenly ({UNWEIGHTED})") + f"; seed {seed}.",
              _basis_note(report, basis)]
     return PatrolPlan(visits, week_start, seed, target, notes, basis)
 

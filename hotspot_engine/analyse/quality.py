@@ -73,11 +73,14 @@ def _far_off(count: np.ndarray, usual: np.ndarray, ratio: np.ndarray, z: np.ndar
         return ((ratio >= RATIO) | (ratio <= 1 / RATIO)) & (np.abs(z) >= Z) & (np.maximum(count, usual) >= MIN_COUNT)
 
 
-def _grid(counts: pd.DataFrame, key: str) -> list[tuple[str, str, list[str], np.ndarray, np.ndarray]]:
-    """Per (force, key value): (force, value, months first..last of the force, counts, present)."""
+def _grid(counts: pd.DataFrame, key: str, store_span: bool = False
+          ) -> list[tuple[str, str, list[str], np.ndarray, np.ndarray]]:
+    """Per (force, key value): (force, value, months first..last of the force, counts, present).
+    ``store_span``: the months run over the whole store's first..last month instead of the force's."""
     out = []
     for force, rows in counts.groupby("force", sort=True):
-        months = months_between(rows["month"].min(), rows["month"].max())
+        span = counts["month"] if store_span else rows["month"]
+        months = months_between(span.min(), span.max())
         present = np.isin(months, rows["month"].unique())
         for value, series in rows.groupby(key, sort=True):
             filled = series.groupby("month")["count"].sum().reindex(months, fill_value=0).to_numpy(dtype=float)
@@ -102,12 +105,16 @@ def flag_months(counts: pd.DataFrame) -> pd.DataFrame:
 
 
 def coverage_gaps(counts: pd.DataFrame) -> pd.DataFrame:
-    """Force-months missing (no rows between the force's first and last month) or partial (the
-    month's total far below its neighbours, by the same test as :func:`flag_months`). ``counts``:
-    force, month, count (any finer rows are summed). Returns :data:`GAP_COLUMNS`."""
+    """Force-months missing (no rows in a month between the store's first and last month) or partial
+    (the month's total far below its neighbours, by the same test as :func:`flag_months`). ``counts``:
+    force, month, count (any finer rows are summed). Returns :data:`GAP_COLUMNS`.
+
+    Missing runs over the store's months, not the force's own: force-wide windows span every force,
+    so a store of Cleveland 2021-01..12 and Durham 2021-10..12 read Durham's first nine months as
+    zero incidents (no hotspot in Durham, "12 months, 12 with data") with no gap reported."""
     totals = counts.groupby(["force", "month"], as_index=False)["count"].sum().assign(crime_type="all")
     rows = []
-    for force, _, months, series, present in _grid(totals, "crime_type"):
+    for force, _, months, series, present in _grid(totals, "crime_type", store_span=True):
         usual, ratio, z = _judge(series, present)
         low = _far_off(series, usual, ratio, z) & (ratio < 1)
         for i, month in enumerate(months):
@@ -166,6 +173,16 @@ def gap_lines(gaps: pd.DataFrame) -> list[str]:
             parts.append(f"partial {row.month} ({int(row.count):,} rows, usually {float(row.usual):,.0f})")
         lines.append(f"{force}: " + "; ".join(parts))
     return lines
+
+
+def uneven_lines(gaps: pd.DataFrame, stored: set[str]) -> list[str]:
+    """One line per force missing months that other forces of the store hold ('Durham Constabulary
+    holds no data for 2021-01 to 2021-09, which other forces' data cover'): there, figures taking in
+    that force's places count it as having no incidents. Months no force holds are the store's gaps,
+    shown as gaps by the pages, and are left out here."""
+    missing = gaps[(gaps["status"] == "missing") & gaps["month"].isin(stored)]
+    return [f"{force} holds no data for {', '.join(_runs(rows['month'].tolist()))}, which other forces' data cover"
+            for force, rows in missing.groupby("force", sort=True)]
 
 
 def in_window(frame: pd.DataFrame, date_from: str | None, date_to: str | None) -> pd.DataFrame:

@@ -185,7 +185,8 @@ def _streets_panel(fig, report: PatrolReport, hotspot_id: str) -> None:
     fig.text(0.64, below, "* just outside the outline", fontsize=6.5, color=GREY, va="top")
     if not places.empty:
         # Generic snap points (Parking Area, Supermarket...) qualify the streets; they are not streets.
-        named = ", ".join(f"{plain(r.street)} ({int(r.n)})" for r in places.itertuples())
+        # Starred like the streets: the real #1's "Sports/Recreation Area (3)" lay wholly in the ring around it.
+        named = ", ".join(f"{plain(r.street)} ({int(r.n)}){'' if r.inside else ' *'}" for r in places.itertuples())
         fig.text(0.64, below - 0.014, textwrap.fill(f"Also recorded at police.uk place points: {named}", 62),
                  fontsize=6.5, color=GREY, va="top")
 

@@ -55,9 +55,13 @@ def protocol_lines(trial, name: str, esc=str) -> list[tuple[str, str]]:
 
 
 def _hotspot_rows(trial) -> pd.DataFrame:
+    """One row per hotspot in the set's order (its '#n' numbers), not the ids' alphabetical order: on the
+    real Hampshire set the table read #1, #18, #3, #5, ..."""
     s = trial.schedule
-    return s.groupby(["hotspot_id", "hotspot_name"], as_index=False).agg(
+    rows = s.groupby(["hotspot_id", "hotspot_name"], as_index=False).agg(
         patrol=("arm", lambda a: int((a == "patrol").sum())), control=("arm", lambda a: int((a == "control").sum())))
+    number = pd.to_numeric(rows["hotspot_name"].astype(str).str.extract(r"^#(\d+)\b")[0], errors="coerce")
+    return rows.assign(_n=number).sort_values(["_n", "hotspot_id"], na_position="last").drop(columns="_n")
 
 
 def protocol_markdown(trial, name: str) -> str:
@@ -74,10 +78,15 @@ def protocol_markdown(trial, name: str) -> str:
 def _calendar(fig, trial) -> None:
     """The schedule as a strip per hotspot: black patrol, white control (prints in black and white)."""
     s = trial.schedule
-    grid = s.pivot(index="hotspot_id", columns="date", values="arm").eq("patrol").to_numpy(float)
+    rows = _hotspot_rows(trial)
+    order = rows["hotspot_id"].tolist()
+    # Labelled by the set's numbers where the names carry them: a whole real id ran off the page's margin.
+    numbers = rows["hotspot_name"].astype(str).str.extract(r"^(#\d+)\b")[0]
+    labels = [n if isinstance(n, str) else matplotlib_plain(h) for n, h in zip(numbers, order)]
+    grid = s.pivot(index="hotspot_id", columns="date", values="arm").eq("patrol").reindex(order).to_numpy(float)
     ax = fig.add_axes((0.06, 0.06, 0.88, 0.17))
     ax.imshow(grid, aspect="auto", cmap="Greys", vmin=0, vmax=1, interpolation="nearest")
-    ax.set_yticks(range(grid.shape[0]), [matplotlib_plain(h) for h in sorted(s["hotspot_id"].unique())], fontsize=5)
+    ax.set_yticks(range(grid.shape[0]), labels, fontsize=5)
     dates = sorted(s["date"].unique())
     step = max(1, len(dates) // 8)
     ax.set_xticks(range(0, len(dates), step), [f"{pd.Timestamp(d):%d %b}" for d in dates[::step]], fontsize=6)
@@ -104,9 +113,12 @@ def protocol_pdf(trial, name: str, synthetic: bool = False) -> bytes:
     rows = _hotspot_rows(trial)
     fig.text(0.06, y - 0.005, "Hotspots and their days", fontsize=9, fontweight="bold", va="top")
     size = 7 if len(rows) <= 30 else max(4.0, 7 * 30 / len(rows))
-    lines = [f"{'hotspot':<10}{'name':<52}{'patrol':>7}{'control':>9}"]
-    lines += [f"{matplotlib_plain(r.hotspot_id)[:9]:<10}{matplotlib_plain(r.hotspot_name)[:50]:<52}{r.patrol:>7}"
-              f"{r.control:>9}" for r in rows.itertuples(index=False)]
+    # The ids at full length (real set ids are 'HS-' + 11 hex digits: cut to 9 characters all 19 read 'HS-891959').
+    width = max([8, *(len(matplotlib_plain(h)) for h in rows["hotspot_id"])]) + 2
+    name_width = 62 - width
+    lines = [f"{'hotspot':<{width}}{'name':<{name_width}}{'patrol':>7}{'control':>9}"]
+    lines += [f"{matplotlib_plain(r.hotspot_id):<{width}}{matplotlib_plain(r.hotspot_name)[:name_width - 2]:<{name_width}}"
+              f"{r.patrol:>7}{r.control:>9}" for r in rows.itertuples(index=False)]
     fig.text(0.06, y - 0.025, "\n".join(lines), fontsize=size, family="monospace", va="top", linespacing=1.3)
     _calendar(fig, trial)
     fig.text(0.06, 0.02, "Made by Hotspot. The schedule (CSV) and its methods sidecar sit beside this file.",

@@ -108,6 +108,14 @@ def validate_hotspots(con, filters: Filters, validate_to: str, params: HotspotPa
     first = shift_month(filters.date_to, 1)
     if validate_to < first:
         raise InputError(f"--validate-to: must be after the window's last month ({filters.date_to})")
+    # Unstored test months are no data, not months without incidents: on the real store a check to
+    # 2024-06 scored hotspots on two months it does not hold ("nothing to score (no incidents)", PAI nan,
+    # exit 0), and one from 2018-03 to 2024-04 read 73 test months where 4 are stored.
+    tested = months_between(first, validate_to)
+    held = len(set(tested) & query.stored_months(con))
+    if not held:
+        raise InputError(f"hold-out check: none of the test months {first} to {validate_to} is in the store; "
+                         "load them, or end the check at a stored month")
     result = hotspots(con, filters, params, harm_weights, exclusions_path, serious_violence_by_default)
     test_filters, _ = offence_default(replace(filters, date_from=first, date_to=validate_to), serious_violence_by_default)
     months = query.cell_month_counts(con, test_filters, harm_weights)
@@ -119,6 +127,9 @@ def validate_hotspots(con, filters: Filters, validate_to: str, params: HotspotPa
     holdout = holdout_scores(result.cells, test.drop(columns="month"), (filters.date_from or "", filters.date_to),
                              (first, validate_to), float(h3.average_hexagon_area(filters.res, "km^2")), params.measure,
                              baselines={kernel.name: kernel.predict(CellHistory(ids, chosen_counts))}, test_months=test)
+    if held < len(tested):
+        holdout.notes.append(f"Scored on the {held} of the {len(tested)} test months {first} to {validate_to} that the "
+                             "store holds; the others are not in the store (no data, not zero incidents).")
     have, length = result.settings.get("months_with_data", 0), result.settings.get("window_months", 0)
     if have < length:
         holdout.notes.append(f"The hotspots were chosen on {length} months of which only {have} hold data: the check "
@@ -340,6 +351,21 @@ def weekly_problem(con, filters: Filters) -> str:
     return ""
 
 
+#: How the warning of :func:`chosen_after` starts (the Impact page finds it among the notes).
+CHOSEN_AFTER = "The hotspots were chosen on"
+
+
+def chosen_after(window: tuple[str, str] | None, post: str) -> str | None:
+    """A warning when the hotspots were chosen on months from the intervention on: their after-period
+    counts are then part of why they were chosen. On the real store the set chosen on 2024-01..04,
+    evaluated at 2024-03-01, printed a plain before/after of -20.5% with no word of it."""
+    if not window or window[1] < post:
+        return None
+    return (f"{CHOSEN_AFTER} {window[0]} to {window[1]}, which runs past the intervention (from {post}): "
+            "the months after it helped choose them, so no before/after figure here is a fair effect; evaluate "
+            "hotspots chosen before the intervention.")
+
+
 def impact(con, filters: Filters, intervention: str, hotspots_file: str | Path | None = None,
            model: str = "negbin", buffer_k: int = 1, params=None, harm_weights=None,
            exclusions_path=None, period: str = "month", selection_window: tuple[str, str] | None = None,
@@ -383,6 +409,10 @@ def impact(con, filters: Filters, intervention: str, hotspots_file: str | Path |
         found = hotspots(con, filters.with_(date_from=window[0], date_to=window[1]), params or HotspotParams(),
                          harm_weights=harm_weights, exclusions_path=exclusions_path)
         cells = found.cells[found.cells["is_hotspot"].astype(bool)]
+        if cells.empty and not found.settings.get("months_with_data", 1):
+            # Not "none found": nothing was there to look at (Durham's places before its first stored month).
+            raise InputError(f"the store holds no incidents of the selected places and offences in {window[0]} to "
+                             f"{window[1]}, the 12 months before the intervention: choose a later date, or load them")
         if cells.empty:
             raise InputError("no hotspots were found in the 12 months before the intervention")
         hot = pd.DataFrame({"h3": geography.str_to_cell(cells["h3"]), "hotspot_id": cells["hotspot_id"].to_numpy(),
@@ -398,11 +428,13 @@ def impact(con, filters: Filters, intervention: str, hotspots_file: str | Path |
         counts["h3"] = counts["h3"].astype(np.uint64)
         weekly = _numbered(impact_table(counts[["h3", "month", "count"]], hot, area.cells, weeks, intervention, options), hot)
         weekly.notes.extend([gap_note] if gap_note else [])
+        weekly.notes[:0] = [line for line in [chosen_after(window, post)] if line]
         return weekly
     counts = query.cell_month_counts(con, counting.with_(res=filters.res))
     counts["h3"] = counts["h3"].astype(np.uint64)
     result = _numbered(impact_table(counts[["h3", "month", "count"]], hot, area.cells, months, intervention, options), hot)
     result.notes.extend([gap_note] if gap_note else [])
+    result.notes[:0] = [line for line in [chosen_after(window, post)] if line]
     if placebo:
         result.placebo.extend(placebo_runs(con, filters, window or (shift_month(post, -12), shift_month(post, -1)),
                                            params, harm_weights, exclusions_path, model))

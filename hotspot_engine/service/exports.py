@@ -79,10 +79,17 @@ def export_layers(con, filters: Filters, names: list[str], hotspots: HotspotResu
 def export_meta(con, what: str, filters: Filters, params: dict | None = None, notes: list[str] | None = None,
                 method: str | None = None, context: OutputContext | None = None) -> ExportMeta:
     """The methods sidecar's content: sources and loads from the store, filters, method, notes, and
-    the output's context (area, window, source and caveat, hotspot set) when given."""
+    the output's context (area, window, source and caveat, hotspot set) when given. Without one (the
+    command line), a store holding police.uk rows still gets the source and its proxy caveat as the
+    first note: DOMAIN.md asks for it wherever the proxy is in use, and the command line's hotspots,
+    export, impact and schedule sidecars on the real Hampshire store never named it."""
     meta = ExportMeta.build(con, what=what, filters=filters, method=method, params=params, notes=notes)
     if context is not None:
         meta.context = context.as_dict()
+    else:
+        share = query.extent(con).proxy_share
+        if share > 0:
+            meta.notes.insert(0, output_context(filters, share).source_line)
     return meta
 
 
@@ -117,9 +124,13 @@ def store_context(con, window: Filters, set_name: str | None = None) -> OutputCo
     any stored incident is a proxy, and the data-quality guard's line when the window uses a flagged or
     partial month (issue 24 item 4). The command line's briefing uses it; the app builds the same from
     its cached extent and warning."""
-    from hotspot_engine.service.quality import quality_warning
+    from dataclasses import replace
 
-    return output_context(window, query.extent(con).proxy_share, set_name, quality_warning(con, window))
+    from hotspot_engine.service.quality import quality_warning
+    from hotspot_engine.service.store_data import window_words
+
+    context = output_context(window, query.extent(con).proxy_share, set_name, quality_warning(con, window))
+    return replace(context, window=window_words(window.date_from, window.date_to, query.stored_months(con)))
 
 
 def report_window(filters: Filters, period) -> Filters:

@@ -50,15 +50,32 @@ def quality_report(con) -> QualityReport:
 
 
 def quality_warning(con, filters: Filters) -> str | None:
-    """One line for every page whose window holds a flagged or partial month, else None."""
+    """One line for every page whose window holds a flagged or partial month, or a month one of the
+    filters' forces lacks while another holds it, else None."""
     report = quality_report(con).within(filters)
     partial = report.gaps[report.gaps["status"] == "partial"]
+    uneven = _uneven(con, report.gaps, filters)
     if report.flags.empty and partial.empty:
-        return None
+        return uneven
     flagged = report.flag_lines()
     parts = flagged[:3] + ([f"and {len(flagged) - 3} more flagged month(s)"] if len(flagged) > 3 else [])
     parts += [f"{row.force} {row.month} is partial ({int(row.count):,} rows, usually {float(row.usual):,.0f})"
               for row in partial.itertuples()]
     action = ("left out of these figures ([quality] exclude_flagged_months)" if filters.exclude_flagged else
               "counted in these figures; set [quality] exclude_flagged_months = true to leave them out")
-    return "Data quality: " + "; ".join(parts) + f". Months far off their neighbours are {action}."
+    return "Data quality: " + "; ".join(parts) + f". Months far off their neighbours are {action}." + (
+        f" {uneven[len('Data quality: '):]}" if uneven else "")
+
+
+def _uneven(con, gaps: pd.DataFrame, filters: Filters) -> str | None:
+    """The forces of the filters' places that lack months another force holds: a store of Cleveland
+    2021 and Durham 2021-10..12 drew a rise in October on the Overview that was Durham's data arriving,
+    and chose no Durham hotspot on twelve months where Durham holds three."""
+    from hotspot_engine.store.query import stored_months
+
+    forces = tables.forces_in(con, filters)
+    lines = guard.uneven_lines(gaps[gaps["force"].isin(forces)], stored_months(con))
+    if not lines:
+        return None
+    return ("Data quality: " + "; ".join(lines) + ": figures that take in its places count those months as "
+            "none there (choose months every force holds to compare like with like).")

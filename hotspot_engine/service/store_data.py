@@ -141,6 +141,18 @@ def stored_months(con) -> set[str]:
     return query.stored_months(con)
 
 
+def window_words(first: str | None, last: str | None, stored: set[str]) -> str:
+    """'first to last', with how many of its months ``stored`` holds when not all: a window called
+    2023-05 to 2024-04 held 4 stored months of the real police.uk data, not 12 (pages and meeting maps)."""
+    from hotspot_engine.filters import months_between
+
+    if not first or not last:
+        return f"{first or ''} to {last or ''}"
+    window = months_between(first, last)
+    held = len(set(window) & stored)
+    return f"{first} to {last}" + (f", {held} of {len(window)} months stored" if held < len(window) else "")
+
+
 def cell_month_counts(con, filters: Filters, harm_weights=None) -> pd.DataFrame:
     """Incidents per H3 cell and month for the filters (the map's playback)."""
     return query.cell_month_counts(con, filters, harm_weights=harm_weights)

@@ -10,6 +10,7 @@ from __future__ import annotations
 import pandas as pd
 
 from hotspot_engine.analyse.quality import FLAG_COLUMNS, GAP_COLUMNS, STORE_FORCE
+from hotspot_engine.filters import Filters
 
 #: The force a row counts under: police.uk rows by their "Falls within", every other source (force
 #: extracts, the sample) as the store's own force.
@@ -71,3 +72,15 @@ def excluded_months_sql(alias: str = "i") -> str:
     return (f"NOT EXISTS (SELECT 1 FROM (SELECT force, month FROM quality_flags UNION ALL SELECT force, month "
             f"FROM coverage_gaps WHERE status = 'partial') q WHERE q.month = strftime({alias}.month, '%Y-%m') "
             f"AND q.force = {force_expr(alias)})")
+
+
+def forces_in(con, filters: Filters, share: float = 0.01) -> set[str]:
+    """The forces (as :func:`force_expr` names them) holding at least ``share`` of the incidents in the
+    filters' places, whatever their months and offences. The share leaves out rows a force records
+    just over its border (Durham's 9 rows in Middlesbrough against Cleveland's 31,941)."""
+    from hotspot_engine.store.query import where_incidents
+
+    where, params = where_incidents(Filters(districts=filters.districts, csps=filters.csps))
+    rows = con.execute(f"SELECT {force_expr('i')}, count(*) FROM incidents i WHERE {where} GROUP BY 1", params).fetchall()
+    total = sum(n for _, n in rows)
+    return {force for force, n in rows if n >= share * total}

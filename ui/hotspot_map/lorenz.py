@@ -55,6 +55,16 @@ def _table(conc: Concentration, chance: Concentration, hot: np.ndarray, hot_area
                                         format="percent", help="The same number of incidents scattered at random")})
 
 
+def concentration_sentence(conc: Concentration, chance: Concentration, hot_value: float, hot_area: float) -> str:
+    """The headline share, with what chance alone gives these few incidents: on the real Hampshire months
+    (1,039 incidents over 44,270 cells) "76% of serious violence happened in 1% of the area" stood alone,
+    where incidents scattered at random put 44% there."""
+    top1, by_chance = conc.value_share_in_top(0.01), chance.value_share_in_top(0.01)
+    return (f"{top1:.0%} of serious violence happened in 1% of the area ({by_chance:.0%} would by chance alone, "
+            f"with this few incidents over these cells); the hotspots hold {hot_value:.0%} of it in {hot_area:.1%} "
+            f"of the area ({chance.value_share_in_top(hot_area):.0%} by chance).")
+
+
 def draw_concentration(cells: pd.DataFrame, window: Filters) -> None:
     st.subheader("Concentration")
     counts = cells["count"].to_numpy(dtype=float)
@@ -64,10 +74,8 @@ def draw_concentration(cells: pd.DataFrame, window: Filters) -> None:
         return
     hot = cells["is_hotspot"].astype(bool).to_numpy()
     hot_value, hot_area = float(counts[hot].sum()) / conc.total, float(hot.mean())
-    top1 = conc.value_share_in_top(0.01)
-    sentence = (f"{top1:.0%} of serious violence happened in 1% of the area; the hotspots hold {hot_value:.0%} of it "
-                f"in {hot_area:.1%} of the area.")
     chance = chance_concentration(int(round(conc.total)), conc.n_cells)
+    sentence = concentration_sentence(conc, chance, hot_value, hot_area)
     chart_col, text_col = st.columns([2, 1])
     with chart_col:
         chart, datasets = lorenz_chart(conc, hot_area, hot_value, chance)

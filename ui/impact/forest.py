@@ -9,7 +9,7 @@ import pandas as pd
 import streamlit as st
 
 from hotspot_engine.render.text_safety import markdown_plain
-from hotspot_engine.service.analyses import GAP_NOTE
+from hotspot_engine.service.analyses import CHOSEN_AFTER, GAP_NOTE
 from ui.common import OKABE_ITO, display_table, draw_chart
 
 RTM_PARAGRAPH = (
@@ -87,6 +87,9 @@ def draw_pooled(result, unit: str, patrols: bool = True, wall: bool = False) -> 
     mode): the figures, the strength and trend checks and a short reason, on one screen (issue 27)."""
     table = result.table
     pooled = table[table["hotspot_id"] == "pooled"].iloc[0]
+    for note in result.notes:  # hotspots chosen on months after the intervention: no figure below is fair
+        if note.startswith(CHOSEN_AFTER):
+            st.warning(markdown_plain(note), icon=":material/warning:")
     figures, words = st.columns([3, 2])
     with figures:
         corrected = pct(pooled["corrected_change_pct"])
@@ -184,14 +187,26 @@ def _tne_cell(tne: float, low: float, high: float, reading: str) -> str:
     return f"{tne:+.0f} fewer ({span})" if not reading else f"{reading} ({span})"
 
 
+def wdq_cells(table: pd.DataFrame) -> tuple[list[str], list[str]]:
+    """The WDQ and its interval as shown: the quotient only where its interval exists (the hotspot's
+    fall relative to the control beyond chance). On the real Hampshire months, with no hotspot's fall
+    beyond chance, the column read +62.40 and +14.81 beside "No reading": bare quotients of a near-zero
+    success measure, which issue 17 measured reading "diffusion" by chance a third of the time."""
+    values, spans = [], []
+    for w, a, b in zip(table["wdq"], table["wdq_low"], table["wdq_high"]):
+        read = math.isfinite(w) and math.isfinite(a) and math.isfinite(b)
+        values.append(f"{w:+.2f}" if read else "not read" if math.isfinite(w) else "undefined")
+        spans.append(f"{a:+.2f} to {b:+.2f}" if read else "none: within chance" if math.isfinite(w) else "undefined")
+    return values, spans
+
+
 def draw_displacement(table: pd.DataFrame) -> None:
     st.subheader("Displacement and Total Net Effect")
+    values, spans = wdq_cells(table)
     shown = pd.DataFrame({
         "hotspot": table["hotspot_name"].fillna(table["hotspot_id"]),
-        "WDQ": [f"{v:+.2f}" if math.isfinite(v) else "undefined" for v in table["wdq"]],
-        "WDQ 95% interval": [f"{a:+.2f} to {b:+.2f}" if math.isfinite(a) and math.isfinite(b) else "none: within chance"
-                             if math.isfinite(w) else "undefined"
-                             for w, a, b in zip(table["wdq"], table["wdq_low"], table["wdq_high"])],
+        "WDQ": values,
+        "WDQ 95% interval": spans,
         "Total Net Effect (incidents, 95% interval)": [
             _tne_cell(t, a, b, r) for t, a, b, r in zip(table["tne"], table["tne_low"], table["tne_high"],
                                                         table["tne_reading"])],
@@ -199,8 +214,8 @@ def draw_displacement(table: pd.DataFrame) -> None:
     })
     st.dataframe(shown, hide_index=True, width="stretch")
     st.caption("Weighted Displacement Quotient (Bowers & Johnson 2003) over the plain before/after windows, with 95% "
-               "intervals from Poisson redraws, given only when the hotspot's fall relative to the control is beyond "
-               "chance. Total Net Effect (Guerette & Bowers 2009): incidents fewer than expected in the hotspot and "
+               "intervals from Poisson redraws, given (with its interval) only when the hotspot's fall relative to the "
+               "control is beyond chance; the All figures table keeps every computed quotient. Total Net Effect (Guerette & Bowers 2009): incidents fewer than expected in the hotspot and "
                "its buffer together over the whole after-period, from the corrected model (the rest of the CSP, "
                "selection months left out), read only when the corrected effect and its own interval are beyond "
                "chance. WDQ > 1: the buffer improved more than the hotspot.")
