@@ -170,8 +170,14 @@ _RUNS_JS = """(() => {
 })();"""
 
 
+#: A UK user's browser: headless Chromium runs en-US, so date fields read mm/dd/yyyy in every
+#: screenshot (audit 3 item 9); en-GB shows dd/mm/yyyy, and London's clock dates what the page stamps.
+UK_BROWSER = {"locale": "en-GB", "timezone_id": "Europe/London"}
+
+
 class _Browser:
-    """Playwright's Browser, whose pages follow their app's script runs (:data:`_RUNS_JS`)."""
+    """Playwright's Browser, whose pages follow their app's script runs (:data:`_RUNS_JS`) and open as
+    a UK user's browser (:data:`UK_BROWSER`) unless told otherwise."""
 
     def __init__(self, browser) -> None:
         self._browser = browser
@@ -180,12 +186,12 @@ class _Browser:
         return getattr(self._browser, name)
 
     def new_page(self, **options):
-        page = self._browser.new_page(**options)
+        page = self._browser.new_page(**{**UK_BROWSER, **options})
         page.add_init_script(_RUNS_JS)
         return page
 
     def new_context(self, **options):
-        context = self._browser.new_context(**options)
+        context = self._browser.new_context(**{**UK_BROWSER, **options})
         context.add_init_script(_RUNS_JS)
         return context
 
@@ -195,7 +201,7 @@ def browser():
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=chromium_path(), args=CHROMIUM_ARGS)
+        b = p.chromium.launch(executable_path=chromium_path(), args=CHROMIUM_ARGS + ["--lang=en-GB"])
         try:
             yield _Browser(b)
         finally:

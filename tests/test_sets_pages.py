@@ -173,6 +173,17 @@ def test_the_sets_page_compares_two_sets(own_store):
     assert any("Today's hotspots" in _plain(m.value) for m in at.markdown)
     shown = _app({"present": "1"}, "pages/6_Hotspot_sets.py")  # the wall screen: the map, no tables
     assert not shown.dataframe and len(shown.get("deck_gl_json_chart")) == 1
+    import json
+
+    from hotspot_engine.render.deck import fitted_force_view
+
+    # The wall screen fits the whole force (AppTest measures no screen: the default 1000x560) and
+    # numbers the later list's hotspots, as the Hotspot map does.
+    deck = json.loads(shown.get("deck_gl_json_chart")[0].proto.json)
+    assert deck["initialViewState"]["zoom"] == fitted_force_view(1000, 560)["zoom"]
+    labels = next(layer for layer in deck["layers"] if layer["id"] == "hotspot-labels")
+    assert sorted(int(row["text"]) for row in labels["data"]) == sorted(
+        newer.hotspots()["hotspot_number"].astype(int).tolist())
 
 
 @pytest.fixture()

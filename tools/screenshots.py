@@ -5,7 +5,10 @@
 ``--suffix`` is added to every file name, so the pages on real data.police.uk months (a store made
 with `python -m hotspot_engine ingest <the zip> --db x.duckdb`) sit beside those on the sample.
 
-Uses the same helpers as the browser tests (Debian's Chromium, the app on 127.0.0.1). PNGs are
+Uses the same helpers as the browser tests (Debian's Chromium, the app on 127.0.0.1), whose pages open
+as a UK user's browser (locale en-GB, Europe/London: tests/browser.UK_BROWSER). The date fields draw
+dd/mm/yyyy only where Chromium holds its en-GB locale file (Debian: the chromium-l10n package); with
+en-US.pak alone they keep mm/dd/yyyy though the page's language and dates are en-GB. PNGs are
 quantised to 256 colours when Pillow is present, to keep each file small for the README.
 """
 from __future__ import annotations

@@ -8,7 +8,7 @@ import streamlit as st
 from hotspot_engine.analyse.set_changes import compare, summary
 from hotspot_engine.reference.geography import cell_centres, str_to_cell
 from hotspot_engine.render import set_map
-from hotspot_engine.render.deck import view_for
+from hotspot_engine.render.deck import fitted_force_view, view_for
 from hotspot_engine.render.text_safety import markdown_plain
 from ui.common import legend_html
 from ui.viewport import ScreenFit, map_fit, measure_screen
@@ -53,7 +53,10 @@ def draw_comparison(older: pd.DataFrame, newer: pd.DataFrame, older_label: str, 
     lat, lon = cell_centres(str_to_cell(cells["h3"])) if len(cells) else ([], [])
     fit = map_fit(1000, 560, page="sets") if present else ScreenFit(1000, 560)
     map_col, side = st.columns([3, 1])
-    map_col.pydeck_chart(set_map.compare_deck(cells, view_for(lat, lon, fit.width_px, fit.height_px)),
+    # The wall screen shows the whole force fitted into the map as this screen draws it (as the Hotspot
+    # map does): fitted to the cells, the north, the west and the Isle of Wight were cut off.
+    view = fitted_force_view(fit.width_px, fit.height_px) if present else view_for(lat, lon, fit.width_px, fit.height_px)
+    map_col.pydeck_chart(set_map.compare_deck(cells, view, (fit.width_px, fit.height_px), present),
                          height=fit.height_px, width="stretch")
     if present:
         measure_screen(page="sets")
