@@ -88,7 +88,7 @@ def test_page_shows_dosage_grids_and_a_reproducible_plan(app_db, sample_dir, tmp
         from tests.test_output_labels import page_text
 
         (page,) = page_text(briefing[2], tmp_path)
-        assert "force-wide" in page and "figures 2023-04-01 to" in page and "Data: force crime records." in page
+        assert "force-wide" in page and "figures 2023-04 to" in page and "Data: force crime records." in page
 
     at.selectbox(key="p_focus").select_index(1).run()  # the first hotspot alone
     assert not at.exception

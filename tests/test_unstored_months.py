@@ -262,3 +262,20 @@ def test_partner_funnel_compares_only_months_both_sources_hold(gap_store, sample
         assert (january.filters.date_from, january.filters.date_to) == ("2024-01", "2024-01")
     finally:
         con.close()
+
+
+def test_the_briefings_where_line_says_how_many_of_its_months_are_stored(gap_store):
+    """Audit 3 item 12: the briefing said "figures 2023-05-01 to 2024-04-30" on a store holding 4 of
+    those 12 months; it now uses the words of the pages and the meeting maps' titles."""
+    from hotspot_engine import service
+    from hotspot_engine.filters import Filters
+    from hotspot_engine.render.briefing import _where_line
+    from hotspot_engine.service import exports
+
+    con = service.open_store(gap_store, read_only=True)
+    try:
+        context = exports.store_context(con, Filters(date_from="2024-01", date_to="2024-03", sv_only=True))
+    finally:
+        con.close()
+    line = _where_line(context, "2024-01-01", "2024-03-31")
+    assert line.endswith("figures 2024-01 to 2024-03, 2 of 3 months stored"), line

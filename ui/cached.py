@@ -235,6 +235,8 @@ def cached_briefing(filters: Filters, target: DosageTarget, version: int, week_s
     window = report_window(filters, report.period)
     context = output_context(window, extent(version).proxy_share, _set(on).name if isinstance(on, SetRef) else None,
                              quality_warning(window, version))
+    # Its months in the pages' words, with how many are stored (as the command line's briefing says).
+    context = replace(context, window=window_label(window.date_from, window.date_to, version))
     return briefing_pdf(report, plan, hotspot_ids, synthetic=synthetic, context=context)
 
 

@@ -130,11 +130,14 @@ def briefing_page(report: PatrolReport, plan: PatrolPlan | None, hotspot_id: str
 
 def _where_line(context: OutputContext | None, first: object, last: object) -> str:
     """Area, the adopted set and the figures' months (the rank in the title is the number the set's maps
-    show)."""
+    show). With a context, the months in the words of the pages and the meeting maps' titles
+    (``context.window``: "2023-05 to 2024-04, 4 of 12 months stored"): on the real police.uk store the
+    dates "2023-05-01 to 2024-04-30" alone read as a year of figures resting on 4 months (audit 3
+    item 12)."""
     if context is None:
         return f"Figures {first} to {last}"
     named = f"  ·  hotspot set '{context.set_name}'" if context.set_name else ""
-    return f"{context.area}{named}  ·  figures {first} to {last}"
+    return f"{context.area}{named}  ·  figures {context.window}"
 
 
 def _title_lines(title: str, synthetic: bool) -> tuple[str, float]:
