@@ -204,3 +204,24 @@ def test_a_partner_safe_legend_lists_only_counts_that_can_occur():
     assert labels[0].startswith("5") and all(b % 5 == 0 for b in bounds), labels
     exact = np.array([1, 1, 2, 3, 5, 8, 13, 40, 90], dtype=float)
     assert value_grain(exact) == 1 and [label for label, _ in classify_colours(exact, YLORRD)[1].entries][0] == "1 – 3"
+
+
+@pytest.mark.parametrize("column", ["count", "harm"])
+def test_the_desk_and_the_wall_screen_give_the_same_cells_the_same_classes(cells, column):
+    """Audit 3 item 8: the real store's desk legend read "1-2, 3, 4-5, 6-8, 9-13" and the wall
+    screen's "1-2, 3, 4, 5-6, 7-9, 10-13" for the same cells (the dark ramp has one more shade)."""
+    desk = classes.magnitude_classes(cells, column, dark=False)
+    wall = classes.magnitude_classes(cells, column, dark=True)
+    assert [label for label, _ in desk.legend.entries] == [label for label, _ in wall.legend.entries]
+    assert np.array_equal(desk.k, wall.k)
+    assert len(wall.legend.entries) > 3  # skewed values still fill the classes
+    # The wall screen keeps its palest and darkest shade: the top class reads as the hottest.
+    assert wall.legend.entries[0][1] == classes.YLORRD[0] and wall.legend.entries[-1][1] == classes.YLORRD[-1]
+
+
+def test_the_real_stores_counts_class_alike_desk_and_wall():
+    values = np.array([1] * 40 + [2] * 20 + [3] * 10 + [4] * 6 + [5] * 5 + [7] * 3 + [9, 11, 13])
+    cells = pd.DataFrame({"count": values})
+    labels = {dark: [label for label, _ in classes.magnitude_classes(cells, "count", dark).legend.entries]
+              for dark in (False, True)}
+    assert labels[False] == labels[True] == ["1 – 2", "3", "4 – 5", "6 – 8", "9 – 13"]

@@ -8,11 +8,15 @@ against the dashboard's five; now all four maps show the same 576 cells. A partn
 and an officer reading the dashboard must see the same cells in the same colours under the same
 legend, so the classes, palettes and legend labels live here and the renderers only draw them.
 
-- Counts, harm, patrols (any non-negative magnitude): up to six classes over the non-zero values
-  with geometric upper bounds rounded to whole numbers (:func:`nice_breaks`), because crime counts
-  are skewed (most cells 1, a few 80): equal-interval classes put almost every cell in the first
-  class, and quantile classes of mostly-1 data collapse. Zero and blank (partner-safe) cells are
-  not drawn.
+- Counts, harm, patrols (any non-negative magnitude): up to five classes (:data:`MAGNITUDE_CLASSES`)
+  over the non-zero values with geometric upper bounds rounded to whole numbers (:func:`nice_breaks`),
+  because crime counts are skewed (most cells 1, a few 80): equal-interval classes put almost every
+  cell in the first class, and quantile classes of mostly-1 data collapse. Zero and blank
+  (partner-safe) cells are not drawn. The number of classes does not depend on the palette: the
+  dark (wall-screen) ramp has six shades and the light one five, and taking the class count from
+  the palette gave the same cells different classes desk and wall (real store: "1-2, 3, 4-5, 6-8,
+  9-13" against "1-2, 3, 4, 5-6, 7-9, 10-13", audit 3 item 8). The dark base spreads its five
+  classes over its six shades, palest and darkest kept.
 - Significance: the classes are the hotspot engine's ``gi_bin`` column (-3..3: the exact test's
   FDR-adjusted p below 1/5/10%, signed above or below expectation), never recomputed from ``gi_z``
   here: what a bin means (which p-value, which correction) is the analysis's decision, and a
@@ -140,11 +144,15 @@ def nice_breaks(values: np.ndarray, n: int) -> np.ndarray:
     return rounded
 
 
+#: Classes of a magnitude on every map, whatever its palette (see the module docstring).
+MAGNITUDE_CLASSES = 5
+
+
 def classify_colours(values: np.ndarray, palette: list[RGB]) -> tuple[np.ndarray, Legend, np.ndarray]:
     """Colour per value by class; returns colours (n x 3), a legend and the class index. The
     values are expected positive (callers leave zeros and blanks out before)."""
     values = np.asarray(values, dtype=float)
-    uppers = nice_breaks(values, len(palette))
+    uppers = nice_breaks(values, min(len(palette), MAGNITUDE_CLASSES))
     # Spread the classes over the palette so the top class is always the darkest colour.
     shades = np.round(np.linspace(0, len(palette) - 1, len(uppers))).astype(int)
     idx = np.clip(np.searchsorted(uppers, values, side="left"), 0, len(uppers) - 1)
@@ -222,7 +230,7 @@ def classify_cells(cells: pd.DataFrame, colour_by: str, dark: bool = False) -> C
 
 
 __all__ = [
-    "CellClasses", "GI_BIN_COLOURS", "GI_BIN_LABELS", "GI_BIN_ORDER", "LEGEND_TITLES", "Legend", "NO_PATTERN",
+    "CellClasses", "MAGNITUDE_CLASSES", "GI_BIN_COLOURS", "GI_BIN_LABELS", "GI_BIN_ORDER", "LEGEND_TITLES", "Legend", "NO_PATTERN",
     "PATTERN_COLOURS", "VIRIDIS", "YLORRD", "YLORRD_ON_LIGHT", "classify_cells", "classify_colours", "gi_bin_classes",
     "hex_colour", "magnitude_classes", "magnitude_palette", "nice_breaks", "palette_for", "pattern_classes",
     "value_classes",
