@@ -132,17 +132,20 @@ def cmd_ingest(args: argparse.Namespace) -> int:
         raise InputError("--name-column: only with --format streets")
     partner = PartnerOptions(source=args.source, owner=args.owner, sharing=args.sharing)
     con = _connect(args)
+    skipped: list[str] = []
     try:
         if args.format == "streets":
             summaries = ingest_streets(con, args.paths, args.name_column)
         else:
             summaries = ingest_files(con, args.paths, fmt=args.format, offence_map=args.offence_map, limits=limits,
-                                     partner=partner)
+                                     partner=partner, skipped=skipped)
         from hotspot_engine.service.quality import quality_report
 
         quality = quality_report(con).lines()
     finally:
         con.close()
+    for line in skipped:
+        print(f"note: {line}")
     for s in summaries:
         print(s.line())
         for note in s.notes:

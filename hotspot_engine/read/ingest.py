@@ -194,26 +194,80 @@ def _load_one(con, data: bytes, name: str, fmt: str | None, offence_map, limits:
 
 
 def ingest_paths(con, paths: list[str | Path], fmt: str | None = None, offence_map: str | Path | None = None,
-                 max_bytes: int | None = None, limits: Limits = DEFAULT_LIMITS, partner=None) -> list[LoadSummary]:
+                 max_bytes: int | None = None, limits: Limits = DEFAULT_LIMITS, partner=None,
+                 skipped: list[str] | None = None) -> list[LoadSummary]:
     """Load files, folders (recursed) and zips into the store; one LoadSummary per data file.
     ``partner`` (a :class:`~hotspot_engine.read.partners.PartnerOptions`) names the layer, owner and
     sharing level of partner files.
 
-    Each file is one transaction. The first unusable file raises InputError (naming it); files
-    loaded before it stay loaded. Files over ``max_bytes`` (default ``limits.max_file_bytes``) are
+    Every plain file's header is checked before any file loads: one no format fits raises InputError
+    (naming it) with nothing loaded; a patrol trial's schedule found in a folder is left out, with a
+    line in ``skipped`` (one named on its own is refused). Each file is one transaction; a file
+    unusable past its header raises InputError (naming it) and files loaded before it stay loaded. Files over ``max_bytes`` (default ``limits.max_file_bytes``) are
     refused before being read; zip members and workbook sheets are held to ``limits`` as they unpack.
     """
     limits = limits.with_max_file_bytes(max_bytes)
-    summaries: list[LoadSummary] = []
+    given_files: list[tuple[Path, bool]] = []
     for given in paths:
         path = Path(given)
         if not path.exists():
             raise InputError(f"{path.name}: no such file or folder")
-        files = _files_under(path) if path.is_dir() else [path]
-        widen_to_file_names(file.name for file in files)
-        for file in files:
-            summaries.extend(_load_file(con, file, file.name, fmt, offence_map, limits, partner))
+        given_files += [(file, path.is_dir()) for file in (_files_under(path) if path.is_dir() else [path])]
+    files = []
+    for file, in_folder in given_files:  # every file's header first: a bad one stops the load before any row
+        reason = _header_problem(file, fmt, limits)
+        if reason and in_folder:
+            if skipped is not None:
+                skipped.append(f"{file.name}: {reason}: skipped")
+            continue
+        if reason:
+            raise InputError(f"{file.name}: {reason}")
+        files.append(file)
+    widen_to_file_names(file.name for file in files)
+    summaries: list[LoadSummary] = []
+    for file in files:
+        summaries.extend(_load_file(con, file, file.name, fmt, offence_map, limits, partner))
     return summaries
+
+
+#: The columns of a patrol trial's schedule file (analyse.trial_design.SCHEDULE_COLUMNS; the read layer
+#: does not import the analyses, tests/test_ingest_folder.py checks the two agree).
+TRIAL_SCHEDULE_COLUMNS = {"hotspot_id", "hotspot_name", "date", "weekday", "week", "arm", "washout"}
+#: A header sample this long holds a header line of any file we take (and a few rows).
+HEADER_SAMPLE_BYTES = 64 << 10
+
+
+def _header_problem(file: Path, fmt: str | None, limits: Limits) -> str | None:
+    """Why a file found in a folder is not data to load ("a patrol trial's schedule ..."), or None.
+    Raises the format's InputError (naming the file) when no format fits its header, so a folder
+    whose fifth file cannot be read loads nothing (audit 3 item 6: the sample's folder stopped at
+    trial_schedule.csv after loading 70,799 rows of the other files). Zips, workbooks, Parquet and
+    headers the sample cannot parse are left to the load, which reads them whole and says why."""
+    from hotspot_engine.read import partners
+
+    if fmt is not None or not file.is_file():
+        return None
+    try:
+        with open(file, "rb") as handle:
+            head = handle.read(HEADER_SAMPLE_BYTES)
+    except OSError:
+        return None  # the load says why it cannot read the file
+    if head[:4] in (b"PAR1", b"PK\x03\x04", b"PK\x05\x06") or is_zip(head[:4], file.name):
+        return None
+    if len(head) == HEADER_SAMPLE_BYTES and b"\n" in head:
+        head = head[: head.rindex(b"\n") + 1]
+    try:
+        columns = [str(c) for c in read_raw(head, file.name, limits).frame.columns]
+    except InputError:
+        return None
+    if {"hotspot_id", "date", "arm"} <= set(columns) and set(columns) <= TRIAL_SCHEDULE_COLUMNS:
+        return "a patrol trial's schedule, not incidents or patrols (read it with evaluate --schedule)"
+    if partners.detect_partner_format(columns) is None:
+        try:
+            detect_format(columns)
+        except InputError as exc:
+            raise InputError(f"{file.name}: {exc}") from None
+    return None
 
 
 def ingest_upload(con, name: str, data: bytes, fmt: str | None = None, offence_map=None,

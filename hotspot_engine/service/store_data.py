@@ -159,17 +159,17 @@ def cell_month_counts(con, filters: Filters, harm_weights=None) -> pd.DataFrame:
 
 
 def ingest_files(con, paths, fmt: str | None = None, offence_map=None, max_bytes: int | None = None,
-                 limits: Limits | None = None, partner=None) -> list[LoadSummary]:
+                 limits: Limits | None = None, partner=None, skipped: list[str] | None = None) -> list[LoadSummary]:
     """Load files, folders or zips into the store within ``limits`` (read.limits); one summary per file.
     ``partner`` (a :class:`~hotspot_engine.read.partners.PartnerOptions`) names a partner file's layer,
-    owner and sharing level."""
+    owner and sharing level; ``skipped`` gets a line per file of a folder left out (a trial schedule)."""
     from hotspot_engine.read.limits import DEFAULT_LIMITS
     from hotspot_engine.read.loading import ingest_paths
     from hotspot_engine.service.quality import refresh_quality
 
     try:
         return ingest_paths(con, [Path(p) for p in paths], fmt=fmt, offence_map=offence_map, max_bytes=max_bytes,
-                            limits=limits or DEFAULT_LIMITS, partner=partner)
+                            limits=limits or DEFAULT_LIMITS, partner=partner, skipped=skipped)
     finally:  # files loaded before a bad one stay loaded: judge them too
         refresh_quality(con)
 
