@@ -22,6 +22,11 @@ _FOCUSED_TYPE = """() => { const a = document.activeElement;
   const inner = a && a.shadowRoot ? a.shadowRoot.activeElement : a; return inner ? inner.type || inner.tagName : null; }"""
 
 
+#: The keys below are typed month first: an en-US field's order. tests/browser.py opens pages as en-GB
+#: (dd/mm/yyyy where Chromium holds that locale's file), so these pages ask for en-US.
+TYPING_LOCALE = {"locale": "en-US"}
+
+
 def _type_keys(page, label: str, keys: str) -> None:
     """Focus the date field ``label`` (its first segment, the month) and type ``keys`` one by one."""
     field = page.get_by_label(label, exact=True)
@@ -44,7 +49,7 @@ def app_url(sample_db, tmp_path_factory):
 
 def test_a_date_typed_key_by_key_applies_without_enter_or_leaving_the_field(app_url):
     with browser() as b:
-        page = b.new_page(viewport={"width": 1600, "height": 1000})
+        page = b.new_page(viewport={"width": 1600, "height": 1000}, **TYPING_LOCALE)
         requests: list[str] = []
         page.on("request", lambda r: requests.append(r.url))
         page.goto(f"{app_url}/Impact")
