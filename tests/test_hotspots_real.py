@@ -183,6 +183,23 @@ def test_result_says_what_was_chosen(real_result):
     assert any(note.startswith("Test: exact tail") for note in real_result.notes)
 
 
+@pytest.mark.parametrize("method", ["predict", "gistar"])
+def test_listed_areas_are_never_called_significant(real_store, method):
+    """Audit item 4: the count of listed areas (each above the average rate) sat in the sidecar as
+    "significant_areas: 228" beside "2 listed area(s) ... beyond chance (significant)"."""
+    from hotspot_engine.write.sidecar import ExportMeta
+
+    result = find_hotspots(real_store, Filters(date_from="2024-01", date_to="2024-04", sv_only=True),
+                           HotspotParams(method=method))
+    settings = result.settings
+    assert "significant_areas" not in settings
+    assert settings["areas_listed_above_average_rate"] == len(result.areas) + len(result.next_ranked)
+    text = ExportMeta(what="hotspots", filters=Filters(), chosen=settings, notes=result.notes).to_text()
+    assert "areas_listed_above_average_rate" in text
+    assert "significant_areas" not in text and "significant areas" not in text
+    assert "reach significance" not in text
+
+
 @pytest.mark.slow  # the command line in a subprocess
 def test_cli_validate_to_prints_and_records_the_holdout(real_db, tmp_path):
     import json

@@ -727,7 +727,10 @@ def offence_default(filters: Filters, serious_violence_by_default: bool = True) 
 
 def advise(result: HotspotResult, filters: Filters, months_with_data: int) -> dict:
     """Resolution and window that fit the volume of data: what was used, and one sentence of
-    advice. The exact test needs a neighbourhood total of about ``smallest_significant_total``;
+    advice. ``areas_listed_above_average_rate`` counts the places listed (hotspots and next
+    ranked), each above the study area's average rate by the exact tail test; it is not the count
+    of places that stand out beyond chance (the ``significant`` column, local surface), so it
+    is never called "significant" (audit item 4: "significant_areas: 228" beside "2 ... significant"). The exact test needs a neighbourhood total of about ``smallest_significant_total``;
     when fewer areas than the partnership acts on reach it, a longer window (or a coarser grid)
     lets real concentrations show; when cells are busy, a finer grid gives tighter places."""
     settings = result.settings
@@ -741,18 +744,19 @@ def advise(result: HotspotResult, filters: Filters, months_with_data: int) -> di
     if result.params.method != "gistar":
         advice = used
     elif found < result.params.top and months < 12:
-        advice = (f"{used} Only {found} areas reach significance (a neighbourhood needs about "
+        advice = (f"{used} Only {found} areas pass the test against the study area's average rate (a neighbourhood needs about "
                   f"{settings.get('smallest_significant_total', float('nan')):.0f} incidents): a 12-month window would show more.")
     elif found < result.params.top and filters.res > 8:
-        advice = (f"{used} Only {found} areas reach significance: resolution {filters.res - 1} (coarser) would show more, "
+        advice = (f"{used} Only {found} areas pass the test against the study area's average rate: resolution {filters.res - 1} (coarser) would show more, "
                   "at the cost of larger places.")
     elif per_cell > 2 and filters.res < 10:
         advice = f"{used} Cells are busy: resolution {filters.res + 1} would give tighter places to patrol."
     else:
-        advice = f"{used} These suit the volume of data: {found} significant areas for the {result.params.top} hotspots."
+        advice = (f"{used} These suit the volume of data: {found} areas above the study area's average rate for the "
+                  f"{result.params.top} hotspots.")
     return {"resolution": filters.res, "window": [filters.date_from, filters.date_to], "window_months": months,
             "months_with_data": int(months_with_data),
-            "incidents": int(incidents), "incidents_per_cell": per_cell, "significant_areas": found, "advice": advice}
+            "incidents": int(incidents), "incidents_per_cell": per_cell, "areas_listed_above_average_rate": found, "advice": advice}
 
 
 def months_in_window(first: str | None, last: str | None) -> int:
