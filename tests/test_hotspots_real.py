@@ -250,3 +250,16 @@ def test_holdout_says_when_the_choice_window_is_mostly_empty(real_store):
     _, holdout = validate_recent(real_store, Filters(date_from="2024-01", date_to="2024-04", sv_only=True), 3)
     assert holdout.window == ("2023-10", "2024-01")
     assert any("only 1 hold data" in note for note in holdout.notes)
+
+
+def test_predicted_rates_explain_the_order_of_the_places(real_result):
+    """Audit item 3: #16 held 1 incident, #20 held 15. The hotspots are the places whose busiest cell
+    predicts most, listed by the place's total prediction; the next ranked places follow."""
+    from hotspot_engine.analyse.hotspots import area_predicted
+
+    hot = area_predicted(real_result.areas, real_result.cells)
+    rest = area_predicted(real_result.next_ranked, real_result.cells)
+    assert hot["predicted"].notna().all() and rest["predicted"].notna().all() and len(rest)
+    assert (hot["predicted"].diff().dropna() <= 1e-9).all() and (rest["predicted"].diff().dropna() <= 1e-9).all()
+    assert hot["predicted_peak"].min() >= rest["predicted_peak"].max()
+    assert (hot["predicted_peak"] <= hot["predicted"] + 1e-12).all()

@@ -759,6 +759,33 @@ def advise(result: HotspotResult, filters: Filters, months_with_data: int) -> di
             "incidents": int(incidents), "incidents_per_cell": per_cell, "areas_listed_above_average_rate": found, "advice": advice}
 
 
+#: One line under the predict method's ranked places: why a place with 1 incident can rank above one
+#: with 15 (audit item 3: the real months' #16 held 1, #20 held 15, and nothing said why). On those
+#: months #16's one cell predicted 0.59 a month and #20's busiest cell less, though its 4 cells sum to 3.4.
+RANKED_BY_PREDICTION_TEXT = (
+    "Ranked by predicted rate, not by the count: the hotspots are the places whose busiest cell has the highest "
+    "predicted rate a month, listed by the place's total. A cell's prediction blends its own count with a prior "
+    "rate from its surroundings (about 600 m) and its count of every other offence: a busy cell keeps its own "
+    "rate, while a cell with one or two of these incidents is judged mostly on its surroundings and other crime.")
+
+
+def area_predicted(areas: pd.DataFrame, cells: pd.DataFrame) -> pd.DataFrame:
+    """Each listed area's predicted rate a month (in the measure's units): ``predicted``, the sum of
+    its cells' predictions (the order the places are listed in), and ``predicted_peak``, its busiest
+    cell's (what chose the hotspots: :func:`_predicted_places`). Aligned with ``areas``; NaN where
+    the cells carry no prediction. Kept out of the area layers, so no export (partner-safe
+    included) carries a figure derived from the counts beyond the counts."""
+    out = pd.DataFrame(np.nan, index=areas.index, columns=["predicted", "predicted_peak"])
+    if "predicted" not in cells.columns or "area_rank" not in cells.columns or "hotspot_rank" not in areas.columns:
+        return out
+    listed = cells[pd.to_numeric(cells["area_rank"], errors="coerce").fillna(-1) > 0]
+    by_area = listed.groupby(listed["area_rank"].astype(int))["predicted"]
+    rank = pd.to_numeric(areas["hotspot_rank"], errors="coerce")
+    out["predicted"] = rank.map(by_area.sum()).astype(float)
+    out["predicted_peak"] = rank.map(by_area.max()).astype(float)
+    return out
+
+
 def months_in_window(first: str | None, last: str | None) -> int:
     """Months from ``first`` to ``last`` inclusive ('YYYY-MM'); 0 when either is missing."""
     if not first or not last:
