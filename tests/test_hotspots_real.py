@@ -263,3 +263,14 @@ def test_predicted_rates_explain_the_order_of_the_places(real_result):
     assert (hot["predicted"].diff().dropna() <= 1e-9).all() and (rest["predicted"].diff().dropna() <= 1e-9).all()
     assert hot["predicted_peak"].min() >= rest["predicted_peak"].max()
     assert (hot["predicted_peak"] <= hot["predicted"] + 1e-12).all()
+
+
+def test_briefing_streets_read_possessives_as_written(real_store):
+    """Audit item 11: the briefing's streets (store/query.py SQL) repair "Jacob'S" as the names do."""
+    from hotspot_engine.store import query
+
+    cells = real_store.execute("SELECT DISTINCT h3_r9 FROM incidents WHERE location LIKE '%''S %'").df()["h3_r9"]
+    assert len(cells)
+    frame = pd.DataFrame({"h3": cells.astype("uint64"), "hotspot_id": "X"})
+    streets = query.locations_near_cells(real_store, Filters(date_from="2024-01", date_to="2024-04"), frame)["street"]
+    assert streets.str.contains("'s ").any() and not streets.str.contains("'S ").any()

@@ -51,7 +51,7 @@ from hotspot_engine.analyse.gistar import (
     gi_bins,
     gistar,
 )
-from hotspot_engine.analyse.places import area_names, micro_places
+from hotspot_engine.analyse.places import area_names, micro_places, tidy_place
 from hotspot_engine.analyse.predict import (
     SIGNIFICANT_TEXT,
     CellHistory,
@@ -237,9 +237,9 @@ def _read_exclusions(path: Path) -> pd.DataFrame:
 
 
 def place_name(location: pd.Series) -> pd.Series:
-    """Location text without police.uk's "On or near " prefix (the snap point's own name)."""
-    text = location.astype(object).where(location.notna(), "").astype(str).str.strip()
-    return text.str.replace(r"(?i)^on or near\s+", "", regex=True)
+    """Location text without police.uk's "On or near " prefix (the snap point's own name), with
+    "Jacob'S" as "Jacob's" (:func:`hotspot_engine.analyse.places.tidy_place`)."""
+    return tidy_place(location)
 
 
 def match_exclusions(location: pd.Series, exclusions: pd.DataFrame | None) -> pd.Series:
