@@ -352,6 +352,7 @@ def cmd_impact(args: argparse.Namespace) -> int:
                            notes=notes + list(IMPACT_REFERENCES))
     finally:
         con.close()
+    from hotspot_engine.analyse.impact import published_table
     from hotspot_engine.write.atomic import staged_outputs
     from hotspot_engine.write.export import neutralise_formulas, write_sidecar
 
@@ -359,7 +360,7 @@ def cmd_impact(args: argparse.Namespace) -> int:
     meta.row_counts = {"impact": len(table)}  # the sidecar's "Layers written:" had been left empty
     # The table and its methods sidecar appear together, or not at all.
     with staged_outputs() as outputs:
-        outputs.write_bytes(out, neutralise_formulas(table).to_csv(index=False).encode("utf-8"), "--out")
+        outputs.write_bytes(out, neutralise_formulas(published_table(table)).to_csv(index=False).encode("utf-8"), "--out")
         write_sidecar(meta, out, outputs)
     for note in notes:
         print(f"note: {note}", file=sys.stderr)

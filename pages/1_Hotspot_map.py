@@ -30,7 +30,8 @@ if present:
     st.stop()  # the wall screen shows the map and the headline only
 
 draw_adopt(scene)
-draw_ranked(scene.areas, scene.next_ranked, set_numbers(scene))
+draw_ranked(scene.areas, scene.next_ranked, set_numbers(scene),
+            scene.cells if choices.params.method == "predict" else None)
 draw_holdout(scene.window, choices.params, version)
 draw_concentration(scene.cells, scene.window)
 draw_notes(scene.notes)

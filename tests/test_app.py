@@ -71,6 +71,9 @@ def test_map_draws_cells_offline(app_db):
     assert list(table["no"]) == list(range(1, len(table) + 1))
     # Ranked by predicted incidents (the default method), not by count: nearly, not exactly, by count.
     assert table["count"].rank().corr(table["no"].rank()) < -0.9 and (table["count"] >= 5).all()
+    # Audit item 3: the predicted rates that set the order are shown beside the count, with a line saying so.
+    assert (table["predicted"].diff().dropna() <= 1e-9).all() and (table["predicted_peak"] > 0).all()
+    assert any(caption.value.startswith("Ranked by predicted rate, not by the count") for caption in at.caption)
     labels = next(layer for layer in spec["layers"] if layer["id"] == "hotspot-labels")
     assert len(labels["data"]) == len(table)
 

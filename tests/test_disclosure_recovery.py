@@ -337,3 +337,20 @@ def test_the_layer_list_shows_a_restricted_layers_row_total_as_counts_are_shown(
     assert shown["ae"] == 1_235 and shown["ambulance"] == 1_237 and shown["premises"] == 41
     assert np.isnan(shown["tiny"])
     assert layers["rows"].tolist() == [1_237, 1_237, 41, 3]  # the caller's frame is not changed
+
+
+def test_the_suppressed_flag_names_the_columns_it_blanked():
+    """Audit item 7: on the real months every partner-safe hotspot area read 'suppressed' beside a
+    shown count of 40, because its patrol columns (no patrol data: 0) were the blanked ones."""
+    from hotspot_engine.write.disclosure import partner_safe
+
+    areas = pd.DataFrame({"hotspot_id": ["a", "b", "c"], "count": [40, 3, 12], "harm": [100.0, 5.0, 30.0],
+                          "patrols": [0, 0, 7], "patrol_minutes": [0.0, 0.0, 70.0], "top_location": ["x", "y", "z"]})
+    safe = partner_safe({"hotspot_areas": areas})["hotspot_areas"]
+    assert safe["count"].tolist()[0] == 40 and safe["suppressed"].tolist() == [True, True, False]
+    assert safe["suppressed_columns"].tolist()[0] == "patrols, patrol_minutes"
+    assert set(safe["suppressed_columns"][1].split(", ")) == {"count", "harm", "patrols", "patrol_minutes", "top_location"}
+    assert safe["suppressed_columns"][2] == ""
+    for i, names in enumerate(safe["suppressed_columns"]):  # every named column is blank in that row, and only those
+        blank = {c for c in ("count", "harm", "patrols", "patrol_minutes", "top_location") if pd.isna(safe[c][i])}
+        assert blank == set(filter(None, names.split(", "))), i

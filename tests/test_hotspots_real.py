@@ -183,6 +183,23 @@ def test_result_says_what_was_chosen(real_result):
     assert any(note.startswith("Test: exact tail") for note in real_result.notes)
 
 
+@pytest.mark.parametrize("method", ["predict", "gistar"])
+def test_listed_areas_are_never_called_significant(real_store, method):
+    """Audit item 4: the count of listed areas (each above the average rate) sat in the sidecar as
+    "significant_areas: 228" beside "2 listed area(s) ... beyond chance (significant)"."""
+    from hotspot_engine.write.sidecar import ExportMeta
+
+    result = find_hotspots(real_store, Filters(date_from="2024-01", date_to="2024-04", sv_only=True),
+                           HotspotParams(method=method))
+    settings = result.settings
+    assert "significant_areas" not in settings
+    assert settings["areas_listed_above_average_rate"] == len(result.areas) + len(result.next_ranked)
+    text = ExportMeta(what="hotspots", filters=Filters(), chosen=settings, notes=result.notes).to_text()
+    assert "areas_listed_above_average_rate" in text
+    assert "significant_areas" not in text and "significant areas" not in text
+    assert "reach significance" not in text
+
+
 @pytest.mark.slow  # the command line in a subprocess
 def test_cli_validate_to_prints_and_records_the_holdout(real_db, tmp_path):
     import json
@@ -233,3 +250,27 @@ def test_holdout_says_when_the_choice_window_is_mostly_empty(real_store):
     _, holdout = validate_recent(real_store, Filters(date_from="2024-01", date_to="2024-04", sv_only=True), 3)
     assert holdout.window == ("2023-10", "2024-01")
     assert any("only 1 hold data" in note for note in holdout.notes)
+
+
+def test_predicted_rates_explain_the_order_of_the_places(real_result):
+    """Audit item 3: #16 held 1 incident, #20 held 15. The hotspots are the places whose busiest cell
+    predicts most, listed by the place's total prediction; the next ranked places follow."""
+    from hotspot_engine.analyse.hotspots import area_predicted
+
+    hot = area_predicted(real_result.areas, real_result.cells)
+    rest = area_predicted(real_result.next_ranked, real_result.cells)
+    assert hot["predicted"].notna().all() and rest["predicted"].notna().all() and len(rest)
+    assert (hot["predicted"].diff().dropna() <= 1e-9).all() and (rest["predicted"].diff().dropna() <= 1e-9).all()
+    assert hot["predicted_peak"].min() >= rest["predicted_peak"].max()
+    assert (hot["predicted_peak"] <= hot["predicted"] + 1e-12).all()
+
+
+def test_briefing_streets_read_possessives_as_written(real_store):
+    """Audit item 11: the briefing's streets (store/query.py SQL) repair "Jacob'S" as the names do."""
+    from hotspot_engine.store import query
+
+    cells = real_store.execute("SELECT DISTINCT h3_r9 FROM incidents WHERE location LIKE '%''S %'").df()["h3_r9"]
+    assert len(cells)
+    frame = pd.DataFrame({"h3": cells.astype("uint64"), "hotspot_id": "X"})
+    streets = query.locations_near_cells(real_store, Filters(date_from="2024-01", date_to="2024-04"), frame)["street"]
+    assert streets.str.contains("'s ").any() and not streets.str.contains("'S ").any()

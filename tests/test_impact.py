@@ -196,3 +196,18 @@ def test_bad_arguments_raise_input_error():
         impact_table(cell_month, hotspots, study, MONTHS[::-1], "2023-04-01")
     with pytest.raises(InputError, match="intervention"):
         impact_table(cell_month, hotspots, study, MONTHS, "April 2023")
+
+
+def test_files_leave_a_wdq_without_an_interval_empty():
+    """Audit item 5: the impact CSV kept WDQ -110.0 and +62.4 beside "No reading"; the page shows
+    "not read". A quotient with its interval stays; one without is left empty, its SM kept."""
+    from hotspot_engine.analyse.impact import COLUMNS, published_table
+
+    nan = float("nan")
+    table = pd.DataFrame({c: [nan, nan, nan] for c in COLUMNS})
+    table["wdq"], table["wdq_low"], table["wdq_high"] = [-110.0, 0.8, nan], [nan, 0.2, nan], [nan, 1.4, nan]
+    table["wdq_sm"] = [0.01, -0.4, nan]
+    shown = published_table(table)
+    assert math.isnan(shown.loc[0, "wdq"]) and shown.loc[1, "wdq"] == 0.8 and math.isnan(shown.loc[2, "wdq"])
+    assert shown.loc[0, "wdq_sm"] == 0.01 and table.loc[0, "wdq"] == -110.0  # the analysis table is left as it was
+    assert list(shown.columns) == list(table.columns)  # `wdq` stays a column (CONTRACT)

@@ -147,6 +147,17 @@ def test_a_visit_after_midnight_is_listed_under_its_own_day():
     assert "Tue 09 Jan 00:16" in text and "Mon 08 Jan 00:16" not in text
 
 
+def test_the_briefing_shows_the_predicted_rate_a_hotspot_was_ranked_on():
+    """Audit item 3: #16 held 1 incident while the next ranked held 15, and nothing said why."""
+    report = _small()
+    text = _figure_text(B.briefing_page(report, None, "A"))
+    assert "predicted a month" not in text and "Ranked by predicted" not in text  # not ranked by prediction
+    report.predicted = {"A": 0.587}
+    text = _figure_text(B.briefing_page(report, None, "A"))
+    assert "Incidents in the period  ·  predicted a month" in text and "  ·  0.6" in text
+    assert B.RANKED_LINE.split(",")[0] in text
+
+
 def test_text_from_data_is_never_mathtext():
     report = _small()
     hostile = r"$\undefinedcmd{x}$ Street"
@@ -205,6 +216,10 @@ def test_police_uk_plan_and_briefing_carry_no_invented_times(real_db, tmp_path):
         assert "No grid: the records give a month only" in text
         assert "Times are for the team to set" in text
         assert "grid ref S" in text  # Hampshire lies in the SU and SZ squares
+        # Audit item 3: the predicted rate the hotspot was ranked on, beside its count, and why.
+        assert f"{report.predicted[hotspot_id]:.1f}" in text and "predicted a month" in text
+        assert "Ranked by predicted rate a month, not by count" in text
+    assert set(report.predicted) == set(report.dosage["hotspot_id"])
     # The streets in and around come from the records' own location text, with counts.
     assert report.streets is not None and len(report.streets) > 0
     assert not report.streets["street"].str.startswith("On or near").any()

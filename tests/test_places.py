@@ -61,3 +61,15 @@ def test_names_are_unique_in_rank_order():
     rows = [(a, "On or near High Street", 5), (b, "On or near High Street", 4), (b, "On or near Bell Street", 1)]
     names = area_names([_ints([a]), _ints([b])], ["Southampton", "Southampton"], _locations(rows))
     assert names == ["Southampton - High Street", "Southampton - High Street / Bell Street"]
+
+
+def test_police_uk_possessives_read_as_written():
+    """Audit item 11: police.uk's "Jacob'S Street" and "St Mary'S Court" appeared so in names and briefings."""
+    from hotspot_engine.analyse.places import tidy_place
+
+    shown = tidy_place(pd.Series(["On or near Jacob'S Street", "St Mary\u2019S Court", "On or near O'Sullivan Road",
+                                  "ST JAMES'S", None]))
+    assert shown.tolist() == ["Jacob's Street", "St Mary\u2019s Court", "O'Sullivan Road", "ST JAMES'S", ""]
+    rows = [(CENTRE, "On or near Jacob'S Street", 4), (CENTRE, "On or near St Mary'S Court", 4),
+            (CENTRE, "On or near Portland Street", 3)]
+    assert area_names([_ints([CENTRE])], ["Portsmouth"], _locations(rows)) == ["Portsmouth - Jacob's Street / St Mary's Court"]

@@ -214,6 +214,9 @@ class PatrolReport:
     #: How many of the hotspots stand out from their surroundings beyond chance, in one line
     #: (render.context.chance_line; "" when not known): the briefing prints it.
     chance: str = ""
+    #: hotspot_id -> the place's predicted rate a month, when the hotspots were just ranked by
+    #: prediction (hotspots.area_predicted); empty with an adopted set, whose ranks stand as adopted.
+    predicted: dict = field(default_factory=dict)
 
     @property
     def has_times(self) -> bool:

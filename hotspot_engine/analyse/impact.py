@@ -680,6 +680,18 @@ def _finish_table(records: list[dict]) -> pd.DataFrame:
     return table
 
 
+def published_table(table: pd.DataFrame) -> pd.DataFrame:
+    """The impact table as written to files: ``wdq`` left empty where it has no interval (its success
+    measure within chance), as the Impact page shows "not read". On the real Hampshire months the CSV
+    kept quotients of -110.0 and +62.4 beside "No reading" (audit item 5): quotients of a near-zero
+    success measure, which issue 17 measured reading "diffusion" by chance a third of the time.
+    ``wdq_sm`` and ``wdq_reading`` keep what was measured and why no quotient is given."""
+    out = table.copy()
+    low, high = out["wdq_low"].to_numpy(dtype=float), out["wdq_high"].to_numpy(dtype=float)
+    out["wdq"] = out["wdq"].where(np.isfinite(low) & np.isfinite(high))
+    return out
+
+
 def _notes(panel: _Panel, options: ImpactOptions, intervention: str, place_var: PlaceVariance,
            assumed: bool) -> list[str]:
     unit, t0, n = options.unit, panel.t0, panel.n

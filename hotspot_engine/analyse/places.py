@@ -36,6 +36,20 @@ GENERIC_PLACES = frozenset({
 SPREAD_SHARE = 0.5
 
 
+#: police.uk publishes possessives title-cased as "Jacob'S Street", "St Mary'S Court" (real Hampshire
+#: months, audit item 11): an apostrophe-S ending a word after a small letter goes back to "'s"
+#: ("O'Sullivan" and capitals such as "ST JAMES'S" are left).
+#: store/query.py's SQL for the briefing's streets uses the same pattern.
+POSSESSIVE_S = r"(?<=[a-z])(['\u2019])S\b"
+
+
+def tidy_place(text: pd.Series) -> pd.Series:
+    """Location text as a place name: police.uk's "On or near " prefix dropped, "'S " as "'s "."""
+    text = text.astype(object).where(text.notna(), "").astype(str).str.strip()
+    text = text.str.replace(r"(?i)^on or near\s+", "", regex=True).str.strip()
+    return text.str.replace(POSSESSIVE_S, r"\1s", regex=True)
+
+
 def is_generic(place: pd.Series) -> pd.Series:
     """True where a place name (without "On or near ") is a generic snap-point type."""
     return place.str.strip().str.lower().isin(GENERIC_PLACES)
@@ -119,8 +133,7 @@ class _PlaceIndex:
             return
         # Thousands of (cell, location) rows share far fewer distinct texts: clean each text once.
         codes, texts = pd.factorize(locations["location"], use_na_sentinel=True)
-        unique = pd.Series(np.asarray(texts, dtype=object), dtype=object).astype(str).str.strip()
-        unique = unique.str.replace(r"(?i)^on or near\s+", "", regex=True).str.strip()
+        unique = tidy_place(pd.Series(np.asarray(texts, dtype=object), dtype=object))
         names = np.append(unique.to_numpy(dtype=object), "")  # the last slot: rows without a location
         generic = np.append(is_generic(unique).to_numpy(dtype=bool), False)
         codes = np.where(codes < 0, len(unique), codes)

@@ -301,6 +301,11 @@ def patrol_report(con, filters: Filters, target: DosageTarget | None = None,
                                        cell_incidents, actions, stored_months=query.stored_months(con))
     report.notes[:0] = notes
     report.chance = chance_line(hotspots.areas.get("significant") if len(hotspots.areas) else None)
+    if hotspots.params.method == "predict" and len(hotspots.areas):
+        from hotspot_engine.analyse.hotspots import area_predicted
+
+        rates = area_predicted(hotspots.areas, hotspots.cells)["predicted"]
+        report.predicted = {h: float(v) for h, v in zip(hotspots.areas["hotspot_id"], rates) if np.isfinite(v)}
     if query.extent(con).patrols == 0:
         _no_patrol_data(report)
     # Where the hotspots are on the ground, for briefings and the Patrols map: the incidents' own

@@ -66,7 +66,9 @@ def export_layers(con, filters: Filters, names: list[str], hotspots: HotspotResu
             out.params |= hotspot_params_record(*hotspot_params)
         out.notes += list(hotspots.notes)
     if impact is not None and "impact" in names:
-        out.layers["impact"] = impact.table
+        from hotspot_engine.analyse.impact import published_table
+
+        out.layers["impact"] = published_table(impact.table)
         out.params |= dict(impact_params or {})
         out.notes.append(impact.description)
     if "incidents" in names and record_level:

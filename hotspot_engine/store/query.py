@@ -163,7 +163,8 @@ def cell_locations(con, filters: Filters) -> pd.DataFrame:
 def locations_near_cells(con, filters: Filters, hotspot_cells: pd.DataFrame) -> pd.DataFrame:
     """The incidents' location text in and around each hotspot: columns hotspot_id, street, n, lat,
     lon (mean position: police.uk snap points are one point per street), inside (any of them in the
-    hotspot's own cells rather than the ring of cells around it). 'On or near ' is dropped."""
+    hotspot's own cells rather than the ring of cells around it). 'On or near ' is dropped and
+    "Jacob'S" read as "Jacob's" (analyse/places.py POSSESSIVE_S)."""
     import h3
 
     columns = ["hotspot_id", "street", "n", "lat", "lon", "inside"]
@@ -179,7 +180,8 @@ def locations_near_cells(con, filters: Filters, hotspot_cells: pd.DataFrame) -> 
     con.register("_near_cells", near)
     try:
         frame = con.execute(f"""
-            SELECT c.hotspot_id, regexp_replace(trim(i.location), '^(On or near )', '', 'i') AS street, count(*) AS n,
+            SELECT c.hotspot_id, regexp_replace(regexp_replace(trim(i.location), '^(On or near )', '', 'i'),
+                                                '([a-z])([''’])S\\b', '\\1\\2s', 'g') AS street, count(*) AS n,
                    avg(i.lat) AS lat, avg(i.lon) AS lon, bool_or(c.inside) AS inside
             FROM incidents i JOIN _near_cells c ON i.h3_r{filters.res} = c.h3
             WHERE {where} AND i.location IS NOT NULL AND trim(i.location) <> ''

@@ -91,7 +91,8 @@ def suppression_rule(threshold: int, round_to: int | None = None) -> str:
     rule = (
         f"Partner-safe export: incident-level and patrol-level rows are removed. In every remaining "
         f"table, counts below {threshold} (0 to {threshold - 1}, so a reader cannot tell a zero from a "
-        f"small number) are blanked and the row's 'suppressed' flag is set; figures derived from a "
+        f"small number) are blanked, the row's 'suppressed' flag is set and its 'suppressed_columns' names "
+        f"the blanked columns; figures derived from a "
         f"blanked count (harm from that count, patrol minutes from that number of patrols, before/after "
         f"means whose total is below {threshold}, and the simple change between them, and the most common "
         f"incident location of the cell) are blanked with it. Neighbourhood statistics (ring sums, "
@@ -140,13 +141,14 @@ def _safe_table(frame: pd.DataFrame, threshold: int, round_to: int) -> pd.DataFr
         values = np.array(pd.to_numeric(out[name], errors="coerce").to_numpy(dtype=float, na_value=np.nan))
         if round_to > 1:
             values = _round_sig(values)
-        for basis in bases:
-            values[blanked[basis]] = np.nan
+        blanked[name] = np.logical_or.reduce([blanked[basis] for basis in bases])
+        values[blanked[name]] = np.nan
         out[name] = values
     if "count" in blanked:
         for name in INCIDENT_TEXT_COLUMNS:
             if name in out.columns:
                 out[name] = out[name].astype(object).where(~blanked["count"], None)
+                blanked[name] = blanked["count"]
     # Impact table: before/after means are counts per month; their totals reveal small numbers.
     for side in ("pre", "post"):
         mean, months = f"mean_{side}", f"months_{side}"
@@ -157,13 +159,24 @@ def _safe_table(frame: pd.DataFrame, threshold: int, round_to: int) -> pd.DataFr
             values[small] = np.nan
             out[mean] = values
             flag |= small
+            blanked[mean] = small
             if "simple_change_pct" in out.columns:
                 change = np.array(pd.to_numeric(out["simple_change_pct"], errors="coerce").to_numpy(dtype=float, na_value=np.nan))
                 change[small] = np.nan
                 out["simple_change_pct"] = change
+                blanked["simple_change_pct"] = blanked.get("simple_change_pct", np.zeros(len(out), dtype=bool)) | small
     if counts or any(c in out.columns for c in ("mean_pre", "mean_post")):
         out["suppressed"] = flag
+        out["suppressed_columns"] = _blanked_names(blanked, len(out))
     return out
+
+
+def _blanked_names(blanked: dict[str, np.ndarray], rows: int) -> list[str]:
+    """Per row, the columns blanked in it ("patrols, patrol_minutes"), empty where none was. A
+    flag alone read wrong: on the real months every hotspot area was 'suppressed' beside a shown
+    count of 40, because its patrol columns (no patrol data stored, so 0) were the blanked ones."""
+    names = [name for name in blanked if blanked[name].any()]
+    return [", ".join(name for name in names if blanked[name][i]) for i in range(rows)]
 
 
 def partner_safe(
