@@ -248,26 +248,9 @@ def off_machine(requests: list[str]) -> list[str]:
             and urlparse(u).hostname not in ("127.0.0.1", "localhost")]
 
 
-_CANVAS_DRAWN_JS = """() => {
-            const canvases = [...document.querySelectorAll('canvas')];
-            for (const c of canvases) {
-                if (c.width < 200 || c.height < 200) continue;
-                const probe = document.createElement('canvas');
-                probe.width = 200; probe.height = 200;
-                const ctx = probe.getContext('2d');
-                ctx.drawImage(c, 0, 0, 200, 200);
-                const data = ctx.getImageData(0, 0, 200, 200).data;
-                const seen = new Set();
-                for (let i = 0; i < data.length; i += 4) seen.add(data[i] + ',' + data[i+1] + ',' + data[i+2]);
-                if (seen.size > 8) return true;
-            }
-            return false;
-        }"""
-
-
-_MAPS_DRAWN_JS = """() => [...document.querySelectorAll('[data-testid="stDeckGlJsonChart"]')].every((deck) => {
-            const c = [...deck.querySelectorAll('canvas')].find((c) => c.width >= 200 && c.height >= 200);
-            if (!c) return false;
+#: Whether one canvas shows more than 8 colours once scaled to 200x200: drawn cells and outlines,
+#: not a blank or one-colour background. Shared by the two waits below.
+_CANVAS_HAS_DRAWN_JS = """(c) => {
             const probe = document.createElement('canvas');
             probe.width = 200; probe.height = 200;
             const ctx = probe.getContext('2d');
@@ -276,7 +259,22 @@ _MAPS_DRAWN_JS = """() => [...document.querySelectorAll('[data-testid="stDeckGlJ
             const seen = new Set();
             for (let i = 0; i < data.length; i += 4) seen.add(data[i] + ',' + data[i+1] + ',' + data[i+2]);
             return seen.size > 8;
-        })"""
+        }"""
+
+_CANVAS_DRAWN_JS = f"""() => {{
+            const drawn = {_CANVAS_HAS_DRAWN_JS};
+            return [...document.querySelectorAll('canvas')]
+                .some((c) => c.width >= 200 && c.height >= 200 && drawn(c));
+        }}"""
+
+
+_MAPS_DRAWN_JS = f"""() => {{
+            const drawn = {_CANVAS_HAS_DRAWN_JS};
+            return [...document.querySelectorAll('[data-testid="stDeckGlJsonChart"]')].every((deck) => {{
+                const c = [...deck.querySelectorAll('canvas')].find((c) => c.width >= 200 && c.height >= 200);
+                return Boolean(c) && drawn(c);
+            }});
+        }}"""
 
 
 def wait_canvas_drawn(page, timeout_ms: int = 60_000) -> None:
