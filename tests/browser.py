@@ -218,9 +218,13 @@ def wait_for_app(page, selector: str = "h1", timeout_ms: int = 120_000) -> None:
     page asked for has finished (:data:`_RUNS_JS`, on pages opened through :func:`browser`), and no
     status widget, spinner or stale element shows."""
     page.wait_for_selector(selector, timeout=timeout_ms)
-    page.evaluate("window.__idleSince = null")  # the quiet time counts from this call on
+    # The quiet time counts from this call on: the first poll with this call's token resets it. It is not
+    # reset by a separate page.evaluate, because a redirect (the sign-in flow) can destroy the page's
+    # context between the two calls; wait_for_function itself re-runs in the new page.
+    token = f"{time.monotonic_ns()}"
     page.wait_for_function(
-        """(quietMs) => {
+        """([quietMs, token]) => {
+            if (window.__idleToken !== token) { window.__idleToken = token; window.__idleSince = null; }
             const runs = window.__hsRuns;
             // A run started and not finished; or one asked for and not yet started, unless the server has let
             // it drop for 3 s (a fragment's timer ask after the page stopped playing never starts).
@@ -234,7 +238,7 @@ def wait_for_app(page, selector: str = "h1", timeout_ms: int = 120_000) -> None:
             window.__idleSince = window.__idleSince || now;
             return now - window.__idleSince > quietMs;
         }""",
-        arg=QUIET_MS, timeout=timeout_ms, polling=250)
+        arg=[QUIET_MS, token], timeout=timeout_ms, polling=250)
 
 
 def wait_maps_drawn(page, timeout_ms: int = 60_000) -> None:
