@@ -358,6 +358,33 @@ def estimate_dispersion(period_totals: np.ndarray, max_dispersion: float = 1.0) 
     return float(min(max(estimate, 0.0), max_dispersion))
 
 
+def estimate_dispersion_held(period_totals: np.ndarray, held: np.ndarray, max_dispersion: float = 1.0) -> float:
+    """:func:`estimate_dispersion` where some places hold only some periods (``held``: same shape,
+    True where the place's total is data; a police force's unstored months are no data, not
+    zeros). Places are grouped by the periods they hold (one group a force, in practice); each group
+    with two periods or more gives the moment estimator's sums over its own periods and its own
+    period shares (a force's own month-to-month change is taken out, as the force-wide one is), and
+    the sums are pooled. With every period held it is :func:`estimate_dispersion`'s estimate."""
+    x = np.asarray(period_totals, dtype=float)
+    held = np.asarray(held, dtype=bool)
+    if x.ndim != 2 or x.shape[1] < 2:
+        return 0.0
+    patterns, group = np.unique(held, axis=0, return_inverse=True)
+    group = group.ravel()
+    numerator = denominator = 0.0
+    for g, pattern in enumerate(patterns):
+        rows = x[group == g][:, pattern]
+        periods = rows.shape[1]
+        if periods < 2 or rows.sum() <= 0:
+            continue
+        expected = rows.sum(axis=1, keepdims=True) * (rows.sum(axis=0) / rows.sum())[None, :]
+        numerator += float(((rows - expected) ** 2).sum() * periods / (periods - 1) - expected.sum())
+        denominator += float((expected**2).sum())
+    if denominator <= 0:
+        return 0.0
+    return float(min(max(numerator / denominator, 0.0), max_dispersion))
+
+
 def fdr_bh(p: np.ndarray) -> np.ndarray:
     """Benjamini-Hochberg adjusted p-values (scipy's ``false_discovery_control``, method 'bh').
     Apply once, over all cells of the study area."""
@@ -383,4 +410,4 @@ def gi_bins(z: np.ndarray, p: np.ndarray) -> np.ndarray:
 
 
 __all__ = ["GiStar", "Disks", "binary_weights", "special_functions", "gistar", "fdr_bh", "gi_bins", "neighbourhood_totals", "upper_tail", "lower_tail",
-           "exact_neighbourhood_p", "estimate_dispersion"]
+           "exact_neighbourhood_p", "estimate_dispersion", "estimate_dispersion_held"]

@@ -46,6 +46,7 @@ from hotspot_engine.analyse.gistar import (
     Disks,
     binary_weights,
     estimate_dispersion,
+    estimate_dispersion_held,
     exact_neighbourhood_p,
     fdr_bh,
     gi_bins,
@@ -446,20 +447,31 @@ def _areas(cells: pd.DataFrame, label: np.ndarray, params: HotspotParams,
 
 
 def _test_cells(cells: pd.DataFrame, params: HotspotParams, i: np.ndarray, j: np.ndarray,
-                cell_months: pd.DataFrame | None, notes: list[str]) -> tuple[dict, np.ndarray | None, object]:
+                cell_months: pd.DataFrame | None, notes: list[str], held: np.ndarray | None = None
+                ) -> tuple[dict, np.ndarray | None, object]:
     """Gi* z (for analysts) and the exact neighbourhood test (for decisions) on every cell; BH once.
-    Returns what was chosen (dispersion, scale, expectation per cell) for the notes and sidecar."""
+    Returns what was chosen (dispersion, scale, expectation per cell) for the notes and sidecar.
+    ``held`` (cells x months of the grid; None: all): see :func:`_held_mask`."""
     values = cells[params.measure].to_numpy(dtype=float)
     weights = _disk_matrix(i, j, len(cells))  # the disks Gi* sums over, as gistar.neighbourhood_totals
-    result = gistar(values, i, j, permutations=int(params.permutations), seed=int(params.seed), weights=weights)
+    unit = _incident_unit(cells, params.measure)  # harm in incident units: a scaled Poisson
+    grid = _month_grid(cells, cell_months, params.measure, unit)
+    if held is not None and grid is not None:
+        # A force's unstored months are no data: its few rows recorded over the border there go too.
+        grid = np.where(held, grid, 0.0)
+        values = grid.sum(axis=1) * unit
+    result = gistar(values if held is None else _full_window(values, held), i, j,
+                    permutations=int(params.permutations), seed=int(params.seed), weights=weights)
     cells["gi_z"], cells["p_norm"] = result.z, result.p_norm
     cells["p_sim"] = result.p_sim if result.p_sim is not None else np.nan
 
-    unit = _incident_unit(cells, params.measure)  # harm in incident units: a scaled Poisson
     totals, size = weights @ (values / unit), np.diff(weights.indptr).astype(float)
-    expected = size * (values.sum() / unit) / max(len(cells), 1)
-    grid = _month_grid(cells, cell_months, params.measure, unit)
-    dispersion = _dispersion(params, weights, grid, notes)
+    if held is None:
+        expected = size * (values.sum() / unit) / max(len(cells), 1)
+    else:  # each disk's cell-months held at the study area's rate a cell-month held
+        exposure = held.sum(axis=1).astype(float)
+        expected = (weights @ exposure) * (values.sum() / unit) / max(exposure.sum(), 1.0)
+    dispersion = _dispersion(params, weights, grid, notes, held)
     cells["nbhd_total"] = totals * unit
     cells["expected"] = expected * unit
     cells["p_exact"] = exact_neighbourhood_p(totals, expected, dispersion)
@@ -474,14 +486,19 @@ def _test_cells(cells: pd.DataFrame, params: HotspotParams, i: np.ndarray, j: np
 
 
 def _predict_cells(cells: pd.DataFrame, params: HotspotParams, grid: np.ndarray | None, disk1, settings: dict,
-                   context: pd.DataFrame | None = None) -> None:
+                   context: pd.DataFrame | None = None, held: np.ndarray | None = None) -> None:
     """The predicted rate a month (Shrinkage, in the measure's units; ``context``: h3, count of every
     incident in the window, whatever its offence) and the test against the local surface
-    (``local_expected``, one-sided ``p_local``, BH ``q_local``) of every cell."""
+    (``local_expected``, one-sided ``p_local``, BH ``q_local``) of every cell. With ``held``, the
+    rate a month the cell's force holds, and the local test's expectation over those months."""
     unit = settings["incident_unit"]
     values = cells[params.measure].to_numpy(dtype=float) / unit
+    if grid is None:
+        held = None
+    elif held is not None:
+        values = grid.sum(axis=1)  # the grid as _test_cells left it: unstored months hold nothing
     history = CellHistory(cells["h3"].to_numpy().astype(np.uint64), grid if grid is not None else values[:, None],
-                          {1: disk1} if params.k == 1 else None, _other_incidents(cells, context))
+                          {1: disk1} if params.k == 1 else None, _other_incidents(cells, context), held=held)
     cells["predicted"] = Shrinkage().predict(history) * unit
     if params.method == "predict":
         cells["candidate"] = above_flat_force(history, cells["gi_p"].to_numpy(), cells["gi_z"].to_numpy() > 0,
@@ -524,13 +541,59 @@ def _disk_matrix(i: np.ndarray, j: np.ndarray, n: int) -> Disks:
     return binary_weights(i, j, n)
 
 
-def _dispersion(params: HotspotParams, weights, grid: np.ndarray | None, notes: list[str]) -> float:
+def _dispersion(params: HotspotParams, weights, grid: np.ndarray | None, notes: list[str],
+                held: np.ndarray | None = None) -> float:
     if params.dispersion is not None:
         return float(params.dispersion)
     if grid is None or grid.shape[1] < 2:
         notes.append("Dispersion: Poisson (fewer than two months in the window to estimate the negative binomial's).")
         return 0.0
+    if held is not None:
+        # Each disk over the months every cell of it holds (a force's unstored months are no zeros).
+        whole = np.asarray(weights @ held.astype(float)) >= np.diff(weights.indptr)[:, None]
+        return estimate_dispersion_held(np.asarray(weights @ grid), whole)
     return estimate_dispersion(np.asarray(weights @ grid))
+
+
+def _held_mask(cells: pd.DataFrame, cell_months: pd.DataFrame | None, gaps: pd.DataFrame | None) -> np.ndarray | None:
+    """Cells x months of the grid (:func:`_month_grid`'s columns): False where the cell's district
+    lies in a police force that holds no data that month while another force of the store does
+    (``gaps``: district, month). None when every cell holds every month: then nothing changes, to
+    the byte (a store of one force, or forces holding the same months)."""
+    if gaps is None or not len(gaps) or cell_months is None or not len(cell_months):
+        return None
+    months = np.sort(cell_months["month"].astype(str).unique())
+    district = pd.Series(cells["district"].to_numpy(dtype=object))
+    gap_month, gap_district = gaps["month"].astype(str).to_numpy(), gaps["district"].to_numpy(dtype=object)
+    held = np.ones((len(cells), months.size), dtype=bool)
+    for column, month in enumerate(months):
+        missing = gap_district[gap_month == month]
+        if missing.size:
+            held[:, column] = ~district.isin(missing).to_numpy()
+    return None if held.all() else held
+
+
+def _at_full_window(cells: pd.DataFrame, held: np.ndarray, notes: list[str]) -> pd.DataFrame:
+    """The cells as the ranking methods see them: count and harm at each cell's rate a month held,
+    times the grid's months (top-n and harm-share rank a force holding 3 of 12 months on its 3
+    months, not on 9 months of zeros); a cell whose force holds no month has none to rank."""
+    exposure = held.sum(axis=1).astype(float)
+    scale = np.divide(held.shape[1], exposure, out=np.zeros_like(exposure), where=exposure > 0)
+    partial = int(((exposure > 0) & (exposure < held.shape[1])).sum())
+    notes.append(f"{partial:,} cell(s) lie in a force holding only some of the window's {held.shape[1]} months with data, "
+                 f"{int((exposure == 0).sum()):,} in a force holding none: rates, predictions and tests count each "
+                 "cell's months held (exposure), and a force's unstored months are no data, not zero incidents.")
+    return cells.assign(count=cells["count"].to_numpy(dtype=float) * scale, harm=cells["harm"].to_numpy(dtype=float) * scale)
+
+
+def _full_window(values: np.ndarray, held: np.ndarray) -> np.ndarray:
+    """Each cell's measure at its rate over the months held, times the grid's months (Gi* for
+    analysts compares like with like); a cell whose force holds no month at the study area's mean,
+    so it neither raises nor lowers its neighbours' Gi*."""
+    exposure = held.sum(axis=1).astype(float)
+    rate = np.divide(values, exposure, out=np.zeros_like(values), where=exposure > 0)
+    mean = values.sum() / max(exposure.sum(), 1.0)
+    return np.where(exposure > 0, rate, mean) * held.shape[1]
 
 
 def _month_grid(cells: pd.DataFrame, cell_months: pd.DataFrame | None, measure: str, unit: float) -> np.ndarray | None:
@@ -559,7 +622,8 @@ def _smallest_significant(expected: float, dispersion: float, n: int, alpha: flo
 def score_cells(study_cells: pd.DataFrame, counts: pd.DataFrame, patrols: pd.DataFrame | None,
                 top_locations: pd.DataFrame | None, params: HotspotParams = HotspotParams(),
                 exclusions: pd.DataFrame | None = None, *, cell_months: pd.DataFrame | None = None,
-                locations: pd.DataFrame | None = None, context: pd.DataFrame | None = None) -> HotspotResult:
+                locations: pd.DataFrame | None = None, context: pd.DataFrame | None = None,
+                gaps: pd.DataFrame | None = None) -> HotspotResult:
     """Score every study cell and select hotspot areas.
 
     study_cells: h3 (uint64 or hex), district, csp, one row per cell of the study area.
@@ -570,6 +634,9 @@ def score_cells(study_cells: pd.DataFrame, counts: pd.DataFrame, patrols: pd.Dat
     locations: h3, location, n, every (cell, location) pair (for names; None: top_locations).
     context: h3, count of every incident in the window, selected offences or not (the prediction's
     prior, see :class:`~hotspot_engine.analyse.predict.Shrinkage`; None: the surroundings only).
+    gaps: district, month: the window's months a district's police force holds no data for while
+    another force of the store does (None or empty: every district holds every month). Those months
+    are no data there, not zero incidents: see :func:`_held_mask` and the module docstring.
     """
     notes: list[str] = []
     cells = _cell_frame(study_cells, counts, patrols, top_locations if top_locations is not None else locations, notes)
@@ -578,8 +645,9 @@ def score_cells(study_cells: pd.DataFrame, counts: pd.DataFrame, patrols: pd.Dat
         raise InputError("study area: no cells for the selected districts")
     cells["lat"], cells["lon"] = geography.cell_centres(cells["h3"].to_numpy())
     i, j = geography.ring_neighbours(cells["h3"].to_numpy(), int(params.k))
-    chosen_settings, grid, disk1 = _test_cells(cells, params, i, j, cell_months, notes)
-    _predict_cells(cells, params, grid, disk1, chosen_settings, context)
+    held = _held_mask(cells, cell_months, gaps)
+    chosen_settings, grid, disk1 = _test_cells(cells, params, i, j, cell_months, notes, held)
+    _predict_cells(cells, params, grid, disk1, chosen_settings, context, held)
 
     cells["exclusion_reason"] = match_exclusions(cells["top_location"], exclusions).to_numpy(dtype=object)
     cells["excluded"] = cells["exclusion_reason"] != ""
@@ -588,8 +656,9 @@ def score_cells(study_cells: pd.DataFrame, counts: pd.DataFrame, patrols: pd.Dat
     notes.extend(_test_notes(params, chosen_settings, cells))
 
     eligible = ~cells["excluded"].to_numpy()
-    chosen = _select(cells, params, eligible, notes)
-    blocked = cells["excluded"].to_numpy() & _select(cells, params, np.ones(n, dtype=bool), [])
+    ranked = cells if held is None or grid is None else _at_full_window(cells, held, notes)
+    chosen = _select(ranked, params, eligible, notes)
+    blocked = cells["excluded"].to_numpy() & _select(ranked, params, np.ones(n, dtype=bool), [])
     if blocked.any():
         places = sorted(set(place_name(cells.loc[blocked, "top_location"])))
         notes.append(f"{int(blocked.sum())} cell(s) would have been selected but are excluded places: " + "; ".join(places) + ".")
@@ -725,21 +794,26 @@ def offence_default(filters: Filters, serious_violence_by_default: bool = True) 
     return filters, "Offences: every offence group in the store."
 
 
-def advise(result: HotspotResult, filters: Filters, months_with_data: int) -> dict:
+def advise(result: HotspotResult, filters: Filters, months_with_data: int,
+           held_by_force: dict[str, int] | None = None) -> dict:
     """Resolution and window that fit the volume of data: what was used, and one sentence of
     advice. ``areas_listed_above_average_rate`` counts the places listed (hotspots and next
     ranked), each above the study area's average rate by the exact tail test; it is not the count
     of places that stand out beyond chance (the ``significant`` column, local surface), so it
     is never called "significant" (audit item 4: "significant_areas: 228" beside "2 ... significant"). The exact test needs a neighbourhood total of about ``smallest_significant_total``;
     when fewer areas than the partnership acts on reach it, a longer window (or a coarser grid)
-    lets real concentrations show; when cells are busy, a finer grid gives tighter places."""
+    lets real concentrations show; when cells are busy, a finer grid gives tighter places.
+    ``held_by_force``: the months of the window held by each force that holds fewer than the store
+    (named beside "N with data": "12 months, 12 with data; Durham Constabulary 3 of 12")."""
     settings = result.settings
     months = months_in_window(filters.date_from, filters.date_to)
     incidents = float(result.cells["count"].sum())
     per_cell = incidents / max(len(result.cells), 1)
     found = len(result.areas) + len(result.next_ranked)
     used = (f"Resolution {filters.res} ({h3i.average_hexagon_area(filters.res, 'km^2'):.3f} km2 cells), window "
-            f"{filters.date_from} to {filters.date_to} ({months} months, {months_with_data} with data), "
+            f"{filters.date_from} to {filters.date_to} ({months} months, {months_with_data} with data"
+            + "".join(f"; {force} {held} of {months}" for force, held in sorted((held_by_force or {}).items()))
+            + "), "
             f"{incidents:,.0f} incidents ({per_cell:.2f} a cell).")
     if result.params.method != "gistar":
         advice = used
@@ -756,6 +830,7 @@ def advise(result: HotspotResult, filters: Filters, months_with_data: int) -> di
                   f"{result.params.top} hotspots.")
     return {"resolution": filters.res, "window": [filters.date_from, filters.date_to], "window_months": months,
             "months_with_data": int(months_with_data),
+            **({"months_held_by_force": dict(sorted(held_by_force.items()))} if held_by_force else {}),
             "incidents": int(incidents), "incidents_per_cell": per_cell, "areas_listed_above_average_rate": found, "advice": advice}
 
 

@@ -202,6 +202,7 @@ from hotspot_engine.analyse.gistar import (
     Disks,
     binary_weights,
     estimate_dispersion,
+    estimate_dispersion_held,
     exact_neighbourhood_p,
     fdr_bh,
     upper_tail,
@@ -216,13 +217,16 @@ CURVE_SHARES = (0.01, 0.02, 0.03, 0.04, 0.05, 0.06, 0.07, 0.08, 0.09, 0.10)
 class CellHistory:
     """Counts per study cell and month: ``cells`` (uint64 H3, sorted), ``grid`` (cells x months,
     oldest month first); ``context``: every other incident in the window per cell (the offences not
-    selected; None or all zeros: none known). Disk matrices (cell and its k-ring, self included) are
-    built once each."""
+    selected; None or all zeros: none known). ``held``: cells x months, True where the cell's
+    police force holds the month (None: every cell holds every month of the grid); a force's
+    unstored months are no data, not months without incidents (see :meth:`exposure`). Disk matrices
+    (cell and its k-ring, self included) are built once each."""
 
     cells: np.ndarray
     grid: np.ndarray
     _disks: dict | None = None
     context: np.ndarray | None = None
+    held: np.ndarray | None = None
 
     def disk(self, k: int) -> Disks:
         if self._disks is None:
@@ -234,6 +238,11 @@ class CellHistory:
 
     def total(self) -> np.ndarray:
         return self.grid.sum(axis=1)
+
+    def exposure(self) -> np.ndarray | None:
+        """Months of the grid each cell's force holds (its exposure), or None when every cell holds
+        every month: then rates divide by the grid's months, as they always did."""
+        return None if self.held is None else self.held.sum(axis=1).astype(float)
 
 
 class Predictor(Protocol):
@@ -288,21 +297,33 @@ class Shrinkage:
     def predict(self, history: CellHistory) -> np.ndarray:
         y = history.total()
         months = max(history.grid.shape[1], 1)
+        # Each cell's months held (None: all): a force's unstored months are no data, so its cells'
+        # rates, surroundings and floor divide by the cell-months held, not by the window's months.
+        exposure = history.exposure()
         disk = history.disk(1)
-        total, weight = y, np.ones_like(y)
+        total, weight = y, np.ones_like(y) if exposure is None else exposure
         for _ in range(self.steps):
             total, weight = disk @ total, disk @ weight
-        local = total / np.maximum(weight, 1e-12) / months
+        local = total / np.maximum(weight, 1e-12) / (months if exposure is None else 1)
         other, shape = history.context, self.surroundings_shape
         if other is not None and other.sum() > 0 and y.sum() > 0:
             # Where every other offence gathers (town centres, night-time streets) says where the
             # selected ones will: the cell's own other incidents, at the selected offences' scale.
-            local = (1 - self.context_weight) * local + self.context_weight * other * (y.sum() / other.sum()) / months
+            local = (1 - self.context_weight) * local + _per_month(
+                self.context_weight * other * (y.sum() / other.sum()), months, exposure)
             shape = self.shape
         # A floor of a tenth of the force's mean rate keeps empty countryside finite and ordered.
-        floor = max(y.sum() / max(y.size, 1) / months * 0.1, 1e-9)
+        mean = y.sum() / max(y.size, 1) / months if exposure is None else y.sum() / max(exposure.sum(), 1.0)
+        floor = max(mean * 0.1, 1e-9)
         local = np.maximum(local, floor)
-        return (y + shape) / (months + shape / local)
+        return (y + shape) / ((months if exposure is None else exposure) + shape / local)
+
+
+def _per_month(counts: np.ndarray, months: int, exposure: np.ndarray | None) -> np.ndarray:
+    """Counts over the window as a rate a month held (0 where a cell's force holds no month)."""
+    if exposure is None:
+        return counts / months
+    return np.divide(counts, exposure, out=np.zeros_like(counts, dtype=float), where=exposure > 0)
 
 
 #: The predictors the hold-out check compares, the product first.
@@ -374,31 +395,47 @@ def local_significance(history: CellHistory, values: np.ndarray | None = None) -
     """Each cell's count against its local surface (:func:`local_surface`), negative binomial with
     the between-place dispersion around that surface, one-sided high, BH over those tests."""
     y = history.total() if values is None else np.asarray(values, dtype=float)
-    # A tenth of the study area's mean keeps empty countryside finite; the study area's mean itself
-    # as the floor cut the real violence places from 51 to 8 (suburban places stand out too).
-    floor = max(y.sum() / max(y.size, 1) * 0.1, 1e-9)
-    expected = np.maximum(local_surface(history, y), floor)
+    exposure = history.exposure()
+    if exposure is None:
+        # A tenth of the study area's mean keeps empty countryside finite; the study area's mean itself
+        # as the floor cut the real violence places from 51 to 8 (suburban places stand out too).
+        floor = max(y.sum() / max(y.size, 1) * 0.1, 1e-9)
+        expected = np.maximum(local_surface(history, y), floor)
+    else:
+        # The cell's months held times its surroundings' rate a cell-month held: a cell of a force
+        # holding 3 of 12 months expects a quarter of what a full year's cell at that rate does.
+        rate = y.sum() / max(exposure.sum(), 1.0)
+        expected = np.maximum(exposure * local_surface(history, y, exposure), np.maximum(exposure * rate * 0.1, 1e-9))
     excess = float(((y - expected) ** 2 - y).sum())
     dispersion = max(excess / float((expected ** 2).sum()), 0.0) if y.size else 0.0
     # P(Y >= floor(y)), as scipy.stats' nbinom/poisson.sf(y - 1) gives it, through gistar's incomplete
     # beta and gamma functions: importing scipy.stats cost every `hotspots` run 0.4-0.6 s (issue 24 item 5).
     p = upper_tail(np.floor(y), expected, dispersion)
     p = np.where(y > 0, p, 1.0)
-    return LocalTest(expected, p, fdr_bh(p), dispersion)
+    if exposure is None or (exposure > 0).all():
+        return LocalTest(expected, p, fdr_bh(p), dispersion)
+    # A cell whose force holds none of the months is not tested, so it does not enter the correction.
+    q = np.ones_like(p)
+    q[exposure > 0] = fdr_bh(p[exposure > 0])
+    return LocalTest(expected, p, q, dispersion)
 
 
-def local_surface(history: CellHistory, y: np.ndarray) -> np.ndarray:
+def local_surface(history: CellHistory, y: np.ndarray, exposure: np.ndarray | None = None) -> np.ndarray:
     """Mean count a cell of the surroundings: the cells under the parent cell (one resolution
     coarser) and its two rings of parent neighbours (about 2 km around a res-9 cell), less the cell
     and its ring-1 neighbours, so a place does not raise its own expectation. Coarser cells make it
-    cheap: an exact disk of 5 res-9 rings took 3.1 s to build over the 44,270 cells, this 0.1 s."""
+    cheap: an exact disk of 5 res-9 rings took 3.1 s to build over the 44,270 cells, this 0.1 s.
+    With ``exposure`` (months held per cell), the mean count a cell-month held instead."""
     res = h3i.get_resolution(int(history.cells[0])) if history.cells.size else 0
     if res == 0:
+        if exposure is not None:
+            return np.full(y.size, y.sum() / max(exposure.sum(), 1.0))
         return np.full(y.size, y.mean() if y.size else 0.0)
     region = _parent_regions(history.cells, 2)
     inner = history.disk(1)
+    weight = np.ones(y.size) if exposure is None else exposure
     total = region.sum_per_cell(y) - inner @ y
-    cells = region.sum_per_cell(np.ones(y.size)) - np.asarray(inner.sum(axis=1)).ravel()
+    cells = region.sum_per_cell(weight) - (np.asarray(inner.sum(axis=1)).ravel() if exposure is None else inner @ weight)
     return np.maximum(total, 0.0) / np.maximum(cells, 1.0)
 
 
@@ -438,18 +475,40 @@ def above_flat_force(history: CellHistory, disk_p: np.ndarray, disk_high: np.nda
     above expectation) or its part of town (the parent cell and its ring-1 parent neighbours, about
     1.3 km around a res-9 cell), by the same exact negative-binomial tail (``dispersion``: None, from
     the months of the window, as the disks'), Benjamini-Hochberg once over both sets of tests."""
+    exposure = history.exposure()
+    if exposure is not None:
+        # A cell whose force holds none of the window's months has nothing to rank.
+        return _above_flat_force(history, disk_p, disk_high, alpha, dispersion) & (exposure > 0)
+    return _above_flat_force(history, disk_p, disk_high, alpha, dispersion)
+
+
+def _above_flat_force(history: CellHistory, disk_p: np.ndarray, disk_high: np.ndarray, alpha: float,
+                      dispersion: float | None) -> np.ndarray:
     y = history.total()
     if not history.cells.size or h3i.get_resolution(int(history.cells[0])) == 0 or y.sum() <= 0:
         return disk_high & (fdr_bh(disk_p) < alpha)
     region = _parent_regions(history.cells, 1)
     totals = np.asarray(region.sums(y)).ravel()
-    expected = np.asarray(region.sums(np.ones(y.size))).ravel() * y.sum() / y.size
+    exposure = history.exposure()
+    if exposure is None:
+        expected = np.asarray(region.sums(np.ones(y.size))).ravel() * y.sum() / y.size
+    else:  # the region's cell-months held at the study area's rate a cell-month held
+        expected = np.asarray(region.sums(exposure)).ravel() * y.sum() / max(exposure.sum(), 1.0)
     if dispersion is None:
-        dispersion = estimate_dispersion(np.asarray(region.sums(history.grid))) if history.grid.shape[1] >= 2 else 0.0
+        dispersion = _region_dispersion(history, region) if history.grid.shape[1] >= 2 else 0.0
     town_p = exact_neighbourhood_p(totals, expected, dispersion)
     q = fdr_bh(np.concatenate([disk_p, town_p]))
     town = (q[disk_p.size:] < alpha) & (totals > expected)
     return (disk_high & (q[:disk_p.size] < alpha)) | town[region.inverse]
+
+
+def _region_dispersion(history: CellHistory, region: _ParentRegions) -> float:
+    """The month-to-month dispersion of the parts of town, each over the months all its cells hold."""
+    sums = np.asarray(region.sums(history.grid))
+    if history.held is None:
+        return estimate_dispersion(sums)
+    whole = np.asarray(region.sums(history.held.astype(float))) >= np.asarray(region.sums(np.ones(history.cells.size)))[:, None]
+    return estimate_dispersion_held(sums, whole)
 
 
 SIGNIFICANT_TEXT = (

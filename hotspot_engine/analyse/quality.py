@@ -146,7 +146,7 @@ def flag_lines(flags: pd.DataFrame, with_force: bool | None = None) -> list[str]
     return lines
 
 
-def _runs(months: list[str]) -> list[str]:
+def runs(months: list[str]) -> list[str]:
     """Consecutive months as ranges: ['2024-02', '2024-03', '2024-05'] -> ['2024-02 to 2024-03', '2024-05']."""
     if not months:
         return []
@@ -168,7 +168,7 @@ def gap_lines(gaps: pd.DataFrame) -> list[str]:
         parts = []
         missing = rows.loc[rows["status"] == "missing", "month"].tolist()
         if missing:
-            parts.append(f"missing {', '.join(_runs(missing))} ({len(missing)} month{'s' * (len(missing) != 1)})")
+            parts.append(f"missing {', '.join(runs(missing))} ({len(missing)} month{'s' * (len(missing) != 1)})")
         for row in rows[rows["status"] == "partial"].itertuples():
             parts.append(f"partial {row.month} ({int(row.count):,} rows, usually {float(row.usual):,.0f})")
         lines.append(f"{force}: " + "; ".join(parts))
@@ -181,7 +181,7 @@ def uneven_lines(gaps: pd.DataFrame, stored: set[str]) -> list[str]:
     that force's places count it as having no incidents. Months no force holds are the store's gaps,
     shown as gaps by the pages, and are left out here."""
     missing = gaps[(gaps["status"] == "missing") & gaps["month"].isin(stored)]
-    return [f"{force} holds no data for {', '.join(_runs(rows['month'].tolist()))}, which other forces' data cover"
+    return [f"{force} holds no data for {', '.join(runs(rows['month'].tolist()))}, which other forces' data cover"
             for force, rows in missing.groupby("force", sort=True)]
 
 

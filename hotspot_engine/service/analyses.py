@@ -32,6 +32,7 @@ from hotspot_engine.analyse.predict import CellHistory, CellKernelDensity
 from hotspot_engine.errors import InputError
 from hotspot_engine.filters import Filters, months_between, parse_month, shift_month
 from hotspot_engine.reference import geography
+from hotspot_engine.service.quality import force_gaps
 from hotspot_engine.store import query
 
 # impact and evaluation import scipy.optimize and statsmodels: only `impact` needs them. Patrols
@@ -73,6 +74,10 @@ def hotspots(con, filters: Filters, params: HotspotParams = HotspotParams(), har
     Without a start month the window is the 12 months up to ``date_to`` (or the latest month).
     Without an offence filter, serious violence only is counted (these are serious-violence
     hotspots) unless ``serious_violence_by_default`` is False. Both choices are stated in ``notes``.
+
+    A force of the store that holds only some of the window's months (Cleveland 2021 with Durham
+    from 2021-10) has its places judged on the months it holds (:func:`service.quality.force_gaps`,
+    the engine's ``gaps``): its unstored months are no data, not zero incidents, and a note names it.
     """
     filters, window_note = resolve_window(con, filters)
     lead = [window_note] if window_note else [f"Window: {filters.period()}."]
@@ -87,10 +92,14 @@ def hotspots(con, filters: Filters, params: HotspotParams = HotspotParams(), har
     # the predict method ranks by it, and with no offence selected there is nothing else to count.
     context = (query.cell_incidents(con, filters.with_(offences=(), sv_only=False))
                if params.method == "predict" and (filters.offences or filters.sv_only) else None)
+    coverage = force_gaps(con, filters)
     result = score_cells(area.cells, cell_totals(months), patrols, None, params, load_exclusions(exclusions_path),
-                         cell_months=months, locations=locations, context=context)
-    result.notes[:0] = lead
-    result.settings.update(advise(result, filters, months["month"].nunique() if len(months) else 0))
+                         cell_months=months, locations=locations, context=context, gaps=coverage.gaps)
+    districts = set(area.cells["district"])
+    result.notes[:0] = lead + [line + "." for line in coverage.lines(districts)]
+    held = {force: n for force, (n, _) in coverage.months.items() if force in set(coverage.gaps.loc[
+        coverage.gaps["district"].isin(districts), "force"])}
+    result.settings.update(advise(result, filters, months["month"].nunique() if len(months) else 0, held))
     result.notes.append(result.settings["advice"])
     return result
 

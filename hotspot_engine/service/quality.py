@@ -67,6 +67,56 @@ def quality_warning(con, filters: Filters) -> str | None:
         f" {uneven[len('Data quality: '):]}" if uneven else "")
 
 
+@dataclass
+class ForceGaps:
+    """The window's months some police force of the store holds no data for while another does.
+    ``gaps``: district, month (every district of such a force, for the hotspot engine:
+    :func:`hotspot_engine.analyse.hotspots.score_cells`); ``months``: force -> (months of the window
+    the force holds, months of the window the store holds), for the forces with gaps only."""
+
+    gaps: pd.DataFrame
+    months: dict[str, tuple[int, int]]
+    missing: dict[str, list[str]]
+
+    def lines(self, districts: set[str] | None = None) -> list[str]:
+        """One sentence per force with gaps (among those of ``districts``, None: every force): what
+        the figures do with its unstored months."""
+        forces = set(self.months) if districts is None else set(
+            self.gaps.loc[self.gaps["district"].isin(districts), "force"])
+        return [f"{force} holds no data for {', '.join(guard.runs(self.missing[force]))}, which other forces' data "
+                f"cover: its places' rates, predictions and tests count its {held} month{'s' * (held != 1)} held of "
+                f"the window's {stored} (unstored months are no data, not zero incidents)"
+                for force, (held, stored) in sorted(self.months.items()) if force in forces]
+
+
+def force_gaps(con, filters: Filters) -> ForceGaps:
+    """The filters' window's months (``date_from``..``date_to``) that a force of the store holds no
+    data for while another force holds them (coverage gaps, and with ``exclude_flagged`` the
+    force-months left out): a store of Cleveland 2021 and Durham 2021-10..12 chose its hotspots with
+    Durham's first nine months read as zero incidents. Months no force holds are the store's own gaps,
+    left out of every figure already. A force's months missing between its own first and last month
+    are treated the same way: a missing force-month is no data wherever it falls."""
+    from hotspot_engine.filters import months_between
+    from hotspot_engine.store.query import stored_months
+
+    empty = ForceGaps(pd.DataFrame(columns=["district", "month", "force"]), {}, {})
+    report = quality_report(con).within(filters)
+    missing = report.gaps.loc[report.gaps["status"] == "missing", ["force", "month"]]
+    if filters.exclude_flagged:  # the rows of those force-months are left out: no data there either
+        missing = pd.concat([missing, report.flags[["force", "month"]],
+                             report.gaps.loc[report.gaps["status"] == "partial", ["force", "month"]]])
+    if missing.empty or not filters.date_from or not filters.date_to:
+        return empty
+    window = set(months_between(filters.date_from, filters.date_to)) & stored_months(con)
+    missing = missing[missing["month"].isin(window)].drop_duplicates()
+    if missing.empty:
+        return empty
+    gaps = missing.merge(tables.district_forces(con), on="force")[["district", "month", "force"]]
+    by_force = {str(force): sorted(rows["month"]) for force, rows in missing.groupby("force")}
+    return ForceGaps(gaps.reset_index(drop=True), {force: (len(window) - len(months), len(window))
+                                                   for force, months in by_force.items()}, by_force)
+
+
 def _uneven(con, gaps: pd.DataFrame, filters: Filters) -> str | None:
     """The forces of the filters' places that lack months another force holds: a store of Cleveland
     2021 and Durham 2021-10..12 drew a rise in October on the Overview that was Durham's data arriving,

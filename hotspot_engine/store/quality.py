@@ -84,3 +84,16 @@ def forces_in(con, filters: Filters, share: float = 0.01) -> set[str]:
     rows = con.execute(f"SELECT {force_expr('i')}, count(*) FROM incidents i WHERE {where} GROUP BY 1", params).fetchall()
     total = sum(n for _, n in rows)
     return {force for force, n in rows if n >= share * total}
+
+
+def district_forces(con) -> pd.DataFrame:
+    """district, force: the force (as :func:`force_expr` names it) holding most of each district's
+    incidents, whatever their months and offences (ties: the force first by name). A study cell's
+    force is its district's: a force's few rows over its border (Durham's 9 in Middlesbrough against
+    Cleveland's 31,941) do not make the district its own."""
+    return con.execute(f"""
+        SELECT district, force FROM (
+            SELECT district, force, row_number() OVER (PARTITION BY district ORDER BY n DESC, force) AS k
+            FROM (SELECT district, {force_expr()} AS force, count(*) AS n FROM incidents
+                  WHERE district IS NOT NULL GROUP BY 1, 2))
+        WHERE k = 1 ORDER BY district""").df()

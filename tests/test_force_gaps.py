@@ -1,0 +1,123 @@
+"""A store of two police forces whose stored months differ (police.uk: Cleveland for all of 2021,
+Durham only from 2021-10): a force's unstored months are no data, not zero incidents, in the
+hotspots' rates, predictions, tests and ranks (analyse/hotspots.py ``gaps``, service/quality.py
+``force_gaps``)."""
+from __future__ import annotations
+
+import h3
+import numpy as np
+import pandas as pd
+import pytest
+
+from hotspot_engine.analyse.gistar import estimate_dispersion, estimate_dispersion_held
+from hotspot_engine.analyse.hotspots import HotspotParams, cell_totals, score_cells
+
+#: Two patches of real res-9 cells about 30 km apart, one district (and force) each.
+CENTRES = {"North": (54.78, -1.57), "South": (54.57, -1.23)}
+YEAR = [f"2021-{m:02d}" for m in range(1, 13)]
+
+
+def _patch(district: str) -> np.ndarray:
+    middle = h3.latlng_to_cell(*CENTRES[district], 9)
+    return np.array([h3.str_to_int(c) for c in h3.grid_disk(middle, 8)], dtype=np.uint64)
+
+
+def _pattern(n: int, seed: int = 3) -> np.ndarray:
+    """One month's counts over a patch: a quiet background and a few busy cells."""
+    rng = np.random.default_rng(seed)
+    count = rng.binomial(1, 0.08, n).astype(float)
+    count[[0, 1, 2, 40, 41, 100]] = [6, 4, 3, 5, 3, 4]
+    return count
+
+
+def _two_forces(south_months: list[str], north_months: list[str]):
+    """Study area, cell-month counts and every offence's counts: the same pattern in both patches,
+    every stored month alike (so a cell's rate a month held is the same in any window of them)."""
+    study, rows, context = [], [], []
+    for district, months in (("North", north_months), ("South", south_months)):
+        cells = _patch(district)
+        study.append(pd.DataFrame({"h3": cells, "district": district, "csp": district}))
+        pattern = _pattern(cells.size)
+        for month in months:
+            rows.append(pd.DataFrame({"h3": cells, "month": month, "count": pattern, "harm": pattern * 10.0}))
+            context.append(pd.DataFrame({"h3": cells, "count": pattern * 3.0 + 1.0}))
+    study_frame = pd.concat(study).sort_values("h3").reset_index(drop=True)
+    months = pd.concat(rows).query("count > 0").reset_index(drop=True)
+    every = pd.concat(context).groupby("h3", as_index=False)["count"].sum()
+    return study_frame, months, every
+
+
+def _score(study, months, context, gaps=None, **params):
+    return score_cells(study, cell_totals(months), None, None, HotspotParams(**params), None,
+                       cell_months=months, context=context, gaps=gaps).cells.set_index("h3")
+
+
+def _gaps(district: str, months: list[str]) -> pd.DataFrame:
+    return pd.DataFrame({"district": district, "month": months})
+
+
+def _north(cells: pd.DataFrame) -> pd.DataFrame:
+    return cells[cells["district"] == "North"].sort_index()
+
+
+def test_a_force_holding_three_months_is_judged_as_in_a_store_of_those_months_only():
+    """North holds 2021-10..12, South all 2021: North's rates, tests and ranks are those of a store
+    (and window) holding 2021-10..12 for both forces. Without the gaps North's rates were a quarter."""
+    autumn = YEAR[9:]
+    mixed = _two_forces(YEAR, autumn)
+    same = _two_forces(autumn, autumn)
+    fixed = _north(_score(*mixed, gaps=_gaps("North", YEAR[:9])))
+    reference = _north(_score(*same))
+    for column in ("predicted", "nbhd_total", "expected", "local_expected"):
+        np.testing.assert_allclose(fixed[column], reference[column], rtol=1e-9, atol=1e-12, err_msg=column)
+    # The same cells pass the test against the force's rate, and rank in the same order.
+    assert (fixed["gi_p_fdr"] < 0.05).equals(reference["gi_p_fdr"] < 0.05)
+    assert fixed["predicted"].rank().equals(reference["predicted"].rank())
+    assert fixed["is_hotspot"].sum() == reference["is_hotspot"].sum() > 0
+    # Nine months of zeros: the bias the gaps remove.
+    zeros = _north(_score(*mixed))
+    busiest = reference["predicted"].idxmax()
+    assert zeros.loc[busiest, "predicted"] < 0.5 * reference.loc[busiest, "predicted"]
+    assert zeros["is_hotspot"].sum() < fixed["is_hotspot"].sum()
+
+
+@pytest.mark.parametrize("method", ["gistar", "top-n"])
+def test_other_methods_rank_a_short_force_on_its_months_held(method):
+    autumn = YEAR[9:]
+    fixed = _score(*_two_forces(YEAR, autumn), gaps=_gaps("North", YEAR[:9]), method=method, top=12)
+    zeros = _score(*_two_forces(YEAR, autumn), method=method, top=12)
+    # The patches are alike a month held: each force gets places; with zeros North got fewer.
+    assert _north(fixed)["is_hotspot"].sum() > _north(zeros)["is_hotspot"].sum()
+    assert _north(fixed)["is_hotspot"].sum() > 0
+
+
+def test_a_force_holding_no_month_of_the_window_has_nothing_ranked():
+    study, months, context = _two_forces(YEAR[:9], [])
+    cells = _score(study, months, context, gaps=_gaps("North", YEAR[:9]))
+    north = _north(cells)
+    assert not north["is_hotspot"].any() and not north["significant"].any()
+    assert (north["q_local"] == 1.0).all()
+    assert cells["is_hotspot"].any()
+
+
+def test_gaps_outside_the_grid_change_nothing():
+    """Gaps of months no cell month holds (or an empty frame) leave every figure as it was: the
+    single-force path is the code of before, to the byte."""
+    study, months, context = _two_forces(YEAR[:6], YEAR[:6])
+    plain = _score(study, months, context)
+    for gaps in (pd.DataFrame(columns=["district", "month"]), _gaps("North", YEAR[6:])):
+        pd.testing.assert_frame_equal(_score(study, months, context, gaps=gaps), plain)
+
+
+def test_held_dispersion_is_the_plain_estimate_when_every_period_is_held():
+    rng = np.random.default_rng(0)
+    totals = rng.negative_binomial(3, 0.4, size=(300, 6)).astype(float)
+    held = np.ones(totals.shape, dtype=bool)
+    assert estimate_dispersion_held(totals, held) == pytest.approx(estimate_dispersion(totals), rel=1e-12)
+    # Zeros in unheld periods are no data: masking them gives the estimate of the held rows alone.
+    masked = totals.copy()
+    masked[:150, :3] = 0.0
+    held[:150, :3] = False
+    pooled = estimate_dispersion_held(masked, held)
+    assert pooled < estimate_dispersion(masked)
+    assert pooled == pytest.approx(estimate_dispersion(totals), abs=0.1)
