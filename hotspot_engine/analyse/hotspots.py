@@ -662,7 +662,8 @@ def score_cells(study_cells: pd.DataFrame, counts: pd.DataFrame, patrols: pd.Dat
     if blocked.any():
         places = sorted(set(place_name(cells.loc[blocked, "top_location"])))
         notes.append(f"{int(blocked.sum())} cell(s) would have been selected but are excluded places: " + "; ".join(places) + ".")
-    areas, rank_of_cell = _grow_areas(cells, chosen, params, locations if locations is not None else top_locations, notes)
+    areas, rank_of_cell = _grow_areas(cells, chosen, params, locations if locations is not None else top_locations, notes,
+                                      None if ranked is cells else ranked[params.measure].to_numpy(dtype=float))
     return _finish(cells, areas, rank_of_cell, params, notes, chosen_settings)
 
 
@@ -685,7 +686,9 @@ def _test_notes(params: HotspotParams, chosen: dict, cells: pd.DataFrame) -> lis
 
 
 def _grow_areas(cells: pd.DataFrame, chosen: np.ndarray, params: HotspotParams, locations: pd.DataFrame | None,
-                notes: list[str]) -> tuple[pd.DataFrame, np.ndarray]:
+                notes: list[str], ranked_by: np.ndarray | None = None) -> tuple[pd.DataFrame, np.ndarray]:
+    """Chosen cells grown into ranked areas; ``ranked_by``: the measure per cell the areas are
+    ranked on when it is not the window's count (a force's unstored months: :func:`_at_full_window`)."""
     if params.method == "predict":
         return _predicted_places(cells, chosen, params, locations, notes)
     priority = np.empty(len(cells))
@@ -694,7 +697,8 @@ def _grow_areas(cells: pd.DataFrame, chosen: np.ndarray, params: HotspotParams, 
                          cells[params.measure].to_numpy(dtype=float), float(params.min_share_of_peak))
     if params.method == "gistar":
         label = _drop_small(cells, label, params, notes)
-    return _areas(cells, label, params, locations)
+    return _areas(cells, label, params, locations,
+                  rank_key=None if ranked_by is None else (np.zeros(len(cells)), ranked_by))
 
 
 def _drop_small(cells: pd.DataFrame, label: np.ndarray, params: HotspotParams, notes: list[str]) -> np.ndarray:
