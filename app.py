@@ -25,6 +25,7 @@ if __name__ != "__main__":
 else:
     from ui.cached import (
         cached_headline,
+        cached_held_months,
         cached_impact,
         cached_monthly,
         cached_overview_periods,
@@ -63,5 +64,6 @@ else:
                 st.caption(chosen.chance_line())
 
     st.subheader("Monthly serious violence by category")
-    draw_monthly(cached_monthly(filters, "offence_group", version), filters, presentation(),
-                 cached_stored_months(version))
+    held = cached_held_months(filters, version)  # a month one force of the places lacks is a gap too
+    draw_monthly(cached_monthly(filters, "offence_group", version), filters, presentation(), held,
+                 held != cached_stored_months(version))

@@ -93,7 +93,7 @@ def test_a_store_of_two_forces_with_different_months_warns_every_page(tmp_path):
     try:
         service.ingest_files(con, paths)
         line = ("Data quality: Durham Constabulary holds no data for 2021-09, which other forces' data cover: "
-                "figures that take in its places count those months as none there")
+                "those months are no data for its places, not zero incidents")
         assert quality_warning(con, Filters()).startswith(line)
         assert quality_warning(con, Filters(districts=("County Durham",))).startswith(line)
         assert quality_warning(con, Filters(districts=("Middlesbrough",))) is None  # Durham's few rows over the border

@@ -127,6 +127,12 @@ def cached_stored_months(version: int) -> frozenset[str]:
     return frozenset(service.stored_months(cursor()))
 
 
+@st.cache_data(show_spinner=False, max_entries=16)
+def cached_held_months(filters: Filters, version: int) -> frozenset[str]:
+    """The stored months every police force of the filters' places holds (service.held_months)."""
+    return frozenset(service.held_months(cursor(), filters))
+
+
 @st.cache_data(show_spinner="Scoring cells…", max_entries=32)
 def cached_hotspots(filters: Filters, params, version: int):
     s = settings()

@@ -177,9 +177,9 @@ def gap_lines(gaps: pd.DataFrame) -> list[str]:
 
 def uneven_lines(gaps: pd.DataFrame, stored: set[str]) -> list[str]:
     """One line per force missing months that other forces of the store hold ('Durham Constabulary
-    holds no data for 2021-01 to 2021-09, which other forces' data cover'): there, figures taking in
-    that force's places count it as having no incidents. Months no force holds are the store's gaps,
-    shown as gaps by the pages, and are left out here."""
+    holds no data for 2021-01 to 2021-09, which other forces' data cover'): those months are no data for
+    that force's places (service.quality.held_months, the hotspots' exposure), not zero incidents.
+    Months no force holds are the store's gaps, shown as gaps by the pages, and are left out here."""
     missing = gaps[(gaps["status"] == "missing") & gaps["month"].isin(stored)]
     return [f"{force} holds no data for {', '.join(runs(rows['month'].tolist()))}, which other forces' data cover"
             for force, rows in missing.groupby("force", sort=True)]

@@ -44,7 +44,10 @@ if TYPE_CHECKING:
         meeting_maps,
     )
     from hotspot_engine.service.quality import (
+        ForceGaps,
         QualityReport,
+        force_gaps,
+        held_months,
         quality_report,
         quality_warning,
         refresh_quality,
@@ -114,13 +117,16 @@ _WHERE: dict[str, str] = {
     "streets_in_view": "hotspot_engine.service.store_data",
     "Extent": "hotspot_engine.store.query",
     "QualityReport": "hotspot_engine.service.quality",
+    "ForceGaps": "hotspot_engine.service.quality",
+    "force_gaps": "hotspot_engine.service.quality",
+    "held_months": "hotspot_engine.service.quality",
     "quality_report": "hotspot_engine.service.quality",
     "quality_warning": "hotspot_engine.service.quality",
     "refresh_quality": "hotspot_engine.service.quality",
 }
 __all__ = [
-    "ExportLayers", "Extent", "QualityReport", "RECORD_LEVEL", "area_summary", "cell_month_counts", "data_version",
-    "default_window", "export_layers", "export_meta", "export_zip", "extent", "headline", "headline_figures",
+    "ExportLayers", "Extent", "ForceGaps", "QualityReport", "RECORD_LEVEL", "area_summary", "cell_month_counts", "data_version",
+    "default_window", "export_layers", "export_meta", "export_zip", "extent", "force_gaps", "headline", "headline_figures", "held_months",
     "hotspots", "hotspots_before", "impact", "ingest_files", "ingest_street_upload", "ingest_streets",
     "ingest_upload", "is_sample", "loads", "meeting_maps", "monthly_counts", "open_app_store", "open_store",
     "patrol_plan", "patrol_report", "patterns", "placebo_runs", "quality_report", "quality_warning",

@@ -32,7 +32,7 @@ from hotspot_engine.analyse.predict import CellHistory, CellKernelDensity
 from hotspot_engine.errors import InputError
 from hotspot_engine.filters import Filters, months_between, parse_month, shift_month
 from hotspot_engine.reference import geography
-from hotspot_engine.service.quality import force_gaps
+from hotspot_engine.service.quality import force_gaps, held_months
 from hotspot_engine.store import query
 
 # impact and evaluation import scipy.optimize and statsmodels: only `impact` needs them. Patrols
@@ -121,13 +121,20 @@ def validate_hotspots(con, filters: Filters, validate_to: str, params: HotspotPa
     # 2024-06 scored hotspots on two months it does not hold ("nothing to score (no incidents)", PAI nan,
     # exit 0), and one from 2018-03 to 2024-04 read 73 test months where 4 are stored.
     tested = months_between(first, validate_to)
-    held = len(set(tested) & query.stored_months(con))
+    test_filters, _ = offence_default(replace(filters, date_from=first, date_to=validate_to), serious_violence_by_default)
+    # A test month one force of the places lacks is no data there either: scored only on the months
+    # every force holds (held_months), so no force's places are scored on months it never recorded.
+    every = held_months(con, test_filters)
+    held = len(set(tested) & every)
+    if not held and set(tested) & query.stored_months(con):
+        raise InputError(f"hold-out check: no test month {first} to {validate_to} is held by every force of the selected "
+                         "places; choose places of one force, or end the check at a month they all hold")
     if not held:
         raise InputError(f"hold-out check: none of the test months {first} to {validate_to} is in the store; "
                          "load them, or end the check at a stored month")
     result = hotspots(con, filters, params, harm_weights, exclusions_path, serious_violence_by_default)
-    test_filters, _ = offence_default(replace(filters, date_from=first, date_to=validate_to), serious_violence_by_default)
     months = query.cell_month_counts(con, test_filters, harm_weights)
+    months = months[months["month"].astype(str).isin(every)]
     test = pd.DataFrame({"h3": geography.cell_to_str(months["h3"].to_numpy(dtype=np.uint64)),
                          "month": months["month"].astype(str).to_numpy(), "count": months["count"].to_numpy()})
     ids = np.fromiter((int(c, 16) for c in result.cells["h3"]), dtype=np.uint64, count=len(result.cells))
@@ -138,7 +145,9 @@ def validate_hotspots(con, filters: Filters, validate_to: str, params: HotspotPa
                              baselines={kernel.name: kernel.predict(CellHistory(ids, chosen_counts))}, test_months=test)
     if held < len(tested):
         holdout.notes.append(f"Scored on the {held} of the {len(tested)} test months {first} to {validate_to} that the "
-                             "store holds; the others are not in the store (no data, not zero incidents).")
+                             + ("store holds; the others are not in the store" if every == query.stored_months(con) else
+                                "selected places' forces all hold; the others are not in the store for one of them")
+                             + " (no data, not zero incidents).")
     have, length = result.settings.get("months_with_data", 0), result.settings.get("window_months", 0)
     if have < length:
         holdout.notes.append(f"The hotspots were chosen on {length} months of which only {have} hold data: the check "
@@ -184,8 +193,17 @@ def patterns(con, filters: Filters, by: str = "fy", measure: str = "count", k: i
         notes.append("Offences: serious violence (no offence filter was given).")
     area = geography.study_area(filters.res, filters.districts, filters.csps)
     months = query.cell_month_counts(con, filters, harm_weights)
+    window = window_months(filters.date_from, filters.date_to, months)
+    held = held_months(con, filters)
+    if held != query.stored_months(con):
+        # A month one force of the places lacks is no data for its places, not their zeros: left out
+        # of the periods (a part-period is then scaled as one, period_coverage).
+        months = months[months["month"].astype(str).isin(held)]
+        window = [month for month in window if month in held]
+        notes.append("Months that one police force of these places holds no data for while another does are left out "
+                     "of the periods.")
     frame = emerging_hotspots(periodise(months, by, measure), area.cells, k=k, alpha=alpha,
-                              period_months=period_coverage(window_months(filters.date_from, filters.date_to, months), by))
+                              period_months=period_coverage(window, by))
     frame.attrs["notes"] = notes + frame.attrs["notes"]
     return frame
 
@@ -201,7 +219,7 @@ def headline(con, filters: Filters, params=None, harm_weights=None, exclusions_p
     after_year = latest_complete_fy(ext.last_month)
     before = query.financial_year(after_year - 1)
     after = query.financial_year(after_year)
-    if ext.first_month > before[0] or not (_whole_year_stored(con, before) and _whole_year_stored(con, after)):
+    if ext.first_month > before[0] or not (_whole_year_stored(con, before, filters) and _whole_year_stored(con, after, filters)):
         return None
     base = filters.with_(date_from=None, date_to=None)
     sv = base if (base.offences or base.sv_only) else base.with_(sv_only=True)
@@ -222,11 +240,13 @@ def headline(con, filters: Filters, params=None, harm_weights=None, exclusions_p
     )
 
 
-def _whole_year_stored(con, year: tuple[str, str]) -> bool:
-    """True when every month of the year holds incidents. Real police.uk stores can skip years (a 2018
-    month beside 2024 ones): a year with nothing, or with months missing, read '+786 (+nan%)' against
-    the year before. The Overview then compares the months it has instead (service/overview.py)."""
-    return set(months_between(*year)) <= query.stored_months(con)
+def _whole_year_stored(con, year: tuple[str, str], filters: Filters) -> bool:
+    """True when every month of the year holds incidents of every force of the filters' places. Real
+    police.uk stores can skip years (a 2018 month beside 2024 ones): a year with nothing, or with
+    months missing, read '+786 (+nan%)' against the year before; a force missing months beside another
+    would read its arrival as a rise. The Overview then compares the months it has instead
+    (service/overview.py)."""
+    return set(months_between(*year)) <= held_months(con, filters)
 
 
 def _headline_hotspots(con, sv: Filters, before: tuple[str, str], params, harm_weights,
@@ -307,7 +327,7 @@ def patrol_report(con, filters: Filters, target: DosageTarget | None = None,
     incidents = query.incidents_by_hotspot_hour(con, filters, hotspot_cells, harm_weights)
     cell_incidents = query.cell_counts(con, filters, harm_weights)
     report = patrol_report_from_frames(patrols, areas, hotspot_cells, incidents, period_of(filters), target,
-                                       cell_incidents, actions, stored_months=query.stored_months(con))
+                                       cell_incidents, actions, stored_months=held_months(con, filters))
     report.notes[:0] = notes
     report.chance = chance_line(hotspots.areas.get("significant") if len(hotspots.areas) else None)
     if hotspots.params.method == "predict" and len(hotspots.areas):
@@ -403,7 +423,12 @@ def impact(con, filters: Filters, intervention: str, hotspots_file: str | Path |
     if not (filters.sv_only or filters.offences):
         filters = filters.with_(sv_only=True)
     months = months_between(filters.date_from or ext.first_month, filters.date_to or ext.last_month)
-    months, gap_note = stored_run(months, query.stored_months(con), post)
+    # A month one force of the places lacks is no data for them (held_months), not that force's zeros.
+    held = held_months(con, filters)
+    months, gap_note = stored_run(months, held, post)
+    if gap_note and held != query.stored_months(con):
+        gap_note += (" A month that one police force of these places holds no data for while another does is left out "
+                     "too: there it would count that force's places as having no incidents.")
     counting = filters.with_(date_from=months[0], date_to=months[-1])
     if period == "week":
         problem = weekly_problem(con, counting)
@@ -503,7 +528,7 @@ def placebo_runs(con, filters: Filters, selection_window: tuple[str, str], param
     sv = filters if (filters.sv_only or filters.offences) else filters.with_(sv_only=True)
     first = filters.date_from or ext.first_month
     end = shift_month(selection_window[0], -1)
-    stored = query.stored_months(con)
+    stored = held_months(con, sv)  # a month one force of the places lacks is no zero either
     if first is None or end < first or end not in stored:
         return []
     first = stored_run(months_between(first, end), stored, shift_month(end, 1))[0][0]  # unstored months are no zeros

@@ -117,6 +117,23 @@ def force_gaps(con, filters: Filters) -> ForceGaps:
                                                    for force, months in by_force.items()}, by_force)
 
 
+def held_months(con, filters: Filters) -> set[str]:
+    """The stored months that every police force of the filters' places holds
+    (:func:`~hotspot_engine.store.quality.forces_in`): what a series, a before/after or a mean a month
+    over those places may count. A month one of their forces lacks while another holds it is no data
+    for those places, not a month of that force's zeros: on Cleveland 2021 + Durham 2021-10..12, the
+    Overview drew an October rise (Robbery 65 -> 102) that was Durham's data arriving. With one force
+    (or forces holding the same months) it is the store's stored months."""
+    from hotspot_engine.store.query import stored_months
+
+    stored = stored_months(con)
+    _, gaps = tables.read_quality(con)
+    missing = gaps[(gaps["status"] == "missing") & gaps["month"].isin(stored)]
+    if missing.empty:
+        return stored
+    return stored - set(missing.loc[missing["force"].isin(tables.forces_in(con, filters)), "month"])
+
+
 def _uneven(con, gaps: pd.DataFrame, filters: Filters) -> str | None:
     """The forces of the filters' places that lack months another force holds: a store of Cleveland
     2021 and Durham 2021-10..12 drew a rise in October on the Overview that was Durham's data arriving,
@@ -127,5 +144,6 @@ def _uneven(con, gaps: pd.DataFrame, filters: Filters) -> str | None:
     lines = guard.uneven_lines(gaps[gaps["force"].isin(forces)], stored_months(con))
     if not lines:
         return None
-    return ("Data quality: " + "; ".join(lines) + ": figures that take in its places count those months as "
-            "none there (choose months every force holds to compare like with like).")
+    return ("Data quality: " + "; ".join(lines) + ": those months are no data for its places, not zero "
+            "incidents (hotspot rates, predictions and tests count each force's months held; series, "
+            "before/after figures and means a month leave those months out).")

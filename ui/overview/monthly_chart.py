@@ -34,12 +34,15 @@ def complete_months(monthly: pd.DataFrame, filters: Filters, stored: frozenset[s
 
     A month the store holds with no incident of a category is absent from the counts: fill it with 0,
     or the line would be drawn straight across it (a riot a month instead of a few a year). A month the
-    store does not hold at all (``stored``, query.stored_months) stays empty: a gap in the line."""
+    store does not hold at all (``stored``, query.stored_months) stays empty: a gap in the line; so
+    does a month one police force of the places lacks while another holds it (``stored`` is then
+    service.held_months): summed over forces, it would read that force's places as having none."""
     months = months_between(filters.date_from or monthly["month"].min(), filters.date_to or monthly["month"].max())
     full = pd.MultiIndex.from_product([months, sorted(monthly["offence_group"].unique())], names=["month", "offence_group"])
     monthly = monthly.set_index(["month", "offence_group"])[["count", "harm"]].reindex(full).reset_index()
     held = monthly["month"].isin(stored) if stored is not None else pd.Series(True, index=monthly.index)
     monthly.loc[held, ["count", "harm"]] = monthly.loc[held, ["count", "harm"]].fillna(0)
+    monthly.loc[~held, ["count", "harm"]] = float("nan")
     return monthly.assign(category=monthly["offence_group"].map(group_label))
 
 
@@ -102,9 +105,11 @@ def wall_panels(categories: int, free_px: int, width_px: int) -> tuple[int, tupl
     return rows, ((width_px - COLUMNS * AXIS_PX - (COLUMNS - 1) * 20) // COLUMNS, height)
 
 
-def draw_monthly(monthly: pd.DataFrame, filters: Filters, big: bool, stored: frozenset[str] | None = None) -> None:
+def draw_monthly(monthly: pd.DataFrame, filters: Filters, big: bool, stored: frozenset[str] | None = None,
+                 every_force: bool = False) -> None:
     """The chart, its caption and its table (the text alternative); on the wall screen, the chart fitted
-    to the screen and its caption."""
+    to the screen and its caption. ``every_force``: ``stored`` are the months every force of the
+    places holds, fewer than the store's (the caption says so)."""
     if monthly.empty:
         st.info("No incidents match these filters. Widen the months, places or offence categories.")
         return
@@ -115,7 +120,8 @@ def draw_monthly(monthly: pd.DataFrame, filters: Filters, big: bool, stored: fro
         st.dataframe(counts.rename(columns={"category": "Category", "count": "Incidents"}), hide_index=True)
         return
     spans = unstored_spans(monthly)
-    gap_note = (" The store holds no data for " + ", ".join(spans) + ": left as gaps, not zeros.") if spans else ""
+    gap_note = ((" Not every police force of these places holds data for " if every_force else " The store holds no data for ")
+                + ", ".join(spans) + ": left as gaps, not zeros.") if spans else ""
     if big:
         _draw_wall(monthly, gap_note)
         return
