@@ -124,3 +124,90 @@ def test_held_dispersion_is_the_plain_estimate_when_every_period_is_held():
     pooled = estimate_dispersion_held(masked, held)
     assert pooled < estimate_dispersion(masked)
     assert pooled == pytest.approx(estimate_dispersion(totals), abs=0.1)
+
+
+# -- the real months: Cleveland 2021 with Durham 2021-10..12 (tests/data/realdata) -----------------
+@pytest.fixture(scope="module")
+def two_forces(tmp_path_factory):
+    """A store of Cleveland's twelve real 2021 months and Durham's three (2021-10..12)."""
+    import zipfile
+    from pathlib import Path
+
+    from hotspot_engine import service
+    from hotspot_engine.reference import geography
+
+    data = Path(__file__).resolve().parent / "data" / "realdata"
+    folder = tmp_path_factory.mktemp("two_forces")
+    paths = []
+    for name in ("police-uk-cleveland-2021.zip", "police-uk-durham-2021-10-to-12.zip"):
+        with zipfile.ZipFile(data / name) as archive:
+            for member in archive.namelist():
+                if member.endswith("-street.csv"):
+                    paths.append(folder / Path(member).name)
+                    paths[-1].write_bytes(archive.read(member))
+    con = service.open_store(folder / "two.duckdb")
+    try:
+        service.ingest_files(con, paths)
+        yield con
+    finally:
+        con.close()
+        geography.use_area(())
+
+
+def _durham(result) -> pd.DataFrame:
+    cells = result.cells.set_index("h3")
+    return cells[cells["district"].isin(["County Durham", "Darlington"])]
+
+
+@pytest.mark.slow  # ingests 13 real police.uk months of two forces
+def test_durham_is_ranked_on_its_three_months_beside_cleveland_s_twelve(two_forces, monkeypatch):
+    """Before: 0 of the 19 hotspots in Durham over 2021-01..12 (its 9 unstored months read as zeros),
+    its cells' predicted rates about a third of those of the months it holds."""
+    from hotspot_engine import service
+    from hotspot_engine.filters import Filters
+    from hotspot_engine.service import analyses
+
+    year = service.hotspots(two_forces, Filters(date_from="2021-01", date_to="2021-12"))
+    autumn = service.hotspots(two_forces, Filters(date_from="2021-10", date_to="2021-12"))
+    assert year.settings["months_held_by_force"] == {"Durham Constabulary": 3}
+    assert "Durham Constabulary 3 of 12" in year.settings["advice"]
+    assert any(note.startswith("Durham Constabulary holds no data for 2021-01 to 2021-09") for note in year.notes)
+    assert _durham(year)["is_hotspot"].any()
+
+    def ratio(result) -> float:
+        """Durham's busy cells' predicted rate over the year against over the months it holds."""
+        busy = _durham(autumn)["count"] >= 3
+        return float(np.median(_durham(result)["predicted"][busy] / _durham(autumn)["predicted"][busy]))
+
+    assert 0.8 < ratio(year) < 1.25
+    monkeypatch.setattr(analyses, "force_gaps", lambda con, filters: _no_gaps())  # the code of before
+    zeros = service.hotspots(two_forces, Filters(date_from="2021-01", date_to="2021-12"))
+    assert ratio(zeros) < 0.5 and not _durham(zeros)["is_hotspot"].any()
+
+
+def _no_gaps():
+    from hotspot_engine.service.quality import ForceGaps
+
+    return ForceGaps(pd.DataFrame(columns=["district", "month", "force"]), {}, {})
+
+
+@pytest.mark.slow  # shares the two-force store
+def test_series_and_means_over_both_forces_count_the_months_both_hold(two_forces):
+    from hotspot_engine import service
+    from hotspot_engine.errors import InputError
+    from hotspot_engine.filters import Filters
+    from hotspot_engine.service.overview import overview_periods
+
+    assert service.held_months(two_forces, Filters()) == set(YEAR[9:])
+    assert service.held_months(two_forces, Filters(districts=("Middlesbrough",))) == set(YEAR)
+    overall, _ = overview_periods(two_forces, Filters())
+    assert overall is not None and overall.months_held == 3
+    assert "holds no data for while another does is left out" in overall.line
+    alone, _ = overview_periods(two_forces, Filters(districts=("Middlesbrough",)))
+    assert alone is not None and alone.months_held == 12 and "police force" not in alone.line
+    # A hold-out check on months Durham lacks: no test month is held by both forces' places.
+    with pytest.raises(InputError, match="held by every force"):
+        service.validate_hotspots(two_forces, Filters(date_from="2021-01", date_to="2021-06"), "2021-09")
+    _, holdout = service.validate_hotspots(two_forces, Filters(date_from="2021-01", date_to="2021-06",
+                                                              districts=("Middlesbrough",)), "2021-09")
+    assert holdout is not None

@@ -84,8 +84,9 @@ class ForceGaps:
         forces = set(self.months) if districts is None else set(
             self.gaps.loc[self.gaps["district"].isin(districts), "force"])
         return [f"{force} holds no data for {', '.join(guard.runs(self.missing[force]))}, which other forces' data "
-                f"cover: its places' rates, predictions and tests count its {held} month{'s' * (held != 1)} held of "
-                f"the window's {stored} (unstored months are no data, not zero incidents)"
+                + (f"cover: its places' rates, predictions and tests count its {held} month{'s' * (held != 1)} held of "
+                   f"the window's {stored}" if held else "cover: its places are not ranked (it holds none of the window's "
+                   f"{stored} months)") + " (unstored months are no data, not zero incidents)"
                 for force, (held, stored) in sorted(self.months.items()) if force in forces]
 
 
