@@ -180,6 +180,11 @@ offset 1, NB1 + NB2) lower the proxy predictor's PAI at 1% of the area on every 
 violence mean to 1; the ones that keep the proxy leave one force 0.01-0.03 below 1, within the
 benchmark's noise (Durham's mean: 0.026).
 
+A force's unstored months (a store of several forces whose months differ): ``CellHistory.held``
+marks the months each cell's force holds, and every rate above divides by the cell's months held
+(its exposure) instead of the grid's months; the reason and the measurement are in
+:mod:`hotspot_engine.analyse.hotspots`' docstring. Without ``held`` (one force) nothing changes.
+
 Significance (:func:`local_significance`): a cell is beyond chance when its count stands out from
 the smooth local surface (:func:`local_surface`: the mean cell within about 2 km, the cell and its
 ring 1 left out so a place does not raise its own expectation), under a negative binomial whose
