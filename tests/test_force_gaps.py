@@ -4,6 +4,8 @@ hotspots' rates, predictions, tests and ranks (analyse/hotspots.py ``gaps``, ser
 ``force_gaps``)."""
 from __future__ import annotations
 
+from pathlib import Path
+
 import h3
 import numpy as np
 import pandas as pd
@@ -128,10 +130,9 @@ def test_held_dispersion_is_the_plain_estimate_when_every_period_is_held():
 
 # -- the real months: Cleveland 2021 with Durham 2021-10..12 (tests/data/realdata) -----------------
 @pytest.fixture(scope="module")
-def two_forces(tmp_path_factory):
+def two_forces_db(tmp_path_factory):
     """A store of Cleveland's twelve real 2021 months and Durham's three (2021-10..12)."""
     import zipfile
-    from pathlib import Path
 
     from hotspot_engine import service
     from hotspot_engine.reference import geography
@@ -148,6 +149,20 @@ def two_forces(tmp_path_factory):
     con = service.open_store(folder / "two.duckdb")
     try:
         service.ingest_files(con, paths)
+    finally:
+        con.close()
+        geography.use_area(())
+    yield folder / "two.duckdb"
+    geography.use_area(())
+
+
+@pytest.fixture()
+def two_forces(two_forces_db):
+    from hotspot_engine import service
+    from hotspot_engine.reference import geography
+
+    con = service.open_store(two_forces_db)
+    try:
         yield con
     finally:
         con.close()
@@ -211,3 +226,33 @@ def test_series_and_means_over_both_forces_count_the_months_both_hold(two_forces
     _, holdout = service.validate_hotspots(two_forces, Filters(date_from="2021-01", date_to="2021-06",
                                                               districts=("Middlesbrough",)), "2021-09")
     assert holdout is not None
+
+
+@pytest.mark.slow  # AppTest of the Overview and the Hotspot map on the two-force store
+def test_pages_show_durham_places_and_leave_its_unstored_months_out(two_forces_db, monkeypatch):
+    import streamlit as st
+    from streamlit.testing.v1 import AppTest
+
+    from hotspot_engine.reference import geography
+
+    root = Path(__file__).resolve().parent.parent
+    monkeypatch.setenv("HOTSPOT_DB", str(two_forces_db))
+    st.cache_resource.clear()
+    st.cache_data.clear()
+    try:
+        at = AppTest.from_file(str(root / "app.py"), default_timeout=240)
+        at.query_params["from"], at.query_params["to"] = "2021-01", "2021-12"
+        at.run()
+        assert not at.exception, [e.value for e in at.exception]
+        captions = " ".join(c.value for c in at.caption)
+        assert "Not every police force of these places holds data for 2021-01 to 2021-09" in captions
+        warnings = " ".join(w.value for w in at.warning).replace("\\", "")  # shown escaped, as text
+        assert "are no data for its places, not zero incidents" in warnings
+        at.switch_page("pages/1_Hotspot_map.py").run()
+        assert not at.exception, [e.value for e in at.exception]
+        hotspots = at.dataframe[0].value  # the 19 hotspots (the next ranked follow): 0 in Durham before
+        assert len(hotspots) == 19 and hotspots["district"].isin(["County Durham", "Darlington"]).sum() == 3
+    finally:
+        st.cache_resource.clear()
+        st.cache_data.clear()
+        geography.use_area(())
