@@ -101,12 +101,14 @@ def force_gaps(con, filters: Filters) -> ForceGaps:
     from hotspot_engine.store.query import stored_months
 
     empty = ForceGaps(pd.DataFrame(columns=["district", "month", "force"]), {}, {})
-    report = quality_report(con).within(filters)
-    missing = report.gaps.loc[report.gaps["status"] == "missing", ["force", "month"]]
+    if not filters.date_from or not filters.date_to:
+        return empty
+    missing = tables.missing_months(con, filters.date_from, filters.date_to)
     if filters.exclude_flagged:  # the rows of those force-months are left out: no data there either
+        report = quality_report(con).within(filters)
         missing = pd.concat([missing, report.flags[["force", "month"]],
                              report.gaps.loc[report.gaps["status"] == "partial", ["force", "month"]]])
-    if missing.empty or not filters.date_from or not filters.date_to:
+    if missing.empty:
         return empty
     window = set(months_between(filters.date_from, filters.date_to)) & stored_months(con)
     missing = missing[missing["month"].isin(window)].drop_duplicates()

@@ -86,6 +86,17 @@ def forces_in(con, filters: Filters, share: float = 0.01) -> set[str]:
     return {force for force, n in rows if n >= share * total}
 
 
+def missing_months(con, first: str, last: str) -> pd.DataFrame:
+    """force, month of the force-months missing from ``first`` to ``last`` (coverage gaps): one
+    indexed look-up, so a ``hotspots`` run on a store without gaps pays about a millisecond for it."""
+    from hotspot_engine.store.query import table_names
+
+    if "coverage_gaps" not in table_names(con):
+        return pd.DataFrame(columns=["force", "month"])
+    return con.execute("SELECT force, month FROM coverage_gaps WHERE status = 'missing' AND month BETWEEN ? AND ? "
+                       "ORDER BY force, month", [first, last]).df()
+
+
 def district_forces(con) -> pd.DataFrame:
     """district, force: the force (as :func:`force_expr` names it) holding most of each district's
     incidents, whatever their months and offences (ties: the force first by name). A study cell's
