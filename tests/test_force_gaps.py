@@ -169,6 +169,9 @@ def two_forces(two_forces_db):
         geography.use_area(())
 
 
+CLEVELAND = ("Hartlepool", "Middlesbrough", "Redcar and Cleveland", "Stockton-on-Tees")
+
+
 def _durham(result) -> pd.DataFrame:
     cells = result.cells.set_index("h3")
     return cells[cells["district"].isin(["County Durham", "Darlington"])]
@@ -220,12 +223,18 @@ def test_series_and_means_over_both_forces_count_the_months_both_hold(two_forces
     assert "holds no data for while another does is left out" in overall.line
     alone, _ = overview_periods(two_forces, Filters(districts=("Middlesbrough",)))
     assert alone is not None and alone.months_held == 12 and "police force" not in alone.line
-    # A hold-out check on months Durham lacks: no test month is held by both forces' places.
-    with pytest.raises(InputError, match="held by every force"):
-        service.validate_hotspots(two_forces, Filters(date_from="2021-01", date_to="2021-06"), "2021-09")
-    _, holdout = service.validate_hotspots(two_forces, Filters(date_from="2021-01", date_to="2021-06",
-                                                              districts=("Middlesbrough",)), "2021-09")
-    assert holdout is not None
+    # A hold-out check on test months Durham lacks scores Cleveland's places alone, and says so.
+    _, holdout = service.validate_hotspots(two_forces, Filters(date_from="2021-01", date_to="2021-06"), "2021-09")
+    _, alone = service.validate_hotspots(two_forces, Filters(date_from="2021-01", date_to="2021-06",
+                                                            districts=CLEVELAND), "2021-09")
+    assert any(note.startswith("The places of Durham Constabulary are left out") for note in holdout.notes)
+    assert alone.test_incidents > 0 and abs(holdout.test_incidents - alone.test_incidents) <= 0.01 * alone.test_incidents
+    with pytest.raises(InputError, match="lacks some of the test months"):
+        service.validate_hotspots(two_forces, Filters(date_from="2021-01", date_to="2021-06",
+                                                      districts=("County Durham",)), "2021-09")
+    # Chosen on months Durham lacks in part: the count ranking is judged on rates too.
+    _, mixed = service.validate_hotspots(two_forces, Filters(date_from="2021-04", date_to="2021-11"), "2021-12")
+    assert any(note.startswith("The count ranking ranks each cell's count a month") for note in mixed.notes)
 
 
 @pytest.mark.slow  # AppTest of the Overview and the Hotspot map on the two-force store

@@ -248,6 +248,9 @@ class HotspotResult:
     notes: list[str] = field(default_factory=list)
     next_ranked: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=AREA_COLUMNS))
     settings: dict = field(default_factory=dict)
+    #: Months of the grid each cell's force holds, aligned with ``cells`` (None: every cell holds
+    #: every month; see ``score_cells``' ``gaps``): what a baseline ranked on the counts needs too.
+    exposure: np.ndarray | None = None
 
 
 # --------------------------------------------------------------------------------------------
@@ -682,6 +685,8 @@ def score_cells(study_cells: pd.DataFrame, counts: pd.DataFrame, patrols: pd.Dat
     cells["lat"], cells["lon"] = geography.cell_centres(cells["h3"].to_numpy())
     i, j = geography.ring_neighbours(cells["h3"].to_numpy(), int(params.k))
     held = _held_mask(cells, cell_months, gaps)
+    if held is not None:
+        cells["months_held"] = held.sum(axis=1)  # carried through _finish's reordering into the result
     chosen_settings, grid, disk1 = _test_cells(cells, params, i, j, cell_months, notes, held)
     _predict_cells(cells, params, grid, disk1, chosen_settings, context, held)
 
@@ -821,7 +826,9 @@ def _finish(cells: pd.DataFrame, areas: pd.DataFrame, rank_of_cell: np.ndarray, 
     cells["hotspot_rank"] = cells["area_rank"].where(cells["is_hotspot"] & (cells["area_rank"] > 0)).astype("Int64")
     cells["area_rank"] = cells["area_rank"].where(cells["area_rank"] > 0).astype("Int64")
     cells["h3"] = geography.cell_to_str(cells["h3"].to_numpy())
-    return HotspotResult(cells[CELL_COLUMNS], hotspots, params, notes, next_ranked=next_ranked, settings=settings)
+    exposure = cells["months_held"].to_numpy(dtype=float) if "months_held" in cells else None
+    return HotspotResult(cells[CELL_COLUMNS], hotspots, params, notes, next_ranked=next_ranked, settings=settings,
+                         exposure=exposure)
 
 
 def offence_default(filters: Filters, serious_violence_by_default: bool = True) -> tuple[Filters, str | None]:

@@ -121,38 +121,54 @@ def validate_hotspots(con, filters: Filters, validate_to: str, params: HotspotPa
     # 2024-06 scored hotspots on two months it does not hold ("nothing to score (no incidents)", PAI nan,
     # exit 0), and one from 2018-03 to 2024-04 read 73 test months where 4 are stored.
     tested = months_between(first, validate_to)
-    test_filters, _ = offence_default(replace(filters, date_from=first, date_to=validate_to), serious_violence_by_default)
-    # A test month one force of the places lacks is no data there either: scored only on the months
-    # every force holds (held_months), so no force's places are scored on months it never recorded.
-    every = held_months(con, test_filters)
-    held = len(set(tested) & every)
-    if not held and set(tested) & query.stored_months(con):
-        raise InputError(f"hold-out check: no test month {first} to {validate_to} is held by every force of the selected "
-                         "places; choose places of one force, or end the check at a month they all hold")
+    held = len(set(tested) & query.stored_months(con))
     if not held:
         raise InputError(f"hold-out check: none of the test months {first} to {validate_to} is in the store; "
                          "load them, or end the check at a stored month")
+    test_filters, _ = offence_default(replace(filters, date_from=first, date_to=validate_to), serious_violence_by_default)
     result = hotspots(con, filters, params, harm_weights, exclusions_path, serious_violence_by_default)
+    cells, lacking = _scored_cells(result, force_gaps(con, test_filters))
     months = query.cell_month_counts(con, test_filters, harm_weights)
-    months = months[months["month"].astype(str).isin(every)]
     test = pd.DataFrame({"h3": geography.cell_to_str(months["h3"].to_numpy(dtype=np.uint64)),
                          "month": months["month"].astype(str).to_numpy(), "count": months["count"].to_numpy()})
-    ids = np.fromiter((int(c, 16) for c in result.cells["h3"]), dtype=np.uint64, count=len(result.cells))
+    ids = np.fromiter((int(c, 16) for c in cells["h3"]), dtype=np.uint64, count=len(cells))
     kernel = CellKernelDensity()
-    chosen_counts = result.cells["count"].to_numpy(dtype=float)[:, None]
-    holdout = holdout_scores(result.cells, test.drop(columns="month"), (filters.date_from or "", filters.date_to),
+    chosen_counts = cells["count"].to_numpy(dtype=float)[:, None]
+    holdout = holdout_scores(cells, test.drop(columns="month"), (filters.date_from or "", filters.date_to),
                              (first, validate_to), float(h3.average_hexagon_area(filters.res, "km^2")), params.measure,
                              baselines={kernel.name: kernel.predict(CellHistory(ids, chosen_counts))}, test_months=test)
+    holdout.notes.extend(lacking)
     if held < len(tested):
         holdout.notes.append(f"Scored on the {held} of the {len(tested)} test months {first} to {validate_to} that the "
-                             + ("store holds; the others are not in the store" if every == query.stored_months(con) else
-                                "selected places' forces all hold; the others are not in the store for one of them")
-                             + " (no data, not zero incidents).")
+                             "store holds; the others are not in the store (no data, not zero incidents).")
     have, length = result.settings.get("months_with_data", 0), result.settings.get("window_months", 0)
     if have < length:
         holdout.notes.append(f"The hotspots were chosen on {length} months of which only {have} hold data: the check "
                              "shows how well that much history predicts, not how well a full window would.")
     return result, holdout
+
+
+def _scored_cells(result: HotspotResult, test_gaps) -> tuple[pd.DataFrame, list[str]]:
+    """The cells a hold-out check scores, and a note: the places of a force that lacks a test month
+    another force holds are left out (no data is not a miss), and where the hotspots were chosen on
+    months a force lacked, the count ranking baseline ranks each cell's count a month held times the
+    window's months, as the hotspots did, so neither side reads unstored months as zeros."""
+    cells, notes = result.cells, []
+    exposure = result.exposure
+    if exposure is not None and ((exposure > 0) & (exposure < exposure.max())).any():
+        scale = np.divide(exposure.max(), exposure, out=np.zeros_like(exposure), where=exposure > 0)
+        cells = cells.assign(count=cells["count"].to_numpy(dtype=float) * scale, harm=cells["harm"].to_numpy(dtype=float) * scale)
+        notes.append("The count ranking ranks each cell's count a month its force holds (some forces hold fewer of the "
+                     "window's months); the counts shown elsewhere are as recorded.")
+    if len(test_gaps.gaps):
+        lacking = sorted(test_gaps.months)
+        cells = cells[~cells["district"].isin(set(test_gaps.gaps["district"]))]
+        if not len(cells):
+            raise InputError("hold-out check: every selected place lies in a force that lacks some of the test months; "
+                             "end the check at a month its force holds")
+        notes.append(f"The places of {', '.join(lacking)} are left out of the check: {'it holds' if len(lacking) == 1 else 'they hold'} "
+                     "no data for some test months that other forces hold (no data, not zero incidents).")
+    return cells, notes
 
 
 def validate_recent(con, window: Filters, test_months: int = 3, params: HotspotParams = HotspotParams(),
