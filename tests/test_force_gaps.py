@@ -265,3 +265,42 @@ def test_pages_show_durham_places_and_leave_its_unstored_months_out(two_forces_d
         st.cache_resource.clear()
         st.cache_data.clear()
         geography.use_area(())
+
+
+@pytest.mark.slow  # the two-force store with a partner layer
+def test_partner_funnel_counts_a_force_s_lsoas_over_its_police_months(two_forces_db, tmp_path, monkeypatch):
+    """A year of partner counts, even over every LSOA, against Durham's three police months: before,
+    Durham's LSOAs held 3.0 times what the force-wide ratio expects of them, now 1.2 (partner counts
+    even over LSOAs, police counts not)."""
+    import shutil
+
+    from hotspot_engine import service
+    from hotspot_engine.filters import Filters
+    from hotspot_engine.read.partners import PartnerOptions
+    from hotspot_engine.reference import geography
+    from hotspot_engine.service import partners
+
+    path = tmp_path / "two.duckdb"
+    shutil.copy(two_forces_db, path)
+    con = service.open_store(path)
+    try:
+        codes = geography.lsoas()
+        codes = codes.loc[codes.get("vintage", pd.Series("11", index=codes.index)) == "11", "lsoa_code"]
+        rows = pd.DataFrame([(code, month, 2) for code in codes for month in YEAR], columns=["lsoa_code", "month", "count"])
+        rows.to_csv(tmp_path / "ae.csv", index=False)
+        service.ingest_files(con, [tmp_path / "ae.csv"], fmt="partner-areas", partner=PartnerOptions(source="ae"))
+
+        def durham_high(compared) -> float:
+            """Durham's partner counts over what the force-wide ratio expects of them."""
+            table = compared.result.table
+            durham = table["district"].isin(["County Durham", "Darlington"])
+            return float(table.loc[durham, "partner_count"].sum() / table.loc[durham, "expected"].sum())
+
+        fixed = partners.funnel(con, "ae", Filters(date_from="2021-01", date_to="2021-12"))
+        assert any("Durham Constabulary: police data do not cover" in note for note in fixed.notes)
+        monkeypatch.setattr("hotspot_engine.service.quality.force_gaps", lambda con, filters: _no_gaps())
+        zeros = partners.funnel(con, "ae", Filters(date_from="2021-01", date_to="2021-12"))
+        assert durham_high(zeros) > 2.5 and durham_high(fixed) < 1.5
+    finally:
+        con.close()
+        geography.use_area(())

@@ -66,11 +66,20 @@ class PartnerFunnel:
 
 def funnel(con, source: str, filters: Filters) -> PartnerFunnel:
     from hotspot_engine.reference.geography import districts_for
+    from hotspot_engine.service.quality import force_gaps
 
     counts, window = partner_query.lsoa_comparison(con, source, filters)
     layer = partner_query.layer_of(con, source)
+    # The ratio is force-wide over every force of the store: a force's unstored police months are no
+    # data, so its LSOAs' partner counts leave those months out too (not police zeros against them).
+    gaps = force_gaps(con, window)
+    notes = []
+    if len(gaps.gaps):
+        counts = partner_query.without_gaps(con, source, counts, gaps.gaps)
+        notes.append(f"{', '.join(sorted(gaps.months))}: police data do not cover every month of {window.period()}, "
+                     "so the partner counts of its LSOAs count only the months its police data cover.")
     result = analysis.funnel(counts, districts=districts_for(filters.districts, filters.csps))
-    return PartnerFunnel(result, window, layer, hides_small_counts(layer["sharing"]), list(result.notes))
+    return PartnerFunnel(result, window, layer, hides_small_counts(layer["sharing"]), notes + list(result.notes))
 
 
 def screen_funnel(compared: PartnerFunnel, threshold: int) -> PartnerFunnel:

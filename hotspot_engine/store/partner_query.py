@@ -179,6 +179,21 @@ def lsoa_comparison(con, source: str, filters: Filters) -> tuple[pd.DataFrame, F
     return table.sort_values("lsoa_code").reset_index(drop=True), filters
 
 
+def without_gaps(con, source: str, table: pd.DataFrame, gaps: pd.DataFrame) -> pd.DataFrame:
+    """``table`` (:func:`lsoa_comparison`'s) with each LSOA's partner count less its months that its
+    district's police force holds no data for while another force does (``gaps``: district, month):
+    a year of A&E counts against three months of Durham's police counts read as a partner ratio four
+    times the force's in every Durham LSOA."""
+    layer = layer_of(con, source)
+    units = _units()
+    out = table.copy()
+    for month, rows in gaps.groupby("month"):
+        lost = _in_units(partner_lsoa_counts(con, source, layer["kind"], Filters(date_from=month, date_to=month)), units)
+        inside = out["district"].isin(set(rows["district"])).to_numpy()
+        out.loc[inside, "partner_count"] -= out.loc[inside, "lsoa_code"].map(lost).fillna(0).astype(np.int64)
+    return out
+
+
 def point_cells(con, res: int, filters: Filters) -> pd.DataFrame:
     """Events (in the filters' months) and places per cell at ``res``: source, kind, h3, count."""
     params = [f"{filters.date_from}-01" if filters.date_from else "1900-01-01",
