@@ -216,6 +216,10 @@ def test_series_and_means_over_both_forces_count_the_months_both_hold(two_forces
     from hotspot_engine.filters import Filters
     from hotspot_engine.service.overview import overview_periods
 
+    from hotspot_engine.write.sidecar import quality_from_store
+
+    assert any(line.startswith("Durham Constabulary holds no data for 2021-01 to 2021-09") and "not zero incidents" in line
+               for line in quality_from_store(two_forces, Filters(date_from="2021-01", date_to="2021-12")))
     assert service.held_months(two_forces, Filters()) == set(YEAR[9:])
     assert service.held_months(two_forces, Filters(districts=("Middlesbrough",))) == set(YEAR)
     overall, _ = overview_periods(two_forces, Filters())

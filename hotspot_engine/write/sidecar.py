@@ -167,8 +167,15 @@ def quality_from_store(con, filters: Filters) -> list[str]:
     from hotspot_engine.store.quality import read_quality
 
     flags, gaps = read_quality(con)
-    lines = report_lines(in_window(flags, filters.date_from, filters.date_to),
-                         in_window(gaps, filters.date_from, filters.date_to))
+    gaps = in_window(gaps, filters.date_from, filters.date_to)
+    lines = report_lines(in_window(flags, filters.date_from, filters.date_to), gaps)
+    if (gaps["status"] == "missing").any():  # a force lacking months another holds: what the figures did
+        from hotspot_engine.analyse.quality import uneven_lines
+        from hotspot_engine.store.query import stored_months
+
+        lines += [f"{line}: those months are no data for its places, not zero incidents (hotspot rates count each "
+                  "force's months held; series and before/after figures leave them out)"
+                  for line in uneven_lines(gaps, stored_months(con))]
     if lines and filters.exclude_flagged:
         lines.append("flagged and partial months left out of this export ([quality] exclude_flagged_months)")
     return lines
