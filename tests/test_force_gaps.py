@@ -222,6 +222,13 @@ def test_series_and_means_over_both_forces_count_the_months_both_hold(two_forces
                for line in quality_from_store(two_forces, Filters(date_from="2021-01", date_to="2021-12")))
     assert service.held_months(two_forces, Filters()) == set(YEAR[9:])
     assert service.held_months(two_forces, Filters(districts=("Middlesbrough",))) == set(YEAR)
+    # Impact compares each hotspot with the rest of its own CSP: Cleveland's hotspots keep the year.
+    from hotspot_engine.service.analyses import _impact_months
+
+    assert _impact_months(two_forces, Filters(), YEAR, "2021-11")[0] == YEAR[9:]
+    assert _impact_months(two_forces, Filters(), YEAR, "2021-11", pd.Series(["Middlesbrough"]))[0] == YEAR
+    durham, note = _impact_months(two_forces, Filters(), YEAR, "2021-11", pd.Series(["County Durham"]))
+    assert durham == YEAR[9:] and "one police force of these places holds no data" in note
     overall, _ = overview_periods(two_forces, Filters())
     assert overall is not None and overall.months_held == 3
     assert "holds no data for while another does is left out" in overall.line

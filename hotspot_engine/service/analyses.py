@@ -438,13 +438,8 @@ def impact(con, filters: Filters, intervention: str, hotspots_file: str | Path |
     post = first_post_month(intervention)
     if not (filters.sv_only or filters.offences):
         filters = filters.with_(sv_only=True)
-    months = months_between(filters.date_from or ext.first_month, filters.date_to or ext.last_month)
-    # A month one force of the places lacks is no data for them (held_months), not that force's zeros.
-    held = held_months(con, filters)
-    months, gap_note = stored_run(months, held, post)
-    if gap_note and held != query.stored_months(con):
-        gap_note += (" A month that one police force of these places holds no data for while another does is left out "
-                     "too: there it would count that force's places as having no incidents.")
+    span = months_between(filters.date_from or ext.first_month, filters.date_to or ext.last_month)
+    months, gap_note = _impact_months(con, filters, span, post)
     counting = filters.with_(date_from=months[0], date_to=months[-1])
     if period == "week":
         problem = weekly_problem(con, counting)
@@ -473,6 +468,9 @@ def impact(con, filters: Filters, intervention: str, hotspots_file: str | Path |
         hot = pd.DataFrame({"h3": geography.str_to_cell(cells["h3"]), "hotspot_id": cells["hotspot_id"].to_numpy(),
                             "hotspot_name": cells["hotspot_name"].to_numpy()})
     area = geography.study_area(filters.res, filters.districts, filters.csps)
+    # Each hotspot is compared with the rest of its own CSP: the months its forces hold are what count.
+    months, gap_note = _impact_months(con, filters, span, post, area.cells.loc[area.cells["h3"].isin(hot["h3"]), "district"])
+    counting = filters.with_(date_from=months[0], date_to=months[-1])
     options = ImpactOptions(model=model, buffer_k=buffer_k, period=period, selection_window=window)
     if period == "week":
         weeks = whole_weeks(months[0], months[-1])
@@ -494,6 +492,21 @@ def impact(con, filters: Filters, intervention: str, hotspots_file: str | Path |
         result.placebo.extend(placebo_runs(con, filters, window or (shift_month(post, -12), shift_month(post, -1)),
                                            params, harm_weights, exclusions_path, model))
     return result
+
+
+def _impact_months(con, filters: Filters, span: list[str], post: str, districts: pd.Series | None = None
+                   ) -> tuple[list[str], str]:
+    """:func:`stored_run` over the months every police force of the places holds (of the hotspots'
+    own districts when given): a month one force lacks while another holds it is no data for its
+    places, not their zeros. On one force, the stored months."""
+    places = filters if districts is None or not len(districts) else filters.with_(
+        districts=tuple(sorted(set(districts))), csps=())
+    held = held_months(con, places)
+    months, note = stored_run(span, held, post)
+    if note and held != query.stored_months(con):
+        note += (" A month that one police force of these places holds no data for while another does is left out "
+                 "too: there it would count that force's places as having no incidents.")
+    return months, note
 
 
 #: How the note of :func:`stored_run` begins (the Impact page shows it under the pooled figures).
