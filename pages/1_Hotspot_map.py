@@ -33,6 +33,6 @@ draw_adopt(scene)
 draw_ranked(scene.areas, scene.next_ranked, set_numbers(scene),
             scene.cells if choices.params.method == "predict" else None)
 draw_holdout(scene.window, choices.params, version)
-draw_concentration(scene.cells, scene.window)
+draw_concentration(scene.cells, scene.window, scene.exposure)
 draw_notes(scene.notes)
 draw_all_cells(scene.cells)

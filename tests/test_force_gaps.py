@@ -272,6 +272,8 @@ def test_pages_show_durham_places_and_leave_its_unstored_months_out(two_forces_d
         assert not at.exception, [e.value for e in at.exception]
         hotspots = at.dataframe[0].value  # the 19 hotspots (the next ranked follow): 0 in Durham before
         assert len(hotspots) == 19 and hotspots["district"].isin(["County Durham", "Darlington"]).sum() == 3
+        # Concentration counts each cell at its rate over its force's months held.
+        assert any("each cell counts at its rate over the months its force holds" in c.value for c in at.caption)
     finally:
         st.cache_resource.clear()
         st.cache_data.clear()

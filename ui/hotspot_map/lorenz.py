@@ -65,14 +65,24 @@ def concentration_sentence(conc: Concentration, chance: Concentration, hot_value
             f"of the area ({chance.value_share_in_top(hot_area):.0%} by chance).")
 
 
-def draw_concentration(cells: pd.DataFrame, window: Filters) -> None:
+def draw_concentration(cells: pd.DataFrame, window: Filters, exposure: np.ndarray | None = None) -> None:
+    """The curve, its chance twin and the Gini. ``exposure`` (months each cell's force holds, when
+    forces hold different months): each cell counts at its rate over its months held, times the
+    window's months, and cells of a force holding none are left out (no data is not an empty cell)."""
     st.subheader("Concentration")
     counts = cells["count"].to_numpy(dtype=float)
+    hot = cells["is_hotspot"].astype(bool).to_numpy()
+    rate_note = ""
+    if exposure is not None:
+        held = exposure > 0
+        counts = (counts * exposure.max())[held] / exposure[held]
+        hot = hot[held]
+        rate_note = (" Some forces hold fewer of the window's months: each cell counts at its rate over the months "
+                     "its force holds, and cells of a force holding none are left out.")
     conc = concentration(counts)
     if conc.total <= 0:
         st.info("No serious violence in the hotspot window with these filters.")
         return
-    hot = cells["is_hotspot"].astype(bool).to_numpy()
     hot_value, hot_area = float(counts[hot].sum()) / conc.total, float(hot.mean())
     chance = chance_concentration(int(round(conc.total)), conc.n_cells)
     sentence = concentration_sentence(conc, chance, hot_value, hot_area)
@@ -92,5 +102,5 @@ def draw_concentration(cells: pd.DataFrame, window: Filters) -> None:
         st.markdown(sentence)
         st.caption(f"{conc.n_cells:,} study cells at H3 res {window.res}, empty cells included; "
                    f"{window.date_from} to {window.date_to}. Grey dashes: an even spread; blue dots: the same "
-                   "number of incidents scattered at random.")
+                   "number of incidents scattered at random." + rate_note)
     _table(conc, chance, hot, hot_area, hot_value)

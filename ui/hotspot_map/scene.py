@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+import numpy as np
 import pandas as pd
 import streamlit as st
 
@@ -60,6 +61,8 @@ class MapScene:
     patrol_data: bool = True  # False: the store holds no patrols (no patrol colouring or columns)
     set_areas: pd.DataFrame | None = None  # the set's hotspots: the numbers on the map when a set is shown
     width: int = MAP_WIDTH  # the map's width in pixels (presentation: as the browser measured it)
+    #: months each cell's force holds (HotspotResult.exposure; None: every cell holds every month)
+    exposure: np.ndarray | None = None
 
     @property
     def label_areas(self) -> pd.DataFrame:
@@ -120,4 +123,5 @@ def build_scene(filters: Filters, choices: MapChoices, version: int, present: bo
                     _view(filters, result.cells, present, width, height), map_style, present, height,
                     settings.basemap_attribution if settings.basemap_url else None, version, adopted,
                     cached_set_outlines(set_ref(adopted)) if adopted is not None else None, patrol_data,
-                    cached_set_areas(set_ref(adopted)) if adopted is not None else None, width)
+                    cached_set_areas(set_ref(adopted)) if adopted is not None else None, width,
+                    exposure=result.exposure)
