@@ -59,9 +59,12 @@ def _total(monthly: pd.DataFrame, first: str, last: str) -> int:
     return int(monthly.loc[(months >= first) & (months <= last), "count"].sum())
 
 
-def compare_periods(monthly: pd.DataFrame, first: str, last: str, stored: set[str] | None = None) -> PeriodFigures:
+def compare_periods(monthly: pd.DataFrame, first: str, last: str, stored: set[str] | None = None,
+                    held_by: str = "stored") -> PeriodFigures:
     """The comparison for the months ``first``..``last`` held by the store; ``monthly``: month
-    ('YYYY-MM'), count; ``stored``: the months the store holds any incident in (None: every month)."""
+    ('YYYY-MM'), count; ``stored``: the months the store holds any incident in (None: every month);
+    ``held_by``: how the line words those months ("stored", or "held by every police force of these
+    places" when ``stored`` are the months every force of the places holds)."""
     n = len(months_between(first, last))
     if n >= 24:
         current, previous = (shift_month(last, -11), last), (shift_month(last, -23), shift_month(last, -12))
@@ -81,11 +84,11 @@ def compare_periods(monthly: pd.DataFrame, first: str, last: str, stored: set[st
         case = "totals"
     if previous is not None and stored is not None and not set(months_between(*previous)) <= stored:
         line = (f"{current[0]} to {current[1]}: the months before ({previous[0]} to {previous[1]}) are not all "
-                "stored, so totals alone.")
+                f"{held_by}, so totals alone.")
         previous, case = None, "totals"
     window = months_between(*current)
     held = len(window) if stored is None else len(set(window) & stored)
     if held < len(window):
-        line += f" Only {held} of the {len(window)} months {current[0]} to {current[1]} are stored."
+        line += f" Only {held} of the {len(window)} months {current[0]} to {current[1]} are {held_by}."
     return PeriodFigures(case, line, n, current, previous, _total(monthly, *current),
                          None if previous is None else _total(monthly, *previous), held)

@@ -54,7 +54,8 @@ def _overall(con, sv: Filters, first: str, last: str, stored: set[str]) -> Perio
     held = held_months(con, sv)
     if held == stored:
         return compare_periods(monthly, first, last, stored)
-    figures = compare_periods(monthly[monthly["month"].astype(str).isin(held)], first, last, held)
+    figures = compare_periods(monthly[monthly["month"].astype(str).isin(held)], first, last, held,
+                              "held by every police force of these places")
     return replace(figures, line=figures.line + " A month that one police force of these places holds no data for "
                    "while another does is left out of these figures: there it would count that force's places as "
                    "having no incidents.")
