@@ -343,7 +343,7 @@ def patrol_report(con, filters: Filters, target: DosageTarget | None = None,
     incidents = query.incidents_by_hotspot_hour(con, filters, hotspot_cells, harm_weights)
     cell_incidents = query.cell_counts(con, filters, harm_weights)
     report = patrol_report_from_frames(patrols, areas, hotspot_cells, incidents, period_of(filters), target,
-                                       cell_incidents, actions, stored_months=held_months(con, filters))
+                                       cell_incidents, actions, stored_months=_hotspot_months(con, filters, areas, notes))
     report.notes[:0] = notes
     report.chance = chance_line(hotspots.areas.get("significant") if len(hotspots.areas) else None)
     if hotspots.params.method == "predict" and len(hotspots.areas):
@@ -492,6 +492,18 @@ def impact(con, filters: Filters, intervention: str, hotspots_file: str | Path |
         result.placebo.extend(placebo_runs(con, filters, window or (shift_month(post, -12), shift_month(post, -1)),
                                            params, harm_weights, exclusions_path, model))
     return result
+
+
+def _hotspot_months(con, filters: Filters, areas: pd.DataFrame, notes: list[str]) -> set[str]:
+    """The months every police force of the hotspots' districts holds (the days dosage counts): a
+    month one of them lacks while another force holds it is no data for its hotspots, not days without
+    patrols; hotspots all in one force keep that force's months whatever other forces lack."""
+    districts = tuple(sorted(set(areas["district"].dropna().astype(str)))) if "district" in areas else ()
+    held = held_months(con, filters.with_(districts=districts, csps=()) if districts else filters)
+    if held != query.stored_months(con):
+        notes.append("A month that one police force of these hotspots holds no data for while another does counts as "
+                     "not stored here (no data for its hotspots).")
+    return held
 
 
 def _impact_months(con, filters: Filters, span: list[str], post: str, districts: pd.Series | None = None
