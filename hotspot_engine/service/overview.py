@@ -37,6 +37,9 @@ def overview_periods(con, filters: Filters, adopted: AdoptedSet | None = None
     inside = inside[inside["h3"].isin(set(adopted.cell_ids().tolist()))]
     monthly = inside.groupby("month", as_index=False)["count"].sum()
     window = set_window(adopted, ext.last_month, stored)
+    # The set's places are judged on the months every force of its own districts holds.
+    stored = _set_months(con, sv, adopted, stored)
+    monthly = monthly[monthly["month"].astype(str).isin(stored)]
     first, last = window.date_from or ext.first_month, window.date_to or ext.last_month
     figures = compare_periods(monthly, first, last, stored)
     before = (shift_month(first, -12), shift_month(last, -12))
@@ -59,3 +62,9 @@ def _overall(con, sv: Filters, first: str, last: str, stored: set[str]) -> Perio
     return replace(figures, line=figures.line + " A month that one police force of these places holds no data for "
                    "while another does is left out of these figures: there it would count that force's places as "
                    "having no incidents.")
+
+
+def _set_months(con, sv: Filters, adopted: AdoptedSet, stored: set[str]) -> set[str]:
+    """The stored months every police force of the set's districts holds (the store's months with one force)."""
+    districts = tuple(sorted(set(adopted.cells["district"].dropna().astype(str)))) if "district" in adopted.cells else ()
+    return held_months(con, sv.with_(districts=districts, csps=())) if districts else stored
