@@ -322,3 +322,29 @@ def test_partner_funnel_counts_a_force_s_lsoas_over_its_police_months(two_forces
     finally:
         con.close()
         geography.use_area(())
+
+
+@pytest.mark.slow  # the two-force store with adopted sets
+def test_an_adopted_set_is_counted_over_the_months_its_forces_hold(two_forces_db, tmp_path):
+    import shutil
+
+    from hotspot_engine import service
+    from hotspot_engine.filters import Filters
+    from hotspot_engine.reference import geography
+    from hotspot_engine.service import sets
+    from hotspot_engine.service.overview import overview_periods
+
+    path = tmp_path / "two.duckdb"
+    shutil.copy(two_forces_db, path)
+    con = service.open_store(path)
+    try:
+        held = {}
+        for name, places in (("both", ()), ("teesside", ("Middlesbrough",))):
+            window = Filters(date_from="2021-01", date_to="2021-12", districts=places, sv_only=True)
+            result = service.hotspots(con, window)
+            adopted = sets.adopt(con, name, result, window, {}, window, "test")
+            held[name] = overview_periods(con, Filters(), adopted)[1].months_held
+        assert held == {"both": 3, "teesside": 12}
+    finally:
+        con.close()
+        geography.use_area(())
