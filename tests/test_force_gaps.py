@@ -279,6 +279,14 @@ def test_pages_show_durham_places_and_leave_its_unstored_months_out(two_forces_d
         assert len(hotspots) == 19 and hotspots["district"].isin(["County Durham", "Darlington"]).sum() == 3
         # Concentration counts each cell at its rate over its force's months held.
         assert any("each cell counts at its rate over the months its force holds" in c.value for c in at.caption)
+        # The playback says which force's places are blank in a month (no data), and which are not.
+        at.selectbox(key="m_mode").set_value("months").run()
+        assert not at.exception, [e.value for e in at.exception]
+        lacking = "Durham Constabulary holds no data for this month"
+        assert at.select_slider(key="m_month").value == "2021-01"
+        assert any(lacking in c.value for c in at.caption)
+        at.select_slider(key="m_month").set_value("2021-10").run()
+        assert not any(lacking in c.value for c in at.caption)
     finally:
         st.cache_resource.clear()
         st.cache_data.clear()

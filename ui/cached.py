@@ -128,6 +128,12 @@ def cached_stored_months(version: int) -> frozenset[str]:
 
 
 @st.cache_data(show_spinner=False, max_entries=16)
+def cached_force_gaps(filters: Filters, version: int) -> dict[str, list[str]]:
+    """Force -> the months of the filters' range it holds no data for while another force does."""
+    return service.force_gaps(cursor(), filters).missing
+
+
+@st.cache_data(show_spinner=False, max_entries=16)
 def cached_held_months(filters: Filters, version: int) -> frozenset[str]:
     """The stored months every police force of the filters' places holds (service.held_months)."""
     return frozenset(service.held_months(cursor(), filters))

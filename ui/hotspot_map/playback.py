@@ -9,7 +9,7 @@ import streamlit as st
 from hotspot_engine.filters import months_between
 from hotspot_engine.render import deck as maps
 from hotspot_engine.render.text_safety import html_plain
-from ui.cached import cached_month_colours, cached_stored_months, window_label
+from ui.cached import cached_force_gaps, cached_month_colours, cached_stored_months, window_label
 from ui.hotspot_map.legend import draw_side
 from ui.hotspot_map.scene import MapScene
 from ui.hotspot_map.whole_window import draw_map, note_left_out
@@ -42,7 +42,7 @@ def _step(months: list[str], playing: bool) -> None:
             st.rerun(scope="app")
 
 
-def _draw_month(scene: MapScene, frames, legend, colours, months: list[str]) -> None:
+def _draw_month(scene: MapScene, frames, legend, colours, months: list[str], lacking: dict[str, list[str]]) -> None:
     present = scene.present
     c1, c2 = st.columns([1, 6], vertical_alignment="bottom")
     c1.button("Pause" if st.session_state.get("m_playing") else "Play", key="m_play", on_click=_toggle_play,
@@ -62,7 +62,9 @@ def _draw_month(scene: MapScene, frames, legend, colours, months: list[str]) -> 
     with side_col:
         st.markdown(f"<div style='font-size:{'44px' if present else '30px'};font-weight:700' "
                     f"data-testid='playback-month'>{html_plain(month)}</div>", unsafe_allow_html=True)
-        st.caption(f"{int(month_cells['count'].sum()):,} incidents in {len(month_cells):,} cells this month.")
+        st.caption(f"{int(month_cells['count'].sum()):,} incidents in {len(month_cells):,} cells this month."
+                   + "".join(f" {force} holds no data for this month: its places are blank, not quiet."
+                             for force, missing in sorted(lacking.items()) if month in missing))
         draw_side(scene, "Incidents per cell in the month", legend.entries,
                   f"outlines: {window_label(scene.window.date_from, scene.window.date_to, scene.version)}")
     if not present:
@@ -93,6 +95,6 @@ def draw_playback(scene: MapScene, dark: bool) -> None:
     @st.fragment(run_every=PLAY_SECONDS if playing else None)
     def playback() -> None:
         _step(months, playing)
-        _draw_month(scene, frames, legend, colours, months)
+        _draw_month(scene, frames, legend, colours, months, cached_force_gaps(scene.filters, scene.version))
 
     playback()
