@@ -266,3 +266,17 @@ def test_a_force_holding_fewer_of_the_stores_months_has_them_missing():
     gaps = quality.coverage_gaps(pd.concat([cleveland, durham]))
     assert gaps["force"].unique().tolist() == ["Durham Constabulary"]
     assert quality.gap_lines(gaps) == ["Durham Constabulary: missing 2021-01 to 2021-09 (9 months)"]
+
+
+def test_a_flagged_month_left_out_of_the_only_force_is_no_gap_beside_another(planted_db):
+    """With [quality] exclude_flagged_months the planted month's rows are left out; on a store of one
+    force no other force holds that month, so the hotspots name no force's gap (service.force_gaps)."""
+    from hotspot_engine.filters import Filters
+    from hotspot_engine.service import force_gaps, open_store
+
+    con = open_store(planted_db, read_only=True)
+    try:
+        gaps = force_gaps(con, Filters(date_from="2022-01", date_to="2023-12", exclude_flagged=True))
+        assert gaps.gaps.empty and gaps.lines() == []
+    finally:
+        con.close()

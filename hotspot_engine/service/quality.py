@@ -114,7 +114,15 @@ def force_gaps(con, filters: Filters) -> ForceGaps:
     missing = missing[missing["month"].isin(window)].drop_duplicates()
     if missing.empty:
         return empty
-    gaps = missing.merge(tables.district_forces(con), on="force")[["district", "month", "force"]]
+    districts = tables.district_forces(con)
+    # A month every force lacks (a flagged month of the only force, left out) is no force's data: the
+    # store's own gap, as months no force holds are, not one force's beside another's.
+    lacking = missing.groupby("month")["force"].nunique()
+    nowhere = set(lacking[lacking >= max(districts["force"].nunique(), 1)].index)
+    missing, window = missing[~missing["month"].isin(nowhere)], window - nowhere
+    if missing.empty:
+        return empty
+    gaps = missing.merge(districts, on="force")[["district", "month", "force"]]
     by_force = {str(force): sorted(rows["month"]) for force, rows in missing.groupby("force")}
     return ForceGaps(gaps.reset_index(drop=True), {force: (len(window) - len(months), len(window))
                                                    for force, months in by_force.items()}, by_force)
