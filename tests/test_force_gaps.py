@@ -229,8 +229,13 @@ def test_series_and_means_over_both_forces_count_the_months_both_hold(two_forces
     assert _impact_months(two_forces, Filters(), YEAR, "2021-11", pd.Series(["Middlesbrough"]))[0] == YEAR
     durham, note = _impact_months(two_forces, Filters(), YEAR, "2021-11", pd.Series(["County Durham"]))
     assert durham == YEAR[9:] and "one police force of these places holds no data" in note
-    # Dosage days: the months every force of the hotspots holds.
+    # Output titles name a force of the places holding fewer of the window's months.
+    from hotspot_engine.service.exports import store_context
+
     year = Filters(date_from="2021-01", date_to="2021-12")
+    assert store_context(two_forces, year).window == "2021-01 to 2021-12; Durham Constabulary 3 of 12 months"
+    assert store_context(two_forces, year.with_(districts=("Middlesbrough",))).window == "2021-01 to 2021-12"
+    # Dosage days: the months every force of the hotspots holds.
     assert service.patrol_report(two_forces, year.with_(districts=("Middlesbrough",))).summary["days"] == 365
     both = service.patrol_report(two_forces, year)
     assert both.summary["days"] == 92 and any("one police force of these hotspots" in note for note in both.notes)

@@ -51,12 +51,19 @@ def extent(version: int) -> service.Extent:
     return service.extent(cursor())
 
 
-def window_label(first: str | None, last: str | None, version: int) -> str:
+def window_label(first: str | None, last: str | None, version: int, places: Filters | None = None) -> str:
     """'first to last', with how many of its months the store holds when not all: a window the map
-    calls 2023-05 to 2024-04 held 4 stored months of the real police.uk data, not 12."""
+    calls 2023-05 to 2024-04 held 4 stored months of the real police.uk data, not 12. With
+    ``places``, a force of them holding fewer of the months is named too ('; Durham Constabulary 3 of
+    12 months'), as the command line's outputs say it."""
+    from hotspot_engine.reference.geography import districts_for
     from hotspot_engine.service.store_data import window_words
 
-    return window_words(first, last, cached_stored_months(version))
+    words = window_words(first, last, cached_stored_months(version))
+    if places is None or not first or not last:
+        return words
+    gaps = cached_force_gaps_of(places.with_(date_from=first, date_to=last), version)
+    return words + gaps.window_words(set(districts_for(places.districts, places.csps)))
 
 
 def is_synthetic() -> bool:
@@ -128,9 +135,14 @@ def cached_stored_months(version: int) -> frozenset[str]:
 
 
 @st.cache_data(show_spinner=False, max_entries=16)
+def cached_force_gaps_of(filters: Filters, version: int) -> service.ForceGaps:
+    """The months of the filters' range each force holds no data for while another force does."""
+    return service.force_gaps(cursor(), filters)
+
+
 def cached_force_gaps(filters: Filters, version: int) -> dict[str, list[str]]:
     """Force -> the months of the filters' range it holds no data for while another force does."""
-    return service.force_gaps(cursor(), filters).missing
+    return cached_force_gaps_of(filters, version).missing
 
 
 @st.cache_data(show_spinner=False, max_entries=16)
@@ -248,7 +260,7 @@ def cached_briefing(filters: Filters, target: DosageTarget, version: int, week_s
     context = output_context(window, extent(version).proxy_share, _set(on).name if isinstance(on, SetRef) else None,
                              quality_warning(window, version))
     # Its months in the pages' words, with how many are stored (as the command line's briefing says).
-    context = replace(context, window=window_label(window.date_from, window.date_to, version))
+    context = replace(context, window=window_label(window.date_from, window.date_to, version, window))
     return briefing_pdf(report, plan, hotspot_ids, synthetic=synthetic, context=context)
 
 
@@ -340,7 +352,7 @@ def cached_meeting_maps(filters: Filters, hot_filters: Filters, params, value_co
     # One context for the three files: area, window, source and caveat, and the adopted set's name.
     context = output_context(hot_filters, extent(version).proxy_share, set_name, quality_warning(hot_filters, version))
     # The title's window says how many of its months are stored (the real store's 2023-05 to 2024-04 holds 4).
-    context = replace(context, window=window_label(hot_filters.date_from, hot_filters.date_to, version))
+    context = replace(context, window=window_label(hot_filters.date_from, hot_filters.date_to, version, hot_filters))
     return service.meeting_maps(result, cached_headline(filters, version),
                                 filters, hot_filters, value_column, safe, threshold, is_synthetic(), filters_line,
                                 basemap_url=s.basemap_url, basemap_attribution=s.basemap_attribution, context=context,

@@ -128,11 +128,14 @@ def store_context(con, window: Filters, set_name: str | None = None) -> OutputCo
     its cached extent and warning."""
     from dataclasses import replace
 
-    from hotspot_engine.service.quality import quality_warning
+    from hotspot_engine.reference.geography import districts_for
+    from hotspot_engine.service.quality import force_gaps, quality_warning
     from hotspot_engine.service.store_data import window_words
 
     context = output_context(window, query.extent(con).proxy_share, set_name, quality_warning(con, window))
-    return replace(context, window=window_words(window.date_from, window.date_to, query.stored_months(con)))
+    # A force of the places holding fewer of the window's months is named beside it (one force: nothing).
+    short = force_gaps(con, window).window_words(set(districts_for(window.districts, window.csps)))
+    return replace(context, window=window_words(window.date_from, window.date_to, query.stored_months(con)) + short)
 
 
 def report_window(filters: Filters, period) -> Filters:

@@ -78,6 +78,16 @@ class ForceGaps:
     months: dict[str, tuple[int, int]]
     missing: dict[str, list[str]]
 
+    def short_forces(self, districts: set[str]) -> dict[str, tuple[int, int]]:
+        """Force -> (months held, months of the window) for the forces of ``districts`` with gaps."""
+        forces = set(self.gaps.loc[self.gaps["district"].isin(districts), "force"])
+        return {force: held for force, held in sorted(self.months.items()) if force in forces}
+
+    def window_words(self, districts: set[str]) -> str:
+        """'; Durham Constabulary 3 of 12 months' for a title's window ('' with no gaps)."""
+        return "".join(f"; {force} {held} of {stored} months" for force, (held, stored)
+                       in self.short_forces(districts).items())
+
     def lines(self, districts: set[str] | None = None) -> list[str]:
         """One sentence per force with gaps (among those of ``districts``, None: every force): what
         the figures do with its unstored months."""
