@@ -280,6 +280,7 @@ def test_pages_show_durham_places_and_leave_its_unstored_months_out(two_forces_d
         assert "are no data for its places, not zero incidents" in warnings
         at.switch_page("pages/1_Hotspot_map.py").run()
         assert not at.exception, [e.value for e in at.exception]
+        assert any("2021-01 to 2021-12; Durham Constabulary 3 of 12 months" in m.value for m in at.markdown)
         hotspots = at.dataframe[0].value  # the 19 hotspots (the next ranked follow): 0 in Durham before
         assert len(hotspots) == 19 and hotspots["district"].isin(["County Durham", "Darlington"]).sum() == 3
         # Concentration counts each cell at its rate over its force's months held.

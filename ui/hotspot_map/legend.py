@@ -50,7 +50,7 @@ def draw_side(scene: MapScene, legend_title: str, entries, period: str) -> None:
         st.markdown(legend_html(legend_title, entries, large=present), unsafe_allow_html=True)
     st.markdown(
         f"<div class='{'hs-large' if present else ''}' style='margin:10px 0;font-size:{'20px' if present else '14px'}'><b>{len(scene.areas)}</b> hotspot areas · "
-        f"<b>{int(scene.cells['is_hotspot'].sum())}</b> cells · {period}</div>", unsafe_allow_html=True)
+        f"<b>{int(scene.cells['is_hotspot'].sum())}</b> cells · {html.escape(period)}</div>", unsafe_allow_html=True)
     if not present:
         st.toggle("LSOA outlines", key="m_lsoa", help="Lower-layer super output areas (2011), drawn faintly.")
         if scene.choices.mode == "window":

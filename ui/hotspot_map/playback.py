@@ -8,7 +8,7 @@ import streamlit as st
 
 from hotspot_engine.filters import months_between
 from hotspot_engine.render import deck as maps
-from hotspot_engine.render.text_safety import html_plain
+from hotspot_engine.render.text_safety import html_plain, markdown_plain
 from ui.cached import cached_force_gaps, cached_month_colours, cached_stored_months, window_label
 from ui.hotspot_map.legend import draw_side
 from ui.hotspot_map.scene import MapScene
@@ -63,10 +63,10 @@ def _draw_month(scene: MapScene, frames, legend, colours, months: list[str], lac
         st.markdown(f"<div style='font-size:{'44px' if present else '30px'};font-weight:700' "
                     f"data-testid='playback-month'>{html_plain(month)}</div>", unsafe_allow_html=True)
         st.caption(f"{int(month_cells['count'].sum()):,} incidents in {len(month_cells):,} cells this month."
-                   + "".join(f" {force} holds no data for this month: its places are blank, not quiet."
+                   + "".join(f" {markdown_plain(force)} holds no data for this month: its places are blank, not quiet."
                              for force, missing in sorted(lacking.items()) if month in missing))
         draw_side(scene, "Incidents per cell in the month", legend.entries,
-                  f"outlines: {window_label(scene.window.date_from, scene.window.date_to, scene.version)}")
+                  f"outlines: {window_label(scene.window.date_from, scene.window.date_to, scene.version, scene.window)}")
     if not present:
         with st.expander(f"Cells in {month} (text alternative to the map)"):
             st.dataframe(month_cells[["h3", "count"]].sort_values("count", ascending=False), hide_index=True,

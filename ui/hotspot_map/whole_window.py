@@ -54,7 +54,7 @@ def draw_whole_window(scene: MapScene) -> None:
         if scene.colour_by != "pattern" and not scene.present:
             draw_selection(scene.cells, scene.areas, picked_cell(event), scene.present, set_numbers(scene))
         draw_side(scene, LEGEND_TITLES[scene.colour_by], legend.entries,
-                  window_label(scene.window.date_from, scene.window.date_to, scene.version))
+                  window_label(scene.window.date_from, scene.window.date_to, scene.version, scene.window))
         for note in scene.notes if not scene.present else []:
             if note.startswith(("Only ", "No cell passes")):  # too few cells or areas for what was asked
                 st.warning(markdown_plain(note))
