@@ -215,7 +215,6 @@ def test_series_and_means_over_both_forces_count_the_months_both_hold(two_forces
     from hotspot_engine.errors import InputError
     from hotspot_engine.filters import Filters
     from hotspot_engine.service.overview import overview_periods
-
     from hotspot_engine.write.sidecar import quality_from_store
 
     assert any(line.startswith("Durham Constabulary holds no data for 2021-01 to 2021-09") and "not zero incidents" in line
