@@ -30,7 +30,7 @@ with page_errors("Hotspot sets: comparison", stop=True):
         result = cached_hotspots(window, params, version)
         hot = result.cells[result.cells["is_hotspot"].astype(bool)].dropna(subset=["hotspot_id"])
         newer = hot.assign(hotspot_number=hot["hotspot_rank"])[["h3", "hotspot_id", "hotspot_number", "hotspot_name"]]
-        newer_label, newer_res = f"Today's hotspots ({window_label(window.date_from, window.date_to, version)})", window.res
+        newer_label, newer_res = f"Today's hotspots ({window_label(window.date_from, window.date_to, version, window)})", window.res
     else:
         later = cached_set(newer_name, sets_version())
         newer, newer_label, newer_res = later.cells, newer_name, later.filters.res

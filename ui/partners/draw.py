@@ -194,7 +194,7 @@ def hotspot_table_window(hotspot_filters, layers: pd.DataFrame, version: int) ->
     """The hotspots' partner table's window line: the police months (and how many of them the store
     holds: the real store's 2023-05 to 2024-04 held 4 months, audit item 14) and each layer's own
     months, which may differ (a partner row counts only inside the window)."""
-    police = window_label(hotspot_filters.date_from, hotspot_filters.date_to, version)
+    police = window_label(hotspot_filters.date_from, hotspot_filters.date_to, version, hotspot_filters)
     own = "; ".join(f"{row.source} {row.first} to {row.last}" for row in layers.itertuples()
                     if isinstance(row.first, str) and row.first)
     return markdown_plain(
