@@ -1,36 +1,18 @@
 """Adopted hotspot sets (issue 26): stored once, read back exactly, never recomputed."""
 from __future__ import annotations
 
-import shutil
-
 import pandas as pd
 import pytest
+from conftest import TWO_DISTRICTS
 
 from hotspot_engine.errors import InputError
 from hotspot_engine.filters import Filters
 from hotspot_engine.service import analyses, sets
 from hotspot_engine.store.database import connect
 
-#: Two districts keep the selection well under a second (the whole force area takes seconds).
-WINDOW = Filters(date_from="2023-04", date_to="2024-03", districts=("Portsmouth", "Southampton"))
-
-
-@pytest.fixture()
-def store(sample_db, tmp_path):
-    path = tmp_path / "store.duckdb"
-    shutil.copy(sample_db, path)
-    con = connect(path)
-    yield con
-    con.close()
-
-
-@pytest.fixture(scope="module")
-def chosen(sample_db):
-    con = connect(sample_db, read_only=True)
-    try:
-        yield analyses.hotspots(con, WINDOW)
-    finally:
-        con.close()
+# The fixtures `store` (a writable copy of the sample) and `chosen` (its hotspots in WINDOW) come
+# from conftest.py, shared by the adopted-set test modules.
+WINDOW = TWO_DISTRICTS
 
 
 def test_adopt_keeps_the_maps_ids_numbers_and_names(store, chosen):
