@@ -21,15 +21,20 @@ CREATE TABLE IF NOT EXISTS hotspot_set_cells (
     hotspot_name VARCHAR, district VARCHAR, csp VARCHAR, lat DOUBLE, lon DOUBLE);
 ALTER TABLE hotspot_sets ADD COLUMN IF NOT EXISTS significance VARCHAR;
 ALTER TABLE hotspot_set_cells ADD COLUMN IF NOT EXISTS significant BOOLEAN;
+ALTER TABLE hotspot_set_cells ADD COLUMN IF NOT EXISTS hotspot_predicted DOUBLE;
 """
 # ``significance`` (what the chance test meant when the set was adopted) and ``significant`` (each
 # cell's hotspot stood out from its surroundings beyond chance) came after the first sets: a store
 # made before holds NULL there, which reads as "not recorded", never as "not significant". A store
 # opened read-only is not migrated, so reads ask only for the columns it has (``_present``).
+# ``hotspot_predicted`` (the hotspot's predicted rate a month when adopted, repeated on each of its
+# cells; the set keeps no per-hotspot table) came later still: NULL reads as "not recorded", never 0,
+# and is never recomputed on read (the briefings of a set showed no rate at all before).
 SET_COLUMNS = ["name", "adopted_at", "adopted_by", "note", "method", "params", "filters", "window_from",
                "window_to", "res", "hotspots", "cells", "significance"]
-CELL_COLUMNS = ["h3", "hotspot_id", "hotspot_number", "hotspot_name", "district", "csp", "lat", "lon", "significant"]
-LATER_COLUMNS = {"hotspot_sets": ("significance",), "hotspot_set_cells": ("significant",)}
+CELL_COLUMNS = ["h3", "hotspot_id", "hotspot_number", "hotspot_name", "district", "csp", "lat", "lon", "significant",
+                "hotspot_predicted"]
+LATER_COLUMNS = {"hotspot_sets": ("significance",), "hotspot_set_cells": ("significant", "hotspot_predicted")}
 
 
 def _present(con, table: str, columns: list[str]) -> str:
