@@ -295,3 +295,57 @@ def test_special_functions_load_alone_and_are_scipys_own():
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=Path(__file__).parent.parent)
     assert out.returncode == 0 and out.stdout.strip() == "ok", out.stderr
+
+
+def _fallback(monkeypatch):
+    """special_functions() as the command line calls it (scipy.special not imported, one thread), fresh
+    from its cache; the cache is cleared again after the test."""
+    import sys
+    import threading
+
+    from hotspot_engine.analyse import gistar as G
+
+    monkeypatch.delitem(sys.modules, "scipy.special", raising=False)
+    monkeypatch.setattr(threading, "active_count", lambda: 1)
+    G.special_functions.cache_clear()
+    try:
+        return G.special_functions()
+    finally:
+        G.special_functions.cache_clear()
+
+
+@pytest.mark.parametrize("layout", ["module renamed", "ufunc missing"])
+def test_special_functions_fall_back_to_the_plain_import_when_scipy_is_laid_out_otherwise(monkeypatch, layout):
+    import sys
+    import types
+
+    import scipy.special
+    from scipy import stats
+
+    from hotspot_engine.analyse import gistar as G
+
+    if layout == "module renamed":  # the stand-in import itself fails: no scipy.special._ufuncs
+        monkeypatch.setattr(G, "UFUNCS_MODULE", "_ufuncs_moved_elsewhere")
+    else:  # the module loads but lacks betainc
+        monkeypatch.setattr(G, "_ufuncs_alone", lambda: types.SimpleNamespace(ndtr=scipy.special.ndtr,
+                                                                              gammainc=scipy.special.gammainc))
+    special = _fallback(monkeypatch)
+    assert special is scipy.special  # the plain import, never the stand-in or the partial module
+    assert sys.modules.get("scipy.special") in (None, scipy.special)  # the stand-in did not stay behind
+    assert special.ndtr(-1.959963984540054) == pytest.approx(0.025, abs=1e-12)
+    assert special.betainc(2.0, 3.0, 0.4) == pytest.approx(stats.beta.cdf(0.4, 2.0, 3.0), rel=1e-13)
+    assert special.gammainc(5.0, 2.0) == pytest.approx(stats.gamma.cdf(2.0, 5.0), rel=1e-13)
+    with monkeypatch.context() as m:  # the engine's tails on the fallback equal scipy.stats'
+        m.setattr(G, "special_functions", lambda: special)
+        p = G.upper_tail(np.array([3.0, 7.0]), 1.5, 0.2)
+    assert np.abs(p - stats.nbinom.sf([2, 6], 5.0, 5.0 / 6.5)).max() < 1e-15
+
+
+def test_special_functions_take_the_loaded_ufuncs_when_the_layout_is_as_expected(monkeypatch):
+    """The same seam, unbroken: without a layout change the stand-in path returns the ufuncs module
+    (so the fallback tests above test the fallback, not a path never taken)."""
+    from hotspot_engine.analyse import gistar as G
+
+    monkeypatch.setattr(G, "_ufuncs_alone", lambda: __import__("scipy.special._ufuncs", fromlist=["_"]))
+    special = _fallback(monkeypatch)
+    assert special.__name__ == "scipy.special._ufuncs"

@@ -143,17 +143,26 @@ def binary_weights(i: np.ndarray, j: np.ndarray, n: int, m: int | None = None) -
     return Disks(indptr, indices, rows, (n, m), padded)
 
 
+#: The ufuncs the engine calls, and the extension module of scipy.special that holds them (scipy
+#: 1.17). A scipy that moves or renames the module, or leaves one of them out of it, takes the plain
+#: import instead (tests/test_gistar.py simulates both).
+NEEDED_UFUNCS = ("betainc", "gammainc", "ndtr")
+UFUNCS_MODULE = "_ufuncs"
+
+
 @lru_cache(maxsize=1)
 def special_functions():
     """scipy.special's compiled ufuncs (``betainc``, ``gammainc``, ``ndtr``). When scipy.special is not
     imported yet and no other thread runs (the command line), its extension module is loaded under
     a stand-in package for the moment of the import (a second thread could meet the stand-in, so
     the Streamlit app takes the plain import). A later ``import scipy.special`` reuses the loaded
-    module: the same ufunc objects, the same digits (tests/test_gistar.py). Anything unexpected
-    falls back to the plain import."""
+    module: the same ufunc objects, the same digits (tests/test_gistar.py). Anything unexpected (the
+    module moved or renamed, a ufunc missing from it) falls back to the plain import."""
     if "scipy.special" not in sys.modules and threading.active_count() == 1:
         try:
-            return _ufuncs_alone()
+            ufuncs = _ufuncs_alone()
+            if all(callable(getattr(ufuncs, name, None)) for name in NEEDED_UFUNCS):
+                return ufuncs
         except Exception:  # a scipy laid out otherwise: the plain import below
             pass
     from scipy import special
@@ -162,6 +171,7 @@ def special_functions():
 
 
 def _ufuncs_alone():
+    import importlib
     import types
 
     import scipy
@@ -170,12 +180,12 @@ def _ufuncs_alone():
     stand_in.__path__ = [str(Path(scipy.__path__[0]) / "special")]
     sys.modules["scipy.special"] = stand_in
     try:
-        from scipy.special import _ufuncs
+        return importlib.import_module(f"scipy.special.{UFUNCS_MODULE}")
     finally:
-        del sys.modules["scipy.special"]
+        if sys.modules.get("scipy.special") is stand_in:  # the plain import must never meet the stand-in
+            del sys.modules["scipy.special"]
         if scipy.__dict__.get("special") is stand_in:
             delattr(scipy, "special")
-    return _ufuncs
 
 
 def gistar(values: np.ndarray, i: np.ndarray, j: np.ndarray, permutations: int = 0, seed: int = 0,
