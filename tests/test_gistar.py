@@ -1,6 +1,7 @@
 """Gi* against PySAL esda, FDR applied once, harm weights reaching the statistic."""
 from __future__ import annotations
 
+import types
 import warnings
 
 import numpy as np
@@ -314,10 +315,27 @@ def _fallback(monkeypatch):
         G.special_functions.cache_clear()
 
 
-@pytest.mark.parametrize("layout", ["module renamed", "ufunc missing"])
+#: What a scipy laid out otherwise could hand the stand-in path: (ndtr, gammainc, betainc) as found there.
+_OTHER_LAYOUTS = {
+    "ufunc missing": lambda s: types.SimpleNamespace(ndtr=s.ndtr, gammainc=s.gammainc),
+    # betainc taking (a, x) only, as a two-input ufunc: the engine's three-argument call would raise.
+    "other arguments": lambda s: types.SimpleNamespace(ndtr=s.ndtr, gammainc=s.gammainc, betainc=np.frompyfunc(
+        lambda a, x: s.betainc(a, a, x), 2, 1)),
+    # gammainc with its arguments the other way round (same ufunc shape, other values): P(x, a).
+    "arguments swapped": lambda s: types.SimpleNamespace(ndtr=s.ndtr, betainc=s.betainc, gammainc=np.frompyfunc(
+        lambda a, x: s.gammainc(x + 1.0, a), 2, 1)),
+    "not a ufunc": lambda s: types.SimpleNamespace(ndtr=lambda x: s.ndtr(x), gammainc=s.gammainc, betainc=s.betainc),
+    "the import raises": lambda s: _raise(AttributeError("module 'scipy' has no attribute '__path__'")),
+}
+
+
+def _raise(error: Exception):
+    raise error
+
+
+@pytest.mark.parametrize("layout", ["module renamed", *_OTHER_LAYOUTS])
 def test_special_functions_fall_back_to_the_plain_import_when_scipy_is_laid_out_otherwise(monkeypatch, layout):
     import sys
-    import types
 
     import scipy.special
     from scipy import stats
@@ -326,9 +344,8 @@ def test_special_functions_fall_back_to_the_plain_import_when_scipy_is_laid_out_
 
     if layout == "module renamed":  # the stand-in import itself fails: no scipy.special._ufuncs
         monkeypatch.setattr(G, "UFUNCS_MODULE", "_ufuncs_moved_elsewhere")
-    else:  # the module loads but lacks betainc
-        monkeypatch.setattr(G, "_ufuncs_alone", lambda: types.SimpleNamespace(ndtr=scipy.special.ndtr,
-                                                                              gammainc=scipy.special.gammainc))
+    else:
+        monkeypatch.setattr(G, "_ufuncs_alone", lambda: _OTHER_LAYOUTS[layout](scipy.special))
     special = _fallback(monkeypatch)
     assert special is scipy.special  # the plain import, never the stand-in or the partial module
     assert sys.modules.get("scipy.special") in (None, scipy.special)  # the stand-in did not stay behind
