@@ -140,8 +140,9 @@ def set_cells_from_result(result) -> pd.DataFrame:
                          index=hot["hotspot_id"].to_numpy()).groupby(level=0).min().sort_values(["rank", "seen"])
     number = {hid: k + 1 for k, hid in enumerate(order.index)}
     ids = str_to_cell(hot["h3"].astype(str))
-    rates = (pd.Series(area_predicted(result.areas, result.cells)["predicted"].to_numpy(),
-                       index=result.areas["hotspot_id"].to_numpy()) if len(result.areas) else pd.Series(dtype=float))
+    areas = getattr(result, "areas", None)  # the sample trial's planted set has cells only
+    rates = (pd.Series(area_predicted(areas, result.cells)["predicted"].to_numpy(), index=areas["hotspot_id"].to_numpy())
+             if areas is not None and len(areas) and "hotspot_id" in areas else pd.Series(dtype=float))
     import h3.api.basic_int as h3i
 
     centres = np.array([h3i.cell_to_latlng(int(c)) for c in ids]) if len(ids) else np.zeros((0, 2))
