@@ -146,6 +146,8 @@ def test_planted_markup_stays_text_on_every_page_and_export(app_db, tmp_path):
             seen_literally |= f"Police Station PoliceStation ![m](http://127.0.0.1:{trap}/PoliceStation-md.png)" in shown
             if path == "Patrols":
                 page.get_by_role("button", name=re.compile("Prepare the briefing")).click()
+                # Preparing took 10 s alone and over the click's own 30 s on the loaded machine.
+                page.get_by_role("button", name=re.compile("Download the briefing")).wait_for(timeout=120_000)
                 with page.expect_download(timeout=120_000) as briefing:
                     page.get_by_role("button", name=re.compile("Download the briefing")).click()
                 assert briefing.value.path().read_bytes().startswith(b"%PDF")
