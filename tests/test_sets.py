@@ -144,16 +144,20 @@ def test_monitoring_counts_the_sets_weeks_against_the_year_before(store):
     assert set(watch.not_visited["hotspot_id"]) == set(adopted.hotspots()["hotspot_id"]) - visited
 
 
-@pytest.mark.slow  # builds the real-data stores
-def test_monitoring_without_patrol_data_says_so(real_stores):
+def _adopted_and_watched(con, name: str, window: Filters):
+    """The hotspots of ``window`` adopted as ``name`` on ``con``, and what monitoring says of them."""
     from hotspot_engine.service import monitoring
 
+    chosen = analyses.hotspots(con, window)
+    adopted = sets.adopt(con, name, chosen, window, chosen.params, window, "t", replace=True)
+    return adopted, monitoring.monitor(con, adopted)
+
+
+@pytest.mark.slow  # builds the real-data stores
+def test_monitoring_without_patrol_data_says_so(real_stores):
     con = connect(real_stores["force_extract_no_patrols"])
     try:
-        window = Filters(date_from="2022-04", date_to="2023-03", sv_only=True)
-        chosen = analyses.hotspots(con, window)
-        adopted = sets.adopt(con, "FY", chosen, window, chosen.params, window, "t", replace=True)
-        watch = monitoring.monitor(con, adopted)
+        adopted, watch = _adopted_and_watched(con, "FY", Filters(date_from="2022-04", date_to="2023-03", sv_only=True))
         report = sets.patrol_report(con, Filters(date_from="2023-04", date_to="2024-03"), adopted)
     finally:
         con.close()
@@ -165,14 +169,9 @@ def test_monitoring_without_patrol_data_says_so(real_stores):
 
 @pytest.mark.slow  # builds the real-data stores
 def test_monitoring_police_uk_months_compares_months(real_stores):
-    from hotspot_engine.service import monitoring
-
     con = connect(real_stores["police_uk_three_months"])
     try:
-        window = Filters(date_from="2024-01", date_to="2024-01", sv_only=True)
-        chosen = analyses.hotspots(con, window)
-        adopted = sets.adopt(con, "Jan", chosen, window, chosen.params, window, "t", replace=True)
-        watch = monitoring.monitor(con, adopted)
+        _, watch = _adopted_and_watched(con, "Jan", Filters(date_from="2024-01", date_to="2024-01", sv_only=True))
     finally:
         con.close()
     assert watch.monthly is not None and list(watch.monthly["month"]) == ["2024-02", "2024-03"]
