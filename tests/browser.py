@@ -25,6 +25,21 @@ def chromium_path() -> str | None:
     return shutil.which("chromium") or shutil.which("chromium-browser")
 
 
+
+#: The app's pages as the browser tests walk them: URL path -> the title (h1) each shows.
+PAGE_TITLES = {"": "Serious violence overview", "Hotspot_map": "Hotspot map", "Patrols": "Patrols",
+               "Impact": "Impact of hotspot patrols", "Data_and_export": "Data & export"}
+
+
+def browser_test_marks() -> list:
+    """A browser test module's ``pytestmark``: ``browser`` and ``slow`` (an app server and Chromium),
+    skipped where Debian's chromium is not installed."""
+    import pytest
+
+    return [pytest.mark.browser, pytest.mark.slow,
+            pytest.mark.skipif(chromium_path() is None,
+                               reason="Debian's chromium is not installed (apt-get install chromium)")]
+
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
