@@ -219,3 +219,23 @@ def test_overview_headline_counts_in_the_set_adopted_on_the_year_before(store):
 
     sv = places.with_(sv_only=True, date_from="2023-04", date_to="2024-03")
     assert head.hotspot_sv_after == query.count_in_cells(store, sv, adopted.cell_ids())
+
+
+def test_a_transaction_is_stored_whole_or_not_at_all(tmp_path):
+    """store.transaction (how sets and trial schedules are written): a block that fails part-way (its
+    second INSERT breaks a NOT NULL) leaves no trace of its first; a block that ends stores everything."""
+    from hotspot_engine.store.transaction import transaction
+
+    con = connect(tmp_path / "t.duckdb")
+    try:
+        con.execute("CREATE TABLE t (x INTEGER NOT NULL)")
+        with pytest.raises(Exception, match="NOT NULL"):
+            with transaction(con):
+                con.execute("INSERT INTO t VALUES (1)")
+                con.execute("INSERT INTO t VALUES (NULL)")
+        assert con.execute("SELECT count(*) FROM t").fetchall()[0][0] == 0
+        with transaction(con):
+            con.execute("INSERT INTO t VALUES (1), (2)")
+        assert con.execute("SELECT count(*) FROM t").fetchall()[0][0] == 2
+    finally:
+        con.close()

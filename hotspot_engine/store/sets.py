@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import pandas as pd
 
+from hotspot_engine.store.transaction import transaction
+
 DDL = """
 CREATE TABLE IF NOT EXISTS hotspot_sets (
     name VARCHAR NOT NULL, adopted_at TIMESTAMP NOT NULL, adopted_by VARCHAR, note VARCHAR,
@@ -60,18 +62,13 @@ def write_set(con, row: dict, cells: pd.DataFrame, replace: bool) -> None:
     """Write one set (``row``: the SET_COLUMNS values; ``cells``: CELL_COLUMNS) in one transaction,
     first deleting a set of the same name when ``replace``."""
     _set_cells = cells.reindex(columns=CELL_COLUMNS).assign(set_name=row["name"])[["set_name", *CELL_COLUMNS]]  # noqa: F841
-    con.execute("BEGIN TRANSACTION")
-    try:
+    with transaction(con):
         if replace:
             con.execute("DELETE FROM hotspot_set_cells WHERE set_name = ?", [row["name"]])
             con.execute("DELETE FROM hotspot_sets WHERE name = ?", [row["name"]])
         con.execute(f"INSERT INTO hotspot_sets ({', '.join(SET_COLUMNS)}) VALUES ({', '.join('?' * len(SET_COLUMNS))})",
                     [row.get(c) for c in SET_COLUMNS])
         con.execute(f"INSERT INTO hotspot_set_cells (set_name, {', '.join(CELL_COLUMNS)}) SELECT * FROM _set_cells")
-        con.execute("COMMIT")
-    except BaseException:
-        con.execute("ROLLBACK")
-        raise
 
 
 def set_rows(con) -> pd.DataFrame:
@@ -113,13 +110,8 @@ def delete_adopted_by(con, adopted_by: str) -> int:
     if not has_tables(con):
         return 0
     names = [r[0] for r in con.execute("SELECT name FROM hotspot_sets WHERE adopted_by = ?", [adopted_by]).fetchall()]
-    con.execute("BEGIN TRANSACTION")
-    try:
+    with transaction(con):
         for name in names:
             con.execute("DELETE FROM hotspot_set_cells WHERE set_name = ?", [name])
             con.execute("DELETE FROM hotspot_sets WHERE name = ?", [name])
-        con.execute("COMMIT")
-    except BaseException:
-        con.execute("ROLLBACK")
-        raise
     return len(names)
