@@ -25,6 +25,21 @@ def chromium_path() -> str | None:
     return shutil.which("chromium") or shutil.which("chromium-browser")
 
 
+
+#: The app's pages as the browser tests walk them: URL path -> the title (h1) each shows.
+PAGE_TITLES = {"": "Serious violence overview", "Hotspot_map": "Hotspot map", "Patrols": "Patrols",
+               "Impact": "Impact of hotspot patrols", "Data_and_export": "Data & export"}
+
+
+def browser_test_marks() -> list:
+    """A browser test module's ``pytestmark``: ``browser`` and ``slow`` (an app server and Chromium),
+    skipped where Debian's chromium is not installed."""
+    import pytest
+
+    return [pytest.mark.browser, pytest.mark.slow,
+            pytest.mark.skipif(chromium_path() is None,
+                               reason="Debian's chromium is not installed (apt-get install chromium)")]
+
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -207,6 +222,22 @@ def browser():
         finally:
             b.close()
 
+
+
+@contextlib.contextmanager
+def recording_page(db_path: Path, **context_options) -> Iterator[tuple[str, object, list[str]]]:
+    """The app running on ``db_path`` and a page in a fresh 1500 x 1000 context of :func:`browser`;
+    yields (the app's URL, the page, the URLs of every request the context makes, in order). The list
+    is filled by the context, so pages opened later with ``page.context.new_page()`` are recorded too,
+    and it stays readable after the block. ``context_options`` go to ``new_context``."""
+    requests: list[str] = []
+    with running_app(db_path) as url, browser() as chromium:
+        context = chromium.new_context(**{"viewport": {"width": 1500, "height": 1000}, **context_options})
+        context.on("request", lambda r: requests.append(r.url))
+        try:
+            yield url, context.new_page(), requests
+        finally:
+            context.close()
 
 #: How long the app must stay settled before a wait ends: the screen-size component reports 0.4 and
 #: 1.5 s after the page draws (ui/viewport.py), and its report starts another run.

@@ -289,6 +289,44 @@ def map_layers():
     return export.cells_layer(cells), export.areas_layer(None, cells), districts[districts["district"] == "Southampton"]
 
 
+def _two_districts():
+    from hotspot_engine.filters import Filters
+
+    return Filters(date_from="2023-04", date_to="2024-03", districts=("Portsmouth", "Southampton"))
+
+
+#: The window of the adopted-set tests (test_sets.py, test_set_window.py): two districts keep the
+#: selection well under a second (the whole force area takes seconds).
+TWO_DISTRICTS = _two_districts()
+
+
+@pytest.fixture()
+def store(sample_db, tmp_path):
+    """A writable copy of the sample store, open (for tests that adopt sets or otherwise write)."""
+    import shutil
+
+    from hotspot_engine.store.database import connect
+
+    path = tmp_path / "store.duckdb"
+    shutil.copy(sample_db, path)
+    con = connect(path)
+    yield con
+    con.close()
+
+
+@pytest.fixture(scope="module")
+def chosen(sample_db):
+    """The hotspots the engine chooses in ``TWO_DISTRICTS`` on the sample (once per module)."""
+    from hotspot_engine.service import analyses
+    from hotspot_engine.store.database import connect
+
+    con = connect(sample_db, read_only=True)
+    try:
+        yield analyses.hotspots(con, TWO_DISTRICTS)
+    finally:
+        con.close()
+
+
 @pytest.fixture(autouse=True, scope="session")
 def _isolated_cache(tmp_path_factory):
     """Study-area caches go to a temp folder, never into the developer's data/."""

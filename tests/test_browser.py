@@ -6,17 +6,11 @@ import re
 import shutil
 
 import pytest
+from browser import PAGE_TITLES, browser, browser_test_marks, off_machine, running_app, wait_canvas_drawn, wait_for_app
 from playwright.sync_api import expect
 
-from browser import browser, chromium_path, off_machine, running_app, wait_canvas_drawn, wait_for_app
-
-pytestmark = [
-    pytest.mark.browser,
-    pytest.mark.slow,
-    pytest.mark.skipif(chromium_path() is None, reason="Debian's chromium is not installed (apt-get install chromium)"),
-]
-PAGES = {"": "Serious violence overview", "Hotspot_map": "Hotspot map", "Patrols": "Patrols",
-         "Impact": "Impact of hotspot patrols", "Data_and_export": "Data & export"}
+pytestmark = browser_test_marks()
+PAGES = PAGE_TITLES
 
 
 @pytest.fixture(scope="module")

@@ -9,18 +9,12 @@ import re
 import zipfile
 from pathlib import Path
 
-import pytest
-from browser import browser, chromium_path, off_machine, running_app, wait_for_app, wait_maps_drawn
+from browser import PAGE_TITLES, browser, browser_test_marks, off_machine, running_app, wait_for_app, wait_maps_drawn
 from playwright.sync_api import expect
 
-pytestmark = [
-    pytest.mark.browser,
-    pytest.mark.slow,
-    pytest.mark.skipif(chromium_path() is None, reason="Debian's chromium is not installed (apt-get install chromium)"),
-]
+pytestmark = browser_test_marks()
 ZIP = Path(__file__).parent / "data" / "realdata" / "police-uk-cleveland-2021.zip"
-PAGES = {"": "Serious violence overview", "Hotspot_map": "Hotspot map", "Patrols": "Patrols",
-         "Impact": "Impact of hotspot patrols", "Data_and_export": "Data & export", "Partner_data": "Partner data"}
+PAGES = {**PAGE_TITLES, "Partner_data": "Partner data"}
 BAD_TEXT = re.compile(r"\bNaN\b|\bnan\b|\bNone\b|\b0\.000000\b|\bundefined\b")
 
 

@@ -6,14 +6,10 @@ import re
 import shutil
 from urllib.parse import urlparse
 
-import pytest
-from browser import browser, chromium_path, off_machine, running_app, wait_canvas_drawn, wait_for_app
+from browser import browser, browser_test_marks, off_machine, running_app, wait_canvas_drawn, wait_for_app
 from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
-pytestmark = [
-    pytest.mark.browser,
-    pytest.mark.skipif(chromium_path() is None, reason="Debian's chromium is not installed (apt-get install chromium)"),
-]
+pytestmark = browser_test_marks()
 
 
 

@@ -9,13 +9,9 @@ from __future__ import annotations
 import shutil
 
 import pytest
-from browser import browser, chromium_path, off_machine, running_app, wait_for_app
+from browser import browser, browser_test_marks, off_machine, running_app, wait_for_app
 
-pytestmark = [
-    pytest.mark.browser,
-    pytest.mark.slow,
-    pytest.mark.skipif(chromium_path() is None, reason="Debian's chromium is not installed (apt-get install chromium)"),
-]
+pytestmark = browser_test_marks()
 
 #: Where the keyboard is: the date input inside the field's shadow root (the page's focus is its host).
 _FOCUSED_TYPE = """() => { const a = document.activeElement;

@@ -1,6 +1,7 @@
 """Gi* against PySAL esda, FDR applied once, harm weights reaching the statistic."""
 from __future__ import annotations
 
+import types
 import warnings
 
 import numpy as np
@@ -295,3 +296,73 @@ def test_special_functions_load_alone_and_are_scipys_own():
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=Path(__file__).parent.parent)
     assert out.returncode == 0 and out.stdout.strip() == "ok", out.stderr
+
+
+def _fallback(monkeypatch):
+    """special_functions() as the command line calls it (scipy.special not imported, one thread), fresh
+    from its cache; the cache is cleared again after the test."""
+    import sys
+    import threading
+
+    from hotspot_engine.analyse import gistar as G
+
+    monkeypatch.delitem(sys.modules, "scipy.special", raising=False)
+    monkeypatch.setattr(threading, "active_count", lambda: 1)
+    G.special_functions.cache_clear()
+    try:
+        return G.special_functions()
+    finally:
+        G.special_functions.cache_clear()
+
+
+#: What a scipy laid out otherwise could hand the stand-in path: (ndtr, gammainc, betainc) as found there.
+_OTHER_LAYOUTS = {
+    "ufunc missing": lambda s: types.SimpleNamespace(ndtr=s.ndtr, gammainc=s.gammainc),
+    # betainc taking (a, x) only, as a two-input ufunc: the engine's three-argument call would raise.
+    "other arguments": lambda s: types.SimpleNamespace(ndtr=s.ndtr, gammainc=s.gammainc, betainc=np.frompyfunc(
+        lambda a, x: s.betainc(a, a, x), 2, 1)),
+    # gammainc with its arguments the other way round (same ufunc shape, other values): P(x, a).
+    "arguments swapped": lambda s: types.SimpleNamespace(ndtr=s.ndtr, betainc=s.betainc, gammainc=np.frompyfunc(
+        lambda a, x: s.gammainc(x + 1.0, a), 2, 1)),
+    "not a ufunc": lambda s: types.SimpleNamespace(ndtr=lambda x: s.ndtr(x), gammainc=s.gammainc, betainc=s.betainc),
+    "the import raises": lambda s: _raise(AttributeError("module 'scipy' has no attribute '__path__'")),
+}
+
+
+def _raise(error: Exception):
+    raise error
+
+
+@pytest.mark.parametrize("layout", ["module renamed", *_OTHER_LAYOUTS])
+def test_special_functions_fall_back_to_the_plain_import_when_scipy_is_laid_out_otherwise(monkeypatch, layout):
+    import sys
+
+    import scipy.special
+    from scipy import stats
+
+    from hotspot_engine.analyse import gistar as G
+
+    if layout == "module renamed":  # the stand-in import itself fails: no scipy.special._ufuncs
+        monkeypatch.setattr(G, "UFUNCS_MODULE", "_ufuncs_moved_elsewhere")
+    else:
+        monkeypatch.setattr(G, "_ufuncs_alone", lambda: _OTHER_LAYOUTS[layout](scipy.special))
+    special = _fallback(monkeypatch)
+    assert special is scipy.special  # the plain import, never the stand-in or the partial module
+    assert sys.modules.get("scipy.special") in (None, scipy.special)  # the stand-in did not stay behind
+    assert special.ndtr(-1.959963984540054) == pytest.approx(0.025, abs=1e-12)
+    assert special.betainc(2.0, 3.0, 0.4) == pytest.approx(stats.beta.cdf(0.4, 2.0, 3.0), rel=1e-13)
+    assert special.gammainc(5.0, 2.0) == pytest.approx(stats.gamma.cdf(2.0, 5.0), rel=1e-13)
+    with monkeypatch.context() as m:  # the engine's tails on the fallback equal scipy.stats'
+        m.setattr(G, "special_functions", lambda: special)
+        p = G.upper_tail(np.array([3.0, 7.0]), 1.5, 0.2)
+    assert np.abs(p - stats.nbinom.sf([2, 6], 5.0, 5.0 / 6.5)).max() < 1e-15
+
+
+def test_special_functions_take_the_loaded_ufuncs_when_the_layout_is_as_expected(monkeypatch):
+    """The same seam, unbroken: without a layout change the stand-in path returns the ufuncs module
+    (so the fallback tests above test the fallback, not a path never taken)."""
+    from hotspot_engine.analyse import gistar as G
+
+    monkeypatch.setattr(G, "_ufuncs_alone", lambda: __import__("scipy.special._ufuncs", fromlist=["_"]))
+    special = _fallback(monkeypatch)
+    assert special.__name__ == "scipy.special._ufuncs"

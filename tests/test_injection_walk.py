@@ -17,7 +17,7 @@ from pathlib import Path
 from urllib.parse import urlparse
 
 import pytest
-from browser import browser, chromium_path, free_port, running_app, wait_for_app
+from browser import chromium_path, free_port, recording_page, wait_for_app
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]  # a running app and Chromium
 
@@ -100,6 +100,14 @@ def _rendered_markup(page, trap: int) -> list[str]:
         }""", trap)
 
 
+def _assert_nothing_fetched(requests: list[str], trap: int) -> None:
+    """No request reached the planted URLs (port ``trap``) and none left 127.0.0.1."""
+    trapped = [r for r in requests if f":{trap}" in r]
+    outside = [r for r in requests if urlparse(r).scheme in ("http", "https", "ws", "wss")
+               and urlparse(r).hostname != "127.0.0.1"]
+    assert trapped == [] and outside == [], (trapped[:5], outside[:5])
+
+
 @pytest.mark.skipif(chromium_path() is None, reason="needs Debian's chromium")
 def test_planted_markup_stays_text_on_every_page_and_export(app_db, tmp_path):
     from hotspot_engine.read import loading
@@ -113,11 +121,7 @@ def test_planted_markup_stays_text_on_every_page_and_export(app_db, tmp_path):
     loaded = loading.ingest_paths(con, [incidents, patrols])
     con.close()
     assert all(s.added > 0 for s in loaded), [s.line() for s in loaded]
-    requests: list[str] = []
-    with running_app(db) as url, browser() as chromium:
-        context = chromium.new_context(viewport={"width": 1500, "height": 1000}, accept_downloads=True)
-        context.on("request", lambda r: requests.append(r.url))
-        page = context.new_page()
+    with recording_page(db, accept_downloads=True) as (url, page, requests):
         # An upload under a hostile file name: its name comes back in the success line and the loads table.
         page.goto(f"{url}/Data_and_export")
         wait_for_app(page)
@@ -142,6 +146,8 @@ def test_planted_markup_stays_text_on_every_page_and_export(app_db, tmp_path):
             seen_literally |= f"Police Station PoliceStation ![m](http://127.0.0.1:{trap}/PoliceStation-md.png)" in shown
             if path == "Patrols":
                 page.get_by_role("button", name=re.compile("Prepare the briefing")).click()
+                # Preparing took 10 s alone and over the click's own 30 s on the loaded machine.
+                page.get_by_role("button", name=re.compile("Download the briefing")).wait_for(timeout=120_000)
                 with page.expect_download(timeout=120_000) as briefing:
                     page.get_by_role("button", name=re.compile("Download the briefing")).click()
                 assert briefing.value.path().read_bytes().startswith(b"%PDF")
@@ -152,16 +158,12 @@ def test_planted_markup_stays_text_on_every_page_and_export(app_db, tmp_path):
                     page.get_by_role("button", name=re.compile("Interactive map")).click()
                 exported = Path(html_map.value.path()).read_text(encoding="utf-8")
                 assert _rendered_markup(page, trap) == []
-                viewer = context.new_page()
+                viewer = page.context.new_page()
                 viewer.set_content(exported, wait_until="load")
                 assert _rendered_markup(viewer, trap) == []
                 viewer.close()
         assert seen_literally, "the excluded-places note did not show the planted location as text"
-        context.close()
-    trapped = [r for r in requests if f":{trap}" in r]
-    outside = [r for r in requests if urlparse(r).scheme in ("http", "https", "ws", "wss")
-               and urlparse(r).hostname != "127.0.0.1"]
-    assert trapped == [] and outside == [], (trapped[:5], outside[:5])
+    _assert_nothing_fetched(requests, trap)
 
 
 def _hostile_partner_files(folder: Path, trap: int, lsoas: list[str]) -> tuple[Path, Path, str]:
@@ -202,11 +204,7 @@ def test_partner_names_owners_and_categories_stay_text_on_the_partner_page(app_d
                                    partner=PartnerOptions(source=_payload(trap, "areas")))
     con.close()
     assert all(s.added > 0 for s in loaded), [s.line() for s in loaded]
-    requests: list[str] = []
-    with running_app(db) as url, browser() as chromium:
-        context = chromium.new_context(viewport={"width": 1500, "height": 1000})
-        context.on("request", lambda r: requests.append(r.url))
-        page = context.new_page()
+    with recording_page(db) as (url, page, requests):
         page.goto(f"{url}/Data_and_export")
         wait_for_app(page)
         # A partner file uploaded under a hostile name: the name becomes the layer's name.
@@ -223,11 +221,7 @@ def test_partner_names_owners_and_categories_stay_text_on_the_partner_page(app_d
         assert _rendered_markup(page, trap) == []
         shown = page.inner_text("body").replace("\u2060", "")
         assert "**Blayer**" in shown and "**Bupload**" in shown, "the layer names are not shown as typed"
-        context.close()
-    trapped = [r for r in requests if f":{trap}" in r]
-    outside = [r for r in requests if urlparse(r).scheme in ("http", "https", "ws", "wss")
-               and urlparse(r).hostname != "127.0.0.1"]
-    assert trapped == [] and outside == [], (trapped[:5], outside[:5])
+    _assert_nothing_fetched(requests, trap)
 
 
 def _hostile_places(folder: Path, trap: int) -> Path:
@@ -276,11 +270,7 @@ def test_set_names_notes_hotspot_names_and_partner_places_stay_text_on_the_sets_
     sets_service.adopt(con, set_name, chosen, window, chosen.params, window, "<b>boldadopter</b> $x^2$", note)
     con.close()
     assert all(s.added > 0 for s in loaded), [s.line() for s in loaded]
-    requests: list[str] = []
-    with running_app(db) as url, browser() as chromium:
-        context = chromium.new_context(viewport={"width": 1500, "height": 1000})
-        context.on("request", lambda r: requests.append(r.url))
-        page = context.new_page()
+    with recording_page(db) as (url, page, requests):
         for path in ("Hotspot_sets", "Partner_data", "Hotspot_sets?present=1", "Partner_data?present=1"):
             page.goto(f"{url}/{path}")
             wait_for_app(page, "h1")
@@ -293,8 +283,4 @@ def test_set_names_notes_hotspot_names_and_partner_places_stay_text_on_the_sets_
                 assert set_name in shown, "the set's name is not shown as typed"
             if path == "Partner_data":
                 assert "**Bplaces**" in shown, "the places layer's name is not shown as typed"
-        context.close()
-    trapped = [r for r in requests if f":{trap}" in r]
-    outside = [r for r in requests if urlparse(r).scheme in ("http", "https", "ws", "wss")
-               and urlparse(r).hostname != "127.0.0.1"]
-    assert trapped == [] and outside == [], (trapped[:5], outside[:5])
+    _assert_nothing_fetched(requests, trap)

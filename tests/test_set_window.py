@@ -9,31 +9,16 @@ import shutil
 import duckdb
 import pandas as pd
 import pytest
+from conftest import TWO_DISTRICTS
 
 from hotspot_engine.filters import Filters
 from hotspot_engine.render.context import chance_line, output_context
 from hotspot_engine.service import analyses, sets
 from hotspot_engine.store.database import connect
 
-WINDOW = Filters(date_from="2023-04", date_to="2024-03", districts=("Portsmouth", "Southampton"))
-
-
-@pytest.fixture()
-def store(sample_db, tmp_path):
-    path = tmp_path / "store.duckdb"
-    shutil.copy(sample_db, path)
-    con = connect(path)
-    yield con
-    con.close()
-
-
-@pytest.fixture(scope="module")
-def chosen(sample_db):
-    con = connect(sample_db, read_only=True)
-    try:
-        yield analyses.hotspots(con, WINDOW)
-    finally:
-        con.close()
+# The fixtures `store` (a writable copy of the sample) and `chosen` (its hotspots in WINDOW) come
+# from conftest.py, shared by the adopted-set test modules.
+WINDOW = TWO_DISTRICTS
 
 
 def test_chance_line_counts_the_hotspots_beyond_chance():
@@ -90,6 +75,62 @@ def test_an_old_set_reads_not_recorded_never_false(tmp_path, read_only):
         assert sets.as_result(old).areas["significant"].isna().all()
     finally:
         con.close()
+
+
+@pytest.mark.parametrize("read_only", [True, False])
+def test_an_old_sets_predicted_rate_reads_not_recorded_never_zero(tmp_path, read_only):
+    from types import SimpleNamespace
+
+    from hotspot_engine.render.briefing import _incidents_line
+
+    path = tmp_path / "old.duckdb"
+    _old_store(path)
+    con = connect(path, read_only=read_only)  # read-write adds hotspot_predicted (ALTER TABLE), read-only reads NULL
+    try:
+        columns = {r[0] for r in con.execute("SELECT column_name FROM information_schema.columns "
+                                             "WHERE table_name = 'hotspot_set_cells'").fetchall()}
+        assert ("hotspot_predicted" in columns) is not read_only
+        old = sets.load(con, "old")
+        assert old.hotspots()["predicted"].isna().all()
+        assert old.predicted() == {"H1": None, "H2": None}  # the old set was ranked by prediction: not recorded
+    finally:
+        con.close()
+    report = SimpleNamespace(predicted=old.predicted())
+    label, value = _incidents_line(report, pd.Series({"incidents": 7}, name="H1"))
+    assert "predicted a month" in label and value == "7  ·  not recorded"
+    assert _incidents_line(SimpleNamespace(predicted={}), pd.Series({"incidents": 7}, name="H1")) == (
+        "Incidents in the period", "7")
+
+
+@pytest.mark.slow  # a hotspot selection on two districts (about 4 s of CPU)
+def test_a_set_keeps_each_hotspots_predicted_rate_as_adopted(store, chosen):
+    from hotspot_engine.analyse.hotspots import area_predicted
+
+    shown = area_predicted(chosen.areas, chosen.cells)["predicted"]  # what the Hotspot map table shows
+    assert chosen.params.method == "predict" and shown.notna().all() and (shown > 0).all()
+    adopted = sets.adopt(store, "FY 2023-24", chosen, WINDOW, chosen.params, WINDOW, "analyst")
+    read = sets.load(store, "FY 2023-24")
+    assert read.hotspots()["predicted"].tolist() == pytest.approx(shown.tolist())
+    assert read.predicted() == adopted.predicted() == pytest.approx(
+        dict(zip(chosen.areas["hotspot_id"], shown.tolist())))
+    assert "hotspot_predicted" not in sets.as_result(read).cells.columns  # kept out of export layers
+    # Read back as stored, never recomputed: a changed stored figure comes back changed.
+    store.execute("UPDATE hotspot_set_cells SET hotspot_predicted = 12.25 WHERE hotspot_number = 1")
+    first = read.hotspots()["hotspot_id"].iloc[0]
+    assert sets.load(store, "FY 2023-24").predicted()[first] == 12.25
+
+
+@pytest.mark.slow  # a hotspot selection on two districts (about 4 s of CPU) and a briefing render
+def test_a_sets_briefing_shows_the_predicted_rate_as_adopted(store, chosen):
+    from hotspot_engine.analyse.patrols import briefing_pdf
+
+    adopted = sets.adopt(store, "FY 2023-24", chosen, WINDOW, chosen.params, WINDOW, "analyst")
+    report = sets.patrol_report(store, WINDOW, adopted)
+    assert report.predicted == adopted.predicted() and len(report.predicted) == len(chosen.areas)
+    first = report.dosage["hotspot_id"].iloc[0]
+    text = _pdf_text(briefing_pdf(report, None, [first], context=output_context(WINDOW, 1.0, adopted.name)))
+    assert "predicted a month" in text and f"· {report.predicted[first]:.1f}" in text
+    assert "Ranked by predicted rate a month" in text
 
 
 @pytest.mark.slow  # a hotspot selection on two districts (about 4 s of CPU) and renders

@@ -1,36 +1,18 @@
 """Adopted hotspot sets (issue 26): stored once, read back exactly, never recomputed."""
 from __future__ import annotations
 
-import shutil
-
 import pandas as pd
 import pytest
+from conftest import TWO_DISTRICTS
 
 from hotspot_engine.errors import InputError
 from hotspot_engine.filters import Filters
 from hotspot_engine.service import analyses, sets
 from hotspot_engine.store.database import connect
 
-#: Two districts keep the selection well under a second (the whole force area takes seconds).
-WINDOW = Filters(date_from="2023-04", date_to="2024-03", districts=("Portsmouth", "Southampton"))
-
-
-@pytest.fixture()
-def store(sample_db, tmp_path):
-    path = tmp_path / "store.duckdb"
-    shutil.copy(sample_db, path)
-    con = connect(path)
-    yield con
-    con.close()
-
-
-@pytest.fixture(scope="module")
-def chosen(sample_db):
-    con = connect(sample_db, read_only=True)
-    try:
-        yield analyses.hotspots(con, WINDOW)
-    finally:
-        con.close()
+# The fixtures `store` (a writable copy of the sample) and `chosen` (its hotspots in WINDOW) come
+# from conftest.py, shared by the adopted-set test modules.
+WINDOW = TWO_DISTRICTS
 
 
 def test_adopt_keeps_the_maps_ids_numbers_and_names(store, chosen):
@@ -162,16 +144,20 @@ def test_monitoring_counts_the_sets_weeks_against_the_year_before(store):
     assert set(watch.not_visited["hotspot_id"]) == set(adopted.hotspots()["hotspot_id"]) - visited
 
 
-@pytest.mark.slow  # builds the real-data stores
-def test_monitoring_without_patrol_data_says_so(real_stores):
+def _adopted_and_watched(con, name: str, window: Filters):
+    """The hotspots of ``window`` adopted as ``name`` on ``con``, and what monitoring says of them."""
     from hotspot_engine.service import monitoring
 
+    chosen = analyses.hotspots(con, window)
+    adopted = sets.adopt(con, name, chosen, window, chosen.params, window, "t", replace=True)
+    return adopted, monitoring.monitor(con, adopted)
+
+
+@pytest.mark.slow  # builds the real-data stores
+def test_monitoring_without_patrol_data_says_so(real_stores):
     con = connect(real_stores["force_extract_no_patrols"])
     try:
-        window = Filters(date_from="2022-04", date_to="2023-03", sv_only=True)
-        chosen = analyses.hotspots(con, window)
-        adopted = sets.adopt(con, "FY", chosen, window, chosen.params, window, "t", replace=True)
-        watch = monitoring.monitor(con, adopted)
+        adopted, watch = _adopted_and_watched(con, "FY", Filters(date_from="2022-04", date_to="2023-03", sv_only=True))
         report = sets.patrol_report(con, Filters(date_from="2023-04", date_to="2024-03"), adopted)
     finally:
         con.close()
@@ -183,14 +169,9 @@ def test_monitoring_without_patrol_data_says_so(real_stores):
 
 @pytest.mark.slow  # builds the real-data stores
 def test_monitoring_police_uk_months_compares_months(real_stores):
-    from hotspot_engine.service import monitoring
-
     con = connect(real_stores["police_uk_three_months"])
     try:
-        window = Filters(date_from="2024-01", date_to="2024-01", sv_only=True)
-        chosen = analyses.hotspots(con, window)
-        adopted = sets.adopt(con, "Jan", chosen, window, chosen.params, window, "t", replace=True)
-        watch = monitoring.monitor(con, adopted)
+        _, watch = _adopted_and_watched(con, "Jan", Filters(date_from="2024-01", date_to="2024-01", sv_only=True))
     finally:
         con.close()
     assert watch.monthly is not None and list(watch.monthly["month"]) == ["2024-02", "2024-03"]
@@ -238,3 +219,23 @@ def test_overview_headline_counts_in_the_set_adopted_on_the_year_before(store):
 
     sv = places.with_(sv_only=True, date_from="2023-04", date_to="2024-03")
     assert head.hotspot_sv_after == query.count_in_cells(store, sv, adopted.cell_ids())
+
+
+def test_a_transaction_is_stored_whole_or_not_at_all(tmp_path):
+    """store.transaction (how sets and trial schedules are written): a block that fails part-way (its
+    second INSERT breaks a NOT NULL) leaves no trace of its first; a block that ends stores everything."""
+    from hotspot_engine.store.transaction import transaction
+
+    con = connect(tmp_path / "t.duckdb")
+    try:
+        con.execute("CREATE TABLE t (x INTEGER NOT NULL)")
+        with pytest.raises(Exception, match="NOT NULL"):
+            with transaction(con):
+                con.execute("INSERT INTO t VALUES (1)")
+                con.execute("INSERT INTO t VALUES (NULL)")
+        assert con.execute("SELECT count(*) FROM t").fetchall()[0][0] == 0
+        with transaction(con):
+            con.execute("INSERT INTO t VALUES (1), (2)")
+        assert con.execute("SELECT count(*) FROM t").fetchall()[0][0] == 2
+    finally:
+        con.close()

@@ -8,7 +8,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from tests.conftest import run_app
+from tests.conftest import app_serving, run_app
 
 ROOT = Path(__file__).resolve().parent.parent
 PATROLS = "pages/2_Patrols.py"
@@ -46,20 +46,14 @@ MAP, IMPACT, DATA = "pages/1_Hotspot_map.py", "pages/3_Impact.py", "pages/4_Data
 
 
 @pytest.fixture()
-def own_store(sample_db, tmp_path, monkeypatch):
+def own_store(sample_db, tmp_path):
     """A private copy of the sample store for the app (a set adopted here stays here), fresh caches."""
     import shutil
 
-    import streamlit as st
-
     path = tmp_path / "own.duckdb"
     shutil.copy(sample_db, path)
-    monkeypatch.setenv("HOTSPOT_DB", str(path))
-    st.cache_resource.clear()
-    st.cache_data.clear()
-    yield path
-    st.cache_resource.clear()
-    st.cache_data.clear()
+    with app_serving(path):
+        yield path
 
 
 def test_a_set_adopted_on_the_map_is_the_list_on_every_page(own_store):
@@ -187,11 +181,9 @@ def test_the_sets_page_compares_two_sets(own_store):
 
 
 @pytest.fixture()
-def no_patrol_store(real_stores, tmp_path, monkeypatch):
+def no_patrol_store(real_stores, tmp_path):
     """The force extract without patrols, with a set adopted (a private copy), fresh caches."""
     import shutil
-
-    import streamlit as st
 
     from hotspot_engine.filters import Filters
     from hotspot_engine.service import analyses, sets
@@ -204,12 +196,8 @@ def no_patrol_store(real_stores, tmp_path, monkeypatch):
     chosen = analyses.hotspots(con, window)
     sets.adopt(con, "FY 2023-24", chosen, window, chosen.params, window, "t", replace=True)
     con.close()
-    monkeypatch.setenv("HOTSPOT_DB", str(path))
-    st.cache_resource.clear()
-    st.cache_data.clear()
-    yield path
-    st.cache_resource.clear()
-    st.cache_data.clear()
+    with app_serving(path):
+        yield path
 
 
 def test_without_patrol_data_no_page_shows_red_or_a_patrol_layer(no_patrol_store):

@@ -214,8 +214,9 @@ class PatrolReport:
     #: How many of the hotspots stand out from their surroundings beyond chance, in one line
     #: (render.context.chance_line; "" when not known): the briefing prints it.
     chance: str = ""
-    #: hotspot_id -> the place's predicted rate a month, when the hotspots were just ranked by
-    #: prediction (hotspots.area_predicted); empty with an adopted set, whose ranks stand as adopted.
+    #: hotspot_id -> the place's predicted rate a month, when the hotspots were ranked by prediction
+    #: (hotspots.area_predicted; with an adopted set, the rate stored when it was adopted, None where
+    #: the set predates storing it).
     predicted: dict = field(default_factory=dict)
 
     @property

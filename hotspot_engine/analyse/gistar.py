@@ -143,17 +143,35 @@ def binary_weights(i: np.ndarray, j: np.ndarray, n: int, m: int | None = None) -
     return Disks(indptr, indices, rows, (n, m), padded)
 
 
+#: The ufuncs the engine calls, and the extension module of scipy.special that holds them (scipy
+#: 1.17). A scipy that moves or renames the module, leaves one of them out of it, or changes one's
+#: arguments or meaning takes the plain import instead (tests/test_gistar.py simulates each).
+UFUNCS_MODULE = "_ufuncs"
+#: What each ufunc must be for the stand-in path to be used: its number of inputs and one value it
+#: must give (I_0.4(2, 3) = 0.5248 by the binomial sum; P(1, 1) = 1 - 1/e; Phi(0) = 1/2). Three calls,
+#: a few microseconds, against a wrong tail p on every cell if a scipy changed a signature.
+UFUNC_CHECKS: dict[str, tuple[int, tuple[float, ...], float]] = {
+    "betainc": (3, (2.0, 3.0, 0.4), 0.5248),
+    "gammainc": (2, (1.0, 1.0), 1.0 - float(np.exp(-1.0))),
+    "ndtr": (1, (0.0,), 0.5),
+}
+NEEDED_UFUNCS = tuple(UFUNC_CHECKS)
+
+
 @lru_cache(maxsize=1)
 def special_functions():
     """scipy.special's compiled ufuncs (``betainc``, ``gammainc``, ``ndtr``). When scipy.special is not
     imported yet and no other thread runs (the command line), its extension module is loaded under
     a stand-in package for the moment of the import (a second thread could meet the stand-in, so
     the Streamlit app takes the plain import). A later ``import scipy.special`` reuses the loaded
-    module: the same ufunc objects, the same digits (tests/test_gistar.py). Anything unexpected
-    falls back to the plain import."""
+    module: the same ufunc objects, the same digits (tests/test_gistar.py). Anything unexpected (the
+    module moved or renamed, a ufunc missing from it, other arguments or other values:
+    :data:`UFUNC_CHECKS`) falls back to the plain import."""
     if "scipy.special" not in sys.modules and threading.active_count() == 1:
         try:
-            return _ufuncs_alone()
+            ufuncs = _ufuncs_alone()
+            if _as_expected(ufuncs):
+                return ufuncs
         except Exception:  # a scipy laid out otherwise: the plain import below
             pass
     from scipy import special
@@ -161,7 +179,21 @@ def special_functions():
     return special
 
 
+def _as_expected(ufuncs) -> bool:
+    """Every ufunc of :data:`UFUNC_CHECKS` is a numpy ufunc with that many inputs and one output, and
+    gives that value to 1e-12."""
+    for name, (inputs, args, value) in UFUNC_CHECKS.items():
+        found = getattr(ufuncs, name, None)
+        if not (isinstance(found, np.ufunc) and found.nin == inputs and found.nout == 1):
+            return False
+        with np.errstate(all="ignore"):
+            if not abs(float(found(*args)) - value) <= 1e-12:
+                return False
+    return True
+
+
 def _ufuncs_alone():
+    import importlib
     import types
 
     import scipy
@@ -170,12 +202,12 @@ def _ufuncs_alone():
     stand_in.__path__ = [str(Path(scipy.__path__[0]) / "special")]
     sys.modules["scipy.special"] = stand_in
     try:
-        from scipy.special import _ufuncs
+        return importlib.import_module(f"scipy.special.{UFUNCS_MODULE}")
     finally:
-        del sys.modules["scipy.special"]
+        if sys.modules.get("scipy.special") is stand_in:  # the plain import must never meet the stand-in
+            del sys.modules["scipy.special"]
         if scipy.__dict__.get("special") is stand_in:
             delattr(scipy, "special")
-    return _ufuncs
 
 
 def gistar(values: np.ndarray, i: np.ndarray, j: np.ndarray, permutations: int = 0, seed: int = 0,

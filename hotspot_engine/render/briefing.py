@@ -185,11 +185,14 @@ RANKED_LINE = ("Ranked by predicted rate a month, not by count: each cell's own 
 
 
 def _incidents_line(report: PatrolReport, row: pd.Series) -> tuple[str, str]:
-    """The period's incidents, with the predicted rate the hotspot was ranked on beside them when known."""
+    """The period's incidents, with the predicted rate the hotspot was ranked on beside them when known
+    (an adopted set's as adopted; "not recorded" for a set adopted before the rate was stored)."""
     incidents = f"{int(row['incidents']):,}"
-    rate = report.predicted.get(row.name)
-    if rate is None:
+    if row.name not in report.predicted:
         return "Incidents in the period", incidents
+    rate = report.predicted[row.name]
+    if rate is None:  # an adopted set from before its rates were stored: never shown as 0
+        return "Incidents in the period  ·  predicted a month", f"{incidents}  ·  not recorded"
     return "Incidents in the period  ·  predicted a month", f"{incidents}  ·  {rate:.1f}"
 
 

@@ -15,8 +15,17 @@ legend, so the classes, palettes and legend labels live here and the renderers o
   (partner-safe) cells are not drawn. The number of classes does not depend on the palette: the
   dark (wall-screen) ramp has six shades and the light one five, and taking the class count from
   the palette gave the same cells different classes desk and wall (real store: "1-2, 3, 4-5, 6-8,
-  9-13" against "1-2, 3, 4, 5-6, 7-9, 10-13", audit 3 item 8). The dark base spreads its five
-  classes over its six shades, palest and darkest kept.
+  9-13" against "1-2, 3, 4, 5-6, 7-9, 10-13", audit 3 item 8). Each base has five shades, one a
+  class.
+- Adjacent classes must be told apart, also by the 1 in 12 men with a colour-vision deficiency. The
+  earlier light ramp (ColorBrewer YlOrRd 6 without its palest) put #feb24c ("3") beside #fd8d3c
+  ("4-5"): CIEDE2000 12.5 for normal vision but 5.3 for a deuteranope (Machado et al. 2009,
+  severity 1), 4.2 once drawn at the desk map's 75% opacity over its base; the wall ramp's
+  #fed976/#feb24c pair read 6.3. Both ramps are now five YlOrRd (9-class) shades picked so that no
+  neighbouring pair falls below 11 on a swatch for normal, protan, deutan or tritan vision (desk
+  11.3, wall 11.3; drawn on the map 8.8 and 11.3), the desk's palest class unchanged (its contrast
+  with the light base, 18.7, is why the palest shades are left out there) and its top class one
+  step darker, #800026 (tests/test_legend_contrast.py measures all of this).
 - Significance: the classes are the hotspot engine's ``gi_bin`` column (-3..3: the exact test's
   FDR-adjusted p below 1/5/10%, signed above or below expectation), never recomputed from ``gi_z``
   here: what a bin means (which p-value, which correction) is the analysis's decision, and a
@@ -38,10 +47,14 @@ from hotspot_engine.errors import InputError
 
 RGB = tuple[int, int, int]
 
-YLORRD: list[RGB] = [(255, 255, 178), (254, 217, 118), (254, 178, 76), (253, 141, 60), (240, 59, 32), (189, 0, 38)]
-#: On a light base the palest YlOrRd shade almost vanishes: there the classes start one step darker.
-#: Every export is drawn on a light background, so it uses this palette, as the dashboard does by day.
-YLORRD_ON_LIGHT: list[RGB] = YLORRD[1:]
+#: ColorBrewer YlOrRd shades #ffffcc, #fed976, #fd8d3c, #f03b20, #bd0026 for the dark (wall-screen)
+#: base, where the palest shows. Not #feb24c, which a deuteranope hardly tells from its neighbours
+#: (module docstring).
+YLORRD: list[RGB] = [(255, 255, 204), (254, 217, 118), (253, 141, 60), (240, 59, 32), (189, 0, 38)]
+#: On a light base the palest YlOrRd shade almost vanishes: there the classes start one step darker
+#: and end one darker (#800026). Every export is drawn on a light background, so it uses this
+#: palette, as the dashboard does by day.
+YLORRD_ON_LIGHT: list[RGB] = [*YLORRD[1:], (128, 0, 38)]
 VIRIDIS: list[RGB] = [(68, 1, 84), (59, 82, 139), (33, 145, 140), (94, 201, 98), (253, 231, 37)]
 GI_BIN_COLOURS: dict[int, RGB] = {
     -3: (33, 102, 172), -2: (103, 169, 207), -1: (209, 229, 240), 0: (240, 240, 240),

@@ -23,9 +23,10 @@ from hotspot_engine.store import sets as store
 
 #: What :func:`list_sets` returns, newest first.
 LIST_COLUMNS = ["name", "adopted_at", "window_from", "window_to", "hotspots", "cells", "method", "adopted_by", "note"]
-CELL_COLUMNS = ["h3", "hotspot_id", "hotspot_number", "hotspot_name", "district", "csp", "lat", "lon", "significant"]
+CELL_COLUMNS = ["h3", "hotspot_id", "hotspot_number", "hotspot_name", "district", "csp", "lat", "lon", "significant",
+                "hotspot_predicted"]
 HOTSPOT_COLUMNS = ["hotspot_id", "hotspot_number", "hotspot_name", "cells", "district", "csp", "lat", "lon",
-                   "significant"]
+                   "significant", "predicted"]
 MAX_NAME = 80
 
 
@@ -36,7 +37,9 @@ class AdoptedSet:
     were chosen on ('YYYY-MM'); ``adopted_at``: UTC, naive. ``cells["significant"]`` (pandas
     "boolean"): the cell's hotspot stood out from its surroundings beyond chance when adopted, <NA>
     where the set was adopted before this was recorded; ``significance``: what that test meant then
-    (None: not recorded)."""
+    (None: not recorded). ``cells["hotspot_predicted"]``: the cell's hotspot's predicted rate a month
+    as the map showed it when adopted (hotspots.area_predicted), NaN where not recorded (an older
+    set, or a method that predicts nothing)."""
 
     name: str
     adopted_at: datetime
@@ -51,14 +54,15 @@ class AdoptedSet:
     significance: str | None = None
 
     def hotspots(self) -> pd.DataFrame:
-        """One row per hotspot, by number: id, number, name, cells, district, CSP, centre, and
-        ``significant`` ("boolean", <NA>: not recorded)."""
+        """One row per hotspot, by number: id, number, name, cells, district, CSP, centre,
+        ``significant`` ("boolean", <NA>: not recorded) and ``predicted`` (NaN: not recorded)."""
         if self.cells.empty:
             return pd.DataFrame(columns=HOTSPOT_COLUMNS)
         grouped = self.cells.groupby("hotspot_number", sort=True)
         out = grouped.agg(hotspot_id=("hotspot_id", "first"), hotspot_name=("hotspot_name", "first"),
                           cells=("h3", "size"), district=("district", "first"), csp=("csp", "first"),
-                          lat=("lat", "mean"), lon=("lon", "mean")).reset_index()
+                          lat=("lat", "mean"), lon=("lon", "mean"),
+                          predicted=("hotspot_predicted", "first")).reset_index()
         flags = self.cells.get("significant", pd.Series(pd.NA, index=self.cells.index, dtype="boolean"))
         recorded = flags.notna().groupby(self.cells["hotspot_number"]).all()
         beyond = flags.fillna(False).astype(bool).groupby(self.cells["hotspot_number"]).any()
@@ -73,6 +77,15 @@ class AdoptedSet:
         from hotspot_engine.render.context import chance_line
 
         return chance_line(self.hotspots()["significant"], recorded_when="the set was adopted")
+
+    def predicted(self) -> dict[str, float | None]:
+        """hotspot_id -> its predicted rate a month as adopted, for a set ranked by prediction; None
+        where the set was adopted before the rate was stored ("not recorded", never 0). Empty for
+        other methods, which rank by count and predict nothing."""
+        if self.method != "predict":
+            return {}
+        hotspots = self.hotspots()
+        return {str(h): (float(v) if pd.notna(v) else None) for h, v in zip(hotspots["hotspot_id"], hotspots["predicted"])}
 
     def cell_ids(self) -> np.ndarray:
         """The set's cells as uint64 H3 ids (what the store's queries take)."""
@@ -114,6 +127,7 @@ def _filters_from_json(text: str | None) -> Filters:
 def set_cells_from_result(result) -> pd.DataFrame:
     """The hotspot cells of a HotspotResult as a set stores them: CELL_COLUMNS, numbered 1..n in the
     order of the result's hotspot ranks (the numbers the map shows)."""
+    from hotspot_engine.analyse.hotspots import area_predicted
     from hotspot_engine.reference.geography import str_to_cell
 
     hot = result.cells[result.cells["is_hotspot"].fillna(False).astype(bool)]
@@ -126,6 +140,9 @@ def set_cells_from_result(result) -> pd.DataFrame:
                          index=hot["hotspot_id"].to_numpy()).groupby(level=0).min().sort_values(["rank", "seen"])
     number = {hid: k + 1 for k, hid in enumerate(order.index)}
     ids = str_to_cell(hot["h3"].astype(str))
+    areas = getattr(result, "areas", None)  # the sample trial's planted set has cells only
+    rates = (pd.Series(area_predicted(areas, result.cells)["predicted"].to_numpy(), index=areas["hotspot_id"].to_numpy())
+             if areas is not None and len(areas) and "hotspot_id" in areas else pd.Series(dtype=float))
     import h3.api.basic_int as h3i
 
     centres = np.array([h3i.cell_to_latlng(int(c)) for c in ids]) if len(ids) else np.zeros((0, 2))
@@ -140,6 +157,9 @@ def set_cells_from_result(result) -> pd.DataFrame:
         # that outputs made on the set months later can still say how many do (audit 2026-12-07 item 4).
         "significant": pd.array(hot["significant"].astype(object).where(hot["significant"].notna(), None).to_numpy()
                                 if "significant" in hot else [pd.NA] * len(hot), dtype="boolean"),
+        # The rate the map and the briefing showed beside the count, kept so the set's briefings show it
+        # too without recomputing it on data loaded since.
+        "hotspot_predicted": hot["hotspot_id"].map(rates[~rates.index.duplicated()]).to_numpy(dtype=float),
     })
     return cells.sort_values(["hotspot_number", "h3"]).reset_index(drop=True)
 
@@ -224,6 +244,7 @@ def load(con, name: str | None = None) -> AdoptedSet | None:
     cells = store.set_cells(con, row["name"])
     cells["hotspot_number"] = cells["hotspot_number"].astype(int)
     cells["significant"] = cells["significant"].astype("boolean")
+    cells["hotspot_predicted"] = cells["hotspot_predicted"].astype(float)
     adopted_at = pd.Timestamp(row["adopted_at"]).to_pydatetime()
     return AdoptedSet(
         name=str(row["name"]), adopted_at=adopted_at, adopted_by=str(row["adopted_by"] or ""),
@@ -254,7 +275,8 @@ def as_result(adopted: AdoptedSet, counts: pd.DataFrame | None = None):
     count, harm) fills the incident figures; without it they are 0."""
     from hotspot_engine.analyse.hotspots import HotspotResult
 
-    cells = adopted.cells.copy()
+    # The stored rate stays out of the cells (and so out of every export layer), as in a fresh selection.
+    cells = adopted.cells.drop(columns=["hotspot_predicted"])
     figures = counts.set_index("h3") if counts is not None and len(counts) else pd.DataFrame(columns=["count", "harm"])
     for column in ("count", "harm"):
         cells[column] = figures[column].reindex(cells["h3"]).fillna(0).to_numpy(dtype=float) if column in figures else 0.0
@@ -394,6 +416,7 @@ def patrol_report(con, filters: Filters, adopted: AdoptedSet, target=None, actio
     result = set_result(con, adopted, harm_weights)
     report = analyses.patrol_report(con, on_set(filters, adopted), target or DosageTarget(), actions,
                                     harm_weights=harm_weights, hotspots=result)
+    report.predicted = adopted.predicted()  # as adopted: the set's cells carry no prediction to recompute from
     report.notes.append(result.notes[0])
     return report
 

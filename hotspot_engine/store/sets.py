@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import pandas as pd
 
+from hotspot_engine.store.transaction import transaction
+
 DDL = """
 CREATE TABLE IF NOT EXISTS hotspot_sets (
     name VARCHAR NOT NULL, adopted_at TIMESTAMP NOT NULL, adopted_by VARCHAR, note VARCHAR,
@@ -21,15 +23,20 @@ CREATE TABLE IF NOT EXISTS hotspot_set_cells (
     hotspot_name VARCHAR, district VARCHAR, csp VARCHAR, lat DOUBLE, lon DOUBLE);
 ALTER TABLE hotspot_sets ADD COLUMN IF NOT EXISTS significance VARCHAR;
 ALTER TABLE hotspot_set_cells ADD COLUMN IF NOT EXISTS significant BOOLEAN;
+ALTER TABLE hotspot_set_cells ADD COLUMN IF NOT EXISTS hotspot_predicted DOUBLE;
 """
 # ``significance`` (what the chance test meant when the set was adopted) and ``significant`` (each
 # cell's hotspot stood out from its surroundings beyond chance) came after the first sets: a store
 # made before holds NULL there, which reads as "not recorded", never as "not significant". A store
 # opened read-only is not migrated, so reads ask only for the columns it has (``_present``).
+# ``hotspot_predicted`` (the hotspot's predicted rate a month when adopted, repeated on each of its
+# cells; the set keeps no per-hotspot table) came later still: NULL reads as "not recorded", never 0,
+# and is never recomputed on read (the briefings of a set showed no rate at all before).
 SET_COLUMNS = ["name", "adopted_at", "adopted_by", "note", "method", "params", "filters", "window_from",
                "window_to", "res", "hotspots", "cells", "significance"]
-CELL_COLUMNS = ["h3", "hotspot_id", "hotspot_number", "hotspot_name", "district", "csp", "lat", "lon", "significant"]
-LATER_COLUMNS = {"hotspot_sets": ("significance",), "hotspot_set_cells": ("significant",)}
+CELL_COLUMNS = ["h3", "hotspot_id", "hotspot_number", "hotspot_name", "district", "csp", "lat", "lon", "significant",
+                "hotspot_predicted"]
+LATER_COLUMNS = {"hotspot_sets": ("significance",), "hotspot_set_cells": ("significant", "hotspot_predicted")}
 
 
 def _present(con, table: str, columns: list[str]) -> str:
@@ -55,18 +62,13 @@ def write_set(con, row: dict, cells: pd.DataFrame, replace: bool) -> None:
     """Write one set (``row``: the SET_COLUMNS values; ``cells``: CELL_COLUMNS) in one transaction,
     first deleting a set of the same name when ``replace``."""
     _set_cells = cells.reindex(columns=CELL_COLUMNS).assign(set_name=row["name"])[["set_name", *CELL_COLUMNS]]  # noqa: F841
-    con.execute("BEGIN TRANSACTION")
-    try:
+    with transaction(con):
         if replace:
             con.execute("DELETE FROM hotspot_set_cells WHERE set_name = ?", [row["name"]])
             con.execute("DELETE FROM hotspot_sets WHERE name = ?", [row["name"]])
         con.execute(f"INSERT INTO hotspot_sets ({', '.join(SET_COLUMNS)}) VALUES ({', '.join('?' * len(SET_COLUMNS))})",
                     [row.get(c) for c in SET_COLUMNS])
         con.execute(f"INSERT INTO hotspot_set_cells (set_name, {', '.join(CELL_COLUMNS)}) SELECT * FROM _set_cells")
-        con.execute("COMMIT")
-    except BaseException:
-        con.execute("ROLLBACK")
-        raise
 
 
 def set_rows(con) -> pd.DataFrame:
@@ -108,13 +110,8 @@ def delete_adopted_by(con, adopted_by: str) -> int:
     if not has_tables(con):
         return 0
     names = [r[0] for r in con.execute("SELECT name FROM hotspot_sets WHERE adopted_by = ?", [adopted_by]).fetchall()]
-    con.execute("BEGIN TRANSACTION")
-    try:
+    with transaction(con):
         for name in names:
             con.execute("DELETE FROM hotspot_set_cells WHERE set_name = ?", [name])
             con.execute("DELETE FROM hotspot_sets WHERE name = ?", [name])
-        con.execute("COMMIT")
-    except BaseException:
-        con.execute("ROLLBACK")
-        raise
     return len(names)

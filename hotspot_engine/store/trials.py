@@ -11,6 +11,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from hotspot_engine.store.transaction import transaction
+
 DDL = """
 CREATE TABLE IF NOT EXISTS trial_schedules (
     name VARCHAR NOT NULL, created_at TIMESTAMP NOT NULL, created_by VARCHAR, set_name VARCHAR NOT NULL,
@@ -37,18 +39,13 @@ def exists(con, name: str) -> bool:
 def write_schedule(con, row: dict, days: pd.DataFrame, replace: bool) -> None:
     """Write one schedule and its days in one transaction (deleting a same-named one if ``replace``)."""
     _trial_days = days[DAY_COLUMNS].assign(schedule_name=row["name"])[["schedule_name", *DAY_COLUMNS]]  # noqa: F841
-    con.execute("BEGIN TRANSACTION")
-    try:
+    with transaction(con):
         if replace:
             con.execute("DELETE FROM trial_schedule_days WHERE schedule_name = ?", [row["name"]])
             con.execute("DELETE FROM trial_schedules WHERE name = ?", [row["name"]])
         con.execute(f"INSERT INTO trial_schedules ({', '.join(SCHEDULE_COLUMNS)}) "
                     f"VALUES ({', '.join('?' * len(SCHEDULE_COLUMNS))})", [row[c] for c in SCHEDULE_COLUMNS])
         con.execute("INSERT INTO trial_schedule_days SELECT * FROM _trial_days")
-        con.execute("COMMIT")
-    except BaseException:
-        con.execute("ROLLBACK")
-        raise
 
 
 def delete_created_by(con, who: str) -> int:
@@ -56,15 +53,10 @@ def delete_created_by(con, who: str) -> int:
     if not has_tables(con):
         return 0
     names = [r[0] for r in con.execute("SELECT name FROM trial_schedules WHERE created_by = ?", [who]).fetchall()]
-    con.execute("BEGIN TRANSACTION")
-    try:
+    with transaction(con):
         for name in names:
             con.execute("DELETE FROM trial_schedule_days WHERE schedule_name = ?", [name])
         con.execute("DELETE FROM trial_schedules WHERE created_by = ?", [who])
-        con.execute("COMMIT")
-    except BaseException:
-        con.execute("ROLLBACK")
-        raise
     return len(names)
 
 
