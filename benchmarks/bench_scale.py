@@ -16,10 +16,13 @@ Issue 24 (sizes up to 2M, `--compare-repeat`): whole processes in turn, medians 
 against a plain pandas + h3 loop + esda Gi* pipeline on the same file and window (target: at most a
 third of its time), and `ingest` against the floor, DuckDB's read_csv plus H3 at three resolutions
 stored (target: at most 2.5 times). CPU time is printed beside each median, and the CPU ratio beside
-the wall ratio: on the shared machine the others' load inflates wall times 3-4 times and unevenly
-(7 December 2026 17:58-18:15, load 2.4-5.6: hotspots/plain 0.35-0.55 wall, 0.37-0.41 CPU, hotspots
-1.52-1.78 s CPU against 4.0-4.6 s; ingest/floor 1.60-2.41 wall, 2.07-2.26 CPU). The plain pipeline's
-own CPU rises with the load (4.0-4.6 s at load 3-7, 5.0-5.7 s at 6-14), so compare ratios from runs at
+the wall ratio: on the shared machine the others' load inflates wall times, unevenly (7 December 2026
+21:11-21:35, load 0.7-2.2, eight runs: hotspots/plain 0.30-0.33 wall, 0.30-0.32 CPU, hotspots
+1.24-1.39 s CPU against 4.05-4.56 s, met but narrowly; 0.37-0.42 CPU before this session's process
+set-up, see hotspot_engine/__main__.py; ingest/floor 1.64-2.09 wall, 1.91-2.15 CPU). The plain pipeline's process
+is run as a user would run it: given the command line's two settings (one OpenBLAS thread, no
+transparent huge pages) its time did not change (3 pairs). Its own CPU rises with the load (4.0-4.6 s
+at load 1-7, 5.0-5.7 s at 6-14), so compare ratios from runs at
 similar load. The engine's bytecode is compiled before the comparison (:func:`_compile_engine`).
 
 Targets: 10M: ingest >= 200,000 rows/s, hotspots < 5 s, map re-render < 2 s median, peak < 3 GB;

@@ -226,13 +226,14 @@ def _hotspot_params(args: argparse.Namespace):
     )
 
 
-def _hotspot_result(con, args: argparse.Namespace, filters):
-    """Hotspots for the filters; without months, the last 12 months of data. The areas carry what
-    partners know about each (partner layers' counts), when the store holds partner data."""
+def _hotspot_result(con, args: argparse.Namespace, filters, window=None):
+    """Hotspots for the filters; without months, the last 12 months of data (``window``, when the
+    caller has it). The areas carry what partners know about each (partner layers' counts), when
+    the store holds partner data."""
     from hotspot_engine import service
     from hotspot_engine.service.partners import with_partner_columns
 
-    window = service.default_window(con, filters)
+    window = service.default_window(con, filters) if window is None else window
     result = service.hotspots(con, window, _hotspot_params(args), harm_weights=getattr(args, "harm_weights", None),
                               exclusions_path=getattr(args, "exclusions", None),
                               serious_violence_by_default=not getattr(args, "all_offences", False))
@@ -253,19 +254,21 @@ def cmd_hotspots(args: argparse.Namespace) -> int:
     holdout = None
     adopted = None
     try:
+        # Once: each call reads the store's extent (three scans of the incidents, 0.01 s on 1M rows).
+        window = service.default_window(con, filters)
         if args.validate_to:
             result, holdout = service.validate_hotspots(
-                con, service.default_window(con, filters), args.validate_to, _hotspot_params(args),
+                con, window, args.validate_to, _hotspot_params(args),
                 harm_weights=args.harm_weights, exclusions_path=args.exclusions,
                 serious_violence_by_default=not args.all_offences)
         else:
-            result = _hotspot_result(con, args, filters)
-        meta = service.export_meta(con, what="hotspots", filters=service.default_window(con, filters),
+            result = _hotspot_result(con, args, filters, window)
+        meta = service.export_meta(con, what="hotspots", filters=window,
                                    params=_params_dict(args))
         names = ["hotspot_cells"] + ([] if args.out.lower().endswith((".csv", ".geojson")) else ["hotspot_areas"])
         bundle = service.export_layers(con, filters, names, hotspots=result, wkt=args.out.lower().endswith(".csv"))
         if args.adopt:
-            adopted = _adopt(con, args, result, service.default_window(con, filters), filters)
+            adopted = _adopt(con, args, result, window, filters)
     finally:
         con.close()
     meta.methods = METHODS_TEXT
@@ -718,16 +721,40 @@ def exit_now(code: int) -> None:
 
 
 def keep_small_pages() -> None:
-    """Ask numpy not to advise transparent huge pages for its large arrays (NUMPY_MADVISE_HUGEPAGE=0,
-    numpy's own switch, read when numpy is imported; a value the user set wins). numpy advises them
-    for every array of 4 MB or more; where the kernel then compacts memory on the fault (THP
-    "madvise" with defrag "madvise", as on this machine), each such fault stalls. On the 1M store,
-    5 interleaved pairs of `hotspots` (/usr/bin/time, load 6-7): system time 0.25-0.45 s against
-    0.44-0.60 s, user + system 1.58-1.75 s against 1.70-1.89 s, every pair lower, for more but
-    cheaper 4 kB faults (65-72k against 60-65k). The command line only: the app imports numpy first."""
+    """Keep this process on 4 kB pages: no transparent huge pages for any allocator in it. Arrow's
+    mimalloc advises huge pages for its 1 GiB arena (one ``madvise(MADV_HUGEPAGE)``, seen with strace)
+    and numpy for its arrays of 4 MB or more; where the kernel then zeroes, and may compact memory
+    for, each 2 MB page on its first touch (THP "madvise" with defrag "madvise", as on this machine),
+    those faults cost more than they save in a run of a second or two. ``prctl(PR_SET_THP_DISABLE)``
+    turns them off for the whole process (Linux; elsewhere nothing happens) and
+    NUMPY_MADVISE_HUGEPAGE=0 (numpy's own switch, read at numpy's import; a value the user set wins)
+    stays for kernels without it. On the 1M store, 5 interleaved rounds of `hotspots` (/usr/bin/time,
+    load 0.7-0.8, 7 December 2026): system time 0.23-0.26 s against 0.28-0.70 s (mean 0.25 against
+    0.58), user time the same (1.13 against 1.17 s), wall 1.36 against 1.73 s; faults 91-95k of 4 kB
+    against 60-64k. The command line only: the app imports numpy first."""
     os.environ.setdefault("NUMPY_MADVISE_HUGEPAGE", "0")
+    if sys.platform.startswith("linux"):
+        try:
+            import ctypes
+
+            ctypes.CDLL(None, use_errno=True).prctl(41, 1, 0, 0, 0)  # PR_SET_THP_DISABLE
+        except (OSError, AttributeError):
+            pass  # no prctl: the pages stay as the kernel chooses
+
+
+def one_blas_thread() -> None:
+    """Start OpenBLAS with one thread (OPENBLAS_NUM_THREADS=1, read when the library loads) unless the
+    user set a thread count. numpy and scipy.special each load their own OpenBLAS, and each starts a
+    worker per core that busy-waits for work for about a tenth of a second: in a `hotspots` run,
+    perf put 7% of the samples (about 0.1 s of CPU) in ``blas_thread_server`` of the two libraries,
+    while no BLAS routine ran. The engine's linear algebra is on small matrices, where threads do not
+    pay. 5 interleaved pairs on the 1M store (load 0.8, 7 December 2026): user time 1.04-1.14 s
+    against 1.24-1.36 s, every pair lower; the output is byte-identical."""
+    if not any(os.environ.get(k) for k in ("OPENBLAS_NUM_THREADS", "GOTO_NUM_THREADS", "OMP_NUM_THREADS")):
+        os.environ["OPENBLAS_NUM_THREADS"] = "1"
 
 
 if __name__ == "__main__":
     keep_small_pages()
+    one_blas_thread()
     exit_now(main())

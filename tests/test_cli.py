@@ -162,3 +162,37 @@ def test_export_hotspots_hot_only_keeps_only_the_hotspot_cells(cli_db, tmp_path)
     # p-values keep their precision; a tail that underflowed to 0 is written as an upper bound, never 0.0.
     assert (all_cells["gi_p"] > 0).all() and all_cells["gi_p"].min() < 1e-100
     assert "Hotspot cells only" in (tmp_path / "hot.methods.txt").read_text(encoding="utf-8")
+
+
+def test_command_line_process_starts_one_blas_thread_and_no_huge_pages(tmp_path):
+    """`python -m hotspot_engine`'s set-up (``__main__`` block): OpenBLAS (numpy's and scipy.special's
+    copies) with one thread unless the user chose a count, and no transparent huge pages. Each was
+    measured to cost 0.1-0.3 s of CPU a `hotspots` run (docstrings of the two functions)."""
+    import os
+
+    probe = (
+        "import json, os\n"
+        "from hotspot_engine.__main__ import keep_small_pages, one_blas_thread\n"
+        "keep_small_pages(); one_blas_thread()\n"
+        "import numpy\n"
+        "from hotspot_engine.analyse.gistar import special_functions\n"
+        "special_functions()\n"
+        "from threadpoolctl import threadpool_info\n"
+        "status = open('/proc/self/status').read() if os.path.exists('/proc/self/status') else ''\n"
+        "thp = [line.split()[-1] for line in status.splitlines() if line.startswith('THP_enabled')]\n"
+        "print(json.dumps({'blas': [i['num_threads'] for i in threadpool_info() if i['internal_api'] == 'openblas'],\n"
+        "                  'thp': thp, 'env': os.environ.get('OPENBLAS_NUM_THREADS')}))\n")
+    base = {k: v for k, v in os.environ.items() if k not in ("OPENBLAS_NUM_THREADS", "GOTO_NUM_THREADS", "OMP_NUM_THREADS")}
+    root = Path(__file__).resolve().parent.parent
+
+    def run(extra: dict) -> dict:
+        out = subprocess.run([sys.executable, "-c", probe], env={**base, **extra}, cwd=root,
+                             capture_output=True, text=True, check=True)
+        return json.loads(out.stdout)
+
+    plain = run({})
+    assert plain["env"] == "1" and plain["blas"] and set(plain["blas"]) == {1}
+    if plain["thp"]:  # Linux with the field (kernel 6.x): huge pages off for the process
+        assert plain["thp"] == ["0"]
+    chosen = run({"OMP_NUM_THREADS": "2"})  # a count the user chose wins
+    assert chosen["env"] is None and set(chosen["blas"]) == {2}

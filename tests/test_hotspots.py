@@ -288,3 +288,30 @@ def test_month_grid_puts_each_cell_month_where_a_plain_loop_does(seed):
         if int(cell) in where:
             expected[where[int(cell)], sorted(months).index(month)] += count / 2.0
     assert np.array_equal(grid, expected)
+
+
+@pytest.mark.parametrize("seed", range(3))
+def test_cell_frame_top_location_is_the_plain_loops_most_common_then_first_in_text_order(seed):
+    """Each study cell's top location: the location of most incidents, ties to the first in text
+    order (counts drawn from 1-3, so ties are common); rows of cells outside the study area and cells
+    without rows give nothing (None, 0)."""
+    from hotspot_engine.analyse.hotspots import _cell_frame
+
+    rng = np.random.default_rng(seed)
+    study = np.sort(rng.choice(np.arange(10**6, 2 * 10**6, dtype=np.uint64), 400, replace=False))
+    outside = np.arange(3 * 10**6, 3 * 10**6 + 40, dtype=np.uint64)
+    pairs = {(int(c), f"Street {k}") for c, k in zip(rng.choice(np.r_[study[:300], outside], 3_000),
+                                                     rng.integers(0, 60, 3_000))}
+    rows = pd.DataFrame(sorted(pairs), columns=["h3", "location"]).sample(frac=1.0, random_state=seed)
+    rows = rows.assign(h3=rows["h3"].astype(np.uint64), n=rng.integers(1, 4, len(rows)))
+    study_cells = pd.DataFrame({"h3": study, "district": "D", "csp": "C"})
+    cells = _cell_frame(study_cells, None, None, rows, [])
+    best: dict[int, tuple[int, str]] = {}
+    for cell, location, n in zip(rows["h3"], rows["location"], rows["n"]):
+        held = best.get(int(cell))
+        if held is None or n > held[0] or (n == held[0] and location < held[1]):
+            best[int(cell)] = (int(n), location)
+    expected = [best.get(int(c), (0, None)) for c in study]
+    assert [None if pd.isna(v) else v for v in cells["top_location"]] == [loc for _, loc in expected]
+    assert cells["top_location_n"].tolist() == [n for n, _ in expected]
+    assert sum(loc is not None for _, loc in expected) > 250

@@ -101,3 +101,24 @@ def test_store_dedupes_and_rolls_back(tmp_path):
 def test_read_only_store_that_does_not_exist(tmp_path):
     with pytest.raises(InputError, match="no store here yet"):
         store.connect(tmp_path / "missing.duckdb", read_only=True)
+
+
+def test_cell_locations_through_arrow_is_duckdbs_own_frame(sample_store):
+    """cell_locations comes by way of Arrow (query._fetch_through_arrow): the same rows, values and
+    dtypes as DuckDB's ``.df()``; a NULL in an integer column (which Arrow's conversion would turn
+    into float64, losing H3 ids past 2**53) falls back to ``.df()``'s nullable integer."""
+    def ordered(frame):
+        return frame.sort_values(list(frame.columns[:2])).reset_index(drop=True)
+
+    for filters in (Filters(date_from="2023-04", date_to="2024-03", res=9), Filters(res=8, sv_only=True)):
+        through_arrow = query.cell_locations(sample_store, filters)
+        where, params = query.where_incidents(filters)
+        plain = sample_store.execute(
+            f"SELECT i.h3_r{filters.res} AS h3, i.location, count(*) AS n FROM incidents i WHERE {where} "
+            "AND i.location IS NOT NULL AND i.location <> '' GROUP BY 1, 2", params).df()
+        assert len(plain) > 1000
+        pd.testing.assert_frame_equal(ordered(through_arrow), ordered(plain), check_dtype=True, check_exact=True)
+    con = duckdb.connect()
+    for h3 in ("NULL", "2"):
+        sql = f"SELECT * FROM (VALUES (1::UBIGINT, 'a', 5::BIGINT), ({h3}, 'b', 3)) t(h3, location, n)"
+        pd.testing.assert_frame_equal(query._fetch_through_arrow(con, sql, []), con.execute(sql).df(), check_dtype=True)

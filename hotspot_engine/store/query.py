@@ -57,6 +57,20 @@ def _fetch(con, sql: str, params: list) -> pd.DataFrame:
     return con.execute(sql, params).df()
 
 
+def _fetch_through_arrow(con, sql: str, params: list) -> pd.DataFrame:
+    """:func:`_fetch`'s frame by way of an Arrow table, for results of text and integers: DuckDB's
+    ``.df()`` makes a Python string per text value and pandas turns them back into Arrow, where
+    Arrow's own conversion keeps the buffers (cell_locations on the 1M store, 146,067 rows: 0.035
+    against 0.060 s CPU; the same dtypes and values). A NULL in an integer column would come back as
+    float64 (``.df()`` gives a nullable integer): such a result is fetched by :func:`_fetch` instead."""
+    import pyarrow as pa
+
+    table = con.sql(sql, params=params).to_arrow_table()
+    if any(pa.types.is_integer(column.type) and column.null_count for column in table.columns):
+        return _fetch(con, sql, params)
+    return table.to_pandas()
+
+
 def incident_rows(con, filters: Filters, harm_weights: str | Path | None = None) -> pd.DataFrame:
     """Every stored incident row that passes the filters, with csp, harm and the cell at filters.res
     (uint64 column ``h3``). For exports and the map's point layer; use aggregates elsewhere."""
@@ -157,7 +171,7 @@ def cell_locations(con, filters: Filters) -> pd.DataFrame:
         SELECT i.h3_r{filters.res} AS h3, i.location, count(*) AS n
         FROM incidents i WHERE {where} AND i.location IS NOT NULL AND i.location <> ''
         GROUP BY 1, 2"""
-    return _fetch(con, sql, params)
+    return _fetch_through_arrow(con, sql, params)
 
 
 def locations_near_cells(con, filters: Filters, hotspot_cells: pd.DataFrame) -> pd.DataFrame:
