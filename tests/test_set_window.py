@@ -31,6 +31,13 @@ def test_chance_line_counts_the_hotspots_beyond_chance():
     assert chance_line([]) == "" and chance_line(None) == ""
 
 
+def test_the_wall_screens_chance_line_is_short_and_says_the_same():
+    assert chance_line([True] * 6 + [False] * 13, short=True) == "6 of 19 stand out beyond chance"
+    assert chance_line([False] * 19, short=True) == "0 of 19 stand out beyond chance: busiest places, ranked"
+    assert chance_line(pd.array([True, pd.NA], dtype="boolean"), short=True) == "Beyond chance: not recorded"
+    assert chance_line([], short=True) == ""
+
+
 @pytest.mark.slow  # a hotspot selection on two districts (about 4 s of CPU) and renders
 def test_a_set_keeps_each_hotspots_significance_and_the_tests_meaning(store, chosen):
     adopted = sets.adopt(store, "FY 2023-24", chosen, WINDOW, chosen.params, WINDOW, "analyst")

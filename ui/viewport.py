@@ -37,10 +37,20 @@ export default function(component) {
     const table = [...document.querySelectorAll('[data-testid="stTable"] table')]
       .find((t) => t.getBoundingClientRect().top + window.scrollY >= top - 2);
     const row = table && table.tBodies[0] && table.tBodies[0].rows[0];
-    // Below a map, what the page draws under it (its attribution line): the map leaves room for it.
+    // Below a map, what the page draws under it (its attribution line): the map leaves room for it. A
+    // map in a column counts only its own column and what follows the row of columns: the side
+    // column beside it (legend, set lines) is not below it, and counting its overflow shrank the map
+    // to its minimum when that column grew taller than the screen.
     const block = document.querySelector('[data-testid="stMainBlockContainer"]');
-    const after = box && block && deck.matches('[data-testid="stDeckGlJsonChart"]')
-      ? Math.max(0, Math.round(block.getBoundingClientRect().bottom - box.bottom)) : 0;
+    let after = 0;
+    if (box && block && deck.matches('[data-testid="stDeckGlJsonChart"]')) {
+      const column = deck.closest('[data-testid="stColumn"]');
+      const row = column && column.closest('[data-testid="stHorizontalBlock"]');
+      after = row
+        ? (column.getBoundingClientRect().bottom - box.bottom) + (block.getBoundingClientRect().bottom - row.getBoundingClientRect().bottom)
+        : block.getBoundingClientRect().bottom - box.bottom;
+      after = Math.max(0, Math.round(after));
+    }
     const now = { vw: window.innerWidth, vh: window.innerHeight, top: top, width: box ? Math.round(box.width) : 0, after: after,
                   row: row ? Math.round(row.getBoundingClientRect().height) : 0,
                   head: table && table.tHead ? Math.round(table.tHead.getBoundingClientRect().height) : 0 };

@@ -60,12 +60,13 @@ class OutputContext:
                 "hotspot_set": self.set_name or ""}
 
 
-def chance_line(flags, recorded_when: str = "they were chosen") -> str:
+def chance_line(flags, recorded_when: str = "they were chosen", short: bool = False) -> str:
     """One line on how many hotspots stand out from their surroundings beyond chance (``flags``: one
     value per hotspot, True/False, <NA> or None where it was not recorded). The map titles every
     hotspot a "Serious violence hotspot"; on the real 2024 months none of the 19 did (audit 2026-12-07
     item 4), and a meeting should know the ranking is then of the busiest places, not of places that
-    stand out. '' when there are no hotspots."""
+    stand out. '' when there are no hotspots. ``short``: the wall screen's one line of large type (the
+    full sentence took three and pushed the side panel 14 px below a 1920x1080 screen)."""
     import pandas as pd
 
     values = pd.Series(flags, dtype="boolean") if flags is not None else pd.Series([], dtype="boolean")
@@ -73,9 +74,13 @@ def chance_line(flags, recorded_when: str = "they were chosen") -> str:
     if n == 0:
         return ""
     if values.isna().any():
+        if short:
+            return "Beyond chance: not recorded"
         return (f"Whether these {n} hotspots stand out from their surroundings beyond chance was not recorded when "
                 f"{recorded_when}.")
     k = int(values.sum())
+    if short:
+        return f"{k} of {n} stand out beyond chance" + (": busiest places, ranked" if k == 0 else "")
     if k == 0:
         return f"0 of {n} hotspots stand out from their surroundings beyond chance: these are the busiest places, ranked."
     if k == n:

@@ -71,12 +71,12 @@ class AdoptedSet:
                                       dtype="boolean")
         return out[HOTSPOT_COLUMNS]
 
-    def chance_line(self) -> str:
+    def chance_line(self, short: bool = False) -> str:
         """One line: how many of the set's hotspots stand out from their surroundings beyond chance
-        (or that it was not recorded when the set was adopted)."""
+        (or that it was not recorded when the set was adopted); ``short`` for the wall screen."""
         from hotspot_engine.render.context import chance_line
 
-        return chance_line(self.hotspots()["significant"], recorded_when="the set was adopted")
+        return chance_line(self.hotspots()["significant"], recorded_when="the set was adopted", short=short)
 
     def predicted(self) -> dict[str, float | None]:
         """hotspot_id -> its predicted rate a month as adopted, for a set ranked by prediction; None

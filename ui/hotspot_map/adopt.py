@@ -37,7 +37,7 @@ def draw_set_beside(scene: MapScene, present: bool) -> None:
     changes = compare(adopted.cells, today_cells(scene))
     if present:  # the wall screen: the count alone
         st.markdown(f"Today against the set: **{summary(changes)}**")
-        st.caption(adopted.chance_line())
+        st.caption(adopted.chance_line(short=True))
         return
     st.caption(markdown_plain(f"Today's hotspots against the set (chosen on {adopted.window()}): {summary(changes)}. "
                               "Blue outlines and the numbers: the set, as on every page; black outlines: today's "
