@@ -200,6 +200,18 @@ cells: violence 1.00 (0.998) / 1.03 / 0.98 (the 0.85 split unchanged), proxy 1.1
 at 1% 47.5. Not landed. A strength estimated from the window's dispersion had been tried already:
 the shape fitted by likelihood gave Durham 0.995 and cut Cleveland's proxy (above).
 
+Whole years (the session after; issue 24's "any other real months you can fetch"): the public
+repository Durham's three months came from holds Durham's and Hampshire's whole 2021 as well
+(benchmarks/data). Scored by one split design fixed for every year (each month -> the next, each two
+months -> the next month, each quarter -> the next, January-June -> July-December: 25 splits),
+the default, unchanged, gives violence Hampshire 2021 1.032, Cleveland 1.025, Durham 2021 1.014
+(incidents caught over all splits 1.022 / 1.015 / 1.009; standard error from the splits' spread
+0.010 / 0.009 / 0.019), proxy 1.41 / 1.16 / 1.09. Durham's three-month 0.98 was three splits of a
+year whose two-month windows are its weak spot (mean 0.98 over ten, 0.83-1.17) while its one-month
+and longer windows are not (1.06 over eleven; quarters and halves 0.86-1.04). No predictor change
+was needed: the short-data shortfall was within what 25 splits average out.
+tests/test_predict_real.py holds Durham's year at or above the better baseline.
+
 A force's unstored months (a store of several forces whose months differ): ``CellHistory.held``
 marks the months each cell's force holds, and every rate above divides by the cell's months held
 (its exposure) instead of the grid's months; the reason and the measurement are in
