@@ -361,3 +361,54 @@ def test_an_adopted_set_is_counted_over_the_months_its_forces_hold(two_forces_db
     finally:
         con.close()
         geography.use_area(())
+
+
+@pytest.fixture()
+def flagged_two_forces(two_forces_db, tmp_path):
+    """The two-force store with Cleveland's 2021-11 flagged (nine in ten of its anti-social behaviour
+    rows that month taken out: 0.09 times its usual level), a month Durham holds too."""
+    import shutil
+
+    from hotspot_engine import service
+    from hotspot_engine.reference import geography
+    from hotspot_engine.store.quality import force_expr
+
+    path = tmp_path / "flagged.duckdb"
+    shutil.copy(two_forces_db, path)
+    con = service.open_store(path)
+    try:
+        con.execute(f"DELETE FROM incidents WHERE {force_expr()} = 'Cleveland Police' AND strftime(month, '%Y-%m') = "
+                    "'2021-11' AND offence = 'Anti-social behaviour' AND hash(incident_id) % 10 <> 0")
+        flags = service.refresh_quality(con).flags
+        assert flags[["force", "month"]].drop_duplicates().values.tolist() == [["Cleveland Police", "2021-11"]]
+        yield con
+    finally:
+        con.close()
+        geography.use_area(())
+
+
+@pytest.mark.slow  # the two-force store with a flagged month
+def test_a_flagged_month_left_out_is_no_data_for_its_force_s_places_in_series_as_in_hotspots(flagged_two_forces):
+    """With [quality] exclude_flagged_months Cleveland's flagged 2021-11 is left out of its rows: the
+    hotspots count it as a month Cleveland lacks beside Durham (force_gaps), and so must a series, a
+    before/after or a mean a month over Cleveland's places (held_months). Before, held_months kept it:
+    Middlesbrough's mean a month counted 12 months, the flagged one as zero incidents."""
+    from hotspot_engine import service
+    from hotspot_engine.filters import Filters
+    from hotspot_engine.service.overview import overview_periods
+    from hotspot_engine.store.quality import forces_in
+
+    con = flagged_two_forces
+    year = Filters(date_from="2021-01", date_to="2021-12", exclude_flagged=True)
+    gaps = service.force_gaps(con, year)
+    assert gaps.missing == {"Cleveland Police": ["2021-11"], "Durham Constabulary": YEAR[:9]}
+    for places, held in (((), {"2021-10", "2021-12"}), (("Middlesbrough",), set(YEAR) - {"2021-11"}),
+                         (("County Durham",), set(YEAR[9:]))):
+        filters = year.with_(date_from=None, date_to=None, districts=places)
+        assert service.held_months(con, filters) == held, places
+        # One rule: the months a series leaves out are those the hotspots read as no data for these places' forces.
+        assert set(YEAR) - held == {month for force in forces_in(con, filters) for month in gaps.missing.get(force, [])}
+    # Counted in (the default), the flagged month is held like any other.
+    assert service.held_months(con, Filters(districts=("Middlesbrough",))) == set(YEAR)
+    figures, _ = overview_periods(con, Filters(districts=("Middlesbrough",), exclude_flagged=True))
+    assert figures is not None and figures.months_held == 11 and "left out as flagged or partial" in figures.line

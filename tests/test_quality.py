@@ -270,13 +270,24 @@ def test_a_force_holding_fewer_of_the_stores_months_has_them_missing():
 
 def test_a_flagged_month_left_out_of_the_only_force_is_no_gap_beside_another(planted_db):
     """With [quality] exclude_flagged_months the planted month's rows are left out; on a store of one
-    force no other force holds that month, so the hotspots name no force's gap (service.force_gaps)."""
+    force no other force holds that month, so the hotspots name no force's gap (service.force_gaps):
+    their month grid is the months of the rows kept. A series' months are the stored ones, so there
+    the month is left out by service.held_months: before, the mean a month counted it as zeros."""
     from hotspot_engine.filters import Filters
-    from hotspot_engine.service import force_gaps, open_store
+    from hotspot_engine.service import force_gaps, held_months, open_store
+    from hotspot_engine.service.overview import overview_periods
+    from hotspot_engine.store.query import stored_months
 
     con = open_store(planted_db, read_only=True)
     try:
         gaps = force_gaps(con, Filters(date_from="2022-01", date_to="2023-12", exclude_flagged=True))
         assert gaps.gaps.empty and gaps.lines() == []
+        stored = stored_months(con)
+        assert held_months(con, Filters()) == stored and PLANTED_MONTH in stored
+        assert held_months(con, Filters(exclude_flagged=True)) == stored - {PLANTED_MONTH}
+        counted, _ = overview_periods(con, Filters())
+        left, _ = overview_periods(con, Filters(exclude_flagged=True))
     finally:
         con.close()
+    assert counted is not None and left is not None
+    assert (counted.months_held, left.months_held) == (12, 11) and "left out as flagged or partial" in left.line

@@ -32,7 +32,7 @@ from hotspot_engine.analyse.predict import CellHistory, CellKernelDensity
 from hotspot_engine.errors import InputError
 from hotspot_engine.filters import Filters, months_between, parse_month, shift_month
 from hotspot_engine.reference import geography
-from hotspot_engine.service.quality import force_gaps, held_months
+from hotspot_engine.service.quality import force_gaps, held_months, no_data_words
 from hotspot_engine.store import query
 
 # impact and evaluation import scipy.optimize and statsmodels: only `impact` needs them. Patrols
@@ -97,8 +97,7 @@ def hotspots(con, filters: Filters, params: HotspotParams = HotspotParams(), har
                          cell_months=months, locations=locations, context=context, gaps=coverage.gaps)
     districts = set(area.cells["district"])
     result.notes[:0] = lead + [line + "." for line in coverage.lines(districts)]
-    held = {force: n for force, (n, _) in coverage.months.items() if force in set(coverage.gaps.loc[
-        coverage.gaps["district"].isin(districts), "force"])}
+    held = {force: n for force, (n, _) in coverage.short_forces(districts).items()}
     result.settings.update(advise(result, filters, months["month"].nunique() if len(months) else 0, held))
     result.notes.append(result.settings["advice"])
     return result
@@ -216,8 +215,8 @@ def patterns(con, filters: Filters, by: str = "fy", measure: str = "count", k: i
         # of the periods (a part-period is then scaled as one, period_coverage).
         months = months[months["month"].astype(str).isin(held)]
         window = [month for month in window if month in held]
-        notes.append("Months that one police force of these places holds no data for while another does are left out "
-                     "of the periods.")
+        notes.append(f"Months that one police force of these places {no_data_words(filters)} are left out of the "
+                     "periods.")
     frame = emerging_hotspots(periodise(months, by, measure), area.cells, k=k, alpha=alpha,
                               period_months=period_coverage(window, by))
     frame.attrs["notes"] = notes + frame.attrs["notes"]
@@ -501,8 +500,8 @@ def _hotspot_months(con, filters: Filters, areas: pd.DataFrame, notes: list[str]
     districts = tuple(sorted(set(areas["district"].dropna().astype(str)))) if "district" in areas else ()
     held = held_months(con, filters.with_(districts=districts, csps=()) if districts else filters)
     if held != query.stored_months(con):
-        notes.append("A month that one police force of these hotspots holds no data for while another does counts as "
-                     "not stored here (no data for its hotspots).")
+        notes.append(f"A month that one police force of these hotspots {no_data_words(filters)} counts as not stored "
+                     "here (no data for its hotspots).")
     return held
 
 
@@ -516,8 +515,8 @@ def _impact_months(con, filters: Filters, span: list[str], post: str, districts:
     held = held_months(con, places)
     months, note = stored_run(span, held, post)
     if note and held != query.stored_months(con):
-        note += (" A month that one police force of these places holds no data for while another does is left out "
-                 "too: there it would count that force's places as having no incidents.")
+        note += (f" A month that one police force of these places {no_data_words(filters)} is left out too: there it "
+                 "would count that force's places as having no incidents.")
     return months, note
 
 

@@ -6,7 +6,7 @@ from dataclasses import replace
 
 from hotspot_engine.analyse.periods import PeriodFigures, compare_periods
 from hotspot_engine.filters import Filters, months_between, shift_month
-from hotspot_engine.service.quality import held_months
+from hotspot_engine.service.quality import held_months, no_data_words
 from hotspot_engine.service.sets import AdoptedSet, set_window
 from hotspot_engine.store import query
 
@@ -59,9 +59,8 @@ def _overall(con, sv: Filters, first: str, last: str, stored: set[str]) -> Perio
         return compare_periods(monthly, first, last, stored)
     figures = compare_periods(monthly[monthly["month"].astype(str).isin(held)], first, last, held,
                               "held by every police force of these places")
-    return replace(figures, line=figures.line + " A month that one police force of these places holds no data for "
-                   "while another does is left out of these figures: there it would count that force's places as "
-                   "having no incidents.")
+    return replace(figures, line=figures.line + f" A month that one police force of these places {no_data_words(sv)} is "
+                   "left out of these figures: there it would count that force's places as having no incidents.")
 
 
 def _set_months(con, sv: Filters, adopted: AdoptedSet, stored: set[str]) -> set[str]:

@@ -91,42 +91,59 @@ class ForceGaps:
     def lines(self, districts: set[str] | None = None) -> list[str]:
         """One sentence per force with gaps (among those of ``districts``, None: every force): what
         the figures do with its unstored months."""
-        forces = set(self.months) if districts is None else set(
-            self.gaps.loc[self.gaps["district"].isin(districts), "force"])
+        months = self.months if districts is None else self.short_forces(districts)
         return [f"{force} holds no data for {', '.join(guard.runs(self.missing[force]))}, which other forces' data "
                 + (f"cover: its places' rates, predictions and tests count its {held} month{'s' * (held != 1)} held of "
                    f"the window's {stored}" if held else "cover: its places are not ranked (it holds none of the window's "
                    f"{stored} months)") + " (unstored months are no data, not zero incidents)"
-                for force, (held, stored) in sorted(self.months.items()) if force in forces]
+                for force, (held, stored) in sorted(months.items())]
+
+
+def no_data_months(con, filters: Filters) -> pd.DataFrame:
+    """force, month (sorted, once each): the force-months of the filters' window (``date_from`` ..
+    ``date_to``, both needed) that are no data for that force's places. A missing force-month (a
+    coverage gap), and with ``exclude_flagged`` a flagged or partial one, whose rows every query then
+    leaves out (store.query.where_incidents). The one rule :func:`force_gaps` (the hotspots) and
+    :func:`held_months` (series, before/after figures, means a month) both count on: before, only the
+    hotspots counted the flagged months, so a series kept a month the hotspots read as no data."""
+    first, last = filters.date_from, filters.date_to
+    if not first or not last:
+        raise ValueError("no_data_months: the filters need date_from and date_to")
+    missing = tables.missing_months(con, first, last)
+    if not filters.exclude_flagged:
+        return missing
+    left_out = tables.left_out_months(con, first, last)
+    if left_out.empty:
+        return missing
+    both = pd.concat([missing, left_out]) if len(missing) else left_out
+    return both.drop_duplicates().sort_values(["force", "month"]).reset_index(drop=True)
 
 
 def force_gaps(con, filters: Filters) -> ForceGaps:
     """The filters' window's months (``date_from``..``date_to``) that a force of the store holds no
-    data for while another force holds them (coverage gaps, and with ``exclude_flagged`` the
-    force-months left out): a store of Cleveland 2021 and Durham 2021-10..12 chose its hotspots with
-    Durham's first nine months read as zero incidents. Months no force holds are the store's own gaps,
-    left out of every figure already. A force's months missing between its own first and last month
-    are treated the same way: a missing force-month is no data wherever it falls."""
+    data for while another force holds them (:func:`no_data_months`: coverage gaps, and with
+    ``exclude_flagged`` the force-months left out): a store of Cleveland 2021 and Durham 2021-10..12
+    chose its hotspots with Durham's first nine months read as zero incidents. Months no force holds
+    are the store's own gaps, left out of every figure already. A force's months missing between its
+    own first and last month are treated the same way: a missing force-month is no data wherever it
+    falls."""
     from hotspot_engine.filters import months_between
     from hotspot_engine.store.query import stored_months
 
     empty = ForceGaps(pd.DataFrame(columns=["district", "month", "force"]), {}, {})
     if not filters.date_from or not filters.date_to:
         return empty
-    missing = tables.missing_months(con, filters.date_from, filters.date_to)
-    if filters.exclude_flagged:  # the rows of those force-months are left out: no data there either
-        report = quality_report(con).within(filters)
-        missing = pd.concat([missing, report.flags[["force", "month"]],
-                             report.gaps.loc[report.gaps["status"] == "partial", ["force", "month"]]])
+    missing = no_data_months(con, filters)
     if missing.empty:
         return empty
     window = set(months_between(filters.date_from, filters.date_to)) & stored_months(con)
-    missing = missing[missing["month"].isin(window)].drop_duplicates()
+    missing = missing[missing["month"].isin(window)]
     if missing.empty:
         return empty
     districts = tables.district_forces(con)
     # A month every force lacks (a flagged month of the only force, left out) is no force's data: the
-    # store's own gap, as months no force holds are, not one force's beside another's.
+    # hotspots' month grid is the months of the rows kept (analyse.hotspots._held_mask), so it leaves
+    # that month out already, as it does months no force holds; it is no one force's gap beside another's.
     lacking = missing.groupby("month")["force"].nunique()
     nowhere = set(lacking[lacking >= max(districts["force"].nunique(), 1)].index)
     missing, window = missing[~missing["month"].isin(nowhere)], window - nowhere
@@ -140,19 +157,37 @@ def force_gaps(con, filters: Filters) -> ForceGaps:
 
 def held_months(con, filters: Filters) -> set[str]:
     """The stored months that every police force of the filters' places holds
-    (:func:`~hotspot_engine.store.quality.forces_in`): what a series, a before/after or a mean a month
-    over those places may count. A month one of their forces lacks while another holds it is no data
-    for those places, not a month of that force's zeros: on Cleveland 2021 + Durham 2021-10..12, the
-    Overview drew an October rise (Robbery 65 -> 102) that was Durham's data arriving. With one force
-    (or forces holding the same months) it is the store's stored months."""
+    (:func:`~hotspot_engine.store.quality.forces_in`) data for: what a series, a before/after or a
+    mean a month over those places may count. A month one of their forces lacks while another holds
+    it is no data for those places, not a month of that force's zeros: on Cleveland 2021 + Durham
+    2021-10..12, the Overview drew an October rise (Robbery 65 -> 102) that was Durham's data
+    arriving. With one force (or forces holding the same months) and the default settings it is the
+    store's stored months.
+
+    The no-data force-months are :func:`no_data_months`' (the hotspots' rule), flagged and partial
+    ones too with ``exclude_flagged``. Unlike :func:`force_gaps`, a month every force lacks is left
+    out here as well: a series' months are the stored ones (query.stored_months, whatever the
+    filters), so nothing else leaves out a flagged month of the only force. Counted as held, it read
+    as that month's zeros: the sample with 2022-06 flagged had the headline (FY 2022-23 against
+    2023-24) a rise of 4,570 -> 4,780 where the 11 months kept in both years fell, 4,570 -> 4,380."""
     from hotspot_engine.store.query import stored_months
 
     stored = stored_months(con)
-    _, gaps = tables.read_quality(con)
-    missing = gaps[(gaps["status"] == "missing") & gaps["month"].isin(stored)]
+    if not stored:
+        return stored
+    missing = no_data_months(con, filters.with_(date_from=min(stored), date_to=max(stored)))
+    missing = missing[missing["month"].isin(stored)]
     if missing.empty:
         return stored
     return stored - set(missing.loc[missing["force"].isin(tables.forces_in(con, filters)), "month"])
+
+
+def no_data_words(filters: Filters) -> str:
+    """How a note names the months :func:`held_months` leaves out, after 'one police force of these
+    places': with ``exclude_flagged`` they include a flagged month of the only force, which no other
+    force holds."""
+    return "holds no data for while another does" + (
+        " (or whose rows that month are left out as flagged or partial)" if filters.exclude_flagged else "")
 
 
 def _uneven(con, gaps: pd.DataFrame, filters: Filters) -> str | None:

@@ -65,12 +65,17 @@ def read_quality(con) -> tuple[pd.DataFrame, pd.DataFrame]:
     return flags, gaps
 
 
+#: The force-months ``[quality] exclude_flagged_months`` leaves out: flagged or partial. One text for
+#: the rows' WHERE clause (:func:`excluded_months_sql`) and the months' look-up (:func:`left_out_months`).
+LEFT_OUT_SQL = ("SELECT force, month FROM quality_flags UNION ALL SELECT force, month FROM coverage_gaps "
+                "WHERE status = 'partial'")
+
+
 def excluded_months_sql(alias: str = "i") -> str:
     """A WHERE clause leaving out the rows of flagged or partial force-months (the store must hold the
     tables: any connection that can write creates them, so a store made before them needs one ingest
     or one start of the app before read-only commands can leave months out)."""
-    return (f"NOT EXISTS (SELECT 1 FROM (SELECT force, month FROM quality_flags UNION ALL SELECT force, month "
-            f"FROM coverage_gaps WHERE status = 'partial') q WHERE q.month = strftime({alias}.month, '%Y-%m') "
+    return (f"NOT EXISTS (SELECT 1 FROM ({LEFT_OUT_SQL}) q WHERE q.month = strftime({alias}.month, '%Y-%m') "
             f"AND q.force = {force_expr(alias)})")
 
 
@@ -95,6 +100,19 @@ def missing_months(con, first: str, last: str) -> pd.DataFrame:
         rows = con.execute("SELECT force, month FROM coverage_gaps WHERE status = 'missing' AND month BETWEEN ? AND ? "
                            "ORDER BY force, month", [first, last]).fetchall()
     except duckdb.CatalogException:  # a store made before the quality tables
+        rows = []
+    return pd.DataFrame(rows, columns=["force", "month"])
+
+
+def left_out_months(con, first: str, last: str) -> pd.DataFrame:
+    """force, month of the flagged or partial force-months from ``first`` to ``last``: those whose rows
+    :func:`excluded_months_sql` leaves out (an empty frame for a store made before the quality tables)."""
+    import duckdb
+
+    try:
+        rows = con.execute(f"SELECT DISTINCT force, month FROM ({LEFT_OUT_SQL}) WHERE month BETWEEN ? AND ? "
+                           "ORDER BY force, month", [first, last]).fetchall()
+    except duckdb.CatalogException:
         rows = []
     return pd.DataFrame(rows, columns=["force", "month"])
 
