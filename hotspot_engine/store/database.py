@@ -28,6 +28,7 @@ import pandas as pd
 from hotspot_engine.errors import InputError
 from hotspot_engine.filters import MAX_RES, MIN_RES
 from hotspot_engine.store.sets import DDL as SETS_DDL
+from hotspot_engine.store.transaction import transaction
 from hotspot_engine.store.trials import DDL as TRIALS_DDL
 
 RESOLUTIONS = tuple(range(MIN_RES, MAX_RES + 1))
@@ -334,7 +335,8 @@ def _insert_new(con, table: str, key: str, frame: pd.DataFrame, columns: dict[st
     col_list = ", ".join(f'"{c}"' for c in cols)
     con.register("_incoming", incoming)
     # Not unregistered in a `finally`: after a failed INSERT the transaction is aborted, unregistering
-    # raises "transaction is aborted" and hides the real error; the caller's ROLLBACK drops the view.
+    # raises "transaction is aborted" and hides the real error; the ROLLBACK of the caller's
+    # transaction() drops the view.
     present = con.execute(
         f'SELECT n._pos, ({_differs_sql(table, "n", "t", cols)}) AS differs FROM _incoming n '
         f'JOIN {table} t ON t."{key}" = n."{key}"').fetchnumpy() if table_count(con, table) else None
@@ -392,8 +394,7 @@ def store_rows(
         rows = with_h3(rows)
     # GPS visits carry how many pings each was made from: the account is kept in pings, the rows read.
     weight = rows.pop("pings").to_numpy(dtype=np.int64) if "pings" in rows.columns else np.ones(len(rows), np.int64)
-    con.execute("BEGIN TRANSACTION")
-    try:
+    with transaction(con):
         load_id = con.execute("SELECT nextval('load_ids')").fetchall()[0][0]
         rows = rows.assign(load_id=np.int32(load_id))
         added_mask, conflict_mask = _insert_new(con, kind, key, rows, columns)
@@ -415,10 +416,6 @@ def store_rows(
             conflicts=conflicts,
         )
         _log_load(con, summary, sha256, kind)
-        con.execute("COMMIT")
-    except BaseException:
-        con.execute("ROLLBACK")
-        raise
     return summary
 
 
@@ -483,8 +480,7 @@ def store_stream(con, kind: str, blocks, file: str, fmt: str, sha256: str | Call
     if kind not in TABLES:
         raise ValueError(kind)
     key, columns = TABLES[kind]
-    con.execute("BEGIN TRANSACTION")
-    try:
+    with transaction(con):
         load_id = con.execute("SELECT nextval('load_ids')").fetchall()[0][0]
         stored_before = table_count(con, kind)
         read = rejected = accepted = 0
@@ -540,10 +536,6 @@ def store_stream(con, kind: str, blocks, file: str, fmt: str, sha256: str | Call
                               already_present=accepted - added - len(conflict_ids), rejected=rejected,
                               reject_reasons=reasons, notes=merged, load_id=int(load_id), conflicts=len(conflict_ids))
         _log_load(con, summary, sha256() if callable(sha256) else sha256, kind)
-        con.execute("COMMIT")
-    except BaseException:
-        con.execute("ROLLBACK")
-        raise
     return summary
 
 
@@ -621,8 +613,7 @@ def remove_sample_rows(con) -> tuple[int, int]:
     """Delete exactly the built-in sample's rows (incidents with ids HIPS-SYN-..., the patrols of the
     sample's patrol load) in one transaction and log the removal as a load, so the data version
     moves and no cached result outlives it. Returns (incidents removed, patrols removed)."""
-    con.execute("BEGIN TRANSACTION")
-    try:
+    with transaction(con):
         loads = _sample_patrol_loads(con)
         incidents = con.execute("SELECT count(*) FROM incidents WHERE starts_with(incident_id, 'HIPS-SYN-')").fetchall()[0][0]
         con.execute("DELETE FROM incidents WHERE starts_with(incident_id, 'HIPS-SYN-')")
@@ -639,9 +630,5 @@ def remove_sample_rows(con) -> tuple[int, int]:
         con.execute("INSERT INTO loads (load_id, file, format, kind, rows_read, added, already_present, rejected, notes) "
                     "VALUES (?, 'built-in sample', 'sample', 'removal', 0, 0, 0, 0, ?)",
                     [load_id, f"removed the built-in synthetic sample: {incidents} incidents, {patrols} patrols"])
-        con.execute("COMMIT")
-    except BaseException:
-        con.execute("ROLLBACK")
-        raise
     activate_area(con)  # the sample named Hampshire: the area is now what the rest names
     return int(incidents), int(patrols)

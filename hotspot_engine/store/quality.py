@@ -11,6 +11,7 @@ import pandas as pd
 
 from hotspot_engine.analyse.quality import FLAG_COLUMNS, GAP_COLUMNS, STORE_FORCE
 from hotspot_engine.filters import Filters
+from hotspot_engine.store.transaction import transaction
 
 #: The force a row counts under: police.uk rows by their "Falls within", every other source (force
 #: extracts, the sample) as the store's own force.
@@ -42,16 +43,11 @@ def replace_quality(con, flags: pd.DataFrame, gaps: pd.DataFrame) -> None:
     """Swap both tables' contents in one transaction (the tables are in the store's schema:
     database.SCHEMA, created by every connection that can write)."""
     _flags, _gaps = flags[FLAG_COLUMNS], gaps[GAP_COLUMNS]  # noqa: F841 - read by name in the SQL below
-    con.execute("BEGIN TRANSACTION")
-    try:
+    with transaction(con):
         con.execute("DELETE FROM quality_flags")
         con.execute("DELETE FROM coverage_gaps")
         con.execute("INSERT INTO quality_flags SELECT * FROM _flags")
         con.execute("INSERT INTO coverage_gaps SELECT * FROM _gaps")
-        con.execute("COMMIT")
-    except BaseException:
-        con.execute("ROLLBACK")
-        raise
 
 
 def read_quality(con) -> tuple[pd.DataFrame, pd.DataFrame]:

@@ -20,6 +20,7 @@ import pandas as pd
 from hotspot_engine.errors import InputError
 from hotspot_engine.read.limits import DEFAULT_LIMITS
 from hotspot_engine.store.database import LoadSummary, file_digest
+from hotspot_engine.store.transaction import transaction
 
 STREET_SUFFIXES = (".gpkg", ".geojson", ".json", ".shp")
 #: Name columns tried in order when none is given: OS Open Roads, OpenStreetMap, common spellings.
@@ -106,8 +107,7 @@ def store_street_file(con, path: Path, name_column: str | None = None) -> LoadSu
     """Load one street file in one transaction and log it in ``loads`` like any other input."""
     lines, rejects = read_street_file(path, name_column)
     con.execute(DDL)
-    con.execute("BEGIN TRANSACTION")
-    try:
+    with transaction(con):
         load_id = con.execute("SELECT nextval('load_ids')").fetchall()[0][0]
         before = con.execute("SELECT count(*) FROM streets").fetchall()[0][0]
         fresh = lines.drop_duplicates("street_id").assign(load_id=np.int32(load_id))
@@ -128,10 +128,6 @@ def store_street_file(con, path: Path, name_column: str | None = None) -> LoadSu
                     "rejected, notes) VALUES (?, ?, ?, 'streets', 'streets', ?, ?, ?, ?, '')",
                     [load_id, path.name, file_digest(path), summary.rows_read, summary.added,
                      summary.already_present, summary.rejected])
-        con.execute("COMMIT")
-    except BaseException:
-        con.execute("ROLLBACK")
-        raise
     return summary
 
 
