@@ -53,15 +53,20 @@ else:
             draw_periods(*cached_overview_periods(filters, version, set_ref(adopted)), adopted.name if adopted else None,
                          adopted.chance_line() if adopted else "")
     else:
-        draw_headline(head, wall=presentation())
-        with page_errors("Overview: how much of the fall the evidence supports"):
-            chosen = cached_set(head.hotspot_set, sets_version()) if head.hotspot_set else None
-            on = set_ref(chosen)
-            # To the end of the headline's year: later months (the sample's trial) would move its estimate.
-            year = filters.with_(date_from=None, date_to=f"{int(head.fy_after[:4]) + 1}-03")
-            draw_evidence_line(head, cached_impact(year, f"{head.fy_after[:4]}-04-01", "negbin", 1, version, on=on))
-            if chosen is not None:  # how many of the set's hotspots stand out beyond chance (audit item 4)
-                st.caption(chosen.chance_line())
+        chosen, set_read = None, False
+        with page_errors("Overview: the adopted set"):
+            chosen, set_read = (cached_set(head.hotspot_set, sets_version()) if head.hotspot_set else None), True
+        # How many of the set's hotspots stand out beyond chance (audit item 4): on the wall screen in the
+        # line that names the set, where its own line left the monthly chart no room.
+        draw_headline(head, wall=presentation(), chance=chosen.chance_line(short=True) if chosen is not None else "")
+        if set_read:
+            with page_errors("Overview: how much of the fall the evidence supports"):
+                # To the end of the headline's year: later months (the sample's trial) would move its estimate.
+                year = filters.with_(date_from=None, date_to=f"{int(head.fy_after[:4]) + 1}-03")
+                draw_evidence_line(head, cached_impact(year, f"{head.fy_after[:4]}-04-01", "negbin", 1, version,
+                                                       on=set_ref(chosen)))
+                if chosen is not None and not presentation():
+                    st.caption(chosen.chance_line())
 
     st.subheader("Monthly serious violence by category")
     held = cached_held_months(filters, version)  # a month one force of the places lacks is a gap too

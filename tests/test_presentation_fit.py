@@ -122,6 +122,58 @@ def test_every_page_is_one_wall_screen_in_chromium(sample_db, tmp_path):
     assert not problems, problems
 
 
+def test_the_wall_chart_leaves_the_measured_room_for_its_caption():
+    """The figures the browser reports for the Overview on the first-start store (ui/viewport.py): the
+    room from the chart's top to the screen's margin, and what the page draws below the chart."""
+    from ui.overview.monthly_chart import MIN_PLOT_PX, ROW_EXTRA_PX, wall_panels
+
+    for free, width, below in ((205, 1120, 48), (289, 1700, 73)):  # 1280x720, 1920x1080
+        rows, (_, plot) = wall_panels(8, free, width, below)
+        assert rows == 1 and MIN_PLOT_PX <= plot and plot + ROW_EXTRA_PX + below <= free, (free, plot)
+        # A caption a line taller (a store with months missing) takes its line from the plot, not the screen.
+        assert wall_panels(8, free, width, below + 41)[1][1] == max(MIN_PLOT_PX, plot - 41)
+
+
+#: The Overview's chart, its caption and the page's end in the browser: the measured figures behind a fit.
+_OVERVIEW_FIT_JS = """() => {
+    const box = (e) => e ? e.getBoundingClientRect() : null;
+    const chart = box(document.querySelector('[data-testid="stVegaLiteChart"]'));
+    const captions = [...document.querySelectorAll('[data-testid="stCaptionContainer"] p')];
+    const caption = box(captions[captions.length - 1]);
+    const main = document.querySelector('[data-testid="stMain"]');
+    return {vh: window.innerHeight, chart_height: chart ? Math.round(chart.height) : 0,
+            caption_bottom: caption ? Math.round(caption.bottom) : 0, overflow: main.scrollHeight - main.clientHeight,
+            text: document.querySelector('[data-testid="stMainBlockContainer"]').innerText};
+}"""
+
+
+@pytest.mark.slow  # a real browser on the Overview at both wall-screen sizes
+def test_the_overview_chart_and_its_caption_fit_the_wall_screen_with_an_adopted_set(first_start_db, tmp_path):
+    """The store the app builds at first start adopts the set "Sample 2023-24", so the wall headline
+    also says how many of its hotspots stand out beyond chance. That line pushed the monthly chart
+    down until one row of panels no longer fit: the fit kept the plot at its smallest height anyway,
+    and the page scrolled 31 px at 1280x720 (the chart's caption 15 px below the screen) and 9 px at
+    1920x1080. The sample store without a set (the test above) did not show it."""
+    import shutil
+
+    from browser import browser, chromium_path, open_presented, running_app, wall_screen_problems
+
+    if not chromium_path():
+        pytest.skip("Chromium is not installed")
+    db = tmp_path / "wall.duckdb"
+    shutil.copy(first_start_db, db)
+    with running_app(db) as url, browser() as b:
+        for width, height in ((1280, 720), (1920, 1080)):
+            page = b.new_page(viewport={"width": width, "height": height})
+            open_presented(page, url, "")
+            fit = page.evaluate(_OVERVIEW_FIT_JS)
+            assert not wall_screen_problems(page), (width, wall_screen_problems(page))
+            assert fit["overflow"] <= 0 and fit["caption_bottom"] <= height, (width, fit)
+            assert fit["chart_height"] >= 140, (width, fit)  # a row of panels, not a strip
+            assert "6 of 19 stand out beyond chance" in fit["text"], fit["text"]  # the wall still says it
+            page.close()
+
+
 @pytest.mark.slow  # AppTest runs of Patrols and Data & export on the wall screen
 @pytest.mark.parametrize("page, key", [("pages/2_Patrols.py", "patrols"), ("pages/4_Data_and_export.py", "data")])
 @pytest.mark.parametrize("vh, top, row, rows", [(720, 394, 33, 6), (1080, 600, 45, 7), (1080, 300, 45, 14)])

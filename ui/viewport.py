@@ -12,6 +12,10 @@ Pages without a map (Patrols, Impact, Data & export, the Overview's chart) fit a
 same way: a marker (``fit_marker``) stands where it starts, the component reports the marker's top and
 the measured height of the table's rows, and the page shows as many rows as fit (``rows_that_fit``),
 saying how many more the desk view holds. Long tables had run a screen or two below the first one.
+Below a fitted chart it reports what the page draws under it (``after``: the chart's caption, its gap
+and the page's padding, 48 px at 1280x720 and 73 px at 1920x1080 on the sample), as it does below a
+map: the Overview's fixed 80 px guess was 32 px too much at 1280x720 and did not follow a caption
+that wraps.
 
 The component sends a new size only when a figure moved by more than a few pixels, so the rerun it
 causes settles at once (the map's top does not move when only its height changes).
@@ -43,7 +47,11 @@ export default function(component) {
     // to its minimum when that column grew taller than the screen.
     const block = document.querySelector('[data-testid="stMainBlockContainer"]');
     let after = 0;
-    if (box && block && deck.matches('[data-testid="stDeckGlJsonChart"]')) {
+    // Below a fitted chart (the Overview's), its caption: measured, since its lines follow the screen's
+    // type and width and the months the store lacks (the caption names them).
+    if (box && block && deck !== marker && deck.querySelector('[data-testid="stVegaLiteChart"]')) {
+      after = Math.max(0, Math.round(block.getBoundingClientRect().bottom - box.bottom));
+    } else if (box && block && deck.matches('[data-testid="stDeckGlJsonChart"]')) {
       const column = deck.closest('[data-testid="stColumn"]');
       const row = column && column.closest('[data-testid="stHorizontalBlock"]');
       after = row
@@ -105,9 +113,16 @@ def measure_screen(page: str = "map") -> None:
     _component()(key=key, data=reported_size(page), on_size_change=keep, height=0)
 
 
-def fit_marker() -> None:
+def fit_marker(takes_no_room: bool = False) -> None:
     """Mark where the fitted part of a page without a map starts (a table, a chart): the component
-    reports this marker's top, and the row height of the first table below it."""
+    reports this marker's top, and the row height of the first table below it. ``takes_no_room``: the
+    marker's empty element is not laid out, so it adds no gap of its own (Streamlit puts 16 px, 22 px in
+    wall-screen type, between any two elements: the Overview's chart gets them back)."""
+    if takes_no_room:
+        # :has() reaches the element's own container, which Streamlit draws and the markdown cannot style.
+        st.markdown("<style>[data-testid='stElementContainer']:has(.hs-fit-no-room) { display: none; }</style>"
+                    "<div class='hs-fit hs-fit-no-room'></div>", unsafe_allow_html=True)
+        return
     st.markdown("<div class='hs-fit'></div>", unsafe_allow_html=True)
 
 

@@ -7,16 +7,18 @@ from hotspot_engine.render.text_safety import markdown_plain
 from ui.common import change_text, headline_metrics
 
 
-def draw_headline(head, wall: bool = False) -> None:
+def draw_headline(head, wall: bool = False, chance: str = "") -> None:
     """``wall`` (presentation mode): the figures and which hotspots they count, without the sentence
-    that repeats the figures' changes, so the monthly chart below keeps room on the screen."""
+    that repeats the figures' changes, so the monthly chart below keeps room on the screen; ``chance``
+    (the set's short line on how many stand out beyond chance) joins that line there. On its own line
+    it pushed the chart 40 px (1280x720) and 62 px (1920x1080) down, off the screen."""
     if head is None:
         st.info("The headline needs two complete financial years (April to March) of data.")
         return
     st.subheader(f"Financial year {head.fy_after} against {head.fy_before}")
     headline_metrics(head)
     if wall:
-        st.caption(f"{_chosen(head)}.")
+        st.caption(f"{_chosen(head)}" + (f"; {chance}." if chance else "."))
         return
     st.caption(
         f"Force-wide change: {change_text(head.sv_change, head.sv_change_pct, head.fy_before)}; in the {head.hotspots} "

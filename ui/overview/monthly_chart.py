@@ -5,6 +5,16 @@ Months the store does not hold are gaps, not zeros: the real police.uk store hol
 store holds with no incident of a category is still a zero. On the wall screen the panels are sized to
 the screen the browser reports (ui/viewport.py): as many rows of panels as fit below the headline,
 the busiest categories first, and the count of the others left for the desk view.
+
+The wall chart had run off the screen (31 px of scrolling at 1280x720, the caption 15 px below the
+edge; 9 px at 1920x1080) while its fit said it fitted: below the headline of the store the app builds
+at first start (its adopted set adds the line on how many hotspots stand out beyond chance) the
+screen left 148 px (1280x720) and 205 px (1920x1080) for chart and caption, where one row of panels
+needs 96 px besides its plot. ``wall_panels`` then drew the plot at its 60 px floor: a chart of 149 px
+in the 68 px left once the caption's 80 were kept (155 in 125 at 1920x1080), so raising ``CAPTION_PX``
+changed nothing: the floor overrode it. The
+wall headline now says the set and its count beyond chance in one line, the marker above the chart
+takes no gap, and the room under the chart is the caption the browser measures, not a guess.
 """
 from __future__ import annotations
 
@@ -24,9 +34,12 @@ COLUMNS = 3
 #: Wall screen, pixels per row of panels besides the plot (header, month labels, spacing: 95 measured
 #: at 1920x1080) and per panel besides its width (the count axis), and the smallest plot for a second row.
 ROW_EXTRA_PX, AXIS_PX, MIN_PANEL_PX = 96, 60, 140
-#: Room under the wall chart for its caption (a line of presentation type, the gaps and the page's
-#: bottom padding).
+#: Room under the wall chart for its caption before the browser has measured it (ui/viewport.py reports
+#: ``after``: the gap, a line of presentation type and the page's padding, 48 px at 1280x720 and 73 px at
+#: 1920x1080). The page's margin under that is ui/viewport.BOTTOM_MARGIN_PX.
 CAPTION_PX = 80
+#: The smallest plot drawn when even one row of panels does not fit (then the page scrolls).
+MIN_PLOT_PX = 60
 
 
 def complete_months(monthly: pd.DataFrame, filters: Filters, stored: frozenset[str] | None = None) -> pd.DataFrame:
@@ -96,12 +109,13 @@ def monthly_chart(monthly: pd.DataFrame, big: bool, panel: tuple[int, int] | Non
     )
 
 
-def wall_panels(categories: int, free_px: int, width_px: int) -> tuple[int, tuple[int, int]]:
-    """(rows of panels, (plot width, plot height)) that fill ``free_px`` by ``width_px`` on the wall screen."""
+def wall_panels(categories: int, free_px: int, width_px: int, below_px: int = CAPTION_PX) -> tuple[int, tuple[int, int]]:
+    """(rows of panels, (plot width, plot height)) that fill ``free_px`` by ``width_px`` on the wall
+    screen, keeping ``below_px`` under the chart for its caption."""
     wanted = math.ceil(categories / COLUMNS)
-    room = free_px - CAPTION_PX
+    room = free_px - below_px
     rows = max(1, min(wanted, room // (MIN_PANEL_PX + ROW_EXTRA_PX)))
-    height = max(60, room // rows - ROW_EXTRA_PX)
+    height = max(MIN_PLOT_PX, room // rows - ROW_EXTRA_PX)
     return rows, ((width_px - COLUMNS * AXIS_PX - (COLUMNS - 1) * 20) // COLUMNS, height)
 
 
@@ -136,10 +150,11 @@ def draw_monthly(monthly: pd.DataFrame, filters: Filters, big: bool, stored: fro
 
 def _draw_wall(monthly: pd.DataFrame, gap_note: str) -> None:
     """As many rows of panels as fit the screen below the headline, busiest categories first."""
-    fit_marker()
+    fit_marker(takes_no_room=True)
     size = reported_size("overview") or {}
     order = monthly.groupby("category")["count"].sum().sort_values(ascending=False).index.tolist()
-    rows, panel = wall_panels(len(order), free_height("overview", 560), int(size.get("width") or 1500))
+    rows, panel = wall_panels(len(order), free_height("overview", 560), int(size.get("width") or 1500),
+                              int(size.get("after") or CAPTION_PX))
     shown = monthly[monthly["category"].isin(order[:rows * COLUMNS])]
     draw_chart(monthly_chart(shown, True, panel), {"monthly": shown})
     rest = len(order) - shown["category"].nunique()
