@@ -50,6 +50,19 @@ the charts. Columns (``ImpactResult.table``):
   chance) and otherwise says why not: the figure is gated like the WDQ;
 - ``message``: why a figure is missing, in plain English (empty when all went well).
 
+Hotspots of police forces whose stored months differ (``months_of``): each hotspot's row is fitted
+on the unbroken run of months its own force holds, on a panel of the hotspots of that run alone
+(their place variance estimated among them), so its figures are those of a store of its force only
+(tests/test_impact_gaps.py). The pooled ``its``/``cits``/``corrected`` figures and the parallel-trends
+check pool those own effects (hotspots of different forces share no CSP, so no comparison cells: their
+corrected effects' covariance is zero), and ``tne`` sums the hotspots' own. What needs one run of months
+for every hotspot keeps the months all their forces hold, and the note beginning
+:data:`OWN_MONTHS_NOTE` says so: the pooled row's months_pre/months_post, means, plain before/after and
+WDQ, and the summed-series models (``aggregate_*``, the pooled chart). On Cleveland 2021 + Durham
+2021-10..12 at 2021-12-01 every hotspot had been cut to Durham's 2 months before; now Cleveland's 16
+keep their 11 (8 outside a 2021-09..11 selection window), and with the minimums lowered to 6 before
+and 1 after the corrected pool, none before, is +103% (95% -11% to +363%) over 8 Cleveland hotspots.
+
 Weekly analysis (``period='week'``): the same table from (cell, week) counts, weeks labelled by
 their Monday ('YYYY-MM-DD', ISO weeks). The column names keep "months" for a stable contract, but
 then ``months_pre``/``months_post``/``mean_*``/``simple_window`` count weeks; seasonality has a
@@ -726,9 +739,157 @@ def _notes(panel: _Panel, options: ImpactOptions, intervention: str, place_var: 
     ]
 
 
+@dataclass(frozen=True, eq=False)
+class _GroupFits:
+    """The figures of the hotspots that share one run of periods: their panel, the place variance
+    estimated among them, each one's fits, table row, WDQ, and the covariance of their corrected
+    effects (hotspots of one CSP share its comparison)."""
+
+    panel: _Panel
+    place_var: PlaceVariance
+    fits: dict[str, _HotspotFits]
+    records: dict[str, dict]
+    displacement: dict[str, Wdq]
+    intervals: dict[str, WdqInterval]
+    covariance: np.ndarray
+
+
+def _comparison_sums(panel: _Panel, ids: list[str]) -> dict[str, np.ndarray]:
+    return {h: panel.counts[panel.control_rows(panel.rows_of_hotspot[h])].sum(axis=0) for h in ids}
+
+
+def _place_variance(panel: _Panel, ids: list[str], options: ImpactOptions) -> PlaceVariance:
+    comparisons = _comparison_sums(panel, ids)
+    return place_variance([panel.counts[panel.rows_of_hotspot[h]].sum(axis=0) for h in ids],
+                          [comparisons[h] for h in ids], ~panel.selected[:panel.t0], options.period_length)
+
+
+def _fit_group(panel: _Panel, options: ImpactOptions) -> _GroupFits:
+    """Every figure of the hotspots of one panel (the periods their police force holds), as in a store of it."""
+    ids = list(panel.rows_of_hotspot)
+    place_var = _place_variance(panel, ids, options)
+    fits = {h: _fit_hotspot(panel, panel.rows_of_hotspot[h], panel.buffers[h], options, place_var.value) for h in ids}
+    records, displacement, intervals = {}, {}, {}
+    for h in ids:
+        displacement[h], intervals[h], wdq_cols = _wdq_columns(panel, panel.rows_of_hotspot[h], panel.buffers[h],
+                                                               fits[h].control_rows, options.unit)
+        records[h] = _hotspot_record(panel, h, fits[h], wdq_cols)
+    covariance = shared_comparison_covariance(panel.counts, [fits[h].control_rows for h in ids],
+                                              ~panel.selected[:panel.t0], place_var.value, options.period_length)
+    return _GroupFits(panel, place_var, fits, records, displacement, intervals, covariance)
+
+
+#: How the note of a table whose hotspots use different months begins (the Impact page shows it).
+OWN_MONTHS_NOTE = "Each hotspot's own figures use the months its police force holds"
+
+
+def _month_groups(panel: _Panel, months_of: dict[str, list[str]] | None) -> dict[tuple[str, ...], list[str]]:
+    """Hotspot ids by the run of periods they are fitted on: their own (``months_of``) or the panel's."""
+    groups: dict[tuple[str, ...], list[str]] = {}
+    for h in panel.rows_of_hotspot:
+        groups.setdefault(tuple((months_of or {}).get(h) or panel.months), []).append(h)
+    return groups
+
+
+def _group_fits(panel: _Panel, cell_month: pd.DataFrame, hotspot_cells: pd.DataFrame, study_cells: pd.DataFrame,
+                intervention: str, options: ImpactOptions, months_of: dict[str, list[str]] | None) -> list[_GroupFits]:
+    """One :class:`_GroupFits` per run of periods. Hotspots of a force holding more months than
+    another are fitted on their panel alone, as in a store of their force only (the same figures:
+    tests/test_impact_gaps.py); on one run it is the common panel itself, the code of before."""
+    groups = _month_groups(panel, months_of)
+    if all(list(months) == panel.months for months in groups):
+        return [_fit_group(panel, options)]
+    ids_of = hotspot_cells["hotspot_id"].astype(str)
+    return [_fit_group(build_panel(cell_month, hotspot_cells[ids_of.isin(ids)], study_cells, list(months),
+                                   intervention, options), options) for months, ids in groups.items()]
+
+
+def _common(panel: _Panel, groups: list[_GroupFits]) -> bool:
+    """Whether every hotspot was fitted on the common panel (one force, or forces holding the same months)."""
+    return len(groups) == 1 and groups[0].panel is panel
+
+
+def _joined(panel: _Panel, groups: list[_GroupFits], ids: list[str]) -> tuple[dict[str, _HotspotFits], np.ndarray]:
+    """All hotspots' fits in table order, and the covariance of their corrected effects: hotspots of
+    different runs (forces) share no CSP, so no comparison cells; their covariance is zero."""
+    if _common(panel, groups):
+        return groups[0].fits, groups[0].covariance
+    fits = {h: g.fits[h] for h in ids for g in groups if h in g.fits}
+    position = {h: i for i, h in enumerate(ids)}
+    covariance = np.zeros((len(ids), len(ids)))
+    for g in groups:
+        at = np.array([position[h] for h in g.fits], dtype=int)
+        covariance[np.ix_(at, at)] = g.covariance
+    return fits, covariance
+
+
+def _union_rows(panel: _Panel, groups: list[_GroupFits], options: ImpactOptions) -> dict[str, np.ndarray]:
+    """Comparison and control rows of all hotspots together, as rows of the common ``panel``."""
+    if _common(panel, groups):
+        fits = groups[0].fits.values()
+        return {key: np.unique(np.concatenate([getattr(f, key) for f in fits])) if fits else np.array([], dtype=int)
+                for key in ("comparison_rows", "control_rows")}
+    control = {h: panel.control_rows(r) for h, r in panel.rows_of_hotspot.items()}
+    comparison = control if options.comparison == "csp" else {
+        h: _matched_comparison(panel.counts, control[h], r, panel.t0) for h, r in panel.rows_of_hotspot.items()}
+    return {"comparison_rows": np.unique(np.concatenate(list(comparison.values()))),
+            "control_rows": np.unique(np.concatenate(list(control.values())))}
+
+
+def _aggregates(panel: _Panel, union: dict[str, np.ndarray], options: ImpactOptions, place_var: float) -> dict:
+    """The summed series of all hotspots over the common periods: ITS, controlled, corrected, net."""
+    ids = list(panel.rows_of_hotspot)
+    all_rows = np.flatnonzero(panel.is_hotspot)
+    total = panel.counts[all_rows].sum(axis=0) if len(all_rows) else np.zeros(panel.n)
+    kwargs = options.its_kwargs()
+    control = panel.counts[union["control_rows"]].sum(axis=0)
+    return {
+        "total": total,
+        "its": fit_its(total, panel.months, panel.t0, **kwargs),
+        "controlled": controlled_its(total, panel.counts[union["comparison_rows"]].sum(axis=0), panel.months,
+                                     panel.t0, **kwargs),
+        "corrected": _corrected(panel, total, control, options,
+                                place_var * _concentration(panel, [panel.rows_of_hotspot[h] for h in ids])),
+        "net": _corrected(panel, total + panel.counts[np.flatnonzero(panel.in_any_buffer)].sum(axis=0), control,
+                          options, place_var * _concentration(panel, [np.concatenate([panel.rows_of_hotspot[h],
+                                                                                      panel.buffers[h]]) for h in ids])),
+    }
+
+
+def _own_months_note(panel: _Panel, groups: list[_GroupFits], options: ImpactOptions) -> str:
+    unit = options.unit
+    runs = "; ".join(f"{len(g.fits)} hotspot(s) {g.panel.months[0]} to {g.panel.months[-1]} ({g.panel.t0} {unit} "
+                     f"before, {g.panel.n - g.panel.t0} after)" for g in groups)
+    return (f"{OWN_MONTHS_NOTE}: {runs}. The pooled effects pool those figures, each hotspot's place variation "
+            f"estimated among the hotspots of its {unit}. The pooled row's counts, plain before/after and WDQ and "
+            f"the summed-series model (aggregate_*) need the same {unit} for every hotspot, so they use only the "
+            f"{unit} all these forces hold, {panel.months[0]} to {panel.months[-1]}.")
+
+
+def _place_variance_of(panel: _Panel, groups: list[_GroupFits], options: ImpactOptions) -> PlaceVariance:
+    """The place variance shown (and used by the summed series): the hotspots' own, or with several
+    runs the common panel's, its words naming each run's."""
+    if _common(panel, groups):
+        return groups[0].place_var
+    common = _place_variance(panel, list(panel.rows_of_hotspot), options)
+    words = "; ".join(f"hotspots of {g.panel.months[0]} to {g.panel.months[-1]}: {g.place_var.source}" for g in groups)
+    return PlaceVariance(common.value, f"{words}; the summed series of all hotspots: {common.source}", common.df)
+
+
+def _series(panel: _Panel, groups: list[_GroupFits], ids: list[str], total: np.ndarray, period: str) -> pd.DataFrame:
+    """Counts per period, one column per hotspot (empty in periods its force does not hold) and the sum."""
+    index = sorted({m for g in groups for m in g.panel.months})
+    columns = {h: pd.Series(g.panel.counts[g.panel.rows_of_hotspot[h]].sum(axis=0), index=g.panel.months)
+               for g in groups for h in g.fits}
+    common = _common(panel, groups)
+    series = {h: columns[h].to_numpy() if common else columns[h].reindex(index) for h in ids}
+    series[POOLED_ID] = total if common else pd.Series(total, index=panel.months).reindex(index)
+    return pd.DataFrame(series, index=pd.Index(index, name=period))
+
+
 def impact_table(cell_month: pd.DataFrame, hotspot_cells: pd.DataFrame, study_cells: pd.DataFrame,
                  months: list[str], intervention: str, options: ImpactOptions | None = None,
-                 **overrides) -> ImpactResult:
+                 months_of: dict[str, list[str]] | None = None, **overrides) -> ImpactResult:
     """Per-hotspot and pooled impact figures (see the module docstring for the columns).
 
     ``cell_month``: h3 (uint64), month 'YYYY-MM', count; only non-zero pairs are needed (for weeks,
@@ -736,58 +897,42 @@ def impact_table(cell_month: pd.DataFrame, hotspot_cells: pd.DataFrame, study_ce
     hotspot_name. ``study_cells``: h3, district, csp for every cell of the study area. ``months``:
     the full period range, zeros included. ``intervention``: 'YYYY-MM-DD' (see
     :func:`first_post_month`). ``options`` (or keyword overrides of its fields): see
-    :class:`ImpactOptions`. Fitting problems never raise: they become NaN figures with a
-    ``message``. Malformed arguments raise :class:`InputError`.
+    :class:`ImpactOptions`. ``months_of``: hotspot_id -> its own run of periods when it differs from
+    ``months`` (the months its police force holds, ``months`` those every force of the hotspots
+    holds): its own figures use those, the pooled row's summed figures ``months``. Fitting problems
+    never raise: they become NaN figures with a ``message``. Malformed arguments raise :class:`InputError`.
     """
     options = replace(options or ImpactOptions(), **overrides).resolved()
     panel = build_panel(cell_month, hotspot_cells, study_cells, months, intervention, options)
     ids = list(panel.rows_of_hotspot)
-    comparisons = {h: panel.counts[panel.control_rows(r)].sum(axis=0) for h, r in panel.rows_of_hotspot.items()}
-    place_var = place_variance([panel.counts[panel.rows_of_hotspot[h]].sum(axis=0) for h in ids],
-                               [comparisons[h] for h in ids], ~panel.selected[:panel.t0], options.period_length)
-    fits = {h: _fit_hotspot(panel, panel.rows_of_hotspot[h], panel.buffers[h], options, place_var.value) for h in ids}
-    records, displacement, intervals = [], {}, {}
-    for h in ids:
-        displacement[h], intervals[h], wdq_cols = _wdq_columns(panel, panel.rows_of_hotspot[h], panel.buffers[h],
-                                                               fits[h].control_rows, options.unit)
-        records.append(_hotspot_record(panel, h, fits[h], wdq_cols))
-    all_rows = np.flatnonzero(panel.is_hotspot)
-    total = panel.counts[all_rows].sum(axis=0) if len(all_rows) else np.zeros(panel.n)
-    union = {key: np.unique(np.concatenate([getattr(f, key) for f in fits.values()])) if fits else np.array([], dtype=int)
-             for key in ("comparison_rows", "control_rows")}
-    kwargs = options.its_kwargs()
-    aggregates = {
-        "its": fit_its(total, panel.months, panel.t0, **kwargs),
-        "controlled": controlled_its(total, panel.counts[union["comparison_rows"]].sum(axis=0), panel.months,
-                                     panel.t0, **kwargs),
-        "corrected": _corrected(panel, total, panel.counts[union["control_rows"]].sum(axis=0), options,
-                                place_var.value * _concentration(panel, [panel.rows_of_hotspot[h] for h in ids])),
-        "net": _corrected(panel, total + panel.counts[np.flatnonzero(panel.in_any_buffer)].sum(axis=0),
-                          panel.counts[union["control_rows"]].sum(axis=0), options,
-                          place_var.value * _concentration(panel, [np.concatenate([panel.rows_of_hotspot[h],
-                                                                                   panel.buffers[h]]) for h in ids])),
-    }
+    groups = _group_fits(panel, cell_month, hotspot_cells, study_cells, intervention, options, months_of)
+    fits, covariance = _joined(panel, groups, ids)
+    place_var = _place_variance_of(panel, groups, options)
+    union = _union_rows(panel, groups, options)
+    aggregates = _aggregates(panel, union, options, place_var.value)
     pools = {"its": _pool({h: f.fit for h, f in fits.items()}, options.pool_ci),
              "controlled": _pool({h: f.controlled for h, f in fits.items()}, options.pool_ci),
-             "corrected": _pool({h: f.corrected for h, f in fits.items()}, options.pool_ci, shared_comparison_covariance(
-                 panel.counts, [fits[h].control_rows for h in ids], ~panel.selected[:panel.t0], place_var.value,
-                 options.period_length))}
+             "corrected": _pool({h: f.corrected for h, f in fits.items()}, options.pool_ci, covariance)}
+    all_rows = np.flatnonzero(panel.is_hotspot)
+    displacement = {h: g.displacement[h] for h in ids for g in groups if h in g.fits}
+    intervals = {h: g.intervals[h] for h in ids for g in groups if h in g.fits}
     displacement[POOLED_ID], intervals[POOLED_ID], pooled_wdq = _wdq_columns(
         panel, all_rows, np.flatnonzero(panel.in_any_buffer), union["control_rows"], options.unit)
+    records = [g.records[h] for h in ids for g in groups if h in g.fits]
     records.append(_pooled_tne(records, _pooled_record(panel, pools, aggregates, len(ids), options,
                                                        len(union["comparison_rows"]), pooled_wdq,
                                                        _pooled_pretrend(fits, options.pool_ci))))
-    series = {h: panel.counts[r].sum(axis=0) for h, r in panel.rows_of_hotspot.items()}
-    series[POOLED_ID] = total
     description = aggregates["its"].description or next((f.fit.description for f in fits.values() if f.fit.ok), "")
+    notes = _notes(panel, options, intervention, place_var, options.selection_window is None)
     return ImpactResult(
         table=_finish_table(records), fits={h: f.fit for h, f in fits.items()},
         controlled={h: f.controlled for h, f in fits.items()}, corrected={h: f.corrected for h, f in fits.items()},
         displacement=displacement, wdq_intervals=intervals, aggregate=aggregates["its"],
         aggregate_controlled=aggregates["controlled"], aggregate_corrected=aggregates["corrected"],
         pooled=pools["its"], pooled_controlled=pools["controlled"], pooled_corrected=pools["corrected"],
-        place_variance=place_var, series=pd.DataFrame(series, index=pd.Index(panel.months, name=options.period)),
+        place_variance=place_var, series=_series(panel, groups, ids, aggregates["total"], options.period),
         months=panel.months, intervention_month=panel.post_label, intervention_index=panel.t0,
         description=description, selection_window=panel.selection_window,
         selection_assumed=options.selection_window is None,
-        notes=_notes(panel, options, intervention, place_var, options.selection_window is None), period=options.period)
+        notes=notes + ([] if _common(panel, groups) else [_own_months_note(panel, groups, options)]),
+        period=options.period)

@@ -421,7 +421,9 @@ def prediction_band(eta: np.ndarray, se_eta: np.ndarray, alpha: float, level: fl
     mu = np.exp(np.clip(draws, -50, 50))
     if alpha > 0:
         mu = rng.gamma(1.0 / alpha, alpha * mu)
-    counts = rng.poisson(mu)
+    # A degenerate fit (a few periods, se_eta in the tens) draws means beyond numpy's Poisson limit
+    # (about 9.2e18), which raised "lam value too large" instead of a band; no real count comes near 1e18.
+    counts = rng.poisson(np.minimum(mu, 1e18))
     tail = (1.0 - level) / 2.0 * 100.0
     low, high = np.percentile(counts, [tail, 100.0 - tail], axis=0)
     return low.astype(float), high.astype(float)

@@ -426,7 +426,7 @@ def impact(con, filters: Filters, intervention: str, hotspots_file: str | Path |
     last month) overrides both. ``period='week'`` fits weekly series (ISO weeks, whole weeks only)
     and raises :class:`InputError` when fewer than 95% of the filtered incidents have a time of
     offence (see :func:`weekly_problem`). ``placebo`` adds :func:`placebo_runs` (monthly)."""
-    from hotspot_engine.analyse.evaluation import hotspot_cells_from_file, selection_window_of, whole_weeks
+    from hotspot_engine.analyse.evaluation import hotspot_cells_from_file, selection_window_of
     from hotspot_engine.analyse.impact import PERIODS, ImpactOptions, first_post_month, impact_table
 
     ext = query.extent(con)
@@ -469,28 +469,41 @@ def impact(con, filters: Filters, intervention: str, hotspots_file: str | Path |
     area = geography.study_area(filters.res, filters.districts, filters.csps)
     # Each hotspot is compared with the rest of its own CSP: the months its forces hold are what count.
     months, gap_note = _impact_months(con, filters, span, post, area.cells.loc[area.cells["h3"].isin(hot["h3"]), "district"])
-    counting = filters.with_(date_from=months[0], date_to=months[-1])
+    months_of = _own_months(con, filters, span, post, hot, area.cells, months)
     options = ImpactOptions(model=model, buffer_k=buffer_k, period=period, selection_window=window)
-    if period == "week":
-        weeks = whole_weeks(months[0], months[-1])
-        if not weeks:
-            raise InputError("weekly impact: the selected months hold no whole week")
-        counts = query.cell_week_counts(con, counting.with_(res=filters.res))
-        counts = counts[counts["week"].isin(weeks)].rename(columns={"week": "month"})
-        counts["h3"] = counts["h3"].astype(np.uint64)
-        weekly = _numbered(impact_table(counts[["h3", "month", "count"]], hot, area.cells, weeks, intervention, options), hot)
-        weekly.notes.extend([gap_note] if gap_note else [])
-        weekly.notes[:0] = [line for line in [chosen_after(window, post)] if line]
-        return weekly
-    counts = query.cell_month_counts(con, counting.with_(res=filters.res))
-    counts["h3"] = counts["h3"].astype(np.uint64)
-    result = _numbered(impact_table(counts[["h3", "month", "count"]], hot, area.cells, months, intervention, options), hot)
+    counts, periods, periods_of = _period_counts(con, filters, period, months, months_of)
+    result = _numbered(impact_table(counts, hot, area.cells, periods, intervention, options,
+                                    months_of=periods_of or None), hot)
     result.notes.extend([gap_note] if gap_note else [])
     result.notes[:0] = [line for line in [chosen_after(window, post)] if line]
+    if period == "week":
+        return result
     if placebo:
         result.placebo.extend(placebo_runs(con, filters, window or (shift_month(post, -12), shift_month(post, -1)),
                                            params, harm_weights, exclusions_path, model))
     return result
+
+
+def _period_counts(con, filters: Filters, period: str, months: list[str], months_of: dict[str, list[str]]
+                   ) -> tuple[pd.DataFrame, list[str], dict[str, list[str]]]:
+    """(cell, period) counts over every hotspot's months, the common periods and each hotspot's own
+    (``months_of``) in periods: whole ISO weeks of those months for ``period='week'``."""
+    from hotspot_engine.analyse.evaluation import whole_weeks
+
+    first = min([months[0], *(m[0] for m in months_of.values())])
+    last = max([months[-1], *(m[-1] for m in months_of.values())])
+    counting = filters.with_(date_from=first, date_to=last)
+    if period == "month":
+        counts = query.cell_month_counts(con, counting)
+        counts["h3"] = counts["h3"].astype(np.uint64)
+        return counts[["h3", "month", "count"]], months, months_of
+    weeks = whole_weeks(months[0], months[-1])
+    if not weeks:
+        raise InputError("weekly impact: the selected months hold no whole week")
+    counts = query.cell_week_counts(con, counting)
+    counts = counts[counts["week"].isin(whole_weeks(first, last))].rename(columns={"week": "month"})
+    counts["h3"] = counts["h3"].astype(np.uint64)
+    return counts[["h3", "month", "count"]], weeks, {h: whole_weeks(m[0], m[-1]) for h, m in months_of.items()}
 
 
 def _hotspot_months(con, filters: Filters, areas: pd.DataFrame, notes: list[str]) -> set[str]:
@@ -518,6 +531,26 @@ def _impact_months(con, filters: Filters, span: list[str], post: str, districts:
         note += (f" A month that one police force of these places {no_data_words(filters)} is left out too: there it "
                  "would count that force's places as having no incidents.")
     return months, note
+
+
+def _own_months(con, filters: Filters, span: list[str], post: str, hot: pd.DataFrame, cells: pd.DataFrame,
+                common: list[str]) -> dict[str, list[str]]:
+    """hotspot_id -> the run of months its own police force(s) hold, for the hotspots whose run is
+    longer than ``common`` (the months every force of all the hotspots holds); empty when none is.
+    On Cleveland 2021 + Durham 2021-10..12 with an intervention on 2021-12-01, the common months had
+    cut Cleveland's 16 hotspots to 2 months before (their force holds 11) for Durham's 3."""
+    district = cells.drop_duplicates("h3").set_index("h3")["district"]
+    places = pd.DataFrame({"hotspot_id": hot["hotspot_id"].astype(str).to_numpy(),
+                           "district": district.reindex(hot["h3"].to_numpy()).to_numpy()}).dropna()
+    own: dict[str, list[str]] = {}
+    runs: dict[tuple[str, ...], list[str]] = {}  # one look-up per set of districts, not per hotspot
+    for hotspot_id, districts in places.groupby("hotspot_id", sort=False)["district"]:
+        names = tuple(sorted(set(districts.astype(str))))
+        if names not in runs:
+            runs[names] = stored_run(span, held_months(con, filters.with_(districts=names, csps=())), post)[0]
+        if runs[names] != common:
+            own[str(hotspot_id)] = runs[names]
+    return own
 
 
 #: How the note of :func:`stored_run` begins (the Impact page shows it under the pooled figures).

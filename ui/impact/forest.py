@@ -121,7 +121,10 @@ def draw_pooled(result, unit: str, patrols: bool = True, wall: bool = False) -> 
             st.caption(WALL_REST)
             return
         st.markdown(RTM_PARAGRAPH.format(window=window, variation=result.place_variance.source))
-    gaps = [note for note in result.notes if note.startswith(GAP_NOTE)]  # the series left unstored months out
+    from hotspot_engine.analyse.impact import OWN_MONTHS_NOTE
+
+    # The series left unstored months out; hotspots of forces holding different months used their own.
+    gaps = [note for note in result.notes if note.startswith((GAP_NOTE, OWN_MONTHS_NOTE))]
     st.caption(markdown_plain(" ".join([result.aggregate_corrected.description or result.description, *gaps])))
 
 
