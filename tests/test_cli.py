@@ -76,7 +76,7 @@ def test_hotspots_command_writes_the_contract(cli_db, tmp_path, sample_truth):
     out = tmp_path / "hotspots.csv"
     result = _cli("hotspots", "--db", str(cli_db), "--from", "2022-04", "--to", "2023-03", "--out", str(out))
     assert result.returncode == 0, result.stderr
-    cells = pd.read_csv(out, dtype={"h3": str, "hotspot_id": str, "hotspot_name": str, "top_location": str})
+    cells = pd.read_csv(out, dtype={"h3": str, "hotspot_id": str, "hotspot_name": str, "top_location": str, "area_name": str})
     assert set(HOTSPOT_COLUMNS) <= set(cells.columns)
     assert cells["hotspot_id"].dropna().nunique() == len(sample_truth["hotspots"])
     assert (cells["count"] >= 0).all() and len(cells) > 40_000  # every cell of the study area, zeros included

@@ -195,7 +195,7 @@ def test_partner_safe_hotspot_export_and_screen_tables_of_the_sample(sample_db, 
         assert cli_main(["export", "hotspots", "--db", str(db), "--from", "2023-04", "--to", "2024-03",
                          "--partner-safe", "--out", str(out)]) == 0
         if fmt == "csv":
-            frame = pd.read_csv(next(tmp_path.glob("safe*cells*.csv")))
+            frame = pd.read_csv(next(tmp_path.glob("safe*cells*.csv")), low_memory=False)
         elif fmt == "xlsx":
             frame = pd.read_excel(out, sheet_name=None)
             frame = next(v for k, v in frame.items() if "cell" in k)
