@@ -197,3 +197,50 @@ def test_a_wall_table_shows_the_rows_the_reported_screen_holds(first_start_db, t
     captions = [c.value for c in at.caption]
     assert f"The first {rows} of 19 hotspots; the other {19 - rows} are on the desk view (Exit presentation mode)." \
         in captions, captions
+
+
+#: A set name at the store's 80-character limit (service/sets.py) in capitals, as some teams write them.
+_LONG_SET = "PORTSMOUTH AND SOUTHAMPTON NIGHT-TIME ECONOMY HOTSPOTS SUMMER 2024 (REVISED JUL)"
+_FOUR_CSPS = ("Community Safety Partnership Isle of Wight", "Safe City Partnership Southampton",
+              "Safer Portsmouth Partnership", "Safer North Hampshire")
+
+
+@pytest.mark.slow  # a real browser on the Overview at 1280x720
+def test_a_long_set_name_keeps_the_overview_one_wall_screen(first_start_db, tmp_path):
+    """A set named at length wrapped the wall headline's set line; with four CSPs chosen (the filter
+    line wraps too) the monthly chart, already at its smallest, was pushed off the screen: the page
+    scrolled 23 px at 1280x720 and the chart's caption was cut. The name now gets the room its line
+    leaves (ui/overview/headline.py): one line, the count beyond chance in full, the full name in the
+    line's tooltip."""
+    import shutil
+    from dataclasses import asdict
+    from urllib.parse import urlencode
+
+    from browser import browser, chromium_path, open_presented, running_app, wall_screen_problems
+
+    from hotspot_engine.service import sets
+    from hotspot_engine.service.analyses import hotspots
+    from hotspot_engine.store.database import connect
+
+    if not chromium_path():
+        pytest.skip("Chromium is not installed")
+    db = tmp_path / "wall.duckdb"
+    shutil.copy(first_start_db, db)
+    con = connect(db)
+    try:
+        result = hotspots(con, sets.SAMPLE_WINDOW)  # the headline counts the newest set chosen on 2022-23
+        sets.adopt(con, _LONG_SET, result, sets.SAMPLE_WINDOW, asdict(result.params), sets.SAMPLE_WINDOW, "test")
+    finally:
+        con.close()
+    query = urlencode([("present", "1")] + [("csp", csp) for csp in _FOUR_CSPS] + [("z", "")])
+    with running_app(db) as url, browser() as b:
+        page = b.new_page(viewport={"width": 1280, "height": 720})
+        open_presented(page, url, f"?{query}")  # the helper's own "?present=1" lands in the unused z
+        fit = page.evaluate(_OVERVIEW_FIT_JS)
+        name = page.locator(".hs-set-name")
+        assert not wall_screen_problems(page), wall_screen_problems(page)
+        assert fit["overflow"] <= 0 and fit["caption_bottom"] <= 720, fit
+        assert "Safer North Hampshire" in fit["text"]  # the filters this is about
+        assert "6 of 19 stand out beyond chance." in fit["text"], fit["text"]  # never shortened
+        assert name.get_attribute("title") == _LONG_SET  # the full name, where the line shortened it
+        page.close()

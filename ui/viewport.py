@@ -117,7 +117,7 @@ def fit_marker(takes_no_room: bool = False) -> None:
     """Mark where the fitted part of a page without a map starts (a table, a chart): the component
     reports this marker's top, and the row height of the first table below it. ``takes_no_room``: the
     marker's empty element is not laid out, so it adds no gap of its own (Streamlit puts 16 px, 22 px in
-    wall-screen type, between any two elements: the Overview's chart gets them back)."""
+    wall-screen type, between any two elements: the Overview's chart and the wall tables get them back)."""
     if takes_no_room:
         # :has() reaches the element's own container, which Streamlit draws and the markdown cannot style.
         st.markdown("<style>[data-testid='stElementContainer']:has(.hs-fit-no-room) { display: none; }</style>"

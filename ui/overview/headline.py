@@ -1,9 +1,19 @@
-"""The Overview's headline: the annual report's four figures and the sentence under them."""
+"""The Overview's headline: the annual report's four figures and the sentence under them.
+
+On the wall screen the line naming the adopted set keeps to one line: the name gets the room the line
+leaves it, measured by the browser (a CSS flex row), and ends in "…" only when it does not fit; the
+count beyond chance after it is never shortened. Set names may be 80 characters (service/sets.py), and
+wrapped they took a second line that the monthly chart below had no room for: an 80-character name
+in capitals with four CSPs chosen scrolled the page 23 px at 1280x720 (chart caption cut), a
+78-character name with the CSPs 5 px at 1920x1080. A shortened name is still there in full: in the
+line's tooltip, on the Hotspot sets page and on the desk view (Exit presentation mode), so
+nothing is cut off silently.
+"""
 from __future__ import annotations
 
 import streamlit as st
 
-from hotspot_engine.render.text_safety import markdown_plain
+from hotspot_engine.render.text_safety import html_plain, markdown_plain
 from ui.common import change_text, headline_metrics
 
 
@@ -18,13 +28,32 @@ def draw_headline(head, wall: bool = False, chance: str = "") -> None:
     st.subheader(f"Financial year {head.fy_after} against {head.fy_before}")
     headline_metrics(head)
     if wall:
-        st.caption(f"{_chosen(head)}" + (f"; {chance}." if chance else "."))
+        _wall_set_line(head, chance)
         return
     st.caption(
         f"Force-wide change: {change_text(head.sv_change, head.sv_change_pct, head.fy_before)}; in the {head.hotspots} "
         f"hotspots: {change_text(head.hotspot_sv_after - head.hotspot_sv_before, head.hotspot_change_pct, head.fy_before)}"
         f", with {head.patrols_after:,} patrols. {_chosen(head)}, "
         "so part of any fall is regression to the mean, worked out below.")
+
+
+def _wall_set_line(head, chance: str) -> None:
+    """The set's line on the wall screen, one line whatever the name's length (module docstring)."""
+    if not head.hotspot_set:
+        st.caption(f"{_chosen(head)}" + (f"; {chance}." if chance else "."))
+        return
+    tail = f"”, chosen on {head.fy_before}" + (f"; {chance}." if chance else ".")
+    # Only the name shrinks; the words around it keep their width (about 34 em of wall type, two thirds
+    # of a 1280 px line), wrapping only on a screen too narrow to leave the name a few letters. The name
+    # is Markdown-escaped as text (it may hold Markdown or HTML), HTML-escaped in its title.
+    st.caption(
+        "<span class='hs-set-line' style='display:flex;white-space:nowrap'>"
+        "<span style='flex:none'>Hotspots: the adopted set “</span>"
+        f"<span class='hs-set-name' title='{html_plain(head.hotspot_set)}' "
+        "style='flex:0 1 auto;min-width:2em;overflow:hidden;text-overflow:ellipsis'>"
+        f"{markdown_plain(head.hotspot_set)}</span>"
+        f"<span style='flex:none;max-width:calc(100% - 16em);white-space:normal'>{tail}</span></span>",
+        unsafe_allow_html=True)
 
 
 def _chosen(head) -> str:
