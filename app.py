@@ -51,14 +51,15 @@ else:
         adopted = current_set()
         with page_errors("Overview: figures"):
             draw_periods(*cached_overview_periods(filters, version, set_ref(adopted)), adopted.name if adopted else None,
-                         adopted.chance_line() if adopted else "")
+                         adopted.chance_line(places=filters) if adopted else "")
     else:
         chosen, set_read = None, False
         with page_errors("Overview: the adopted set"):
             chosen, set_read = (cached_set(head.hotspot_set, sets_version()) if head.hotspot_set else None), True
         # How many of the set's hotspots stand out beyond chance (audit item 4): on the wall screen in the
         # line that names the set, where its own line left the monthly chart no room.
-        draw_headline(head, wall=presentation(), chance=chosen.chance_line(short=True) if chosen is not None else "")
+        draw_headline(head, wall=presentation(),
+                      chance=chosen.chance_line(short=True, places=filters) if chosen is not None else "")
         if set_read:
             with page_errors("Overview: how much of the fall the evidence supports"):
                 # To the end of the headline's year: later months (the sample's trial) would move its estimate.
@@ -66,7 +67,7 @@ else:
                 draw_evidence_line(head, cached_impact(year, f"{head.fy_after[:4]}-04-01", "negbin", 1, version,
                                                        on=set_ref(chosen)))
                 if chosen is not None and not presentation():
-                    st.caption(chosen.chance_line())
+                    st.caption(chosen.chance_line(places=filters))
 
     st.subheader("Monthly serious violence by category")
     held = cached_held_months(filters, version)  # a month one force of the places lacks is a gap too

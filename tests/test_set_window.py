@@ -493,3 +493,53 @@ def test_the_overviews_set_figure_is_the_headlines_on_the_sample(store):
     assert (inside.count_current, inside.count_previous) == (head.hotspot_sv_after, head.hotspot_sv_before)
     assert inside.line.startswith("Counted over 2023-04 to 2024-03, the year the set was chosen for; against the "
                                   "same places 2022-04 to 2023-03")
+
+
+def test_the_chance_line_counts_the_set_hotspots_in_the_chosen_places():
+    """The Overview's headline counts the set's hotspots in the chosen CSPs; its chance line must count
+    the same ones (four CSPs chosen had read "11 hotspots" beside "6 of 19 stand out")."""
+    from datetime import datetime
+
+    cells = pd.DataFrame({"h3": ["89195da49a7ffff", "89195da49a3ffff", "89194e6a8d3ffff"],
+                          "hotspot_id": ["H1", "H2", "H3"], "hotspot_number": [1, 2, 3],
+                          "hotspot_name": ["One", "Two", "Three"],
+                          "district": ["Southampton", "Southampton", "Portsmouth"],
+                          "csp": ["Southampton", "Southampton", "Portsmouth"], "lat": [50.9, 50.9, 50.8],
+                          "lon": [-1.4, -1.4, -1.1], "significant": pd.array([True, False, True], dtype="boolean"),
+                          "hotspot_predicted": [1.0, 1.0, 1.0]})
+    adopted = sets.AdoptedSet("s", datetime(2026, 1, 1), "a", "", "predict", {}, Filters(), None, None, cells)
+    assert adopted.chance_line(short=True) == "2 of 3 stand out beyond chance"
+    assert adopted.chance_line(short=True, places=Filters()) == "2 of 3 stand out beyond chance"
+    assert adopted.chance_line(short=True, places=Filters(csps=("Safe City Partnership Southampton",))) == "1 of 2 stand out beyond chance"
+    assert adopted.chance_line(places=Filters(districts=("Portsmouth",))) == (
+        "All 1 hotspots stand out from their surroundings beyond chance.")
+    assert adopted.chance_line(places=Filters(districts=("Havant",))) == ""
+
+
+@pytest.mark.slow  # an AppTest run of the Overview on the first-start store
+def test_the_overview_counts_the_same_hotspots_in_its_headline_and_its_chance_line(first_start_db, tmp_path,
+                                                                                 monkeypatch):
+    import re
+    from pathlib import Path
+
+    import streamlit as st
+    from streamlit.testing.v1 import AppTest
+
+    path = tmp_path / "first.duckdb"
+    shutil.copy(first_start_db, path)
+    monkeypatch.setenv("HOTSPOT_DB", str(path))
+    st.cache_resource.clear()
+    st.cache_data.clear()
+    try:
+        at = AppTest.from_file(str(Path(__file__).resolve().parent.parent / "app.py"), default_timeout=240)
+        at.session_state["f_csp"] = ["Safe City Partnership Southampton", "Safer Portsmouth Partnership"]
+        at.run()
+        assert not at.exception, [e.value for e in at.exception]
+        shown = int(next(m.value for m in at.metric if m.label == "Serious-violence hotspots"))
+        line = next(c.value for c in at.caption if "beyond chance" in c.value)
+        counted = re.search(r"(\d+) of (\d+) hotspots|All (\d+) hotspots", line)
+        assert counted, line
+        assert int(counted.group(2) or counted.group(3)) == shown < 19, (line, shown)
+    finally:
+        st.cache_resource.clear()
+        st.cache_data.clear()

@@ -71,11 +71,17 @@ class AdoptedSet:
                                       dtype="boolean")
         return out[HOTSPOT_COLUMNS]
 
-    def chance_line(self, short: bool = False) -> str:
+    def chance_line(self, short: bool = False, places: Filters | None = None) -> str:
         """One line: how many of the set's hotspots stand out from their surroundings beyond chance
-        (or that it was not recorded when the set was adopted); ``short`` for the wall screen."""
+        (or that it was not recorded when the set was adopted); ``short`` for the wall screen.
+        ``places``: only the hotspots in those filters' districts and CSPs (:func:`within`), as the
+        Overview's headline counts them: with four CSPs chosen it read "11 hotspots" beside "6 of 19
+        stand out" ('' when none is there)."""
         from hotspot_engine.render.context import chance_line
 
+        if places is not None and (places.districts or places.csps):
+            keep = _in_places(self, places)
+            return with_changes(self, cells=self.cells[keep]).chance_line(short) if keep.any() else ""
         return chance_line(self.hotspots()["significant"], recorded_when="the set was adopted", short=short)
 
     def predicted(self) -> dict[str, float | None]:
@@ -394,12 +400,17 @@ def within(adopted: AdoptedSet, filters: Filters) -> AdoptedSet:
     force-wide numbers. InputError when none is there."""
     if not (filters.districts or filters.csps):
         return adopted
-    from hotspot_engine.reference.geography import districts_for
-
-    keep = adopted.cells["district"].isin(districts_for(filters.districts, filters.csps))
+    keep = _in_places(adopted, filters)
     if not keep.any():
         raise InputError(f"set {adopted.name}: none of its hotspots is in the chosen places")
     return with_changes(adopted, cells=adopted.cells[keep].reset_index(drop=True))
+
+
+def _in_places(adopted: AdoptedSet, filters: Filters) -> pd.Series:
+    """Which of the set's cells lie in the filters' districts and CSPs (by the cell's district)."""
+    from hotspot_engine.reference.geography import districts_for
+
+    return adopted.cells["district"].isin(districts_for(filters.districts, filters.csps))
 
 
 def on_set(filters: Filters, adopted: AdoptedSet) -> Filters:
