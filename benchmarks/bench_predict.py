@@ -78,9 +78,10 @@ GROUPS = {"proxy": (["Robbery", "Possession of weapons"], {"sv_only": True}),
 SPLITS = [(("2024-01", "2024-02"), ("2024-03", "2024-04")), (("2024-01",), ("2024-02",)),
           (("2024-02",), ("2024-03",)), (("2024-03",), ("2024-04",)), (("2024-01", "2024-03"), ("2024-04",))]
 _2021 = [f"2021-{m:02d}" for m in range(1, 13)]
-#: One design for every whole year, fixed before any of its figures were seen: each month -> the
-#: next (11), each two months -> the next month (10), each quarter -> the next (3), the first half ->
-#: the second (1, the issue's own measurement).
+#: One design for every whole year: each month -> the next (11), each two months -> the next month
+#: (10), each quarter -> the next (3), the first half -> the second (1, the issue's own measurement).
+#: The two-month splits were added after the other 15 had been run on Durham and Hampshire 2021; they
+#: lowered Durham's violence mean (1.037 -> 1.014), and are kept.
 YEAR_SPLITS = ([((a,), (b,)) for a, b in zip(_2021, _2021[1:])]
                + [((a, b), (c,)) for a, b, c in zip(_2021, _2021[1:], _2021[2:])]
                + [((_2021[q], _2021[q + 2]), (_2021[q + 3], _2021[q + 5])) for q in (0, 3, 6)]
