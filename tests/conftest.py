@@ -295,6 +295,34 @@ def _two_districts():
     return Filters(date_from="2023-04", date_to="2024-03", districts=("Portsmouth", "Southampton"))
 
 
+def store_of_police_uk_zips(folder: Path, zips: list[Path], name: str = "store.duckdb") -> Path:
+    """A store ingested from the street-level files of data.police.uk download zips (each force's
+    own months, as tests/data/realdata holds them), in ``folder`` (made here); the extracted CSVs are
+    removed afterwards. The process-wide area goes back to HIPS (ingest widens it to the files' forces)."""
+    import zipfile
+
+    from hotspot_engine import service
+    from hotspot_engine.reference import geography
+
+    folder.mkdir(parents=True, exist_ok=True)
+    paths = []
+    for zip_path in zips:
+        with zipfile.ZipFile(zip_path) as archive:
+            for member in archive.namelist():
+                if member.endswith("-street.csv"):
+                    paths.append(folder / Path(member).name)
+                    paths[-1].write_bytes(archive.read(member))
+    con = service.open_store(folder / name)
+    try:
+        service.ingest_files(con, paths)
+    finally:
+        con.close()
+        geography.use_area(())
+    for path in paths:
+        path.unlink()
+    return folder / name
+
+
 #: The window of the adopted-set tests (test_sets.py, test_set_window.py): two districts keep the
 #: selection well under a second (the whole force area takes seconds).
 TWO_DISTRICTS = _two_districts()

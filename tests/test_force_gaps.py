@@ -10,6 +10,7 @@ import h3
 import numpy as np
 import pandas as pd
 import pytest
+from conftest import store_of_police_uk_zips
 
 from hotspot_engine.analyse.gistar import estimate_dispersion, estimate_dispersion_held
 from hotspot_engine.analyse.hotspots import HotspotParams, cell_totals, score_cells
@@ -132,27 +133,11 @@ def test_held_dispersion_is_the_plain_estimate_when_every_period_is_held():
 @pytest.fixture(scope="module")
 def two_forces_db(tmp_path_factory):
     """A store of Cleveland's twelve real 2021 months and Durham's three (2021-10..12)."""
-    import zipfile
-
-    from hotspot_engine import service
     from hotspot_engine.reference import geography
 
     data = Path(__file__).resolve().parent / "data" / "realdata"
-    folder = tmp_path_factory.mktemp("two_forces")
-    paths = []
-    for name in ("police-uk-cleveland-2021.zip", "police-uk-durham-2021-10-to-12.zip"):
-        with zipfile.ZipFile(data / name) as archive:
-            for member in archive.namelist():
-                if member.endswith("-street.csv"):
-                    paths.append(folder / Path(member).name)
-                    paths[-1].write_bytes(archive.read(member))
-    con = service.open_store(folder / "two.duckdb")
-    try:
-        service.ingest_files(con, paths)
-    finally:
-        con.close()
-        geography.use_area(())
-    yield folder / "two.duckdb"
+    yield store_of_police_uk_zips(tmp_path_factory.mktemp("two_forces"), [
+        data / "police-uk-cleveland-2021.zip", data / "police-uk-durham-2021-10-to-12.zip"], "two.duckdb")
     geography.use_area(())
 
 

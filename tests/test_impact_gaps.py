@@ -4,13 +4,13 @@ so a hotspot of a force holding three years is judged as in a store of that forc
 the 15 months a neighbouring force holds; the pooled row's summed figures keep the common months."""
 from __future__ import annotations
 
-import zipfile
 from pathlib import Path
 
 import h3
 import numpy as np
 import pandas as pd
 import pytest
+from conftest import store_of_police_uk_zips
 
 from hotspot_engine.analyse.impact import OWN_MONTHS_NOTE, POOLED_ID, ImpactOptions, impact_table
 from hotspot_engine.filters import months_between
@@ -91,26 +91,7 @@ DATA = Path(__file__).resolve().parent / "data" / "realdata"
 
 
 def _store(folder: Path, names: tuple[str, ...]) -> Path:
-    from hotspot_engine import service
-    from hotspot_engine.reference import geography
-
-    folder.mkdir()
-    paths = []
-    for name in names:
-        with zipfile.ZipFile(DATA / name) as archive:
-            for member in archive.namelist():
-                if member.endswith("-street.csv"):
-                    paths.append(folder / Path(member).name)
-                    paths[-1].write_bytes(archive.read(member))
-    con = service.open_store(folder / "store.duckdb")
-    try:
-        service.ingest_files(con, paths)
-    finally:
-        con.close()
-        geography.use_area(())
-    for path in paths:
-        path.unlink()
-    return folder / "store.duckdb"
+    return store_of_police_uk_zips(folder, [DATA / name for name in names])
 
 
 def _impact(db: Path, hotspots: Path):
