@@ -41,7 +41,8 @@ and 92.7; the issue had measured 74 against 75 and 80, and 43 against 56 and 55.
 Every predictor is scored by the same code (``predict.score``). Data, each force in its own store:
 Hampshire 2024-01..04 (the zip in /work/shared/realdata, or the police.uk folders/zips ``--data``
 names; skipped when absent): 5 forward splits; Hampshire 2021 and Durham 2021 (benchmarks/data,
-whole years) and Cleveland 2021 (tests/data/realdata, a whole year): 25 splits each, one design
+whole years; Hampshire's is built from its public source as benchmarks/data/README.md says, and
+skipped when absent) and Cleveland 2021 (tests/data/realdata, a whole year): 25 splits each, one design
 (``YEAR_SPLITS``). The predictor's settings were chosen on Cleveland; Hampshire and Durham are held
 out (hotspot_engine/analyse/predict.py says how). ``tests/test_predict_real.py`` holds Durham's year
 to this line.
